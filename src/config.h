@@ -1,0 +1,106 @@
+/* netsrv.conf: the schema, loading it whole, checking it whole. */
+#ifndef NETSRVD_CONFIG_H
+#define NETSRVD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "cidr.h"
+#include "log.h"
+#include "quotes.h"
+
+struct handler;
+
+enum proto { PROTO_TCP, PROTO_UDP };
+
+/* Every error message is "FILE:LINE: what is wrong" and fits here. */
+#define CONFIG_ERR_MAX 1024
+
+struct log_config {
+	char *target;		/* NULL: stderr in the foreground, else syslog */
+	char *facility_name;
+	int facility;
+	char *level_name;
+	enum log_level level;
+	bool connections;	/* the access log */
+};
+
+struct service_config {
+	char *name;
+	char *protocol_name;
+	enum proto protocol;
+	char *address;		/* as written; "*" = every address */
+	int port;
+	char *handler_name;
+	const struct handler *handler;
+	int workers;
+	int timeout;		/* seconds; 0 = none */
+	int backlog;
+	struct cidr *allow;
+	size_t nallow;
+	struct cidr *deny;
+	size_t ndeny;
+	bool enabled;
+	char *quotes_path;
+	struct quotes quotes;
+	int line;		/* where the service's group starts */
+	/* the bind address, resolved at load time */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	bool any_address;	/* "*": dual-stack :: (or 0.0.0.0 without IPv6) */
+};
+
+struct config {
+	char *path;
+	char *user;
+	char *group;
+	uid_t uid;
+	gid_t gid;
+	bool drop_privileges;	/* user or group was set */
+	char *pid_file;
+	struct log_config log;
+	int workers;
+	int timeout;
+	int shutdown_timeout;
+	int backlog;
+	struct service_config *services;
+	size_t nservices;
+};
+
+enum config_scope { SCOPE_GLOBAL, SCOPE_LOG, SCOPE_SERVICE };
+enum config_type { TYPE_INT, TYPE_BOOL, TYPE_STRING, TYPE_STRING_LIST, TYPE_GROUP, TYPE_SERVICE_LIST };
+
+/*
+ * The schema: one row per key a file may hold. The loader, `netsrvd -t`
+ * and the documentation test all read this table.
+ */
+struct config_key {
+	const char *name;
+	enum config_scope scope;
+	enum config_type type;
+	long long min, max;	/* TYPE_INT only */
+	const char *def;	/* the default, as documented; NULL = required/none */
+	bool reloadable;	/* a SIGHUP applies a change */
+	size_t offset;		/* into struct config, log_config or service_config */
+};
+
+extern const struct config_key config_schema[];
+extern const size_t config_schema_len;
+
+const char *config_scope_name(enum config_scope s);
+
+/*
+ * Returns a new, fully checked config with every default applied, or NULL
+ * with err holding "FILE:LINE: message". Never exits, never leaks.
+ */
+struct config *config_load(const char *path, char *err, size_t errlen);
+struct config *config_parse_string(const char *text, const char *name,
+    char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+size_t config_enabled_services(const struct config *cfg);
+const char *config_proto_name(enum proto p);
+
+#endif

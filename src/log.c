@@ -1,0 +1,240 @@
+/* Logging to syslog, stderr or an append-only file, shared by master and workers. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+enum log_kind { LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_FILE };
+
+static struct {
+	enum log_kind kind;
+	enum log_level level;
+	int facility;
+	int fd;			/* stderr or the open file */
+	char path[4096];
+	char ident[64];
+} lg = { LOG_TO_STDERR, LOG_LVL_INFO, LOG_DAEMON, STDERR_FILENO, "", "netsrvd" };
+
+static const char *const level_names[] = {
+	[LOG_LVL_ERROR] = "error",
+	[LOG_LVL_WARNING] = "warning",
+	[LOG_LVL_NOTICE] = "notice",
+	[LOG_LVL_INFO] = "info",
+	[LOG_LVL_DEBUG] = "debug",
+};
+
+static const int syslog_prio[] = {
+	[LOG_LVL_ERROR] = LOG_ERR,
+	[LOG_LVL_WARNING] = LOG_WARNING,
+	[LOG_LVL_NOTICE] = LOG_NOTICE,
+	[LOG_LVL_INFO] = LOG_INFO,
+	[LOG_LVL_DEBUG] = LOG_DEBUG,
+};
+
+static const struct {
+	const char *name;
+	int value;
+} facilities[] = {
+	{ "daemon", LOG_DAEMON }, { "user", LOG_USER }, { "auth", LOG_AUTH },
+	{ "authpriv", LOG_AUTHPRIV }, { "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+	{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 },
+};
+
+int
+log_level_parse(const char *name, enum log_level *out)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (strcmp(name, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+log_facility_parse(const char *name, int *out)
+{
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcmp(name, facilities[i].name) == 0) {
+			*out = facilities[i].value;
+			return 0;
+		}
+	return -1;
+}
+
+void
+log_init(const char *ident)
+{
+	log_set_ident(ident);
+}
+
+void
+log_set_ident(const char *ident)
+{
+	snprintf(lg.ident, sizeof(lg.ident), "%s", ident);
+}
+
+static int
+open_log_file(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+}
+
+/*
+ * Switches to the target in ls. A file target is opened before the old one
+ * is closed, so a failure leaves logging where it was.
+ */
+int
+log_apply(const struct log_settings *ls, char *err, size_t errlen)
+{
+	enum log_kind kind = LOG_TO_STDERR;
+	int fd = STDERR_FILENO;
+
+	if (ls->target != NULL && strcmp(ls->target, "syslog") == 0)
+		kind = LOG_TO_SYSLOG;
+	else if (ls->target != NULL && strcmp(ls->target, "stderr") != 0) {
+		kind = LOG_TO_FILE;
+		fd = open_log_file(ls->target);
+		if (fd == -1) {
+			snprintf(err, errlen, "cannot open log file %s: %s",
+			    ls->target, strerror(errno));
+			return -1;
+		}
+	}
+	if (lg.kind == LOG_TO_FILE && lg.fd != STDERR_FILENO)
+		close(lg.fd);
+	if (lg.kind == LOG_TO_SYSLOG && kind != LOG_TO_SYSLOG)
+		closelog();
+	lg.kind = kind;
+	lg.fd = fd;
+	lg.level = ls->level;
+	lg.facility = ls->facility;
+	if (kind == LOG_TO_FILE)
+		snprintf(lg.path, sizeof(lg.path), "%s", ls->target);
+	if (kind == LOG_TO_SYSLOG)
+		openlog(lg.ident, LOG_PID | LOG_NDELAY, lg.facility);
+	return 0;
+}
+
+/* Log rotation: the old file was renamed away; start a new one at the path. */
+int
+log_reopen(void)
+{
+	int fd;
+
+	if (lg.kind != LOG_TO_FILE)
+		return 0;
+	fd = open_log_file(lg.path);
+	if (fd == -1) {
+		log_warn("cannot reopen log file %s", lg.path);
+		return -1;
+	}
+	if (dup3(fd, lg.fd, O_CLOEXEC) == -1) {
+		log_warn("cannot reopen log file %s", lg.path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+void
+log_close(void)
+{
+	if (lg.kind == LOG_TO_FILE)
+		close(lg.fd);
+	if (lg.kind == LOG_TO_SYSLOG)
+		closelog();
+	lg.kind = LOG_TO_STDERR;
+	lg.fd = STDERR_FILENO;
+}
+
+bool
+log_enabled(enum log_level lvl)
+{
+	return lvl <= lg.level;
+}
+
+/*
+ * One write() per line: the file is O_APPEND and shared by every process,
+ * so lines from master and workers never interleave mid-line.
+ */
+static void log_emit(enum log_level lvl, int errnum, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void
+log_emit(enum log_level lvl, int errnum, const char *fmt, va_list ap)
+{
+	char line[2048];
+	size_t n = 0;
+	int r;
+
+	if (lvl > LOG_LVL_DEBUG) {
+		lvl = LOG_LVL_INFO;	/* the access log */
+	} else if (!log_enabled(lvl))
+		return;
+	if (lg.kind != LOG_TO_SYSLOG) {
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
+		r = snprintf(line + n, sizeof(line) - n, "%s[%ld]: %s: ",
+		    lg.ident, (long)getpid(), level_names[lvl]);
+		if (r > 0)
+			n += (size_t)r;
+	}
+	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	if (r > 0)
+		n += (size_t)r;
+	if (n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	if (errnum != 0) {
+		r = snprintf(line + n, sizeof(line) - n, ": %s", strerror(errnum));
+		if (r > 0)
+			n += (size_t)r;
+		if (n >= sizeof(line) - 1)
+			n = sizeof(line) - 2;
+	}
+	if (lg.kind == LOG_TO_SYSLOG) {
+		line[n] = '\0';
+		syslog(syslog_prio[lvl], "%s", line);
+		return;
+	}
+	line[n++] = '\n';
+	while (write(lg.fd, line, n) == -1 && errno == EINTR)
+		;
+}
+
+#define LOG_FN(fn, lvl, with_errno)				\
+	void							\
+	fn(const char *fmt, ...)				\
+	{							\
+		int saved = errno;				\
+		va_list ap;					\
+		va_start(ap, fmt);				\
+		log_emit(lvl, (with_errno) ? saved : 0, fmt, ap);	\
+		va_end(ap);					\
+		errno = saved;					\
+	}
+
+LOG_FN(log_error, LOG_LVL_ERROR, 1)
+LOG_FN(log_errorx, LOG_LVL_ERROR, 0)
+LOG_FN(log_warn, LOG_LVL_WARNING, 1)
+LOG_FN(log_warnx, LOG_LVL_WARNING, 0)
+LOG_FN(log_notice, LOG_LVL_NOTICE, 0)
+LOG_FN(log_info, LOG_LVL_INFO, 0)
+LOG_FN(log_debug, LOG_LVL_DEBUG, 0)
+LOG_FN(log_access, LOG_LVL_DEBUG + 1, 0)

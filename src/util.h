@@ -1,0 +1,19 @@
+/* Small helpers shared by every module: files, strings, clocks, fds. */
+#ifndef NETSRVD_UTIL_H
+#define NETSRVD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+int util_read_file(const char *path, size_t max, char **data, size_t *size);
+/* monotonic milliseconds */
+int64_t util_now_ms(void);
+int util_set_cloexec(int fd, int on);
+int util_set_nonblock(int fd, int on);
+/* "1.2.3.4:80" or "[::1]:80" */
+void util_format_sockaddr(const struct sockaddr *sa, char *buf, size_t len);
+int util_sockaddr_port(const struct sockaddr *sa);
+size_t util_edit_distance(const char *a, const char *b);
+
+#endif

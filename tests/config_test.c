@@ -1,0 +1,284 @@
+/* Unit tests of config loading: every mistake named with its line, every default applied. */
+#include "autoconfig.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "handler.h"
+
+#define SVC_ECHO "{ name = \"echo\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; }"
+
+struct case_ {
+	const char *text;
+	int line;		/* 0: must load; else the line the error names */
+	const char *msg;	/* a stable part of the message */
+};
+
+static const struct case_ cases[] = {
+	/* good ones */
+	{ "services = ( " SVC_ECHO " );", 0, NULL },
+	{ "services = ( " SVC_ECHO " )", 0, NULL },	/* ';' is optional */
+	{ "workers = 1; timeout = 0; shutdown_timeout = 0; backlog = 1;\nservices = ( " SVC_ECHO " );", 0, NULL },
+	{ "workers = 4096; timeout = 86400; shutdown_timeout = 3600; backlog = 65535;\nservices = ( " SVC_ECHO " );", 0, NULL },
+	{ "log = { target = \"stderr\"; level = \"debug\"; facility = \"local3\"; connections = true; };\nservices = ( " SVC_ECHO " );", 0, NULL },
+	{ "log = { target = \"/var/log/netsrvd.log\"; };\nservices = ( " SVC_ECHO " );", 0, NULL },
+	{ "services = (\n { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = 7; handler = \"echo\"; },\n"
+	  " { name = \"b\"; protocol = \"tcp\"; address = \"127.0.0.2\"; port = 7; handler = \"echo\"; },\n"
+	  " { name = \"c\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = 7; handler = \"echo\"; },\n"
+	  " { name = \"d\"; protocol = \"tcp\"; address = \"::1\"; port = 7; handler = \"echo\"; }\n);", 0, NULL },
+	{ "services = (\n { name = \"a\"; protocol = \"tcp\"; port = 9; handler = \"discard\"; enabled = false; },\n"
+	  " { name = \"b\"; protocol = \"tcp\"; port = 9; handler = \"discard\"; }\n);", 0, NULL },
+	{ "services = ( { name = \"t\"; protocol = \"udp\"; port = 37; handler = \"time\";\n allow = [ \"127.0.0.0/8\", \"::1/128\" ]; deny = [ \"127.0.0.2\" ]; } );", 0, NULL },
+	{ "services = ( { name = \"t\"; protocol = \"tcp\"; port = 37; handler = \"time\"; allow = ( \"10.0.0.0/8\" ); } );", 0, NULL },
+	{ "user = \"root\"; group = \"root\";\nservices = ( " SVC_ECHO " );", 0, NULL },
+
+	/* syntax */
+	{ "workers = 4;\nservices = ( " SVC_ECHO "\n", 3, "syntax error" },
+	{ "workers = ;\n", 1, "syntax error" },
+	{ "workers = 4;\nworkers = 5;\nservices = ( " SVC_ECHO " );", 2, "duplicate setting" },
+	/* unknown keys: typos must never be silently ignored */
+	{ "wokers = 4;\nservices = ( " SVC_ECHO " );", 1, "unknown global setting \"wokers\" (did you mean \"workers\"?)" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   adress = \"127.0.0.1\"; } );", 3, "unknown service setting \"adress\" (did you mean \"address\"?)" },
+	{ "log = {\n  levle = \"info\"; };\nservices = ( " SVC_ECHO " );", 2, "unknown log setting \"levle\"" },
+	{ "quotes = \"/etc/q\";\nservices = ( " SVC_ECHO " );", 1, "\"quotes\" is a service setting" },
+	/* wrong types */
+	{ "workers = \"4\";\nservices = ( " SVC_ECHO " );", 1, "\"workers\" must be an integer" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = \"7\"; handler = \"echo\"; } );", 2, "\"port\" must be an integer" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; enabled = 1; } );", 2, "\"enabled\" must be true or false" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; allow = \"10.0.0.0/8\"; } );", 2, "\"allow\" must be a list of strings" },
+	{ "services = { name = \"e\"; };", 1, "\"services\" must be a list" },
+	{ "log = \"syslog\";\nservices = ( " SVC_ECHO " );", 1, "\"log\" must be a group" },
+	/* ranges */
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 0; handler = \"echo\"; } );", 2, "\"port\" is 0, out of range 1-65535" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\";\n port = 70000; handler = \"echo\"; } );", 3, "\"port\" is 70000, out of range 1-65535" },
+	{ "workers = 0;\nservices = ( " SVC_ECHO " );", 1, "\"workers\" is 0, out of range 1-4096" },
+	{ "workers = 100000;\nservices = ( " SVC_ECHO " );", 1, "out of range 1-4096" },
+	{ "timeout = -1;\nservices = ( " SVC_ECHO " );", 1, "\"timeout\" is -1, out of range 0-86400" },
+	{ "shutdown_timeout = 3601;\nservices = ( " SVC_ECHO " );", 1, "out of range 0-3600" },
+	{ "backlog = 99999999999;\nservices = ( " SVC_ECHO " );", 1, "out of range 1-65535" },
+	/* meaning */
+	{ "services = (\n { name = \"echo\"; protocol = \"tcp\"; port = 7;\n   handler = \"ecoh\"; } );", 3, "service \"echo\": unknown handler \"ecoh\" (expected echo, discard, chargen, daytime, time, qotd)" },
+	{ "services = (\n { name = \"e\"; protocol = \"sctp\"; port = 7; handler = \"echo\"; } );", 2, "unknown protocol \"sctp\" (expected tcp or udp)" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; handler = \"echo\"; } );", 2, "service \"e\": missing required setting \"port\"" },
+	{ "services = (\n { protocol = \"tcp\"; port = 7; handler = \"echo\"; } );", 2, "missing required setting \"name\"" },
+	{ "services = (\n { name = \"e\"; port = 7; handler = \"echo\"; } );", 2, "missing required setting \"protocol\"" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; } );", 2, "missing required setting \"handler\"" },
+	{ "services = (\n " SVC_ECHO ",\n { name = \"echo\"; protocol = \"udp\"; port = 7; handler = \"echo\"; } );", 3, "duplicate service name \"echo\" (first defined on line 2)" },
+	{ "services = (\n " SVC_ECHO ",\n { name = \"e2\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = 7; handler = \"discard\"; } );", 3, "overlaps service \"echo\"" },
+	{ "services = (\n { name = \"a\"; protocol = \"tcp\"; address = \"0.0.0.0\"; port = 7; handler = \"echo\"; },\n { name = \"b\"; protocol = \"tcp\"; address = \"10.1.2.3\"; port = 7; handler = \"echo\"; } );", 3, "overlaps service \"a\"" },
+	{ "services = (\n { name = \"a\"; protocol = \"tcp\"; address = \"::1\"; port = 7; handler = \"echo\"; },\n { name = \"b\"; protocol = \"tcp\"; address = \"::1\"; port = 7; handler = \"echo\"; } );", 3, "overlaps" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\";\n   address = \"localhost\"; port = 7; handler = \"echo\"; } );", 3, "address \"localhost\" is not a numeric IPv4 or IPv6 address" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; address = \"256.1.1.1\"; port = 7; handler = \"echo\"; } );", 2, "is not a numeric" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   allow = [ \"10.0.0.0/8\",\n \"10.0.0.0/33\" ]; } );", 4, "allow: invalid address prefix \"10.0.0.0/33\"" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   deny = [ \"garbage\" ]; } );", 3, "deny: invalid address prefix \"garbage\"" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; deny = [ \"10.0.0.1/8\" ]; } );", 2, "bits set after the /8 prefix" },
+	{ "services = (\n { name = \"q\"; protocol = \"tcp\"; port = 17; handler = \"qotd\"; } );", 2, "handler qotd needs a quotes file" },
+	{ "services = (\n { name = \"q\"; protocol = \"tcp\"; port = 17; handler = \"qotd\";\n   quotes = \"/nonexistent/quotes\"; } );", 3, "cannot read quotes file /nonexistent/quotes: No such file or directory" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; quotes = \"/etc/hostname\"; } );", 2, "\"quotes\" is only used by handler qotd" },
+	{ "user = \"no-such-user-netsrvd\";\nservices = ( " SVC_ECHO " );", 1, "unknown user \"no-such-user-netsrvd\"" },
+	{ "group = \"no-such-group-netsrvd\";\nservices = ( " SVC_ECHO " );", 1, "unknown group \"no-such-group-netsrvd\"" },
+	{ "log = { level = \"verbose\"; };\nservices = ( " SVC_ECHO " );", 1, "unknown log level \"verbose\"" },
+	{ "log = { facility = \"kern\"; };\nservices = ( " SVC_ECHO " );", 1, "unknown log facility \"kern\"" },
+	{ "log = {\n target = \"netsrvd.log\"; };\nservices = ( " SVC_ECHO " );", 2, "must be \"syslog\", \"stderr\" or an absolute file path" },
+	{ "pid_file = \"run/netsrvd.pid\";\nservices = ( " SVC_ECHO " );", 1, "must be an absolute path" },
+	{ "services = (\n { name = \"bad name!\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; } );", 2, "service name \"bad name!\" must be" },
+	{ "services = ( \"echo\" );", 1, "must be a group" },
+	/* nothing to serve: empty, truncated, all disabled */
+	{ "", -1, "no \"services\" list" },
+	{ "workers = 4;\n", -1, "no \"services\" list" },
+	{ "services = ();", 1, "no enabled service" },
+	{ "services = (\n { name = \"a\"; protocol = \"tcp\"; port = 9; handler = \"discard\"; enabled = false; } );", 1, "no enabled service" },
+};
+
+static void
+config_table_test(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[CONFIG_ERR_MAX] = "";
+		char want[64];
+		struct config *cfg = config_parse_string(cases[i].text, "t.conf", err, sizeof(err));
+
+		if (cases[i].line == 0) {
+			if (cfg == NULL)
+				fail_msg("case %zu: expected OK, got: %s", i, err);
+			config_free(cfg);
+			continue;
+		}
+		if (cfg != NULL)
+			fail_msg("case %zu: expected an error naming \"%s\", got a config", i, cases[i].msg);
+		if (cases[i].line > 0)
+			snprintf(want, sizeof(want), "t.conf:%d: ", cases[i].line);
+		else
+			snprintf(want, sizeof(want), "t.conf: ");
+		if (strncmp(err, want, strlen(want)) != 0 || strstr(err, cases[i].msg) == NULL)
+			fail_msg("case %zu: expected \"%s...%s\", got \"%s\"", i, want, cases[i].msg, err);
+	}
+	print_message("%zu config texts checked\n", sizeof(cases) / sizeof(cases[0]));
+}
+
+static void
+config_defaults_test(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg = config_parse_string(
+	    "services = ( " SVC_ECHO ",\n"
+	    " { name = \"d\"; protocol = \"udp\"; port = 13; handler = \"daytime\"; workers = 2; timeout = 5; backlog = 7; } );",
+	    "t.conf", err, sizeof(err));
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_int_equal(cfg->workers, 4);
+	assert_int_equal(cfg->timeout, 30);
+	assert_int_equal(cfg->shutdown_timeout, 10);
+	assert_int_equal(cfg->backlog, 128);
+	assert_string_equal(cfg->pid_file, RUNSTATEDIR "/netsrvd.pid");
+	assert_null(cfg->log.target);
+	assert_int_equal(cfg->log.level, LOG_LVL_INFO);
+	assert_false(cfg->log.connections);
+	assert_false(cfg->drop_privileges);
+	assert_int_equal(cfg->nservices, 2);
+
+	const struct service_config *e = &cfg->services[0];
+	assert_string_equal(e->name, "echo");
+	assert_int_equal(e->protocol, PROTO_TCP);
+	assert_string_equal(e->address, "*");
+	assert_true(e->any_address);
+	assert_int_equal(e->port, 7);
+	assert_ptr_equal(e->handler, &handler_echo);
+	assert_int_equal(e->workers, 4);	/* inherited from the global */
+	assert_int_equal(e->timeout, 30);
+	assert_int_equal(e->backlog, 128);
+	assert_true(e->enabled);
+	assert_int_equal(e->nallow, 0);
+	assert_int_equal(e->ndeny, 0);
+	assert_int_equal(e->line, 1);
+
+	const struct service_config *d = &cfg->services[1];
+	assert_int_equal(d->protocol, PROTO_UDP);
+	assert_int_equal(d->workers, 2);
+	assert_int_equal(d->timeout, 5);
+	assert_int_equal(d->backlog, 7);
+	assert_int_equal(d->line, 2);
+	config_free(cfg);
+}
+
+static void
+config_global_overrides_test(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg = config_parse_string(
+	    "workers = 3; timeout = 9; backlog = 11; user = \"root\";\n"
+	    "services = ( " SVC_ECHO " );", "t.conf", err, sizeof(err));
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_int_equal(cfg->services[0].workers, 3);
+	assert_int_equal(cfg->services[0].timeout, 9);
+	assert_int_equal(cfg->services[0].backlog, 11);
+	assert_true(cfg->drop_privileges);
+	assert_int_equal(cfg->uid, 0);
+	assert_int_equal(cfg->gid, 0);
+	config_free(cfg);
+}
+
+static void
+write_tmp(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+config_load_file_test(void **state)
+{
+	char dir[] = "/tmp/netsrvd-config-test.XXXXXX";
+	char conf[128], quotes[128], err[CONFIG_ERR_MAX];
+	struct config *cfg;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(quotes, sizeof(quotes), "%s/quotes", dir);
+	FILE *f = fopen(quotes, "w");
+	assert_non_null(f);
+	fputs("First quote.\n\n%\nSecond\nquote.\n", f);
+	fclose(f);
+	snprintf(conf, sizeof(conf), "%s/netsrv.conf", dir);
+	/* a relative quotes path is relative to the config file */
+	write_tmp(conf, "services = ( { name = \"q\"; protocol = \"tcp\"; port = 17;\n"
+	    "  handler = \"qotd\"; quotes = \"quotes\"; } );\n");
+	cfg = config_load(conf, err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(cfg->services[0].quotes_path, quotes);
+	assert_int_equal(cfg->services[0].quotes.count, 2);
+	assert_string_equal(cfg->services[0].quotes.text[1], "Second\r\nquote.\r\n");
+	config_free(cfg);
+
+	/* errors carry the file's own name */
+	write_tmp(conf, "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"ecoh\"; } );\n");
+	assert_null(config_load(conf, err, sizeof(err)));
+	char want[200];
+	snprintf(want, sizeof(want), "%s:2: service \"e\": unknown handler \"ecoh\"", conf);
+	assert_memory_equal(err, want, strlen(want));
+	unlink(conf);
+
+	/* a missing file */
+	assert_null(config_load("/nonexistent/netsrv.conf", err, sizeof(err)));
+	assert_string_equal(err, "/nonexistent/netsrv.conf: cannot read configuration: No such file or directory");
+	/* a directory */
+	assert_null(config_load(dir, err, sizeof(err)));
+	assert_non_null(strstr(err, "Is a directory"));
+	unlink(quotes);
+	rmdir(dir);
+}
+
+/* The reload path calls the loader thousands of times: it must not leak (ASan/valgrind check this). */
+static void
+config_repeat_test(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 200; round++)
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			char err[CONFIG_ERR_MAX];
+			config_free(config_parse_string(cases[i].text, "t.conf", err, sizeof(err)));
+		}
+}
+
+static void
+config_schema_test(void **state)
+{
+	(void)state;
+	/* the schema names every scope's keys once */
+	for (size_t i = 0; i < config_schema_len; i++)
+		for (size_t j = i + 1; j < config_schema_len; j++)
+			assert_false(config_schema[i].scope == config_schema[j].scope &&
+			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
+	assert_int_equal(config_schema_len, 25);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(config_table_test),
+		cmocka_unit_test(config_defaults_test),
+		cmocka_unit_test(config_global_overrides_test),
+		cmocka_unit_test(config_load_file_test),
+		cmocka_unit_test(config_repeat_test),
+		cmocka_unit_test(config_schema_test),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
