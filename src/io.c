@@ -1,0 +1,151 @@
+/* Non-blocking socket I/O for TCP sessions: waits, reads, writes, timeouts. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "handler.h"
+#include "io.h"
+#include "log.h"
+#include "util.h"
+
+int
+io_wait(int fd, short events, int timeout_ms, short *revents)
+{
+	struct pollfd pfd;
+	int64_t deadline = -1;
+	int left = timeout_ms;
+	int r;
+
+	if (timeout_ms >= 0)
+		deadline = util_now_ms() + timeout_ms;
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, left);
+		if (r == 1)
+			break;
+		if (r == 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+		/* A signal only set a flag; keep waiting for what is left. */
+		if (deadline >= 0) {
+			int64_t now = util_now_ms();
+
+			if (now >= deadline)
+				return 0;
+			left = (int)(deadline - now);
+		}
+	}
+	if (pfd.revents & POLLNVAL) {
+		errno = EBADF;
+		return -1;
+	}
+	if (revents != NULL)
+		*revents = pfd.revents;
+	return 1;
+}
+
+int
+io_wait_idle(struct tcp_session *s, short events, int64_t *deadline,
+    short *revents)
+{
+	int64_t now, left;
+
+	if (s->timeout_ms <= 0)
+		return io_wait(s->fd, events, -1, revents);
+	now = util_now_ms();
+	if (*deadline < 0)
+		*deadline = now + s->timeout_ms;
+	if (now >= *deadline)
+		return 0;
+	left = *deadline - now;
+	return io_wait(s->fd, events, left > INT_MAX ? INT_MAX : (int)left,
+	    revents);
+}
+
+ssize_t
+io_recv(struct tcp_session *s, void *buf, size_t len)
+{
+	ssize_t r;
+
+	do
+		r = recv(s->fd, buf, len, MSG_DONTWAIT);
+	while (r == -1 && errno == EINTR);
+	if (r > 0)
+		s->bytes_in += (uint64_t)r;
+	return r;
+}
+
+ssize_t
+io_send(struct tcp_session *s, const void *buf, size_t len)
+{
+	ssize_t r;
+
+	do
+		r = send(s->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (r == -1 && errno == EINTR);
+	if (r > 0)
+		s->bytes_out += (uint64_t)r;
+	return r;
+}
+
+enum session_end
+io_end_from_errno(int err, const char *what)
+{
+	switch (err) {
+	case EPIPE:
+	case ECONNRESET:
+	case ECONNABORTED:
+	case ENOTCONN:
+	case ETIMEDOUT:		/* TCP's own retransmissions gave up */
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+		return END_RESET;
+	default:
+		log_debug("%s: %s", what, strerror(err));
+		return END_ERROR;
+	}
+}
+
+enum session_end
+io_write_all(struct tcp_session *s, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	int64_t deadline = -1;
+	short rev = 0;
+	ssize_t w;
+	int r;
+
+	while (len > 0) {
+		w = io_send(s, p, len);
+		if (w > 0) {
+			p += w;
+			len -= (size_t)w;
+			deadline = -1;
+			rev = 0;
+			continue;
+		}
+		if (w == 0 || !IO_AGAIN(errno))
+			return w == 0 ? END_ERROR :
+			    io_end_from_errno(errno, "send");
+		/*
+		 * A hangup or error reported by poll makes send fail, never
+		 * wait; if it somehow did not, do not spin on it.
+		 */
+		if (rev & (POLLERR | POLLHUP))
+			return END_RESET;
+		r = io_wait_idle(s, POLLOUT, &deadline, &rev);
+		if (r == 0)
+			return END_TIMEOUT;
+		if (r == -1)
+			return io_end_from_errno(errno, "poll");
+	}
+	return END_DONE;
+}

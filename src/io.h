@@ -1,0 +1,59 @@
+/* Non-blocking socket I/O for TCP sessions: waits, reads, writes, timeouts. */
+#ifndef NETSRVD_IO_H
+#define NETSRVD_IO_H
+
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "handler.h"
+
+/*
+ * poll() on one fd. Returns 1 when ready (revents, if not NULL, says how),
+ * 0 when timeout_ms passed, -1 with errno set (EBADF for a closed fd).
+ * timeout_ms < 0 waits forever. A signal (EINTR) restarts the wait with
+ * the time that is left: a worker's SIGTERM only sets a flag and the
+ * session in progress must still be finished.
+ */
+int io_wait(int fd, short events, int timeout_ms, short *revents);
+
+/*
+ * io_wait() under the session's no-progress timer. *deadline is -1 when
+ * the timer is not running; the first wait after progress arms it with
+ * s->timeout_ms, later waits get what is left. The caller sets *deadline
+ * back to -1 whenever a byte moves. s->timeout_ms <= 0 means no timeout.
+ * Returns like io_wait().
+ */
+int io_wait_idle(struct tcp_session *s, short events, int64_t *deadline,
+    short *revents);
+
+/*
+ * One non-blocking recv()/send() on s->fd, restarted on EINTR, counted in
+ * s->bytes_in / s->bytes_out. recv returns 0 at EOF. Both return -1 with
+ * errno EAGAIN when the socket is not ready, or another errno on failure.
+ * io_send uses MSG_NOSIGNAL: a client gone away never raises SIGPIPE.
+ */
+ssize_t io_recv(struct tcp_session *s, void *buf, size_t len);
+ssize_t io_send(struct tcp_session *s, const void *buf, size_t len);
+
+/* True for the errno of a socket that is merely not ready yet. */
+#define IO_AGAIN(e)	((e) == EAGAIN || (e) == EWOULDBLOCK)
+
+/*
+ * How a failed recv/send ends the session: the client's side of the
+ * connection is gone (EPIPE, ECONNRESET, ...) → END_RESET; anything else
+ * is a local failure → END_ERROR, logged at debug with `what` and errno.
+ */
+enum session_end io_end_from_errno(int err, const char *what);
+
+/*
+ * Sends all len bytes, waiting for POLLOUT as needed. Returns END_DONE
+ * once everything is with the kernel, END_TIMEOUT when no byte could be
+ * written for s->timeout_ms, END_RESET when the client went away,
+ * END_ERROR on a local failure.
+ */
+enum session_end io_write_all(struct tcp_session *s, const void *buf, size_t len);
+
+#endif
