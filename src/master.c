@@ -1,0 +1,724 @@
+/* The master: binds, forks and supervises workers, reloads, stops. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "listener.h"
+#include "log.h"
+#include "master.h"
+#include "notify.h"
+#include "pidfile.h"
+#include "privs.h"
+#include "proctitle.h"
+#include "sig.h"
+#include "util.h"
+#include "worker.h"
+
+#define EXIT_STARTUP 71
+
+/* respawn throttling (CONTRACT.md, signals: CHLD) */
+#define START_FAILURE_MS	1000	/* dying this young is a start failure */
+#define FAILURES_BEFORE_BACKOFF	3
+#define BACKOFF_MAX_MS		60000
+#define STABLE_RESET_MS		60000
+
+/* Runtime state of one enabled service of the current configuration. */
+struct service_rt {
+	const struct service_config *cfg;
+	struct listener *ls;
+	int running;		/* live workers of the current generation */
+	int fails;		/* start failures in a row */
+	int64_t last_fail_ms;
+	int64_t next_spawn_ms;	/* back-off: no fork before this */
+};
+
+struct worker_slot {
+	pid_t pid;
+	unsigned generation;
+	int64_t started_ms;
+	int svc;		/* index into m.svcs; -1 once its generation is old */
+	bool stopping;		/* told to finish and exit */
+	char name[40];
+};
+
+enum master_state { RUNNING, STOPPING };
+
+static struct {
+	struct config *cfg;
+	struct master_options opt;
+	char *pid_file;
+	struct listener **ls;	/* one per enabled service, same order as svcs */
+	struct service_rt *svcs;
+	size_t nsvcs;
+	struct worker_slot *w;
+	size_t nw, capw;
+	unsigned generation;
+	pid_t pid;
+	enum master_state state;
+	int64_t stop_deadline_ms;
+	bool killed;
+	sigset_t waitmask;
+	int ready_fd;		/* tells the waiting parent we are up (daemon mode) */
+} m;
+
+static size_t
+count_workers(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m.nsvcs; i++)
+		n += (size_t)m.svcs[i].cfg->workers;
+	return n;
+}
+
+static void
+report_status(const char *what)
+{
+	notify_send("STATUS=%s: %zu services, %zu workers", what, m.nsvcs, count_workers());
+}
+
+static int
+apply_log(const struct config *cfg, char *err, size_t errlen)
+{
+	struct log_settings ls;
+
+	ls.target = cfg->log.target;
+	if (ls.target == NULL)
+		ls.target = m.opt.foreground ? "stderr" : "syslog";
+	ls.facility = cfg->log.facility;
+	ls.level = cfg->log.level;
+	return log_apply(&ls, err, errlen);
+}
+
+/* --- listeners --------------------------------------------------------- */
+
+static void
+close_listeners(struct listener **ls, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		listener_close(ls[i]);
+	free(ls);
+}
+
+/*
+ * Mark and sweep on (protocol, address, port): a socket the new config
+ * still wants is kept (same fd, same accept queue); the rest are bound
+ * anew. On any failure only what this call opened is closed, and the
+ * running set is untouched. *out gets one listener per enabled service.
+ */
+static int
+listeners_for(const struct config *cfg, struct listener **old, size_t nold,
+    struct listener ***out, char *err, size_t errlen)
+{
+	size_t n = config_enabled_services(cfg), k = 0;
+	struct listener **ls = calloc(n, sizeof(*ls));
+	bool *fresh = calloc(n, sizeof(*fresh));
+
+	if (ls == NULL || fresh == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (size_t j = 0; j < nold; j++)
+		old[j]->used = false;
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct service_config *s = &cfg->services[i];
+		if (!s->enabled)
+			continue;
+		for (size_t j = 0; j < nold && ls[k] == NULL; j++)
+			if (!old[j]->used && listener_matches(old[j], s)) {
+				old[j]->used = true;
+				ls[k] = old[j];
+			}
+		if (ls[k] == NULL) {
+			ls[k] = listener_open(s, err, errlen);
+			if (ls[k] == NULL)
+				goto fail;
+			fresh[k] = true;
+		} else if (listener_set_backlog(ls[k], s->backlog) == -1)
+			log_warn("service %s: listen(backlog %d) on kept socket", s->name, s->backlog);
+		k++;
+	}
+	free(fresh);
+	*out = ls;
+	return 0;
+fail:
+	for (size_t i = 0; ls != NULL && i < k; i++)
+		if (fresh[i])
+			listener_close(ls[i]);
+	free(ls);
+	free(fresh);
+	return -1;
+}
+
+/* Closes the master's copy of every old socket the new set does not keep. */
+static void
+sweep_listeners(struct listener **old, size_t nold)
+{
+	for (size_t j = 0; j < nold; j++)
+		if (!old[j]->used) {
+			log_info("closing %s (no longer configured)", old[j]->desc);
+			listener_close(old[j]);
+		}
+	free(old);
+}
+
+static struct service_rt *
+services_for(const struct config *cfg, struct listener **ls)
+{
+	size_t n = config_enabled_services(cfg), k = 0;
+	struct service_rt *svcs = calloc(n, sizeof(*svcs));
+
+	if (svcs == NULL)
+		return NULL;
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (cfg->services[i].enabled) {
+			svcs[k].cfg = &cfg->services[i];
+			svcs[k].ls = ls[k];
+			k++;
+		}
+	return svcs;
+}
+
+/* --- workers ----------------------------------------------------------- */
+
+static struct worker_slot *
+slot_add(void)
+{
+	if (m.nw == m.capw) {
+		size_t cap = m.capw ? m.capw * 2 : 64;
+		struct worker_slot *w = realloc(m.w, cap * sizeof(*w));
+		if (w == NULL)
+			return NULL;
+		m.w = w;
+		m.capw = cap;
+	}
+	return &m.w[m.nw++];
+}
+
+/* In the child: keep only what a worker of this service needs. */
+static void
+child_close_master_fds(size_t si)
+{
+	for (size_t i = 0; i < m.nsvcs; i++)
+		if (i != si)
+			close(m.ls[i]->fd);
+	if (pidfile_fd() != -1)
+		close(pidfile_fd());
+	notify_close();
+	if (m.ready_fd != -1)
+		close(m.ready_fd);
+}
+
+static int
+spawn_worker(size_t si)
+{
+	struct service_rt *s = &m.svcs[si];
+	struct worker_slot *slot = slot_add();
+	pid_t pid;
+
+	if (slot == NULL) {
+		log_errorx("service %s: out of memory for the worker table", s->cfg->name);
+		return -1;
+	}
+	pid = fork();
+	if (pid == -1) {
+		m.nw--;
+		log_error("service %s: fork", s->cfg->name);
+		s->next_spawn_ms = util_now_ms() + 1000;
+		return -1;
+	}
+	if (pid == 0) {
+		struct worker_args a = {
+			m.cfg, s->cfg, s->ls->fd, m.pid, m.generation
+		};
+		child_close_master_fds(si);
+		worker_run(&a);
+	}
+	slot->pid = pid;
+	slot->generation = m.generation;
+	slot->started_ms = util_now_ms();
+	slot->svc = (int)si;
+	slot->stopping = false;
+	snprintf(slot->name, sizeof(slot->name), "%s", s->cfg->name);
+	s->running++;
+	log_debug("service %s: worker %ld started (generation %u)", s->cfg->name,
+	    (long)pid, m.generation);
+	return 0;
+}
+
+/* While backing off, one probe worker must survive its first second before the pool refills. */
+static bool
+service_proven(const struct service_rt *s, size_t si, int64_t now)
+{
+	if (s->fails < FAILURES_BEFORE_BACKOFF)
+		return true;
+	for (size_t i = 0; i < m.nw; i++)
+		if (m.w[i].svc == (int)si && now - m.w[i].started_ms >= START_FAILURE_MS)
+			return true;
+	return false;
+}
+
+static void
+master_spawn(void)
+{
+	int64_t now = util_now_ms();
+
+	if (m.state != RUNNING)
+		return;
+	for (size_t si = 0; si < m.nsvcs; si++) {
+		struct service_rt *s = &m.svcs[si];
+
+		if (s->running >= s->cfg->workers || now < s->next_spawn_ms)
+			continue;
+		if (!service_proven(s, si, now)) {
+			if (s->running == 0)
+				spawn_worker(si);	/* the probe */
+			continue;
+		}
+		while (s->running < s->cfg->workers && spawn_worker(si) == 0)
+			;
+	}
+}
+
+static void
+note_start_failure(struct service_rt *s, int64_t now)
+{
+	if (now - s->last_fail_ms >= STABLE_RESET_MS)
+		s->fails = 0;
+	s->fails++;
+	s->last_fail_ms = now;
+	if (s->fails >= FAILURES_BEFORE_BACKOFF) {
+		int shift = s->fails - FAILURES_BEFORE_BACKOFF;
+		int64_t delay = shift >= 6 ? BACKOFF_MAX_MS : (int64_t)1000 << shift;
+		if (delay > BACKOFF_MAX_MS)
+			delay = BACKOFF_MAX_MS;
+		s->next_spawn_ms = now + delay;
+		log_warnx("service %s: workers keep dying at start (%d in a row); next start in %lld s",
+		    s->cfg->name, s->fails, (long long)(delay / 1000));
+	}
+}
+
+static void
+log_worker_exit(const struct worker_slot *w, int status)
+{
+	if (WIFSIGNALED(status)) {
+		if (w->stopping && m.killed && WTERMSIG(status) == SIGKILL)
+			return;	/* our own kill at the end of the shutdown timeout */
+		log_warnx("service %s: worker %ld killed by signal %d (%s)", w->name,
+		    (long)w->pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) != WORKER_EXIT_OK)
+		log_warnx("service %s: worker %ld exited with status %d", w->name,
+		    (long)w->pid, WEXITSTATUS(status));
+	else
+		log_debug("service %s: worker %ld exited", w->name, (long)w->pid);
+}
+
+static void
+master_reap(void)
+{
+	int status;
+	pid_t pid;
+
+	sig_master.chld = 0;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		size_t i;
+		for (i = 0; i < m.nw && m.w[i].pid != pid; i++)
+			;
+		if (i == m.nw)
+			continue;	/* not a worker of ours */
+		struct worker_slot *w = &m.w[i];
+		int64_t now = util_now_ms();
+		bool abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != WORKER_EXIT_OK;
+
+		log_worker_exit(w, status);
+		if (w->svc >= 0) {
+			struct service_rt *s = &m.svcs[w->svc];
+			s->running--;
+			if (abnormal && now - w->started_ms < START_FAILURE_MS && m.state == RUNNING)
+				note_start_failure(s, now);
+		}
+		m.w[i] = m.w[--m.nw];
+	}
+	if (pid == -1 && errno != ECHILD)
+		log_error("waitpid");
+}
+
+static void
+signal_workers(int sig, bool old_only)
+{
+	for (size_t i = 0; i < m.nw; i++) {
+		if (old_only && m.w[i].svc >= 0)
+			continue;
+		if (sig == SIGTERM && m.w[i].stopping)
+			continue;
+		if (kill(m.w[i].pid, sig) == -1 && errno != ESRCH)
+			log_error("kill(%ld, %d)", (long)m.w[i].pid, sig);
+		m.w[i].stopping = true;
+	}
+}
+
+/*
+ * A new generation: the new workers are forked first, then the old ones
+ * are told to finish their client and exit. The sockets they share keep
+ * their queues, so a connection arriving in between waits; none is refused.
+ */
+static void
+start_generation(struct service_rt *svcs, size_t nsvcs)
+{
+	for (size_t i = 0; i < m.nw; i++)
+		m.w[i].svc = -1;
+	if (svcs != m.svcs)
+		free(m.svcs);
+	m.svcs = svcs;
+	m.nsvcs = nsvcs;
+	for (size_t i = 0; i < nsvcs; i++)
+		svcs[i].running = 0;
+	m.generation++;
+	master_spawn();
+	signal_workers(SIGTERM, true);
+}
+
+/* --- reload ------------------------------------------------------------ */
+
+static void
+reload_failed(const char *why)
+{
+	log_errorx("reload failed: %s; still serving the previous configuration", why);
+	notify_send("STATUS=reload failed: %s; still serving the previous configuration\nREADY=1", why);
+}
+
+static void
+master_reload(void)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg;
+	struct listener **ls;
+	struct service_rt *svcs;
+	struct timespec ts;
+
+	sig_master.hup = 0;
+	if (m.state != RUNNING)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	log_notice("reloading %s", m.opt.config_path);
+	cfg = config_load(m.opt.config_path, err, sizeof(err));
+	if (cfg == NULL) {
+		reload_failed(err);
+		return;
+	}
+	if (cfg->drop_privileges &&
+	    privs_check_possible(cfg->uid, cfg->gid, cfg->user, err, sizeof(err)) == -1) {
+		config_free(cfg);
+		reload_failed(err);
+		return;
+	}
+	if (m.opt.pid_file == NULL && strcmp(cfg->pid_file, m.pid_file) != 0)
+		log_warnx("pid_file changed to %s: that takes a restart; still using %s",
+		    cfg->pid_file, m.pid_file);
+	if (listeners_for(cfg, m.ls, m.nsvcs, &ls, err, sizeof(err)) == -1) {
+		config_free(cfg);
+		reload_failed(err);
+		return;
+	}
+	svcs = services_for(cfg, ls);
+	if (svcs == NULL) {
+		for (size_t j = 0; j < m.nsvcs; j++)
+			m.ls[j]->used = true;	/* nothing of the old set may be swept */
+		for (size_t i = 0; i < config_enabled_services(cfg); i++) {
+			bool kept = false;
+			for (size_t j = 0; j < m.nsvcs; j++)
+				kept |= (ls[i] == m.ls[j]);
+			if (!kept)
+				listener_close(ls[i]);
+		}
+		free(ls);
+		config_free(cfg);
+		reload_failed("out of memory");
+		return;
+	}
+	/* Commit: from here on nothing can fail half-way. */
+	if (apply_log(cfg, err, sizeof(err)) == -1)
+		log_warnx("%s; logging stays as it was", err);
+	sweep_listeners(m.ls, m.nsvcs);
+	m.ls = ls;
+	config_free(m.cfg);
+	m.cfg = cfg;
+	start_generation(svcs, config_enabled_services(cfg));
+	log_notice("reloaded: generation %u, %zu services, %zu workers", m.generation,
+	    m.nsvcs, count_workers());
+	report_status("reloaded");
+	notify_send("READY=1");
+}
+
+/* Log rotation: reopen, then roll the workers so they write to the new file too. */
+static void
+master_reopen_logs(void)
+{
+	sig_master.usr1 = 0;
+	if (m.state != RUNNING)
+		return;
+	log_notice("reopening log");
+	if (log_reopen() == 0 && m.cfg->log.target != NULL && m.cfg->log.target[0] == '/')
+		start_generation(m.svcs, m.nsvcs);
+}
+
+/* --- stop -------------------------------------------------------------- */
+
+static void
+begin_stop(bool graceful)
+{
+	sig_master.term = 0;
+	if (m.state == STOPPING && graceful)
+		return;
+	if (m.state == RUNNING) {
+		notify_send("STOPPING=1");
+		log_notice("%s stop: %zu workers", graceful ? "graceful" : "fast", m.nw);
+		/* refuse new connections now instead of queueing them for nobody */
+		for (size_t i = 0; i < m.nsvcs; i++)
+			if (m.ls[i]->protocol == PROTO_TCP && shutdown(m.ls[i]->fd, SHUT_RD) == -1)
+				log_warn("shutdown %s", m.ls[i]->desc);
+		m.state = STOPPING;
+		m.stop_deadline_ms = util_now_ms() + (int64_t)m.cfg->shutdown_timeout * 1000;
+	}
+	if (graceful)
+		signal_workers(SIGTERM, false);
+	else {
+		sig_master.quit = 0;
+		m.killed = true;
+		signal_workers(SIGKILL, false);
+	}
+}
+
+static void
+check_stop_deadline(void)
+{
+	if (m.state != STOPPING || m.killed || m.nw == 0)
+		return;
+	if (util_now_ms() >= m.stop_deadline_ms) {
+		log_warnx("shutdown_timeout (%d s) reached: killing %zu workers still serving",
+		    m.cfg->shutdown_timeout, m.nw);
+		m.killed = true;
+		signal_workers(SIGKILL, false);
+	}
+}
+
+/* How long the loop may sleep before a deadline of ours passes. */
+static int
+wait_timeout_ms(void)
+{
+	int64_t now = util_now_ms(), next = -1;
+
+	if (m.state == STOPPING)
+		next = m.killed ? now + 1000 : m.stop_deadline_ms;
+	else
+		for (size_t si = 0; si < m.nsvcs; si++) {
+			const struct service_rt *s = &m.svcs[si];
+			int64_t t = -1;
+			if (s->running < s->cfg->workers)
+				t = s->next_spawn_ms;
+			if (s->running > 0 && s->running < s->cfg->workers &&
+			    s->fails >= FAILURES_BEFORE_BACKOFF)
+				for (size_t i = 0; i < m.nw; i++)
+					if (m.w[i].svc == (int)si)
+						t = m.w[i].started_ms + START_FAILURE_MS;
+			if (t >= 0 && (next < 0 || t < next))
+				next = t;
+		}
+	if (next < 0)
+		return -1;
+	if (next <= now)
+		return 0;
+	return next - now > 60000 ? 60000 : (int)(next - now);
+}
+
+/* --- startup ----------------------------------------------------------- */
+
+/*
+ * Fork into the background after binding, so bind errors still reach the
+ * terminal; the parent exits only when the daemon reports it is serving,
+ * so an init script that checks the pid file right after sees it.
+ */
+static int
+daemonize(void)
+{
+	int p[2], fd;
+	pid_t pid;
+	char c = 0;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_error("pipe");
+		return -1;
+	}
+	pid = fork();
+	if (pid == -1) {
+		log_error("fork");
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		while (read(p[0], &c, 1) == -1 && errno == EINTR)
+			;
+		_exit(c == 'R' ? 0 : EXIT_STARTUP);
+	}
+	close(p[0]);
+	m.ready_fd = p[1];
+	if (setsid() == -1 || chdir("/") == -1) {
+		log_error("setsid/chdir");
+		return -1;
+	}
+	umask(027);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd == -1) {
+		log_error("open /dev/null");
+		return -1;
+	}
+	/* stderr stays if it is the configured log target */
+	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
+	    ((m.cfg->log.target == NULL || strcmp(m.cfg->log.target, "stderr") != 0) &&
+	    dup2(fd, STDERR_FILENO) == -1)) {
+		log_error("dup2 /dev/null");
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void
+tell_parent_ready(void)
+{
+	if (m.ready_fd == -1)
+		return;
+	if (write(m.ready_fd, "R", 1) == -1)
+		log_warn("telling the starting process we are up");
+	close(m.ready_fd);
+	m.ready_fd = -1;
+}
+
+static int
+startup(char *err, size_t errlen)
+{
+	size_t n;
+
+	if (m.cfg->drop_privileges &&
+	    privs_check_possible(m.cfg->uid, m.cfg->gid, m.cfg->user, err, errlen) == -1)
+		return -1;
+	if (pidfile_lock(m.pid_file, err, errlen) == -1)
+		return -1;
+	if (listeners_for(m.cfg, NULL, 0, &m.ls, err, errlen) == -1)
+		goto fail;
+	n = config_enabled_services(m.cfg);
+	m.svcs = services_for(m.cfg, m.ls);
+	if (m.svcs == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	m.nsvcs = n;
+	if (apply_log(m.cfg, err, errlen) == -1)
+		goto fail;
+	if (!m.opt.foreground && daemonize() == -1) {
+		snprintf(err, errlen, "cannot become a daemon");
+		goto fail;
+	}
+	m.pid = getpid();
+	if (pidfile_write(m.pid, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	pidfile_remove();
+	return -1;
+}
+
+static void
+finish(void)
+{
+	pidfile_remove();
+	if (m.ls != NULL)
+		close_listeners(m.ls, m.nsvcs);
+	free(m.svcs);
+	free(m.w);
+	config_free(m.cfg);
+	log_notice("stopped");
+	notify_close();
+	log_close();
+}
+
+/*
+ * Init phase: anything failing here stops us with exit 71 and nothing left
+ * half-started. Loop phase: from now on we must not die; every step logs
+ * its errors and the loop goes on.
+ */
+int
+master_run(struct config *cfg, const struct master_options *opt)
+{
+	char err[CONFIG_ERR_MAX];
+
+	memset(&m, 0, sizeof(m));
+	m.cfg = cfg;
+	m.opt = *opt;
+	m.ready_fd = -1;
+	m.pid_file = opt->pid_file ? (char *)opt->pid_file : cfg->pid_file;
+	m.pid_file = strdup(m.pid_file);
+	if (m.pid_file == NULL || startup(err, sizeof(err)) == -1) {
+		log_errorx("%s", m.pid_file ? err : "out of memory");
+		if (m.ls != NULL)
+			close_listeners(m.ls, m.nsvcs);
+		free(m.svcs);
+		free(m.pid_file);
+		config_free(cfg);
+		return EXIT_STARTUP;
+	}
+	notify_init();
+	if (sig_master_setup(&m.waitmask) == -1) {
+		finish();
+		free(m.pid_file);
+		return EXIT_STARTUP;
+	}
+	proctitle_set("netsrvd: master");
+	m.generation = 1;
+	master_spawn();
+	log_notice("started: %zu services, %zu workers (pid %ld)", m.nsvcs, count_workers(),
+	    (long)m.pid);
+	report_status("serving");
+	notify_send("READY=1");
+	tell_parent_ready();
+
+	for (;;) {
+		int t = wait_timeout_ms();
+		struct timespec ts = { t / 1000, (long)(t % 1000) * 1000000L };
+
+		if (!sig_master.chld && !sig_master.hup && !sig_master.term &&
+		    !sig_master.quit && !sig_master.usr1 &&
+		    ppoll(NULL, 0, t < 0 ? NULL : &ts, &m.waitmask) == -1 && errno != EINTR)
+			log_error("ppoll");
+		if (sig_master.chld)
+			master_reap();
+		if (sig_master.quit)
+			begin_stop(false);
+		if (sig_master.term)
+			begin_stop(true);
+		if (sig_master.hup)
+			master_reload();
+		if (sig_master.usr1)
+			master_reopen_logs();
+		master_spawn();
+		check_stop_deadline();
+		if (m.state == STOPPING && m.nw == 0)
+			break;
+	}
+	finish();
+	free(m.pid_file);
+	return 0;
+}

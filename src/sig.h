@@ -1,0 +1,22 @@
+/* Signal dispositions: handlers only set flags; the loops do the work. */
+#ifndef NETSRVD_SIG_H
+#define NETSRVD_SIG_H
+
+#include <signal.h>
+
+struct sig_flags {
+	volatile sig_atomic_t chld;
+	volatile sig_atomic_t hup;
+	volatile sig_atomic_t term;	/* TERM or INT: graceful stop */
+	volatile sig_atomic_t quit;	/* fast stop */
+	volatile sig_atomic_t usr1;
+};
+
+extern struct sig_flags sig_master;
+extern volatile sig_atomic_t sig_worker_stop;
+
+int sig_master_setup(sigset_t *waitmask);
+int sig_worker_setup(int wake_fd);
+void sig_master_teardown(void);
+
+#endif

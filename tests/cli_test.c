@@ -1,0 +1,309 @@
+/* The command line and startup failures, run on the built binary. */
+#include "autoconfig.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static char out[65536];
+
+static int
+run_netsrvd(const char *a1, const char *a2, const char *a3, const char *a4)
+{
+	const char *argv[] = { h_netsrvd(), a1, a2, a3, a4, NULL };
+
+	return h_run(argv, out, sizeof(out), 10000);
+}
+
+static int
+setup(void **state)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+
+	h_setup(d);
+	*state = d;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	h_cleanup(*state);
+	free(*state);
+	return 0;
+}
+
+static void
+cli_version_help_test(void **state)
+{
+	(void)state;
+	assert_int_equal(run_netsrvd("-V", NULL, NULL, NULL), 0);
+	assert_string_equal(out, "netsrvd " PACKAGE_VERSION "\n");
+	assert_int_equal(run_netsrvd("--version", NULL, NULL, NULL), 0);
+	assert_int_equal(run_netsrvd("-h", NULL, NULL, NULL), 0);
+	assert_non_null(strstr(out, "usage: netsrvd [-f] [-t] [-c FILE] [-p FILE] [-V] [-h]"));
+	assert_int_equal(run_netsrvd("--help", NULL, NULL, NULL), 0);
+}
+
+static void
+cli_usage_errors_test(void **state)
+{
+	(void)state;
+	assert_int_equal(run_netsrvd("-x", NULL, NULL, NULL), 64);
+	assert_non_null(strstr(out, "unknown option -x"));
+	assert_int_equal(run_netsrvd("--bogus", NULL, NULL, NULL), 64);
+	assert_non_null(strstr(out, "unknown option --bogus"));
+	assert_int_equal(run_netsrvd("-c", NULL, NULL, NULL), 64);
+	assert_non_null(strstr(out, "needs an argument"));
+	assert_int_equal(run_netsrvd("-t", "extra", NULL, NULL), 64);
+	assert_non_null(strstr(out, "unexpected argument \"extra\""));
+}
+
+/* The shipped example must pass -t as shipped, and a broken copy must not. */
+static void
+cli_test_shipped_config_test(void **state)
+{
+	struct daemon *d = *state;
+	char path[512], broken[512], cmd[1200];
+
+	snprintf(path, sizeof(path), "%s/etc/netsrv.conf", h_srcdir());
+	assert_int_equal(run_netsrvd("-t", "-c", path, NULL), 0);
+	assert_non_null(strstr(out, "configuration OK"));
+	snprintf(path, sizeof(path), "%s/etc/netsrv-run.conf", h_srcdir());
+	assert_int_equal(run_netsrvd("-t", "-c", path, NULL), 0);
+
+	/* the same file with a typo in a handler name */
+	snprintf(broken, sizeof(broken), "%s/broken.conf", d->dir);
+	snprintf(cmd, sizeof(cmd), "sed 's/handler = \"echo\"/handler = \"ecoh\"/' '%s' > '%s'",
+	    path, broken);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(run_netsrvd("-t", "-c", broken, NULL), 78);
+	snprintf(cmd, sizeof(cmd), "netsrvd: %s:", broken);
+	assert_non_null(strstr(out, cmd));
+	assert_non_null(strstr(out, "unknown handler \"ecoh\""));
+	/* truncated to nothing */
+	h_write_file(broken, "");
+	assert_int_equal(run_netsrvd("-t", "-c", broken, NULL), 78);
+	assert_non_null(strstr(out, "no \"services\" list"));
+	/* missing */
+	assert_int_equal(run_netsrvd("-t", "-c", "/nonexistent/netsrv.conf", NULL), 78);
+	assert_non_null(strstr(out, "/nonexistent/netsrv.conf: cannot read configuration: No such file or directory"));
+	/* not starting either */
+	assert_int_equal(run_netsrvd("-f", "-c", "/nonexistent/netsrv.conf", NULL), 78);
+}
+
+/* A relative -c works, and errors name the file as given. */
+static void
+cli_relative_config_test(void **state)
+{
+	struct daemon *d = *state;
+	char cwd[512];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	h_write_conf(d, "services = ( { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; } );\n");
+	assert_int_equal(chdir(d->dir), 0);
+	int rc = run_netsrvd("-t", "-c", "netsrv.conf", NULL);
+	assert_int_equal(chdir(cwd), 0);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, "netsrv.conf: configuration OK\n");
+}
+
+static int
+listen_on(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	return fd;
+}
+
+/* A port that cannot be bound stops startup: exit 71, a precise message, nothing left behind. */
+static void
+cli_bind_conflict_test(void **state)
+{
+	struct daemon *d = *state;
+	int p1 = h_free_port(), p2 = h_free_port();
+	int busy = listen_on(p2);
+	char want[200];
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"first\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; },\n"
+	    " { name = \"second\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; } );\n",
+	    p1, p2);
+	pid_t pid = h_start(d, NULL);
+	int st = h_wait_exit(pid, 5000);
+	d->pid = 0;
+	close(busy);
+	assert_true(st != -1 && WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 71);
+	snprintf(want, sizeof(want), "service second: cannot bind tcp 127.0.0.1:%d: Address already in use", p2);
+	assert_true(h_log_contains(d, want));
+	/* nothing half-started: the first port is free again, no pid file */
+	assert_int_equal(h_connect("127.0.0.1", p1, 300), -1);
+	assert_int_equal(access(d->pidfile, F_OK), -1);
+}
+
+/* A second instance on the same pid file is refused and the first keeps serving. */
+static void
+cli_second_instance_test(void **state)
+{
+	struct daemon *d = *state;
+	struct daemon d2;
+	int port = h_free_port(), port2 = h_free_port();
+	char want[300];
+
+	h_write_conf(d, "services = ( { name = \"e\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n", port);
+	h_start_serving(d, port);
+	assert_true(h_wait_log(d, "started:", 3000));
+
+	h_setup(&d2);
+	h_write_conf(&d2, "services = ( { name = \"e\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; } );\n", port2);
+	snprintf(d2.pidfile, sizeof(d2.pidfile), "%s", d->pidfile);
+	pid_t pid2 = h_start(&d2, NULL);
+	int st = h_wait_exit(pid2, 5000);
+	d2.pid = 0;
+	assert_true(st != -1 && WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 71);
+	snprintf(want, sizeof(want), "pid file %s is locked: netsrvd is already running as pid %ld",
+	    d->pidfile, (long)d->pid);
+	assert_true(h_log_contains(&d2, want));
+	h_cleanup(&d2);
+
+	assert_true(h_echo("127.0.0.1", port, "still here", 10, 2000));
+	FILE *f = fopen(d->pidfile, "r");
+	long pid = 0;
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	assert_int_equal(pid, d->pid);
+	assert_int_equal(h_stop(d), 0);
+	assert_int_equal(access(d->pidfile, F_OK), -1);
+}
+
+/* A pid file left by a dead process is taken over. */
+static void
+cli_stale_pidfile_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+
+	h_write_file(d->pidfile, "999999\n");
+	h_write_conf(d, "services = ( { name = \"e\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n", port);
+	h_start_serving(d, port);
+	assert_true(h_wait_log(d, "started:", 3000));
+	FILE *f = fopen(d->pidfile, "r");
+	long pid = 0;
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	assert_int_equal(pid, d->pid);
+	assert_int_equal(h_stop(d), 0);
+}
+
+/* Without -f: detaches after binding, the starter exits 0 once serving, the pid file names the daemon. */
+static void
+cli_daemonize_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char logpath[300];
+	long pid = 0;
+
+	snprintf(logpath, sizeof(logpath), "%s/netsrvd.log", d->dir);
+	h_write_conf(d, "log = { target = \"%s\"; };\n"
+	    "services = ( { name = \"e\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
+	    logpath, port);
+	const char *argv[] = { h_netsrvd(), "-c", d->conf, "-p", d->pidfile, NULL };
+	assert_int_equal(h_run(argv, out, sizeof(out), 10000), 0);
+	FILE *f = fopen(d->pidfile, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	assert_true(pid > 1);
+	d->pid = (pid_t)pid;	/* so the teardown kills it if we fail */
+	assert_true(h_pid_alive((pid_t)pid));
+	assert_true(h_echo("127.0.0.1", port, "detached", 8, 2000));
+	assert_true(h_wait_children((pid_t)pid, 2, 2000));
+
+	/* a session leader in /, with stdin on /dev/null */
+	char link[300], path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/cwd", pid);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	assert_true(n > 0);
+	link[n] = '\0';
+	assert_string_equal(link, "/");
+	snprintf(path, sizeof(path), "/proc/%ld/fd/0", pid);
+	n = readlink(path, link, sizeof(link) - 1);
+	assert_true(n > 0);
+	link[n] = '\0';
+	assert_string_equal(link, "/dev/null");
+	assert_int_equal(getsid((pid_t)pid), (pid_t)pid);
+
+	kill((pid_t)pid, SIGTERM);
+	int64_t end = h_now_ms() + 10000;
+	while (h_pid_alive((pid_t)pid) && h_now_ms() < end)
+		h_sleep_ms(20);
+	assert_false(h_pid_alive((pid_t)pid));
+	d->pid = 0;
+	assert_int_equal(access(d->pidfile, F_OK), -1);
+}
+
+/* Asking for a user change without being root fails at startup, not in every worker. */
+static void
+cli_user_needs_root_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+
+	if (geteuid() == 0) {
+		print_message("skipped: runs only as non-root (as root the drop works; master_test checks it)\n");
+		skip();
+	}
+	h_write_conf(d, "user = \"root\";\nservices = ( { name = \"e\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; } );\n", port);
+	pid_t pid = h_start(d, NULL);
+	int st = h_wait_exit(pid, 5000);
+	d->pid = 0;
+	assert_true(st != -1 && WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 71);
+	assert_true(h_log_contains(d, "not running as root"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(cli_version_help_test),
+		cmocka_unit_test(cli_usage_errors_test),
+		cmocka_unit_test_setup_teardown(cli_test_shipped_config_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(cli_relative_config_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(cli_bind_conflict_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(cli_second_instance_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(cli_stale_pidfile_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(cli_daemonize_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(cli_user_needs_root_test, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

@@ -1,0 +1,607 @@
+/* Test harness: start the real daemon on picked ports, talk to it, stop it by pid. */
+#include "autoconfig.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+int64_t
+h_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+h_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+const char *
+h_netsrvd(void)
+{
+	const char *p = getenv("NETSRVD");
+
+	return p ? p : "../src/netsrvd";
+}
+
+const char *
+h_srcdir(void)
+{
+	const char *p = getenv("TOP_SRCDIR");
+
+	return p ? p : "..";
+}
+
+static int
+bind_any_port(int type, int port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+
+	if (fd == -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) == -1) {
+		close(fd);
+		return -1;
+	}
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/*
+ * The kernel picks a free TCP port; we keep it only if UDP is free there
+ * too. Ports come from the ephemeral range, so parallel tests rarely meet.
+ */
+int
+h_free_port(void)
+{
+	for (int i = 0; i < 50; i++) {
+		int port = bind_any_port(SOCK_STREAM, 0);
+		if (port > 0 && bind_any_port(SOCK_DGRAM, port) == port)
+			return port;
+	}
+	fail_msg("no free port");
+	return -1;
+}
+
+void
+h_setup(struct daemon *d)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "/tmp/netsrvd-test.XXXXXX");
+	assert_non_null(mkdtemp(d->dir));
+	chmod(d->dir, 0755);
+	snprintf(d->conf, sizeof(d->conf), "%s/netsrv.conf", d->dir);
+	snprintf(d->pidfile, sizeof(d->pidfile), "%s/netsrvd.pid", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/stderr.log", d->dir);
+}
+
+/* Kills whatever this test left running, then removes its files. */
+void
+h_cleanup(struct daemon *d)
+{
+	char cmd[256];
+
+	if (d->pid > 0 && h_pid_alive(d->pid)) {
+		pid_t kids[256];
+		int n = h_children(d->pid, kids, 256);
+		kill(d->pid, SIGKILL);
+		for (int i = 0; i < n; i++)
+			kill(kids[i], SIGKILL);
+		h_wait_exit(d->pid, 2000);
+	}
+	d->pid = 0;
+	if (d->dir[0] != '\0' && getenv("KEEP_TEST_DIRS") == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", d->dir);
+	}
+}
+
+void
+h_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+void
+h_write_conf(struct daemon *d, const char *fmt, ...)
+{
+	char text[16384];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < sizeof(text));
+	/* write then rename: a reload must never read a half-written file */
+	char tmp[300];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->conf);
+	h_write_file(tmp, text);
+	assert_int_equal(rename(tmp, d->conf), 0);
+}
+
+pid_t
+h_start(struct daemon *d, const char *const *extra)
+{
+	const char *argv[32];
+	int n = 0;
+	pid_t pid;
+
+	argv[n++] = h_netsrvd();
+	argv[n++] = "-f";
+	argv[n++] = "-c";
+	argv[n++] = d->conf;
+	argv[n++] = "-p";
+	argv[n++] = d->pidfile;
+	for (int i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd == -1 || dup2(fd, 2) == -1 || dup2(fd, 1) == -1)
+			_exit(127);
+		if (fd > 2)
+			close(fd);
+		setpgid(0, 0);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	d->pid = pid;
+	return pid;
+}
+
+void
+h_start_serving(struct daemon *d, int port)
+{
+	h_start(d, NULL);
+	if (h_wait_port("127.0.0.1", port, 5000) != 0) {
+		char *log = h_read_log(d);
+		print_error("daemon log:\n%s\n", log ? log : "(none)");
+		free(log);
+		fail_msg("netsrvd did not start serving on port %d", port);
+	}
+}
+
+int
+h_wait_exit(pid_t pid, int timeout_ms)
+{
+	int64_t end = h_now_ms() + timeout_ms;
+	int status;
+
+	do {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r == -1)
+			return -1;
+		h_sleep_ms(10);
+	} while (h_now_ms() < end);
+	return -1;
+}
+
+int
+h_stop(struct daemon *d)
+{
+	int status;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, SIGTERM);
+	status = h_wait_exit(d->pid, 15000);
+	if (status == -1) {
+		kill(d->pid, SIGKILL);
+		status = h_wait_exit(d->pid, 2000);
+	}
+	d->pid = 0;
+	if (status == -1)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int
+h_connect(const char *addr, int port, int timeout_ms)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct pollfd p;
+	int fd, err = 0;
+	socklen_t el = sizeof(err);
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(addr, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, addr, &s6->sin6_addr);
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, addr, &s4->sin_addr);
+		sl = sizeof(*s4);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, sl) == -1 && errno != EINPROGRESS)
+		goto fail;
+	p.fd = fd;
+	p.events = POLLOUT;
+	if (poll(&p, 1, timeout_ms) != 1)
+		goto fail;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1 || err != 0) {
+		errno = err;
+		goto fail;
+	}
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+int
+h_wait_port(const char *addr, int port, int timeout_ms)
+{
+	int64_t end = h_now_ms() + timeout_ms;
+
+	do {
+		int fd = h_connect(addr, port, 200);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		h_sleep_ms(20);
+	} while (h_now_ms() < end);
+	return -1;
+}
+
+bool
+h_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	int64_t end = h_now_ms() + 10000;
+
+	while (len > 0 && h_now_ms() < end) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+		} else if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			struct pollfd pf = { fd, POLLOUT, 0 };
+			poll(&pf, 1, 100);
+		} else
+			return false;
+	}
+	return len == 0;
+}
+
+ssize_t
+h_read_all(int fd, void *buf, size_t max, int timeout_ms)
+{
+	char *p = buf;
+	size_t got = 0;
+	int64_t end = h_now_ms() + timeout_ms;
+
+	while (got < max) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		int left = (int)(end - h_now_ms());
+		if (left <= 0 || poll(&pf, 1, left) != 1)
+			return -1;
+		ssize_t n = recv(fd, p + got, max - got, 0);
+		if (n == 0)
+			break;
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n == -1)
+			return -1;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+bool
+h_echo(const char *addr, int port, const void *data, size_t len, int timeout_ms)
+{
+	char *back = malloc(len + 1);
+	int fd = h_connect(addr, port, timeout_ms);
+	bool ok = false;
+
+	if (fd >= 0 && back != NULL && h_write_all(fd, data, len) &&
+	    shutdown(fd, SHUT_WR) == 0 &&
+	    h_read_all(fd, back, len + 1, timeout_ms) == (ssize_t)len)
+		ok = memcmp(back, data, len) == 0;
+	if (fd >= 0)
+		close(fd);
+	free(back);
+	return ok;
+}
+
+ssize_t
+h_udp_query(const char *addr, int port, const void *q, size_t qlen,
+    void *reply, size_t max, int timeout_ms)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd;
+	ssize_t n = -1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(addr, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, addr, &s6->sin6_addr);
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, addr, &s4->sin_addr);
+		sl = sizeof(*s4);
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (sendto(fd, q, qlen, 0, (struct sockaddr *)&ss, sl) == (ssize_t)qlen) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		if (poll(&pf, 1, timeout_ms) == 1)
+			n = recv(fd, reply, max, 0);
+	}
+	close(fd);
+	return n;
+}
+
+static bool
+read_stat(pid_t pid, char *state, pid_t *ppid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	long pp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	if (fgets(buf, sizeof(buf), f) == NULL) {
+		fclose(f);
+		return false;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');
+	if (p == NULL || sscanf(p + 1, " %c %ld", state, &pp) != 2)
+		return false;
+	*ppid = (pid_t)pp;
+	return true;
+}
+
+static int
+scan_children(pid_t master, pid_t *out, int max, bool zombies_only)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(dir);
+	while ((de = readdir(dir)) != NULL) {
+		char state;
+		pid_t ppid, pid = (pid_t)atol(de->d_name);
+		if (pid <= 0 || !read_stat(pid, &state, &ppid) || ppid != master)
+			continue;
+		if (zombies_only && state != 'Z')
+			continue;
+		if (out != NULL && n < max)
+			out[n] = pid;
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+int
+h_children(pid_t master, pid_t *out, int max)
+{
+	return scan_children(master, out, max, false);
+}
+
+int
+h_count_children(pid_t master)
+{
+	return scan_children(master, NULL, 0, false);
+}
+
+int
+h_count_zombies(pid_t master)
+{
+	return scan_children(master, NULL, 0, true);
+}
+
+bool
+h_wait_children(pid_t master, int n, int timeout_ms)
+{
+	int64_t end = h_now_ms() + timeout_ms;
+
+	do {
+		if (h_count_children(master) == n)
+			return true;
+		h_sleep_ms(20);
+	} while (h_now_ms() < end);
+	return false;
+}
+
+bool
+h_pid_alive(pid_t pid)
+{
+	char state;
+	pid_t ppid;
+
+	return read_stat(pid, &state, &ppid) && state != 'Z';
+}
+
+void
+h_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	int fd;
+	ssize_t n;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	fd = open(path, O_RDONLY);
+	if (fd == -1)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;	/* a process title pads with NULs */
+	buf[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+}
+
+char *
+h_read_log(struct daemon *d)
+{
+	FILE *f = fopen(d->log, "r");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	if (buf != NULL && n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n)
+		buf[0] = '\0';
+	fclose(f);
+	return buf;
+}
+
+int
+h_log_count(struct daemon *d, const char *needle)
+{
+	char *log = h_read_log(d);
+	int n = 0;
+
+	for (char *p = log; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(log);
+	return n;
+}
+
+bool
+h_log_contains(struct daemon *d, const char *needle)
+{
+	return h_log_count(d, needle) > 0;
+}
+
+bool
+h_wait_log_count(struct daemon *d, const char *needle, int n, int timeout_ms)
+{
+	int64_t end = h_now_ms() + timeout_ms;
+
+	do {
+		if (h_log_count(d, needle) >= n)
+			return true;
+		h_sleep_ms(20);
+	} while (h_now_ms() < end);
+	return false;
+}
+
+bool
+h_wait_log(struct daemon *d, const char *needle, int timeout_ms)
+{
+	return h_wait_log_count(d, needle, 1, timeout_ms);
+}
+
+int
+h_run(const char *const *argv, char *out, size_t outlen, int timeout_ms)
+{
+	int p[2], status;
+	size_t got = 0;
+	pid_t pid;
+	int64_t end = h_now_ms() + timeout_ms;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		if (dup2(p[1], 1) == -1 || dup2(p[1], 2) == -1)
+			_exit(127);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		struct pollfd pf = { p[0], POLLIN, 0 };
+		int left = (int)(end - h_now_ms());
+		if (left <= 0 || poll(&pf, 1, left) != 1)
+			break;
+		char tmp[4096];
+		ssize_t n = read(p[0], tmp, sizeof(tmp));
+		if (n <= 0)
+			break;
+		if (out != NULL && got + 1 < outlen) {
+			size_t c = (size_t)n < outlen - 1 - got ? (size_t)n : outlen - 1 - got;
+			memcpy(out + got, tmp, c);
+			got += c;
+		}
+	}
+	close(p[0]);
+	if (out != NULL)
+		out[got] = '\0';
+	status = h_wait_exit(pid, (int)(end - h_now_ms()) > 0 ? (int)(end - h_now_ms()) : 1);
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		h_wait_exit(pid, 2000);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

@@ -1,0 +1,69 @@
+/* Test harness: start the real daemon on picked ports, talk to it, stop it by pid. */
+#ifndef NETSRVD_TEST_HARNESS_H
+#define NETSRVD_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct daemon {
+	pid_t pid;		/* the master, once started */
+	char dir[128];		/* private temp dir, removed by h_cleanup */
+	char conf[256];
+	char pidfile[256];
+	char log[256];		/* the daemon's stderr */
+};
+
+/* A port free on 127.0.0.1 (and ::1) for both TCP and UDP right now. */
+int h_free_port(void);
+void h_setup(struct daemon *d);
+void h_cleanup(struct daemon *d);
+/* Writes d->conf; the text is a printf format. */
+void h_write_conf(struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void h_write_file(const char *path, const char *text);
+const char *h_netsrvd(void);
+const char *h_srcdir(void);
+
+/* Starts `netsrvd -f -c conf -p pidfile` (plus extra args), stderr to d->log. */
+pid_t h_start(struct daemon *d, const char *const *extra);
+/* Starts it and waits until the TCP port answers; fails the test otherwise. */
+void h_start_serving(struct daemon *d, int port);
+/* Waits for pid to exit for up to timeout_ms; returns the wait status or -1. */
+int h_wait_exit(pid_t pid, int timeout_ms);
+/* SIGTERM, then SIGKILL after a bound; returns the exit status (or 128+sig). */
+int h_stop(struct daemon *d);
+
+int h_connect(const char *addr, int port, int timeout_ms);
+int h_wait_port(const char *addr, int port, int timeout_ms);
+/* Sends len bytes and reads them back; true if every byte came back. */
+bool h_echo(const char *addr, int port, const void *data, size_t len, int timeout_ms);
+/* Reads until EOF (or max); returns bytes read, -1 on error/timeout. */
+ssize_t h_read_all(int fd, void *buf, size_t max, int timeout_ms);
+bool h_write_all(int fd, const void *buf, size_t len);
+/* A UDP round trip from a fresh socket; returns reply length, -1 on timeout. */
+ssize_t h_udp_query(const char *addr, int port, const void *q, size_t qlen,
+    void *reply, size_t max, int timeout_ms);
+
+/* The master's children from /proc (pids into out). */
+int h_children(pid_t master, pid_t *out, int max);
+int h_count_children(pid_t master);
+bool h_wait_children(pid_t master, int n, int timeout_ms);
+int h_count_zombies(pid_t master);
+bool h_pid_alive(pid_t pid);
+/* Reads /proc/pid/cmdline with NULs as spaces. */
+void h_cmdline(pid_t pid, char *buf, size_t len);
+
+char *h_read_log(struct daemon *d);
+bool h_log_contains(struct daemon *d, const char *needle);
+int h_log_count(struct daemon *d, const char *needle);
+bool h_wait_log(struct daemon *d, const char *needle, int timeout_ms);
+bool h_wait_log_count(struct daemon *d, const char *needle, int n, int timeout_ms);
+
+/* Runs argv, stdout+stderr into out; returns the exit status or -1. */
+int h_run(const char *const *argv, char *out, size_t outlen, int timeout_ms);
+
+int64_t h_now_ms(void);
+void h_sleep_ms(int ms);
+
+#endif

@@ -1,0 +1,550 @@
+/* The master and its workers, run for real: supervision, stop, signals, privileges, notify. */
+#include "autoconfig.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static int
+setup(void **state)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+
+	h_setup(d);
+	*state = d;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	h_cleanup(*state);
+	free(*state);
+	return 0;
+}
+
+static void
+echo_conf(struct daemon *d, int port, int workers, const char *extra)
+{
+	h_write_conf(d, "log = { level = \"debug\"; };\n%s\n"
+	    "services = ( { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d;\n"
+	    "  handler = \"echo\"; workers = %d; } );\n", extra ? extra : "", port, workers);
+}
+
+/* Counts the entries of /proc/pid/fd whose link starts with prefix. */
+static int
+count_fds(pid_t pid, const char *prefix)
+{
+	char path[64], link[256], p[320];
+	DIR *dir;
+	struct dirent *de;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	dir = opendir(path);
+	if (dir == NULL)
+		return -1;
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+		ssize_t k = readlink(p, link, sizeof(link) - 1);
+		if (k <= 0)
+			continue;
+		link[k] = '\0';
+		if (strncmp(link, prefix, strlen(prefix)) == 0)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+static void
+master_serves_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), uport = h_free_port();
+	pid_t kids[16];
+	char cmd[256];
+	char buf[64];
+
+	h_write_conf(d, "log = { level = \"debug\"; };\n"
+	    "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 3; },\n"
+	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
+	    port, uport);
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 5, 3000));
+	assert_true(h_echo("127.0.0.1", port, "hello, world", 12, 2000));
+	assert_int_equal(h_udp_query("127.0.0.1", uport, "ping", 4, buf, sizeof(buf), 2000), 4);
+	assert_memory_equal(buf, "ping", 4);
+
+	/* titles for ps */
+	h_cmdline(d->pid, cmd, sizeof(cmd));
+	assert_string_equal(cmd, "netsrvd: master");
+	int n = h_children(d->pid, kids, 16), tcp = 0, udp = 0;
+	assert_int_equal(n, 5);
+	for (int i = 0; i < n; i++) {
+		h_cmdline(kids[i], cmd, sizeof(cmd));
+		tcp += strcmp(cmd, "netsrvd: worker echo") == 0;
+		udp += strcmp(cmd, "netsrvd: worker echo-udp") == 0;
+		/* a worker holds its own socket only: no other listener, no pid file */
+		if (count_fds(kids[i], "socket:") != 1) {
+			char ls[128];
+			snprintf(ls, sizeof(ls), "ls -l /proc/%ld/fd /proc/%ld/fd >&2", (long)kids[i], (long)getpid());
+			if (system(ls) != 0)
+				print_error("ls failed\n");
+			fail_msg("worker %ld holds more than one socket", (long)kids[i]);
+		}
+		assert_int_equal(count_fds(kids[i], d->dir), 2);	/* stdout and stderr: the test's log */
+	}
+	assert_int_equal(tcp, 3);
+	assert_int_equal(udp, 2);
+	/* the master: two listeners, the locked pid file */
+	assert_int_equal(count_fds(d->pid, "socket:"), 2);
+	assert_int_equal(count_fds(d->pid, d->pidfile), 1);
+	assert_int_equal(h_stop(d), 0);
+	assert_int_equal(h_count_zombies(d->pid), 0);
+}
+
+static void
+master_kill_worker_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	pid_t kids[8], after[8];
+
+	echo_conf(d, port, 3, NULL);
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 3, 3000));
+	h_sleep_ms(1100);	/* past the start-failure window: this is a crash, not a start failure */
+	assert_int_equal(h_children(d->pid, kids, 8), 3);
+	assert_int_equal(kill(kids[0], SIGKILL), 0);
+	int64_t t0 = h_now_ms();
+	bool replaced = false;
+	while (!replaced && h_now_ms() - t0 < 1000) {
+		int n = h_children(d->pid, after, 8);
+		replaced = n == 3;
+		for (int i = 0; i < n; i++)
+			if (after[i] == kids[0])
+				replaced = false;	/* still there (zombie) or not yet reaped */
+		if (!replaced)
+			h_sleep_ms(10);
+	}
+	assert_true(replaced);
+	char want[128];
+	snprintf(want, sizeof(want), "worker %ld killed by signal 9", (long)kids[0]);
+	assert_true(h_wait_log(d, want, 1000));
+	assert_false(h_log_contains(d, "keep dying at start"));
+	assert_true(h_echo("127.0.0.1", port, "after", 5, 2000));
+	assert_int_equal(h_count_zombies(d->pid), 0);
+	assert_int_equal(h_stop(d), 0);
+}
+
+/* SIGTERM to one worker: it exits normally and is replaced without a warning. */
+static void
+master_term_worker_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	pid_t kids[4];
+
+	echo_conf(d, port, 2, NULL);
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 2, 3000));
+	assert_int_equal(h_children(d->pid, kids, 4), 2);
+	kill(kids[0], SIGTERM);
+	char want[128];
+	snprintf(want, sizeof(want), "worker %ld exited", (long)kids[0]);
+	assert_true(h_wait_log(d, want, 2000));
+	assert_true(h_wait_children(d->pid, 2, 2000));
+	assert_false(h_log_contains(d, "warning"));
+	assert_int_equal(h_stop(d), 0);
+}
+
+/*
+ * Workers that die right after they start, again and again: the master backs
+ * off (1 s, 2 s, 4 s ...) instead of forking in a loop.
+ */
+static void
+master_backoff_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	pid_t seen[256];
+	int nseen = 0;
+
+	echo_conf(d, port, 1, NULL);
+	h_start_serving(d, port);
+	int64_t end = h_now_ms() + 8000;
+	while (h_now_ms() < end && nseen < 256) {
+		pid_t kids[8];
+		int n = h_children(d->pid, kids, 8);
+		for (int i = 0; i < n; i++) {
+			bool known = false;
+			for (int j = 0; j < nseen; j++)
+				known |= seen[j] == kids[i];
+			if (!known) {
+				seen[nseen++] = kids[i];
+				kill(kids[i], SIGKILL);
+			}
+		}
+		h_sleep_ms(5);
+	}
+	print_message("%d workers forked in 8 s while each was killed at start\n", nseen);
+	assert_true(h_log_contains(d, "service echo: workers keep dying at start (3 in a row); next start in 1 s"));
+	assert_true(h_log_contains(d, "(4 in a row); next start in 2 s"));
+	assert_true(h_log_contains(d, "(5 in a row); next start in 4 s"));
+	/* 3 quick tries, then probes at +1, +2, +4 s: never a fork storm */
+	assert_true(nseen >= 5);
+	assert_true(nseen <= 8);
+	assert_int_equal(h_count_zombies(d->pid), 0);
+
+	/* once workers survive, service resumes */
+	h_sleep_ms(100);
+	assert_true(h_wait_children(d->pid, 1, 10000));
+	assert_true(h_echo("127.0.0.1", port, "alive", 5, 10000));
+	assert_int_equal(h_stop(d), 0);
+}
+
+static void
+master_graceful_stop_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char buf[16];
+
+	echo_conf(d, port, 2, "shutdown_timeout = 10;");
+	h_start_serving(d, port);
+	int fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	assert_true(h_write_all(fd, "abc", 3));
+	assert_int_equal(h_read_all(fd, buf, 3, 2000), 3);
+
+	assert_int_equal(kill(d->pid, SIGTERM), 0);
+	assert_true(h_wait_log(d, "graceful stop", 2000));
+	h_sleep_ms(300);
+	assert_true(h_pid_alive(d->pid));	/* waiting for our client */
+	/* but it accepts no one new */
+	int fd2 = h_connect("127.0.0.1", port, 500);
+	if (fd2 >= 0) {
+		ssize_t n = h_read_all(fd2, buf, 1, 1000);
+		close(fd2);
+		assert_true(n <= 0);
+	}
+	/* the in-flight client is served to its end */
+	assert_true(h_write_all(fd, "def", 3));
+	assert_int_equal(h_read_all(fd, buf, 3, 2000), 3);
+	assert_memory_equal(buf, "def", 3);
+	close(fd);
+	int st = h_wait_exit(d->pid, 3000);
+	assert_true(st != -1);
+	d->pid = 0;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(access(d->pidfile, F_OK), -1);
+	assert_true(h_log_contains(d, "stopped"));
+}
+
+static void
+master_shutdown_timeout_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+
+	echo_conf(d, port, 1, "shutdown_timeout = 1; timeout = 60;");
+	h_start_serving(d, port);
+	int fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	assert_true(h_write_all(fd, "x", 1));
+	h_sleep_ms(100);
+	int64_t t0 = h_now_ms();
+	kill(d->pid, SIGTERM);
+	int st = h_wait_exit(d->pid, 5000);
+	int64_t took = h_now_ms() - t0;
+	d->pid = 0;
+	close(fd);
+	assert_true(st != -1 && WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_true(took >= 900);
+	assert_true(h_log_contains(d, "shutdown_timeout (1 s) reached: killing 1 workers still serving"));
+	assert_int_equal(access(d->pidfile, F_OK), -1);
+}
+
+static void
+master_fast_stop_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	pid_t kids[4];
+
+	echo_conf(d, port, 2, "shutdown_timeout = 30;");
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 2, 2000));
+	assert_int_equal(h_children(d->pid, kids, 4), 2);
+	int fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	assert_true(h_write_all(fd, "x", 1));
+	h_sleep_ms(100);
+	kill(d->pid, SIGQUIT);
+	int st = h_wait_exit(d->pid, 2000);
+	d->pid = 0;
+	close(fd);
+	assert_true(st != -1 && WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_false(h_pid_alive(kids[0]));
+	assert_false(h_pid_alive(kids[1]));
+	assert_int_equal(access(d->pidfile, F_OK), -1);
+}
+
+/* Workers never outlive their master. */
+static void
+master_sigkill_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	pid_t kids[8];
+
+	echo_conf(d, port, 4, NULL);
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 4, 3000));
+	int n = h_children(d->pid, kids, 8);
+	assert_int_equal(n, 4);
+	kill(d->pid, SIGKILL);
+	assert_true(h_wait_exit(d->pid, 2000) != -1);
+	d->pid = 0;
+	h_sleep_ms(2000);
+	for (int i = 0; i < n; i++)
+		assert_false(h_pid_alive(kids[i]));
+	/* the port is free for a restart */
+	assert_int_equal(h_connect("127.0.0.1", port, 300), -1);
+}
+
+/* A terminal's Ctrl-C or hangup reaches the whole group; only the master acts on it. */
+static void
+master_group_signal_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+
+	echo_conf(d, port, 2, NULL);
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 2, 2000));
+	kill(-d->pid, SIGHUP);
+	assert_true(h_wait_log(d, "reloaded:", 3000));
+	assert_true(h_wait_children(d->pid, 2, 3000));
+	assert_false(h_log_contains(d, "killed by signal"));
+	assert_true(h_echo("127.0.0.1", port, "hup", 3, 2000));
+	kill(-d->pid, SIGINT);
+	int st = h_wait_exit(d->pid, 5000);
+	d->pid = 0;
+	assert_true(st != -1 && WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_false(h_log_contains(d, "killed by signal"));
+}
+
+static void
+read_status_ids(pid_t pid, const char *key, char *out, size_t len)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, key, strlen(key)) == 0) {
+			snprintf(out, len, "%s", line + strlen(key));
+			out[strcspn(out, "\n")] = '\0';
+		}
+	fclose(f);
+}
+
+static void
+master_privilege_drop_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	struct passwd *pw;
+	pid_t kids[4];
+	char ids[128], want[128];
+
+	if (geteuid() != 0) {
+		print_message("skipped: dropping privileges needs root (CI runs this as root)\n");
+		skip();
+	}
+	pw = getpwnam("nobody");
+	assert_non_null(pw);
+	echo_conf(d, port, 2, "user = \"nobody\";");
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 2, 2000));
+	assert_true(h_echo("127.0.0.1", port, "dropped", 7, 2000));
+	assert_int_equal(h_children(d->pid, kids, 4), 2);
+	for (int i = 0; i < 2; i++) {
+		snprintf(want, sizeof(want), "\t%ld\t%ld\t%ld\t%ld", (long)pw->pw_uid,
+		    (long)pw->pw_uid, (long)pw->pw_uid, (long)pw->pw_uid);
+		read_status_ids(kids[i], "Uid:", ids, sizeof(ids));
+		assert_string_equal(ids, want);
+		snprintf(want, sizeof(want), "\t%ld\t%ld\t%ld\t%ld", (long)pw->pw_gid,
+		    (long)pw->pw_gid, (long)pw->pw_gid, (long)pw->pw_gid);
+		read_status_ids(kids[i], "Gid:", ids, sizeof(ids));
+		assert_string_equal(ids, want);
+		snprintf(want, sizeof(want), "\t%ld ", (long)pw->pw_gid);
+		read_status_ids(kids[i], "Groups:", ids, sizeof(ids));
+		assert_string_equal(ids, want);
+		read_status_ids(kids[i], "NoNewPrivs:", ids, sizeof(ids));
+		assert_string_equal(ids, "\t1");
+	}
+	/* the master keeps root, so a reload can still bind low ports */
+	read_status_ids(d->pid, "Uid:", ids, sizeof(ids));
+	assert_string_equal(ids, "\t0\t0\t0\t0");
+	assert_int_equal(h_stop(d), 0);
+}
+
+static int
+notify_socket(struct daemon *d, char *path, size_t len)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(path, len, "%s/notify.sock", d->dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Reads notify datagrams until one contains want; all of them go to seen. */
+static bool
+notify_wait(int fd, const char *want, char *seen, size_t len, int timeout_ms)
+{
+	int64_t end = h_now_ms() + timeout_ms;
+
+	while (h_now_ms() < end) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		char msg[1024];
+		if (poll(&p, 1, (int)(end - h_now_ms())) != 1)
+			return false;
+		ssize_t n = recv(fd, msg, sizeof(msg) - 1, 0);
+		if (n <= 0)
+			return false;
+		msg[n] = '\0';
+		strncat(seen, msg, len - strlen(seen) - 2);
+		strcat(seen, "|");
+		if (strstr(msg, want) != NULL)
+			return true;
+	}
+	return false;
+}
+
+static void
+master_notify_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char path[256], seen[8192] = "";
+	int fd = notify_socket(d, path, sizeof(path));
+
+	echo_conf(d, port, 2, NULL);
+	setenv("NOTIFY_SOCKET", path, 1);
+	h_start(d, NULL);
+	unsetenv("NOTIFY_SOCKET");
+	assert_true(notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
+	assert_non_null(strstr(seen, "STATUS=serving: 1 services, 2 workers"));
+	/* a good reload */
+	seen[0] = '\0';
+	kill(d->pid, SIGHUP);
+	assert_true(notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
+	assert_non_null(strstr(seen, "RELOADING=1\nMONOTONIC_USEC="));
+	assert_non_null(strstr(seen, "STATUS=reloaded: 1 services, 2 workers"));
+	/* a failed one still ends with READY=1, so systemctl reload returns */
+	seen[0] = '\0';
+	h_write_conf(d, "services = (\n { name = \"echo\"; protocol = \"tcp\"; port = %d; handler = \"ecoh\"; } );\n", port);
+	kill(d->pid, SIGHUP);
+	assert_true(notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
+	assert_non_null(strstr(seen, "RELOADING=1"));
+	assert_non_null(strstr(seen, "STATUS=reload failed: "));
+	if (strstr(seen, "unknown handler \"ecoh\"") == NULL ||
+	    strstr(seen, "still serving the previous configuration") == NULL)
+		fail_msg("notifications: %s", seen);
+	seen[0] = '\0';
+	kill(d->pid, SIGTERM);
+	assert_true(notify_wait(fd, "STOPPING=1", seen, sizeof(seen), 5000));
+	int st = h_wait_exit(d->pid, 5000);
+	d->pid = 0;
+	close(fd);
+	assert_true(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* Log rotation: after a rename and SIGUSR1, master and workers write to the new file. */
+static void
+master_reopen_log_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char logpath[300], rotated[320], cmd[700];
+
+	snprintf(logpath, sizeof(logpath), "%s/netsrvd.log", d->dir);
+	snprintf(rotated, sizeof(rotated), "%s.1", logpath);
+	h_write_conf(d, "log = { target = \"%s\"; connections = true; };\n"
+	    "services = ( { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
+	    logpath, port);
+	h_start_serving(d, port);
+	assert_true(h_echo("127.0.0.1", port, "one", 3, 2000));
+	assert_int_equal(rename(logpath, rotated), 0);
+	kill(d->pid, SIGUSR1);
+	int64_t end = h_now_ms() + 3000;
+	while (access(logpath, F_OK) != 0 && h_now_ms() < end)
+		h_sleep_ms(20);
+	assert_int_equal(access(logpath, F_OK), 0);
+	h_sleep_ms(200);
+	assert_true(h_echo("127.0.0.1", port, "two", 3, 2000));
+	h_sleep_ms(200);
+	/* the access line of the second connection is in the new file */
+	snprintf(cmd, sizeof(cmd), "grep -q 'service=echo .* in=3 out=3' '%s' && grep -q 'reopening log' '%s'",
+	    logpath, rotated);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "test $(grep -c 'service=echo .* in=3 out=3' '%s') -eq 1", rotated);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(h_stop(d), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(master_serves_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_kill_worker_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_term_worker_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_backoff_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_graceful_stop_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_shutdown_timeout_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_fast_stop_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_sigkill_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_group_signal_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_privilege_drop_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_notify_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_reopen_log_test, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("master", tests, NULL, NULL);
+}

@@ -1,0 +1,407 @@
+/* SIGHUP reload, run for real: applied whole or not at all, and never a refused connection. */
+#include "autoconfig.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static int
+setup(void **state)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+
+	h_setup(d);
+	*state = d;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	h_cleanup(*state);
+	free(*state);
+	return 0;
+}
+
+/* The socket inodes the master holds, from /proc/pid/fd. */
+static int
+socket_inodes(pid_t pid, unsigned long *out, int max)
+{
+	char path[64], p[320], link[128];
+	DIR *dir;
+	struct dirent *de;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	dir = opendir(path);
+	assert_non_null(dir);
+	while ((de = readdir(dir)) != NULL && n < max) {
+		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+		ssize_t k = readlink(p, link, sizeof(link) - 1);
+		if (k <= 0)
+			continue;
+		link[k] = '\0';
+		if (sscanf(link, "socket:[%lu]", &out[n]) == 1)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+static bool
+has_inode(const unsigned long *set, int n, unsigned long ino)
+{
+	for (int i = 0; i < n; i++)
+		if (set[i] == ino)
+			return true;
+	return false;
+}
+
+static void
+hup_and_wait(struct daemon *d, int nth)
+{
+	assert_int_equal(kill(d->pid, SIGHUP), 0);
+	if (!h_wait_log_count(d, "reloaded:", nth, 5000)) {
+		char *log = h_read_log(d);
+		print_error("%s\n", log);
+		free(log);
+		fail_msg("reload %d not logged", nth);
+	}
+}
+
+static void
+reload_applies_change_test(void **state)
+{
+	struct daemon *d = *state;
+	int pa = h_free_port(), pb = h_free_port(), pc = h_free_port();
+	unsigned long before[16], after[16];
+	char buf[64];
+
+	h_write_conf(d, "log = { level = \"debug\"; };\n"
+	    "services = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+	    " { name = \"b\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"daytime\"; workers = 1; } );\n",
+	    pa, pb);
+	h_start_serving(d, pa);
+	assert_true(h_wait_children(d->pid, 3, 3000));
+	int nb = socket_inodes(d->pid, before, 16);
+	assert_int_equal(nb, 2);
+
+	/* a: more workers; b: removed; c: added (UDP) */
+	h_write_conf(d, "log = { level = \"debug\"; };\n"
+	    "services = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 3; },\n"
+	    " { name = \"c\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    pa, pc);
+	hup_and_wait(d, 1);
+	assert_true(h_log_contains(d, "reloaded: generation 2, 2 services, 4 workers"));
+	assert_true(h_wait_children(d->pid, 4, 3000));
+	int na = socket_inodes(d->pid, after, 16);
+	assert_int_equal(na, 2);
+	/* a's socket is the very same one; b's is gone */
+	int kept = 0;
+	for (int i = 0; i < nb; i++)
+		kept += has_inode(after, na, before[i]);
+	assert_int_equal(kept, 1);
+	assert_true(h_echo("127.0.0.1", pa, "kept", 4, 2000));
+	assert_int_equal(h_udp_query("127.0.0.1", pc, "new", 3, buf, sizeof(buf), 2000), 3);
+	assert_int_equal(h_connect("127.0.0.1", pb, 500), -1);
+	assert_int_equal(h_count_zombies(d->pid), 0);
+	assert_int_equal(h_stop(d), 0);
+}
+
+static void
+same_workers(pid_t master, const pid_t *before, int n)
+{
+	pid_t now[64];
+	int m = h_children(master, now, 64);
+
+	assert_int_equal(m, n);
+	for (int i = 0; i < n; i++) {
+		bool found = false;
+		for (int j = 0; j < m; j++)
+			found |= now[j] == before[i];
+		assert_true(found);
+	}
+}
+
+/* A broken file changes nothing: same workers, same sockets, the error logged with its line. */
+static void
+reload_invalid_keeps_old_test(void **state)
+{
+	struct daemon *d = *state;
+	int pa = h_free_port();
+	pid_t kids[64];
+	char want[400];
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n", pa);
+	h_start_serving(d, pa);
+	assert_true(h_wait_children(d->pid, 2, 3000));
+	int n = h_children(d->pid, kids, 64);
+
+	h_write_conf(d, "workers = 3;\nservices = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d;\n"
+	    "   handler = \"ecoh\"; } );\n", pa);
+	kill(d->pid, SIGHUP);
+	snprintf(want, sizeof(want), "reload failed: %s:4: service \"a\": unknown handler \"ecoh\"", d->conf);
+	assert_true(h_wait_log(d, want, 3000));
+	assert_true(h_log_contains(d, "still serving the previous configuration"));
+	h_sleep_ms(200);
+	same_workers(d->pid, kids, n);
+	assert_true(h_echo("127.0.0.1", pa, "old", 3, 2000));
+
+	/* truncated to nothing, and a syntax error: the same */
+	h_write_conf(d, "%s", "");
+	kill(d->pid, SIGHUP);
+	assert_true(h_wait_log(d, "no \"services\" list", 3000));
+	h_write_conf(d, "services = ( { name = \"a\"; \n");
+	kill(d->pid, SIGHUP);
+	assert_true(h_wait_log(d, "syntax error", 3000));
+	h_sleep_ms(200);
+	same_workers(d->pid, kids, n);
+	assert_true(h_echo("127.0.0.1", pa, "still old", 9, 2000));
+	assert_false(h_log_contains(d, "reloaded:"));
+	assert_int_equal(h_stop(d), 0);
+}
+
+static int
+listen_on(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	return fd;
+}
+
+/* A new socket that cannot be bound fails the whole reload. */
+static void
+reload_bind_failure_keeps_old_test(void **state)
+{
+	struct daemon *d = *state;
+	int pa = h_free_port(), pb = h_free_port(), pc = h_free_port();
+	pid_t kids[64];
+	unsigned long before[16], after[16];
+	char want[200];
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n", pa);
+	h_start_serving(d, pa);
+	assert_true(h_wait_children(d->pid, 2, 3000));
+	int n = h_children(d->pid, kids, 64);
+	int nb = socket_inodes(d->pid, before, 16);
+	int busy = listen_on(pc);
+
+	/* b could be bound, c cannot: neither may stay */
+	h_write_conf(d, "services = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+	    " { name = \"b\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; },\n"
+	    " { name = \"c\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; } );\n",
+	    pa, pb, pc);
+	kill(d->pid, SIGHUP);
+	snprintf(want, sizeof(want), "reload failed: service c: cannot bind tcp 127.0.0.1:%d: Address already in use", pc);
+	assert_true(h_wait_log(d, want, 3000));
+	close(busy);
+	h_sleep_ms(200);
+	same_workers(d->pid, kids, n);
+	int na = socket_inodes(d->pid, after, 16);
+	assert_int_equal(na, nb);
+	assert_int_equal(after[0] == before[0] || after[0] == before[1], 1);
+	assert_int_equal(h_connect("127.0.0.1", pb, 300), -1);
+	assert_true(h_echo("127.0.0.1", pa, "old", 3, 2000));
+	assert_int_equal(h_stop(d), 0);
+}
+
+/* A client in the middle of a session when the reload comes is served to its end by its old worker. */
+static void
+reload_inflight_client_test(void **state)
+{
+	struct daemon *d = *state;
+	int pa = h_free_port();
+	char buf[16];
+
+	h_write_conf(d, "log = { level = \"debug\"; };\nservices = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n", pa);
+	h_start_serving(d, pa);
+	int fd = h_connect("127.0.0.1", pa, 2000);
+	assert_true(fd >= 0);
+	assert_true(h_write_all(fd, "one", 3));
+	assert_int_equal(h_read_all(fd, buf, 3, 2000), 3);
+	hup_and_wait(d, 1);
+	/* the new generation serves new clients while the old worker still has us */
+	assert_true(h_echo("127.0.0.1", pa, "new", 3, 2000));
+	assert_true(h_write_all(fd, "two", 3));
+	assert_int_equal(h_read_all(fd, buf, 3, 2000), 3);
+	assert_memory_equal(buf, "two", 3);
+	assert_int_equal(h_count_children(d->pid), 2);
+	close(fd);
+	assert_true(h_wait_children(d->pid, 1, 3000));
+	assert_int_equal(h_stop(d), 0);
+}
+
+/*
+ * Client loops hammering TCP and UDP echo in child processes while the
+ * master reloads 20 times between two configs: no refused connection, no
+ * reset, no short echo, no lost datagram.
+ */
+struct tally {
+	long ok, failed, udp_ok, udp_lost;
+};
+
+static void
+hammer(int port, int uport, int seconds, int outfd, int id)
+{
+	struct tally t = { 0, 0, 0, 0 };
+	int64_t end = h_now_ms() + seconds * 1000L;
+	char msg[64], buf[64];
+
+	while (h_now_ms() < end) {
+		int len = snprintf(msg, sizeof(msg), "client %d message %ld", id, t.ok);
+		if (h_echo("127.0.0.1", port, msg, (size_t)len, 3000))
+			t.ok++;
+		else
+			t.failed++;
+		if (uport > 0 && t.ok % 4 == 0) {
+			if (h_udp_query("127.0.0.1", uport, msg, (size_t)len, buf, sizeof(buf), 2000) == len &&
+			    memcmp(buf, msg, (size_t)len) == 0)
+				t.udp_ok++;
+			else
+				t.udp_lost++;
+		}
+	}
+	if (write(outfd, &t, sizeof(t)) != sizeof(t))
+		_exit(1);
+	_exit(0);
+}
+
+static void
+write_two_configs(struct daemon *d, char *c1, char *c2, size_t len, int port, int uport, int extra)
+{
+	snprintf(c1, len, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    port, uport);
+	snprintf(c2, len, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 3; },\n"
+	    " { name = \"extra\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"discard\"; workers = 1; },\n"
+	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
+	    port, extra, uport);
+	h_write_conf(d, "%s", c1);
+}
+
+static void
+reload_under_load_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), uport = h_free_port(), extra = h_free_port();
+	char c1[1024], c2[1024];
+	enum { CLIENTS = 3, RELOADS = 20 };
+	pid_t clients[CLIENTS];
+	int p[2];
+	struct tally sum = { 0, 0, 0, 0 };
+
+	write_two_configs(d, c1, c2, sizeof(c1), port, uport, extra);
+	h_start_serving(d, port);
+	assert_int_equal(pipe(p), 0);
+	for (int i = 0; i < CLIENTS; i++) {
+		clients[i] = fork();
+		assert_true(clients[i] != -1);
+		if (clients[i] == 0)
+			hammer(port, uport, 12, p[1], i);
+	}
+	close(p[1]);
+	h_sleep_ms(300);
+	for (int r = 1; r <= RELOADS; r++) {
+		h_write_conf(d, "%s", (r % 2) ? c2 : c1);
+		hup_and_wait(d, r);
+		h_sleep_ms(150);
+	}
+	for (int i = 0; i < CLIENTS; i++) {
+		struct tally t;
+		int st = h_wait_exit(clients[i], 20000);
+		assert_true(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		assert_int_equal(read(p[0], &t, sizeof(t)), sizeof(t));
+		sum.ok += t.ok;
+		sum.failed += t.failed;
+		sum.udp_ok += t.udp_ok;
+		sum.udp_lost += t.udp_lost;
+	}
+	close(p[0]);
+	print_message("%d reloads under load: %ld TCP echoes ok, %ld failed; %ld UDP ok, %ld lost\n",
+	    RELOADS, sum.ok, sum.failed, sum.udp_ok, sum.udp_lost);
+	assert_int_equal(sum.failed, 0);
+	assert_int_equal(sum.udp_lost, 0);
+	assert_true(sum.ok > 1000);
+	assert_true(sum.udp_ok > 100);
+	assert_false(h_log_contains(d, "reload failed"));
+	assert_int_equal(h_count_zombies(d->pid), 0);
+	/* the final generation only: config 1 (even count of reloads) */
+	assert_true(h_wait_children(d->pid, 3, 5000));
+	assert_int_equal(h_stop(d), 0);
+}
+
+/* A burst of SIGHUPs is coalesced; the daemon ends on the right pool. */
+static void
+reload_burst_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n", port);
+	h_start_serving(d, port);
+	for (int i = 0; i < 30; i++)
+		kill(d->pid, SIGHUP);
+	assert_true(h_wait_log(d, "reloaded:", 3000));
+	h_sleep_ms(500);
+	int n = h_log_count(d, "reloaded:");
+	print_message("30 SIGHUPs gave %d reloads\n", n);
+	assert_true(n >= 1 && n < 30);
+	assert_true(h_wait_children(d->pid, 2, 3000));
+	assert_true(h_echo("127.0.0.1", port, "burst", 5, 2000));
+	assert_int_equal(h_count_zombies(d->pid), 0);
+	/* a stop right behind a reload wins */
+	kill(d->pid, SIGHUP);
+	kill(d->pid, SIGTERM);
+	int st = h_wait_exit(d->pid, 5000);
+	d->pid = 0;
+	assert_true(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(reload_applies_change_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(reload_invalid_keeps_old_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(reload_bind_failure_keeps_old_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(reload_inflight_client_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(reload_under_load_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(reload_burst_test, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("reload", tests, NULL, NULL);
+}
