@@ -1,0 +1,191 @@
+#!/bin/sh
+# Lints what netsrvd installs besides the binary: the man pages (mandoc,
+# man/groff), the init script and the shell scripts (shellcheck,
+# checkbashisms), the systemd units (systemd-analyze verify) and the
+# logrotate file (logrotate -d). Any diagnostic is a failure.
+#
+#   tests/lint.sh [SRCDIR [BUILDDIR]]
+#
+# SRCDIR defaults to the tree holding this script, BUILDDIR to the current
+# directory; scratch files go to BUILDDIR/lint.PID and are removed. The .in
+# files are substituted here, as the build does, with sbindir=/usr/sbin,
+# sysconfdir=/etc, runstatedir=/run. A missing tool is skipped with a
+# notice, unless $CI is set: then it is a failure. The last line is
+# "lint: N passed, N failed, N skipped"; the exit status is 1 on any failure.
+# The tools: apt-get install mandoc man-db groff-base shellcheck devscripts
+# systemd logrotate
+
+srcdir=${1:-$(dirname "$0")/..}
+builddir=${2:-.}
+
+if [ ! -f "$srcdir/man/netsrvd.8.in" ]; then
+	echo "usage: $0 [SRCDIR [BUILDDIR]]: no man/netsrvd.8.in in $srcdir" >&2
+	exit 64
+fi
+if ! mkdir -p "$builddir"; then
+	echo "lint: cannot create $builddir" >&2
+	exit 1
+fi
+srcdir=$(cd "$srcdir" && pwd) || exit 1
+builddir=$(cd "$builddir" && pwd) || exit 1
+scratch=$builddir/lint.$$
+rm -rf "$scratch"
+mkdir -p "$scratch/sbin" "$scratch/units" "$scratch/man/man5" \
+    "$scratch/man/man8" || exit 1
+trap 'rm -rf "$scratch"' EXIT
+trap 'exit 130' INT TERM
+
+# Output of groff and man in a known form, whatever the caller's locale.
+LC_ALL=C
+export LC_ALL
+
+passed=0
+failed=0
+skipped=0
+
+version=$(sed -n 's/^AC_INIT(\[[^]]*\], *\[\([^]]*\)\].*/\1/p' \
+    "$srcdir/configure.ac" 2>/dev/null)
+version=${version:-0}
+
+# subst IN OUT [SBINDIR]: the build's substitution of the @...@ names.
+subst() {
+	sed -e "s|@sbindir@|${3:-/usr/sbin}|g" \
+	    -e 's|@sysconfdir@|/etc|g' \
+	    -e 's|@runstatedir@|/run|g' \
+	    -e "s|@PACKAGE_VERSION@|$version|g" "$1" >"$2"
+}
+
+have() {
+	command -v "$1" >/dev/null 2>&1
+}
+
+pass() {
+	passed=$((passed + 1))
+	echo "lint: ok   $1"
+}
+
+# fail LABEL [FILE]: prints FILE's lines, each prefixed with the label.
+fail() {
+	failed=$((failed + 1))
+	echo "lint: FAIL $1"
+	if [ -n "${2:-}" ] && [ -s "$2" ]; then
+		sed "s|^|lint: $1: |" "$2"
+	fi
+}
+
+# missing TOOL PACKAGE LABEL: a skip, or a failure under CI.
+missing() {
+	if [ -n "${CI:-}" ]; then
+		failed=$((failed + 1))
+		echo "lint: FAIL $3: $1 is not installed (CI is set; apt-get install $2)"
+	else
+		skipped=$((skipped + 1))
+		echo "lint: SKIP $3: $1 is not installed (apt-get install $2)"
+	fi
+}
+
+# check LABEL TOOL PACKAGE COMMAND...: passes if COMMAND exits 0 and prints
+# nothing on standard output or standard error.
+check() {
+	label=$1
+	tool=$2
+	pkg=$3
+	shift 3
+	if ! have "$tool"; then
+		missing "$tool" "$pkg" "$label"
+		return
+	fi
+	out=$scratch/out
+	"$@" >"$out" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ ! -s "$out" ]; then
+		echo "exit status $rc" >"$out"
+	fi
+	if [ "$rc" -eq 0 ] && [ ! -s "$out" ]; then
+		pass "$label"
+	else
+		fail "$label" "$out"
+	fi
+}
+
+# Renders a page with groff through man(1); only the warnings are output.
+man_render() {
+	{ MANWIDTH=80 man --warnings -l "$1" >/dev/null; } 2>&1
+}
+
+# logrotate -d always talks; its errors are the lines to report.
+logrotate_check() {
+	logrotate -d -s "$scratch/logrotate.state" "$1" >"$scratch/lr.out" 2>&1
+	rc=$?
+	grep -i -e 'error' -e 'warning' "$scratch/lr.out" |
+	    grep -v 'logrotate in debug mode does nothing'
+	[ "$rc" -eq 0 ] || echo "logrotate exited with status $rc"
+	return 0
+}
+
+# systemd-analyze verify checks that Exec paths are executable and that
+# the man pages of Documentation= exist: the unit gets a dummy netsrvd
+# in a scratch sbindir, and man(1) finds the substituted pages there.
+verify_units() {
+	if have man; then
+		MANPATH=$scratch/man systemd-analyze verify "$@"
+	else
+		systemd-analyze verify --man=no "$@"
+	fi
+}
+
+# Any @name@ left over is a placeholder the substitution does not know.
+placeholders() {
+	grep -n '@[A-Za-z_][A-Za-z_]*@' "$@"
+	return 0
+}
+
+# --- substitute -------------------------------------------------------------
+subst "$srcdir/man/netsrvd.8.in" "$scratch/man/man8/netsrvd.8"
+subst "$srcdir/man/netsrv.conf.5.in" "$scratch/man/man5/netsrv.conf.5"
+subst "$srcdir/init/netsrvd.init.in" "$scratch/netsrvd.init"
+subst "$srcdir/init/netsrvd.logrotate.in" "$scratch/netsrvd.logrotate"
+subst "$srcdir/init/netsrvd.service.in" "$scratch/units/netsrvd.service" \
+    "$scratch/sbin"
+cp "$srcdir/init/netsrvd.socket" "$scratch/units/netsrvd.socket"
+printf '#!/bin/sh\nexit 0\n' >"$scratch/sbin/netsrvd"
+chmod 755 "$scratch/sbin/netsrvd"
+# logrotate ignores a configuration that others may write.
+chmod 644 "$scratch/netsrvd.logrotate"
+
+check "placeholders" grep grep placeholders \
+    "$scratch/man/man8/netsrvd.8" "$scratch/man/man5/netsrv.conf.5" \
+    "$scratch/netsrvd.init" "$scratch/netsrvd.logrotate" \
+    "$scratch/units/netsrvd.service"
+
+# --- man pages --------------------------------------------------------------
+for page in "$scratch/man/man8/netsrvd.8" "$scratch/man/man5/netsrv.conf.5"; do
+	name=${page##*/}
+	check "mandoc $name" mandoc mandoc mandoc -T lint -W warning "$page"
+	check "man $name" man "man-db groff-base" man_render "$page"
+done
+
+# --- shell scripts ----------------------------------------------------------
+for script in "$scratch/netsrvd.init" "$srcdir/build-aux/install-deps" \
+    "$srcdir/tests/lint.sh"; do
+	case $script in
+	"$scratch"/*) name=init/${script##*/}.in ;;
+	*) name=${script#"$srcdir"/} ;;
+	esac
+	check "shellcheck $name" shellcheck shellcheck \
+	    shellcheck -f gcc "$script"
+	check "checkbashisms $name" checkbashisms devscripts \
+	    checkbashisms "$script"
+done
+
+# --- systemd units ----------------------------------------------------------
+check "systemd-analyze netsrvd.service netsrvd.socket" systemd-analyze \
+    systemd verify_units "$scratch/units/netsrvd.service" \
+    "$scratch/units/netsrvd.socket"
+
+# --- logrotate --------------------------------------------------------------
+check "logrotate netsrvd.logrotate" logrotate logrotate \
+    logrotate_check "$scratch/netsrvd.logrotate"
+
+echo "lint: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
