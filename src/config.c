@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -36,6 +37,8 @@ const struct config_key config_schema[] = {
 	{ "shutdown_timeout", SCOPE_GLOBAL, TYPE_INT, 0, 3600, "10", true, G(shutdown_timeout) },
 	{ "backlog", SCOPE_GLOBAL, TYPE_INT, 1, 65535, "128", true, G(backlog) },
 	{ "services", SCOPE_GLOBAL, TYPE_SERVICE_LIST, 0, 0, NULL, true, 0 },
+	{ "chroot", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, G(chroot_dir) },
+	{ "seccomp", SCOPE_GLOBAL, TYPE_BOOL, 0, 0, "true", true, G(seccomp) },
 
 	{ "target", SCOPE_LOG, TYPE_STRING, 0, 0, NULL, true, L(target) },
 	{ "facility", SCOPE_LOG, TYPE_STRING, 0, 0, "daemon", true, L(facility_name) },
@@ -502,6 +505,21 @@ load_services(struct ctx *c, const config_setting_t *root, struct config *cfg)
 }
 
 static int
+check_chroot(struct ctx *c, const config_setting_t *root, const char *dir)
+{
+	const config_setting_t *st = config_setting_get_member(root, "chroot");
+	struct stat sb;
+
+	if (dir[0] != '/')
+		return fail_at(c, st, "chroot \"%s\" must be an absolute path", dir);
+	if (stat(dir, &sb) == -1)
+		return fail_at(c, st, "chroot %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return fail_at(c, st, "chroot %s: not a directory", dir);
+	return 0;
+}
+
+static int
 build(struct ctx *c, const config_t *lc, struct config *cfg)
 {
 	const config_setting_t *root = config_root_setting(lc);
@@ -510,7 +528,10 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 	cfg->timeout = 30;
 	cfg->shutdown_timeout = 10;
 	cfg->backlog = 128;
+	cfg->seccomp = true;
 	if (load_group(c, root, SCOPE_GLOBAL, cfg) == -1)
+		return -1;
+	if (cfg->chroot_dir != NULL && check_chroot(c, root, cfg->chroot_dir) == -1)
 		return -1;
 	if (cfg->pid_file != NULL && cfg->pid_file[0] != '/')
 		return fail_at(c, config_setting_get_member(root, "pid_file"),
@@ -618,6 +639,7 @@ config_free(struct config *cfg)
 	free(cfg->user);
 	free(cfg->group);
 	free(cfg->pid_file);
+	free(cfg->chroot_dir);
 	free(cfg->log.target);
 	free(cfg->log.facility_name);
 	free(cfg->log.level_name);

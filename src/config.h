@@ -60,6 +60,8 @@ struct config {
 	gid_t gid;
 	bool drop_privileges;	/* user or group was set */
 	char *pid_file;
+	char *chroot_dir;	/* workers chroot here before serving; NULL = none */
+	bool seccomp;		/* workers run under a syscall allow list */
 	struct log_config log;
 	int workers;
 	int timeout;

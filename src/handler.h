@@ -69,7 +69,7 @@ uint32_t handler_random(uint32_t bound);
 #define CHARGEN_LINE_CHARS	72
 #define CHARGEN_LINE_BYTES	(CHARGEN_LINE_CHARS + 2)
 /* The stream repeats itself after 95 lines. */
-#define CHARGEN_PERIOD		(CHARGEN_CHARS * CHARGEN_LINE_BYTES)
+#define CHARGEN_PERIOD		((size_t)CHARGEN_CHARS * CHARGEN_LINE_BYTES)
 /* len bytes of the TCP chargen stream from its byte offset pos on. */
 void chargen_fill(unsigned char *buf, size_t len, uint64_t pos);
 

@@ -77,6 +77,11 @@ void
 log_init(const char *ident)
 {
 	log_set_ident(ident);
+	/*
+	 * glibc reads /etc/localtime on the first time conversion; do it now,
+	 * in the master, so no worker does it inside its chroot or seccomp.
+	 */
+	tzset();
 }
 
 void

@@ -112,6 +112,7 @@ main(int argc, char **argv)
 	config_path = absolute(config_arg);
 	if (config_path == NULL || (pid_arg != NULL && (pid_path = absolute(pid_arg)) == NULL)) {
 		perror("netsrvd: getcwd");
+		free(config_path);
 		return EXIT_OTHER;
 	}
 	cfg = config_load(config_path, err, sizeof(err));

@@ -101,6 +101,21 @@ apply_log(const struct config *cfg, char *err, size_t errlen)
 	return log_apply(&ls, err, errlen);
 }
 
+/* What the workers of cfg will need to do, we must be able to do. */
+static int
+check_privileges(const struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->drop_privileges &&
+	    privs_check_possible(cfg->uid, cfg->gid, cfg->user, err, errlen) == -1)
+		return -1;
+	if (cfg->chroot_dir != NULL && geteuid() != 0) {
+		snprintf(err, errlen, "cannot chroot workers to %s: not running as root",
+		    cfg->chroot_dir);
+		return -1;
+	}
+	return 0;
+}
+
 /* --- listeners --------------------------------------------------------- */
 
 static void
@@ -122,7 +137,7 @@ listeners_for(const struct config *cfg, struct listener **old, size_t nold,
     struct listener ***out, char *err, size_t errlen)
 {
 	size_t n = config_enabled_services(cfg), k = 0;
-	struct listener **ls = calloc(n, sizeof(*ls));
+	struct listener **ls = calloc(n, sizeof(struct listener *));
 	bool *fresh = calloc(n, sizeof(*fresh));
 
 	if (ls == NULL || fresh == NULL) {
@@ -419,8 +434,7 @@ master_reload(void)
 		reload_failed(err);
 		return;
 	}
-	if (cfg->drop_privileges &&
-	    privs_check_possible(cfg->uid, cfg->gid, cfg->user, err, sizeof(err)) == -1) {
+	if (check_privileges(cfg, err, sizeof(err)) == -1) {
 		config_free(cfg);
 		reload_failed(err);
 		return;
@@ -612,8 +626,7 @@ startup(char *err, size_t errlen)
 {
 	size_t n;
 
-	if (m.cfg->drop_privileges &&
-	    privs_check_possible(m.cfg->uid, m.cfg->gid, m.cfg->user, err, errlen) == -1)
+	if (check_privileges(m.cfg, err, errlen) == -1)
 		return -1;
 	if (pidfile_lock(m.pid_file, err, errlen) == -1)
 		return -1;

@@ -43,8 +43,7 @@ notify_init(void)
 		log_warn("NOTIFY_SOCKET: socket");
 		return -1;
 	}
-	/* keep it from reaching anything we might exec */
-	unsetenv("NOTIFY_SOCKET");
+	/* left in the environment: a binary upgrade execs us again under the same service */
 	return 0;
 }
 

@@ -39,8 +39,13 @@ proctitle_init(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		if (environ[i] == end)
 			end = environ[i] + strlen(environ[i]) + 1;
-		if ((env[i] = strdup(environ[i])) == NULL)
-			return;	/* keep the old environment; titles just stay short */
+		if ((env[i] = strdup(environ[i])) == NULL) {
+			/* keep the old environment; titles just stay short */
+			while (i > 0)
+				free(env[--i]);
+			free(env);
+			return;
+		}
 	}
 	environ = env;
 	title_start = argv[0];

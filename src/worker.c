@@ -18,12 +18,13 @@
 #include "log.h"
 #include "privs.h"
 #include "proctitle.h"
+#include "sandbox.h"
 #include "sig.h"
 #include "util.h"
 #include "worker.h"
 
 /* big enough for any UDP datagram; the TCP echo's pending window */
-#define WORKER_BUF (64 * 1024)
+#define WORKER_BUF ((size_t)64 * 1024)
 
 struct worker {
 	const struct worker_args *a;
@@ -71,15 +72,42 @@ setup_wait(struct worker *w)
 	return sig_worker_setup(w->wake[1]);
 }
 
-static void
+/*
+ * Returns true when the listener was reported ready. With EPOLLEXCLUSIVE
+ * that wake-up was meant for this worker alone: one that is stopping
+ * must still take what it was woken for, or the client waits for the
+ * next arrival to wake someone else.
+ */
+static bool
 wait_for_work(struct worker *w, int timeout_ms)
 {
-	struct epoll_event ev[2];
+	struct epoll_event ev[2] = { { 0, { 0 } }, { 0, { 0 } } };
+	bool listener = false;
+	int n;
 
 	if (sig_worker_stop)
-		return;
-	if (epoll_wait(w->epfd, ev, 2, timeout_ms) == -1 && errno != EINTR)
+		return false;
+	n = epoll_wait(w->epfd, ev, 2, timeout_ms);
+	if (n == -1 && errno != EINTR)
 		log_warn("service %s: epoll_wait", w->svc->name);
+	for (int i = 0; i < n; i++)
+		listener |= ev[i].data.fd == w->a->listen_fd;
+	return listener;
+}
+
+/*
+ * After a stop request a worker leaves as soon as its socket has nothing
+ * waiting (or after DRAIN_MAX more clients), rather than the moment it is
+ * told: a wake-up it consumed may be the only one a waiting client gets.
+ */
+#define DRAIN_MAX 64
+
+static bool
+keep_going(bool woken, int *drained)
+{
+	if (!sig_worker_stop)
+		return true;
+	return woken && (*drained)++ < DRAIN_MAX;
 }
 
 /* The master is our parent until it dies; then PDEATHSIG (or this check) ends us. */
@@ -109,6 +137,20 @@ drop_privileges(const struct config *cfg)
 	return privs_drop(cfg->uid, cfg->gid);
 }
 
+/* at most 86400 s: fits an int in milliseconds */
+/* Order matters: chroot needs root, the filter must come last. */
+static int
+confine(const struct config *cfg)
+{
+	if (cfg->chroot_dir != NULL && sandbox_chroot(cfg->chroot_dir) == -1)
+		return -1;
+	if (drop_privileges(cfg) == -1)
+		return -1;
+	if (!cfg->seccomp || !sandbox_seccomp_supported())
+		return 0;
+	return sandbox_seccomp();
+}
+
 static int
 timeout_ms(const struct service_config *svc)
 {
@@ -124,6 +166,20 @@ refuse(int fd)
 	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
 		log_debug("setsockopt(SO_LINGER)");
 	close(fd);
+}
+
+/*
+ * A server that has said everything (daytime, time, qotd) may hold bytes
+ * the client sent and nobody read; closing over them makes the kernel send
+ * a reset, which can destroy our reply in the client's receive queue.
+ * Read them away first. One recv() that finds nothing is the usual cost.
+ */
+static void
+discard_unread(int fd, unsigned char *buf, size_t len)
+{
+	for (int i = 0; i < 16; i++)
+		if (recv(fd, buf, len, MSG_DONTWAIT) <= 0)
+			return;
 }
 
 static bool
@@ -157,6 +213,8 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	s.bufsize = WORKER_BUF;
 	s.timeout_ms = timeout_ms(w->svc);
 	end = w->svc->handler->serve_tcp(&s);
+	if (end == END_DONE)
+		discard_unread(fd, w->buf, WORKER_BUF);
 	if (close(fd) == -1 && errno != EINTR)
 		log_debug("service %s: close", w->svc->name);
 	if (end == END_TIMEOUT) {
@@ -170,7 +228,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		log_access("service=%s peer=%s in=%llu out=%llu duration_ms=%lld end=%s",
 		    w->svc->name, p, (unsigned long long)s.bytes_in,
 		    (unsigned long long)s.bytes_out,
-		    (long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+		    (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000,
 		    session_end_name(end));
 	}
 }
@@ -193,7 +251,10 @@ accept_error_resource(int e)
 static void
 tcp_loop(struct worker *w)
 {
-	while (!sig_worker_stop) {
+	bool woken = false;
+	int drained = 0;
+
+	while (keep_going(woken, &drained)) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
 		int fd = accept4(w->a->listen_fd, (struct sockaddr *)&peer, &plen,
@@ -201,10 +262,12 @@ tcp_loop(struct worker *w)
 
 		if (fd >= 0) {
 			serve_connection(w, fd, (struct sockaddr *)&peer);
+			woken = true;
 			continue;
 		}
+		woken = false;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			wait_for_work(w, -1);
+			woken = wait_for_work(w, -1);
 		} else if (accept_error_transient(errno)) {
 			continue;
 		} else if (accept_error_resource(errno)) {
@@ -315,6 +378,7 @@ enable_pktinfo(struct worker *w)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 
+	memset(&ss, 0, sizeof(ss));
 	if (getsockname(w->a->listen_fd, (struct sockaddr *)&ss, &sl) == -1)
 		return;
 	if (ss.ss_family == AF_INET6 &&
@@ -333,8 +397,11 @@ udp_loop(struct worker *w)
 		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
 	} control;
 
+	bool woken = false;
+	int drained = 0;
+
 	enable_pktinfo(w);
-	while (!sig_worker_stop) {
+	while (keep_going(woken, &drained)) {
 		struct sockaddr_storage peer;
 		struct iovec iov = { w->buf, WORKER_BUF };
 		struct msghdr m;
@@ -352,8 +419,12 @@ udp_loop(struct worker *w)
 			if (m.msg_flags & MSG_TRUNC)
 				continue;	/* larger than any datagram we answer */
 			udp_answer(w, &m, (size_t)n);
-		} else if (errno == EAGAIN || errno == EWOULDBLOCK)
-			wait_for_work(w, -1);
+			woken = true;
+			continue;
+		}
+		woken = false;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			woken = wait_for_work(w, -1);
 		else if (errno == EINTR || errno == ECONNREFUSED)
 			continue;
 		else if (accept_error_resource(errno)) {
@@ -390,7 +461,7 @@ worker_run(const struct worker_args *a)
 		log_errorx("service %s: out of memory", a->svc->name);
 		_exit(WORKER_EXIT_SETUP);
 	}
-	if (setup_wait(&w) == -1 || drop_privileges(a->cfg) == -1)
+	if (setup_wait(&w) == -1 || confine(a->cfg) == -1)
 		_exit(WORKER_EXIT_SETUP);
 
 	if (a->svc->protocol == PROTO_TCP)

@@ -42,9 +42,10 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	h_cleanup(*state);
+	int rc = h_cleanup(*state);
+
 	free(*state);
-	return 0;
+	return rc;
 }
 
 static void
@@ -172,7 +173,7 @@ cli_second_instance_test(void **state)
 	struct daemon *d = *state;
 	struct daemon d2;
 	int port = h_free_port(), port2 = h_free_port();
-	char want[300];
+	char want[600];
 
 	h_write_conf(d, "services = ( { name = \"e\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n", port);
 	h_start_serving(d, port);

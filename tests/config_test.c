@@ -39,6 +39,10 @@ static const struct case_ cases[] = {
 	{ "services = ( { name = \"t\"; protocol = \"udp\"; port = 37; handler = \"time\";\n allow = [ \"127.0.0.0/8\", \"::1/128\" ]; deny = [ \"127.0.0.2\" ]; } );", 0, NULL },
 	{ "services = ( { name = \"t\"; protocol = \"tcp\"; port = 37; handler = \"time\"; allow = ( \"10.0.0.0/8\" ); } );", 0, NULL },
 	{ "user = \"root\"; group = \"root\";\nservices = ( " SVC_ECHO " );", 0, NULL },
+	{ "chroot = \"/\"; seccomp = false;\nservices = ( " SVC_ECHO " );", 0, NULL },
+	{ "chroot = \"/nonexistent-netsrvd\";\nservices = ( " SVC_ECHO " );", 1, "chroot /nonexistent-netsrvd: No such file or directory" },
+	{ "chroot = \"/etc/hostname\";\nservices = ( " SVC_ECHO " );", 1, "not a directory" },
+	{ "\nchroot = \"var/empty\";\nservices = ( " SVC_ECHO " );", 2, "must be an absolute path" },
 
 	/* syntax */
 	{ "workers = 4;\nservices = ( " SVC_ECHO "\n", 3, "syntax error" },
@@ -145,6 +149,8 @@ config_defaults_test(void **state)
 	assert_int_equal(cfg->log.level, LOG_LVL_INFO);
 	assert_false(cfg->log.connections);
 	assert_false(cfg->drop_privileges);
+	assert_null(cfg->chroot_dir);
+	assert_true(cfg->seccomp);
 	assert_int_equal(cfg->nservices, 2);
 
 	const struct service_config *e = &cfg->services[0];
@@ -265,7 +271,7 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	assert_int_equal(config_schema_len, 25);
+	assert_int_equal(config_schema_len, 27);
 }
 
 int

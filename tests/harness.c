@@ -109,11 +109,36 @@ h_setup(struct daemon *d)
 	snprintf(d->log, sizeof(d->log), "%s/stderr.log", d->dir);
 }
 
-/* Kills whatever this test left running, then removes its files. */
-void
+/* Sanitizer reports from the daemon (master or workers) land in its stderr log. */
+static int
+log_sanitizer_reports(struct daemon *d)
+{
+	static const char *const marks[] = {
+		"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+		"WARNING: AddressSanitizer",
+	};
+	char *log = h_read_log(d);
+	int found = 0;
+
+	for (size_t i = 0; log != NULL && i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strstr(log, marks[i]) != NULL)
+			found++;
+	if (found)
+		print_error("sanitizer report in the daemon's log:\n%s\n", log);
+	free(log);
+	return found;
+}
+
+/*
+ * Kills whatever this test left running, then removes its files. Returns
+ * -1 (a failed teardown in cmocka) when the daemon reported a sanitizer
+ * error, so a worker that died of one cannot go unnoticed.
+ */
+int
 h_cleanup(struct daemon *d)
 {
 	char cmd[256];
+	int rc = 0;
 
 	if (d->pid > 0 && h_pid_alive(d->pid)) {
 		pid_t kids[256];
@@ -124,11 +149,15 @@ h_cleanup(struct daemon *d)
 		h_wait_exit(d->pid, 2000);
 	}
 	d->pid = 0;
+	if (d->dir[0] != '\0' && log_sanitizer_reports(d) > 0)
+		rc = -1;
 	if (d->dir[0] != '\0' && getenv("KEEP_TEST_DIRS") == NULL) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not remove %s\n", d->dir);
 	}
+	d->dir[0] = '\0';
+	return rc;
 }
 
 void

@@ -18,7 +18,8 @@ struct daemon {
 /* A port free on 127.0.0.1 (and ::1) for both TCP and UDP right now. */
 int h_free_port(void);
 void h_setup(struct daemon *d);
-void h_cleanup(struct daemon *d);
+/* Stops what is left, removes the files; -1 if the daemon logged a sanitizer report. */
+int h_cleanup(struct daemon *d);
 /* Writes d->conf; the text is a printf format. */
 void h_write_conf(struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void h_write_file(const char *path, const char *text);

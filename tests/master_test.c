@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "sandbox.h"
 
 static int
 setup(void **state)
@@ -34,9 +36,10 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	h_cleanup(*state);
+	int rc = h_cleanup(*state);
+
 	free(*state);
-	return 0;
+	return rc;
 }
 
 static void
@@ -73,6 +76,24 @@ count_fds(pid_t pid, const char *prefix)
 	}
 	closedir(dir);
 	return n;
+}
+
+static void
+read_status_field(pid_t pid, const char *key, char *out, size_t len)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, key, strlen(key)) == 0) {
+			snprintf(out, len, "%s", line + strlen(key));
+			out[strcspn(out, "\n")] = '\0';
+		}
+	fclose(f);
 }
 
 static void
@@ -116,6 +137,12 @@ master_serves_test(void **state)
 	}
 	assert_int_equal(tcp, 3);
 	assert_int_equal(udp, 2);
+	/* every worker serves under the seccomp filter (the default) */
+	for (int i = 0; i < n && sandbox_seccomp_supported(); i++) {
+		char val[32];
+		read_status_field(kids[i], "Seccomp:", val, sizeof(val));
+		assert_string_equal(val, "\t2");
+	}
 	/* the master: two listeners, the locked pid file */
 	assert_int_equal(count_fds(d->pid, "socket:"), 2);
 	assert_int_equal(count_fds(d->pid, d->pidfile), 1);
@@ -359,23 +386,6 @@ master_group_signal_test(void **state)
 	assert_false(h_log_contains(d, "killed by signal"));
 }
 
-static void
-read_status_ids(pid_t pid, const char *key, char *out, size_t len)
-{
-	char path[64], line[256];
-	FILE *f;
-
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, key, strlen(key)) == 0) {
-			snprintf(out, len, "%s", line + strlen(key));
-			out[strcspn(out, "\n")] = '\0';
-		}
-	fclose(f);
-}
 
 static void
 master_privilege_drop_test(void **state)
@@ -392,7 +402,11 @@ master_privilege_drop_test(void **state)
 	}
 	pw = getpwnam("nobody");
 	assert_non_null(pw);
-	echo_conf(d, port, 2, "user = \"nobody\";");
+	char empty[200], extra[300], root[256], link[64];
+	snprintf(empty, sizeof(empty), "%s/empty", d->dir);
+	assert_int_equal(mkdir(empty, 0755), 0);
+	snprintf(extra, sizeof(extra), "user = \"nobody\"; chroot = \"%s\";", empty);
+	echo_conf(d, port, 2, extra);
 	h_start_serving(d, port);
 	assert_true(h_wait_children(d->pid, 2, 2000));
 	assert_true(h_echo("127.0.0.1", port, "dropped", 7, 2000));
@@ -400,20 +414,26 @@ master_privilege_drop_test(void **state)
 	for (int i = 0; i < 2; i++) {
 		snprintf(want, sizeof(want), "\t%ld\t%ld\t%ld\t%ld", (long)pw->pw_uid,
 		    (long)pw->pw_uid, (long)pw->pw_uid, (long)pw->pw_uid);
-		read_status_ids(kids[i], "Uid:", ids, sizeof(ids));
+		read_status_field(kids[i], "Uid:", ids, sizeof(ids));
 		assert_string_equal(ids, want);
 		snprintf(want, sizeof(want), "\t%ld\t%ld\t%ld\t%ld", (long)pw->pw_gid,
 		    (long)pw->pw_gid, (long)pw->pw_gid, (long)pw->pw_gid);
-		read_status_ids(kids[i], "Gid:", ids, sizeof(ids));
+		read_status_field(kids[i], "Gid:", ids, sizeof(ids));
 		assert_string_equal(ids, want);
 		snprintf(want, sizeof(want), "\t%ld ", (long)pw->pw_gid);
-		read_status_ids(kids[i], "Groups:", ids, sizeof(ids));
+		read_status_field(kids[i], "Groups:", ids, sizeof(ids));
 		assert_string_equal(ids, want);
-		read_status_ids(kids[i], "NoNewPrivs:", ids, sizeof(ids));
+		read_status_field(kids[i], "NoNewPrivs:", ids, sizeof(ids));
 		assert_string_equal(ids, "\t1");
+		/* and jailed in the empty directory */
+		snprintf(link, sizeof(link), "/proc/%ld/root", (long)kids[i]);
+		ssize_t k = readlink(link, root, sizeof(root) - 1);
+		assert_true(k > 0);
+		root[k] = '\0';
+		assert_string_equal(root, empty);
 	}
 	/* the master keeps root, so a reload can still bind low ports */
-	read_status_ids(d->pid, "Uid:", ids, sizeof(ids));
+	read_status_field(d->pid, "Uid:", ids, sizeof(ids));
 	assert_string_equal(ids, "\t0\t0\t0\t0");
 	assert_int_equal(h_stop(d), 0);
 }
@@ -428,7 +448,8 @@ notify_socket(struct daemon *d, char *path, size_t len)
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	snprintf(path, len, "%s/notify.sock", d->dir);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	return fd;
 }
@@ -528,11 +549,30 @@ master_reopen_log_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* seccomp = false leaves workers unfiltered; the default filter still lets every handler serve (service_test). */
+static void
+master_seccomp_off_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	pid_t kids[4];
+	char val[32];
+
+	echo_conf(d, port, 1, "seccomp = false;");
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 1, 2000));
+	assert_int_equal(h_children(d->pid, kids, 4), 1);
+	read_status_field(kids[0], "Seccomp:", val, sizeof(val));
+	assert_string_equal(val, "\t0");
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(master_serves_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_seccomp_off_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(master_kill_worker_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(master_term_worker_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(master_backoff_test, setup, teardown),

@@ -34,9 +34,10 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	h_cleanup(*state);
+	int rc = h_cleanup(*state);
+
 	free(*state);
-	return 0;
+	return rc;
 }
 
 /* The socket inodes the master holds, from /proc/pid/fd. */

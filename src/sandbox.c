@@ -1,0 +1,123 @@
+/* Worker confinement: an optional chroot and a seccomp-bpf allow list. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sandbox.h"
+
+#if defined(NETSRVD_SANITIZERS)
+/* no filter for workers: see configure.ac; sandbox_seccomp() still works for its test */
+#define SANDBOX_OFF_BY_BUILD 1
+#endif
+
+#if defined(__x86_64__)
+#define SANDBOX_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SANDBOX_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+int
+sandbox_chroot(const char *dir)
+{
+	if (chroot(dir) == -1) {
+		log_error("chroot(%s)", dir);
+		return -1;
+	}
+	if (chdir("/") == -1) {
+		log_error("chdir / in chroot %s", dir);
+		return -1;
+	}
+	return 0;
+}
+
+#ifdef SANDBOX_ARCH
+
+/*
+ * What a worker does once it serves, measured with strace over every
+ * handler: the accept/receive loop, the handlers' I/O, logging (a file
+ * write, or syslog's socket if it must reconnect), the clock and the
+ * random seed, memory for malloc, and the ways out.
+ */
+static const int allowed[] = {
+	SYS_accept4, SYS_epoll_wait, SYS_epoll_pwait, SYS_poll, SYS_ppoll,
+	SYS_read, SYS_recvfrom, SYS_recvmsg, SYS_recvmmsg,
+	SYS_write, SYS_writev, SYS_sendto, SYS_sendmsg, SYS_sendmmsg,
+	SYS_close, SYS_shutdown, SYS_setsockopt, SYS_getsockopt, SYS_getsockname,
+	SYS_getpeername, SYS_fcntl,
+	SYS_socket, SYS_connect,		/* syslog(3) reconnecting to /dev/log */
+	SYS_clock_gettime, SYS_clock_nanosleep, SYS_nanosleep, SYS_gettimeofday,
+	SYS_getpid, SYS_gettid, SYS_getppid, SYS_getrandom,
+	SYS_brk, SYS_mmap, SYS_munmap, SYS_mremap, SYS_madvise, SYS_mprotect,
+	SYS_futex, SYS_newfstatat, SYS_fstat, SYS_lseek,
+	SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_rt_sigaction,
+	SYS_exit, SYS_exit_group, SYS_restart_syscall,
+};
+
+#define NALLOWED (sizeof(allowed) / sizeof(allowed[0]))
+
+bool
+sandbox_seccomp_supported(void)
+{
+#ifdef SANDBOX_OFF_BY_BUILD
+	return false;
+#else
+	return true;
+#endif
+}
+
+int
+sandbox_seccomp(void)
+{
+	struct sock_filter prog[4 + NALLOWED + 2];
+	struct sock_fprog fprog;
+	size_t n = 0;
+
+	/* a foreign ABI (x32, i386 on x86_64) gets killed: numbers differ there */
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, arch));
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SANDBOX_ARCH, 1, 0);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, nr));
+	for (size_t i = 0; i < NALLOWED; i++)
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		    (unsigned)allowed[i], (unsigned char)(NALLOWED - i), 0);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	fprog.len = (unsigned short)n;
+	fprog.filter = prog;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_error("prctl(PR_SET_NO_NEW_PRIVS)");
+		return -1;
+	}
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) == -1) {
+		log_error("prctl(PR_SET_SECCOMP)");
+		return -1;
+	}
+	return 0;
+}
+
+#else
+
+bool
+sandbox_seccomp_supported(void)
+{
+	return false;
+}
+
+int
+sandbox_seccomp(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+#endif

@@ -1,0 +1,130 @@
+/* The worker's seccomp filter, tested in forked children: what serving needs passes, the rest kills. */
+#include "autoconfig.h"
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sandbox.h"
+
+/* Runs fn in a child under the filter; returns its wait status. */
+static int
+in_sandbox(void (*fn)(void))
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid != -1);
+	if (pid == 0) {
+		alarm(5);
+		if (sandbox_seccomp() == -1)
+			_exit(99);
+		fn();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+/* a worker's pipes and sockets all exist before the filter goes on */
+static void
+makes_a_socketpair(void)
+{
+	int sv[2];
+
+	_exit(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 ? 10 : 11);
+}
+
+static void
+worker_calls(void)
+{
+	char buf[8] = "x";
+	struct timespec ts;
+
+	if (write(2, "", 0) != 0 || getpid() <= 0 || clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		_exit(12);
+	void *p = malloc(1 << 20);	/* mmap-sized allocation */
+	if (p == NULL)
+		_exit(13);
+	free(p);
+	if (recv(-1, buf, 1, MSG_DONTWAIT) != -1 || send(-1, buf, 1, MSG_NOSIGNAL) != -1)
+		_exit(14);
+	_exit(0);
+}
+
+static void
+opens_a_file(void)
+{
+	int fd = open("/etc/hostname", O_RDONLY);
+
+	_exit(fd >= 0 ? 20 : 21);
+}
+
+static void
+forks(void)
+{
+	pid_t p = fork();
+
+	_exit(p >= 0 ? 30 : 31);
+}
+
+static void
+execs(void)
+{
+	execl("/bin/true", "true", (char *)NULL);
+	_exit(40);
+}
+
+static void
+sandbox_allows_serving_test(void **state)
+{
+	int st;
+
+	(void)state;
+	if (!sandbox_seccomp_supported()) {
+		print_message("skipped: no worker filter in this build (sanitizers) or on this architecture\n");
+		skip();
+	}
+	st = in_sandbox(worker_calls);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void
+sandbox_kills_the_rest_test(void **state)
+{
+	void (*const forbidden[])(void) = { opens_a_file, forks, execs, makes_a_socketpair };
+
+	(void)state;
+#if !defined(__x86_64__) && !defined(__aarch64__)
+	print_message("skipped: no seccomp filter on this architecture\n");
+	skip();
+#endif
+	for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
+		int st = in_sandbox(forbidden[i]);
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+			fail_msg("case %zu: expected death by SIGSYS, got status 0x%x", i, st);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sandbox_allows_serving_test),
+		cmocka_unit_test(sandbox_kills_the_rest_test),
+	};
+
+	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
+}
