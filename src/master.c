@@ -59,6 +59,8 @@ static struct {
 	struct master_options opt;
 	char *pid_file;
 	struct listener **ls;	/* one per enabled service, same order as svcs */
+	struct listener **retired;	/* dropped by a reload, maybe still held by old workers */
+	size_t nretired;
 	struct service_rt *svcs;
 	size_t nsvcs;
 	struct worker_slot *w;
@@ -176,16 +178,62 @@ fail:
 	return -1;
 }
 
-/* Closes the master's copy of every old socket the new set does not keep. */
-static void
-sweep_listeners(struct listener **old, size_t nold)
+/*
+ * The sockets a reload may keep: the current ones and the retired ones.
+ * A service removed and added back while its old workers still drain must
+ * get its old socket back: a new bind() would fail with EADDRINUSE.
+ */
+static struct listener **
+reusable_listeners(size_t *n)
 {
+	struct listener **all = calloc(m.nsvcs + m.nretired + 1, sizeof(struct listener *));
+
+	if (all == NULL)
+		return NULL;
+	memcpy(all, m.ls, m.nsvcs * sizeof(struct listener *));
+	if (m.nretired > 0)
+		memcpy(all + m.nsvcs, m.retired, m.nretired * sizeof(struct listener *));
+	*n = m.nsvcs + m.nretired;
+	return all;
+}
+
+/* After a failed reload: close what it opened, keep everything we had. */
+static void
+discard_new_listeners(struct listener **ls, size_t n, struct listener **old, size_t nold)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool kept = false;
+		for (size_t j = 0; j < nold; j++)
+			kept |= ls[i] == old[j];
+		if (!kept)
+			listener_close(ls[i]);
+	}
+	free(ls);
+}
+
+/* Every socket the new set does not use is retired until the old workers are gone. */
+static void
+retire_listeners(struct listener **old, size_t nold)
+{
+	size_t k = 0;
+
 	for (size_t j = 0; j < nold; j++)
-		if (!old[j]->used) {
-			log_info("closing %s (no longer configured)", old[j]->desc);
-			listener_close(old[j]);
-		}
-	free(old);
+		if (!old[j]->used)
+			old[k++] = old[j];
+	free(m.retired);
+	m.retired = old;
+	m.nretired = k;
+	free(m.ls);
+}
+
+static void
+close_retired_listeners(void)
+{
+	for (size_t j = 0; j < m.nretired; j++) {
+		log_info("closing %s (no longer configured)", m.retired[j]->desc);
+		listener_close(m.retired[j]);
+	}
+	m.nretired = 0;
 }
 
 static struct service_rt *
@@ -228,6 +276,8 @@ child_close_master_fds(size_t si)
 	for (size_t i = 0; i < m.nsvcs; i++)
 		if (i != si)
 			close(m.ls[i]->fd);
+	for (size_t i = 0; i < m.nretired; i++)
+		close(m.retired[i]->fd);
 	if (pidfile_fd() != -1)
 		close(pidfile_fd());
 	notify_close();
@@ -339,6 +389,15 @@ log_worker_exit(const struct worker_slot *w, int status)
 		log_debug("service %s: worker %ld exited", w->name, (long)w->pid);
 }
 
+static bool
+old_workers_left(void)
+{
+	for (size_t i = 0; i < m.nw; i++)
+		if (m.w[i].svc < 0)
+			return true;
+	return false;
+}
+
 static void
 master_reap(void)
 {
@@ -367,6 +426,8 @@ master_reap(void)
 	}
 	if (pid == -1 && errno != ECHILD)
 		log_error("waitpid");
+	if (m.nretired > 0 && !old_workers_left())
+		close_retired_listeners();
 }
 
 static void
@@ -418,9 +479,10 @@ master_reload(void)
 {
 	char err[CONFIG_ERR_MAX];
 	struct config *cfg;
-	struct listener **ls;
+	struct listener **ls, **old;
 	struct service_rt *svcs;
 	struct timespec ts;
+	size_t nold;
 
 	sig_master.hup = 0;
 	if (m.state != RUNNING)
@@ -442,23 +504,22 @@ master_reload(void)
 	if (m.opt.pid_file == NULL && strcmp(cfg->pid_file, m.pid_file) != 0)
 		log_warnx("pid_file changed to %s: that takes a restart; still using %s",
 		    cfg->pid_file, m.pid_file);
-	if (listeners_for(cfg, m.ls, m.nsvcs, &ls, err, sizeof(err)) == -1) {
+	old = reusable_listeners(&nold);
+	if (old == NULL) {
+		config_free(cfg);
+		reload_failed("out of memory");
+		return;
+	}
+	if (listeners_for(cfg, old, nold, &ls, err, sizeof(err)) == -1) {
+		free(old);
 		config_free(cfg);
 		reload_failed(err);
 		return;
 	}
 	svcs = services_for(cfg, ls);
 	if (svcs == NULL) {
-		for (size_t j = 0; j < m.nsvcs; j++)
-			m.ls[j]->used = true;	/* nothing of the old set may be swept */
-		for (size_t i = 0; i < config_enabled_services(cfg); i++) {
-			bool kept = false;
-			for (size_t j = 0; j < m.nsvcs; j++)
-				kept |= (ls[i] == m.ls[j]);
-			if (!kept)
-				listener_close(ls[i]);
-		}
-		free(ls);
+		discard_new_listeners(ls, config_enabled_services(cfg), old, nold);
+		free(old);
 		config_free(cfg);
 		reload_failed("out of memory");
 		return;
@@ -466,7 +527,7 @@ master_reload(void)
 	/* Commit: from here on nothing can fail half-way. */
 	if (apply_log(cfg, err, sizeof(err)) == -1)
 		log_warnx("%s; logging stays as it was", err);
-	sweep_listeners(m.ls, m.nsvcs);
+	retire_listeners(old, nold);
 	m.ls = ls;
 	config_free(m.cfg);
 	m.cfg = cfg;
@@ -658,6 +719,8 @@ static void
 finish(void)
 {
 	pidfile_remove();
+	close_retired_listeners();
+	free(m.retired);
 	if (m.ls != NULL)
 		close_listeners(m.ls, m.nsvcs);
 	free(m.svcs);

@@ -424,6 +424,73 @@ h_udp_query(const char *addr, int port, const void *q, size_t qlen,
 	return n;
 }
 
+static void
+hammer_loop(int port, int uport, int seconds, int outfd, int id)
+{
+	struct tally t = { 0, 0, 0, 0 };
+	int64_t end = h_now_ms() + seconds * 1000L;
+	char msg[64], buf[64];
+
+	while (h_now_ms() < end) {
+		int len = snprintf(msg, sizeof(msg), "client %d message %ld", id, t.ok);
+		if (h_echo("127.0.0.1", port, msg, (size_t)len, 3000))
+			t.ok++;
+		else
+			t.failed++;
+		if (uport > 0 && t.ok % 4 == 0) {
+			if (h_udp_query("127.0.0.1", uport, msg, (size_t)len, buf, sizeof(buf), 2000) == len &&
+			    memcmp(buf, msg, (size_t)len) == 0)
+				t.udp_ok++;
+			else
+				t.udp_lost++;
+		}
+	}
+	if (write(outfd, &t, sizeof(t)) != sizeof(t))
+		_exit(1);
+	_exit(0);
+}
+
+void
+h_hammer_start(struct hammer *hm, int clients, int port, int uport, int seconds)
+{
+	int p[2];
+
+	assert_true(clients > 0 && clients <= 16);
+	assert_int_equal(pipe(p), 0);
+	hm->n = clients;
+	for (int i = 0; i < clients; i++) {
+		hm->pid[i] = fork();
+		assert_true(hm->pid[i] != -1);
+		if (hm->pid[i] == 0) {
+			close(p[0]);
+			hammer_loop(port, uport, seconds, p[1], i);
+		}
+	}
+	close(p[1]);
+	hm->fd = p[0];
+}
+
+void
+h_hammer_finish(struct hammer *hm, struct tally *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (int i = 0; i < hm->n; i++) {
+		struct tally t;
+		int st = h_wait_exit(hm->pid[i], 60000);
+		if (st == -1) {
+			kill(hm->pid[i], SIGKILL);
+			h_wait_exit(hm->pid[i], 2000);
+		}
+		assert_true(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		assert_int_equal(read(hm->fd, &t, sizeof(t)), sizeof(t));
+		sum->ok += t.ok;
+		sum->failed += t.failed;
+		sum->udp_ok += t.udp_ok;
+		sum->udp_lost += t.udp_lost;
+	}
+	close(hm->fd);
+}
+
 static bool
 read_stat(pid_t pid, char *state, pid_t *ppid)
 {

@@ -46,6 +46,21 @@ bool h_write_all(int fd, const void *buf, size_t len);
 ssize_t h_udp_query(const char *addr, int port, const void *q, size_t qlen,
     void *reply, size_t max, int timeout_ms);
 
+/*
+ * Client loops in child processes: each connects, echoes a line, closes,
+ * and every 4th round also does a UDP echo round trip, for `seconds`.
+ */
+struct tally {
+	long ok, failed, udp_ok, udp_lost;
+};
+struct hammer {
+	int n;
+	pid_t pid[16];
+	int fd;			/* the results come back through this pipe */
+};
+void h_hammer_start(struct hammer *hm, int clients, int port, int uport, int seconds);
+void h_hammer_finish(struct hammer *hm, struct tally *sum);
+
 /* The master's children from /proc (pids into out). */
 int h_children(pid_t master, pid_t *out, int max);
 int h_count_children(pid_t master);

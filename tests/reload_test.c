@@ -263,41 +263,6 @@ reload_inflight_client_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
-/*
- * Client loops hammering TCP and UDP echo in child processes while the
- * master reloads 20 times between two configs: no refused connection, no
- * reset, no short echo, no lost datagram.
- */
-struct tally {
-	long ok, failed, udp_ok, udp_lost;
-};
-
-static void
-hammer(int port, int uport, int seconds, int outfd, int id)
-{
-	struct tally t = { 0, 0, 0, 0 };
-	int64_t end = h_now_ms() + seconds * 1000L;
-	char msg[64], buf[64];
-
-	while (h_now_ms() < end) {
-		int len = snprintf(msg, sizeof(msg), "client %d message %ld", id, t.ok);
-		if (h_echo("127.0.0.1", port, msg, (size_t)len, 3000))
-			t.ok++;
-		else
-			t.failed++;
-		if (uport > 0 && t.ok % 4 == 0) {
-			if (h_udp_query("127.0.0.1", uport, msg, (size_t)len, buf, sizeof(buf), 2000) == len &&
-			    memcmp(buf, msg, (size_t)len) == 0)
-				t.udp_ok++;
-			else
-				t.udp_lost++;
-		}
-	}
-	if (write(outfd, &t, sizeof(t)) != sizeof(t))
-		_exit(1);
-	_exit(0);
-}
-
 static void
 write_two_configs(struct daemon *d, char *c1, char *c2, size_t len, int port, int uport, int extra)
 {
@@ -320,37 +285,19 @@ reload_under_load_test(void **state)
 	int port = h_free_port(), uport = h_free_port(), extra = h_free_port();
 	char c1[1024], c2[1024];
 	enum { CLIENTS = 3, RELOADS = 20 };
-	pid_t clients[CLIENTS];
-	int p[2];
-	struct tally sum = { 0, 0, 0, 0 };
+	struct hammer hm;
+	struct tally sum;
 
 	write_two_configs(d, c1, c2, sizeof(c1), port, uport, extra);
 	h_start_serving(d, port);
-	assert_int_equal(pipe(p), 0);
-	for (int i = 0; i < CLIENTS; i++) {
-		clients[i] = fork();
-		assert_true(clients[i] != -1);
-		if (clients[i] == 0)
-			hammer(port, uport, 12, p[1], i);
-	}
-	close(p[1]);
+	h_hammer_start(&hm, CLIENTS, port, uport, 12);
 	h_sleep_ms(300);
 	for (int r = 1; r <= RELOADS; r++) {
 		h_write_conf(d, "%s", (r % 2) ? c2 : c1);
 		hup_and_wait(d, r);
 		h_sleep_ms(150);
 	}
-	for (int i = 0; i < CLIENTS; i++) {
-		struct tally t;
-		int st = h_wait_exit(clients[i], 20000);
-		assert_true(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-		assert_int_equal(read(p[0], &t, sizeof(t)), sizeof(t));
-		sum.ok += t.ok;
-		sum.failed += t.failed;
-		sum.udp_ok += t.udp_ok;
-		sum.udp_lost += t.udp_lost;
-	}
-	close(p[0]);
+	h_hammer_finish(&hm, &sum);
 	print_message("%d reloads under load: %ld TCP echoes ok, %ld failed; %ld UDP ok, %ld lost\n",
 	    RELOADS, sum.ok, sum.failed, sum.udp_ok, sum.udp_lost);
 	assert_int_equal(sum.failed, 0);
