@@ -12,6 +12,7 @@
 #include "log.h"
 #include "master.h"
 #include "proctitle.h"
+#include "util.h"
 
 /* sysexits.h */
 #define EXIT_USAGE	64
@@ -77,6 +78,7 @@ main(int argc, char **argv)
 	char *config_path, *pid_path = NULL;
 	int c, rc;
 
+	util_close_inherited_fds();
 	log_init("netsrvd");
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:ftp:Vh", longopts, NULL)) != -1) {

@@ -747,6 +747,12 @@ master_run(struct config *cfg, const struct master_options *opt)
 	m.ready_fd = -1;
 	m.pid_file = opt->pid_file ? (char *)opt->pid_file : cfg->pid_file;
 	m.pid_file = strdup(m.pid_file);
+	/* a HUP or TERM that comes while we bind must wait for the loop, not kill us */
+	if (m.pid_file != NULL && sig_master_setup(&m.waitmask) == -1) {
+		free(m.pid_file);
+		config_free(cfg);
+		return EXIT_STARTUP;
+	}
 	if (m.pid_file == NULL || startup(err, sizeof(err)) == -1) {
 		log_errorx("%s", m.pid_file ? err : "out of memory");
 		if (m.ls != NULL)
@@ -757,11 +763,6 @@ master_run(struct config *cfg, const struct master_options *opt)
 		return EXIT_STARTUP;
 	}
 	notify_init();
-	if (sig_master_setup(&m.waitmask) == -1) {
-		finish();
-		free(m.pid_file);
-		return EXIT_STARTUP;
-	}
 	proctitle_set("netsrvd: master");
 	m.generation = 1;
 	master_spawn();

@@ -12,6 +12,8 @@ extern char **environ;
 
 static char *title_start;
 static size_t title_len;
+/* our copy of the environment, global so it stays reachable for leak checkers */
+char **proctitle_env_copy;
 
 /*
  * ps reads the argv area. Take the contiguous argv+environ block as the
@@ -47,7 +49,7 @@ proctitle_init(int argc, char **argv)
 			return;
 		}
 	}
-	environ = env;
+	environ = proctitle_env_copy = env;
 	title_start = argv[0];
 	title_len = (size_t)(end - argv[0]);
 	argv[1] = NULL;

@@ -117,7 +117,8 @@ quotes_load(const char *path, struct quotes *out, char *err, size_t errlen)
 	memset(out, 0, sizeof(*out));
 	if (util_read_file(path, QUOTES_FILE_MAX, &data, &size) == -1) {
 		snprintf(err, errlen, "cannot read quotes file %s: %s", path,
-		    errno == EFBIG ? "larger than 4 MiB" : strerror(errno));
+		    errno == EFBIG ? "larger than 4 MiB" :
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
 		return -1;
 	}
 	r = quotes_parse(data, size, path, out, err, errlen);

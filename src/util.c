@@ -14,7 +14,11 @@
 
 #include "util.h"
 
-/* Reads a whole regular file of at most max bytes; errno EFBIG past that. */
+/*
+ * Reads a whole regular file of at most max bytes; errno EFBIG past that.
+ * Anything else (a directory, a FIFO, a terminal) is refused with EISDIR or
+ * EINVAL: opened O_NONBLOCK, a FIFO cannot hang a reload.
+ */
 int
 util_read_file(const char *path, size_t max, char **data, size_t *size)
 {
@@ -23,13 +27,17 @@ util_read_file(const char *path, size_t max, char **data, size_t *size)
 	size_t len = 0, cap = 0;
 	int fd, saved;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1)
 		return -1;
 	if (fstat(fd, &st) == -1)
 		goto fail;
 	if (S_ISDIR(st.st_mode)) {
 		errno = EISDIR;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
 		goto fail;
 	}
 	for (;;) {
@@ -134,6 +142,25 @@ util_sockaddr_port(const struct sockaddr *sa)
 	if (sa->sa_family == AF_INET6)
 		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
 	return -1;
+}
+
+/*
+ * A daemon starts with only stdin, stdout and stderr: whatever else the
+ * caller left open (a shell's extra fd, a parent's socket) would otherwise
+ * live on in every worker for years.
+ */
+void
+util_close_inherited_fds(void)
+{
+	long max;
+
+	if (close_range(3, ~0U, 0) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = 3; fd < max; fd++)
+		close(fd);
 }
 
 /* Levenshtein distance of two short keys, for "did you mean" hints. */

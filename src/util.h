@@ -15,5 +15,6 @@ int util_set_nonblock(int fd, int on);
 void util_format_sockaddr(const struct sockaddr *sa, char *buf, size_t len);
 int util_sockaddr_port(const struct sockaddr *sa);
 size_t util_edit_distance(const char *a, const char *b);
+void util_close_inherited_fds(void);
 
 #endif

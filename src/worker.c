@@ -72,42 +72,29 @@ setup_wait(struct worker *w)
 	return sig_worker_setup(w->wake[1]);
 }
 
-/*
- * Returns true when the listener was reported ready. With EPOLLEXCLUSIVE
- * that wake-up was meant for this worker alone: one that is stopping
- * must still take what it was woken for, or the client waits for the
- * next arrival to wake someone else.
- */
-static bool
+static void
 wait_for_work(struct worker *w, int timeout_ms)
 {
-	struct epoll_event ev[2] = { { 0, { 0 } }, { 0, { 0 } } };
-	bool listener = false;
-	int n;
+	struct epoll_event ev[2];
 
 	if (sig_worker_stop)
-		return false;
-	n = epoll_wait(w->epfd, ev, 2, timeout_ms);
-	if (n == -1 && errno != EINTR)
+		return;
+	if (epoll_wait(w->epfd, ev, 2, timeout_ms) == -1 && errno != EINTR)
 		log_warn("service %s: epoll_wait", w->svc->name);
-	for (int i = 0; i < n; i++)
-		listener |= ev[i].data.fd == w->a->listen_fd;
-	return listener;
 }
 
 /*
- * After a stop request a worker leaves as soon as its socket has nothing
- * waiting (or after DRAIN_MAX more clients), rather than the moment it is
- * told: a wake-up it consumed may be the only one a waiting client gets.
+ * A worker told to stop leaves when its socket has nothing waiting, not
+ * the moment it is told: with EPOLLEXCLUSIVE, a wake-up it consumed may be
+ * the only one a waiting client gets. DRAIN_MAX bounds the extra clients
+ * it takes when the queue never empties.
  */
 #define DRAIN_MAX 64
 
 static bool
-keep_going(bool woken, int *drained)
+stop_now(int *drained)
 {
-	if (!sig_worker_stop)
-		return true;
-	return woken && (*drained)++ < DRAIN_MAX;
+	return sig_worker_stop && (*drained)++ >= DRAIN_MAX;
 }
 
 /* The master is our parent until it dies; then PDEATHSIG (or this check) ends us. */
@@ -251,10 +238,9 @@ accept_error_resource(int e)
 static void
 tcp_loop(struct worker *w)
 {
-	bool woken = false;
 	int drained = 0;
 
-	while (keep_going(woken, &drained)) {
+	while (!stop_now(&drained)) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
 		int fd = accept4(w->a->listen_fd, (struct sockaddr *)&peer, &plen,
@@ -262,12 +248,12 @@ tcp_loop(struct worker *w)
 
 		if (fd >= 0) {
 			serve_connection(w, fd, (struct sockaddr *)&peer);
-			woken = true;
 			continue;
 		}
-		woken = false;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			woken = wait_for_work(w, -1);
+			if (sig_worker_stop)
+				return;
+			wait_for_work(w, -1);
 		} else if (accept_error_transient(errno)) {
 			continue;
 		} else if (accept_error_resource(errno)) {
@@ -397,11 +383,10 @@ udp_loop(struct worker *w)
 		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
 	} control;
 
-	bool woken = false;
 	int drained = 0;
 
 	enable_pktinfo(w);
-	while (keep_going(woken, &drained)) {
+	while (!stop_now(&drained)) {
 		struct sockaddr_storage peer;
 		struct iovec iov = { w->buf, WORKER_BUF };
 		struct msghdr m;
@@ -419,13 +404,13 @@ udp_loop(struct worker *w)
 			if (m.msg_flags & MSG_TRUNC)
 				continue;	/* larger than any datagram we answer */
 			udp_answer(w, &m, (size_t)n);
-			woken = true;
 			continue;
 		}
-		woken = false;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			woken = wait_for_work(w, -1);
-		else if (errno == EINTR || errno == ECONNREFUSED)
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (sig_worker_stop)
+				return;
+			wait_for_work(w, -1);
+		} else if (errno == EINTR || errno == ECONNREFUSED)
 			continue;
 		else if (accept_error_resource(errno)) {
 			log_warn("service %s: recvmsg", w->svc->name);

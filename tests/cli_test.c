@@ -306,5 +306,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(cli_user_needs_root_test, setup, teardown),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -95,6 +96,8 @@ static const struct case_ cases[] = {
 	{ "pid_file = \"run/netsrvd.pid\";\nservices = ( " SVC_ECHO " );", 1, "must be an absolute path" },
 	{ "services = (\n { name = \"bad name!\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; } );", 2, "service name \"bad name!\" must be" },
 	{ "services = ( \"echo\" );", 1, "must be a group" },
+	{ "workers = 2;\n  @include \"other.conf\"\nservices = ( " SVC_ECHO " );", 2, "@include is not supported" },
+	{ "services = (\n { name = \"q\"; protocol = \"tcp\"; port = 17; handler = \"qotd\";\n   quotes = \"/dev/null\"; } );", 3, "cannot read quotes file /dev/null: not a regular file" },
 	/* nothing to serve: empty, truncated, all disabled */
 	{ "", -1, "no \"services\" list" },
 	{ "workers = 4;\n", -1, "no \"services\" list" },
@@ -243,9 +246,15 @@ config_load_file_test(void **state)
 	/* a missing file */
 	assert_null(config_load("/nonexistent/netsrv.conf", err, sizeof(err)));
 	assert_string_equal(err, "/nonexistent/netsrv.conf: cannot read configuration: No such file or directory");
-	/* a directory */
+	/* a directory, a FIFO: refused, never waited on */
 	assert_null(config_load(dir, err, sizeof(err)));
 	assert_non_null(strstr(err, "Is a directory"));
+	char fifo[160];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_null(config_load(fifo, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(fifo);
 	unlink(quotes);
 	rmdir(dir);
 }

@@ -135,7 +135,6 @@ fault_kill_workers_test(void **state)
 	assert_true(h_wait_children(d->pid, 8, 3000));
 	h_sleep_ms(1100);
 	h_hammer_start(&hm, 3, port, uport, 12);
-	srandom((unsigned)getpid());
 	pid_t born[4096];
 	int64_t born_at[4096];
 	int nborn = 0;
@@ -382,6 +381,66 @@ fault_hostile_clients_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+static long
+rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* The master's memory stays flat across 1,000 reloads (each one a whole new config and generation). */
+static void
+fault_reload_memory_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), uport = h_free_port();
+	char path[256], seen[4096];
+	int fd = h_notify_open(d, path, sizeof(path));
+
+	h_write_conf(d, "log = { level = \"warning\"; };\nservices = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1;\n"
+	    "   allow = [ \"127.0.0.0/8\", \"::1\" ]; },\n"
+	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    port, uport);
+	setenv("NOTIFY_SOCKET", path, 1);
+	h_start(d, NULL);
+	unsetenv("NOTIFY_SOCKET");
+	seen[0] = '\0';
+	assert_true(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
+	long before = 0;
+	int done = 0;
+	for (int r = 1; r <= 1000; r++) {
+		if (r == 20)
+			before = rss_kib(d->pid);	/* after the allocator settled */
+		kill(d->pid, SIGHUP);
+		seen[0] = '\0';
+		if (!h_notify_wait(fd, "READY=1", seen, sizeof(seen), 5000))
+			fail_msg("reload %d: no READY=1", r);
+		if (strstr(seen, "reload failed") != NULL)
+			fail_msg("reload %d failed: %s", r, seen);
+		done += strstr(seen, "STATUS=reloaded: 2 services, 2 workers") != NULL;
+	}
+	assert_int_equal(done, 1000);
+	long after = rss_kib(d->pid);
+	close(fd);
+	print_message("master RSS: %ld KiB after 20 reloads, %ld KiB after 1000\n", before, after);
+	assert_true(after - before <= 64);
+	assert_true(h_echo("127.0.0.1", port, "still", 5, 3000));
+	assert_true(h_wait_children(d->pid, 2, 5000));
+	assert_int_equal(h_count_zombies(d->pid), 0);
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
@@ -389,9 +448,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(fault_reload_storm_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(fault_kill_workers_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(fault_fd_accounting_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(fault_reload_memory_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(fault_flood_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(fault_hostile_clients_test, setup, teardown),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests_name("fault", tests, NULL, NULL);
 }

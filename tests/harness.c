@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,13 @@
 #include <cmocka.h>
 
 #include "harness.h"
+
+void
+h_test_filter(void)
+{
+	if (getenv("TEST_FILTER") != NULL)
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
+}
 
 int64_t
 h_now_ms(void)
@@ -82,15 +90,24 @@ bind_any_port(int type, int port)
 }
 
 /*
- * The kernel picks a free TCP port; we keep it only if UDP is free there
- * too. Ports come from the ephemeral range, so parallel tests rarely meet.
+ * A random port below the ephemeral range (32768-60999 by default), free
+ * for TCP and UDP right now. Below, because the clients of parallel tests
+ * take their local ports from that range by the thousand, and a test that
+ * re-binds its port during a reload must not find a client sitting on it.
  */
 int
 h_free_port(void)
 {
-	for (int i = 0; i < 50; i++) {
-		int port = bind_any_port(SOCK_STREAM, 0);
-		if (port > 0 && bind_any_port(SOCK_DGRAM, port) == port)
+	static bool seeded;
+
+	if (!seeded) {
+		srandom((unsigned)getpid() ^ (unsigned)h_now_ms());
+		seeded = true;
+	}
+	for (int i = 0; i < 200; i++) {
+		int port = 10000 + (int)(random() % 22000);
+		if (bind_any_port(SOCK_STREAM, port) == port &&
+		    bind_any_port(SOCK_DGRAM, port) == port)
 			return port;
 	}
 	fail_msg("no free port");
@@ -107,6 +124,22 @@ h_setup(struct daemon *d)
 	snprintf(d->conf, sizeof(d->conf), "%s/netsrv.conf", d->dir);
 	snprintf(d->pidfile, sizeof(d->pidfile), "%s/netsrvd.pid", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/stderr.log", d->dir);
+}
+
+/* With -q, valgrind writes its per-process log only when it has something to say. */
+static int
+valgrind_reports(struct daemon *d)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+	    "for f in '%s'/vg.*; do [ -s \"$f\" ] && { echo \"== $f\"; cat \"$f\"; exit 1; }; done; exit 0",
+	    d->dir);
+	if (system(cmd) != 0) {
+		print_error("valgrind reported errors or leaks (above)\n");
+		return 1;
+	}
+	return 0;
 }
 
 /* Sanitizer reports from the daemon (master or workers) land in its stderr log. */
@@ -126,7 +159,7 @@ log_sanitizer_reports(struct daemon *d)
 	if (found)
 		print_error("sanitizer report in the daemon's log:\n%s\n", log);
 	free(log);
-	return found;
+	return found + valgrind_reports(d);
 }
 
 /*
@@ -188,20 +221,47 @@ h_write_conf(struct daemon *d, const char *fmt, ...)
 	assert_int_equal(rename(tmp, d->conf), 0);
 }
 
+/*
+ * NETSRVD_WRAPPER (e.g. "valgrind -q ... --log-file=@DIR@/vg.%p") runs the
+ * daemon under a tool; @DIR@ becomes the test's own directory. (Not an
+ * environment variable: the daemon's process title overwrites the
+ * original environment block, which is where valgrind would read it.)
+ */
+static int
+add_wrapper(struct daemon *d, const char **argv, char *buf, size_t len)
+{
+	const char *w = getenv("NETSRVD_WRAPPER");
+	const char *at;
+	int n = 0;
+
+	if (w == NULL || *w == '\0')
+		return 0;
+	at = strstr(w, "@DIR@");
+	if (at != NULL)
+		snprintf(buf, len, "%.*s%s%s", (int)(at - w), w, d->dir, at + 5);
+	else
+		snprintf(buf, len, "%s", w);
+	for (char *tok = strtok(buf, " "); tok != NULL && n < 16; tok = strtok(NULL, " "))
+		argv[n++] = tok;
+	return n;
+}
+
 pid_t
 h_start(struct daemon *d, const char *const *extra)
 {
-	const char *argv[32];
+	const char *argv[48];
+	char wrapper[1024];
 	int n = 0;
 	pid_t pid;
 
+	n = add_wrapper(d, argv, wrapper, sizeof(wrapper));
 	argv[n++] = h_netsrvd();
 	argv[n++] = "-f";
 	argv[n++] = "-c";
 	argv[n++] = d->conf;
 	argv[n++] = "-p";
 	argv[n++] = d->pidfile;
-	for (int i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
+	for (int i = 0; extra != NULL && extra[i] != NULL && n < 47; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 	pid = fork();
@@ -213,18 +273,32 @@ h_start(struct daemon *d, const char *const *extra)
 		if (fd > 2)
 			close(fd);
 		setpgid(0, 0);
-		execv(argv[0], (char *const *)argv);
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	d->pid = pid;
 	return pid;
 }
 
+static bool
+conf_has_log_target(struct daemon *d)
+{
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "grep -q 'target *=' '%s'", d->conf);
+	return system(cmd) == 0;
+}
+
 void
 h_start_serving(struct daemon *d, int port)
 {
 	h_start(d, NULL);
-	if (h_wait_port("127.0.0.1", port, 5000) != 0) {
+	/*
+	 * The port answers once bound; the master is ready once it says so
+	 * (in our log, unless the config sends its log elsewhere).
+	 */
+	if (h_wait_port("127.0.0.1", port, 10000) != 0 ||
+	    (!conf_has_log_target(d) && !h_wait_log(d, "started:", 10000))) {
 		char *log = h_read_log(d);
 		print_error("daemon log:\n%s\n", log ? log : "(none)");
 		free(log);
@@ -489,6 +563,45 @@ h_hammer_finish(struct hammer *hm, struct tally *sum)
 		sum->udp_lost += t.udp_lost;
 	}
 	close(hm->fd);
+}
+
+int
+h_notify_open(struct daemon *d, char *path, size_t len)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(path, len, "%s/notify.sock", d->dir);
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Reads notify datagrams until one contains want; all of them go to seen. */
+bool
+h_notify_wait(int fd, const char *want, char *seen, size_t len, int timeout_ms)
+{
+	int64_t end = h_now_ms() + timeout_ms;
+
+	while (h_now_ms() < end) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		char msg[1024];
+		if (poll(&p, 1, (int)(end - h_now_ms())) != 1)
+			return false;
+		ssize_t n = recv(fd, msg, sizeof(msg) - 1, 0);
+		if (n <= 0)
+			return false;
+		msg[n] = '\0';
+		strncat(seen, msg, len - strlen(seen) - 2);
+		strcat(seen, "|");
+		if (strstr(msg, want) != NULL)
+			return true;
+	}
+	return false;
 }
 
 static bool

@@ -61,6 +61,10 @@ struct hammer {
 void h_hammer_start(struct hammer *hm, int clients, int port, int uport, int seconds);
 void h_hammer_finish(struct hammer *hm, struct tally *sum);
 
+/* A NOTIFY_SOCKET for the daemon: bound in d->dir, path returned. */
+int h_notify_open(struct daemon *d, char *path, size_t len);
+bool h_notify_wait(int fd, const char *want, char *seen, size_t len, int timeout_ms);
+
 /* The master's children from /proc (pids into out). */
 int h_children(pid_t master, pid_t *out, int max);
 int h_count_children(pid_t master);
@@ -78,6 +82,9 @@ bool h_wait_log_count(struct daemon *d, const char *needle, int n, int timeout_m
 
 /* Runs argv, stdout+stderr into out; returns the exit status or -1. */
 int h_run(const char *const *argv, char *out, size_t outlen, int timeout_ms);
+
+/* TEST_FILTER=pattern runs the matching cases only (cmocka's filter). */
+void h_test_filter(void);
 
 int64_t h_now_ms(void);
 void h_sleep_ms(int ms);

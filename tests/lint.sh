@@ -167,7 +167,8 @@ done
 
 # --- shell scripts ----------------------------------------------------------
 for script in "$scratch/netsrvd.init" "$srcdir/build-aux/install-deps" \
-    "$srcdir/tests/lint.sh"; do
+    "$srcdir/tests/lint.sh" "$srcdir/tests/install_test.sh" \
+    "$srcdir/fuzz/run-fuzzer.sh" "$srcdir/bench/run-bench.sh"; do
 	case $script in
 	"$scratch"/*) name=init/${script##*/}.in ;;
 	*) name=${script#"$srcdir"/} ;;

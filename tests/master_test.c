@@ -438,70 +438,31 @@ master_privilege_drop_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
-static int
-notify_socket(struct daemon *d, char *path, size_t len)
-{
-	struct sockaddr_un sa;
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(path, len, "%s/notify.sock", d->dir);
-	assert_true(strlen(path) < sizeof(sa.sun_path));
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
-}
-
-/* Reads notify datagrams until one contains want; all of them go to seen. */
-static bool
-notify_wait(int fd, const char *want, char *seen, size_t len, int timeout_ms)
-{
-	int64_t end = h_now_ms() + timeout_ms;
-
-	while (h_now_ms() < end) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		char msg[1024];
-		if (poll(&p, 1, (int)(end - h_now_ms())) != 1)
-			return false;
-		ssize_t n = recv(fd, msg, sizeof(msg) - 1, 0);
-		if (n <= 0)
-			return false;
-		msg[n] = '\0';
-		strncat(seen, msg, len - strlen(seen) - 2);
-		strcat(seen, "|");
-		if (strstr(msg, want) != NULL)
-			return true;
-	}
-	return false;
-}
-
 static void
 master_notify_test(void **state)
 {
 	struct daemon *d = *state;
 	int port = h_free_port();
 	char path[256], seen[8192] = "";
-	int fd = notify_socket(d, path, sizeof(path));
+	int fd = h_notify_open(d, path, sizeof(path));
 
 	echo_conf(d, port, 2, NULL);
 	setenv("NOTIFY_SOCKET", path, 1);
 	h_start(d, NULL);
 	unsetenv("NOTIFY_SOCKET");
-	assert_true(notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
+	assert_true(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
 	assert_non_null(strstr(seen, "STATUS=serving: 1 services, 2 workers"));
 	/* a good reload */
 	seen[0] = '\0';
 	kill(d->pid, SIGHUP);
-	assert_true(notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
+	assert_true(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
 	assert_non_null(strstr(seen, "RELOADING=1\nMONOTONIC_USEC="));
 	assert_non_null(strstr(seen, "STATUS=reloaded: 1 services, 2 workers"));
 	/* a failed one still ends with READY=1, so systemctl reload returns */
 	seen[0] = '\0';
 	h_write_conf(d, "services = (\n { name = \"echo\"; protocol = \"tcp\"; port = %d; handler = \"ecoh\"; } );\n", port);
 	kill(d->pid, SIGHUP);
-	assert_true(notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
+	assert_true(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
 	assert_non_null(strstr(seen, "RELOADING=1"));
 	assert_non_null(strstr(seen, "STATUS=reload failed: "));
 	if (strstr(seen, "unknown handler \"ecoh\"") == NULL ||
@@ -509,7 +470,7 @@ master_notify_test(void **state)
 		fail_msg("notifications: %s", seen);
 	seen[0] = '\0';
 	kill(d->pid, SIGTERM);
-	assert_true(notify_wait(fd, "STOPPING=1", seen, sizeof(seen), 5000));
+	assert_true(h_notify_wait(fd, "STOPPING=1", seen, sizeof(seen), 5000));
 	int st = h_wait_exit(d->pid, 5000);
 	d->pid = 0;
 	close(fd);
@@ -586,5 +547,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(master_reopen_log_test, setup, teardown),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests_name("master", tests, NULL, NULL);
 }

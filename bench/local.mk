@@ -1,0 +1,30 @@
+# bench/local.mk: `make bench`, included from the top Makefile.am (paths are
+# relative to the top directory). The programs are EXTRA_PROGRAMS: built only
+# by `make bench`, never by `make all` or `make check`. Automake refuses
+# `EXTRA_PROGRAMS +=` unless it was set with `=` before; nothing else sets it
+# today. If the top Makefile.am ever does, make this a `+=`.
+
+EXTRA_PROGRAMS = bench/netsrvd-bench bench/refecho
+
+# No sanitizers here even with --enable-sanitizers: a load generator and a
+# yardstick that run slower than they can would measure nothing.
+bench_netsrvd_bench_SOURCES = bench/netsrvd-bench.c
+bench_netsrvd_bench_CFLAGS = $(WARN_CFLAGS) -pthread
+bench_netsrvd_bench_LDFLAGS = -pthread
+bench_refecho_SOURCES = bench/refecho.c
+bench_refecho_CFLAGS = $(WARN_CFLAGS)
+bench_refecho_LDFLAGS =
+
+EXTRA_DIST += bench/run-bench.sh bench/README.md
+# Automake does not clean EXTRA_PROGRAMS by itself.
+CLEANFILES += bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT)
+
+# BENCH_SECONDS, BENCH_ROUNDS, BENCH_WORKERS, BENCH_CLIENTS, BENCH_MODES,
+# BENCH_RAW and XINETD pass through the environment (see bench/README.md).
+bench: src/netsrvd$(EXEEXT) bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT)
+	NETSRVD='$(abs_top_builddir)/src/netsrvd$(EXEEXT)' \
+	NETSRVD_BENCH='$(abs_top_builddir)/bench/netsrvd-bench$(EXEEXT)' \
+	REFECHO='$(abs_top_builddir)/bench/refecho$(EXEEXT)' \
+	$(SHELL) $(srcdir)/bench/run-bench.sh
+
+.PHONY: bench

@@ -1,0 +1,470 @@
+#!/bin/sh
+# run-bench.sh: the `make bench` driver. Loads netsrvd, the reference
+# pre-fork servers (refecho) and, when installed, xinetd's internal services
+# in interleaved rounds on loopback, then prints a markdown table of medians.
+#
+# usage: run-bench.sh [NETSRVD [NETSRVD_BENCH [REFECHO]]]
+# env:   NETSRVD NETSRVD_BENCH REFECHO XINETD (default /usr/sbin/xinetd)
+#        BENCH_SECONDS (3) BENCH_ROUNDS (3) BENCH_WORKERS (4)
+#        BENCH_CLIENTS (2 x workers; connrate and connect-only)
+#        BENCH_MODES ("connrate pingpong bulk udp connect-only")
+#        BENCH_RAW (a file the raw result lines are appended to)
+# Exit status: 0 when every target that should run did, 1 otherwise
+# (netsrvd missing, not starting, dying, or failing a measurement), 2 usage.
+
+# Word splitting of $(...) and of lists in variables is deliberate here;
+# the functions run from traps.
+# shellcheck disable=SC2046,SC2086,SC2317
+
+set -u
+
+NETSRVD=${1:-${NETSRVD:-}}
+BENCH=${2:-${NETSRVD_BENCH:-}}
+REFECHO=${3:-${REFECHO:-}}
+XINETD=${XINETD:-/usr/sbin/xinetd}
+SECS=${BENCH_SECONDS:-3}
+ROUNDS=${BENCH_ROUNDS:-3}
+WORKERS=${BENCH_WORKERS:-4}
+CLIENTS=${BENCH_CLIENTS:-$((WORKERS * 2))}
+MODES=${BENCH_MODES:-connrate pingpong bulk udp connect-only}
+RAW=${BENCH_RAW:-}
+
+here=$(dirname "$0")
+[ -n "$BENCH" ] || BENCH=$here/netsrvd-bench
+[ -n "$REFECHO" ] || REFECHO=$here/refecho
+
+say() { printf '%s\n' "run-bench: $*" >&2; }
+die() { say "$*"; exit 2; }
+
+for p in "$BENCH" "$REFECHO"; do
+	[ -x "$p" ] || die "$p is not an executable (build it with 'make bench')"
+done
+case $SECS$ROUNDS$WORKERS$CLIENTS in
+*[!0-9.]*) die "BENCH_SECONDS, BENCH_ROUNDS, BENCH_WORKERS, BENCH_CLIENTS: numbers" ;;
+esac
+
+FAIL=0
+PIDS=
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/netsrvd-bench.XXXXXX") || die "mktemp failed"
+
+children_of() {	# children_of PID: the pids whose parent is PID
+	for f in /proc/[0-9]*/stat; do
+		read -r s 2>/dev/null <"$f" || continue
+		s=${s##*) }		# after comm: "STATE PPID ..."
+		s=${s#* }
+		if [ "${s%% *}" = "$1" ]; then
+			f=${f#/proc/}
+			printf '%s\n' "${f%/stat}"
+		fi
+	done
+}
+
+# Stop one of our background servers by pid: TERM, 5 s grace, then KILL.
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+		# A zombie still answers kill -0: reaping it is what ends the wait.
+		if [ "$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)" = Z ]; then
+			break
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null && [ $i -ge 50 ]; then
+		say "pid $1 ignored SIGTERM for 5 s; killing it and its children"
+		kids=$(children_of "$1")
+		kill -KILL "$1" 2>/dev/null
+		for k in $kids; do
+			kill -KILL "$k" 2>/dev/null
+		done
+	fi
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+cleanup() {
+	for p in $PIDS; do
+		stop_pid "$p"
+	done
+	PIDS=
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+kv() {	# kv KEY LINE: the value of KEY in a key=value line
+	printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# Probe every kind of service a target offers; remember which answer.
+# ok_TARGET_KIND=1 for kind in tcp (echo), udp (echo), day (read until EOF).
+# Up to 5 s each, in slices, so a server that died is noticed at once.
+probe_target() {	# probe_target TARGET TCP UDP DAY PID [UDP_PID DAY_PID]
+	t=$1
+	for k in tcp udp day; do
+		case $k in
+		tcp) p=$2 op=connrate pid=$5 ;;
+		udp) p=$3 op=udp pid=${6:-$5} ;;
+		day) p=$4 op=connect-only pid=${7:-$5} ;;
+		esac
+		eval "port_${t}_$k=$p"
+		eval "ok_${t}_$k=0"
+		i=0
+		while [ $i -lt 25 ] && kill -0 "$pid" 2>/dev/null; do
+			if line=$("$BENCH" --mode probe --op $op --port "$p" --seconds 0.2); then
+				eval "ok_${t}_$k=1"
+				break
+			fi
+			i=$((i + 1))
+		done
+		if ok "$t" $k; then
+			say "$t: $op on port $p answers"
+		elif kill -0 "$pid" 2>/dev/null; then
+			say "$t: $op on port $p does not answer within 5 s: $line"
+		else
+			return 0
+		fi
+	done
+}
+
+ok() { eval "[ \"\${ok_$1_$2:-0}\" = 1 ]"; }
+
+set -- $("$BENCH" --free-port --count 9)
+[ $# -eq 9 ] || die "cannot find 9 free ports on 127.0.0.1"
+ns_tcp=$1 ns_udp=$2 ns_day=$3 ref_tcp=$4 ref_udp=$5 ref_day=$6
+x_tcp=$7 x_udp=$8 x_day=$9
+TARGETS=
+
+# --- netsrvd ----------------------------------------------------------------
+NS_PID=
+if [ -z "$NETSRVD" ] || [ ! -x "$NETSRVD" ]; then
+	say "netsrvd: '${NETSRVD}' is not an executable; skipping it"
+	FAIL=1
+else
+	cat >"$tmp/netsrvd.conf" <<EOF
+pid_file = "$tmp/netsrvd.pid";
+log = { target = "stderr"; level = "warning"; connections = false; };
+workers = $WORKERS;
+timeout = 30;
+services = (
+  { name = "echo"; protocol = "tcp"; address = "127.0.0.1"; port = $ns_tcp; handler = "echo"; },
+  { name = "echo-udp"; protocol = "udp"; address = "127.0.0.1"; port = $ns_udp; handler = "echo"; },
+  { name = "daytime"; protocol = "tcp"; address = "127.0.0.1"; port = $ns_day; handler = "daytime"; }
+);
+EOF
+	"$NETSRVD" -f -c "$tmp/netsrvd.conf" >"$tmp/netsrvd.out" 2>"$tmp/netsrvd.err" &
+	NS_PID=$!
+	PIDS="$PIDS $NS_PID"
+	probe_target netsrvd "$ns_tcp" "$ns_udp" "$ns_day" "$NS_PID"
+	if ! kill -0 "$NS_PID" 2>/dev/null; then
+		wait "$NS_PID"
+		say "netsrvd exited with status $? at startup; its stderr:"
+		sed 's/^/  | /' "$tmp/netsrvd.err" >&2
+		NS_PID=
+		FAIL=1
+	else
+		TARGETS="$TARGETS netsrvd"
+		if ! ok netsrvd tcp || ! ok netsrvd udp || ! ok netsrvd day; then
+			say "netsrvd runs but does not serve everything; its stderr:"
+			sed 's/^/  | /' "$tmp/netsrvd.err" >&2
+			FAIL=1
+		fi
+	fi
+fi
+
+# --- the reference: the same design with nothing else in it -------------------
+for k in tcp udp daytime; do
+	case $k in
+	tcp) p=$ref_tcp ;; udp) p=$ref_udp ;; daytime) p=$ref_day ;;
+	esac
+	"$REFECHO" $k "$p" "$WORKERS" 2>>"$tmp/refecho.err" &
+	PIDS="$PIDS $!"
+	case $k in tcp) REF_PID=$! ;; udp) REF_UDP=$! ;; daytime) REF_DAY=$! ;; esac
+done
+probe_target reference "$ref_tcp" "$ref_udp" "$ref_day" "$REF_PID" "$REF_UDP" "$REF_DAY"
+TARGETS="$TARGETS reference"
+
+# --- xinetd's internal services (fork per TCP connection) ----------------------
+if [ -x "$XINETD" ]; then
+	{
+		cat <<EOF
+defaults
+{
+	instances = UNLIMITED
+	per_source = UNLIMITED
+	cps = 100000 1
+	log_type = FILE $tmp/xinetd-svc.log
+	log_on_success =
+	log_on_failure =
+}
+EOF
+		for s in "echo echo-stream stream tcp no $x_tcp" \
+		    "echo echo-dgram dgram udp yes $x_udp" \
+		    "daytime daytime-stream stream tcp no $x_day"; do
+			set -- $s
+			cat <<EOF
+service $1
+{
+	type = INTERNAL UNLISTED
+	id = $2
+	socket_type = $3
+	protocol = $4
+	wait = $5
+	bind = 127.0.0.1
+	port = $6
+}
+EOF
+		done
+	} >"$tmp/xinetd.conf"
+	"$XINETD" -dontfork -f "$tmp/xinetd.conf" -pidfile "$tmp/xinetd.pid" \
+	    -filelog "$tmp/xinetd.log" 2>>"$tmp/xinetd.err" &
+	X_PID=$!
+	PIDS="$PIDS $X_PID"
+	probe_target xinetd "$x_tcp" "$x_udp" "$x_day" "$X_PID"
+	if kill -0 "$X_PID" 2>/dev/null; then
+		TARGETS="$TARGETS xinetd"
+	else
+		say "xinetd did not start:"
+		cat "$tmp/xinetd.err" "$tmp/xinetd.log" 2>/dev/null | sed 's/^/  | /' >&2
+	fi
+else
+	say "note: $XINETD not found; skipping xinetd (apt-get install xinetd)"
+fi
+
+# --- memory of idle workers, before any load -----------------------------------
+MEM_NS_IDLE='' MEM_NS_AFTER='' MEM_REF=''
+[ -n "$NS_PID" ] && MEM_NS_IDLE=$("$BENCH" --mode mem --pid "$NS_PID")
+MEM_REF=$("$BENCH" --mode mem --pid "$REF_PID")
+
+# --- the rounds -------------------------------------------------------------------
+: >"$tmp/results"
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	for m in $MODES; do
+		case $m in
+		connrate | bulk | pingpong) k=tcp ;;
+		udp) k=udp ;;
+		connect-only) k=day ;;
+		*) die "unknown mode $m" ;;
+		esac
+		case $m in
+		# A persistent client beyond the worker count is never served.
+		pingpong | udp) c=$WORKERS ;;
+		bulk) c=1 ;;
+		*) c=$CLIENTS ;;
+		esac
+		for t in $TARGETS; do
+			ok "$t" $k || continue
+			eval "p=\$port_${t}_$k"
+			say "round $r/$ROUNDS: $m against $t (port $p, $c clients, ${SECS}s)"
+			line=$("$BENCH" --mode "$m" --port "$p" --clients "$c" \
+			    --seconds "$SECS" 2>>"$tmp/bench.err")
+			st=$?
+			[ -n "$line" ] || line="mode=$m ops=0"
+			printf '%s %s\n' "$t" "$line" >>"$tmp/results"
+			[ -n "$RAW" ] && printf 'round=%s label=%s %s\n' "$r" "$t" "$line" >>"$RAW"
+			if [ $st -ne 0 ] && [ "$t" = netsrvd ]; then
+				say "netsrvd: $m failed: $line"
+				FAIL=1
+			fi
+		done
+	done
+	if [ -n "$NS_PID" ] && ! kill -0 "$NS_PID" 2>/dev/null; then
+		wait "$NS_PID"
+		say "netsrvd died during round $r (status $?); its stderr:"
+		sed 's/^/  | /' "$tmp/netsrvd.err" >&2
+		TARGETS=$(printf '%s\n' $TARGETS | grep -v '^netsrvd$' | tr '\n' ' ')
+		NS_PID=
+		FAIL=1
+	fi
+	r=$((r + 1))
+done
+[ -s "$tmp/bench.err" ] && sed 's/^/  | /' "$tmp/bench.err" >&2
+[ -n "$NS_PID" ] && MEM_NS_AFTER=$("$BENCH" --mode mem --pid "$NS_PID")
+
+# --- SIGHUP to a new generation serving ------------------------------------------
+HUPS=
+if [ -n "$NS_PID" ] && ok netsrvd tcp; then
+	r=1
+	while [ $r -le "$ROUNDS" ]; do
+		if line=$("$BENCH" --mode hup --pid "$NS_PID" --port "$ns_tcp" --seconds 10); then
+			HUPS="$HUPS $line
+"
+		else
+			say "netsrvd: SIGHUP: no new generation serving within 10 s: $line"
+			FAIL=1
+			break
+		fi
+		r=$((r + 1))
+	done
+	if ! kill -0 "$NS_PID" 2>/dev/null; then
+		say "netsrvd died after SIGHUP; its stderr:"
+		sed 's/^/  | /' "$tmp/netsrvd.err" >&2
+		FAIL=1
+	fi
+fi
+
+# --- startup with 8 services x 4 workers --------------------------------------------
+STARTS=
+if [ -n "$NETSRVD" ] && [ -x "$NETSRVD" ]; then
+	set -- $("$BENCH" --free-port --count 8)
+	[ $# -eq 8 ] || die "cannot find 8 free ports on 127.0.0.1"
+	p=$1	# the echo service: the one the probe uses
+	{
+		printf 'pid_file = "%s/netsrvd-8.pid";\n' "$tmp"
+		printf 'log = { target = "stderr"; level = "warning"; connections = false; };\n'
+		printf 'workers = 4;\ntimeout = 30;\nservices = (\n'
+		sep=' '
+		for s in "echo tcp echo $1" "echo-udp udp echo $2" \
+		    "discard tcp discard $3" "discard-udp udp discard $4" \
+		    "chargen tcp chargen $5" "daytime tcp daytime $6" \
+		    "daytime-udp udp daytime $7" "time tcp time $8"; do
+			set -- $s
+			printf '%s { name = "%s"; protocol = "%s"; address = "127.0.0.1"; port = %s; handler = "%s"; }\n' \
+			    "$sep" "$1" "$2" "$4" "$3"
+			sep=,
+		done
+		printf ');\n'
+	} >"$tmp/netsrvd-8.conf"
+	r=1
+	while [ $r -le "$ROUNDS" ]; do
+		if line=$("$BENCH" --mode startup --port "$p" --seconds 10 -- \
+		    "$NETSRVD" -f -c "$tmp/netsrvd-8.conf" 2>>"$tmp/netsrvd-8.err"); then
+			STARTS="$STARTS $line
+"
+		else
+			say "netsrvd (8 services x 4 workers) failed to serve: $line"
+			sed 's/^/  | /' "$tmp/netsrvd-8.err" >&2
+			FAIL=1
+			break
+		fi
+		r=$((r + 1))
+	done
+fi
+
+# --- the report ----------------------------------------------------------------------
+uname_line="$(uname -sr), $(nproc 2>/dev/null || echo '?') CPUs"
+printf '\n## netsrvd bench: %s round(s) x %s s, %s workers per service, %s\n\n' \
+    "$ROUNDS" "$SECS" "$WORKERS" "$uname_line"
+awk -v clients="$CLIENTS" -v workers="$WORKERS" '
+function median(k,    n, i, j, a, t) {
+	n = cnt[k]
+	if (n == 0)
+		return ""
+	for (i = 1; i <= n; i++)
+		a[i] = val[k, i] + 0
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function fmt(v, f) { return v == "" ? "-" : sprintf(f, v) }
+function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
+function row(mode, label, key, f, summed,    n, r, x, i, t) {
+	if (!(mode in ran))
+		return
+	for (i = 1; i <= 3; i++) {
+		t = tg[i]
+		if (summed)
+			v[t] = ((t, mode) in seen) ? sum[t, mode, key] + 0 : ""
+		else
+			v[t] = median(t SUBSEP mode SUBSEP key)
+	}
+	n = v["netsrvd"]; r = v["reference"]; x = v["xinetd"]
+	printf "| %s | %s | %s | %s | %s | %s | %s |\n", mode, label,
+	    fmt(n, f), fmt(r, f), fmt(x, f),
+	    summed ? "" : ratio(n, r), summed ? "" : ratio(n, x)
+}
+BEGIN { tg[1] = "netsrvd"; tg[2] = "reference"; tg[3] = "xinetd" }
+{
+	t = $1; mode = ""
+	for (i = 2; i <= NF; i++)
+		if ($i ~ /^mode=/)
+			mode = substr($i, 6)
+	seen[t, mode] = 1
+	ran[mode] = 1
+	for (i = 2; i <= NF; i++) {
+		eq = index($i, "=")
+		key = substr($i, 1, eq - 1); value = substr($i, eq + 1)
+		if (key ~ /^(rate|p50_us|p99_us|p999_us)$/)
+			val[t, mode, key, ++cnt[t, mode, key]] = value
+		if (key ~ /^(lost|fail_)/) {
+			sum[t, mode, key] += value
+			if (key != "fail_timeout" || mode != "udp")
+				if (key != "lost")
+					sum[t, mode, "failures"] += value
+		}
+	}
+	if (mode == "udp")
+		sum[t, mode, "lost"] += 0
+}
+END {
+	print "| mode | metric | netsrvd | reference | xinetd | netsrvd/ref | netsrvd/xinetd |"
+	print "|---|---|---:|---:|---:|---:|---:|"
+	row("connrate", "conn/s (" clients " clients)", "rate", "%.0f")
+	row("connrate", "p50 us", "p50_us", "%.1f")
+	row("connrate", "p99 us", "p99_us", "%.1f")
+	row("connrate", "failures (sum)", "failures", "%d", 1)
+	row("pingpong", "rt/s (" workers " conns)", "rate", "%.0f")
+	row("pingpong", "p50 us", "p50_us", "%.1f")
+	row("pingpong", "p99 us", "p99_us", "%.1f")
+	row("pingpong", "p999 us", "p999_us", "%.1f")
+	row("pingpong", "failures (sum)", "failures", "%d", 1)
+	row("bulk", "MB/s (1 conn, verified)", "rate", "%.1f")
+	row("bulk", "failures (sum)", "failures", "%d", 1)
+	row("udp", "replies/s (" workers " sockets)", "rate", "%.0f")
+	row("udp", "p50 us", "p50_us", "%.1f")
+	row("udp", "p99 us", "p99_us", "%.1f")
+	row("udp", "lost (sum)", "lost", "%d", 1)
+	row("udp", "other failures (sum)", "failures", "%d", 1)
+	row("connect-only", "conn/s (" clients " clients)", "rate", "%.0f")
+	row("connect-only", "p50 us", "p50_us", "%.1f")
+	row("connect-only", "p99 us", "p99_us", "%.1f")
+	row("connect-only", "failures (sum)", "failures", "%d", 1)
+}' "$tmp/results"
+
+# Medians of a key over several result lines, in milliseconds.
+med_ms() {	# med_ms KEY LINES
+	printf '%s' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" |
+	    sort -n | awk '$1 >= 0 { a[++n] = $1 } END {
+		if (n == 0) { print "-"; exit }
+		m = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		printf "%.1f", m / 1000 }'
+}
+memv() { v=$(kv "$1" "$2"); [ -n "$v" ] && printf '%s' "$v" || printf -- '-'; }
+memcell() {	# memcell MEMLINE: "avg (min-max)" or "-"
+	if [ -n "$1" ]; then
+		printf '%s (%s-%s)' "$(kv private_dirty_kib_avg "$1")" \
+		    "$(kv private_dirty_kib_min "$1")" "$(kv private_dirty_kib_max "$1")"
+	else
+		printf -- '-'
+	fi
+}
+
+printf '\n| measure | netsrvd | reference |\n|---|---:|---:|\n'
+printf '| private dirty KiB per idle worker, before load (avg, min-max) | %s | %s |\n' \
+    "$(memcell "$MEM_NS_IDLE")" "$(memcell "$MEM_REF")"
+printf '| private dirty KiB per idle worker, after load (avg, min-max) | %s | |\n' \
+    "$(memcell "$MEM_NS_AFTER")"
+printf '| private dirty KiB of the master | %s | %s |\n' \
+    "$(memv master_private_dirty_kib "$MEM_NS_IDLE")" "$(memv master_private_dirty_kib "$MEM_REF")"
+printf '| start to first echo served, 8 services x 4 workers (ms, median) | %s | |\n' \
+    "$(med_ms ready_us "$STARTS")"
+printf '| SIGTERM to exit, same config (ms, median) | %s | |\n' "$(med_ms stop_us "$STARTS")"
+printf '| SIGHUP to first new worker (ms, median) | %s | |\n' "$(med_ms first_new_us "$HUPS")"
+printf '| SIGHUP to old generation gone and echo served (ms, median) | %s | |\n' \
+    "$(med_ms served_us "$HUPS")"
+
+case " $TARGETS " in
+*" xinetd "*) ;;
+*) printf '\nxinetd: not measured (%s absent or not starting).\n' "$XINETD" ;;
+esac
+case " $TARGETS " in
+*" netsrvd "*) ;;
+*) printf '\nnetsrvd: not measured, see the messages above.\n' ;;
+esac
+[ $FAIL -eq 0 ] || say "FAILED: see the messages above"
+exit $FAIL

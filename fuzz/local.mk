@@ -1,0 +1,97 @@
+# fuzz/local.mk: libFuzzer targets, included from the top Makefile.am.
+# Not part of all or check:
+#
+#   make fuzz                     build the fuzzers, run each FUZZ_SECONDS (60)
+#   make fuzz FUZZ_SECONDS=600    longer; `make -j4 fuzz` runs them side by side
+#   make fuzz-smoke               the same for 5 seconds each
+#   make fuzz-config              one of them (also fuzz-cidr, fuzz-quotes, fuzz-udp)
+#   make fuzz-clean               remove the binaries and run directories
+#
+# Each run works on a fresh copy of fuzz/corpus/<target>/ in
+# $(builddir)/fuzz/run/<target>/ (the source tree is never written), prints
+# execs/s, execs and coverage, and fails on any crash, sanitizer report,
+# leak or timeout, leaving the reproducer in fuzz/run/<target>/artifacts/.
+# The fuzzers are built with $(FUZZ_CC), whatever CC configure chose, from
+# the sources themselves (not src/libnetsrvd.a, which has the build's flags).
+# Debian 12: apt-get install clang libclang-rt-14-dev (libFuzzer's runtime).
+
+FUZZ_CC = clang
+FUZZ_SECONDS = 60
+# extra libFuzzer flags for every run, e.g. FUZZ_OPTS=-max_len=8192
+FUZZ_OPTS =
+FUZZ_FLAGS = -g -O1 -std=gnu11 -fno-omit-frame-pointer -fno-strict-aliasing \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	$(WARN_CFLAGS) $(AM_CPPFLAGS)
+
+FUZZ_PROGS = fuzz/fuzz_config fuzz/fuzz_cidr fuzz/fuzz_quotes fuzz/fuzz_udp
+
+FUZZ_HDRS = $(srcdir)/src/cidr.h $(srcdir)/src/config.h \
+	$(srcdir)/src/handler.h $(srcdir)/src/io.h $(srcdir)/src/log.h \
+	$(srcdir)/src/quotes.h $(srcdir)/src/util.h autoconfig.h
+FUZZ_CIDR_SRC = $(srcdir)/src/cidr.c
+FUZZ_QUOTES_SRC = $(srcdir)/src/quotes.c $(srcdir)/src/util.c
+FUZZ_UDP_SRC = $(srcdir)/src/handler.c $(srcdir)/src/handler_echo.c \
+	$(srcdir)/src/handler_discard.c $(srcdir)/src/handler_chargen.c \
+	$(srcdir)/src/handler_daytime.c $(srcdir)/src/handler_time.c \
+	$(srcdir)/src/handler_qotd.c $(srcdir)/src/io.c $(srcdir)/src/log.c \
+	$(srcdir)/src/util.c
+FUZZ_CONFIG_SRC = $(srcdir)/src/config.c $(srcdir)/src/cidr.c \
+	$(srcdir)/src/quotes.c $(FUZZ_UDP_SRC)
+
+# On a failed build: say which package is missing if clang cannot link a
+# fuzzer at all (libclang_rt.fuzzer is in libclang-rt-14-dev, which clang
+# only recommends).
+fuzz_cc_hint = \
+	echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }' | \
+	$(FUZZ_CC) -fsanitize=fuzzer -x c -o fuzz/cc-check.tmp - >/dev/null 2>&1 || \
+	echo "fuzz: '$(FUZZ_CC)' cannot link -fsanitize=fuzzer programs; on Debian 12: apt-get install clang libclang-rt-14-dev" >&2; \
+	rm -f fuzz/cc-check.tmp; exit 1
+
+fuzz/fuzz_cidr: $(srcdir)/fuzz/fuzz_cidr.c $(FUZZ_CIDR_SRC) $(FUZZ_HDRS)
+	@$(MKDIR_P) fuzz
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_cidr.c \
+		$(FUZZ_CIDR_SRC) || { $(fuzz_cc_hint); }
+fuzz/fuzz_quotes: $(srcdir)/fuzz/fuzz_quotes.c $(FUZZ_QUOTES_SRC) $(FUZZ_HDRS)
+	@$(MKDIR_P) fuzz
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_quotes.c \
+		$(FUZZ_QUOTES_SRC) || { $(fuzz_cc_hint); }
+fuzz/fuzz_udp: $(srcdir)/fuzz/fuzz_udp.c $(FUZZ_UDP_SRC) $(FUZZ_HDRS)
+	@$(MKDIR_P) fuzz
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_udp.c \
+		$(FUZZ_UDP_SRC) || { $(fuzz_cc_hint); }
+# --wrap: the harness screens the quotes files a config names (see there).
+fuzz/fuzz_config: $(srcdir)/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) $(FUZZ_HDRS)
+	@$(MKDIR_P) fuzz
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) \
+		-Wl,--wrap=util_read_file -o $@ $(srcdir)/fuzz/fuzz_config.c \
+		$(FUZZ_CONFIG_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
+
+fuzz_run = $(SHELL) $(srcdir)/fuzz/run-fuzzer.sh
+
+fuzz-config: fuzz/fuzz_config
+	@LSAN_OPTIONS=suppressions=$(abs_top_srcdir)/fuzz/lsan.supp:print_suppressions=0 \
+	$(fuzz_run) fuzz/fuzz_config $(srcdir)/fuzz/corpus/config fuzz/run/config \
+		'$(FUZZ_SECONDS)' --copy=$(srcdir)/etc/netsrvd-quotes \
+		-dict=$(srcdir)/fuzz/netsrv.dict -detect_leaks=0 $(FUZZ_OPTS)
+fuzz-cidr: fuzz/fuzz_cidr
+	@$(fuzz_run) fuzz/fuzz_cidr $(srcdir)/fuzz/corpus/cidr fuzz/run/cidr \
+		'$(FUZZ_SECONDS)' $(FUZZ_OPTS)
+fuzz-quotes: fuzz/fuzz_quotes
+	@$(fuzz_run) fuzz/fuzz_quotes $(srcdir)/fuzz/corpus/quotes fuzz/run/quotes \
+		'$(FUZZ_SECONDS)' $(FUZZ_OPTS)
+fuzz-udp: fuzz/fuzz_udp
+	@$(fuzz_run) fuzz/fuzz_udp $(srcdir)/fuzz/corpus/udp fuzz/run/udp \
+		'$(FUZZ_SECONDS)' $(FUZZ_OPTS)
+
+fuzz: fuzz-config fuzz-cidr fuzz-quotes fuzz-udp
+fuzz-smoke:
+	$(MAKE) $(AM_MAKEFLAGS) fuzz FUZZ_SECONDS=5
+fuzz-clean:
+	rm -rf fuzz/run fuzz/cc-check.tmp $(FUZZ_PROGS)
+
+.PHONY: fuzz fuzz-smoke fuzz-clean fuzz-config fuzz-cidr fuzz-quotes fuzz-udp
+
+CLEANFILES += $(FUZZ_PROGS)
+EXTRA_DIST += fuzz/local.mk fuzz/run-fuzzer.sh fuzz/netsrv.dict fuzz/lsan.supp \
+	fuzz/fuzz_config.c fuzz/fuzz_cidr.c fuzz/fuzz_quotes.c fuzz/fuzz_udp.c \
+	fuzz/corpus
