@@ -29,25 +29,6 @@ run_netsrvd(const char *a1, const char *a2, const char *a3, const char *a4)
 	return h_run(argv, out, sizeof(out), 10000);
 }
 
-static int
-setup(void **state)
-{
-	struct daemon *d = calloc(1, sizeof(*d));
-
-	h_setup(d);
-	*state = d;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	int rc = h_cleanup(*state);
-
-	free(*state);
-	return rc;
-}
-
 static void
 cli_version_help_test(void **state)
 {
@@ -123,30 +104,13 @@ cli_relative_config_test(void **state)
 	assert_string_equal(out, "netsrv.conf: configuration OK\n");
 }
 
-static int
-listen_on(int port)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	assert_true(fd >= 0);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 1), 0);
-	return fd;
-}
-
 /* A port that cannot be bound stops startup: exit 71, a precise message, nothing left behind. */
 static void
 cli_bind_conflict_test(void **state)
 {
 	struct daemon *d = *state;
 	int p1 = h_free_port(), p2 = h_free_port();
-	int busy = listen_on(p2);
+	int busy = h_listen_tcp(p2);
 	char want[200];
 
 	h_write_conf(d, "services = (\n"
@@ -297,13 +261,13 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cli_version_help_test),
 		cmocka_unit_test(cli_usage_errors_test),
-		cmocka_unit_test_setup_teardown(cli_test_shipped_config_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(cli_relative_config_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(cli_bind_conflict_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(cli_second_instance_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(cli_stale_pidfile_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(cli_daemonize_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(cli_user_needs_root_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(cli_test_shipped_config_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(cli_relative_config_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(cli_bind_conflict_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(cli_second_instance_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(cli_stale_pidfile_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(cli_daemonize_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(cli_user_needs_root_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

@@ -21,42 +21,6 @@
 
 #include "harness.h"
 
-static int
-setup(void **state)
-{
-	struct daemon *d = calloc(1, sizeof(*d));
-
-	h_setup(d);
-	*state = d;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	int rc = h_cleanup(*state);
-
-	free(*state);
-	return rc;
-}
-
-static int
-count_fds(pid_t pid)
-{
-	char path[64];
-	DIR *dir;
-	struct dirent *de;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
-	dir = opendir(path);
-	assert_non_null(dir);
-	while ((de = readdir(dir)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(dir);
-	return n;
-}
-
 static void
 print_tally(const char *what, const struct tally *t)
 {
@@ -184,7 +148,7 @@ fault_fd_accounting_test(void **state)
 	    port, uport);
 	h_start_serving(d, port);
 	h_sleep_ms(200);
-	int before = count_fds(d->pid);
+	int before = h_count_fds(d->pid, NULL);
 	for (int i = 0; i < 1000; i++)
 		assert_true(h_echo("127.0.0.1", port, "fd", 2, 2000));
 	for (int r = 1; r <= 100; r++) {
@@ -205,7 +169,7 @@ fault_fd_accounting_test(void **state)
 			fail_msg("reload %d not done", r);
 	}
 	assert_true(h_wait_children(d->pid, 3, 5000));
-	int after = count_fds(d->pid);
+	int after = h_count_fds(d->pid, NULL);
 	print_message("master fds: %d before, %d after 1000 connections and 100 reloads\n", before, after);
 	assert_int_equal(after, before);
 	assert_int_equal(h_stop(d), 0);
@@ -445,12 +409,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(fault_reload_storm_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(fault_kill_workers_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(fault_fd_accounting_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(fault_reload_memory_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(fault_flood_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(fault_hostile_clients_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(fault_reload_storm_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(fault_kill_workers_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(fault_fd_accounting_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(fault_reload_memory_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(fault_flood_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(fault_hostile_clients_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

@@ -18,6 +18,13 @@ struct daemon {
 /* A port free on 127.0.0.1 (and ::1) for both TCP and UDP right now. */
 int h_free_port(void);
 void h_setup(struct daemon *d);
+/* cmocka setup/teardown: a struct daemon in *state, cleaned up whatever happened. */
+int h_fixture_setup(void **state);
+int h_fixture_teardown(void **state);
+/* A listening TCP socket on 127.0.0.1:port (to make a port busy). */
+int h_listen_tcp(int port);
+/* Entries of /proc/pid/fd whose target starts with prefix (NULL: all). */
+int h_count_fds(pid_t pid, const char *prefix);
 /* Stops what is left, removes the files; -1 if the daemon logged a sanitizer report. */
 int h_cleanup(struct daemon *d);
 /* Writes d->conf; the text is a printf format. */

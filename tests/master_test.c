@@ -23,59 +23,12 @@
 #include "harness.h"
 #include "sandbox.h"
 
-static int
-setup(void **state)
-{
-	struct daemon *d = calloc(1, sizeof(*d));
-
-	h_setup(d);
-	*state = d;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	int rc = h_cleanup(*state);
-
-	free(*state);
-	return rc;
-}
-
 static void
 echo_conf(struct daemon *d, int port, int workers, const char *extra)
 {
 	h_write_conf(d, "log = { level = \"debug\"; };\n%s\n"
 	    "services = ( { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d;\n"
 	    "  handler = \"echo\"; workers = %d; } );\n", extra ? extra : "", port, workers);
-}
-
-/* Counts the entries of /proc/pid/fd whose link starts with prefix. */
-static int
-count_fds(pid_t pid, const char *prefix)
-{
-	char path[64], link[256], p[320];
-	DIR *dir;
-	struct dirent *de;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
-	dir = opendir(path);
-	if (dir == NULL)
-		return -1;
-	while ((de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-		ssize_t k = readlink(p, link, sizeof(link) - 1);
-		if (k <= 0)
-			continue;
-		link[k] = '\0';
-		if (strncmp(link, prefix, strlen(prefix)) == 0)
-			n++;
-	}
-	closedir(dir);
-	return n;
 }
 
 static void
@@ -126,14 +79,14 @@ master_serves_test(void **state)
 		tcp += strcmp(cmd, "netsrvd: worker echo") == 0;
 		udp += strcmp(cmd, "netsrvd: worker echo-udp") == 0;
 		/* a worker holds its own socket only: no other listener, no pid file */
-		if (count_fds(kids[i], "socket:") != 1) {
+		if (h_count_fds(kids[i], "socket:") != 1) {
 			char ls[128];
 			snprintf(ls, sizeof(ls), "ls -l /proc/%ld/fd /proc/%ld/fd >&2", (long)kids[i], (long)getpid());
 			if (system(ls) != 0)
 				print_error("ls failed\n");
 			fail_msg("worker %ld holds more than one socket", (long)kids[i]);
 		}
-		assert_int_equal(count_fds(kids[i], d->dir), 2);	/* stdout and stderr: the test's log */
+		assert_int_equal(h_count_fds(kids[i], d->dir), 2);	/* stdout and stderr: the test's log */
 	}
 	assert_int_equal(tcp, 3);
 	assert_int_equal(udp, 2);
@@ -144,8 +97,8 @@ master_serves_test(void **state)
 		assert_string_equal(val, "\t2");
 	}
 	/* the master: two listeners, the locked pid file */
-	assert_int_equal(count_fds(d->pid, "socket:"), 2);
-	assert_int_equal(count_fds(d->pid, d->pidfile), 1);
+	assert_int_equal(h_count_fds(d->pid, "socket:"), 2);
+	assert_int_equal(h_count_fds(d->pid, d->pidfile), 1);
 	assert_int_equal(h_stop(d), 0);
 	assert_int_equal(h_count_zombies(d->pid), 0);
 }
@@ -532,19 +485,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(master_serves_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(master_seccomp_off_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(master_kill_worker_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(master_term_worker_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(master_backoff_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(master_graceful_stop_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(master_shutdown_timeout_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(master_fast_stop_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(master_sigkill_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(master_group_signal_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(master_privilege_drop_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(master_notify_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(master_reopen_log_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_serves_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_seccomp_off_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_kill_worker_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_term_worker_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_backoff_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_graceful_stop_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_shutdown_timeout_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_fast_stop_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_sigkill_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_group_signal_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_privilege_drop_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_notify_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_reopen_log_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

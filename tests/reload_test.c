@@ -21,25 +21,6 @@
 
 #include "harness.h"
 
-static int
-setup(void **state)
-{
-	struct daemon *d = calloc(1, sizeof(*d));
-
-	h_setup(d);
-	*state = d;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	int rc = h_cleanup(*state);
-
-	free(*state);
-	return rc;
-}
-
 /* The socket inodes the master holds, from /proc/pid/fd. */
 static int
 socket_inodes(pid_t pid, unsigned long *out, int max)
@@ -186,22 +167,6 @@ reload_invalid_keeps_old_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
-static int
-listen_on(int port)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 1), 0);
-	return fd;
-}
-
 /* A new socket that cannot be bound fails the whole reload. */
 static void
 reload_bind_failure_keeps_old_test(void **state)
@@ -218,7 +183,7 @@ reload_bind_failure_keeps_old_test(void **state)
 	assert_true(h_wait_children(d->pid, 2, 3000));
 	int n = h_children(d->pid, kids, 64);
 	int nb = socket_inodes(d->pid, before, 16);
-	int busy = listen_on(pc);
+	int busy = h_listen_tcp(pc);
 
 	/* b could be bound, c cannot: neither may stay */
 	h_write_conf(d, "services = (\n"
@@ -347,12 +312,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(reload_applies_change_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(reload_invalid_keeps_old_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(reload_bind_failure_keeps_old_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(reload_inflight_client_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(reload_under_load_test, setup, teardown),
-		cmocka_unit_test_setup_teardown(reload_burst_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(reload_applies_change_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(reload_invalid_keeps_old_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(reload_bind_failure_keeps_old_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(reload_inflight_client_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(reload_under_load_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(reload_burst_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
