@@ -62,7 +62,7 @@ fault_reload_storm_test(void **state)
 		h_write_conf(d, "%s", (r % 2) ? c2 : c1);
 		kill(d->pid, SIGHUP);
 		if (!h_wait_log_count(d, "reloaded:", ++reloads, 5000))
-			fail_msg("reload %d not done", r);
+			h_fail_with_log(d, "reload not done");
 		h_sleep_ms(100);
 	}
 	h_hammer_finish(&hm, &t);
@@ -152,21 +152,26 @@ fault_fd_accounting_test(void **state)
 	for (int i = 0; i < 1000; i++)
 		assert_true(h_echo("127.0.0.1", port, "fd", 2, 2000));
 	for (int r = 1; r <= 100; r++) {
-		/* every other reload adds and then removes a service: sockets come and go */
-		if (r % 2)
+		/*
+		 * Every other reload adds and then removes a service: sockets come
+		 * and go. A new port each time: a closed one is anyone's on this
+		 * machine (reload_test covers taking a removed port back).
+		 */
+		if (r % 2) {
+			extra = h_free_port();
 			h_write_conf(d, "services = (\n"
 			    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
 			    " { name = \"x\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"discard\"; workers = 1; },\n"
 			    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
 			    port, extra, uport);
-		else
+		} else
 			h_write_conf(d, "services = (\n"
 			    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
 			    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
 			    port, uport);
 		kill(d->pid, SIGHUP);
 		if (!h_wait_log_count(d, "reloaded:", r, 5000))
-			fail_msg("reload %d not done", r);
+			h_fail_with_log(d, "reload not done");
 	}
 	assert_true(h_wait_children(d->pid, 3, 5000));
 	int after = h_count_fds(d->pid, NULL);

@@ -26,6 +26,17 @@
 #include "harness.h"
 
 void
+h_fail_with_log(struct daemon *d, const char *msg)
+{
+	char *log = h_read_log(d);
+
+	/* print_error truncates; the log can be long */
+	fprintf(stderr, "daemon log:\n%s\n", log ? log : "(none)");
+	free(log);
+	fail_msg("%s", msg);
+}
+
+void
 h_test_filter(void)
 {
 	if (getenv("TEST_FILTER") != NULL)

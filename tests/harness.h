@@ -93,6 +93,9 @@ int h_run(const char *const *argv, char *out, size_t outlen, int timeout_ms);
 /* TEST_FILTER=pattern runs the matching cases only (cmocka's filter). */
 void h_test_filter(void);
 
+/* Fails the test with msg, printing the daemon's log first. */
+void h_fail_with_log(struct daemon *d, const char *msg);
+
 int64_t h_now_ms(void);
 void h_sleep_ms(int ms);
 

@@ -280,6 +280,46 @@ reload_under_load_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/*
+ * A service removed and added back while its old worker still serves a
+ * client: its socket is still open in that worker, so a new bind() would
+ * fail; the reload must take the retired socket back instead.
+ */
+static void
+reload_readd_removed_service_test(void **state)
+{
+	struct daemon *d = *state;
+	int pa = h_free_port(), px = h_free_port();
+	char buf[4];
+
+	h_write_conf(d, "log = { level = \"debug\"; };\nservices = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; },\n"
+	    " { name = \"x\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    pa, px);
+	h_start_serving(d, pa);
+	int busy = h_connect("127.0.0.1", px, 2000);
+	assert_true(busy >= 0);
+	assert_true(h_write_all(busy, "1", 1));
+	assert_int_equal(h_read_all(busy, buf, 1, 2000), 1);
+	/* x goes away; its worker is busy with us */
+	h_write_conf(d, "log = { level = \"debug\"; };\nservices = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n", pa);
+	hup_and_wait(d, 1);
+	/* and comes back */
+	h_write_conf(d, "log = { level = \"debug\"; };\nservices = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; },\n"
+	    " { name = \"x\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
+	    pa, px);
+	hup_and_wait(d, 2);
+	assert_false(h_log_contains(d, "reload failed"));
+	assert_true(h_echo("127.0.0.1", px, "back", 4, 2000));
+	/* the old client is still served, by its old worker */
+	assert_true(h_write_all(busy, "2", 1));
+	assert_int_equal(h_read_all(busy, buf, 1, 2000), 1);
+	close(busy);
+	assert_int_equal(h_stop(d), 0);
+}
+
 /* A burst of SIGHUPs is coalesced; the daemon ends on the right pool. */
 static void
 reload_burst_test(void **state)
@@ -317,6 +357,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(reload_bind_failure_keeps_old_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(reload_inflight_client_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(reload_under_load_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(reload_readd_removed_service_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(reload_burst_test, h_fixture_setup, h_fixture_teardown),
 	};
 
