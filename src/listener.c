@@ -102,15 +102,97 @@ fail:
 	return NULL;
 }
 
+static bool
+is_any_address(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr);
+	return false;
+}
+
+/*
+ * What the socket is, from the socket itself: its type, its address, and
+ * for :: whether it is dual-stack. Only then can it stand for a service's
+ * "*" (dual-stack ::, or 0.0.0.0) or a specific address.
+ */
+struct listener *
+listener_from_fd(int fd, const char *name, char *err, size_t errlen)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+	int type = 0, v6only = 1, listening = 0;
+	socklen_t len = sizeof(type);
+	char where[80];
+
+	if (l == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->fd = fd;
+	l->backlog = -1;	/* unknown: the first service to use it sets its own */
+	l->addrlen = sizeof(l->addr);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&l->addr, &l->addrlen) == -1) {
+		snprintf(err, errlen, "passed fd %d%s%s: not a socket: %s", fd,
+		    *name ? " " : "", name, strerror(errno));
+		free(l);
+		return NULL;
+	}
+	if ((type != SOCK_STREAM && type != SOCK_DGRAM) ||
+	    (l->addr.ss_family != AF_INET && l->addr.ss_family != AF_INET6)) {
+		snprintf(err, errlen, "passed fd %d%s%s: not a TCP or UDP socket", fd,
+		    *name ? " " : "", name);
+		free(l);
+		return NULL;
+	}
+	l->protocol = type == SOCK_STREAM ? PROTO_TCP : PROTO_UDP;
+	len = sizeof(listening);
+	if (l->protocol == PROTO_TCP &&
+	    (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == -1 || !listening)) {
+		snprintf(err, errlen, "passed fd %d%s%s: a TCP socket that is not listening", fd,
+		    *name ? " " : "", name);
+		free(l);
+		return NULL;
+	}
+	len = sizeof(v6only);
+	if (l->addr.ss_family == AF_INET6 &&
+	    getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) == -1)
+		v6only = 1;
+	/* "*" is :: without V6ONLY, or 0.0.0.0 on a host without IPv6 */
+	l->any_address = is_any_address(&l->addr) &&
+	    (l->addr.ss_family == AF_INET || v6only == 0);
+	util_format_sockaddr((struct sockaddr *)&l->addr, where, sizeof(where));
+	snprintf(l->desc, sizeof(l->desc), "%s %s", l->protocol == PROTO_TCP ? "tcp" : "udp",
+	    l->any_address ? "*" : where);
+	if (l->any_address)
+		snprintf(l->desc, sizeof(l->desc), "%s *:%d", l->protocol == PROTO_TCP ? "tcp" : "udp",
+		    util_sockaddr_port((struct sockaddr *)&l->addr));
+	if (util_set_cloexec(fd, 1) == -1 || util_set_nonblock(fd, 1) == -1) {
+		snprintf(err, errlen, "passed fd %d: fcntl: %s", fd, strerror(errno));
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
 /* The identity a reload keeps a socket by: (protocol, address, port). */
 bool
 listener_matches(const struct listener *l, const struct service_config *s)
 {
-	if (l->protocol != s->protocol || l->any_address != s->any_address)
+	if (l->protocol != s->protocol || l->any_address != s->any_address ||
+	    util_sockaddr_port((const struct sockaddr *)&l->addr) != s->port)
 		return false;
 	if (l->any_address)
-		return util_sockaddr_port((const struct sockaddr *)&l->addr) == s->port;
-	return l->addrlen == s->addrlen && memcmp(&l->addr, &s->addr, s->addrlen) == 0;
+		return true;
+	if (l->addr.ss_family != s->addr.ss_family)
+		return false;
+	/* compare addresses only: a socket from getsockname has zeroed padding, flow info... */
+	if (s->addr.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)&l->addr)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)(const void *)&s->addr)->sin_addr.s_addr;
+	return IN6_ARE_ADDR_EQUAL(&((const struct sockaddr_in6 *)(const void *)&l->addr)->sin6_addr,
+	    &((const struct sockaddr_in6 *)(const void *)&s->addr)->sin6_addr);
 }
 
 /* Linux lets listen() be called again on a listening socket to resize its queue. */

@@ -20,6 +20,8 @@ struct listener {
 };
 
 struct listener *listener_open(const struct service_config *s, char *err, size_t errlen);
+/* A socket someone else bound (systemd, the master before an upgrade), described by asking it. */
+struct listener *listener_from_fd(int fd, const char *name, char *err, size_t errlen);
 bool listener_matches(const struct listener *l, const struct service_config *s);
 int listener_set_backlog(struct listener *l, int backlog);
 void listener_close(struct listener *l);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "inherit.h"
 #include "log.h"
 #include "master.h"
 #include "proctitle.h"
@@ -18,6 +19,12 @@
 #define EXIT_USAGE	64
 #define EXIT_CONFIG	78
 #define EXIT_OTHER	1
+#define EXIT_STARTUP	71
+
+/* a test build of the same sources reports another version: see upgrade tests */
+#ifndef NETSRVD_VERSION_SUFFIX
+#define NETSRVD_VERSION_SUFFIX ""
+#endif
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -57,6 +64,19 @@ absolute(const char *path)
 	return abs;
 }
 
+/* Only what was passed on purpose survives: fds 0-2 and the inherited sockets and pid file. */
+static void
+close_inherited(const struct inherited *in)
+{
+	int keep[1100];
+	size_t n = 0;
+
+	for (int fd = 3; fd < 1100 && n < sizeof(keep) / sizeof(keep[0]); fd++)
+		if (inherit_keeps_fd(in, fd))
+			keep[n++] = fd;
+	util_close_inherited_fds(keep, n);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -71,15 +91,25 @@ main(int argc, char **argv)
 	};
 	const char *config_arg = SYSCONFDIR "/netsrv.conf";
 	const char *pid_arg = NULL;
-	struct master_options opt = { NULL, NULL, false };
+	struct master_options opt = { NULL, NULL, false, NULL, NULL, PACKAGE_VERSION NETSRVD_VERSION_SUFFIX };
+	struct inherited inh;
 	bool test = false;
 	char err[CONFIG_ERR_MAX];
+	char exe[PATH_MAX];
 	struct config *cfg;
 	char *config_path, *pid_path = NULL;
 	int c, rc;
+	ssize_t n;
 
-	util_close_inherited_fds();
 	log_init("netsrvd");
+	/* what a new binary is exec'd from on SIGUSR2: this path, as it is now */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	if (inherit_collect(&inh, err, sizeof(err)) == -1) {
+		fprintf(stderr, "netsrvd: %s\n", err);
+		return EXIT_STARTUP;
+	}
+	close_inherited(&inh);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:ftp:Vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -88,7 +118,7 @@ main(int argc, char **argv)
 		case 't': test = true; break;
 		case 'p': pid_arg = optarg; break;
 		case 'V':
-			printf("netsrvd %s\n", PACKAGE_VERSION);
+			printf("netsrvd %s%s\n", PACKAGE_VERSION, NETSRVD_VERSION_SUFFIX);
 			return 0;
 		case 'h':
 			usage(stdout);
@@ -133,8 +163,11 @@ main(int argc, char **argv)
 	}
 	opt.config_path = config_path;
 	opt.pid_file = pid_path;
+	opt.exe_path = exe[0] == '/' ? exe : NULL;
+	opt.inherited = &inh;
 	proctitle_init(argc, argv);
 	rc = master_run(cfg, &opt);
+	inherit_free(&inh);
 	free(config_path);
 	free(pid_path);
 	return rc;

@@ -24,6 +24,7 @@
 #include "sig.h"
 #include "util.h"
 #include "worker.h"
+#include "inherit.h"
 
 #define EXIT_STARTUP 71
 
@@ -72,6 +73,8 @@ static struct {
 	bool killed;
 	sigset_t waitmask;
 	int ready_fd;		/* tells the waiting parent we are up (daemon mode) */
+	int64_t watchdog_ms;	/* systemd's keep-alive period / 2; -1: none */
+	int64_t next_watchdog_ms;
 } m;
 
 static size_t
@@ -550,6 +553,155 @@ master_reopen_logs(void)
 		start_generation(m.svcs, m.nsvcs);
 }
 
+/* --- in-place binary upgrade (SIGUSR2) ------------------------------------ */
+
+/*
+ * Runs `exe -t -c config`, bounded to 10 s; its first line of output goes
+ * to msg. Returns its exit status, or -1.
+ */
+static int
+run_config_test(char *msg, size_t len)
+{
+	int p[2], status = -1;
+	pid_t pid;
+	size_t got = 0;
+	int64_t end = util_now_ms() + 10000;
+
+	msg[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(msg, len, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid == -1) {
+		snprintf(msg, len, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if (dup2(p[1], STDOUT_FILENO) == -1 || dup2(p[1], STDERR_FILENO) == -1)
+			_exit(127);
+		execl(m.opt.exe_path, m.opt.exe_path, "-t", "-c", m.opt.config_path, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while (util_now_ms() < end) {
+		struct pollfd pf = { p[0], POLLIN, 0 };
+		int r = poll(&pf, 1, (int)(end - util_now_ms()));
+		if (r <= 0)
+			break;
+		ssize_t n = read(p[0], msg + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got >= len - 1)
+			break;
+	}
+	msg[got] = '\0';
+	msg[strcspn(msg, "\n")] = '\0';
+	close(p[0]);
+	while (util_now_ms() < end && waitpid(pid, &status, WNOHANG) == 0)
+		poll(NULL, 0, 10);
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		snprintf(msg, len, "%s -t did not finish within 10 s", m.opt.exe_path);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+set_upgrade_cloexec(int on)
+{
+	for (size_t i = 0; i < m.nsvcs; i++)
+		if (util_set_cloexec(m.ls[i]->fd, on) == -1)
+			log_warn("fcntl %s", m.ls[i]->desc);
+	if (pidfile_fd() != -1 && util_set_cloexec(pidfile_fd(), on) == -1)
+		log_warn("fcntl pid file");
+}
+
+/*
+ * SIGUSR2: check the binary on disk against our config, then become it:
+ * execve() in this very process, so the pid systemd, the pid file and init
+ * scripts know stays the same. The sockets, the locked pid file and our
+ * workers cross the exec, described in the environment (inherit.c); the
+ * new master adopts them and drains the old workers like after a reload.
+ */
+static void
+master_upgrade(void)
+{
+	char msg[512];
+	pid_t *pids = NULL;
+	char (*names)[40] = NULL;
+	size_t n = 0;
+	int rc;
+
+	sig_master.usr2 = 0;
+	if (m.state != RUNNING)
+		return;
+	if (m.opt.exe_path == NULL) {
+		log_errorx("upgrade: our binary's path is unknown; not upgrading");
+		return;
+	}
+	rc = run_config_test(msg, sizeof(msg));
+	if (rc != 0) {
+		log_errorx("upgrade refused: %s -t -c %s failed (%d): %s; still running %s",
+		    m.opt.exe_path, m.opt.config_path, rc, msg, m.opt.version);
+		notify_send("STATUS=upgrade refused: %s", msg);
+		return;
+	}
+	pids = calloc(m.nw + 1, sizeof(*pids));
+	names = calloc(m.nw + 1, sizeof(*names));
+	if (pids == NULL || names == NULL) {
+		log_errorx("upgrade: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < m.nw; i++) {
+		pids[n] = m.w[i].pid;
+		snprintf(names[n++], sizeof(names[0]), "%s", m.w[i].name);
+	}
+	if (inherit_export(m.ls, m.nsvcs, pidfile_fd(), pids, (const char (*)[40])names, n,
+	    !m.opt.foreground) == -1) {
+		log_error("upgrade: setenv");
+		goto out;
+	}
+	log_notice("upgrade: %s -t passed; executing it in place (pid %ld stays)",
+	    m.opt.exe_path, (long)m.pid);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=upgrading",
+	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	set_upgrade_cloexec(0);
+	{
+		const char *argv[8];
+		int k = 0;
+		argv[k++] = m.opt.exe_path;
+		argv[k++] = "-c";
+		argv[k++] = m.opt.config_path;
+		if (m.opt.pid_file != NULL) {
+			argv[k++] = "-p";
+			argv[k++] = m.opt.pid_file;
+		}
+		if (m.opt.foreground)
+			argv[k++] = "-f";
+		argv[k] = NULL;
+		execv(m.opt.exe_path, (char *const *)argv);
+	}
+	/* still here: the old binary goes on as it was */
+	log_error("upgrade: execv %s", m.opt.exe_path);
+	set_upgrade_cloexec(1);
+	notify_send("STATUS=upgrade failed: exec %s: %s\nREADY=1", m.opt.exe_path, strerror(errno));
+out:
+	unsetenv("NETSRVD_LISTEN_FDS");
+	unsetenv("NETSRVD_WORKERS");
+	unsetenv("NETSRVD_PIDFILE_FD");
+	unsetenv("NETSRVD_DETACHED");
+	free(pids);
+	free(names);
+}
+
 /* --- stop -------------------------------------------------------------- */
 
 static void
@@ -590,11 +742,29 @@ check_stop_deadline(void)
 	}
 }
 
+/* Only a loop that really turns sends these: a wedged master gets restarted by systemd. */
+static void
+feed_watchdog(void)
+{
+	int64_t now;
+
+	if (m.watchdog_ms < 0)
+		return;
+	now = util_now_ms();
+	if (now < m.next_watchdog_ms)
+		return;
+	notify_send("WATCHDOG=1");
+	m.next_watchdog_ms = now + m.watchdog_ms;
+}
+
 /* How long the loop may sleep before a deadline of ours passes. */
 static int
 wait_timeout_ms(void)
 {
 	int64_t now = util_now_ms(), next = -1;
+
+	if (m.watchdog_ms >= 0)
+		next = m.next_watchdog_ms;
 
 	if (m.state == STOPPING)
 		next = m.killed ? now + 1000 : m.stop_deadline_ms;
@@ -612,6 +782,8 @@ wait_timeout_ms(void)
 			if (t >= 0 && (next < 0 || t < next))
 				next = t;
 		}
+	if (m.state == STOPPING && m.watchdog_ms >= 0 && m.next_watchdog_ms < next)
+		next = m.next_watchdog_ms;
 	if (next < 0)
 		return -1;
 	if (next <= now)
@@ -682,17 +854,72 @@ tell_parent_ready(void)
 	m.ready_fd = -1;
 }
 
+/* Sockets we were given but no service wants: say so, and let them go. */
+static void
+drop_unused_inherited(struct inherited *in)
+{
+	for (size_t i = 0; in != NULL && i < in->nls; i++) {
+		if (in->ls[i]->used)
+			continue;
+		if (strcmp(in->source, "systemd") == 0)
+			log_warnx("socket %s passed by systemd matches no service; closing it",
+			    in->ls[i]->desc);
+		else
+			log_info("socket %s from before the upgrade is no longer configured",
+			    in->ls[i]->desc);
+		listener_close(in->ls[i]);
+		in->ls[i] = NULL;
+	}
+	for (size_t i = 0; in != NULL && i < in->nls; i++)
+		if (in->ls[i] != NULL)
+			log_info("service socket %s adopted from %s", in->ls[i]->desc, in->source);
+}
+
+/*
+ * After an in-place upgrade the old master's workers are ours (same pid):
+ * they join as an old generation and drain like after a reload.
+ */
+static void
+adopt_old_workers(void)
+{
+	struct inherited *in = m.opt.inherited;
+
+	for (size_t i = 0; in != NULL && i < in->nworkers; i++) {
+		struct worker_slot *w = slot_add();
+		if (w == NULL) {
+			log_errorx("out of memory adopting worker %ld", (long)in->workers[i].pid);
+			break;
+		}
+		memset(w, 0, sizeof(*w));
+		w->pid = in->workers[i].pid;
+		w->svc = -1;
+		w->started_ms = util_now_ms() - START_FAILURE_MS;
+		snprintf(w->name, sizeof(w->name), "%s", in->workers[i].name);
+	}
+	if (in != NULL && in->nworkers > 0) {
+		signal_workers(SIGTERM, true);
+		/* any that exited during the exec are already waiting to be reaped */
+		sig_master.chld = 1;
+	}
+}
+
 static int
 startup(char *err, size_t errlen)
 {
 	size_t n;
 
+	struct inherited *in = m.opt.inherited;
+
 	if (check_privileges(m.cfg, err, errlen) == -1)
 		return -1;
-	if (pidfile_lock(m.pid_file, err, errlen) == -1)
+	if (in != NULL && in->pidfile_fd >= 0) {
+		if (pidfile_adopt(in->pidfile_fd, m.pid_file, err, errlen) == -1)
+			return -1;
+	} else if (pidfile_lock(m.pid_file, err, errlen) == -1)
 		return -1;
-	if (listeners_for(m.cfg, NULL, 0, &m.ls, err, errlen) == -1)
+	if (listeners_for(m.cfg, in ? in->ls : NULL, in ? in->nls : 0, &m.ls, err, errlen) == -1)
 		goto fail;
+	drop_unused_inherited(in);
 	n = config_enabled_services(m.cfg);
 	m.svcs = services_for(m.cfg, m.ls);
 	if (m.svcs == NULL) {
@@ -702,7 +929,7 @@ startup(char *err, size_t errlen)
 	m.nsvcs = n;
 	if (apply_log(m.cfg, err, errlen) == -1)
 		goto fail;
-	if (!m.opt.foreground && daemonize() == -1) {
+	if (!m.opt.foreground && !(in != NULL && in->detached) && daemonize() == -1) {
 		snprintf(err, errlen, "cannot become a daemon");
 		goto fail;
 	}
@@ -766,20 +993,27 @@ master_run(struct config *cfg, const struct master_options *opt)
 	proctitle_set("netsrvd: master");
 	m.generation = 1;
 	master_spawn();
+	adopt_old_workers();
+	if (m.opt.inherited != NULL && m.opt.inherited->source != NULL &&
+	    strcmp(m.opt.inherited->source, "upgrade") == 0)
+		log_notice("upgraded in place to netsrvd %s", m.opt.version);
 	log_notice("started: %zu services, %zu workers (pid %ld)", m.nsvcs, count_workers(),
 	    (long)m.pid);
 	report_status("serving");
 	notify_send("READY=1");
 	tell_parent_ready();
 
+	m.watchdog_ms = notify_watchdog_ms();
+	m.next_watchdog_ms = util_now_ms();
 	for (;;) {
 		int t = wait_timeout_ms();
 		struct timespec ts = { t / 1000, (long)(t % 1000) * 1000000L };
 
 		if (!sig_master.chld && !sig_master.hup && !sig_master.term &&
-		    !sig_master.quit && !sig_master.usr1 &&
+		    !sig_master.quit && !sig_master.usr1 && !sig_master.usr2 &&
 		    ppoll(NULL, 0, t < 0 ? NULL : &ts, &m.waitmask) == -1 && errno != EINTR)
 			log_error("ppoll");
+		feed_watchdog();
 		if (sig_master.chld)
 			master_reap();
 		if (sig_master.quit)
@@ -790,6 +1024,8 @@ master_run(struct config *cfg, const struct master_options *opt)
 			master_reload();
 		if (sig_master.usr1)
 			master_reopen_logs();
+		if (sig_master.usr2)
+			master_upgrade();
 		master_spawn();
 		check_stop_deadline();
 		if (m.state == STOPPING && m.nw == 0)

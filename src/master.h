@@ -6,10 +6,15 @@
 
 #include "config.h"
 
+struct inherited;
+
 struct master_options {
 	const char *config_path;	/* absolute */
 	const char *pid_file;		/* -p, overrides pid_file; NULL if not given */
 	bool foreground;
+	const char *exe_path;		/* our binary, for SIGUSR2; NULL if unknown */
+	struct inherited *inherited;	/* sockets, pid file, workers passed to us */
+	const char *version;		/* what -V prints, for logs */
 };
 
 /* Takes ownership of cfg. Returns the process exit status. */

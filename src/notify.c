@@ -15,6 +15,40 @@
 #include "notify.h"
 
 static int nfd = -1;
+static int64_t watchdog_ms = -1;
+
+/*
+ * WATCHDOG_USEC asks for WATCHDOG=1 at least that often; WATCHDOG_PID, if
+ * set, names who is asked. Sent at half the interval, from the master's
+ * loop itself, so a wedged loop stops them and systemd restarts us.
+ */
+static void
+watchdog_init(void)
+{
+	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	char *end;
+	unsigned long long u;
+
+	if (usec == NULL)
+		return;
+	if (pid != NULL && strtol(pid, NULL, 10) != (long)getpid())
+		return;
+	errno = 0;
+	u = strtoull(usec, &end, 10);
+	if (errno != 0 || *end != '\0' || u == 0) {
+		log_warnx("WATCHDOG_USEC=%s is not a number of microseconds; no watchdog", usec);
+		return;
+	}
+	watchdog_ms = (int64_t)(u / 2000);
+	if (watchdog_ms < 1)
+		watchdog_ms = 1;
+}
+
+int64_t
+notify_watchdog_ms(void)
+{
+	return nfd == -1 ? -1 : watchdog_ms;
+}
 static struct sockaddr_un naddr;
 static socklen_t naddrlen;
 
@@ -27,6 +61,7 @@ notify_init(void)
 
 	if (path == NULL || *path == '\0')
 		return 0;
+	watchdog_init();
 	len = strlen(path);
 	if ((path[0] != '/' && path[0] != '@') || len >= sizeof(naddr.sun_path)) {
 		log_warnx("NOTIFY_SOCKET \"%s\" is not a unix socket path; not notifying", path);

@@ -73,6 +73,30 @@ pidfile_lock(const char *path, char *err, size_t errlen)
 	return -1;
 }
 
+int
+pidfile_adopt(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat fst, pst;
+
+	if (strlen(path) >= sizeof(lock_path) - 16) {
+		snprintf(err, errlen, "pid file %s: path too long", path);
+		return -1;
+	}
+	if (fstat(fd, &fst) == -1 || stat(path, &pst) == -1 ||
+	    fst.st_dev != pst.st_dev || fst.st_ino != pst.st_ino) {
+		snprintf(err, errlen, "passed pid file fd %d is not %s", fd, path);
+		return -1;
+	}
+	/* the same open file: this only confirms the lock we hold */
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1 || fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		snprintf(err, errlen, "passed pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	lock_fd = fd;
+	snprintf(lock_path, sizeof(lock_path), "%s", path);
+	return 0;
+}
+
 /*
  * Readers must never see a half-written pid: write a locked temporary
  * file, then rename it over the path. The lock moves with it.

@@ -12,7 +12,7 @@ struct sig_flags sig_master;
 volatile sig_atomic_t sig_worker_stop;
 static int worker_wake_fd = -1;
 
-static const int master_signals[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1 };
+static const int master_signals[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2 };
 #define NMASTER (sizeof(master_signals) / sizeof(master_signals[0]))
 
 static void
@@ -25,6 +25,7 @@ on_master_signal(int sig)
 	case SIGINT: sig_master.term = 1; break;
 	case SIGQUIT: sig_master.quit = 1; break;
 	case SIGUSR1: sig_master.usr1 = 1; break;
+	case SIGUSR2: sig_master.usr2 = 1; break;
 	}
 }
 

@@ -10,6 +10,7 @@ struct sig_flags {
 	volatile sig_atomic_t term;	/* TERM or INT: graceful stop */
 	volatile sig_atomic_t quit;	/* fast stop */
 	volatile sig_atomic_t usr1;
+	volatile sig_atomic_t usr2;	/* binary upgrade */
 };
 
 extern struct sig_flags sig_master;

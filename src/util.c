@@ -149,18 +149,39 @@ util_sockaddr_port(const struct sockaddr *sa)
  * caller left open (a shell's extra fd, a parent's socket) would otherwise
  * live on in every worker for years.
  */
-void
-util_close_inherited_fds(void)
+static void
+close_fds_between(unsigned lo, unsigned hi)
 {
 	long max;
 
-	if (close_range(3, ~0U, 0) == 0)
+	if (lo > hi || close_range(lo, hi, 0) == 0)
 		return;
 	max = sysconf(_SC_OPEN_MAX);
 	if (max < 0 || max > 65536)
 		max = 65536;
-	for (int fd = 3; fd < max; fd++)
-		close(fd);
+	for (long fd = lo; fd <= (long)hi && fd < max; fd++)
+		close((int)fd);
+}
+
+void
+util_close_inherited_fds(const int *keep, size_t nkeep)
+{
+	unsigned lo = 3;
+
+	/* walk the kept fds in order, closing the gaps between them */
+	for (;;) {
+		unsigned next = ~0U;
+		for (size_t i = 0; i < nkeep; i++)
+			if (keep[i] >= (int)lo && (unsigned)keep[i] < next)
+				next = (unsigned)keep[i];
+		if (next == ~0U) {
+			close_fds_between(lo, ~0U);
+			return;
+		}
+		if (next > lo)
+			close_fds_between(lo, next - 1);
+		lo = next + 1;
+	}
 }
 
 /* Levenshtein distance of two short keys, for "did you mean" hints. */

@@ -15,6 +15,7 @@ int util_set_nonblock(int fd, int on);
 void util_format_sockaddr(const struct sockaddr *sa, char *buf, size_t len);
 int util_sockaddr_port(const struct sockaddr *sa);
 size_t util_edit_distance(const char *a, const char *b);
-void util_close_inherited_fds(void);
+/* Closes every fd above stderr except those in keep (sorted or not). */
+void util_close_inherited_fds(const int *keep, size_t nkeep);
 
 #endif

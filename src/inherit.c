@@ -1,0 +1,250 @@
+/* What a master may inherit at start: sockets from systemd (LISTEN_FDS), or sockets, pid file and workers from the master it replaces (SIGUSR2). */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inherit.h"
+#include "listener.h"
+#include "log.h"
+#include "util.h"
+
+#define SD_LISTEN_FDS_START 3
+
+static int
+parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+add_listener(struct inherited *in, int fd, const char *name, char *err, size_t errlen)
+{
+	struct listener **ls = realloc(in->ls, (in->nls + 1) * sizeof(*ls));
+	struct listener *l;
+
+	if (ls == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	in->ls = ls;
+	l = listener_from_fd(fd, name, err, errlen);
+	if (l == NULL)
+		return -1;
+	in->ls[in->nls++] = l;
+	return 0;
+}
+
+/*
+ * systemd's socket activation: LISTEN_PID is us, LISTEN_FDS sockets start
+ * at fd 3, LISTEN_FDNAMES names them (colon-separated) for our logs.
+ */
+static int
+collect_systemd(struct inherited *in, char *err, size_t errlen)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	long p, n;
+
+	if (pid == NULL || fds == NULL)
+		return 0;
+	if (parse_int(pid, 1, 0x7fffffff, &p) == -1 || parse_int(fds, 0, 1024, &n) == -1) {
+		snprintf(err, errlen, "LISTEN_PID=%s LISTEN_FDS=%s: not numbers", pid, fds);
+		return -1;
+	}
+	if ((pid_t)p != getpid())
+		return 0;	/* meant for another process */
+	in->source = "systemd";
+	for (long i = 0; i < n; i++) {
+		char name[64] = "";
+		if (names != NULL) {
+			const char *s = names;
+			for (long k = 0; k < i && s != NULL; k++)
+				if ((s = strchr(s, ':')) != NULL)
+					s++;
+			if (s != NULL)
+				snprintf(name, sizeof(name), "%.*s", (int)strcspn(s, ":"), s);
+		}
+		if (add_listener(in, SD_LISTEN_FDS_START + (int)i, name, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * From the master that exec'd us: NETSRVD_LISTEN_FDS="fd proto addr:port,..."
+ * (each socket is checked with getsockname all the same),
+ * NETSRVD_PIDFILE_FD, NETSRVD_WORKERS="pid name,...", NETSRVD_DETACHED.
+ */
+static int
+collect_upgrade(struct inherited *in, char *err, size_t errlen)
+{
+	const char *fds = getenv("NETSRVD_LISTEN_FDS");
+	const char *pidfd = getenv("NETSRVD_PIDFILE_FD");
+	const char *workers = getenv("NETSRVD_WORKERS");
+	long v;
+
+	if (fds == NULL)
+		return 0;
+	in->source = "upgrade";
+	for (const char *s = fds; *s != '\0';) {
+		char item[160];
+		size_t len = strcspn(s, ",");
+		char proto[8], addr[80];
+		int fd;
+
+		snprintf(item, sizeof(item), "%.*s", (int)len, s);
+		if (sscanf(item, "%d %7s %79s", &fd, proto, addr) != 3 || fd < 3) {
+			snprintf(err, errlen, "NETSRVD_LISTEN_FDS: bad entry \"%s\"", item);
+			return -1;
+		}
+		if (add_listener(in, fd, "", err, errlen) == -1)
+			return -1;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	if (pidfd != NULL) {
+		if (parse_int(pidfd, 3, 1 << 20, &v) == -1) {
+			snprintf(err, errlen, "NETSRVD_PIDFILE_FD=%s: not an fd", pidfd);
+			return -1;
+		}
+		in->pidfile_fd = (int)v;
+	}
+	for (const char *s = workers; s != NULL && *s != '\0';) {
+		size_t len = strcspn(s, ",");
+		char item[80];
+		long pid;
+		char name[40];
+		struct inherited_worker *w;
+
+		snprintf(item, sizeof(item), "%.*s", (int)len, s);
+		if (sscanf(item, "%ld %39s", &pid, name) != 2 || pid <= 1) {
+			snprintf(err, errlen, "NETSRVD_WORKERS: bad entry \"%s\"", item);
+			return -1;
+		}
+		w = realloc(in->workers, (in->nworkers + 1) * sizeof(*w));
+		if (w == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		in->workers = w;
+		w[in->nworkers].pid = (pid_t)pid;
+		snprintf(w[in->nworkers].name, sizeof(w[in->nworkers].name), "%s", name);
+		in->nworkers++;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	in->detached = getenv("NETSRVD_DETACHED") != NULL;
+	return 0;
+}
+
+int
+inherit_collect(struct inherited *in, char *err, size_t errlen)
+{
+	static const char *const vars[] = {
+		"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NETSRVD_LISTEN_FDS",
+		"NETSRVD_PIDFILE_FD", "NETSRVD_WORKERS", "NETSRVD_DETACHED",
+	};
+	int r;
+
+	memset(in, 0, sizeof(*in));
+	in->pidfile_fd = -1;
+	r = collect_upgrade(in, err, errlen);
+	if (r == 0 && in->source == NULL)
+		r = collect_systemd(in, err, errlen);
+	/* not for our children, nor for a binary we exec later */
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
+	return r;
+}
+
+bool
+inherit_keeps_fd(const struct inherited *in, int fd)
+{
+	if (fd == in->pidfile_fd)
+		return true;
+	for (size_t i = 0; i < in->nls; i++)
+		if (in->ls[i] != NULL && in->ls[i]->fd == fd)
+			return true;
+	return false;
+}
+
+void
+inherit_free(struct inherited *in)
+{
+	free(in->ls);
+	free(in->workers);
+	in->ls = NULL;
+	in->workers = NULL;
+	in->nls = in->nworkers = 0;
+}
+
+static int
+append(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n + 1 > *cap) {
+		size_t c = (*cap + n + 1) * 2;
+		char *b = realloc(*buf, c);
+		if (b == NULL)
+			return -1;
+		*buf = b;
+		*cap = c;
+	}
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+int
+inherit_export(struct listener *const *ls, size_t nls, int pidfile_fd,
+    const pid_t *pids, const char (*names)[40], size_t nworkers, bool detached)
+{
+	char *buf = NULL, item[200];
+	size_t len = 0, cap = 0;
+	int r = -1;
+
+	if (append(&buf, &len, &cap, "") == -1)
+		return -1;
+	for (size_t i = 0; i < nls; i++) {
+		snprintf(item, sizeof(item), "%s%d %s", i ? "," : "", ls[i]->fd, ls[i]->desc);
+		if (append(&buf, &len, &cap, item) == -1)
+			goto out;
+	}
+	if (setenv("NETSRVD_LISTEN_FDS", buf, 1) == -1)
+		goto out;
+	len = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < nworkers; i++) {
+		snprintf(item, sizeof(item), "%s%ld %s", i ? "," : "", (long)pids[i], names[i]);
+		if (append(&buf, &len, &cap, item) == -1)
+			goto out;
+	}
+	if (setenv("NETSRVD_WORKERS", buf, 1) == -1)
+		goto out;
+	snprintf(item, sizeof(item), "%d", pidfile_fd);
+	if (pidfile_fd >= 0 && setenv("NETSRVD_PIDFILE_FD", item, 1) == -1)
+		goto out;
+	if (detached && setenv("NETSRVD_DETACHED", "1", 1) == -1)
+		goto out;
+	r = 0;
+out:
+	free(buf);
+	return r;
+}

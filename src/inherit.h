@@ -1,0 +1,36 @@
+/* What a master may inherit at start: sockets from systemd (LISTEN_FDS), or sockets, pid file and workers from the master it replaces (SIGUSR2). */
+#ifndef NETSRVD_INHERIT_H
+#define NETSRVD_INHERIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct listener;
+
+struct inherited_worker {
+	pid_t pid;
+	char name[40];
+};
+
+struct inherited {
+	struct listener **ls;		/* passed listening sockets */
+	size_t nls;
+	const char *source;		/* "systemd" or "upgrade", for logs */
+	int pidfile_fd;			/* upgrade: the locked pid file; -1 otherwise */
+	struct inherited_worker *workers;	/* upgrade: the old master's workers */
+	size_t nworkers;
+	bool detached;			/* upgrade: already a daemon; do not fork again */
+};
+
+/* Reads and clears the environment that describes what was passed. */
+int inherit_collect(struct inherited *in, char *err, size_t errlen);
+/* The fds main() must not close as "inherited by accident". */
+bool inherit_keeps_fd(const struct inherited *in, int fd);
+void inherit_free(struct inherited *in);
+
+/* For the exec of a new binary: the environment that describes what we pass. */
+int inherit_export(struct listener *const *ls, size_t nls, int pidfile_fd,
+    const pid_t *pids, const char (*names)[40], size_t nworkers, bool detached);
+
+#endif

@@ -1,0 +1,359 @@
+/* systemd-native lifecycle, run for real: socket activation, the watchdog, and the in-place binary upgrade (SIGUSR2). */
+#include "autoconfig.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static int
+bound_socket(int type, int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, type, 0), one = 1;
+
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	if (type == SOCK_STREAM)
+		assert_int_equal(listen(fd, 16), 0);
+	return fd;
+}
+
+static unsigned long
+inode_of(int fd)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	return (unsigned long)st.st_ino;
+}
+
+/* Does the master hold a socket with this inode? */
+static bool
+master_holds(pid_t pid, unsigned long ino)
+{
+	char cmd[200];
+
+	snprintf(cmd, sizeof(cmd), "ls -l /proc/%ld/fd | grep -q 'socket:\\[%lu\\]'", (long)pid, ino);
+	return system(cmd) == 0;
+}
+
+/*
+ * What systemd does for socket activation: bind the sockets, put them at
+ * fd 3.., set LISTEN_PID to the pid that will exec the daemon, exec it.
+ */
+static void
+system_socket_activation_test(void **state)
+{
+	struct daemon *d = *state;
+	int tport = h_free_port(), uport = h_free_port(), spare = h_free_port();
+	int t = bound_socket(SOCK_STREAM, tport), u = bound_socket(SOCK_DGRAM, uport);
+	int x = bound_socket(SOCK_STREAM, spare);
+	unsigned long tino = inode_of(t), uino = inode_of(u);
+	char buf[16];
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    tport, uport);
+	pid_t pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		char n[32];
+		int log = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (log == -1 || dup2(log, 2) == -1 || dup2(t, 3) == -1 || dup2(u, 4) == -1 ||
+		    dup2(x, 5) == -1)
+			_exit(127);
+		snprintf(n, sizeof(n), "%ld", (long)getpid());
+		setenv("LISTEN_PID", n, 1);
+		setenv("LISTEN_FDS", "3", 1);
+		setenv("LISTEN_FDNAMES", "echo:echo-udp:spare", 1);
+		execl(h_netsrvd(), h_netsrvd(), "-f", "-c", d->conf, "-p", d->pidfile, (char *)NULL);
+		_exit(127);
+	}
+	d->pid = pid;
+	close(t);
+	close(u);
+	close(x);
+	if (!h_wait_log(d, "started:", 5000))
+		h_fail_with_log(d, "not started");
+	assert_true(h_echo("127.0.0.1", tport, "activated", 9, 2000));
+	assert_int_equal(h_udp_query("127.0.0.1", uport, "dgram", 5, buf, sizeof(buf), 2000), 5);
+	/* the very sockets we passed, not new ones */
+	assert_true(master_holds(d->pid, tino));
+	assert_true(master_holds(d->pid, uino));
+	assert_true(h_log_contains(d, "adopted from systemd"));
+	char want[100];
+	snprintf(want, sizeof(want), "socket tcp 127.0.0.1:%d passed by systemd matches no service", spare);
+	assert_true(h_log_contains(d, want));
+	assert_int_equal(h_connect("127.0.0.1", spare, 300), -1);
+	assert_int_equal(h_stop(d), 0);
+}
+
+/* The same through systemd's own tool, when it is installed. */
+static void
+system_socket_activate_tool_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char listen[64];
+
+	if (access("/usr/bin/systemd-socket-activate", X_OK) != 0) {
+		if (getenv("CI") != NULL)
+			fail_msg("systemd-socket-activate is missing (package systemd)");
+		print_message("skipped: systemd-socket-activate is not installed\n");
+		skip();
+	}
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
+	    port);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	pid_t pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		int log = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (log == -1 || dup2(log, 2) == -1 || dup2(log, 1) == -1)
+			_exit(127);
+		execl("/usr/bin/systemd-socket-activate", "systemd-socket-activate", "-l", listen,
+		    h_netsrvd(), "-f", "-c", d->conf, "-p", d->pidfile, (char *)NULL);
+		_exit(127);
+	}
+	d->pid = pid;
+	/* it binds, then runs the daemon on the first connection */
+	assert_int_equal(h_wait_port("127.0.0.1", port, 5000), 0);
+	assert_true(h_echo("127.0.0.1", port, "via the tool", 12, 5000));
+	assert_true(h_wait_log(d, "adopted from systemd", 3000));
+	assert_true(h_echo("127.0.0.1", port, "again", 5, 2000));
+	assert_int_equal(h_stop(d), 0);
+}
+
+static void
+system_watchdog_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char path[256], seen[8192] = "";
+	int fd = h_notify_open(d, path, sizeof(path));
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    port);
+	setenv("NOTIFY_SOCKET", path, 1);
+	setenv("WATCHDOG_USEC", "200000", 1);
+	h_start(d, NULL);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	assert_true(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
+	/* every 100 ms: at least 5 in the next 800 ms, each a datagram of its own */
+	int64_t end = h_now_ms() + 800;
+	int n = 0;
+	while (h_now_ms() < end) {
+		seen[0] = '\0';
+		if (h_notify_wait(fd, "WATCHDOG=1", seen, sizeof(seen), (int)(end - h_now_ms()) + 1))
+			n++;
+	}
+	print_message("%d WATCHDOG=1 in 800 ms at WATCHDOG_USEC=200000\n", n);
+	assert_true(n >= 5 && n <= 10);
+	assert_int_equal(h_stop(d), 0);
+	close(fd);
+}
+
+/* WATCHDOG_PID names someone else: not our business. */
+static void
+system_watchdog_other_pid_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char path[256], seen[8192] = "";
+	int fd = h_notify_open(d, path, sizeof(path));
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    port);
+	setenv("NOTIFY_SOCKET", path, 1);
+	setenv("WATCHDOG_USEC", "100000", 1);
+	setenv("WATCHDOG_PID", "1", 1);
+	h_start(d, NULL);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+	assert_true(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
+	seen[0] = '\0';
+	assert_false(h_notify_wait(fd, "WATCHDOG=1", seen, sizeof(seen), 400));
+	assert_int_equal(h_stop(d), 0);
+	close(fd);
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	char cmd[1200];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s.new' && chmod 755 '%s.new' && mv '%s.new' '%s'",
+	    from, to, to, to, to);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+version_of_running_image(pid_t pid, char *out, size_t len)
+{
+	char exe[64];
+	const char *argv[] = { exe, "-V", NULL };
+
+	snprintf(exe, sizeof(exe), "/proc/%ld/exe", (long)pid);
+	assert_int_equal(h_run(argv, out, len, 5000), 0);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+/*
+ * SIGUSR2 under load: the binary on disk is replaced by one reporting
+ * another version; the master execs it in place. Same pid, new version,
+ * no failed client, no old worker left.
+ */
+static void
+system_upgrade_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), uport = h_free_port();
+	char bin[200], version[128], path[256], seen[8192] = "";
+	const char *next = getenv("NETSRVD_NEXT");
+	struct hammer hm;
+	struct tally t;
+	pid_t before[16];
+	int fd = h_notify_open(d, path, sizeof(path));
+
+	if (next == NULL)
+		next = "./netsrvd-next";
+	snprintf(bin, sizeof(bin), "%s/netsrvd", d->dir);
+	copy_file(h_netsrvd(), bin);
+	char *orig = strdup(h_netsrvd());
+	setenv("NETSRVD", bin, 1);
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    port, uport);
+	setenv("NOTIFY_SOCKET", path, 1);
+	h_start_serving(d, port);
+	unsetenv("NOTIFY_SOCKET");
+	setenv("NETSRVD", orig, 1);
+	free(orig);
+	assert_true(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
+	version_of_running_image(d->pid, version, sizeof(version));
+	assert_string_equal(version, "netsrvd " PACKAGE_VERSION);
+	assert_true(h_wait_children(d->pid, 3, 3000));
+	int nb = h_children(d->pid, before, 16);
+
+	h_hammer_start(&hm, 3, port, uport, 5);
+	h_sleep_ms(500);
+	copy_file(next, bin);
+	int64_t t0 = h_now_ms();
+	pid_t pid = d->pid;
+	kill(d->pid, SIGUSR2);
+	seen[0] = '\0';
+	assert_true(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 10000));
+	print_message("SIGUSR2 to READY=1 of the new binary: %lld ms\n", (long long)(h_now_ms() - t0));
+	assert_non_null(strstr(seen, "RELOADING=1"));
+	h_hammer_finish(&hm, &t);
+	print_message("upgrade under load: %ld TCP echoes ok, %ld failed; %ld UDP ok, %ld lost\n",
+	    t.ok, t.failed, t.udp_ok, t.udp_lost);
+	assert_int_equal(t.failed, 0);
+	assert_int_equal(t.udp_lost, 0);
+	assert_true(t.ok > 100);
+	/* the same process, now the new image */
+	assert_int_equal(d->pid, pid);
+	assert_true(h_pid_alive(pid));
+	version_of_running_image(d->pid, version, sizeof(version));
+	assert_string_equal(version, "netsrvd " PACKAGE_VERSION "-next");
+	assert_true(h_log_contains(d, "upgraded in place to netsrvd " PACKAGE_VERSION "-next"));
+	/* no worker from before is left, and the pool is whole */
+	assert_true(h_wait_children(d->pid, 3, 5000));
+	pid_t after[16];
+	int na = h_children(d->pid, after, 16);
+	for (int i = 0; i < na; i++)
+		for (int j = 0; j < nb; j++)
+			assert_true(after[i] != before[j]);
+	FILE *f = fopen(d->pidfile, "r");
+	long filepid = 0;
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &filepid), 1);
+	fclose(f);
+	assert_int_equal(filepid, pid);
+	assert_int_equal(h_count_zombies(d->pid), 0);
+	assert_int_equal(h_stop(d), 0);
+	assert_int_equal(access(d->pidfile, F_OK), -1);
+	close(fd);
+}
+
+/* A binary that fails -t is not exec'd; one that cannot be exec'd leaves the old running. */
+static void
+system_upgrade_refused_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char bin[200], version[128];
+
+	snprintf(bin, sizeof(bin), "%s/netsrvd", d->dir);
+	copy_file(h_netsrvd(), bin);
+	char *orig = strdup(h_netsrvd());
+	setenv("NETSRVD", bin, 1);
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    port);
+	h_start_serving(d, port);
+	setenv("NETSRVD", orig, 1);
+	free(orig);
+	/* a "binary" that says the config is bad (replacing a running file: a rename) */
+	char fake[220];
+	snprintf(fake, sizeof(fake), "%s.fake", bin);
+	h_write_file(fake, "#!/bin/sh\necho 'netsrvd: the new build rejects this file' >&2\nexit 78\n");
+	assert_int_equal(chmod(fake, 0755), 0);
+	assert_int_equal(rename(fake, bin), 0);
+	kill(d->pid, SIGUSR2);
+	assert_true(h_wait_log(d, "upgrade refused", 5000));
+	assert_true(h_log_contains(d, "the new build rejects this file"));
+	assert_true(h_echo("127.0.0.1", port, "old", 3, 2000));
+	version_of_running_image(d->pid, version, sizeof(version));
+	assert_string_equal(version, "netsrvd " PACKAGE_VERSION);
+	/* gone altogether */
+	unlink(bin);
+	kill(d->pid, SIGUSR2);
+	assert_true(h_wait_log_count(d, "upgrade refused", 2, 5000));
+	assert_true(h_echo("127.0.0.1", port, "still", 5, 2000));
+	assert_int_equal(h_stop(d), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(system_socket_activation_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(system_socket_activate_tool_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(system_watchdog_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(system_watchdog_other_pid_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(system_upgrade_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(system_upgrade_refused_test, h_fixture_setup, h_fixture_teardown),
+	};
+
+	h_test_filter();
+	return cmocka_run_group_tests_name("systemd", tests, NULL, NULL);
+}
