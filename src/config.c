@@ -37,6 +37,11 @@ const struct config_key config_schema[] = {
 	{ "shutdown_timeout", SCOPE_GLOBAL, TYPE_INT, 0, 3600, "10", true, G(shutdown_timeout) },
 	{ "backlog", SCOPE_GLOBAL, TYPE_INT, 1, 65535, "128", true, G(backlog) },
 	{ "services", SCOPE_GLOBAL, TYPE_SERVICE_LIST, 0, 0, NULL, true, 0 },
+	{ "max_workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "workers", true, G(max_workers) },
+	{ "min_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "1", true, G(min_spare) },
+	{ "max_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "4", true, G(max_spare) },
+	{ "max_connections_per_worker", SCOPE_GLOBAL, TYPE_INT, 0, 100000000, "0", true, G(max_connections_per_worker) },
+	{ "max_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "0", true, G(max_per_source) },
 	{ "chroot", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, G(chroot_dir) },
 	{ "seccomp", SCOPE_GLOBAL, TYPE_BOOL, 0, 0, "true", true, G(seccomp) },
 
@@ -51,6 +56,11 @@ const struct config_key config_schema[] = {
 	{ "port", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, S(port) },
 	{ "handler", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, S(handler_name) },
 	{ "workers", SCOPE_SERVICE, TYPE_INT, 1, 4096, NULL, true, S(workers) },
+	{ "max_workers", SCOPE_SERVICE, TYPE_INT, 1, 4096, NULL, true, S(max_workers) },
+	{ "min_spare", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, S(min_spare) },
+	{ "max_spare", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, S(max_spare) },
+	{ "max_connections_per_worker", SCOPE_SERVICE, TYPE_INT, 0, 100000000, NULL, true, S(max_connections_per_worker) },
+	{ "max_per_source", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, S(max_per_source) },
 	{ "timeout", SCOPE_SERVICE, TYPE_INT, 0, 86400, NULL, true, S(timeout) },
 	{ "backlog", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, S(backlog) },
 	{ "allow", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, 0 },
@@ -387,6 +397,8 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 	char qerr[CONFIG_ERR_MAX];
 
 	s->workers = s->timeout = s->backlog = -1;
+	s->max_workers = s->min_spare = s->max_spare = -1;
+	s->max_connections_per_worker = s->max_per_source = -1;
 	s->port = 0;
 	s->enabled = true;
 	s->line = config_setting_source_line(svc);
@@ -423,6 +435,26 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		return -1;
 	if (s->workers == -1)
 		s->workers = cfg->workers;
+	if (s->max_workers == -1)
+		s->max_workers = cfg->max_workers == -1 ? s->workers : cfg->max_workers;
+	if (s->min_spare == -1)
+		s->min_spare = cfg->min_spare;
+	if (s->max_spare == -1)
+		s->max_spare = cfg->max_spare;
+	if (s->max_connections_per_worker == -1)
+		s->max_connections_per_worker = cfg->max_connections_per_worker;
+	if (s->max_per_source == -1)
+		s->max_per_source = cfg->max_per_source;
+	if (s->max_workers < s->workers)
+		return fail_at(c, config_setting_get_member(svc, "max_workers") ?
+		    config_setting_get_member(svc, "max_workers") : svc,
+		    "service \"%s\": max_workers %d is below workers %d", s->name,
+		    s->max_workers, s->workers);
+	if (s->max_spare < s->min_spare)
+		return fail_at(c, config_setting_get_member(svc, "max_spare") ?
+		    config_setting_get_member(svc, "max_spare") : svc,
+		    "service \"%s\": max_spare %d is below min_spare %d", s->name,
+		    s->max_spare, s->min_spare);
 	if (s->timeout == -1)
 		s->timeout = cfg->timeout;
 	if (s->backlog == -1)
@@ -529,10 +561,19 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 	cfg->shutdown_timeout = 10;
 	cfg->backlog = 128;
 	cfg->seccomp = true;
+	cfg->max_workers = -1;
+	cfg->min_spare = 1;
+	cfg->max_spare = 4;
 	if (load_group(c, root, SCOPE_GLOBAL, cfg) == -1)
 		return -1;
 	if (cfg->chroot_dir != NULL && check_chroot(c, root, cfg->chroot_dir) == -1)
 		return -1;
+	if (cfg->max_workers != -1 && cfg->max_workers < cfg->workers)
+		return fail_at(c, config_setting_get_member(root, "max_workers"),
+		    "max_workers %d is below workers %d", cfg->max_workers, cfg->workers);
+	if (cfg->max_spare < cfg->min_spare)
+		return fail_at(c, config_setting_get_member(root, config_setting_get_member(root, "max_spare") ? "max_spare" : "min_spare"),
+		    "max_spare %d is below min_spare %d", cfg->max_spare, cfg->min_spare);
 	if (cfg->pid_file != NULL && cfg->pid_file[0] != '/')
 		return fail_at(c, config_setting_get_member(root, "pid_file"),
 		    "pid_file \"%s\" must be an absolute path", cfg->pid_file);

@@ -35,7 +35,12 @@ struct service_config {
 	int port;
 	char *handler_name;
 	const struct handler *handler;
-	int workers;
+	int workers;		/* started, and the floor of an adaptive pool */
+	int max_workers;	/* the ceiling; = workers: a static pool */
+	int min_spare;		/* idle workers wanted, while under the ceiling */
+	int max_spare;		/* idle workers above this are retired */
+	int max_connections_per_worker;	/* 0 = unlimited */
+	int max_per_source;	/* concurrent clients per address (IPv6: /64); 0 = unlimited */
 	int timeout;		/* seconds; 0 = none */
 	int backlog;
 	struct cidr *allow;
@@ -64,6 +69,11 @@ struct config {
 	bool seccomp;		/* workers run under a syscall allow list */
 	struct log_config log;
 	int workers;
+	int max_workers;	/* -1: each service's own workers */
+	int min_spare;
+	int max_spare;
+	int max_connections_per_worker;
+	int max_per_source;
 	int timeout;
 	int shutdown_timeout;
 	int backlog;

@@ -2,6 +2,7 @@
 #ifndef NETSRVD_HANDLER_H
 #define NETSRVD_HANDLER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,8 @@ struct tcp_session {
 	int timeout_ms;			/* no-progress limit; -1 = none */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
+	/* the worker's scoreboard line: when a byte last moved (may be NULL) */
+	_Atomic int64_t *progress;
 };
 
 struct handler {

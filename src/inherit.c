@@ -33,7 +33,7 @@ parse_int(const char *s, long min, long max, long *out)
 static int
 add_listener(struct inherited *in, int fd, const char *name, char *err, size_t errlen)
 {
-	struct listener **ls = realloc(in->ls, (in->nls + 1) * sizeof(*ls));
+	struct listener **ls = realloc(in->ls, (in->nls + 1) * sizeof(struct listener *));
 	struct listener *l;
 
 	if (ls == NULL) {
@@ -103,15 +103,16 @@ collect_upgrade(struct inherited *in, char *err, size_t errlen)
 	for (const char *s = fds; *s != '\0';) {
 		char item[160];
 		size_t len = strcspn(s, ",");
-		char proto[8], addr[80];
-		int fd;
+		long fd;
 
+		/* "fd proto addr:port": the fd is what counts; the rest is for people */
 		snprintf(item, sizeof(item), "%.*s", (int)len, s);
-		if (sscanf(item, "%d %7s %79s", &fd, proto, addr) != 3 || fd < 3) {
-			snprintf(err, errlen, "NETSRVD_LISTEN_FDS: bad entry \"%s\"", item);
+		item[strcspn(item, " ")] = '\0';
+		if (parse_int(item, 3, 1 << 20, &fd) == -1) {
+			snprintf(err, errlen, "NETSRVD_LISTEN_FDS: bad entry \"%.*s\"", (int)len, s);
 			return -1;
 		}
-		if (add_listener(in, fd, "", err, errlen) == -1)
+		if (add_listener(in, (int)fd, "", err, errlen) == -1)
 			return -1;
 		s += len;
 		if (*s == ',')
@@ -126,14 +127,17 @@ collect_upgrade(struct inherited *in, char *err, size_t errlen)
 	}
 	for (const char *s = workers; s != NULL && *s != '\0';) {
 		size_t len = strcspn(s, ",");
-		char item[80];
+		char item[80], *name;
 		long pid;
-		char name[40];
 		struct inherited_worker *w;
 
+		/* "pid name" */
 		snprintf(item, sizeof(item), "%.*s", (int)len, s);
-		if (sscanf(item, "%ld %39s", &pid, name) != 2 || pid <= 1) {
-			snprintf(err, errlen, "NETSRVD_WORKERS: bad entry \"%s\"", item);
+		name = strchr(item, ' ');
+		if (name != NULL)
+			*name++ = '\0';
+		if (name == NULL || *name == '\0' || parse_int(item, 2, 0x7fffffff, &pid) == -1) {
+			snprintf(err, errlen, "NETSRVD_WORKERS: bad entry \"%.*s\"", (int)len, s);
 			return -1;
 		}
 		w = realloc(in->workers, (in->nworkers + 1) * sizeof(*w));

@@ -11,6 +11,7 @@
 #include "handler.h"
 #include "io.h"
 #include "log.h"
+#include "scoreboard.h"
 #include "util.h"
 
 int
@@ -70,6 +71,14 @@ io_wait_idle(struct tcp_session *s, short events, int64_t *deadline,
 	    revents);
 }
 
+/* For the master's hung-worker check: a coarse clock read (vDSO), no syscall. */
+static void
+note_progress(struct tcp_session *s)
+{
+	if (s->progress != NULL)
+		atomic_store_explicit(s->progress, scoreboard_now_ms(), memory_order_relaxed);
+}
+
 ssize_t
 io_recv(struct tcp_session *s, void *buf, size_t len)
 {
@@ -78,8 +87,10 @@ io_recv(struct tcp_session *s, void *buf, size_t len)
 	do
 		r = recv(s->fd, buf, len, MSG_DONTWAIT);
 	while (r == -1 && errno == EINTR);
-	if (r > 0)
+	if (r > 0) {
 		s->bytes_in += (uint64_t)r;
+		note_progress(s);
+	}
 	return r;
 }
 
@@ -91,8 +102,10 @@ io_send(struct tcp_session *s, const void *buf, size_t len)
 	do
 		r = send(s->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	while (r == -1 && errno == EINTR);
-	if (r > 0)
+	if (r > 0) {
 		s->bytes_out += (uint64_t)r;
+		note_progress(s);
+	}
 	return r;
 }
 

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,6 +27,13 @@
 #include "util.h"
 #include "worker.h"
 #include "inherit.h"
+#include "scoreboard.h"
+
+/* a busy worker silent for its timeout plus this is hung: killed */
+#define HUNG_GRACE_MS		10000
+/* the pool is looked at 4 times a second; it changes at most once a second per direction */
+#define TICK_MS			250
+#define SPAWN_BATCH_MAX		32
 
 #define EXIT_STARTUP 71
 
@@ -39,6 +48,10 @@ struct service_rt {
 	const struct service_config *cfg;
 	struct listener *ls;
 	int running;		/* live workers of the current generation */
+	int target;		/* how many it should have: workers..max_workers */
+	int short_secs;		/* seconds in a row with too few idle workers */
+	int64_t last_grow_ms, last_retire_ms;
+	uint32_t id;		/* scoreboard_service_id(name) */
 	int fails;		/* start failures in a row */
 	int64_t last_fail_ms;
 	int64_t next_spawn_ms;	/* back-off: no fork before this */
@@ -51,6 +64,9 @@ struct worker_slot {
 	int svc;		/* index into m.svcs; -1 once its generation is old */
 	bool stopping;		/* told to finish and exit */
 	char name[40];
+	struct scoreboard *sb;	/* where its line is (an old one after a resize) */
+	int sbslot;		/* -1: none (adopted across an upgrade) */
+	int timeout;		/* its service's timeout when it started, for the watchdog */
 };
 
 enum master_state { RUNNING, STOPPING };
@@ -75,6 +91,10 @@ static struct {
 	int ready_fd;		/* tells the waiting parent we are up (daemon mode) */
 	int64_t watchdog_ms;	/* systemd's keep-alive period / 2; -1: none */
 	int64_t next_watchdog_ms;
+	struct scoreboard *sb;	/* the current scoreboard */
+	struct scoreboard **old_sb;	/* outgrown ones, kept while old workers write there */
+	size_t nold_sb;
+	int64_t next_tick_ms;	/* once a second: pool size and hung workers */
 } m;
 
 static size_t
@@ -83,7 +103,7 @@ count_workers(void)
 	size_t n = 0;
 
 	for (size_t i = 0; i < m.nsvcs; i++)
-		n += (size_t)m.svcs[i].cfg->workers;
+		n += (size_t)m.svcs[i].target;
 	return n;
 }
 
@@ -104,6 +124,42 @@ apply_log(const struct config *cfg, char *err, size_t errlen)
 	ls.facility = cfg->log.facility;
 	ls.level = cfg->log.level;
 	return log_apply(&ls, err, errlen);
+}
+
+/* Room for every worker cfg may run, twice: an old generation drains beside the new. */
+static size_t
+scoreboard_slots_for(const struct config *cfg)
+{
+	size_t n = 16;
+
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (cfg->services[i].enabled)
+			n += 2 * (size_t)cfg->services[i].max_workers;
+	return n;
+}
+
+/*
+ * A reload that needs more slots gets a new, larger scoreboard; the old
+ * one stays mapped (old workers write to it) until they are all gone.
+ */
+static int
+grow_scoreboard(const struct config *cfg)
+{
+	size_t need = scoreboard_slots_for(cfg);
+	struct scoreboard *sb, **old;
+
+	if (need <= m.sb->nslots)
+		return 0;
+	old = realloc(m.old_sb, (m.nold_sb + 1) * sizeof(struct scoreboard *));
+	if (old == NULL)
+		return -1;
+	m.old_sb = old;
+	sb = scoreboard_create(need);
+	if (sb == NULL)
+		return -1;
+	m.old_sb[m.nold_sb++] = m.sb;
+	m.sb = sb;
+	return 0;
 }
 
 /* What the workers of cfg will need to do, we must be able to do. */
@@ -251,6 +307,8 @@ services_for(const struct config *cfg, struct listener **ls)
 		if (cfg->services[i].enabled) {
 			svcs[k].cfg = &cfg->services[i];
 			svcs[k].ls = ls[k];
+			svcs[k].target = cfg->services[i].workers;
+			svcs[k].id = scoreboard_service_id(cfg->services[i].name);
 			k++;
 		}
 	return svcs;
@@ -299,8 +357,16 @@ spawn_worker(size_t si)
 		log_errorx("service %s: out of memory for the worker table", s->cfg->name);
 		return -1;
 	}
+	int sbslot = scoreboard_claim(m.sb, 0, s->id, m.generation);
+	if (sbslot == -1) {
+		m.nw--;
+		log_errorx("service %s: the scoreboard is full (%zu slots)", s->cfg->name, m.sb->nslots);
+		s->next_spawn_ms = util_now_ms() + 1000;
+		return -1;
+	}
 	pid = fork();
 	if (pid == -1) {
+		scoreboard_release(m.sb, sbslot);
 		m.nw--;
 		log_error("service %s: fork", s->cfg->name);
 		s->next_spawn_ms = util_now_ms() + 1000;
@@ -308,11 +374,16 @@ spawn_worker(size_t si)
 	}
 	if (pid == 0) {
 		struct worker_args a = {
-			m.cfg, s->cfg, s->ls->fd, m.pid, m.generation
+			m.cfg, s->cfg, s->ls->fd, m.pid, m.generation,
+			m.sb, &m.sb->slots[sbslot], s->id
 		};
 		child_close_master_fds(si);
 		worker_run(&a);
 	}
+	m.sb->slots[sbslot].pid = pid;
+	slot->sb = m.sb;
+	slot->sbslot = sbslot;
+	slot->timeout = s->cfg->timeout;
 	slot->pid = pid;
 	slot->generation = m.generation;
 	slot->started_ms = util_now_ms();
@@ -347,14 +418,14 @@ master_spawn(void)
 	for (size_t si = 0; si < m.nsvcs; si++) {
 		struct service_rt *s = &m.svcs[si];
 
-		if (s->running >= s->cfg->workers || now < s->next_spawn_ms)
+		if (s->running >= s->target || now < s->next_spawn_ms)
 			continue;
 		if (!service_proven(s, si, now)) {
 			if (s->running == 0)
 				spawn_worker(si);	/* the probe */
 			continue;
 		}
-		while (s->running < s->cfg->workers && spawn_worker(si) == 0)
+		while (s->running < s->target && spawn_worker(si) == 0)
 			;
 	}
 }
@@ -419,6 +490,8 @@ master_reap(void)
 		bool abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != WORKER_EXIT_OK;
 
 		log_worker_exit(w, status);
+		if (w->sbslot >= 0)
+			scoreboard_release(w->sb, w->sbslot);
 		if (w->svc >= 0) {
 			struct service_rt *s = &m.svcs[w->svc];
 			s->running--;
@@ -431,6 +504,11 @@ master_reap(void)
 		log_error("waitpid");
 	if (m.nretired > 0 && !old_workers_left())
 		close_retired_listeners();
+	if (m.nold_sb > 0 && !old_workers_left()) {
+		for (size_t i = 0; i < m.nold_sb; i++)
+			scoreboard_destroy(m.old_sb[i]);
+		m.nold_sb = 0;
+	}
 }
 
 static void
@@ -520,9 +598,10 @@ master_reload(void)
 		return;
 	}
 	svcs = services_for(cfg, ls);
-	if (svcs == NULL) {
+	if (svcs == NULL || grow_scoreboard(cfg) == -1) {
 		discard_new_listeners(ls, config_enabled_services(cfg), old, nold);
 		free(old);
+		free(svcs);
 		config_free(cfg);
 		reload_failed("out of memory");
 		return;
@@ -742,6 +821,123 @@ check_stop_deadline(void)
 	}
 }
 
+/* --- once a second: the adaptive pool and hung workers ---------------- */
+
+static struct sb_slot *
+sb_line(const struct worker_slot *w)
+{
+	return w->sbslot >= 0 ? &w->sb->slots[w->sbslot] : NULL;
+}
+
+/* Clients in a TCP listener's accept queue, waiting for a worker (tcpi_unacked on a listener). */
+static int
+accept_queue_length(const struct listener *l)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (l->protocol != PROTO_TCP || getsockopt(l->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+		return 0;
+	return (int)ti.tcpi_unacked;
+}
+
+/*
+ * Apache's prefork rule, per service: fewer idle workers than min_spare
+ * and room under max_workers: fork a batch, doubling 1, 2, 4 ... 32 each
+ * second it stays short; more idle than max_spare: retire one idle worker
+ * a second, never going below workers. One addition: the batch is at
+ * least what the clients already waiting in the accept queue need, so a
+ * burst is served within a second, not after five rounds of doubling.
+ */
+static void
+adapt_pool(size_t si, int64_t now)
+{
+	struct service_rt *s = &m.svcs[si];
+	const struct service_config *c = s->cfg;
+	int idle = 0, starting = 0;
+	struct worker_slot *an_idle = NULL;
+
+	if (c->max_workers == c->workers)
+		return;	/* a static pool */
+	for (size_t i = 0; i < m.nw; i++) {
+		struct sb_slot *l = sb_line(&m.w[i]);
+		if (m.w[i].svc != (int)si || m.w[i].stopping || l == NULL)
+			continue;
+		int st = atomic_load(&l->state);
+		idle += st == SB_IDLE;
+		starting += st == SB_STARTING;
+		if (st == SB_IDLE)
+			an_idle = &m.w[i];
+	}
+	int waiting = accept_queue_length(s->ls);
+	if (idle + starting < c->min_spare + waiting && s->target < c->max_workers) {
+		if (now - s->last_grow_ms < 1000)
+			return;
+		s->last_grow_ms = now;
+		int batch = 1 << (s->short_secs < 5 ? s->short_secs : 5);
+		if (batch < c->min_spare + waiting - idle - starting)
+			batch = c->min_spare + waiting - idle - starting;
+		if (batch > SPAWN_BATCH_MAX)
+			batch = SPAWN_BATCH_MAX;
+		if (batch > c->max_workers - s->target)
+			batch = c->max_workers - s->target;
+		s->target += batch;
+		s->short_secs++;
+		log_info("service %s: %d idle, %d waiting: growing the pool by %d to %d",
+		    c->name, idle, waiting, batch, s->target);
+		return;
+	}
+	if (now - s->last_grow_ms >= 1000)
+		s->short_secs = 0;
+	if (idle > c->max_spare && s->target > c->workers && an_idle != NULL &&
+	    now - s->last_retire_ms >= 1000) {
+		s->last_retire_ms = now;
+		s->target--;
+		an_idle->stopping = true;
+		if (kill(an_idle->pid, SIGTERM) == -1 && errno != ESRCH)
+			log_error("kill(%ld)", (long)an_idle->pid);
+		log_info("service %s: %d idle, retiring worker %ld; pool %d", c->name, idle,
+		    (long)an_idle->pid, s->target);
+	}
+}
+
+/* A worker busy without progress well past its timeout is stuck in a bug: replace it. */
+static void
+kill_hung_workers(int64_t now)
+{
+	for (size_t i = 0; i < m.nw; i++) {
+		struct worker_slot *w = &m.w[i];
+		struct sb_slot *l = sb_line(w);
+		char peer[80];
+
+		if (l == NULL || w->timeout == 0 || atomic_load(&l->state) != SB_BUSY)
+			continue;
+		int64_t silent = now - atomic_load(&l->progress_ms);
+		if (silent < (int64_t)w->timeout * 1000 + HUNG_GRACE_MS)
+			continue;
+		util_format_peer_key(l->peer, atomic_load(&l->peer_port), peer, sizeof(peer));
+		log_warnx("service %s: worker %ld hung: no progress with %s for %lld s (timeout %d s); killing it",
+		    w->name, (long)w->pid, peer, (long long)(silent / 1000), w->timeout);
+		if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
+			log_error("kill(%ld)", (long)w->pid);
+		atomic_store(&l->state, SB_STOPPING);
+	}
+}
+
+static void
+master_tick(void)
+{
+	int64_t now = util_now_ms();
+
+	if (now < m.next_tick_ms)
+		return;
+	m.next_tick_ms = now + TICK_MS;
+	if (m.state == RUNNING)
+		for (size_t si = 0; si < m.nsvcs; si++)
+			adapt_pool(si, now);
+	kill_hung_workers(scoreboard_now_ms());
+}
+
 /* Only a loop that really turns sends these: a wedged master gets restarted by systemd. */
 static void
 feed_watchdog(void)
@@ -761,20 +957,20 @@ feed_watchdog(void)
 static int
 wait_timeout_ms(void)
 {
-	int64_t now = util_now_ms(), next = -1;
+	int64_t now = util_now_ms(), next = m.next_tick_ms;
 
-	if (m.watchdog_ms >= 0)
+	if (m.watchdog_ms >= 0 && m.next_watchdog_ms < next)
 		next = m.next_watchdog_ms;
 
 	if (m.state == STOPPING)
-		next = m.killed ? now + 1000 : m.stop_deadline_ms;
+		next = m.killed ? now + 1000 : (m.stop_deadline_ms < next ? m.stop_deadline_ms : next);
 	else
 		for (size_t si = 0; si < m.nsvcs; si++) {
 			const struct service_rt *s = &m.svcs[si];
 			int64_t t = -1;
-			if (s->running < s->cfg->workers)
+			if (s->running < s->target)
 				t = s->next_spawn_ms;
-			if (s->running > 0 && s->running < s->cfg->workers &&
+			if (s->running > 0 && s->running < s->target &&
 			    s->fails >= FAILURES_BEFORE_BACKOFF)
 				for (size_t i = 0; i < m.nw; i++)
 					if (m.w[i].svc == (int)si)
@@ -893,6 +1089,7 @@ adopt_old_workers(void)
 		memset(w, 0, sizeof(*w));
 		w->pid = in->workers[i].pid;
 		w->svc = -1;
+		w->sbslot = -1;	/* their lines are in the old image's scoreboard */
 		w->started_ms = util_now_ms() - START_FAILURE_MS;
 		snprintf(w->name, sizeof(w->name), "%s", in->workers[i].name);
 	}
@@ -927,6 +1124,11 @@ startup(char *err, size_t errlen)
 		goto fail;
 	}
 	m.nsvcs = n;
+	m.sb = scoreboard_create(scoreboard_slots_for(m.cfg));
+	if (m.sb == NULL) {
+		snprintf(err, errlen, "cannot create the scoreboard");
+		goto fail;
+	}
 	if (apply_log(m.cfg, err, errlen) == -1)
 		goto fail;
 	if (!m.opt.foreground && !(in != NULL && in->detached) && daemonize() == -1) {
@@ -952,6 +1154,10 @@ finish(void)
 		close_listeners(m.ls, m.nsvcs);
 	free(m.svcs);
 	free(m.w);
+	scoreboard_destroy(m.sb);
+	for (size_t i = 0; i < m.nold_sb; i++)
+		scoreboard_destroy(m.old_sb[i]);
+	free(m.old_sb);
 	config_free(m.cfg);
 	log_notice("stopped");
 	notify_close();
@@ -1005,6 +1211,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 
 	m.watchdog_ms = notify_watchdog_ms();
 	m.next_watchdog_ms = util_now_ms();
+	m.next_tick_ms = util_now_ms() + TICK_MS;
 	for (;;) {
 		int t = wait_timeout_ms();
 		struct timespec ts = { t / 1000, (long)(t % 1000) * 1000000L };
@@ -1014,6 +1221,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 		    ppoll(NULL, 0, t < 0 ? NULL : &ts, &m.waitmask) == -1 && errno != EINTR)
 			log_error("ppoll");
 		feed_watchdog();
+		master_tick();
 		if (sig_master.chld)
 			master_reap();
 		if (sig_master.quit)

@@ -134,6 +134,18 @@ util_format_sockaddr(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "(family %d)", sa->sa_family);
 }
 
+void
+util_format_peer_key(const unsigned char addr[16], unsigned port, char *buf, size_t len)
+{
+	struct sockaddr_in6 s6;
+
+	memset(&s6, 0, sizeof(s6));
+	s6.sin6_family = AF_INET6;
+	memcpy(&s6.sin6_addr, addr, 16);
+	s6.sin6_port = htons((uint16_t)port);
+	util_format_sockaddr((struct sockaddr *)&s6, buf, len);
+}
+
 int
 util_sockaddr_port(const struct sockaddr *sa)
 {

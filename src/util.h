@@ -14,6 +14,8 @@ int util_set_nonblock(int fd, int on);
 /* "1.2.3.4:80" or "[::1]:80" */
 void util_format_sockaddr(const struct sockaddr *sa, char *buf, size_t len);
 int util_sockaddr_port(const struct sockaddr *sa);
+/* A 16-byte address (IPv6, or v4-mapped) and port, as util_format_sockaddr does. */
+void util_format_peer_key(const unsigned char addr[16], unsigned port, char *buf, size_t len);
 size_t util_edit_distance(const char *a, const char *b);
 /* Closes every fd above stderr except those in keep (sorted or not). */
 void util_close_inherited_fds(const int *keep, size_t nkeep);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,16 +24,20 @@
 #include "util.h"
 #include "worker.h"
 
-/* big enough for any UDP datagram; the TCP echo's pending window */
+/* big enough for any UDP datagram (65527 bytes over IPv6); the TCP echo's pending window */
 #define WORKER_BUF ((size_t)64 * 1024)
+
+struct udp_batch;
 
 struct worker {
 	const struct worker_args *a;
 	const struct service_config *svc;
 	int epfd;
 	int wake[2];		/* self-pipe: SIGTERM wakes the idle wait */
-	unsigned char *buf;
-	unsigned char *out;	/* UDP replies */
+	unsigned char *buf;	/* TCP sessions */
+	long connections_left;	/* max_connections_per_worker, with jitter; 0 = no limit */
+	bool retire;		/* served its share: leave like a stopping worker */
+	struct udp_batch *udp;	/* UDP datagrams and replies */
 	bool access_log;
 };
 
@@ -177,6 +182,18 @@ acl_allows(const struct service_config *svc, const struct sockaddr *peer)
 	return cidr_acl_allows(svc->allow, svc->nallow, svc->deny, svc->ndeny, peer);
 }
 
+/* The scoreboard knows who else is talking to this service right now. */
+static bool
+over_per_source_limit(const struct worker *w)
+{
+	const struct sb_slot *me = w->a->slot;
+
+	if (w->svc->max_per_source == 0 || me == NULL || w->a->sb == NULL)
+		return false;
+	return scoreboard_busy_from(w->a->sb, w->a->service_id, me->peer, me) >=
+	    (size_t)w->svc->max_per_source;
+}
+
 static void
 serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 {
@@ -191,6 +208,16 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		refuse(fd);
 		return;
 	}
+	if (w->a->slot != NULL)
+		scoreboard_begin(w->a->slot, peer);
+	if (over_per_source_limit(w)) {
+		util_format_sockaddr(peer, p, sizeof(p));
+		log_info("service %s: refused %s: it already has %d connections (max_per_source)",
+		    w->svc->name, p, w->svc->max_per_source);
+		refuse(fd);
+		scoreboard_set_state(w->a->slot, SB_IDLE);
+		return;
+	}
 	if (w->access_log)
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &t0);
 	memset(&s, 0, sizeof(s));
@@ -199,11 +226,16 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	s.buf = w->buf;
 	s.bufsize = WORKER_BUF;
 	s.timeout_ms = timeout_ms(w->svc);
+	s.progress = w->a->slot != NULL ? &w->a->slot->progress_ms : NULL;
 	end = w->svc->handler->serve_tcp(&s);
 	if (end == END_DONE)
 		discard_unread(fd, w->buf, WORKER_BUF);
 	if (close(fd) == -1 && errno != EINTR)
 		log_debug("service %s: close", w->svc->name);
+	if (w->a->slot != NULL)
+		scoreboard_end(w->a->slot, s.bytes_in, s.bytes_out);
+	if (w->connections_left > 0 && --w->connections_left == 0)
+		w->retire = true;
 	if (end == END_TIMEOUT) {
 		util_format_sockaddr(peer, p, sizeof(p));
 		log_info("service %s: %s timed out after %d s without progress",
@@ -248,6 +280,8 @@ tcp_loop(struct worker *w)
 
 		if (fd >= 0) {
 			serve_connection(w, fd, (struct sockaddr *)&peer);
+			if (w->retire)
+				return;	/* max_connections_per_worker: the master starts another */
 			continue;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -304,13 +338,109 @@ worker_udp_source_ok(const struct sockaddr *sa)
 }
 
 /*
- * Replies leave from the address the datagram came to (IP_PKTINFO), so a
- * service on "*" answers correctly on a multi-homed host.
+ * UDP batching: one recvmmsg() takes up to UDP_BATCH datagrams that are
+ * already waiting, one sendmmsg() sends their replies. Each slot has its
+ * own buffer as large as any datagram (pages never written cost nothing:
+ * small datagrams dirty one page per slot), its own peer address and its
+ * own pktinfo, so every reply still leaves from the address its datagram
+ * came to. Replies are packed into one arena; the handler always gets
+ * WORKER_BUF bytes of room, and the pending replies go out first when the
+ * arena cannot offer that much.
+ */
+#define UDP_BATCH	8
+#define UDP_ARENA	(2 * WORKER_BUF)
+#define UDP_ALIGN(n)	(((n) + 15) & ~(size_t)15)
+
+struct udp_slot {
+	struct sockaddr_storage peer;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} control;
+	struct iovec in;
+	struct iovec reply;
+};
+
+struct udp_batch {
+	struct mmsghdr in[UDP_BATCH];
+	struct mmsghdr out[UDP_BATCH];
+	struct udp_slot slot[UDP_BATCH];
+	unsigned nout;		/* replies waiting in out[] */
+	size_t arena_used;
+	unsigned char *arena;	/* UDP_ARENA bytes */
+};
+
+static struct udp_batch *
+udp_batch_new(const struct service_config *svc)
+{
+	struct udp_batch *b = calloc(1, sizeof(*b));
+	unsigned char *in = malloc(UDP_BATCH * WORKER_BUF);
+
+	if (b == NULL || in == NULL || (b->arena = malloc(UDP_ARENA)) == NULL) {
+		log_errorx("service %s: out of memory", svc->name);
+		free(in);
+		free(b);
+		return NULL;
+	}
+	for (unsigned i = 0; i < UDP_BATCH; i++) {
+		struct msghdr *m = &b->in[i].msg_hdr;
+
+		b->slot[i].in.iov_base = in + (size_t)i * WORKER_BUF;
+		b->slot[i].in.iov_len = WORKER_BUF;
+		m->msg_name = &b->slot[i].peer;
+		m->msg_iov = &b->slot[i].in;
+		m->msg_iovlen = 1;
+		m->msg_control = b->slot[i].control.buf;
+	}
+	return b;
+}
+
+/*
+ * Sends the pending replies. A full send buffer (a 64 KiB reply among
+ * many) is waited out briefly, not taken as a reason to drop a reply; a
+ * reply that still cannot go is dropped and logged at debug.
  */
 static void
-udp_answer(struct worker *w, struct msghdr *in, size_t len)
+udp_flush(struct worker *w, struct udp_batch *b)
 {
+	unsigned i = 0;
+	int full = 0;
+
+	while (i < b->nout) {
+		int r = sendmmsg(w->a->listen_fd, b->out + i, b->nout - i,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (r > 0) {
+			i += (unsigned)r;
+			continue;
+		}
+		if (r == -1 && (errno == EAGAIN || errno == ENOBUFS) && full++ < 3) {
+			struct pollfd pf = { w->a->listen_fd, POLLOUT, 0 };
+			if (poll(&pf, 1, 50) == -1 && errno != EINTR)
+				log_debug("service %s: poll", w->svc->name);
+			continue;
+		}
+		log_debug("service %s: sendmmsg", w->svc->name);
+		i++;
+		full = 0;
+	}
+	b->nout = 0;
+	b->arena_used = 0;
+}
+
+/*
+ * Builds the reply to datagram i of the batch into the arena and queues
+ * it; the peer and pktinfo it refers to stay in the slot until the next
+ * recvmmsg(), and the batch is always flushed before that.
+ */
+static void
+udp_answer(struct worker *w, struct udp_batch *b, unsigned i)
+{
+	struct msghdr *in = &b->in[i].msg_hdr;
+	struct udp_slot *slot = &b->slot[i];
 	const struct sockaddr *peer = in->msg_name;
+	size_t len = b->in[i].msg_len;
+	unsigned char *out;
 	char p[80];
 	ssize_t rlen;
 
@@ -327,27 +457,32 @@ udp_answer(struct worker *w, struct msghdr *in, size_t len)
 		log_info("service %s: refused datagram from %s (allow/deny)", w->svc->name, p);
 		return;
 	}
-	rlen = w->svc->handler->answer_udp(w->svc, w->buf, len, w->out, WORKER_BUF);
+	if (b->arena_used + WORKER_BUF > UDP_ARENA)
+		udp_flush(w, b);
+	out = b->arena + b->arena_used;
+	rlen = w->svc->handler->answer_udp(w->svc, slot->in.iov_base, len, out, WORKER_BUF);
 	if (rlen >= 0) {
-		struct iovec iov = { w->out, (size_t)rlen };
-		struct msghdr out = *in;
+		struct msghdr *m = &b->out[b->nout++].msg_hdr;
 		struct cmsghdr *c;
 
-		out.msg_iov = &iov;
-		out.msg_iovlen = 1;
-		out.msg_flags = 0;
 		/* reuse the received pktinfo as the source of the reply */
-		for (c = CMSG_FIRSTHDR(&out); c != NULL; c = CMSG_NXTHDR(&out, c)) {
+		for (c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
 			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 				struct in_pktinfo *pi = (struct in_pktinfo *)(void *)CMSG_DATA(c);
 				pi->ipi_spec_dst = pi->ipi_addr;
 				pi->ipi_ifindex = 0;
 			}
 		}
-		if (out.msg_controllen == 0)
-			out.msg_control = NULL;
-		if (sendmsg(w->a->listen_fd, &out, MSG_NOSIGNAL | MSG_DONTWAIT) == -1)
-			log_debug("service %s: sendmsg", w->svc->name);
+		slot->reply.iov_base = out;
+		slot->reply.iov_len = (size_t)rlen;
+		m->msg_name = in->msg_name;
+		m->msg_namelen = in->msg_namelen;
+		m->msg_iov = &slot->reply;
+		m->msg_iovlen = 1;
+		m->msg_control = in->msg_controllen == 0 ? NULL : in->msg_control;
+		m->msg_controllen = in->msg_controllen;
+		m->msg_flags = 0;
+		b->arena_used += UDP_ALIGN((size_t)rlen);
 	}
 	if (w->access_log) {
 		util_format_sockaddr(peer, p, sizeof(p));
@@ -375,48 +510,62 @@ enable_pktinfo(struct worker *w)
 		log_debug("service %s: IP_PKTINFO", w->svc->name);
 }
 
+/*
+ * How many datagrams to ask for adapts to the queue. A batch that comes
+ * back short means the queue was empty when it was taken: that stands for
+ * the EAGAIN a further recvmmsg() would return, so the worker goes back to
+ * its wait (which returns at once if something came meanwhile) and asks
+ * for one next time. A full batch means more may be waiting: ask for twice
+ * as many, up to UDP_BATCH. Under light load a worker so takes one
+ * datagram at a time, as it did before batching: grabbing a datagram whose
+ * arrival already woke another worker only wastes that wake-up, and
+ * replies sent in a burst cost the clients more than they save here.
+ */
 static void
 udp_loop(struct worker *w)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
-	} control;
-
+	struct udp_batch *b = w->udp;
+	unsigned want = 1;
 	int drained = 0;
 
 	enable_pktinfo(w);
-	while (!stop_now(&drained)) {
-		struct sockaddr_storage peer;
-		struct iovec iov = { w->buf, WORKER_BUF };
-		struct msghdr m;
-		ssize_t n;
+	for (;;) {
+		int n;
 
-		memset(&m, 0, sizeof(m));
-		m.msg_name = &peer;
-		m.msg_namelen = sizeof(peer);
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
-		m.msg_control = control.buf;
-		m.msg_controllen = sizeof(control.buf);
-		n = recvmsg(w->a->listen_fd, &m, MSG_DONTWAIT);
-		if (n >= 0) {
-			if (m.msg_flags & MSG_TRUNC)
-				continue;	/* larger than any datagram we answer */
-			udp_answer(w, &m, (size_t)n);
+		for (unsigned i = 0; i < want; i++) {
+			b->in[i].msg_hdr.msg_namelen = sizeof(b->slot[i].peer);
+			b->in[i].msg_hdr.msg_controllen = sizeof(b->slot[i].control.buf);
+		}
+		n = recvmmsg(w->a->listen_fd, b->in, want, MSG_DONTWAIT, NULL);
+		if (n > 0) {
+			for (unsigned i = 0; i < (unsigned)n; i++)
+				if (!(b->in[i].msg_hdr.msg_flags & MSG_TRUNC))
+					udp_answer(w, b, i);	/* a truncated one: larger than any we answer */
+			udp_flush(w, b);
+			if (sig_worker_stop && (drained += n) >= DRAIN_MAX)
+				return;
+			if ((unsigned)n == want) {
+				want = want * 2 > UDP_BATCH ? UDP_BATCH : want * 2;
+				continue;
+			}
+			want = 1;
+			if (sig_worker_stop)
+				return;
+			wait_for_work(w, -1);
 			continue;
 		}
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		want = 1;
+		if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
 			if (sig_worker_stop)
 				return;
 			wait_for_work(w, -1);
 		} else if (errno == EINTR || errno == ECONNREFUSED)
 			continue;
 		else if (accept_error_resource(errno)) {
-			log_warn("service %s: recvmsg", w->svc->name);
+			log_warn("service %s: recvmmsg", w->svc->name);
 			wait_for_work(w, 100);
 		} else {
-			log_error("service %s: recvmsg", w->svc->name);
+			log_error("service %s: recvmmsg", w->svc->name);
 			return;
 		}
 	}
@@ -440,18 +589,27 @@ worker_run(const struct worker_args *a)
 	proctitle_set("netsrvd: worker %s", a->svc->name);
 	if (bind_to_master(a) == -1)
 		_exit(WORKER_EXIT_OK);
-	w.buf = malloc(WORKER_BUF);
-	w.out = a->svc->protocol == PROTO_UDP ? malloc(WORKER_BUF) : w.buf;
-	if (w.buf == NULL || w.out == NULL) {
+	if (a->svc->protocol == PROTO_UDP) {
+		if ((w.udp = udp_batch_new(a->svc)) == NULL)
+			_exit(WORKER_EXIT_SETUP);
+	} else if ((w.buf = malloc(WORKER_BUF)) == NULL) {
 		log_errorx("service %s: out of memory", a->svc->name);
 		_exit(WORKER_EXIT_SETUP);
 	}
 	if (setup_wait(&w) == -1 || confine(a->cfg) == -1)
 		_exit(WORKER_EXIT_SETUP);
+	/* up to a tenth more, so a pool started at once does not renew at once */
+	if (a->svc->max_connections_per_worker > 0)
+		w.connections_left = a->svc->max_connections_per_worker +
+		    (long)handler_random((uint32_t)a->svc->max_connections_per_worker / 10 + 1);
 
+	if (a->slot != NULL)
+		scoreboard_set_state(a->slot, SB_IDLE);
 	if (a->svc->protocol == PROTO_TCP)
 		tcp_loop(&w);
 	else
 		udp_loop(&w);
+	if (a->slot != NULL)
+		scoreboard_set_state(a->slot, SB_STOPPING);
 	_exit(WORKER_EXIT_OK);
 }

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "scoreboard.h"
 
 /* exit statuses a worker reports to the master */
 #define WORKER_EXIT_OK		0
@@ -18,6 +19,9 @@ struct worker_args {
 	int listen_fd;
 	pid_t master_pid;
 	unsigned generation;
+	const struct scoreboard *sb;	/* to count a client's other connections */
+	struct sb_slot *slot;		/* this worker's line */
+	uint32_t service_id;
 };
 
 void worker_run(const struct worker_args *a) __attribute__((noreturn));

@@ -98,6 +98,10 @@ static const struct case_ cases[] = {
 	{ "services = ( \"echo\" );", 1, "must be a group" },
 	{ "workers = 2;\n  @include \"other.conf\"\nservices = ( " SVC_ECHO " );", 2, "@include is not supported" },
 	{ "services = (\n { name = \"q\"; protocol = \"tcp\"; port = 17; handler = \"qotd\";\n   quotes = \"/dev/null\"; } );", 3, "cannot read quotes file /dev/null: not a regular file" },
+	{ "workers = 2; max_workers = 32; min_spare = 2; max_spare = 8; max_connections_per_worker = 1000; max_per_source = 4;\nservices = ( " SVC_ECHO " );", 0, NULL },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; workers = 8;\n   max_workers = 4; } );", 3, "service \"e\": max_workers 4 is below workers 8" },
+	{ "workers = 8;\nservices = ( " SVC_ECHO " );", 0, NULL },
+	{ "min_spare = 5; max_spare = 2;\nservices = ( " SVC_ECHO " );", 1, "max_spare 2 is below min_spare 5" },
 	/* nothing to serve: empty, truncated, all disabled */
 	{ "", -1, "no \"services\" list" },
 	{ "workers = 4;\n", -1, "no \"services\" list" },
@@ -164,6 +168,11 @@ config_defaults_test(void **state)
 	assert_int_equal(e->port, 7);
 	assert_ptr_equal(e->handler, &handler_echo);
 	assert_int_equal(e->workers, 4);	/* inherited from the global */
+	assert_int_equal(e->max_workers, 4);	/* a static pool unless asked */
+	assert_int_equal(e->min_spare, 1);
+	assert_int_equal(e->max_spare, 4);
+	assert_int_equal(e->max_connections_per_worker, 0);
+	assert_int_equal(e->max_per_source, 0);
 	assert_int_equal(e->timeout, 30);
 	assert_int_equal(e->backlog, 128);
 	assert_true(e->enabled);
@@ -280,7 +289,7 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	assert_int_equal(config_schema_len, 27);
+	assert_int_equal(config_schema_len, 37);
 }
 
 int

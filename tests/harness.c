@@ -101,7 +101,8 @@ bind_any_port(int type, int port)
 }
 
 /*
- * A random port below the ephemeral range (32768-60999 by default), free
+ * A random port in 10000-24999, below the ephemeral range (32768-60999 by
+ * default) and the install test's ports (25000-31999), free
  * for TCP and UDP right now. Below, because the clients of parallel tests
  * take their local ports from that range by the thousand, and a test that
  * re-binds its port during a reload must not find a client sitting on it.
@@ -116,7 +117,7 @@ h_free_port(void)
 		seeded = true;
 	}
 	for (int i = 0; i < 200; i++) {
-		int port = 10000 + (int)(random() % 22000);
+		int port = 10000 + (int)(random() % 15000);
 		if (bind_any_port(SOCK_STREAM, port) == port &&
 		    bind_any_port(SOCK_DGRAM, port) == port)
 			return port;

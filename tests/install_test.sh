@@ -306,13 +306,14 @@ port_free() {
 	fi
 }
 
-# Three consecutive free ports in 20000-59999, from a random start.
+# Three consecutive free ports in 25000-31999, from a random start: below the
+# ephemeral range (clients), above the C tests' range (10000-24999).
 base=
 tries=0
 while [ "$tries" -lt 20 ]; do
 	tries=$((tries + 1))
 	r=$(od -An -N2 -tu2 /dev/urandom | tr -dc 0-9)
-	p=$((20000 + ${r:-0} % 39997))
+	p=$((25000 + ${r:-0} % 6997))
 	if port_free "$p" && port_free "$((p + 1))" && port_free "$((p + 2))"; then
 		base=$p
 		break

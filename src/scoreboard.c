@@ -1,0 +1,177 @@
+/* The shared scoreboard: one slot per worker, written by that worker with plain atomic stores, read by the master. */
+#include "autoconfig.h"
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "log.h"
+#include "scoreboard.h"
+
+struct scoreboard *
+scoreboard_create(size_t nslots)
+{
+	struct scoreboard *sb = calloc(1, sizeof(*sb));
+	void *p;
+
+	if (sb == NULL)
+		return NULL;
+	sb->nslots = nslots;
+	sb->maplen = nslots * sizeof(struct sb_slot);
+	p = mmap(NULL, sb->maplen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		log_error("scoreboard: mmap %zu bytes", sb->maplen);
+		free(sb);
+		return NULL;
+	}
+	sb->slots = p;	/* zeroed: every slot SB_FREE */
+	return sb;
+}
+
+void
+scoreboard_destroy(struct scoreboard *sb)
+{
+	if (sb == NULL)
+		return;
+	if (munmap(sb->slots, sb->maplen) == -1)
+		log_error("scoreboard: munmap");
+	free(sb);
+}
+
+int
+scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned generation)
+{
+	for (size_t i = 0; i < sb->nslots; i++) {
+		struct sb_slot *s = &sb->slots[i];
+		if (atomic_load(&s->state) != SB_FREE)
+			continue;
+		s->pid = pid;
+		s->service = service;
+		s->generation = generation;
+		memset(s->peer, 0, sizeof(s->peer));
+		atomic_store(&s->peer_port, 0);
+		atomic_store(&s->conn_start_ms, 0);
+		atomic_store(&s->progress_ms, 0);
+		atomic_store(&s->connections, 0);
+		atomic_store(&s->bytes_in, 0);
+		atomic_store(&s->bytes_out, 0);
+		atomic_store(&s->state, SB_STARTING);
+		return (int)i;
+	}
+	return -1;
+}
+
+void
+scoreboard_release(struct scoreboard *sb, int slot)
+{
+	if (slot >= 0 && (size_t)slot < sb->nslots)
+		atomic_store(&sb->slots[slot].state, SB_FREE);
+}
+
+int64_t
+scoreboard_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+scoreboard_set_state(struct sb_slot *s, enum sb_state st)
+{
+	atomic_store_explicit(&s->state, st, memory_order_release);
+}
+
+void
+scoreboard_peer_key(const struct sockaddr *sa, unsigned char out[16], uint16_t *port)
+{
+	memset(out, 0, 16);
+	*port = 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &s4->sin_addr, 4);
+		*port = ntohs(s4->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		memcpy(out, &s6->sin6_addr, 16);
+		*port = ntohs(s6->sin6_port);
+	}
+}
+
+void
+scoreboard_begin(struct sb_slot *s, const struct sockaddr *peer)
+{
+	uint16_t port;
+	int64_t now = scoreboard_now_ms();
+
+	scoreboard_peer_key(peer, s->peer, &port);
+	atomic_store_explicit(&s->peer_port, port, memory_order_relaxed);
+	atomic_store_explicit(&s->conn_start_ms, now, memory_order_relaxed);
+	atomic_store_explicit(&s->progress_ms, now, memory_order_relaxed);
+	scoreboard_set_state(s, SB_BUSY);
+}
+
+void
+scoreboard_end(struct sb_slot *s, uint64_t in, uint64_t out)
+{
+	atomic_fetch_add_explicit(&s->connections, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->bytes_in, in, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->bytes_out, out, memory_order_relaxed);
+	scoreboard_set_state(s, SB_IDLE);
+}
+
+/* An IPv4 client counts by its address, an IPv6 one by its /64. */
+static bool
+same_client(const unsigned char a[16], const unsigned char b[16])
+{
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (memcmp(a, v4mapped, 12) == 0)
+		return memcmp(a, b, 16) == 0;
+	return memcmp(a, b, 8) == 0;
+}
+
+size_t
+scoreboard_busy_from(const struct scoreboard *sb, uint32_t service,
+    const unsigned char peer[16], const struct sb_slot *except)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sb->nslots; i++) {
+		const struct sb_slot *s = &sb->slots[i];
+		if (s == except || s->service != service ||
+		    atomic_load_explicit(&s->state, memory_order_acquire) != SB_BUSY)
+			continue;
+		n += same_client(s->peer, peer);
+	}
+	return n;
+}
+
+/* FNV-1a of the name: slots of old and new generations of a service compare equal. */
+uint32_t
+scoreboard_service_id(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h;
+}
+
+const char *
+scoreboard_state_name(enum sb_state st)
+{
+	switch (st) {
+	case SB_FREE: return "free";
+	case SB_STARTING: return "starting";
+	case SB_IDLE: return "idle";
+	case SB_BUSY: return "busy";
+	case SB_STOPPING: return "stopping";
+	}
+	return "?";
+}

@@ -1,0 +1,63 @@
+/* The shared scoreboard: one slot per worker, written by that worker with plain atomic stores, read by the master. */
+#ifndef NETSRVD_SCOREBOARD_H
+#define NETSRVD_SCOREBOARD_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+enum sb_state {
+	SB_FREE = 0,		/* no worker */
+	SB_STARTING,		/* forked, not serving yet */
+	SB_IDLE,		/* waiting for a client */
+	SB_BUSY,		/* serving one */
+	SB_STOPPING		/* told to stop, finishing */
+};
+
+/*
+ * One worker's line. The master writes pid, service and generation before
+ * the fork and frees the slot after reaping; everything else is the
+ * worker's, stored without locks: readers may see a slightly stale line,
+ * never a torn counter.
+ */
+struct sb_slot {
+	_Atomic int state;
+	pid_t pid;
+	unsigned generation;
+	uint32_t service;		/* scoreboard_service_id(name): the same across reloads */
+	unsigned char peer[16];		/* the client, IPv6 or v4-mapped */
+	_Atomic uint16_t peer_port;
+	_Atomic int64_t conn_start_ms;	/* monotonic (coarse) */
+	_Atomic int64_t progress_ms;	/* last byte moved */
+	_Atomic uint64_t connections;
+	_Atomic uint64_t bytes_in;
+	_Atomic uint64_t bytes_out;
+};
+
+struct scoreboard {
+	size_t nslots;
+	struct sb_slot *slots;		/* MAP_SHARED|MAP_ANONYMOUS, made before any fork */
+	size_t maplen;
+};
+
+struct scoreboard *scoreboard_create(size_t nslots);
+void scoreboard_destroy(struct scoreboard *sb);
+/* A free slot for a worker about to be forked, or -1. */
+int scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned generation);
+uint32_t scoreboard_service_id(const char *name);
+void scoreboard_release(struct scoreboard *sb, int slot);
+
+/* For the worker, on its own slot: cheap, no syscalls (coarse clock via vDSO). */
+int64_t scoreboard_now_ms(void);
+void scoreboard_set_state(struct sb_slot *s, enum sb_state st);
+void scoreboard_begin(struct sb_slot *s, const struct sockaddr *peer);
+void scoreboard_end(struct sb_slot *s, uint64_t in, uint64_t out);
+/* Peers of the same service now busy with the same client (IPv6: the same /64). */
+size_t scoreboard_busy_from(const struct scoreboard *sb, uint32_t service,
+    const unsigned char peer[16], const struct sb_slot *except);
+void scoreboard_peer_key(const struct sockaddr *sa, unsigned char out[16], uint16_t *port);
+const char *scoreboard_state_name(enum sb_state st);
+
+#endif

@@ -1,0 +1,211 @@
+/* The adaptive pool and the scoreboard's guards, run for real: growth under a burst, shrinking, per-source limits, recycling, hung workers. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* A chargen client that reads a little now and then: long-lived, never idle long enough to time out. */
+static bool
+chargen_alive(int fd)
+{
+	char buf[4096];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	return n > 0 || (n == -1 && errno == EAGAIN);
+}
+
+/*
+ * workers = 2, max_workers = 32 and 20 long-lived chargen clients: all
+ * are served within 2 s; once they leave the pool shrinks back one a
+ * second to max_spare idle; it never exceeds max_workers.
+ */
+static void
+pool_grows_and_shrinks_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	enum { N = 20 };
+	int fds[N];
+
+	h_write_conf(d, "timeout = 30; services = (\n"
+	    " { name = \"chargen\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"chargen\";\n"
+	    "   workers = 2; max_workers = 32; min_spare = 1; max_spare = 12; backlog = 64; } );\n", port);
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 2, 3000));
+	int64_t t0 = h_now_ms();
+	for (int i = 0; i < N; i++) {
+		fds[i] = h_connect("127.0.0.1", port, 2000);
+		assert_true(fds[i] >= 0);
+	}
+	/* every client gets bytes: served, not queued */
+	int served = 0, maxkids = 0;
+	bool got[N] = { false };
+	while (served < N && h_now_ms() - t0 < 5000) {
+		for (int i = 0; i < N; i++) {
+			char b[1];
+			if (!got[i] && recv(fds[i], b, 1, MSG_DONTWAIT) == 1) {
+				got[i] = true;
+				served++;
+			}
+		}
+		int k = h_count_children(d->pid);
+		if (k > maxkids)
+			maxkids = k;
+		h_sleep_ms(20);
+	}
+	int64_t took = h_now_ms() - t0;
+	print_message("%d of %d chargen clients served after %lld ms, %d workers\n", served, N,
+	    (long long)took, h_count_children(d->pid));
+	assert_int_equal(served, N);
+	assert_true(took <= 2000);
+	/* hold them a while: the pool stays, never above the ceiling */
+	for (int s = 0; s < 10; s++) {
+		for (int i = 0; i < N; i++)
+			assert_true(chargen_alive(fds[i]));
+		int k = h_count_children(d->pid);
+		if (k > maxkids)
+			maxkids = k;
+		h_sleep_ms(100);
+	}
+	assert_true(maxkids <= 32);
+	int grown = h_count_children(d->pid);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	/* back to at most max_spare idle: one retired a second */
+	int64_t t1 = h_now_ms();
+	int k = grown;
+	while (k > 12 && h_now_ms() - t1 < 20000) {
+		h_sleep_ms(200);
+		k = h_count_children(d->pid);
+	}
+	print_message("pool of %d shrank to %d in %lld ms after the clients left\n", grown, k,
+	    (long long)(h_now_ms() - t1));
+	assert_true(k <= 12 && k >= 2);
+	assert_true(h_log_contains(d, "growing the pool"));
+	assert_true(h_log_contains(d, "retiring worker"));
+	assert_int_equal(h_count_zombies(d->pid), 0);
+	assert_int_equal(h_stop(d), 0);
+}
+
+/* One address may hold max_per_source connections; the next is closed at once. */
+static void
+pool_max_per_source_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	int fds[3];
+	char b[8];
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n"
+	    "   workers = 4; max_per_source = 2; } );\n", port);
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 4, 3000));
+	h_sleep_ms(300);
+	for (int i = 0; i < 2; i++) {
+		fds[i] = h_connect("127.0.0.1", port, 2000);
+		assert_true(fds[i] >= 0);
+		assert_true(h_write_all(fds[i], "x", 1));
+		assert_int_equal(h_read_all(fds[i], b, 1, 2000), 1);
+	}
+	fds[2] = h_connect("127.0.0.1", port, 2000);
+	assert_true(fds[2] >= 0);
+	send(fds[2], "y", 1, MSG_NOSIGNAL);
+	assert_true(h_read_all(fds[2], b, 1, 2000) <= 0);	/* closed, nothing echoed */
+	assert_true(h_wait_log(d, "already has 2 connections", 2000));
+	close(fds[2]);
+	/* the first two still work, and a slot freed is a slot to take */
+	assert_true(h_write_all(fds[0], "z", 1));
+	assert_int_equal(h_read_all(fds[0], b, 1, 2000), 1);
+	close(fds[0]);
+	h_sleep_ms(200);
+	assert_true(h_echo("127.0.0.1", port, "third", 5, 2000));
+	close(fds[1]);
+	assert_int_equal(h_stop(d), 0);
+}
+
+/* max_connections_per_worker: workers are renewed, the service never notices. */
+static void
+pool_recycle_workers_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	pid_t first[4];
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n"
+	    "   workers = 2; max_connections_per_worker = 20; } );\n", port);
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 2, 3000));
+	h_sleep_ms(1100);	/* past the start-failure window */
+	int n = h_children(d->pid, first, 4);
+	for (int i = 0; i < 200; i++)
+		assert_true(h_echo("127.0.0.1", port, "again", 5, 2000));
+	assert_true(h_wait_children(d->pid, 2, 3000));
+	pid_t now[4];
+	int m = h_children(d->pid, now, 4);
+	for (int i = 0; i < m; i++)
+		for (int j = 0; j < n; j++)
+			assert_true(now[i] != first[j]);
+	assert_false(h_log_contains(d, "keep dying at start"));
+	assert_false(h_log_contains(d, "warning"));
+	assert_int_equal(h_stop(d), 0);
+}
+
+/* A worker stopped dead in the middle of a session (SIGSTOP here: a hang) is killed and replaced. */
+static void
+pool_hung_worker_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	pid_t kids[2];
+	char b[4];
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n"
+	    "   workers = 1; timeout = 1; } );\n", port);
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 1, 3000));
+	h_sleep_ms(1100);
+	assert_int_equal(h_children(d->pid, kids, 2), 1);
+	int fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	assert_true(h_write_all(fd, "x", 1));
+	assert_int_equal(h_read_all(fd, b, 1, 2000), 1);
+	kill(kids[0], SIGSTOP);
+	/* timeout 1 s + grace 10 s, checked once a second */
+	char want[100];
+	snprintf(want, sizeof(want), "worker %ld hung", (long)kids[0]);
+	assert_true(h_wait_log(d, want, 15000));
+	assert_true(h_wait_log(d, "killed by signal 9", 3000));
+	close(fd);
+	assert_true(h_echo("127.0.0.1", port, "replaced", 8, 3000));
+	assert_int_equal(h_stop(d), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(pool_grows_and_shrinks_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(pool_max_per_source_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(pool_recycle_workers_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(pool_hung_worker_test, h_fixture_setup, h_fixture_teardown),
+	};
+
+	h_test_filter();
+	return cmocka_run_group_tests_name("pool", tests, NULL, NULL);
+}
