@@ -11,7 +11,6 @@
 #include "handler.h"
 #include "io.h"
 #include "log.h"
-#include "scoreboard.h"
 #include "util.h"
 
 int
@@ -76,7 +75,7 @@ static void
 note_progress(struct tcp_session *s)
 {
 	if (s->progress != NULL)
-		atomic_store_explicit(s->progress, scoreboard_now_ms(), memory_order_relaxed);
+		atomic_store_explicit(s->progress, util_coarse_now_ms(), memory_order_relaxed);
 }
 
 ssize_t

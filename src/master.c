@@ -935,7 +935,7 @@ master_tick(void)
 	if (m.state == RUNNING)
 		for (size_t si = 0; si < m.nsvcs; si++)
 			adapt_pool(si, now);
-	kill_hung_workers(scoreboard_now_ms());
+	kill_hung_workers(util_coarse_now_ms());
 }
 
 /* Only a loop that really turns sends these: a wedged master gets restarted by systemd. */

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #include "log.h"
 #include "scoreboard.h"
+#include "util.h"
 
 struct scoreboard *
 scoreboard_create(size_t nslots)
@@ -71,15 +71,6 @@ scoreboard_release(struct scoreboard *sb, int slot)
 		atomic_store(&sb->slots[slot].state, SB_FREE);
 }
 
-int64_t
-scoreboard_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 scoreboard_set_state(struct sb_slot *s, enum sb_state st)
 {
@@ -107,7 +98,7 @@ void
 scoreboard_begin(struct sb_slot *s, const struct sockaddr *peer)
 {
 	uint16_t port;
-	int64_t now = scoreboard_now_ms();
+	int64_t now = util_coarse_now_ms();
 
 	scoreboard_peer_key(peer, s->peer, &port);
 	atomic_store_explicit(&s->peer_port, port, memory_order_relaxed);

@@ -50,7 +50,6 @@ uint32_t scoreboard_service_id(const char *name);
 void scoreboard_release(struct scoreboard *sb, int slot);
 
 /* For the worker, on its own slot: cheap, no syscalls (coarse clock via vDSO). */
-int64_t scoreboard_now_ms(void);
 void scoreboard_set_state(struct sb_slot *s, enum sb_state st);
 void scoreboard_begin(struct sb_slot *s, const struct sockaddr *peer);
 void scoreboard_end(struct sb_slot *s, uint64_t in, uint64_t out);
