@@ -42,6 +42,8 @@ const struct config_key config_schema[] = {
 	{ "max_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "4", true, G(max_spare) },
 	{ "max_connections_per_worker", SCOPE_GLOBAL, TYPE_INT, 0, 100000000, "0", true, G(max_connections_per_worker) },
 	{ "max_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "0", true, G(max_per_source) },
+	{ "udp_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "0", true, G(udp_rate) },
+	{ "udp_burst", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "udp_rate", true, G(udp_burst) },
 	{ "chroot", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, G(chroot_dir) },
 	{ "seccomp", SCOPE_GLOBAL, TYPE_BOOL, 0, 0, "true", true, G(seccomp) },
 
@@ -61,6 +63,8 @@ const struct config_key config_schema[] = {
 	{ "max_spare", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, S(max_spare) },
 	{ "max_connections_per_worker", SCOPE_SERVICE, TYPE_INT, 0, 100000000, NULL, true, S(max_connections_per_worker) },
 	{ "max_per_source", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, S(max_per_source) },
+	{ "udp_rate", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, S(udp_rate) },
+	{ "udp_burst", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, S(udp_burst) },
 	{ "timeout", SCOPE_SERVICE, TYPE_INT, 0, 86400, NULL, true, S(timeout) },
 	{ "backlog", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, S(backlog) },
 	{ "allow", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, 0 },
@@ -399,6 +403,7 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 	s->workers = s->timeout = s->backlog = -1;
 	s->max_workers = s->min_spare = s->max_spare = -1;
 	s->max_connections_per_worker = s->max_per_source = -1;
+	s->udp_rate = s->udp_burst = -1;
 	s->port = 0;
 	s->enabled = true;
 	s->line = config_setting_source_line(svc);
@@ -445,6 +450,15 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		s->max_connections_per_worker = cfg->max_connections_per_worker;
 	if (s->max_per_source == -1)
 		s->max_per_source = cfg->max_per_source;
+	if (s->protocol == PROTO_TCP && (s->udp_rate != -1 || s->udp_burst != -1))
+		return fail_at(c, config_setting_get_member(svc, s->udp_rate != -1 ? "udp_rate" : "udp_burst"),
+		    "service \"%s\": udp_rate and udp_burst apply to UDP services only", s->name);
+	if (s->udp_rate == -1)
+		s->udp_rate = cfg->udp_rate;
+	if (s->udp_burst == -1)
+		s->udp_burst = cfg->udp_burst;
+	if (s->udp_burst == 0)
+		s->udp_burst = s->udp_rate;	/* default: a second's worth */
 	if (s->max_workers < s->workers)
 		return fail_at(c, config_setting_get_member(svc, "max_workers") ?
 		    config_setting_get_member(svc, "max_workers") : svc,

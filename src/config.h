@@ -41,6 +41,8 @@ struct service_config {
 	int max_spare;		/* idle workers above this are retired */
 	int max_connections_per_worker;	/* 0 = unlimited */
 	int max_per_source;	/* concurrent clients per address (IPv6: /64); 0 = unlimited */
+	int udp_rate;		/* UDP replies a second per source; 0 = unlimited */
+	int udp_burst;		/* replies a source may save up */
 	int timeout;		/* seconds; 0 = none */
 	int backlog;
 	struct cidr *allow;
@@ -74,6 +76,8 @@ struct config {
 	int max_spare;
 	int max_connections_per_worker;
 	int max_per_source;
+	int udp_rate;
+	int udp_burst;
 	int timeout;
 	int shutdown_timeout;
 	int backlog;

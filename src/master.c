@@ -27,6 +27,7 @@
 #include "util.h"
 #include "worker.h"
 #include "inherit.h"
+#include "ratelimit.h"
 #include "scoreboard.h"
 
 /* a busy worker silent for its timeout plus this is hung: killed */
@@ -34,6 +35,8 @@
 /* the pool is looked at 4 times a second; it changes at most once a second per direction */
 #define TICK_MS			250
 #define SPAWN_BATCH_MAX		32
+/* 128 KiB of shared buckets: sources beyond that share, and so drop sooner */
+#define RATELIMIT_BUCKETS	16384
 
 #define EXIT_STARTUP 71
 
@@ -92,6 +95,7 @@ static struct {
 	int64_t watchdog_ms;	/* systemd's keep-alive period / 2; -1: none */
 	int64_t next_watchdog_ms;
 	struct scoreboard *sb;	/* the current scoreboard */
+	struct ratelimit *rl;	/* UDP reply budgets per source, for every generation */
 	struct scoreboard **old_sb;	/* outgrown ones, kept while old workers write there */
 	size_t nold_sb;
 	int64_t next_tick_ms;	/* once a second: pool size and hung workers */
@@ -375,7 +379,7 @@ spawn_worker(size_t si)
 	if (pid == 0) {
 		struct worker_args a = {
 			m.cfg, s->cfg, s->ls->fd, m.pid, m.generation,
-			m.sb, &m.sb->slots[sbslot], s->id
+			m.sb, &m.sb->slots[sbslot], m.rl, s->id
 		};
 		child_close_master_fds(si);
 		worker_run(&a);
@@ -1125,7 +1129,8 @@ startup(char *err, size_t errlen)
 	}
 	m.nsvcs = n;
 	m.sb = scoreboard_create(scoreboard_slots_for(m.cfg));
-	if (m.sb == NULL) {
+	m.rl = ratelimit_create(RATELIMIT_BUCKETS);
+	if (m.sb == NULL || m.rl == NULL) {
 		snprintf(err, errlen, "cannot create the scoreboard");
 		goto fail;
 	}
@@ -1155,6 +1160,7 @@ finish(void)
 	free(m.svcs);
 	free(m.w);
 	scoreboard_destroy(m.sb);
+	ratelimit_destroy(m.rl);
 	for (size_t i = 0; i < m.nold_sb; i++)
 		scoreboard_destroy(m.old_sb[i]);
 	free(m.old_sb);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "ratelimit.h"
 #include "scoreboard.h"
 
 /* exit statuses a worker reports to the master */
@@ -21,6 +22,7 @@ struct worker_args {
 	unsigned generation;
 	const struct scoreboard *sb;	/* to count a client's other connections */
 	struct sb_slot *slot;		/* this worker's line */
+	struct ratelimit *rl;		/* UDP replies per source */
 	uint32_t service_id;
 };
 

@@ -102,6 +102,8 @@ static const struct case_ cases[] = {
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; workers = 8;\n   max_workers = 4; } );", 3, "service \"e\": max_workers 4 is below workers 8" },
 	{ "workers = 8;\nservices = ( " SVC_ECHO " );", 0, NULL },
 	{ "min_spare = 5; max_spare = 2;\nservices = ( " SVC_ECHO " );", 1, "max_spare 2 is below min_spare 5" },
+	{ "udp_rate = 10;\nservices = ( " SVC_ECHO ",\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\"; udp_burst = 50; } );", 0, NULL },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   udp_rate = 5; } );", 3, "udp_rate and udp_burst apply to UDP services only" },
 	/* nothing to serve: empty, truncated, all disabled */
 	{ "", -1, "no \"services\" list" },
 	{ "workers = 4;\n", -1, "no \"services\" list" },
@@ -289,7 +291,7 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	assert_int_equal(config_schema_len, 37);
+	assert_int_equal(config_schema_len, 41);
 }
 
 int

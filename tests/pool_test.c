@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -198,6 +200,58 @@ pool_hung_worker_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* Sends n datagrams at once from one socket, then counts the replies for 300 ms. */
+static int
+udp_volley(int port, int n)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), got = 0;
+	char buf[64];
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(sendto(fd, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa)), 1);
+	int64_t end = h_now_ms() + 300;
+	while (h_now_ms() < end) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, (int)(end - h_now_ms())) == 1 && recv(fd, buf, sizeof(buf), 0) == 1)
+			got++;
+	}
+	close(fd);
+	return got;
+}
+
+/* udp_rate: one source gets its burst, then rate a second; nothing more. */
+static void
+pool_udp_rate_test(void **state)
+{
+	struct daemon *d = *state;
+	int uport = h_free_port();
+	char buf[64];
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n"
+	    "   workers = 2; udp_rate = 5; udp_burst = 10; } );\n", uport);
+	h_start(d, NULL);
+	assert_true(h_wait_log(d, "started:", 5000));
+	/* the daemon answers at all (and this spends one token) */
+	assert_int_equal(h_udp_query("127.0.0.1", uport, "x", 1, buf, sizeof(buf), 2000), 1);
+	/* 40 datagrams at once from one address: what is left of the burst, the rest dropped */
+	int answered = udp_volley(uport, 40);
+	print_message("%d of 40 datagrams answered at udp_rate 5, udp_burst 10\n", answered);
+	assert_true(answered >= 9 && answered <= 12);
+	/* a second later, about 5 more */
+	h_sleep_ms(1000);
+	int later = udp_volley(uport, 20);
+	print_message("%d of 20 answered a second later\n", later);
+	assert_true(later >= 4 && later <= 8);
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
@@ -206,6 +260,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(pool_max_per_source_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(pool_recycle_workers_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(pool_hung_worker_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(pool_udp_rate_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

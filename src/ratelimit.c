@@ -1,0 +1,81 @@
+/* Per-source token buckets for UDP replies, shared by all workers: what keeps a UDP service from being an amplifier. */
+#include "autoconfig.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "log.h"
+#include "ratelimit.h"
+
+struct ratelimit *
+ratelimit_create(size_t n)
+{
+	struct ratelimit *rl = calloc(1, sizeof(*rl));
+	void *p;
+
+	if (rl == NULL)
+		return NULL;
+	p = mmap(NULL, n * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		log_error("rate limit table: mmap");
+		free(rl);
+		return NULL;
+	}
+	rl->buckets = p;
+	rl->n = n;
+	return rl;
+}
+
+void
+ratelimit_destroy(struct ratelimit *rl)
+{
+	if (rl == NULL)
+		return;
+	if (munmap((void *)rl->buckets, rl->n * sizeof(uint64_t)) == -1)
+		log_error("rate limit table: munmap");
+	free(rl);
+}
+
+static size_t
+bucket_of(const struct ratelimit *rl, uint32_t service, const unsigned char addr[16])
+{
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	size_t keylen = memcmp(addr, v4mapped, 12) == 0 ? 16 : 8;	/* IPv6: its /64 */
+	uint64_t h = 1469598103934665603ULL ^ service;
+
+	for (size_t i = 0; i < keylen; i++)
+		h = (h ^ addr[i]) * 1099511628211ULL;
+	return (size_t)(h % rl->n);
+}
+
+/*
+ * A bucket is one 64-bit word: milli-tokens above, the last refill time
+ * (ms, mod 2^32) below. A zeroed bucket reads as long idle, hence full.
+ */
+bool
+ratelimit_allow(struct ratelimit *rl, uint32_t service, const unsigned char addr[16],
+    unsigned rate, unsigned burst, int64_t now_ms)
+{
+	_Atomic uint64_t *b = &rl->buckets[bucket_of(rl, service, addr)];
+	uint64_t old = atomic_load_explicit(b, memory_order_relaxed), next;
+	uint32_t now = (uint32_t)now_ms;
+	uint64_t cap = (uint64_t)burst * 1000;
+	bool allowed;
+
+	do {
+		uint64_t tokens = old >> 32;
+		uint32_t elapsed = now - (uint32_t)old;
+
+		tokens += (uint64_t)elapsed * rate;	/* rate a second = rate milli-tokens a ms */
+		if (tokens > cap)
+			tokens = cap;
+		allowed = tokens >= 1000;
+		if (allowed)
+			tokens -= 1000;
+		next = tokens << 32 | now;
+	} while (!atomic_compare_exchange_weak_explicit(b, &old, next,
+	    memory_order_relaxed, memory_order_relaxed));
+	return allowed;
+}
