@@ -433,6 +433,9 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		return fail_at(c, config_setting_get_member(svc, "handler"),
 		    "service \"%s\": unknown handler \"%s\" (expected %s)",
 		    s->name, s->handler_name, handler_names());
+	if (s->protocol == PROTO_UDP && s->handler->answer_udp == NULL)
+		return fail_at(c, config_setting_get_member(svc, "handler"),
+		    "service \"%s\": handler %s serves TCP only", s->name, s->handler_name);
 	if (dup_default(&s->address, "*") == -1)
 		return fail_at(c, svc, "out of memory");
 	if (parse_address(c, config_setting_get_member(svc, "address") ?

@@ -18,6 +18,7 @@ static const struct handler *const handlers[] = {
 	&handler_daytime,
 	&handler_time,
 	&handler_qotd,
+	&handler_status,
 };
 
 const struct handler *
@@ -35,7 +36,7 @@ handler_find(const char *name)
 const char *
 handler_names(void)
 {
-	return "echo, discard, chargen, daytime, time, qotd";
+	return "echo, discard, chargen, daytime, time, qotd, status";
 }
 
 /* One word each: the access log's "end=" field. */

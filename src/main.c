@@ -1,7 +1,11 @@
 /* netsrvd: the command line, then the master. */
 #include "autoconfig.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "handler.h"
 #include "inherit.h"
 #include "log.h"
 #include "master.h"
@@ -34,11 +39,12 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: netsrvd [-f] [-t] [-c FILE] [-p FILE] [-V] [-h]\n"
+	    "usage: netsrvd [-f] [-t] [-s] [-c FILE] [-p FILE] [-V] [-h]\n"
 	    "  -c, --config FILE    configuration file (default %s/netsrv.conf)\n"
 	    "  -f, --foreground     do not detach; log to stderr unless the config names a target\n"
 	    "  -t, --test           check the configuration and exit (0 valid, 78 invalid)\n"
 	    "  -p, --pid-file FILE  pid file, overriding pid_file in the configuration\n"
+	    "  -s, --status         print the running daemon's status (from its status service)\n"
 	    "  -V, --version        print the version and exit\n"
 	    "  -h, --help           print this help and exit\n",
 	    SYSCONFDIR);
@@ -64,6 +70,52 @@ absolute(const char *path)
 	return abs;
 }
 
+/*
+ * -s: ask the running daemon, through the first enabled status service
+ * of the configuration ("*" is asked on 127.0.0.1), and print its answer.
+ */
+static int
+print_status(const struct config *cfg, const char *file)
+{
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct service_config *s = &cfg->services[i];
+		struct sockaddr_storage ss = s->addr;
+		char buf[16384];
+		int fd;
+
+		if (!s->enabled || s->handler != &handler_status)
+			continue;
+		if (s->any_address) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)&ss;
+			memset(&ss, 0, sizeof(ss));
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons((uint16_t)s->port);
+			s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		}
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd == -1 || connect(fd, (struct sockaddr *)&ss,
+		    ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) == -1) {
+			fprintf(stderr, "netsrvd: cannot reach service %s on port %d: %s\n", s->name,
+			    s->port, strerror(errno));
+			if (fd != -1)
+				close(fd);
+			return EXIT_OTHER;
+		}
+		shutdown(fd, SHUT_WR);	/* no request: the plain-text status */
+		for (;;) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+				break;
+		}
+		close(fd);
+		return 0;
+	}
+	fprintf(stderr, "netsrvd: %s has no enabled service with handler \"status\"\n", file);
+	return EXIT_OTHER;
+}
+
 /* Only what was passed on purpose survives: fds 0-2 and the inherited sockets and pid file. */
 static void
 close_inherited(const struct inherited *in)
@@ -85,6 +137,7 @@ main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "test", no_argument, NULL, 't' },
 		{ "pid-file", required_argument, NULL, 'p' },
+		{ "status", no_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -93,7 +146,7 @@ main(int argc, char **argv)
 	const char *pid_arg = NULL;
 	struct master_options opt = { NULL, NULL, false, NULL, NULL, PACKAGE_VERSION NETSRVD_VERSION_SUFFIX };
 	struct inherited inh;
-	bool test = false;
+	bool test = false, status = false;
 	char err[CONFIG_ERR_MAX];
 	char exe[PATH_MAX];
 	struct config *cfg;
@@ -111,12 +164,13 @@ main(int argc, char **argv)
 	}
 	close_inherited(&inh);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:ftp:Vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:ftp:sVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_arg = optarg; break;
 		case 'f': opt.foreground = true; break;
 		case 't': test = true; break;
 		case 'p': pid_arg = optarg; break;
+		case 's': status = true; break;
 		case 'V':
 			printf("netsrvd %s%s\n", PACKAGE_VERSION, NETSRVD_VERSION_SUFFIX);
 			return 0;
@@ -153,6 +207,13 @@ main(int argc, char **argv)
 		free(config_path);
 		free(pid_path);
 		return EXIT_CONFIG;
+	}
+	if (status) {
+		rc = print_status(cfg, config_arg);
+		config_free(cfg);
+		free(config_path);
+		free(pid_path);
+		return rc;
 	}
 	if (test) {
 		printf("%s: configuration OK\n", config_arg);

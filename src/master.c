@@ -29,6 +29,7 @@
 #include "inherit.h"
 #include "ratelimit.h"
 #include "scoreboard.h"
+#include "stats.h"
 
 /* a busy worker silent for its timeout plus this is hung: killed */
 #define HUNG_GRACE_MS		10000
@@ -37,6 +38,8 @@
 #define SPAWN_BATCH_MAX		32
 /* 128 KiB of shared buckets: sources beyond that share, and so drop sooner */
 #define RATELIMIT_BUCKETS	16384
+/* services whose counters we keep; a config with more fails to load here */
+#define STATS_SERVICES		512
 
 #define EXIT_STARTUP 71
 
@@ -55,6 +58,7 @@ struct service_rt {
 	int short_secs;		/* seconds in a row with too few idle workers */
 	int64_t last_grow_ms, last_retire_ms;
 	uint32_t id;		/* scoreboard_service_id(name) */
+	struct svc_stats *st;
 	int fails;		/* start failures in a row */
 	int64_t last_fail_ms;
 	int64_t next_spawn_ms;	/* back-off: no fork before this */
@@ -70,6 +74,7 @@ struct worker_slot {
 	struct scoreboard *sb;	/* where its line is (an old one after a resize) */
 	int sbslot;		/* -1: none (adopted across an upgrade) */
 	int timeout;		/* its service's timeout when it started, for the watchdog */
+	struct svc_stats *st;
 };
 
 enum master_state { RUNNING, STOPPING };
@@ -96,6 +101,7 @@ static struct {
 	int64_t next_watchdog_ms;
 	struct scoreboard *sb;	/* the current scoreboard */
 	struct ratelimit *rl;	/* UDP reply budgets per source, for every generation */
+	struct stats *stats;	/* counters that outlive workers, for status and /metrics */
 	struct scoreboard **old_sb;	/* outgrown ones, kept while old workers write there */
 	size_t nold_sb;
 	int64_t next_tick_ms;	/* once a second: pool size and hung workers */
@@ -313,6 +319,12 @@ services_for(const struct config *cfg, struct listener **ls)
 			svcs[k].ls = ls[k];
 			svcs[k].target = cfg->services[i].workers;
 			svcs[k].id = scoreboard_service_id(cfg->services[i].name);
+			svcs[k].st = stats_service(m.stats, cfg->services[i].name,
+			    cfg->services[i].protocol_name);
+			if (svcs[k].st == NULL) {
+				free(svcs);
+				return NULL;	/* more services than counter slots */
+			}
 			k++;
 		}
 	return svcs;
@@ -379,7 +391,7 @@ spawn_worker(size_t si)
 	if (pid == 0) {
 		struct worker_args a = {
 			m.cfg, s->cfg, s->ls->fd, m.pid, m.generation,
-			m.sb, &m.sb->slots[sbslot], m.rl, s->id
+			m.sb, &m.sb->slots[sbslot], m.rl, s->id, s->st, m.stats
 		};
 		child_close_master_fds(si);
 		worker_run(&a);
@@ -388,6 +400,8 @@ spawn_worker(size_t si)
 	slot->sb = m.sb;
 	slot->sbslot = sbslot;
 	slot->timeout = s->cfg->timeout;
+	slot->st = s->st;
+	atomic_fetch_add_explicit(&s->st->worker_starts, 1, memory_order_relaxed);
 	slot->pid = pid;
 	slot->generation = m.generation;
 	slot->started_ms = util_now_ms();
@@ -494,6 +508,9 @@ master_reap(void)
 		bool abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != WORKER_EXIT_OK;
 
 		log_worker_exit(w, status);
+		if (w->st != NULL && (!WIFEXITED(status) || WEXITSTATUS(status) != WORKER_EXIT_OK) &&
+		    !(w->stopping && m.killed))
+			atomic_fetch_add_explicit(&w->st->worker_crashes, 1, memory_order_relaxed);
 		if (w->sbslot >= 0)
 			scoreboard_release(w->sb, w->sbslot);
 		if (w->svc >= 0) {
@@ -546,6 +563,7 @@ start_generation(struct service_rt *svcs, size_t nsvcs)
 	for (size_t i = 0; i < nsvcs; i++)
 		svcs[i].running = 0;
 	m.generation++;
+	atomic_store(&m.stats->generation, m.generation);
 	master_spawn();
 	signal_workers(SIGTERM, true);
 }
@@ -555,6 +573,7 @@ start_generation(struct service_rt *svcs, size_t nsvcs)
 static void
 reload_failed(const char *why)
 {
+	atomic_fetch_add_explicit(&m.stats->reloads_failed, 1, memory_order_relaxed);
 	log_errorx("reload failed: %s; still serving the previous configuration", why);
 	notify_send("STATUS=reload failed: %s; still serving the previous configuration\nREADY=1", why);
 }
@@ -620,6 +639,7 @@ master_reload(void)
 	start_generation(svcs, config_enabled_services(cfg));
 	log_notice("reloaded: generation %u, %zu services, %zu workers", m.generation,
 	    m.nsvcs, count_workers());
+	atomic_fetch_add_explicit(&m.stats->reloads_ok, 1, memory_order_relaxed);
 	report_status("reloaded");
 	notify_send("READY=1");
 }
@@ -1118,6 +1138,11 @@ startup(char *err, size_t errlen)
 			return -1;
 	} else if (pidfile_lock(m.pid_file, err, errlen) == -1)
 		return -1;
+	m.stats = stats_create(STATS_SERVICES);
+	if (m.stats == NULL) {
+		snprintf(err, errlen, "cannot create the statistics table");
+		goto fail;
+	}
 	if (listeners_for(m.cfg, in ? in->ls : NULL, in ? in->nls : 0, &m.ls, err, errlen) == -1)
 		goto fail;
 	drop_unused_inherited(in);
@@ -1161,6 +1186,7 @@ finish(void)
 	free(m.w);
 	scoreboard_destroy(m.sb);
 	ratelimit_destroy(m.rl);
+	stats_destroy(m.stats);
 	for (size_t i = 0; i < m.nold_sb; i++)
 		scoreboard_destroy(m.old_sb[i]);
 	free(m.old_sb);
@@ -1204,6 +1230,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 	notify_init();
 	proctitle_set("netsrvd: master");
 	m.generation = 1;
+	atomic_store(&m.stats->generation, 1);
 	master_spawn();
 	adopt_old_workers();
 	if (m.opt.inherited != NULL && m.opt.inherited->source != NULL &&

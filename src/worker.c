@@ -185,6 +185,14 @@ acl_allows(const struct service_config *svc, const struct sockaddr *peer)
 	return cidr_acl_allows(svc->allow, svc->nallow, svc->deny, svc->ndeny, peer);
 }
 
+/* (every worker has its service's counters: worker_run checks) */
+static void
+count(const struct worker *w, _Atomic uint64_t *counter)
+{
+	(void)w;
+	atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+}
+
 /* The scoreboard knows who else is talking to this service right now. */
 static bool
 over_per_source_limit(const struct worker *w)
@@ -209,6 +217,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		util_format_sockaddr(peer, p, sizeof(p));
 		log_info("service %s: refused %s (allow/deny)", w->svc->name, p);
 		refuse(fd);
+		count(w, &w->a->st->refused_acl);
 		return;
 	}
 	if (w->a->slot != NULL)
@@ -218,6 +227,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		log_info("service %s: refused %s: it already has %d connections (max_per_source)",
 		    w->svc->name, p, w->svc->max_per_source);
 		refuse(fd);
+		count(w, &w->a->st->refused_per_source);
 		scoreboard_set_state(w->a->slot, SB_IDLE);
 		return;
 	}
@@ -235,8 +245,12 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		discard_unread(fd, w->buf, WORKER_BUF);
 	if (close(fd) == -1 && errno != EINTR)
 		log_debug("service %s: close", w->svc->name);
-	if (w->a->slot != NULL)
+	if (w->a->slot != NULL) {
 		scoreboard_end(w->a->slot, s.bytes_in, s.bytes_out);
+		if (w->a->st != NULL)
+			stats_connection_done(w->a->st, s.bytes_in, s.bytes_out,
+			    util_coarse_now_ms() - atomic_load(&w->a->slot->conn_start_ms));
+	}
 	if (w->connections_left > 0 && --w->connections_left == 0)
 		w->retire = true;
 	if (end == END_TIMEOUT) {
@@ -460,7 +474,9 @@ udp_answer(struct worker *w, struct udp_batch *b, unsigned i)
 	char p[80];
 	ssize_t rlen;
 
+	count(w, &w->a->st->datagrams);
 	if (!worker_udp_source_ok(peer)) {
+		count(w, &w->a->st->dropped_reflection);
 		if (log_enabled(LOG_LVL_DEBUG)) {
 			util_format_sockaddr(peer, p, sizeof(p));
 			log_debug("service %s: dropped datagram from %s (possible reflection)",
@@ -471,9 +487,11 @@ udp_answer(struct worker *w, struct udp_batch *b, unsigned i)
 	if (!acl_allows(w->svc, peer)) {
 		util_format_sockaddr(peer, p, sizeof(p));
 		log_info("service %s: refused datagram from %s (allow/deny)", w->svc->name, p);
+		count(w, &w->a->st->dropped_acl);
 		return;
 	}
 	if (!within_udp_rate(w, peer)) {
+		count(w, &w->a->st->dropped_rate);
 		if (log_enabled(LOG_LVL_DEBUG)) {
 			util_format_sockaddr(peer, p, sizeof(p));
 			log_debug("service %s: dropped datagram from %s (over udp_rate %d/s)",
@@ -654,6 +672,12 @@ worker_run(const struct worker_args *a)
 	proctitle_set("netsrvd: worker %s", a->svc->name);
 	if (bind_to_master(a) == -1)
 		_exit(WORKER_EXIT_OK);
+	if (a->st == NULL || a->slot == NULL) {
+		log_errorx("service %s: no scoreboard line or counters", a->svc->name);
+		_exit(WORKER_EXIT_SETUP);
+	}
+	if (a->svc->handler == &handler_status)
+		status_attach(a->sb, a->stats, a->cfg);
 	if (a->svc->protocol == PROTO_UDP) {
 		if ((w.udp = udp_batch_new(a->svc)) == NULL)
 			_exit(WORKER_EXIT_SETUP);

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "ratelimit.h"
 #include "scoreboard.h"
+#include "stats.h"
 
 /* exit statuses a worker reports to the master */
 #define WORKER_EXIT_OK		0
@@ -24,6 +25,8 @@ struct worker_args {
 	struct sb_slot *slot;		/* this worker's line */
 	struct ratelimit *rl;		/* UDP replies per source */
 	uint32_t service_id;
+	struct svc_stats *st;		/* this service's counters */
+	struct stats *stats;		/* everything, for the status handler */
 };
 
 void worker_run(const struct worker_args *a) __attribute__((noreturn));

@@ -37,7 +37,7 @@ cli_version_help_test(void **state)
 	assert_string_equal(out, "netsrvd " PACKAGE_VERSION "\n");
 	assert_int_equal(run_netsrvd("--version", NULL, NULL, NULL), 0);
 	assert_int_equal(run_netsrvd("-h", NULL, NULL, NULL), 0);
-	assert_non_null(strstr(out, "usage: netsrvd [-f] [-t] [-c FILE] [-p FILE] [-V] [-h]"));
+	assert_non_null(strstr(out, "usage: netsrvd [-f] [-t] [-s] [-c FILE] [-p FILE] [-V] [-h]"));
 	assert_int_equal(run_netsrvd("--help", NULL, NULL, NULL), 0);
 }
 

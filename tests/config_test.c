@@ -70,7 +70,7 @@ static const struct case_ cases[] = {
 	{ "shutdown_timeout = 3601;\nservices = ( " SVC_ECHO " );", 1, "out of range 0-3600" },
 	{ "backlog = 99999999999;\nservices = ( " SVC_ECHO " );", 1, "out of range 1-65535" },
 	/* meaning */
-	{ "services = (\n { name = \"echo\"; protocol = \"tcp\"; port = 7;\n   handler = \"ecoh\"; } );", 3, "service \"echo\": unknown handler \"ecoh\" (expected echo, discard, chargen, daytime, time, qotd)" },
+	{ "services = (\n { name = \"echo\"; protocol = \"tcp\"; port = 7;\n   handler = \"ecoh\"; } );", 3, "service \"echo\": unknown handler \"ecoh\" (expected echo, discard, chargen, daytime, time, qotd, status)" },
 	{ "services = (\n { name = \"e\"; protocol = \"sctp\"; port = 7; handler = \"echo\"; } );", 2, "unknown protocol \"sctp\" (expected tcp or udp)" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; handler = \"echo\"; } );", 2, "service \"e\": missing required setting \"port\"" },
 	{ "services = (\n { protocol = \"tcp\"; port = 7; handler = \"echo\"; } );", 2, "missing required setting \"name\"" },
@@ -104,6 +104,7 @@ static const struct case_ cases[] = {
 	{ "min_spare = 5; max_spare = 2;\nservices = ( " SVC_ECHO " );", 1, "max_spare 2 is below min_spare 5" },
 	{ "udp_rate = 10;\nservices = ( " SVC_ECHO ",\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\"; udp_burst = 50; } );", 0, NULL },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   udp_rate = 5; } );", 3, "udp_rate and udp_burst apply to UDP services only" },
+	{ "services = (\n { name = \"s\"; protocol = \"udp\"; port = 99;\n   handler = \"status\"; } );", 3, "handler status serves TCP only" },
 	/* nothing to serve: empty, truncated, all disabled */
 	{ "", -1, "no \"services\" list" },
 	{ "workers = 4;\n", -1, "no \"services\" list" },

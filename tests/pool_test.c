@@ -248,7 +248,8 @@ pool_udp_rate_test(void **state)
 	h_sleep_ms(1000);
 	int later = udp_volley(uport, 20);
 	print_message("%d of 20 answered a second later\n", later);
-	assert_true(later >= 4 && later <= 8);
+	/* about rate x the time that passed, and never more than the burst */
+	assert_true(later >= 4 && later <= 10);
 	assert_int_equal(h_stop(d), 0);
 }
 

@@ -1,0 +1,249 @@
+/* status: the scoreboard as plain text, or Prometheus metrics to an HTTP GET /metrics. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "handler.h"
+#include "io.h"
+#include "scoreboard.h"
+#include "stats.h"
+#include "util.h"
+
+static const struct scoreboard *sb;
+static const struct stats *stats;
+
+void
+status_attach(const struct scoreboard *board, const struct stats *st, const struct config *cfg)
+{
+	(void)cfg;
+	sb = board;
+	stats = st;
+}
+
+/* An appending printf into a fixed buffer; output past the end is cut. */
+struct out {
+	char *buf;
+	size_t len, used;
+};
+
+static void
+put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->used + 1 >= o->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->used += (size_t)n < o->len - o->used ? (size_t)n : o->len - o->used - 1;
+}
+
+static const struct svc_stats *
+service_of(uint32_t id)
+{
+	for (size_t i = 0; stats != NULL && i < stats->n && stats->svc[i].id != 0; i++)
+		if (stats->svc[i].id == id)
+			return &stats->svc[i];
+	return NULL;
+}
+
+#define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
+
+size_t
+status_format_text(char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+	int64_t now = util_coarse_now_ms();
+	size_t workers = 0;
+
+	if (sb == NULL || stats == NULL)
+		return 0;
+	put(&o, "netsrvd %s, up %lld s, generation %u\r\n", PACKAGE_VERSION,
+	    (long long)(time(NULL) - stats->started), atomic_load(&stats->generation));
+	put(&o, "%-8s %-16s %-9s %-40s %6s %8s\r\n", "PID", "SERVICE", "STATE", "PEER", "SECS", "CONNS");
+	for (size_t i = 0; i < sb->nslots; i++) {
+		const struct sb_slot *s = &sb->slots[i];
+		int st = atomic_load(&s->state);
+		const struct svc_stats *sv;
+		char peer[80] = "-", secs[24] = "-";
+
+		if (st == SB_FREE)
+			continue;
+		workers++;
+		sv = service_of(s->service);
+		if (st == SB_BUSY) {
+			util_format_peer_key(s->peer, atomic_load(&s->peer_port), peer, sizeof(peer));
+			snprintf(secs, sizeof(secs), "%lld",
+			    (long long)((now - atomic_load(&s->conn_start_ms)) / 1000));
+		}
+		put(&o, "%-8ld %-16s %-9s %-40s %6s %8llu\r\n", (long)s->pid,
+		    sv ? sv->name : "?", scoreboard_state_name((enum sb_state)st), peer, secs,
+		    LOAD(s->connections));
+	}
+	put(&o, "%zu workers\r\n", workers);
+	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
+		const struct svc_stats *v = &stats->svc[i];
+		put(&o, "service %s (%s): %llu connections, %llu bytes in, %llu bytes out, "
+		    "%llu refused, %llu datagrams, %llu dropped, %llu worker starts, %llu crashes\r\n",
+		    v->name, v->protocol, LOAD(v->connections), LOAD(v->bytes_in), LOAD(v->bytes_out),
+		    LOAD(v->refused_acl) + LOAD(v->refused_per_source), LOAD(v->datagrams),
+		    LOAD(v->dropped_reflection) + LOAD(v->dropped_acl) + LOAD(v->dropped_rate),
+		    LOAD(v->worker_starts), LOAD(v->worker_crashes));
+	}
+	put(&o, "reloads: %llu ok, %llu failed\r\n", LOAD(stats->reloads_ok), LOAD(stats->reloads_failed));
+	return o.used;
+}
+
+static void
+family(struct out *o, const char *name, const char *type, const char *help)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One counter family, a sample per service: the field at offset off of struct svc_stats. */
+static void
+per_service(struct out *o, const char *name, const char *help, size_t off, const char *label)
+{
+	family(o, name, "counter", help);
+	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
+		const struct svc_stats *v = &stats->svc[i];
+		const _Atomic uint64_t *f = (const _Atomic uint64_t *)(const void *)((const char *)v + off);
+		put(o, "%s{service=\"%s\"%s} %llu\n", name, v->name, label ? label : "",
+		    (unsigned long long)atomic_load_explicit(f, memory_order_relaxed));
+	}
+}
+
+#define OFF(f) offsetof(struct svc_stats, f)
+
+size_t
+status_format_metrics(char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+	static const char *const states[] = { "starting", "idle", "busy", "stopping" };
+
+	if (sb == NULL || stats == NULL)
+		return 0;
+	per_service(&o, "netsrvd_connections_total", "TCP connections served.", OFF(connections), NULL);
+	per_service(&o, "netsrvd_received_bytes_total", "Bytes received from TCP clients.", OFF(bytes_in), NULL);
+	per_service(&o, "netsrvd_sent_bytes_total", "Bytes sent to TCP clients.", OFF(bytes_out), NULL);
+	family(&o, "netsrvd_refused_total", "counter", "TCP connections refused, by reason.");
+	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
+		const struct svc_stats *v = &stats->svc[i];
+		put(&o, "netsrvd_refused_total{service=\"%s\",reason=\"acl\"} %llu\n", v->name, LOAD(v->refused_acl));
+		put(&o, "netsrvd_refused_total{service=\"%s\",reason=\"per_source\"} %llu\n", v->name,
+		    LOAD(v->refused_per_source));
+	}
+	per_service(&o, "netsrvd_datagrams_total", "UDP datagrams received.", OFF(datagrams), NULL);
+	family(&o, "netsrvd_datagrams_dropped_total", "counter", "UDP datagrams not answered, by reason.");
+	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
+		const struct svc_stats *v = &stats->svc[i];
+		put(&o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"reflection\"} %llu\n",
+		    v->name, LOAD(v->dropped_reflection));
+		put(&o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"acl\"} %llu\n",
+		    v->name, LOAD(v->dropped_acl));
+		put(&o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"rate\"} %llu\n",
+		    v->name, LOAD(v->dropped_rate));
+	}
+	per_service(&o, "netsrvd_worker_starts_total", "Workers started.", OFF(worker_starts), NULL);
+	per_service(&o, "netsrvd_worker_crashes_total", "Workers that died abnormally.", OFF(worker_crashes), NULL);
+	family(&o, "netsrvd_workers", "gauge", "Workers, by state.");
+	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
+		const struct svc_stats *v = &stats->svc[i];
+		unsigned n[4] = { 0, 0, 0, 0 };
+		for (size_t k = 0; k < sb->nslots; k++) {
+			int st = atomic_load(&sb->slots[k].state);
+			if (st != SB_FREE && sb->slots[k].service == v->id)
+				n[st - 1]++;
+		}
+		for (size_t k = 0; k < 4; k++)
+			put(&o, "netsrvd_workers{service=\"%s\",state=\"%s\"} %u\n", v->name, states[k], n[k]);
+	}
+	family(&o, "netsrvd_reloads_total", "counter", "Configuration reloads, by result.");
+	put(&o, "netsrvd_reloads_total{result=\"ok\"} %llu\n", LOAD(stats->reloads_ok));
+	put(&o, "netsrvd_reloads_total{result=\"failed\"} %llu\n", LOAD(stats->reloads_failed));
+	family(&o, "netsrvd_uptime_seconds", "gauge", "Seconds since the master started.");
+	put(&o, "netsrvd_uptime_seconds %lld\n", (long long)(time(NULL) - stats->started));
+	family(&o, "netsrvd_connection_duration_seconds", "histogram", "How long TCP connections lasted.");
+	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
+		const struct svc_stats *v = &stats->svc[i];
+		unsigned long long cum = 0;
+		for (size_t b = 0; b < STATS_NBUCKETS; b++) {
+			cum += LOAD(v->duration_bucket[b]);
+			if (b < STATS_NBUCKETS - 1)
+				put(&o, "netsrvd_connection_duration_seconds_bucket{service=\"%s\",le=\"%g\"} %llu\n",
+				    v->name, (double)stats_bucket_ms[b] / 1000.0, cum);
+			else
+				put(&o, "netsrvd_connection_duration_seconds_bucket{service=\"%s\",le=\"+Inf\"} %llu\n",
+				    v->name, cum);
+		}
+		put(&o, "netsrvd_connection_duration_seconds_sum{service=\"%s\"} %.3f\n", v->name,
+		    (double)LOAD(v->duration_sum_ms) / 1000.0);
+		put(&o, "netsrvd_connection_duration_seconds_count{service=\"%s\"} %llu\n", v->name,
+		    LOAD(v->duration_count));
+	}
+	return o.used;
+}
+
+/*
+ * A client that says nothing (nc, netsrvd -s) gets the plain text after a
+ * short wait; "GET /metrics" gets an HTTP/1.0 response in Prometheus text
+ * format, any other GET the plain text over HTTP.
+ */
+static enum session_end
+status_serve_tcp(struct tcp_session *s)
+{
+	char req[512] = "";
+	size_t got = 0, hdr = 0;
+	short rev = 0;
+	bool http = false, metrics = false;
+	char *body = (char *)s->buf + 256;
+	size_t blen, cap = s->bufsize - 256;
+	int64_t end = util_now_ms() + 300;
+
+	/* the request line, if any, within 300 ms */
+	while (got < sizeof(req) - 1 && memchr(req, '\n', got) == NULL) {
+		int left = (int)(end - util_now_ms());
+		if (left <= 0 || io_wait(s->fd, POLLIN, left, &rev) <= 0)
+			break;
+		ssize_t n = io_recv(s, req + got, sizeof(req) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	req[got] = '\0';
+	if (strncmp(req, "GET ", 4) == 0) {
+		http = true;
+		metrics = strncmp(req + 4, "/metrics", 8) == 0 &&
+		    (req[12] == ' ' || req[12] == '?' || req[12] == '\r' || req[12] == '\n');
+	}
+	blen = metrics ? status_format_metrics(body, cap) : status_format_text(body, cap);
+	if (http) {
+		int n = snprintf((char *)s->buf, 256, "HTTP/1.0 200 OK\r\nContent-Type: %s\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+		    metrics ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8", blen);
+		hdr = n > 0 ? (size_t)n : 0;
+		enum session_end e = io_write_all(s, s->buf, hdr);
+		if (e != END_DONE)
+			return e;
+	}
+	return io_write_all(s, body, blen);
+}
+
+const struct handler handler_status = {
+	.name = "status",
+	.serve_tcp = status_serve_tcp,
+	.answer_udp = NULL,
+	.needs_quotes = false,
+};

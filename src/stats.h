@@ -1,0 +1,39 @@
+/* Counters that outlive workers: per service and for the daemon, in shared memory, for the status handler and /metrics. */
+#ifndef NETSRVD_STATS_H
+#define NETSRVD_STATS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* connection durations, upper bounds in ms; the last bucket is +Inf */
+#define STATS_NBUCKETS 8
+extern const int64_t stats_bucket_ms[STATS_NBUCKETS - 1];
+
+struct svc_stats {
+	uint32_t id;			/* scoreboard_service_id(name); 0 = unused */
+	char name[40];
+	char protocol[4];
+	_Atomic uint64_t connections, bytes_in, bytes_out;
+	_Atomic uint64_t refused_acl, refused_per_source;
+	_Atomic uint64_t datagrams, dropped_reflection, dropped_acl, dropped_rate;
+	_Atomic uint64_t worker_starts, worker_crashes;
+	_Atomic uint64_t duration_count, duration_sum_ms;
+	_Atomic uint64_t duration_bucket[STATS_NBUCKETS];
+};
+
+struct stats {
+	_Atomic uint64_t reloads_ok, reloads_failed;
+	_Atomic unsigned generation;
+	int64_t started;		/* unix time */
+	size_t n;
+	struct svc_stats svc[];
+};
+
+struct stats *stats_create(size_t nservices);
+void stats_destroy(struct stats *st);
+/* The entry of a service by name, claimed on first use (master only); NULL if full. */
+struct svc_stats *stats_service(struct stats *st, const char *name, const char *protocol);
+void stats_connection_done(struct svc_stats *s, uint64_t in, uint64_t out, int64_t ms);
+
+#endif

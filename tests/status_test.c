@@ -1,0 +1,151 @@
+/* The status service and /metrics, run for real: counters that move with traffic and reloads, checked by promtool. */
+#include "autoconfig.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static char body[65536];
+
+/* GET path from the status port; the response body goes to body. */
+static void
+http_get(int port, const char *path)
+{
+	char req[128];
+	int fd = h_connect("127.0.0.1", port, 2000);
+	ssize_t n;
+	char *sep;
+
+	assert_true(fd >= 0);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
+	assert_true(h_write_all(fd, req, strlen(req)));
+	n = h_read_all(fd, body, sizeof(body) - 1, 3000);
+	close(fd);
+	assert_true(n > 0);
+	body[n] = '\0';
+	assert_memory_equal(body, "HTTP/1.0 200 OK\r\n", 17);
+	sep = strstr(body, "\r\n\r\n");
+	assert_non_null(sep);
+	memmove(body, sep + 4, strlen(sep + 4) + 1);
+}
+
+static unsigned long long
+metric(const char *series)
+{
+	const char *p = strstr(body, series);
+	unsigned long long v = 0;
+
+	if (p == NULL)
+		fail_msg("no %s in:\n%s", series, body);
+	assert_int_equal(sscanf(p + strlen(series), " %llu", &v), 1);
+	return v;
+}
+
+static void
+write_conf(struct daemon *d, int port, int sport, const char *echo_handler)
+{
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"%s\"; workers = 2;\n"
+	    "   deny = [ \"127.0.0.2\" ]; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1;\n"
+	    "   allow = [ \"127.0.0.0/8\", \"::1\" ]; } );\n", port, echo_handler, sport);
+}
+
+static void
+status_text_and_cli_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	char out[16384];
+
+	write_conf(d, port, sport, "echo");
+	h_start_serving(d, port);
+	for (int i = 0; i < 7; i++)
+		assert_true(h_echo("127.0.0.1", port, "count me", 8, 2000));
+	const char *argv[] = { h_netsrvd(), "-s", "-c", d->conf, NULL };
+	assert_int_equal(h_run(argv, out, sizeof(out), 5000), 0);
+	print_message("%s", out);
+	assert_non_null(strstr(out, "netsrvd " PACKAGE_VERSION ", up "));
+	assert_non_null(strstr(out, "PID      SERVICE"));
+	assert_non_null(strstr(out, " echo "));
+	assert_non_null(strstr(out, " status           busy"));	/* the one answering us */
+	assert_non_null(strstr(out, "3 workers"));
+	assert_non_null(strstr(out, "service echo (tcp): 8 connections, 56 bytes in, 56 bytes out"));
+	/* no status service configured: a clear error */
+	h_write_conf(d, "services = ( { name = \"e\"; protocol = \"tcp\"; port = %d; handler = \"echo\"; } );\n", port);
+	assert_int_equal(h_run(argv, out, sizeof(out), 5000), 1);
+	assert_non_null(strstr(out, "has no enabled service with handler \"status\""));
+	assert_int_equal(h_stop(d), 0);
+}
+
+static void
+status_metrics_move_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+
+	write_conf(d, port, sport, "echo");
+	h_start_serving(d, port);
+	http_get(sport, "/metrics");
+	unsigned long long c0 = metric("netsrvd_connections_total{service=\"echo\"}");
+	unsigned long long r0 = metric("netsrvd_reloads_total{result=\"ok\"}");
+	assert_int_equal(metric("netsrvd_workers{service=\"echo\",state=\"idle\"}"), 2);
+	for (int i = 0; i < 5; i++)
+		assert_true(h_echo("127.0.0.1", port, "12345", 5, 2000));
+	http_get(sport, "/metrics");
+	assert_int_equal(metric("netsrvd_connections_total{service=\"echo\"}"), c0 + 5);
+	assert_true(metric("netsrvd_received_bytes_total{service=\"echo\"}") >= 25);
+	assert_true(metric("netsrvd_connection_duration_seconds_count{service=\"echo\"}") >= 5);
+	assert_true(metric("netsrvd_connection_duration_seconds_bucket{service=\"echo\",le=\"+Inf\"}") >= 5);
+	/* a reload that works, one that does not */
+	kill(d->pid, SIGHUP);
+	assert_true(h_wait_log(d, "reloaded:", 3000));
+	write_conf(d, port, sport, "ecoh");
+	kill(d->pid, SIGHUP);
+	assert_true(h_wait_log(d, "reload failed", 3000));
+	h_sleep_ms(200);
+	http_get(sport, "/metrics");
+	assert_int_equal(metric("netsrvd_reloads_total{result=\"ok\"}"), r0 + 1);
+	assert_int_equal(metric("netsrvd_reloads_total{result=\"failed\"}"), 1);
+	/* counters outlive the workers of the old generation */
+	assert_true(metric("netsrvd_connections_total{service=\"echo\"}") >= c0 + 5);
+	assert_true(metric("netsrvd_worker_starts_total{service=\"echo\"}") >= 4);
+	/* a real Prometheus tool agrees it is valid exposition format */
+	if (access("/usr/bin/promtool", X_OK) != 0) {
+		if (getenv("CI") != NULL)
+			fail_msg("promtool is missing (package prometheus)");
+		print_message("promtool not installed: exposition format not checked by it\n");
+	} else {
+		char path[300], cmd[700], out[4096];
+		snprintf(path, sizeof(path), "%s/metrics.txt", d->dir);
+		h_write_file(path, body);
+		snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s'", path);
+		const char *argv[] = { "sh", "-c", cmd, NULL };
+		int rc = h_run(argv, out, sizeof(out), 20000);
+		if (rc != 0)
+			fail_msg("promtool check metrics: %d\n%s", rc, out);
+		print_message("promtool check metrics: ok (%zu bytes)\n", strlen(body));
+	}
+	assert_int_equal(h_stop(d), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(status_text_and_cli_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(status_metrics_move_test, h_fixture_setup, h_fixture_teardown),
+	};
+
+	h_test_filter();
+	return cmocka_run_group_tests_name("status", tests, NULL, NULL);
+}
