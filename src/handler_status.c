@@ -205,7 +205,7 @@ static enum session_end
 status_serve_tcp(struct tcp_session *s)
 {
 	char req[512] = "";
-	size_t got = 0, hdr = 0;
+	size_t got = 0;
 	short rev = 0;
 	bool http = false, metrics = false;
 	char *body = (char *)s->buf + 256;
@@ -233,7 +233,7 @@ status_serve_tcp(struct tcp_session *s)
 		int n = snprintf((char *)s->buf, 256, "HTTP/1.0 200 OK\r\nContent-Type: %s\r\n"
 		    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
 		    metrics ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8", blen);
-		hdr = n > 0 ? (size_t)n : 0;
+		size_t hdr = n > 0 ? (size_t)n : 0;
 		enum session_end e = io_write_all(s, s->buf, hdr);
 		if (e != END_DONE)
 			return e;
