@@ -19,13 +19,18 @@
  * never answered with a blocking write: once the ring is full we stop
  * reading, TCP flow control holds the client back, and we resume as soon
  * as it reads.
+ *
+ * Readiness as last seen: a recv that came back short of the room it was
+ * given drained the socket, a send that came back short filled it. Until
+ * poll says otherwise, trying either again could only fail with EAGAIN, a
+ * syscall per round trip for nothing, so the loop goes straight to poll.
  */
 static enum session_end
 echo_serve_tcp(struct tcp_session *s)
 {
 	const size_t cap = s->bufsize;
 	size_t head = 0, used = 0;
-	bool eof = false;
+	bool eof = false, can_read = true, can_write = true;
 	int64_t deadline = -1;
 	short rev = 0, events;
 	ssize_t n;
@@ -36,7 +41,7 @@ echo_serve_tcp(struct tcp_session *s)
 	for (;;) {
 		bool progress = false;
 
-		if (!eof && used < cap) {
+		if (!eof && used < cap && can_read) {
 			size_t tail, room;
 
 			/* An empty ring starts over: one read can fill it. */
@@ -48,14 +53,17 @@ echo_serve_tcp(struct tcp_session *s)
 			if (n > 0) {
 				used += (size_t)n;
 				progress = true;
+				can_read = (size_t)n == room;
 			} else if (n == 0) {
 				/* Half-close: echo what is left, then end. */
 				eof = true;
 				progress = true;
-			} else if (!IO_AGAIN(errno))
+			} else if (IO_AGAIN(errno))
+				can_read = false;
+			else
 				return io_end_from_errno(errno, "echo: recv");
 		}
-		if (used > 0) {
+		if (used > 0 && can_write) {
 			size_t chunk = head + used <= cap ? used : cap - head;
 
 			n = io_send(s, s->buf + head, chunk);
@@ -63,7 +71,10 @@ echo_serve_tcp(struct tcp_session *s)
 				head = (head + (size_t)n) % cap;
 				used -= (size_t)n;
 				progress = true;
-			} else if (n == -1 && !IO_AGAIN(errno)) {
+				can_write = (size_t)n == chunk;
+			} else if (n == -1 && IO_AGAIN(errno)) {
+				can_write = false;
+			} else if (n == -1) {
 				enum session_end e = io_end_from_errno(errno,
 				    "echo: send");
 
@@ -96,6 +107,10 @@ echo_serve_tcp(struct tcp_session *s)
 			return END_TIMEOUT;
 		if (r == -1)
 			return io_end_from_errno(errno, "echo: poll");
+		if (rev & (POLLIN | POLLERR | POLLHUP))
+			can_read = true;
+		if (rev & (POLLOUT | POLLERR | POLLHUP))
+			can_write = true;
 	}
 }
 
