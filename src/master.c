@@ -70,6 +70,8 @@ struct worker_slot {
 	int64_t started_ms;
 	int svc;		/* index into m.svcs; -1 once its generation is old */
 	bool stopping;		/* told to finish and exit */
+	int64_t stop_sent_ms;	/* when it was last sent SIGTERM */
+	bool tcp;		/* waits in epoll, where a stop request is never missed */
 	char name[40];
 	struct scoreboard *sb;	/* where its line is (an old one after a resize) */
 	int sbslot;		/* -1: none (adopted across an upgrade) */
@@ -407,6 +409,7 @@ spawn_worker(size_t si)
 	slot->started_ms = util_now_ms();
 	slot->svc = (int)si;
 	slot->stopping = false;
+	slot->tcp = s->cfg->protocol == PROTO_TCP;
 	snprintf(slot->name, sizeof(slot->name), "%s", s->cfg->name);
 	s->running++;
 	log_debug("service %s: worker %ld started (generation %u)", s->cfg->name,
@@ -543,6 +546,7 @@ signal_workers(int sig, bool old_only)
 		if (kill(m.w[i].pid, sig) == -1 && errno != ESRCH)
 			log_error("kill(%ld, %d)", (long)m.w[i].pid, sig);
 		m.w[i].stopping = true;
+		m.w[i].stop_sent_ms = util_now_ms();
 	}
 }
 
@@ -918,6 +922,7 @@ adapt_pool(size_t si, int64_t now)
 		s->last_retire_ms = now;
 		s->target--;
 		an_idle->stopping = true;
+		an_idle->stop_sent_ms = now;
 		if (kill(an_idle->pid, SIGTERM) == -1 && errno != ESRCH)
 			log_error("kill(%ld)", (long)an_idle->pid);
 		log_info("service %s: %d idle, retiring worker %ld; pool %d", c->name, idle,
@@ -948,6 +953,32 @@ kill_hung_workers(int64_t now)
 	}
 }
 
+/*
+ * A UDP worker waits in a blocking recvmmsg(): a SIGTERM that lands after
+ * it tested its stop flag and before it entered the call interrupts
+ * nothing, and the worker would sleep on until a datagram or its 1 s
+ * receive timeout. There is no atomic way out of that window for a socket
+ * call, so a worker still here a tick after being told is told again.
+ * Repeats are harmless: the handler only sets the flag. TCP workers wait
+ * in epoll with a self-pipe and need none; adopted workers, whose protocol
+ * this image does not know, get them too.
+ */
+static void
+nudge_stopping_workers(int64_t now)
+{
+	if (m.killed)
+		return;
+	for (size_t i = 0; i < m.nw; i++) {
+		struct worker_slot *w = &m.w[i];
+
+		if (!w->stopping || w->tcp || now - w->stop_sent_ms < TICK_MS)
+			continue;
+		if (kill(w->pid, SIGTERM) == -1 && errno != ESRCH)
+			log_error("kill(%ld)", (long)w->pid);
+		w->stop_sent_ms = now;
+	}
+}
+
 static void
 master_tick(void)
 {
@@ -959,6 +990,7 @@ master_tick(void)
 	if (m.state == RUNNING)
 		for (size_t si = 0; si < m.nsvcs; si++)
 			adapt_pool(si, now);
+	nudge_stopping_workers(now);
 	kill_hung_workers(util_coarse_now_ms());
 }
 
