@@ -42,10 +42,13 @@ enum res { RES_OK, RES_REFUSED, RES_RESET, RES_SHORT, RES_TIMEOUT, RES_OTHER, RE
 #define NFAIL	(RES_OTHER + 1)
 
 enum mode { M_CONNRATE, M_PINGPONG, M_BULK, M_UDP, M_CONNECT_ONLY,
-	M_PROBE, M_STARTUP, M_HUP, M_MEM, M_FREEPORT };
+	M_UDP_BURST, M_PROBE, M_STARTUP, M_HUP, M_MEM, M_FREEPORT };
 
 static const char *const mode_names[] = { "connrate", "pingpong", "bulk",
-	"udp", "connect-only", "probe", "startup", "hup", "mem", "free-port" };
+	"udp", "connect-only", "udp-burst", "probe", "startup", "hup", "mem",
+	"free-port" };
+
+#define MAX_WINDOW	64
 
 /*
  * Latency histogram, log-linear over nanoseconds: values below 64 have
@@ -76,6 +79,7 @@ struct opts {
 	int size;
 	int timeout_ms;
 	int count;			/* free-port */
+	int window;			/* udp-burst: datagrams in flight per socket */
 	pid_t pid;			/* hup, mem */
 	char **cmd;			/* startup */
 	struct sockaddr_storage sa;
@@ -351,7 +355,7 @@ client_init(struct client *c, int idx)
 	int i;
 
 	c->idx = idx;
-	c->rxlen = o.size > 4096 ? (size_t)o.size : 4096;
+	c->rxlen = o.size > 2048 ? 2 * (size_t)o.size : 4096;
 	c->tx = malloc((size_t)o.size);
 	c->rx = malloc(c->rxlen);
 	if (c->tx == NULL || c->rx == NULL) {
@@ -493,6 +497,102 @@ op_udp(struct client *c, int fd, uint64_t seq, int64_t hard_dl)
 }
 
 /*
+ * udp-burst: keep o.window datagrams in flight on one connected socket, so
+ * datagrams queue up at the server and it can take several at once. Each
+ * datagram carries its sequence number, the client and its window slot; a
+ * reply counts when it matches what that slot sent last, byte for byte. A
+ * slot not answered within the timeout counts as lost and sends anew; a
+ * late reply to it is then stale and skipped. Returns at the run deadline;
+ * datagrams in flight then are dropped, neither counted nor failed.
+ */
+static void backoff(enum res r);
+
+static void
+udp_burst_send(struct client *c, int fd, uint32_t slot, uint64_t seq)
+{
+	ssize_t n;
+
+	stamp(c, seq);
+	if ((size_t)o.size >= sizeof(seq) + 2 * sizeof(slot))
+		memcpy(c->tx + sizeof(seq) + sizeof(slot), &slot, sizeof(slot));
+	do
+		n = send(fd, c->tx, (size_t)o.size, 0);
+	while (n == -1 && errno == EINTR);
+	/* A send refused for lack of buffer space is a datagram lost like any other. */
+	if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
+		stats_fail(&c->st, classify(errno));
+}
+
+static void
+run_udp_burst(struct client *c, int fd)
+{
+	uint64_t seq = 0, sent_seq[MAX_WINDOW], rseq;
+	int64_t sent_at[MAX_WINDOW], now, dl, tmo = (int64_t)o.timeout_ms * 1000000;
+	uint32_t slot, w = (uint32_t)o.window;
+	unsigned char *expect = c->rx + c->rxlen / 2;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct timespec ts;
+	ssize_t n;
+
+	for (slot = 0; slot < w; slot++) {
+		sent_seq[slot] = ++seq;
+		sent_at[slot] = now_ns();
+		udp_burst_send(c, fd, slot, sent_seq[slot]);
+	}
+	while ((now = now_ns()) < run_deadline) {
+		dl = run_deadline;
+		for (slot = 0; slot < w; slot++) {
+			if (now - sent_at[slot] >= tmo) {
+				c->st.fail[RES_TIMEOUT]++;
+				sent_seq[slot] = ++seq;
+				sent_at[slot] = now;
+				udp_burst_send(c, fd, slot, sent_seq[slot]);
+			}
+			if (sent_at[slot] + tmo < dl)
+				dl = sent_at[slot] + tmo;
+		}
+		ts.tv_sec = (dl - now) / 1000000000;
+		ts.tv_nsec = (dl - now) % 1000000000;
+		if (ppoll(&pfd, 1, &ts, NULL) <= 0)
+			continue;
+		for (;;) {
+			n = recv(fd, c->rx, c->rxlen / 2, MSG_DONTWAIT);
+			if (n == -1) {
+				if (errno != EINTR && errno != EAGAIN &&
+				    errno != EWOULDBLOCK) {
+					stats_fail(&c->st, classify(errno));
+					backoff(classify(errno));
+				}
+				break;
+			}
+			if (n != (ssize_t)o.size || (size_t)n < sizeof(seq) + 2 * sizeof(slot)) {
+				c->st.fail[RES_SHORT]++;
+				continue;
+			}
+			memcpy(&rseq, c->rx, sizeof(rseq));
+			memcpy(&slot, c->rx + sizeof(seq) + sizeof(slot), sizeof(slot));
+			if (slot >= w || rseq != sent_seq[slot])
+				continue;	/* stale: its slot has moved on */
+			memcpy(expect, c->tx, (size_t)o.size);
+			memcpy(expect, &rseq, sizeof(rseq));
+			memcpy(expect + sizeof(seq) + sizeof(slot), &slot, sizeof(slot));
+			if (memcmp(c->rx, expect, (size_t)o.size) != 0) {
+				c->st.fail[RES_SHORT]++;
+				continue;
+			}
+			now = now_ns();
+			if (now >= run_deadline)
+				return;
+			c->st.ops++;
+			hist_add(&c->st, now - sent_at[slot]);
+			sent_seq[slot] = ++seq;
+			sent_at[slot] = now;
+			udp_burst_send(c, fd, slot, sent_seq[slot]);
+		}
+	}
+}
+
+/*
  * pingpong: one round trip on a persistent connection, (re)connected first
  * when needed; the latency then starts after the connect (*t0 is moved).
  */
@@ -547,7 +647,13 @@ run_client(void *arg)
 	int fd = -1;
 
 	pthread_barrier_wait(&start_barrier);
-	while ((t0 = now_ns()) < run_deadline) {
+	if (o.mode == M_UDP_BURST) {
+		if ((fd = udp_open()) == -1)
+			stats_fail(st, RES_OTHER);
+		else
+			run_udp_burst(c, fd);
+	}
+	while (o.mode != M_UDP_BURST && (t0 = now_ns()) < run_deadline) {
 		seq++;
 		switch (o.mode) {
 		case M_CONNRATE:
@@ -1160,6 +1266,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: netsrvd-bench --mode MODE [--host 127.0.0.1] --port P [--clients C]\n"
 "                     [--seconds S] [--size BYTES] [--timeout-ms MS]\n"
+"                     [--window N]   (udp-burst: datagrams in flight per socket, 8)\n"
 "       netsrvd-bench --mode probe --op connrate|udp|connect-only --port P\n"
 "                     [--seconds BOUND]\n"
 "       netsrvd-bench --mode startup [--op ...] --port P [--seconds BOUND]\n"
@@ -1167,7 +1274,7 @@ usage(FILE *f)
 "       netsrvd-bench --mode hup --pid MASTER --port ECHO_PORT [--seconds BOUND]\n"
 "       netsrvd-bench --mode mem --pid MASTER\n"
 "       netsrvd-bench --free-port [--count N]\n"
-"load modes: connrate pingpong bulk udp connect-only (loopback targets only)\n"
+"load modes: connrate pingpong bulk udp connect-only udp-burst (loopback targets only)\n"
 "prints one line of key=value pairs\n");
 }
 
@@ -1234,7 +1341,7 @@ static void
 print_result(const struct stats *st, double elapsed)
 {
 	static const char *const units[] = { "conn/s", "rt/s", "MB/s",
-		"replies/s", "conn/s" };
+		"replies/s", "conn/s", "replies/s" };
 	double rate;
 
 	if (o.mode == M_BULK)
@@ -1251,7 +1358,9 @@ print_result(const struct stats *st, double elapsed)
 		printf(" p50_us=%.1f p99_us=%.1f p999_us=%.1f",
 		    hist_pct_us(st, 0.50), hist_pct_us(st, 0.99),
 		    hist_pct_us(st, 0.999));
-	if (o.mode == M_UDP)
+	if (o.mode == M_UDP_BURST)
+		printf(" window=%d", o.window);
+	if (o.mode == M_UDP || o.mode == M_UDP_BURST)
 		printf(" lost=%" PRIu64, st->fail[RES_TIMEOUT]);
 	printf(" fail_refused=%" PRIu64 " fail_reset=%" PRIu64
 	    " fail_short=%" PRIu64 " fail_timeout=%" PRIu64
@@ -1279,6 +1388,7 @@ main(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'P' },
 		{ "free-port", no_argument, NULL, 'F' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "window", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1293,8 +1403,9 @@ main(int argc, char **argv)
 	o.size = 64;
 	o.timeout_ms = -1;
 	o.count = 1;
+	o.window = 8;
 	o.op = M_CONNRATE;
-	while ((ch = getopt_long(argc, argv, "+m:o:H:p:c:s:z:t:P:Fn:h",
+	while ((ch = getopt_long(argc, argv, "+m:o:H:p:c:s:z:t:P:Fn:w:h",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'm':
@@ -1351,6 +1462,9 @@ main(int argc, char **argv)
 		case 'n':
 			o.count = (int)parse_long(optarg, "--count", 1, 256);
 			break;
+		case 'w':
+			o.window = (int)parse_long(optarg, "--window", 1, MAX_WINDOW);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1392,8 +1506,12 @@ main(int argc, char **argv)
 		    "127.0.0.0/8 and ::1 are allowed\n", o.host);
 		return EX_USAGE_;
 	}
+	if (o.mode == M_UDP_BURST && o.size < 16) {
+		fprintf(stderr, "netsrvd-bench: udp-burst needs --size 16 or more\n");
+		return EX_USAGE_;
+	}
 	if (o.timeout_ms < 0)
-		o.timeout_ms = (o.mode == M_UDP ||
+		o.timeout_ms = (o.mode == M_UDP || o.mode == M_UDP_BURST ||
 		    (o.mode == M_PROBE && o.op == M_UDP)) ? 200 : 1000;
 	signal(SIGPIPE, SIG_IGN);
 

@@ -7,7 +7,8 @@
 # env:   NETSRVD NETSRVD_BENCH REFECHO XINETD (default /usr/sbin/xinetd)
 #        BENCH_SECONDS (3) BENCH_ROUNDS (3) BENCH_WORKERS (4)
 #        BENCH_CLIENTS (2 x workers; connrate and connect-only)
-#        BENCH_MODES ("connrate pingpong bulk udp connect-only")
+#        BENCH_MODES ("connrate pingpong bulk udp udp-burst connect-only")
+#        BENCH_UDP_WINDOW (8: datagrams in flight per socket in udp-burst)
 #        BENCH_RAW (a file the raw result lines are appended to)
 # Exit status: 0 when every target that should run did, 1 otherwise
 # (netsrvd missing, not starting, dying, or failing a measurement), 2 usage.
@@ -26,7 +27,8 @@ SECS=${BENCH_SECONDS:-3}
 ROUNDS=${BENCH_ROUNDS:-3}
 WORKERS=${BENCH_WORKERS:-4}
 CLIENTS=${BENCH_CLIENTS:-$((WORKERS * 2))}
-MODES=${BENCH_MODES:-connrate pingpong bulk udp connect-only}
+MODES=${BENCH_MODES:-connrate pingpong bulk udp udp-burst connect-only}
+WINDOW=${BENCH_UDP_WINDOW:-8}
 RAW=${BENCH_RAW:-}
 
 here=$(dirname "$0")
@@ -39,8 +41,8 @@ die() { say "$*"; exit 2; }
 for p in "$BENCH" "$REFECHO"; do
 	[ -x "$p" ] || die "$p is not an executable (build it with 'make bench')"
 done
-case $SECS$ROUNDS$WORKERS$CLIENTS in
-*[!0-9.]*) die "BENCH_SECONDS, BENCH_ROUNDS, BENCH_WORKERS, BENCH_CLIENTS: numbers" ;;
+case $SECS$ROUNDS$WORKERS$CLIENTS$WINDOW in
+*[!0-9.]*) die "BENCH_SECONDS, BENCH_ROUNDS, BENCH_WORKERS, BENCH_CLIENTS, BENCH_UDP_WINDOW: numbers" ;;
 esac
 
 FAIL=0
@@ -245,13 +247,13 @@ while [ $r -le "$ROUNDS" ]; do
 	for m in $MODES; do
 		case $m in
 		connrate | bulk | pingpong) k=tcp ;;
-		udp) k=udp ;;
+		udp | udp-burst) k=udp ;;
 		connect-only) k=day ;;
 		*) die "unknown mode $m" ;;
 		esac
 		case $m in
 		# A persistent client beyond the worker count is never served.
-		pingpong | udp) c=$WORKERS ;;
+		pingpong | udp | udp-burst) c=$WORKERS ;;
 		bulk) c=1 ;;
 		*) c=$CLIENTS ;;
 		esac
@@ -259,8 +261,10 @@ while [ $r -le "$ROUNDS" ]; do
 			ok "$t" $k || continue
 			eval "p=\$port_${t}_$k"
 			say "round $r/$ROUNDS: $m against $t (port $p, $c clients, ${SECS}s)"
+			w=
+			[ "$m" = udp-burst ] && w="--window $WINDOW"
 			line=$("$BENCH" --mode "$m" --port "$p" --clients "$c" \
-			    --seconds "$SECS" 2>>"$tmp/bench.err")
+			    --seconds "$SECS" $w 2>>"$tmp/bench.err")
 			st=$?
 			[ -n "$line" ] || line="mode=$m ops=0"
 			printf '%s %s\n' "$t" "$line" >>"$tmp/results"
@@ -348,7 +352,7 @@ fi
 uname_line="$(uname -sr), $(nproc 2>/dev/null || echo '?') CPUs"
 printf '\n## netsrvd bench: %s round(s) x %s s, %s workers per service, %s\n\n' \
     "$ROUNDS" "$SECS" "$WORKERS" "$uname_line"
-awk -v clients="$CLIENTS" -v workers="$WORKERS" '
+awk -v clients="$CLIENTS" -v workers="$WORKERS" -v window="$WINDOW" '
 function median(k,    n, i, j, a, t) {
 	n = cnt[k]
 	if (n == 0)
@@ -393,12 +397,12 @@ BEGIN { tg[1] = "netsrvd"; tg[2] = "reference"; tg[3] = "xinetd" }
 			val[t, mode, key, ++cnt[t, mode, key]] = value
 		if (key ~ /^(lost|fail_)/) {
 			sum[t, mode, key] += value
-			if (key != "fail_timeout" || mode != "udp")
+			if (key != "fail_timeout" || mode !~ /^udp/)
 				if (key != "lost")
 					sum[t, mode, "failures"] += value
 		}
 	}
-	if (mode == "udp")
+	if (mode ~ /^udp/)
 		sum[t, mode, "lost"] += 0
 }
 END {
@@ -420,6 +424,11 @@ END {
 	row("udp", "p99 us", "p99_us", "%.1f")
 	row("udp", "lost (sum)", "lost", "%d", 1)
 	row("udp", "other failures (sum)", "failures", "%d", 1)
+	row("udp-burst", "replies/s (" workers " sockets x " window " in flight)", "rate", "%.0f")
+	row("udp-burst", "p50 us", "p50_us", "%.1f")
+	row("udp-burst", "p99 us", "p99_us", "%.1f")
+	row("udp-burst", "lost (sum)", "lost", "%d", 1)
+	row("udp-burst", "other failures (sum)", "failures", "%d", 1)
 	row("connect-only", "conn/s (" clients " clients)", "rate", "%.0f")
 	row("connect-only", "p50 us", "p50_us", "%.1f")
 	row("connect-only", "p99 us", "p99_us", "%.1f")
