@@ -21,7 +21,14 @@ enum session_end {
 
 /* One accepted TCP connection, served by exactly one handler call. */
 struct tcp_session {
-	int fd;				/* connected socket, O_NONBLOCK */
+	/*
+	 * The connected socket. Every call on it says MSG_DONTWAIT, except
+	 * io_recv_wait(), which blocks when `blocking` says the socket has no
+	 * O_NONBLOCK (the worker's, from accept4 without it).
+	 */
+	int fd;
+	bool blocking;
+	bool rcvtimeo_set;		/* io_recv_wait set SO_RCVTIMEO */
 	const struct service_config *svc;
 	unsigned char *buf;		/* the worker's buffer, allocated once */
 	size_t bufsize;

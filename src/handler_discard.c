@@ -7,35 +7,26 @@
 #include "handler.h"
 #include "io.h"
 
+/* One blocking recv per chunk (io_recv_wait): the wait and the read in one call. */
 static enum session_end
 discard_serve_tcp(struct tcp_session *s)
 {
 	int64_t deadline = -1;
-	short rev = 0;
 	ssize_t n;
-	int r;
 
 	if (s->buf == NULL || s->bufsize == 0)
 		return END_ERROR;
 	for (;;) {
-		n = io_recv(s, s->buf, s->bufsize);
+		n = io_recv_wait(s, s->buf, s->bufsize, &deadline);
 		if (n > 0) {
 			deadline = -1;
-			rev = 0;
 			continue;
 		}
 		if (n == 0)
 			return END_CLIENT_CLOSED;
-		if (!IO_AGAIN(errno))
-			return io_end_from_errno(errno, "discard: recv");
-		/* Reported hangups make recv fail; never spin on one. */
-		if (rev & (POLLERR | POLLHUP))
-			return END_RESET;
-		r = io_wait_idle(s, POLLIN, &deadline, &rev);
-		if (r == 0)
+		if (IO_AGAIN(errno))
 			return END_TIMEOUT;
-		if (r == -1)
-			return io_end_from_errno(errno, "discard: poll");
+		return io_end_from_errno(errno, "discard: recv");
 	}
 }
 

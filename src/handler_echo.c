@@ -24,13 +24,17 @@
  * given drained the socket, a send that came back short filled it. Until
  * poll says otherwise, trying either again could only fail with EAGAIN, a
  * syscall per round trip for nothing, so the loop goes straight to poll.
+ * With the ring empty there is only input to wait for, and the wait and
+ * the read are one blocking recv (io_recv_wait): a round trip costs a recv
+ * and a send, as in the simplest blocking server.
  */
 static enum session_end
 echo_serve_tcp(struct tcp_session *s)
 {
 	const size_t cap = s->bufsize;
 	size_t head = 0, used = 0;
-	bool eof = false, can_read = true, can_write = true;
+	/* at first nothing is known to be waiting: the first read is the wait */
+	bool eof = false, can_read = false, can_write = true;
 	int64_t deadline = -1;
 	short rev = 0, events;
 	ssize_t n;
@@ -41,7 +45,7 @@ echo_serve_tcp(struct tcp_session *s)
 	for (;;) {
 		bool progress = false;
 
-		if (!eof && used < cap && can_read) {
+		if (!eof && used < cap && (can_read || used == 0)) {
 			size_t tail, room;
 
 			/* An empty ring starts over: one read can fill it. */
@@ -49,7 +53,14 @@ echo_serve_tcp(struct tcp_session *s)
 				head = 0;
 			tail = (head + used) % cap;
 			room = tail >= head ? cap - tail : head - tail;
-			n = io_recv(s, s->buf + tail, room);
+			if (can_read)
+				n = io_recv(s, s->buf + tail, room);
+			else {
+				/* nothing to send: only input can come next */
+				n = io_recv_wait(s, s->buf + tail, room, &deadline);
+				if (n == -1 && IO_AGAIN(errno))
+					return END_TIMEOUT;
+			}
 			if (n > 0) {
 				used += (size_t)n;
 				progress = true;

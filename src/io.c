@@ -1,4 +1,4 @@
-/* Non-blocking socket I/O for TCP sessions: waits, reads, writes, timeouts. */
+/* Socket I/O for TCP sessions: waits, reads, writes, timeouts. */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
 #include "handler.h"
@@ -91,6 +92,49 @@ io_recv(struct tcp_session *s, void *buf, size_t len)
 		note_progress(s);
 	}
 	return r;
+}
+
+static int
+set_rcvtimeo(struct tcp_session *s)
+{
+	struct timeval tv = { 0, 0 };	/* none: wait forever */
+
+	if (s->timeout_ms > 0) {
+		tv.tv_sec = s->timeout_ms / 1000;
+		tv.tv_usec = (s->timeout_ms % 1000) * 1000;
+	}
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		return -1;
+	s->rcvtimeo_set = true;
+	return 0;
+}
+
+ssize_t
+io_recv_wait(struct tcp_session *s, void *buf, size_t len, int64_t *deadline)
+{
+	ssize_t r;
+	int w;
+
+	if (s->blocking && *deadline < 0 && (s->rcvtimeo_set || set_rcvtimeo(s) == 0)) {
+		do
+			r = recv(s->fd, buf, len, 0);
+		while (r == -1 && errno == EINTR);
+		if (r > 0) {
+			s->bytes_in += (uint64_t)r;
+			note_progress(s);
+		}
+		return r;
+	}
+	for (;;) {
+		w = io_wait_idle(s, POLLIN, deadline, NULL);
+		if (w == 0)
+			errno = EAGAIN;
+		if (w != 1)
+			return -1;
+		r = io_recv(s, buf, len);
+		if (r != -1 || !IO_AGAIN(errno))
+			return r;
+	}
 }
 
 ssize_t

@@ -1,4 +1,4 @@
-/* Non-blocking socket I/O for TCP sessions: waits, reads, writes, timeouts. */
+/* Socket I/O for TCP sessions: waits, reads, writes, timeouts. */
 #ifndef NETSRVD_IO_H
 #define NETSRVD_IO_H
 
@@ -37,6 +37,19 @@ int io_wait_idle(struct tcp_session *s, short events, int64_t *deadline,
  */
 ssize_t io_recv(struct tcp_session *s, void *buf, size_t len);
 ssize_t io_send(struct tcp_session *s, const void *buf, size_t len);
+
+/*
+ * Waits for input and reads it in one call, under the no-progress timer
+ * (*deadline as for io_wait_idle). On a blocking socket (s->blocking) that
+ * is one blocking recv() with SO_RCVTIMEO, set on the first call of the
+ * session, where poll() then recv() took two syscalls per wait; it is used
+ * only when the timer is not already running, otherwise, and on a
+ * non-blocking socket, it is io_wait_idle() then io_recv(). Returns what
+ * recv does (0 at EOF), or -1 with errno EAGAIN when the timeout passed.
+ * A signal restarts a blocking wait with the whole timeout.
+ */
+ssize_t io_recv_wait(struct tcp_session *s, void *buf, size_t len,
+    int64_t *deadline);
 
 /* True for the errno of a socket that is merely not ready yet. */
 #define IO_AGAIN(e)	((e) == EAGAIN || (e) == EWOULDBLOCK)

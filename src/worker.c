@@ -236,6 +236,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &t0);
 	memset(&s, 0, sizeof(s));
 	s.fd = fd;
+	s.blocking = true;
 	s.svc = w->svc;
 	s.buf = w->buf;
 	s.bufsize = WORKER_BUF;
@@ -293,8 +294,9 @@ tcp_loop(struct worker *w)
 	while (!stop_now(&drained)) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
+		/* blocking: io_recv_wait may block in it; every other call says MSG_DONTWAIT */
 		int fd = accept4(w->a->listen_fd, (struct sockaddr *)&peer, &plen,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		    SOCK_CLOEXEC);
 
 		if (fd >= 0) {
 			serve_connection(w, fd, (struct sockaddr *)&peer);

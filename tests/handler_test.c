@@ -87,9 +87,35 @@ chargen_line(unsigned k, char out[CHARGEN_LINE_BYTES + 1])
 /* ---- socketpair sessions ---- */
 
 struct pair {
-	int fd[2];		/* [0] the server's end, O_NONBLOCK; [1] the client's */
+	int fd[2];		/* [0] the server's end; [1] the client's */
 	struct tcp_session s;
 };
+
+/*
+ * Sessions run on a non-blocking server end, where every wait is a poll(),
+ * or, as in the worker, on a blocking one (s.blocking), where waiting for
+ * input is a blocking recv() under SO_RCVTIMEO. The "_blocking" entries
+ * run a test again in the second way.
+ */
+static bool pair_blocking;
+
+static int
+blocking_on(void **state)
+{
+	(void)state;
+	pair_blocking = true;
+	alarm(120);	/* a blocking recv without its timeout would hang: die instead */
+	return 0;
+}
+
+static int
+blocking_off(void **state)
+{
+	(void)state;
+	pair_blocking = false;
+	alarm(0);
+	return 0;
+}
 
 static void
 pair_open(struct pair *p, int timeout_ms, const struct service_config *svc)
@@ -97,7 +123,8 @@ pair_open(struct pair *p, int timeout_ms, const struct service_config *svc)
 	struct timeval tv = { PEER_IO_TIMEOUT_S, 0 };
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p->fd), 0);
-	assert_int_equal(util_set_nonblock(p->fd[0], 1), 0);
+	if (!pair_blocking)
+		assert_int_equal(util_set_nonblock(p->fd[0], 1), 0);
 	assert_int_equal(setsockopt(p->fd[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
 	assert_int_equal(setsockopt(p->fd[1], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
 	memset(&p->s, 0, sizeof(p->s));
@@ -106,6 +133,7 @@ pair_open(struct pair *p, int timeout_ms, const struct service_config *svc)
 	p->s.buf = session_buf;
 	p->s.bufsize = sizeof(session_buf);
 	p->s.timeout_ms = timeout_ms;
+	p->s.blocking = pair_blocking;
 }
 
 static void
@@ -866,6 +894,7 @@ handler_echo_tcp_timeout_test(void **state)
 	assert_int_equal(handler_echo.serve_tcp(&p.s), END_TIMEOUT);
 	dt = util_now_ms() - t0;
 	assert_true(dt >= 190 && dt < 5000);
+	assert_int_equal(p.s.rcvtimeo_set, pair_blocking);	/* the wait it was meant to take */
 	assert_int_equal(p.s.bytes_in, 0);
 	assert_int_equal(p.s.bytes_out, 0);
 	pair_close(&p);
@@ -948,6 +977,7 @@ handler_discard_tcp_timeout_test(void **state)
 	pair_open(&p, 150, NULL);
 	assert_int_equal(write(p.fd[1], "abc", 3), 3);
 	assert_int_equal(handler_discard.serve_tcp(&p.s), END_TIMEOUT);
+	assert_int_equal(p.s.rcvtimeo_set, pair_blocking);
 	assert_int_equal(p.s.bytes_in, 3);
 	pair_close(&p);
 }
@@ -1066,6 +1096,15 @@ main(void)
 		cmocka_unit_test(handler_echo_tcp_idle_test),
 		cmocka_unit_test(handler_discard_tcp_test),
 		cmocka_unit_test(handler_discard_tcp_timeout_test),
+#define BLOCKING(f)	{ #f "_blocking", f, blocking_on, blocking_off, NULL }
+		BLOCKING(handler_echo_tcp_big_test),
+		BLOCKING(handler_echo_tcp_halfclose_test),
+		BLOCKING(handler_echo_tcp_timeout_test),
+		BLOCKING(handler_echo_tcp_idle_test),
+		BLOCKING(handler_discard_tcp_test),
+		BLOCKING(handler_discard_tcp_timeout_test),
+		BLOCKING(handler_chargen_tcp_test),
+		BLOCKING(handler_io_write_timeout_test),
 		cmocka_unit_test(handler_io_write_reset_test),
 		cmocka_unit_test(handler_io_write_timeout_test),
 		cmocka_unit_test(handler_io_wait_eintr_test),
