@@ -10,6 +10,7 @@
 #        BENCH_MODES ("connrate pingpong bulk udp udp-burst connect-only")
 #        BENCH_UDP_WINDOW (8: datagrams in flight per socket in udp-burst)
 #        BENCH_RAW (a file the raw result lines are appended to)
+#        BENCH_ACCESS_LOG (0; 1: netsrvd writes its access log to a file)
 # Exit status: 0 when every target that should run did, 1 otherwise
 # (netsrvd missing, not starting, dying, or failing a measurement), 2 usage.
 
@@ -30,6 +31,7 @@ CLIENTS=${BENCH_CLIENTS:-$((WORKERS * 2))}
 MODES=${BENCH_MODES:-connrate pingpong bulk udp udp-burst connect-only}
 WINDOW=${BENCH_UDP_WINDOW:-8}
 RAW=${BENCH_RAW:-}
+ACCESS_LOG=${BENCH_ACCESS_LOG:-0}
 
 here=$(dirname "$0")
 [ -n "$BENCH" ] || BENCH=$here/netsrvd-bench
@@ -145,9 +147,13 @@ if [ -z "$NETSRVD" ] || [ ! -x "$NETSRVD" ]; then
 	say "netsrvd: '${NETSRVD}' is not an executable; skipping it"
 	FAIL=1
 else
+	# With BENCH_ACCESS_LOG=1 every connection and datagram writes its line to a file.
+	ns_log='log = { target = "stderr"; level = "warning"; connections = false; };'
+	[ "$ACCESS_LOG" = 1 ] &&
+		ns_log="log = { target = \"$tmp/access.log\"; level = \"warning\"; connections = true; };"
 	cat >"$tmp/netsrvd.conf" <<EOF
 pid_file = "$tmp/netsrvd.pid";
-log = { target = "stderr"; level = "warning"; connections = false; };
+$ns_log
 workers = $WORKERS;
 timeout = 30;
 services = (
@@ -350,8 +356,10 @@ fi
 
 # --- the report ----------------------------------------------------------------------
 uname_line="$(uname -sr), $(nproc 2>/dev/null || echo '?') CPUs"
-printf '\n## netsrvd bench: %s round(s) x %s s, %s workers per service, %s\n\n' \
-    "$ROUNDS" "$SECS" "$WORKERS" "$uname_line"
+al=off
+[ "$ACCESS_LOG" = 1 ] && al=on
+printf '\n## netsrvd bench: %s round(s) x %s s, %s workers per service, access log %s, %s\n\n' \
+    "$ROUNDS" "$SECS" "$WORKERS" "$al" "$uname_line"
 awk -v clients="$CLIENTS" -v workers="$WORKERS" -v window="$WINDOW" '
 function median(k,    n, i, j, a, t) {
 	n = cnt[k]
