@@ -101,7 +101,7 @@ set_rcvtimeo(struct tcp_session *s)
 
 	if (s->timeout_ms > 0) {
 		tv.tv_sec = s->timeout_ms / 1000;
-		tv.tv_usec = (s->timeout_ms % 1000) * 1000;
+		tv.tv_usec = (suseconds_t)(s->timeout_ms % 1000) * 1000;
 	}
 	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
 		return -1;
