@@ -135,6 +135,23 @@ probe_target() {	# probe_target TARGET TCP UDP DAY PID [UDP_PID DAY_PID]
 
 ok() { eval "[ \"\${ok_$1_$2:-0}\" = 1 ]"; }
 
+# CPU time a server has used, in clock ticks: the process, its reaped
+# children (cutime, cstime: xinetd's per-connection forks) and its live
+# ones (the workers). Fields after the ")" of /proc/PID/stat: utime is
+# the 12th, stime, cutime, cstime follow.
+cpu_ticks() {	# cpu_ticks PID
+	awk -v top="$1" '
+	FNR == 1 {
+		rest = substr($0, index($0, ") ") + 2); split(rest, f, " ")
+		if (FILENAME == "/proc/" top "/stat")
+			t += f[12] + f[13] + f[14] + f[15]
+		else if (f[2] == top)
+			t += f[12] + f[13]
+	}
+	END { printf "%d\n", t }' /proc/[0-9]*/stat 2>/dev/null
+}
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
 set -- $("$BENCH" --free-port --count 9)
 [ $# -eq 9 ] || die "cannot find 9 free ports on 127.0.0.1"
 ns_tcp=$1 ns_udp=$2 ns_day=$3 ref_tcp=$4 ref_udp=$5 ref_day=$6
@@ -269,10 +286,20 @@ while [ $r -le "$ROUNDS" ]; do
 			say "round $r/$ROUNDS: $m against $t (port $p, $c clients, ${SECS}s)"
 			w=
 			[ "$m" = udp-burst ] && w="--window $WINDOW"
+			case $t:$k in
+			netsrvd:*) sp=$NS_PID ;; xinetd:*) sp=$X_PID ;;
+			reference:tcp) sp=$REF_PID ;; reference:udp) sp=$REF_UDP ;;
+			reference:day) sp=$REF_DAY ;;
+			esac
+			c0=$(cpu_ticks "$sp")
 			line=$("$BENCH" --mode "$m" --port "$p" --clients "$c" \
 			    --seconds "$SECS" $w 2>>"$tmp/bench.err")
 			st=$?
+			c1=$(cpu_ticks "$sp")
 			[ -n "$line" ] || line="mode=$m ops=0"
+			# server CPU per operation (bulk: per MB), whatever the load
+			line="$line $(kv ops "$line" | awk -v d=$((c1 - c0)) -v hz="$HZ" -v m="$m" \
+			    '$1 > 0 && d > 0 { printf "server_cpu_us=%.2f", d * 1e6 / hz / (m == "bulk" ? $1 / 1e6 : $1) }')"
 			printf '%s %s\n' "$t" "$line" >>"$tmp/results"
 			[ -n "$RAW" ] && printf 'round=%s label=%s %s\n' "$r" "$t" "$line" >>"$RAW"
 			if [ $st -ne 0 ] && [ "$t" = netsrvd ]; then
@@ -401,7 +428,7 @@ BEGIN { tg[1] = "netsrvd"; tg[2] = "reference"; tg[3] = "xinetd" }
 	for (i = 2; i <= NF; i++) {
 		eq = index($i, "=")
 		key = substr($i, 1, eq - 1); value = substr($i, eq + 1)
-		if (key ~ /^(rate|p50_us|p99_us|p999_us)$/)
+		if (key ~ /^(rate|p50_us|p99_us|p999_us|server_cpu_us)$/)
 			val[t, mode, key, ++cnt[t, mode, key]] = value
 		if (key ~ /^(lost|fail_)/) {
 			sum[t, mode, key] += value
@@ -419,27 +446,33 @@ END {
 	row("connrate", "conn/s (" clients " clients)", "rate", "%.0f")
 	row("connrate", "p50 us", "p50_us", "%.1f")
 	row("connrate", "p99 us", "p99_us", "%.1f")
+	row("connrate", "server CPU us per op", "server_cpu_us", "%.2f")
 	row("connrate", "failures (sum)", "failures", "%d", 1)
 	row("pingpong", "rt/s (" workers " conns)", "rate", "%.0f")
 	row("pingpong", "p50 us", "p50_us", "%.1f")
 	row("pingpong", "p99 us", "p99_us", "%.1f")
 	row("pingpong", "p999 us", "p999_us", "%.1f")
+	row("pingpong", "server CPU us per op", "server_cpu_us", "%.2f")
 	row("pingpong", "failures (sum)", "failures", "%d", 1)
 	row("bulk", "MB/s (1 conn, verified)", "rate", "%.1f")
+	row("bulk", "server CPU us per MB", "server_cpu_us", "%.2f")
 	row("bulk", "failures (sum)", "failures", "%d", 1)
 	row("udp", "replies/s (" workers " sockets)", "rate", "%.0f")
 	row("udp", "p50 us", "p50_us", "%.1f")
 	row("udp", "p99 us", "p99_us", "%.1f")
+	row("udp", "server CPU us per op", "server_cpu_us", "%.2f")
 	row("udp", "lost (sum)", "lost", "%d", 1)
 	row("udp", "other failures (sum)", "failures", "%d", 1)
 	row("udp-burst", "replies/s (" workers " sockets x " window " in flight)", "rate", "%.0f")
 	row("udp-burst", "p50 us", "p50_us", "%.1f")
 	row("udp-burst", "p99 us", "p99_us", "%.1f")
+	row("udp-burst", "server CPU us per op", "server_cpu_us", "%.2f")
 	row("udp-burst", "lost (sum)", "lost", "%d", 1)
 	row("udp-burst", "other failures (sum)", "failures", "%d", 1)
 	row("connect-only", "conn/s (" clients " clients)", "rate", "%.0f")
 	row("connect-only", "p50 us", "p50_us", "%.1f")
 	row("connect-only", "p99 us", "p99_us", "%.1f")
+	row("connect-only", "server CPU us per op", "server_cpu_us", "%.2f")
 	row("connect-only", "failures (sum)", "failures", "%d", 1)
 }' "$tmp/results"
 
