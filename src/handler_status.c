@@ -72,7 +72,8 @@ status_format_text(char *buf, size_t len)
 		return 0;
 	put(&o, "netsrvd %s, up %lld s, generation %u\r\n", PACKAGE_VERSION,
 	    (long long)(time(NULL) - stats->started), atomic_load(&stats->generation));
-	put(&o, "%-8s %-16s %-9s %-40s %6s %8s\r\n", "PID", "SERVICE", "STATE", "PEER", "SECS", "CONNS");
+	put(&o, "%-8s %-16s %-9s %-40s %6s %8s %5s\r\n", "PID", "SERVICE", "STATE", "PEER", "SECS",
+	    "CONNS", "GEN");
 	for (size_t i = 0; i < sb->nslots; i++) {
 		const struct sb_slot *s = &sb->slots[i];
 		int st = atomic_load(&s->state);
@@ -88,9 +89,10 @@ status_format_text(char *buf, size_t len)
 			snprintf(secs, sizeof(secs), "%lld",
 			    (long long)((now - atomic_load(&s->conn_start_ms)) / 1000));
 		}
-		put(&o, "%-8ld %-16s %-9s %-40s %6s %8llu\r\n", (long)s->pid,
+		/* GEN: a worker below the header's generation belongs to one a reload replaced */
+		put(&o, "%-8ld %-16s %-9s %-40s %6s %8llu %5u\r\n", (long)s->pid,
 		    sv ? sv->name : "?", scoreboard_state_name((enum sb_state)st), peer, secs,
-		    LOAD(s->connections));
+		    LOAD(s->connections), s->generation);
 	}
 	put(&o, "%zu workers\r\n", workers);
 	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {

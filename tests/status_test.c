@@ -161,12 +161,60 @@ status_metrics_move_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* After a reload, an old worker still serving shows its generation beside the new ones. */
+static void
+status_generation_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	const char *argv[] = { h_netsrvd(), "-s", "-c", d->conf, NULL };
+	char out[16384], line[64];
+	int fd;
+
+	write_conf(d, port, sport, "echo");
+	h_start_serving(d, port);
+	fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	assert_true(h_write_all(fd, "x", 1));
+	assert_int_equal(h_read_all(fd, line, 1, 3000), 1);	/* its worker is busy with us */
+	kill(d->pid, SIGHUP);
+	assert_true(h_wait_log(d, "reloaded: generation 2", 5000));
+	int64_t end = h_now_ms() + 3000;
+	do {	/* the new workers report idle shortly after they start */
+		assert_int_equal(h_run(argv, out, sizeof(out), 5000), 0);
+		if (strstr(out, " idle ") != NULL && strstr(out, " echo ") != NULL)
+			break;
+		h_sleep_ms(50);
+	} while (h_now_ms() < end);
+	print_message("%s", out);
+	assert_non_null(strstr(out, ", generation 2\r\n"));
+	assert_non_null(strstr(out, "CONNS   GEN\r\n"));
+	/* the old worker: busy with our client, generation 1; its replacements: 2 */
+	bool old_busy = false, new_idle = false;
+	for (char *l = strtok(out, "\r\n"); l != NULL; l = strtok(NULL, "\r\n")) {
+		char pid[16], svc[32], st[16];
+		unsigned gen;
+		size_t n = strlen(l);
+
+		if (sscanf(l, "%15s %31s %15s", pid, svc, st) != 3 || strcmp(svc, "echo") != 0 ||
+		    n < 2 || sscanf(strrchr(l, ' ') + 1, "%u", &gen) != 1)
+			continue;
+		old_busy |= strcmp(st, "busy") == 0 && gen == 1;
+		new_idle |= strcmp(st, "idle") == 0 && gen == 2;
+	}
+	assert_true(old_busy);
+	assert_true(new_idle);
+	close(fd);
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(status_text_and_cli_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_metrics_move_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(status_generation_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
