@@ -14,8 +14,8 @@
  * oldest unsent byte is, `used` how many there are.
  *
  * Deadlock invariant: we read only while the ring has room and write
- * whenever it holds data, both non-blocking, and wait for whichever of the
- * two is possible. So a client that writes megabytes before it reads is
+ * whenever it holds data, never blocking in either while the ring holds
+ * data, and wait for whichever of the two is possible. So a client that writes megabytes before it reads is
  * never answered with a blocking write: once the ring is full we stop
  * reading, TCP flow control holds the client back, and we resume as soon
  * as it reads.
