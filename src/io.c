@@ -79,19 +79,25 @@ note_progress(struct tcp_session *s)
 		atomic_store_explicit(s->progress, util_coarse_now_ms(), memory_order_relaxed);
 }
 
-ssize_t
-io_recv(struct tcp_session *s, void *buf, size_t len)
+static ssize_t
+recv_counted(struct tcp_session *s, void *buf, size_t len, int flags)
 {
 	ssize_t r;
 
 	do
-		r = recv(s->fd, buf, len, MSG_DONTWAIT);
+		r = recv(s->fd, buf, len, flags);
 	while (r == -1 && errno == EINTR);
 	if (r > 0) {
 		s->bytes_in += (uint64_t)r;
 		note_progress(s);
 	}
 	return r;
+}
+
+ssize_t
+io_recv(struct tcp_session *s, void *buf, size_t len)
+{
+	return recv_counted(s, buf, len, MSG_DONTWAIT);
 }
 
 static int
@@ -115,16 +121,8 @@ io_recv_wait(struct tcp_session *s, void *buf, size_t len, int64_t *deadline)
 	ssize_t r;
 	int w;
 
-	if (s->blocking && *deadline < 0 && (s->rcvtimeo_set || set_rcvtimeo(s) == 0)) {
-		do
-			r = recv(s->fd, buf, len, 0);
-		while (r == -1 && errno == EINTR);
-		if (r > 0) {
-			s->bytes_in += (uint64_t)r;
-			note_progress(s);
-		}
-		return r;
-	}
+	if (s->blocking && *deadline < 0 && (s->rcvtimeo_set || set_rcvtimeo(s) == 0))
+		return recv_counted(s, buf, len, 0);
 	for (;;) {
 		w = io_wait_idle(s, POLLIN, deadline, NULL);
 		if (w == 0)

@@ -446,9 +446,8 @@ udp_flush(struct worker *w, struct udp_batch *b)
 	int full = 0;
 
 	while (i < b->nout) {
-		int r;
-
 		const struct msghdr *m = &b->out[i].msg_hdr;
+		int r;
 
 		/* one reply: the shortest call that can send it (see udp_receive) */
 		if (b->nout - i == 1 && m->msg_controllen == 0)
@@ -671,10 +670,9 @@ udp_block(struct worker *w)
 static int
 udp_receive(struct worker *w, struct udp_batch *b, unsigned want, int flags)
 {
-	ssize_t r;
-
 	struct msghdr *m = &b->in[0].msg_hdr;
 	size_t room = m->msg_iov->iov_len;
+	ssize_t r;
 
 	if (want > 1)
 		return recvmmsg(w->a->listen_fd, b->in, want, flags, NULL);
