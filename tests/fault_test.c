@@ -350,21 +350,30 @@ fault_hostile_clients_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* A "Key: N kB" line of /proc/PID/<file>, in KiB. */
 static long
-rss_kib(pid_t pid)
+proc_kib(pid_t pid, const char *file, const char *key)
 {
 	char path[64], line[256];
+	size_t klen = strlen(key);
 	long kib = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, file);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':' &&
+		    sscanf(line + klen + 1, " %ld kB", &kib) == 1)
 			break;
 	fclose(f);
 	return kib;
+}
+
+static long
+rss_kib(pid_t pid)
+{
+	return proc_kib(pid, "status", "VmRSS");
 }
 
 /* The master's memory stays flat across 1,000 reloads (each one a whole new config and generation). */
@@ -416,18 +425,7 @@ fault_reload_memory_test(void **state)
 static long
 private_dirty_kib(pid_t pid)
 {
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "Private_Dirty: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
+	return proc_kib(pid, "smaps_rollup", "Private_Dirty");
 }
 
 /*

@@ -77,11 +77,10 @@ h_srcdir(void)
 	return p ? p : "..";
 }
 
-static int
-bind_any_port(int type, int port)
+int
+h_bind_loopback(int type, int port)
 {
 	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
 	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
 
 	if (fd == -1)
@@ -90,14 +89,29 @@ bind_any_port(int type, int port)
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons((uint16_t)port);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) == -1) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
 		close(fd);
 		return -1;
 	}
-	port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* The port a fresh socket of this type gets on 127.0.0.1 when asking for port. */
+static int
+bind_any_port(int type, int port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd = h_bind_loopback(type, port);
+
+	if (fd == -1)
+		return -1;
+	if (getsockname(fd, (struct sockaddr *)&sa, &sl) == -1) {
+		close(fd);
+		return -1;
+	}
 	close(fd);
-	return port;
+	return ntohs(sa.sin_port);
 }
 
 /*

@@ -17,6 +17,8 @@ struct daemon {
 
 /* A port free on 127.0.0.1 (and ::1) for both TCP and UDP right now. */
 int h_free_port(void);
+/* A socket of type bound to 127.0.0.1:port (0: any), or -1. */
+int h_bind_loopback(int type, int port);
 void h_setup(struct daemon *d);
 /* cmocka setup/teardown: a struct daemon in *state, cleaned up whatever happened. */
 int h_fixture_setup(void **state);

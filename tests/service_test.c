@@ -263,26 +263,6 @@ read_to_end_slowly(int fd, void *buf, size_t max, int timeout_ms, bool *reset)
 	return read_bites(fd, buf, max, timeout_ms, reset, 1024);
 }
 
-/* A UDP socket bound to the loopback address on port (0: any). */
-static int
-udp_socket_bound(int port)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (fd == -1)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = htons((uint16_t)port);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Sends one datagram from fd to 127.0.0.1:port; the reply's length or -1 on silence. */
 static ssize_t
 udp_from(int fd, int port, const void *q, size_t qlen, void *reply, size_t max,
@@ -1129,7 +1109,7 @@ static void
 race_udp(struct daemon *d, int port, int round)
 {
 	char buf[256];
-	int fd = udp_socket_bound(0), late = 0;
+	int fd = h_bind_loopback(SOCK_DGRAM, 0), late = 0;
 
 	assert_true(fd >= 0);
 	if (udp_from(fd, port, "", 0, buf, sizeof(buf), 1500) > 0) {
@@ -1292,11 +1272,11 @@ service_udp_low_source_port_test(void **state)
 	}
 	start_pair(f, "echo", port, "");
 	for (int p = 1023; p >= 600 && low < 0; p--) {
-		low = udp_socket_bound(p);
+		low = h_bind_loopback(SOCK_DGRAM, p);
 		lowport = p;
 	}
 	assert_true(low >= 0);
-	high = udp_socket_bound(0);
+	high = h_bind_loopback(SOCK_DGRAM, 0);
 	assert_true(high >= 0);
 	/* the control: the same datagram from a high port comes back */
 	assert_int_equal(udp_from(high, port, "loop?", 5, r, sizeof(r), IO_MS), 5);

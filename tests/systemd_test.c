@@ -147,23 +147,34 @@ system_socket_activate_tool_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* Starts a one-worker echo with a watchdog of usec (for pid, when not NULL); returns at READY=1. */
+static void
+start_watched(struct daemon *d, int fd, const char *usec, const char *pid)
+{
+	char seen[8192] = "";
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    h_free_port());
+	setenv("WATCHDOG_USEC", usec, 1);
+	if (pid != NULL)
+		setenv("WATCHDOG_PID", pid, 1);
+	h_start(d, NULL);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+	assert_true(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
+}
+
 static void
 system_watchdog_test(void **state)
 {
 	struct daemon *d = *state;
-	int port = h_free_port();
 	char path[256], seen[8192] = "";
 	int fd = h_notify_open(d, path, sizeof(path));
 
-	h_write_conf(d, "services = (\n"
-	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
-	    port);
 	setenv("NOTIFY_SOCKET", path, 1);
-	setenv("WATCHDOG_USEC", "200000", 1);
-	h_start(d, NULL);
-	unsetenv("NOTIFY_SOCKET");
-	unsetenv("WATCHDOG_USEC");
-	assert_true(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
+	start_watched(d, fd, "200000", NULL);
 	/* every 100 ms: at least 5 in the next 800 ms, each a datagram of its own */
 	int64_t end = h_now_ms() + 800;
 	int n = 0;
@@ -183,22 +194,11 @@ static void
 system_watchdog_other_pid_test(void **state)
 {
 	struct daemon *d = *state;
-	int port = h_free_port();
 	char path[256], seen[8192] = "";
 	int fd = h_notify_open(d, path, sizeof(path));
 
-	h_write_conf(d, "services = (\n"
-	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
-	    port);
 	setenv("NOTIFY_SOCKET", path, 1);
-	setenv("WATCHDOG_USEC", "100000", 1);
-	setenv("WATCHDOG_PID", "1", 1);
-	h_start(d, NULL);
-	unsetenv("NOTIFY_SOCKET");
-	unsetenv("WATCHDOG_USEC");
-	unsetenv("WATCHDOG_PID");
-	assert_true(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
-	seen[0] = '\0';
+	start_watched(d, fd, "100000", "1");
 	assert_false(h_notify_wait(fd, "WATCHDOG=1", seen, sizeof(seen), 400));
 	assert_int_equal(h_stop(d), 0);
 	close(fd);
