@@ -2,11 +2,18 @@
 #ifndef NETSRVD_SANDBOX_H
 #define NETSRVD_SANDBOX_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 int sandbox_chroot(const char *dir);
-/* Installs the worker's syscall allow list; anything else kills the process. */
-int sandbox_seccomp(void);
+/*
+ * Installs the worker's syscall allow list; anything else kills the
+ * process with SIGSYS, after storing the refused call's number plus one
+ * in *report (when report is not NULL).
+ */
+int sandbox_seccomp(_Atomic int *report);
 bool sandbox_seccomp_supported(void);
+/* The name of system call nr on this architecture, or NULL. */
+const char *sandbox_syscall_name(int nr);
 
 #endif

@@ -58,6 +58,7 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned ge
 		atomic_store(&s->connections, 0);
 		atomic_store(&s->bytes_in, 0);
 		atomic_store(&s->bytes_out, 0);
+		atomic_store(&s->violation, 0);
 		atomic_store(&s->state, SB_STARTING);
 		return (int)i;
 	}

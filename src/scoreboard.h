@@ -34,6 +34,7 @@ struct sb_slot {
 	_Atomic uint64_t connections;
 	_Atomic uint64_t bytes_in;
 	_Atomic uint64_t bytes_out;
+	_Atomic int violation;		/* 1 + the call the seccomp filter refused; 0: none */
 };
 
 struct scoreboard {

@@ -137,7 +137,7 @@ drop_privileges(const struct config *cfg)
 /* at most 86400 s: fits an int in milliseconds */
 /* Order matters: chroot needs root, the filter must come last. */
 static int
-confine(const struct config *cfg)
+confine(const struct config *cfg, struct sb_slot *slot)
 {
 	if (cfg->chroot_dir != NULL && sandbox_chroot(cfg->chroot_dir) == -1)
 		return -1;
@@ -145,7 +145,7 @@ confine(const struct config *cfg)
 		return -1;
 	if (!cfg->seccomp || !sandbox_seccomp_supported())
 		return 0;
-	return sandbox_seccomp();
+	return sandbox_seccomp(&slot->violation);
 }
 
 static int
@@ -826,7 +826,7 @@ worker_run(const struct worker_args *a)
 		log_errorx("service %s: out of memory", a->svc->name);
 		_exit(WORKER_EXIT_SETUP);
 	}
-	if (setup_wait(&w) == -1 || confine(a->cfg) == -1)
+	if (setup_wait(&w) == -1 || confine(a->cfg, a->slot) == -1)
 		_exit(WORKER_EXIT_SETUP);
 	/* up to a tenth more, so a pool started at once does not renew at once */
 	if (a->svc->max_connections_per_worker > 0)

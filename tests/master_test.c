@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -481,12 +482,41 @@ master_seccomp_off_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/*
+ * A worker its filter stops says which call did it: the master's log names
+ * the call (a preloaded accept4() makes a worker call uname(2)).
+ */
+static void
+master_seccomp_names_refused_call_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	const char *so = getenv("FORBIDDEN_CALL_SO");
+	char want[96];
+
+	if (!sandbox_seccomp_supported()) {
+		print_message("skipped: no worker filter in this build or under valgrind\n");
+		skip();
+	}
+	assert_non_null(so);
+	echo_conf(d, port, 1, NULL);
+	assert_int_equal(setenv("LD_PRELOAD", so, 1), 0);
+	h_start(d, NULL);
+	assert_int_equal(unsetenv("LD_PRELOAD"), 0);
+	snprintf(want, sizeof(want), "killed by signal %d (%s): its seccomp filter refused system call %d (uname)",
+	    SIGSYS, strsignal(SIGSYS), SYS_uname);
+	if (!h_wait_log(d, want, 5000))
+		h_fail_with_log(d, "the master did not name the refused call");
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(master_serves_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_seccomp_off_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_seccomp_names_refused_call_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_kill_worker_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_term_worker_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_backoff_test, h_fixture_setup, h_fixture_teardown),
