@@ -13,9 +13,12 @@
 # leak or timeout, leaving the reproducer in fuzz/run/<target>/artifacts/.
 # The fuzzers are built with $(FUZZ_CC), whatever CC configure chose, from
 # the sources themselves (not src/libnetsrvd.a, which has the build's flags).
-# Debian 12: apt-get install clang libclang-rt-14-dev (libFuzzer's runtime).
+# Debian 12: apt-get install clang libclang-rt-14-dev (libFuzzer's runtime)
+# llvm-14 (llvm-symbolizer: lsan.supp matches symbolized frames only).
 
 FUZZ_CC = clang
+# the symbolizer of FUZZ_CC's own LLVM, found where that compiler looks
+FUZZ_SYMBOLIZER = $(shell $(FUZZ_CC) -print-prog-name=llvm-symbolizer 2>/dev/null)
 FUZZ_SECONDS = 60
 # extra libFuzzer flags for every run, e.g. FUZZ_OPTS=-max_len=8192
 FUZZ_OPTS =
@@ -68,7 +71,7 @@ fuzz/fuzz_config: $(srcdir)/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) $(FUZZ_HDRS)
 		-Wl,--wrap=util_read_file -o $@ $(srcdir)/fuzz/fuzz_config.c \
 		$(FUZZ_CONFIG_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
 
-fuzz_run = $(SHELL) $(srcdir)/fuzz/run-fuzzer.sh
+fuzz_run = ASAN_SYMBOLIZER_PATH='$(FUZZ_SYMBOLIZER)' $(SHELL) $(srcdir)/fuzz/run-fuzzer.sh
 
 fuzz-config: fuzz/fuzz_config
 	@LSAN_OPTIONS=suppressions=$(abs_top_srcdir)/fuzz/lsan.supp:print_suppressions=0 \

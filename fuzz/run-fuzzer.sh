@@ -62,6 +62,16 @@ while [ "$n" -gt 0 ]; do
 	esac
 done
 
+# Reports need names: LeakSanitizer matches lsan.supp's suppressions
+# against symbolized frames only, so without a symbolizer a known
+# library leak would be reported as ours (and a run's result would
+# depend on whether llvm-symbolizer happens to be installed).
+if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] || [ ! -x "$ASAN_SYMBOLIZER_PATH" ]; then
+	echo "$name: no llvm-symbolizer at '${ASAN_SYMBOLIZER_PATH:-}' (set ASAN_SYMBOLIZER_PATH; Debian 12: apt-get install llvm-14)" >&2
+	exit 64
+fi
+export ASAN_SYMBOLIZER_PATH
+
 # UBSan reports abort (the binaries are built -fno-sanitize-recover=all);
 # ASan and LSan are libFuzzer's defaults already.
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
