@@ -28,6 +28,7 @@
 #include "worker.h"
 #include "inherit.h"
 #include "ratelimit.h"
+#include "sandbox.h"
 #include "scoreboard.h"
 #include "stats.h"
 
@@ -43,7 +44,7 @@
 
 #define EXIT_STARTUP 71
 
-/* respawn throttling (CONTRACT.md, signals: CHLD) */
+/* respawn throttling (netsrvd(8), SIGNALS: CHLD) */
 #define START_FAILURE_MS	1000	/* dying this young is a start failure */
 #define FAILURES_BEFORE_BACKOFF	3
 #define BACKOFF_MAX_MS		60000
@@ -469,14 +470,35 @@ note_start_failure(struct service_rt *s, int64_t now)
 	}
 }
 
+/*
+ * What the worker's seccomp filter refused, as the worker left it in its
+ * line. The line is the worker's to write, so the number is only printed,
+ * and named only when it is one this libc knows.
+ */
+static void
+describe_violation(const struct worker_slot *w, char *buf, size_t len)
+{
+	int nr = w->sbslot >= 0 ? atomic_load(&w->sb->slots[w->sbslot].violation) - 1 : -1;
+	const char *name = sandbox_syscall_name(nr);
+
+	buf[0] = '\0';
+	if (nr >= 0)
+		snprintf(buf, len, ": its seccomp filter refused system call %d (%s)", nr,
+		    name != NULL ? name : "unknown");
+}
+
 static void
 log_worker_exit(const struct worker_slot *w, int status)
 {
+	char why[96] = "";
+
 	if (WIFSIGNALED(status)) {
 		if (w->stopping && m.killed && WTERMSIG(status) == SIGKILL)
 			return;	/* our own kill at the end of the shutdown timeout */
-		log_warnx("service %s: worker %ld killed by signal %d (%s)", w->name,
-		    (long)w->pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+		if (WTERMSIG(status) == SIGSYS)
+			describe_violation(w, why, sizeof(why));
+		log_warnx("service %s: worker %ld killed by signal %d (%s)%s", w->name,
+		    (long)w->pid, WTERMSIG(status), strsignal(WTERMSIG(status)), why);
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) != WORKER_EXIT_OK)
 		log_warnx("service %s: worker %ld exited with status %d", w->name,
 		    (long)w->pid, WEXITSTATUS(status));

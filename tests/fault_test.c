@@ -79,7 +79,7 @@ fault_reload_storm_test(void **state)
 /*
  * A worker killed every 100 ms for 10 s. Only workers past their first
  * second are picked: killing younger ones is a start failure by contract
- * (CONTRACT.md) and rightly puts the service into back-off. The only
+ * (netsrvd(8)) and rightly puts the service into back-off. The only
  * failures allowed are the connections the killed workers were serving.
  */
 static void

@@ -1,6 +1,6 @@
 /*
- * Integration tests of the services on the wire (CONTRACT.md, "Services on
- * the wire"): each case starts the real daemon on loopback ports it picked,
+ * Integration tests of the services on the wire (netsrv.conf(5),
+ * "Handlers"): each case starts the real daemon on loopback ports it picked,
  * talks to it with our own sockets and with real clients (socat, nc,
  * rdate), and stops it in a teardown that always runs.
  *
