@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -11,6 +12,8 @@
 struct sig_flags sig_master;
 volatile sig_atomic_t sig_worker_stop;
 static int worker_wake_fd = -1;
+static pid_t worker_master_pid;
+static int worker_orphan_fd = -1;
 
 static const int master_signals[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2 };
 #define NMASTER (sizeof(master_signals) / sizeof(master_signals[0]))
@@ -94,6 +97,17 @@ on_worker_term(int sig)
 		ssize_t r = write(worker_wake_fd, "", 1);
 		(void)r;	/* EAGAIN: the pipe already holds a wake-up */
 	}
+	/*
+	 * The one exception to "handlers set flags": a TERM that comes from
+	 * the master's death (PR_SET_PDEATHSIG) takes the listener out of
+	 * LISTEN at once, so a restarted daemon can bind the port while this
+	 * orphan still finishes its client, which may take long; the loop
+	 * would see a flag only after that client. shutdown() is async-signal
+	 * safe and leaves the fd number in place. Never while the master
+	 * lives: a reload's new workers share the socket.
+	 */
+	if (worker_orphan_fd != -1 && getppid() != worker_master_pid)
+		(void)shutdown(worker_orphan_fd, SHUT_RD);	/* best effort: nothing to tell */
 	errno = saved;
 }
 
@@ -102,12 +116,14 @@ on_worker_term(int sig)
  * signals sent to the whole process group are the master's business.
  */
 int
-sig_worker_setup(int wake_fd)
+sig_worker_setup(int wake_fd, pid_t master_pid, int orphan_fd)
 {
 	static const int ignored[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE };
 	sigset_t none;
 
 	worker_wake_fd = wake_fd;
+	worker_master_pid = master_pid;
+	worker_orphan_fd = orphan_fd;
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
 		if (set_handler(ignored[i], SIG_IGN, 0) == -1)
 			return -1;

@@ -3,6 +3,7 @@
 #define NETSRVD_SIG_H
 
 #include <signal.h>
+#include <sys/types.h>
 
 struct sig_flags {
 	volatile sig_atomic_t chld;
@@ -17,7 +18,11 @@ extern struct sig_flags sig_master;
 extern volatile sig_atomic_t sig_worker_stop;
 
 int sig_master_setup(sigset_t *waitmask);
-int sig_worker_setup(int wake_fd);
+/*
+ * A worker's dispositions. orphan_fd: a TCP listener to shut down the
+ * moment a TERM finds the master (master_pid) gone, or -1.
+ */
+int sig_worker_setup(int wake_fd, pid_t master_pid, int orphan_fd);
 void sig_master_teardown(void);
 
 #endif

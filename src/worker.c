@@ -79,7 +79,8 @@ setup_wait(struct worker *w)
 		log_error("service %s: epoll_ctl", w->svc->name);
 		return -1;
 	}
-	return sig_worker_setup(w->wake[1]);
+	return sig_worker_setup(w->wake[1], w->a->master_pid,
+	    w->svc->protocol == PROTO_TCP ? w->a->listen_fd : -1);
 }
 
 static void
@@ -107,17 +108,22 @@ stop_now(int *drained)
 	return sig_worker_stop && (*drained)++ >= DRAIN_MAX;
 }
 
-/* The master is our parent until it dies; then PDEATHSIG (or this check) ends us. */
+/*
+ * The master is our parent until it dies; then PDEATHSIG (or this check)
+ * tells us to stop. Called after the privilege drop: setuid() and
+ * setgid() clear PDEATHSIG, and a worker of another user would outlive
+ * the master. A master that died before this is seen by the check.
+ */
 static int
-bind_to_master(const struct worker_args *a)
+bind_to_master(pid_t master_pid)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1) {
 		log_error("prctl(PR_SET_PDEATHSIG)");
 		return -1;
 	}
-	if (getppid() != a->master_pid) {
-		log_warnx("master %ld is gone; worker exits", (long)a->master_pid);
-		return -1;
+	if (getppid() != master_pid) {
+		log_warnx("master %ld is gone; worker exits", (long)master_pid);
+		_exit(WORKER_EXIT_OK);
 	}
 	return 0;
 }
@@ -137,11 +143,11 @@ drop_privileges(const struct config *cfg)
 /* at most 86400 s: fits an int in milliseconds */
 /* Order matters: chroot needs root, the filter must come last. */
 static int
-confine(const struct config *cfg, struct sb_slot *slot)
+confine(const struct config *cfg, struct sb_slot *slot, pid_t master_pid)
 {
 	if (cfg->chroot_dir != NULL && sandbox_chroot(cfg->chroot_dir) == -1)
 		return -1;
-	if (drop_privileges(cfg) == -1)
+	if (drop_privileges(cfg) == -1 || bind_to_master(master_pid) == -1)
 		return -1;
 	if (!cfg->seccomp || !sandbox_seccomp_supported())
 		return 0;
@@ -811,8 +817,6 @@ worker_run(const struct worker_args *a)
 	w.wake[0] = w.wake[1] = -1;
 	w.access_log = a->cfg->log.connections;
 	proctitle_set("netsrvd: worker %s", a->svc->name);
-	if (bind_to_master(a) == -1)
-		_exit(WORKER_EXIT_OK);
 	if (a->st == NULL || a->slot == NULL) {
 		log_errorx("service %s: no scoreboard line or counters", a->svc->name);
 		_exit(WORKER_EXIT_SETUP);
@@ -826,7 +830,7 @@ worker_run(const struct worker_args *a)
 		log_errorx("service %s: out of memory", a->svc->name);
 		_exit(WORKER_EXIT_SETUP);
 	}
-	if (setup_wait(&w) == -1 || confine(a->cfg, a->slot) == -1)
+	if (setup_wait(&w) == -1 || confine(a->cfg, a->slot, a->master_pid) == -1)
 		_exit(WORKER_EXIT_SETUP);
 	/* up to a tenth more, so a pool started at once does not renew at once */
 	if (a->svc->max_connections_per_worker > 0)

@@ -317,6 +317,74 @@ master_sigkill_test(void **state)
 	assert_int_equal(h_connect("127.0.0.1", port, 300), -1);
 }
 
+/* Waits until at most `left` of the pids are alive; returns how many are. */
+static int
+wait_alive_at_most(const pid_t *pids, int n, int left, int timeout_ms)
+{
+	int64_t end = h_now_ms() + timeout_ms;
+	int alive;
+
+	do {
+		alive = 0;
+		for (int i = 0; i < n; i++)
+			alive += h_pid_alive(pids[i]);
+		if (alive <= left)
+			break;
+		h_sleep_ms(20);
+	} while (h_now_ms() < end);
+	return alive;
+}
+
+/*
+ * Workers never outlive the master, whatever user they run as: after a
+ * kill -9 of the master the idle ones leave at once (TCP and UDP), the
+ * busy one finishes its client, and meanwhile a new daemon binds the same
+ * ports. As root the workers run as nobody (setuid clears PDEATHSIG).
+ */
+static void
+master_sigkill_orphans_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), uport = h_free_port();
+	pid_t kids[8];
+	char buf[8];
+
+	h_write_conf(d, "log = { level = \"debug\"; };\n%s\n"
+	    "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 3; },\n"
+	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
+	    geteuid() == 0 ? "user = \"nobody\";" : "", port, uport);
+	if (geteuid() != 0)
+		print_message("not root: workers keep the test's user (CI runs this as root, as nobody)\n");
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 5, 3000));
+	int n = h_children(d->pid, kids, 8);
+	assert_int_equal(n, 5);
+	int client = h_connect("127.0.0.1", port, 2000);
+	assert_true(client >= 0);
+	assert_true(h_write_all(client, "a", 1));
+	assert_int_equal(h_read_all(client, buf, 1, 2000), 1);
+
+	kill(d->pid, SIGKILL);
+	assert_true(h_wait_exit(d->pid, 2000) != -1);
+	d->pid = 0;
+	/* every idle worker goes; only the one serving the client stays */
+	assert_int_equal(wait_alive_at_most(kids, n, 1, 3000), 1);
+
+	/* a restart binds the same ports while the orphan still serves */
+	h_start_serving(d, port);
+	assert_true(h_echo("127.0.0.1", port, "new", 3, 2000));
+	assert_int_equal(h_udp_query("127.0.0.1", uport, "udp", 3, buf, sizeof(buf), 2000), 3);
+	assert_true(h_write_all(client, "b", 1));
+	assert_int_equal(h_read_all(client, buf, 1, 2000), 1);
+	assert_int_equal(buf[0], 'b');
+
+	/* its client gone, the orphan goes too */
+	close(client);
+	assert_int_equal(wait_alive_at_most(kids, n, 0, 3000), 0);
+	assert_int_equal(h_stop(d), 0);
+}
+
 /* A terminal's Ctrl-C or hangup reaches the whole group; only the master acts on it. */
 static void
 master_group_signal_test(void **state)
@@ -524,6 +592,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(master_shutdown_timeout_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_fast_stop_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_sigkill_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_sigkill_orphans_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_group_signal_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_privilege_drop_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_notify_test, h_fixture_setup, h_fixture_teardown),
