@@ -1,4 +1,4 @@
-/* Dropping root in workers: setgroups, setgid, setuid, then proof it stuck. */
+/* Dropping root in workers: setgroups, setgid, setuid, then proof it stuck; every capability. */
 #ifndef NETSRVD_PRIVS_H
 #define NETSRVD_PRIVS_H
 
@@ -7,5 +7,12 @@
 
 int privs_check_possible(uid_t uid, gid_t gid, const char *user, char *err, size_t errlen);
 int privs_drop(uid_t uid, gid_t gid);
+/*
+ * Empties the capability bounding set (call while still root: it takes
+ * CAP_SETPCAP), then, after any setuid, the effective, permitted,
+ * inheritable and ambient sets: a worker that stays root keeps none.
+ */
+int privs_drop_bounding_set(void);
+int privs_clear_capabilities(void);
 
 #endif

@@ -135,12 +135,13 @@ drop_privileges(const struct config *cfg)
 		log_error("prctl(PR_SET_NO_NEW_PRIVS)");
 		return -1;
 	}
-	if (!cfg->drop_privileges)
-		return 0;
-	return privs_drop(cfg->uid, cfg->gid);
+	if (privs_drop_bounding_set() == -1)
+		return -1;
+	if (cfg->drop_privileges && privs_drop(cfg->uid, cfg->gid) == -1)
+		return -1;
+	return privs_clear_capabilities();
 }
 
-/* at most 86400 s: fits an int in milliseconds */
 /* Order matters: chroot needs root, the filter must come last. */
 static int
 confine(const struct config *cfg, struct sb_slot *slot, pid_t master_pid)

@@ -97,6 +97,17 @@ master_serves_test(void **state)
 		read_status_field(kids[i], "Seccomp:", val, sizeof(val));
 		assert_string_equal(val, "\t2");
 	}
+	/* workers that stay root keep no capability, not even in reserve */
+	for (int i = 0; i < n; i++) {
+		static const char *const sets[] = { "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:" };
+		char val[32];
+
+		for (size_t k = 0; k < sizeof(sets) / sizeof(sets[0]); k++) {
+			read_status_field(kids[i], sets[k], val, sizeof(val));
+			if (strcmp(val, "\t0000000000000000") != 0)
+				fail_msg("worker %ld: %s%s", (long)kids[i], sets[k], val);
+		}
+	}
 	/* the master: two listeners, the locked pid file */
 	assert_int_equal(h_count_fds(d->pid, "socket:"), 2);
 	assert_int_equal(h_count_fds(d->pid, d->pidfile), 1);

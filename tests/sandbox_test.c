@@ -79,6 +79,33 @@ worker_calls(void)
 	_exit(0);
 }
 
+/* syslog(3) reconnecting to /dev/log is the one socket a worker opens */
+static void
+opens_a_unix_socket(void)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	_exit(fd >= 0 ? 0 : 15);
+}
+
+static void
+opens_an_inet_socket(void)
+{
+	_exit(socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 50 : 51);
+}
+
+static void
+opens_a_packet_socket(void)
+{
+	_exit(socket(AF_PACKET, SOCK_RAW, 0) >= 0 ? 52 : 53);
+}
+
+static void
+opens_a_netlink_socket(void)
+{
+	_exit(socket(AF_NETLINK, SOCK_RAW, 0) >= 0 ? 54 : 55);
+}
+
 static void
 opens_a_file(void)
 {
@@ -115,12 +142,16 @@ sandbox_allows_serving_test(void **state)
 	st = in_sandbox(worker_calls);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
+	st = in_sandbox(opens_a_unix_socket);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 static void
 sandbox_kills_the_rest_test(void **state)
 {
-	void (*const forbidden[])(void) = { opens_a_file, forks, execs, makes_a_socketpair };
+	void (*const forbidden[])(void) = { opens_a_file, forks, execs, makes_a_socketpair,
+		opens_an_inet_socket, opens_a_packet_socket, opens_a_netlink_socket };
 
 	(void)state;
 #if !defined(__x86_64__) && !defined(__aarch64__)
