@@ -199,12 +199,24 @@ listener_matches(const struct listener *l, const struct service_config *s)
 int
 listener_set_backlog(struct listener *l, int backlog)
 {
-	if (l->protocol != PROTO_TCP || l->backlog == backlog)
+	if (l->protocol != PROTO_TCP || (l->backlog == backlog && !l->paused))
 		return 0;
 	if (listen(l->fd, backlog) == -1)
 		return -1;
 	l->backlog = backlog;
+	l->paused = false;
 	return 0;
+}
+
+void
+listener_pause(struct listener *l)
+{
+	if (l->protocol != PROTO_TCP || l->paused)
+		return;
+	if (shutdown(l->fd, SHUT_RD) == -1)
+		log_warn("shutdown %s", l->desc);
+	else
+		l->paused = true;
 }
 
 void

@@ -17,13 +17,21 @@ struct listener {
 	int backlog;
 	char desc[96];			/* "tcp 127.0.0.1:7", for logs */
 	bool used;			/* mark for the reload's sweep */
+	bool paused;			/* TCP: out of LISTEN (shutdown) until listened on again */
 };
 
 struct listener *listener_open(const struct service_config *s, char *err, size_t errlen);
 /* A socket someone else bound (systemd, the master before an upgrade), described by asking it. */
 struct listener *listener_from_fd(int fd, const char *name, char *err, size_t errlen);
 bool listener_matches(const struct listener *l, const struct service_config *s);
+/* listen() with this backlog, if it changed or the socket was paused. */
 int listener_set_backlog(struct listener *l, int backlog);
+/*
+ * A TCP socket no service wants any more refuses new clients at once
+ * (it leaves LISTEN, keeping its address), instead of queueing them for
+ * workers that are leaving; listener_set_backlog() resumes it.
+ */
+void listener_pause(struct listener *l);
 void listener_close(struct listener *l);
 void listener_describe(const struct service_config *s, char *buf, size_t len);
 

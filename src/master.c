@@ -72,6 +72,9 @@ struct worker_slot {
 	int svc;		/* index into m.svcs; -1 once its generation is old */
 	bool stopping;		/* told to finish and exit */
 	int64_t stop_sent_ms;	/* when it was last sent SIGTERM */
+	int grace_s;		/* its generation's shutdown_timeout */
+	int64_t deadline_ms;	/* told to stop: killed if still here then; 0: not told */
+	bool killed;		/* we sent the SIGKILL it died of */
 	bool tcp;		/* waits in epoll, where a stop request is never missed */
 	char name[40];
 	struct scoreboard *sb;	/* where its line is (an old one after a resize) */
@@ -152,13 +155,14 @@ scoreboard_slots_for(const struct config *cfg)
 }
 
 /*
- * A reload that needs more slots gets a new, larger scoreboard; the old
- * one stays mapped (old workers write to it) until they are all gone.
+ * A scoreboard too small for what must run gets a new, larger one; the
+ * old one stays mapped (old workers write to it) until none of them is
+ * left. need: the slots this configuration's workers may take, plus those
+ * every live worker holds, so a reload always finds room.
  */
 static int
-grow_scoreboard(const struct config *cfg)
+grow_scoreboard(size_t need)
 {
-	size_t need = scoreboard_slots_for(cfg);
 	struct scoreboard *sb, **old;
 
 	if (need <= m.sb->nslots)
@@ -290,8 +294,10 @@ retire_listeners(struct listener **old, size_t nold)
 	size_t k = 0;
 
 	for (size_t j = 0; j < nold; j++)
-		if (!old[j]->used)
+		if (!old[j]->used) {
+			listener_pause(old[j]);
 			old[k++] = old[j];
+		}
 	free(m.retired);
 	m.retired = old;
 	m.nretired = k;
@@ -377,6 +383,8 @@ spawn_worker(size_t si)
 		return -1;
 	}
 	int sbslot = scoreboard_claim(m.sb, 0, s->id, m.generation);
+	if (sbslot == -1 && grow_scoreboard(m.sb->nslots * 2) == 0)
+		sbslot = scoreboard_claim(m.sb, 0, s->id, m.generation);
 	if (sbslot == -1) {
 		m.nw--;
 		log_errorx("service %s: the scoreboard is full (%zu slots)", s->cfg->name, m.sb->nslots);
@@ -410,6 +418,9 @@ spawn_worker(size_t si)
 	slot->started_ms = util_now_ms();
 	slot->svc = (int)si;
 	slot->stopping = false;
+	slot->grace_s = m.cfg->shutdown_timeout;
+	slot->deadline_ms = 0;
+	slot->killed = false;
 	slot->tcp = s->cfg->protocol == PROTO_TCP;
 	snprintf(slot->name, sizeof(slot->name), "%s", s->cfg->name);
 	s->running++;
@@ -493,7 +504,7 @@ log_worker_exit(const struct worker_slot *w, int status)
 	char why[96] = "";
 
 	if (WIFSIGNALED(status)) {
-		if (w->stopping && m.killed && WTERMSIG(status) == SIGKILL)
+		if (w->killed && WTERMSIG(status) == SIGKILL)
 			return;	/* our own kill at the end of the shutdown timeout */
 		if (WTERMSIG(status) == SIGSYS)
 			describe_violation(w, why, sizeof(why));
@@ -504,6 +515,25 @@ log_worker_exit(const struct worker_slot *w, int status)
 		    (long)w->pid, WEXITSTATUS(status));
 	else
 		log_debug("service %s: worker %ld exited", w->name, (long)w->pid);
+}
+
+/* An outgrown scoreboard goes once no worker writes to it any more. */
+static void
+release_old_scoreboards(void)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m.nold_sb; i++) {
+		bool in_use = false;
+
+		for (size_t j = 0; j < m.nw && !in_use; j++)
+			in_use = m.w[j].sb == m.old_sb[i];
+		if (in_use)
+			m.old_sb[k++] = m.old_sb[i];
+		else
+			scoreboard_destroy(m.old_sb[i]);
+	}
+	m.nold_sb = k;
 }
 
 static bool
@@ -534,7 +564,7 @@ master_reap(void)
 
 		log_worker_exit(w, status);
 		if (w->st != NULL && (!WIFEXITED(status) || WEXITSTATUS(status) != WORKER_EXIT_OK) &&
-		    !(w->stopping && m.killed))
+		    !w->killed)
 			atomic_fetch_add_explicit(&w->st->worker_crashes, 1, memory_order_relaxed);
 		if (w->sbslot >= 0)
 			scoreboard_release(w->sb, w->sbslot);
@@ -550,16 +580,28 @@ master_reap(void)
 		log_error("waitpid");
 	if (m.nretired > 0 && !old_workers_left())
 		close_retired_listeners();
-	if (m.nold_sb > 0 && !old_workers_left()) {
-		for (size_t i = 0; i < m.nold_sb; i++)
-			scoreboard_destroy(m.old_sb[i]);
-		m.nold_sb = 0;
-	}
+	release_old_scoreboards();
+}
+
+/*
+ * Told to stop, a worker finishes its client within its generation's
+ * shutdown_timeout; then kill_overdue_workers() ends it. A reload, a log
+ * rotation or a pool that shrinks can so never pile up old workers.
+ */
+static void
+mark_stopping(struct worker_slot *w, int64_t now)
+{
+	if (!w->stopping)
+		w->deadline_ms = now + (int64_t)w->grace_s * 1000;
+	w->stopping = true;
+	w->stop_sent_ms = now;
 }
 
 static void
 signal_workers(int sig, bool old_only)
 {
+	int64_t now = util_now_ms();
+
 	for (size_t i = 0; i < m.nw; i++) {
 		if (old_only && m.w[i].svc >= 0)
 			continue;
@@ -567,8 +609,25 @@ signal_workers(int sig, bool old_only)
 			continue;
 		if (kill(m.w[i].pid, sig) == -1 && errno != ESRCH)
 			log_error("kill(%ld, %d)", (long)m.w[i].pid, sig);
-		m.w[i].stopping = true;
-		m.w[i].stop_sent_ms = util_now_ms();
+		if (sig == SIGKILL)
+			m.w[i].killed = true;
+		mark_stopping(&m.w[i], now);
+	}
+}
+
+static void
+kill_overdue_workers(int64_t now)
+{
+	for (size_t i = 0; i < m.nw; i++) {
+		struct worker_slot *w = &m.w[i];
+
+		if (!w->stopping || w->killed || now < w->deadline_ms)
+			continue;
+		log_warnx("service %s: worker %ld still serving %d s after it was told to stop (shutdown_timeout); killing it",
+		    w->name, (long)w->pid, w->grace_s);
+		if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
+			log_error("kill(%ld)", (long)w->pid);
+		w->killed = true;
 	}
 }
 
@@ -647,7 +706,7 @@ master_reload(void)
 		return;
 	}
 	svcs = services_for(cfg, ls);
-	if (svcs == NULL || grow_scoreboard(cfg) == -1) {
+	if (svcs == NULL || grow_scoreboard(scoreboard_slots_for(cfg) + m.nw) == -1) {
 		discard_new_listeners(ls, config_enabled_services(cfg), old, nold);
 		free(old);
 		free(svcs);
@@ -943,8 +1002,7 @@ adapt_pool(size_t si, int64_t now)
 	    now - s->last_retire_ms >= 1000) {
 		s->last_retire_ms = now;
 		s->target--;
-		an_idle->stopping = true;
-		an_idle->stop_sent_ms = now;
+		mark_stopping(an_idle, now);
 		if (kill(an_idle->pid, SIGTERM) == -1 && errno != ESRCH)
 			log_error("kill(%ld)", (long)an_idle->pid);
 		log_info("service %s: %d idle, retiring worker %ld; pool %d", c->name, idle,
@@ -993,7 +1051,7 @@ nudge_stopping_workers(int64_t now)
 	for (size_t i = 0; i < m.nw; i++) {
 		struct worker_slot *w = &m.w[i];
 
-		if (!w->stopping || w->tcp || now - w->stop_sent_ms < TICK_MS)
+		if (!w->stopping || w->killed || w->tcp || now - w->stop_sent_ms < TICK_MS)
 			continue;
 		if (kill(w->pid, SIGTERM) == -1 && errno != ESRCH)
 			log_error("kill(%ld)", (long)w->pid);
@@ -1013,6 +1071,7 @@ master_tick(void)
 		for (size_t si = 0; si < m.nsvcs; si++)
 			adapt_pool(si, now);
 	nudge_stopping_workers(now);
+	kill_overdue_workers(now);
 	kill_hung_workers(util_coarse_now_ms());
 }
 
@@ -1167,6 +1226,7 @@ adopt_old_workers(void)
 		memset(w, 0, sizeof(*w));
 		w->pid = in->workers[i].pid;
 		w->svc = -1;
+		w->grace_s = m.cfg->shutdown_timeout;
 		w->sbslot = -1;	/* their lines are in the old image's scoreboard */
 		w->started_ms = util_now_ms() - START_FAILURE_MS;
 		snprintf(w->name, sizeof(w->name), "%s", in->workers[i].name);

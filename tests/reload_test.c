@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -320,6 +321,121 @@ reload_readd_removed_service_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* Opens a session with the echo service on port and has one byte echoed. */
+static int
+held_session(int port)
+{
+	char c;
+	int fd = h_connect("127.0.0.1", port, 2000);
+
+	assert_true(fd >= 0);
+	assert_true(h_write_all(fd, "x", 1));
+	assert_int_equal(h_read_all(fd, &c, 1, 2000), 1);
+	return fd;
+}
+
+/* Milliseconds until the peer closes fd (EOF or reset), up to timeout_ms; -1 if it does not. */
+static int64_t
+ms_until_closed(int fd, int timeout_ms)
+{
+	int64_t t0 = h_now_ms();
+	char buf[64];
+
+	while (h_now_ms() - t0 < timeout_ms) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		if (poll(&pf, 1, 100) == 1 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			return h_now_ms() - t0;
+	}
+	return -1;
+}
+
+/*
+ * A reload gives the old generation shutdown_timeout to finish, as a stop
+ * does: then its workers still serving are killed.
+ */
+static void
+reload_old_generation_deadline_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+
+	h_write_conf(d, "log = { level = \"debug\"; };\nshutdown_timeout = 2;\nservices = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    port);
+	h_start_serving(d, port);
+	int fd = held_session(port);
+	hup_and_wait(d, 1);
+	int64_t t0 = h_now_ms();
+	/* still served within its grace */
+	assert_true(h_write_all(fd, "y", 1));
+	char c;
+	assert_int_equal(h_read_all(fd, &c, 1, 1000), 1);
+	int64_t closed = ms_until_closed(fd, 8000);
+	close(fd);
+	if (closed < 0)
+		h_fail_with_log(d, "the old generation's worker outlived shutdown_timeout");
+	print_message("old worker ended %lld ms after the reload (shutdown_timeout 2 s)\n",
+	    (long long)(h_now_ms() - t0));
+	assert_true(h_log_contains(d, "after it was told to stop (shutdown_timeout)"));
+	assert_false(h_log_contains(d, "killed by signal"));
+	assert_true(h_echo("127.0.0.1", port, "new", 3, 2000));
+	assert_int_equal(h_stop(d), 0);
+}
+
+/* A service a reload removed refuses new clients at once, even while its old worker still serves one. */
+static void
+reload_removed_service_refuses_test(void **state)
+{
+	struct daemon *d = *state;
+	int pa = h_free_port(), px = h_free_port();
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; },\n"
+	    " { name = \"x\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    pa, px);
+	h_start_serving(d, pa);
+	int busy = held_session(px);
+	h_write_conf(d, "services = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n", pa);
+	hup_and_wait(d, 1);
+	assert_int_equal(h_connect("127.0.0.1", px, 1000), -1);
+	/* its old client is still served */
+	char c;
+	assert_true(h_write_all(busy, "z", 1));
+	assert_int_equal(h_read_all(busy, &c, 1, 2000), 1);
+	close(busy);
+	assert_int_equal(h_stop(d), 0);
+}
+
+/*
+ * Generations that drain slowly (each keeps a client) never fill the
+ * scoreboard: every reload's new workers get their lines.
+ */
+static void
+reload_scoreboard_never_full_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	enum { RELOADS = 24 };
+	int held[RELOADS];
+
+	h_write_conf(d, "shutdown_timeout = 60;\nservices = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    port);
+	h_start_serving(d, port);
+	for (int r = 0; r < RELOADS; r++) {
+		held[r] = held_session(port);
+		hup_and_wait(d, r + 1);
+	}
+	assert_true(h_echo("127.0.0.1", port, "room", 4, 2000));
+	assert_false(h_log_contains(d, "scoreboard is full"));
+	assert_int_equal(h_count_children(d->pid), RELOADS + 1);
+	for (int r = 0; r < RELOADS; r++)
+		close(held[r]);
+	assert_true(h_wait_children(d->pid, 1, 5000));
+	assert_int_equal(h_stop(d), 0);
+}
+
 /* A burst of SIGHUPs is coalesced; the daemon ends on the right pool. */
 static void
 reload_burst_test(void **state)
@@ -359,6 +475,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(reload_under_load_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(reload_readd_removed_service_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(reload_burst_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(reload_old_generation_deadline_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(reload_removed_service_refuses_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(reload_scoreboard_never_full_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
