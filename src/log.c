@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,10 +91,60 @@ log_set_ident(const char *ident)
 	snprintf(lg.ident, sizeof(lg.ident), "%s", ident);
 }
 
-static int
-open_log_file(const char *path)
+/* What a path that is not a regular file is, for the message. */
+static const char *
+file_kind(mode_t mode)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (S_ISLNK(mode))
+		return "a symbolic link (not followed)";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "not a regular file";
+}
+
+/*
+ * The master opens the log as root, in a directory that may be someone
+ * else's: a symbolic link planted there would make root append to any
+ * file, a FIFO would hang the open. So the last component is never
+ * followed (O_NOFOLLOW), the open never waits (O_NONBLOCK, which means
+ * nothing to a regular file), and only a regular file is kept.
+ */
+static int
+open_log_file(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
+	    O_NOFOLLOW | O_NONBLOCK, 0640);
+	if (fd == -1) {
+		int saved = errno;
+		/* ELOOP, ENXIO (a FIFO with no reader): say what is there */
+		if ((saved == ELOOP || saved == ENXIO) && lstat(path, &sb) == 0 &&
+		    !S_ISREG(sb.st_mode))
+			snprintf(err, errlen, "log file %s is %s", path, file_kind(sb.st_mode));
+		else
+			snprintf(err, errlen, "cannot open log file %s: %s", path, strerror(saved));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1) {
+		snprintf(err, errlen, "cannot stat log file %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "log file %s is %s", path, file_kind(sb.st_mode));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
 }
 
 /*
@@ -110,12 +161,9 @@ log_apply(const struct log_settings *ls, char *err, size_t errlen)
 		kind = LOG_TO_SYSLOG;
 	else if (ls->target != NULL && strcmp(ls->target, "stderr") != 0) {
 		kind = LOG_TO_FILE;
-		fd = open_log_file(ls->target);
-		if (fd == -1) {
-			snprintf(err, errlen, "cannot open log file %s: %s",
-			    ls->target, strerror(errno));
+		fd = open_log_file(ls->target, err, errlen);
+		if (fd == -1)
 			return -1;
-		}
 	}
 	if (lg.kind == LOG_TO_FILE && lg.fd != STDERR_FILENO)
 		close(lg.fd);
@@ -136,13 +184,14 @@ log_apply(const struct log_settings *ls, char *err, size_t errlen)
 int
 log_reopen(void)
 {
+	char err[4200];
 	int fd;
 
 	if (lg.kind != LOG_TO_FILE)
 		return 0;
-	fd = open_log_file(lg.path);
+	fd = open_log_file(lg.path, err, sizeof(err));
 	if (fd == -1) {
-		log_warn("cannot reopen log file %s", lg.path);
+		log_warnx("%s; logging stays on the file opened before", err);
 		return -1;
 	}
 	if (dup3(fd, lg.fd, O_CLOEXEC) == -1) {

@@ -1,0 +1,165 @@
+/* The log target, run for real: what root refuses to open, and a stderr nobody reads. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define SECRET "root's own 0600 file\n"
+
+/* A root-only file that a planted symlink points at; its content must never change. */
+static void
+make_victim(struct daemon *d, char *victim, size_t len)
+{
+	snprintf(victim, len, "%s/victim", d->dir);
+	h_write_file(victim, SECRET);
+	assert_int_equal(chmod(victim, 0600), 0);
+}
+
+static void
+assert_victim_untouched(const char *victim)
+{
+	char buf[256] = "";
+	struct stat sb;
+	FILE *f = fopen(victim, "r");
+
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_string_equal(buf, SECRET);
+	assert_int_equal(stat(victim, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+}
+
+/* The same daemon, with its "log" read from another file (h_wait_log reads d->log). */
+static struct daemon
+log_file_of(const struct daemon *d, const char *path)
+{
+	struct daemon f = *d;
+
+	snprintf(f.log, sizeof(f.log), "%s", path);
+	return f;
+}
+
+static void
+write_conf(struct daemon *d, int port, const char *log)
+{
+	h_write_conf(d, "log = { %s };\n"
+	    "services = ( { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d;\n"
+	    "  handler = \"echo\"; workers = 1; } );\n", log, port);
+}
+
+/* Starts the daemon and expects startup to fail with 71 and msg in its stderr. */
+static void
+expect_startup_failure(struct daemon *d, const char *msg)
+{
+	pid_t pid = h_start(d, NULL);
+	int st = h_wait_exit(pid, 5000);
+
+	d->pid = 0;
+	if (st == -1) {
+		kill(pid, SIGKILL);
+		h_wait_exit(pid, 2000);
+		h_fail_with_log(d, "netsrvd did not exit: it opened its log, or hangs opening it");
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 71 || !h_log_contains(d, msg))
+		h_fail_with_log(d, "expected exit 71 and a precise message");
+}
+
+/* A log target that is a symlink: never followed, startup fails, the target is untouched. */
+static void
+log_symlink_refused_test(void **state)
+{
+	struct daemon *d = *state;
+	char victim[300], link[300], conf[400], msg[400];
+
+	make_victim(d, victim, sizeof(victim));
+	snprintf(link, sizeof(link), "%s/netsrvd.log", d->dir);
+	assert_int_equal(symlink(victim, link), 0);
+	snprintf(conf, sizeof(conf), "target = \"%s\"; connections = true;", link);
+	write_conf(d, h_free_port(), conf);
+	snprintf(msg, sizeof(msg), "error: log file %s is a symbolic link (not followed)", link);
+	expect_startup_failure(d, msg);
+	assert_victim_untouched(victim);
+}
+
+/* Nor a FIFO (the open would wait for a reader forever) or a directory. */
+static void
+log_not_regular_refused_test(void **state)
+{
+	struct daemon *d = *state;
+	char fifo[300], conf[400], msg[400];
+
+	snprintf(fifo, sizeof(fifo), "%s/netsrvd.log", d->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(conf, sizeof(conf), "target = \"%s\";", fifo);
+	write_conf(d, h_free_port(), conf);
+	snprintf(msg, sizeof(msg), "error: log file %s is a FIFO", fifo);
+	expect_startup_failure(d, msg);
+
+	snprintf(conf, sizeof(conf), "target = \"%s\";", d->dir);
+	write_conf(d, h_free_port(), conf);
+	snprintf(msg, sizeof(msg), "error: cannot open log file %s: Is a directory", d->dir);
+	expect_startup_failure(d, msg);
+}
+
+/*
+ * Rotation with a symlink planted where the new file should be: USR1
+ * refuses it, the daemon keeps logging to the file it had and serving.
+ */
+static void
+log_reopen_symlink_refused_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char victim[256], path[256], rotated[256], conf[400];
+
+	make_victim(d, victim, sizeof(victim));
+	snprintf(path, sizeof(path), "%s/netsrvd.log", d->dir);
+	snprintf(rotated, sizeof(rotated), "%s/netsrvd.log.1", d->dir);
+	snprintf(conf, sizeof(conf), "target = \"%s\"; connections = true;", path);
+	write_conf(d, port, conf);
+	h_start_serving(d, port);
+	struct daemon cur = log_file_of(d, path), old = log_file_of(d, rotated);
+	if (!h_wait_log(&cur, "started:", 10000))
+		h_fail_with_log(&cur, "the daemon did not log its start to its file");
+	assert_int_equal(rename(path, rotated), 0);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(kill(d->pid, SIGUSR1), 0);
+	if (!h_wait_log(&old, "is a symbolic link (not followed); logging stays on the file opened before", 5000))
+		h_fail_with_log(&old, "no warning about the planted symlink in the old log");
+	/* still serving, still logging where it was */
+	assert_true(h_echo("127.0.0.1", port, "after USR1", 10, 2000));
+	if (!h_wait_log_count(&old, "service=echo peer=127.0.0.1:", 2, 3000))
+		h_fail_with_log(&old, "the access log did not stay on the old file");
+	assert_victim_untouched(victim);
+	assert_int_equal(h_stop(d), 0);
+	assert_victim_untouched(victim);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(log_symlink_refused_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(log_not_regular_refused_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(log_reopen_symlink_refused_test, h_fixture_setup, h_fixture_teardown),
+	};
+
+	h_test_filter();
+	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
+}
