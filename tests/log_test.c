@@ -151,6 +151,103 @@ log_reopen_symlink_refused_test(void **state)
 	assert_victim_untouched(victim);
 }
 
+/* Like h_start, but with the daemon's stdout and stderr on fd, which we keep too. */
+static void
+start_with_stderr(struct daemon *d, int fd)
+{
+	pid_t pid = fork();
+
+	assert_true(pid != -1);
+	if (pid == 0) {
+		if (dup2(fd, 2) == -1 || dup2(fd, 1) == -1)
+			_exit(127);
+		setpgid(0, 0);
+		execl(h_netsrvd(), h_netsrvd(), "-f", "-c", d->conf, "-p", d->pidfile, (char *)NULL);
+		_exit(127);
+	}
+	d->pid = pid;
+}
+
+/* Reads what is in the FIFO now, or waits up to timeout_ms for it to hold needle. */
+static bool
+fifo_wait_for(int fd, const char *needle, char *seen, size_t len, int timeout_ms)
+{
+	int64_t end = h_now_ms() + timeout_ms;
+	size_t got = 0;
+
+	seen[0] = '\0';
+	do {
+		ssize_t n;
+		while (got < len - 1 && (n = read(fd, seen + got, len - 1 - got)) > 0) {
+			got += (size_t)n;
+			seen[got] = '\0';
+		}
+		if (needle != NULL && strstr(seen, needle) != NULL)
+			return true;
+		if (got >= len - 1)
+			got = 0;	/* keep the tail only: lines we do not want */
+		h_sleep_ms(20);
+	} while (needle != NULL && h_now_ms() < end);
+	return needle == NULL;
+}
+
+/*
+ * stderr on a FIFO that its reader never reads: once the pipe is full the
+ * access log cannot be written, and serving must go on regardless (it
+ * stopped after 577 connections when workers blocked in write). The
+ * dropped lines are counted and reported once the pipe takes lines again.
+ */
+static void
+log_stderr_fifo_never_blocks_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), rfd, wfd;
+	char fifo[256], seen[262144];
+	const int want = 2000;
+	int served = 0;
+	unsigned long dropped = 0;
+
+	snprintf(fifo, sizeof(fifo), "%s/stderr.fifo", d->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	rfd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(rfd >= 0);
+	write_conf(d, port, "target = \"stderr\"; connections = true;");
+	wfd = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(wfd >= 0);
+	start_with_stderr(d, wfd);
+	if (h_wait_port("127.0.0.1", port, 10000) != 0)
+		fail_msg("netsrvd did not start serving on port %d", port);
+	/* the description we share with it stays blocking: ours, not its to change */
+	assert_int_equal(fcntl(wfd, F_GETFL) & O_NONBLOCK, 0);
+	/* 64 KiB of pipe holds some 500 access lines; go well past it */
+	int64_t end = h_now_ms() + 60000;
+	while (served < want && h_now_ms() < end) {
+		if (!h_echo("127.0.0.1", port, "never wait for the log", 22, 2000))
+			break;
+		served++;
+	}
+	print_message("%d of %d connections served with stderr on a full FIFO\n", served, want);
+	assert_int_equal(served, want);
+	/* the reader reads again: the worker says what it could not write */
+	fifo_wait_for(rfd, NULL, seen, sizeof(seen), 0);
+	assert_true(h_echo("127.0.0.1", port, "and now?", 8, 2000));
+	if (!fifo_wait_for(rfd, " log lines dropped: the log target did not take them in time", seen,
+	    sizeof(seen), 5000))
+		fail_msg("no count of dropped lines after the pipe drained; read:\n%s", seen);
+	const char *p = strstr(seen, " log lines dropped");
+	while (p > seen && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	dropped = strtoul(p, NULL, 10);
+	print_message("the worker reported %lu access lines dropped\n", dropped);
+	assert_true(dropped > 0 && dropped < (unsigned long)want);
+	/* then the line that got through */
+	if (strstr(p, "service=echo peer=") == NULL)
+		assert_true(fifo_wait_for(rfd, "service=echo peer=", seen, sizeof(seen), 3000));
+	assert_int_equal(h_stop(d), 0);
+	close(wfd);
+	close(rfd);
+}
+
 int
 main(void)
 {
@@ -158,6 +255,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(log_symlink_refused_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(log_not_regular_refused_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(log_reopen_symlink_refused_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(log_stderr_fifo_never_blocks_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
