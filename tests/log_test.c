@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -168,9 +169,9 @@ start_with_stderr(struct daemon *d, int fd)
 	d->pid = pid;
 }
 
-/* Reads what is in the FIFO now, or waits up to timeout_ms for it to hold needle. */
+/* Reads what is in the FIFO or socket now, or waits up to timeout_ms for it to hold needle. */
 static bool
-fifo_wait_for(int fd, const char *needle, char *seen, size_t len, int timeout_ms)
+drain_wait_for(int fd, const char *needle, char *seen, size_t len, int timeout_ms)
 {
 	int64_t end = h_now_ms() + timeout_ms;
 	size_t got = 0;
@@ -192,28 +193,22 @@ fifo_wait_for(int fd, const char *needle, char *seen, size_t len, int timeout_ms
 }
 
 /*
- * stderr on a FIFO that its reader never reads: once the pipe is full the
- * access log cannot be written, and serving must go on regardless (it
- * stopped after 577 connections when workers blocked in write). The
- * dropped lines are counted and reported once the pipe takes lines again.
+ * The daemon's stderr is wfd, whose other end rfd we never read: once it
+ * is full the access log cannot be written, and serving must go on
+ * regardless (it stopped after 577 connections when workers blocked in
+ * write). The dropped lines are counted and reported once the log target
+ * takes lines again.
  */
 static void
-log_stderr_fifo_never_blocks_test(void **state)
+serve_with_unread_stderr(struct daemon *d, int wfd, int rfd, const char *what)
 {
-	struct daemon *d = *state;
-	int port = h_free_port(), rfd, wfd;
-	char fifo[256], seen[262144];
+	int port = h_free_port();
+	char seen[262144];
 	const int want = 2000;
 	int served = 0;
 	unsigned long dropped = 0;
 
-	snprintf(fifo, sizeof(fifo), "%s/stderr.fifo", d->dir);
-	assert_int_equal(mkfifo(fifo, 0600), 0);
-	rfd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	assert_true(rfd >= 0);
 	write_conf(d, port, "target = \"stderr\"; connections = true;");
-	wfd = open(fifo, O_WRONLY | O_CLOEXEC);
-	assert_true(wfd >= 0);
 	start_with_stderr(d, wfd);
 	if (h_wait_port("127.0.0.1", port, 10000) != 0)
 		fail_msg("netsrvd did not start serving on port %d", port);
@@ -226,14 +221,14 @@ log_stderr_fifo_never_blocks_test(void **state)
 			break;
 		served++;
 	}
-	print_message("%d of %d connections served with stderr on a full FIFO\n", served, want);
+	print_message("%d of %d connections served with stderr on a full %s\n", served, want, what);
 	assert_int_equal(served, want);
 	/* the reader reads again: the worker says what it could not write */
-	fifo_wait_for(rfd, NULL, seen, sizeof(seen), 0);
+	drain_wait_for(rfd, NULL, seen, sizeof(seen), 0);
 	assert_true(h_echo("127.0.0.1", port, "and now?", 8, 2000));
-	if (!fifo_wait_for(rfd, " log lines dropped: the log target did not take them in time", seen,
+	if (!drain_wait_for(rfd, " log lines dropped: the log target did not take them in time", seen,
 	    sizeof(seen), 5000))
-		fail_msg("no count of dropped lines after the pipe drained; read:\n%s", seen);
+		fail_msg("no count of dropped lines after the %s drained; read:\n%s", what, seen);
 	const char *p = strstr(seen, " log lines dropped");
 	while (p > seen && p[-1] >= '0' && p[-1] <= '9')
 		p--;
@@ -242,10 +237,41 @@ log_stderr_fifo_never_blocks_test(void **state)
 	assert_true(dropped > 0 && dropped < (unsigned long)want);
 	/* then the line that got through */
 	if (strstr(p, "service=echo peer=") == NULL)
-		assert_true(fifo_wait_for(rfd, "service=echo peer=", seen, sizeof(seen), 3000));
+		assert_true(drain_wait_for(rfd, "service=echo peer=", seen, sizeof(seen), 3000));
 	assert_int_equal(h_stop(d), 0);
+}
+
+/* stderr on a FIFO (a pipe: `netsrvd -f 2>&1 | ...` with a stuck reader) */
+static void
+log_stderr_fifo_never_blocks_test(void **state)
+{
+	struct daemon *d = *state;
+	char fifo[256];
+	int rfd, wfd;
+
+	snprintf(fifo, sizeof(fifo), "%s/stderr.fifo", d->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	rfd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(rfd >= 0);
+	wfd = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(wfd >= 0);
+	serve_with_unread_stderr(d, wfd, rfd, "FIFO");
 	close(wfd);
 	close(rfd);
+}
+
+/* stderr on a stream socket (systemd's StandardError=journal, journald stuck) */
+static void
+log_stderr_socket_never_blocks_test(void **state)
+{
+	struct daemon *d = *state;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	serve_with_unread_stderr(d, sv[1], sv[0], "socket");
+	close(sv[1]);
+	close(sv[0]);
 }
 
 int
@@ -256,6 +282,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(log_not_regular_refused_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(log_reopen_symlink_refused_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(log_stderr_fifo_never_blocks_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(log_stderr_socket_never_blocks_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
