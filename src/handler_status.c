@@ -26,11 +26,46 @@ status_attach(const struct scoreboard *board, const struct stats *st, const stru
 	stats = st;
 }
 
-/* An appending printf into a fixed buffer; output past the end is cut. */
+/*
+ * An appending printf into a buffer. With a session, a full buffer is sent
+ * and emptied, so the output has no size limit (a /metrics of 200 services
+ * is some 300 KB); without one, a line that does not fit is left out,
+ * whole. Either way no line is ever cut.
+ */
 struct out {
 	char *buf;
 	size_t len, used;
+	struct tcp_session *s;		/* NULL: keep what fits */
+	const char *http_type;		/* an HTTP header still to send, for this type */
+	enum session_end end;		/* END_DONE until a send fails */
+	bool full;			/* a line was left out */
 };
+
+/*
+ * Sends what is buffered, after the HTTP header if it is still due. The
+ * header has a Content-Length only when the whole body is here (last);
+ * else the body ends when the connection closes, as HTTP/1.0 allows.
+ */
+static void
+flush(struct out *o, bool last)
+{
+	if (o->s == NULL || o->end != END_DONE)
+		return;
+	if (o->http_type != NULL) {
+		char hdr[256], clen[48] = "";
+		int n;
+
+		if (last)
+			snprintf(clen, sizeof(clen), "Content-Length: %zu\r\n", o->used);
+		n = snprintf(hdr, sizeof(hdr), "HTTP/1.0 200 OK\r\nContent-Type: %s\r\n%s"
+		    "Connection: close\r\n\r\n", o->http_type, clen);
+		o->http_type = NULL;
+		o->end = io_write_all(o->s, hdr, n > 0 ? (size_t)n : 0);
+	}
+	if (o->end == END_DONE && o->used > 0)
+		o->end = io_write_all(o->s, o->buf, o->used);
+	o->used = 0;
+}
 
 static void
 put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -41,13 +76,25 @@ put(struct out *o, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (o->used + 1 >= o->len)
+	if (o->end != END_DONE || o->full)
 		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->used += (size_t)n < o->len - o->used ? (size_t)n : o->len - o->used - 1;
+	for (int tries = 0; tries < 2; tries++) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < o->len - o->used) {
+			o->used += (size_t)n;
+			return;
+		}
+		if (o->s == NULL || o->used == 0)
+			break;
+		flush(o, false);	/* then format it again into the empty buffer */
+		if (o->end != END_DONE)
+			return;
+	}
+	o->full = true;
 }
 
 static const struct svc_stats *
@@ -61,18 +108,15 @@ service_of(uint32_t id)
 
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
-size_t
-status_format_text(char *buf, size_t len)
+static void
+format_text(struct out *o)
 {
-	struct out o = { buf, len, 0 };
 	int64_t now = util_coarse_now_ms();
 	size_t workers = 0;
 
-	if (sb == NULL || stats == NULL)
-		return 0;
-	put(&o, "netsrvd %s, up %lld s, generation %u\r\n", PACKAGE_VERSION,
+	put(o, "netsrvd %s, up %lld s, generation %u\r\n", PACKAGE_VERSION,
 	    (long long)(time(NULL) - stats->started), atomic_load(&stats->generation));
-	put(&o, "%-8s %-16s %-9s %-40s %6s %8s %5s\r\n", "PID", "SERVICE", "STATE", "PEER", "SECS",
+	put(o, "%-8s %-16s %-9s %-40s %6s %8s %5s\r\n", "PID", "SERVICE", "STATE", "PEER", "SECS",
 	    "CONNS", "GEN");
 	for (size_t i = 0; i < sb->nslots; i++) {
 		const struct sb_slot *s = &sb->slots[i];
@@ -90,21 +134,31 @@ status_format_text(char *buf, size_t len)
 			    (long long)((now - atomic_load(&s->conn_start_ms)) / 1000));
 		}
 		/* GEN: a worker below the header's generation belongs to one a reload replaced */
-		put(&o, "%-8ld %-16s %-9s %-40s %6s %8llu %5u\r\n", (long)s->pid,
+		put(o, "%-8ld %-16s %-9s %-40s %6s %8llu %5u\r\n", (long)s->pid,
 		    sv ? sv->name : "?", scoreboard_state_name((enum sb_state)st), peer, secs,
 		    LOAD(s->connections), s->generation);
 	}
-	put(&o, "%zu workers\r\n", workers);
+	put(o, "%zu workers\r\n", workers);
 	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
 		const struct svc_stats *v = &stats->svc[i];
-		put(&o, "service %s (%s): %llu connections, %llu bytes in, %llu bytes out, "
+		put(o, "service %s (%s): %llu connections, %llu bytes in, %llu bytes out, "
 		    "%llu refused, %llu datagrams, %llu dropped, %llu worker starts, %llu crashes\r\n",
 		    v->name, v->protocol, LOAD(v->connections), LOAD(v->bytes_in), LOAD(v->bytes_out),
 		    LOAD(v->refused_acl) + LOAD(v->refused_per_source), LOAD(v->datagrams),
 		    LOAD(v->dropped_reflection) + LOAD(v->dropped_acl) + LOAD(v->dropped_rate),
 		    LOAD(v->worker_starts), LOAD(v->worker_crashes));
 	}
-	put(&o, "reloads: %llu ok, %llu failed\r\n", LOAD(stats->reloads_ok), LOAD(stats->reloads_failed));
+	put(o, "reloads: %llu ok, %llu failed\r\n", LOAD(stats->reloads_ok), LOAD(stats->reloads_failed));
+}
+
+size_t
+status_format_text(char *buf, size_t len)
+{
+	struct out o = { .buf = buf, .len = len };
+
+	if (sb == NULL || stats == NULL || len == 0)
+		return 0;
+	format_text(&o);
 	return o.used;
 }
 
@@ -129,38 +183,35 @@ per_service(struct out *o, const char *name, const char *help, size_t off, const
 
 #define OFF(f) offsetof(struct svc_stats, f)
 
-size_t
-status_format_metrics(char *buf, size_t len)
+static void
+format_metrics(struct out *o)
 {
-	struct out o = { buf, len, 0 };
 	static const char *const states[] = { "starting", "idle", "busy", "stopping" };
 
-	if (sb == NULL || stats == NULL)
-		return 0;
-	per_service(&o, "netsrvd_connections_total", "TCP connections served.", OFF(connections), NULL);
-	per_service(&o, "netsrvd_received_bytes_total", "Bytes received from TCP clients.", OFF(bytes_in), NULL);
-	per_service(&o, "netsrvd_sent_bytes_total", "Bytes sent to TCP clients.", OFF(bytes_out), NULL);
-	family(&o, "netsrvd_refused_total", "counter", "TCP connections refused, by reason.");
+	per_service(o, "netsrvd_connections_total", "TCP connections served.", OFF(connections), NULL);
+	per_service(o, "netsrvd_received_bytes_total", "Bytes received from TCP clients.", OFF(bytes_in), NULL);
+	per_service(o, "netsrvd_sent_bytes_total", "Bytes sent to TCP clients.", OFF(bytes_out), NULL);
+	family(o, "netsrvd_refused_total", "counter", "TCP connections refused, by reason.");
 	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
 		const struct svc_stats *v = &stats->svc[i];
-		put(&o, "netsrvd_refused_total{service=\"%s\",reason=\"acl\"} %llu\n", v->name, LOAD(v->refused_acl));
-		put(&o, "netsrvd_refused_total{service=\"%s\",reason=\"per_source\"} %llu\n", v->name,
+		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"acl\"} %llu\n", v->name, LOAD(v->refused_acl));
+		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"per_source\"} %llu\n", v->name,
 		    LOAD(v->refused_per_source));
 	}
-	per_service(&o, "netsrvd_datagrams_total", "UDP datagrams received.", OFF(datagrams), NULL);
-	family(&o, "netsrvd_datagrams_dropped_total", "counter", "UDP datagrams not answered, by reason.");
+	per_service(o, "netsrvd_datagrams_total", "UDP datagrams received.", OFF(datagrams), NULL);
+	family(o, "netsrvd_datagrams_dropped_total", "counter", "UDP datagrams not answered, by reason.");
 	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
 		const struct svc_stats *v = &stats->svc[i];
-		put(&o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"reflection\"} %llu\n",
+		put(o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"reflection\"} %llu\n",
 		    v->name, LOAD(v->dropped_reflection));
-		put(&o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"acl\"} %llu\n",
+		put(o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"acl\"} %llu\n",
 		    v->name, LOAD(v->dropped_acl));
-		put(&o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"rate\"} %llu\n",
+		put(o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"rate\"} %llu\n",
 		    v->name, LOAD(v->dropped_rate));
 	}
-	per_service(&o, "netsrvd_worker_starts_total", "Workers started.", OFF(worker_starts), NULL);
-	per_service(&o, "netsrvd_worker_crashes_total", "Workers that died abnormally.", OFF(worker_crashes), NULL);
-	family(&o, "netsrvd_workers", "gauge", "Workers, by state.");
+	per_service(o, "netsrvd_worker_starts_total", "Workers started.", OFF(worker_starts), NULL);
+	per_service(o, "netsrvd_worker_crashes_total", "Workers that died abnormally.", OFF(worker_crashes), NULL);
+	family(o, "netsrvd_workers", "gauge", "Workers, by state.");
 	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
 		const struct svc_stats *v = &stats->svc[i];
 		unsigned n[4] = { 0, 0, 0, 0 };
@@ -170,31 +221,41 @@ status_format_metrics(char *buf, size_t len)
 				n[st - 1]++;
 		}
 		for (size_t k = 0; k < 4; k++)
-			put(&o, "netsrvd_workers{service=\"%s\",state=\"%s\"} %u\n", v->name, states[k], n[k]);
+			put(o, "netsrvd_workers{service=\"%s\",state=\"%s\"} %u\n", v->name, states[k], n[k]);
 	}
-	family(&o, "netsrvd_reloads_total", "counter", "Configuration reloads, by result.");
-	put(&o, "netsrvd_reloads_total{result=\"ok\"} %llu\n", LOAD(stats->reloads_ok));
-	put(&o, "netsrvd_reloads_total{result=\"failed\"} %llu\n", LOAD(stats->reloads_failed));
-	family(&o, "netsrvd_uptime_seconds", "gauge", "Seconds since the master started.");
-	put(&o, "netsrvd_uptime_seconds %lld\n", (long long)(time(NULL) - stats->started));
-	family(&o, "netsrvd_connection_duration_seconds", "histogram", "How long TCP connections lasted.");
+	family(o, "netsrvd_reloads_total", "counter", "Configuration reloads, by result.");
+	put(o, "netsrvd_reloads_total{result=\"ok\"} %llu\n", LOAD(stats->reloads_ok));
+	put(o, "netsrvd_reloads_total{result=\"failed\"} %llu\n", LOAD(stats->reloads_failed));
+	family(o, "netsrvd_uptime_seconds", "gauge", "Seconds since the master started.");
+	put(o, "netsrvd_uptime_seconds %lld\n", (long long)(time(NULL) - stats->started));
+	family(o, "netsrvd_connection_duration_seconds", "histogram", "How long TCP connections lasted.");
 	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
 		const struct svc_stats *v = &stats->svc[i];
 		unsigned long long cum = 0;
 		for (size_t b = 0; b < STATS_NBUCKETS; b++) {
 			cum += LOAD(v->duration_bucket[b]);
 			if (b < STATS_NBUCKETS - 1)
-				put(&o, "netsrvd_connection_duration_seconds_bucket{service=\"%s\",le=\"%g\"} %llu\n",
+				put(o, "netsrvd_connection_duration_seconds_bucket{service=\"%s\",le=\"%g\"} %llu\n",
 				    v->name, (double)stats_bucket_ms[b] / 1000.0, cum);
 			else
-				put(&o, "netsrvd_connection_duration_seconds_bucket{service=\"%s\",le=\"+Inf\"} %llu\n",
+				put(o, "netsrvd_connection_duration_seconds_bucket{service=\"%s\",le=\"+Inf\"} %llu\n",
 				    v->name, cum);
 		}
-		put(&o, "netsrvd_connection_duration_seconds_sum{service=\"%s\"} %.3f\n", v->name,
+		put(o, "netsrvd_connection_duration_seconds_sum{service=\"%s\"} %.3f\n", v->name,
 		    (double)LOAD(v->duration_sum_ms) / 1000.0);
-		put(&o, "netsrvd_connection_duration_seconds_count{service=\"%s\"} %llu\n", v->name,
+		put(o, "netsrvd_connection_duration_seconds_count{service=\"%s\"} %llu\n", v->name,
 		    LOAD(v->duration_count));
 	}
+}
+
+size_t
+status_format_metrics(char *buf, size_t len)
+{
+	struct out o = { .buf = buf, .len = len };
+
+	if (sb == NULL || stats == NULL || len == 0)
+		return 0;
+	format_metrics(&o);
 	return o.used;
 }
 
@@ -209,9 +270,8 @@ status_serve_tcp(struct tcp_session *s)
 	char req[512] = "";
 	size_t got = 0;
 	short rev = 0;
-	bool http = false, metrics = false;
-	char *body = (char *)s->buf + 256;
-	size_t blen, cap = s->bufsize - 256;
+	bool metrics = false;
+	struct out o = { .buf = (char *)s->buf, .len = s->bufsize, .s = s };
 	int64_t end = util_now_ms() + 300;
 
 	/* the request line, if any, within 300 ms */
@@ -226,21 +286,20 @@ status_serve_tcp(struct tcp_session *s)
 	}
 	req[got] = '\0';
 	if (strncmp(req, "GET ", 4) == 0) {
-		http = true;
 		metrics = strncmp(req + 4, "/metrics", 8) == 0 &&
 		    (req[12] == ' ' || req[12] == '?' || req[12] == '\r' || req[12] == '\n');
+		o.http_type = metrics ? "text/plain; version=0.0.4; charset=utf-8" :
+		    "text/plain; charset=utf-8";
 	}
-	blen = metrics ? status_format_metrics(body, cap) : status_format_text(body, cap);
-	if (http) {
-		int n = snprintf((char *)s->buf, 256, "HTTP/1.0 200 OK\r\nContent-Type: %s\r\n"
-		    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-		    metrics ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8", blen);
-		size_t hdr = n > 0 ? (size_t)n : 0;
-		enum session_end e = io_write_all(s, s->buf, hdr);
-		if (e != END_DONE)
-			return e;
+	/* streamed: a buffer sent whenever full, so any number of services fits */
+	if (sb != NULL && stats != NULL) {
+		if (metrics)
+			format_metrics(&o);
+		else
+			format_text(&o);
 	}
-	return io_write_all(s, body, blen);
+	flush(&o, true);
+	return o.end;
 }
 
 const struct handler handler_status = {

@@ -88,6 +88,24 @@ cli_test_shipped_config_test(void **state)
 	assert_int_equal(run_netsrvd("-f", "-c", "/nonexistent/netsrv.conf", NULL), 78);
 }
 
+/* -t refuses an integer libconfig would wrap (4294988303 is port 21007 to it): 78, file and line. */
+static void
+cli_test_integer_wrap_test(void **state)
+{
+	struct daemon *d = *state;
+	char want[400];
+
+	h_write_conf(d, "workers = 2;\nservices = ( { name = \"e\"; protocol = \"tcp\"; address = \"127.0.0.1\";\n"
+	    "  port = 4294988303; handler = \"echo\"; } );\n");
+	assert_int_equal(run_netsrvd("-t", "-c", d->conf, NULL), 78);
+	snprintf(want, sizeof(want), "netsrvd: %s:3: \"port\" is 4294988303, out of range 1-65535\n", d->conf);
+	assert_string_equal(out, want);
+	h_write_conf(d, "workers = 4294967298;\nservices = ( { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; } );\n");
+	assert_int_equal(run_netsrvd("-t", "-c", d->conf, NULL), 78);
+	snprintf(want, sizeof(want), "netsrvd: %s:1: \"workers\" is 4294967298, out of range 1-4096\n", d->conf);
+	assert_string_equal(out, want);
+}
+
 /* A relative -c works, and errors name the file as given. */
 static void
 cli_relative_config_test(void **state)
@@ -262,6 +280,7 @@ main(void)
 		cmocka_unit_test(cli_version_help_test),
 		cmocka_unit_test(cli_usage_errors_test),
 		cmocka_unit_test_setup_teardown(cli_test_shipped_config_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(cli_test_integer_wrap_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_relative_config_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_bind_conflict_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_second_instance_test, h_fixture_setup, h_fixture_teardown),

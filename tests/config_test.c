@@ -112,31 +112,67 @@ static const struct case_ cases[] = {
 	{ "services = (\n { name = \"a\"; protocol = \"tcp\"; port = 9; handler = \"discard\"; enabled = false; } );", 1, "no enabled service" },
 };
 
+/*
+ * libconfig 1.5 wraps integer literals while reading them (4294988303 is
+ * 21007 to it), so these would pass a check of the parsed value.
+ */
+static const struct case_ wrap_cases[] = {
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 4294988303; handler = \"echo\"; } );", 2, "\"port\" is 4294988303, out of range 1-65535" },
+	{ "workers = 4294967298;\nservices = ( " SVC_ECHO " );", 1, "\"workers\" is 4294967298, out of range 1-4096" },
+	{ "timeout = 4294967296;\nservices = ( " SVC_ECHO " );", 1, "\"timeout\" is 4294967296, out of range 0-86400" },
+	{ "backlog = 99999999999999999999;\nservices = ( " SVC_ECHO " );", 1, "\"backlog\" is 99999999999999999999, out of range" },
+	{ "\nshutdown_timeout = 0x100000000;\nservices = ( " SVC_ECHO " );", 2, "\"shutdown_timeout\" is 0x100000000, out of range" },
+	{ "max_per_source = -4294967295;\nservices = ( " SVC_ECHO " );", 1, "\"max_per_source\" is -4294967295, out of range" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 4294988303L; handler = \"echo\"; } );", 2, "\"port\" is 4294988303, out of range 1-65535" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 99999999999999999999L; handler = \"echo\"; } );", 2, "\"port\" is 99999999999999999999L, out of range" },
+	{ "services = ( " SVC_ECHO " );\nudp_rate = 0xffffffff;", 2, "\"udp_rate\" is 0xffffffff, out of range" },
+	/* unknown keys and arrays still get the line and the literal */
+	{ "services = ( " SVC_ECHO " );\nwhatever = [ 1,\n 4294967296 ];", 3, "integer 4294967296 does not fit in 32 bits" },
+	/* what is not an integer literal is left alone: strings, comments, 64-bit values that fit */
+	{ "# port = 4294988303\nservices = ( { name = \"x4294988303\"; protocol = \"tcp\";\n"
+	  " port = 7; /* 99999999999 */ handler = \"echo\"; } ); // 4294967298\n", 0, NULL },
+	{ "workers = 4L; timeout = 0x10;\nservices = ( " SVC_ECHO " );", 0, NULL },
+	{ "workers = 2147483647;\nservices = ( " SVC_ECHO " );", 1, "\"workers\" is 2147483647, out of range 1-4096" },
+};
+
 static void
-config_table_test(void **state)
+check_cases(const struct case_ *tab, size_t n)
 {
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
 		char err[CONFIG_ERR_MAX] = "";
 		char want[64];
-		struct config *cfg = config_parse_string(cases[i].text, "t.conf", err, sizeof(err));
+		struct config *cfg = config_parse_string(tab[i].text, "t.conf", err, sizeof(err));
 
-		if (cases[i].line == 0) {
+		if (tab[i].line == 0) {
 			if (cfg == NULL)
 				fail_msg("case %zu: expected OK, got: %s", i, err);
 			config_free(cfg);
 			continue;
 		}
 		if (cfg != NULL)
-			fail_msg("case %zu: expected an error naming \"%s\", got a config", i, cases[i].msg);
-		if (cases[i].line > 0)
-			snprintf(want, sizeof(want), "t.conf:%d: ", cases[i].line);
+			fail_msg("case %zu: expected an error naming \"%s\", got a config", i, tab[i].msg);
+		if (tab[i].line > 0)
+			snprintf(want, sizeof(want), "t.conf:%d: ", tab[i].line);
 		else
 			snprintf(want, sizeof(want), "t.conf: ");
-		if (strncmp(err, want, strlen(want)) != 0 || strstr(err, cases[i].msg) == NULL)
-			fail_msg("case %zu: expected \"%s...%s\", got \"%s\"", i, want, cases[i].msg, err);
+		if (strncmp(err, want, strlen(want)) != 0 || strstr(err, tab[i].msg) == NULL)
+			fail_msg("case %zu: expected \"%s...%s\", got \"%s\"", i, want, tab[i].msg, err);
 	}
-	print_message("%zu config texts checked\n", sizeof(cases) / sizeof(cases[0]));
+	print_message("%zu config texts checked\n", n);
+}
+
+static void
+config_integer_wrap_test(void **state)
+{
+	(void)state;
+	check_cases(wrap_cases, sizeof(wrap_cases) / sizeof(wrap_cases[0]));
+}
+
+static void
+config_table_test(void **state)
+{
+	(void)state;
+	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void
@@ -300,6 +336,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(config_table_test),
+		cmocka_unit_test(config_integer_wrap_test),
 		cmocka_unit_test(config_defaults_test),
 		cmocka_unit_test(config_global_overrides_test),
 		cmocka_unit_test(config_load_file_test),

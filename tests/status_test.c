@@ -208,6 +208,125 @@ status_generation_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+#define MANY 200
+
+/* GET /metrics into a buffer of any size: the whole response, or NULL. */
+static char *
+http_get_big(int port, size_t *len)
+{
+	const char *req = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
+	size_t max = 4u << 20;
+	char *buf = malloc(max);
+	int fd = h_connect("127.0.0.1", port, 2000);
+	ssize_t n;
+
+	assert_non_null(buf);
+	assert_true(fd >= 0);
+	assert_true(h_write_all(fd, req, strlen(req)));
+	n = h_read_all(fd, buf, max - 1, 10000);
+	close(fd);
+	assert_true(n > 0 && (size_t)n < max - 1);
+	buf[n] = '\0';
+	*len = (size_t)n;
+	return buf;
+}
+
+static void
+promtool_check(struct daemon *d, const char *text)
+{
+	char path[300], cmd[700], out[4096];
+
+	if (access("/usr/bin/promtool", X_OK) != 0) {
+		if (getenv("CI") != NULL)
+			fail_msg("promtool is missing (package prometheus)");
+		print_message("promtool not installed: exposition format not checked by it\n");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/metrics.txt", d->dir);
+	h_write_file(path, text);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s'", path);
+	const char *argv[] = { "sh", "-c", cmd, NULL };
+	int rc = h_run(argv, out, sizeof(out), 20000);
+	if (rc != 0)
+		fail_msg("promtool check metrics: %d\n%s", rc, out);
+	print_message("promtool check metrics: ok (%zu bytes)\n", strlen(text));
+}
+
+/*
+ * /metrics for 200 services is some 350 KB, five times the worker's
+ * buffer; it was cut at 65,279 bytes, mid-line, with a Content-Length to
+ * match, and Prometheus rejected the scrape. Every service must be there
+ * and the body must end with a whole line.
+ */
+static void
+status_metrics_many_services_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	size_t cap = 200 + MANY * 128, used = 0, len;
+	char *conf = malloc(cap), series[128];
+
+	assert_non_null(conf);
+	used += (size_t)snprintf(conf + used, cap - used, "services = (\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; }", sport);
+	/* one port, a loopback address each: 127.0.1.1 to 127.0.1.200 */
+	for (int i = 1; i <= MANY; i++)
+		used += (size_t)snprintf(conf + used, cap - used, ",\n { name = \"svc-%03d\"; protocol = \"tcp\";"
+		    " address = \"127.0.1.%d\"; port = %d; handler = \"echo\"; workers = 1; }", i, i, port);
+	assert_true(used + 8 < cap);
+	snprintf(conf + used, cap - used, "\n);\n");
+	h_write_file(d->conf, conf);
+	free(conf);
+	h_start_serving(d, sport);
+
+	char *resp = http_get_big(sport, &len);
+	char *mbody = strstr(resp, "\r\n\r\n");
+	assert_memory_equal(resp, "HTTP/1.0 200 OK\r\n", 17);
+	assert_non_null(mbody);
+	mbody += 4;
+	size_t blen = len - (size_t)(mbody - resp);
+	/* a Content-Length, if any, must be the truth */
+	const char *cl = strstr(resp, "Content-Length: ");
+	if (cl != NULL && cl < mbody)
+		assert_int_equal(strtoull(cl + 16, NULL, 10), blen);
+	print_message("/metrics for %d services: %zu bytes, %s\n", MANY + 1, blen,
+	    cl != NULL && cl < mbody ? "with Content-Length" : "ended by the close");
+	for (int i = 1; i <= MANY; i++) {
+		snprintf(series, sizeof(series), "\nnetsrvd_connections_total{service=\"svc-%03d\"} ", i);
+		if (strstr(mbody, series) == NULL)
+			fail_msg("service svc-%03d missing from /metrics (%zu bytes)", i, blen);
+		snprintf(series, sizeof(series), "\nnetsrvd_connection_duration_seconds_count{service=\"svc-%03d\"} ", i);
+		if (strstr(mbody, series) == NULL)
+			fail_msg("service svc-%03d missing from the last family of /metrics", i);
+	}
+	/* it ends with a whole line: the last service's last sample */
+	assert_true(blen > 0 && mbody[blen - 1] == '\n');
+	mbody[blen - 1] = '\0';
+	const char *last = strrchr(mbody, '\n');
+	assert_non_null(last);
+	snprintf(series, sizeof(series), "\nnetsrvd_connection_duration_seconds_count{service=\"svc-%03d\"} ", MANY);
+	assert_memory_equal(last, series, strlen(series));
+	mbody[blen - 1] = '\n';
+	promtool_check(d, mbody);
+	free(resp);
+	/* the plain text too: every service, then the last line */
+	int fd = h_connect("127.0.0.1", sport, 2000);
+	size_t tmax = 1u << 20;
+	char *text = malloc(tmax);
+	assert_true(fd >= 0);
+	assert_non_null(text);
+	ssize_t tn = h_read_all(fd, text, tmax - 1, 5000);
+	close(fd);
+	assert_true(tn > 0);
+	text[tn] = '\0';
+	assert_non_null(strstr(text, "service svc-001 (tcp): "));
+	assert_non_null(strstr(text, "service svc-200 (tcp): "));
+	assert_non_null(strstr(text, "\r\nreloads: 0 ok, 0 failed\r\n"));
+	assert_true(strcmp(text + tn - 2, "\r\n") == 0);
+	free(text);
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
@@ -215,6 +334,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(status_text_and_cli_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_metrics_move_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_generation_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(status_metrics_many_services_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

@@ -1,0 +1,290 @@
+/* The log target, run for real: what root refuses to open, and a stderr nobody reads. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define SECRET "root's own 0600 file\n"
+
+/* A root-only file that a planted symlink points at; its content must never change. */
+static void
+make_victim(struct daemon *d, char *victim, size_t len)
+{
+	snprintf(victim, len, "%s/victim", d->dir);
+	h_write_file(victim, SECRET);
+	assert_int_equal(chmod(victim, 0600), 0);
+}
+
+static void
+assert_victim_untouched(const char *victim)
+{
+	char buf[256] = "";
+	struct stat sb;
+	FILE *f = fopen(victim, "r");
+
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_string_equal(buf, SECRET);
+	assert_int_equal(stat(victim, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+}
+
+/* The same daemon, with its "log" read from another file (h_wait_log reads d->log). */
+static struct daemon
+log_file_of(const struct daemon *d, const char *path)
+{
+	struct daemon f = *d;
+
+	snprintf(f.log, sizeof(f.log), "%s", path);
+	return f;
+}
+
+static void
+write_conf(struct daemon *d, int port, const char *log)
+{
+	h_write_conf(d, "log = { %s };\n"
+	    "services = ( { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d;\n"
+	    "  handler = \"echo\"; workers = 1; } );\n", log, port);
+}
+
+/* Starts the daemon and expects startup to fail with 71 and msg in its stderr. */
+static void
+expect_startup_failure(struct daemon *d, const char *msg)
+{
+	pid_t pid = h_start(d, NULL);
+	int st = h_wait_exit(pid, 5000);
+
+	d->pid = 0;
+	if (st == -1) {
+		kill(pid, SIGKILL);
+		h_wait_exit(pid, 2000);
+		h_fail_with_log(d, "netsrvd did not exit: it opened its log, or hangs opening it");
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 71 || !h_log_contains(d, msg))
+		h_fail_with_log(d, "expected exit 71 and a precise message");
+}
+
+/* A log target that is a symlink: never followed, startup fails, the target is untouched. */
+static void
+log_symlink_refused_test(void **state)
+{
+	struct daemon *d = *state;
+	char victim[300], link[300], conf[400], msg[400];
+
+	make_victim(d, victim, sizeof(victim));
+	snprintf(link, sizeof(link), "%s/netsrvd.log", d->dir);
+	assert_int_equal(symlink(victim, link), 0);
+	snprintf(conf, sizeof(conf), "target = \"%s\"; connections = true;", link);
+	write_conf(d, h_free_port(), conf);
+	snprintf(msg, sizeof(msg), "error: log file %s is a symbolic link (not followed)", link);
+	expect_startup_failure(d, msg);
+	assert_victim_untouched(victim);
+}
+
+/* Nor a FIFO (the open would wait for a reader forever) or a directory. */
+static void
+log_not_regular_refused_test(void **state)
+{
+	struct daemon *d = *state;
+	char fifo[300], conf[400], msg[400];
+
+	snprintf(fifo, sizeof(fifo), "%s/netsrvd.log", d->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(conf, sizeof(conf), "target = \"%s\";", fifo);
+	write_conf(d, h_free_port(), conf);
+	snprintf(msg, sizeof(msg), "error: log file %s is a FIFO", fifo);
+	expect_startup_failure(d, msg);
+
+	snprintf(conf, sizeof(conf), "target = \"%s\";", d->dir);
+	write_conf(d, h_free_port(), conf);
+	snprintf(msg, sizeof(msg), "error: cannot open log file %s: Is a directory", d->dir);
+	expect_startup_failure(d, msg);
+}
+
+/*
+ * Rotation with a symlink planted where the new file should be: USR1
+ * refuses it, the daemon keeps logging to the file it had and serving.
+ */
+static void
+log_reopen_symlink_refused_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char victim[256], path[256], rotated[256], conf[400];
+
+	make_victim(d, victim, sizeof(victim));
+	snprintf(path, sizeof(path), "%s/netsrvd.log", d->dir);
+	snprintf(rotated, sizeof(rotated), "%s/netsrvd.log.1", d->dir);
+	snprintf(conf, sizeof(conf), "target = \"%s\"; connections = true;", path);
+	write_conf(d, port, conf);
+	h_start_serving(d, port);
+	struct daemon cur = log_file_of(d, path), old = log_file_of(d, rotated);
+	if (!h_wait_log(&cur, "started:", 10000))
+		h_fail_with_log(&cur, "the daemon did not log its start to its file");
+	assert_int_equal(rename(path, rotated), 0);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(kill(d->pid, SIGUSR1), 0);
+	if (!h_wait_log(&old, "is a symbolic link (not followed); logging stays on the file opened before", 5000))
+		h_fail_with_log(&old, "no warning about the planted symlink in the old log");
+	/* still serving, still logging where it was */
+	assert_true(h_echo("127.0.0.1", port, "after USR1", 10, 2000));
+	if (!h_wait_log_count(&old, "service=echo peer=127.0.0.1:", 2, 3000))
+		h_fail_with_log(&old, "the access log did not stay on the old file");
+	assert_victim_untouched(victim);
+	assert_int_equal(h_stop(d), 0);
+	assert_victim_untouched(victim);
+}
+
+/* Like h_start, but with the daemon's stdout and stderr on fd, which we keep too. */
+static void
+start_with_stderr(struct daemon *d, int fd)
+{
+	pid_t pid = fork();
+
+	assert_true(pid != -1);
+	if (pid == 0) {
+		if (dup2(fd, 2) == -1 || dup2(fd, 1) == -1)
+			_exit(127);
+		setpgid(0, 0);
+		execl(h_netsrvd(), h_netsrvd(), "-f", "-c", d->conf, "-p", d->pidfile, (char *)NULL);
+		_exit(127);
+	}
+	d->pid = pid;
+}
+
+/* Reads what is in the FIFO or socket now, or waits up to timeout_ms for it to hold needle. */
+static bool
+drain_wait_for(int fd, const char *needle, char *seen, size_t len, int timeout_ms)
+{
+	int64_t end = h_now_ms() + timeout_ms;
+	size_t got = 0;
+
+	seen[0] = '\0';
+	do {
+		ssize_t n;
+		while (got < len - 1 && (n = read(fd, seen + got, len - 1 - got)) > 0) {
+			got += (size_t)n;
+			seen[got] = '\0';
+		}
+		if (needle != NULL && strstr(seen, needle) != NULL)
+			return true;
+		if (got >= len - 1)
+			got = 0;	/* keep the tail only: lines we do not want */
+		h_sleep_ms(20);
+	} while (needle != NULL && h_now_ms() < end);
+	return needle == NULL;
+}
+
+/*
+ * The daemon's stderr is wfd, whose other end rfd we never read: once it
+ * is full the access log cannot be written, and serving must go on
+ * regardless (it stopped after 577 connections when workers blocked in
+ * write). The dropped lines are counted and reported once the log target
+ * takes lines again.
+ */
+static void
+serve_with_unread_stderr(struct daemon *d, int wfd, int rfd, const char *what)
+{
+	int port = h_free_port();
+	char seen[262144];
+	const int want = 2000;
+	int served = 0;
+	unsigned long dropped = 0;
+
+	write_conf(d, port, "target = \"stderr\"; connections = true;");
+	start_with_stderr(d, wfd);
+	if (h_wait_port("127.0.0.1", port, 10000) != 0)
+		fail_msg("netsrvd did not start serving on port %d", port);
+	/* the description we share with it stays blocking: ours, not its to change */
+	assert_int_equal(fcntl(wfd, F_GETFL) & O_NONBLOCK, 0);
+	/* 64 KiB of pipe holds some 500 access lines; go well past it */
+	int64_t end = h_now_ms() + 60000;
+	while (served < want && h_now_ms() < end) {
+		if (!h_echo("127.0.0.1", port, "never wait for the log", 22, 2000))
+			break;
+		served++;
+	}
+	print_message("%d of %d connections served with stderr on a full %s\n", served, want, what);
+	assert_int_equal(served, want);
+	/* the reader reads again: the worker says what it could not write */
+	drain_wait_for(rfd, NULL, seen, sizeof(seen), 0);
+	assert_true(h_echo("127.0.0.1", port, "and now?", 8, 2000));
+	if (!drain_wait_for(rfd, " log lines dropped: the log target did not take them in time", seen,
+	    sizeof(seen), 5000))
+		fail_msg("no count of dropped lines after the %s drained; read:\n%s", what, seen);
+	const char *p = strstr(seen, " log lines dropped");
+	while (p > seen && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	dropped = strtoul(p, NULL, 10);
+	print_message("the worker reported %lu access lines dropped\n", dropped);
+	assert_true(dropped > 0 && dropped < (unsigned long)want);
+	/* then the line that got through */
+	if (strstr(p, "service=echo peer=") == NULL)
+		assert_true(drain_wait_for(rfd, "service=echo peer=", seen, sizeof(seen), 3000));
+	assert_int_equal(h_stop(d), 0);
+}
+
+/* stderr on a FIFO (a pipe: `netsrvd -f 2>&1 | ...` with a stuck reader) */
+static void
+log_stderr_fifo_never_blocks_test(void **state)
+{
+	struct daemon *d = *state;
+	char fifo[256];
+	int rfd, wfd;
+
+	snprintf(fifo, sizeof(fifo), "%s/stderr.fifo", d->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	rfd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(rfd >= 0);
+	wfd = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(wfd >= 0);
+	serve_with_unread_stderr(d, wfd, rfd, "FIFO");
+	close(wfd);
+	close(rfd);
+}
+
+/* stderr on a stream socket (systemd's StandardError=journal, journald stuck) */
+static void
+log_stderr_socket_never_blocks_test(void **state)
+{
+	struct daemon *d = *state;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	serve_with_unread_stderr(d, sv[1], sv[0], "socket");
+	close(sv[1]);
+	close(sv[0]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(log_symlink_refused_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(log_not_regular_refused_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(log_reopen_symlink_refused_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(log_stderr_fifo_never_blocks_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(log_stderr_socket_never_blocks_test, h_fixture_setup, h_fixture_teardown),
+	};
+
+	h_test_filter();
+	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
+}
