@@ -97,13 +97,14 @@ put(struct out *o, const char *fmt, ...)
 	o->full = true;
 }
 
-static const struct svc_stats *
-service_of(uint32_t id)
+/* The name of the service a scoreboard line says it serves (a number only compared). */
+static const char *
+service_name(uint32_t id)
 {
-	for (size_t i = 0; stats != NULL && i < stats->n && stats->svc[i].id != 0; i++)
-		if (stats->svc[i].id == id)
-			return &stats->svc[i];
-	return NULL;
+	for (size_t i = 0; stats != NULL && i < stats->used; i++)
+		if (stats->names[i].id == id)
+			return stats->names[i].name;
+	return "?";
 }
 
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
@@ -115,19 +116,17 @@ format_text(struct out *o)
 	size_t workers = 0;
 
 	put(o, "netsrvd %s, up %lld s, generation %u\r\n", PACKAGE_VERSION,
-	    (long long)(time(NULL) - stats->started), atomic_load(&stats->generation));
+	    (long long)(time(NULL) - stats->g->started), atomic_load(&stats->g->generation));
 	put(o, "%-8s %-16s %-9s %-40s %6s %8s %5s\r\n", "PID", "SERVICE", "STATE", "PEER", "SECS",
 	    "CONNS", "GEN");
 	for (size_t i = 0; i < sb->nslots; i++) {
 		const struct sb_slot *s = &sb->slots[i];
 		int st = atomic_load(&s->state);
-		const struct svc_stats *sv;
 		char peer[80] = "-", secs[24] = "-";
 
 		if (st == SB_FREE)
 			continue;
 		workers++;
-		sv = service_of(s->service);
 		if (st == SB_BUSY) {
 			util_format_peer_key(s->peer, atomic_load(&s->peer_port), peer, sizeof(peer));
 			snprintf(secs, sizeof(secs), "%lld",
@@ -135,20 +134,21 @@ format_text(struct out *o)
 		}
 		/* GEN: a worker below the header's generation belongs to one a reload replaced */
 		put(o, "%-8ld %-16s %-9s %-40s %6s %8llu %5u\r\n", (long)s->pid,
-		    sv ? sv->name : "?", scoreboard_state_name((enum sb_state)st), peer, secs,
+		    service_name(s->service), scoreboard_state_name((enum sb_state)st), peer, secs,
 		    LOAD(s->connections), s->generation);
 	}
 	put(o, "%zu workers\r\n", workers);
-	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
+	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &stats->svc[i];
+		const struct stats_name *nm = &stats->names[i];
 		put(o, "service %s (%s): %llu connections, %llu bytes in, %llu bytes out, "
 		    "%llu refused, %llu datagrams, %llu dropped, %llu worker starts, %llu crashes\r\n",
-		    v->name, v->protocol, LOAD(v->connections), LOAD(v->bytes_in), LOAD(v->bytes_out),
+		    nm->name, nm->protocol, LOAD(v->connections), LOAD(v->bytes_in), LOAD(v->bytes_out),
 		    LOAD(v->refused_acl) + LOAD(v->refused_per_source), LOAD(v->datagrams),
 		    LOAD(v->dropped_reflection) + LOAD(v->dropped_acl) + LOAD(v->dropped_rate),
 		    LOAD(v->worker_starts), LOAD(v->worker_crashes));
 	}
-	put(o, "reloads: %llu ok, %llu failed\r\n", LOAD(stats->reloads_ok), LOAD(stats->reloads_failed));
+	put(o, "reloads: %llu ok, %llu failed\r\n", LOAD(stats->g->reloads_ok), LOAD(stats->g->reloads_failed));
 }
 
 size_t
@@ -173,10 +173,11 @@ static void
 per_service(struct out *o, const char *name, const char *help, size_t off, const char *label)
 {
 	family(o, name, "counter", help);
-	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
+	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &stats->svc[i];
+		const struct stats_name *nm = &stats->names[i];
 		const _Atomic uint64_t *f = (const _Atomic uint64_t *)(const void *)((const char *)v + off);
-		put(o, "%s{service=\"%s\"%s} %llu\n", name, v->name, label ? label : "",
+		put(o, "%s{service=\"%s\"%s} %llu\n", name, nm->name, label ? label : "",
 		    (unsigned long long)atomic_load_explicit(f, memory_order_relaxed));
 	}
 }
@@ -192,58 +193,62 @@ format_metrics(struct out *o)
 	per_service(o, "netsrvd_received_bytes_total", "Bytes received from TCP clients.", OFF(bytes_in), NULL);
 	per_service(o, "netsrvd_sent_bytes_total", "Bytes sent to TCP clients.", OFF(bytes_out), NULL);
 	family(o, "netsrvd_refused_total", "counter", "TCP connections refused, by reason.");
-	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
+	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &stats->svc[i];
-		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"acl\"} %llu\n", v->name, LOAD(v->refused_acl));
-		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"per_source\"} %llu\n", v->name,
+		const struct stats_name *nm = &stats->names[i];
+		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"acl\"} %llu\n", nm->name, LOAD(v->refused_acl));
+		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"per_source\"} %llu\n", nm->name,
 		    LOAD(v->refused_per_source));
 	}
 	per_service(o, "netsrvd_datagrams_total", "UDP datagrams received.", OFF(datagrams), NULL);
 	family(o, "netsrvd_datagrams_dropped_total", "counter", "UDP datagrams not answered, by reason.");
-	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
+	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &stats->svc[i];
+		const struct stats_name *nm = &stats->names[i];
 		put(o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"reflection\"} %llu\n",
-		    v->name, LOAD(v->dropped_reflection));
+		    nm->name, LOAD(v->dropped_reflection));
 		put(o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"acl\"} %llu\n",
-		    v->name, LOAD(v->dropped_acl));
+		    nm->name, LOAD(v->dropped_acl));
 		put(o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"rate\"} %llu\n",
-		    v->name, LOAD(v->dropped_rate));
+		    nm->name, LOAD(v->dropped_rate));
 	}
 	per_service(o, "netsrvd_worker_starts_total", "Workers started.", OFF(worker_starts), NULL);
 	per_service(o, "netsrvd_worker_crashes_total", "Workers that died abnormally.", OFF(worker_crashes), NULL);
 	family(o, "netsrvd_workers", "gauge", "Workers, by state.");
-	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
-		const struct svc_stats *v = &stats->svc[i];
+	for (size_t i = 0; i < stats->used; i++) {
+		const struct stats_name *nm = &stats->names[i];
 		unsigned n[4] = { 0, 0, 0, 0 };
 		for (size_t k = 0; k < sb->nslots; k++) {
 			int st = atomic_load(&sb->slots[k].state);
-			if (st != SB_FREE && sb->slots[k].service == v->id)
-				n[st - 1]++;
+			/* a line is the worker's to write: a state out of range counts nowhere */
+			if (st >= SB_STARTING && st <= SB_STOPPING && sb->slots[k].service == nm->id)
+				n[st - SB_STARTING]++;
 		}
 		for (size_t k = 0; k < 4; k++)
-			put(o, "netsrvd_workers{service=\"%s\",state=\"%s\"} %u\n", v->name, states[k], n[k]);
+			put(o, "netsrvd_workers{service=\"%s\",state=\"%s\"} %u\n", nm->name, states[k], n[k]);
 	}
 	family(o, "netsrvd_reloads_total", "counter", "Configuration reloads, by result.");
-	put(o, "netsrvd_reloads_total{result=\"ok\"} %llu\n", LOAD(stats->reloads_ok));
-	put(o, "netsrvd_reloads_total{result=\"failed\"} %llu\n", LOAD(stats->reloads_failed));
+	put(o, "netsrvd_reloads_total{result=\"ok\"} %llu\n", LOAD(stats->g->reloads_ok));
+	put(o, "netsrvd_reloads_total{result=\"failed\"} %llu\n", LOAD(stats->g->reloads_failed));
 	family(o, "netsrvd_uptime_seconds", "gauge", "Seconds since the master started.");
-	put(o, "netsrvd_uptime_seconds %lld\n", (long long)(time(NULL) - stats->started));
+	put(o, "netsrvd_uptime_seconds %lld\n", (long long)(time(NULL) - stats->g->started));
 	family(o, "netsrvd_connection_duration_seconds", "histogram", "How long TCP connections lasted.");
-	for (size_t i = 0; i < stats->n && stats->svc[i].id != 0; i++) {
+	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &stats->svc[i];
+		const struct stats_name *nm = &stats->names[i];
 		unsigned long long cum = 0;
 		for (size_t b = 0; b < STATS_NBUCKETS; b++) {
 			cum += LOAD(v->duration_bucket[b]);
 			if (b < STATS_NBUCKETS - 1)
 				put(o, "netsrvd_connection_duration_seconds_bucket{service=\"%s\",le=\"%g\"} %llu\n",
-				    v->name, (double)stats_bucket_ms[b] / 1000.0, cum);
+				    nm->name, (double)stats_bucket_ms[b] / 1000.0, cum);
 			else
 				put(o, "netsrvd_connection_duration_seconds_bucket{service=\"%s\",le=\"+Inf\"} %llu\n",
-				    v->name, cum);
+				    nm->name, cum);
 		}
-		put(o, "netsrvd_connection_duration_seconds_sum{service=\"%s\"} %.3f\n", v->name,
+		put(o, "netsrvd_connection_duration_seconds_sum{service=\"%s\"} %.3f\n", nm->name,
 		    (double)LOAD(v->duration_sum_ms) / 1000.0);
-		put(o, "netsrvd_connection_duration_seconds_count{service=\"%s\"} %llu\n", v->name,
+		put(o, "netsrvd_connection_duration_seconds_count{service=\"%s\"} %llu\n", nm->name,
 		    LOAD(v->duration_count));
 	}
 }

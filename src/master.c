@@ -142,36 +142,45 @@ apply_log(const struct config *cfg, char *err, size_t errlen)
 	return log_apply(&ls, err, errlen);
 }
 
+/* Every worker one generation of cfg may run. */
+static size_t
+generation_slots(const struct config *cfg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (cfg->services[i].enabled)
+			n += (size_t)cfg->services[i].max_workers;
+	return n;
+}
+
 /* Room for every worker cfg may run, twice: an old generation drains beside the new. */
 static size_t
 scoreboard_slots_for(const struct config *cfg)
 {
-	size_t n = 16;
-
-	for (size_t i = 0; i < cfg->nservices; i++)
-		if (cfg->services[i].enabled)
-			n += 2 * (size_t)cfg->services[i].max_workers;
-	return n;
+	return 16 + 2 * generation_slots(cfg);
 }
 
 /*
- * A scoreboard too small for what must run gets a new, larger one; the
- * old one stays mapped (old workers write to it) until none of them is
- * left. need: the slots this configuration's workers may take, plus those
- * every live worker holds, so a reload always finds room.
+ * A scoreboard with fewer than need lines gets a new one of at least size
+ * (twice need at least: growth stays rare); the old one stays mapped (old
+ * workers write to it) until none of them is left. A reload needs a line
+ * for every live worker plus every worker the new generation may run.
  */
 static int
-grow_scoreboard(size_t need)
+grow_scoreboard(size_t need, size_t size)
 {
 	struct scoreboard *sb, **old;
 
 	if (need <= m.sb->nslots)
 		return 0;
+	if (size < 2 * need)
+		size = 2 * need;
 	old = realloc(m.old_sb, (m.nold_sb + 1) * sizeof(struct scoreboard *));
 	if (old == NULL)
 		return -1;
 	m.old_sb = old;
-	sb = scoreboard_create(need);
+	sb = scoreboard_create(size);
 	if (sb == NULL)
 		return -1;
 	m.old_sb[m.nold_sb++] = m.sb;
@@ -383,7 +392,7 @@ spawn_worker(size_t si)
 		return -1;
 	}
 	int sbslot = scoreboard_claim(m.sb, 0, s->id, m.generation);
-	if (sbslot == -1 && grow_scoreboard(m.sb->nslots * 2) == 0)
+	if (sbslot == -1 && grow_scoreboard(m.sb->nslots + 1, 0) == 0)
 		sbslot = scoreboard_claim(m.sb, 0, s->id, m.generation);
 	if (sbslot == -1) {
 		m.nw--;
@@ -648,7 +657,7 @@ start_generation(struct service_rt *svcs, size_t nsvcs)
 	for (size_t i = 0; i < nsvcs; i++)
 		svcs[i].running = 0;
 	m.generation++;
-	atomic_store(&m.stats->generation, m.generation);
+	atomic_store(&m.stats->g->generation, m.generation);
 	master_spawn();
 	signal_workers(SIGTERM, true);
 }
@@ -658,7 +667,7 @@ start_generation(struct service_rt *svcs, size_t nsvcs)
 static void
 reload_failed(const char *why)
 {
-	atomic_fetch_add_explicit(&m.stats->reloads_failed, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m.stats->g->reloads_failed, 1, memory_order_relaxed);
 	log_errorx("reload failed: %s; still serving the previous configuration", why);
 	notify_send("STATUS=reload failed: %s; still serving the previous configuration\nREADY=1", why);
 }
@@ -706,7 +715,7 @@ master_reload(void)
 		return;
 	}
 	svcs = services_for(cfg, ls);
-	if (svcs == NULL || grow_scoreboard(scoreboard_slots_for(cfg) + m.nw) == -1) {
+	if (svcs == NULL || grow_scoreboard(m.nw + generation_slots(cfg), scoreboard_slots_for(cfg)) == -1) {
 		discard_new_listeners(ls, config_enabled_services(cfg), old, nold);
 		free(old);
 		free(svcs);
@@ -724,7 +733,7 @@ master_reload(void)
 	start_generation(svcs, config_enabled_services(cfg));
 	log_notice("reloaded: generation %u, %zu services, %zu workers", m.generation,
 	    m.nsvcs, count_workers());
-	atomic_fetch_add_explicit(&m.stats->reloads_ok, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m.stats->g->reloads_ok, 1, memory_order_relaxed);
 	report_status("reloaded");
 	notify_send("READY=1");
 }
@@ -1344,7 +1353,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 	notify_init();
 	proctitle_set("netsrvd: master");
 	m.generation = 1;
-	atomic_store(&m.stats->generation, 1);
+	atomic_store(&m.stats->g->generation, 1);
 	master_spawn();
 	adopt_old_workers();
 	if (m.opt.inherited != NULL && m.opt.inherited->source != NULL &&

@@ -19,11 +19,17 @@ scoreboard_create(size_t nslots)
 
 	if (sb == NULL)
 		return NULL;
+	sb->taken = calloc(nslots, sizeof(*sb->taken));
+	if (sb->taken == NULL) {
+		free(sb);
+		return NULL;
+	}
 	sb->nslots = nslots;
 	sb->maplen = nslots * sizeof(struct sb_slot);
 	p = mmap(NULL, sb->maplen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		log_error("scoreboard: mmap %zu bytes", sb->maplen);
+		free(sb->taken);
 		free(sb);
 		return NULL;
 	}
@@ -38,6 +44,7 @@ scoreboard_destroy(struct scoreboard *sb)
 		return;
 	if (munmap(sb->slots, sb->maplen) == -1)
 		log_error("scoreboard: munmap");
+	free(sb->taken);
 	free(sb);
 }
 
@@ -46,8 +53,9 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned ge
 {
 	for (size_t i = 0; i < sb->nslots; i++) {
 		struct sb_slot *s = &sb->slots[i];
-		if (atomic_load(&s->state) != SB_FREE)
+		if (sb->taken[i])
 			continue;
+		sb->taken[i] = true;
 		s->pid = pid;
 		s->service = service;
 		s->generation = generation;
@@ -68,8 +76,10 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned ge
 void
 scoreboard_release(struct scoreboard *sb, int slot)
 {
-	if (slot >= 0 && (size_t)slot < sb->nslots)
+	if (slot >= 0 && (size_t)slot < sb->nslots) {
+		sb->taken[slot] = false;
 		atomic_store(&sb->slots[slot].state, SB_FREE);
+	}
 }
 
 void

@@ -3,6 +3,7 @@
 #define NETSRVD_SCOREBOARD_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -37,10 +38,15 @@ struct sb_slot {
 	_Atomic int violation;		/* 1 + the call the seccomp filter refused; 0: none */
 };
 
+/*
+ * The handle, in private memory: sizes and which lines are taken are the
+ * master's own, never read back from the lines workers write.
+ */
 struct scoreboard {
 	size_t nslots;
 	struct sb_slot *slots;		/* MAP_SHARED|MAP_ANONYMOUS, made before any fork */
 	size_t maplen;
+	bool *taken;			/* master: line i belongs to a worker not yet reaped */
 };
 
 struct scoreboard *scoreboard_create(size_t nslots);

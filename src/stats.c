@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -12,32 +13,46 @@
 
 const int64_t stats_bucket_ms[STATS_NBUCKETS - 1] = { 1, 10, 100, 1000, 10000, 60000, 600000 };
 
-static size_t
-stats_size(size_t n)
-{
-	return sizeof(struct stats) + n * sizeof(struct svc_stats);
-}
+/* svc[] starts on the next 64-byte line after the global counters */
+#define SVC_OFFSET ((sizeof(struct stats_global) + 63) & ~(size_t)63)
 
 struct stats *
 stats_create(size_t n)
 {
-	struct stats *st = mmap(NULL, stats_size(n), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct stats *st = calloc(1, sizeof(*st));
+	void *p;
 
-	if (st == MAP_FAILED) {
-		log_error("statistics: mmap");
+	if (st == NULL)
+		return NULL;
+	st->names = calloc(n, sizeof(*st->names));
+	if (st->names == NULL) {
+		free(st);
 		return NULL;
 	}
 	st->n = n;
-	st->started = time(NULL);
+	st->maplen = SVC_OFFSET + n * sizeof(struct svc_stats);
+	p = mmap(NULL, st->maplen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		log_error("statistics: mmap %zu bytes", st->maplen);
+		free(st->names);
+		free(st);
+		return NULL;
+	}
+	st->g = p;
+	st->svc = (struct svc_stats *)(void *)((char *)p + SVC_OFFSET);
+	st->g->started = time(NULL);
 	return st;
 }
 
 void
 stats_destroy(struct stats *st)
 {
-	if (st != NULL && munmap(st, stats_size(st->n)) == -1)
+	if (st == NULL)
+		return;
+	if (munmap(st->g, st->maplen) == -1)
 		log_error("statistics: munmap");
+	free(st->names);
+	free(st);
 }
 
 /* Entries are never given back: counters of a service removed and re-added go on. */
@@ -46,20 +61,15 @@ stats_service(struct stats *st, const char *name, const char *protocol)
 {
 	uint32_t id = scoreboard_service_id(name);
 
-	if (id == 0)
-		id = 1;
-	for (size_t i = 0; i < st->n; i++) {
-		struct svc_stats *s = &st->svc[i];
-		if (s->id == id && strcmp(s->name, name) == 0)
-			return s;
-		if (s->id == 0) {
-			snprintf(s->name, sizeof(s->name), "%s", name);
-			snprintf(s->protocol, sizeof(s->protocol), "%s", protocol);
-			s->id = id;
-			return s;
-		}
-	}
-	return NULL;
+	for (size_t i = 0; i < st->used; i++)
+		if (st->names[i].id == id && strcmp(st->names[i].name, name) == 0)
+			return &st->svc[i];
+	if (st->used == st->n)
+		return NULL;
+	snprintf(st->names[st->used].name, sizeof(st->names[0].name), "%s", name);
+	snprintf(st->names[st->used].protocol, sizeof(st->names[0].protocol), "%s", protocol);
+	st->names[st->used].id = id;
+	return &st->svc[st->used++];
 }
 
 void

@@ -10,10 +10,8 @@
 #define STATS_NBUCKETS 8
 extern const int64_t stats_bucket_ms[STATS_NBUCKETS - 1];
 
+/* One service's counters, in the shared mapping; its name is not (below). */
 struct svc_stats {
-	uint32_t id;			/* scoreboard_service_id(name); 0 = unused */
-	char name[40];
-	char protocol[4];
 	_Atomic uint64_t connections, bytes_in, bytes_out;
 	_Atomic uint64_t refused_acl, refused_per_source;
 	_Atomic uint64_t datagrams, dropped_reflection, dropped_acl, dropped_rate;
@@ -22,12 +20,31 @@ struct svc_stats {
 	_Atomic uint64_t duration_bucket[STATS_NBUCKETS];
 };
 
-struct stats {
+/* The daemon's own counters, in the shared mapping before the services'. */
+struct stats_global {
 	_Atomic uint64_t reloads_ok, reloads_failed;
 	_Atomic unsigned generation;
 	int64_t started;		/* unix time */
-	size_t n;
-	struct svc_stats svc[];
+};
+
+/*
+ * The table's handle. It lives in each process's private memory (a worker
+ * has its copy from the fork): sizes and pointers are never read from the
+ * shared mapping, which any worker can write.
+ */
+struct stats_name {
+	uint32_t id;			/* scoreboard_service_id(name) */
+	char name[40];
+	char protocol[4];
+};
+
+struct stats {
+	size_t n;			/* entries in svc[] and names[] */
+	size_t used;			/* entries claimed, in order */
+	struct stats_name *names;	/* private: whom svc[i] counts for */
+	size_t maplen;
+	struct stats_global *g;		/* MAP_SHARED */
+	struct svc_stats *svc;		/* MAP_SHARED, right after *g */
 };
 
 struct stats *stats_create(size_t nservices);

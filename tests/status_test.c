@@ -1,6 +1,7 @@
 /* The status service and /metrics, run for real: counters that move with traffic and reloads, checked by promtool. */
 #include "autoconfig.h"
 
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -327,6 +328,78 @@ status_metrics_many_services_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/*
+ * Overwrites every shared mapping a worker has with 0xff bytes, as code run
+ * in a compromised worker could; returns the bytes written, or -1 if this
+ * process may not write the worker's memory.
+ */
+static long
+scribble_over_shared_memory(pid_t pid)
+{
+	char path[64], line[512];
+	static unsigned char junk[1 << 16];
+	FILE *maps;
+	long total = 0;
+	int mem;
+
+	memset(junk, 0xff, sizeof(junk));
+	snprintf(path, sizeof(path), "/proc/%ld/mem", (long)pid);
+	mem = open(path, O_RDWR);
+	if (mem == -1)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/maps", (long)pid);
+	maps = fopen(path, "r");
+	assert_non_null(maps);
+	while (fgets(line, sizeof(line), maps) != NULL) {
+		unsigned long lo, hi;
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || strcmp(perms, "rw-s") != 0)
+			continue;
+		for (unsigned long a = lo; a < hi; a += sizeof(junk)) {
+			size_t len = hi - a < sizeof(junk) ? hi - a : sizeof(junk);
+			assert_int_equal(pwrite(mem, junk, len, (off_t)a), (ssize_t)len);
+			total += (long)len;
+		}
+	}
+	fclose(maps);
+	close(mem);
+	return total;
+}
+
+/*
+ * The master trusts nothing a worker can write: with every shared page
+ * filled with 0xff, it reloads, serves and reports, and stops cleanly.
+ */
+static void
+status_hostile_worker_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	pid_t kids[4];
+	long n;
+
+	write_conf(d, port, sport, "echo");
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 3, 3000));
+	assert_int_equal(h_children(d->pid, kids, 4), 3);
+	n = scribble_over_shared_memory(kids[0]);
+	if (n < 0) {
+		print_message("skipped: cannot write a worker's memory here (CI runs this as root)\n");
+		skip();
+	}
+	print_message("wrote 0xff over %ld bytes of shared memory\n", n);
+	assert_true(n > 0);
+	assert_int_equal(kill(d->pid, SIGHUP), 0);
+	if (!h_wait_log(d, "reloaded:", 5000))
+		h_fail_with_log(d, "no reload after the shared memory was overwritten");
+	assert_true(h_pid_alive(d->pid));
+	assert_true(h_echo("127.0.0.1", port, "still here", 10, 2000));
+	http_get(sport, "/metrics");
+	assert_non_null(strstr(body, "netsrvd_workers{service=\"echo\",state=\"idle\"}"));
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
@@ -335,6 +408,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(status_metrics_move_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_generation_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_metrics_many_services_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(status_hostile_worker_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
