@@ -95,6 +95,7 @@ collect_upgrade(struct inherited *in, char *err, size_t errlen)
 	const char *fds = getenv("NETSRVD_LISTEN_FDS");
 	const char *pidfd = getenv("NETSRVD_PIDFILE_FD");
 	const char *workers = getenv("NETSRVD_WORKERS");
+	const char *guard = getenv("NETSRVD_UPGRADE_GUARD_FD");
 	long v;
 
 	if (fds == NULL)
@@ -154,6 +155,14 @@ collect_upgrade(struct inherited *in, char *err, size_t errlen)
 			s++;
 	}
 	in->detached = getenv("NETSRVD_DETACHED") != NULL;
+	in->recovered = getenv("NETSRVD_RECOVERED") != NULL;
+	if (guard != NULL) {
+		if (parse_int(guard, 3, 1 << 20, &v) == -1 || util_set_cloexec((int)v, 1) == -1) {
+			snprintf(err, errlen, "NETSRVD_UPGRADE_GUARD_FD=%s: not an fd", guard);
+			return -1;
+		}
+		in->guard_fd = (int)v;
+	}
 	return 0;
 }
 
@@ -163,11 +172,13 @@ inherit_collect(struct inherited *in, char *err, size_t errlen)
 	static const char *const vars[] = {
 		"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NETSRVD_LISTEN_FDS",
 		"NETSRVD_PIDFILE_FD", "NETSRVD_WORKERS", "NETSRVD_DETACHED",
+		"NETSRVD_UPGRADE_GUARD_FD", "NETSRVD_RECOVERED",
 	};
 	int r;
 
 	memset(in, 0, sizeof(*in));
 	in->pidfile_fd = -1;
+	in->guard_fd = -1;
 	r = collect_upgrade(in, err, errlen);
 	if (r == 0 && in->source == NULL)
 		r = collect_systemd(in, err, errlen);
@@ -180,7 +191,7 @@ inherit_collect(struct inherited *in, char *err, size_t errlen)
 bool
 inherit_keeps_fd(const struct inherited *in, int fd)
 {
-	if (fd == in->pidfile_fd)
+	if (fd == in->pidfile_fd || fd == in->guard_fd)
 		return true;
 	for (size_t i = 0; i < in->nls; i++)
 		if (in->ls[i] != NULL && in->ls[i]->fd == fd)

@@ -21,6 +21,8 @@ struct inherited {
 	struct inherited_worker *workers;	/* upgrade: the old master's workers */
 	size_t nworkers;
 	bool detached;			/* upgrade: already a daemon; do not fork again */
+	int guard_fd;			/* upgrade: tell the old image's guard we serve; -1 */
+	bool recovered;			/* the guard brought the old binary back */
 };
 
 /* Reads and clears the environment that describes what was passed. */

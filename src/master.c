@@ -31,6 +31,7 @@
 #include "sandbox.h"
 #include "scoreboard.h"
 #include "stats.h"
+#include "upgrade_guard.h"
 
 /* a busy worker silent for its timeout plus this is hung: killed */
 #define HUNG_GRACE_MS		10000
@@ -103,6 +104,7 @@ static struct {
 	bool killed;
 	sigset_t waitmask;
 	int ready_fd;		/* tells the waiting parent we are up (daemon mode) */
+	int guard_fd;		/* after an upgrade: tells the old image's guard we are up */
 	int64_t watchdog_ms;	/* systemd's keep-alive period / 2; -1: none */
 	int64_t next_watchdog_ms;
 	struct scoreboard *sb;	/* the current scoreboard */
@@ -378,6 +380,8 @@ child_close_master_fds(size_t si)
 	notify_close();
 	if (m.ready_fd != -1)
 		close(m.ready_fd);
+	if (m.guard_fd != -1)
+		close(m.guard_fd);
 }
 
 static int
@@ -873,7 +877,10 @@ master_upgrade(void)
 	set_upgrade_cloexec(0);
 	{
 		const char *argv[8];
-		int k = 0;
+		char fdbuf[16];
+		int k = 0, guard_fd, e;
+		pid_t guard;
+
 		argv[k++] = m.opt.exe_path;
 		argv[k++] = "-c";
 		argv[k++] = m.opt.config_path;
@@ -884,9 +891,22 @@ master_upgrade(void)
 		if (m.opt.foreground)
 			argv[k++] = "-f";
 		argv[k] = NULL;
-		execv(m.opt.exe_path, (char *const *)argv);
+		atomic_store(&m.stats->g->sockets_handed_over, 1);
+		guard = upgrade_guard_start((char *const *)argv, &guard_fd);
+		if (guard == -1) {
+			atomic_store(&m.stats->g->sockets_handed_over, 0);
+			set_upgrade_cloexec(1);
+			goto out;
+		}
+		snprintf(fdbuf, sizeof(fdbuf), "%d", guard_fd);
+		if (setenv("NETSRVD_UPGRADE_GUARD_FD", fdbuf, 1) == 0)
+			execv(m.opt.exe_path, (char *const *)argv);
+		/* still here: the old binary goes on as it was */
+		e = errno;
+		upgrade_guard_cancel(guard, guard_fd);
+		atomic_store(&m.stats->g->sockets_handed_over, 0);
+		errno = e;
 	}
-	/* still here: the old binary goes on as it was */
 	log_error("upgrade: execv %s", m.opt.exe_path);
 	set_upgrade_cloexec(1);
 	notify_send("STATUS=upgrade failed: exec %s: %s\nREADY=1", m.opt.exe_path, strerror(errno));
@@ -895,6 +915,7 @@ out:
 	unsetenv("NETSRVD_WORKERS");
 	unsetenv("NETSRVD_PIDFILE_FD");
 	unsetenv("NETSRVD_DETACHED");
+	unsetenv("NETSRVD_UPGRADE_GUARD_FD");
 	free(pids);
 	free(names);
 }
@@ -1256,11 +1277,20 @@ startup(char *err, size_t errlen)
 
 	if (check_privileges(m.cfg, err, errlen) == -1)
 		return -1;
-	if (in != NULL && in->pidfile_fd >= 0) {
-		if (pidfile_adopt(in->pidfile_fd, m.pid_file, err, errlen) == -1)
+	/*
+	 * An image that replaced the pid file (its pidfile_write) and died
+	 * leaves the guard an fd of the old file: the path is then locked by
+	 * nobody, and taken anew.
+	 */
+	if (in != NULL && in->pidfile_fd >= 0 &&
+	    pidfile_adopt(in->pidfile_fd, m.pid_file, err, errlen) == 0)
+		;
+	else {
+		if (in != NULL && in->pidfile_fd >= 0)
+			close(in->pidfile_fd);
+		if (pidfile_lock(m.pid_file, err, errlen) == -1)
 			return -1;
-	} else if (pidfile_lock(m.pid_file, err, errlen) == -1)
-		return -1;
+	}
 	m.stats = stats_create(STATS_SERVICES);
 	if (m.stats == NULL) {
 		snprintf(err, errlen, "cannot create the statistics table");
@@ -1293,7 +1323,9 @@ startup(char *err, size_t errlen)
 		goto fail;
 	return 0;
 fail:
-	pidfile_remove();
+	/* after an upgrade the file is the daemon's still: the guard takes it back */
+	if (in == NULL || in->guard_fd < 0)
+		pidfile_remove();
 	return -1;
 }
 
@@ -1333,6 +1365,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 	m.cfg = cfg;
 	m.opt = *opt;
 	m.ready_fd = -1;
+	m.guard_fd = opt->inherited != NULL ? opt->inherited->guard_fd : -1;
 	m.pid_file = opt->pid_file ? (char *)opt->pid_file : cfg->pid_file;
 	m.pid_file = strdup(m.pid_file);
 	/* a HUP or TERM that comes while we bind must wait for the loop, not kill us */
@@ -1356,7 +1389,10 @@ master_run(struct config *cfg, const struct master_options *opt)
 	atomic_store(&m.stats->g->generation, 1);
 	master_spawn();
 	adopt_old_workers();
-	if (m.opt.inherited != NULL && m.opt.inherited->source != NULL &&
+	if (m.opt.inherited != NULL && m.opt.inherited->recovered)
+		log_notice("running netsrvd %s again after a failed upgrade (pid %ld)",
+		    m.opt.version, (long)getpid());
+	else if (m.opt.inherited != NULL && m.opt.inherited->source != NULL &&
 	    strcmp(m.opt.inherited->source, "upgrade") == 0)
 		log_notice("upgraded in place to netsrvd %s", m.opt.version);
 	log_notice("started: %zu services, %zu workers (pid %ld)", m.nsvcs, count_workers(),
@@ -1364,6 +1400,8 @@ master_run(struct config *cfg, const struct master_options *opt)
 	report_status("serving");
 	notify_send("READY=1");
 	tell_parent_ready();
+	upgrade_guard_release(m.guard_fd);
+	m.guard_fd = -1;
 
 	m.watchdog_ms = notify_watchdog_ms();
 	m.next_watchdog_ms = util_now_ms();

@@ -14,6 +14,7 @@ volatile sig_atomic_t sig_worker_stop;
 static int worker_wake_fd = -1;
 static pid_t worker_master_pid;
 static int worker_orphan_fd = -1;
+static const _Atomic int *worker_handed_over;
 
 static const int master_signals[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2 };
 #define NMASTER (sizeof(master_signals) / sizeof(master_signals[0]))
@@ -104,9 +105,12 @@ on_worker_term(int sig)
 	 * orphan still finishes its client, which may take long; the loop
 	 * would see a flag only after that client. shutdown() is async-signal
 	 * safe and leaves the fd number in place. Never while the master
-	 * lives: a reload's new workers share the socket.
+	 * lives: a reload's new workers share the socket; nor when the master
+	 * died handing its sockets over (an upgrade): whoever holds them now
+	 * serves the clients queued there.
 	 */
-	if (worker_orphan_fd != -1 && getppid() != worker_master_pid)
+	if (worker_orphan_fd != -1 && getppid() != worker_master_pid &&
+	    (worker_handed_over == NULL || !atomic_load(worker_handed_over)))
 		(void)shutdown(worker_orphan_fd, SHUT_RD);	/* best effort: nothing to tell */
 	errno = saved;
 }
@@ -116,7 +120,7 @@ on_worker_term(int sig)
  * signals sent to the whole process group are the master's business.
  */
 int
-sig_worker_setup(int wake_fd, pid_t master_pid, int orphan_fd)
+sig_worker_setup(int wake_fd, pid_t master_pid, int orphan_fd, const _Atomic int *handed_over)
 {
 	static const int ignored[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE };
 	sigset_t none;
@@ -124,6 +128,7 @@ sig_worker_setup(int wake_fd, pid_t master_pid, int orphan_fd)
 	worker_wake_fd = wake_fd;
 	worker_master_pid = master_pid;
 	worker_orphan_fd = orphan_fd;
+	worker_handed_over = handed_over;
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
 		if (set_handler(ignored[i], SIG_IGN, 0) == -1)
 			return -1;

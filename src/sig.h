@@ -3,6 +3,7 @@
 #define NETSRVD_SIG_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 struct sig_flags {
@@ -20,9 +21,10 @@ extern volatile sig_atomic_t sig_worker_stop;
 int sig_master_setup(sigset_t *waitmask);
 /*
  * A worker's dispositions. orphan_fd: a TCP listener to shut down the
- * moment a TERM finds the master (master_pid) gone, or -1.
+ * moment a TERM finds the master (master_pid) gone, or -1; unless
+ * *handed_over says the master passed its sockets to an upgrade.
  */
-int sig_worker_setup(int wake_fd, pid_t master_pid, int orphan_fd);
+int sig_worker_setup(int wake_fd, pid_t master_pid, int orphan_fd, const _Atomic int *handed_over);
 void sig_master_teardown(void);
 
 #endif

@@ -25,6 +25,8 @@ struct stats_global {
 	_Atomic uint64_t reloads_ok, reloads_failed;
 	_Atomic unsigned generation;
 	int64_t started;		/* unix time */
+	/* the master passed its sockets on (SIGUSR2): orphans must leave them listening */
+	_Atomic int sockets_handed_over;
 };
 
 /*

@@ -80,7 +80,8 @@ setup_wait(struct worker *w)
 		return -1;
 	}
 	return sig_worker_setup(w->wake[1], w->a->master_pid,
-	    w->svc->protocol == PROTO_TCP ? w->a->listen_fd : -1);
+	    w->svc->protocol == PROTO_TCP ? w->a->listen_fd : -1,
+	    w->a->stats != NULL ? &w->a->stats->g->sockets_handed_over : NULL);
 }
 
 static void

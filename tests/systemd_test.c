@@ -342,6 +342,87 @@ system_upgrade_refused_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+static long
+pid_in_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long pid = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid;
+}
+
+/*
+ * A new binary that passes -t and then dies at start loses nothing: the
+ * old master's guard keeps the sockets and runs the previous binary
+ * again, which takes over the pid file and serves. Under load: no client
+ * fails.
+ */
+static void
+system_upgrade_failed_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), uport = h_free_port();
+	char bin[200], fake[220], script[1024];
+	struct hammer hm;
+	struct tally t;
+
+	snprintf(bin, sizeof(bin), "%s/netsrvd", d->dir);
+	copy_file(h_netsrvd(), bin);
+	char *orig = strdup(h_netsrvd());
+	setenv("NETSRVD", bin, 1);
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    port, uport);
+	h_start_serving(d, port);
+	setenv("NETSRVD", orig, 1);
+	/* passes -t with the real binary, then fails as a broken build would */
+	snprintf(script, sizeof(script), "#!/bin/sh\nfor a; do [ \"$a\" = -t ] && exec '%s' \"$@\"; done\n"
+	    "echo 'netsrvd: this build fails at start' >&2\nexit 1\n", orig);
+	free(orig);
+	snprintf(fake, sizeof(fake), "%s.fake", bin);
+	h_write_file(fake, script);
+	assert_int_equal(chmod(fake, 0755), 0);
+	assert_int_equal(rename(fake, bin), 0);
+	pid_t old = d->pid;
+
+	h_hammer_start(&hm, 3, port, uport, 4);
+	h_sleep_ms(500);
+	kill(old, SIGUSR2);
+	int st = h_wait_exit(old, 10000);
+	assert_true(st != -1 && WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 1);
+	if (!h_wait_log(d, "running netsrvd " PACKAGE_VERSION " again after a failed upgrade", 10000))
+		h_fail_with_log(d, "the previous binary did not take over");
+	assert_true(h_log_contains(d, "upgrade failed: the new image"));
+	int64_t end = h_now_ms() + 5000;
+	long now_pid;
+	while ((now_pid = pid_in_file(d->pidfile)) == (long)old && h_now_ms() < end)
+		h_sleep_ms(20);
+	assert_true(now_pid > 0 && now_pid != (long)old);
+	d->pid = (pid_t)now_pid;	/* not our child: the teardown kills it by pid */
+	assert_true(h_pid_alive(d->pid));
+	h_hammer_finish(&hm, &t);
+	print_message("failed upgrade under load: %ld TCP echoes ok, %ld failed; %ld UDP ok, %ld lost\n",
+	    t.ok, t.failed, t.udp_ok, t.udp_lost);
+	assert_int_equal(t.failed, 0);
+	assert_true(t.ok > 100);
+	assert_true(h_echo("127.0.0.1", port, "back", 4, 2000));
+	/* a graceful stop of the master that took over */
+	assert_int_equal(kill(d->pid, SIGTERM), 0);
+	end = h_now_ms() + 10000;
+	while (h_pid_alive(d->pid) && h_now_ms() < end)
+		h_sleep_ms(20);
+	assert_false(h_pid_alive(d->pid));
+	d->pid = 0;
+	assert_int_equal(access(d->pidfile, F_OK), -1);
+}
+
 int
 main(void)
 {
@@ -352,6 +433,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(system_watchdog_other_pid_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(system_upgrade_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(system_upgrade_refused_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(system_upgrade_failed_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
