@@ -168,7 +168,13 @@ listener_from_fd(int fd, const char *name, char *err, size_t errlen)
 	if (l->any_address)
 		snprintf(l->desc, sizeof(l->desc), "%s *:%d", l->protocol == PROTO_TCP ? "tcp" : "udp",
 		    util_sockaddr_port((struct sockaddr *)&l->addr));
-	if (util_set_cloexec(fd, 1) == -1 || util_set_nonblock(fd, 1) == -1) {
+	/*
+	 * O_NONBLOCK belongs to the open file, which workers of the image
+	 * before an upgrade share: UDP workers wait in a blocking receive
+	 * (and clear the flag themselves), so only TCP sockets get it here.
+	 */
+	if (util_set_cloexec(fd, 1) == -1 ||
+	    (l->protocol == PROTO_TCP && util_set_nonblock(fd, 1) == -1)) {
 		snprintf(err, errlen, "passed fd %d: fcntl: %s", fd, strerror(errno));
 		free(l);
 		return NULL;

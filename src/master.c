@@ -1242,13 +1242,34 @@ drop_unused_inherited(struct inherited *in)
  * After an in-place upgrade the old master's workers are ours (same pid):
  * they join as an old generation and drain like after a reload.
  */
+/*
+ * The list comes from the environment: a pid that is not our child (a
+ * stale or forged entry) is never signalled nor waited for. waitid()
+ * with WNOWAIT asks the kernel without reaping anything.
+ */
+static bool
+is_our_child(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
 static void
 adopt_old_workers(void)
 {
 	struct inherited *in = m.opt.inherited;
 
 	for (size_t i = 0; in != NULL && i < in->nworkers; i++) {
-		struct worker_slot *w = slot_add();
+		struct worker_slot *w;
+
+		if (!is_our_child(in->workers[i].pid)) {
+			log_warnx("worker %ld of service %s from before the upgrade is not our child; ignoring it",
+			    (long)in->workers[i].pid, in->workers[i].name);
+			continue;
+		}
+		w = slot_add();
 		if (w == NULL) {
 			log_errorx("out of memory adopting worker %ld", (long)in->workers[i].pid);
 			break;

@@ -28,6 +28,37 @@ read_pid(int fd)
 }
 
 /*
+ * Anyone who can create files where the pid file lives can create it
+ * first and hold its lock (or plant a link): the daemon would then never
+ * start, or report another process as itself. So its directory must not
+ * be writable by everyone, sticky bit or not (/tmp).
+ */
+static int
+check_directory(const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof(lock_path)];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (stat(dir, &st) == -1) {
+		snprintf(err, errlen, "pid file %s: directory %s: %s", path, dir, strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & S_IWOTH) {
+		snprintf(err, errlen, "pid file %s: directory %s is writable by everyone, so anyone could "
+		    "hold the lock; use a directory only root can write, such as /run", path, dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Takes the lock on path, creating the file if needed. flock() (not fcntl)
  * because the lock must survive the daemonizing fork: it belongs to the
  * open file, which the daemon inherits. A file left by a dead process is
@@ -42,6 +73,8 @@ pidfile_lock(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "pid file %s: path too long", path);
 		return -1;
 	}
+	if (check_directory(path, err, errlen) == -1)
+		return -1;
 	for (int tries = 0; tries < 10; tries++) {
 		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (fd == -1) {

@@ -205,6 +205,29 @@ cli_stale_pidfile_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* A pid file where anyone may create files is refused: anyone could hold its lock. */
+static void
+cli_pidfile_public_directory_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char dir[200], want[400];
+
+	snprintf(dir, sizeof(dir), "%s/public", d->dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(chmod(dir, 01777), 0);
+	snprintf(d->pidfile, sizeof(d->pidfile), "%s/netsrvd.pid", dir);
+	h_write_conf(d, "services = ( { name = \"e\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n", port);
+	pid_t pid = h_start(d, NULL);
+	int st = h_wait_exit(pid, 5000);
+	d->pid = 0;
+	assert_true(st != -1 && WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 71);
+	snprintf(want, sizeof(want), "directory %s is writable by everyone", dir);
+	assert_true(h_log_contains(d, want));
+	assert_int_equal(access(d->pidfile, F_OK), -1);
+}
+
 /* Without -f: detaches after binding, the starter exits 0 once serving, the pid file names the daemon. */
 static void
 cli_daemonize_test(void **state)
@@ -285,6 +308,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(cli_bind_conflict_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_second_instance_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_stale_pidfile_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(cli_pidfile_public_directory_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_daemonize_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_user_needs_root_test, h_fixture_setup, h_fixture_teardown),
 	};

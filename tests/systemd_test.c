@@ -342,6 +342,43 @@ system_upgrade_refused_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/*
+ * The worker list an upgrade passes is only believed for our own
+ * children: a forged entry naming another process is neither signalled
+ * nor waited for, so it neither dies nor blocks the stop.
+ */
+static void
+system_upgrade_foreign_pid_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char list[64];
+	pid_t bystander = fork();
+
+	assert_true(bystander != -1);
+	if (bystander == 0) {
+		execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    port);
+	snprintf(list, sizeof(list), "%ld echo", (long)bystander);
+	setenv("NETSRVD_LISTEN_FDS", "", 1);
+	setenv("NETSRVD_WORKERS", list, 1);
+	h_start_serving(d, port);
+	unsetenv("NETSRVD_LISTEN_FDS");
+	unsetenv("NETSRVD_WORKERS");
+	assert_true(h_wait_log(d, "is not our child; ignoring it", 3000));
+	assert_true(h_echo("127.0.0.1", port, "hi", 2, 2000));
+	bool alive = h_pid_alive(bystander);
+	int rc = h_stop(d);
+	kill(bystander, SIGKILL);
+	waitpid(bystander, NULL, 0);
+	assert_true(alive);
+	assert_int_equal(rc, 0);
+}
+
 static long
 pid_in_file(const char *path)
 {
@@ -434,6 +471,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(system_upgrade_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(system_upgrade_refused_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(system_upgrade_failed_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(system_upgrade_foreign_pid_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
