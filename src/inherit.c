@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "inherit.h"
@@ -84,10 +86,85 @@ collect_systemd(struct inherited *in, char *err, size_t errlen)
 	return 0;
 }
 
+/* "pid name" entries separated by any of sep, added to in->workers. */
+static int
+parse_workers(struct inherited *in, const char *list, const char *sep, const char *what,
+    char *err, size_t errlen)
+{
+	for (const char *s = list; *s != '\0';) {
+		size_t len = strcspn(s, sep);
+		char item[80], *name;
+		long pid;
+		struct inherited_worker *w;
+
+		snprintf(item, sizeof(item), "%.*s", (int)len, s);
+		name = strchr(item, ' ');
+		if (name != NULL)
+			*name++ = '\0';
+		if (name == NULL || *name == '\0' || parse_int(item, 2, 0x7fffffff, &pid) == -1) {
+			snprintf(err, errlen, "%s: bad entry \"%.*s\"", what, (int)(len > 60 ? 60 : len), s);
+			return -1;
+		}
+		w = realloc(in->workers, (in->nworkers + 1) * sizeof(*w));
+		if (w == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		in->workers = w;
+		w[in->nworkers].pid = (pid_t)pid;
+		snprintf(w[in->nworkers].name, sizeof(w[in->nworkers].name), "%s", name);
+		in->nworkers++;
+		s += len;
+		if (*s != '\0')
+			s++;
+	}
+	return 0;
+}
+
+/* the largest worker list we read: far beyond any real pool */
+#define WORKERS_FILE_MAX ((size_t)64 << 20)
+
+/* The list in a file (a memfd) the old master wrote: any length, unlike the environment. */
+static int
+read_workers_fd(struct inherited *in, const char *fdstr, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	long fd;
+	int r = -1;
+
+	if (parse_int(fdstr, 3, 1 << 20, &fd) == -1 || fstat((int)fd, &st) == -1 ||
+	    !S_ISREG(st.st_mode) || (size_t)st.st_size > WORKERS_FILE_MAX) {
+		snprintf(err, errlen, "NETSRVD_WORKERS_FD=%s: not a worker list", fdstr);
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread((int)fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n <= 0) {
+			snprintf(err, errlen, "NETSRVD_WORKERS_FD: read: %s", n == 0 ? "short" : strerror(errno));
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	r = parse_workers(in, buf, "\n", "NETSRVD_WORKERS_FD", err, errlen);
+out:
+	free(buf);
+	close((int)fd);
+	return r;
+}
+
 /*
  * From the master that exec'd us: NETSRVD_LISTEN_FDS="fd proto addr:port,..."
  * (each socket is checked with getsockname all the same),
- * NETSRVD_PIDFILE_FD, NETSRVD_WORKERS="pid name,...", NETSRVD_DETACHED.
+ * NETSRVD_PIDFILE_FD, NETSRVD_WORKERS_FD (a file of "pid name" lines;
+ * releases before 0.1.1 passed NETSRVD_WORKERS="pid name,..."), NETSRVD_DETACHED.
  */
 static int
 collect_upgrade(struct inherited *in, char *err, size_t errlen)
@@ -95,6 +172,7 @@ collect_upgrade(struct inherited *in, char *err, size_t errlen)
 	const char *fds = getenv("NETSRVD_LISTEN_FDS");
 	const char *pidfd = getenv("NETSRVD_PIDFILE_FD");
 	const char *workers = getenv("NETSRVD_WORKERS");
+	const char *workers_fd = getenv("NETSRVD_WORKERS_FD");
 	const char *guard = getenv("NETSRVD_UPGRADE_GUARD_FD");
 	long v;
 
@@ -126,34 +204,10 @@ collect_upgrade(struct inherited *in, char *err, size_t errlen)
 		}
 		in->pidfile_fd = (int)v;
 	}
-	for (const char *s = workers; s != NULL && *s != '\0';) {
-		size_t len = strcspn(s, ",");
-		char item[80], *name;
-		long pid;
-		struct inherited_worker *w;
-
-		/* "pid name" */
-		snprintf(item, sizeof(item), "%.*s", (int)len, s);
-		name = strchr(item, ' ');
-		if (name != NULL)
-			*name++ = '\0';
-		if (name == NULL || *name == '\0' || parse_int(item, 2, 0x7fffffff, &pid) == -1) {
-			snprintf(err, errlen, "NETSRVD_WORKERS: bad entry \"%.*s\"", (int)len, s);
-			return -1;
-		}
-		w = realloc(in->workers, (in->nworkers + 1) * sizeof(*w));
-		if (w == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		in->workers = w;
-		w[in->nworkers].pid = (pid_t)pid;
-		snprintf(w[in->nworkers].name, sizeof(w[in->nworkers].name), "%s", name);
-		in->nworkers++;
-		s += len;
-		if (*s == ',')
-			s++;
-	}
+	if (workers != NULL && parse_workers(in, workers, ",", "NETSRVD_WORKERS", err, errlen) == -1)
+		return -1;
+	if (workers_fd != NULL && read_workers_fd(in, workers_fd, err, errlen) == -1)
+		return -1;
 	in->detached = getenv("NETSRVD_DETACHED") != NULL;
 	in->recovered = getenv("NETSRVD_RECOVERED") != NULL;
 	if (guard != NULL) {
@@ -171,7 +225,7 @@ inherit_collect(struct inherited *in, char *err, size_t errlen)
 {
 	static const char *const vars[] = {
 		"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NETSRVD_LISTEN_FDS",
-		"NETSRVD_PIDFILE_FD", "NETSRVD_WORKERS", "NETSRVD_DETACHED",
+		"NETSRVD_PIDFILE_FD", "NETSRVD_WORKERS", "NETSRVD_WORKERS_FD", "NETSRVD_DETACHED",
 		"NETSRVD_UPGRADE_GUARD_FD", "NETSRVD_RECOVERED",
 	};
 	int r;
@@ -227,14 +281,45 @@ append(char **buf, size_t *len, size_t *cap, const char *s)
 	return 0;
 }
 
+/*
+ * The worker list goes in a memfd, not in the environment: one variable
+ * holds at most 128 KiB (MAX_ARG_STRLEN), some 5,000 workers, beyond which
+ * execve() fails with E2BIG. The fd crosses the exec (no MFD_CLOEXEC).
+ */
+static int
+export_workers(const char *list, size_t len, int *fd_out)
+{
+	char num[16];
+	int fd = memfd_create("netsrvd-workers", 0);
+
+	if (fd == -1)
+		return -1;
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, list + off, len - off);
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	snprintf(num, sizeof(num), "%d", fd);
+	if (setenv("NETSRVD_WORKERS_FD", num, 1) == -1 || unsetenv("NETSRVD_WORKERS") == -1) {
+		close(fd);
+		return -1;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
 int
 inherit_export(struct listener *const *ls, size_t nls, int pidfile_fd,
-    const pid_t *pids, const char (*names)[40], size_t nworkers, bool detached)
+    const pid_t *pids, const char (*names)[40], size_t nworkers, bool detached, int *workers_fd)
 {
 	char *buf = NULL, item[200];
 	size_t len = 0, cap = 0;
 	int r = -1;
 
+	*workers_fd = -1;
 	if (append(&buf, &len, &cap, "") == -1)
 		return -1;
 	for (size_t i = 0; i < nls; i++) {
@@ -247,11 +332,11 @@ inherit_export(struct listener *const *ls, size_t nls, int pidfile_fd,
 	len = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < nworkers; i++) {
-		snprintf(item, sizeof(item), "%s%ld %s", i ? "," : "", (long)pids[i], names[i]);
+		snprintf(item, sizeof(item), "%ld %s\n", (long)pids[i], names[i]);
 		if (append(&buf, &len, &cap, item) == -1)
 			goto out;
 	}
-	if (setenv("NETSRVD_WORKERS", buf, 1) == -1)
+	if (export_workers(buf, len, workers_fd) == -1)
 		goto out;
 	snprintf(item, sizeof(item), "%d", pidfile_fd);
 	if (pidfile_fd >= 0 && setenv("NETSRVD_PIDFILE_FD", item, 1) == -1)
@@ -260,6 +345,10 @@ inherit_export(struct listener *const *ls, size_t nls, int pidfile_fd,
 		goto out;
 	r = 0;
 out:
+	if (r == -1 && *workers_fd != -1) {
+		close(*workers_fd);
+		*workers_fd = -1;
+	}
 	free(buf);
 	return r;
 }

@@ -31,8 +31,12 @@ int inherit_collect(struct inherited *in, char *err, size_t errlen);
 bool inherit_keeps_fd(const struct inherited *in, int fd);
 void inherit_free(struct inherited *in);
 
-/* For the exec of a new binary: the environment that describes what we pass. */
+/*
+ * For the exec of a new binary: the environment that describes what we
+ * pass, and in *workers_fd the file with the worker list, which the
+ * caller closes if the exec does not happen.
+ */
 int inherit_export(struct listener *const *ls, size_t nls, int pidfile_fd,
-    const pid_t *pids, const char (*names)[40], size_t nworkers, bool detached);
+    const pid_t *pids, const char (*names)[40], size_t nworkers, bool detached, int *workers_fd);
 
 #endif

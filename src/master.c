@@ -837,7 +837,7 @@ master_upgrade(void)
 	pid_t *pids = NULL;
 	char (*names)[40] = NULL;
 	size_t n = 0;
-	int rc;
+	int rc, workers_fd = -1;
 
 	sig_master.usr2 = 0;
 	if (m.state != RUNNING)
@@ -864,7 +864,7 @@ master_upgrade(void)
 		snprintf(names[n++], sizeof(names[0]), "%s", m.w[i].name);
 	}
 	if (inherit_export(m.ls, m.nsvcs, pidfile_fd(), pids, (const char (*)[40])names, n,
-	    !m.opt.foreground) == -1) {
+	    !m.opt.foreground, &workers_fd) == -1) {
 		log_error("upgrade: setenv");
 		goto out;
 	}
@@ -916,6 +916,9 @@ out:
 	unsetenv("NETSRVD_PIDFILE_FD");
 	unsetenv("NETSRVD_DETACHED");
 	unsetenv("NETSRVD_UPGRADE_GUARD_FD");
+	unsetenv("NETSRVD_WORKERS_FD");
+	if (workers_fd != -1)
+		close(workers_fd);
 	free(pids);
 	free(names);
 }

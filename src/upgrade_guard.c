@@ -58,7 +58,8 @@ guard(int rfd, pid_t master, char *const *argv)
 	log_notice("the previous binary takes over the sockets as pid %ld", (long)getpid());
 	close(rfd);
 	/* nothing of the old master's to adopt but its sockets and pid file */
-	if (unsetenv("NETSRVD_WORKERS") == -1 || setenv("NETSRVD_RECOVERED", "1", 1) == -1) {
+	if (unsetenv("NETSRVD_WORKERS") == -1 || unsetenv("NETSRVD_WORKERS_FD") == -1 ||
+	    setenv("NETSRVD_RECOVERED", "1", 1) == -1) {
 		log_error("upgrade guard: environment");
 		_exit(1);
 	}
