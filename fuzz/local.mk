@@ -37,7 +37,7 @@ FUZZ_UDP_SRC = $(srcdir)/src/handler.c $(srcdir)/src/handler_echo.c \
 	$(srcdir)/src/handler_discard.c $(srcdir)/src/handler_chargen.c \
 	$(srcdir)/src/handler_daytime.c $(srcdir)/src/handler_time.c \
 	$(srcdir)/src/handler_qotd.c $(srcdir)/src/handler_status.c \
-	$(srcdir)/src/scoreboard.c $(srcdir)/src/stats.c \
+	$(srcdir)/src/scoreboard.c $(srcdir)/src/stats.c $(srcdir)/src/shm.c \
 	$(srcdir)/src/io.c $(srcdir)/src/log.c \
 	$(srcdir)/src/util.c
 FUZZ_CONFIG_SRC = $(srcdir)/src/config.c $(srcdir)/src/cidr.c \

@@ -71,7 +71,7 @@ struct scoreboard;
 struct stats;
 struct config;
 /* What the status handler reports on; set by a status worker before it serves. */
-void status_attach(const struct scoreboard *sb, const struct stats *st, const struct config *cfg);
+int status_attach(const struct scoreboard *sb, const struct stats *st, const struct config *cfg);
 /* The plain-text status and the Prometheus text, into buf; return the length. */
 size_t status_format_text(char *buf, size_t len);
 size_t status_format_metrics(char *buf, size_t len);

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,13 +18,56 @@
 
 static const struct scoreboard *sb;
 static const struct stats *stats;
+static struct svc_stats *totals;	/* per service: folded by the master plus its live workers' own */
 
-void
+int
 status_attach(const struct scoreboard *board, const struct stats *st, const struct config *cfg)
 {
 	(void)cfg;
 	sb = board;
 	stats = st;
+	free(totals);
+	totals = st != NULL ? calloc(st->n, sizeof(*totals)) : NULL;
+	return totals != NULL ? 0 : -1;
+}
+
+static ssize_t
+service_index(uint32_t id)
+{
+	for (size_t i = 0; i < stats->used; i++)
+		if (stats->names[i].id == id)
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * A service's counters: what the master folded in from the workers it
+ * reaped plus what its live workers hold in their lines. The master folds
+ * and frees a line inside an odd fold_seq; a sum that saw it move is
+ * taken again (a few times at most: a dead master must not hang us).
+ */
+static void
+sum_totals(void)
+{
+	const _Atomic unsigned *seq = &stats->g->fold_seq;
+	unsigned before;
+	int tries = 0;
+
+	do {
+		before = atomic_load_explicit(seq, memory_order_acquire);
+		memset(totals, 0, stats->n * sizeof(*totals));
+		for (size_t i = 0; i < stats->used; i++)
+			stats_add(&totals[i], &stats->svc[i]);
+		for (size_t k = 0; k < sb->nslots; k++) {
+			const struct sb_slot *l = scoreboard_slot(sb, k);
+			int st = atomic_load_explicit(&l->state, memory_order_acquire);
+			ssize_t i = st >= SB_STARTING && st <= SB_STOPPING ? service_index(l->service) : -1;
+
+			if (i >= 0)
+				stats_add(&totals[i], &l->counters);
+		}
+	} while (((before & 1) || atomic_load_explicit(seq, memory_order_acquire) != before) &&
+	    ++tries < 100);
 }
 
 /*
@@ -115,12 +159,13 @@ format_text(struct out *o)
 	int64_t now = util_coarse_now_ms();
 	size_t workers = 0;
 
+	sum_totals();
 	put(o, "netsrvd %s, up %lld s, generation %u\r\n", PACKAGE_VERSION,
 	    (long long)(time(NULL) - stats->g->started), atomic_load(&stats->g->generation));
 	put(o, "%-8s %-16s %-9s %-40s %6s %8s %5s\r\n", "PID", "SERVICE", "STATE", "PEER", "SECS",
 	    "CONNS", "GEN");
 	for (size_t i = 0; i < sb->nslots; i++) {
-		const struct sb_slot *s = &sb->slots[i];
+		const struct sb_slot *s = scoreboard_slot(sb, i);
 		int st = atomic_load(&s->state);
 		char peer[80] = "-", secs[24] = "-";
 
@@ -139,7 +184,7 @@ format_text(struct out *o)
 	}
 	put(o, "%zu workers\r\n", workers);
 	for (size_t i = 0; i < stats->used; i++) {
-		const struct svc_stats *v = &stats->svc[i];
+		const struct svc_stats *v = &totals[i];
 		const struct stats_name *nm = &stats->names[i];
 		put(o, "service %s (%s): %llu connections, %llu bytes in, %llu bytes out, "
 		    "%llu refused, %llu datagrams, %llu dropped, %llu worker starts, %llu crashes\r\n",
@@ -156,7 +201,7 @@ status_format_text(char *buf, size_t len)
 {
 	struct out o = { .buf = buf, .len = len };
 
-	if (sb == NULL || stats == NULL || len == 0)
+	if (sb == NULL || stats == NULL || totals == NULL || len == 0)
 		return 0;
 	format_text(&o);
 	return o.used;
@@ -174,7 +219,7 @@ per_service(struct out *o, const char *name, const char *help, size_t off, const
 {
 	family(o, name, "counter", help);
 	for (size_t i = 0; i < stats->used; i++) {
-		const struct svc_stats *v = &stats->svc[i];
+		const struct svc_stats *v = &totals[i];
 		const struct stats_name *nm = &stats->names[i];
 		const _Atomic uint64_t *f = (const _Atomic uint64_t *)(const void *)((const char *)v + off);
 		put(o, "%s{service=\"%s\"%s} %llu\n", name, nm->name, label ? label : "",
@@ -189,12 +234,13 @@ format_metrics(struct out *o)
 {
 	static const char *const states[] = { "starting", "idle", "busy", "stopping" };
 
+	sum_totals();
 	per_service(o, "netsrvd_connections_total", "TCP connections served.", OFF(connections), NULL);
 	per_service(o, "netsrvd_received_bytes_total", "Bytes received from TCP clients.", OFF(bytes_in), NULL);
 	per_service(o, "netsrvd_sent_bytes_total", "Bytes sent to TCP clients.", OFF(bytes_out), NULL);
 	family(o, "netsrvd_refused_total", "counter", "TCP connections refused, by reason.");
 	for (size_t i = 0; i < stats->used; i++) {
-		const struct svc_stats *v = &stats->svc[i];
+		const struct svc_stats *v = &totals[i];
 		const struct stats_name *nm = &stats->names[i];
 		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"acl\"} %llu\n", nm->name, LOAD(v->refused_acl));
 		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"per_source\"} %llu\n", nm->name,
@@ -203,7 +249,7 @@ format_metrics(struct out *o)
 	per_service(o, "netsrvd_datagrams_total", "UDP datagrams received.", OFF(datagrams), NULL);
 	family(o, "netsrvd_datagrams_dropped_total", "counter", "UDP datagrams not answered, by reason.");
 	for (size_t i = 0; i < stats->used; i++) {
-		const struct svc_stats *v = &stats->svc[i];
+		const struct svc_stats *v = &totals[i];
 		const struct stats_name *nm = &stats->names[i];
 		put(o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"reflection\"} %llu\n",
 		    nm->name, LOAD(v->dropped_reflection));
@@ -219,9 +265,10 @@ format_metrics(struct out *o)
 		const struct stats_name *nm = &stats->names[i];
 		unsigned n[4] = { 0, 0, 0, 0 };
 		for (size_t k = 0; k < sb->nslots; k++) {
-			int st = atomic_load(&sb->slots[k].state);
+			const struct sb_slot *l = scoreboard_slot(sb, k);
+			int st = atomic_load(&l->state);
 			/* a line is the worker's to write: a state out of range counts nowhere */
-			if (st >= SB_STARTING && st <= SB_STOPPING && sb->slots[k].service == nm->id)
+			if (st >= SB_STARTING && st <= SB_STOPPING && l->service == nm->id)
 				n[st - SB_STARTING]++;
 		}
 		for (size_t k = 0; k < 4; k++)
@@ -234,7 +281,7 @@ format_metrics(struct out *o)
 	put(o, "netsrvd_uptime_seconds %lld\n", (long long)(time(NULL) - stats->g->started));
 	family(o, "netsrvd_connection_duration_seconds", "histogram", "How long TCP connections lasted.");
 	for (size_t i = 0; i < stats->used; i++) {
-		const struct svc_stats *v = &stats->svc[i];
+		const struct svc_stats *v = &totals[i];
 		const struct stats_name *nm = &stats->names[i];
 		unsigned long long cum = 0;
 		for (size_t b = 0; b < STATS_NBUCKETS; b++) {
@@ -258,7 +305,7 @@ status_format_metrics(char *buf, size_t len)
 {
 	struct out o = { .buf = buf, .len = len };
 
-	if (sb == NULL || stats == NULL || len == 0)
+	if (sb == NULL || stats == NULL || totals == NULL || len == 0)
 		return 0;
 	format_metrics(&o);
 	return o.used;

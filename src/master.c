@@ -375,6 +375,9 @@ child_close_master_fds(size_t si)
 			close(m.ls[i]->fd);
 	for (size_t i = 0; i < m.nretired; i++)
 		close(m.retired[i]->fd);
+	/* the current scoreboard and the table: shm_confine, in the worker */
+	for (size_t i = 0; i < m.nold_sb; i++)
+		shm_close_fds(&m.old_sb[i]->shm);
 	if (pidfile_fd() != -1)
 		close(pidfile_fd());
 	notify_close();
@@ -413,14 +416,15 @@ spawn_worker(size_t si)
 		return -1;
 	}
 	if (pid == 0) {
+		struct sb_slot *line = scoreboard_slot(m.sb, (size_t)sbslot);
 		struct worker_args a = {
 			m.cfg, s->cfg, s->ls->fd, m.pid, m.generation,
-			m.sb, &m.sb->slots[sbslot], m.rl, s->id, s->st, m.stats
+			m.sb, line, sbslot, m.rl, s->id, &line->counters, m.stats
 		};
 		child_close_master_fds(si);
 		worker_run(&a);
 	}
-	m.sb->slots[sbslot].pid = pid;
+	scoreboard_slot(m.sb, (size_t)sbslot)->pid = pid;
 	slot->sb = m.sb;
 	slot->sbslot = sbslot;
 	slot->timeout = s->cfg->timeout;
@@ -502,7 +506,7 @@ note_start_failure(struct service_rt *s, int64_t now)
 static void
 describe_violation(const struct worker_slot *w, char *buf, size_t len)
 {
-	int nr = w->sbslot >= 0 ? atomic_load(&w->sb->slots[w->sbslot].violation) - 1 : -1;
+	int nr = w->sbslot >= 0 ? atomic_load(&scoreboard_slot(w->sb, (size_t)w->sbslot)->violation) - 1 : -1;
 	const char *name = sandbox_syscall_name(nr);
 
 	buf[0] = '\0';
@@ -528,6 +532,24 @@ log_worker_exit(const struct worker_slot *w, int status)
 		    (long)w->pid, WEXITSTATUS(status));
 	else
 		log_debug("service %s: worker %ld exited", w->name, (long)w->pid);
+}
+
+/*
+ * A reaped worker's counters join its service's totals, and its line is
+ * freed, inside an odd fold_seq: a status worker summing both at that
+ * moment sees the change and sums again, so nothing counts twice.
+ */
+static void
+fold_and_release(const struct worker_slot *w)
+{
+	const struct sb_slot *line = scoreboard_slot(w->sb, (size_t)w->sbslot);
+	_Atomic unsigned *seq = &m.stats->g->fold_seq;
+
+	atomic_fetch_add_explicit(seq, 1, memory_order_acq_rel);
+	if (w->st != NULL)
+		stats_add(w->st, &line->counters);
+	scoreboard_release(w->sb, w->sbslot);
+	atomic_fetch_add_explicit(seq, 1, memory_order_acq_rel);
 }
 
 /* An outgrown scoreboard goes once no worker writes to it any more. */
@@ -580,7 +602,7 @@ master_reap(void)
 		    !w->killed)
 			atomic_fetch_add_explicit(&w->st->worker_crashes, 1, memory_order_relaxed);
 		if (w->sbslot >= 0)
-			scoreboard_release(w->sb, w->sbslot);
+			fold_and_release(w);
 		if (w->svc >= 0) {
 			struct service_rt *s = &m.svcs[w->svc];
 			s->running--;
@@ -968,7 +990,7 @@ check_stop_deadline(void)
 static struct sb_slot *
 sb_line(const struct worker_slot *w)
 {
-	return w->sbslot >= 0 ? &w->sb->slots[w->sbslot] : NULL;
+	return w->sbslot >= 0 ? scoreboard_slot(w->sb, (size_t)w->sbslot) : NULL;
 }
 
 /* Clients in a TCP listener's accept queue, waiting for a worker (tcpi_unacked on a listener). */

@@ -1,11 +1,10 @@
-/* The shared scoreboard: one slot per worker, written by that worker with plain atomic stores, read by the master. */
+/* The shared scoreboard: one slot per worker, on a page only that worker can write, read by the master. */
 #include "autoconfig.h"
 
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "log.h"
 #include "scoreboard.h"
@@ -15,7 +14,6 @@ struct scoreboard *
 scoreboard_create(size_t nslots)
 {
 	struct scoreboard *sb = calloc(1, sizeof(*sb));
-	void *p;
 
 	if (sb == NULL)
 		return NULL;
@@ -25,16 +23,13 @@ scoreboard_create(size_t nslots)
 		return NULL;
 	}
 	sb->nslots = nslots;
-	sb->maplen = nslots * sizeof(struct sb_slot);
-	p = mmap(NULL, sb->maplen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		log_error("scoreboard: mmap %zu bytes", sb->maplen);
+	sb->stride = (sizeof(struct sb_slot) + shm_page_size() - 1) / shm_page_size() * shm_page_size();
+	if (shm_create(&sb->shm, "netsrvd-scoreboard", nslots * sb->stride) == -1) {
 		free(sb->taken);
 		free(sb);
 		return NULL;
 	}
-	sb->slots = p;	/* zeroed: every slot SB_FREE */
-	return sb;
+	return sb;	/* zeroed: every slot SB_FREE */
 }
 
 void
@@ -42,17 +37,28 @@ scoreboard_destroy(struct scoreboard *sb)
 {
 	if (sb == NULL)
 		return;
-	if (munmap(sb->slots, sb->maplen) == -1)
-		log_error("scoreboard: munmap");
+	shm_destroy(&sb->shm);
 	free(sb->taken);
 	free(sb);
+}
+
+struct sb_slot *
+scoreboard_slot(const struct scoreboard *sb, size_t i)
+{
+	return (struct sb_slot *)(void *)((char *)sb->shm.base + i * sb->stride);
+}
+
+int
+scoreboard_confine(struct scoreboard *sb, int slot)
+{
+	return shm_confine(&sb->shm, (size_t)slot * sb->stride, sb->stride);
 }
 
 int
 scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned generation)
 {
 	for (size_t i = 0; i < sb->nslots; i++) {
-		struct sb_slot *s = &sb->slots[i];
+		struct sb_slot *s = scoreboard_slot(sb, i);
 		if (sb->taken[i])
 			continue;
 		sb->taken[i] = true;
@@ -67,6 +73,7 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned ge
 		atomic_store(&s->bytes_in, 0);
 		atomic_store(&s->bytes_out, 0);
 		atomic_store(&s->violation, 0);
+		memset(&s->counters, 0, sizeof(s->counters));
 		atomic_store(&s->state, SB_STARTING);
 		return (int)i;
 	}
@@ -78,7 +85,7 @@ scoreboard_release(struct scoreboard *sb, int slot)
 {
 	if (slot >= 0 && (size_t)slot < sb->nslots) {
 		sb->taken[slot] = false;
-		atomic_store(&sb->slots[slot].state, SB_FREE);
+		atomic_store(&scoreboard_slot(sb, (size_t)slot)->state, SB_FREE);
 	}
 }
 
@@ -145,7 +152,7 @@ scoreboard_busy_from(const struct scoreboard *sb, uint32_t service,
 	size_t n = 0;
 
 	for (size_t i = 0; i < sb->nslots; i++) {
-		const struct sb_slot *s = &sb->slots[i];
+		const struct sb_slot *s = scoreboard_slot(sb, i);
 		if (s == except || s->service != service ||
 		    atomic_load_explicit(&s->state, memory_order_acquire) != SB_BUSY)
 			continue;

@@ -1,4 +1,4 @@
-/* The shared scoreboard: one slot per worker, written by that worker with plain atomic stores, read by the master. */
+/* The shared scoreboard: one slot per worker, on a page only that worker can write, read by the master. */
 #ifndef NETSRVD_SCOREBOARD_H
 #define NETSRVD_SCOREBOARD_H
 
@@ -9,6 +9,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "shm.h"
+#include "stats.h"
+
 enum sb_state {
 	SB_FREE = 0,		/* no worker */
 	SB_STARTING,		/* forked, not serving yet */
@@ -18,10 +21,12 @@ enum sb_state {
 };
 
 /*
- * One worker's line. The master writes pid, service and generation before
- * the fork and frees the slot after reaping; everything else is the
- * worker's, stored without locks: readers may see a slightly stale line,
- * never a torn counter.
+ * One worker's line, alone on its page. The master writes pid, service
+ * and generation before the fork and frees the slot after reaping;
+ * everything else is the worker's, stored without locks: readers may see
+ * a slightly stale line, never a torn counter. The worker's page is the
+ * only one it can write (shm_confine), and its counters are its own: the
+ * master folds them into its service's totals when it reaps the worker.
  */
 struct sb_slot {
 	_Atomic int state;
@@ -36,6 +41,7 @@ struct sb_slot {
 	_Atomic uint64_t bytes_in;
 	_Atomic uint64_t bytes_out;
 	_Atomic int violation;		/* 1 + the call the seccomp filter refused; 0: none */
+	struct svc_stats counters;	/* what this worker served, not yet folded */
 };
 
 /*
@@ -44,8 +50,8 @@ struct sb_slot {
  */
 struct scoreboard {
 	size_t nslots;
-	struct sb_slot *slots;		/* MAP_SHARED|MAP_ANONYMOUS, made before any fork */
-	size_t maplen;
+	size_t stride;			/* bytes from one line to the next: a page */
+	struct shm shm;			/* the lines, made before any fork */
 	bool *taken;			/* master: line i belongs to a worker not yet reaped */
 };
 
@@ -55,6 +61,10 @@ void scoreboard_destroy(struct scoreboard *sb);
 int scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned generation);
 uint32_t scoreboard_service_id(const char *name);
 void scoreboard_release(struct scoreboard *sb, int slot);
+/* Line i (i < nslots). */
+struct sb_slot *scoreboard_slot(const struct scoreboard *sb, size_t i);
+/* In the worker of line slot: every other line becomes read-only for good. */
+int scoreboard_confine(struct scoreboard *sb, int slot);
 
 /* For the worker, on its own slot: cheap, no syscalls (coarse clock via vDSO). */
 void scoreboard_set_state(struct sb_slot *s, enum sb_state st);

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "log.h"
@@ -20,7 +19,6 @@ struct stats *
 stats_create(size_t n)
 {
 	struct stats *st = calloc(1, sizeof(*st));
-	void *p;
 
 	if (st == NULL)
 		return NULL;
@@ -30,16 +28,13 @@ stats_create(size_t n)
 		return NULL;
 	}
 	st->n = n;
-	st->maplen = SVC_OFFSET + n * sizeof(struct svc_stats);
-	p = mmap(NULL, st->maplen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		log_error("statistics: mmap %zu bytes", st->maplen);
+	if (shm_create(&st->shm, "netsrvd-statistics", SVC_OFFSET + n * sizeof(struct svc_stats)) == -1) {
 		free(st->names);
 		free(st);
 		return NULL;
 	}
-	st->g = p;
-	st->svc = (struct svc_stats *)(void *)((char *)p + SVC_OFFSET);
+	st->g = st->shm.base;
+	st->svc = (struct svc_stats *)(void *)((char *)st->shm.base + SVC_OFFSET);
 	st->g->started = time(NULL);
 	return st;
 }
@@ -49,10 +44,15 @@ stats_destroy(struct stats *st)
 {
 	if (st == NULL)
 		return;
-	if (munmap(st->g, st->maplen) == -1)
-		log_error("statistics: munmap");
+	shm_destroy(&st->shm);
 	free(st->names);
 	free(st);
+}
+
+int
+stats_confine(struct stats *st)
+{
+	return shm_confine(&st->shm, 0, 0);
 }
 
 /* Entries are never given back: counters of a service removed and re-added go on. */
@@ -86,3 +86,18 @@ stats_connection_done(struct svc_stats *s, uint64_t in, uint64_t out, int64_t ms
 	atomic_fetch_add_explicit(&s->duration_count, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->duration_sum_ms, (uint64_t)(ms < 0 ? 0 : ms), memory_order_relaxed);
 }
+
+void
+stats_add(struct svc_stats *dst, const struct svc_stats *src)
+{
+	const _Atomic uint64_t *from = (const _Atomic uint64_t *)(const void *)src;
+	_Atomic uint64_t *to = (_Atomic uint64_t *)(void *)dst;
+
+	/* every member is an _Atomic uint64_t (checked below) */
+	for (size_t i = 0; i < sizeof(*src) / sizeof(*from); i++)
+		atomic_store_explicit(&to[i], atomic_load_explicit(&to[i], memory_order_relaxed) +
+		    atomic_load_explicit(&from[i], memory_order_relaxed), memory_order_relaxed);
+}
+
+_Static_assert(sizeof(struct svc_stats) % sizeof(_Atomic uint64_t) == 0,
+    "struct svc_stats holds nothing but 64-bit counters");

@@ -1,4 +1,4 @@
-/* Counters that outlive workers: per service and for the daemon, in shared memory, for the status handler and /metrics. */
+/* Counters that outlive workers: per service and for the daemon, in memory the master writes and workers read, for the status handler and /metrics. */
 #ifndef NETSRVD_STATS_H
 #define NETSRVD_STATS_H
 
@@ -6,11 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shm.h"
+
 /* connection durations, upper bounds in ms; the last bucket is +Inf */
 #define STATS_NBUCKETS 8
 extern const int64_t stats_bucket_ms[STATS_NBUCKETS - 1];
 
-/* One service's counters, in the shared mapping; its name is not (below). */
+/*
+ * One service's counters: its totals in the table (the master's to write,
+ * folded from its workers as they go), or one worker's own in its
+ * scoreboard line. The name is not here (below).
+ */
 struct svc_stats {
 	_Atomic uint64_t connections, bytes_in, bytes_out;
 	_Atomic uint64_t refused_acl, refused_per_source;
@@ -27,6 +33,8 @@ struct stats_global {
 	int64_t started;		/* unix time */
 	/* the master passed its sockets on (SIGUSR2): orphans must leave them listening */
 	_Atomic int sockets_handed_over;
+	/* odd while the master folds a worker's counters into svc[] (a seqlock) */
+	_Atomic unsigned fold_seq;
 };
 
 /*
@@ -44,9 +52,9 @@ struct stats {
 	size_t n;			/* entries in svc[] and names[] */
 	size_t used;			/* entries claimed, in order */
 	struct stats_name *names;	/* private: whom svc[i] counts for */
-	size_t maplen;
-	struct stats_global *g;		/* MAP_SHARED */
-	struct svc_stats *svc;		/* MAP_SHARED, right after *g */
+	struct shm shm;
+	struct stats_global *g;		/* shared: the master writes, workers read */
+	struct svc_stats *svc;		/* shared, right after *g */
 };
 
 struct stats *stats_create(size_t nservices);
@@ -54,5 +62,9 @@ void stats_destroy(struct stats *st);
 /* The entry of a service by name, claimed on first use (master only); NULL if full. */
 struct svc_stats *stats_service(struct stats *st, const char *name, const char *protocol);
 void stats_connection_done(struct svc_stats *s, uint64_t in, uint64_t out, int64_t ms);
+/* dst += src, counter by counter */
+void stats_add(struct svc_stats *dst, const struct svc_stats *src);
+/* In a worker: the table becomes read-only for good. */
+int stats_confine(struct stats *st);
 
 #endif

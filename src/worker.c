@@ -823,8 +823,13 @@ worker_run(const struct worker_args *a)
 		log_errorx("service %s: no scoreboard line or counters", a->svc->name);
 		_exit(WORKER_EXIT_SETUP);
 	}
-	if (a->svc->handler == &handler_status)
-		status_attach(a->sb, a->stats, a->cfg);
+	/* from here on the only shared page we can write is our own line */
+	if (scoreboard_confine(a->sb, a->slot_index) == -1 || stats_confine(a->stats) == -1)
+		_exit(WORKER_EXIT_SETUP);
+	if (a->svc->handler == &handler_status && status_attach(a->sb, a->stats, a->cfg) == -1) {
+		log_errorx("service %s: out of memory", a->svc->name);
+		_exit(WORKER_EXIT_SETUP);
+	}
 	if (a->svc->protocol == PROTO_UDP) {
 		if ((w.udp = udp_batch_new(a->svc)) == NULL)
 			_exit(WORKER_EXIT_SETUP);

@@ -21,11 +21,12 @@ struct worker_args {
 	int listen_fd;
 	pid_t master_pid;
 	unsigned generation;
-	const struct scoreboard *sb;	/* to count a client's other connections */
+	struct scoreboard *sb;		/* to count a client's other connections */
 	struct sb_slot *slot;		/* this worker's line */
+	int slot_index;			/* its number in sb */
 	struct ratelimit *rl;		/* UDP replies per source */
 	uint32_t service_id;
-	struct svc_stats *st;		/* this service's counters */
+	struct svc_stats *st;		/* this worker's counters, in its line */
 	struct stats *stats;		/* everything, for the status handler */
 };
 
