@@ -368,8 +368,81 @@ scribble_over_shared_memory(pid_t pid)
 }
 
 /*
+ * Bytes of the worker's mappings of memfd name, writable (rw) or not.
+ * /proc/PID/maps: "lo-hi perms offset dev inode /memfd:NAME (deleted)".
+ */
+static void
+shared_bytes(pid_t pid, const char *name, long *rw, long *ro)
+{
+	char path[64], line[512];
+	FILE *maps;
+
+	*rw = *ro = 0;
+	snprintf(path, sizeof(path), "/proc/%ld/maps", (long)pid);
+	maps = fopen(path, "r");
+	assert_non_null(maps);
+	while (fgets(line, sizeof(line), maps) != NULL) {
+		unsigned long lo, hi;
+		char perms[8];
+
+		if (strstr(line, name) == NULL || sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3)
+			continue;
+		if (strcmp(perms, "rw-s") == 0)
+			*rw += (long)(hi - lo);
+		else if (strcmp(perms, "r--s") == 0)
+			*ro += (long)(hi - lo);
+	}
+	fclose(maps);
+}
+
+/*
+ * A worker can write one page of shared memory, its own scoreboard line:
+ * the other lines and the counter table are mapped read-only through a
+ * read-only descriptor, and no descriptor of either is left to it.
+ */
+static void
+status_worker_writes_own_line_only_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	long page = sysconf(_SC_PAGESIZE), rw, ro;
+	pid_t kids[4];
+
+	write_conf(d, port, sport, "echo");
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 3, 3000));
+	assert_int_equal(h_children(d->pid, kids, 4), 3);
+	for (int i = 0; i < 3; i++) {
+		shared_bytes(kids[i], "/memfd:netsrvd-scoreboard", &rw, &ro);
+		assert_int_equal(rw, page);
+		assert_true(ro > 0);
+		shared_bytes(kids[i], "/memfd:netsrvd-statistics", &rw, &ro);
+		assert_int_equal(rw, 0);
+		assert_true(ro > 0);
+		assert_int_equal(h_count_fds(kids[i], "/memfd:"), 0);
+	}
+	/* the counters still add up: a worker's own, then folded by the master as it goes */
+	const char *conns = "netsrvd_connections_total{service=\"echo\"}";
+	http_get(sport, "/metrics");
+	unsigned long long before = metric(conns);
+	assert_true(h_echo("127.0.0.1", port, "one", 3, 2000));
+	wait_metric(sport, conns, before + 1);
+	for (int i = 0; i < 3; i++) {	/* every echo worker: whichever served us is folded */
+		char title[64];
+		h_cmdline(kids[i], title, sizeof(title));
+		if (strcmp(title, "netsrvd: worker echo") == 0)
+			assert_int_equal(kill(kids[i], SIGKILL), 0);
+	}
+	assert_true(h_wait_children(d->pid, 3, 3000));
+	h_sleep_ms(100);
+	wait_metric(sport, conns, before + 1);
+	assert_int_equal(h_stop(d), 0);
+}
+
+/*
  * The master trusts nothing a worker can write: with every shared page
- * filled with 0xff, it reloads, serves and reports, and stops cleanly.
+ * the worker can write filled with 0xff, it reloads, serves and reports,
+ * and stops cleanly.
  */
 static void
 status_hostile_worker_test(void **state)
@@ -409,6 +482,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(status_generation_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_metrics_many_services_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_hostile_worker_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(status_worker_writes_own_line_only_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
