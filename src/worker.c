@@ -42,6 +42,11 @@ struct worker {
 	struct udp_batch *udp;	/* UDP datagrams and replies */
 	bool access_log;
 	bool pktinfo;		/* UDP on a wildcard address: replies name their source */
+	struct shortage {	/* out of descriptors or memory (see shortage_wait) */
+		int pause_ms;		/* the next back-off; 0 = none yet */
+		int64_t next_log_ms;	/* the next warning may go out then */
+		unsigned long quiet;	/* repeats since the last warning */
+	} short_of;
 };
 
 /*
@@ -91,6 +96,60 @@ wait_for_work(struct worker *w, int timeout_ms)
 		return;
 	if (epoll_wait(w->epfd, ev, 2, timeout_ms) == -1 && errno != EINTR)
 		log_warn("service %s: epoll_wait", w->svc->name);
+}
+
+/*
+ * Out of descriptors (EMFILE, ENFILE) or memory, the call that failed left
+ * the connection queued, so the listener stays readable: waiting in the
+ * epoll that holds it returns at once, and the worker spun on accept()
+ * (one warning a try, a million in 3 s). The back-off waits on the
+ * self-pipe only, for a pause that doubles from SHORTAGE_MIN_MS up to
+ * SHORTAGE_MAX_MS while the shortage lasts; one call that succeeds resets
+ * it. The warning goes out once per SHORTAGE_LOG_MS with the number of
+ * repeats it stands for.
+ */
+#define SHORTAGE_MIN_MS	50
+#define SHORTAGE_MAX_MS	1000
+#define SHORTAGE_LOG_MS	10000
+
+static void
+shortage_warn(struct worker *w, const char *call)
+{
+	struct shortage *sh = &w->short_of;
+	int64_t now = util_coarse_now_ms();
+
+	if (now < sh->next_log_ms) {
+		sh->quiet++;
+		return;
+	}
+	if (sh->quiet > 0)
+		log_warn("service %s: %s (%lu more since the last warning)", w->svc->name,
+		    call, sh->quiet);
+	else
+		log_warn("service %s: %s", w->svc->name, call);
+	sh->quiet = 0;
+	sh->next_log_ms = now + SHORTAGE_LOG_MS;
+}
+
+static void
+shortage_wait(struct worker *w, const char *call)
+{
+	struct shortage *sh = &w->short_of;
+	struct pollfd pf = { w->wake[0], POLLIN, 0 };
+
+	shortage_warn(w, call);
+	sh->pause_ms = sh->pause_ms == 0 ? SHORTAGE_MIN_MS :
+	    (sh->pause_ms * 2 > SHORTAGE_MAX_MS ? SHORTAGE_MAX_MS : sh->pause_ms * 2);
+	if (sig_worker_stop)
+		return;
+	if (poll(&pf, 1, sh->pause_ms) == -1 && errno != EINTR)
+		log_warn("service %s: poll", w->svc->name);
+}
+
+static void
+shortage_over(struct worker *w)
+{
+	w->short_of.pause_ms = 0;
 }
 
 /*
@@ -300,6 +359,7 @@ tcp_loop(struct worker *w)
 		    SOCK_CLOEXEC);
 
 		if (fd >= 0) {
+			shortage_over(w);
 			serve_connection(w, fd, (struct sockaddr *)&peer);
 			if (w->retire)
 				return;	/* max_connections_per_worker: the master starts another */
@@ -313,8 +373,7 @@ tcp_loop(struct worker *w)
 			continue;
 		} else if (accept_error_resource(errno)) {
 			/* leave the connection queued for a worker that has room */
-			log_warn("service %s: accept", w->svc->name);
-			wait_for_work(w, 100);
+			shortage_wait(w, "accept");
 		} else if (errno == EINVAL) {
 			return;	/* the master shut the socket down: we are stopping */
 		} else {
@@ -761,6 +820,7 @@ udp_loop(struct worker *w)
 		}
 		n = udp_receive(w, b, want, flags);
 		if (n > 0) {
+			shortage_over(w);
 			for (unsigned i = 0; i < (unsigned)n; i++) {
 				if (b->in[i].msg_len > UDP_SMALL ||
 				    (b->in[i].msg_hdr.msg_flags & MSG_TRUNC))
@@ -785,10 +845,8 @@ udp_loop(struct worker *w)
 				udp_trim(w, b);
 		} else if (errno == EINTR || errno == ECONNREFUSED)
 			continue;
-		else if (accept_error_resource(errno)) {
-			log_warn("service %s: recvmmsg", w->svc->name);
-			wait_for_work(w, 100);
-		} else {
+		else if (accept_error_resource(errno))
+			shortage_wait(w, "recvmmsg"); else {
 			log_error("service %s: recvmmsg", w->svc->name);
 			return;
 		}
