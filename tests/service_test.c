@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -386,6 +388,137 @@ assert_time_bytes(const unsigned char *b)
 		fail_msg("time %u is %d s off %u", v, diff, want);
 	/* one clock read: a second boundary between two reads used to fail this */
 	assert_int_equal(v, time_rfc868(now + diff));
+}
+
+/* One sample of the daemon's /metrics (a status service on sport), or -1. */
+static long long
+metric(int sport, const char *sample)
+{
+	static char page[65536];
+	char needle[256], *at;
+	int fd = h_connect("127.0.0.1", sport, IO_MS);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	assert_true(h_write_all(fd, "GET /metrics HTTP/1.0\r\n\r\n", 25));
+	n = h_read_all(fd, page, sizeof(page) - 1, IO_MS);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	page[n] = '\0';
+	snprintf(needle, sizeof(needle), "\n%s ", sample);
+	if ((at = strstr(page, needle)) == NULL)
+		return -1;
+	return strtoll(at + strlen(needle), NULL, 10);
+}
+
+/*
+ * A datagram from the port of one of our own UDP services, on a local
+ * address, is a loop in the making: dropped and counted as a reflection.
+ * A discard service listens on 127.0.0.2:P only, so the test can send
+ * from 127.0.0.1:P -- the same (local address, service port) a spoofed
+ * datagram would carry -- without raw sockets.
+ */
+static void
+service_udp_own_port_test(void **state)
+{
+	struct fixture *f = *state;
+	int port = h_free_port(), other = h_free_port(), sport = h_free_port(), from, high;
+	char svcs[1024], r[64], needle[160];
+
+	snprintf(svcs, sizeof(svcs),
+	    "{ name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; },\n"
+	    "{ name = \"discard-udp\"; protocol = \"udp\"; address = \"127.0.0.2\"; port = %d; handler = \"discard\"; },\n"
+	    "{ name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; }",
+	    port, other, sport);
+	write_conf(&f->d, svcs);
+	h_start_serving(&f->d, sport);
+	wait_started(&f->d);
+	from = h_bind_loopback(SOCK_DGRAM, other);
+	high = h_bind_loopback(SOCK_DGRAM, 0);
+	assert_true(from >= 0 && high >= 0);
+	/* the control: an ordinary client port gets its echo */
+	assert_int_equal(udp_from(high, port, "loop?", 5, r, sizeof(r), IO_MS), 5);
+	assert_int_equal(udp_from(from, port, "loop?", 5, r, sizeof(r), SILENCE_MS), -1);
+	snprintf(needle, sizeof(needle),
+	    "service echo-udp: dropped datagram from 127.0.0.1:%d (our own UDP service port: a loop)", other);
+	assert_true(h_wait_log(&f->d, needle, IO_MS));
+	assert_int_equal(metric(sport,
+	    "netsrvd_datagrams_dropped_total{service=\"echo-udp\",reason=\"reflection\"}"), 1);
+	close(from);
+	close(high);
+}
+
+/* A UDP datagram with any source, through a raw socket (root only). */
+static void
+spoof_udp(int src_port, int dst_port, const char *data)
+{
+	struct {
+		struct iphdr ip;
+		struct udphdr udp;
+		char data[16];
+	} __attribute__((packed)) pkt;
+	size_t dlen = strlen(data), len = sizeof(pkt.ip) + sizeof(pkt.udp) + dlen;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+
+	assert_true(fd >= 0 && dlen <= sizeof(pkt.data));
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.ip.version = 4;
+	pkt.ip.ihl = 5;
+	pkt.ip.ttl = 64;
+	pkt.ip.protocol = IPPROTO_UDP;
+	pkt.ip.tot_len = htons((uint16_t)len);	/* the kernel fills id and checksum */
+	pkt.ip.saddr = htonl(INADDR_LOOPBACK);
+	pkt.ip.daddr = htonl(INADDR_LOOPBACK);
+	pkt.udp.source = htons((uint16_t)src_port);
+	pkt.udp.dest = htons((uint16_t)dst_port);
+	pkt.udp.len = htons((uint16_t)(sizeof(pkt.udp) + dlen));	/* checksum 0: none (IPv4) */
+	memcpy(pkt.data, data, dlen);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(sendto(fd, &pkt, len, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)len);
+	close(fd);
+}
+
+/*
+ * The loop itself: one datagram spoofed from chargen-udp's port to
+ * echo-udp, one from echo-udp's port to itself. Without the own-port rule
+ * (udp_rate = 0 here, so nothing else stops it) the services answered each
+ * other some 68,000 times each in 2 s; with it, each spoofed datagram is
+ * the only one either service sees.
+ */
+static void
+service_udp_loop_test(void **state)
+{
+	struct fixture *f = *state;
+	int eport = h_free_port(), cport = h_free_port(), sport = h_free_port();
+	char svcs[1024];
+	long long echo, chargen;
+
+	if (geteuid() != 0) {
+		print_message("skipped: needs root for a raw socket to spoof a source\n");
+		skip();
+	}
+	snprintf(svcs, sizeof(svcs),
+	    "{ name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; udp_rate = 0; },\n"
+	    "{ name = \"chargen-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"chargen\"; udp_rate = 0; },\n"
+	    "{ name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; }",
+	    eport, cport, sport);
+	write_conf(&f->d, svcs);
+	h_start_serving(&f->d, sport);
+	wait_started(&f->d);
+	spoof_udp(cport, eport, "loop");
+	spoof_udp(eport, eport, "self");
+	h_sleep_ms(2000);
+	echo = metric(sport, "netsrvd_datagrams_total{service=\"echo-udp\"}");
+	chargen = metric(sport, "netsrvd_datagrams_total{service=\"chargen-udp\"}");
+	print_message("2 s after two spoofed datagrams: echo-udp received %lld, chargen-udp %lld\n",
+	    echo, chargen);
+	assert_int_equal(echo, 2);
+	assert_int_equal(chargen, 0);
+	assert_int_equal(metric(sport,
+	    "netsrvd_datagrams_dropped_total{service=\"echo-udp\",reason=\"reflection\"}"), 2);
 }
 
 /* ---- real clients ----------------------------------------------------- */
@@ -1470,6 +1603,8 @@ main(void)
 		T(service_echo_idle_timeout_test),
 		T(service_acl_refused_test),
 		T(service_udp_low_source_port_test),
+		T(service_udp_own_port_test),
+		T(service_udp_loop_test),
 		T(service_client_socat_test),
 		T(service_client_nc_test),
 		T(service_client_rdate_test),
