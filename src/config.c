@@ -42,7 +42,7 @@ const struct config_key config_schema[] = {
 	{ "max_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "4", true, G(max_spare) },
 	{ "max_connections_per_worker", SCOPE_GLOBAL, TYPE_INT, 0, 100000000, "0", true, G(max_connections_per_worker) },
 	{ "max_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "0", true, G(max_per_source) },
-	{ "udp_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "0", true, G(udp_rate) },
+	{ "udp_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "200", true, G(udp_rate) },
 	{ "udp_burst", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "udp_rate", true, G(udp_burst) },
 	{ "chroot", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, G(chroot_dir) },
 	{ "seccomp", SCOPE_GLOBAL, TYPE_BOOL, 0, 0, "true", true, G(seccomp) },
@@ -456,7 +456,10 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 	if (s->protocol == PROTO_TCP && (s->udp_rate != -1 || s->udp_burst != -1))
 		return fail_at(c, config_setting_get_member(svc, s->udp_rate != -1 ? "udp_rate" : "udp_burst"),
 		    "service \"%s\": udp_rate and udp_burst apply to UDP services only", s->name);
-	if (s->udp_rate == -1)
+	if (s->udp_rate == -1 && cfg->udp_rate == -1) {
+		s->udp_rate = CONFIG_UDP_RATE_DEFAULT;
+		s->udp_rate_spares_loopback = true;
+	} else if (s->udp_rate == -1)
 		s->udp_rate = cfg->udp_rate;
 	if (s->udp_burst == -1)
 		s->udp_burst = cfg->udp_burst;
@@ -581,6 +584,7 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 	cfg->max_workers = -1;
 	cfg->min_spare = 1;
 	cfg->max_spare = 4;
+	cfg->udp_rate = -1;	/* not set: each UDP service gets CONFIG_UDP_RATE_DEFAULT */
 	if (load_group(c, root, SCOPE_GLOBAL, cfg) == -1)
 		return -1;
 	if (cfg->chroot_dir != NULL && check_chroot(c, root, cfg->chroot_dir) == -1)

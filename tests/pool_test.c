@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -258,6 +259,96 @@ pool_udp_rate_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* An IPv4 address of this host that is not loopback, into *out; false if there is none. */
+static bool
+host_address(struct in_addr *out)
+{
+	struct ifaddrs *ifa;
+	bool found = false;
+
+	if (getifaddrs(&ifa) == -1)
+		return false;
+	for (const struct ifaddrs *i = ifa; i != NULL && !found; i = i->ifa_next) {
+		const struct sockaddr_in *s4 = (const void *)i->ifa_addr;
+		if (s4 != NULL && s4->sin_family == AF_INET && (ntohl(s4->sin_addr.s_addr) >> 24) != 127) {
+			*out = s4->sin_addr;
+			found = true;
+		}
+	}
+	freeifaddrs(ifa);
+	return found;
+}
+
+/*
+ * 1000 datagrams from src to 127.0.0.1:port over about 1.2 s, 10 every
+ * 10 ms, replies counted as they come and for 300 ms after; the elapsed
+ * time into *ms.
+ */
+static int
+udp_paced(struct in_addr src, int port, int64_t *ms)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), got = 0;
+	int64_t start = h_now_ms(), end;
+	char buf[64];
+
+	assert_true(fd >= 0);
+	sa.sin_addr = src;
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(sendto(fd, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa)), 1);
+		if (i % 10 == 9)
+			h_sleep_ms(10);
+		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) == 1)
+			got++;
+	}
+	*ms = h_now_ms() - start;
+	end = h_now_ms() + 300;
+	while (h_now_ms() < end) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, (int)(end - h_now_ms())) == 1 && recv(fd, buf, sizeof(buf), 0) == 1)
+			got++;
+	}
+	close(fd);
+	return got;
+}
+
+/*
+ * With no udp_rate in the file, a source off this host gets the shipped
+ * budget (udp_burst = udp_rate = 200 a second), however fast it sends;
+ * a loopback source, which cannot be forged from the network, is spared.
+ */
+static void
+pool_udp_default_budget_test(void **state)
+{
+	struct daemon *d = *state;
+	int uport = h_free_port(), off, lo;
+	struct in_addr host, loop = { htonl(INADDR_LOOPBACK) };
+	int64_t ms;
+
+	if (!host_address(&host)) {
+		print_message("skipped: this host has no IPv4 address but loopback\n");
+		skip();
+	}
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
+	    uport);
+	h_start(d, NULL);
+	assert_true(h_wait_log(d, "started:", 5000));
+	off = udp_paced(host, uport, &ms);
+	print_message("from %s: %d of 1000 datagrams answered in %lld ms\n", inet_ntoa(host), off,
+	    (long long)ms);
+	/* the burst, and 200 a second for the time the volley took (plus the 300 ms drain) */
+	assert_true(off >= 150);
+	assert_true(off <= 200 + (int)((ms + 300) * 200 / 1000) + 10);
+	lo = udp_paced(loop, uport, &ms);
+	print_message("from 127.0.0.1: %d of 1000 answered\n", lo);
+	assert_true(lo >= 950);
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
@@ -267,6 +358,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(pool_recycle_workers_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(pool_hung_worker_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(pool_udp_rate_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(pool_udp_default_budget_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
