@@ -390,6 +390,56 @@ assert_time_bytes(const unsigned char *b)
 	assert_int_equal(v, time_rfc868(now + diff));
 }
 
+/*
+ * No amplification (CONTRACT.md): a UDP chargen or qotd reply is never
+ * longer than the datagram it answers. Counted as bytes on the wire
+ * (payload + 28 bytes of IPv4 and UDP headers), an empty datagram got 10x
+ * back from chargen on average and up to 19x; now at most 1x. A qotd
+ * datagram shorter than every quote gets no reply; one as long as the
+ * longest gets a whole quote.
+ */
+static void
+service_udp_amplification_test(void **state)
+{
+	struct fixture *f = *state;
+	int cport = h_free_port(), qport = h_free_port();
+	static const size_t sizes[] = { 0, 1, 8, 64 };
+	char svcs[1024], qpath[256], q[512], r[65536];
+	long long in = 0, out = 0, worst = 0;
+	int longer = 0;
+
+	snprintf(qpath, sizeof(qpath), "%s/quotes", f->d.dir);
+	h_write_file(qpath, "To be, or not to be.\n%\nAll that glitters is not gold;\noften have you heard that told.\n");
+	snprintf(svcs, sizeof(svcs),
+	    "{ name = \"chargen-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"chargen\"; },\n"
+	    "{ name = \"qotd-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"qotd\"; quotes = \"%s\"; },\n"
+	    "{ name = \"chargen\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"chargen\"; }",
+	    cport, qport, qpath, cport);
+	write_conf(&f->d, svcs);
+	h_start_serving(&f->d, cport);
+	wait_started(&f->d);
+	memset(q, 'x', sizeof(q));
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+		for (int i = 0; i < 25; i++) {
+			/* silence (an empty reply is a reply) counts as 0 bytes */
+			ssize_t n = h_udp_query("127.0.0.1", cport, q, sizes[k], r, sizeof(r), SILENCE_MS);
+
+			longer += n > (ssize_t)sizes[k];
+			in += 28 + (long long)sizes[k];
+			out += 28 + (n > 0 ? n : 0);
+			if ((28 + n) * 100 / (28 + (long long)sizes[k]) > worst)
+				worst = (28 + n) * 100 / (28 + (long long)sizes[k]);
+		}
+	print_message("chargen-udp: %lld bytes on the wire for %lld, %lld.%02lldx; worst %lld.%02lldx\n",
+	    out, in, out * 100 / in / 100, out * 100 / in % 100, worst / 100, worst % 100);
+	assert_int_equal(longer, 0);
+	/* qotd: an empty or short datagram gets nothing, a long one a whole quote */
+	assert_int_equal(h_udp_query("127.0.0.1", qport, q, 0, r, sizeof(r), SILENCE_MS), -1);
+	assert_int_equal(h_udp_query("127.0.0.1", qport, q, 8, r, sizeof(r), SILENCE_MS), -1);
+	ssize_t n = h_udp_query("127.0.0.1", qport, q, 511, r, sizeof(r), IO_MS);
+	assert_true(n == 22 || n == 65);	/* either quote, CRLF-ended */
+}
+
 /* One sample of the daemon's /metrics (a status service on sport), or -1. */
 static long long
 metric(int sport, const char *sample)
@@ -881,10 +931,12 @@ service_chargen_udp_test(void **state)
 	unsigned char r[65536];
 	int port = h_free_port();
 	ssize_t minlen = 1000, maxlen = -1;
+	char q[512];
 
+	memset(q, 'x', sizeof(q));	/* a reply is never longer than its request */
 	start_pair(f, "chargen", port, "");
 	for (int i = 0; i < 40; i++) {
-		ssize_t n = h_udp_query("127.0.0.1", port, "x", 1, r, sizeof(r), IO_MS);
+		ssize_t n = h_udp_query("127.0.0.1", port, q, sizeof(q), r, sizeof(r), IO_MS);
 		assert_true(n >= 0);
 		assert_true(n <= 512);
 		if (n > 0) {
@@ -1095,8 +1147,12 @@ qotd_tcp(struct daemon *d, int port, const char *const *set)
 static int
 qotd_udp(int port, const char *const *set)
 {
-	char buf[2048];
-	ssize_t n = h_udp_query("127.0.0.1", port, "", 0, buf, sizeof(buf), IO_MS);
+	char buf[2048], q[512];
+	ssize_t n;
+
+	/* longer than any quote: a reply is never longer than its request */
+	memset(q, '?', sizeof(q));
+	n = h_udp_query("127.0.0.1", port, q, sizeof(q), buf, sizeof(buf), IO_MS);
 
 	assert_true(n > 0);
 	return assert_one_of(buf, (size_t)n, set);
@@ -1604,6 +1660,7 @@ main(void)
 		T(service_acl_refused_test),
 		T(service_udp_low_source_port_test),
 		T(service_udp_own_port_test),
+		T(service_udp_amplification_test),
 		T(service_udp_loop_test),
 		T(service_client_socat_test),
 		T(service_client_nc_test),
