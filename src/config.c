@@ -37,11 +37,11 @@ const struct config_key config_schema[] = {
 	{ "shutdown_timeout", SCOPE_GLOBAL, TYPE_INT, 0, 3600, "10", true, G(shutdown_timeout) },
 	{ "backlog", SCOPE_GLOBAL, TYPE_INT, 1, 65535, "128", true, G(backlog) },
 	{ "services", SCOPE_GLOBAL, TYPE_SERVICE_LIST, 0, 0, NULL, true, 0 },
-	{ "max_workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "workers", true, G(max_workers) },
+	{ "max_workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "32", true, G(max_workers) },
 	{ "min_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "1", true, G(min_spare) },
 	{ "max_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "4", true, G(max_spare) },
 	{ "max_connections_per_worker", SCOPE_GLOBAL, TYPE_INT, 0, 100000000, "0", true, G(max_connections_per_worker) },
-	{ "max_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "0", true, G(max_per_source) },
+	{ "max_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "8", true, G(max_per_source) },
 	{ "udp_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "200", true, G(udp_rate) },
 	{ "udp_burst", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "udp_rate", true, G(udp_burst) },
 	{ "chroot", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, G(chroot_dir) },
@@ -443,8 +443,11 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		return -1;
 	if (s->workers == -1)
 		s->workers = cfg->workers;
-	if (s->max_workers == -1)
-		s->max_workers = cfg->max_workers == -1 ? s->workers : cfg->max_workers;
+	if (s->max_workers == -1 && cfg->max_workers == -1)	/* adaptive, never below workers */
+		s->max_workers = s->workers > CONFIG_MAX_WORKERS_DEFAULT ? s->workers :
+		    CONFIG_MAX_WORKERS_DEFAULT;
+	else if (s->max_workers == -1)
+		s->max_workers = cfg->max_workers;
 	if (s->min_spare == -1)
 		s->min_spare = cfg->min_spare;
 	if (s->max_spare == -1)
@@ -584,6 +587,7 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 	cfg->max_workers = -1;
 	cfg->min_spare = 1;
 	cfg->max_spare = 4;
+	cfg->max_per_source = CONFIG_MAX_PER_SOURCE_DEFAULT;
 	cfg->udp_rate = -1;	/* not set: each UDP service gets CONFIG_UDP_RATE_DEFAULT */
 	if (load_group(c, root, SCOPE_GLOBAL, cfg) == -1)
 		return -1;

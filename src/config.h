@@ -34,6 +34,16 @@ struct log_config {
  */
 #define CONFIG_UDP_RATE_DEFAULT	200
 
+/*
+ * The pool's ceiling and one source's share when the file sets none: one
+ * address holding slow connections (slowloris) gets at most
+ * CONFIG_MAX_PER_SOURCE_DEFAULT workers, and the pool grows past them up
+ * to CONFIG_MAX_WORKERS_DEFAULT, so another client is still served
+ * (netsrv.conf(5), max_per_source).
+ */
+#define CONFIG_MAX_PER_SOURCE_DEFAULT	8
+#define CONFIG_MAX_WORKERS_DEFAULT	32
+
 struct service_config {
 	char *name;
 	char *protocol_name;
