@@ -38,8 +38,8 @@ const struct config_key config_schema[] = {
 	{ "backlog", SCOPE_GLOBAL, TYPE_INT, 1, 65535, "128", true, G(backlog) },
 	{ "services", SCOPE_GLOBAL, TYPE_SERVICE_LIST, 0, 0, NULL, true, 0 },
 	{ "max_workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "32", true, G(max_workers) },
-	{ "min_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "1", true, G(min_spare) },
-	{ "max_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "4", true, G(max_spare) },
+	{ "min_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "0", true, G(min_spare) },
+	{ "max_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "min_spare", true, G(max_spare) },
 	{ "max_connections_per_worker", SCOPE_GLOBAL, TYPE_INT, 0, 100000000, "0", true, G(max_connections_per_worker) },
 	{ "max_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "8", true, G(max_per_source) },
 	{ "udp_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "200", true, G(udp_rate) },
@@ -450,8 +450,8 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		s->max_workers = cfg->max_workers;
 	if (s->min_spare == -1)
 		s->min_spare = cfg->min_spare;
-	if (s->max_spare == -1)
-		s->max_spare = cfg->max_spare;
+	if (s->max_spare == -1)	/* default: back to min_spare idle above workers */
+		s->max_spare = cfg->max_spare == -1 ? s->min_spare : cfg->max_spare;
 	if (s->max_connections_per_worker == -1)
 		s->max_connections_per_worker = cfg->max_connections_per_worker;
 	if (s->max_per_source == -1)
@@ -585,8 +585,8 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 	cfg->backlog = 128;
 	cfg->seccomp = true;
 	cfg->max_workers = -1;
-	cfg->min_spare = 1;
-	cfg->max_spare = 4;
+	cfg->min_spare = 0;	/* grow only for clients that wait */
+	cfg->max_spare = -1;	/* not set: each service's min_spare */
 	cfg->max_per_source = CONFIG_MAX_PER_SOURCE_DEFAULT;
 	cfg->udp_rate = -1;	/* not set: each UDP service gets CONFIG_UDP_RATE_DEFAULT */
 	if (load_group(c, root, SCOPE_GLOBAL, cfg) == -1)
@@ -596,7 +596,7 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 	if (cfg->max_workers != -1 && cfg->max_workers < cfg->workers)
 		return fail_at(c, config_setting_get_member(root, "max_workers"),
 		    "max_workers %d is below workers %d", cfg->max_workers, cfg->workers);
-	if (cfg->max_spare < cfg->min_spare)
+	if (cfg->max_spare != -1 && cfg->max_spare < cfg->min_spare)
 		return fail_at(c, config_setting_get_member(root, config_setting_get_member(root, "max_spare") ? "max_spare" : "min_spare"),
 		    "max_spare %d is below min_spare %d", cfg->max_spare, cfg->min_spare);
 	if (cfg->pid_file != NULL && cfg->pid_file[0] != '/')

@@ -194,8 +194,10 @@ fault_flood_test(void **state)
 	enum { N = 20 };
 	int fds[N];
 
-	h_write_conf(d, "timeout = 1; services = (\n"
-	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; backlog = 64; } );\n",
+	/* a static pool and no per-source cap: the timeout alone must see the flood through */
+	h_write_conf(d, "timeout = 1; max_per_source = 0; services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2;\n"
+	    "   max_workers = 2; backlog = 64; } );\n",
 	    port);
 	h_start_serving(d, port);
 	for (int i = 0; i < N; i++) {
