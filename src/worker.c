@@ -57,7 +57,8 @@ struct worker {
  * worker, not the whole pool) and the self-pipe. A SIGTERM that lands
  * anywhere before epoll_wait has already written to the pipe, so the
  * stop is never missed. A UDP listener is not registered: its workers
- * wait in recvmmsg() (see udp_loop); they use the epoll only to pause.
+ * wait in recvmmsg() (see udp_loop), and pause on the self-pipe alone
+ * (see shortage_wait).
  */
 static int
 setup_wait(struct worker *w)
@@ -449,7 +450,7 @@ self_add_local(struct udp_self *u, const struct sockaddr *sa, size_t cap)
 		scoreboard_peer_key(sa, u->local[u->nlocal++], &port);
 }
 
-/* The bound address, when specific, and every address of the host's interfaces. */
+/* Every address of the host's interfaces, and the one the socket is bound to. */
 static int
 self_find_local(struct worker *w, struct udp_self *u)
 {
