@@ -173,6 +173,11 @@ pid_file = "$tmp/netsrvd.pid";
 $ns_log
 workers = $WORKERS;
 timeout = 30;
+# the load comes from one address: lift the shipped per-source limits;
+# a static pool, to compare like with like
+udp_rate = 0;
+max_per_source = 0;
+max_workers = $WORKERS;
 services = (
   { name = "echo"; protocol = "tcp"; address = "127.0.0.1"; port = $ns_tcp; handler = "echo"; },
   { name = "echo-udp"; protocol = "udp"; address = "127.0.0.1"; port = $ns_udp; handler = "echo"; },
@@ -352,7 +357,8 @@ if [ -n "$NETSRVD" ] && [ -x "$NETSRVD" ]; then
 	{
 		printf 'pid_file = "%s/netsrvd-8.pid";\n' "$tmp"
 		printf 'log = { target = "stderr"; level = "warning"; connections = false; };\n'
-		printf 'workers = 4;\ntimeout = 30;\nservices = (\n'
+		printf 'workers = 4;\ntimeout = 30;\nudp_rate = 0;\nmax_per_source = 0;\nmax_workers = 4;\n'
+		printf 'services = (\n'
 		sep=' '
 		for s in "echo tcp echo $1" "echo-udp udp echo $2" \
 		    "discard tcp discard $3" "discard-udp udp discard $4" \

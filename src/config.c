@@ -38,12 +38,12 @@ const struct config_key config_schema[] = {
 	{ "shutdown_timeout", SCOPE_GLOBAL, TYPE_INT, 0, 3600, "10", true, G(shutdown_timeout) },
 	{ "backlog", SCOPE_GLOBAL, TYPE_INT, 1, 65535, "128", true, G(backlog) },
 	{ "services", SCOPE_GLOBAL, TYPE_SERVICE_LIST, 0, 0, NULL, true, 0 },
-	{ "max_workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "workers", true, G(max_workers) },
-	{ "min_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "1", true, G(min_spare) },
-	{ "max_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "4", true, G(max_spare) },
+	{ "max_workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "32", true, G(max_workers) },
+	{ "min_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "0", true, G(min_spare) },
+	{ "max_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "min_spare", true, G(max_spare) },
 	{ "max_connections_per_worker", SCOPE_GLOBAL, TYPE_INT, 0, 100000000, "0", true, G(max_connections_per_worker) },
-	{ "max_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "0", true, G(max_per_source) },
-	{ "udp_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "0", true, G(udp_rate) },
+	{ "max_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "8", true, G(max_per_source) },
+	{ "udp_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "200", true, G(udp_rate) },
 	{ "udp_burst", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "udp_rate", true, G(udp_burst) },
 	{ "chroot", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, G(chroot_dir) },
 	{ "seccomp", SCOPE_GLOBAL, TYPE_BOOL, 0, 0, "true", true, G(seccomp) },
@@ -444,12 +444,15 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		return -1;
 	if (s->workers == -1)
 		s->workers = cfg->workers;
-	if (s->max_workers == -1)
-		s->max_workers = cfg->max_workers == -1 ? s->workers : cfg->max_workers;
+	if (s->max_workers == -1 && cfg->max_workers == -1)	/* adaptive, never below workers */
+		s->max_workers = s->workers > CONFIG_MAX_WORKERS_DEFAULT ? s->workers :
+		    CONFIG_MAX_WORKERS_DEFAULT;
+	else if (s->max_workers == -1)
+		s->max_workers = cfg->max_workers;
 	if (s->min_spare == -1)
 		s->min_spare = cfg->min_spare;
-	if (s->max_spare == -1)
-		s->max_spare = cfg->max_spare;
+	if (s->max_spare == -1)	/* default: back to min_spare idle above workers */
+		s->max_spare = cfg->max_spare == -1 ? s->min_spare : cfg->max_spare;
 	if (s->max_connections_per_worker == -1)
 		s->max_connections_per_worker = cfg->max_connections_per_worker;
 	if (s->max_per_source == -1)
@@ -457,7 +460,10 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 	if (s->protocol == PROTO_TCP && (s->udp_rate != -1 || s->udp_burst != -1))
 		return fail_at(c, config_setting_get_member(svc, s->udp_rate != -1 ? "udp_rate" : "udp_burst"),
 		    "service \"%s\": udp_rate and udp_burst apply to UDP services only", s->name);
-	if (s->udp_rate == -1)
+	if (s->udp_rate == -1 && cfg->udp_rate == -1) {
+		s->udp_rate = CONFIG_UDP_RATE_DEFAULT;
+		s->udp_rate_spares_loopback = true;
+	} else if (s->udp_rate == -1)
 		s->udp_rate = cfg->udp_rate;
 	if (s->udp_burst == -1)
 		s->udp_burst = cfg->udp_burst;
@@ -580,8 +586,10 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 	cfg->backlog = 128;
 	cfg->seccomp = true;
 	cfg->max_workers = -1;
-	cfg->min_spare = 1;
-	cfg->max_spare = 4;
+	cfg->min_spare = 0;	/* grow only for clients that wait */
+	cfg->max_spare = -1;	/* not set: each service's min_spare */
+	cfg->max_per_source = CONFIG_MAX_PER_SOURCE_DEFAULT;
+	cfg->udp_rate = -1;	/* not set: each UDP service gets CONFIG_UDP_RATE_DEFAULT */
 	if (load_group(c, root, SCOPE_GLOBAL, cfg) == -1)
 		return -1;
 	if (cfg->chroot_dir != NULL && check_chroot(c, root, cfg->chroot_dir) == -1)
@@ -589,7 +597,7 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 	if (cfg->max_workers != -1 && cfg->max_workers < cfg->workers)
 		return fail_at(c, config_setting_get_member(root, "max_workers"),
 		    "max_workers %d is below workers %d", cfg->max_workers, cfg->workers);
-	if (cfg->max_spare < cfg->min_spare)
+	if (cfg->max_spare != -1 && cfg->max_spare < cfg->min_spare)
 		return fail_at(c, config_setting_get_member(root, config_setting_get_member(root, "max_spare") ? "max_spare" : "min_spare"),
 		    "max_spare %d is below min_spare %d", cfg->max_spare, cfg->min_spare);
 	if (cfg->pid_file != NULL && cfg->pid_file[0] != '/')

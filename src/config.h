@@ -27,6 +27,23 @@ struct log_config {
 	bool connections;	/* the access log */
 };
 
+/*
+ * udp_rate when the file sets none: far above what a real echo, daytime,
+ * time or qotd client sends (one datagram, then it waits), low enough that
+ * a forged source gets a bounded stream (netsrv.conf(5), udp_rate).
+ */
+#define CONFIG_UDP_RATE_DEFAULT	200
+
+/*
+ * The pool's ceiling and one source's share when the file sets none: one
+ * address holding slow connections (slowloris) gets at most
+ * CONFIG_MAX_PER_SOURCE_DEFAULT workers, and the pool grows past them up
+ * to CONFIG_MAX_WORKERS_DEFAULT, so another client is still served
+ * (netsrv.conf(5), max_per_source).
+ */
+#define CONFIG_MAX_PER_SOURCE_DEFAULT	8
+#define CONFIG_MAX_WORKERS_DEFAULT	32
+
 struct service_config {
 	char *name;
 	char *protocol_name;
@@ -43,6 +60,7 @@ struct service_config {
 	int max_per_source;	/* concurrent clients per address (IPv6: /64); 0 = unlimited */
 	int udp_rate;		/* UDP replies a second per source; 0 = unlimited */
 	int udp_burst;		/* replies a source may save up */
+	bool udp_rate_spares_loopback;	/* udp_rate is the shipped default: loopback sources are not limited */
 	int timeout;		/* seconds; 0 = none */
 	int backlog;
 	struct cidr *allow;

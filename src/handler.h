@@ -46,6 +46,8 @@ struct handler {
 	 * Builds the reply to one datagram of inlen bytes into out (outcap
 	 * bytes, at least 65536). Returns the reply's length, or -1 for no
 	 * reply. Pure apart from the clock and the random source: fuzzable.
+	 * A reply of unbounded size (chargen, qotd) is never longer than
+	 * inlen: no amplification for a forged source.
 	 */
 	ssize_t (*answer_udp)(const struct service_config *svc,
 	    const unsigned char *in, size_t inlen,

@@ -147,22 +147,26 @@ chargen_serve_tcp(struct tcp_session *s)
 }
 
 /*
- * One datagram per datagram, the input ignored. Its length is uniform in
- * 0..512 bytes; its content is the TCP stream from the start of a random
- * line, CRLF line ends included (they count among the 512), cut wherever
- * the length ends, possibly mid-line or between CR and LF. RFC 864 keeps
- * no continuity between datagrams, so neither do we.
+ * One datagram per datagram, the input's content ignored. Its length is
+ * uniform in 0..512 bytes, and never more than the datagram it answers:
+ * RFC 864 allows any length from 0 to 512, and a reply longer than its
+ * request made UDP chargen an amplifier for forged sources (an empty
+ * datagram got 257 bytes on average, 10x on the wire). A client that
+ * wants up to 512 characters sends 512 bytes; a forged one gains nothing.
+ * The content is the TCP stream from the start of a random line, CRLF
+ * line ends included (they count among the 512), cut wherever the length
+ * ends, possibly mid-line or between CR and LF. RFC 864 keeps no
+ * continuity between datagrams, so neither do we.
  */
 static ssize_t
 chargen_answer_udp(const struct service_config *svc, const unsigned char *in,
     size_t inlen, unsigned char *out, size_t outcap)
 {
-	size_t len = handler_random(CHARGEN_UDP_MAX + 1);
+	size_t len = handler_random((uint32_t)(inlen < CHARGEN_UDP_MAX ? inlen : CHARGEN_UDP_MAX) + 1);
 	uint32_t line = handler_random(CHARGEN_CHARS);
 
 	(void)svc;
 	(void)in;
-	(void)inlen;
 	if (len > outcap)
 		len = outcap;
 	chargen_fill(out, len, (uint64_t)line * CHARGEN_LINE_BYTES);

@@ -39,6 +39,13 @@ qotd_serve_tcp(struct tcp_session *s)
 	return io_write_all(s, q, len);
 }
 
+/*
+ * A quote, whole, only to a datagram at least as long: a reply longer
+ * than its request would make UDP qotd an amplifier for forged sources.
+ * A cut quote is not a quote, so a longer one is not sent at all (the
+ * datagram is dropped); a client sure of an answer sends 512 bytes, more
+ * than any quote (quotes.c refuses longer ones).
+ */
 static ssize_t
 qotd_answer_udp(const struct service_config *svc, const unsigned char *in,
     size_t inlen, unsigned char *out, size_t outcap)
@@ -47,8 +54,7 @@ qotd_answer_udp(const struct service_config *svc, const unsigned char *in,
 	size_t len;
 
 	(void)in;
-	(void)inlen;
-	if ((q = qotd_pick(svc, &len)) == NULL || len > outcap)
+	if ((q = qotd_pick(svc, &len)) == NULL || len > inlen || len > outcap)
 		return -1;
 	memcpy(out, q, len);
 	return (ssize_t)len;

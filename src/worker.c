@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
@@ -30,6 +31,7 @@
 #define WORKER_BUF ((size_t)64 * 1024)
 
 struct udp_batch;
+struct udp_self;
 
 struct worker {
 	const struct worker_args *a;
@@ -40,8 +42,14 @@ struct worker {
 	long connections_left;	/* max_connections_per_worker, with jitter; 0 = no limit */
 	bool retire;		/* served its share: leave like a stopping worker */
 	struct udp_batch *udp;	/* UDP datagrams and replies */
+	struct udp_self *self;	/* UDP: our own ports and addresses */
 	bool access_log;
 	bool pktinfo;		/* UDP on a wildcard address: replies name their source */
+	struct shortage {	/* out of descriptors or memory (see shortage_wait) */
+		int pause_ms;		/* the next back-off; 0 = none yet */
+		int64_t next_log_ms;	/* the next warning may go out then */
+		unsigned long quiet;	/* repeats since the last warning */
+	} short_of;
 };
 
 /*
@@ -49,7 +57,8 @@ struct worker {
  * worker, not the whole pool) and the self-pipe. A SIGTERM that lands
  * anywhere before epoll_wait has already written to the pipe, so the
  * stop is never missed. A UDP listener is not registered: its workers
- * wait in recvmmsg() (see udp_loop); they use the epoll only to pause.
+ * wait in recvmmsg() (see udp_loop), and pause on the self-pipe alone
+ * (see shortage_wait).
  */
 static int
 setup_wait(struct worker *w)
@@ -93,6 +102,60 @@ wait_for_work(struct worker *w, int timeout_ms)
 		return;
 	if (epoll_wait(w->epfd, ev, 2, timeout_ms) == -1 && errno != EINTR)
 		log_warn("service %s: epoll_wait", w->svc->name);
+}
+
+/*
+ * Out of descriptors (EMFILE, ENFILE) or memory, the call that failed left
+ * the connection queued, so the listener stays readable: waiting in the
+ * epoll that holds it returns at once, and the worker spun on accept()
+ * (one warning a try, a million in 3 s). The back-off waits on the
+ * self-pipe only, for a pause that doubles from SHORTAGE_MIN_MS up to
+ * SHORTAGE_MAX_MS while the shortage lasts; one call that succeeds resets
+ * it. The warning goes out once per SHORTAGE_LOG_MS with the number of
+ * repeats it stands for.
+ */
+#define SHORTAGE_MIN_MS	50
+#define SHORTAGE_MAX_MS	1000
+#define SHORTAGE_LOG_MS	10000
+
+static void
+shortage_warn(struct worker *w, const char *call)
+{
+	struct shortage *sh = &w->short_of;
+	int64_t now = util_coarse_now_ms();
+
+	if (now < sh->next_log_ms) {
+		sh->quiet++;
+		return;
+	}
+	if (sh->quiet > 0)
+		log_warn("service %s: %s (%lu more since the last warning)", w->svc->name,
+		    call, sh->quiet);
+	else
+		log_warn("service %s: %s", w->svc->name, call);
+	sh->quiet = 0;
+	sh->next_log_ms = now + SHORTAGE_LOG_MS;
+}
+
+static void
+shortage_wait(struct worker *w, const char *call)
+{
+	struct shortage *sh = &w->short_of;
+	struct pollfd pf = { w->wake[0], POLLIN, 0 };
+
+	shortage_warn(w, call);
+	sh->pause_ms = sh->pause_ms == 0 ? SHORTAGE_MIN_MS :
+	    (sh->pause_ms * 2 > SHORTAGE_MAX_MS ? SHORTAGE_MAX_MS : sh->pause_ms * 2);
+	if (sig_worker_stop)
+		return;
+	if (poll(&pf, 1, sh->pause_ms) == -1 && errno != EINTR)
+		log_warn("service %s: poll", w->svc->name);
+}
+
+static void
+shortage_over(struct worker *w)
+{
+	w->short_of.pause_ms = 0;
 }
 
 /*
@@ -308,6 +371,7 @@ tcp_loop(struct worker *w)
 		    SOCK_CLOEXEC);
 
 		if (fd >= 0) {
+			shortage_over(w);
 			serve_connection(w, fd, (struct sockaddr *)&peer);
 			if (w->retire)
 				return;	/* max_connections_per_worker: the master starts another */
@@ -321,8 +385,7 @@ tcp_loop(struct worker *w)
 			continue;
 		} else if (accept_error_resource(errno)) {
 			/* leave the connection queued for a worker that has room */
-			log_warn("service %s: accept", w->svc->name);
-			wait_for_work(w, 100);
+			shortage_wait(w, "accept");
 		} else if (errno == EINVAL) {
 			return;	/* the master shut the socket down: we are stopping */
 		} else {
@@ -363,6 +426,135 @@ worker_udp_source_ok(const struct sockaddr *sa)
 		const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
 		return udp_source_v4_ok(ntohl(s4->sin_addr.s_addr), ntohs(s4->sin_port));
 	}
+	return false;
+}
+
+/*
+ * One spoofed datagram "from" one of our own UDP services on this host
+ * starts a loop: echo answers chargen, chargen answers echo, forever (a
+ * service port to itself loops one service on itself). The port check
+ * above cannot see it when the services listen on ports >= 1024. So a
+ * datagram whose source port is the port of any UDP service in our config
+ * and whose source address is local is never answered. Local means:
+ * loopback (127/8, ::1), the datagram's own destination (pktinfo, on a
+ * wildcard bind), or any address the host had when the worker started
+ * (getifaddrs, before the sandbox; an address added later is known to the
+ * workers the next reload starts). The port test comes first and is one
+ * bit of an 8 KiB map, so an ordinary datagram pays nothing more.
+ */
+struct udp_self {
+	uint64_t port[65536 / 64];	/* bit p: a UDP service of ours has port p */
+	unsigned char (*local)[16];	/* this host's addresses, IPv4 as v4-mapped */
+	size_t nlocal;
+};
+
+static void
+self_add_local(struct udp_self *u, const struct sockaddr *sa, size_t cap)
+{
+	uint16_t port;
+
+	if (u->nlocal < cap && sa != NULL &&
+	    (sa->sa_family == AF_INET || sa->sa_family == AF_INET6))
+		scoreboard_peer_key(sa, u->local[u->nlocal++], &port);
+}
+
+/* Every address of the host's interfaces, and the one the socket is bound to. */
+static int
+self_find_local(struct worker *w, struct udp_self *u)
+{
+	struct ifaddrs *ifa = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	size_t cap = 1;
+
+	if (getifaddrs(&ifa) == -1)
+		log_warn("service %s: getifaddrs: only loopback and the datagram's own "
+		    "destination count as local", w->svc->name);
+	for (const struct ifaddrs *i = ifa; i != NULL; i = i->ifa_next)
+		cap++;
+	if ((u->local = calloc(cap, sizeof(*u->local))) == NULL) {
+		log_errorx("service %s: out of memory", w->svc->name);
+		freeifaddrs(ifa);
+		return -1;
+	}
+	for (const struct ifaddrs *i = ifa; i != NULL; i = i->ifa_next)
+		self_add_local(u, i->ifa_addr, cap);
+	freeifaddrs(ifa);
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(w->a->listen_fd, (struct sockaddr *)&ss, &sl) == 0)
+		self_add_local(u, (struct sockaddr *)&ss, cap);
+	return 0;
+}
+
+static struct udp_self *
+self_new(struct worker *w)
+{
+	struct udp_self *u = calloc(1, sizeof(*u));
+	const struct config *cfg = w->a->cfg;
+
+	if (u == NULL) {
+		log_errorx("service %s: out of memory", w->svc->name);
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct service_config *s = &cfg->services[i];
+		if (s->protocol == PROTO_UDP && s->port > 0 && s->port < 65536)
+			u->port[s->port / 64] |= UINT64_C(1) << (s->port % 64);
+	}
+	if (self_find_local(w, u) == -1) {
+		free(u);
+		return NULL;
+	}
+	return u;
+}
+
+static bool
+key_is_loopback(const unsigned char k[16])
+{
+	static const unsigned char v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const unsigned char v6lo[16] = { [15] = 1 };
+
+	return (memcmp(k, v4mapped, 12) == 0 && k[12] == 127) || memcmp(k, v6lo, 16) == 0;
+}
+
+/* The datagram's destination, from its pktinfo; false without one. */
+static bool
+dest_key(struct msghdr *in, unsigned char k[16])
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			const struct in_pktinfo *pi = (const void *)CMSG_DATA(c);
+			memset(k, 0, 16);
+			k[10] = k[11] = 0xff;
+			memcpy(k + 12, &pi->ipi_addr, 4);
+			return true;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			const struct in6_pktinfo *pi = (const void *)CMSG_DATA(c);
+			memcpy(k, &pi->ipi6_addr, 16);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+from_our_own_service(const struct worker *w, struct msghdr *in)
+{
+	const struct udp_self *u = w->self;
+	unsigned char src[16], dst[16];
+	uint16_t port;
+
+	if (u == NULL)
+		return false;
+	scoreboard_peer_key(in->msg_name, src, &port);
+	if (!(u->port[port / 64] & (UINT64_C(1) << (port % 64))))
+		return false;
+	if (key_is_loopback(src) || (dest_key(in, dst) && memcmp(src, dst, 16) == 0))
+		return true;
+	for (size_t i = 0; i < u->nlocal; i++)
+		if (memcmp(src, u->local[i], 16) == 0)
+			return true;
 	return false;
 }
 
@@ -499,6 +691,14 @@ within_udp_rate(const struct worker *w, const struct sockaddr *peer)
 	if (w->svc->udp_rate == 0 || w->a->rl == NULL)
 		return true;
 	scoreboard_peer_key(peer, key, &port);
+	/*
+	 * The shipped budget is for sources that may be forged victims. A
+	 * loopback source cannot come from the network (the kernel drops
+	 * 127/8 and ::1 arriving elsewhere), and the loops it could start
+	 * between our own services are refused before this.
+	 */
+	if (w->svc->udp_rate_spares_loopback && key_is_loopback(key))
+		return true;
 	return ratelimit_allow(w->a->rl, w->a->service_id, key, (unsigned)w->svc->udp_rate,
 	    (unsigned)w->svc->udp_burst, util_coarse_now_ms());
 }
@@ -520,6 +720,15 @@ udp_answer(struct worker *w, struct udp_batch *b, unsigned i)
 		if (log_enabled(LOG_LVL_DEBUG)) {
 			util_format_sockaddr(peer, p, sizeof(p));
 			log_debug("service %s: dropped datagram from %s (possible reflection)",
+			    w->svc->name, p);
+		}
+		return;
+	}
+	if (from_our_own_service(w, in)) {
+		count(w, &w->a->st->dropped_reflection);
+		if (log_enabled(LOG_LVL_DEBUG)) {
+			util_format_sockaddr(peer, p, sizeof(p));
+			log_debug("service %s: dropped datagram from %s (our own UDP service port: a loop)",
 			    w->svc->name, p);
 		}
 		return;
@@ -769,6 +978,7 @@ udp_loop(struct worker *w)
 		}
 		n = udp_receive(w, b, want, flags);
 		if (n > 0) {
+			shortage_over(w);
 			for (unsigned i = 0; i < (unsigned)n; i++) {
 				if (b->in[i].msg_len > UDP_SMALL ||
 				    (b->in[i].msg_hdr.msg_flags & MSG_TRUNC))
@@ -793,10 +1003,8 @@ udp_loop(struct worker *w)
 				udp_trim(w, b);
 		} else if (errno == EINTR || errno == ECONNREFUSED)
 			continue;
-		else if (accept_error_resource(errno)) {
-			log_warn("service %s: recvmmsg", w->svc->name);
-			wait_for_work(w, 100);
-		} else {
+		else if (accept_error_resource(errno))
+			shortage_wait(w, "recvmmsg"); else {
 			log_error("service %s: recvmmsg", w->svc->name);
 			return;
 		}
@@ -831,7 +1039,7 @@ worker_run(const struct worker_args *a)
 		_exit(WORKER_EXIT_SETUP);
 	}
 	if (a->svc->protocol == PROTO_UDP) {
-		if ((w.udp = udp_batch_new(a->svc)) == NULL)
+		if ((w.udp = udp_batch_new(a->svc)) == NULL || (w.self = self_new(&w)) == NULL)
 			_exit(WORKER_EXIT_SETUP);
 	} else if ((w.buf = malloc(WORKER_BUF)) == NULL) {
 		log_errorx("service %s: out of memory", a->svc->name);

@@ -207,11 +207,11 @@ config_defaults_test(void **state)
 	assert_int_equal(e->port, 7);
 	assert_ptr_equal(e->handler, &handler_echo);
 	assert_int_equal(e->workers, 4);	/* inherited from the global */
-	assert_int_equal(e->max_workers, 4);	/* a static pool unless asked */
-	assert_int_equal(e->min_spare, 1);
-	assert_int_equal(e->max_spare, 4);
+	assert_int_equal(e->max_workers, 32);	/* adaptive: slowloris headroom */
+	assert_int_equal(e->min_spare, 0);
+	assert_int_equal(e->max_spare, 0);
 	assert_int_equal(e->max_connections_per_worker, 0);
-	assert_int_equal(e->max_per_source, 0);
+	assert_int_equal(e->max_per_source, 8);
 	assert_int_equal(e->timeout, 30);
 	assert_int_equal(e->backlog, 128);
 	assert_true(e->enabled);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -193,8 +194,10 @@ fault_flood_test(void **state)
 	enum { N = 20 };
 	int fds[N];
 
-	h_write_conf(d, "timeout = 1; services = (\n"
-	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; backlog = 64; } );\n",
+	/* a static pool and no per-source cap: the timeout alone must see the flood through */
+	h_write_conf(d, "timeout = 1; max_per_source = 0; services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2;\n"
+	    "   max_workers = 2; backlog = 64; } );\n",
 	    port);
 	h_start_serving(d, port);
 	for (int i = 0; i < N; i++) {
@@ -495,6 +498,91 @@ fault_udp_memory_trim_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* The lowest descriptor number pid has free: a limit there makes its next accept() fail with EMFILE. */
+static int
+lowest_free_fd(pid_t pid)
+{
+	char path[64], used[1024] = { 0 };
+	struct dirent *e;
+	DIR *dir;
+	int low = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	dir = opendir(path);
+	assert_non_null(dir);
+	while ((e = readdir(dir)) != NULL) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] != '.' && fd >= 0 && fd < (int)sizeof(used))
+			used[fd] = 1;
+	}
+	closedir(dir);
+	while (low < (int)sizeof(used) && used[low])
+		low++;
+	return low;
+}
+
+/* utime + stime of pid, in clock ticks (fields 14 and 15 of /proc/pid/stat). */
+static long
+cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');	/* the command may hold spaces */
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st), 2);
+	return (long)(ut + st);
+}
+
+/*
+ * A worker out of descriptors leaves the connection queued and backs off:
+ * in 2 s a handful of warnings and little CPU, not a spin on accept().
+ * Once descriptors are back, the queued client is served.
+ */
+static void
+fault_accept_emfile_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), fd, lines;
+	struct rlimit was, low;
+	long hz = sysconf(_SC_CLK_TCK), t0, ticks;
+	char back[8];
+	pid_t worker;
+
+	h_write_conf(d, "log = { level = \"notice\"; };\nservices = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    port);
+	h_start_serving(d, port);
+	assert_int_equal(h_children(d->pid, &worker, 1), 1);
+	assert_int_equal(prlimit(worker, RLIMIT_NOFILE, NULL, &was), 0);
+	low = was;
+	low.rlim_cur = (rlim_t)lowest_free_fd(worker);
+	assert_int_equal(prlimit(worker, RLIMIT_NOFILE, &low, NULL), 0);
+	fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	assert_true(h_wait_log(d, "service echo: accept", 3000));
+	t0 = cpu_ticks(worker);
+	h_sleep_ms(2000);
+	ticks = cpu_ticks(worker) - t0;
+	lines = h_log_count(d, "service echo: accept");
+	print_message("out of descriptors for 2 s: %d warnings, %ld ms of worker CPU\n",
+	    lines, ticks * 1000 / hz);
+	assert_true(lines <= 3);
+	assert_true(ticks * 5 < 2 * hz);	/* under 20% of the 2 s */
+	assert_int_equal(prlimit(worker, RLIMIT_NOFILE, &was, NULL), 0);
+	assert_true(h_write_all(fd, "back", 4));
+	assert_int_equal(h_read_all(fd, back, 4, 5000), 4);
+	assert_memory_equal(back, "back", 4);
+	close(fd);
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
@@ -506,6 +594,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(fault_udp_memory_trim_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(fault_flood_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(fault_hostile_clients_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(fault_accept_emfile_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

@@ -52,6 +52,7 @@ static unsigned char session_buf[64 * 1024];
 
 /* The UDP output buffer, as large as the worker promises. */
 static unsigned char udp_out[65536];
+static unsigned char udp_in[65536];
 
 /* ---- reference implementations, written for clarity, not speed ---- */
 
@@ -405,9 +406,9 @@ handler_chargen_udp_test(void **state)
 	size_t minlen = SIZE_MAX, maxlen = 0, lines = 0;
 
 	(void)state;
+	memset(udp_in, 'x', 512);
 	for (int i = 0; i < 3000; i++) {
-		ssize_t n = handler_chargen.answer_udp(NULL,
-		    (const unsigned char *)"x", 1, udp_out, sizeof(udp_out));
+		ssize_t n = handler_chargen.answer_udp(NULL, udp_in, 512, udp_out, sizeof(udp_out));
 
 		assert_true(n >= 0 && n <= 512);
 		if ((size_t)n < minlen)
@@ -695,7 +696,7 @@ handler_qotd_udp_test(void **state)
 	(void)state;
 	load_quotes(&svc);
 	for (int i = 0; i < 300; i++) {
-		ssize_t n = handler_qotd.answer_udp(&svc, NULL, 0, udp_out,
+		ssize_t n = handler_qotd.answer_udp(&svc, udp_in, QUOTE_MAX, udp_out,
 		    sizeof(udp_out));
 		int q;
 
@@ -712,6 +713,47 @@ handler_qotd_udp_test(void **state)
 	quotes_free(&svc.quotes);
 	assert_int_equal(handler_qotd.answer_udp(&svc, NULL, 0, udp_out,
 	    sizeof(udp_out)), -1);
+}
+
+/*
+ * No amplification: a chargen or qotd reply is never longer than the
+ * datagram it answers, however small; chargen still spans 0..min(len, 512).
+ */
+static void
+handler_udp_no_amplification_test(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 2, 17, 100, 511, 512, 513, 65507 };
+	struct service_config svc;
+	size_t shortest;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t cap = sizes[k] < 512 ? sizes[k] : 512, maxlen = 0;
+
+		for (int i = 0; i < 2000; i++) {
+			ssize_t n = handler_chargen.answer_udp(NULL, udp_in, sizes[k], udp_out,
+			    sizeof(udp_out));
+			assert_true(n >= 0 && (size_t)n <= cap);
+			if ((size_t)n > maxlen)
+				maxlen = (size_t)n;
+		}
+		assert_true(maxlen + cap / 20 >= cap);	/* uniform: the top is reached */
+	}
+	load_quotes(&svc);
+	shortest = svc.quotes.len[0];
+	for (size_t i = 1; i < svc.quotes.count; i++)
+		if (svc.quotes.len[i] < shortest)
+			shortest = svc.quotes.len[i];
+	for (int i = 0; i < 300; i++) {
+		ssize_t n = handler_qotd.answer_udp(&svc, udp_in, 0, udp_out, sizeof(udp_out));
+		assert_int_equal(n, -1);
+		/* one byte short of the shortest: nothing; exactly it: only that quote */
+		n = handler_qotd.answer_udp(&svc, udp_in, shortest - 1, udp_out, sizeof(udp_out));
+		assert_int_equal(n, -1);
+		n = handler_qotd.answer_udp(&svc, udp_in, shortest, udp_out, sizeof(udp_out));
+		assert_true(n == -1 || (size_t)n == shortest);
+	}
+	quotes_free(&svc.quotes);
 }
 
 static void
@@ -1087,6 +1129,7 @@ main(void)
 		cmocka_unit_test(handler_daytime_udp_test),
 		cmocka_unit_test(handler_daytime_tcp_test),
 		cmocka_unit_test(handler_qotd_udp_test),
+		cmocka_unit_test(handler_udp_no_amplification_test),
 		cmocka_unit_test(handler_qotd_tcp_test),
 		cmocka_unit_test(handler_echo_udp_test),
 		cmocka_unit_test(handler_discard_udp_test),

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -30,7 +32,8 @@ chargen_alive(int fd)
 }
 
 /*
- * workers = 2, max_workers = 32 and 20 long-lived chargen clients: all
+ * workers = 2, max_workers = 32 and 20 long-lived chargen clients (all
+ * from 127.0.0.1: max_per_source = 0 lets them in): all
  * are served within 2 s; once they leave the pool shrinks back one a
  * second to max_spare idle; it never exceeds max_workers.
  */
@@ -44,7 +47,8 @@ pool_grows_and_shrinks_test(void **state)
 
 	h_write_conf(d, "timeout = 30; services = (\n"
 	    " { name = \"chargen\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"chargen\";\n"
-	    "   workers = 2; max_workers = 32; min_spare = 1; max_spare = 12; backlog = 64; } );\n", port);
+	    "   workers = 2; max_workers = 32; min_spare = 1; max_spare = 12; backlog = 64;\n"
+	    "   max_per_source = 0; } );\n", port);
 	h_start_serving(d, port);
 	assert_true(h_wait_children(d->pid, 2, 3000));
 	int64_t t0 = h_now_ms();
@@ -258,6 +262,162 @@ pool_udp_rate_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* An IPv4 address of this host that is not loopback, into *out; false if there is none. */
+static bool
+host_address(struct in_addr *out)
+{
+	struct ifaddrs *ifa;
+	bool found = false;
+
+	if (getifaddrs(&ifa) == -1)
+		return false;
+	for (const struct ifaddrs *i = ifa; i != NULL && !found; i = i->ifa_next) {
+		const struct sockaddr_in *s4 = (const void *)i->ifa_addr;
+		if (s4 != NULL && s4->sin_family == AF_INET && (ntohl(s4->sin_addr.s_addr) >> 24) != 127) {
+			*out = s4->sin_addr;
+			found = true;
+		}
+	}
+	freeifaddrs(ifa);
+	return found;
+}
+
+/*
+ * 1000 datagrams from src to 127.0.0.1:port over about 1.2 s, 10 every
+ * 10 ms, replies counted as they come and for 300 ms after; the elapsed
+ * time into *ms.
+ */
+static int
+udp_paced(struct in_addr src, int port, int64_t *ms)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), got = 0;
+	int64_t start = h_now_ms(), end;
+	char buf[64];
+
+	assert_true(fd >= 0);
+	sa.sin_addr = src;
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(sendto(fd, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa)), 1);
+		if (i % 10 == 9)
+			h_sleep_ms(10);
+		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) == 1)
+			got++;
+	}
+	*ms = h_now_ms() - start;
+	end = h_now_ms() + 300;
+	while (h_now_ms() < end) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, (int)(end - h_now_ms())) == 1 && recv(fd, buf, sizeof(buf), 0) == 1)
+			got++;
+	}
+	close(fd);
+	return got;
+}
+
+/*
+ * With no udp_rate in the file, a source off this host gets the shipped
+ * budget (udp_burst = udp_rate = 200 a second), however fast it sends;
+ * a loopback source, which cannot be forged from the network, is spared.
+ */
+static void
+pool_udp_default_budget_test(void **state)
+{
+	struct daemon *d = *state;
+	int uport = h_free_port(), off, lo;
+	struct in_addr host, loop = { htonl(INADDR_LOOPBACK) };
+	int64_t ms;
+
+	if (!host_address(&host)) {
+		print_message("skipped: this host has no IPv4 address but loopback\n");
+		skip();
+	}
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
+	    uport);
+	h_start(d, NULL);
+	assert_true(h_wait_log(d, "started:", 5000));
+	off = udp_paced(host, uport, &ms);
+	print_message("from %s: %d of 1000 datagrams answered in %lld ms\n", inet_ntoa(host), off,
+	    (long long)ms);
+	/* the burst, and 200 a second for the time the volley took (plus the 300 ms drain) */
+	assert_true(off >= 150);
+	assert_true(off <= 200 + (int)((ms + 300) * 200 / 1000) + 10);
+	lo = udp_paced(loop, uport, &ms);
+	print_message("from 127.0.0.1: %d of 1000 answered\n", lo);
+	assert_true(lo >= 950);
+	assert_int_equal(h_stop(d), 0);
+}
+
+/* A TCP connection from src (e.g. "127.0.0.2") to 127.0.0.1:port, or -1. */
+static int
+connect_from(const char *src, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct timeval tv = { 2, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(inet_pton(AF_INET, src, &sa.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Slowloris under the shipped defaults (no pool or limit settings): 12
+ * connections from 127.0.0.1 that send a byte and then nothing hold every
+ * one of the 4 default workers and more. A client from 127.0.0.2 must
+ * still get its echo: the source is capped (max_per_source) and the pool
+ * grows past it (max_workers). Before, the 4 slow connections held the
+ * whole static pool until `timeout`. The wait is bounded, not timed.
+ */
+static void
+pool_slowloris_defaults_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), fd;
+	enum { SLOW = 12 };
+	int slow[SLOW];
+	char back[5];
+	int64_t t0;
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; } );\n",
+	    port);
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 4, 3000));
+	for (int i = 0; i < SLOW; i++) {
+		slow[i] = connect_from("127.0.0.1", port);
+		assert_true(slow[i] >= 0);
+		assert_int_equal(send(slow[i], "s", 1, MSG_NOSIGNAL), 1);
+	}
+	h_sleep_ms(500);	/* every default worker now serves one of them */
+	t0 = h_now_ms();
+	fd = connect_from("127.0.0.2", port);
+	assert_true(fd >= 0);
+	assert_true(h_write_all(fd, "hello", 5));
+	ssize_t n = h_read_all(fd, back, sizeof(back), 15000);
+	print_message("the client from 127.0.0.2 got its echo after %lld ms; %d workers; "
+	    "%d slow connections refused (max_per_source)\n", (long long)(h_now_ms() - t0),
+	    h_count_children(d->pid), h_log_count(d, "(max_per_source)"));
+	assert_int_equal(n, 5);
+	assert_memory_equal(back, "hello", 5);
+	close(fd);
+	for (int i = 0; i < SLOW; i++)
+		close(slow[i]);
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
@@ -267,6 +427,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(pool_recycle_workers_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(pool_hung_worker_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(pool_udp_rate_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(pool_udp_default_budget_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(pool_slowloris_defaults_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -388,6 +390,187 @@ assert_time_bytes(const unsigned char *b)
 	assert_int_equal(v, time_rfc868(now + diff));
 }
 
+/*
+ * No amplification (CONTRACT.md): a UDP chargen or qotd reply is never
+ * longer than the datagram it answers. Counted as bytes on the wire
+ * (payload + 28 bytes of IPv4 and UDP headers), an empty datagram got 10x
+ * back from chargen on average and up to 19x; now at most 1x. A qotd
+ * datagram shorter than every quote gets no reply; one as long as the
+ * longest gets a whole quote.
+ */
+static void
+service_udp_amplification_test(void **state)
+{
+	struct fixture *f = *state;
+	int cport = h_free_port(), qport = h_free_port();
+	static const size_t sizes[] = { 0, 1, 8, 64 };
+	char svcs[1024], qpath[256], q[512], r[65536];
+	long long in = 0, out = 0, worst = 0;
+	int longer = 0;
+
+	snprintf(qpath, sizeof(qpath), "%s/quotes", f->d.dir);
+	h_write_file(qpath, "To be, or not to be.\n%\nAll that glitters is not gold;\noften have you heard that told.\n");
+	snprintf(svcs, sizeof(svcs),
+	    "{ name = \"chargen-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"chargen\"; },\n"
+	    "{ name = \"qotd-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"qotd\"; quotes = \"%s\"; },\n"
+	    "{ name = \"chargen\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"chargen\"; }",
+	    cport, qport, qpath, cport);
+	write_conf(&f->d, svcs);
+	h_start_serving(&f->d, cport);
+	wait_started(&f->d);
+	memset(q, 'x', sizeof(q));
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+		for (int i = 0; i < 25; i++) {
+			/* silence (an empty reply is a reply) counts as 0 bytes */
+			ssize_t n = h_udp_query("127.0.0.1", cport, q, sizes[k], r, sizeof(r), SILENCE_MS);
+
+			longer += n > (ssize_t)sizes[k];
+			in += 28 + (long long)sizes[k];
+			out += 28 + (n > 0 ? n : 0);
+			if ((28 + n) * 100 / (28 + (long long)sizes[k]) > worst)
+				worst = (28 + n) * 100 / (28 + (long long)sizes[k]);
+		}
+	print_message("chargen-udp: %lld bytes on the wire for %lld, %lld.%02lldx; worst %lld.%02lldx\n",
+	    out, in, out * 100 / in / 100, out * 100 / in % 100, worst / 100, worst % 100);
+	assert_int_equal(longer, 0);
+	/* qotd: an empty or short datagram gets nothing, a long one a whole quote */
+	assert_int_equal(h_udp_query("127.0.0.1", qport, q, 0, r, sizeof(r), SILENCE_MS), -1);
+	assert_int_equal(h_udp_query("127.0.0.1", qport, q, 8, r, sizeof(r), SILENCE_MS), -1);
+	ssize_t n = h_udp_query("127.0.0.1", qport, q, 511, r, sizeof(r), IO_MS);
+	assert_true(n == 22 || n == 65);	/* either quote, CRLF-ended */
+}
+
+/* One sample of the daemon's /metrics (a status service on sport), or -1. */
+static long long
+metric(int sport, const char *sample)
+{
+	static char page[65536];
+	char needle[256], *at;
+	int fd = h_connect("127.0.0.1", sport, IO_MS);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	assert_true(h_write_all(fd, "GET /metrics HTTP/1.0\r\n\r\n", 25));
+	n = h_read_all(fd, page, sizeof(page) - 1, IO_MS);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	page[n] = '\0';
+	snprintf(needle, sizeof(needle), "\n%s ", sample);
+	if ((at = strstr(page, needle)) == NULL)
+		return -1;
+	return strtoll(at + strlen(needle), NULL, 10);
+}
+
+/*
+ * A datagram from the port of one of our own UDP services, on a local
+ * address, is a loop in the making: dropped and counted as a reflection.
+ * A discard service listens on 127.0.0.2:P only, so the test can send
+ * from 127.0.0.1:P -- the same (local address, service port) a spoofed
+ * datagram would carry -- without raw sockets.
+ */
+static void
+service_udp_own_port_test(void **state)
+{
+	struct fixture *f = *state;
+	int port = h_free_port(), other = h_free_port(), sport = h_free_port(), from, high;
+	char svcs[1024], r[64], needle[160];
+
+	snprintf(svcs, sizeof(svcs),
+	    "{ name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; },\n"
+	    "{ name = \"discard-udp\"; protocol = \"udp\"; address = \"127.0.0.2\"; port = %d; handler = \"discard\"; },\n"
+	    "{ name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; }",
+	    port, other, sport);
+	write_conf(&f->d, svcs);
+	h_start_serving(&f->d, sport);
+	wait_started(&f->d);
+	from = h_bind_loopback(SOCK_DGRAM, other);
+	high = h_bind_loopback(SOCK_DGRAM, 0);
+	assert_true(from >= 0 && high >= 0);
+	/* the control: an ordinary client port gets its echo */
+	assert_int_equal(udp_from(high, port, "loop?", 5, r, sizeof(r), IO_MS), 5);
+	assert_int_equal(udp_from(from, port, "loop?", 5, r, sizeof(r), SILENCE_MS), -1);
+	snprintf(needle, sizeof(needle),
+	    "service echo-udp: dropped datagram from 127.0.0.1:%d (our own UDP service port: a loop)", other);
+	assert_true(h_wait_log(&f->d, needle, IO_MS));
+	assert_int_equal(metric(sport,
+	    "netsrvd_datagrams_dropped_total{service=\"echo-udp\",reason=\"reflection\"}"), 1);
+	close(from);
+	close(high);
+}
+
+/* A UDP datagram with any source, through a raw socket (root only). */
+static void
+spoof_udp(int src_port, int dst_port, const char *data)
+{
+	struct {
+		struct iphdr ip;
+		struct udphdr udp;
+		char data[16];
+	} __attribute__((packed)) pkt;
+	size_t dlen = strlen(data), len = sizeof(pkt.ip) + sizeof(pkt.udp) + dlen;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+
+	assert_true(fd >= 0 && dlen <= sizeof(pkt.data));
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.ip.version = 4;
+	pkt.ip.ihl = 5;
+	pkt.ip.ttl = 64;
+	pkt.ip.protocol = IPPROTO_UDP;
+	pkt.ip.tot_len = htons((uint16_t)len);	/* the kernel fills id and checksum */
+	pkt.ip.saddr = htonl(INADDR_LOOPBACK);
+	pkt.ip.daddr = htonl(INADDR_LOOPBACK);
+	pkt.udp.source = htons((uint16_t)src_port);
+	pkt.udp.dest = htons((uint16_t)dst_port);
+	pkt.udp.len = htons((uint16_t)(sizeof(pkt.udp) + dlen));	/* checksum 0: none (IPv4) */
+	memcpy(pkt.data, data, dlen);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(sendto(fd, &pkt, len, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)len);
+	close(fd);
+}
+
+/*
+ * The loop itself: one datagram spoofed from chargen-udp's port to
+ * echo-udp, one from echo-udp's port to itself. Without the own-port rule
+ * (udp_rate = 0 here, so nothing else stops it) the services answered each
+ * other some 68,000 times each in 2 s; with it, each spoofed datagram is
+ * the only one either service sees.
+ */
+static void
+service_udp_loop_test(void **state)
+{
+	struct fixture *f = *state;
+	int eport = h_free_port(), cport = h_free_port(), sport = h_free_port();
+	char svcs[1024];
+	long long echo, chargen;
+
+	if (geteuid() != 0) {
+		print_message("skipped: needs root for a raw socket to spoof a source\n");
+		skip();
+	}
+	snprintf(svcs, sizeof(svcs),
+	    "{ name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; udp_rate = 0; },\n"
+	    "{ name = \"chargen-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"chargen\"; udp_rate = 0; },\n"
+	    "{ name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; }",
+	    eport, cport, sport);
+	write_conf(&f->d, svcs);
+	h_start_serving(&f->d, sport);
+	wait_started(&f->d);
+	spoof_udp(cport, eport, "loop");
+	spoof_udp(eport, eport, "self");
+	h_sleep_ms(2000);
+	echo = metric(sport, "netsrvd_datagrams_total{service=\"echo-udp\"}");
+	chargen = metric(sport, "netsrvd_datagrams_total{service=\"chargen-udp\"}");
+	print_message("2 s after two spoofed datagrams: echo-udp received %lld, chargen-udp %lld\n",
+	    echo, chargen);
+	assert_int_equal(echo, 2);
+	assert_int_equal(chargen, 0);
+	assert_int_equal(metric(sport,
+	    "netsrvd_datagrams_dropped_total{service=\"echo-udp\",reason=\"reflection\"}"), 2);
+}
+
 /* ---- real clients ----------------------------------------------------- */
 
 static bool
@@ -748,10 +931,12 @@ service_chargen_udp_test(void **state)
 	unsigned char r[65536];
 	int port = h_free_port();
 	ssize_t minlen = 1000, maxlen = -1;
+	char q[512];
 
+	memset(q, 'x', sizeof(q));	/* a reply is never longer than its request */
 	start_pair(f, "chargen", port, "");
 	for (int i = 0; i < 40; i++) {
-		ssize_t n = h_udp_query("127.0.0.1", port, "x", 1, r, sizeof(r), IO_MS);
+		ssize_t n = h_udp_query("127.0.0.1", port, q, sizeof(q), r, sizeof(r), IO_MS);
 		assert_true(n >= 0);
 		assert_true(n <= 512);
 		if (n > 0) {
@@ -962,8 +1147,12 @@ qotd_tcp(struct daemon *d, int port, const char *const *set)
 static int
 qotd_udp(int port, const char *const *set)
 {
-	char buf[2048];
-	ssize_t n = h_udp_query("127.0.0.1", port, "", 0, buf, sizeof(buf), IO_MS);
+	char buf[2048], q[512];
+	ssize_t n;
+
+	/* longer than any quote: a reply is never longer than its request */
+	memset(q, '?', sizeof(q));
+	n = h_udp_query("127.0.0.1", port, q, sizeof(q), buf, sizeof(buf), IO_MS);
 
 	assert_true(n > 0);
 	return assert_one_of(buf, (size_t)n, set);
@@ -1470,6 +1659,9 @@ main(void)
 		T(service_echo_idle_timeout_test),
 		T(service_acl_refused_test),
 		T(service_udp_low_source_port_test),
+		T(service_udp_own_port_test),
+		T(service_udp_amplification_test),
+		T(service_udp_loop_test),
 		T(service_client_socat_test),
 		T(service_client_nc_test),
 		T(service_client_rdate_test),
