@@ -460,11 +460,8 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 	if (s->protocol == PROTO_TCP && (s->udp_rate != -1 || s->udp_burst != -1))
 		return fail_at(c, config_setting_get_member(svc, s->udp_rate != -1 ? "udp_rate" : "udp_burst"),
 		    "service \"%s\": udp_rate and udp_burst apply to UDP services only", s->name);
-	if (s->udp_rate == -1 && cfg->udp_rate == -1) {
-		s->udp_rate = CONFIG_UDP_RATE_DEFAULT;
-		s->udp_rate_spares_loopback = true;
-	} else if (s->udp_rate == -1)
-		s->udp_rate = cfg->udp_rate;
+	if (s->udp_rate == -1)
+		s->udp_rate = cfg->udp_rate == -1 ? CONFIG_UDP_RATE_DEFAULT : cfg->udp_rate;
 	if (s->udp_burst == -1)
 		s->udp_burst = cfg->udp_burst;
 	if (s->udp_burst == 0)

@@ -60,7 +60,6 @@ struct service_config {
 	int max_per_source;	/* concurrent clients per address (IPv6: /64); 0 = unlimited */
 	int udp_rate;		/* UDP replies a second per source; 0 = unlimited */
 	int udp_burst;		/* replies a source may save up */
-	bool udp_rate_spares_loopback;	/* udp_rate is the shipped default: loopback sources are not limited */
 	int timeout;		/* seconds; 0 = none */
 	int backlog;
 	struct cidr *allow;

@@ -691,14 +691,6 @@ within_udp_rate(const struct worker *w, const struct sockaddr *peer)
 	if (w->svc->udp_rate == 0 || w->a->rl == NULL)
 		return true;
 	scoreboard_peer_key(peer, key, &port);
-	/*
-	 * The shipped budget is for sources that may be forged victims. A
-	 * loopback source cannot come from the network (the kernel drops
-	 * 127/8 and ::1 arriving elsewhere), and the loops it could start
-	 * between our own services are refused before this.
-	 */
-	if (w->svc->udp_rate_spares_loopback && key_is_loopback(key))
-		return true;
 	return ratelimit_allow(w->a->rl, w->a->service_id, key, (unsigned)w->svc->udp_rate,
 	    (unsigned)w->svc->udp_burst, util_coarse_now_ms());
 }

@@ -40,11 +40,12 @@ fault_reload_storm_test(void **state)
 	struct tally t;
 	int reloads = 0;
 
-	snprintf(c1, sizeof(c1), "services = (\n"
+	/* the clients hammer UDP from one address: no per-source budget (also below) */
+	snprintf(c1, sizeof(c1), "udp_rate = 0;\nservices = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
 	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
 	    port, uport);
-	snprintf(c2, sizeof(c2), "workers = 3;\nservices = (\n"
+	snprintf(c2, sizeof(c2), "udp_rate = 0;\nworkers = 3;\nservices = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; },\n"
 	    " { name = \"chargen\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"chargen\"; workers = 1; },\n"
 	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
@@ -92,7 +93,7 @@ fault_kill_workers_test(void **state)
 	struct tally t;
 	int kills = 0;
 
-	h_write_conf(d, "services = (\n"
+	h_write_conf(d, "udp_rate = 0;\nservices = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 6; },\n"
 	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
 	    port, uport);
@@ -276,7 +277,7 @@ fault_hostile_clients_test(void **state)
 	struct tally t;
 	static char big[65507], back[65536];
 
-	h_write_conf(d, "timeout = 2; services = (\n"
+	h_write_conf(d, "timeout = 2; udp_rate = 0; services = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 4; },\n"
 	    " { name = \"chargen\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"chargen\"; workers = 2; },\n"
 	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",

@@ -236,11 +236,12 @@ reload_inflight_client_test(void **state)
 static void
 write_two_configs(struct daemon *d, char *c1, char *c2, size_t len, int port, int uport, int extra)
 {
-	snprintf(c1, len, "services = (\n"
+	/* the clients hammer UDP from one address: no per-source budget */
+	snprintf(c1, len, "udp_rate = 0;\nservices = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
 	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
 	    port, uport);
-	snprintf(c2, len, "services = (\n"
+	snprintf(c2, len, "udp_rate = 0;\nservices = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 3; },\n"
 	    " { name = \"extra\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"discard\"; workers = 1; },\n"
 	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
@@ -419,7 +420,8 @@ reload_scoreboard_never_full_test(void **state)
 	enum { RELOADS = 24 };
 	int held[RELOADS];
 
-	h_write_conf(d, "shutdown_timeout = 60;\nservices = (\n"
+	/* all the held clients come from one address */
+	h_write_conf(d, "shutdown_timeout = 60;\nmax_per_source = 0;\nservices = (\n"
 	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
 	    port);
 	h_start_serving(d, port);

@@ -72,7 +72,7 @@ system_socket_activation_test(void **state)
 	unsigned long tino = inode_of(t), uino = inode_of(u);
 	char buf[16];
 
-	h_write_conf(d, "services = (\n"
+	h_write_conf(d, "udp_rate = 0;\nservices = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
 	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
 	    tport, uport);
@@ -248,7 +248,7 @@ system_upgrade_test(void **state)
 	copy_file(h_netsrvd(), bin);
 	char *orig = strdup(h_netsrvd());
 	setenv("NETSRVD", bin, 1);
-	h_write_conf(d, "services = (\n"
+	h_write_conf(d, "udp_rate = 0;\nservices = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
 	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
 	    port, uport);
@@ -412,7 +412,7 @@ system_upgrade_failed_test(void **state)
 	copy_file(h_netsrvd(), bin);
 	char *orig = strdup(h_netsrvd());
 	setenv("NETSRVD", bin, 1);
-	h_write_conf(d, "services = (\n"
+	h_write_conf(d, "udp_rate = 0;\nservices = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
 	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
 	    port, uport);
