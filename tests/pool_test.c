@@ -208,13 +208,29 @@ pool_hung_worker_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* Counts the one-byte replies that arrive on fd within ms, then closes it. */
+static int
+replies_within(int fd, int ms)
+{
+	int64_t end = h_now_ms() + ms;
+	char buf[64];
+	int got = 0;
+
+	while (h_now_ms() < end) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, (int)(end - h_now_ms())) == 1 && recv(fd, buf, sizeof(buf), 0) == 1)
+			got++;
+	}
+	close(fd);
+	return got;
+}
+
 /* Sends n datagrams at once from one socket, then counts the replies for 300 ms. */
 static int
 udp_volley(int port, int n)
 {
 	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), got = 0;
-	char buf[64];
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	assert_true(fd >= 0);
 	memset(&sa, 0, sizeof(sa));
@@ -223,14 +239,7 @@ udp_volley(int port, int n)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	for (int i = 0; i < n; i++)
 		assert_int_equal(sendto(fd, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa)), 1);
-	int64_t end = h_now_ms() + 300;
-	while (h_now_ms() < end) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		if (poll(&p, 1, (int)(end - h_now_ms())) == 1 && recv(fd, buf, sizeof(buf), 0) == 1)
-			got++;
-	}
-	close(fd);
-	return got;
+	return replies_within(fd, 300);
 }
 
 /* udp_rate: one source gets its burst, then rate a second; nothing more. */
@@ -271,7 +280,7 @@ udp_paced(struct in_addr src, int port, int64_t *ms)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), got = 0;
-	int64_t start = h_now_ms(), end;
+	int64_t start = h_now_ms();
 	char buf[64];
 
 	assert_true(fd >= 0);
@@ -287,14 +296,7 @@ udp_paced(struct in_addr src, int port, int64_t *ms)
 			got++;
 	}
 	*ms = h_now_ms() - start;
-	end = h_now_ms() + 300;
-	while (h_now_ms() < end) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		if (poll(&p, 1, (int)(end - h_now_ms())) == 1 && recv(fd, buf, sizeof(buf), 0) == 1)
-			got++;
-	}
-	close(fd);
-	return got;
+	return got + replies_within(fd, 300);
 }
 
 /*
