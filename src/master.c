@@ -22,6 +22,7 @@
 #include "notify.h"
 #include "pidfile.h"
 #include "privs.h"
+#include "pool.h"
 #include "proctitle.h"
 #include "sig.h"
 #include "util.h"
@@ -35,9 +36,6 @@
 
 /* a busy worker silent for its timeout plus this is hung: killed */
 #define HUNG_GRACE_MS		10000
-/* the pool is looked at 4 times a second; it changes at most once a second per direction */
-#define TICK_MS			250
-#define SPAWN_BATCH_MAX		32
 /* 128 KiB of shared buckets: sources beyond that share, and so drop sooner */
 #define RATELIMIT_BUCKETS	16384
 /* services whose counters we keep; a config with more fails to load here */
@@ -45,25 +43,15 @@
 
 #define EXIT_STARTUP 71
 
-/* respawn throttling (netsrvd(8), SIGNALS: CHLD) */
-#define START_FAILURE_MS	1000	/* dying this young is a start failure */
-#define FAILURES_BEFORE_BACKOFF	3
-#define BACKOFF_MAX_MS		60000
-#define STABLE_RESET_MS		60000
-
 /* Runtime state of one enabled service of the current configuration. */
 struct service_rt {
 	const struct service_config *cfg;
 	struct listener *ls;
 	int running;		/* live workers of the current generation */
-	int target;		/* how many it should have: workers..max_workers */
-	int short_secs;		/* seconds in a row with too few idle workers */
-	int64_t last_grow_ms, last_retire_ms;
+	struct pool_state pool;	/* pool.target: how many it should have */
+	struct backoff backoff;	/* start failures; no fork before backoff.next_start_ms */
 	uint32_t id;		/* scoreboard_service_id(name) */
 	struct svc_stats *st;
-	int fails;		/* start failures in a row */
-	int64_t last_fail_ms;
-	int64_t next_spawn_ms;	/* back-off: no fork before this */
 };
 
 struct worker_slot {
@@ -121,7 +109,7 @@ count_workers(void)
 	size_t n = 0;
 
 	for (size_t i = 0; i < m.nsvcs; i++)
-		n += (size_t)m.svcs[i].target;
+		n += (size_t)m.svcs[i].pool.target;
 	return n;
 }
 
@@ -337,7 +325,7 @@ services_for(const struct config *cfg, struct listener **ls)
 		if (cfg->services[i].enabled) {
 			svcs[k].cfg = &cfg->services[i];
 			svcs[k].ls = ls[k];
-			svcs[k].target = cfg->services[i].workers;
+			pool_init(&svcs[k].pool, cfg->services[i].workers);
 			svcs[k].id = scoreboard_service_id(cfg->services[i].name);
 			svcs[k].st = stats_service(m.stats, cfg->services[i].name,
 			    cfg->services[i].protocol_name);
@@ -404,7 +392,7 @@ spawn_worker(size_t si)
 	if (sbslot == -1) {
 		m.nw--;
 		log_errorx("service %s: the scoreboard is full (%zu slots)", s->cfg->name, m.sb->nslots);
-		s->next_spawn_ms = util_now_ms() + 1000;
+		s->backoff.next_start_ms = util_now_ms() + 1000;
 		return -1;
 	}
 	pid = fork();
@@ -412,7 +400,7 @@ spawn_worker(size_t si)
 		scoreboard_release(m.sb, sbslot);
 		m.nw--;
 		log_error("service %s: fork", s->cfg->name);
-		s->next_spawn_ms = util_now_ms() + 1000;
+		s->backoff.next_start_ms = util_now_ms() + 1000;
 		return -1;
 	}
 	if (pid == 0) {
@@ -450,10 +438,10 @@ spawn_worker(size_t si)
 static bool
 service_proven(const struct service_rt *s, size_t si, int64_t now)
 {
-	if (s->fails < FAILURES_BEFORE_BACKOFF)
+	if (!backoff_active(&s->backoff))
 		return true;
 	for (size_t i = 0; i < m.nw; i++)
-		if (m.w[i].svc == (int)si && now - m.w[i].started_ms >= START_FAILURE_MS)
+		if (m.w[i].svc == (int)si && now - m.w[i].started_ms >= POOL_START_FAILURE_MS)
 			return true;
 	return false;
 }
@@ -468,14 +456,14 @@ master_spawn(void)
 	for (size_t si = 0; si < m.nsvcs; si++) {
 		struct service_rt *s = &m.svcs[si];
 
-		if (s->running >= s->target || now < s->next_spawn_ms)
+		if (s->running >= s->pool.target || now < s->backoff.next_start_ms)
 			continue;
 		if (!service_proven(s, si, now)) {
 			if (s->running == 0)
 				spawn_worker(si);	/* the probe */
 			continue;
 		}
-		while (s->running < s->target && spawn_worker(si) == 0)
+		while (s->running < s->pool.target && spawn_worker(si) == 0)
 			;
 	}
 }
@@ -483,19 +471,11 @@ master_spawn(void)
 static void
 note_start_failure(struct service_rt *s, int64_t now)
 {
-	if (now - s->last_fail_ms >= STABLE_RESET_MS)
-		s->fails = 0;
-	s->fails++;
-	s->last_fail_ms = now;
-	if (s->fails >= FAILURES_BEFORE_BACKOFF) {
-		int shift = s->fails - FAILURES_BEFORE_BACKOFF;
-		int64_t delay = shift >= 6 ? BACKOFF_MAX_MS : (int64_t)1000 << shift;
-		if (delay > BACKOFF_MAX_MS)
-			delay = BACKOFF_MAX_MS;
-		s->next_spawn_ms = now + delay;
+	int64_t delay = backoff_start_failure(&s->backoff, now);
+
+	if (delay > 0)
 		log_warnx("service %s: workers keep dying at start (%d in a row); next start in %lld s",
-		    s->cfg->name, s->fails, (long long)(delay / 1000));
-	}
+		    s->cfg->name, s->backoff.fails, (long long)(delay / 1000));
 }
 
 /*
@@ -606,7 +586,7 @@ master_reap(void)
 		if (w->svc >= 0) {
 			struct service_rt *s = &m.svcs[w->svc];
 			s->running--;
-			if (abnormal && now - w->started_ms < START_FAILURE_MS && m.state == RUNNING)
+			if (abnormal && now - w->started_ms < POOL_START_FAILURE_MS && m.state == RUNNING)
 				note_start_failure(s, now);
 		}
 		m.w[i] = m.w[--m.nw];
@@ -1005,21 +985,15 @@ accept_queue_length(const struct listener *l)
 	return (int)ti.tcpi_unacked;
 }
 
-/*
- * Apache's prefork rule, per service: fewer idle workers than min_spare
- * and room under max_workers: fork a batch, doubling 1, 2, 4 ... 32 each
- * second it stays short; more idle than max_spare: retire one idle worker
- * a second, never going below workers. One addition: the batch is at
- * least what the clients already waiting in the accept queue need, so a
- * burst is served within a second, not after five rounds of doubling.
- */
+/* One tick of the pool policy (pool.c) for service si: what it sees, what it decides. */
 static void
 adapt_pool(size_t si, int64_t now)
 {
 	struct service_rt *s = &m.svcs[si];
 	const struct service_config *c = s->cfg;
-	int idle = 0, starting = 0;
+	struct pool_view v = { c->workers, c->max_workers, c->min_spare, c->max_spare, 0, 0, 0, false };
 	struct worker_slot *an_idle = NULL;
+	struct pool_decision d;
 
 	if (c->max_workers == c->workers)
 		return;	/* a static pool */
@@ -1028,40 +1002,23 @@ adapt_pool(size_t si, int64_t now)
 		if (m.w[i].svc != (int)si || m.w[i].stopping || l == NULL)
 			continue;
 		int st = atomic_load(&l->state);
-		idle += st == SB_IDLE;
-		starting += st == SB_STARTING;
+		v.idle += st == SB_IDLE;
+		v.starting += st == SB_STARTING;
 		if (st == SB_IDLE)
 			an_idle = &m.w[i];
 	}
-	int waiting = accept_queue_length(s->ls);
-	if (idle + starting < c->min_spare + waiting && s->target < c->max_workers) {
-		if (now - s->last_grow_ms < 1000)
-			return;
-		s->last_grow_ms = now;
-		int batch = 1 << (s->short_secs < 5 ? s->short_secs : 5);
-		if (batch < c->min_spare + waiting - idle - starting)
-			batch = c->min_spare + waiting - idle - starting;
-		if (batch > SPAWN_BATCH_MAX)
-			batch = SPAWN_BATCH_MAX;
-		if (batch > c->max_workers - s->target)
-			batch = c->max_workers - s->target;
-		s->target += batch;
-		s->short_secs++;
+	v.waiting = accept_queue_length(s->ls);
+	v.can_retire = an_idle != NULL;
+	d = pool_decide(&v, &s->pool, now);
+	if (d.grow > 0)
 		log_info("service %s: %d idle, %d waiting: growing the pool by %d to %d",
-		    c->name, idle, waiting, batch, s->target);
-		return;
-	}
-	if (now - s->last_grow_ms >= 1000)
-		s->short_secs = 0;
-	if (idle > c->max_spare && s->target > c->workers && an_idle != NULL &&
-	    now - s->last_retire_ms >= 1000) {
-		s->last_retire_ms = now;
-		s->target--;
+		    c->name, v.idle, v.waiting, d.grow, s->pool.target);
+	if (d.retire_one) {
 		mark_stopping(an_idle, now);
 		if (kill(an_idle->pid, SIGTERM) == -1 && errno != ESRCH)
 			log_error("kill(%ld)", (long)an_idle->pid);
-		log_info("service %s: %d idle, retiring worker %ld; pool %d", c->name, idle,
-		    (long)an_idle->pid, s->target);
+		log_info("service %s: %d idle, retiring worker %ld; pool %d", c->name, v.idle,
+		    (long)an_idle->pid, s->pool.target);
 	}
 }
 
@@ -1106,7 +1063,7 @@ nudge_stopping_workers(int64_t now)
 	for (size_t i = 0; i < m.nw; i++) {
 		struct worker_slot *w = &m.w[i];
 
-		if (!w->stopping || w->killed || w->tcp || now - w->stop_sent_ms < TICK_MS)
+		if (!w->stopping || w->killed || w->tcp || now - w->stop_sent_ms < POOL_TICK_MS)
 			continue;
 		if (kill(w->pid, SIGTERM) == -1 && errno != ESRCH)
 			log_error("kill(%ld)", (long)w->pid);
@@ -1121,7 +1078,7 @@ master_tick(void)
 
 	if (now < m.next_tick_ms)
 		return;
-	m.next_tick_ms = now + TICK_MS;
+	m.next_tick_ms = now + POOL_TICK_MS;
 	if (m.state == RUNNING)
 		for (size_t si = 0; si < m.nsvcs; si++)
 			adapt_pool(si, now);
@@ -1160,13 +1117,12 @@ wait_timeout_ms(void)
 		for (size_t si = 0; si < m.nsvcs; si++) {
 			const struct service_rt *s = &m.svcs[si];
 			int64_t t = -1;
-			if (s->running < s->target)
-				t = s->next_spawn_ms;
-			if (s->running > 0 && s->running < s->target &&
-			    s->fails >= FAILURES_BEFORE_BACKOFF)
+			if (s->running < s->pool.target)
+				t = s->backoff.next_start_ms;
+			if (s->running > 0 && s->running < s->pool.target && backoff_active(&s->backoff))
 				for (size_t i = 0; i < m.nw; i++)
 					if (m.w[i].svc == (int)si)
-						t = m.w[i].started_ms + START_FAILURE_MS;
+						t = m.w[i].started_ms + POOL_START_FAILURE_MS;
 			if (t >= 0 && (next < 0 || t < next))
 				next = t;
 		}
@@ -1304,7 +1260,7 @@ adopt_old_workers(void)
 		w->svc = -1;
 		w->grace_s = m.cfg->shutdown_timeout;
 		w->sbslot = -1;	/* their lines are in the old image's scoreboard */
-		w->started_ms = util_now_ms() - START_FAILURE_MS;
+		w->started_ms = util_now_ms() - POOL_START_FAILURE_MS;
 		snprintf(w->name, sizeof(w->name), "%s", in->workers[i].name);
 	}
 	if (in != NULL && in->nworkers > 0) {
@@ -1451,7 +1407,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 
 	m.watchdog_ms = notify_watchdog_ms();
 	m.next_watchdog_ms = util_now_ms();
-	m.next_tick_ms = util_now_ms() + TICK_MS;
+	m.next_tick_ms = util_now_ms() + POOL_TICK_MS;
 	for (;;) {
 		int t = wait_timeout_ms();
 		struct timespec ts = { t / 1000, (long)(t % 1000) * 1000000L };
