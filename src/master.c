@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "listener.h"
 #include "log.h"
 #include "master.h"
@@ -1137,67 +1138,6 @@ wait_timeout_ms(void)
 
 /* --- startup ----------------------------------------------------------- */
 
-/*
- * Fork into the background after binding, so bind errors still reach the
- * terminal; the parent exits only when the daemon reports it is serving,
- * so an init script that checks the pid file right after sees it.
- */
-static int
-daemonize(void)
-{
-	int p[2], fd;
-	pid_t pid;
-	char c = 0;
-
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		log_error("pipe");
-		return -1;
-	}
-	pid = fork();
-	if (pid == -1) {
-		log_error("fork");
-		return -1;
-	}
-	if (pid > 0) {
-		close(p[1]);
-		while (read(p[0], &c, 1) == -1 && errno == EINTR)
-			;
-		_exit(c == 'R' ? 0 : EXIT_STARTUP);
-	}
-	close(p[0]);
-	m.ready_fd = p[1];
-	if (setsid() == -1 || chdir("/") == -1) {
-		log_error("setsid/chdir");
-		return -1;
-	}
-	umask(027);
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd == -1) {
-		log_error("open /dev/null");
-		return -1;
-	}
-	/* stderr stays if it is the configured log target */
-	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
-	    ((m.cfg->log.target == NULL || strcmp(m.cfg->log.target, "stderr") != 0) &&
-	    dup2(fd, STDERR_FILENO) == -1)) {
-		log_error("dup2 /dev/null");
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
-static void
-tell_parent_ready(void)
-{
-	if (m.ready_fd == -1)
-		return;
-	if (write(m.ready_fd, "R", 1) == -1)
-		log_warn("telling the starting process we are up");
-	close(m.ready_fd);
-	m.ready_fd = -1;
-}
-
 /* Sockets we were given but no service wants: say so, and let them go. */
 static void
 drop_unused_inherited(struct inherited *in)
@@ -1316,7 +1256,9 @@ startup(char *err, size_t errlen)
 	}
 	if (apply_log(m.cfg, err, errlen) == -1)
 		goto fail;
-	if (!m.opt.foreground && !(in != NULL && in->detached) && daemonize() == -1) {
+	if (!m.opt.foreground && !(in != NULL && in->detached) &&
+	    daemon_detach(m.cfg->log.target != NULL && strcmp(m.cfg->log.target, "stderr") == 0,
+	    EXIT_STARTUP, &m.ready_fd) == -1) {
 		snprintf(err, errlen, "cannot become a daemon");
 		goto fail;
 	}
@@ -1401,7 +1343,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 	    (long)m.pid);
 	report_status("serving");
 	notify_send("READY=1");
-	tell_parent_ready();
+	daemon_ready(&m.ready_fd);
 	upgrade_guard_release(m.guard_fd);
 	m.guard_fd = -1;
 
