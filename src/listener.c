@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "listener.h"
+#include "log.h"
 #include "util.h"
 
 void
@@ -233,4 +234,49 @@ listener_close(struct listener *l)
 	if (l->fd != -1)
 		close(l->fd);
 	free(l);
+}
+
+int
+listener_reconcile(const struct config *cfg, struct listener *const *reuse, size_t nreuse,
+    struct listener **out, bool *fresh, char *err, size_t errlen)
+{
+	size_t k = 0;
+
+	for (size_t j = 0; j < nreuse; j++)
+		reuse[j]->used = false;
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct service_config *s = &cfg->services[i];
+		bool opened = false;
+
+		if (!s->enabled)
+			continue;
+		out[k] = NULL;
+		for (size_t j = 0; j < nreuse && out[k] == NULL; j++)
+			if (!reuse[j]->used && listener_matches(reuse[j], s)) {
+				reuse[j]->used = true;
+				out[k] = reuse[j];
+			}
+		if (out[k] == NULL) {
+			out[k] = listener_open(s, err, errlen);
+			if (out[k] == NULL)
+				goto fail;
+			opened = true;
+		} else if (listener_set_backlog(out[k], s->backlog) == -1)
+			log_warn("service %s: listen(backlog %d) on kept socket", s->name, s->backlog);
+		if (fresh != NULL)
+			fresh[k] = opened;
+		k++;
+	}
+	return 0;
+fail:
+	/* what this call opened is the only thing it may close */
+	for (size_t i = 0; i < k; i++) {
+		bool kept = false;
+
+		for (size_t j = 0; j < nreuse && !kept; j++)
+			kept = out[i] == reuse[j];
+		if (!kept)
+			listener_close(out[i]);
+	}
+	return -1;
 }

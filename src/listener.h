@@ -18,6 +18,7 @@ struct listener {
 	char desc[96];			/* "tcp 127.0.0.1:7", for logs */
 	bool used;			/* mark for the reload's sweep */
 	bool paused;			/* TCP: out of LISTEN (shutdown) until listened on again */
+	int refs;			/* generations using it; closed when the last lets go */
 };
 
 struct listener *listener_open(const struct service_config *s, char *err, size_t errlen);
@@ -33,6 +34,17 @@ int listener_set_backlog(struct listener *l, int backlog);
  */
 void listener_pause(struct listener *l);
 void listener_close(struct listener *l);
+
+/*
+ * Mark and sweep on (protocol, address, port): for each enabled service of
+ * cfg, a socket of reuse[] that matches is kept (same fd, same accept
+ * queue, listening again if it was paused), any other is bound anew. On
+ * failure only what this call opened is closed and *err says why. out
+ * gets one listener per enabled service, in order; *fresh (if not NULL)
+ * whether each was opened here.
+ */
+int listener_reconcile(const struct config *cfg, struct listener *const *reuse, size_t nreuse,
+    struct listener **out, bool *fresh, char *err, size_t errlen);
 void listener_describe(const struct service_config *s, char *buf, size_t len);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include "sig.h"
 #include "util.h"
 #include "worker.h"
+#include "generation.h"
 #include "inherit.h"
 #include "ratelimit.h"
 #include "sandbox.h"
@@ -44,22 +46,11 @@
 
 #define EXIT_STARTUP 71
 
-/* Runtime state of one enabled service of the current configuration. */
-struct service_rt {
-	const struct service_config *cfg;
-	struct listener *ls;
-	int running;		/* live workers of the current generation */
-	struct pool_state pool;	/* pool.target: how many it should have */
-	struct backoff backoff;	/* start failures; no fork before backoff.next_start_ms */
-	uint32_t id;		/* scoreboard_service_id(name) */
-	struct svc_stats *st;
-};
-
 struct worker_slot {
 	pid_t pid;
-	unsigned generation;
+	struct generation *gen;	/* NULL: adopted across an upgrade */
 	int64_t started_ms;
-	int svc;		/* index into m.svcs; -1 once its generation is old */
+	int svc;		/* index into gen->svcs */
 	bool stopping;		/* told to finish and exit */
 	int64_t stop_sent_ms;	/* when it was last sent SIGTERM */
 	int grace_s;		/* its generation's shutdown_timeout */
@@ -76,17 +67,11 @@ struct worker_slot {
 enum master_state { RUNNING, STOPPING };
 
 static struct {
-	struct config *cfg;
+	struct generation *gen;	/* the current one; ->older: those still draining */
 	struct master_options opt;
 	char *pid_file;
-	struct listener **ls;	/* one per enabled service, same order as svcs */
-	struct listener **retired;	/* dropped by a reload, maybe still held by old workers */
-	size_t nretired;
-	struct service_rt *svcs;
-	size_t nsvcs;
 	struct worker_slot *w;
 	size_t nw, capw;
-	unsigned generation;
 	pid_t pid;
 	enum master_state state;
 	int64_t stop_deadline_ms;
@@ -109,15 +94,15 @@ count_workers(void)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < m.nsvcs; i++)
-		n += (size_t)m.svcs[i].pool.target;
+	for (size_t i = 0; i < m.gen->nsvcs; i++)
+		n += (size_t)m.gen->svcs[i].pool.target;
 	return n;
 }
 
 static void
 report_status(const char *what)
 {
-	notify_send("STATUS=%s: %zu services, %zu workers", what, m.nsvcs, count_workers());
+	notify_send("STATUS=%s: %zu services, %zu workers", what, m.gen->nsvcs, count_workers());
 }
 
 static int
@@ -194,151 +179,6 @@ check_privileges(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* --- listeners --------------------------------------------------------- */
-
-static void
-close_listeners(struct listener **ls, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		listener_close(ls[i]);
-	free(ls);
-}
-
-/*
- * Mark and sweep on (protocol, address, port): a socket the new config
- * still wants is kept (same fd, same accept queue); the rest are bound
- * anew. On any failure only what this call opened is closed, and the
- * running set is untouched. *out gets one listener per enabled service.
- */
-static int
-listeners_for(const struct config *cfg, struct listener **old, size_t nold,
-    struct listener ***out, char *err, size_t errlen)
-{
-	size_t n = config_enabled_services(cfg), k = 0;
-	struct listener **ls = calloc(n, sizeof(struct listener *));
-	bool *fresh = calloc(n, sizeof(*fresh));
-
-	if (ls == NULL || fresh == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	for (size_t j = 0; j < nold; j++)
-		old[j]->used = false;
-	for (size_t i = 0; i < cfg->nservices; i++) {
-		const struct service_config *s = &cfg->services[i];
-		if (!s->enabled)
-			continue;
-		for (size_t j = 0; j < nold && ls[k] == NULL; j++)
-			if (!old[j]->used && listener_matches(old[j], s)) {
-				old[j]->used = true;
-				ls[k] = old[j];
-			}
-		if (ls[k] == NULL) {
-			ls[k] = listener_open(s, err, errlen);
-			if (ls[k] == NULL)
-				goto fail;
-			fresh[k] = true;
-		} else if (listener_set_backlog(ls[k], s->backlog) == -1)
-			log_warn("service %s: listen(backlog %d) on kept socket", s->name, s->backlog);
-		k++;
-	}
-	free(fresh);
-	*out = ls;
-	return 0;
-fail:
-	for (size_t i = 0; ls != NULL && i < k; i++)
-		if (fresh[i])
-			listener_close(ls[i]);
-	free(ls);
-	free(fresh);
-	return -1;
-}
-
-/*
- * The sockets a reload may keep: the current ones and the retired ones.
- * A service removed and added back while its old workers still drain must
- * get its old socket back: a new bind() would fail with EADDRINUSE.
- */
-static struct listener **
-reusable_listeners(size_t *n)
-{
-	struct listener **all = calloc(m.nsvcs + m.nretired + 1, sizeof(struct listener *));
-
-	if (all == NULL)
-		return NULL;
-	memcpy(all, m.ls, m.nsvcs * sizeof(struct listener *));
-	if (m.nretired > 0)
-		memcpy(all + m.nsvcs, m.retired, m.nretired * sizeof(struct listener *));
-	*n = m.nsvcs + m.nretired;
-	return all;
-}
-
-/* After a failed reload: close what it opened, keep everything we had. */
-static void
-discard_new_listeners(struct listener **ls, size_t n, struct listener **old, size_t nold)
-{
-	for (size_t i = 0; i < n; i++) {
-		bool kept = false;
-		for (size_t j = 0; j < nold; j++)
-			kept |= ls[i] == old[j];
-		if (!kept)
-			listener_close(ls[i]);
-	}
-	free(ls);
-}
-
-/* Every socket the new set does not use is retired until the old workers are gone. */
-static void
-retire_listeners(struct listener **old, size_t nold)
-{
-	size_t k = 0;
-
-	for (size_t j = 0; j < nold; j++)
-		if (!old[j]->used) {
-			listener_pause(old[j]);
-			old[k++] = old[j];
-		}
-	free(m.retired);
-	m.retired = old;
-	m.nretired = k;
-	free(m.ls);
-}
-
-static void
-close_retired_listeners(void)
-{
-	for (size_t j = 0; j < m.nretired; j++) {
-		log_info("closing %s (no longer configured)", m.retired[j]->desc);
-		listener_close(m.retired[j]);
-	}
-	m.nretired = 0;
-}
-
-static struct service_rt *
-services_for(const struct config *cfg, struct listener **ls)
-{
-	size_t n = config_enabled_services(cfg), k = 0;
-	struct service_rt *svcs = calloc(n, sizeof(*svcs));
-
-	if (svcs == NULL)
-		return NULL;
-	for (size_t i = 0; i < cfg->nservices; i++)
-		if (cfg->services[i].enabled) {
-			svcs[k].cfg = &cfg->services[i];
-			svcs[k].ls = ls[k];
-			pool_init(&svcs[k].pool, cfg->services[i].workers);
-			svcs[k].id = scoreboard_service_id(cfg->services[i].name);
-			svcs[k].st = stats_service(m.stats, cfg->services[i].name,
-			    cfg->services[i].protocol_name);
-			if (svcs[k].st == NULL) {
-				free(svcs);
-				return NULL;	/* more services than counter slots */
-			}
-			k++;
-		}
-	return svcs;
-}
-
 /* --- workers ----------------------------------------------------------- */
 
 static struct worker_slot *
@@ -357,13 +197,13 @@ slot_add(void)
 
 /* In the child: keep only what a worker of this service needs. */
 static void
-child_close_master_fds(size_t si)
+child_close_master_fds(const struct listener *mine)
 {
-	for (size_t i = 0; i < m.nsvcs; i++)
-		if (i != si)
-			close(m.ls[i]->fd);
-	for (size_t i = 0; i < m.nretired; i++)
-		close(m.retired[i]->fd);
+	/* a socket two generations share is closed twice: the second is EBADF, nothing else */
+	for (const struct generation *g = m.gen; g != NULL; g = g->older)
+		for (size_t i = 0; i < g->nsvcs; i++)
+			if (g->svcs[i].ls != mine)
+				close(g->svcs[i].ls->fd);
 	/* the current scoreboard and the table: shm_confine, in the worker */
 	for (size_t i = 0; i < m.nold_sb; i++)
 		shm_close_fds(&m.old_sb[i]->shm);
@@ -379,7 +219,7 @@ child_close_master_fds(size_t si)
 static int
 spawn_worker(size_t si)
 {
-	struct service_rt *s = &m.svcs[si];
+	struct service_rt *s = &m.gen->svcs[si];
 	struct worker_slot *slot = slot_add();
 	pid_t pid;
 
@@ -387,9 +227,9 @@ spawn_worker(size_t si)
 		log_errorx("service %s: out of memory for the worker table", s->cfg->name);
 		return -1;
 	}
-	int sbslot = scoreboard_claim(m.sb, 0, s->id, m.generation);
+	int sbslot = scoreboard_claim(m.sb, 0, s->id, m.gen->id);
 	if (sbslot == -1 && grow_scoreboard(m.sb->nslots + 1, 0) == 0)
-		sbslot = scoreboard_claim(m.sb, 0, s->id, m.generation);
+		sbslot = scoreboard_claim(m.sb, 0, s->id, m.gen->id);
 	if (sbslot == -1) {
 		m.nw--;
 		log_errorx("service %s: the scoreboard is full (%zu slots)", s->cfg->name, m.sb->nslots);
@@ -407,10 +247,10 @@ spawn_worker(size_t si)
 	if (pid == 0) {
 		struct sb_slot *line = scoreboard_slot(m.sb, (size_t)sbslot);
 		struct worker_args a = {
-			m.cfg, s->cfg, s->ls->fd, m.pid, m.generation,
+			m.gen->cfg, s->cfg, s->ls->fd, m.pid, m.gen->id,
 			m.sb, line, sbslot, m.rl, s->id, &line->counters, m.stats
 		};
-		child_close_master_fds(si);
+		child_close_master_fds(s->ls);
 		worker_run(&a);
 	}
 	scoreboard_slot(m.sb, (size_t)sbslot)->pid = pid;
@@ -420,18 +260,19 @@ spawn_worker(size_t si)
 	slot->st = s->st;
 	atomic_fetch_add_explicit(&s->st->worker_starts, 1, memory_order_relaxed);
 	slot->pid = pid;
-	slot->generation = m.generation;
+	slot->gen = m.gen;
 	slot->started_ms = util_now_ms();
 	slot->svc = (int)si;
 	slot->stopping = false;
-	slot->grace_s = m.cfg->shutdown_timeout;
+	slot->grace_s = m.gen->cfg->shutdown_timeout;
 	slot->deadline_ms = 0;
 	slot->killed = false;
 	slot->tcp = s->cfg->protocol == PROTO_TCP;
 	snprintf(slot->name, sizeof(slot->name), "%s", s->cfg->name);
 	s->running++;
+	m.gen->live++;
 	log_debug("service %s: worker %ld started (generation %u)", s->cfg->name,
-	    (long)pid, m.generation);
+	    (long)pid, m.gen->id);
 	return 0;
 }
 
@@ -442,7 +283,8 @@ service_proven(const struct service_rt *s, size_t si, int64_t now)
 	if (!backoff_active(&s->backoff))
 		return true;
 	for (size_t i = 0; i < m.nw; i++)
-		if (m.w[i].svc == (int)si && now - m.w[i].started_ms >= POOL_START_FAILURE_MS)
+		if (m.w[i].gen == m.gen && m.w[i].svc == (int)si &&
+		    now - m.w[i].started_ms >= POOL_START_FAILURE_MS)
 			return true;
 	return false;
 }
@@ -454,8 +296,8 @@ master_spawn(void)
 
 	if (m.state != RUNNING)
 		return;
-	for (size_t si = 0; si < m.nsvcs; si++) {
-		struct service_rt *s = &m.svcs[si];
+	for (size_t si = 0; si < m.gen->nsvcs; si++) {
+		struct service_rt *s = &m.gen->svcs[si];
 
 		if (s->running >= s->pool.target || now < s->backoff.next_start_ms)
 			continue;
@@ -552,13 +394,31 @@ release_old_scoreboards(void)
 	m.nold_sb = k;
 }
 
-static bool
-old_workers_left(void)
+/* A retired generation goes with its last worker: its sockets no one else uses close then. */
+static void
+free_drained_generations(void)
 {
-	for (size_t i = 0; i < m.nw; i++)
-		if (m.w[i].svc < 0)
-			return true;
-	return false;
+	bool freed = false;
+
+	for (struct generation **g = &m.gen->older; *g != NULL;) {
+		struct generation *old = *g;
+
+		if (old->live > 0) {
+			g = &old->older;
+			continue;
+		}
+		*g = old->older;
+		log_debug("generation %u: its last worker is gone", old->id);
+		generation_free(old);
+		freed = true;
+	}
+	/*
+	 * Generations that drain side by side raise the heap's high-water
+	 * mark; give the pages back once they are gone, so a burst of reloads
+	 * leaves no lasting cost.
+	 */
+	if (freed)
+		malloc_trim(0);
 }
 
 static void
@@ -584,8 +444,10 @@ master_reap(void)
 			atomic_fetch_add_explicit(&w->st->worker_crashes, 1, memory_order_relaxed);
 		if (w->sbslot >= 0)
 			fold_and_release(w);
-		if (w->svc >= 0) {
-			struct service_rt *s = &m.svcs[w->svc];
+		if (w->gen != NULL)
+			w->gen->live--;
+		if (w->gen == m.gen) {
+			struct service_rt *s = &m.gen->svcs[w->svc];
 			s->running--;
 			if (abnormal && now - w->started_ms < POOL_START_FAILURE_MS && m.state == RUNNING)
 				note_start_failure(s, now);
@@ -594,8 +456,7 @@ master_reap(void)
 	}
 	if (pid == -1 && errno != ECHILD)
 		log_error("waitpid");
-	if (m.nretired > 0 && !old_workers_left())
-		close_retired_listeners();
+	free_drained_generations();
 	release_old_scoreboards();
 }
 
@@ -619,7 +480,7 @@ signal_workers(int sig, bool old_only)
 	int64_t now = util_now_ms();
 
 	for (size_t i = 0; i < m.nw; i++) {
-		if (old_only && m.w[i].svc >= 0)
+		if (old_only && m.w[i].gen == m.gen)
 			continue;
 		if (sig == SIGTERM && m.w[i].stopping)
 			continue;
@@ -648,25 +509,21 @@ kill_overdue_workers(int64_t now)
 }
 
 /*
- * A new generation: the new workers are forked first, then the old ones
- * are told to finish their client and exit. The sockets they share keep
- * their queues, so a connection arriving in between waits; none is refused.
+ * A new generation takes over: its workers are forked first, then the
+ * old ones are told to finish their client and exit; sockets only the old
+ * one used stop accepting. The sockets they share keep their queues, so a
+ * connection arriving in between waits; none is refused.
  */
 static void
-start_generation(struct service_rt *svcs, size_t nsvcs)
+switch_generation(struct generation *g)
 {
-	for (size_t i = 0; i < m.nw; i++)
-		m.w[i].svc = -1;
-	if (svcs != m.svcs)
-		free(m.svcs);
-	m.svcs = svcs;
-	m.nsvcs = nsvcs;
-	for (size_t i = 0; i < nsvcs; i++)
-		svcs[i].running = 0;
-	m.generation++;
-	atomic_store(&m.stats->g->generation, m.generation);
+	generation_retire(m.gen, g);
+	g->older = m.gen;
+	m.gen = g;
+	atomic_store(&m.stats->g->generation, g->id);
 	master_spawn();
 	signal_workers(SIGTERM, true);
+	free_drained_generations();
 }
 
 /* --- reload ------------------------------------------------------------ */
@@ -684,10 +541,10 @@ master_reload(void)
 {
 	char err[CONFIG_ERR_MAX];
 	struct config *cfg;
-	struct listener **ls, **old;
-	struct service_rt *svcs;
+	struct listener **reuse;
+	struct generation *g;
 	struct timespec ts;
-	size_t nold;
+	size_t nreuse;
 
 	sig_master.hup = 0;
 	if (m.state != RUNNING)
@@ -709,37 +566,31 @@ master_reload(void)
 	if (m.opt.pid_file == NULL && strcmp(cfg->pid_file, m.pid_file) != 0)
 		log_warnx("pid_file changed to %s: that takes a restart; still using %s",
 		    cfg->pid_file, m.pid_file);
-	old = reusable_listeners(&nold);
-	if (old == NULL) {
+	/*
+	 * A service removed and added back while its old workers still drain
+	 * must get its old socket back (a new bind() would fail with
+	 * EADDRINUSE): every generation's sockets may be kept.
+	 */
+	reuse = generation_sockets(m.gen, &nreuse);
+	g = reuse == NULL ? NULL :
+	    generation_create(cfg, reuse, nreuse, m.stats, m.gen->id + 1, err, sizeof(err));
+	free(reuse);
+	if (g == NULL) {
 		config_free(cfg);
-		reload_failed("out of memory");
+		reload_failed(reuse == NULL ? "out of memory" : err);
 		return;
 	}
-	if (listeners_for(cfg, old, nold, &ls, err, sizeof(err)) == -1) {
-		free(old);
-		config_free(cfg);
-		reload_failed(err);
-		return;
-	}
-	svcs = services_for(cfg, ls);
-	if (svcs == NULL || grow_scoreboard(m.nw + generation_slots(cfg), scoreboard_slots_for(cfg)) == -1) {
-		discard_new_listeners(ls, config_enabled_services(cfg), old, nold);
-		free(old);
-		free(svcs);
-		config_free(cfg);
+	if (grow_scoreboard(m.nw + generation_slots(cfg), scoreboard_slots_for(cfg)) == -1) {
+		generation_free(g);	/* closes what it opened, and cfg */
 		reload_failed("out of memory");
 		return;
 	}
 	/* Commit: from here on nothing can fail half-way. */
 	if (apply_log(cfg, err, sizeof(err)) == -1)
 		log_warnx("%s; logging stays as it was", err);
-	retire_listeners(old, nold);
-	m.ls = ls;
-	config_free(m.cfg);
-	m.cfg = cfg;
-	start_generation(svcs, config_enabled_services(cfg));
-	log_notice("reloaded: generation %u, %zu services, %zu workers", m.generation,
-	    m.nsvcs, count_workers());
+	switch_generation(g);
+	log_notice("reloaded: generation %u, %zu services, %zu workers", m.gen->id,
+	    m.gen->nsvcs, count_workers());
 	atomic_fetch_add_explicit(&m.stats->g->reloads_ok, 1, memory_order_relaxed);
 	report_status("reloaded");
 	notify_send("READY=1");
@@ -753,8 +604,14 @@ master_reopen_logs(void)
 	if (m.state != RUNNING)
 		return;
 	log_notice("reopening log");
-	if (log_reopen() == 0 && m.cfg->log.target != NULL && m.cfg->log.target[0] == '/')
-		start_generation(m.svcs, m.nsvcs);
+	if (log_reopen() == 0 && m.gen->cfg->log.target != NULL && m.gen->cfg->log.target[0] == '/') {
+		struct generation *g = generation_clone(m.gen, m.gen->id + 1);
+
+		if (g == NULL)
+			log_errorx("log rotation: out of memory; the workers keep the old file");
+		else
+			switch_generation(g);
+	}
 }
 
 /* --- in-place binary upgrade (SIGUSR2) ------------------------------------ */
@@ -819,9 +676,9 @@ run_config_test(char *msg, size_t len)
 static void
 set_upgrade_cloexec(int on)
 {
-	for (size_t i = 0; i < m.nsvcs; i++)
-		if (util_set_cloexec(m.ls[i]->fd, on) == -1)
-			log_warn("fcntl %s", m.ls[i]->desc);
+	for (size_t i = 0; i < m.gen->nsvcs; i++)
+		if (util_set_cloexec(m.gen->svcs[i].ls->fd, on) == -1)
+			log_warn("fcntl %s", m.gen->svcs[i].ls->desc);
 	if (pidfile_fd() != -1 && util_set_cloexec(pidfile_fd(), on) == -1)
 		log_warn("fcntl pid file");
 }
@@ -839,6 +696,7 @@ master_upgrade(void)
 	char msg[512];
 	pid_t *pids = NULL;
 	char (*names)[40] = NULL;
+	struct listener **ls = NULL;
 	size_t n = 0;
 	int rc, workers_fd = -1;
 
@@ -858,7 +716,8 @@ master_upgrade(void)
 	}
 	pids = calloc(m.nw + 1, sizeof(*pids));
 	names = calloc(m.nw + 1, sizeof(*names));
-	if (pids == NULL || names == NULL) {
+	ls = calloc(m.gen->nsvcs + 1, sizeof(*ls));
+	if (pids == NULL || names == NULL || ls == NULL) {
 		log_errorx("upgrade: out of memory");
 		goto out;
 	}
@@ -866,7 +725,9 @@ master_upgrade(void)
 		pids[n] = m.w[i].pid;
 		snprintf(names[n++], sizeof(names[0]), "%s", m.w[i].name);
 	}
-	if (inherit_export(m.ls, m.nsvcs, pidfile_fd(), pids, (const char (*)[40])names, n,
+	for (size_t i = 0; i < m.gen->nsvcs; i++)
+		ls[i] = m.gen->svcs[i].ls;
+	if (inherit_export(ls, m.gen->nsvcs, pidfile_fd(), pids, (const char (*)[40])names, n,
 	    !m.opt.foreground, &workers_fd) == -1) {
 		log_error("upgrade: setenv");
 		goto out;
@@ -924,6 +785,7 @@ out:
 		close(workers_fd);
 	free(pids);
 	free(names);
+	free(ls);
 }
 
 /* --- stop -------------------------------------------------------------- */
@@ -938,11 +800,13 @@ begin_stop(bool graceful)
 		notify_send("STOPPING=1");
 		log_notice("%s stop: %zu workers", graceful ? "graceful" : "fast", m.nw);
 		/* refuse new connections now instead of queueing them for nobody */
-		for (size_t i = 0; i < m.nsvcs; i++)
-			if (m.ls[i]->protocol == PROTO_TCP && shutdown(m.ls[i]->fd, SHUT_RD) == -1)
-				log_warn("shutdown %s", m.ls[i]->desc);
+		for (size_t i = 0; i < m.gen->nsvcs; i++) {
+			const struct listener *l = m.gen->svcs[i].ls;
+			if (l->protocol == PROTO_TCP && shutdown(l->fd, SHUT_RD) == -1)
+				log_warn("shutdown %s", l->desc);
+		}
 		m.state = STOPPING;
-		m.stop_deadline_ms = util_now_ms() + (int64_t)m.cfg->shutdown_timeout * 1000;
+		m.stop_deadline_ms = util_now_ms() + (int64_t)m.gen->cfg->shutdown_timeout * 1000;
 	}
 	if (graceful)
 		signal_workers(SIGTERM, false);
@@ -960,7 +824,7 @@ check_stop_deadline(void)
 		return;
 	if (util_now_ms() >= m.stop_deadline_ms) {
 		log_warnx("shutdown_timeout (%d s) reached: killing %zu workers still serving",
-		    m.cfg->shutdown_timeout, m.nw);
+		    m.gen->cfg->shutdown_timeout, m.nw);
 		m.killed = true;
 		signal_workers(SIGKILL, false);
 	}
@@ -990,7 +854,7 @@ accept_queue_length(const struct listener *l)
 static void
 adapt_pool(size_t si, int64_t now)
 {
-	struct service_rt *s = &m.svcs[si];
+	struct service_rt *s = &m.gen->svcs[si];
 	const struct service_config *c = s->cfg;
 	struct pool_view v = { c->workers, c->max_workers, c->min_spare, c->max_spare, 0, 0, 0, false };
 	struct worker_slot *an_idle = NULL;
@@ -1000,7 +864,7 @@ adapt_pool(size_t si, int64_t now)
 		return;	/* a static pool */
 	for (size_t i = 0; i < m.nw; i++) {
 		struct sb_slot *l = sb_line(&m.w[i]);
-		if (m.w[i].svc != (int)si || m.w[i].stopping || l == NULL)
+		if (m.w[i].gen != m.gen || m.w[i].svc != (int)si || m.w[i].stopping || l == NULL)
 			continue;
 		int st = atomic_load(&l->state);
 		v.idle += st == SB_IDLE;
@@ -1081,7 +945,7 @@ master_tick(void)
 		return;
 	m.next_tick_ms = now + POOL_TICK_MS;
 	if (m.state == RUNNING)
-		for (size_t si = 0; si < m.nsvcs; si++)
+		for (size_t si = 0; si < m.gen->nsvcs; si++)
 			adapt_pool(si, now);
 	nudge_stopping_workers(now);
 	kill_overdue_workers(now);
@@ -1115,14 +979,14 @@ wait_timeout_ms(void)
 	if (m.state == STOPPING)
 		next = m.killed ? now + 1000 : (m.stop_deadline_ms < next ? m.stop_deadline_ms : next);
 	else
-		for (size_t si = 0; si < m.nsvcs; si++) {
-			const struct service_rt *s = &m.svcs[si];
+		for (size_t si = 0; si < m.gen->nsvcs; si++) {
+			const struct service_rt *s = &m.gen->svcs[si];
 			int64_t t = -1;
 			if (s->running < s->pool.target)
 				t = s->backoff.next_start_ms;
 			if (s->running > 0 && s->running < s->pool.target && backoff_active(&s->backoff))
 				for (size_t i = 0; i < m.nw; i++)
-					if (m.w[i].svc == (int)si)
+					if (m.w[i].gen == m.gen && m.w[i].svc == (int)si)
 						t = m.w[i].started_ms + POOL_START_FAILURE_MS;
 			if (t >= 0 && (next < 0 || t < next))
 				next = t;
@@ -1197,8 +1061,8 @@ adopt_old_workers(void)
 		}
 		memset(w, 0, sizeof(*w));
 		w->pid = in->workers[i].pid;
-		w->svc = -1;
-		w->grace_s = m.cfg->shutdown_timeout;
+		w->gen = NULL;	/* the old image's */
+		w->grace_s = m.gen->cfg->shutdown_timeout;
 		w->sbslot = -1;	/* their lines are in the old image's scoreboard */
 		w->started_ms = util_now_ms() - POOL_START_FAILURE_MS;
 		snprintf(w->name, sizeof(w->name), "%s", in->workers[i].name);
@@ -1210,14 +1074,13 @@ adopt_old_workers(void)
 	}
 }
 
+/* Takes cfg into the first generation once that exists (m.gen). */
 static int
-startup(char *err, size_t errlen)
+startup(struct config *cfg, char *err, size_t errlen)
 {
-	size_t n;
-
 	struct inherited *in = m.opt.inherited;
 
-	if (check_privileges(m.cfg, err, errlen) == -1)
+	if (check_privileges(cfg, err, errlen) == -1)
 		return -1;
 	/*
 	 * An image that replaced the pid file (its pidfile_write) and died
@@ -1238,26 +1101,20 @@ startup(char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the statistics table");
 		goto fail;
 	}
-	if (listeners_for(m.cfg, in ? in->ls : NULL, in ? in->nls : 0, &m.ls, err, errlen) == -1)
+	m.gen = generation_create(cfg, in ? in->ls : NULL, in ? in->nls : 0, m.stats, 1, err, errlen);
+	if (m.gen == NULL)
 		goto fail;
 	drop_unused_inherited(in);
-	n = config_enabled_services(m.cfg);
-	m.svcs = services_for(m.cfg, m.ls);
-	if (m.svcs == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	m.nsvcs = n;
-	m.sb = scoreboard_create(scoreboard_slots_for(m.cfg));
+	m.sb = scoreboard_create(scoreboard_slots_for(cfg));
 	m.rl = ratelimit_create(RATELIMIT_BUCKETS);
 	if (m.sb == NULL || m.rl == NULL) {
 		snprintf(err, errlen, "cannot create the scoreboard");
 		goto fail;
 	}
-	if (apply_log(m.cfg, err, errlen) == -1)
+	if (apply_log(cfg, err, errlen) == -1)
 		goto fail;
 	if (!m.opt.foreground && !(in != NULL && in->detached) &&
-	    daemon_detach(m.cfg->log.target != NULL && strcmp(m.cfg->log.target, "stderr") == 0,
+	    daemon_detach(cfg->log.target != NULL && strcmp(cfg->log.target, "stderr") == 0,
 	    EXIT_STARTUP, &m.ready_fd) == -1) {
 		snprintf(err, errlen, "cannot become a daemon");
 		goto fail;
@@ -1273,15 +1130,16 @@ fail:
 	return -1;
 }
 
+/* Everything the master holds, once the loop is over or startup failed half-way. */
 static void
-finish(void)
+release_all(void)
 {
-	pidfile_remove();
-	close_retired_listeners();
-	free(m.retired);
-	if (m.ls != NULL)
-		close_listeners(m.ls, m.nsvcs);
-	free(m.svcs);
+	while (m.gen != NULL) {
+		struct generation *older = m.gen->older;
+
+		generation_free(m.gen);
+		m.gen = older;
+	}
 	free(m.w);
 	scoreboard_destroy(m.sb);
 	ratelimit_destroy(m.rl);
@@ -1289,7 +1147,14 @@ finish(void)
 	for (size_t i = 0; i < m.nold_sb; i++)
 		scoreboard_destroy(m.old_sb[i]);
 	free(m.old_sb);
-	config_free(m.cfg);
+	free(m.pid_file);
+}
+
+static void
+finish(void)
+{
+	pidfile_remove();
+	release_all();
 	log_notice("stopped");
 	notify_close();
 	log_close();
@@ -1306,7 +1171,6 @@ master_run(struct config *cfg, const struct master_options *opt)
 	char err[CONFIG_ERR_MAX];
 
 	memset(&m, 0, sizeof(m));
-	m.cfg = cfg;
 	m.opt = *opt;
 	m.ready_fd = -1;
 	m.guard_fd = opt->inherited != NULL ? opt->inherited->guard_fd : -1;
@@ -1318,19 +1182,16 @@ master_run(struct config *cfg, const struct master_options *opt)
 		config_free(cfg);
 		return EXIT_STARTUP;
 	}
-	if (m.pid_file == NULL || startup(err, sizeof(err)) == -1) {
+	if (m.pid_file == NULL || startup(cfg, err, sizeof(err)) == -1) {
 		log_errorx("%s", m.pid_file ? err : "out of memory");
-		if (m.ls != NULL)
-			close_listeners(m.ls, m.nsvcs);
-		free(m.svcs);
-		free(m.pid_file);
-		config_free(cfg);
+		if (m.gen == NULL)
+			config_free(cfg);	/* else the generation has it */
+		release_all();
 		return EXIT_STARTUP;
 	}
 	notify_init();
 	proctitle_set("netsrvd: master");
-	m.generation = 1;
-	atomic_store(&m.stats->g->generation, 1);
+	atomic_store(&m.stats->g->generation, m.gen->id);
 	master_spawn();
 	adopt_old_workers();
 	if (m.opt.inherited != NULL && m.opt.inherited->recovered)
@@ -1339,7 +1200,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 	else if (m.opt.inherited != NULL && m.opt.inherited->source != NULL &&
 	    strcmp(m.opt.inherited->source, "upgrade") == 0)
 		log_notice("upgraded in place to netsrvd %s", m.opt.version);
-	log_notice("started: %zu services, %zu workers (pid %ld)", m.nsvcs, count_workers(),
+	log_notice("started: %zu services, %zu workers (pid %ld)", m.gen->nsvcs, count_workers(),
 	    (long)m.pid);
 	report_status("serving");
 	notify_send("READY=1");
@@ -1378,6 +1239,5 @@ master_run(struct config *cfg, const struct master_options *opt)
 			break;
 	}
 	finish();
-	free(m.pid_file);
 	return 0;
 }

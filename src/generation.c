@@ -1,0 +1,194 @@
+/* A generation: one configuration with its sockets and service runtimes, built whole, swapped in, freed when its last worker is gone. */
+#include "autoconfig.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "generation.h"
+#include "log.h"
+#include "scoreboard.h"
+
+/* A configuration two generations may share: a log rotation's clone runs the same one. */
+struct shared_config {
+	struct config *cfg;
+	int refs;
+};
+
+static void
+unref_config(struct shared_config *sc)
+{
+	if (sc != NULL && --sc->refs == 0) {
+		config_free(sc->cfg);
+		free(sc);
+	}
+}
+
+/* A socket no generation holds any more is closed; one a reload dropped says so. */
+static void
+unref_socket(struct listener *l)
+{
+	if (--l->refs > 0)
+		return;
+	if (l->paused)
+		log_info("closing %s (no longer configured)", l->desc);
+	listener_close(l);
+}
+
+static struct generation *
+alloc_generation(size_t nsvcs, unsigned id)
+{
+	struct generation *g = calloc(1, sizeof(*g));
+
+	if (g == NULL)
+		return NULL;
+	g->svcs = calloc(nsvcs > 0 ? nsvcs : 1, sizeof(*g->svcs));
+	if (g->svcs == NULL) {
+		free(g);
+		return NULL;
+	}
+	g->nsvcs = nsvcs;
+	g->id = id;
+	return g;
+}
+
+static int
+init_services(struct generation *g, const struct config *cfg, struct listener **ls,
+    struct stats *stats, char *err, size_t errlen)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct service_config *c = &cfg->services[i];
+		struct service_rt *s = &g->svcs[k];
+
+		if (!c->enabled)
+			continue;
+		s->cfg = c;
+		s->ls = ls[k];
+		pool_init(&s->pool, c->workers);
+		s->id = scoreboard_service_id(c->name);
+		s->st = stats_service(stats, c->name, c->protocol_name);
+		if (s->st == NULL) {
+			snprintf(err, errlen, "service %s: more services than the %zu counters kept",
+			    c->name, stats->n);
+			return -1;
+		}
+		k++;
+	}
+	return 0;
+}
+
+struct generation *
+generation_create(struct config *cfg, struct listener *const *reuse, size_t nreuse,
+    struct stats *stats, unsigned id, char *err, size_t errlen)
+{
+	size_t n = config_enabled_services(cfg);
+	struct generation *g = alloc_generation(n, id);
+	struct listener **ls = calloc(n > 0 ? n : 1, sizeof(*ls));
+	bool *fresh = calloc(n > 0 ? n : 1, sizeof(*fresh));
+	struct shared_config *sc = calloc(1, sizeof(*sc));
+
+	if (g == NULL || ls == NULL || fresh == NULL || sc == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (listener_reconcile(cfg, reuse, nreuse, ls, fresh, err, errlen) == -1)
+		goto fail;
+	if (init_services(g, cfg, ls, stats, err, errlen) == -1) {
+		for (size_t i = 0; i < n; i++)
+			if (fresh[i])
+				listener_close(ls[i]);
+		goto fail;
+	}
+	/* Commit: nothing fails from here on. */
+	for (size_t i = 0; i < n; i++)
+		ls[i]->refs++;
+	sc->cfg = cfg;
+	sc->refs = 1;
+	g->sc = sc;
+	g->cfg = cfg;
+	free(ls);
+	free(fresh);
+	return g;
+fail:
+	free(ls);
+	free(fresh);
+	free(sc);
+	if (g != NULL)
+		free(g->svcs);
+	free(g);
+	return NULL;
+}
+
+struct generation *
+generation_clone(const struct generation *g, unsigned id)
+{
+	struct generation *c = alloc_generation(g->nsvcs, id);
+
+	if (c == NULL)
+		return NULL;
+	for (size_t i = 0; i < g->nsvcs; i++) {
+		c->svcs[i] = g->svcs[i];
+		c->svcs[i].running = 0;
+		c->svcs[i].ls->refs++;
+	}
+	c->cfg = g->cfg;
+	c->sc = g->sc;
+	c->sc->refs++;
+	return c;
+}
+
+static bool
+uses_socket(const struct generation *g, const struct listener *l)
+{
+	for (size_t i = 0; i < g->nsvcs; i++)
+		if (g->svcs[i].ls == l)
+			return true;
+	return false;
+}
+
+void
+generation_retire(struct generation *g, const struct generation *cur)
+{
+	for (size_t i = 0; i < g->nsvcs; i++)
+		if (!uses_socket(cur, g->svcs[i].ls))
+			listener_pause(g->svcs[i].ls);
+}
+
+void
+generation_free(struct generation *g)
+{
+	if (g == NULL)
+		return;
+	for (size_t i = 0; i < g->nsvcs; i++)
+		unref_socket(g->svcs[i].ls);
+	unref_config(g->sc);
+	free(g->svcs);
+	free(g);
+}
+
+struct listener **
+generation_sockets(const struct generation *g, size_t *n)
+{
+	size_t cap = 0, k = 0;
+	struct listener **all;
+
+	for (const struct generation *o = g; o != NULL; o = o->older)
+		cap += o->nsvcs;
+	all = calloc(cap > 0 ? cap : 1, sizeof(*all));
+	if (all == NULL)
+		return NULL;
+	for (const struct generation *o = g; o != NULL; o = o->older)
+		for (size_t i = 0; i < o->nsvcs; i++) {
+			bool seen = false;
+
+			for (size_t j = 0; j < k && !seen; j++)
+				seen = all[j] == o->svcs[i].ls;
+			if (!seen)
+				all[k++] = o->svcs[i].ls;
+		}
+	*n = k;
+	return all;
+}

@@ -1,0 +1,57 @@
+/* A generation: one configuration with its sockets and service runtimes, built whole, swapped in, freed when its last worker is gone. */
+#ifndef NETSRVD_GENERATION_H
+#define NETSRVD_GENERATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "listener.h"
+#include "pool.h"
+#include "stats.h"
+
+/* What the master keeps of one enabled service of a generation. */
+struct service_rt {
+	const struct service_config *cfg;
+	struct listener *ls;
+	int running;		/* its live workers */
+	struct pool_state pool;	/* pool.target: how many it should have */
+	struct backoff backoff;	/* start failures; no fork before backoff.next_start_ms */
+	uint32_t id;		/* scoreboard_service_id(name) */
+	struct svc_stats *st;	/* the service's totals (stats.c) */
+};
+
+struct shared_config;
+
+struct generation {
+	unsigned id;			/* 1, 2, ...: what the status table shows as GEN */
+	const struct config *cfg;
+	struct service_rt *svcs;	/* one per enabled service, in the file's order */
+	size_t nsvcs;
+	size_t live;			/* its workers not reaped yet */
+	struct generation *older;	/* a retired generation still draining, or NULL */
+	struct shared_config *sc;	/* cfg, shared with clones (log rotation) */
+};
+
+/*
+ * Builds a generation of cfg, whole or not at all: its sockets reconciled
+ * against reuse[] (the sockets of the generations alive, or inherited
+ * ones), a runtime per service with its counters from stats. Takes cfg
+ * on success; on failure cfg is the caller's still, nothing it had is
+ * touched, and *err says why.
+ */
+struct generation *generation_create(struct config *cfg, struct listener *const *reuse,
+    size_t nreuse, struct stats *stats, unsigned id, char *err, size_t errlen);
+/* The same configuration and sockets, new runtimes: to replace every worker (log rotation). */
+struct generation *generation_clone(const struct generation *g, unsigned id);
+/* g gives way to cur: its sockets that cur does not use stop accepting (listener_pause). */
+void generation_retire(struct generation *g, const struct generation *cur);
+/* Lets go of its sockets (the last generation to hold one closes it) and its configuration. */
+void generation_free(struct generation *g);
+/*
+ * Every socket of g and of the generations older than it, each once,
+ * into a new array (*n entries); NULL when out of memory.
+ */
+struct listener **generation_sockets(const struct generation *g, size_t *n);
+
+#endif
