@@ -86,7 +86,7 @@ generation_create(struct config *cfg, struct listener *const *reuse, size_t nreu
 {
 	size_t n = config_enabled_services(cfg);
 	struct generation *g = alloc_generation(n, id);
-	struct listener **ls = calloc(n > 0 ? n : 1, sizeof(*ls));
+	struct listener **ls = calloc(n > 0 ? n : 1, sizeof(struct listener *));
 	bool *fresh = calloc(n > 0 ? n : 1, sizeof(*fresh));
 	struct shared_config *sc = calloc(1, sizeof(*sc));
 
@@ -177,7 +177,7 @@ generation_sockets(const struct generation *g, size_t *n)
 
 	for (const struct generation *o = g; o != NULL; o = o->older)
 		cap += o->nsvcs;
-	all = calloc(cap > 0 ? cap : 1, sizeof(*all));
+	all = calloc(cap > 0 ? cap : 1, sizeof(struct listener *));
 	if (all == NULL)
 		return NULL;
 	for (const struct generation *o = g; o != NULL; o = o->older)

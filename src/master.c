@@ -446,7 +446,7 @@ master_reap(void)
 			fold_and_release(w);
 		if (w->gen != NULL)
 			w->gen->live--;
-		if (w->gen == m.gen) {
+		if (w->gen != NULL && w->gen == m.gen) {
 			struct service_rt *s = &m.gen->svcs[w->svc];
 			s->running--;
 			if (abnormal && now - w->started_ms < POOL_START_FAILURE_MS && m.state == RUNNING)
@@ -716,7 +716,7 @@ master_upgrade(void)
 	}
 	pids = calloc(m.nw + 1, sizeof(*pids));
 	names = calloc(m.nw + 1, sizeof(*names));
-	ls = calloc(m.gen->nsvcs + 1, sizeof(*ls));
+	ls = calloc(m.gen->nsvcs + 1, sizeof(struct listener *));
 	if (pids == NULL || names == NULL || ls == NULL) {
 		log_errorx("upgrade: out of memory");
 		goto out;
@@ -878,7 +878,7 @@ adapt_pool(size_t si, int64_t now)
 	if (d.grow > 0)
 		log_info("service %s: %d idle, %d waiting: growing the pool by %d to %d",
 		    c->name, v.idle, v.waiting, d.grow, s->pool.target);
-	if (d.retire_one) {
+	if (d.retire_one && an_idle != NULL) {	/* pool_decide retires only when one can */
 		mark_stopping(an_idle, now);
 		if (kill(an_idle->pid, SIGTERM) == -1 && errno != ESRCH)
 			log_error("kill(%ld)", (long)an_idle->pid);
