@@ -1,4 +1,4 @@
-/* A worker: accepts (or receives) on one service's socket, serves one client at a time. */
+/* A worker: setup, confinement and the TCP accept loop; the UDP engine is in worker_udp.c. */
 #include "autoconfig.h"
 
 #include <errno.h>
