@@ -31,6 +31,7 @@ struct worker_args {
 };
 
 void worker_run(const struct worker_args *a) __attribute__((noreturn));
+/* A datagram from sa may be answered: no privileged port, no source that cannot be one host (worker_udp.c). */
 bool worker_udp_source_ok(const struct sockaddr *sa);
 
 #endif

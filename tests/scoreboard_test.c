@@ -1,0 +1,251 @@
+/* Unit tests of the scoreboard: lines handed out once, clients counted, a worker's one writable page. */
+#include "autoconfig.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "scoreboard.h"
+
+#define LINES	4
+#define SVC	7u
+
+static int
+setup(void **state)
+{
+	*state = scoreboard_create(LINES);
+	return *state == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	scoreboard_destroy(*state);
+	return 0;
+}
+
+static struct sockaddr_storage
+addr(const char *text, unsigned port)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(text, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		assert_int_equal(inet_pton(AF_INET6, text, &s6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		assert_int_equal(inet_pton(AF_INET, text, &s4->sin_addr), 1);
+	}
+	return ss;
+}
+
+/* Line i of service svc, busy with client text. */
+static struct sb_slot *
+busy(struct scoreboard *sb, uint32_t svc, const char *text)
+{
+	struct sockaddr_storage ss = addr(text, 40000);
+	int i = scoreboard_claim(sb, 100, svc, 1);
+	struct sb_slot *s;
+
+	assert_true(i >= 0);
+	s = scoreboard_slot(sb, (size_t)i);
+	scoreboard_begin(s, (struct sockaddr *)&ss);
+	return s;
+}
+
+static void
+scoreboard_claim_release_test(void **state)
+{
+	struct scoreboard *sb = *state;
+	struct sb_slot *s;
+	int i = scoreboard_claim(sb, 1234, SVC, 3);
+
+	assert_int_equal(i, 0);
+	s = scoreboard_slot(sb, 0);
+	assert_int_equal(s->pid, 1234);
+	assert_int_equal(s->service, SVC);
+	assert_int_equal(s->generation, 3);
+	assert_int_equal(atomic_load(&s->state), SB_STARTING);
+	scoreboard_release(sb, i);
+	assert_int_equal(atomic_load(&s->state), SB_FREE);
+	/* a released line is the first one handed out again, clean */
+	atomic_store(&s->bytes_in, 99);
+	assert_int_equal(scoreboard_claim(sb, 5678, SVC, 4), 0);
+	assert_int_equal(s->pid, 5678);
+	assert_int_equal(atomic_load(&s->bytes_in), 0);
+}
+
+static void
+scoreboard_taken_once_test(void **state)
+{
+	struct scoreboard *sb = *state;
+	bool seen[LINES] = { false };
+
+	for (int n = 0; n < LINES; n++) {
+		int i = scoreboard_claim(sb, 100 + n, SVC, 1);
+		assert_true(i >= 0 && i < LINES);
+		assert_false(seen[i]);
+		seen[i] = true;
+	}
+	/* full: no line, rather than one that is taken */
+	assert_int_equal(scoreboard_claim(sb, 200, SVC, 1), -1);
+	scoreboard_release(sb, 2);
+	assert_int_equal(scoreboard_claim(sb, 201, SVC, 1), 2);
+	assert_int_equal(scoreboard_claim(sb, 202, SVC, 1), -1);
+}
+
+static void
+scoreboard_release_out_of_range_test(void **state)
+{
+	struct scoreboard *sb = *state;
+
+	for (int n = 0; n < LINES; n++)
+		assert_int_equal(scoreboard_claim(sb, 100 + n, SVC, 1), n);
+	scoreboard_release(sb, -1);
+	scoreboard_release(sb, LINES);
+	scoreboard_release(sb, 1 << 30);
+	/* nothing was freed: every line is still taken and still starting */
+	assert_int_equal(scoreboard_claim(sb, 200, SVC, 1), -1);
+	for (size_t i = 0; i < LINES; i++)
+		assert_int_equal(atomic_load(&scoreboard_slot(sb, i)->state), SB_STARTING);
+}
+
+static void
+scoreboard_busy_from_v4_test(void **state)
+{
+	struct scoreboard *sb = *state;
+	unsigned char k[16];
+	uint16_t port;
+	struct sockaddr_storage me = addr("192.0.2.1", 1);
+	struct sb_slot *a = busy(sb, SVC, "192.0.2.1");
+	struct sb_slot *other;
+
+	(void)busy(sb, SVC, "192.0.2.1");
+	(void)busy(sb, SVC, "192.0.2.2");		/* another client */
+	other = busy(sb, SVC + 1, "192.0.2.1");		/* another service */
+	scoreboard_peer_key((struct sockaddr *)&me, k, &port);
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, NULL), 2);
+	/* the asking worker does not count itself */
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, a), 1);
+	assert_int_equal(scoreboard_busy_from(sb, SVC + 1, k, NULL), 1);
+	/* only busy lines count */
+	scoreboard_end(a, 1, 1);
+	scoreboard_set_state(other, SB_IDLE);
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, NULL), 1);
+	assert_int_equal(scoreboard_busy_from(sb, SVC + 1, k, NULL), 0);
+}
+
+static void
+scoreboard_busy_from_v6_prefix_test(void **state)
+{
+	struct scoreboard *sb = *state;
+	unsigned char k[16];
+	uint16_t port;
+	struct sockaddr_storage me = addr("2001:db8:0:1::99", 1);
+
+	(void)busy(sb, SVC, "2001:db8:0:1::1");
+	(void)busy(sb, SVC, "2001:db8:0:1:ffff::2");	/* same /64 */
+	(void)busy(sb, SVC, "2001:db8:0:2::1");		/* the next /64 */
+	scoreboard_peer_key((struct sockaddr *)&me, k, &port);
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, NULL), 2);
+}
+
+static void
+scoreboard_peer_key_test(void **state)
+{
+	static const unsigned char v4[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 33 };
+	static const unsigned char v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 5 };
+	static const unsigned char zero[16];
+	struct sockaddr_storage a4 = addr("192.0.2.33", 4242);
+	struct sockaddr_storage a6 = addr("2001:db8::5", 65535);
+	struct sockaddr_storage unix_like;
+	unsigned char k[16];
+	uint16_t port;
+
+	(void)state;
+	scoreboard_peer_key((struct sockaddr *)&a4, k, &port);
+	assert_memory_equal(k, v4, 16);
+	assert_int_equal(port, 4242);
+	scoreboard_peer_key((struct sockaddr *)&a6, k, &port);
+	assert_memory_equal(k, v6, 16);
+	assert_int_equal(port, 65535);
+	/* any other family: no address, port 0 */
+	memset(&unix_like, 0xaa, sizeof(unix_like));
+	unix_like.ss_family = AF_UNIX;
+	scoreboard_peer_key((struct sockaddr *)&unix_like, k, &port);
+	assert_memory_equal(k, zero, 16);
+	assert_int_equal(port, 0);
+}
+
+/*
+ * In a child, as in a worker: confined to line 1, every other line's page
+ * cannot be made writable again (EACCES: it is mapped from a read-only
+ * descriptor), and its own line takes a write the parent then sees.
+ * Exit status: 0, or the number of the check that failed.
+ */
+static int
+confined_child(struct scoreboard *sb)
+{
+	if (scoreboard_confine(sb, 1) == -1)
+		return 1;
+	for (size_t i = 0; i < LINES; i++) {
+		int r = mprotect(scoreboard_slot(sb, i), sb->stride, PROT_READ | PROT_WRITE);
+
+		if (i != 1 && (r != -1 || errno != EACCES))
+			return 2;
+		if (i == 1 && r != 0)
+			return 3;
+	}
+	atomic_store(&scoreboard_slot(sb, 1)->bytes_out, 4242);
+	return 0;
+}
+
+static void
+scoreboard_confine_test(void **state)
+{
+	struct scoreboard *sb = *state;
+	int st;
+	pid_t pid;
+
+	if (sb->shm.fd_ro == -1)
+		skip();		/* no /proc: workers keep a writable mapping (logged) */
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0)
+		_exit(confined_child(sb));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(atomic_load(&scoreboard_slot(sb, 1)->bytes_out), 4242);
+	assert_int_equal(atomic_load(&scoreboard_slot(sb, 0)->bytes_out), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(scoreboard_claim_release_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(scoreboard_taken_once_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(scoreboard_release_out_of_range_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(scoreboard_busy_from_v4_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(scoreboard_busy_from_v6_prefix_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(scoreboard_peer_key_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(scoreboard_confine_test, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("scoreboard", tests, NULL, NULL);
+}
