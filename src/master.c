@@ -35,7 +35,7 @@
 #include "sandbox.h"
 #include "scoreboard.h"
 #include "stats.h"
-#include "upgrade_guard.h"
+#include "upgrade.h"
 
 /* a busy worker silent for its timeout plus this is hung: killed */
 #define HUNG_GRACE_MS		10000
@@ -614,81 +614,13 @@ master_reopen_logs(void)
 	}
 }
 
-/* --- in-place binary upgrade (SIGUSR2) ------------------------------------ */
+/* --- in-place binary upgrade (SIGUSR2): upgrade.c ---------------------- */
 
 /*
- * Runs `exe -t -c config`, bounded to 10 s; its first line of output goes
- * to msg. Returns its exit status, or -1.
- */
-static int
-run_config_test(char *msg, size_t len)
-{
-	int p[2], status = -1;
-	pid_t pid;
-	size_t got = 0;
-	int64_t end = util_now_ms() + 10000;
-
-	msg[0] = '\0';
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		snprintf(msg, len, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	pid = fork();
-	if (pid == -1) {
-		snprintf(msg, len, "fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		if (dup2(p[1], STDOUT_FILENO) == -1 || dup2(p[1], STDERR_FILENO) == -1)
-			_exit(127);
-		execl(m.opt.exe_path, m.opt.exe_path, "-t", "-c", m.opt.config_path, (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	while (util_now_ms() < end) {
-		struct pollfd pf = { p[0], POLLIN, 0 };
-		int r = poll(&pf, 1, (int)(end - util_now_ms()));
-		if (r <= 0)
-			break;
-		ssize_t n = read(p[0], msg + got, len - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got >= len - 1)
-			break;
-	}
-	msg[got] = '\0';
-	msg[strcspn(msg, "\n")] = '\0';
-	close(p[0]);
-	while (util_now_ms() < end && waitpid(pid, &status, WNOHANG) == 0)
-		poll(NULL, 0, 10);
-	if (waitpid(pid, &status, WNOHANG) == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		snprintf(msg, len, "%s -t did not finish within 10 s", m.opt.exe_path);
-		return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void
-set_upgrade_cloexec(int on)
-{
-	for (size_t i = 0; i < m.gen->nsvcs; i++)
-		if (util_set_cloexec(m.gen->svcs[i].ls->fd, on) == -1)
-			log_warn("fcntl %s", m.gen->svcs[i].ls->desc);
-	if (pidfile_fd() != -1 && util_set_cloexec(pidfile_fd(), on) == -1)
-		log_warn("fcntl pid file");
-}
-
-/*
- * SIGUSR2: check the binary on disk against our config, then become it:
- * execve() in this very process, so the pid systemd, the pid file and init
- * scripts know stays the same. The sockets, the locked pid file and our
- * workers cross the exec, described in the environment (inherit.c); the
- * new master adopts them and drains the old workers like after a reload.
+ * SIGUSR2: check the binary on disk against our config, then become it,
+ * handing over the current generation's sockets, the pid file and every
+ * worker; the new master adopts them and drains the old workers like
+ * after a reload.
  */
 static void
 master_upgrade(void)
@@ -697,8 +629,8 @@ master_upgrade(void)
 	pid_t *pids = NULL;
 	char (*names)[40] = NULL;
 	struct listener **ls = NULL;
-	size_t n = 0;
-	int rc, workers_fd = -1;
+	struct timespec ts;
+	int rc;
 
 	sig_master.usr2 = 0;
 	if (m.state != RUNNING)
@@ -707,7 +639,7 @@ master_upgrade(void)
 		log_errorx("upgrade: our binary's path is unknown; not upgrading");
 		return;
 	}
-	rc = run_config_test(msg, sizeof(msg));
+	rc = upgrade_check(m.opt.exe_path, m.opt.config_path, msg, sizeof(msg));
 	if (rc != 0) {
 		log_errorx("upgrade refused: %s -t -c %s failed (%d): %s; still running %s",
 		    m.opt.exe_path, m.opt.config_path, rc, msg, m.opt.version);
@@ -722,67 +654,25 @@ master_upgrade(void)
 		goto out;
 	}
 	for (size_t i = 0; i < m.nw; i++) {
-		pids[n] = m.w[i].pid;
-		snprintf(names[n++], sizeof(names[0]), "%s", m.w[i].name);
+		pids[i] = m.w[i].pid;
+		snprintf(names[i], sizeof(names[0]), "%s", m.w[i].name);
 	}
 	for (size_t i = 0; i < m.gen->nsvcs; i++)
 		ls[i] = m.gen->svcs[i].ls;
-	if (inherit_export(ls, m.gen->nsvcs, pidfile_fd(), pids, (const char (*)[40])names, n,
-	    !m.opt.foreground, &workers_fd) == -1) {
-		log_error("upgrade: setenv");
-		goto out;
-	}
+	struct upgrade_handover h = {
+		m.opt.exe_path, m.opt.config_path, m.opt.pid_file, m.opt.foreground,
+		ls, m.gen->nsvcs, pidfile_fd(), pids, (const char (*)[40])names, m.nw,
+		&m.stats->g->sockets_handed_over
+	};
 	log_notice("upgrade: %s -t passed; executing it in place (pid %ld stays)",
 	    m.opt.exe_path, (long)m.pid);
-	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=upgrading",
 	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
-	set_upgrade_cloexec(0);
-	{
-		const char *argv[8];
-		char fdbuf[16];
-		int k = 0, guard_fd, e;
-		pid_t guard;
-
-		argv[k++] = m.opt.exe_path;
-		argv[k++] = "-c";
-		argv[k++] = m.opt.config_path;
-		if (m.opt.pid_file != NULL) {
-			argv[k++] = "-p";
-			argv[k++] = m.opt.pid_file;
-		}
-		if (m.opt.foreground)
-			argv[k++] = "-f";
-		argv[k] = NULL;
-		atomic_store(&m.stats->g->sockets_handed_over, 1);
-		guard = upgrade_guard_start((char *const *)argv, &guard_fd);
-		if (guard == -1) {
-			atomic_store(&m.stats->g->sockets_handed_over, 0);
-			set_upgrade_cloexec(1);
-			goto out;
-		}
-		snprintf(fdbuf, sizeof(fdbuf), "%d", guard_fd);
-		if (setenv("NETSRVD_UPGRADE_GUARD_FD", fdbuf, 1) == 0)
-			execv(m.opt.exe_path, (char *const *)argv);
-		/* still here: the old binary goes on as it was */
-		e = errno;
-		upgrade_guard_cancel(guard, guard_fd);
-		atomic_store(&m.stats->g->sockets_handed_over, 0);
-		errno = e;
-	}
-	log_error("upgrade: execv %s", m.opt.exe_path);
-	set_upgrade_cloexec(1);
+	upgrade_exec(&h);
+	/* still here: the old binary goes on as it was */
 	notify_send("STATUS=upgrade failed: exec %s: %s\nREADY=1", m.opt.exe_path, strerror(errno));
 out:
-	unsetenv("NETSRVD_LISTEN_FDS");
-	unsetenv("NETSRVD_WORKERS");
-	unsetenv("NETSRVD_PIDFILE_FD");
-	unsetenv("NETSRVD_DETACHED");
-	unsetenv("NETSRVD_UPGRADE_GUARD_FD");
-	unsetenv("NETSRVD_WORKERS_FD");
-	if (workers_fd != -1)
-		close(workers_fd);
 	free(pids);
 	free(names);
 	free(ls);
@@ -1205,7 +1095,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 	report_status("serving");
 	notify_send("READY=1");
 	daemon_ready(&m.ready_fd);
-	upgrade_guard_release(m.guard_fd);
+	upgrade_release_guard(m.guard_fd);
 	m.guard_fd = -1;
 
 	m.watchdog_ms = notify_watchdog_ms();

@@ -1,0 +1,270 @@
+/* In-place binary upgrade (SIGUSR2): check the binary on disk, hand the sockets, pid file and workers to it across an exec, and keep a guard that brings the old binary back if the new one fails. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "inherit.h"
+#include "upgrade.h"
+#include "util.h"
+
+/* the new image has this long from its exec to READY */
+#define GUARD_READY_MS 30000
+
+/*
+ * The guard's whole life. It holds what the master passes across the
+ * exec (listening sockets, the pid file: they are not close-on-exec now)
+ * and the read end of a pipe whose only write end the new image holds.
+ * 'R' on the pipe: the new image serves, the guard's work is done. EOF
+ * (the new image died: exit, crash, kill) or no word in time (it hangs,
+ * and is killed): the guard executes the binary it was forked from, as
+ * the old master did at its start, and so becomes the master, adopting
+ * the sockets and the pid file. The old workers, whose parent died, stop
+ * on their own (PDEATHSIG). Connections wait in the kept sockets' queues
+ * meanwhile; none is refused.
+ */
+static void __attribute__((noreturn))
+guard(int rfd, pid_t master, char *const *argv)
+{
+	struct pollfd pf = { rfd, POLLIN, 0 };
+	int64_t end = util_now_ms() + GUARD_READY_MS;
+	sigset_t none;
+	char c = 0;
+	ssize_t n = -1;
+	int r;
+
+	do
+		r = poll(&pf, 1, (int)(end - util_now_ms() > 0 ? end - util_now_ms() : 0));
+	while (r == -1 && errno == EINTR);
+	if (r == 1) {
+		while ((n = read(rfd, &c, 1)) == -1 && errno == EINTR)
+			;
+	}
+	if (n == 1 && c == 'R')
+		_exit(0);
+	if (r == 0) {
+		log_errorx("upgrade failed: the new image (pid %ld) did not report ready within %d s; killing it",
+		    (long)master, GUARD_READY_MS / 1000);
+		if (kill(master, SIGKILL) == -1 && errno != ESRCH)
+			log_error("kill(%ld)", (long)master);
+	} else
+		log_errorx("upgrade failed: the new image (pid %ld) exited before it was ready", (long)master);
+	log_notice("the previous binary takes over the sockets as pid %ld", (long)getpid());
+	close(rfd);
+	/* nothing of the old master's to adopt but its sockets and pid file */
+	if (unsetenv("NETSRVD_WORKERS") == -1 || unsetenv("NETSRVD_WORKERS_FD") == -1 ||
+	    setenv("NETSRVD_RECOVERED", "1", 1) == -1) {
+		log_error("upgrade guard: environment");
+		_exit(1);
+	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* the binary this process runs, even if the file was replaced on disk */
+	execv("/proc/self/exe", argv);
+	log_error("upgrade guard: cannot execute the previous binary (/proc/self/exe)");
+	_exit(1);
+}
+
+static pid_t
+guard_start(char *const *argv, int *ready_fd)
+{
+	int p[2];
+	pid_t pid, master = getpid();
+
+	/* the write end crosses the exec: no O_CLOEXEC on it */
+	if (pipe(p) == -1) {
+		log_error("upgrade: pipe");
+		return -1;
+	}
+	if (util_set_cloexec(p[0], 1) == -1) {
+		log_error("upgrade: fcntl");
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid == -1) {
+		log_error("upgrade: fork");
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		guard(p[0], master, argv);
+	}
+	close(p[0]);
+	*ready_fd = p[1];
+	return pid;
+}
+
+static void
+guard_cancel(pid_t pid, int ready_fd)
+{
+	int status;
+
+	close(ready_fd);
+	if (kill(pid, SIGKILL) == -1 && errno != ESRCH)
+		log_error("kill(%ld)", (long)pid);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+}
+
+void
+upgrade_release_guard(int ready_fd)
+{
+	if (ready_fd < 0)
+		return;
+	if (write(ready_fd, "R", 1) != 1)
+		log_warn("telling the upgrade guard we are ready");
+	close(ready_fd);
+}
+
+/*
+ * Runs `exe -t -c config`, bounded to 10 s; its first line of output goes
+ * to msg. Returns its exit status, or -1.
+ */
+int
+upgrade_check(const char *exe, const char *config_path, char *msg, size_t len)
+{
+	int p[2], status = -1;
+	pid_t pid;
+	size_t got = 0;
+	int64_t end = util_now_ms() + 10000;
+
+	msg[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(msg, len, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid == -1) {
+		snprintf(msg, len, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if (dup2(p[1], STDOUT_FILENO) == -1 || dup2(p[1], STDERR_FILENO) == -1)
+			_exit(127);
+		execl(exe, exe, "-t", "-c", config_path, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while (util_now_ms() < end) {
+		struct pollfd pf = { p[0], POLLIN, 0 };
+		int r = poll(&pf, 1, (int)(end - util_now_ms()));
+		if (r <= 0)
+			break;
+		ssize_t n = read(p[0], msg + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got >= len - 1)
+			break;
+	}
+	msg[got] = '\0';
+	msg[strcspn(msg, "\n")] = '\0';
+	close(p[0]);
+	while (util_now_ms() < end && waitpid(pid, &status, WNOHANG) == 0)
+		poll(NULL, 0, 10);
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		snprintf(msg, len, "%s -t did not finish within 10 s", exe);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+set_cloexec(const struct upgrade_handover *h, int on)
+{
+	for (size_t i = 0; i < h->nls; i++)
+		if (util_set_cloexec(h->ls[i]->fd, on) == -1)
+			log_warn("fcntl %s", h->ls[i]->desc);
+	if (h->pidfile_fd != -1 && util_set_cloexec(h->pidfile_fd, on) == -1)
+		log_warn("fcntl pid file");
+}
+
+static void
+clear_environment(void)
+{
+	static const char *const vars[] = { "NETSRVD_LISTEN_FDS", "NETSRVD_WORKERS",
+		"NETSRVD_PIDFILE_FD", "NETSRVD_DETACHED", "NETSRVD_UPGRADE_GUARD_FD", "NETSRVD_WORKERS_FD" };
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
+}
+
+/*
+ * execve() in this very process, so the pid systemd, the pid file and
+ * init scripts know stays the same. The sockets, the locked pid file and
+ * the workers cross the exec, described in the environment (inherit.c);
+ * the guard (above) keeps the sockets should the new image fail.
+ */
+static void
+exec_with_guard(const struct upgrade_handover *h)
+{
+	const char *argv[8];
+	char fdbuf[16];
+	int k = 0, guard_fd, e;
+	pid_t guard;
+
+	argv[k++] = h->exe;
+	argv[k++] = "-c";
+	argv[k++] = h->config_path;
+	if (h->pid_file_opt != NULL) {
+		argv[k++] = "-p";
+		argv[k++] = h->pid_file_opt;
+	}
+	if (h->foreground)
+		argv[k++] = "-f";
+	argv[k] = NULL;
+	atomic_store(h->handed_over, 1);
+	guard = guard_start((char *const *)argv, &guard_fd);
+	if (guard == -1) {
+		atomic_store(h->handed_over, 0);
+		return;
+	}
+	snprintf(fdbuf, sizeof(fdbuf), "%d", guard_fd);
+	if (setenv("NETSRVD_UPGRADE_GUARD_FD", fdbuf, 1) == 0)
+		execv(h->exe, (char *const *)argv);
+	/* still here: the old binary goes on as it was */
+	e = errno;
+	log_error("upgrade: execv %s", h->exe);
+	guard_cancel(guard, guard_fd);
+	atomic_store(h->handed_over, 0);
+	errno = e;
+}
+
+int
+upgrade_exec(const struct upgrade_handover *h)
+{
+	int workers_fd = -1, e;
+
+	if (inherit_export(h->ls, h->nls, h->pidfile_fd, h->pids, h->names, h->nworkers,
+	    !h->foreground, &workers_fd) == -1) {
+		log_error("upgrade: setenv");
+		clear_environment();
+		return -1;
+	}
+	set_cloexec(h, 0);
+	exec_with_guard(h);
+	e = errno;
+	set_cloexec(h, 1);
+	clear_environment();
+	if (workers_fd != -1)
+		close(workers_fd);
+	errno = e;
+	return -1;
+}

@@ -1,0 +1,34 @@
+/* In-place binary upgrade (SIGUSR2): check the binary on disk, hand the sockets, pid file and workers to it across an exec, and keep a guard that brings the old binary back if the new one fails. */
+#ifndef NETSRVD_UPGRADE_H
+#define NETSRVD_UPGRADE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "listener.h"
+
+/* Everything the new image is handed, and how to run it. */
+struct upgrade_handover {
+	const char *exe;		/* absolute path of the binary to run */
+	const char *config_path;
+	const char *pid_file_opt;	/* -p as given, or NULL */
+	bool foreground;
+	struct listener *const *ls;	/* the current generation's sockets */
+	size_t nls;
+	int pidfile_fd;			/* locked; -1: none */
+	const pid_t *pids;		/* the workers, to be adopted */
+	const char (*names)[40];
+	size_t nworkers;
+	_Atomic int *handed_over;	/* set while the sockets belong to the exec (sig.c reads it) */
+};
+
+/* `exe -t -c config_path`, bounded to 10 s: its exit status (-1: did not run) and first line in msg. */
+int upgrade_check(const char *exe, const char *config_path, char *msg, size_t len);
+/* Becomes the new binary; returns -1 (logged, errno set) only if that did not happen. */
+int upgrade_exec(const struct upgrade_handover *h);
+/* In the new image, once it serves: the old image's guard exits. */
+void upgrade_release_guard(int ready_fd);
+
+#endif
