@@ -19,6 +19,8 @@
 
 #include "config.h"
 #include "handler.h"
+#include "handler_chargen.h"
+#include "handler_daytime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

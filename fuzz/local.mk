@@ -29,7 +29,9 @@ FUZZ_FLAGS = -g -O1 -std=gnu11 -fno-omit-frame-pointer -fno-strict-aliasing \
 FUZZ_PROGS = fuzz/fuzz_config fuzz/fuzz_cidr fuzz/fuzz_quotes fuzz/fuzz_udp
 
 FUZZ_HDRS = $(srcdir)/src/cidr.h $(srcdir)/src/config.h \
-	$(srcdir)/src/handler.h $(srcdir)/src/io.h $(srcdir)/src/log.h \
+	$(srcdir)/src/handler.h $(srcdir)/src/handler_chargen.h \
+	$(srcdir)/src/handler_daytime.h $(srcdir)/src/handler_time.h \
+	$(srcdir)/src/handler_status.h $(srcdir)/src/io.h $(srcdir)/src/log.h \
 	$(srcdir)/src/quotes.h $(srcdir)/src/util.h autoconfig.h
 FUZZ_CIDR_SRC = $(srcdir)/src/cidr.c
 FUZZ_QUOTES_SRC = $(srcdir)/src/quotes.c $(srcdir)/src/util.c

@@ -74,37 +74,16 @@ struct stats;
 struct config;
 /* What the status handler reports on; set by a status worker before it serves. */
 int status_attach(const struct scoreboard *sb, const struct stats *st, const struct config *cfg);
-/* The plain-text status and the Prometheus text, into buf; return the length. */
-size_t status_format_text(char *buf, size_t len);
-size_t status_format_metrics(char *buf, size_t len);
-
-/*
- * The pure parts of the handlers, shared by their TCP and UDP halves and
- * checked byte for byte by tests/handler_test.c.
- */
 
 /* A uniform random number in [0, bound); cheap, seeded once per process. */
 uint32_t handler_random(uint32_t bound);
 
-/* RFC 864: 72 of the 95 printable characters per line, then CRLF. */
-#define CHARGEN_CHARS		95
-#define CHARGEN_LINE_CHARS	72
-#define CHARGEN_LINE_BYTES	(CHARGEN_LINE_CHARS + 2)
-/* The stream repeats itself after 95 lines. */
-#define CHARGEN_PERIOD		((size_t)CHARGEN_CHARS * CHARGEN_LINE_BYTES)
-/* len bytes of the TCP chargen stream from its byte offset pos on. */
-void chargen_fill(unsigned char *buf, size_t len, uint64_t pos);
-
-/* Room for any daytime line, NUL included. */
-#define DAYTIME_MAX		64
 /*
- * The RFC 867 line for t: "Wednesday, November 25, 2026 07:38:47-UTC\r\n",
- * English whatever the locale. Returns its length (the NUL not counted),
- * or 0 if t cannot be converted or len is too small.
+ * Transitional: tests/service_test.c (not this change's file) still takes
+ * the pure helpers from here. Drop these once it includes them itself.
  */
-size_t daytime_format(time_t t, char *buf, size_t len);
-
-/* RFC 868: seconds since 1900-01-01T00:00Z, modulo 2^32. */
-uint32_t time_rfc868(int64_t unix_seconds);
+#include "handler_chargen.h"
+#include "handler_daytime.h"
+#include "handler_time.h"
 
 #endif

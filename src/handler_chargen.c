@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "handler.h"
+#include "handler_chargen.h"
 #include "io.h"
 
 /*

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "handler.h"
+#include "handler_daytime.h"
 #include "io.h"
 #include "log.h"
 

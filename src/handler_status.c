@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "handler.h"
+#include "handler_status.h"
 #include "io.h"
 #include "scoreboard.h"
 #include "stats.h"

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "handler.h"
+#include "handler_time.h"
 #include "io.h"
 #include "log.h"
 

@@ -23,6 +23,9 @@
 
 #include "config.h"
 #include "handler.h"
+#include "handler_chargen.h"
+#include "handler_daytime.h"
+#include "handler_time.h"
 #include "io.h"
 #include "quotes.h"
 #include "util.h"
