@@ -30,7 +30,8 @@ FUZZ_PROGS = fuzz/fuzz_config fuzz/fuzz_cidr fuzz/fuzz_quotes fuzz/fuzz_udp
 
 FUZZ_HDRS = $(srcdir)/src/cidr.h $(srcdir)/src/config.h \
 	$(srcdir)/src/handler.h $(srcdir)/src/handler_chargen.h \
-	$(srcdir)/src/handler_daytime.h $(srcdir)/src/handler_time.h \
+	$(srcdir)/src/handler_daytime.h $(srcdir)/src/handler_qotd.h \
+	$(srcdir)/src/handler_time.h \
 	$(srcdir)/src/handler_status.h $(srcdir)/src/io.h $(srcdir)/src/log.h \
 	$(srcdir)/src/quotes.h $(srcdir)/src/util.h autoconfig.h
 FUZZ_CIDR_SRC = $(srcdir)/src/cidr.c

@@ -88,5 +88,4 @@ const struct handler handler_daytime = {
 	.name = "daytime",
 	.serve_tcp = daytime_serve_tcp,
 	.answer_udp = daytime_answer_udp,
-	.needs_quotes = false,
 };
