@@ -1209,3 +1209,99 @@ config_enabled_services(const struct config *cfg)
 	return n;
 }
 
+/* Appends an entry to report, whole entries only, "; " between them. */
+static void
+report_add(char *report, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+report_add(char *report, size_t len, const char *fmt, ...)
+{
+	size_t used = strnlen(report, len);
+	char entry[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(entry, sizeof(entry), fmt, ap);
+	va_end(ap);
+	if (used + (used > 0 ? 2 : 0) + strlen(entry) < len)
+		snprintf(report + used, len - used, "%s%s", used > 0 ? "; " : "", entry);
+}
+
+/* Whether k's stored value differs from a to b; if so, both go into report. */
+static bool
+key_changed(const struct config_key *k, const void *a, const void *b, const char *prefix,
+    char *report, size_t len)
+{
+	switch (k->type) {
+	case TYPE_INT: {
+		int x = *(const int *)at_const(a, k->offset), y = *(const int *)at_const(b, k->offset);
+		if (x == y)
+			return false;
+		report_add(report, len, "%s%s: %d -> %d", prefix, k->name, x, y);
+		return true;
+	}
+	case TYPE_BOOL: {
+		bool x = *(const bool *)at_const(a, k->offset), y = *(const bool *)at_const(b, k->offset);
+		if (x == y)
+			return false;
+		report_add(report, len, "%s%s: %s -> %s", prefix, k->name, x ? "true" : "false",
+		    y ? "true" : "false");
+		return true;
+	}
+	case TYPE_STRING: {
+		const char *x = *(char *const *)at_const(a, k->offset);
+		const char *y = *(char *const *)at_const(b, k->offset);
+		if ((x == NULL && y == NULL) || (x != NULL && y != NULL && strcmp(x, y) == 0))
+			return false;
+		report_add(report, len, "%s%s: %s%s%s -> %s%s%s", prefix, k->name,
+		    x ? "\"" : "", x ? x : "(none)", x ? "\"" : "",
+		    y ? "\"" : "", y ? y : "(none)", y ? "\"" : "");
+		return true;
+	}
+	default:
+		return false;	/* lists and groups: no row that holds one is non-reloadable yet */
+	}
+}
+
+static size_t
+scope_changes(enum config_scope scope, const void *a, const void *b, const char *prefix,
+    char *report, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < config_schema_len; i++) {
+		const struct config_key *k = &config_schema[i];
+		if (k->scope == scope && !k->reloadable && stored(k, false))
+			n += key_changed(k, a, b, prefix, report, len);
+	}
+	return n;
+}
+
+size_t
+config_reload_changes(const struct config *old, const struct config *new, char *report, size_t len)
+{
+	char prefix[64];
+	size_t n = 0;
+
+	if (len > 0)
+		report[0] = '\0';
+	n += scope_changes(SCOPE_GLOBAL, old, new, "", report, len);
+	n += scope_changes(SCOPE_LOG, &old->log, &new->log, "log.", report, len);
+	for (size_t i = 0; i < old->nservices; i++)
+		for (size_t j = 0; j < new->nservices; j++) {
+			const struct service_config *a = &old->services[i], *b = &new->services[j];
+			const struct handler *h = a->handler;
+
+			if (strcmp(a->name, b->name) != 0)
+				continue;
+			snprintf(prefix, sizeof(prefix), "service %s: ", a->name);
+			n += scope_changes(SCOPE_SERVICE, a, b, prefix, report, len);
+			/* a handler's own keys, when both generations run the same handler */
+			if (h == b->handler && a->hconf != NULL && b->hconf != NULL)
+				for (size_t k = 0; k < h->nkeys; k++)
+					if (!h->keys[k].reloadable && stored(&h->keys[k], true))
+						n += key_changed(&h->keys[k], a->hconf, b->hconf,
+						    prefix, report, len);
+		}
+	return n;
+}

@@ -152,4 +152,13 @@ int config_error(const struct config_where *w, const char *key, const char *fmt,
     __attribute__((format(printf, 3, 4)));
 int config_path_relative(const struct config_where *w, char **path);
 
+/*
+ * What a reload cannot apply: the keys whose row says reloadable = false
+ * and whose value differs from old to new (global, log, and services of
+ * one name), as "pid_file: \"/a\" -> \"/b\"", several joined by "; ",
+ * into report (cut to fit). Returns how many; 0 leaves report "".
+ */
+size_t config_reload_changes(const struct config *old, const struct config *new,
+    char *report, size_t len);
+
 #endif

@@ -639,6 +639,68 @@ config_handler_keys_test(void **state)
 	fake_on = false;
 }
 
+/* ---- reload: what the schema says a SIGHUP cannot change ---- */
+
+static struct config *
+parse_ok(const char *text)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg = config_parse_string(text, "t.conf", err, sizeof(err));
+
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	return cfg;
+}
+
+static void
+config_reload_changes_test(void **state)
+{
+	struct config *a = parse_ok("pid_file = \"/run/a.pid\"; workers = 2;\nservices = ( " SVC_ECHO " );");
+	struct config *same = parse_ok("workers = 2; pid_file = \"/run/a.pid\";\nservices = ( " SVC_ECHO " );");
+	struct config *reloadable = parse_ok("pid_file = \"/run/a.pid\"; workers = 7; timeout = 1; seccomp = false;\n"
+	    "log = { level = \"debug\"; };\nservices = ( " SVC_ECHO ",\n"
+	    " { name = \"d\"; protocol = \"udp\"; port = 13; handler = \"daytime\"; } );");
+	struct config *b = parse_ok("pid_file = \"/run/b.pid\"; workers = 2;\nservices = ( " SVC_ECHO " );");
+	struct config *dflt = parse_ok("services = ( " SVC_ECHO " );");
+	char report[256] = "junk", tiny[8];
+
+	(void)state;
+	/* nothing changed, or only what a reload applies: nothing to report */
+	assert_int_equal(config_reload_changes(a, same, report, sizeof(report)), 0);
+	assert_string_equal(report, "");
+	assert_int_equal(config_reload_changes(a, reloadable, report, sizeof(report)), 0);
+	assert_string_equal(report, "");
+	/* pid_file is the one the schema marks: both values named */
+	assert_int_equal(config_reload_changes(a, b, report, sizeof(report)), 1);
+	assert_string_equal(report, "pid_file: \"/run/a.pid\" -> \"/run/b.pid\"");
+	/* dropping the key is a change to its default */
+	assert_int_equal(config_reload_changes(a, dflt, report, sizeof(report)), 1);
+	assert_string_equal(report, "pid_file: \"/run/a.pid\" -> \"" RUNSTATEDIR "/netsrvd.pid\"");
+	/* counted even when the report has no room for it; never overrun */
+	assert_int_equal(config_reload_changes(a, b, tiny, sizeof(tiny)), 1);
+	assert_string_equal(tiny, "");
+	config_free(a);
+	config_free(same);
+	config_free(reloadable);
+	config_free(b);
+	config_free(dflt);
+
+	/* a handler's own non-reloadable key, in a service of the same name */
+	fake_on = true;
+	a = parse_ok(SVC_FAKE_HEAD "   command = \"/bin/true\"; max_runtime = 5; } );");
+	b = parse_ok(SVC_FAKE_HEAD "   command = \"/bin/false\"; max_runtime = 6; } );");
+	same = parse_ok("services = (\n { name = \"other\"; protocol = \"tcp\"; port = 7; handler = \"fakeexec\";\n"
+	    "   command = \"/bin/true\"; max_runtime = 6; } );");
+	assert_int_equal(config_reload_changes(a, b, report, sizeof(report)), 1);
+	assert_string_equal(report, "service x: max_runtime: 5 -> 6");
+	/* another service is a new one, not a change */
+	assert_int_equal(config_reload_changes(a, same, report, sizeof(report)), 0);
+	config_free(a);
+	config_free(b);
+	config_free(same);
+	fake_on = false;
+}
+
 int
 main(void)
 {
@@ -653,6 +715,7 @@ main(void)
 		cmocka_unit_test(config_table_defaults_test),
 		cmocka_unit_test(config_inherit_test),
 		cmocka_unit_test(config_handler_keys_test),
+		cmocka_unit_test(config_reload_changes_test),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
