@@ -48,7 +48,7 @@ const struct config_key config_schema[] = {
 	 * An adaptive pool by default: one address holding slow connections
 	 * (slowloris) gets at most max_per_source workers and the pool grows
 	 * past them, so another client is still served (netsrv.conf(5)). A
-	 * max_workers nobody set is never below workers (max_workers_floor).
+	 * max_workers nobody set is never below workers (build, load_service).
 	 */
 	K("max_workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "32", true, false, G(max_workers)),
 	K("min_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "0", true, false, G(min_spare)),	/* grow only for clients that wait */
@@ -172,18 +172,15 @@ keys_find(const struct config_key *keys, size_t n, const char *name)
 	return NULL;
 }
 
-/* The first handler that declares a key of this name, or NULL. */
+/* The row of the first handler that declares a key of this name, or NULL. */
 static const struct config_key *
-handler_key_find(const char *name, const struct handler **hp)
+handler_key_find(const char *name)
 {
 	for (size_t i = 0; i < handler_count(); i++) {
 		const struct handler *h = handler_at(i);
 		const struct config_key *k = keys_find(h->keys, h->nkeys, name);
-		if (k != NULL) {
-			if (hp != NULL)
-				*hp = h;
+		if (k != NULL)
 			return k;
-		}
 	}
 	return NULL;
 }
@@ -195,7 +192,7 @@ key_find(const char *name, enum config_scope scope)
 	const struct config_key *k = schema_find(name, scope);
 
 	if (k == NULL && scope == SCOPE_SERVICE)
-		k = handler_key_find(name, NULL);
+		k = handler_key_find(name);
 	return k;
 }
 
@@ -395,7 +392,7 @@ load_group(struct ctx *c, const config_setting_t *group, enum config_scope scope
 		if (name == NULL)
 			return fail_at(c, st, "expected a named setting");
 		k = schema_find(name, scope);
-		if (k == NULL && scope == SCOPE_SERVICE && handler_key_find(name, NULL) != NULL)
+		if (k == NULL && scope == SCOPE_SERVICE && handler_key_find(name) != NULL)
 			continue;
 		if (k == NULL)
 			return unknown_key(c, st, scope);

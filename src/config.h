@@ -69,7 +69,7 @@ struct config {
 	bool seccomp;		/* workers run under a syscall allow list */
 	struct log_config log;
 	int workers;
-	int max_workers;	/* -1: each service's own workers */
+	int max_workers;	/* set, or never below workers (a service unset takes its own) */
 	int min_spare;
 	int max_spare;
 	int max_connections_per_worker;
