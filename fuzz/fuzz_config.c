@@ -35,6 +35,7 @@
 
 #include "config.h"
 #include "handler.h"
+#include "handler_qotd.h"
 #include "util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -132,7 +133,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (s->name == NULL || s->handler == NULL ||
 			    s->address == NULL || s->port < 1 || s->port > 65535 ||
 			    s->workers < 1 || s->timeout < 0 || s->backlog < 1 ||
-			    (s->handler->needs_quotes && s->quotes.count == 0))
+			    (s->handler->conf_size > 0 && s->hconf == NULL) ||
+			    (s->handler == &handler_qotd &&
+			    ((const struct qotd_conf *)s->hconf)->quotes.count == 0))
 				abort();
 		}
 	}

@@ -19,6 +19,9 @@
 
 #include "config.h"
 #include "handler.h"
+#include "handler_chargen.h"
+#include "handler_daytime.h"
+#include "handler_qotd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,10 +64,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	svc.handler = h;
 	svc.port = 7;
 	svc.workers = 1;
-	if (h->needs_quotes) {
-		svc.quotes.text = qtext;
-		svc.quotes.len = qlen;
-		svc.quotes.count = 2;
+	if (h == &handler_qotd) {
+		static struct qotd_conf q;
+
+		q.quotes.text = qtext;
+		q.quotes.len = qlen;
+		q.quotes.count = 2;
+		svc.hconf = &q;
 	}
 
 	n = h->answer_udp(&svc, in, inlen, out, OUTCAP);

@@ -29,19 +29,24 @@ FUZZ_FLAGS = -g -O1 -std=gnu11 -fno-omit-frame-pointer -fno-strict-aliasing \
 FUZZ_PROGS = fuzz/fuzz_config fuzz/fuzz_cidr fuzz/fuzz_quotes fuzz/fuzz_udp
 
 FUZZ_HDRS = $(srcdir)/src/cidr.h $(srcdir)/src/config.h \
-	$(srcdir)/src/handler.h $(srcdir)/src/io.h $(srcdir)/src/log.h \
+	$(srcdir)/src/handler.h $(srcdir)/src/handler_chargen.h \
+	$(srcdir)/src/handler_daytime.h $(srcdir)/src/handler_qotd.h \
+	$(srcdir)/src/handler_time.h \
+	$(srcdir)/src/handler_status.h $(srcdir)/src/io.h $(srcdir)/src/log.h \
 	$(srcdir)/src/quotes.h $(srcdir)/src/util.h autoconfig.h
 FUZZ_CIDR_SRC = $(srcdir)/src/cidr.c
 FUZZ_QUOTES_SRC = $(srcdir)/src/quotes.c $(srcdir)/src/util.c
-FUZZ_UDP_SRC = $(srcdir)/src/handler.c $(srcdir)/src/handler_echo.c \
+FUZZ_HANDLER_SRC = $(srcdir)/src/handler.c $(srcdir)/src/handler_echo.c \
 	$(srcdir)/src/handler_discard.c $(srcdir)/src/handler_chargen.c \
 	$(srcdir)/src/handler_daytime.c $(srcdir)/src/handler_time.c \
 	$(srcdir)/src/handler_qotd.c $(srcdir)/src/handler_status.c \
 	$(srcdir)/src/scoreboard.c $(srcdir)/src/stats.c $(srcdir)/src/shm.c \
 	$(srcdir)/src/io.c $(srcdir)/src/log.c \
 	$(srcdir)/src/util.c
-FUZZ_CONFIG_SRC = $(srcdir)/src/config.c $(srcdir)/src/cidr.c \
-	$(srcdir)/src/quotes.c $(FUZZ_UDP_SRC)
+# the handlers' config-time checks report through config.c (config_error)
+FUZZ_UDP_SRC = $(FUZZ_HANDLER_SRC) $(srcdir)/src/config.c $(srcdir)/src/cidr.c \
+	$(srcdir)/src/quotes.c
+FUZZ_CONFIG_SRC = $(FUZZ_UDP_SRC)
 
 # On a failed build: say which package is missing if clang cannot link a
 # fuzzer at all (libclang_rt.fuzzer is in libclang-rt-14-dev, which clang
@@ -62,8 +67,8 @@ fuzz/fuzz_quotes: $(srcdir)/fuzz/fuzz_quotes.c $(FUZZ_QUOTES_SRC) $(FUZZ_HDRS)
 		$(FUZZ_QUOTES_SRC) || { $(fuzz_cc_hint); }
 fuzz/fuzz_udp: $(srcdir)/fuzz/fuzz_udp.c $(FUZZ_UDP_SRC) $(FUZZ_HDRS)
 	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_udp.c \
-		$(FUZZ_UDP_SRC) || { $(fuzz_cc_hint); }
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -o $@ $(srcdir)/fuzz/fuzz_udp.c \
+		$(FUZZ_UDP_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
 # --wrap: the harness screens the quotes files a config names (see there).
 fuzz/fuzz_config: $(srcdir)/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) $(FUZZ_HDRS)
 	@$(MKDIR_P) fuzz

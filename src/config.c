@@ -27,59 +27,87 @@
 #define L(field) offsetof(struct log_config, field)
 #define S(field) offsetof(struct service_config, field)
 
+/* name, scope, type, min, max, default, reloadable, a service inherits it, offset */
+#define K(n, sc, t, lo, hi, d, rel, inh, off) \
+	{ .name = (n), .scope = (sc), .type = (t), .min = (lo), .max = (hi), .def = (d), \
+	  .reloadable = (rel), .inherit = (inh), .offset = (off) }
+#define INHERIT	true
+
 const struct config_key config_schema[] = {
-	/* name, scope, type, min, max, default, reloadable, offset */
-	{ "user", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, G(user) },
-	{ "group", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, G(group) },
-	{ "pid_file", SCOPE_GLOBAL, TYPE_STRING, 0, 0, RUNSTATEDIR "/netsrvd.pid", false, G(pid_file) },
-	{ "log", SCOPE_GLOBAL, TYPE_GROUP, 0, 0, NULL, true, 0 },
-	{ "workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "4", true, G(workers) },
-	{ "timeout", SCOPE_GLOBAL, TYPE_INT, 0, 86400, "30", true, G(timeout) },
-	{ "shutdown_timeout", SCOPE_GLOBAL, TYPE_INT, 0, 3600, "10", true, G(shutdown_timeout) },
-	{ "backlog", SCOPE_GLOBAL, TYPE_INT, 1, 65535, "128", true, G(backlog) },
-	{ "services", SCOPE_GLOBAL, TYPE_SERVICE_LIST, 0, 0, NULL, true, 0 },
-	{ "max_workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "32", true, G(max_workers) },
-	{ "min_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "0", true, G(min_spare) },
-	{ "max_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "min_spare", true, G(max_spare) },
-	{ "max_connections_per_worker", SCOPE_GLOBAL, TYPE_INT, 0, 100000000, "0", true, G(max_connections_per_worker) },
-	{ "max_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "8", true, G(max_per_source) },
-	{ "udp_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "200", true, G(udp_rate) },
-	{ "udp_burst", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "udp_rate", true, G(udp_burst) },
-	{ "chroot", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, G(chroot_dir) },
-	{ "seccomp", SCOPE_GLOBAL, TYPE_BOOL, 0, 0, "true", true, G(seccomp) },
+	K("user", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(user)),
+	K("group", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(group)),
+	/* the master holds its pid file locked from start to exit */
+	K("pid_file", SCOPE_GLOBAL, TYPE_STRING, 0, 0, RUNSTATEDIR "/netsrvd.pid", false, false, G(pid_file)),
+	K("log", SCOPE_GLOBAL, TYPE_GROUP, 0, 0, NULL, true, false, 0),
+	K("workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "4", true, false, G(workers)),
+	K("timeout", SCOPE_GLOBAL, TYPE_INT, 0, 86400, "30", true, false, G(timeout)),
+	K("shutdown_timeout", SCOPE_GLOBAL, TYPE_INT, 0, 3600, "10", true, false, G(shutdown_timeout)),
+	K("backlog", SCOPE_GLOBAL, TYPE_INT, 1, 65535, "128", true, false, G(backlog)),
+	K("services", SCOPE_GLOBAL, TYPE_SERVICE_LIST, 0, 0, NULL, true, false, 0),
+	/*
+	 * An adaptive pool by default: one address holding slow connections
+	 * (slowloris) gets at most max_per_source workers and the pool grows
+	 * past them, so another client is still served (netsrv.conf(5)). A
+	 * max_workers nobody set is never below workers (build, load_service).
+	 */
+	K("max_workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "32", true, false, G(max_workers)),
+	K("min_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "0", true, false, G(min_spare)),	/* grow only for clients that wait */
+	K("max_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "min_spare", true, false, G(max_spare)),
+	K("max_connections_per_worker", SCOPE_GLOBAL, TYPE_INT, 0, 100000000, "0", true, false, G(max_connections_per_worker)),
+	K("max_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "8", true, false, G(max_per_source)),
+	/*
+	 * Far above what a real echo, daytime, time or qotd client sends (one
+	 * datagram, then it waits), low enough that a forged source gets a
+	 * bounded stream; a burst of a second's worth.
+	 */
+	K("udp_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "200", true, false, G(udp_rate)),
+	K("udp_burst", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "udp_rate", true, false, G(udp_burst)),
+	K("chroot", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(chroot_dir)),
+	K("seccomp", SCOPE_GLOBAL, TYPE_BOOL, 0, 0, "true", true, false, G(seccomp)),
 
-	{ "target", SCOPE_LOG, TYPE_STRING, 0, 0, NULL, true, L(target) },
-	{ "facility", SCOPE_LOG, TYPE_STRING, 0, 0, "daemon", true, L(facility_name) },
-	{ "level", SCOPE_LOG, TYPE_STRING, 0, 0, "info", true, L(level_name) },
-	{ "connections", SCOPE_LOG, TYPE_BOOL, 0, 0, "false", true, L(connections) },
+	K("target", SCOPE_LOG, TYPE_STRING, 0, 0, NULL, true, false, L(target)),
+	K("facility", SCOPE_LOG, TYPE_STRING, 0, 0, "daemon", true, false, L(facility_name)),
+	K("level", SCOPE_LOG, TYPE_STRING, 0, 0, "info", true, false, L(level_name)),
+	K("connections", SCOPE_LOG, TYPE_BOOL, 0, 0, "false", true, false, L(connections)),
 
-	{ "name", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, S(name) },
-	{ "protocol", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, S(protocol_name) },
-	{ "address", SCOPE_SERVICE, TYPE_STRING, 0, 0, "*", true, S(address) },
-	{ "port", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, S(port) },
-	{ "handler", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, S(handler_name) },
-	{ "workers", SCOPE_SERVICE, TYPE_INT, 1, 4096, NULL, true, S(workers) },
-	{ "max_workers", SCOPE_SERVICE, TYPE_INT, 1, 4096, NULL, true, S(max_workers) },
-	{ "min_spare", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, S(min_spare) },
-	{ "max_spare", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, S(max_spare) },
-	{ "max_connections_per_worker", SCOPE_SERVICE, TYPE_INT, 0, 100000000, NULL, true, S(max_connections_per_worker) },
-	{ "max_per_source", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, S(max_per_source) },
-	{ "udp_rate", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, S(udp_rate) },
-	{ "udp_burst", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, S(udp_burst) },
-	{ "timeout", SCOPE_SERVICE, TYPE_INT, 0, 86400, NULL, true, S(timeout) },
-	{ "backlog", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, S(backlog) },
-	{ "allow", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, 0 },
-	{ "deny", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, 0 },
-	{ "enabled", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "true", true, S(enabled) },
-	{ "quotes", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, S(quotes_path) },
+	K("name", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(name)),
+	K("protocol", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(protocol_name)),
+	K("address", SCOPE_SERVICE, TYPE_STRING, 0, 0, "*", true, false, S(address)),
+	K("port", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, false, S(port)),
+	K("handler", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(handler_name)),
+	K("workers", SCOPE_SERVICE, TYPE_INT, 1, 4096, NULL, true, INHERIT, S(workers)),
+	K("max_workers", SCOPE_SERVICE, TYPE_INT, 1, 4096, NULL, true, INHERIT, S(max_workers)),
+	K("min_spare", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, INHERIT, S(min_spare)),
+	K("max_spare", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, INHERIT, S(max_spare)),
+	K("max_connections_per_worker", SCOPE_SERVICE, TYPE_INT, 0, 100000000, NULL, true, INHERIT, S(max_connections_per_worker)),
+	K("max_per_source", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, INHERIT, S(max_per_source)),
+	K("udp_rate", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT, S(udp_rate)),
+	K("udp_burst", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT, S(udp_burst)),
+	K("timeout", SCOPE_SERVICE, TYPE_INT, 0, 86400, NULL, true, INHERIT, S(timeout)),
+	K("backlog", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, INHERIT, S(backlog)),
+	K("allow", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
+	K("deny", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
+	K("enabled", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "true", true, false, S(enabled)),
 };
 const size_t config_schema_len = sizeof(config_schema) / sizeof(config_schema[0]);
 
-/* Where we are while building: the file's name and the first error. */
+/* Which rows of config_schema a scope's group set: a bool per row. */
+#define SCHEMA_MAX 64
+_Static_assert(sizeof(config_schema) / sizeof(config_schema[0]) <= SCHEMA_MAX,
+    "SCHEMA_MAX holds a flag per schema row");
+
+/* Where we are while building: the file's name, the first error, what the globals set. */
 struct ctx {
 	const char *file;
 	char *err;
 	size_t errlen;
+	bool gset[SCHEMA_MAX];	/* rows of SCOPE_GLOBAL the file set */
+};
+
+/* A service group, for the handlers' checks (config_error). */
+struct config_where {
+	struct ctx *c;
+	const config_setting_t *group;
 };
 
 static int
@@ -129,6 +157,45 @@ schema_find(const char *name, enum config_scope scope)
 	return NULL;
 }
 
+static size_t
+schema_index(const struct config_key *k)
+{
+	return (size_t)(k - config_schema);
+}
+
+static const struct config_key *
+keys_find(const struct config_key *keys, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* The row of the first handler that declares a key of this name, or NULL. */
+static const struct config_key *
+handler_key_find(const char *name)
+{
+	for (size_t i = 0; i < handler_count(); i++) {
+		const struct handler *h = handler_at(i);
+		const struct config_key *k = keys_find(h->keys, h->nkeys, name);
+		if (k != NULL)
+			return k;
+	}
+	return NULL;
+}
+
+/* A key of scope anywhere in the schema: the core table, or for services a handler's. */
+static const struct config_key *
+key_find(const char *name, enum config_scope scope)
+{
+	const struct config_key *k = schema_find(name, scope);
+
+	if (k == NULL && scope == SCOPE_SERVICE)
+		k = handler_key_find(name);
+	return k;
+}
+
 static const char *
 type_name(enum config_type t)
 {
@@ -143,6 +210,17 @@ type_name(enum config_type t)
 	return "?";
 }
 
+static void
+closest(const char *name, const char *cand, const char **best, size_t *bestd)
+{
+	size_t d = util_edit_distance(name, cand);
+
+	if (d < *bestd) {
+		*bestd = d;
+		*best = cand;
+	}
+}
+
 static int
 unknown_key(struct ctx *c, const config_setting_t *st, enum config_scope scope)
 {
@@ -150,20 +228,17 @@ unknown_key(struct ctx *c, const config_setting_t *st, enum config_scope scope)
 	const char *best = NULL;
 	size_t bestd = 3;
 
-	for (size_t i = 0; i < config_schema_len; i++) {
-		if (config_schema[i].scope != scope)
-			continue;
-		size_t d = util_edit_distance(name, config_schema[i].name);
-		if (d < bestd) {
-			bestd = d;
-			best = config_schema[i].name;
-		}
-	}
+	for (size_t i = 0; i < config_schema_len; i++)
+		if (config_schema[i].scope == scope)
+			closest(name, config_schema[i].name, &best, &bestd);
+	for (size_t i = 0; scope == SCOPE_SERVICE && i < handler_count(); i++)
+		for (size_t j = 0; j < handler_at(i)->nkeys; j++)
+			closest(name, handler_at(i)->keys[j].name, &best, &bestd);
 	if (best != NULL)
 		return fail_at(c, st, "unknown %s setting \"%s\" (did you mean \"%s\"?)",
 		    config_scope_name(scope), name, best);
 	for (int s = SCOPE_GLOBAL; s <= SCOPE_SERVICE; s++)
-		if ((enum config_scope)s != scope && schema_find(name, (enum config_scope)s))
+		if ((enum config_scope)s != scope && key_find(name, (enum config_scope)s))
 			return fail_at(c, st, "\"%s\" is a %s setting, not allowed in the %s scope",
 			    name, config_scope_name((enum config_scope)s), config_scope_name(scope));
 	return fail_at(c, st, "unknown %s setting \"%s\"", config_scope_name(scope), name);
@@ -191,12 +266,123 @@ type_ok(const config_setting_t *st, enum config_type t)
 	return false;
 }
 
+static void *
+at(void *base, size_t off)
+{
+	return (char *)base + off;
+}
+
+static const void *
+at_const(const void *base, size_t off)
+{
+	return (const char *)base + off;
+}
+
+/* Whether a row has a value in its struct: the core table's lists and groups are read by code. */
+static bool
+stored(const struct config_key *k, bool handler_key)
+{
+	return k->type == TYPE_INT || k->type == TYPE_BOOL || k->type == TYPE_STRING ||
+	    (handler_key && (k->type == TYPE_STRING_LIST || (k->type == TYPE_GROUP && k->sub != NULL)));
+}
+
+static void
+strv_free(struct config_strv *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->v[i]);
+	free(v->v);
+	v->v = NULL;
+	v->n = 0;
+}
+
+/* Frees what the loader stored for keys in base (a handler's conf). */
+static void
+keys_free(const struct config_key *keys, size_t n, void *base)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct config_key *k = &keys[i];
+		if (k->type == TYPE_STRING) {
+			free(*(char **)at(base, k->offset));
+			*(char **)at(base, k->offset) = NULL;
+		} else if (k->type == TYPE_STRING_LIST)
+			strv_free(at(base, k->offset));
+		else if (k->type == TYPE_GROUP && k->sub != NULL)
+			keys_free(k->sub, k->nsub, at(base, k->offset));
+	}
+}
+
+static int load_keys(struct ctx *c, const config_setting_t *group, const char *what,
+    const struct config_key *keys, size_t n, void *base);
+
+/* Checks one setting against its row and stores it at the row's offset in base. */
+static int
+store_value(struct ctx *c, const config_setting_t *st, const struct config_key *k,
+    void *base, bool handler_key)
+{
+	const char *name = k->name;
+
+	if (!type_ok(st, k->type))
+		return fail_at(c, st, "\"%s\" must be %s", name, type_name(k->type));
+	if (!stored(k, handler_key))
+		return 0;
+	if (k->type == TYPE_INT) {
+		long long v = config_setting_get_int64(st);
+		if (v < k->min || v > k->max)
+			return fail_at(c, st, "\"%s\" is %lld, out of range %lld-%lld",
+			    name, v, k->min, k->max);
+		*(int *)at(base, k->offset) = (int)v;
+	} else if (k->type == TYPE_BOOL) {
+		*(bool *)at(base, k->offset) = config_setting_get_bool(st) != 0;
+	} else if (k->type == TYPE_STRING) {
+		char **slot = at(base, k->offset);
+		char *v = strdup(config_setting_get_string(st));
+		if (v == NULL)
+			return fail_at(c, st, "out of memory");
+		free(*slot);
+		*slot = v;
+	} else if (k->type == TYPE_STRING_LIST) {
+		struct config_strv *v = at(base, k->offset);
+		int len = config_setting_length(st);
+
+		strv_free(v);
+		if (len > 0 && (v->v = calloc((size_t)len, sizeof(*v->v))) == NULL)
+			return fail_at(c, st, "out of memory");
+		for (int i = 0; i < len; i++, v->n++)
+			if ((v->v[i] = strdup(config_setting_get_string_elem(st, i))) == NULL)
+				return fail_at(c, st, "out of memory");
+	} else if (k->type == TYPE_GROUP)
+		return load_keys(c, st, name, k->sub, k->nsub, at(base, k->offset));
+	return 0;
+}
+
+/* A handler's group key: its members against its own rows. */
+static int
+load_keys(struct ctx *c, const config_setting_t *group, const char *what,
+    const struct config_key *keys, size_t n, void *base)
+{
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *st = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(st);
+		const struct config_key *k = name != NULL ? keys_find(keys, n, name) : NULL;
+
+		if (k == NULL)
+			return fail_at(c, st, "unknown setting \"%s\" in \"%s\"",
+			    name != NULL ? name : "", what);
+		if (store_value(c, st, k, base, true) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /*
- * Checks every key of a group against the schema and stores scalar values
- * at their offset in base. Lists and groups are left to the caller.
+ * Checks every key of a group against the schema, stores scalar values at
+ * their offset in base and flags their rows in set. Lists and groups are
+ * left to the caller, and so are a service's handler keys (load_handler_keys).
  */
 static int
-load_group(struct ctx *c, const config_setting_t *group, enum config_scope scope, void *base)
+load_group(struct ctx *c, const config_setting_t *group, enum config_scope scope, void *base,
+    bool set[SCHEMA_MAX])
 {
 	for (int i = 0; i < config_setting_length(group); i++) {
 		const config_setting_t *st = config_setting_get_elem(group, (unsigned)i);
@@ -206,36 +392,112 @@ load_group(struct ctx *c, const config_setting_t *group, enum config_scope scope
 		if (name == NULL)
 			return fail_at(c, st, "expected a named setting");
 		k = schema_find(name, scope);
+		if (k == NULL && scope == SCOPE_SERVICE && handler_key_find(name) != NULL)
+			continue;
 		if (k == NULL)
 			return unknown_key(c, st, scope);
-		if (!type_ok(st, k->type))
-			return fail_at(c, st, "\"%s\" must be %s", name, type_name(k->type));
-		if (k->type == TYPE_INT) {
-			long long v = config_setting_get_int64(st);
-			if (v < k->min || v > k->max)
-				return fail_at(c, st, "\"%s\" is %lld, out of range %lld-%lld",
-				    name, v, k->min, k->max);
-			*(int *)(void *)((char *)base + k->offset) = (int)v;
-		} else if (k->type == TYPE_BOOL) {
-			*(bool *)(void *)((char *)base + k->offset) = config_setting_get_bool(st) != 0;
-		} else if (k->type == TYPE_STRING) {
-			char **slot = (char **)(void *)((char *)base + k->offset);
-			char *v = strdup(config_setting_get_string(st));
-			if (v == NULL)
-				return fail_at(c, st, "out of memory");
-			free(*slot);
-			*slot = v;
-		}
+		if (store_value(c, st, k, base, false) == -1)
+			return -1;
+		set[schema_index(k)] = true;
 	}
 	return 0;
 }
 
+/*
+ * Stores def, the default of k as the schema writes it, in base: a number,
+ * true or false, a string, or for an integer the name of a key of scope
+ * whose value (already resolved: it is above k in the table) it copies.
+ */
 static int
-dup_default(char **slot, const char *def)
+store_default(const struct config_key *k, const char *def, enum config_scope scope, void *base)
 {
-	if (*slot == NULL && def != NULL && (*slot = strdup(def)) == NULL)
-		return -1;
+	const struct config_key *ref;
+
+	if (def == NULL || !stored(k, false))
+		return 0;
+	switch (k->type) {
+	case TYPE_INT:
+		if ((def[0] >= '0' && def[0] <= '9') || def[0] == '-')
+			*(int *)at(base, k->offset) = (int)strtol(def, NULL, 10);
+		else if ((ref = schema_find(def, scope)) != NULL && ref->type == TYPE_INT)
+			*(int *)at(base, k->offset) = *(int *)at(base, ref->offset);
+		return 0;
+	case TYPE_BOOL:
+		*(bool *)at(base, k->offset) = strcmp(def, "true") == 0;
+		return 0;
+	case TYPE_STRING:
+		if (*(char **)at(base, k->offset) == NULL &&
+		    (*(char **)at(base, k->offset) = strdup(def)) == NULL)
+			return -1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Copies a global key's value to the service key of its name. */
+static int
+inherit_value(const struct config_key *k, const struct config_key *g, void *base, const void *gbase)
+{
+	switch (k->type) {
+	case TYPE_INT:
+		*(int *)at(base, k->offset) = *(const int *)at_const(gbase, g->offset);
+		return 0;
+	case TYPE_BOOL:
+		*(bool *)at(base, k->offset) = *(const bool *)at_const(gbase, g->offset);
+		return 0;
+	case TYPE_STRING: {
+		const char *v = *(char *const *)at_const(gbase, g->offset);
+		if (v != NULL && (*(char **)at(base, k->offset) = strdup(v)) == NULL)
+			return -1;
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Every row of scope the file did not set gets its value, in table order:
+ * an inheriting service key the global one's if the file set that, else
+ * the default of the global row; any other key its own default. The table
+ * is the only place defaults are written.
+ */
+static int
+apply_defaults(struct ctx *c, enum config_scope scope, void *base, const bool set[SCHEMA_MAX],
+    const struct config *cfg)
+{
+	for (size_t i = 0; i < config_schema_len; i++) {
+		const struct config_key *k = &config_schema[i];
+		const char *def = k->def;
+
+		if (k->scope != scope || set[i] || !stored(k, false))
+			continue;
+		if (k->inherit) {
+			const struct config_key *g = schema_find(k->name, SCOPE_GLOBAL);
+			if (g == NULL)
+				continue;
+			if (c->gset[schema_index(g)]) {
+				if (inherit_value(k, g, base, cfg) == -1)
+					return -1;
+				continue;
+			}
+			def = g->def;
+		}
+		if (store_default(k, def, scope, base) == -1)
+			return -1;
+	}
 	return 0;
+}
+
+/* Whether the file set a key, for a service key: there or in the globals it inherits. */
+static bool
+was_set(const struct ctx *c, const bool set[SCHEMA_MAX], const char *name, enum config_scope scope)
+{
+	const struct config_key *k = schema_find(name, scope);
+	const struct config_key *g = k != NULL && k->inherit ? schema_find(name, SCOPE_GLOBAL) : NULL;
+
+	return (k != NULL && set[schema_index(k)]) || (g != NULL && c->gset[schema_index(g)]);
 }
 
 static int
@@ -244,11 +506,11 @@ load_log(struct ctx *c, const config_setting_t *root, struct config *cfg)
 	const config_setting_t *lg = config_setting_get_member(root, "log");
 	struct log_config *l = &cfg->log;
 	const config_setting_t *st;
+	bool set[SCHEMA_MAX] = { false };
 
-	if (lg != NULL && load_group(c, lg, SCOPE_LOG, l) == -1)
+	if (lg != NULL && load_group(c, lg, SCOPE_LOG, l, set) == -1)
 		return -1;
-	if (dup_default(&l->facility_name, "daemon") == -1 ||
-	    dup_default(&l->level_name, "info") == -1)
+	if (apply_defaults(c, SCOPE_LOG, l, set, cfg) == -1)
 		return fail_at(c, NULL, "out of memory");
 	if (log_facility_parse(l->facility_name, &l->facility) == -1) {
 		st = lg ? config_setting_get_member(lg, "facility") : NULL;
@@ -384,6 +646,27 @@ relative_to_config(struct ctx *c, char **path)
 	return 0;
 }
 
+int
+config_error(const struct config_where *w, const char *key, const char *fmt, ...)
+{
+	char msg[CONFIG_ERR_MAX];
+	const config_setting_t *st = key != NULL ? config_setting_get_member(w->group, key) : NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return fail_at(w->c, st != NULL ? st : w->group, "%s", msg);
+}
+
+int
+config_path_relative(const struct config_where *w, char **path)
+{
+	if (*path == NULL || (*path)[0] == '/')
+		return 0;
+	return relative_to_config(w->c, path);
+}
+
 static int
 require(struct ctx *c, const config_setting_t *svc, const void *value,
     const char *key, const char *name)
@@ -395,22 +678,104 @@ require(struct ctx *c, const config_setting_t *svc, const void *value,
 	return fail_at(c, svc, "service: missing required setting \"%s\"", key);
 }
 
+/* "qotd" or "handlers a, b": who declares key, for the message. */
+static void
+declared_by(const char *key, char *buf, size_t len)
+{
+	size_t n = 0, used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < handler_count(); i++)
+		n += keys_find(handler_at(i)->keys, handler_at(i)->nkeys, key) != NULL;
+	used = (size_t)snprintf(buf, len, "handler%s ", n > 1 ? "s" : "");
+	for (size_t i = 0, k = 0; i < handler_count() && used < len; i++) {
+		const struct handler *h = handler_at(i);
+		if (keys_find(h->keys, h->nkeys, key) == NULL)
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", k++ > 0 ? ", " : "", h->name);
+	}
+}
+
+/* Handler keys nobody set: their defaults, the sub keys of groups included. */
+static int
+handler_defaults(const struct config_key *keys, size_t n, void *base, const config_setting_t *group)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct config_key *k = &keys[i];
+		const config_setting_t *st = group != NULL ? config_setting_get_member(group, k->name) : NULL;
+
+		if (k->type == TYPE_GROUP && k->sub != NULL) {
+			if (handler_defaults(k->sub, k->nsub, at(base, k->offset), st) == -1)
+				return -1;
+		} else if (st == NULL && store_default(k, k->def, SCOPE_SERVICE, base) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The keys the service's handler declares: stored in the block it asked
+ * for, defaulted, required ones present, then the handler's own check. A
+ * key another handler declares is an error on its line.
+ */
+static int
+load_handler_keys(struct ctx *c, const config_setting_t *svc, struct service_config *s)
+{
+	const struct handler *h = s->handler;
+	struct config_where w = { c, svc };
+	char who[256];
+
+	if (h->conf_size > 0 && (s->hconf = calloc(1, h->conf_size)) == NULL)
+		return fail_at(c, svc, "out of memory");
+	for (int i = 0; i < config_setting_length(svc); i++) {
+		const config_setting_t *st = config_setting_get_elem(svc, (unsigned)i);
+		const char *name = config_setting_name(st);
+		const struct config_key *k;
+
+		if (name == NULL || schema_find(name, SCOPE_SERVICE) != NULL)
+			continue;
+		k = keys_find(h->keys, h->nkeys, name);
+		if (k == NULL) {
+			declared_by(name, who, sizeof(who));
+			return fail_at(c, st, "service \"%s\": \"%s\" is only used by %s, not %s",
+			    s->name, name, who, h->name);
+		}
+		if (store_value(c, st, k, s->hconf, true) == -1)
+			return -1;
+	}
+	if (handler_defaults(h->keys, h->nkeys, s->hconf, svc) == -1)
+		return fail_at(c, svc, "out of memory");
+	for (size_t i = 0; i < h->nkeys; i++) {
+		const struct config_key *k = &h->keys[i];
+		if (k->required && config_setting_get_member(svc, k->name) == NULL) {
+			if (k->need != NULL)
+				return fail_at(c, svc, "service \"%s\": handler %s needs %s",
+				    s->name, h->name, k->need);
+			return fail_at(c, svc, "service \"%s\": handler %s needs \"%s\"",
+			    s->name, h->name, k->name);
+		}
+	}
+	return h->check != NULL ? h->check(s, &w) : 0;
+}
+
+static const config_setting_t *
+member_or(const config_setting_t *group, const char *key)
+{
+	const config_setting_t *st = config_setting_get_member(group, key);
+
+	return st != NULL ? st : group;
+}
+
 static int
 load_service(struct ctx *c, const config_setting_t *svc, const struct config *cfg,
     struct service_config *s)
 {
-	char qerr[CONFIG_ERR_MAX];
+	bool set[SCHEMA_MAX] = { false };
 
-	s->workers = s->timeout = s->backlog = -1;
-	s->max_workers = s->min_spare = s->max_spare = -1;
-	s->max_connections_per_worker = s->max_per_source = -1;
-	s->udp_rate = s->udp_burst = -1;
-	s->port = 0;
-	s->enabled = true;
 	s->line = config_setting_source_line(svc);
 	if (config_setting_type(svc) != CONFIG_TYPE_GROUP)
 		return fail_at(c, svc, "each entry of \"services\" must be a group { ... }");
-	if (load_group(c, svc, SCOPE_SERVICE, s) == -1)
+	if (load_group(c, svc, SCOPE_SERVICE, s, set) == -1)
 		return -1;
 	if (require(c, svc, s->name, "name", NULL) == -1)
 		return -1;
@@ -437,66 +802,32 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 	if (s->protocol == PROTO_UDP && s->handler->answer_udp == NULL)
 		return fail_at(c, config_setting_get_member(svc, "handler"),
 		    "service \"%s\": handler %s serves TCP only", s->name, s->handler_name);
-	if (dup_default(&s->address, "*") == -1)
+	if (apply_defaults(c, SCOPE_SERVICE, s, set, cfg) == -1)
 		return fail_at(c, svc, "out of memory");
-	if (parse_address(c, config_setting_get_member(svc, "address") ?
-	    config_setting_get_member(svc, "address") : svc, s) == -1)
+	if (parse_address(c, member_or(svc, "address"), s) == -1)
 		return -1;
-	if (s->workers == -1)
-		s->workers = cfg->workers;
-	if (s->max_workers == -1 && cfg->max_workers == -1)	/* adaptive, never below workers */
-		s->max_workers = s->workers > CONFIG_MAX_WORKERS_DEFAULT ? s->workers :
-		    CONFIG_MAX_WORKERS_DEFAULT;
-	else if (s->max_workers == -1)
-		s->max_workers = cfg->max_workers;
-	if (s->min_spare == -1)
-		s->min_spare = cfg->min_spare;
-	if (s->max_spare == -1)	/* default: back to min_spare idle above workers */
-		s->max_spare = cfg->max_spare == -1 ? s->min_spare : cfg->max_spare;
-	if (s->max_connections_per_worker == -1)
-		s->max_connections_per_worker = cfg->max_connections_per_worker;
-	if (s->max_per_source == -1)
-		s->max_per_source = cfg->max_per_source;
-	if (s->protocol == PROTO_TCP && (s->udp_rate != -1 || s->udp_burst != -1))
-		return fail_at(c, config_setting_get_member(svc, s->udp_rate != -1 ? "udp_rate" : "udp_burst"),
+	/* an adaptive pool nobody sized is never below workers */
+	if (!was_set(c, set, "max_workers", SCOPE_SERVICE) && s->max_workers < s->workers)
+		s->max_workers = s->workers;
+	if (s->protocol == PROTO_TCP && (set[schema_index(schema_find("udp_rate", SCOPE_SERVICE))] ||
+	    set[schema_index(schema_find("udp_burst", SCOPE_SERVICE))]))
+		return fail_at(c, config_setting_get_member(svc,
+		    config_setting_get_member(svc, "udp_rate") ? "udp_rate" : "udp_burst"),
 		    "service \"%s\": udp_rate and udp_burst apply to UDP services only", s->name);
-	if (s->udp_rate == -1)
-		s->udp_rate = cfg->udp_rate == -1 ? CONFIG_UDP_RATE_DEFAULT : cfg->udp_rate;
-	if (s->udp_burst == -1)
-		s->udp_burst = cfg->udp_burst;
 	if (s->udp_burst == 0)
-		s->udp_burst = s->udp_rate;	/* default: a second's worth */
+		s->udp_burst = s->udp_rate;	/* 0: a second's worth */
 	if (s->max_workers < s->workers)
-		return fail_at(c, config_setting_get_member(svc, "max_workers") ?
-		    config_setting_get_member(svc, "max_workers") : svc,
+		return fail_at(c, member_or(svc, "max_workers"),
 		    "service \"%s\": max_workers %d is below workers %d", s->name,
 		    s->max_workers, s->workers);
 	if (s->max_spare < s->min_spare)
-		return fail_at(c, config_setting_get_member(svc, "max_spare") ?
-		    config_setting_get_member(svc, "max_spare") : svc,
+		return fail_at(c, member_or(svc, "max_spare"),
 		    "service \"%s\": max_spare %d is below min_spare %d", s->name,
 		    s->max_spare, s->min_spare);
-	if (s->timeout == -1)
-		s->timeout = cfg->timeout;
-	if (s->backlog == -1)
-		s->backlog = cfg->backlog;
 	if (load_acl(c, svc, "allow", s, &s->allow, &s->nallow) == -1 ||
 	    load_acl(c, svc, "deny", s, &s->deny, &s->ndeny) == -1)
 		return -1;
-	if (s->handler->needs_quotes && s->quotes_path == NULL)
-		return fail_at(c, svc, "service \"%s\": handler %s needs a quotes file (quotes = \"/path/to/quotes\";)",
-		    s->name, s->handler_name);
-	if (!s->handler->needs_quotes && s->quotes_path != NULL)
-		return fail_at(c, config_setting_get_member(svc, "quotes"),
-		    "service \"%s\": \"quotes\" is only used by handler qotd, not %s",
-		    s->name, s->handler_name);
-	if (s->quotes_path != NULL && s->quotes_path[0] != '/' &&
-	    relative_to_config(c, &s->quotes_path) == -1)
-		return fail_at(c, svc, "out of memory");
-	if (s->quotes_path != NULL && quotes_load(s->quotes_path, &s->quotes, qerr, sizeof(qerr)) == -1)
-		return fail_at(c, config_setting_get_member(svc, "quotes"),
-		    "service \"%s\": %s", s->name, qerr);
-	return 0;
+	return load_handler_keys(c, svc, s);
 }
 
 /* Two services collide when one could receive the other's packets. */
@@ -577,31 +908,24 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 {
 	const config_setting_t *root = config_root_setting(lc);
 
-	cfg->workers = 4;
-	cfg->timeout = 30;
-	cfg->shutdown_timeout = 10;
-	cfg->backlog = 128;
-	cfg->seccomp = true;
-	cfg->max_workers = -1;
-	cfg->min_spare = 0;	/* grow only for clients that wait */
-	cfg->max_spare = -1;	/* not set: each service's min_spare */
-	cfg->max_per_source = CONFIG_MAX_PER_SOURCE_DEFAULT;
-	cfg->udp_rate = -1;	/* not set: each UDP service gets CONFIG_UDP_RATE_DEFAULT */
-	if (load_group(c, root, SCOPE_GLOBAL, cfg) == -1)
+	if (load_group(c, root, SCOPE_GLOBAL, cfg, c->gset) == -1)
 		return -1;
+	if (apply_defaults(c, SCOPE_GLOBAL, cfg, c->gset, cfg) == -1)
+		return fail_at(c, NULL, "out of memory");
+	/* an adaptive pool nobody sized is never below workers */
+	if (!was_set(c, c->gset, "max_workers", SCOPE_GLOBAL) && cfg->max_workers < cfg->workers)
+		cfg->max_workers = cfg->workers;
 	if (cfg->chroot_dir != NULL && check_chroot(c, root, cfg->chroot_dir) == -1)
 		return -1;
-	if (cfg->max_workers != -1 && cfg->max_workers < cfg->workers)
+	if (cfg->max_workers < cfg->workers)
 		return fail_at(c, config_setting_get_member(root, "max_workers"),
 		    "max_workers %d is below workers %d", cfg->max_workers, cfg->workers);
-	if (cfg->max_spare != -1 && cfg->max_spare < cfg->min_spare)
+	if (cfg->max_spare < cfg->min_spare)
 		return fail_at(c, config_setting_get_member(root, config_setting_get_member(root, "max_spare") ? "max_spare" : "min_spare"),
 		    "max_spare %d is below min_spare %d", cfg->max_spare, cfg->min_spare);
 	if (cfg->pid_file != NULL && cfg->pid_file[0] != '/')
 		return fail_at(c, config_setting_get_member(root, "pid_file"),
 		    "pid_file \"%s\" must be an absolute path", cfg->pid_file);
-	if (dup_default(&cfg->pid_file, RUNSTATEDIR "/netsrvd.pid") == -1)
-		return fail_at(c, NULL, "out of memory");
 	if (load_log(c, root, cfg) == -1 || resolve_identity(c, root, cfg) == -1)
 		return -1;
 	return load_services(c, root, cfg);
@@ -610,7 +934,7 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 static struct config *
 finish(config_t *lc, int parsed, const char *name, char *err, size_t errlen)
 {
-	struct ctx c = { name, err, errlen };
+	struct ctx c = { .file = name, .err = err, .errlen = errlen };
 	struct config *cfg;
 
 	if (!parsed) {
@@ -671,6 +995,12 @@ int_key_named(const char *name, size_t len)
 		if (config_schema[i].type == TYPE_INT && strlen(config_schema[i].name) == len &&
 		    strncmp(config_schema[i].name, name, len) == 0)
 			return &config_schema[i];
+	for (size_t i = 0; i < handler_count(); i++)
+		for (size_t j = 0; j < handler_at(i)->nkeys; j++) {
+			const struct config_key *k = &handler_at(i)->keys[j];
+			if (k->type == TYPE_INT && strlen(k->name) == len && strncmp(k->name, name, len) == 0)
+				return k;
+		}
 	return NULL;
 }
 
@@ -838,8 +1168,13 @@ service_free(struct service_config *s)
 	free(s->handler_name);
 	free(s->allow);
 	free(s->deny);
-	free(s->quotes_path);
-	quotes_free(&s->quotes);
+	if (s->handler != NULL) {
+		if (s->handler->release != NULL)
+			s->handler->release(s);
+		if (s->hconf != NULL)
+			keys_free(s->handler->keys, s->handler->nkeys, s->hconf);
+	}
+	free(s->hconf);
 }
 
 void
@@ -868,5 +1203,102 @@ config_enabled_services(const struct config *cfg)
 
 	for (size_t i = 0; i < cfg->nservices; i++)
 		n += cfg->services[i].enabled;
+	return n;
+}
+
+/* Appends an entry to report, whole entries only, "; " between them. */
+static void
+report_add(char *report, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+report_add(char *report, size_t len, const char *fmt, ...)
+{
+	size_t used = strnlen(report, len);
+	char entry[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(entry, sizeof(entry), fmt, ap);
+	va_end(ap);
+	if (used + (used > 0 ? 2 : 0) + strlen(entry) < len)
+		snprintf(report + used, len - used, "%s%s", used > 0 ? "; " : "", entry);
+}
+
+/* Whether k's stored value differs from a to b; if so, both go into report. */
+static bool
+key_changed(const struct config_key *k, const void *a, const void *b, const char *prefix,
+    char *report, size_t len)
+{
+	switch (k->type) {
+	case TYPE_INT: {
+		int x = *(const int *)at_const(a, k->offset), y = *(const int *)at_const(b, k->offset);
+		if (x == y)
+			return false;
+		report_add(report, len, "%s%s: %d -> %d", prefix, k->name, x, y);
+		return true;
+	}
+	case TYPE_BOOL: {
+		bool x = *(const bool *)at_const(a, k->offset), y = *(const bool *)at_const(b, k->offset);
+		if (x == y)
+			return false;
+		report_add(report, len, "%s%s: %s -> %s", prefix, k->name, x ? "true" : "false",
+		    y ? "true" : "false");
+		return true;
+	}
+	case TYPE_STRING: {
+		const char *x = *(char *const *)at_const(a, k->offset);
+		const char *y = *(char *const *)at_const(b, k->offset);
+		if ((x == NULL && y == NULL) || (x != NULL && y != NULL && strcmp(x, y) == 0))
+			return false;
+		report_add(report, len, "%s%s: %s%s%s -> %s%s%s", prefix, k->name,
+		    x ? "\"" : "", x ? x : "(none)", x ? "\"" : "",
+		    y ? "\"" : "", y ? y : "(none)", y ? "\"" : "");
+		return true;
+	}
+	default:
+		return false;	/* lists and groups: no row that holds one is non-reloadable yet */
+	}
+}
+
+static size_t
+scope_changes(enum config_scope scope, const void *a, const void *b, const char *prefix,
+    char *report, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < config_schema_len; i++) {
+		const struct config_key *k = &config_schema[i];
+		if (k->scope == scope && !k->reloadable && stored(k, false))
+			n += key_changed(k, a, b, prefix, report, len);
+	}
+	return n;
+}
+
+size_t
+config_reload_changes(const struct config *old, const struct config *new, char *report, size_t len)
+{
+	char prefix[64];
+	size_t n = 0;
+
+	if (len > 0)
+		report[0] = '\0';
+	n += scope_changes(SCOPE_GLOBAL, old, new, "", report, len);
+	n += scope_changes(SCOPE_LOG, &old->log, &new->log, "log.", report, len);
+	for (size_t i = 0; i < old->nservices; i++)
+		for (size_t j = 0; j < new->nservices; j++) {
+			const struct service_config *a = &old->services[i], *b = &new->services[j];
+			const struct handler *h = a->handler;
+
+			if (strcmp(a->name, b->name) != 0)
+				continue;
+			snprintf(prefix, sizeof(prefix), "service %s: ", a->name);
+			n += scope_changes(SCOPE_SERVICE, a, b, prefix, report, len);
+			/* a handler's own keys, when both generations run the same handler */
+			if (h == b->handler && a->hconf != NULL && b->hconf != NULL)
+				for (size_t k = 0; k < h->nkeys; k++)
+					if (!h->keys[k].reloadable && stored(&h->keys[k], true))
+						n += key_changed(&h->keys[k], a->hconf, b->hconf,
+						    prefix, report, len);
+		}
 	return n;
 }

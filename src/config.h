@@ -9,7 +9,6 @@
 
 #include "cidr.h"
 #include "log.h"
-#include "quotes.h"
 
 struct handler;
 
@@ -26,23 +25,6 @@ struct log_config {
 	enum log_level level;
 	bool connections;	/* the access log */
 };
-
-/*
- * udp_rate when the file sets none: far above what a real echo, daytime,
- * time or qotd client sends (one datagram, then it waits), low enough that
- * a forged source gets a bounded stream (netsrv.conf(5), udp_rate).
- */
-#define CONFIG_UDP_RATE_DEFAULT	200
-
-/*
- * The pool's ceiling and one source's share when the file sets none: one
- * address holding slow connections (slowloris) gets at most
- * CONFIG_MAX_PER_SOURCE_DEFAULT workers, and the pool grows past them up
- * to CONFIG_MAX_WORKERS_DEFAULT, so another client is still served
- * (netsrv.conf(5), max_per_source).
- */
-#define CONFIG_MAX_PER_SOURCE_DEFAULT	8
-#define CONFIG_MAX_WORKERS_DEFAULT	32
 
 struct service_config {
 	char *name;
@@ -67,8 +49,7 @@ struct service_config {
 	struct cidr *deny;
 	size_t ndeny;
 	bool enabled;
-	char *quotes_path;
-	struct quotes quotes;
+	void *hconf;		/* the handler's keys and what its check made (handler.h) */
 	int line;		/* where the service's group starts */
 	/* the bind address, resolved at load time */
 	struct sockaddr_storage addr;
@@ -88,7 +69,7 @@ struct config {
 	bool seccomp;		/* workers run under a syscall allow list */
 	struct log_config log;
 	int workers;
-	int max_workers;	/* -1: each service's own workers */
+	int max_workers;	/* set, or never below workers (a service unset takes its own) */
 	int min_spare;
 	int max_spare;
 	int max_connections_per_worker;
@@ -105,18 +86,42 @@ struct config {
 enum config_scope { SCOPE_GLOBAL, SCOPE_LOG, SCOPE_SERVICE };
 enum config_type { TYPE_INT, TYPE_BOOL, TYPE_STRING, TYPE_STRING_LIST, TYPE_GROUP, TYPE_SERVICE_LIST };
 
+/* A TYPE_STRING_LIST value as a handler key stores it. */
+struct config_strv {
+	char **v;
+	size_t n;
+};
+
 /*
  * The schema: one row per key a file may hold. The loader, `netsrvd -t`
- * and the documentation test all read this table.
+ * and the documentation test all read this table and the handlers' own
+ * (struct handler's keys, same rows, scope SCOPE_SERVICE).
  */
 struct config_key {
 	const char *name;
 	enum config_scope scope;
 	enum config_type type;
 	long long min, max;	/* TYPE_INT only */
-	const char *def;	/* the default, as documented; NULL = required/none */
-	bool reloadable;	/* a SIGHUP applies a change */
-	size_t offset;		/* into struct config, log_config or service_config */
+	/*
+	 * The default, as documented: a number, true or false, a string, or
+	 * the name of a key of the same scope listed above this one, whose
+	 * value it takes ("min_spare"). NULL: none. An inherited key's
+	 * default is its global row's.
+	 */
+	const char *def;
+	bool reloadable;	/* a SIGHUP applies a change (config_reload_changes) */
+	bool inherit;		/* a service that does not set it takes the global key of its name */
+	bool required;		/* handler keys: a service of the handler must set it */
+	const char *need;	/* handler keys: "a quotes file (...)" for the required message */
+	/*
+	 * Into struct config, log_config, service_config or a handler's
+	 * conf. The core table's lists and groups are read by code and have
+	 * none; a handler's TYPE_STRING_LIST is a struct config_strv here, its
+	 * TYPE_GROUP the base of the sub keys' offsets.
+	 */
+	size_t offset;
+	const struct config_key *sub;	/* TYPE_GROUP of a handler: its keys */
+	size_t nsub;
 };
 
 extern const struct config_key config_schema[];
@@ -135,5 +140,25 @@ void config_free(struct config *cfg);
 
 size_t config_enabled_services(const struct config *cfg);
 const char *config_proto_name(enum proto p);
+
+/*
+ * For handlers' checks (struct handler): w is the service group being
+ * loaded. config_error fills the loader's error with "FILE:LINE: ...", the
+ * line of key in that group (the group's own without one), and returns -1.
+ * config_path_relative makes a relative path relative to the file.
+ */
+struct config_where;
+int config_error(const struct config_where *w, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int config_path_relative(const struct config_where *w, char **path);
+
+/*
+ * What a reload cannot apply: the keys whose row says reloadable = false
+ * and whose value differs from old to new (global, log, and services of
+ * one name), as "pid_file: \"/a\" -> \"/b\"", several joined by "; ",
+ * into report (cut to fit). Returns how many; 0 leaves report "".
+ */
+size_t config_reload_changes(const struct config *old, const struct config *new,
+    char *report, size_t len);
 
 #endif

@@ -32,6 +32,18 @@ handler_find(const char *name)
 	return NULL;
 }
 
+size_t
+handler_count(void)
+{
+	return sizeof(handlers) / sizeof(handlers[0]);
+}
+
+const struct handler *
+handler_at(size_t i)
+{
+	return i < handler_count() ? handlers[i] : NULL;
+}
+
 /* In the table's order; tests/handler_test.c checks the two agree. */
 const char *
 handler_names(void)

@@ -39,6 +39,19 @@ struct tcp_session {
 	_Atomic int64_t *progress;
 };
 
+struct config_key;
+struct config_where;
+struct scoreboard;
+struct stats;
+struct config;
+
+/* What a worker hands its handler's init: the daemon's shared state, read only. */
+struct handler_env {
+	const struct scoreboard *sb;
+	const struct stats *stats;
+	const struct config *cfg;
+};
+
 struct handler {
 	const char *name;
 	enum session_end (*serve_tcp)(struct tcp_session *s);
@@ -52,13 +65,40 @@ struct handler {
 	ssize_t (*answer_udp)(const struct service_config *svc,
 	    const unsigned char *in, size_t inlen,
 	    unsigned char *out, size_t outcap);
-	bool needs_quotes;		/* the service must set `quotes` */
+	/*
+	 * The service keys this handler adds to the schema (scope
+	 * SCOPE_SERVICE; offsets into a block of conf_size bytes the loader
+	 * allocates as service_config.hconf and frees with the service).
+	 * Only a service of this handler may set them.
+	 */
+	const struct config_key *keys;
+	size_t nkeys;
+	size_t conf_size;
+	/*
+	 * Config time, once the keys are stored and defaulted: checks them
+	 * and prepares what they name (qotd reads its quotes). An error goes
+	 * through config_error(w, ...), so it says FILE:LINE. NULL: nothing
+	 * to check.
+	 */
+	int (*check)(struct service_config *svc, const struct config_where *w);
+	/* Frees what check made; the keys' own values are the loader's. */
+	void (*release)(struct service_config *svc);
+	/*
+	 * In the worker before it serves: takes what the handler reads while
+	 * serving from env (which outlives the worker's loop). -1, logged by
+	 * init itself, is a start failure. NULL: nothing to prepare.
+	 */
+	int (*init)(const struct service_config *svc, const struct handler_env *env);
+	bool reports_status;	/* serves the daemon's status: what netsrvd -s asks */
 };
 
 const struct handler *handler_find(const char *name);
 /* "echo, discard, ..." for error messages */
 const char *handler_names(void);
 const char *session_end_name(enum session_end e);
+/* The table, for whoever walks every handler's keys (the loader, the docs test). */
+size_t handler_count(void);
+const struct handler *handler_at(size_t i);
 
 /* Each handler's entry, defined in its own handler_<name>.c. */
 extern const struct handler handler_echo;
@@ -69,42 +109,15 @@ extern const struct handler handler_time;
 extern const struct handler handler_qotd;
 extern const struct handler handler_status;
 
-struct scoreboard;
-struct stats;
-struct config;
-/* What the status handler reports on; set by a status worker before it serves. */
-int status_attach(const struct scoreboard *sb, const struct stats *st, const struct config *cfg);
-/* The plain-text status and the Prometheus text, into buf; return the length. */
-size_t status_format_text(char *buf, size_t len);
-size_t status_format_metrics(char *buf, size_t len);
-
-/*
- * The pure parts of the handlers, shared by their TCP and UDP halves and
- * checked byte for byte by tests/handler_test.c.
- */
-
 /* A uniform random number in [0, bound); cheap, seeded once per process. */
 uint32_t handler_random(uint32_t bound);
 
-/* RFC 864: 72 of the 95 printable characters per line, then CRLF. */
-#define CHARGEN_CHARS		95
-#define CHARGEN_LINE_CHARS	72
-#define CHARGEN_LINE_BYTES	(CHARGEN_LINE_CHARS + 2)
-/* The stream repeats itself after 95 lines. */
-#define CHARGEN_PERIOD		((size_t)CHARGEN_CHARS * CHARGEN_LINE_BYTES)
-/* len bytes of the TCP chargen stream from its byte offset pos on. */
-void chargen_fill(unsigned char *buf, size_t len, uint64_t pos);
-
-/* Room for any daytime line, NUL included. */
-#define DAYTIME_MAX		64
 /*
- * The RFC 867 line for t: "Wednesday, November 25, 2026 07:38:47-UTC\r\n",
- * English whatever the locale. Returns its length (the NUL not counted),
- * or 0 if t cannot be converted or len is too small.
+ * Transitional: tests/service_test.c (not this change's file) still takes
+ * the pure helpers from here. Drop these once it includes them itself.
  */
-size_t daytime_format(time_t t, char *buf, size_t len);
-
-/* RFC 868: seconds since 1900-01-01T00:00Z, modulo 2^32. */
-uint32_t time_rfc868(int64_t unix_seconds);
+#include "handler_chargen.h"
+#include "handler_daytime.h"
+#include "handler_time.h"
 
 #endif

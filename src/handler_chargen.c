@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "handler.h"
+#include "handler_chargen.h"
 #include "io.h"
 
 /*
@@ -177,5 +178,4 @@ const struct handler handler_chargen = {
 	.name = "chargen",
 	.serve_tcp = chargen_serve_tcp,
 	.answer_udp = chargen_answer_udp,
-	.needs_quotes = false,
 };

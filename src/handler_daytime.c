@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "handler.h"
+#include "handler_daytime.h"
 #include "io.h"
 #include "log.h"
 
@@ -87,5 +88,4 @@ const struct handler handler_daytime = {
 	.name = "daytime",
 	.serve_tcp = daytime_serve_tcp,
 	.answer_udp = daytime_answer_udp,
-	.needs_quotes = false,
 };

@@ -47,5 +47,4 @@ const struct handler handler_discard = {
 	.name = "discard",
 	.serve_tcp = discard_serve_tcp,
 	.answer_udp = discard_answer_udp,
-	.needs_quotes = false,
 };

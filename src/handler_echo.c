@@ -142,5 +142,4 @@ const struct handler handler_echo = {
 	.name = "echo",
 	.serve_tcp = echo_serve_tcp,
 	.answer_udp = echo_answer_udp,
-	.needs_quotes = false,
 };

@@ -1,11 +1,13 @@
 /* Quote of the day (RFC 865): one quote from the service's file. */
 #include "autoconfig.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <sys/types.h>
 
 #include "config.h"
 #include "handler.h"
+#include "handler_qotd.h"
 #include "io.h"
 #include "log.h"
 
@@ -16,14 +18,15 @@
 static const char *
 qotd_pick(const struct service_config *svc, size_t *len)
 {
+	const struct qotd_conf *q = svc != NULL ? svc->hconf : NULL;
 	size_t i;
 
-	if (svc == NULL || svc->quotes.count == 0)
+	if (q == NULL || q->quotes.count == 0)
 		return NULL;
-	i = svc->quotes.count > UINT32_MAX ? 0 :
-	    handler_random((uint32_t)svc->quotes.count);
-	*len = svc->quotes.len[i];
-	return svc->quotes.text[i];
+	i = q->quotes.count > UINT32_MAX ? 0 :
+	    handler_random((uint32_t)q->quotes.count);
+	*len = q->quotes.len[i];
+	return q->quotes.text[i];
 }
 
 static enum session_end
@@ -60,9 +63,46 @@ qotd_answer_udp(const struct service_config *svc, const unsigned char *in,
 	return (ssize_t)len;
 }
 
+/*
+ * Config time: the quotes are read whole now, so a reload re-reads them and
+ * a bad file fails the load (the running generation keeps its own).
+ */
+static int
+qotd_check(struct service_config *svc, const struct config_where *w)
+{
+	struct qotd_conf *q = svc->hconf;
+	char qerr[CONFIG_ERR_MAX];
+
+	if (config_path_relative(w, &q->quotes_path) == -1)
+		return config_error(w, NULL, "out of memory");
+	if (quotes_load(q->quotes_path, &q->quotes, qerr, sizeof(qerr)) == -1)
+		return config_error(w, "quotes", "service \"%s\": %s", svc->name, qerr);
+	return 0;
+}
+
+static void
+qotd_release(struct service_config *svc)
+{
+	struct qotd_conf *q = svc->hconf;
+
+	if (q != NULL)
+		quotes_free(&q->quotes);
+}
+
+static const struct config_key qotd_keys[] = {
+	{ .name = "quotes", .scope = SCOPE_SERVICE, .type = TYPE_STRING,
+	  .reloadable = true, .required = true,
+	  .need = "a quotes file (quotes = \"/path/to/quotes\";)",
+	  .offset = offsetof(struct qotd_conf, quotes_path) },
+};
+
 const struct handler handler_qotd = {
 	.name = "qotd",
 	.serve_tcp = qotd_serve_tcp,
 	.answer_udp = qotd_answer_udp,
-	.needs_quotes = true,
+	.keys = qotd_keys,
+	.nkeys = sizeof(qotd_keys) / sizeof(qotd_keys[0]),
+	.conf_size = sizeof(struct qotd_conf),
+	.check = qotd_check,
+	.release = qotd_release,
 };

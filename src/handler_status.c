@@ -11,7 +11,9 @@
 
 #include "config.h"
 #include "handler.h"
+#include "handler_status.h"
 #include "io.h"
+#include "log.h"
 #include "scoreboard.h"
 #include "stats.h"
 #include "util.h"
@@ -20,15 +22,22 @@ static const struct scoreboard *sb;
 static const struct stats *stats;
 static struct svc_stats *totals;	/* per service: folded by the master plus its live workers' own */
 
-int
-status_attach(const struct scoreboard *board, const struct stats *st, const struct config *cfg)
+/*
+ * The worker's init: what every request reads, kept here for the life of
+ * the worker process (env points into memory the worker keeps mapped).
+ */
+static int
+status_init(const struct service_config *svc, const struct handler_env *env)
 {
-	(void)cfg;
-	sb = board;
-	stats = st;
+	sb = env->sb;
+	stats = env->stats;
 	free(totals);
-	totals = st != NULL ? calloc(st->n, sizeof(*totals)) : NULL;
-	return totals != NULL ? 0 : -1;
+	totals = stats != NULL ? calloc(stats->n, sizeof(*totals)) : NULL;
+	if (totals == NULL) {
+		log_errorx("service %s: out of memory", svc->name);
+		return -1;
+	}
+	return 0;
 }
 
 static ssize_t
@@ -358,5 +367,6 @@ const struct handler handler_status = {
 	.name = "status",
 	.serve_tcp = status_serve_tcp,
 	.answer_udp = NULL,
-	.needs_quotes = false,
+	.init = status_init,
+	.reports_status = true,
 };

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "handler.h"
+#include "handler_time.h"
 #include "io.h"
 #include "log.h"
 
@@ -70,5 +71,4 @@ const struct handler handler_time = {
 	.name = "time",
 	.serve_tcp = time_serve_tcp,
 	.answer_udp = time_answer_udp,
-	.needs_quotes = false,
 };

@@ -83,7 +83,7 @@ print_status(const struct config *cfg, const char *file)
 		char buf[16384];
 		int fd;
 
-		if (!s->enabled || s->handler != &handler_status)
+		if (!s->enabled || !s->handler->reports_status)
 			continue;
 		if (s->any_address) {
 			struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)&ss;

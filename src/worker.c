@@ -390,10 +390,10 @@ worker_run(const struct worker_args *a)
 	/* from here on the only shared page we can write is our own line */
 	if (scoreboard_confine(a->sb, a->slot_index) == -1 || stats_confine(a->stats) == -1)
 		_exit(WORKER_EXIT_SETUP);
-	if (a->svc->handler == &handler_status && status_attach(a->sb, a->stats, a->cfg) == -1) {
-		log_errorx("service %s: out of memory", a->svc->name);
+	/* what the handler reads while serving; its init logs its own failure */
+	struct handler_env env = { a->sb, a->stats, a->cfg };
+	if (a->svc->handler->init != NULL && a->svc->handler->init(a->svc, &env) == -1)
 		_exit(WORKER_EXIT_SETUP);
-	}
 	if (a->svc->protocol == PROTO_UDP) {
 		if ((w.udp = worker_udp_new(a)) == NULL)
 			_exit(WORKER_EXIT_SETUP);

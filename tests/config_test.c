@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "handler.h"
+#include "handler_qotd.h"
 
 #define SVC_ECHO "{ name = \"echo\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; }"
 
@@ -278,9 +279,10 @@ config_load_file_test(void **state)
 	cfg = config_load(conf, err, sizeof(err));
 	if (cfg == NULL)
 		fail_msg("%s", err);
-	assert_string_equal(cfg->services[0].quotes_path, quotes);
-	assert_int_equal(cfg->services[0].quotes.count, 2);
-	assert_string_equal(cfg->services[0].quotes.text[1], "Second\r\nquote.\r\n");
+	const struct qotd_conf *q = cfg->services[0].hconf;
+	assert_string_equal(q->quotes_path, quotes);
+	assert_int_equal(q->quotes.count, 2);
+	assert_string_equal(q->quotes.text[1], "Second\r\nquote.\r\n");
 	config_free(cfg);
 
 	/* errors carry the file's own name */
@@ -328,7 +330,375 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	assert_int_equal(config_schema_len, 41);
+	/* the core table and the handlers' keys: 41 keys in all */
+	size_t nhandler_keys = 0;
+	for (size_t i = 0; i < handler_count(); i++)
+		nhandler_keys += handler_at(i)->nkeys;
+	assert_int_equal(config_schema_len + nhandler_keys, 41);
+}
+
+/* ---- defaults and inheritance come from the table ---- */
+
+static const void *
+field(const void *base, size_t off)
+{
+	return (const char *)base + off;
+}
+
+/* The value a row's default stands for in base, checked against what the loader stored. */
+static void
+assert_default(const struct config_key *k, const char *def, enum config_scope scope,
+    const void *base, const char *where)
+{
+	switch (k->type) {
+	case TYPE_INT: {
+		int got = *(const int *)field(base, k->offset);
+		long want;
+		if ((def[0] >= '0' && def[0] <= '9') || def[0] == '-')
+			want = strtol(def, NULL, 10);
+		else {
+			/* the name of a key above it in the same scope */
+			const struct config_key *ref = NULL;
+			for (size_t i = 0; i < config_schema_len; i++)
+				if (config_schema[i].scope == scope && strcmp(config_schema[i].name, def) == 0)
+					ref = &config_schema[i];
+			if (ref == NULL)
+				fail_msg("%s %s: default \"%s\" is neither a number nor a key", where, k->name, def);
+			want = *(const int *)field(base, ref->offset);
+		}
+		if (got != want)
+			fail_msg("%s %s: %d, the table says %ld (\"%s\")", where, k->name, got, want, def);
+		break;
+	}
+	case TYPE_BOOL:
+		assert_int_equal(*(const bool *)field(base, k->offset), strcmp(def, "true") == 0);
+		break;
+	case TYPE_STRING: {
+		const char *got = *(char *const *)field(base, k->offset);
+		if (got == NULL || strcmp(got, def) != 0)
+			fail_msg("%s %s: \"%s\", the table says \"%s\"", where, k->name, got ? got : "(null)", def);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/*
+ * A minimal file gets every row's default, as the table writes it: each
+ * key of each scope, an inheriting service key its global row's. Nothing
+ * but the table may know a default.
+ */
+static void
+config_table_defaults_test(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg = config_parse_string("services = ( " SVC_ECHO " );", "t.conf", err, sizeof(err));
+	size_t checked = 0;
+
+	(void)state;
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	for (size_t i = 0; i < config_schema_len; i++) {
+		const struct config_key *k = &config_schema[i];
+		const char *def = k->def;
+		const void *base = k->scope == SCOPE_GLOBAL ? (const void *)cfg :
+		    k->scope == SCOPE_LOG ? (const void *)&cfg->log : (const void *)&cfg->services[0];
+
+		if (k->type != TYPE_INT && k->type != TYPE_BOOL && k->type != TYPE_STRING)
+			continue;	/* lists and groups are read by code */
+		if (k->inherit) {
+			for (size_t j = 0; j < config_schema_len; j++)
+				if (config_schema[j].scope == SCOPE_GLOBAL &&
+				    strcmp(config_schema[j].name, k->name) == 0)
+					def = config_schema[j].def;
+			assert_non_null(def);	/* an inheriting key has a global with a default */
+		}
+		if (def == NULL) {
+			/* no default: a string stays unset unless the file set it (name, protocol...) */
+			if (k->type == TYPE_STRING && k->scope != SCOPE_SERVICE)
+				assert_null(*(char *const *)field(base, k->offset));
+			continue;
+		}
+		assert_default(k, def, k->scope, base, config_scope_name(k->scope));
+		checked++;
+	}
+	print_message("%zu defaults checked against the table\n", checked);
+	assert_true(checked >= 20);
+	config_free(cfg);
+}
+
+/*
+ * Every row marked inherit: a global value reaches the service that does
+ * not set the key, and not the one that does. Values are the row's min +
+ * 9 and + 7, which every cross-key rule (max_workers >= workers, max_spare
+ * >= min_spare) accepts; UDP services, so udp_rate and udp_burst apply.
+ */
+static void
+config_inherit_test(void **state)
+{
+	size_t rows = 0;
+
+	(void)state;
+	for (size_t i = 0; i < config_schema_len; i++) {
+		const struct config_key *k = &config_schema[i];
+		char text[1024], err[CONFIG_ERR_MAX];
+		struct config *cfg;
+		long long v, w;
+
+		if (k->scope != SCOPE_SERVICE || !k->inherit)
+			continue;
+		assert_int_equal(k->type, TYPE_INT);
+		v = k->min + 9;
+		w = k->min + 7;
+		snprintf(text, sizeof(text), "%s = %lld;\nservices = (\n"
+		    " { name = \"a\"; protocol = \"udp\"; port = 7; handler = \"echo\"; },\n"
+		    " { name = \"b\"; protocol = \"udp\"; port = 9; handler = \"echo\"; %s = %lld; } );",
+		    k->name, v, k->name, w);
+		cfg = config_parse_string(text, "t.conf", err, sizeof(err));
+		if (cfg == NULL)
+			fail_msg("%s: %s", k->name, err);
+		if (*(const int *)field(&cfg->services[0], k->offset) != v)
+			fail_msg("%s: the service that does not set it has %d, not the global %lld",
+			    k->name, *(const int *)field(&cfg->services[0], k->offset), v);
+		if (*(const int *)field(&cfg->services[1], k->offset) != w)
+			fail_msg("%s: the service that sets %lld has %d", k->name, w,
+			    *(const int *)field(&cfg->services[1], k->offset));
+		config_free(cfg);
+		rows++;
+	}
+	print_message("%zu inherited keys checked\n", rows);
+	assert_int_equal(rows, 10);
+}
+
+/* ---- handler keys ---- */
+
+/*
+ * A handler with the kinds of keys exec will have (a required string, a
+ * list of strings, a bool, a bounded integer that a reload cannot change,
+ * a group), put in the table with --wrap=handler_count,handler_at,handler_find.
+ */
+struct fake_limits {
+	int nofile;
+	int cpu;
+};
+
+struct fake_conf {
+	char *command;
+	struct config_strv env;
+	bool wait;
+	int max_runtime;
+	struct fake_limits limits;
+	int checked;
+};
+
+static const struct config_key fake_limit_keys[] = {
+	{ .name = "nofile", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = 1, .max = 65536,
+	  .def = "1024", .reloadable = true, .offset = offsetof(struct fake_limits, nofile) },
+	{ .name = "cpu", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = 0, .max = 3600,
+	  .def = "0", .reloadable = true, .offset = offsetof(struct fake_limits, cpu) },
+};
+
+static const struct config_key fake_keys[] = {
+	{ .name = "command", .scope = SCOPE_SERVICE, .type = TYPE_STRING, .reloadable = true,
+	  .required = true, .offset = offsetof(struct fake_conf, command) },
+	{ .name = "env", .scope = SCOPE_SERVICE, .type = TYPE_STRING_LIST, .def = "[]",
+	  .reloadable = true, .offset = offsetof(struct fake_conf, env) },
+	{ .name = "wait", .scope = SCOPE_SERVICE, .type = TYPE_BOOL, .def = "true",
+	  .reloadable = true, .offset = offsetof(struct fake_conf, wait) },
+	{ .name = "max_runtime", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = 0, .max = 86400,
+	  .def = "0", .reloadable = false, .offset = offsetof(struct fake_conf, max_runtime) },
+	{ .name = "limits", .scope = SCOPE_SERVICE, .type = TYPE_GROUP, .reloadable = true,
+	  .offset = offsetof(struct fake_conf, limits), .sub = fake_limit_keys,
+	  .nsub = sizeof(fake_limit_keys) / sizeof(fake_limit_keys[0]) },
+};
+
+static int
+fake_check(struct service_config *svc, const struct config_where *w)
+{
+	struct fake_conf *f = svc->hconf;
+
+	if (f->command[0] != '/')
+		return config_error(w, "command", "service \"%s\": command \"%s\" must be an absolute path",
+		    svc->name, f->command);
+	f->checked++;
+	return 0;
+}
+
+static enum session_end
+fake_serve_tcp(struct tcp_session *s)
+{
+	(void)s;
+	return END_DONE;
+}
+
+static const struct handler fake_handler = {
+	.name = "fakeexec",
+	.serve_tcp = fake_serve_tcp,
+	.keys = fake_keys,
+	.nkeys = sizeof(fake_keys) / sizeof(fake_keys[0]),
+	.conf_size = sizeof(struct fake_conf),
+	.check = fake_check,
+};
+
+static bool fake_on;
+
+size_t __real_handler_count(void);
+const struct handler *__real_handler_at(size_t i);
+const struct handler *__real_handler_find(const char *name);
+size_t __wrap_handler_count(void);
+const struct handler *__wrap_handler_at(size_t i);
+const struct handler *__wrap_handler_find(const char *name);
+
+size_t
+__wrap_handler_count(void)
+{
+	return __real_handler_count() + (fake_on ? 1 : 0);
+}
+
+const struct handler *
+__wrap_handler_at(size_t i)
+{
+	if (fake_on && i == __real_handler_count())
+		return &fake_handler;
+	return __real_handler_at(i);
+}
+
+const struct handler *
+__wrap_handler_find(const char *name)
+{
+	if (fake_on && name != NULL && strcmp(name, fake_handler.name) == 0)
+		return &fake_handler;
+	return __real_handler_find(name);
+}
+
+#define SVC_FAKE_HEAD "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"fakeexec\";\n"
+
+static const struct case_ handler_key_cases[] = {
+	/* a handler's key on another handler's service: refused on its own line, naming who uses it */
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   quotes = \"q\"; } );", 3, "service \"e\": \"quotes\" is only used by handler qotd, not echo" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n\n   command = \"/bin/true\"; } );", 4, "service \"e\": \"command\" is only used by handler fakeexec, not echo" },
+	{ "services = (\n { name = \"q\"; protocol = \"tcp\"; port = 7; handler = \"qotd\"; quotes = \"/dev/null\";\n   wait = true; } );", 3, "\"wait\" is only used by handler fakeexec, not qotd" },
+	/* misspelt, or in the wrong scope: the handlers' keys are part of the schema */
+	{ "services = (\n { name = \"q\"; protocol = \"tcp\"; port = 7; handler = \"qotd\";\n   quote = \"/q\"; } );", 3, "unknown service setting \"quote\" (did you mean \"quotes\"?)" },
+	{ "\ncommand = \"/bin/true\";\nservices = ( " SVC_ECHO " );", 2, "\"command\" is a service setting, not allowed in the global scope" },
+	/* required, typed, bounded, checked, group members known */
+	{ SVC_FAKE_HEAD "   wait = false; } );", 2, "service \"x\": handler fakeexec needs \"command\"" },
+	{ SVC_FAKE_HEAD "   command = \"/bin/true\";\n   env = \"A=1\"; } );", 4, "\"env\" must be a list of strings" },
+	{ SVC_FAKE_HEAD "   command = \"/bin/true\";\n   max_runtime = 90000; } );", 4, "\"max_runtime\" is 90000, out of range 0-86400" },
+	{ SVC_FAKE_HEAD "   command = \"/bin/true\";\n   max_runtime = 4294967296; } );", 4, "\"max_runtime\" is 4294967296, out of range 0-86400" },
+	{ SVC_FAKE_HEAD "   command = \"bin/true\"; } );", 3, "service \"x\": command \"bin/true\" must be an absolute path" },
+	{ SVC_FAKE_HEAD "   command = \"/bin/true\"; limits = {\n nofile = 0; }; } );", 4, "\"nofile\" is 0, out of range 1-65536" },
+	{ SVC_FAKE_HEAD "   command = \"/bin/true\"; limits = {\n nofiles = 8; }; } );", 4, "unknown setting \"nofiles\" in \"limits\"" },
+	{ SVC_FAKE_HEAD "   command = \"/bin/true\"; limits = 3; } );", 3, "\"limits\" must be a group" },
+};
+
+static void
+config_handler_keys_test(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg;
+	const struct fake_conf *f;
+
+	(void)state;
+	fake_on = true;
+	check_cases(handler_key_cases, sizeof(handler_key_cases) / sizeof(handler_key_cases[0]));
+
+	/* every kind of key stored where the handler asked, the rest defaulted */
+	cfg = config_parse_string(SVC_FAKE_HEAD
+	    "   command = \"/bin/cat\"; env = [ \"A=1\", \"B=2\" ]; limits = { cpu = 5; }; },\n"
+	    " { name = \"y\"; protocol = \"tcp\"; port = 9; handler = \"fakeexec\"; command = \"/bin/true\";\n"
+	    "   wait = false; max_runtime = 60; limits = { nofile = 64; cpu = 1; }; } );",
+	    "t.conf", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	f = cfg->services[0].hconf;
+	assert_string_equal(f->command, "/bin/cat");
+	assert_int_equal(f->env.n, 2);
+	assert_string_equal(f->env.v[0], "A=1");
+	assert_string_equal(f->env.v[1], "B=2");
+	assert_true(f->wait);
+	assert_int_equal(f->max_runtime, 0);
+	assert_int_equal(f->limits.nofile, 1024);
+	assert_int_equal(f->limits.cpu, 5);
+	assert_int_equal(f->checked, 1);
+	f = cfg->services[1].hconf;
+	assert_string_equal(f->command, "/bin/true");
+	assert_int_equal(f->env.n, 0);
+	assert_false(f->wait);
+	assert_int_equal(f->max_runtime, 60);
+	assert_int_equal(f->limits.nofile, 64);
+	assert_int_equal(f->limits.cpu, 1);
+	config_free(cfg);
+
+	/* and a service of a handler without keys has no block */
+	cfg = config_parse_string("services = ( " SVC_ECHO " );", "t.conf", err, sizeof(err));
+	assert_non_null(cfg);
+	assert_null(cfg->services[0].hconf);
+	config_free(cfg);
+	fake_on = false;
+}
+
+/* ---- reload: what the schema says a SIGHUP cannot change ---- */
+
+static struct config *
+parse_ok(const char *text)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg = config_parse_string(text, "t.conf", err, sizeof(err));
+
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	return cfg;
+}
+
+static void
+config_reload_changes_test(void **state)
+{
+	struct config *a = parse_ok("pid_file = \"/run/a.pid\"; workers = 2;\nservices = ( " SVC_ECHO " );");
+	struct config *same = parse_ok("workers = 2; pid_file = \"/run/a.pid\";\nservices = ( " SVC_ECHO " );");
+	struct config *reloadable = parse_ok("pid_file = \"/run/a.pid\"; workers = 7; timeout = 1; seccomp = false;\n"
+	    "log = { level = \"debug\"; };\nservices = ( " SVC_ECHO ",\n"
+	    " { name = \"d\"; protocol = \"udp\"; port = 13; handler = \"daytime\"; } );");
+	struct config *b = parse_ok("pid_file = \"/run/b.pid\"; workers = 2;\nservices = ( " SVC_ECHO " );");
+	struct config *dflt = parse_ok("services = ( " SVC_ECHO " );");
+	char report[256] = "junk", tiny[8];
+
+	(void)state;
+	/* nothing changed, or only what a reload applies: nothing to report */
+	assert_int_equal(config_reload_changes(a, same, report, sizeof(report)), 0);
+	assert_string_equal(report, "");
+	assert_int_equal(config_reload_changes(a, reloadable, report, sizeof(report)), 0);
+	assert_string_equal(report, "");
+	/* pid_file is the one the schema marks: both values named */
+	assert_int_equal(config_reload_changes(a, b, report, sizeof(report)), 1);
+	assert_string_equal(report, "pid_file: \"/run/a.pid\" -> \"/run/b.pid\"");
+	/* dropping the key is a change to its default */
+	assert_int_equal(config_reload_changes(a, dflt, report, sizeof(report)), 1);
+	assert_string_equal(report, "pid_file: \"/run/a.pid\" -> \"" RUNSTATEDIR "/netsrvd.pid\"");
+	/* counted even when the report has no room for it; never overrun */
+	assert_int_equal(config_reload_changes(a, b, tiny, sizeof(tiny)), 1);
+	assert_string_equal(tiny, "");
+	config_free(a);
+	config_free(same);
+	config_free(reloadable);
+	config_free(b);
+	config_free(dflt);
+
+	/* a handler's own non-reloadable key, in a service of the same name */
+	fake_on = true;
+	a = parse_ok(SVC_FAKE_HEAD "   command = \"/bin/true\"; max_runtime = 5; } );");
+	b = parse_ok(SVC_FAKE_HEAD "   command = \"/bin/false\"; max_runtime = 6; } );");
+	same = parse_ok("services = (\n { name = \"other\"; protocol = \"tcp\"; port = 7; handler = \"fakeexec\";\n"
+	    "   command = \"/bin/true\"; max_runtime = 6; } );");
+	assert_int_equal(config_reload_changes(a, b, report, sizeof(report)), 1);
+	assert_string_equal(report, "service x: max_runtime: 5 -> 6");
+	/* another service is a new one, not a change */
+	assert_int_equal(config_reload_changes(a, same, report, sizeof(report)), 0);
+	config_free(a);
+	config_free(b);
+	config_free(same);
+	fake_on = false;
 }
 
 int
@@ -342,6 +712,10 @@ main(void)
 		cmocka_unit_test(config_load_file_test),
 		cmocka_unit_test(config_repeat_test),
 		cmocka_unit_test(config_schema_test),
+		cmocka_unit_test(config_table_defaults_test),
+		cmocka_unit_test(config_inherit_test),
+		cmocka_unit_test(config_handler_keys_test),
+		cmocka_unit_test(config_reload_changes_test),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

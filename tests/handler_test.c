@@ -23,6 +23,10 @@
 
 #include "config.h"
 #include "handler.h"
+#include "handler_chargen.h"
+#include "handler_daytime.h"
+#include "handler_qotd.h"
+#include "handler_time.h"
 #include "io.h"
 #include "quotes.h"
 #include "util.h"
@@ -224,6 +228,16 @@ fill_pattern(unsigned char *buf, size_t len)
 
 /* ---- the table ---- */
 
+/* Whether h declares key as one its services must set. */
+static bool
+requires_key(const struct handler *h, const char *key)
+{
+	for (size_t k = 0; k < h->nkeys; k++)
+		if (h->keys[k].required && strcmp(h->keys[k].name, key) == 0)
+			return true;
+	return false;
+}
+
 static void
 handler_table_test(void **state)
 {
@@ -241,7 +255,10 @@ handler_table_test(void **state)
 		assert_non_null(h->serve_tcp);
 		/* status is TCP only: the config refuses it on UDP */
 		assert_true(h->answer_udp != NULL || strcmp(names[i], "status") == 0);
-		assert_int_equal(h->needs_quotes, strcmp(names[i], "qotd") == 0);
+		/* qotd, and only it, needs its quotes file */
+		assert_int_equal(requires_key(h, "quotes"), strcmp(names[i], "qotd") == 0);
+		/* what netsrvd -s looks for */
+		assert_int_equal(h->reports_status, strcmp(names[i], "status") == 0);
 		if (i > 0)
 			strcat(joined, ", ");
 		strcat(joined, names[i]);
@@ -665,24 +682,30 @@ static const char quotes_file[] =
     "%\n"
     "The third.\n";
 
+/* The qotd conf of load_quotes's service: its quotes, as config load leaves them. */
+static struct qotd_conf qotd;
+#define QUOTES(svc) (((struct qotd_conf *)(svc)->hconf)->quotes)
+
 static void
 load_quotes(struct service_config *svc)
 {
 	char err[256];
 
 	memset(svc, 0, sizeof(*svc));
+	memset(&qotd, 0, sizeof(qotd));
+	svc->hconf = &qotd;
 	if (quotes_parse(quotes_file, sizeof(quotes_file) - 1, "test",
-	    &svc->quotes, err, sizeof(err)) == -1)
+	    &QUOTES(svc), err, sizeof(err)) == -1)
 		fail_msg("%s", err);
-	assert_int_equal(svc->quotes.count, 3);
+	assert_int_equal(QUOTES(svc).count, 3);
 }
 
 /* Which quote the bytes are, or -1. */
 static int
 which_quote(const struct service_config *svc, const unsigned char *b, size_t n)
 {
-	for (size_t i = 0; i < svc->quotes.count; i++)
-		if (svc->quotes.len[i] == n && memcmp(svc->quotes.text[i], b, n) == 0)
+	for (size_t i = 0; i < QUOTES(svc).count; i++)
+		if (QUOTES(svc).len[i] == n && memcmp(QUOTES(svc).text[i], b, n) == 0)
 			return (int)i;
 	return -1;
 }
@@ -707,10 +730,10 @@ handler_qotd_udp_test(void **state)
 	}
 	for (int i = 0; i < 3; i++)
 		assert_true(seen[i] > 0);
-	assert_memory_equal(svc.quotes.text[1], "The second,\r\non two lines.\r\n",
-	    svc.quotes.len[1]);
+	assert_memory_equal(QUOTES(&svc).text[1], "The second,\r\non two lines.\r\n",
+	    QUOTES(&svc).len[1]);
 	/* No quotes, no answer; never a crash. */
-	quotes_free(&svc.quotes);
+	quotes_free(&QUOTES(&svc));
 	assert_int_equal(handler_qotd.answer_udp(&svc, NULL, 0, udp_out,
 	    sizeof(udp_out)), -1);
 }
@@ -740,10 +763,10 @@ handler_udp_no_amplification_test(void **state)
 		assert_true(maxlen + cap / 20 >= cap);	/* uniform: the top is reached */
 	}
 	load_quotes(&svc);
-	shortest = svc.quotes.len[0];
-	for (size_t i = 1; i < svc.quotes.count; i++)
-		if (svc.quotes.len[i] < shortest)
-			shortest = svc.quotes.len[i];
+	shortest = QUOTES(&svc).len[0];
+	for (size_t i = 1; i < QUOTES(&svc).count; i++)
+		if (QUOTES(&svc).len[i] < shortest)
+			shortest = QUOTES(&svc).len[i];
 	for (int i = 0; i < 300; i++) {
 		ssize_t n = handler_qotd.answer_udp(&svc, udp_in, 0, udp_out, sizeof(udp_out));
 		assert_int_equal(n, -1);
@@ -753,7 +776,7 @@ handler_udp_no_amplification_test(void **state)
 		n = handler_qotd.answer_udp(&svc, udp_in, shortest, udp_out, sizeof(udp_out));
 		assert_true(n == -1 || (size_t)n == shortest);
 	}
-	quotes_free(&svc.quotes);
+	quotes_free(&QUOTES(&svc));
 }
 
 static void
@@ -775,7 +798,7 @@ handler_qotd_tcp_test(void **state)
 	assert_int_equal(p.s.bytes_out, (uint64_t)n);
 	assert_true(which_quote(&svc, b, (size_t)n) >= 0);
 	pair_close(&p);
-	quotes_free(&svc.quotes);
+	quotes_free(&QUOTES(&svc));
 }
 
 /* ---- echo and discard over UDP ---- */
