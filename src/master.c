@@ -536,6 +536,18 @@ reload_failed(const char *why)
 	notify_send("STATUS=reload failed: %s; still serving the previous configuration\nREADY=1", why);
 }
 
+/* What the schema says a reload cannot apply (pid_file: -p overrides it, then it matters not). */
+static void
+log_unapplied(const struct config *cfg)
+{
+	char what[512];
+	size_t n = config_reload_changes(m.gen->cfg, cfg, what, sizeof(what));
+
+	if (n == 0 || (n == 1 && m.opt.pid_file != NULL && strncmp(what, "pid_file:", 9) == 0))
+		return;
+	log_warnx("%s: that takes a restart; the running value stays (pid file %s)", what, m.pid_file);
+}
+
 static void
 master_reload(void)
 {
@@ -563,9 +575,7 @@ master_reload(void)
 		reload_failed(err);
 		return;
 	}
-	if (m.opt.pid_file == NULL && strcmp(cfg->pid_file, m.pid_file) != 0)
-		log_warnx("pid_file changed to %s: that takes a restart; still using %s",
-		    cfg->pid_file, m.pid_file);
+	log_unapplied(cfg);
 	/*
 	 * A service removed and added back while its old workers still drain
 	 * must get its old socket back (a new bind() would fail with
