@@ -1,0 +1,151 @@
+/* Socket reconcile, as a reload does it: keep what matches, bind the rest, undo only what it opened. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "harness.h"
+#include "listener.h"
+
+static struct config *
+parse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static struct config *
+parse(const char *fmt, ...)
+{
+	char text[1024], err[CONFIG_ERR_MAX];
+	va_list ap;
+	struct config *cfg;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	cfg = config_parse_string(text, "t.conf", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	return cfg;
+}
+
+/* one echo service; its port is the next %d of the format */
+#define SVC(name, proto, addr) \
+	"{ name = \"" name "\"; protocol = \"" proto "\"; address = \"" addr "\"; port = %d; handler = \"echo\"; }"
+
+static bool
+is_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+static bool
+listening(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+/* Same (protocol, address, port): the very same socket; a new port: a new one. */
+static void
+listener_reconcile_keeps_matching_test(void **state)
+{
+	int p1 = h_free_port(), p2 = h_free_port(), p3 = h_free_port();
+	struct config *a = parse("services = ( " SVC("a", "tcp", "127.0.0.1") ", " SVC("u", "udp", "127.0.0.1") " );", p1, p2);
+	struct config *b = parse("services = ( " SVC("u", "udp", "127.0.0.1") ", " SVC("b", "tcp", "127.0.0.1") ", "
+	    SVC("a", "tcp", "127.0.0.1") " );", p2, p3, p1);
+	struct listener *first[2], *second[3];
+	bool fresh[3];
+	char err[256];
+
+	(void)state;
+	assert_int_equal(listener_reconcile(a, NULL, 0, first, fresh, err, sizeof(err)), 0);
+	assert_true(fresh[0] && fresh[1]);
+	assert_int_equal(listener_reconcile(b, first, 2, second, fresh, err, sizeof(err)), 0);
+	assert_ptr_equal(second[0], first[1]);	/* udp, kept though it moved in the file */
+	assert_false(fresh[0]);
+	assert_true(fresh[1]);			/* b: bound now */
+	assert_ptr_equal(second[2], first[0]);	/* a, kept */
+	assert_false(fresh[2]);
+	assert_true(first[0]->used && first[1]->used);
+	listener_close(second[0]);
+	listener_close(second[1]);
+	listener_close(second[2]);
+	config_free(a);
+	config_free(b);
+}
+
+/* A bind that fails undoes what this call opened, names the service, and leaves what it was given. */
+static void
+listener_reconcile_failure_undoes_test(void **state)
+{
+	int p1 = h_free_port(), p2 = h_free_port(), busy = h_free_port();
+	int blocker = h_listen_tcp(busy);
+	struct config *a = parse("services = ( " SVC("a", "tcp", "127.0.0.1") " );", p1);
+	struct config *b = parse("services = ( " SVC("a", "tcp", "127.0.0.1") ", " SVC("new", "tcp", "127.0.0.1") ", "
+	    SVC("taken", "tcp", "127.0.0.1") " );", p1, p2, busy);
+	struct listener *first[1], *second[3] = { NULL, NULL, NULL };
+	char err[256];
+
+	(void)state;
+	assert_true(blocker >= 0);
+	assert_int_equal(listener_reconcile(a, NULL, 0, first, NULL, err, sizeof(err)), 0);
+	assert_int_equal(listener_reconcile(b, first, 1, second, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "service taken: cannot bind tcp 127.0.0.1:"));
+	assert_non_null(strstr(err, strerror(EADDRINUSE)));
+	/* "new" was bound and closed again: its port is free; "a" is untouched */
+	int again = h_listen_tcp(p2);
+	assert_true(again >= 0);
+	close(again);
+	assert_true(is_open(first[0]->fd) && listening(first[0]->fd));
+	listener_close(first[0]);
+	close(blocker);
+	config_free(a);
+	config_free(b);
+}
+
+/* A socket a reload paused (a removed service) listens again when a service takes it back. */
+static void
+listener_reconcile_resumes_paused_test(void **state)
+{
+	int p1 = h_free_port();
+	struct config *a = parse("services = ( " SVC("a", "tcp", "127.0.0.1") " );", p1);
+	struct listener *first[1], *second[1];
+	char err[256];
+
+	(void)state;
+	assert_int_equal(listener_reconcile(a, NULL, 0, first, NULL, err, sizeof(err)), 0);
+	listener_pause(first[0]);
+	assert_true(first[0]->paused);
+	assert_false(listening(first[0]->fd));
+	assert_int_equal(listener_reconcile(a, first, 1, second, NULL, err, sizeof(err)), 0);
+	assert_ptr_equal(second[0], first[0]);
+	assert_false(second[0]->paused);
+	assert_true(listening(second[0]->fd));
+	listener_close(second[0]);
+	config_free(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(listener_reconcile_keeps_matching_test),
+		cmocka_unit_test(listener_reconcile_failure_undoes_test),
+		cmocka_unit_test(listener_reconcile_resumes_paused_test),
+	};
+
+	return cmocka_run_group_tests_name("listener", tests, NULL, NULL);
+}
