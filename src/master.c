@@ -29,6 +29,7 @@
 #include "sig.h"
 #include "util.h"
 #include "worker.h"
+#include "workers.h"
 #include "generation.h"
 #include "inherit.h"
 #include "ratelimit.h"
@@ -37,8 +38,6 @@
 #include "stats.h"
 #include "upgrade.h"
 
-/* a busy worker silent for its timeout plus this is hung: killed */
-#define HUNG_GRACE_MS		10000
 /* 128 KiB of shared buckets: sources beyond that share, and so drop sooner */
 #define RATELIMIT_BUCKETS	16384
 /* services whose counters we keep; a config with more fails to load here */
@@ -46,23 +45,6 @@
 
 #define EXIT_STARTUP 71
 
-struct worker_slot {
-	pid_t pid;
-	struct generation *gen;	/* NULL: adopted across an upgrade */
-	int64_t started_ms;
-	int svc;		/* index into gen->svcs */
-	bool stopping;		/* told to finish and exit */
-	int64_t stop_sent_ms;	/* when it was last sent SIGTERM */
-	int grace_s;		/* its generation's shutdown_timeout */
-	int64_t deadline_ms;	/* told to stop: killed if still here then; 0: not told */
-	bool killed;		/* we sent the SIGKILL it died of */
-	bool tcp;		/* waits in epoll, where a stop request is never missed */
-	char name[40];
-	struct scoreboard *sb;	/* where its line is (an old one after a resize) */
-	int sbslot;		/* -1: none (adopted across an upgrade) */
-	int timeout;		/* its service's timeout when it started, for the watchdog */
-	struct svc_stats *st;
-};
 
 enum master_state { RUNNING, STOPPING };
 
@@ -70,8 +52,7 @@ static struct {
 	struct generation *gen;	/* the current one; ->older: those still draining */
 	struct master_options opt;
 	char *pid_file;
-	struct worker_slot *w;
-	size_t nw, capw;
+	struct worker_table workers;
 	pid_t pid;
 	enum master_state state;
 	int64_t stop_deadline_ms;
@@ -181,19 +162,6 @@ check_privileges(const struct config *cfg, char *err, size_t errlen)
 
 /* --- workers ----------------------------------------------------------- */
 
-static struct worker_slot *
-slot_add(void)
-{
-	if (m.nw == m.capw) {
-		size_t cap = m.capw ? m.capw * 2 : 64;
-		struct worker_slot *w = realloc(m.w, cap * sizeof(*w));
-		if (w == NULL)
-			return NULL;
-		m.w = w;
-		m.capw = cap;
-	}
-	return &m.w[m.nw++];
-}
 
 /* In the child: keep only what a worker of this service needs. */
 static void
@@ -220,7 +188,7 @@ static int
 spawn_worker(size_t si)
 {
 	struct service_rt *s = &m.gen->svcs[si];
-	struct worker_slot *slot = slot_add();
+	struct worker_slot *slot = workers_add(&m.workers);
 	pid_t pid;
 
 	if (slot == NULL) {
@@ -231,7 +199,7 @@ spawn_worker(size_t si)
 	if (sbslot == -1 && grow_scoreboard(m.sb->nslots + 1, 0) == 0)
 		sbslot = scoreboard_claim(m.sb, 0, s->id, m.gen->id);
 	if (sbslot == -1) {
-		m.nw--;
+		m.workers.n--;
 		log_errorx("service %s: the scoreboard is full (%zu slots)", s->cfg->name, m.sb->nslots);
 		s->backoff.next_start_ms = util_now_ms() + 1000;
 		return -1;
@@ -239,7 +207,7 @@ spawn_worker(size_t si)
 	pid = fork();
 	if (pid == -1) {
 		scoreboard_release(m.sb, sbslot);
-		m.nw--;
+		m.workers.n--;
 		log_error("service %s: fork", s->cfg->name);
 		s->backoff.next_start_ms = util_now_ms() + 1000;
 		return -1;
@@ -282,9 +250,9 @@ service_proven(const struct service_rt *s, size_t si, int64_t now)
 {
 	if (!backoff_active(&s->backoff))
 		return true;
-	for (size_t i = 0; i < m.nw; i++)
-		if (m.w[i].gen == m.gen && m.w[i].svc == (int)si &&
-		    now - m.w[i].started_ms >= POOL_START_FAILURE_MS)
+	for (size_t i = 0; i < m.workers.n; i++)
+		if (m.workers.w[i].gen == m.gen && m.workers.w[i].svc == (int)si &&
+		    now - m.workers.w[i].started_ms >= POOL_START_FAILURE_MS)
 			return true;
 	return false;
 }
@@ -321,41 +289,7 @@ note_start_failure(struct service_rt *s, int64_t now)
 		    s->cfg->name, s->backoff.fails, (long long)(delay / 1000));
 }
 
-/*
- * What the worker's seccomp filter refused, as the worker left it in its
- * line. The line is the worker's to write, so the number is only printed,
- * and named only when it is one this libc knows.
- */
-static void
-describe_violation(const struct worker_slot *w, char *buf, size_t len)
-{
-	int nr = w->sbslot >= 0 ? atomic_load(&scoreboard_slot(w->sb, (size_t)w->sbslot)->violation) - 1 : -1;
-	const char *name = sandbox_syscall_name(nr);
 
-	buf[0] = '\0';
-	if (nr >= 0)
-		snprintf(buf, len, ": its seccomp filter refused system call %d (%s)", nr,
-		    name != NULL ? name : "unknown");
-}
-
-static void
-log_worker_exit(const struct worker_slot *w, int status)
-{
-	char why[96] = "";
-
-	if (WIFSIGNALED(status)) {
-		if (w->killed && WTERMSIG(status) == SIGKILL)
-			return;	/* our own kill at the end of the shutdown timeout */
-		if (WTERMSIG(status) == SIGSYS)
-			describe_violation(w, why, sizeof(why));
-		log_warnx("service %s: worker %ld killed by signal %d (%s)%s", w->name,
-		    (long)w->pid, WTERMSIG(status), strsignal(WTERMSIG(status)), why);
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) != WORKER_EXIT_OK)
-		log_warnx("service %s: worker %ld exited with status %d", w->name,
-		    (long)w->pid, WEXITSTATUS(status));
-	else
-		log_debug("service %s: worker %ld exited", w->name, (long)w->pid);
-}
 
 /*
  * A reaped worker's counters join its service's totals, and its line is
@@ -384,8 +318,8 @@ release_old_scoreboards(void)
 	for (size_t i = 0; i < m.nold_sb; i++) {
 		bool in_use = false;
 
-		for (size_t j = 0; j < m.nw && !in_use; j++)
-			in_use = m.w[j].sb == m.old_sb[i];
+		for (size_t j = 0; j < m.workers.n && !in_use; j++)
+			in_use = m.workers.w[j].sb == m.old_sb[i];
 		if (in_use)
 			m.old_sb[k++] = m.old_sb[i];
 		else
@@ -429,16 +363,15 @@ master_reap(void)
 
 	sig_master.chld = 0;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		size_t i;
-		for (i = 0; i < m.nw && m.w[i].pid != pid; i++)
-			;
-		if (i == m.nw)
-			continue;	/* not a worker of ours */
-		struct worker_slot *w = &m.w[i];
+		ssize_t i = workers_find(&m.workers, pid);
+
+		if (i < 0)
+			continue;	/* not a worker of ours (the upgrade guard) */
+		struct worker_slot *w = &m.workers.w[i];
 		int64_t now = util_now_ms();
 		bool abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != WORKER_EXIT_OK;
 
-		log_worker_exit(w, status);
+		workers_log_exit(w, status);
 		if (w->st != NULL && (!WIFEXITED(status) || WEXITSTATUS(status) != WORKER_EXIT_OK) &&
 		    !w->killed)
 			atomic_fetch_add_explicit(&w->st->worker_crashes, 1, memory_order_relaxed);
@@ -452,7 +385,7 @@ master_reap(void)
 			if (abnormal && now - w->started_ms < POOL_START_FAILURE_MS && m.state == RUNNING)
 				note_start_failure(s, now);
 		}
-		m.w[i] = m.w[--m.nw];
+		workers_remove(&m.workers, (size_t)i);
 	}
 	if (pid == -1 && errno != ECHILD)
 		log_error("waitpid");
@@ -460,53 +393,8 @@ master_reap(void)
 	release_old_scoreboards();
 }
 
-/*
- * Told to stop, a worker finishes its client within its generation's
- * shutdown_timeout; then kill_overdue_workers() ends it. A reload, a log
- * rotation or a pool that shrinks can so never pile up old workers.
- */
-static void
-mark_stopping(struct worker_slot *w, int64_t now)
-{
-	if (!w->stopping)
-		w->deadline_ms = now + (int64_t)w->grace_s * 1000;
-	w->stopping = true;
-	w->stop_sent_ms = now;
-}
 
-static void
-signal_workers(int sig, bool old_only)
-{
-	int64_t now = util_now_ms();
 
-	for (size_t i = 0; i < m.nw; i++) {
-		if (old_only && m.w[i].gen == m.gen)
-			continue;
-		if (sig == SIGTERM && m.w[i].stopping)
-			continue;
-		if (kill(m.w[i].pid, sig) == -1 && errno != ESRCH)
-			log_error("kill(%ld, %d)", (long)m.w[i].pid, sig);
-		if (sig == SIGKILL)
-			m.w[i].killed = true;
-		mark_stopping(&m.w[i], now);
-	}
-}
-
-static void
-kill_overdue_workers(int64_t now)
-{
-	for (size_t i = 0; i < m.nw; i++) {
-		struct worker_slot *w = &m.w[i];
-
-		if (!w->stopping || w->killed || now < w->deadline_ms)
-			continue;
-		log_warnx("service %s: worker %ld still serving %d s after it was told to stop (shutdown_timeout); killing it",
-		    w->name, (long)w->pid, w->grace_s);
-		if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
-			log_error("kill(%ld)", (long)w->pid);
-		w->killed = true;
-	}
-}
 
 /*
  * A new generation takes over: its workers are forked first, then the
@@ -522,7 +410,7 @@ switch_generation(struct generation *g)
 	m.gen = g;
 	atomic_store(&m.stats->g->generation, g->id);
 	master_spawn();
-	signal_workers(SIGTERM, true);
+	workers_signal(&m.workers, SIGTERM, m.gen);
 	free_drained_generations();
 }
 
@@ -590,7 +478,7 @@ master_reload(void)
 		reload_failed(reuse == NULL ? "out of memory" : err);
 		return;
 	}
-	if (grow_scoreboard(m.nw + generation_slots(cfg), scoreboard_slots_for(cfg)) == -1) {
+	if (grow_scoreboard(m.workers.n + generation_slots(cfg), scoreboard_slots_for(cfg)) == -1) {
 		generation_free(g);	/* closes what it opened, and cfg */
 		reload_failed("out of memory");
 		return;
@@ -656,22 +544,22 @@ master_upgrade(void)
 		notify_send("STATUS=upgrade refused: %s", msg);
 		return;
 	}
-	pids = calloc(m.nw + 1, sizeof(*pids));
-	names = calloc(m.nw + 1, sizeof(*names));
+	pids = calloc(m.workers.n + 1, sizeof(*pids));
+	names = calloc(m.workers.n + 1, sizeof(*names));
 	ls = calloc(m.gen->nsvcs + 1, sizeof(struct listener *));
 	if (pids == NULL || names == NULL || ls == NULL) {
 		log_errorx("upgrade: out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < m.nw; i++) {
-		pids[i] = m.w[i].pid;
-		snprintf(names[i], sizeof(names[0]), "%s", m.w[i].name);
+	for (size_t i = 0; i < m.workers.n; i++) {
+		pids[i] = m.workers.w[i].pid;
+		snprintf(names[i], sizeof(names[0]), "%s", m.workers.w[i].name);
 	}
 	for (size_t i = 0; i < m.gen->nsvcs; i++)
 		ls[i] = m.gen->svcs[i].ls;
 	struct upgrade_handover h = {
 		m.opt.exe_path, m.opt.config_path, m.opt.pid_file, m.opt.foreground,
-		ls, m.gen->nsvcs, pidfile_fd(), pids, (const char (*)[40])names, m.nw,
+		ls, m.gen->nsvcs, pidfile_fd(), pids, (const char (*)[40])names, m.workers.n,
 		&m.stats->g->sockets_handed_over
 	};
 	log_notice("upgrade: %s -t passed; executing it in place (pid %ld stays)",
@@ -698,7 +586,7 @@ begin_stop(bool graceful)
 		return;
 	if (m.state == RUNNING) {
 		notify_send("STOPPING=1");
-		log_notice("%s stop: %zu workers", graceful ? "graceful" : "fast", m.nw);
+		log_notice("%s stop: %zu workers", graceful ? "graceful" : "fast", m.workers.n);
 		/* refuse new connections now instead of queueing them for nobody */
 		for (size_t i = 0; i < m.gen->nsvcs; i++) {
 			const struct listener *l = m.gen->svcs[i].ls;
@@ -709,34 +597,29 @@ begin_stop(bool graceful)
 		m.stop_deadline_ms = util_now_ms() + (int64_t)m.gen->cfg->shutdown_timeout * 1000;
 	}
 	if (graceful)
-		signal_workers(SIGTERM, false);
+		workers_signal(&m.workers, SIGTERM, NULL);
 	else {
 		sig_master.quit = 0;
 		m.killed = true;
-		signal_workers(SIGKILL, false);
+		workers_signal(&m.workers, SIGKILL, NULL);
 	}
 }
 
 static void
 check_stop_deadline(void)
 {
-	if (m.state != STOPPING || m.killed || m.nw == 0)
+	if (m.state != STOPPING || m.killed || m.workers.n == 0)
 		return;
 	if (util_now_ms() >= m.stop_deadline_ms) {
 		log_warnx("shutdown_timeout (%d s) reached: killing %zu workers still serving",
-		    m.gen->cfg->shutdown_timeout, m.nw);
+		    m.gen->cfg->shutdown_timeout, m.workers.n);
 		m.killed = true;
-		signal_workers(SIGKILL, false);
+		workers_signal(&m.workers, SIGKILL, NULL);
 	}
 }
 
 /* --- once a second: the adaptive pool and hung workers ---------------- */
 
-static struct sb_slot *
-sb_line(const struct worker_slot *w)
-{
-	return w->sbslot >= 0 ? scoreboard_slot(w->sb, (size_t)w->sbslot) : NULL;
-}
 
 /* Clients in a TCP listener's accept queue, waiting for a worker (tcpi_unacked on a listener). */
 static int
@@ -762,15 +645,15 @@ adapt_pool(size_t si, int64_t now)
 
 	if (c->max_workers == c->workers)
 		return;	/* a static pool */
-	for (size_t i = 0; i < m.nw; i++) {
-		struct sb_slot *l = sb_line(&m.w[i]);
-		if (m.w[i].gen != m.gen || m.w[i].svc != (int)si || m.w[i].stopping || l == NULL)
+	for (size_t i = 0; i < m.workers.n; i++) {
+		struct sb_slot *l = workers_line(&m.workers.w[i]);
+		if (m.workers.w[i].gen != m.gen || m.workers.w[i].svc != (int)si || m.workers.w[i].stopping || l == NULL)
 			continue;
 		int st = atomic_load(&l->state);
 		v.idle += st == SB_IDLE;
 		v.starting += st == SB_STARTING;
 		if (st == SB_IDLE)
-			an_idle = &m.w[i];
+			an_idle = &m.workers.w[i];
 	}
 	v.waiting = accept_queue_length(s->ls);
 	v.can_retire = an_idle != NULL;
@@ -779,7 +662,7 @@ adapt_pool(size_t si, int64_t now)
 		log_info("service %s: %d idle, %d waiting: growing the pool by %d to %d",
 		    c->name, v.idle, v.waiting, d.grow, s->pool.target);
 	if (d.retire_one && an_idle != NULL) {	/* pool_decide retires only when one can */
-		mark_stopping(an_idle, now);
+		workers_mark_stopping(an_idle, now);
 		if (kill(an_idle->pid, SIGTERM) == -1 && errno != ESRCH)
 			log_error("kill(%ld)", (long)an_idle->pid);
 		log_info("service %s: %d idle, retiring worker %ld; pool %d", c->name, v.idle,
@@ -787,54 +670,7 @@ adapt_pool(size_t si, int64_t now)
 	}
 }
 
-/* A worker busy without progress well past its timeout is stuck in a bug: replace it. */
-static void
-kill_hung_workers(int64_t now)
-{
-	for (size_t i = 0; i < m.nw; i++) {
-		struct worker_slot *w = &m.w[i];
-		struct sb_slot *l = sb_line(w);
-		char peer[80];
 
-		if (l == NULL || w->timeout == 0 || atomic_load(&l->state) != SB_BUSY)
-			continue;
-		int64_t silent = now - atomic_load(&l->progress_ms);
-		if (silent < (int64_t)w->timeout * 1000 + HUNG_GRACE_MS)
-			continue;
-		util_format_peer_key(l->peer, atomic_load(&l->peer_port), peer, sizeof(peer));
-		log_warnx("service %s: worker %ld hung: no progress with %s for %lld s (timeout %d s); killing it",
-		    w->name, (long)w->pid, peer, (long long)(silent / 1000), w->timeout);
-		if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
-			log_error("kill(%ld)", (long)w->pid);
-		atomic_store(&l->state, SB_STOPPING);
-	}
-}
-
-/*
- * A UDP worker waits in a blocking recvmmsg(): a SIGTERM that lands after
- * it tested its stop flag and before it entered the call interrupts
- * nothing, and the worker would sleep on until a datagram or its 1 s
- * receive timeout. There is no atomic way out of that window for a socket
- * call, so a worker still here a tick after being told is told again.
- * Repeats are harmless: the handler only sets the flag. TCP workers wait
- * in epoll with a self-pipe and need none; adopted workers, whose protocol
- * this image does not know, get them too.
- */
-static void
-nudge_stopping_workers(int64_t now)
-{
-	if (m.killed)
-		return;
-	for (size_t i = 0; i < m.nw; i++) {
-		struct worker_slot *w = &m.w[i];
-
-		if (!w->stopping || w->killed || w->tcp || now - w->stop_sent_ms < POOL_TICK_MS)
-			continue;
-		if (kill(w->pid, SIGTERM) == -1 && errno != ESRCH)
-			log_error("kill(%ld)", (long)w->pid);
-		w->stop_sent_ms = now;
-	}
-}
 
 static void
 master_tick(void)
@@ -847,9 +683,10 @@ master_tick(void)
 	if (m.state == RUNNING)
 		for (size_t si = 0; si < m.gen->nsvcs; si++)
 			adapt_pool(si, now);
-	nudge_stopping_workers(now);
-	kill_overdue_workers(now);
-	kill_hung_workers(util_coarse_now_ms());
+	if (!m.killed)
+		workers_nudge_stopping(&m.workers, now);
+	workers_kill_overdue(&m.workers, now);
+	workers_kill_hung(&m.workers, util_coarse_now_ms());
 }
 
 /* Only a loop that really turns sends these: a wedged master gets restarted by systemd. */
@@ -885,9 +722,9 @@ wait_timeout_ms(void)
 			if (s->running < s->pool.target)
 				t = s->backoff.next_start_ms;
 			if (s->running > 0 && s->running < s->pool.target && backoff_active(&s->backoff))
-				for (size_t i = 0; i < m.nw; i++)
-					if (m.w[i].gen == m.gen && m.w[i].svc == (int)si)
-						t = m.w[i].started_ms + POOL_START_FAILURE_MS;
+				for (size_t i = 0; i < m.workers.n; i++)
+					if (m.workers.w[i].gen == m.gen && m.workers.w[i].svc == (int)si)
+						t = m.workers.w[i].started_ms + POOL_START_FAILURE_MS;
 			if (t >= 0 && (next < 0 || t < next))
 				next = t;
 		}
@@ -954,7 +791,7 @@ adopt_old_workers(void)
 			    (long)in->workers[i].pid, in->workers[i].name);
 			continue;
 		}
-		w = slot_add();
+		w = workers_add(&m.workers);
 		if (w == NULL) {
 			log_errorx("out of memory adopting worker %ld", (long)in->workers[i].pid);
 			break;
@@ -968,7 +805,7 @@ adopt_old_workers(void)
 		snprintf(w->name, sizeof(w->name), "%s", in->workers[i].name);
 	}
 	if (in != NULL && in->nworkers > 0) {
-		signal_workers(SIGTERM, true);
+		workers_signal(&m.workers, SIGTERM, m.gen);
 		/* any that exited during the exec are already waiting to be reaped */
 		sig_master.chld = 1;
 	}
@@ -1040,7 +877,7 @@ release_all(void)
 		generation_free(m.gen);
 		m.gen = older;
 	}
-	free(m.w);
+	free(m.workers.w);
 	scoreboard_destroy(m.sb);
 	ratelimit_destroy(m.rl);
 	stats_destroy(m.stats);
@@ -1135,7 +972,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 			master_upgrade();
 		master_spawn();
 		check_stop_deadline();
-		if (m.state == STOPPING && m.nw == 0)
+		if (m.state == STOPPING && m.workers.n == 0)
 			break;
 	}
 	finish();

@@ -1,0 +1,58 @@
+/* The master's table of its workers: who they are, which generation, and telling them to stop. */
+#ifndef NETSRVD_WORKERS_H
+#define NETSRVD_WORKERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "scoreboard.h"
+#include "stats.h"
+
+struct generation;
+
+struct worker_slot {
+	pid_t pid;
+	struct generation *gen;	/* NULL: adopted across an upgrade */
+	int64_t started_ms;
+	int svc;		/* index into gen->svcs */
+	bool stopping;		/* told to finish and exit */
+	int64_t stop_sent_ms;	/* when it was last sent SIGTERM */
+	int grace_s;		/* its generation's shutdown_timeout */
+	int64_t deadline_ms;	/* told to stop: killed if still here then; 0: not told */
+	bool killed;		/* we sent the SIGKILL it died of */
+	bool tcp;		/* waits in epoll, where a stop request is never missed */
+	char name[40];
+	struct scoreboard *sb;	/* where its line is (an old one after a resize) */
+	int sbslot;		/* -1: none (adopted across an upgrade) */
+	int timeout;		/* its service's timeout when it started, for the watchdog */
+	struct svc_stats *st;	/* its service's totals */
+};
+
+struct worker_table {
+	struct worker_slot *w;
+	size_t n, cap;
+};
+
+/* A new entry at the end (uninitialised), or NULL when out of memory. */
+struct worker_slot *workers_add(struct worker_table *t);
+/* The entry of pid, or -1. */
+ssize_t workers_find(const struct worker_table *t, pid_t pid);
+/* Forgets entry i (the last one takes its place). */
+void workers_remove(struct worker_table *t, size_t i);
+/* Its scoreboard line, or NULL (adopted). */
+struct sb_slot *workers_line(const struct worker_slot *w);
+void workers_mark_stopping(struct worker_slot *w, int64_t now);
+/* sig to every worker but those of generation keep (NULL: all); SIGTERM only once each. */
+void workers_signal(struct worker_table *t, int sig, const struct generation *keep);
+/* Kills the workers still serving past their stop deadline. */
+void workers_kill_overdue(struct worker_table *t, int64_t now);
+/* Tells the UDP workers told to stop a tick ago again (see workers.c). */
+void workers_nudge_stopping(struct worker_table *t, int64_t now);
+/* Kills the workers busy without progress well past their timeout. */
+void workers_kill_hung(struct worker_table *t, int64_t coarse_now);
+/* Says how a worker ended, once, naming what its seccomp filter refused. */
+void workers_log_exit(const struct worker_slot *w, int status);
+
+#endif
