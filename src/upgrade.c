@@ -218,7 +218,7 @@ exec_with_guard(const struct upgrade_handover *h)
 	const char *argv[8];
 	char fdbuf[16];
 	int k = 0, guard_fd, e;
-	pid_t guard;
+	pid_t guard_pid;
 
 	argv[k++] = h->exe;
 	argv[k++] = "-c";
@@ -231,8 +231,8 @@ exec_with_guard(const struct upgrade_handover *h)
 		argv[k++] = "-f";
 	argv[k] = NULL;
 	atomic_store(h->handed_over, 1);
-	guard = guard_start((char *const *)argv, &guard_fd);
-	if (guard == -1) {
+	guard_pid = guard_start((char *const *)argv, &guard_fd);
+	if (guard_pid == -1) {
 		atomic_store(h->handed_over, 0);
 		return;
 	}
@@ -242,7 +242,7 @@ exec_with_guard(const struct upgrade_handover *h)
 	/* still here: the old binary goes on as it was */
 	e = errno;
 	log_error("upgrade: execv %s", h->exe);
-	guard_cancel(guard, guard_fd);
+	guard_cancel(guard_pid, guard_fd);
 	atomic_store(h->handed_over, 0);
 	errno = e;
 }
