@@ -23,6 +23,7 @@
 #include "sig.h"
 #include "util.h"
 #include "worker.h"
+#include "worker_shared.h"
 #include "worker_udp.h"
 
 struct worker {
@@ -89,58 +90,6 @@ wait_for_work(struct worker *w, int timeout_ms)
 		return;
 	if (epoll_wait(w->epfd, ev, 2, timeout_ms) == -1 && errno != EINTR)
 		log_warn("service %s: epoll_wait", w->svc->name);
-}
-
-/*
- * Out of descriptors (EMFILE, ENFILE) or memory, the call that failed left
- * the connection queued, so the listener stays readable: waiting in the
- * epoll that holds it returns at once, and the worker spun on accept()
- * (one warning a try, a million in 3 s). The back-off waits on the
- * self-pipe only, for a pause that doubles from SHORTAGE_MIN_MS up to
- * SHORTAGE_MAX_MS while the shortage lasts; one call that succeeds resets
- * it. The warning goes out once per SHORTAGE_LOG_MS with the number of
- * repeats it stands for.
- */
-#define SHORTAGE_MIN_MS	50
-#define SHORTAGE_MAX_MS	1000
-#define SHORTAGE_LOG_MS	10000
-
-static void
-shortage_warn(struct worker_shortage *sh, const char *call)
-{
-	int64_t now = util_coarse_now_ms();
-
-	if (now < sh->next_log_ms) {
-		sh->quiet++;
-		return;
-	}
-	if (sh->quiet > 0)
-		log_warn("service %s: %s (%lu more since the last warning)", sh->service,
-		    call, sh->quiet);
-	else
-		log_warn("service %s: %s", sh->service, call);
-	sh->quiet = 0;
-	sh->next_log_ms = now + SHORTAGE_LOG_MS;
-}
-
-void
-worker_shortage_wait(struct worker_shortage *sh, const char *call)
-{
-	struct pollfd pf = { sh->wake_fd, POLLIN, 0 };
-
-	shortage_warn(sh, call);
-	sh->pause_ms = sh->pause_ms == 0 ? SHORTAGE_MIN_MS :
-	    (sh->pause_ms * 2 > SHORTAGE_MAX_MS ? SHORTAGE_MAX_MS : sh->pause_ms * 2);
-	if (sig_worker_stop)
-		return;
-	if (poll(&pf, 1, sh->pause_ms) == -1 && errno != EINTR)
-		log_warn("service %s: poll", sh->service);
-}
-
-void
-worker_shortage_over(struct worker_shortage *sh)
-{
-	sh->pause_ms = 0;
 }
 
 /* (see WORKER_DRAIN_MAX) */
@@ -228,14 +177,6 @@ discard_unread(int fd, unsigned char *buf, size_t len)
 			return;
 }
 
-bool
-worker_acl_allows(const struct service_config *svc, const struct sockaddr *peer)
-{
-	if (svc->nallow == 0 && svc->ndeny == 0)
-		return true;
-	return cidr_acl_allows(svc->allow, svc->nallow, svc->deny, svc->ndeny, peer);
-}
-
 /* The scoreboard knows who else is talking to this service right now. */
 static bool
 over_per_source_limit(const struct worker *w)
@@ -320,13 +261,6 @@ accept_error_transient(int e)
 	return e == EINTR || e == ECONNABORTED || e == EPROTO || e == EPERM ||
 	    e == ENETDOWN || e == ENOPROTOOPT || e == EHOSTDOWN || e == ENONET ||
 	    e == EHOSTUNREACH || e == EOPNOTSUPP || e == ENETUNREACH;
-}
-
-/* The process is short of descriptors or memory: back off (worker_shortage_wait). */
-bool
-worker_error_resource(int e)
-{
-	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
 }
 
 static void

@@ -18,7 +18,6 @@
 #include "log.h"
 #include "sig.h"
 #include "util.h"
-#include "worker.h"
 #include "worker_udp.h"
 
 struct udp_batch;
