@@ -218,11 +218,20 @@ from_our_own_service(const struct worker_udp *u, struct msghdr *in)
 #define UDP_ALIGN(n)	(((n) + 15) & ~(size_t)15)
 #define UDP_SMALL	((size_t)4096)	/* fits the one page a slot keeps */
 
+/*
+ * Room for both pktinfo kinds a dual-stack socket can deliver. A plain
+ * number: clang takes CMSG_SPACE() for a variable size inside a struct,
+ * though it accepts it as a constant in the assertion below.
+ */
+#define UDP_CONTROL_ROOM 128
+_Static_assert(CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) <=
+    UDP_CONTROL_ROOM, "UDP_CONTROL_ROOM holds both pktinfo messages");
+
 struct udp_slot {
 	struct sockaddr_storage peer;
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+		char buf[UDP_CONTROL_ROOM];
 	} control;
 	struct iovec in;
 	struct iovec reply;
