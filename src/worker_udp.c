@@ -219,9 +219,9 @@ from_our_own_service(const struct worker_udp *u, struct msghdr *in)
 #define UDP_SMALL	((size_t)4096)	/* fits the one page a slot keeps */
 
 /*
- * Room for both pktinfo kinds a dual-stack socket can deliver. A plain
- * number: clang takes CMSG_SPACE() for a variable size inside a struct,
- * though it accepts it as a constant in the assertion below.
+ * Room for both pktinfo kinds a dual-stack socket can deliver, aligned
+ * as control messages must be (struct cmsghdr itself ends in a flexible
+ * array, so it cannot sit in a union here).
  */
 #define UDP_CONTROL_ROOM 128
 _Static_assert(CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) <=
@@ -229,9 +229,8 @@ _Static_assert(CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct
 
 struct udp_slot {
 	struct sockaddr_storage peer;
-	union {
-		struct cmsghdr align;
-		char buf[UDP_CONTROL_ROOM];
+	struct {
+		_Alignas(struct cmsghdr) char buf[UDP_CONTROL_ROOM];
 	} control;
 	struct iovec in;
 	struct iovec reply;
