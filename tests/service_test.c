@@ -391,7 +391,7 @@ assert_time_bytes(const unsigned char *b)
 }
 
 /*
- * No amplification (CONTRACT.md): a UDP chargen or qotd reply is never
+ * No amplification (netsrv.conf(5), "UDP reflection protection"): a UDP chargen or qotd reply is never
  * longer than the datagram it answers. Counted as bytes on the wire
  * (payload + 28 bytes of IPv4 and UDP headers), an empty datagram got 10x
  * back from chargen on average and up to 19x; now at most 1x. A qotd
