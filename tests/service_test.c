@@ -392,8 +392,9 @@ assert_time_bytes(const unsigned char *b)
 
 /*
  * No amplification (netsrv.conf(5), "UDP reflection protection"): a UDP
- * chargen or qotd reply is never longer than the datagram it answers. Counted as bytes on the wire
- * (payload + 28 bytes of IPv4 and UDP headers), an empty datagram got 10x
+ * chargen or qotd reply is never longer than the datagram it answers.
+ * Counted as bytes on the wire (payload + 28 bytes of IPv4 and UDP
+ * headers), an empty datagram got 10x
  * back from chargen on average and up to 19x; now at most 1x. A qotd
  * datagram shorter than every quote gets no reply; one as long as the
  * longest gets a whole quote.
