@@ -149,12 +149,23 @@ uses_socket(const struct generation *g, const struct listener *l)
 	return false;
 }
 
+/*
+ * A retired generation keeps only its sockets (for its workers' sake,
+ * until the last one goes): its configuration is no one's business any
+ * more, and is let go at once, so generations draining side by side hold
+ * no configurations, and the heap does not fragment around them.
+ */
 void
 generation_retire(struct generation *g, const struct generation *cur)
 {
-	for (size_t i = 0; i < g->nsvcs; i++)
+	for (size_t i = 0; i < g->nsvcs; i++) {
 		if (!uses_socket(cur, g->svcs[i].ls))
 			listener_pause(g->svcs[i].ls);
+		g->svcs[i].cfg = NULL;
+	}
+	unref_config(g->sc);
+	g->sc = NULL;
+	g->cfg = NULL;
 }
 
 void

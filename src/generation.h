@@ -25,7 +25,7 @@ struct shared_config;
 
 struct generation {
 	unsigned id;			/* 1, 2, ...: what the status table shows as GEN */
-	const struct config *cfg;
+	const struct config *cfg;	/* NULL once retired */
 	struct service_rt *svcs;	/* one per enabled service, in the file's order */
 	size_t nsvcs;
 	size_t live;			/* its workers not reaped yet */
@@ -44,7 +44,11 @@ struct generation *generation_create(struct config *cfg, struct listener *const 
     size_t nreuse, struct stats *stats, unsigned id, char *err, size_t errlen);
 /* The same configuration and sockets, new runtimes: to replace every worker (log rotation). */
 struct generation *generation_clone(const struct generation *g, unsigned id);
-/* g gives way to cur: its sockets that cur does not use stop accepting (listener_pause). */
+/*
+ * g gives way to cur: its sockets that cur does not use stop accepting
+ * (listener_pause), and its configuration goes (cfg and svcs[].cfg become
+ * NULL): from here on g is the sockets its workers hold, until they go.
+ */
 void generation_retire(struct generation *g, const struct generation *cur);
 /* Lets go of its sockets (the last generation to hold one closes it) and its configuration. */
 void generation_free(struct generation *g);

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -332,8 +331,6 @@ release_old_scoreboards(void)
 static void
 free_drained_generations(void)
 {
-	bool freed = false;
-
 	for (struct generation **g = &m.gen->older; *g != NULL;) {
 		struct generation *old = *g;
 
@@ -344,15 +341,7 @@ free_drained_generations(void)
 		*g = old->older;
 		log_debug("generation %u: its last worker is gone", old->id);
 		generation_free(old);
-		freed = true;
 	}
-	/*
-	 * Generations that drain side by side raise the heap's high-water
-	 * mark; give the pages back once they are gone, so a burst of reloads
-	 * leaves no lasting cost.
-	 */
-	if (freed)
-		malloc_trim(0);
 }
 
 static void
