@@ -77,6 +77,28 @@ write_conf(struct daemon *d, int port, int sport, const char *echo_handler)
 	    "   allow = [ \"127.0.0.0/8\", \"::1\" ]; } );\n", port, echo_handler, sport);
 }
 
+/* promtool, the Prometheus project's own checker, on an exposition (CI must have it). */
+static void
+promtool_check(struct daemon *d, const char *text)
+{
+	char path[300], cmd[700], out[4096];
+
+	if (access("/usr/bin/promtool", X_OK) != 0) {
+		if (getenv("CI") != NULL)
+			fail_msg("promtool is missing (package prometheus)");
+		print_message("promtool not installed: exposition format not checked by it\n");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/metrics.txt", d->dir);
+	h_write_file(path, text);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s'", path);
+	const char *argv[] = { "sh", "-c", cmd, NULL };
+	int rc = h_run(argv, out, sizeof(out), 20000);
+	if (rc != 0)
+		fail_msg("promtool check metrics: %d\n%s", rc, out);
+	print_message("promtool check metrics: ok (%zu bytes)\n", strlen(text));
+}
+
 static void
 status_text_and_cli_test(void **state)
 {
@@ -144,21 +166,7 @@ status_metrics_move_test(void **state)
 	assert_true(metric("netsrvd_connections_total{service=\"echo\"}") >= c0 + 5);
 	assert_true(metric("netsrvd_worker_starts_total{service=\"echo\"}") >= 4);
 	/* a real Prometheus tool agrees it is valid exposition format */
-	if (access("/usr/bin/promtool", X_OK) != 0) {
-		if (getenv("CI") != NULL)
-			fail_msg("promtool is missing (package prometheus)");
-		print_message("promtool not installed: exposition format not checked by it\n");
-	} else {
-		char path[300], cmd[700], out[4096];
-		snprintf(path, sizeof(path), "%s/metrics.txt", d->dir);
-		h_write_file(path, body);
-		snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s'", path);
-		const char *argv[] = { "sh", "-c", cmd, NULL };
-		int rc = h_run(argv, out, sizeof(out), 20000);
-		if (rc != 0)
-			fail_msg("promtool check metrics: %d\n%s", rc, out);
-		print_message("promtool check metrics: ok (%zu bytes)\n", strlen(body));
-	}
+	promtool_check(d, body);
 	assert_int_equal(h_stop(d), 0);
 }
 
@@ -232,26 +240,6 @@ http_get_big(int port, size_t *len)
 	return buf;
 }
 
-static void
-promtool_check(struct daemon *d, const char *text)
-{
-	char path[300], cmd[700], out[4096];
-
-	if (access("/usr/bin/promtool", X_OK) != 0) {
-		if (getenv("CI") != NULL)
-			fail_msg("promtool is missing (package prometheus)");
-		print_message("promtool not installed: exposition format not checked by it\n");
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/metrics.txt", d->dir);
-	h_write_file(path, text);
-	snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s'", path);
-	const char *argv[] = { "sh", "-c", cmd, NULL };
-	int rc = h_run(argv, out, sizeof(out), 20000);
-	if (rc != 0)
-		fail_msg("promtool check metrics: %d\n%s", rc, out);
-	print_message("promtool check metrics: ok (%zu bytes)\n", strlen(text));
-}
 
 /*
  * /metrics for 200 services is some 350 KB, five times the worker's

@@ -214,6 +214,35 @@ copy_file(const char *from, const char *to)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * Starts the daemon (its config written) from a copy of its binary in d's
+ * directory, path into bin: the file a test replaces, as a package
+ * upgrade would.
+ */
+static void
+start_from_copy(struct daemon *d, int port, char *bin, size_t len)
+{
+	char *orig = strdup(h_netsrvd());
+
+	assert_non_null(orig);
+	snprintf(bin, len, "%s/netsrvd", d->dir);
+	copy_file(orig, bin);
+	setenv("NETSRVD", bin, 1);
+	h_start_serving(d, port);
+	setenv("NETSRVD", orig, 1);
+	free(orig);
+}
+
+/* echo over TCP (2 workers) and UDP (1), hammered from one address: no per-source budget */
+static void
+write_echo_pair(struct daemon *d, int port, int uport)
+{
+	h_write_conf(d, "udp_rate = 0;\nservices = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
+	    port, uport);
+}
+
 static void
 version_of_running_image(pid_t pid, char *out, size_t len)
 {
@@ -244,19 +273,10 @@ system_upgrade_test(void **state)
 
 	if (next == NULL)
 		next = "./netsrvd-next";
-	snprintf(bin, sizeof(bin), "%s/netsrvd", d->dir);
-	copy_file(h_netsrvd(), bin);
-	char *orig = strdup(h_netsrvd());
-	setenv("NETSRVD", bin, 1);
-	h_write_conf(d, "udp_rate = 0;\nservices = (\n"
-	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
-	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
-	    port, uport);
+	write_echo_pair(d, port, uport);
 	setenv("NOTIFY_SOCKET", path, 1);
-	h_start_serving(d, port);
+	start_from_copy(d, port, bin, sizeof(bin));
 	unsetenv("NOTIFY_SOCKET");
-	setenv("NETSRVD", orig, 1);
-	free(orig);
 	assert_true(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 5000));
 	version_of_running_image(d->pid, version, sizeof(version));
 	assert_string_equal(version, "netsrvd " PACKAGE_VERSION);
@@ -312,16 +332,10 @@ system_upgrade_refused_test(void **state)
 	int port = h_free_port();
 	char bin[200], version[128];
 
-	snprintf(bin, sizeof(bin), "%s/netsrvd", d->dir);
-	copy_file(h_netsrvd(), bin);
-	char *orig = strdup(h_netsrvd());
-	setenv("NETSRVD", bin, 1);
 	h_write_conf(d, "services = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
 	    port);
-	h_start_serving(d, port);
-	setenv("NETSRVD", orig, 1);
-	free(orig);
+	start_from_copy(d, port, bin, sizeof(bin));
 	/* a "binary" that says the config is bad (replacing a running file: a rename) */
 	char fake[220];
 	snprintf(fake, sizeof(fake), "%s.fake", bin);
@@ -408,20 +422,11 @@ system_upgrade_failed_test(void **state)
 	struct hammer hm;
 	struct tally t;
 
-	snprintf(bin, sizeof(bin), "%s/netsrvd", d->dir);
-	copy_file(h_netsrvd(), bin);
-	char *orig = strdup(h_netsrvd());
-	setenv("NETSRVD", bin, 1);
-	h_write_conf(d, "udp_rate = 0;\nservices = (\n"
-	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
-	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
-	    port, uport);
-	h_start_serving(d, port);
-	setenv("NETSRVD", orig, 1);
+	write_echo_pair(d, port, uport);
+	start_from_copy(d, port, bin, sizeof(bin));
 	/* passes -t with the real binary, then fails as a broken build would */
 	snprintf(script, sizeof(script), "#!/bin/sh\nfor a; do [ \"$a\" = -t ] && exec '%s' \"$@\"; done\n"
-	    "echo 'netsrvd: this build fails at start' >&2\nexit 1\n", orig);
-	free(orig);
+	    "echo 'netsrvd: this build fails at start' >&2\nexit 1\n", h_netsrvd());
 	snprintf(fake, sizeof(fake), "%s.fake", bin);
 	h_write_file(fake, script);
 	assert_int_equal(chmod(fake, 0755), 0);
