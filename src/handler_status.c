@@ -189,7 +189,7 @@ format_text(struct out *o)
 		/* GEN: a worker below the header's generation belongs to one a reload replaced */
 		put(o, "%-8ld %-16s %-9s %-40s %6s %8llu %5u\r\n", (long)s->pid,
 		    service_name(s->service), scoreboard_state_name((enum sb_state)st), peer, secs,
-		    LOAD(s->connections), s->generation);
+		    LOAD(s->counters.connections), s->generation);
 	}
 	put(o, "%zu workers\r\n", workers);
 	for (size_t i = 0; i < stats->used; i++) {

@@ -69,9 +69,6 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned ge
 		atomic_store(&s->peer_port, 0);
 		atomic_store(&s->conn_start_ms, 0);
 		atomic_store(&s->progress_ms, 0);
-		atomic_store(&s->connections, 0);
-		atomic_store(&s->bytes_in, 0);
-		atomic_store(&s->bytes_out, 0);
 		atomic_store(&s->violation, 0);
 		memset(&s->counters, 0, sizeof(s->counters));
 		atomic_store(&s->state, SB_STARTING);
@@ -126,11 +123,8 @@ scoreboard_begin(struct sb_slot *s, const struct sockaddr *peer)
 }
 
 void
-scoreboard_end(struct sb_slot *s, uint64_t in, uint64_t out)
+scoreboard_end(struct sb_slot *s)
 {
-	atomic_fetch_add_explicit(&s->connections, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->bytes_in, in, memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->bytes_out, out, memory_order_relaxed);
 	scoreboard_set_state(s, SB_IDLE);
 }
 

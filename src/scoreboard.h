@@ -37,9 +37,6 @@ struct sb_slot {
 	_Atomic uint16_t peer_port;
 	_Atomic int64_t conn_start_ms;	/* monotonic (coarse) */
 	_Atomic int64_t progress_ms;	/* last byte moved */
-	_Atomic uint64_t connections;
-	_Atomic uint64_t bytes_in;
-	_Atomic uint64_t bytes_out;
 	_Atomic int violation;		/* 1 + the call the seccomp filter refused; 0: none */
 	struct svc_stats counters;	/* what this worker served, not yet folded */
 };
@@ -69,7 +66,8 @@ int scoreboard_confine(struct scoreboard *sb, int slot);
 /* For the worker, on its own slot: cheap, no syscalls (coarse clock via vDSO). */
 void scoreboard_set_state(struct sb_slot *s, enum sb_state st);
 void scoreboard_begin(struct sb_slot *s, const struct sockaddr *peer);
-void scoreboard_end(struct sb_slot *s, uint64_t in, uint64_t out);
+/* The client is gone (its bytes are counted in s->counters, by the worker). */
+void scoreboard_end(struct sb_slot *s);
 /* Peers of the same service now busy with the same client (IPv6: the same /64). */
 size_t scoreboard_busy_from(const struct scoreboard *sb, uint32_t service,
     const unsigned char peer[16], const struct sb_slot *except);

@@ -231,7 +231,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	if (close(fd) == -1 && errno != EINTR)
 		log_debug("service %s: close", w->svc->name);
 	if (w->a->slot != NULL) {
-		scoreboard_end(w->a->slot, s.bytes_in, s.bytes_out);
+		scoreboard_end(w->a->slot);
 		if (w->a->st != NULL)
 			stats_connection_done(w->a->st, s.bytes_in, s.bytes_out,
 			    util_coarse_now_ms() - atomic_load(&w->a->slot->conn_start_ms));

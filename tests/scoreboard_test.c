@@ -83,10 +83,10 @@ scoreboard_claim_release_test(void **state)
 	scoreboard_release(sb, i);
 	assert_int_equal(atomic_load(&s->state), SB_FREE);
 	/* a released line is the first one handed out again, clean */
-	atomic_store(&s->bytes_in, 99);
+	atomic_store(&s->counters.bytes_in, 99);
 	assert_int_equal(scoreboard_claim(sb, 5678, SVC, 4), 0);
 	assert_int_equal(s->pid, 5678);
-	assert_int_equal(atomic_load(&s->bytes_in), 0);
+	assert_int_equal(atomic_load(&s->counters.bytes_in), 0);
 }
 
 static void
@@ -143,7 +143,7 @@ scoreboard_busy_from_v4_test(void **state)
 	assert_int_equal(scoreboard_busy_from(sb, SVC, k, a), 1);
 	assert_int_equal(scoreboard_busy_from(sb, SVC + 1, k, NULL), 1);
 	/* only busy lines count */
-	scoreboard_end(a, 1, 1);
+	scoreboard_end(a);
 	scoreboard_set_state(other, SB_IDLE);
 	assert_int_equal(scoreboard_busy_from(sb, SVC, k, NULL), 1);
 	assert_int_equal(scoreboard_busy_from(sb, SVC + 1, k, NULL), 0);
@@ -210,7 +210,7 @@ confined_child(struct scoreboard *sb)
 		if (i == 1 && r != 0)
 			return 3;
 	}
-	atomic_store(&scoreboard_slot(sb, 1)->bytes_out, 4242);
+	atomic_store(&scoreboard_slot(sb, 1)->counters.bytes_out, 4242);
 	return 0;
 }
 
@@ -230,8 +230,8 @@ scoreboard_confine_test(void **state)
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
-	assert_int_equal(atomic_load(&scoreboard_slot(sb, 1)->bytes_out), 4242);
-	assert_int_equal(atomic_load(&scoreboard_slot(sb, 0)->bytes_out), 0);
+	assert_int_equal(atomic_load(&scoreboard_slot(sb, 1)->counters.bytes_out), 4242);
+	assert_int_equal(atomic_load(&scoreboard_slot(sb, 0)->counters.bytes_out), 0);
 }
 
 int
