@@ -176,16 +176,16 @@ dest_key(struct msghdr *in, unsigned char k[16])
 	return false;
 }
 
+/* src, port: the datagram's source as scoreboard_peer_key() gives it */
 static bool
-from_our_own_service(const struct worker_udp *u, struct msghdr *in)
+from_our_own_service(const struct worker_udp *u, struct msghdr *in,
+    const unsigned char src[16], uint16_t port)
 {
 	const struct udp_self *self = u->self;
-	unsigned char src[16], dst[16];
-	uint16_t port;
+	unsigned char dst[16];
 
 	if (self == NULL)
 		return false;
-	scoreboard_peer_key(in->msg_name, src, &port);
 	if (!(self->port[port / 64] & (UINT64_C(1) << (port % 64))))
 		return false;
 	if (key_is_loopback(src) || (dest_key(in, dst) && memcmp(src, dst, 16) == 0))
@@ -324,14 +324,10 @@ udp_flush(struct worker_udp *u, struct udp_batch *b)
 }
 
 static bool
-within_udp_rate(const struct worker_udp *u, const struct sockaddr *peer)
+within_udp_rate(const struct worker_udp *u, const unsigned char key[16])
 {
-	unsigned char key[16];
-	uint16_t port;
-
 	if (u->svc->udp_rate == 0 || u->a->rl == NULL)
 		return true;
-	scoreboard_peer_key(peer, key, &port);
 	return ratelimit_allow(u->a->rl, u->a->service_id, key, (unsigned)u->svc->udp_rate,
 	    (unsigned)u->svc->udp_burst, util_coarse_now_ms());
 }
@@ -348,7 +344,8 @@ udp_answer(struct worker_udp *u, struct udp_batch *b, unsigned i)
 	struct udp_slot *slot = &b->slot[i];
 	const struct sockaddr *peer = in->msg_name;
 	size_t len = b->in[i].msg_len;
-	unsigned char *out;
+	unsigned char *out, key[16];
+	uint16_t port;
 	char p[80];
 	ssize_t rlen;
 
@@ -362,7 +359,9 @@ udp_answer(struct worker_udp *u, struct udp_batch *b, unsigned i)
 		}
 		return;
 	}
-	if (from_our_own_service(u, in)) {
+	/* the source once, as a key: the loop check and the rate limit both use it */
+	scoreboard_peer_key(peer, key, &port);
+	if (from_our_own_service(u, in, key, port)) {
 		worker_count(&u->a->st->dropped_reflection);
 		if (log_enabled(LOG_LVL_DEBUG)) {
 			util_format_sockaddr(peer, p, sizeof(p));
@@ -377,7 +376,7 @@ udp_answer(struct worker_udp *u, struct udp_batch *b, unsigned i)
 		worker_count(&u->a->st->dropped_acl);
 		return;
 	}
-	if (!within_udp_rate(u, peer)) {
+	if (!within_udp_rate(u, key)) {
 		worker_count(&u->a->st->dropped_rate);
 		if (log_enabled(LOG_LVL_DEBUG)) {
 			util_format_sockaddr(peer, p, sizeof(p));
