@@ -344,20 +344,24 @@ catch_up(void)
  * process counts its own: a worker forked from the master starts at 0.
  */
 static void
+note_dropped(void)
+{
+	if (lg.dropped++ == 0)
+		lg.dropped_pid = getpid();
+}
+
+static void
 put_line(const char *line, size_t n)
 {
-	pid_t me = getpid();
-
-	if (lg.dropped_pid != me) {
-		lg.dropped_pid = me;
+	/* a count a fork inherited is the parent's to report (getpid only then: lines are hot) */
+	if (lg.dropped > 0 && lg.dropped_pid != getpid())
 		lg.dropped = 0;
-	}
 	if ((lg.torn || lg.dropped > 0) && !catch_up()) {
-		lg.dropped++;
+		note_dropped();
 		return;
 	}
 	if (!write_now(line, n))
-		lg.dropped++;
+		note_dropped();
 }
 
 /*
