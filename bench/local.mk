@@ -4,7 +4,7 @@
 # `EXTRA_PROGRAMS +=` unless it was set with `=` before; nothing else sets it
 # today. If the top Makefile.am ever does, make this a `+=`.
 
-EXTRA_PROGRAMS = bench/netsrvd-bench bench/refecho
+EXTRA_PROGRAMS = bench/netsrvd-bench bench/refecho bench/refexec
 
 # No sanitizers here even with --enable-sanitizers: a load generator and a
 # yardstick that run slower than they can would measure nothing.
@@ -15,17 +15,28 @@ bench_netsrvd_bench_LDFLAGS = -pthread
 bench_refecho_SOURCES = bench/refecho.c
 bench_refecho_CFLAGS = $(WARN_CFLAGS)
 bench_refecho_LDFLAGS =
+bench_refexec_SOURCES = bench/refexec.c
+bench_refexec_CFLAGS = $(WARN_CFLAGS)
+bench_refexec_LDFLAGS =
 
-EXTRA_DIST += bench/run-bench.sh bench/README.md
+EXTRA_DIST += bench/run-bench.sh bench/run-bench-exec.sh bench/README.md
 # Automake does not clean EXTRA_PROGRAMS by itself.
-CLEANFILES += bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT)
+CLEANFILES += bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT) bench/refexec$(EXEEXT)
 
 # BENCH_SECONDS, BENCH_ROUNDS, BENCH_WORKERS, BENCH_CLIENTS, BENCH_MODES,
 # BENCH_RAW and XINETD pass through the environment (see bench/README.md).
-bench: src/netsrvd$(EXEEXT) bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT)
+bench: src/netsrvd$(EXEEXT) bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT) bench/refexec$(EXEEXT)
 	NETSRVD='$(abs_top_builddir)/src/netsrvd$(EXEEXT)' \
 	NETSRVD_BENCH='$(abs_top_builddir)/bench/netsrvd-bench$(EXEEXT)' \
 	REFECHO='$(abs_top_builddir)/bench/refecho$(EXEEXT)' \
 	$(SHELL) $(srcdir)/bench/run-bench.sh
+	$(MAKE) bench-exec
 
-.PHONY: bench
+# the exec handler against the design's limit, tcpserver and xinetd (also alone)
+bench-exec: src/netsrvd$(EXEEXT) bench/netsrvd-bench$(EXEEXT) bench/refexec$(EXEEXT)
+	NETSRVD='$(abs_top_builddir)/src/netsrvd$(EXEEXT)' \
+	NETSRVD_BENCH='$(abs_top_builddir)/bench/netsrvd-bench$(EXEEXT)' \
+	REFEXEC='$(abs_top_builddir)/bench/refexec$(EXEEXT)' \
+	$(SHELL) $(srcdir)/bench/run-bench-exec.sh
+
+.PHONY: bench bench-exec

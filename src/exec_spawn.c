@@ -20,9 +20,28 @@
 #include "config.h"
 #include "exec_spawn.h"
 #include "log.h"
+#include "sandbox.h"
 #include "util.h"
 
 extern char **environ;
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+/*
+ * The child's frames are poisoned in AddressSanitizer's shadow and never
+ * unwound (it ends in execve or _exit), and the stack is reused: clean it
+ * before each start.
+ */
+#define STACK_FRESH(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#define STACK_FRESH(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#endif
+#endif
+#ifndef STACK_FRESH
+#define STACK_FRESH(p, n) ((void)(p), (void)(n))
+#endif
 
 /*
  * The child runs on its own stack in our memory (CLONE_VM | CLONE_VFORK,
@@ -195,31 +214,43 @@ exec_clear_peer(struct exec_prep *p)
 
 /* --- the child, between clone and execve --------------------------------- */
 
+/*
+ * Which step failed, for the message; the child writes it with errno on a
+ * close-on-exec pipe, which execve closes when it succeeds. (Shared memory
+ * alone would do under CLONE_VM, but valgrind runs clone as a fork.)
+ */
+static const char *const step_names[] = {
+	"setsid for", "prctl(PR_SET_PDEATHSIG) for", "set up descriptors for",
+	"setrlimit for", "chdir / for", "sigprocmask for", "cannot execute"
+};
+enum step { ST_SETSID, ST_PDEATHSIG, ST_FDS, ST_RLIMIT, ST_CHDIR, ST_MASK, ST_EXEC };
+
 struct child_ctx {
 	const struct exec_prep *p;
 	int io_fd, err_fd;
+	int status_fd;		/* the pipe's write end, close-on-exec */
 	pid_t parent;
-	const char *step;	/* the step that failed; NULL: none */
+};
+
+struct child_failure {
+	int step;
 	int err;
 };
 
 static int
-child_fail(struct child_ctx *c, const char *step)
+child_fail(struct child_ctx *c, enum step step)
 {
-	c->err = errno;
-	c->step = step;
+	struct child_failure f = { (int)step, errno };
+	ssize_t r = write(c->status_fd, &f, sizeof(f));
+
+	(void)r;	/* nobody to tell: the worker sees exit 127 */
 	_exit(127);
 }
 
-/*
- * Every disposition back to the default, the C library's own signals (32,
- * 33) included: its sigaction() refuses them, yet an ignored one survives
- * execve. The kernel's struct: handler, flags, restorer, mask; all zero
- * but the handler, so its exact layout does not matter.
- */
 static void
 child_reset_signals(void)
 {
+	/* cppcheck-suppress unusedStructMember ; the kernel reads them (zero) */
 	struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } ksa;
 
 	memset(&ksa, 0, sizeof(ksa));
@@ -229,26 +260,28 @@ child_reset_signals(void)
 		(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
 }
 
-/* Every descriptor from 3 up: close_range, or one by one on an old kernel. */
+/* Every descriptor from 3 up but keep (which execve closes): close_range, or one by one. */
 static void
-child_close_from_3(void)
+child_close_from_3(int keep)
 {
 	struct rlimit rl;
 
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+	if ((keep <= 3 || syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U) == 0) &&
+	    syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U) == 0)
 		return;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
 		rl.rlim_cur = 65536;
 	for (rlim_t fd = 3; fd < rl.rlim_cur; fd++)
-		(void)close((int)fd);
+		if ((int)fd != keep)
+			(void)close((int)fd);
 }
 
 static int
 child_fds(struct child_ctx *c)
 {
 	/* above 2 first, so neither can be overwritten by the other's dup2 */
-	int io = fcntl(c->io_fd, F_DUPFD, 3);
-	int err = fcntl(c->err_fd, F_DUPFD, 3);
+	int io = fcntl(c->io_fd, F_DUPFD_CLOEXEC, 3);
+	int err = fcntl(c->err_fd, F_DUPFD_CLOEXEC, 3);
 	int fl;
 
 	if (io == -1 || err == -1 || dup2(io, 0) == -1 || dup2(io, 1) == -1 || dup2(err, 2) == -1)
@@ -256,8 +289,27 @@ child_fds(struct child_ctx *c)
 	/* the program expects a blocking socket; O_NONBLOCK lives in the open file */
 	if ((fl = fcntl(0, F_GETFL)) == -1 || ((fl & O_NONBLOCK) && fcntl(0, F_SETFL, fl & ~O_NONBLOCK) == -1))
 		return -1;
-	child_close_from_3();
+	child_close_from_3(c->status_fd);
 	return 0;
+}
+
+/*
+ * Soft and hard. Lowering a hard limit is always allowed, except under
+ * valgrind, which keeps its own hard limit on descriptors: then the soft
+ * one alone. Raising one above what the service's user has is refused.
+ */
+static int
+child_limit(const struct exec_limit *l)
+{
+	struct rlimit rl = { l->value, l->value }, cur;
+
+	if (setrlimit(l->resource, &rl) == 0)
+		return 0;
+	if (errno != EPERM || getrlimit(l->resource, &cur) == -1 ||
+	    (cur.rlim_max != RLIM_INFINITY && l->value > cur.rlim_max))
+		return -1;
+	rl.rlim_max = cur.rlim_max;
+	return setrlimit(l->resource, &rl);
 }
 
 static int
@@ -269,26 +321,24 @@ child_main(void *arg)
 
 	child_reset_signals();
 	if (setsid() == -1)
-		return child_fail(c, "setsid");
+		return child_fail(c, ST_SETSID);
 	/* the program itself dies with its worker; its group is killed by it */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
-		return child_fail(c, "prctl(PR_SET_PDEATHSIG)");
+		return child_fail(c, ST_PDEATHSIG);
 	if (getppid() != c->parent)
 		_exit(127);
 	if (child_fds(c) == -1)
-		return child_fail(c, "set up descriptors for");
-	for (size_t i = 0; i < p->nlimits; i++) {
-		struct rlimit rl = { p->limits[i].value, p->limits[i].value };
-		if (setrlimit(p->limits[i].resource, &rl) == -1)
-			return child_fail(c, "setrlimit for");
-	}
+		return child_fail(c, ST_FDS);
+	for (size_t i = 0; i < p->nlimits; i++)
+		if (child_limit(&p->limits[i]) == -1)
+			return child_fail(c, ST_RLIMIT);
 	if (chdir("/") == -1)
-		return child_fail(c, "chdir / for");
+		return child_fail(c, ST_CHDIR);
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
-		return child_fail(c, "sigprocmask for");
+		return child_fail(c, ST_MASK);
 	execve(p->argv[0], p->argv, p->envp);
-	return child_fail(c, "cannot execute");
+	return child_fail(c, ST_EXEC);
 }
 
 /* --- the worker's side ---------------------------------------------------- */
@@ -297,6 +347,9 @@ static int
 open_pidfd(pid_t pid)
 {
 #ifdef SYS_pidfd_open
+	/* valgrind 3.19 does not know the call, and says so in its log each time */
+	if (sandbox_under_valgrind())
+		return -1;
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 		log_debug("fcntl(pidfd, FD_CLOEXEC)");
@@ -307,44 +360,77 @@ open_pidfd(pid_t pid)
 #endif
 }
 
+/* What the child said before it gave up; false: it reached execve and exec'd. */
+static bool
+child_failed(int status_fd, struct child_failure *f)
+{
+	ssize_t n;
+
+	do
+		n = read(status_fd, f, sizeof(*f));
+	while (n == -1 && errno == EINTR);
+	return n == (ssize_t)sizeof(*f) && f->step >= 0 &&
+	    (size_t)f->step < sizeof(step_names) / sizeof(step_names[0]);
+}
+
+static void
+close_pair(int fds[2])
+{
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	fds[0] = fds[1] = -1;
+}
+
 int
 exec_start(const struct exec_prep *p, int io_fd, struct exec_child *c, char *why, size_t len)
 {
-	struct child_ctx cc = { p, io_fd, -1, getpid(), NULL, 0 };
-	int errp[2];
+	int errp[2] = { -1, -1 }, stp[2] = { -1, -1 };
+	struct child_ctx cc = { p, io_fd, -1, -1, getpid() };
+	struct child_failure f;
 	sigset_t all, old;
 	pid_t pid;
 	int e;
 
-	if (pipe2(errp, O_CLOEXEC) == -1) {
+	if (pipe2(errp, O_CLOEXEC) == -1 || pipe2(stp, O_CLOEXEC) == -1) {
 		snprintf(why, len, "pipe: %s", strerror(errno));
+		close_pair(errp);
+		close_pair(stp);
 		return -1;
 	}
 	cc.err_fd = errp[1];
+	cc.status_fd = stp[1];
 	/* no handler of ours may run on the child's side of our shared memory */
 	sigfillset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, &old) == -1) {
 		snprintf(why, len, "sigprocmask: %s", strerror(errno));
-		close(errp[0]);
-		close(errp[1]);
+		close_pair(errp);
+		close_pair(stp);
 		return -1;
 	}
+	STACK_FRESH(p->stack, p->stack_size);
 	pid = clone(child_main, (char *)p->stack + p->stack_size,
 	    CLONE_VM | CLONE_VFORK | SIGCHLD, &cc);
 	e = errno;
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	(void)close(errp[1]);
+	(void)close(stp[1]);
+	errp[1] = stp[1] = -1;
 	if (pid == -1) {
 		snprintf(why, len, "fork: %s", strerror(e));
-		close(errp[0]);
+		close_pair(errp);
+		close_pair(stp);
 		return -1;
 	}
-	if (cc.step != NULL) {
-		snprintf(why, len, "%s %s: %s", cc.step, p->argv[0], strerror(cc.err));
+	if (child_failed(stp[0], &f)) {
+		snprintf(why, len, "%s %s: %s", step_names[f.step], p->argv[0], strerror(f.err));
 		(void)waitpid(pid, NULL, 0);
-		close(errp[0]);
+		close_pair(errp);
+		close_pair(stp);
 		return -1;
 	}
+	close_pair(stp);
 	if (fcntl(errp[0], F_SETFL, O_NONBLOCK) == -1)
 		log_debug("fcntl(O_NONBLOCK) on a program's stderr");
 	c->pid = pid;

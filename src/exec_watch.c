@@ -68,7 +68,9 @@ take_bytes(struct errbuf *b, const char *data, size_t n)
 		}
 		if (ch == '\r' && i + 1 == n)
 			continue;
-		b->line[b->len++] = (ch < 0x20 && ch != '\t') || ch == 0x7f ? '?' : (char)ch;
+		b->line[b->len++] = data[i];
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			b->line[b->len - 1] = '?';
 		if (b->len == LINE_MAX_LOGGED)
 			flush_line(b);
 	}

@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,17 +35,25 @@ orphans_adopt(void)
 static size_t
 list_children(pid_t *out, size_t max)
 {
-	char path[64];
-	FILE *f;
+	char path[64], buf[4096];
 	size_t n = 0;
-	long pid;
+	ssize_t len;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%ld/children", (long)getpid());
-	if ((f = fopen(path, "re")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
-	while (n < max && fscanf(f, "%ld", &pid) == 1)
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	for (char *p = buf, *end; n < max; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p || pid <= 1)
+			break;
 		out[n++] = (pid_t)pid;
-	fclose(f);
+	}
 	return n;
 }
 
@@ -76,7 +85,7 @@ orphans_end_all(int bound_ms)
 			if (kill(kids[i], SIGKILL) == 0)
 				killed++;
 		}
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		struct timespec ts = { 0, 10L * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
 	if (killed > 0)

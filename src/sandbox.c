@@ -94,15 +94,13 @@ static const int allowed[] = {
  * time: valgrind preloads its vgpreload_*.so into every program it runs,
  * so a build made before valgrind was installed still knows.
  */
-#ifndef SANDBOX_OFF_BY_BUILD
-static bool
-under_valgrind(void)
+bool
+sandbox_under_valgrind(void)
 {
 	const char *preload = getenv("LD_PRELOAD");
 
 	return preload != NULL && strstr(preload, "/vgpreload_") != NULL;
 }
-#endif
 
 bool
 sandbox_seccomp_supported(void)
@@ -110,7 +108,7 @@ sandbox_seccomp_supported(void)
 #ifdef SANDBOX_OFF_BY_BUILD
 	return false;
 #else
-	return !under_valgrind();
+	return !sandbox_under_valgrind();
 #endif
 }
 

@@ -13,6 +13,8 @@ int sandbox_chroot(const char *dir);
  */
 int sandbox_seccomp(_Atomic int *report);
 bool sandbox_seccomp_supported(void);
+/* valgrind runs us (it preloads its vgpreload_*.so): no filter, no call it does not know */
+bool sandbox_under_valgrind(void);
 /* The name of system call nr on this architecture, or NULL. */
 const char *sandbox_syscall_name(int nr);
 

@@ -169,7 +169,7 @@ done
 for script in "$scratch/netsrvd.init" "$srcdir/build-aux/install-deps" \
     "$srcdir/build-aux/check-fresh" \
     "$srcdir/tests/lint.sh" "$srcdir/tests/install_test.sh" \
-    "$srcdir/fuzz/run-fuzzer.sh" "$srcdir/bench/run-bench.sh"; do
+    "$srcdir/fuzz/run-fuzzer.sh" "$srcdir/bench/run-bench.sh" "$srcdir/bench/run-bench-exec.sh"; do
 	case $script in
 	"$scratch"/*) name=init/${script##*/}.in ;;
 	*) name=${script#"$srcdir"/} ;;

@@ -1,0 +1,283 @@
+#!/bin/sh
+# run-bench-exec.sh: the exec row of `make bench`. Connections per second
+# to a service that runs /bin/cat per connection (connect, 64 bytes, read
+# them back, close), side by side in interleaved rounds: netsrvd's exec
+# handler (access log on), the reference (bench/refexec: N pre-forked
+# workers that accept and posix_spawn the program: the limit of the
+# design here), tcpserver (ucspi-tcp) and xinetd (a server= service, cps
+# and instances unthrottled). Prints a markdown table of medians.
+#
+# usage: run-bench-exec.sh
+# env:   NETSRVD NETSRVD_BENCH REFEXEC XINETD (/usr/sbin/xinetd)
+#        TCPSERVER (/usr/bin/tcpserver) BENCH_SECONDS (3) BENCH_ROUNDS (3)
+#        BENCH_EXEC_WORKERS (4) BENCH_EXEC_CLIENTS (4) BENCH_RAW
+# Exit status: 0 when netsrvd and the reference were measured, 1 otherwise,
+# 2 usage.
+
+# Word splitting of $(...) and of lists in variables is deliberate here;
+# the functions run from traps.
+# shellcheck disable=SC2046,SC2086,SC2317
+
+set -u
+
+NETSRVD=${NETSRVD:-}
+BENCH=${NETSRVD_BENCH:-}
+REFEXEC=${REFEXEC:-}
+XINETD=${XINETD:-/usr/sbin/xinetd}
+TCPSERVER=${TCPSERVER:-/usr/bin/tcpserver}
+SECS=${BENCH_SECONDS:-3}
+ROUNDS=${BENCH_ROUNDS:-3}
+WORKERS=${BENCH_EXEC_WORKERS:-4}
+CLIENTS=${BENCH_EXEC_CLIENTS:-4}
+RAW=${BENCH_RAW:-}
+PROGRAM=/bin/cat
+
+here=$(dirname "$0")
+[ -n "$BENCH" ] || BENCH=$here/netsrvd-bench
+[ -n "$REFEXEC" ] || REFEXEC=$here/refexec
+
+say() { printf '%s\n' "run-bench-exec: $*" >&2; }
+die() { say "$*"; exit 2; }
+
+for p in "$BENCH" "$REFEXEC"; do
+	[ -x "$p" ] || die "$p is not an executable (build it with 'make bench')"
+done
+case $SECS$ROUNDS$WORKERS$CLIENTS in
+*[!0-9.]*) die "BENCH_SECONDS, BENCH_ROUNDS, BENCH_EXEC_WORKERS, BENCH_EXEC_CLIENTS: numbers" ;;
+esac
+
+FAIL=0
+PIDS=
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/netsrvd-bench-exec.XXXXXX") || die "mktemp failed"
+chmod 700 "$tmp"
+
+# TERM, 5 s grace, then KILL; the servers here all reap their children on TERM.
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+		[ "$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)" = Z ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+cleanup() {
+	for p in $PIDS; do
+		stop_pid "$p"
+	done
+	PIDS=
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# CPU time of a server and all its descendants, live and reaped, in ticks.
+cpu_ticks() {	# cpu_ticks PID
+	awk -v top="$1" '
+	FNR == 1 {
+		rest = substr($0, index($0, ") ") + 2); split(rest, f, " ")
+		pid = FILENAME; sub("/proc/", "", pid); sub("/stat", "", pid)
+		ppid[pid] = f[2]; own[pid] = f[12] + f[13]; reaped[pid] = f[14] + f[15]
+	}
+	END {
+		for (p in ppid) {
+			q = p
+			for (d = 0; d < 8 && q != "" && q != top; d++)
+				q = ppid[q]
+			if (q == top)
+				t += own[p] + reaped[p]
+		}
+		printf "%d\n", t
+	}' /proc/[0-9]*/stat 2>/dev/null
+}
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+wait_serving() {	# wait_serving PORT PID
+	i=0
+	while [ $i -lt 25 ] && kill -0 "$2" 2>/dev/null; do
+		"$BENCH" --mode probe --op connrate --port "$1" --seconds 0.2 >/dev/null 2>&1 && return 0
+		i=$((i + 1))
+	done
+	return 1
+}
+
+set -- $("$BENCH" --free-port --count 4)
+[ $# -eq 4 ] || die "cannot find 4 free ports on 127.0.0.1"
+p_netsrvd=$1 p_reference=$2 p_tcpserver=$3 p_xinetd=$4
+TARGETS=
+
+# --- netsrvd: exec, a static pool, the access log on --------------------------
+if [ -n "$NETSRVD" ] && [ -x "$NETSRVD" ]; then
+	cat >"$tmp/netsrvd.conf" <<EOF
+pid_file = "$tmp/netsrvd.pid";
+log = { target = "$tmp/access.log"; level = "warning"; connections = true; };
+workers = $WORKERS;
+max_workers = $WORKERS;
+max_per_source = 0;
+services = (
+  { name = "cat"; protocol = "tcp"; address = "127.0.0.1"; port = $p_netsrvd;
+    handler = "exec"; command = [ "$PROGRAM" ]; }
+);
+EOF
+	"$NETSRVD" -f -c "$tmp/netsrvd.conf" 2>"$tmp/netsrvd.err" &
+	pid_netsrvd=$!
+	PIDS="$PIDS $pid_netsrvd"
+	if wait_serving "$p_netsrvd" "$pid_netsrvd"; then
+		TARGETS="$TARGETS netsrvd"
+	else
+		say "netsrvd does not serve; its stderr:"
+		sed 's/^/  | /' "$tmp/netsrvd.err" >&2
+		FAIL=1
+	fi
+else
+	say "netsrvd: '$NETSRVD' is not an executable"
+	FAIL=1
+fi
+
+# --- the reference ------------------------------------------------------------------
+"$REFEXEC" "$p_reference" "$WORKERS" "$PROGRAM" 2>"$tmp/refexec.err" &
+pid_reference=$!
+PIDS="$PIDS $pid_reference"
+if wait_serving "$p_reference" "$pid_reference"; then
+	TARGETS="$TARGETS reference"
+else
+	say "the reference does not serve"
+	FAIL=1
+fi
+
+# --- tcpserver: fork and exec per connection, no lookups -----------------------------
+if [ -x "$TCPSERVER" ]; then
+	"$TCPSERVER" -R -H -l 0 -c 1000 -b 128 127.0.0.1 "$p_tcpserver" "$PROGRAM" 2>"$tmp/tcpserver.err" &
+	pid_tcpserver=$!
+	PIDS="$PIDS $pid_tcpserver"
+	wait_serving "$p_tcpserver" "$pid_tcpserver" && TARGETS="$TARGETS tcpserver"
+else
+	say "note: $TCPSERVER not found; skipping tcpserver (apt-get install ucspi-tcp)"
+fi
+
+# --- xinetd: the same program as a server= service ---------------------------------
+if [ -x "$XINETD" ]; then
+	cat >"$tmp/xinetd.conf" <<EOF
+defaults
+{
+	instances = UNLIMITED
+	per_source = UNLIMITED
+	cps = 100000 1
+	log_type = FILE $tmp/xinetd-svc.log
+	log_on_success =
+	log_on_failure =
+}
+service cat
+{
+	type = UNLISTED
+	socket_type = stream
+	protocol = tcp
+	wait = no
+	user = root
+	bind = 127.0.0.1
+	port = $p_xinetd
+	server = $PROGRAM
+}
+EOF
+	"$XINETD" -dontfork -f "$tmp/xinetd.conf" -pidfile "$tmp/xinetd.pid" \
+	    -filelog "$tmp/xinetd.log" 2>"$tmp/xinetd.err" &
+	pid_xinetd=$!
+	PIDS="$PIDS $pid_xinetd"
+	wait_serving "$p_xinetd" "$pid_xinetd" && TARGETS="$TARGETS xinetd"
+else
+	say "note: $XINETD not found; skipping xinetd (apt-get install xinetd)"
+fi
+
+# --- an idle exec worker's memory -----------------------------------------------------
+MEM=
+case " $TARGETS " in *" netsrvd "*) MEM=$("$BENCH" --mode mem --pid "$pid_netsrvd") ;; esac
+
+# --- the rounds ---------------------------------------------------------------------------
+: >"$tmp/results"
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	for t in $TARGETS; do
+		p='' sp=''
+		eval "p=\$p_$t sp=\$pid_$t"
+		say "round $r/$ROUNDS: exec connrate against $t (port $p, $CLIENTS clients, ${SECS}s)"
+		c0=$(cpu_ticks "$sp")
+		line=$("$BENCH" --mode connrate --port "$p" --clients "$CLIENTS" --size 64 \
+		    --seconds "$SECS" 2>>"$tmp/bench.err")
+		st=$?
+		c1=$(cpu_ticks "$sp")
+		[ -n "$line" ] || line="mode=connrate ops=0"
+		line="$line $(kv ops "$line" | awk -v d=$((c1 - c0)) -v hz="$HZ" \
+		    '$1 > 0 && d > 0 { printf "server_cpu_us=%.2f", d * 1e6 / hz / $1 }')"
+		printf '%s %s\n' "$t" "$line" >>"$tmp/results"
+		[ -n "$RAW" ] && printf 'round=%s label=exec-%s %s\n' "$r" "$t" "$line" >>"$RAW"
+		if [ $st -ne 0 ] && [ "$t" = netsrvd ]; then
+			say "netsrvd: exec connrate failed: $line"
+			FAIL=1
+		fi
+	done
+	r=$((r + 1))
+done
+[ -s "$tmp/bench.err" ] && sed 's/^/  | /' "$tmp/bench.err" >&2
+MEM_AFTER=
+case " $TARGETS " in *" netsrvd "*) MEM_AFTER=$("$BENCH" --mode mem --pid "$pid_netsrvd") ;; esac
+logged=0
+[ -f "$tmp/access.log" ] && logged=$(grep -c 'service=cat .* exit=0' "$tmp/access.log")
+
+printf '\n## netsrvd bench, exec: %s round(s) x %s s, %s workers, %s clients, %s per connection, netsrvd access log on, %s, %s CPUs\n\n' \
+    "$ROUNDS" "$SECS" "$WORKERS" "$CLIENTS" "$PROGRAM" "$(uname -sr)" "$(nproc 2>/dev/null || echo '?')"
+awk '
+function median(k,    n, i, j, a, t) {
+	n = cnt[k]
+	if (n == 0)
+		return ""
+	for (i = 1; i <= n; i++)
+		a[i] = val[k, i] + 0
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function fmt(v, f) { return v == "" ? "-" : sprintf(f, v) }
+{
+	t = $1
+	if (!(t in seen)) { order[++nt] = t; seen[t] = 1 }
+	for (i = 2; i <= NF; i++) {
+		eq = index($i, "="); key = substr($i, 1, eq - 1); value = substr($i, eq + 1)
+		if (key ~ /^(rate|p50_us|p99_us|server_cpu_us)$/)
+			val[t SUBSEP key, ++cnt[t SUBSEP key]] = value
+		if (key ~ /^fail_/)
+			fails[t] += value
+	}
+}
+END {
+	ns = median("netsrvd" SUBSEP "rate")
+	print "| server | conn/s | p50 us | p99 us | server CPU us per conn | failures (sum) | netsrvd / it |"
+	print "|---|---:|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= nt; i++) {
+		t = order[i]; r = median(t SUBSEP "rate")
+		printf "| %s | %s | %s | %s | %s | %d | %s |\n", t, fmt(r, "%.0f"),
+		    fmt(median(t SUBSEP "p50_us"), "%.1f"), fmt(median(t SUBSEP "p99_us"), "%.1f"),
+		    fmt(median(t SUBSEP "server_cpu_us"), "%.1f"), fails[t] + 0,
+		    (ns == "" || r == "" || r + 0 == 0) ? "-" : sprintf("%.2f", ns / r)
+	}
+}' "$tmp/results"
+if [ -n "$MEM" ]; then
+	printf '\n| measure | netsrvd |\n|---|---:|\n'
+	for m in before after; do
+		[ $m = before ] && l=$MEM || l=$MEM_AFTER
+		[ -n "$l" ] || continue
+		printf '| private dirty KiB per idle exec worker, %s load (avg, min-max) | %s (%s-%s) |\n' \
+		    "$m" "$(kv private_dirty_kib_avg "$l")" "$(kv private_dirty_kib_min "$l")" \
+		    "$(kv private_dirty_kib_max "$l")"
+	done
+	printf '| access log lines written (exit=0) | %s |\n' "$logged"
+fi
+[ $FAIL -eq 0 ] || say "FAILED: see the messages above"
+exit $FAIL
