@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -64,12 +65,24 @@ reap_any(void)
 		;
 }
 
+/* Whether pid is among the *n in seen; if not, it is added (while there is room). */
+static bool
+seen_before(pid_t *seen, size_t *n, size_t max, pid_t pid)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (seen[i] == pid)
+			return true;
+	if (*n < max)
+		seen[(*n)++] = pid;
+	return false;
+}
+
 size_t
 orphans_end_all(int bound_ms)
 {
 	int64_t deadline = util_now_ms() + bound_ms;
 	size_t killed = 0;
-	pid_t kids[256];
+	pid_t kids[256], seen[256];
 
 	for (;;) {
 		size_t n;
@@ -82,8 +95,9 @@ orphans_end_all(int bound_ms)
 			/* its whole group too, when it leads one: its own children go with it */
 			if (getpgid(kids[i]) == kids[i])
 				(void)kill(-kids[i], SIGKILL);
+			/* one still dying is listed again: counted once */
 			if (kill(kids[i], SIGKILL) == 0)
-				killed++;
+				(void)seen_before(seen, &killed, sizeof(seen) / sizeof(seen[0]), kids[i]);
 		}
 		struct timespec ts = { 0, 10L * 1000 * 1000 };
 		nanosleep(&ts, NULL);
