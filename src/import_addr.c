@@ -97,6 +97,8 @@ factorized(const char *value, struct import_strv *out)
 	const char *end = strchr(value, '}');
 	unsigned parts = 1;
 	char head[32], *list, *save = NULL;
+	struct import_strv made = { NULL, 0 };
+	size_t n;
 
 	if (brace == NULL || end == NULL || end[1] != '\0' || end < brace ||
 	    (size_t)(brace - value) >= sizeof(head))
@@ -123,14 +125,19 @@ factorized(const char *value, struct import_strv *out)
 			n += snprintf(addr + n, sizeof(addr) - (size_t)n, ".0");
 		if (inet_pton(AF_INET, addr, buf) != 1) {
 			free(list);
+			import_strv_clear(&made);
 			return -1;
 		}
 		cidr = import_xprintf("%s/%u", addr, parts * 8);
-		import_strv_add(out, cidr);
+		import_strv_add(&made, cidr);
 		free(cidr);
 	}
 	free(list);
-	return 0;
+	/* all of it or nothing: a bad element makes the whole value a lost one */
+	n = made.n;
+	import_strv_copy(out, &made);
+	import_strv_clear(&made);
+	return n == 0 ? -1 : 0;
 }
 
 /* "a.b.c.d/n" or "x::/n", host bits cleared (xinetd compares under the mask). */

@@ -297,14 +297,11 @@ translate_port(struct import_service *s, const struct import_host *h, const stru
 		s->port = (int)n;
 }
 
-/* type INTERNAL, server and server_args (NAMEINARGS), redirect */
-static void
-translate_program(struct import_service *s, const struct import_host *h, const struct view *v)
+/* type: INTERNAL, or what netsrvd cannot serve (RPC, TCPMUX); true for INTERNAL */
+static bool
+translate_type(struct import_service *s, const struct view *v)
 {
-	const struct xinetd_attr *type = single(v, "type"), *server = single(v, "server");
-	const struct xinetd_attr *args = single(v, "server_args");
-	struct import_strv none = { NULL, 0 };
-	struct import_at at = { v->e->file, v->e->line, "service" };
+	const struct xinetd_attr *type = single(v, "type");
 	bool internal = false;
 
 	for (size_t i = 0; type != NULL && i < type->values.n; i++) {
@@ -316,10 +313,22 @@ translate_program(struct import_service *s, const struct import_host *h, const s
 		else if (strcmp(t, "TCPMUX") == 0 || strcmp(t, "TCPMUXPLUS") == 0)
 			import_service_unservable(s, "type %s: netsrvd has no tcpmux (RFC 1078)", t);
 		else if (strcmp(t, "UNLISTED") != 0)
-			note_attr(s, type, "%s", "an unknown type");
+			note_attr(s, type, "an unknown type: %s", t);
 	}
 	if (has_flag(v, "SENSOR"))
 		import_service_unservable(s, "flags SENSOR: netsrvd has no SENSOR blacklist");
+	return internal;
+}
+
+/* the internal service of the name, or server and server_args (NAMEINARGS); redirect */
+static void
+translate_program(struct import_service *s, const struct import_host *h, const struct view *v,
+    bool internal)
+{
+	const struct xinetd_attr *server = single(v, "server"), *args = single(v, "server_args");
+	struct import_strv none = { NULL, 0 };
+	struct import_at at = { v->e->file, v->e->line, "service" };
+
 	if (internal) {
 		import_map_internal(s, v->e->name, &at);
 		return;
@@ -577,6 +586,7 @@ import_xinetd_translate(struct import_result *r, const struct import_host *h,
 	struct import_service *s = import_service_add(r, e->file, e->line);
 	struct view v;
 	const char *id;
+	bool internal;
 
 	view_init(&v, e, d);
 	view_build(&v, s);
@@ -586,8 +596,9 @@ import_xinetd_translate(struct import_result *r, const struct import_host *h,
 	    import_xprintf("service %s (id %s)", e->name, id) : import_xprintf("service %s", e->name);
 	translate_enabled(s, &v, d);
 	translate_protocol(s, &v);
+	internal = translate_type(s, &v);
 	translate_port(s, h, &v);
-	translate_program(s, h, &v);
+	translate_program(s, h, &v, internal);
 	translate_wait(s, &v);
 	translate_credentials(s, h, &v);
 	translate_caps(s, &v, d);
