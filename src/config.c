@@ -88,6 +88,9 @@ const struct config_key config_schema[] = {
 	K("allow", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
 	K("deny", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
 	K("enabled", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "true", true, false, S(enabled)),
+	/* whom the service's workers (and an exec service's programs) run as */
+	K("user", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, INHERIT, S(user)),
+	K("group", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, INHERIT, S(group)),
 };
 const size_t config_schema_len = sizeof(config_schema) / sizeof(config_schema[0]);
 
@@ -316,6 +319,23 @@ static int load_keys(struct ctx *c, const config_setting_t *group, const char *w
     const struct config_key *keys, size_t n, void *base);
 
 /* Checks one setting against its row and stores it at the row's offset in base. */
+/* A TYPE_INT value: an int, or a long long where the row says wide. */
+static void
+int_put(const struct config_key *k, void *base, long long v)
+{
+	if (k->wide)
+		*(long long *)at(base, k->offset) = v;
+	else
+		*(int *)at(base, k->offset) = (int)v;
+}
+
+static long long
+int_get(const struct config_key *k, const void *base)
+{
+	return k->wide ? *(const long long *)at_const(base, k->offset) :
+	    *(const int *)at_const(base, k->offset);
+}
+
 static int
 store_value(struct ctx *c, const config_setting_t *st, const struct config_key *k,
     void *base, bool handler_key)
@@ -331,7 +351,7 @@ store_value(struct ctx *c, const config_setting_t *st, const struct config_key *
 		if (v < k->min || v > k->max)
 			return fail_at(c, st, "\"%s\" is %lld, out of range %lld-%lld",
 			    name, v, k->min, k->max);
-		*(int *)at(base, k->offset) = (int)v;
+		int_put(k, base, v);
 	} else if (k->type == TYPE_BOOL) {
 		*(bool *)at(base, k->offset) = config_setting_get_bool(st) != 0;
 	} else if (k->type == TYPE_STRING) {
@@ -418,7 +438,7 @@ store_default(const struct config_key *k, const char *def, enum config_scope sco
 	switch (k->type) {
 	case TYPE_INT:
 		if ((def[0] >= '0' && def[0] <= '9') || def[0] == '-')
-			*(int *)at(base, k->offset) = (int)strtol(def, NULL, 10);
+			int_put(k, base, strtoll(def, NULL, 10));
 		else if ((ref = schema_find(def, scope)) != NULL && ref->type == TYPE_INT)
 			*(int *)at(base, k->offset) = *(int *)at(base, ref->offset);
 		return 0;
@@ -531,33 +551,46 @@ load_log(struct ctx *c, const config_setting_t *root, struct config *cfg)
 	return 0;
 }
 
-static int
-resolve_identity(struct ctx *c, const config_setting_t *root, struct config *cfg)
+static const config_setting_t *
+member_or(const config_setting_t *group, const char *key)
 {
-	if (cfg->user != NULL) {
+	const config_setting_t *st = config_setting_get_member(group, key);
+
+	return st != NULL ? st : group;
+}
+
+/*
+ * user and group (either may be unset) to ids, for the global keys or a
+ * service's: where is the group whose lines errors name.
+ */
+static int
+resolve_identity(struct ctx *c, const config_setting_t *where, const char *user,
+    const char *group, struct identity *id)
+{
+	if (user != NULL) {
 		struct passwd *pw;
 		errno = 0;
-		pw = getpwnam(cfg->user);
+		pw = getpwnam(user);
 		if (pw == NULL)
-			return fail_at(c, config_setting_get_member(root, "user"),
-			    "unknown user \"%s\"%s%s", cfg->user, errno ? ": " : "",
+			return fail_at(c, member_or(where, "user"),
+			    "unknown user \"%s\"%s%s", user, errno ? ": " : "",
 			    errno ? strerror(errno) : "");
-		cfg->uid = pw->pw_uid;
-		cfg->gid = pw->pw_gid;
-		cfg->drop_privileges = true;
+		id->uid = pw->pw_uid;
+		id->gid = pw->pw_gid;
+		id->drop = true;
 	}
-	if (cfg->group != NULL) {
+	if (group != NULL) {
 		struct group *gr;
 		errno = 0;
-		gr = getgrnam(cfg->group);
+		gr = getgrnam(group);
 		if (gr == NULL)
-			return fail_at(c, config_setting_get_member(root, "group"),
-			    "unknown group \"%s\"%s%s", cfg->group, errno ? ": " : "",
+			return fail_at(c, member_or(where, "group"),
+			    "unknown group \"%s\"%s%s", group, errno ? ": " : "",
 			    errno ? strerror(errno) : "");
-		cfg->gid = gr->gr_gid;
-		if (cfg->user == NULL)
-			cfg->uid = getuid();
-		cfg->drop_privileges = true;
+		id->gid = gr->gr_gid;
+		if (user == NULL)
+			id->uid = getuid();
+		id->drop = true;
 	}
 	return 0;
 }
@@ -659,6 +692,12 @@ config_error(const struct config_where *w, const char *key, const char *fmt, ...
 	return fail_at(w->c, st != NULL ? st : w->group, "%s", msg);
 }
 
+bool
+config_where_sets(const struct config_where *w, const char *key)
+{
+	return config_setting_get_member(w->group, key) != NULL;
+}
+
 int
 config_path_relative(const struct config_where *w, char **path)
 {
@@ -758,14 +797,6 @@ load_handler_keys(struct ctx *c, const config_setting_t *svc, struct service_con
 	return h->check != NULL ? h->check(s, &w) : 0;
 }
 
-static const config_setting_t *
-member_or(const config_setting_t *group, const char *key)
-{
-	const config_setting_t *st = config_setting_get_member(group, key);
-
-	return st != NULL ? st : group;
-}
-
 static int
 load_service(struct ctx *c, const config_setting_t *svc, const struct config *cfg,
     struct service_config *s)
@@ -799,7 +830,8 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		return fail_at(c, config_setting_get_member(svc, "handler"),
 		    "service \"%s\": unknown handler \"%s\" (expected %s)",
 		    s->name, s->handler_name, handler_names());
-	if (s->protocol == PROTO_UDP && s->handler->answer_udp == NULL)
+	if (s->protocol == PROTO_UDP && s->handler->answer_udp == NULL &&
+	    s->handler->serve_udp_socket == NULL)
 		return fail_at(c, config_setting_get_member(svc, "handler"),
 		    "service \"%s\": handler %s serves TCP only", s->name, s->handler_name);
 	if (apply_defaults(c, SCOPE_SERVICE, s, set, cfg) == -1)
@@ -826,6 +858,8 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		    s->max_spare, s->min_spare);
 	if (load_acl(c, svc, "allow", s, &s->allow, &s->nallow) == -1 ||
 	    load_acl(c, svc, "deny", s, &s->deny, &s->ndeny) == -1)
+		return -1;
+	if (resolve_identity(c, svc, s->user, s->group, &s->id) == -1)
 		return -1;
 	return load_handler_keys(c, svc, s);
 }
@@ -926,7 +960,8 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 	if (cfg->pid_file != NULL && cfg->pid_file[0] != '/')
 		return fail_at(c, config_setting_get_member(root, "pid_file"),
 		    "pid_file \"%s\" must be an absolute path", cfg->pid_file);
-	if (load_log(c, root, cfg) == -1 || resolve_identity(c, root, cfg) == -1)
+	if (load_log(c, root, cfg) == -1 ||
+	    resolve_identity(c, root, cfg->user, cfg->group, &cfg->id) == -1)
 		return -1;
 	return load_services(c, root, cfg);
 }
@@ -1166,6 +1201,8 @@ service_free(struct service_config *s)
 	free(s->protocol_name);
 	free(s->address);
 	free(s->handler_name);
+	free(s->user);
+	free(s->group);
 	free(s->allow);
 	free(s->deny);
 	if (s->handler != NULL) {
@@ -1231,10 +1268,10 @@ key_changed(const struct config_key *k, const void *a, const void *b, const char
 {
 	switch (k->type) {
 	case TYPE_INT: {
-		int x = *(const int *)at_const(a, k->offset), y = *(const int *)at_const(b, k->offset);
+		long long x = int_get(k, a), y = int_get(k, b);
 		if (x == y)
 			return false;
-		report_add(report, len, "%s%s: %d -> %d", prefix, k->name, x, y);
+		report_add(report, len, "%s%s: %lld -> %lld", prefix, k->name, x, y);
 		return true;
 	}
 	case TYPE_BOOL: {

@@ -26,6 +26,13 @@ struct log_config {
 	bool connections;	/* the access log */
 };
 
+/* Whom workers run as: a user or group was set (drop), and their ids. */
+struct identity {
+	uid_t uid;
+	gid_t gid;
+	bool drop;
+};
+
 struct service_config {
 	char *name;
 	char *protocol_name;
@@ -49,6 +56,9 @@ struct service_config {
 	struct cidr *deny;
 	size_t ndeny;
 	bool enabled;
+	char *user;		/* the global user unless the service names its own */
+	char *group;
+	struct identity id;	/* resolved from user and group */
 	void *hconf;		/* the handler's keys and what its check made (handler.h) */
 	int line;		/* where the service's group starts */
 	/* the bind address, resolved at load time */
@@ -61,9 +71,7 @@ struct config {
 	char *path;
 	char *user;
 	char *group;
-	uid_t uid;
-	gid_t gid;
-	bool drop_privileges;	/* user or group was set */
+	struct identity id;	/* resolved from user and group */
 	char *pid_file;
 	char *chroot_dir;	/* workers chroot here before serving; NULL = none */
 	bool seccomp;		/* workers run under a syscall allow list */
@@ -102,6 +110,7 @@ struct config_key {
 	enum config_scope scope;
 	enum config_type type;
 	long long min, max;	/* TYPE_INT only */
+	bool wide;		/* TYPE_INT stored as a long long (byte counts), not an int */
 	/*
 	 * The default, as documented: a number, true or false, a string, or
 	 * the name of a key of the same scope listed above this one, whose
@@ -151,6 +160,8 @@ struct config_where;
 int config_error(const struct config_where *w, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int config_path_relative(const struct config_where *w, char **path);
+/* Whether the service group itself sets key (not inherited, not defaulted). */
+bool config_where_sets(const struct config_where *w, const char *key);
 
 /*
  * What a reload cannot apply: the keys whose row says reloadable = false

@@ -19,6 +19,7 @@ static const struct handler *const handlers[] = {
 	&handler_time,
 	&handler_qotd,
 	&handler_status,
+	&handler_exec,
 };
 
 const struct handler *
@@ -48,7 +49,7 @@ handler_at(size_t i)
 const char *
 handler_names(void)
 {
-	return "echo, discard, chargen, daytime, time, qotd, status";
+	return "echo, discard, chargen, daytime, time, qotd, status, exec";
 }
 
 /* One word each: the access log's "end=" field. */

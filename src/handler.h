@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 struct service_config;
@@ -37,10 +38,26 @@ struct tcp_session {
 	uint64_t bytes_out;
 	/* the worker's scoreboard line: when a byte last moved (may be NULL) */
 	_Atomic int64_t *progress;
+	const struct sockaddr *peer;	/* the client */
+	struct svc_stats *counters;	/* the worker's own (may be NULL) */
+	int wake_fd;			/* readable once the worker is told to stop */
+	int shutdown_timeout;		/* the daemon's, for what a stop may still take */
+	char log_extra[48];		/* the handler's words for the access log: "exit=0" */
+};
+
+/* A UDP socket a handler serves itself (exec's wait mode): not datagram by datagram. */
+struct udp_socket_session {
+	int fd;				/* the service's socket, shared with the master */
+	int wake_fd;			/* readable once the worker is told to stop */
+	const struct service_config *svc;
+	_Atomic int64_t *progress;	/* the worker's line, as for TCP (may be NULL) */
+	struct svc_stats *counters;	/* the worker's own (may be NULL) */
+	int shutdown_timeout;
 };
 
 struct config_key;
 struct config_where;
+struct svc_stats;
 struct scoreboard;
 struct stats;
 struct config;
@@ -90,6 +107,24 @@ struct handler {
 	 */
 	int (*init)(const struct service_config *svc, const struct handler_env *env);
 	bool reports_status;	/* serves the daemon's status: what netsrvd -s asks */
+	/*
+	 * Its workers run the sysadmin's programs (exec): they keep what the
+	 * service's user may do (no seccomp filter, chroot or capability
+	 * drop, which the programs would inherit) and never parse a byte.
+	 */
+	bool runs_programs;
+	/*
+	 * UDP without answer_udp: serves the socket itself until the worker
+	 * is told to stop (exec with wait = true; its check refuses UDP otherwise).
+	 */
+	void (*serve_udp_socket)(struct udp_socket_session *s);
+	/*
+	 * How long a worker told to stop by a reload may still take, in
+	 * seconds (-1: as long as its client); NULL: shutdown_timeout. A
+	 * stop of the daemon is bounded by shutdown_timeout and stop_extra_ms.
+	 */
+	int (*reload_grace_s)(const struct service_config *svc, int shutdown_timeout);
+	int stop_extra_ms;	/* what its workers need after shutdown_timeout to end cleanly */
 };
 
 const struct handler *handler_find(const char *name);
@@ -108,6 +143,7 @@ extern const struct handler handler_daytime;
 extern const struct handler handler_time;
 extern const struct handler handler_qotd;
 extern const struct handler handler_status;
+extern const struct handler handler_exec;
 
 /* A uniform random number in [0, bound); cheap, seeded once per process. */
 uint32_t handler_random(uint32_t bound);

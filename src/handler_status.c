@@ -238,6 +238,23 @@ per_service(struct out *o, const char *name, const char *help, size_t off, const
 
 #define OFF(f) offsetof(struct svc_stats, f)
 
+/* exec: how programs ended (zero for the built-in handlers' services) */
+static void
+program_exits(struct out *o)
+{
+	family(o, "netsrvd_program_exits_total", "counter", "exec programs that ended, by result.");
+	for (size_t i = 0; i < stats->used; i++) {
+		const struct svc_stats *v = &totals[i];
+		const char *n = stats->names[i].name;
+		put(o, "netsrvd_program_exits_total{service=\"%s\",result=\"ok\"} %llu\n", n, LOAD(v->exec_exit_ok));
+		put(o, "netsrvd_program_exits_total{service=\"%s\",result=\"error\"} %llu\n", n, LOAD(v->exec_exit_error));
+		put(o, "netsrvd_program_exits_total{service=\"%s\",result=\"signal\"} %llu\n", n, LOAD(v->exec_signaled));
+		put(o, "netsrvd_program_exits_total{service=\"%s\",result=\"timeout\"} %llu\n", n, LOAD(v->exec_timed_out));
+		put(o, "netsrvd_program_exits_total{service=\"%s\",result=\"not_started\"} %llu\n", n,
+		    LOAD(v->exec_start_failed));
+	}
+}
+
 static void
 format_metrics(struct out *o)
 {
@@ -269,6 +286,7 @@ format_metrics(struct out *o)
 	}
 	per_service(o, "netsrvd_worker_starts_total", "Workers started.", OFF(worker_starts), NULL);
 	per_service(o, "netsrvd_worker_crashes_total", "Workers that died abnormally.", OFF(worker_crashes), NULL);
+	program_exits(o);
 	family(o, "netsrvd_workers", "gauge", "Workers, by state.");
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct stats_name *nm = &stats->names[i];

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "master.h"
 #include "notify.h"
+#include "orphans.h"
 #include "pidfile.h"
 #include "privs.h"
 #include "pool.h"
@@ -30,6 +31,7 @@
 #include "worker.h"
 #include "workers.h"
 #include "generation.h"
+#include "handler.h"
 #include "inherit.h"
 #include "ratelimit.h"
 #include "sandbox.h"
@@ -43,6 +45,8 @@
 #define STATS_SERVICES		512
 
 #define EXIT_STARTUP 71
+/* at the end of a stop, how long the sweep of what programs left behind may take */
+#define ORPHANS_BOUND_MS 2000
 
 
 enum master_state { RUNNING, STOPPING };
@@ -148,9 +152,12 @@ grow_scoreboard(size_t need, size_t size)
 static int
 check_privileges(const struct config *cfg, char *err, size_t errlen)
 {
-	if (cfg->drop_privileges &&
-	    privs_check_possible(cfg->uid, cfg->gid, cfg->user, err, errlen) == -1)
-		return -1;
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct service_config *s = &cfg->services[i];
+		if (s->enabled && s->id.drop &&
+		    privs_check_possible(s->id.uid, s->id.gid, s->user, err, errlen) == -1)
+			return -1;
+	}
 	if (cfg->chroot_dir != NULL && geteuid() != 0) {
 		snprintf(err, errlen, "cannot chroot workers to %s: not running as root",
 		    cfg->chroot_dir);
@@ -231,7 +238,8 @@ spawn_worker(size_t si)
 	slot->started_ms = util_now_ms();
 	slot->svc = (int)si;
 	slot->stopping = false;
-	slot->grace_s = m.gen->cfg->shutdown_timeout;
+	slot->grace_s = s->cfg->handler->reload_grace_s == NULL ? m.gen->cfg->shutdown_timeout :
+	    s->cfg->handler->reload_grace_s(s->cfg, m.gen->cfg->shutdown_timeout);
 	slot->deadline_ms = 0;
 	slot->killed = false;
 	slot->tcp = s->cfg->protocol == PROTO_TCP;
@@ -567,6 +575,19 @@ out:
 
 /* --- stop -------------------------------------------------------------- */
 
+/* What the slowest handler's workers need after shutdown_timeout (exec: its SIGKILL). */
+static int64_t
+stop_extra_ms(const struct generation *g)
+{
+	int64_t extra = 0;
+
+	/* the current one only: a retired generation has dropped its config */
+	for (size_t i = 0; i < g->nsvcs; i++)
+		if (g->svcs[i].cfg->handler->stop_extra_ms > extra)
+			extra = g->svcs[i].cfg->handler->stop_extra_ms;
+	return extra;
+}
+
 static void
 begin_stop(bool graceful)
 {
@@ -583,7 +604,10 @@ begin_stop(bool graceful)
 				log_warn("shutdown %s", l->desc);
 		}
 		m.state = STOPPING;
-		m.stop_deadline_ms = util_now_ms() + (int64_t)m.gen->cfg->shutdown_timeout * 1000;
+		m.stop_deadline_ms = util_now_ms() + (int64_t)m.gen->cfg->shutdown_timeout * 1000 +
+		    stop_extra_ms(m.gen);
+		/* exec programs must end too, not run on as after a reload */
+		atomic_store(&m.stats->g->stopping, 1);
 	}
 	if (graceful)
 		workers_signal(&m.workers, SIGTERM, NULL);
@@ -879,6 +903,7 @@ release_all(void)
 static void
 finish(void)
 {
+	orphans_end_all(ORPHANS_BOUND_MS);
 	pidfile_remove();
 	release_all();
 	log_notice("stopped");
@@ -916,6 +941,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 		return EXIT_STARTUP;
 	}
 	notify_init();
+	(void)orphans_adopt();	/* logged; a stop then leaves what programs left */
 	proctitle_set("netsrvd: master");
 	atomic_store(&m.stats->g->generation, m.gen->id);
 	master_spawn();

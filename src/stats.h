@@ -24,6 +24,8 @@ struct svc_stats {
 	_Atomic uint64_t worker_starts, worker_crashes;
 	_Atomic uint64_t duration_count, duration_sum_ms;
 	_Atomic uint64_t duration_bucket[STATS_NBUCKETS];
+	/* exec: how its programs ended */
+	_Atomic uint64_t exec_exit_ok, exec_exit_error, exec_signaled, exec_timed_out, exec_start_failed;
 };
 
 /* The daemon's own counters, in the shared mapping before the services'. */
@@ -35,6 +37,8 @@ struct stats_global {
 	_Atomic int sockets_handed_over;
 	/* odd while the master folds a worker's counters into svc[] (a seqlock) */
 	_Atomic unsigned fold_seq;
+	/* set before the workers get SIGTERM for a stop (not a reload): exec programs must end */
+	_Atomic int stopping;
 };
 
 /*

@@ -120,7 +120,7 @@ bind_to_master(pid_t master_pid)
 }
 
 static int
-drop_privileges(const struct config *cfg)
+drop_privileges(const struct service_config *svc)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		log_error("prctl(PR_SET_NO_NEW_PRIVS)");
@@ -128,18 +128,33 @@ drop_privileges(const struct config *cfg)
 	}
 	if (privs_drop_bounding_set() == -1)
 		return -1;
-	if (cfg->drop_privileges && privs_drop(cfg->uid, cfg->gid) == -1)
+	if (svc->id.drop && privs_drop(svc->id.uid, svc->id.gid) == -1)
 		return -1;
 	return privs_clear_capabilities();
 }
 
+/*
+ * A worker that runs programs (exec) becomes the service's user and no
+ * more: the programs inherit whatever the worker keeps, and they are the
+ * sysadmin's to confine (as under inetd). A set-user-ID program still
+ * works, a chroot would hide it, a filter would break it.
+ */
+static int
+become_program_user(const struct service_config *svc)
+{
+	return svc->id.drop ? privs_drop(svc->id.uid, svc->id.gid) : 0;
+}
+
 /* Order matters: chroot needs root, the filter must come last. */
 static int
-confine(const struct config *cfg, struct sb_slot *slot, pid_t master_pid)
+confine(const struct config *cfg, const struct service_config *svc, struct sb_slot *slot,
+    pid_t master_pid)
 {
+	if (svc->handler->runs_programs)
+		return become_program_user(svc) == -1 ? -1 : bind_to_master(master_pid);
 	if (cfg->chroot_dir != NULL && sandbox_chroot(cfg->chroot_dir) == -1)
 		return -1;
-	if (drop_privileges(cfg) == -1 || bind_to_master(master_pid) == -1)
+	if (drop_privileges(svc) == -1 || bind_to_master(master_pid) == -1)
 		return -1;
 	if (!cfg->seccomp || !sandbox_seccomp_supported())
 		return 0;
@@ -225,6 +240,10 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	s.bufsize = WORKER_BUF;
 	s.timeout_ms = timeout_ms(w->svc);
 	s.progress = w->a->slot != NULL ? &w->a->slot->progress_ms : NULL;
+	s.peer = peer;
+	s.counters = w->a->st;
+	s.wake_fd = w->wake[0];
+	s.shutdown_timeout = w->a->cfg->shutdown_timeout;
 	end = w->svc->handler->serve_tcp(&s);
 	if (end == END_DONE)
 		discard_unread(fd, w->buf, WORKER_BUF);
@@ -246,11 +265,11 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	if (w->access_log) {
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &t1);
 		util_format_sockaddr(peer, p, sizeof(p));
-		log_access("service=%s peer=%s in=%llu out=%llu duration_ms=%lld end=%s",
+		log_access("service=%s peer=%s in=%llu out=%llu duration_ms=%lld end=%s%s%s",
 		    w->svc->name, p, (unsigned long long)s.bytes_in,
 		    (unsigned long long)s.bytes_out,
 		    (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000,
-		    session_end_name(end));
+		    session_end_name(end), s.log_extra[0] != '\0' ? " " : "", s.log_extra);
 	}
 }
 
@@ -300,6 +319,17 @@ tcp_loop(struct worker *w)
 	}
 }
 
+static void
+serve_udp_socket(struct worker *w)
+{
+	struct udp_socket_session u = {
+		w->a->listen_fd, w->wake[0], w->svc, &w->a->slot->progress_ms, w->a->st,
+		w->a->cfg->shutdown_timeout
+	};
+
+	w->svc->handler->serve_udp_socket(&u);
+}
+
 /*
  * Setup phase: anything failing here is a start failure the master counts.
  * Serve phase: from here on only a stop request or a broken socket ends us.
@@ -328,14 +358,16 @@ worker_run(const struct worker_args *a)
 	struct handler_env env = { a->sb, a->stats, a->cfg };
 	if (a->svc->handler->init != NULL && a->svc->handler->init(a->svc, &env) == -1)
 		_exit(WORKER_EXIT_SETUP);
-	if (a->svc->protocol == PROTO_UDP) {
+	if (a->svc->protocol == PROTO_UDP && a->svc->handler->serve_udp_socket != NULL) {
+		/* the handler serves the socket itself */
+	} else if (a->svc->protocol == PROTO_UDP) {
 		if ((w.udp = worker_udp_new(a)) == NULL)
 			_exit(WORKER_EXIT_SETUP);
 	} else if ((w.buf = malloc(WORKER_BUF)) == NULL) {
 		log_errorx("service %s: out of memory", a->svc->name);
 		_exit(WORKER_EXIT_SETUP);
 	}
-	if (setup_wait(&w) == -1 || confine(a->cfg, a->slot, a->master_pid) == -1)
+	if (setup_wait(&w) == -1 || confine(a->cfg, a->svc, a->slot, a->master_pid) == -1)
 		_exit(WORKER_EXIT_SETUP);
 	/* up to a tenth more, so a pool started at once does not renew at once */
 	if (a->svc->max_connections_per_worker > 0)
@@ -346,6 +378,8 @@ worker_run(const struct worker_args *a)
 		scoreboard_set_state(a->slot, SB_IDLE);
 	if (a->svc->protocol == PROTO_TCP)
 		tcp_loop(&w);
+	else if (w.udp == NULL)
+		serve_udp_socket(&w);
 	else
 		worker_udp_run(w.udp, &w.short_of);
 	if (a->slot != NULL)

@@ -62,7 +62,7 @@ void
 workers_mark_stopping(struct worker_slot *w, int64_t now)
 {
 	if (!w->stopping)
-		w->deadline_ms = now + (int64_t)w->grace_s * 1000;
+		w->deadline_ms = w->grace_s < 0 ? INT64_MAX : now + (int64_t)w->grace_s * 1000;
 	w->stopping = true;
 	w->stop_sent_ms = now;
 }

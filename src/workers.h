@@ -19,7 +19,7 @@ struct worker_slot {
 	int svc;		/* index into gen->svcs */
 	bool stopping;		/* told to finish and exit */
 	int64_t stop_sent_ms;	/* when it was last sent SIGTERM */
-	int grace_s;		/* its generation's shutdown_timeout */
+	int grace_s;		/* its generation's shutdown_timeout, or its handler's; -1: no limit */
 	int64_t deadline_ms;	/* told to stop: killed if still here then; 0: not told */
 	bool killed;		/* we sent the SIGKILL it died of */
 	bool tcp;		/* waits in epoll, where a stop request is never missed */

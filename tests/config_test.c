@@ -71,7 +71,7 @@ static const struct case_ cases[] = {
 	{ "shutdown_timeout = 3601;\nservices = ( " SVC_ECHO " );", 1, "out of range 0-3600" },
 	{ "backlog = 99999999999;\nservices = ( " SVC_ECHO " );", 1, "out of range 1-65535" },
 	/* meaning */
-	{ "services = (\n { name = \"echo\"; protocol = \"tcp\"; port = 7;\n   handler = \"ecoh\"; } );", 3, "service \"echo\": unknown handler \"ecoh\" (expected echo, discard, chargen, daytime, time, qotd, status)" },
+	{ "services = (\n { name = \"echo\"; protocol = \"tcp\"; port = 7;\n   handler = \"ecoh\"; } );", 3, "service \"echo\": unknown handler \"ecoh\" (expected echo, discard, chargen, daytime, time, qotd, status, exec)" },
 	{ "services = (\n { name = \"e\"; protocol = \"sctp\"; port = 7; handler = \"echo\"; } );", 2, "unknown protocol \"sctp\" (expected tcp or udp)" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; handler = \"echo\"; } );", 2, "service \"e\": missing required setting \"port\"" },
 	{ "services = (\n { protocol = \"tcp\"; port = 7; handler = \"echo\"; } );", 2, "missing required setting \"name\"" },
@@ -195,7 +195,7 @@ config_defaults_test(void **state)
 	assert_null(cfg->log.target);
 	assert_int_equal(cfg->log.level, LOG_LVL_INFO);
 	assert_false(cfg->log.connections);
-	assert_false(cfg->drop_privileges);
+	assert_false(cfg->id.drop);
 	assert_null(cfg->chroot_dir);
 	assert_true(cfg->seccomp);
 	assert_int_equal(cfg->nservices, 2);
@@ -242,9 +242,9 @@ config_global_overrides_test(void **state)
 	assert_int_equal(cfg->services[0].workers, 3);
 	assert_int_equal(cfg->services[0].timeout, 9);
 	assert_int_equal(cfg->services[0].backlog, 11);
-	assert_true(cfg->drop_privileges);
-	assert_int_equal(cfg->uid, 0);
-	assert_int_equal(cfg->gid, 0);
+	assert_true(cfg->id.drop);
+	assert_int_equal(cfg->id.uid, 0);
+	assert_int_equal(cfg->id.gid, 0);
 	config_free(cfg);
 }
 
@@ -330,11 +330,11 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	/* the core table and the handlers' keys: 41 keys in all */
+	/* the core table and the handlers' keys: 49 keys in all */
 	size_t nhandler_keys = 0;
 	for (size_t i = 0; i < handler_count(); i++)
 		nhandler_keys += handler_at(i)->nkeys;
-	assert_int_equal(config_schema_len + nhandler_keys, 41);
+	assert_int_equal(config_schema_len + nhandler_keys, 49);
 }
 
 /* ---- defaults and inheritance come from the table ---- */
@@ -407,6 +407,11 @@ config_table_defaults_test(void **state)
 
 		if (k->type != TYPE_INT && k->type != TYPE_BOOL && k->type != TYPE_STRING)
 			continue;	/* lists and groups are read by code */
+		if (k->inherit && k->type == TYPE_STRING) {
+			/* user, group: unset unless the file names one (config_service_identity_test) */
+			assert_null(*(char *const *)field(base, k->offset));
+			continue;
+		}
 		if (k->inherit) {
 			for (size_t j = 0; j < config_schema_len; j++)
 				if (config_schema[j].scope == SCOPE_GLOBAL &&
@@ -446,8 +451,8 @@ config_inherit_test(void **state)
 		struct config *cfg;
 		long long v, w;
 
-		if (k->scope != SCOPE_SERVICE || !k->inherit)
-			continue;
+		if (k->scope != SCOPE_SERVICE || !k->inherit || k->type == TYPE_STRING)
+			continue;	/* user and group: config_service_identity_test */
 		assert_int_equal(k->type, TYPE_INT);
 		v = k->min + 9;
 		w = k->min + 7;
@@ -577,8 +582,8 @@ __wrap_handler_find(const char *name)
 static const struct case_ handler_key_cases[] = {
 	/* a handler's key on another handler's service: refused on its own line, naming who uses it */
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   quotes = \"q\"; } );", 3, "service \"e\": \"quotes\" is only used by handler qotd, not echo" },
-	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n\n   command = \"/bin/true\"; } );", 4, "service \"e\": \"command\" is only used by handler fakeexec, not echo" },
-	{ "services = (\n { name = \"q\"; protocol = \"tcp\"; port = 7; handler = \"qotd\"; quotes = \"/dev/null\";\n   wait = true; } );", 3, "\"wait\" is only used by handler fakeexec, not qotd" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n\n   command = \"/bin/true\"; } );", 4, "service \"e\": \"command\" is only used by handlers exec, fakeexec, not echo" },
+	{ "services = (\n { name = \"q\"; protocol = \"tcp\"; port = 7; handler = \"qotd\"; quotes = \"/dev/null\";\n   wait = true; } );", 3, "\"wait\" is only used by handlers exec, fakeexec, not qotd" },
 	/* misspelt, or in the wrong scope: the handlers' keys are part of the schema */
 	{ "services = (\n { name = \"q\"; protocol = \"tcp\"; port = 7; handler = \"qotd\";\n   quote = \"/q\"; } );", 3, "unknown service setting \"quote\" (did you mean \"quotes\"?)" },
 	{ "\ncommand = \"/bin/true\";\nservices = ( " SVC_ECHO " );", 2, "\"command\" is a service setting, not allowed in the global scope" },

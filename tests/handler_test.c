@@ -242,7 +242,7 @@ static void
 handler_table_test(void **state)
 {
 	static const char *const names[] = {
-		"echo", "discard", "chargen", "daytime", "time", "qotd", "status",
+		"echo", "discard", "chargen", "daytime", "time", "qotd", "status", "exec",
 	};
 	char joined[128] = "";
 
@@ -253,8 +253,11 @@ handler_table_test(void **state)
 		assert_non_null(h);
 		assert_string_equal(h->name, names[i]);
 		assert_non_null(h->serve_tcp);
-		/* status is TCP only: the config refuses it on UDP */
-		assert_true(h->answer_udp != NULL || strcmp(names[i], "status") == 0);
+		/* status is TCP only: the config refuses it on UDP; exec serves the socket itself */
+		assert_true(h->answer_udp != NULL || strcmp(names[i], "status") == 0 ||
+		    (strcmp(names[i], "exec") == 0 && h->serve_udp_socket != NULL));
+		/* only exec runs programs */
+		assert_int_equal(h->runs_programs, strcmp(names[i], "exec") == 0);
 		/* qotd, and only it, needs its quotes file */
 		assert_int_equal(requires_key(h, "quotes"), strcmp(names[i], "qotd") == 0);
 		/* what netsrvd -s looks for */

@@ -1,0 +1,239 @@
+/* Watching one running program: its stderr into the log, its deadlines, its end. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec_watch.h"
+#include "log.h"
+#include "sig.h"
+#include "util.h"
+
+#define LINE_MAX_LOGGED 1000
+/* a program that never exits still wakes us this often (a TERM racing our poll) */
+#define WATCH_TICK_MS 1000
+/* without a pidfd, how often we look whether it exited */
+#define WATCH_POLL_EXIT_MS 20
+
+/* A program's stderr, cut into lines for the log. */
+struct errbuf {
+	const char *service;
+	pid_t pid;
+	char line[LINE_MAX_LOGGED + 1];
+	size_t len;
+	int64_t window_ms;		/* the second being counted */
+	unsigned in_window;
+	unsigned long suppressed;
+};
+
+static void
+flush_line(struct errbuf *b)
+{
+	int64_t now = util_coarse_now_ms();
+
+	if (b->len == 0)
+		return;
+	b->line[b->len] = '\0';
+	b->len = 0;
+	if (now - b->window_ms >= 1000) {
+		if (b->suppressed > 0)
+			log_warnx("service %s: program %ld: %lu stderr lines not logged (over %d a second)",
+			    b->service, (long)b->pid, b->suppressed, EXEC_STDERR_LINES_PER_S);
+		b->window_ms = now;
+		b->in_window = 0;
+		b->suppressed = 0;
+	}
+	if (++b->in_window > EXEC_STDERR_LINES_PER_S) {
+		b->suppressed++;
+		return;
+	}
+	log_notice("service %s: program %ld: %s", b->service, (long)b->pid, b->line);
+}
+
+/* Control bytes would forge log lines or terminal codes: shown as '?'. */
+static void
+take_bytes(struct errbuf *b, const char *data, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)data[i];
+		if (ch == '\n') {
+			flush_line(b);
+			continue;
+		}
+		if (ch == '\r' && i + 1 == n)
+			continue;
+		b->line[b->len++] = (ch < 0x20 && ch != '\t') || ch == 0x7f ? '?' : (char)ch;
+		if (b->len == LINE_MAX_LOGGED)
+			flush_line(b);
+	}
+}
+
+/* Reads what is there; false at EOF or on an error (the pipe is done). */
+static bool
+read_stderr(struct errbuf *b, int fd)
+{
+	char chunk[4096];
+
+	for (int rounds = 0; rounds < 16; rounds++) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n > 0) {
+			take_bytes(b, chunk, (size_t)n);
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return true;
+		return false;
+	}
+	return true;
+}
+
+static void
+drain_wake(int fd)
+{
+	char junk[64];
+
+	while (read(fd, junk, sizeof(junk)) > 0)
+		;
+}
+
+/* What ends the program, and when; INT64_MAX: not planned. */
+struct plan {
+	int64_t term_at, kill_at;
+	bool termed, killed;
+	bool stop_planned;
+};
+
+static void
+plan_stop(const struct exec_watch *w, struct plan *pl, struct exec_result *r, int64_t now)
+{
+	if (pl->stop_planned || !sig_worker_stop)
+		return;
+	/* a reload lets the program finish (max_runtime bounds it); a stop does not */
+	if (w->daemon_stopping != NULL && !atomic_load(w->daemon_stopping))
+		return;
+	pl->stop_planned = true;
+	if (!pl->termed && now + (int64_t)w->shutdown_timeout * 1000 < pl->term_at) {
+		pl->term_at = now + (int64_t)w->shutdown_timeout * 1000;
+		r->stopped = true;
+	}
+}
+
+static void
+carry_out(const struct exec_watch *w, struct exec_child *c, struct plan *pl,
+    struct exec_result *r, int64_t now)
+{
+	if (!pl->termed && now >= pl->term_at) {
+		pl->termed = true;
+		if (!r->stopped)
+			r->timed_out = true;
+		log_info("service %s: program %ld: %s; SIGTERM to its process group",
+		    w->service, (long)c->pid, r->stopped ? "the daemon stops" : "max_runtime reached");
+		if (kill(-c->pid, SIGTERM) == -1 && errno != ESRCH)
+			log_warn("service %s: kill(-%ld, SIGTERM)", w->service, (long)c->pid);
+		pl->kill_at = now + (r->stopped ? EXEC_STOP_KILL_MS : (int64_t)w->shutdown_timeout * 1000);
+	}
+	if (pl->termed && !pl->killed && now >= pl->kill_at) {
+		pl->killed = true;
+		log_warnx("service %s: program %ld outlived its SIGTERM; SIGKILL to its process group",
+		    w->service, (long)c->pid);
+		if (kill(-c->pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("service %s: kill(-%ld, SIGKILL)", w->service, (long)c->pid);
+	}
+}
+
+static int
+poll_timeout(const struct plan *pl, bool have_pidfd, int64_t now)
+{
+	int64_t next = pl->termed ? (pl->killed ? INT64_MAX : pl->kill_at) : pl->term_at;
+	int64_t t = next == INT64_MAX ? WATCH_TICK_MS : next - now;
+
+	if (t > WATCH_TICK_MS)
+		t = WATCH_TICK_MS;
+	if (!have_pidfd && t > WATCH_POLL_EXIT_MS)
+		t = WATCH_POLL_EXIT_MS;
+	return t < 0 ? 0 : (int)t;
+}
+
+/* Whether it has exited; reaps it if so. */
+static bool
+reaped(struct exec_child *c, int *status, bool block)
+{
+	pid_t p;
+
+	do
+		p = waitpid(c->pid, status, block ? 0 : WNOHANG);
+	while (p == -1 && errno == EINTR);
+	if (p == -1) {
+		log_error("waitpid(%ld)", (long)c->pid);
+		*status = 0;
+		return true;	/* not ours to wait for any more */
+	}
+	return p == c->pid;
+}
+
+void
+exec_watch(const struct exec_watch *w, struct exec_child *c, struct exec_result *r)
+{
+	struct errbuf eb = { .service = w->service, .pid = c->pid };
+	struct plan pl = { INT64_MAX, INT64_MAX, false, false, false };
+	bool done = false;
+
+	memset(r, 0, sizeof(*r));
+	if (w->max_runtime > 0)
+		pl.term_at = c->started_ms + (int64_t)w->max_runtime * 1000;
+	while (!done) {
+		struct pollfd pf[3] = {
+			{ w->wake_fd, POLLIN, 0 }, { c->err_fd, POLLIN, 0 }, { c->pidfd, POLLIN, 0 }
+		};
+		int64_t now = util_now_ms();
+
+		plan_stop(w, &pl, r, now);
+		carry_out(w, c, &pl, r, now);
+		if (w->progress != NULL)
+			atomic_store_explicit(w->progress, util_coarse_now_ms(), memory_order_relaxed);
+		if (poll(pf, 3, poll_timeout(&pl, c->pidfd >= 0, now)) == -1 && errno != EINTR)
+			log_warn("service %s: poll", w->service);
+		if (pf[0].revents & POLLIN)
+			drain_wake(w->wake_fd);
+		if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !read_stderr(&eb, c->err_fd)) {
+			close(c->err_fd);
+			c->err_fd = -1;
+		}
+		if (c->pidfd < 0 || (pf[2].revents & POLLIN))
+			done = reaped(c, &r->status, c->pidfd >= 0);
+	}
+	/* what it wrote just before it ended; a descendant holding the pipe is not waited for */
+	if (c->err_fd >= 0) {
+		(void)read_stderr(&eb, c->err_fd);
+		close(c->err_fd);
+		c->err_fd = -1;
+	}
+	flush_line(&eb);
+	if (eb.suppressed > 0)
+		log_warnx("service %s: program %ld: %lu stderr lines not logged (over %d a second)",
+		    w->service, (long)c->pid, eb.suppressed, EXEC_STDERR_LINES_PER_S);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->pidfd = -1;
+}
+
+void
+exec_result_format(const struct exec_result *r, char *buf, size_t len)
+{
+	if (WIFEXITED(r->status))
+		snprintf(buf, len, "exit=%d", WEXITSTATUS(r->status));
+	else if (WIFSIGNALED(r->status)) {
+		const char *n = sigabbrev_np(WTERMSIG(r->status));
+		if (n != NULL)
+			snprintf(buf, len, "signal=SIG%s", n);
+		else
+			snprintf(buf, len, "signal=%d", WTERMSIG(r->status));
+	} else
+		snprintf(buf, len, "status=%d", r->status);
+}

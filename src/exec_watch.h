@@ -1,0 +1,41 @@
+/* Watching one running program: its stderr into the log, its deadlines, its end. */
+#ifndef NETSRVD_EXEC_WATCH_H
+#define NETSRVD_EXEC_WATCH_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "exec_spawn.h"
+
+/* After a stop's SIGTERM to the program's group, this long before SIGKILL. */
+#define EXEC_STOP_KILL_MS 2000
+/* stderr lines a program may log in a second; the rest are counted, not logged */
+#define EXEC_STDERR_LINES_PER_S 100
+
+struct exec_watch {
+	const char *service;
+	int wake_fd;			/* readable once the worker is told to stop */
+	int max_runtime;		/* seconds; 0: none */
+	int shutdown_timeout;		/* seconds */
+	const _Atomic int *daemon_stopping;	/* the master's word: a stop, not a reload */
+	_Atomic int64_t *progress;	/* the worker's line: alive while it waits */
+};
+
+struct exec_result {
+	int status;			/* as waitpid gives it */
+	bool timed_out;			/* max_runtime ended it */
+	bool stopped;			/* the daemon's stop ended it */
+};
+
+/*
+ * Waits for c to exit, logging its stderr lines, ending it when
+ * max_runtime passes or the daemon stops (SIGTERM to its group, then
+ * SIGKILL); closes c's descriptors. Returns when it has been reaped.
+ */
+void exec_watch(const struct exec_watch *w, struct exec_child *c, struct exec_result *r);
+
+/* "exit=0", "signal=SIGKILL" */
+void exec_result_format(const struct exec_result *r, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,414 @@
+/* exec: the sysadmin's own program per connection (TCP, inetd's nowait) or per quiet socket (UDP, wait). */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "exec_spawn.h"
+#include "exec_watch.h"
+#include "handler.h"
+#include "log.h"
+#include "pool.h"
+#include "sig.h"
+#include "stats.h"
+#include "util.h"
+
+/* An unset limit: the program inherits ours. */
+#define LIMIT_UNSET (-1)
+
+struct exec_limits {
+	int cpu;			/* seconds */
+	long long memory;		/* bytes of address space */
+	int files;
+	int processes;
+	long long core;			/* bytes */
+	long long fsize;		/* bytes */
+};
+
+struct exec_conf {
+	struct config_strv command;
+	bool wait;
+	struct config_strv env;
+	struct config_strv passenv;
+	struct exec_limits limits;
+	int max_runtime;
+	char **argv;			/* command, NULL-terminated (check makes it) */
+};
+
+/* --- config ---------------------------------------------------------------- */
+
+static bool
+valid_env_name(const char *s, size_t n)
+{
+	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+static int
+check_env(const struct service_config *svc, const struct exec_conf *x, const struct config_where *w)
+{
+	for (size_t i = 0; i < x->env.n; i++) {
+		const char *eq = strchr(x->env.v[i], '=');
+		if (eq == NULL || !valid_env_name(x->env.v[i], (size_t)(eq - x->env.v[i])))
+			return config_error(w, "env", "service \"%s\": env entry \"%s\" must be NAME=value",
+			    svc->name, x->env.v[i]);
+	}
+	for (size_t i = 0; i < x->passenv.n; i++)
+		if (!valid_env_name(x->passenv.v[i], strlen(x->passenv.v[i])))
+			return config_error(w, "passenv", "service \"%s\": passenv entry \"%s\" is not a variable name",
+			    svc->name, x->passenv.v[i]);
+	return 0;
+}
+
+/* As the kernel decides for the service's user: owner, then group, then others. */
+static bool
+executable_by(const struct stat *st, const struct identity *id)
+{
+	uid_t uid = id->drop ? id->uid : geteuid();
+	gid_t gid = id->drop ? id->gid : getegid();
+
+	if (uid == 0)
+		return (st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
+	if (st->st_uid == uid)
+		return (st->st_mode & S_IXUSR) != 0;
+	if (st->st_gid == gid)
+		return (st->st_mode & S_IXGRP) != 0;
+	return (st->st_mode & S_IXOTH) != 0;
+}
+
+static int
+check_command(const struct service_config *svc, const struct exec_conf *x, const struct config_where *w)
+{
+	const char *path;
+	struct stat st;
+
+	if (x->command.n == 0)
+		return config_error(w, "command", "service \"%s\": command is empty (expected [ \"/path/to/program\", args... ])",
+		    svc->name);
+	path = x->command.v[0];
+	if (path[0] != '/')
+		return config_error(w, "command", "service \"%s\": command \"%s\" must be an absolute path",
+		    svc->name, path);
+	if (stat(path, &st) == -1)
+		return config_error(w, "command", "service \"%s\": command %s: %s", svc->name, path,
+		    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return config_error(w, "command", "service \"%s\": command %s is not a regular file",
+		    svc->name, path);
+	if (!executable_by(&st, &svc->id))
+		return config_error(w, "command", "service \"%s\": command %s is not executable by %s%s",
+		    svc->name, path, svc->user != NULL ? "user " : "netsrvd's user",
+		    svc->user != NULL ? svc->user : "");
+	return 0;
+}
+
+/* inetd's wait: one program owns the UDP socket, so one worker. */
+static int
+check_mode(struct service_config *svc, const struct exec_conf *x, const struct config_where *w)
+{
+	if (svc->protocol == PROTO_TCP && x->wait)
+		return config_error(w, "wait", "service \"%s\": wait = true applies to UDP only (a TCP program gets one connection)",
+		    svc->name);
+	if (svc->protocol == PROTO_UDP && !x->wait)
+		return config_error(w, "handler", "service \"%s\": exec over UDP needs wait = true (the program gets the socket)",
+		    svc->name);
+	if (!x->wait)
+		return 0;
+	if (config_where_sets(w, "workers") && svc->workers > 1)
+		return config_error(w, "workers", "service \"%s\": a wait service has exactly one worker (workers = %d)",
+		    svc->name, svc->workers);
+	if (config_where_sets(w, "max_workers") && svc->max_workers > 1)
+		return config_error(w, "max_workers", "service \"%s\": a wait service has exactly one worker (max_workers = %d)",
+		    svc->name, svc->max_workers);
+	svc->workers = svc->max_workers = 1;
+	svc->min_spare = svc->max_spare = 0;
+	return 0;
+}
+
+static int
+exec_check(struct service_config *svc, const struct config_where *w)
+{
+	struct exec_conf *x = svc->hconf;
+
+	if (check_command(svc, x, w) == -1 || check_env(svc, x, w) == -1 || check_mode(svc, x, w) == -1)
+		return -1;
+	x->argv = calloc(x->command.n + 1, sizeof(char *));
+	if (x->argv == NULL)
+		return config_error(w, NULL, "out of memory");
+	for (size_t i = 0; i < x->command.n; i++)
+		x->argv[i] = x->command.v[i];
+	return 0;
+}
+
+static void
+exec_release(struct service_config *svc)
+{
+	struct exec_conf *x = svc->hconf;
+
+	if (x != NULL) {
+		free(x->argv);
+		x->argv = NULL;
+	}
+}
+
+/* --- in the worker ----------------------------------------------------------- */
+
+/* One worker serves one service: what its starts share. */
+static struct exec_prep prep;
+static const _Atomic int *daemon_stopping;
+
+static void
+add_limit(int resource, long long v)
+{
+	if (v != LIMIT_UNSET)
+		exec_prep_limit(&prep, resource, v);
+}
+
+static int
+exec_init(const struct service_config *svc, const struct handler_env *env)
+{
+	const struct exec_conf *x = svc->hconf;
+
+	if (exec_prepare(&prep, x->argv, &x->env, &x->passenv, svc->protocol == PROTO_UDP) == -1)
+		return -1;
+	add_limit(RLIMIT_CPU, x->limits.cpu);
+	add_limit(RLIMIT_AS, x->limits.memory);
+	add_limit(RLIMIT_NOFILE, x->limits.files);
+	add_limit(RLIMIT_NPROC, x->limits.processes);
+	add_limit(RLIMIT_CORE, x->limits.core);
+	add_limit(RLIMIT_FSIZE, x->limits.fsize);
+	daemon_stopping = env != NULL && env->stats != NULL ? &env->stats->g->stopping : NULL;
+	return 0;
+}
+
+static void
+count_result(struct svc_stats *st, const struct exec_result *r)
+{
+	_Atomic uint64_t *c;
+
+	if (st == NULL)
+		return;
+	if (r->timed_out)
+		c = &st->exec_timed_out;
+	else if (WIFSIGNALED(r->status))
+		c = &st->exec_signaled;
+	else if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0)
+		c = &st->exec_exit_ok;
+	else
+		c = &st->exec_exit_error;
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+static void
+count_start_failure(struct svc_stats *st)
+{
+	if (st != NULL)
+		atomic_fetch_add_explicit(&st->exec_start_failed, 1, memory_order_relaxed);
+}
+
+static struct exec_watch
+watch_for(const struct service_config *svc, int wake_fd, _Atomic int64_t *progress,
+    int shutdown_timeout)
+{
+	const struct exec_conf *x = svc->hconf;
+	struct exec_watch w = { svc->name, wake_fd, x->max_runtime, shutdown_timeout,
+	    daemon_stopping, progress };
+
+	return w;
+}
+
+/* The kernel's TCP states (include/net/tcp_states.h); <linux/tcp.h> does not name them. */
+enum { ST_FIN_WAIT2 = 5, ST_TIME_WAIT = 6, ST_CLOSE_WAIT = 8, ST_LAST_ACK = 9, ST_CLOSING = 11 };
+
+/* What the kernel moved on the connection, for the access log's in= and out=. */
+static void
+tcp_bytes(struct tcp_session *s)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+		return;
+	/* the kernel counts a FIN as a byte: the client's when it closed, ours when the program shut down */
+	bool fin_in = ti.tcpi_state == ST_CLOSE_WAIT || ti.tcpi_state == ST_LAST_ACK ||
+	    ti.tcpi_state == ST_CLOSING || ti.tcpi_state == ST_TIME_WAIT;
+	bool fin_out_acked = ti.tcpi_state == ST_FIN_WAIT2 || ti.tcpi_state == ST_TIME_WAIT;
+	s->bytes_in = ti.tcpi_bytes_received - (fin_in && ti.tcpi_bytes_received > 0);
+	s->bytes_out = ti.tcpi_bytes_acked - (fin_out_acked && ti.tcpi_bytes_acked > 0);
+}
+
+static enum session_end
+exec_serve_tcp(struct tcp_session *s)
+{
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+	struct exec_child c;
+	struct exec_result r;
+	struct exec_watch w;
+	char why[256];
+
+	if (getsockname(s->fd, (struct sockaddr *)&local, &llen) == -1)
+		llen = 0;
+	exec_set_peer(&prep, s->peer, llen > 0 ? (struct sockaddr *)&local : NULL);
+	if (exec_start(&prep, s->fd, &c, why, sizeof(why)) == -1) {
+		log_warnx("service %s: program not started: %s", s->svc->name, why);
+		snprintf(s->log_extra, sizeof(s->log_extra), "exit=not-started");
+		count_start_failure(s->counters);
+		return END_ERROR;
+	}
+	w = watch_for(s->svc, s->wake_fd, s->progress, s->shutdown_timeout);
+	exec_watch(&w, &c, &r);
+	tcp_bytes(s);
+	/* ended by us: a descendant still holding the socket must not keep the client */
+	if ((r.timed_out || r.stopped) && shutdown(s->fd, SHUT_RDWR) == -1 && errno != ENOTCONN)
+		log_debug("service %s: shutdown", s->svc->name);
+	exec_result_format(&r, s->log_extra, sizeof(s->log_extra));
+	count_result(s->counters, &r);
+	return r.timed_out ? END_TIMEOUT : END_DONE;
+}
+
+/* Until a datagram waits (true) or we are told to stop (false). */
+static bool
+wait_for_datagram(const struct udp_socket_session *u, int64_t not_before)
+{
+	while (!sig_worker_stop) {
+		int64_t now = util_now_ms();
+		bool pausing = now < not_before;
+		struct pollfd pf[2] = { { u->wake_fd, POLLIN, 0 }, { u->fd, pausing ? 0 : POLLIN, 0 } };
+		int64_t t = pausing ? not_before - now : 1000;
+
+		if (u->progress != NULL)
+			atomic_store_explicit(u->progress, util_coarse_now_ms(), memory_order_relaxed);
+		if (poll(pf, 2, (int)(t > 1000 ? 1000 : t)) == -1 && errno != EINTR) {
+			log_warn("service %s: poll", u->svc->name);
+			return false;
+		}
+		if (!pausing && (pf[1].revents & POLLIN))
+			return true;
+	}
+	return false;
+}
+
+/* A program that dies abnormally within a second of its start, again and again, backs off. */
+static int64_t
+note_wait_result(const struct udp_socket_session *u, struct backoff *b, bool failed_fast)
+{
+	int64_t now = util_now_ms(), delay;
+
+	if (!failed_fast)
+		return 0;
+	delay = backoff_start_failure(b, now);
+	if (delay > 0)
+		log_warnx("service %s: the program keeps failing at once; next start in %lld ms",
+		    u->svc->name, (long long)delay);
+	return delay > 0 ? now + delay : 0;
+}
+
+static void
+exec_serve_udp_socket(struct udp_socket_session *u)
+{
+	struct backoff b = { 0, 0, 0 };
+	int64_t not_before = 0;
+
+	exec_clear_peer(&prep);
+	while (wait_for_datagram(u, not_before)) {
+		struct exec_child c;
+		struct exec_result r;
+		struct exec_watch w;
+		char why[256], res[48];
+		bool fast;
+
+		if (exec_start(&prep, u->fd, &c, why, sizeof(why)) == -1) {
+			log_warnx("service %s: program not started: %s", u->svc->name, why);
+			count_start_failure(u->counters);
+			not_before = note_wait_result(u, &b, true);
+			continue;
+		}
+		w = watch_for(u->svc, u->wake_fd, u->progress, u->shutdown_timeout);
+		exec_watch(&w, &c, &r);
+		exec_result_format(&r, res, sizeof(res));
+		count_result(u->counters, &r);
+		log_access("service=%s program=%ld duration_ms=%lld %s", u->svc->name, (long)c.pid,
+		    (long long)(util_now_ms() - c.started_ms), res);
+		fast = util_now_ms() - c.started_ms < POOL_START_FAILURE_MS &&
+		    !(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+		not_before = note_wait_result(u, &b, fast);
+	}
+}
+
+/* A reload lets a program run its course: max_runtime, then its SIGTERM's grace. */
+static int
+exec_reload_grace_s(const struct service_config *svc, int shutdown_timeout)
+{
+	const struct exec_conf *x = svc->hconf;
+
+	if (x->max_runtime == 0)
+		return -1;
+	return x->max_runtime + shutdown_timeout + 1;
+}
+
+static const struct config_key limit_keys[] = {
+	{ .name = "cpu", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = 0, .max = INT_MAX,
+	  .def = "-1", .reloadable = true, .offset = offsetof(struct exec_limits, cpu) },
+	{ .name = "memory", .scope = SCOPE_SERVICE, .type = TYPE_INT, .wide = true, .min = 1048576,
+	  .max = LLONG_MAX, .def = "-1", .reloadable = true, .offset = offsetof(struct exec_limits, memory) },
+	{ .name = "files", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = 3, .max = 1048576,
+	  .def = "-1", .reloadable = true, .offset = offsetof(struct exec_limits, files) },
+	{ .name = "processes", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = 1, .max = 4194304,
+	  .def = "-1", .reloadable = true, .offset = offsetof(struct exec_limits, processes) },
+	{ .name = "core", .scope = SCOPE_SERVICE, .type = TYPE_INT, .wide = true, .min = 0,
+	  .max = LLONG_MAX, .def = "-1", .reloadable = true, .offset = offsetof(struct exec_limits, core) },
+	{ .name = "fsize", .scope = SCOPE_SERVICE, .type = TYPE_INT, .wide = true, .min = 0,
+	  .max = LLONG_MAX, .def = "-1", .reloadable = true, .offset = offsetof(struct exec_limits, fsize) },
+};
+
+static const struct config_key exec_keys[] = {
+	{ .name = "command", .scope = SCOPE_SERVICE, .type = TYPE_STRING_LIST, .reloadable = true,
+	  .required = true, .need = "a command (command = [ \"/usr/sbin/program\", \"arg\" ];)",
+	  .offset = offsetof(struct exec_conf, command) },
+	{ .name = "wait", .scope = SCOPE_SERVICE, .type = TYPE_BOOL, .def = "false",
+	  .reloadable = true, .offset = offsetof(struct exec_conf, wait) },
+	{ .name = "env", .scope = SCOPE_SERVICE, .type = TYPE_STRING_LIST, .def = "[]",
+	  .reloadable = true, .offset = offsetof(struct exec_conf, env) },
+	{ .name = "passenv", .scope = SCOPE_SERVICE, .type = TYPE_STRING_LIST, .def = "[]",
+	  .reloadable = true, .offset = offsetof(struct exec_conf, passenv) },
+	{ .name = "limits", .scope = SCOPE_SERVICE, .type = TYPE_GROUP, .reloadable = true,
+	  .offset = offsetof(struct exec_conf, limits), .sub = limit_keys,
+	  .nsub = sizeof(limit_keys) / sizeof(limit_keys[0]) },
+	{ .name = "max_runtime", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = 0, .max = 86400,
+	  .def = "0", .reloadable = true, .offset = offsetof(struct exec_conf, max_runtime) },
+};
+
+const struct handler handler_exec = {
+	.name = "exec",
+	.serve_tcp = exec_serve_tcp,
+	.keys = exec_keys,
+	.nkeys = sizeof(exec_keys) / sizeof(exec_keys[0]),
+	.conf_size = sizeof(struct exec_conf),
+	.check = exec_check,
+	.release = exec_release,
+	.init = exec_init,
+	.runs_programs = true,
+	.serve_udp_socket = exec_serve_udp_socket,
+	.reload_grace_s = exec_reload_grace_s,
+	.stop_extra_ms = EXEC_STOP_KILL_MS + 1000,
+};

@@ -1,0 +1,162 @@
+/*
+ * The program exec_test runs under netsrvd: it reports what it was given
+ * (environment, descriptors, signals, limits, identity) and misbehaves on
+ * request. Its first argument is the mode:
+ *   report          print what it got to stdout, a line to stderr, exit 0
+ *   exit N          write "bye" to stdout and "oops" to stderr, exit N
+ *   abort           die of SIGABRT
+ *   hang PIDFILE    start a child in its group and one that leaves it
+ *                   (setsid), write "PID CHILD ESCAPED" to PIDFILE, ignore
+ *                   SIGTERM if a third argument says "stubborn", sleep
+ *   udp-echo        read one datagram from stdin (the socket), send
+ *                   "PROTO=... peers=N" back to its sender, exit 0
+ *   flood           write 1000 lines to stderr, "done" to stdout, exit 0
+ */
+#include "autoconfig.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void
+print_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	printf("fds:");
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+			continue;
+		printf(" %s", e->d_name);
+	}
+	printf("\n");
+	if (d != NULL)
+		closedir(d);
+}
+
+static void
+print_status_lines(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "SigBlk:", 7) == 0 || strncmp(line, "SigIgn:", 7) == 0)
+			fputs(line, stdout);
+	if (f != NULL)
+		fclose(f);
+}
+
+static int
+report(void)
+{
+	struct rlimit rl;
+	char cwd[256] = "?";
+	int fl = fcntl(0, F_GETFL);
+
+	for (char **e = environ; *e != NULL; e++)
+		printf("env %s\n", *e);
+	print_fds();
+	print_status_lines();
+	getrlimit(RLIMIT_NOFILE, &rl);
+	printf("nofile %llu\n", (unsigned long long)rl.rlim_cur);
+	getrlimit(RLIMIT_CPU, &rl);
+	printf("cpu %lld\n", rl.rlim_cur == RLIM_INFINITY ? -1LL : (long long)rl.rlim_cur);
+	printf("uid %ld\n", (long)getuid());
+	printf("cwd %s\n", getcwd(cwd, sizeof(cwd)) != NULL ? cwd : "?");
+	printf("leader %d\n", getsid(0) == getpid() && getpgid(0) == getpid());
+	printf("nonblock %d\n", fl != -1 && (fl & O_NONBLOCK) != 0);
+	printf("end\n");
+	fflush(stdout);
+	fprintf(stderr, "probe report to stderr\n");
+	return 0;
+}
+
+static void
+sleep_forever(void)
+{
+	for (;;)
+		pause();
+}
+
+static int
+hang(const char *pidfile, int stubborn)
+{
+	pid_t child, escaped;
+	FILE *f;
+
+	if (stubborn)
+		signal(SIGTERM, SIG_IGN);
+	if ((child = fork()) == 0)
+		sleep_forever();
+	if ((escaped = fork()) == 0) {
+		setsid();
+		signal(SIGTERM, SIG_IGN);
+		sleep_forever();
+	}
+	if ((f = fopen(pidfile, "w")) == NULL)
+		return 1;
+	fprintf(f, "%ld %ld %ld\n", (long)getpid(), (long)child, (long)escaped);
+	fclose(f);
+	printf("hanging\n");
+	fflush(stdout);
+	sleep_forever();
+	return 0;
+}
+
+static int
+udp_echo(void)
+{
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	char buf[512], out[600];
+	int peers = 0;
+	ssize_t n = recvfrom(0, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+
+	if (n < 0)
+		return 2;
+	for (char **e = environ; *e != NULL; e++)
+		peers += strncmp(*e, "TCPREMOTE", 9) == 0 || strncmp(*e, "REMOTE_", 7) == 0;
+	snprintf(out, sizeof(out), "%s peers=%d", getenv("PROTO") ? getenv("PROTO") : "none", peers);
+	sendto(1, out, strlen(out), 0, (struct sockaddr *)&from, flen);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "report";
+
+	if (strcmp(mode, "report") == 0)
+		return report();
+	if (strcmp(mode, "exit") == 0 && argc > 2) {
+		printf("bye\n");
+		fflush(stdout);
+		fprintf(stderr, "oops\n");
+		return atoi(argv[2]);
+	}
+	if (strcmp(mode, "abort") == 0)
+		abort();
+	if (strcmp(mode, "hang") == 0 && argc > 2)
+		return hang(argv[2], argc > 3 && strcmp(argv[3], "stubborn") == 0);
+	if (strcmp(mode, "udp-echo") == 0)
+		return udp_echo();
+	if (strcmp(mode, "flood") == 0) {
+		for (int i = 0; i < 1000; i++)
+			fprintf(stderr, "flood line %d\n", i);
+		printf("done\n");
+		return 0;
+	}
+	fprintf(stderr, "exec_probe: unknown mode %s\n", mode);
+	return 64;
+}

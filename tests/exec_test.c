@@ -1,0 +1,584 @@
+/* The exec handler, run for real: programs the test controls (tests/exec_probe.c) and real inetd-mode programs with their real clients. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "harness.h"
+
+static char out[65536];
+
+static const char *
+probe(void)
+{
+	static char path[512];
+	const char *b = getenv("TOP_BUILDDIR");
+
+	snprintf(path, sizeof(path), "%s/tests/exec-probe", b != NULL ? b : ".");
+	return path;
+}
+
+/* A TCP connection's whole reply (the client sends nothing and half-closes). */
+static ssize_t
+fetch(int port, char *buf, size_t len)
+{
+	int fd = h_connect("127.0.0.1", port, 2000);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	shutdown(fd, SHUT_WR);
+	n = h_read_all(fd, buf, len - 1, 5000);
+	close(fd);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	return n;
+}
+
+static bool
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+static int
+count_lines_starting(const char *text, const char *prefix)
+{
+	int n = 0;
+
+	for (const char *p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		n += strncmp(p, prefix, strlen(prefix)) == 0;
+	return n;
+}
+
+/* One TCP exec service running the probe with args, on port. */
+static void
+conf_probe(struct daemon *d, int port, const char *args, const char *extra)
+{
+	h_write_conf(d, "shutdown_timeout = 1;\n"
+	    "log = { connections = true; level = \"info\"; };\n"
+	    "services = (\n"
+	    " { name = \"probe\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   workers = 2; command = [ \"%s\"%s ]; %s } );\n", port, probe(), args, extra);
+}
+
+/* Started, without a probing connection: that would run the program once more. */
+static void
+start_quiet(struct daemon *d)
+{
+	h_start(d, NULL);
+	if (!h_wait_log(d, "started:", 5000))
+		h_fail_with_log(d, "the daemon did not start");
+}
+
+/* ---- what a program gets -------------------------------------------------- */
+
+static void
+exec_environment_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char line[128];
+
+	conf_probe(d, port, ", \"report\"",
+	    "env = [ \"GREETING=hello world\", \"HOME=/nonexistent\" ]; passenv = [ \"NETSRVD_TEST_PASSED\", \"NETSRVD_TEST_UNSET\" ];\n"
+	    "   limits = { files = 64; cpu = 30; };");
+	setenv("NETSRVD_TEST_PASSED", "from-netsrvd", 1);
+	unsetenv("NETSRVD_TEST_UNSET");
+	setenv("NETSRVD_TEST_SECRET", "must-not-leak", 1);
+	start_quiet(d);
+	fetch(port, out, sizeof(out));
+	if (!has_line(out, "end"))
+		h_fail_with_log(d, out);
+	/* exactly the environment named, and the peer as tcpserver and systemd name it */
+	assert_true(has_line(out, "env GREETING=hello world"));
+	assert_true(has_line(out, "env HOME=/nonexistent"));
+	assert_true(has_line(out, "env NETSRVD_TEST_PASSED=from-netsrvd"));
+	assert_true(has_line(out, "env PATH=/usr/local/bin:/usr/bin:/bin"));
+	assert_true(has_line(out, "env PROTO=TCP"));
+	assert_true(has_line(out, "env TCPREMOTEIP=127.0.0.1"));
+	assert_true(has_line(out, "env REMOTE_ADDR=127.0.0.1"));
+	assert_true(has_line(out, "env TCPLOCALIP=127.0.0.1"));
+	snprintf(line, sizeof(line), "env TCPLOCALPORT=%d", port);
+	assert_true(has_line(out, line));
+	assert_non_null(strstr(out, "env TCPREMOTEPORT="));
+	assert_non_null(strstr(out, "env REMOTE_PORT="));
+	assert_int_equal(count_lines_starting(out, "env "), 11);
+	assert_null(strstr(out, "NETSRVD_TEST_SECRET"));
+	/* nothing open but 0, 1, 2; signals default and unblocked; limits; a session of its own */
+	assert_true(has_line(out, "fds: 0 1 2"));
+	assert_true(has_line(out, "SigBlk:\t0000000000000000"));
+	if (!has_line(out, "SigIgn:\t0000000000000000"))
+		fail_msg("a signal is ignored:\n%s", strstr(out, "SigIgn"));
+	assert_true(has_line(out, "nofile 64"));
+	assert_true(has_line(out, "cpu 30"));
+	assert_true(has_line(out, "cwd /"));
+	assert_true(has_line(out, "leader 1"));
+	assert_true(has_line(out, "nonblock 0"));
+	/* stderr goes to the log, tagged, never to the client */
+	assert_null(strstr(out, "probe report to stderr"));
+	assert_true(h_wait_log(d, "service probe: program ", 3000));
+	assert_true(h_wait_log(d, "probe report to stderr", 3000));
+	assert_true(h_wait_log(d, "end=done exit=0", 3000));
+	unsetenv("NETSRVD_TEST_PASSED");
+	unsetenv("NETSRVD_TEST_SECRET");
+}
+
+static void
+exec_exit_status_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+
+	h_write_conf(d, "log = { connections = true; };\n"
+	    "services = (\n"
+	    " { name = \"seven\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   workers = 1; command = [ \"%s\", \"exit\", \"7\" ]; } );\n", port, probe());
+	start_quiet(d);
+	fetch(port, out, sizeof(out));
+	assert_string_equal(out, "bye\n");
+	assert_true(h_wait_log(d, "service=seven ", 3000));
+	assert_true(h_wait_log(d, "end=done exit=7", 3000));
+	assert_true(h_wait_log(d, ": oops", 3000));
+	/* the worker goes on serving after a program failed */
+	fetch(port, out, sizeof(out));
+	assert_string_equal(out, "bye\n");
+	assert_true(h_wait_log_count(d, "exit=7", 2, 3000));
+}
+
+static void
+exec_signal_and_metrics_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	int64_t end;
+	char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+
+	h_write_conf(d, "log = { connections = true; };\n"
+	    "services = (\n"
+	    " { name = \"abort\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   workers = 1; command = [ \"%s\", \"abort\" ]; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
+	    port, probe(), sport);
+	start_quiet(d);
+	fetch(port, out, sizeof(out));
+	assert_true(h_wait_log(d, "end=done signal=SIGABRT", 3000));
+	end = h_now_ms() + 3000;
+	for (;;) {
+		int fd = h_connect("127.0.0.1", sport, 2000);
+		assert_true(fd >= 0);
+		assert_true(h_write_all(fd, req, strlen(req)));
+		ssize_t n = h_read_all(fd, out, sizeof(out) - 1, 3000);
+		close(fd);
+		assert_true(n > 0);
+		out[n] = '\0';
+		if (strstr(out, "netsrvd_program_exits_total{service=\"abort\",result=\"signal\"} 1\n") != NULL)
+			break;
+		if (h_now_ms() > end) {
+			print_message("%s\n", out);
+			fail_msg("no signal exit counted");
+		}
+		h_sleep_ms(50);
+	}
+	assert_non_null(strstr(out, "netsrvd_program_exits_total{service=\"abort\",result=\"ok\"} 0\n"));
+}
+
+/* A flood of stderr is logged at a bounded rate, and the client still gets its reply. */
+static void
+exec_stderr_flood_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+
+	conf_probe(d, port, ", \"flood\"", "");
+	start_quiet(d);
+	fetch(port, out, sizeof(out));
+	assert_string_equal(out, "done\n");
+	assert_true(h_wait_log(d, "end=done exit=0", 3000));
+	assert_true(h_wait_log(d, "flood line 0", 3000));
+	/* every line is either logged or counted as not logged */
+	assert_true(h_wait_log(d, "stderr lines not logged", 3000));
+	char *log = h_read_log(d);
+	unsigned long logged = (unsigned long)h_log_count(d, "flood line "), dropped = 0;
+	for (const char *p = log; (p = strstr(p, "stderr lines not logged")) != NULL; p++) {
+		/* the number is the word before "stderr" */
+		const char *q = p - 1;
+		while (q > log && q[-1] >= '0' && q[-1] <= '9')
+			q--;
+		dropped += strtoul(q, NULL, 10);
+	}
+	free(log);
+	print_message("%lu lines logged, %lu counted as not logged\n", logged, dropped);
+	assert_true(logged < 1000);
+	assert_int_equal(logged + dropped, 1000);
+}
+
+/* ---- ending programs --------------------------------------------------------- */
+
+static void
+read_pids(struct daemon *d, const char *path, long pids[3])
+{
+	int64_t end = h_now_ms() + 3000;
+	FILE *f;
+
+	while ((f = fopen(path, "r")) == NULL || fscanf(f, "%ld %ld %ld", &pids[0], &pids[1], &pids[2]) != 3) {
+		if (f != NULL)
+			fclose(f);
+		if (h_now_ms() > end)
+			h_fail_with_log(d, "the program never wrote its pids");
+		h_sleep_ms(20);
+	}
+	fclose(f);
+}
+
+static bool
+wait_gone(pid_t pid, int ms)
+{
+	int64_t end = h_now_ms() + ms;
+
+	while (h_pid_alive(pid)) {
+		if (h_now_ms() > end)
+			return false;
+		h_sleep_ms(20);
+	}
+	return true;
+}
+
+static void
+kill_leftovers(const long pids[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (pids[i] > 1 && h_pid_alive((pid_t)pids[i]))
+			kill((pid_t)pids[i], SIGKILL);
+}
+
+static void
+exec_max_runtime_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char pidfile[256], args[400];
+	long pids[3] = { 0, 0, 0 };
+	int fd;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/hang.pids", d->dir);
+	snprintf(args, sizeof(args), ", \"hang\", \"%s\"", pidfile);
+	conf_probe(d, port, args, "max_runtime = 1;");
+	start_quiet(d);
+	fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	read_pids(d, pidfile, pids);
+	/* the program and the child in its group end with max_runtime; the connection closes */
+	assert_true(h_read_all(fd, out, sizeof(out) - 1, 5000) >= 0);
+	close(fd);
+	assert_true(wait_gone((pid_t)pids[0], 3000));
+	assert_true(wait_gone((pid_t)pids[1], 3000));
+	assert_true(h_wait_log(d, "max_runtime reached", 3000));
+	assert_true(h_wait_log(d, "end=timeout signal=SIGTERM", 3000));
+	/* the one that left the group lives on until the daemon stops */
+	assert_true(h_pid_alive((pid_t)pids[2]));
+	assert_int_equal(h_stop(d), 0);
+	assert_true(wait_gone((pid_t)pids[2], 3000));
+	assert_true(h_log_contains(d, "killed 1 processes that programs left behind"));
+	kill_leftovers(pids);
+}
+
+/* A graceful stop: shutdown_timeout, then SIGTERM, then SIGKILL; nothing outlives it. */
+static void
+exec_stop_ends_programs_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char pidfile[256], args[400];
+	long pids[3] = { 0, 0, 0 };
+	int fd, status;
+	int64_t t0;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/hang.pids", d->dir);
+	snprintf(args, sizeof(args), ", \"hang\", \"%s\", \"stubborn\"", pidfile);
+	conf_probe(d, port, args, "");
+	start_quiet(d);
+	fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	read_pids(d, pidfile, pids);
+	t0 = h_now_ms();
+	assert_int_equal(kill(d->pid, SIGTERM), 0);
+	status = h_wait_exit(d->pid, 10000);
+	if (status == -1)
+		h_fail_with_log(d, "the daemon did not stop");
+	d->pid = 0;
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* shutdown_timeout (1 s) + the SIGKILL's 2 s, well within the bound */
+	assert_true(h_now_ms() - t0 >= 900);
+	for (int i = 0; i < 3; i++)
+		assert_true(wait_gone((pid_t)pids[i], 1000));
+	assert_true(h_log_contains(d, "the daemon stops; SIGTERM to its process group"));
+	assert_true(h_log_contains(d, "outlived its SIGTERM; SIGKILL"));
+	close(fd);
+	kill_leftovers(pids);
+}
+
+/* A program removed after -t: that connection closes, the worker goes on. */
+static void
+exec_not_started_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char prog[256], hidden[256];
+
+	snprintf(prog, sizeof(prog), "%s/prog", d->dir);
+	snprintf(hidden, sizeof(hidden), "%s/prog.hidden", d->dir);
+	h_write_file(prog, "#!/bin/sh\necho served\n");
+	assert_int_equal(chmod(prog, 0755), 0);
+	h_write_conf(d, "log = { connections = true; };\n"
+	    "services = ( { name = \"p\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   workers = 1; command = [ \"%s\" ]; } );\n", port, prog);
+	h_start_serving(d, port);
+	fetch(port, out, sizeof(out));
+	assert_string_equal(out, "served\n");
+	assert_int_equal(rename(prog, hidden), 0);
+	assert_int_equal(fetch(port, out, sizeof(out)), 0);
+	assert_true(h_wait_log(d, "program not started: cannot execute", 3000));
+	assert_true(h_wait_log(d, "No such file or directory", 3000));
+	assert_true(h_wait_log(d, "exit=not-started", 3000));
+	assert_int_equal(rename(hidden, prog), 0);
+	fetch(port, out, sizeof(out));
+	assert_string_equal(out, "served\n");
+	assert_false(h_log_contains(d, "crash"));
+}
+
+/* ---- UDP: wait mode ------------------------------------------------------------ */
+
+static void
+exec_udp_wait_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char reply[256];
+	ssize_t n;
+
+	h_write_conf(d, "log = { connections = true; };\n"
+	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   wait = true; command = [ \"%s\", \"udp-echo\" ]; } );\n", port, probe());
+	start_quiet(d);
+	for (int i = 0; i < 3; i++) {
+		n = h_udp_query("127.0.0.1", port, "hi", 2, reply, sizeof(reply) - 1, 3000);
+		if (n < 0)
+			h_fail_with_log(d, "no reply from the wait program");
+		reply[n] = '\0';
+		/* the program read the socket itself; it got no peer variables */
+		assert_string_equal(reply, "UDP peers=0");
+	}
+	assert_true(h_wait_log_count(d, "service=u program=", 3, 3000));
+	/* exactly one worker, whatever the global workers says */
+	assert_true(h_wait_children(d->pid, 1, 2000));
+}
+
+/* ---- configuration errors, with their lines ------------------------------------- */
+
+struct bad {
+	const char *text;
+	int line;
+	const char *msg;
+};
+
+static void
+exec_config_errors_test(void **state)
+{
+	char nx[512], text[2048], err[CONFIG_ERR_MAX], want[600], noexec[512];
+	const struct bad cases[] = {
+		{ "{ name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; }", 2,
+		  "service \"x\": handler exec needs a command" },
+		{ "{ name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\";\n command = [ \"bin/true\" ]; }", 3,
+		  "command \"bin/true\" must be an absolute path" },
+		{ "{ name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\";\n command = [ \"%NX%\" ]; }", 3,
+		  "No such file or directory" },
+		{ "{ name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; user = \"nobody\";\n command = [ \"%NOEXEC%\" ]; }", 3,
+		  "is not executable by user nobody" },
+		{ "{ name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n wait = true; }", 3,
+		  "wait = true applies to UDP only" },
+		{ "{ name = \"x\"; protocol = \"udp\"; port = 7;\n handler = \"exec\"; command = [ \"/bin/cat\" ]; }", 3,
+		  "exec over UDP needs wait = true" },
+		{ "{ name = \"x\"; protocol = \"udp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ]; wait = true;\n workers = 2; }", 3,
+		  "a wait service has exactly one worker (workers = 2)" },
+		{ "{ name = \"x\"; protocol = \"udp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ]; wait = true; workers = 1;\n max_workers = 3; }", 3,
+		  "a wait service has exactly one worker (max_workers = 3)" },
+		{ "{ name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n env = [ \"NOEQUALS\" ]; }", 3,
+		  "env entry \"NOEQUALS\" must be NAME=value" },
+		{ "{ name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n limits = { memory = 10; }; }", 3,
+		  "\"memory\" is 10, out of range 1048576-" },
+		{ "{ name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ ];\n }", 2,
+		  "command is empty" },
+	};
+	char dir[] = "/tmp/netsrvd-exec-XXXXXX";
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(nx, sizeof(nx), "%s/missing", dir);
+	snprintf(noexec, sizeof(noexec), "%s/rootonly", dir);
+	h_write_file(noexec, "#!/bin/sh\n");
+	assert_int_equal(chmod(noexec, 0700), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char svc[1024];
+		const char *at;
+
+		snprintf(svc, sizeof(svc), "%s", cases[i].text);
+		if ((at = strstr(svc, "%NX%")) != NULL || (at = strstr(svc, "%NOEXEC%")) != NULL) {
+			char tail[1024];
+			bool is_nx = strncmp(at, "%NX%", 4) == 0;
+			snprintf(tail, sizeof(tail), "%s", at + (is_nx ? 4 : 8));
+			snprintf(svc + (at - svc), sizeof(svc) - (size_t)(at - svc), "%s%s",
+			    is_nx ? nx : noexec, tail);
+		}
+		snprintf(text, sizeof(text), "services = (\n%s );\n", svc);
+		struct config *cfg = config_parse_string(text, "t.conf", err, sizeof(err));
+		if (cfg != NULL) {
+			config_free(cfg);
+			fail_msg("case %zu: accepted", i);
+		}
+		snprintf(want, sizeof(want), "t.conf:%d: ", cases[i].line);
+		if (strncmp(err, want, strlen(want)) != 0 || strstr(err, cases[i].msg) == NULL)
+			fail_msg("case %zu: expected \"%s...%s\", got \"%s\"", i, want, cases[i].msg, err);
+	}
+	unlink(noexec);
+	rmdir(dir);
+}
+
+/* ---- real programs from Debian's packages, driven by their real clients --------- */
+
+static bool
+have(const char *path)
+{
+	return access(path, X_OK) == 0;
+}
+
+static void
+skip_without(const char *path)
+{
+	if (!have(path)) {
+		if (geteuid() == 0)
+			fail_msg("%s is missing: build-aux/install-deps check installs it", path);
+		print_message("skipped: %s is not installed (CI, as root, has it)\n", path);
+		skip();
+	}
+}
+
+static void
+exec_tftpd_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char root[256], file[300], got[300], cmd[1024];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+	skip_without("/usr/sbin/in.tftpd");
+	skip_without("/usr/bin/tftp");
+	snprintf(root, sizeof(root), "%s/tftproot", d->dir);
+	assert_int_equal(mkdir(root, 0755), 0);
+	assert_int_equal(chmod(d->dir, 0755), 0);	/* in.tftpd drops to nobody */
+	snprintf(file, sizeof(file), "%s/boot.txt", root);
+	h_write_file(file, "netboot image, served by in.tftpd under netsrvd\n");
+	assert_int_equal(chmod(file, 0644), 0);
+	snprintf(got, sizeof(got), "%s/got.txt", d->dir);
+	h_write_conf(d, "log = { connections = true; };\n"
+	    "services = ( { name = \"tftp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   wait = true; command = [ \"/usr/sbin/in.tftpd\", \"--timeout\", \"1\", \"-s\", \"%s\" ]; } );\n",
+	    port, root);
+	start_quiet(d);
+	for (int i = 0; i < 2; i++) {
+		unlink(got);
+		snprintf(cmd, sizeof(cmd), "cd '%s' && tftp -m octet 127.0.0.1 %d -c get boot.txt got.txt", d->dir, port);
+		int rc = h_run(argv, out, sizeof(out), 10000);
+		if (rc != 0)
+			h_fail_with_log(d, out);
+		char *data = NULL;
+		FILE *f = fopen(got, "r");
+		char buf[256] = "";
+		assert_non_null(f);
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		assert_string_equal(buf, "netboot image, served by in.tftpd under netsrvd\n");
+		free(data);
+		print_message("tftp get #%d: %s", i + 1, buf);
+	}
+	/* in.tftpd exits after its own --timeout; each fetch got its own start or shared one */
+	assert_true(h_wait_log(d, "service=tftp program=", 5000));
+	assert_true(h_wait_log(d, "exit=0", 5000));
+}
+
+static void
+exec_git_daemon_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char repo[256], clone[256], cmd[2048];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	int rc;
+
+	skip_without("/usr/lib/git-core/git-daemon");
+	snprintf(repo, sizeof(repo), "%s/srv/hello.git", d->dir);
+	snprintf(clone, sizeof(clone), "%s/clone", d->dir);
+	snprintf(cmd, sizeof(cmd),
+	    "set -e; export HOME='%s' GIT_CONFIG_NOSYSTEM=1; mkdir -p '%s/srv' && cd '%s' && "
+	    "git init -q work && cd work && echo 'hello through netsrvd' > README && "
+	    "git add README && git -c user.name=t -c user.email=t@example.org commit -q -m first && "
+	    "git clone -q --bare . '%s'", d->dir, d->dir, d->dir, repo);
+	rc = h_run(argv, out, sizeof(out), 20000);
+	if (rc != 0)
+		fail_msg("setting up the repository: %s", out);
+	h_write_conf(d, "log = { connections = true; };\n"
+	    "services = ( { name = \"git\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   workers = 2; max_runtime = 60; env = [ \"HOME=%s\" ];\n"
+	    "   command = [ \"/usr/lib/git-core/git-daemon\", \"--inetd\", \"--export-all\", \"--base-path=%s/srv\" ]; } );\n",
+	    port, d->dir, d->dir);
+	h_start_serving(d, port);
+	snprintf(cmd, sizeof(cmd), "export HOME='%s' GIT_CONFIG_NOSYSTEM=1; git clone -q git://127.0.0.1:%d/hello.git '%s' && cat '%s/README'",
+	    d->dir, port, clone, clone);
+	rc = h_run(argv, out, sizeof(out), 30000);
+	if (rc != 0)
+		h_fail_with_log(d, out);
+	assert_string_equal(out, "hello through netsrvd\n");
+	print_message("git clone git://127.0.0.1:%d/hello.git: README says %s", port, out);
+	assert_true(h_wait_log(d, "service=git ", 3000));
+	assert_true(h_wait_log(d, "exit=0", 3000));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(exec_environment_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_exit_status_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_signal_and_metrics_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_stderr_flood_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_max_runtime_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_stop_ends_programs_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_not_started_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_udp_wait_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test(exec_config_errors_test),
+		cmocka_unit_test_setup_teardown(exec_tftpd_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_git_daemon_test, h_fixture_setup, h_fixture_teardown),
+	};
+
+	h_test_filter();
+	return cmocka_run_group_tests_name("exec", tests, NULL, NULL);
+}
