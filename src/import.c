@@ -166,9 +166,10 @@ check_program(struct import_service *s, const struct import_host *h)
 	if (s->unservable != NULL || s->handler == NULL || strcmp(s->handler, "exec") != 0 ||
 	    s->command.n == 0)
 		return;
-	e = h->program_usable(s->command.v[0]);
+	e = h->program_usable(s->command.v[0], s->user, s->group);
 	if (e != 0)
-		import_service_unservable(s, "program %s: %s", s->command.v[0], strerror(e));
+		import_service_unservable(s, "program %s: %s%s%s", s->command.v[0], strerror(e),
+		    e == EACCES && s->user != NULL ? " for user " : "", e == EACCES && s->user != NULL ? s->user : "");
 }
 
 /* The global default of a key, as the schema documents it. */

@@ -119,10 +119,10 @@ factorized(const char *value, struct import_strv *out)
 		char addr[INET_ADDRSTRLEN + 8];
 		unsigned char buf[4];
 		char *cidr;
-		int n = snprintf(addr, sizeof(addr), "%s%s", head, tok);
+		int len = snprintf(addr, sizeof(addr), "%s%s", head, tok);
 
-		for (unsigned i = parts; i < 4 && n > 0 && (size_t)n < sizeof(addr) - 2; i++)
-			n += snprintf(addr + n, sizeof(addr) - (size_t)n, ".0");
+		for (unsigned i = parts; i < 4 && len > 0 && (size_t)len < sizeof(addr) - 2; i++)
+			len += snprintf(addr + len, sizeof(addr) - (size_t)len, ".0");
 		if (inet_pton(AF_INET, addr, buf) != 1) {
 			free(list);
 			import_strv_clear(&made);

@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +103,9 @@ emit_limits(const struct block *b, const struct import_limits *l)
 	line(b, "limits = {");
 	if (l->cpu >= 0)
 		line(b, "\tcpu = %lld;", l->cpu);
+	/* libconfig reads a literal past 32 bits as 64 bits only with its L */
 	if (l->memory >= 0)
-		line(b, "\tmemory = %lld;", l->memory);
+		line(b, "\tmemory = %lld%s;", l->memory, l->memory > INT32_MAX ? "L" : "");
 	if (l->files >= 0)
 		line(b, "\tfiles = %lld;", l->files);
 	line(b, "};");

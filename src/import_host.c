@@ -41,19 +41,28 @@ system_group_exists(const char *name)
 	return getgrnam(name) != NULL;
 }
 
-/* What `netsrvd -t` will ask of an exec command: a regular file that can be executed. */
+/* What `netsrvd -t` will ask of an exec command: a regular file its user may execute. */
 static int
-system_program_usable(const char *path)
+system_program_usable(const char *path, const char *user, const char *group)
 {
+	const struct passwd *pw = user != NULL ? getpwnam(user) : NULL;
+	const struct group *gr = group != NULL ? getgrnam(group) : NULL;
+	uid_t uid = pw != NULL ? pw->pw_uid : geteuid();
+	gid_t gid = gr != NULL ? gr->gr_gid : pw != NULL ? pw->pw_gid : getegid();
 	struct stat sb;
 
 	if (stat(path, &sb) == -1)
 		return errno;
 	if (!S_ISREG(sb.st_mode))
 		return EACCES;
-	if ((sb.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0)
-		return EACCES;
-	return 0;
+	/* owner, then group, then others, as the kernel decides (root: any x bit) */
+	if (uid == 0)
+		return (sb.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0 ? 0 : EACCES;
+	if (sb.st_uid == uid)
+		return (sb.st_mode & S_IXUSR) != 0 ? 0 : EACCES;
+	if (sb.st_gid == gid)
+		return (sb.st_mode & S_IXGRP) != 0 ? 0 : EACCES;
+	return (sb.st_mode & S_IXOTH) != 0 ? 0 : EACCES;
 }
 
 static int

@@ -83,8 +83,12 @@ struct import_host {
 	int (*service_port)(const char *name, const char *proto);
 	bool (*user_exists)(const char *name);
 	bool (*group_exists)(const char *name);
-	/* 0 if path is a file root may execute, else an errno value */
-	int (*program_usable)(const char *path);
+	/*
+	 * 0 if path is a regular file the user (group: its own, or this one)
+	 * may execute, as netsrvd -t decides; NULL user: this process's. Else
+	 * an errno value.
+	 */
+	int (*program_usable)(const char *path, const char *user, const char *group);
 	/* the first numeric address of a host name into out, 0; or -1 */
 	int (*resolve)(const char *host, char *out, size_t outlen);
 	bool (*is_interface)(const char *name);

@@ -460,28 +460,57 @@ is_exec(const struct import_service *s)
 	return s->handler != NULL && strcmp(s->handler, "exec") == 0;
 }
 
-static void
-translate_environment(struct import_service *s, const struct view *v)
+/* What netsrvd's exec takes as a variable's name (and a shell would). */
+static bool
+env_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* The last line of the entry that set attribute name: where a note about it points. */
+static const struct xinetd_attr *
+last_of(const struct view *v, const char *name)
 {
 	const struct xinetd_attr *last = NULL;
 
 	for (size_t i = 0; i < v->e->nattr; i++)
-		if (strcmp(v->e->attr[i].name, "env") == 0)
+		if (strcmp(v->e->attr[i].name, name) == 0)
 			last = &v->e->attr[i];
-	if (!is_exec(s))
-		return;	/* the environment of a built-in handler means nothing */
-	for (size_t i = 0; i < v->env.n; i++) {
-		if (strchr(v->env.v[i], '=') == NULL || v->env.v[i][0] == '=')
-			note_attr(s, last, "not NAME=value: %s", v->env.v[i]);
-		else
-			import_strv_add(&s->env, v->env.v[i]);
-	}
-	import_strv_copy(&s->passenv, &v->passenv);
+	return last;
 }
 
 static void
+translate_environment(struct import_service *s, const struct view *v)
+{
+	const struct xinetd_attr *env = last_of(v, "env"), *pass = last_of(v, "passenv");
+
+	if (!is_exec(s))
+		return;	/* the environment of a built-in handler means nothing */
+	for (size_t i = 0; i < v->env.n; i++) {
+		const char *eq = strchr(v->env.v[i], '=');
+		if (eq == NULL || !env_name_ok(v->env.v[i], (size_t)(eq - v->env.v[i])))
+			note_attr(s, env, "not NAME=value: %s", v->env.v[i]);
+		else
+			import_strv_add(&s->env, v->env.v[i]);
+	}
+	for (size_t i = 0; i < v->passenv.n; i++) {
+		if (env_name_ok(v->passenv.v[i], strlen(v->passenv.v[i])))
+			import_strv_add(&s->passenv, v->passenv.v[i]);
+		else if (pass != NULL)
+			note_attr(s, pass, "not a variable name: %s", v->passenv.v[i]);
+	}
+}
+
+/* rlimit_*: within the range netsrvd's limits key takes, or noted. */
+static void
 translate_limit(struct import_service *s, const struct view *v, const char *name,
-    long long *slot, bool size)
+    long long *slot, bool size, long long min, long long max)
 {
 	const struct xinetd_attr *a = single(v, name);
 	long long n;
@@ -493,6 +522,8 @@ translate_limit(struct import_service *s, const struct view *v, const char *name
 		note_attr(s, a, "%s", "not a size netsrvd understands");
 	else if (!is_exec(s))
 		note_attr(s, a, "%s", "netsrvd sets limits on programs only (handler exec)");
+	else if (n >= 0 && (n < min || n > max))
+		note_attr(s, a, "netsrvd's limit is %lld to %lld", min, max);
 	else if (n >= 0)
 		*slot = n;
 }
@@ -605,9 +636,10 @@ import_xinetd_translate(struct import_result *r, const struct import_host *h,
 	translate_address(s, h, &v, d);
 	translate_acl(s, &v);
 	translate_environment(s, &v);
-	translate_limit(s, &v, "rlimit_as", &s->limits.memory, true);
-	translate_limit(s, &v, "rlimit_cpu", &s->limits.cpu, false);
-	translate_limit(s, &v, "rlimit_files", &s->limits.files, false);
+	/* the ranges of the exec handler's limits keys */
+	translate_limit(s, &v, "rlimit_as", &s->limits.memory, true, 1048576, LLONG_MAX);
+	translate_limit(s, &v, "rlimit_cpu", &s->limits.cpu, false, 0, INT_MAX);
+	translate_limit(s, &v, "rlimit_files", &s->limits.files, false, 3, 1048576);
 	translate_flags(s, h, &v);
 	translate_logging(r, s, &v, d);
 	translate_lost(s, &v);

@@ -69,13 +69,17 @@ fake_group(const char *name)
 }
 
 static int
-fake_program(const char *path)
+fake_program(const char *path, const char *user, const char *group)
 {
 	static const char *const programs[] = {
 		"/usr/sbin/in.tftpd", "/usr/bin/rsync", "/usr/bin/git", "/usr/sbin/nrpe",
 		"/usr/lib/amanda/amandad", "/usr/sbin/in.ftpd", "/usr/sbin/in.talkd",
 		"/usr/sbin/tcpd", "/usr/games/fortune", "/bin/busybox", "/usr/bin/cat", NULL,
 	};
+	(void)group;
+	/* a program only root may run */
+	if (strcmp(path, "/usr/sbin/root-only") == 0)
+		return user == NULL || strcmp(user, "root") == 0 ? 0 : EACCES;
 	return in_list(path, programs) ? 0 : ENOENT;
 }
 
@@ -669,6 +673,44 @@ import_xinetd_lost_attrs_test(void **state)
 	assert_int_equal(svc("daytime")->env.n, 0);	/* env of a built-in means nothing */
 }
 
+/* what netsrvd's exec handler refuses is noted here, not left for -t to refuse */
+static void
+import_xinetd_limits_and_env_test(void **state)
+{
+	static const char *const env[] = { "GOOD=1", "_X=a=b", NULL };
+	static const char *const passenv[] = { "TZ", NULL };
+	char *text;
+
+	(void)state;
+	import_ok("service rsync\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/bin/rsync\n\tserver_args = --daemon\n\trlimit_as = 512K\n"
+	    "\trlimit_files = 2\n\trlimit_cpu = UNLIMITED\n\tenv = GOOD=1 1BAD=x _X=a=b noequals\n"
+	    "\tpassenv = TZ BAD-NAME\n}\n"
+	    "service git\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tserver = /usr/bin/git\n\tserver_args = daemon --inetd\n\trlimit_as = 4096M\n"
+	    "\trlimit_files = 1048577\n\trlimit_cpu = 10x\n}\n"
+	    "service ftp\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tserver = /usr/sbin/root-only\n}\n");
+	assert_served(svc("rsync"));
+	assert_true(svc("rsync")->limits.memory == -1);
+	assert_note(svc("rsync"), "rlimit_as = 512K");
+	assert_true(svc("rsync")->limits.files == -1);
+	assert_note(svc("rsync"), "rlimit_files = 2");
+	assert_true(svc("rsync")->limits.cpu == -1);	/* UNLIMITED: no limit to set, nothing lost */
+	assert_strv(&svc("rsync")->env, env);
+	assert_note(svc("rsync"), "not NAME=value: 1BAD=x");
+	assert_note(svc("rsync"), "not NAME=value: noequals");
+	assert_strv(&svc("rsync")->passenv, passenv);
+	assert_note(svc("rsync"), "BAD-NAME");
+	assert_true(svc("git")->limits.memory == 4096LL * 1024 * 1024);
+	assert_note(svc("git"), "rlimit_files = 1048577");
+	assert_note(svc("git"), "rlimit_cpu = 10x");
+	assert_unservable(svc("ftp"), "Permission denied for user nobody");
+	text = emit();
+	assert_non_null(strstr(text, "memory = 4294967296L;"));
+	free(text);
+}
+
 static void
 import_xinetd_disable_test(void **state)
 {
@@ -968,6 +1010,7 @@ main(void)
 		cmocka_unit_test_teardown(import_xinetd_address_forms_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_flags_and_bind_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_lost_attrs_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_limits_and_env_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_disable_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_malformed_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_includedir_test, teardown),
