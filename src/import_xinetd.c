@@ -110,29 +110,29 @@ entry_open(struct reader *rd, bool defaults, const char *name)
 static void
 attr_line(struct reader *rd, const char *line)
 {
+	static const char *const ops[] = { "=", "+=", "-=" };
 	struct xinetd_entry *e = rd->cur;
 	struct xinetd_attr *a;
 	const char *p = skip_blanks(line);
 	size_t namelen = strcspn(p, " \t=+-");
-	char *values, *save = NULL, *text;
-	enum xinetd_op op;
+	char *values, *save = NULL, *joined;
+	enum xinetd_op op = XOP_SET;
 
-	text = import_xstrdup(p);
-	rtrim(text);
-	if (namelen == 0) {
-		import_note_add(&rd->r->notes, rd->file, rd->line, text, "not an attribute line");
-		free(text);
-		return;
+	if (namelen > 0) {
+		p = skip_blanks(p + namelen);
+		if (p[0] == '=')
+			p += 1;
+		else if ((p[0] == '+' || p[0] == '-') && p[1] == '=') {
+			op = p[0] == '+' ? XOP_ADD : XOP_DEL;
+			p += 2;
+		} else
+			namelen = 0;	/* no operator: not an attribute */
 	}
-	p += namelen;
-	p = skip_blanks(p);
-	if (p[0] == '=')
-		op = XOP_SET, p += 1;
-	else if ((p[0] == '+' || p[0] == '-') && p[1] == '=')
-		op = p[0] == '+' ? XOP_ADD : XOP_DEL, p += 2;
-	else {
+	if (namelen == 0) {
+		char *text = import_xstrdup(skip_blanks(line));
+		rtrim(text);
 		import_note_add(&rd->r->notes, rd->file, rd->line, text,
-		    "no =, += or -= after the attribute's name");
+		    "not an attribute line (name, then =, += or -=, then values)");
 		free(text);
 		return;
 	}
@@ -142,13 +142,16 @@ attr_line(struct reader *rd, const char *line)
 	a->name = import_xstrdup(skip_blanks(line));
 	a->name[namelen] = '\0';
 	a->op = op;
-	a->text = text;
 	a->file = e->file;
 	a->line = rd->line;
 	values = import_xstrdup(p);
 	for (char *v = strtok_r(values, " \t\r", &save); v != NULL; v = strtok_r(NULL, " \t\r", &save))
 		import_strv_add(&a->values, v);
 	free(values);
+	/* the line as notes name it: blanks as xinetd sees them, one between words */
+	joined = import_strv_join(&a->values, 0);
+	a->text = import_xprintf("%s %s%s%s", a->name, ops[op], joined[0] != '\0' ? " " : "", joined);
+	free(joined);
 }
 
 static int
