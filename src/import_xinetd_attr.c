@@ -593,7 +593,7 @@ translate_logging(struct import_result *r, struct import_service *s, const struc
 			if (strncmp(v->e->attr[i].name, "log_on_", 7) == 0)
 				last = &v->e->attr[i];
 		if (last != NULL)
-			note_attr(s, last, "%s", "USERID: netsrvd does not ask the client's identd (RFC 1413)");
+			note_attr(s, last, "%s", "netsrvd does not ask the client's identd (RFC 1413)");
 	}
 }
 
@@ -722,11 +722,11 @@ import_xinetd_defaults(struct import_result *r, const struct xinetd_entry *e,
 					r->log_connections = true;
 			if (import_strv_has(&a->values, "USERID"))
 				import_note_add(&r->notes, a->file, a->line, a->text,
-				    "USERID: netsrvd does not ask the client's identd (RFC 1413)");
+				    "netsrvd does not ask the client's identd (RFC 1413)");
 		} else if (strcmp(a->name, "log_on_failure") == 0) {
 			if (import_strv_has(&a->values, "USERID"))
 				import_note_add(&r->notes, a->file, a->line, a->text,
-				    "USERID: netsrvd does not ask the client's identd (RFC 1413)");
+				    "netsrvd does not ask the client's identd (RFC 1413)");
 		} else if (strcmp(a->name, "instances") == 0)
 			d->instances = a;
 		else if (strcmp(a->name, "per_source") == 0)
