@@ -48,6 +48,7 @@ import_detect(const char *text)
 		bool decided = false;
 
 		memcpy(line, p, len);
+		line[len] = '\0';
 		while (*l == ' ' || *l == '\t')
 			l++;
 		if (strncmp(l, IMPORT_INETD_OFF, strlen(IMPORT_INETD_OFF)) == 0) {
@@ -179,7 +180,7 @@ global_default(const char *key)
 	for (size_t i = 0; i < config_schema_len; i++)
 		if (config_schema[i].scope == SCOPE_GLOBAL && strcmp(config_schema[i].name, key) == 0 &&
 		    config_schema[i].def != NULL)
-			return atoi(config_schema[i].def);
+			return (int)strtol(config_schema[i].def, NULL, 10);
 	return 1;
 }
 

@@ -118,7 +118,7 @@ system_key_known(const char *key)
 }
 
 /* Far above any real inetd.conf or xinetd file; an import never reads a disk image. */
-#define IMPORT_FILE_MAX (16 * 1024 * 1024)
+#define IMPORT_FILE_MAX (16L * 1024 * 1024)
 
 char *
 import_read_file(const char *path, char *err, size_t errlen)
@@ -141,7 +141,7 @@ import_read_file(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	if (sb.st_size > IMPORT_FILE_MAX) {
-		snprintf(err, errlen, "larger than %d bytes", IMPORT_FILE_MAX);
+		snprintf(err, errlen, "larger than %ld bytes", IMPORT_FILE_MAX);
 		goto fail;
 	}
 	text = import_xalloc((size_t)sb.st_size + 1);

@@ -224,7 +224,7 @@ parse_size(const char *text)
 	if (*end == 'K' || *end == 'k')
 		unit = 1024, end++;
 	else if (*end == 'M' || *end == 'm')
-		unit = 1024 * 1024, end++;
+		unit = 1024LL * 1024, end++;
 	if (*end != '\0' || n > LLONG_MAX / unit)
 		return -2;
 	return n * unit;

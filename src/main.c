@@ -150,7 +150,7 @@ main(int argc, char **argv)
 	};
 	const char *config_arg = SYSCONFDIR "/netsrv.conf";
 	const char *pid_arg = NULL, *import_arg = NULL;
-	bool config_given = false, daemon_options = false;
+	bool config_given = false, daemon_options = false, importing = false;
 	struct master_options opt = { NULL, NULL, false, NULL, NULL, PACKAGE_VERSION NETSRVD_VERSION_SUFFIX };
 	struct inherited inh;
 	bool test = false, status = false;
@@ -178,7 +178,7 @@ main(int argc, char **argv)
 		case 't': test = true; daemon_options = true; break;
 		case 'p': pid_arg = optarg; daemon_options = true; break;
 		case 's': status = true; daemon_options = true; break;
-		case 'I': import_arg = optarg; break;
+		case 'I': import_arg = optarg; importing = true; break;
 		case 'V':
 			printf("netsrvd %s%s\n", PACKAGE_VERSION, NETSRVD_VERSION_SUFFIX);
 			return 0;
@@ -203,7 +203,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (import_arg != NULL) {
+	if (importing) {
 		if (daemon_options) {
 			fprintf(stderr, "netsrvd: --import takes no option but -c\n");
 			usage(stderr);
