@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "handler.h"
+#include "import.h"
 #include "inherit.h"
 #include "log.h"
 #include "master.h"
@@ -40,13 +41,17 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: netsrvd [-f] [-t] [-s] [-c FILE] [-p FILE] [-V] [-h]\n"
+	    "       netsrvd --import FILE [-c FILE]\n"
 	    "  -c, --config FILE    configuration file (default %s/netsrv.conf)\n"
 	    "  -f, --foreground     do not detach; log to stderr unless the config names a target\n"
 	    "  -t, --test           check the configuration and exit (0 valid, 78 invalid)\n"
 	    "  -p, --pid-file FILE  pid file, overriding pid_file in the configuration\n"
 	    "  -s, --status         print the running daemon's status (from its status service)\n"
 	    "  -V, --version        print the version and exit\n"
-	    "  -h, --help           print this help and exit\n",
+	    "  -h, --help           print this help and exit\n"
+	    "      --import FILE    print an inetd.conf or xinetd.conf as netsrv.conf (0 all of it,\n"
+	    "                       65 something lost, listed here; 78 unreadable); -c only names\n"
+	    "                       the file the output is meant for, in its header\n",
 	    SYSCONFDIR);
 }
 
@@ -140,10 +145,12 @@ main(int argc, char **argv)
 		{ "status", no_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "import", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *config_arg = SYSCONFDIR "/netsrv.conf";
-	const char *pid_arg = NULL;
+	const char *pid_arg = NULL, *import_arg = NULL;
+	bool config_given = false, daemon_options = false, importing = false;
 	struct master_options opt = { NULL, NULL, false, NULL, NULL, PACKAGE_VERSION NETSRVD_VERSION_SUFFIX };
 	struct inherited inh;
 	bool test = false, status = false;
@@ -166,11 +173,12 @@ main(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:ftp:sVh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config_arg = optarg; break;
-		case 'f': opt.foreground = true; break;
-		case 't': test = true; break;
-		case 'p': pid_arg = optarg; break;
-		case 's': status = true; break;
+		case 'c': config_arg = optarg; config_given = true; break;
+		case 'f': opt.foreground = true; daemon_options = true; break;
+		case 't': test = true; daemon_options = true; break;
+		case 'p': pid_arg = optarg; daemon_options = true; break;
+		case 's': status = true; daemon_options = true; break;
+		case 'I': import_arg = optarg; importing = true; break;
 		case 'V':
 			printf("netsrvd %s%s\n", PACKAGE_VERSION, NETSRVD_VERSION_SUFFIX);
 			return 0;
@@ -194,6 +202,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "netsrvd: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (importing) {
+		if (daemon_options) {
+			fprintf(stderr, "netsrvd: --import takes no option but -c\n");
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		/* -c names where the output is meant to go, for its header: nothing is read there */
+		return import_run(import_arg, config_given ? config_arg : NULL, stdout, stderr,
+		    &import_host_system);
 	}
 	config_path = absolute(config_arg);
 	if (config_path == NULL || (pid_arg != NULL && (pid_path = absolute(pid_arg)) == NULL)) {

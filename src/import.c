@@ -1,0 +1,256 @@
+/* netsrvd --import: an inetd.conf or xinetd.conf as netsrv.conf: detect, parse, check across services, print. */
+#include "autoconfig.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "import.h"
+#include "import_emit.h"
+#include "import_inetd.h"
+#include "import_xinetd.h"
+
+/* netsrv.conf's rule for a name: 1-32 of A-Z a-z 0-9 . _ - */
+#define NAME_MAX_LEN 32
+
+/* An update-inetd section label, "#:INTERNAL: Internal services". */
+static bool
+is_inetd_label(const char *line)
+{
+	const char *end;
+
+	if (line[0] != '#' || line[1] != ':')
+		return false;
+	end = strchr(line + 2, ':');
+	return end != NULL && end > line + 2;
+}
+
+/*
+ * The first line that is not a comment decides. A file of comments only
+ * is an inetd.conf when its comments are inetd's: Debian's own, as
+ * openbsd-inetd installs it, holds nothing else.
+ */
+enum import_format
+import_detect(const char *text)
+{
+	enum import_format weak = IMPORT_NEITHER;
+	const char *p = text;
+
+	while (p != NULL && *p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		char *line = import_xalloc(len + 1), *l = line;
+		enum import_format verdict = IMPORT_NEITHER;
+		bool decided = false;
+
+		memcpy(line, p, len);
+		line[len] = '\0';
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (strncmp(l, IMPORT_INETD_OFF, strlen(IMPORT_INETD_OFF)) == 0) {
+			if (import_inetd_is_entry(l + strlen(IMPORT_INETD_OFF)))
+				verdict = IMPORT_INETD, decided = true;
+		} else if (*l == '#') {
+			if (is_inetd_label(l) || import_inetd_is_entry(l + 1))
+				weak = IMPORT_INETD;
+		} else if (*l != '\0' && *l != '\r') {
+			decided = true;
+			verdict = import_xinetd_is_keyword(l) ? IMPORT_XINETD :
+			    import_inetd_is_entry(l) ? IMPORT_INETD : IMPORT_NEITHER;
+		}
+		free(line);
+		if (decided)
+			return verdict;
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+	return weak;
+}
+
+static void
+sanitize_name(struct import_service *s)
+{
+	char *n = s->name != NULL ? s->name : import_xstrdup("service");
+
+	for (char *c = n; *c != '\0'; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
+			*c = '-';
+	if (strlen(n) > NAME_MAX_LEN)
+		n[NAME_MAX_LEN] = '\0';
+	if (n[0] == '\0')
+		import_set(&n, "service");
+	s->name = n;
+}
+
+static const struct import_service *
+named(const struct import_result *r, size_t before, const char *name)
+{
+	for (size_t i = 0; i < before; i++)
+		if (strcmp(r->svc[i].name, name) == 0)
+			return &r->svc[i];
+	return NULL;
+}
+
+/* "name-udp" for inetd's and xinetd's second line of a name, then "name-2", "name-3"... */
+static void
+unique_name(struct import_result *r, size_t i)
+{
+	struct import_service *s = &r->svc[i];
+	const struct import_service *first = named(r, i, s->name);
+	char *want;
+
+	if (first == NULL)
+		return;
+	want = import_xprintf("%.*s-%s", NAME_MAX_LEN - 4, s->name, s->protocol == PROTO_TCP ? "tcp" : "udp");
+	for (int k = 2; named(r, i, want) != NULL; k++) {
+		free(want);
+		want = import_xprintf("%.*s-%d", NAME_MAX_LEN - 6, s->name, k);
+	}
+	import_note_add(&s->remarks, s->file, s->line, "name", "\"%s\" is also the service at %s:%d: "
+	    "this one is \"%s\"", s->name, first->file, first->line, want);
+	free(s->name);
+	s->name = want;
+}
+
+static bool
+addresses_overlap(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+	int fa, fb;
+
+	if (strcmp(a, "*") == 0 || strcmp(b, "*") == 0)
+		return true;
+	fa = inet_pton(AF_INET, a, x) == 1 ? AF_INET : inet_pton(AF_INET6, a, x) == 1 ? AF_INET6 : 0;
+	fb = inet_pton(AF_INET, b, y) == 1 ? AF_INET : inet_pton(AF_INET6, b, y) == 1 ? AF_INET6 : 0;
+	if (fa == 0 || fa != fb)
+		return false;
+	if (fa == AF_INET)
+		return memcmp(x, y, 4) == 0 || memcmp(x, "\0\0\0\0", 4) == 0 || memcmp(y, "\0\0\0\0", 4) == 0;
+	return memcmp(x, y, 16) == 0 || memcmp(x, &in6addr_any, 16) == 0 ||
+	    memcmp(y, &in6addr_any, 16) == 0;
+}
+
+/* netsrvd refuses two enabled services that could receive each other's packets. */
+static void
+disable_overlaps(struct import_result *r, size_t i)
+{
+	struct import_service *s = &r->svc[i];
+
+	if (!s->enabled || s->unservable != NULL)
+		return;
+	for (size_t j = 0; j < i; j++) {
+		const struct import_service *o = &r->svc[j];
+		char *what;
+		if (!o->enabled || o->unservable != NULL || o->protocol != s->protocol ||
+		    o->port != s->port || !addresses_overlap(o->address, s->address))
+			continue;
+		what = import_xprintf("%s %s port %d", s->protocol == PROTO_TCP ? "tcp" : "udp",
+		    s->address, s->port);
+		import_note_add(&s->notes, s->file, s->line, what, "also service \"%s\" (%s:%d), "
+		    "which keeps it: this one is disabled", o->name, o->file, o->line);
+		free(what);
+		s->enabled = false;
+		return;
+	}
+}
+
+/* What `netsrvd -t` will check of an exec service on this machine: its program. */
+static void
+check_program(struct import_service *s, const struct import_host *h)
+{
+	int e;
+
+	if (s->unservable != NULL || s->handler == NULL || strcmp(s->handler, "exec") != 0 ||
+	    s->command.n == 0)
+		return;
+	e = h->program_usable(s->command.v[0], s->user, s->group);
+	if (e != 0)
+		import_service_unservable(s, "program %s: %s%s%s", s->command.v[0], strerror(e),
+		    e == EACCES && s->user != NULL ? " for user " : "", e == EACCES && s->user != NULL ? s->user : "");
+}
+
+/* The global default of a key, as the schema documents it. */
+static int
+global_default(const char *key)
+{
+	for (size_t i = 0; i < config_schema_len; i++)
+		if (config_schema[i].scope == SCOPE_GLOBAL && strcmp(config_schema[i].name, key) == 0 &&
+		    config_schema[i].def != NULL)
+			return (int)strtol(config_schema[i].def, NULL, 10);
+	return 1;
+}
+
+/* The checks only the whole list allows: names, overlaps, programs, pool floors. */
+static void
+finish(struct import_result *r, const struct import_host *h)
+{
+	int workers = global_default("workers");
+
+	for (size_t i = 0; i < r->nsvc; i++) {
+		struct import_service *s = &r->svc[i];
+		check_program(s, h);
+		sanitize_name(s);
+		unique_name(r, i);
+		disable_overlaps(r, i);
+		/* a cap below the default pool: the pool starts at the cap */
+		if (s->max_workers > 0 && s->max_workers < workers)
+			s->workers = s->max_workers;
+	}
+}
+
+int
+import_text(struct import_result *r, const char *path, const char *text,
+    const struct import_host *h)
+{
+	enum import_format f = import_detect(text);
+
+	if (r->path == NULL)
+		r->path = import_xstrdup(path);
+	if (f == IMPORT_NEITHER)
+		return -1;
+	if (f == IMPORT_INETD)
+		import_inetd_parse(r, h, path, text);
+	else
+		import_xinetd_parse(r, h, path, text);
+	finish(r, h);
+	return 0;
+}
+
+int
+import_run(const char *path, const char *dest, FILE *out, FILE *err,
+    const struct import_host *h)
+{
+	struct import_result r;
+	char why[256];
+	char *text = import_read_file(path, why, sizeof(why));
+	int rc;
+
+	if (text == NULL) {
+		fprintf(err, "netsrvd: --import %s: %s\n", path, why);
+		return IMPORT_UNREADABLE;
+	}
+	memset(&r, 0, sizeof(r));
+	r.path = import_xstrdup(path);
+	r.dest = dest != NULL ? import_xstrdup(dest) : NULL;
+	if (import_text(&r, path, text, h) == -1) {
+		fprintf(err, "netsrvd: --import %s: neither an inetd.conf nor an xinetd.conf "
+		    "(no inetd entry or xinetd service, defaults or includedir line)\n", path);
+		free(text);
+		import_result_free(&r);
+		return IMPORT_UNREADABLE;
+	}
+	import_emit_config(&r, h, out);
+	import_emit_report(&r, err);
+	rc = import_result_lost(&r) ? IMPORT_LOST : IMPORT_COMPLETE;
+	if (fflush(out) == EOF || ferror(out)) {
+		fprintf(err, "netsrvd: --import: writing the configuration: %s\n", strerror(errno));
+		rc = IMPORT_FAILED;
+	}
+	free(text);
+	import_result_free(&r);
+	return rc;
+}

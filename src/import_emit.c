@@ -1,0 +1,271 @@
+/* --import: the netsrv.conf text of an import, and its list of what was lost. */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "import_emit.h"
+#include "import_map.h"
+
+char *
+import_emit_quote(const char *s)
+{
+	/* the worst case: every byte as \xNN, two quotes, the NUL */
+	char *q = import_xalloc(4 * strlen(s) + 3), *p = q;
+
+	*p++ = '"';
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
+		} else if (c < 0x20 || c == 0x7f)
+			p += sprintf(p, "\\x%02x", c);
+		else
+			*p++ = (char)c;
+	}
+	*p++ = '"';
+	*p = '\0';
+	return q;
+}
+
+/* One line of the block: "\t\tKEY = VALUE;", or "\t# ..." when the block is commented out. */
+struct block {
+	FILE *out;
+	bool commented;
+};
+
+static void
+line(const struct block *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+line(const struct block *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(b->commented ? "\t#\t" : "\t\t", b->out);
+	va_start(ap, fmt);
+	vfprintf(b->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', b->out);
+}
+
+static void
+key_string(const struct block *b, const char *key, const char *value)
+{
+	char *q;
+
+	if (value == NULL)
+		return;
+	q = import_emit_quote(value);
+	line(b, "%s = %s;", key, q);
+	free(q);
+}
+
+static void
+key_list(const struct block *b, const char *key, const struct import_strv *v, bool always)
+{
+	size_t len = 0, used;
+	char *text;
+
+	if (v->n == 0 && !always)
+		return;
+	for (size_t i = 0; i < v->n; i++)
+		len += 4 * strlen(v->v[i]) + 5;
+	text = import_xalloc(len + 8);
+	used = (size_t)sprintf(text, "[ ");
+	for (size_t i = 0; i < v->n; i++) {
+		char *q = import_emit_quote(v->v[i]);
+		used += (size_t)sprintf(text + used, "%s%s", i > 0 ? ", " : "", q);
+		free(q);
+	}
+	sprintf(text + used, " ]");
+	line(b, "%s = %s;", key, text);
+	free(text);
+}
+
+static void
+note_lines(FILE *out, const char *indent, const char *label, const struct import_notes *ns)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		fprintf(out, "%s# %s: %s (%s:%d): %s\n", indent, label, ns->v[i].what,
+		    ns->v[i].file, ns->v[i].line, ns->v[i].why);
+}
+
+static void
+emit_limits(const struct block *b, const struct import_limits *l)
+{
+	if (l->cpu < 0 && l->memory < 0 && l->files < 0)
+		return;
+	line(b, "limits = {");
+	if (l->cpu >= 0)
+		line(b, "\tcpu = %lld;", l->cpu);
+	/* libconfig reads a literal past 32 bits as 64 bits only with its L */
+	if (l->memory >= 0)
+		line(b, "\tmemory = %lld%s;", l->memory, l->memory > INT32_MAX ? "L" : "");
+	if (l->files >= 0)
+		line(b, "\tfiles = %lld;", l->files);
+	line(b, "};");
+}
+
+/* A key of a later netsrvd (keepalive, interface): set, or shown as a comment only. */
+static void
+emit_later_key(const struct block *b, const struct import_host *h, const char *key, const char *text)
+{
+	if (import_map_key_known(h, key))
+		line(b, "%s", text);
+	else
+		line(b, "# %s  (not in this netsrvd's schema)", text);
+}
+
+static void
+emit_keys(const struct block *b, const struct import_service *s, const struct import_host *h)
+{
+	key_string(b, "name", s->name);
+	key_string(b, "protocol", s->protocol == PROTO_TCP ? "tcp" : "udp");
+	key_string(b, "address", s->address);
+	if (s->port > 0)
+		line(b, "port = %d;", s->port);
+	key_string(b, "handler", s->handler);
+	if (s->command.n > 0)
+		key_list(b, "command", &s->command, true);
+	key_string(b, "quotes", s->quotes);
+	if (s->wait)
+		line(b, "wait = true;");
+	key_string(b, "user", s->user);
+	key_string(b, "group", s->group);
+	if (s->workers > 0)
+		line(b, "workers = %d;", s->workers);
+	if (s->max_workers > 0)
+		line(b, "max_workers = %d;", s->max_workers);
+	if (s->max_per_source >= 0)
+		line(b, "max_per_source = %d;", s->max_per_source);
+	key_list(b, "allow", &s->allow, false);
+	key_list(b, "deny", &s->deny, false);
+	key_list(b, "env", &s->env, false);
+	key_list(b, "passenv", &s->passenv, false);
+	emit_limits(b, &s->limits);
+	if (s->keepalive && s->protocol == PROTO_TCP)
+		emit_later_key(b, h, "keepalive", "keepalive = true;");
+	if (s->interface != NULL) {
+		char *q = import_emit_quote(s->interface), *text = import_xprintf("interface = %s;", q);
+		emit_later_key(b, h, "interface", text);
+		free(text);
+		free(q);
+	}
+	if (!s->enabled)
+		line(b, "enabled = false;");
+}
+
+static void
+emit_service(FILE *out, const struct import_service *s, const struct import_host *h, bool comma)
+{
+	struct block b = { out, s->unservable != NULL };
+
+	fprintf(out, "\t# %s:%d: %s\n", s->file, s->line, s->origin != NULL ? s->origin : "");
+	if (b.commented)
+		fprintf(out, "\t# not served: %s\n", s->unservable);
+	fputs(b.commented ? "\t# {\n" : "\t{\n", out);
+	emit_keys(&b, s, h);
+	note_lines(out, b.commented ? "\t#\t" : "\t\t", "lost", &s->notes);
+	note_lines(out, b.commented ? "\t#\t" : "\t\t", "note", &s->remarks);
+	fputs(b.commented ? "\t# }\n" : comma ? "\t},\n" : "\t}\n", out);
+}
+
+static void
+emit_header(const struct import_result *r, FILE *out)
+{
+	fprintf(out, "# netsrv.conf made by \"netsrvd --import %s\" (%s format).\n", r->path, r->format);
+	fprintf(out, "# Check it before use: netsrvd -t -c %s\n", r->dest != NULL ? r->dest : "FILE");
+	fputs("# What netsrvd cannot carry over is a \"# lost:\" comment beside its service;\n"
+	    "# a service it cannot serve is a commented-out block that says why.\n\n", out);
+}
+
+static void
+emit_log(const struct import_result *r, FILE *out)
+{
+	char *q;
+
+	if (r->log_target == NULL && r->log_facility == NULL && !r->log_connections)
+		return;
+	fputs("log = {\n", out);
+	if (r->log_target != NULL) {
+		q = import_emit_quote(r->log_target);
+		fprintf(out, "\ttarget = %s;\n", q);
+		free(q);
+	}
+	if (r->log_facility != NULL) {
+		q = import_emit_quote(r->log_facility);
+		fprintf(out, "\tfacility = %s;\n", q);
+		free(q);
+	}
+	if (r->log_connections)
+		fputs("\tconnections = true;\n", out);
+	fputs("};\n\n", out);
+}
+
+void
+import_emit_config(const struct import_result *r, const struct import_host *h, FILE *out)
+{
+	size_t last = r->nsvc;
+
+	emit_header(r, out);
+	emit_log(r, out);
+	if (r->notes.n > 0) {
+		note_lines(out, "", "lost", &r->notes);
+		fputc('\n', out);
+	}
+	/* libconfig wants no comma after a list's last element */
+	for (size_t i = 0; i < r->nsvc; i++)
+		if (r->svc[i].unservable == NULL)
+			last = i;
+	fputs("services = (\n", out);
+	for (size_t i = 0; i < r->nsvc; i++) {
+		if (i > 0)
+			fputc('\n', out);
+		emit_service(out, &r->svc[i], h, i < last && last != r->nsvc);
+	}
+	fputs(");\n", out);
+}
+
+static void
+report_notes(FILE *err, const char *service, const struct import_notes *ns, bool lost)
+{
+	for (size_t i = 0; i < ns->n; i++) {
+		fprintf(err, "%s:%d: ", ns->v[i].file, ns->v[i].line);
+		if (service != NULL)
+			fprintf(err, "service %s: ", service);
+		if (lost)
+			fprintf(err, "%s: not carried over: %s\n", ns->v[i].what, ns->v[i].why);
+		else
+			fprintf(err, "note: %s: %s\n", ns->v[i].what, ns->v[i].why);
+	}
+}
+
+void
+import_emit_report(const struct import_result *r, FILE *err)
+{
+	size_t unserved = 0, lost = r->notes.n, enabled = 0;
+
+	report_notes(err, NULL, &r->notes, true);
+	for (size_t i = 0; i < r->nsvc; i++) {
+		const struct import_service *s = &r->svc[i];
+		if (s->unservable != NULL) {
+			fprintf(err, "%s:%d: service %s: not served: %s\n", s->file, s->line,
+			    s->name != NULL ? s->name : "?", s->unservable);
+			unserved++;
+		} else
+			enabled += s->enabled;
+		report_notes(err, s->name, &s->notes, true);
+		report_notes(err, s->name, &s->remarks, false);
+		lost += s->notes.n;
+	}
+	fprintf(err, "netsrvd: %s (%s): %zu service%s, %zu not served, %zu attribute%s not carried over\n",
+	    r->path, r->format, r->nsvc, r->nsvc == 1 ? "" : "s", unserved, lost, lost == 1 ? "" : "s");
+	if (enabled == 0)
+		fprintf(err, "netsrvd: %s: no service is enabled: netsrvd -t refuses a file that serves "
+		    "nothing until one is\n", r->path);
+}

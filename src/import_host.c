@@ -1,0 +1,182 @@
+/* --import: what an import asks of this machine (services, users, programs, names). */
+#include "autoconfig.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "handler.h"
+#include "import_model.h"
+#include "quotes.h"
+
+static int
+system_service_port(const char *name, const char *proto)
+{
+	const struct servent *se = getservbyname(name, proto);
+
+	return se != NULL ? ntohs((uint16_t)se->s_port) : -1;
+}
+
+static bool
+system_user_exists(const char *name)
+{
+	return getpwnam(name) != NULL;
+}
+
+static bool
+system_group_exists(const char *name)
+{
+	return getgrnam(name) != NULL;
+}
+
+/* What `netsrvd -t` will ask of an exec command: a regular file its user may execute. */
+static int
+system_program_usable(const char *path, const char *user, const char *group)
+{
+	const struct passwd *pw = user != NULL ? getpwnam(user) : NULL;
+	const struct group *gr = group != NULL ? getgrnam(group) : NULL;
+	uid_t uid = pw != NULL ? pw->pw_uid : geteuid();
+	gid_t gid = gr != NULL ? gr->gr_gid : pw != NULL ? pw->pw_gid : getegid();
+	struct stat sb;
+
+	if (stat(path, &sb) == -1)
+		return errno;
+	if (!S_ISREG(sb.st_mode))
+		return EACCES;
+	/* owner, then group, then others, as the kernel decides (root: any x bit) */
+	if (uid == 0)
+		return (sb.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0 ? 0 : EACCES;
+	if (sb.st_uid == uid)
+		return (sb.st_mode & S_IXUSR) != 0 ? 0 : EACCES;
+	if (sb.st_gid == gid)
+		return (sb.st_mode & S_IXGRP) != 0 ? 0 : EACCES;
+	return (sb.st_mode & S_IXOTH) != 0 ? 0 : EACCES;
+}
+
+static int
+system_resolve(const char *host, char *out, size_t outlen)
+{
+	struct addrinfo hints, *res = NULL;
+	int rc = -1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return -1;
+	/* xinetd and inetd both take the first address the resolver gives */
+	if (res != NULL && getnameinfo(res->ai_addr, res->ai_addrlen, out, (socklen_t)outlen,
+	    NULL, 0, NI_NUMERICHOST) == 0)
+		rc = 0;
+	freeaddrinfo(res);
+	return rc;
+}
+
+static bool
+system_is_interface(const char *name)
+{
+	return if_nametoindex(name) != 0;
+}
+
+static bool
+system_quotes_ok(const char *path)
+{
+	struct quotes q;
+	char err[256];
+
+	if (quotes_load(path, &q, err, sizeof(err)) == -1)
+		return false;
+	quotes_free(&q);
+	return true;
+}
+
+/* A service key of the core schema or of any handler: what this build's -t accepts. */
+static bool
+system_key_known(const char *key)
+{
+	for (size_t i = 0; i < config_schema_len; i++)
+		if (config_schema[i].scope == SCOPE_SERVICE && strcmp(config_schema[i].name, key) == 0)
+			return true;
+	for (size_t i = 0; i < handler_count(); i++) {
+		const struct handler *h = handler_at(i);
+		for (size_t j = 0; j < h->nkeys; j++)
+			if (strcmp(h->keys[j].name, key) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* Far above any real inetd.conf or xinetd file; an import never reads a disk image. */
+#define IMPORT_FILE_MAX (16L * 1024 * 1024)
+
+char *
+import_read_file(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	char *text = NULL;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &sb) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "not a regular file");
+		goto fail;
+	}
+	if (sb.st_size > IMPORT_FILE_MAX) {
+		snprintf(err, errlen, "larger than %ld bytes", IMPORT_FILE_MAX);
+		goto fail;
+	}
+	text = import_xalloc((size_t)sb.st_size + 1);
+	while (got < (size_t)sb.st_size) {
+		ssize_t n = read(fd, text + got, (size_t)sb.st_size - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s", strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;	/* it shrank while we read: take what is there */
+		got += (size_t)n;
+	}
+	text[got] = '\0';
+	if (strlen(text) != got) {
+		snprintf(err, errlen, "holds a NUL byte: not a text file");
+		goto fail;
+	}
+	close(fd);
+	return text;
+fail:
+	free(text);
+	close(fd);
+	return NULL;
+}
+
+const struct import_host import_host_system = {
+	.service_port = system_service_port,
+	.user_exists = system_user_exists,
+	.group_exists = system_group_exists,
+	.program_usable = system_program_usable,
+	.resolve = system_resolve,
+	.is_interface = system_is_interface,
+	.quotes_ok = system_quotes_ok,
+	.key_known = system_key_known,
+};

@@ -1,0 +1,178 @@
+/* --import: the translation rules inetd and xinetd share (programs, internals, wait, caps). */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handler.h"
+#include "import_map.h"
+
+/* The pool's ceiling in netsrv.conf: max_workers' range. */
+#define MAX_WORKERS_MAX 4096
+#define MAX_PER_SOURCE_MAX 4096
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+void
+import_map_internal(struct import_service *s, const char *name, const struct import_at *at)
+{
+	static const char *const builtin[] = { "echo", "discard", "chargen", "daytime", "time" };
+
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+		if (strcmp(name, builtin[i]) == 0) {
+			import_set(&s->handler, name);
+			return;
+		}
+	}
+	(void)at;
+	import_service_unservable(s, "internal service \"%s\": netsrvd has no such handler "
+	    "(it has echo, discard, chargen, daytime, time, qotd)", name);
+}
+
+/* fortune reading one file of %-separated quotes is what netsrvd's qotd serves. */
+static bool
+fortune_as_qotd(struct import_service *s, const struct import_host *h,
+    const char *program, const struct import_strv *args, size_t first)
+{
+	if (strcmp(base_name(program), "fortune") != 0 || args->n != first + 1)
+		return false;
+	if (args->v[first][0] != '/' || !h->quotes_ok(args->v[first]))
+		return false;
+	import_set(&s->handler, "qotd");
+	import_set(&s->quotes, args->v[first]);
+	return true;
+}
+
+/*
+ * argv[0] as inetd passes it: netsrvd passes the path as written, so a
+ * name that is the program's own (basename or path) is dropped, and any
+ * other (busybox applets, rsync's "rsyncd") is lost.
+ */
+static size_t
+drop_argv0(struct import_service *s, const char *program, const struct import_strv *argv,
+    const struct import_at *at)
+{
+	if (argv->n == 0)
+		return 0;
+	if (strcmp(argv->v[0], program) != 0 && strcmp(argv->v[0], base_name(program)) != 0) {
+		char *what = import_xprintf("argv[0] \"%s\"", argv->v[0]);
+		import_note_add(&s->notes, at->file, at->line, what,
+		    "netsrvd starts %s with its path as argv[0]", program);
+		free(what);
+	}
+	return 1;
+}
+
+void
+import_map_program(struct import_service *s, const struct import_host *h,
+    const char *program, const struct import_strv *argv, bool has_argv0,
+    const struct import_at *at)
+{
+	char *real = NULL;
+	size_t first = 0;
+
+	import_set(&s->handler, "exec");
+	if (has_argv0 && strcmp(base_name(program), "tcpd") == 0 && argv->n > 0) {
+		/* tcpd runs its argv[0] (a path, or a name in its daemon directory) as argv[0] */
+		char *what = import_xprintf("server %s", program);
+		import_note_add(&s->notes, at->file, at->line, what,
+		    "tcpd's /etc/hosts.allow and /etc/hosts.deny are not consulted: "
+		    "name the clients in allow and deny");
+		free(what);
+		real = argv->v[0][0] == '/' ? import_xstrdup(argv->v[0]) :
+		    import_xprintf("%s/%s", IMPORT_TCPD_DIR, argv->v[0]);
+		program = real;
+	}
+	if (has_argv0)
+		first = drop_argv0(s, program, argv, at);
+	if (program[0] != '/')
+		import_service_unservable(s, "program \"%s\" is not an absolute path", program);
+	else if (!fortune_as_qotd(s, h, program, argv, first)) {
+		import_strv_clear(&s->command);
+		import_strv_add(&s->command, program);
+		for (size_t i = first; i < argv->n; i++)
+			import_strv_add(&s->command, argv->v[i]);
+	}
+	free(real);
+}
+
+void
+import_map_wait(struct import_service *s, bool wait, const struct import_at *at)
+{
+	if (s->handler == NULL || strcmp(s->handler, "exec") != 0)
+		return;	/* a built-in handler: wait has no meaning there */
+	if (s->protocol == PROTO_TCP) {
+		if (wait)
+			import_service_unservable(s, "a TCP \"wait\" service hands its program the "
+			    "listening socket; netsrvd runs programs on accepted connections only");
+		return;
+	}
+	if (!wait)
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "netsrvd runs one program at a time on a UDP socket (wait = true)");
+	s->wait = true;
+}
+
+void
+import_map_instances(struct import_service *s, long n, const struct import_at *at)
+{
+	/* a UDP program runs alone; built-in UDP handlers never forked per datagram */
+	if (s->protocol == PROTO_UDP)
+		return;
+	if (n < 1) {
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "a service needs at least one worker");
+		n = 1;
+	}
+	if (n > MAX_WORKERS_MAX) {
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "max_workers is at most %d", MAX_WORKERS_MAX);
+		n = MAX_WORKERS_MAX;
+	}
+	s->max_workers = (int)n;
+}
+
+void
+import_map_per_source(struct import_service *s, long n, const struct import_at *at)
+{
+	if (n < 0)
+		n = 0;
+	if (n > MAX_PER_SOURCE_MAX) {
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "max_per_source is at most %d", MAX_PER_SOURCE_MAX);
+		n = MAX_PER_SOURCE_MAX;
+	}
+	s->max_per_source = (int)n;
+}
+
+void
+import_map_credentials(struct import_service *s, const struct import_host *h,
+    const char *user, const char *group, const struct import_at *at)
+{
+	(void)at;
+	if (s->handler == NULL || strcmp(s->handler, "exec") != 0)
+		return;	/* built-in handlers run in netsrvd's workers, as its user */
+	if (user != NULL) {
+		if (!h->user_exists(user))
+			import_service_unservable(s, "user \"%s\" does not exist on this machine", user);
+		import_set(&s->user, user);
+	}
+	if (group != NULL) {
+		if (!h->group_exists(group))
+			import_service_unservable(s, "group \"%s\" does not exist on this machine", group);
+		import_set(&s->group, group);
+	}
+}
+
+bool
+import_map_key_known(const struct import_host *h, const char *key)
+{
+	return h->key_known != NULL && h->key_known(key);
+}

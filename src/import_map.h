@@ -1,0 +1,47 @@
+/* --import: the translation rules inetd and xinetd share (programs, internals, wait, caps). */
+#ifndef NETSRVD_IMPORT_MAP_H
+#define NETSRVD_IMPORT_MAP_H
+
+#include <stdbool.h>
+
+#include "import_model.h"
+
+/* Where the attribute being translated was written, and how. */
+struct import_at {
+	const char *file;
+	int line;
+	const char *what;	/* "server_args = ...", "wait/nowait field ..." */
+};
+
+/* tcpd looks for a daemon named without a path here (Debian's REAL_DAEMON_DIR). */
+#define IMPORT_TCPD_DIR "/usr/sbin"
+
+/* An internal service of the super-server: netsrvd's handler of that name, or unservable. */
+void import_map_internal(struct import_service *s, const char *name, const struct import_at *at);
+
+/*
+ * An external program: program is the path, argv what follows it, with
+ * argv[0] first when has_argv0 (inetd's args, xinetd's NAMEINARGS). Sets
+ * the command; unwraps tcpd; makes a fortune of a quotes file qotd.
+ */
+void import_map_program(struct import_service *s, const struct import_host *h,
+    const char *program, const struct import_strv *argv, bool has_argv0,
+    const struct import_at *at);
+
+/* inetd's wait/nowait, xinetd's wait, once the protocol and handler are known. */
+void import_map_wait(struct import_service *s, bool wait, const struct import_at *at);
+
+/* A cap on concurrent instances (inetd's nowait.N, xinetd's instances). */
+void import_map_instances(struct import_service *s, long n, const struct import_at *at);
+
+/* A per-source cap (xinetd's per_source, FreeBSD inetd's max-child-per-ip). */
+void import_map_per_source(struct import_service *s, long n, const struct import_at *at);
+
+/* The program's user and group are checked where they will be used: exec only. */
+void import_map_credentials(struct import_service *s, const struct import_host *h,
+    const char *user, const char *group, const struct import_at *at);
+
+/* A netsrvd key of a later version (keepalive, interface): set, or noted as lost. */
+bool import_map_key_known(const struct import_host *h, const char *key);
+
+#endif

@@ -1,0 +1,146 @@
+/* --import: what both parsers build and the emitter prints, and the host lookups they use. */
+#ifndef NETSRVD_IMPORT_MODEL_H
+#define NETSRVD_IMPORT_MODEL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+/* A list of strings, grown one at a time; every element owned. */
+struct import_strv {
+	char **v;
+	size_t n;
+};
+
+/* One attribute of the original that netsrvd cannot carry over, or a remark. */
+struct import_note {
+	char *file;
+	int line;
+	char *what;		/* the attribute and its value as written: "cps = 25 30" */
+	char *why;		/* what netsrvd lacks, or what became of it */
+};
+
+struct import_notes {
+	struct import_note *v;
+	size_t n;
+};
+
+/* A limit netsrvd's exec handler sets with setrlimit: -1 while unset. */
+struct import_limits {
+	long long cpu, memory, files;
+};
+
+/* One service as netsrvd will see it: a group of the services list. */
+struct import_service {
+	char *file;		/* where the original entry starts */
+	int line;
+	char *origin;		/* "service rsync", or the inetd line's first field */
+	char *name;
+	enum proto protocol;
+	char *address;		/* numeric, or "*" */
+	int port;		/* 0: none found */
+	char *handler;		/* "exec", "echo", ...; NULL until known */
+	struct import_strv command;	/* exec: the path, then the arguments */
+	char *quotes;		/* qotd */
+	bool wait;		/* exec over UDP */
+	char *user, *group;	/* exec */
+	struct import_strv env, passenv, allow, deny;
+	struct import_limits limits;
+	int workers;		/* 0: unset */
+	int max_workers;	/* 0: unset */
+	int max_per_source;	/* -1: unset */
+	bool keepalive;
+	char *interface;	/* a device name: SO_BINDTODEVICE */
+	bool enabled;
+	char *unservable;	/* why it is printed commented out; NULL: served */
+	struct import_notes notes;	/* what was lost, beside the service */
+	struct import_notes remarks;	/* what changed without a loss (a name resolved) */
+};
+
+/* What an import made: the services, the global settings, what was lost. */
+struct import_result {
+	const char *format;	/* "inetd" or "xinetd" */
+	char *path;		/* the file imported, as named */
+	char *dest;		/* -c: the file the output is meant to become, or NULL */
+	struct import_service *svc;
+	size_t nsvc;
+	char *log_target;	/* xinetd's defaults log_type: NULL = netsrvd's default */
+	char *log_facility;
+	bool log_connections;
+	struct import_notes notes;	/* lost outside any service (defaults, syntax) */
+	struct import_notes remarks;	/* on stderr only: nothing lost (renames) */
+};
+
+/*
+ * What the import asks of the machine it runs on. The real lookups are
+ * import_host_system; the unit tests pass their own, so what a test
+ * expects does not depend on /etc/services or the users of the box.
+ */
+struct import_host {
+	/* the port of a name in /etc/services for "tcp" or "udp", or -1 */
+	int (*service_port)(const char *name, const char *proto);
+	bool (*user_exists)(const char *name);
+	bool (*group_exists)(const char *name);
+	/*
+	 * 0 if path is a regular file the user (group: its own, or this one)
+	 * may execute, as netsrvd -t decides; NULL user: this process's. Else
+	 * an errno value.
+	 */
+	int (*program_usable)(const char *path, const char *user, const char *group);
+	/* the first numeric address of a host name into out, 0; or -1 */
+	int (*resolve)(const char *host, char *out, size_t outlen);
+	bool (*is_interface)(const char *name);
+	/* the file loads as a netsrvd quotes file (qotd) */
+	bool (*quotes_ok)(const char *path);
+	/* the running netsrvd knows this service key (a later version's keys) */
+	bool (*key_known)(const char *key);
+};
+
+extern const struct import_host import_host_system;
+
+/*
+ * Memory: an import is one short command that prints and exits; running
+ * out of memory in it ends the process with a message (exit 1), so the
+ * parsers are not half error paths. Nothing else in the daemon does this.
+ */
+void *import_xalloc(size_t size);
+void *import_xrealloc(void *p, size_t size);
+char *import_xstrdup(const char *s);
+char *import_xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *import_xvprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/*
+ * A file's text, NUL-terminated, or NULL with err filled: unreadable, not
+ * a regular file, larger than an import reads, or holding a NUL byte.
+ */
+char *import_read_file(const char *path, char *err, size_t errlen);
+
+/* Replaces *slot (freeing the old value) with a copy of s (NULL allowed). */
+void import_set(char **slot, const char *s);
+
+void import_strv_add(struct import_strv *sv, const char *s);
+void import_strv_remove(struct import_strv *sv, const char *s);
+bool import_strv_has(const struct import_strv *sv, const char *s);
+void import_strv_clear(struct import_strv *sv);
+void import_strv_copy(struct import_strv *dst, const struct import_strv *src);
+/* The elements joined by single spaces: a new string. */
+char *import_strv_join(const struct import_strv *sv, size_t from);
+
+void import_note_add(struct import_notes *ns, const char *file, int line,
+    const char *what, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void import_notes_free(struct import_notes *ns);
+
+/* A new service at the end of r's list, with the defaults of an entry. */
+struct import_service *import_service_add(struct import_result *r, const char *file, int line);
+/* A copy of s appended to r (inetd lines that name several addresses). */
+struct import_service *import_service_clone(struct import_result *r, size_t index);
+/* Marks s as printed commented out, with why; the first reason stays. */
+void import_service_unservable(struct import_service *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void import_result_free(struct import_result *r);
+
+/* Whether anything was lost: a note anywhere, or a service not served. */
+bool import_result_lost(const struct import_result *r);
+
+#endif

@@ -1,0 +1,467 @@
+/* netsrvd --import on the real files Debian and its packages ship: the exit status, what it lists, -t on the output, and imported services serving. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static char out[65536];
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long n;
+
+	if (f == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return text;
+}
+
+/* src copied to dst with every from replaced by to (to = NULL: as it is). */
+static void
+copy_replacing(const char *src, const char *dst, const char *from, const char *to)
+{
+	char *text = slurp(src), *p = text;
+	FILE *f = fopen(dst, "w");
+
+	assert_non_null(f);
+	for (char *hit; from != NULL && (hit = strstr(p, from)) != NULL; p = hit + strlen(from)) {
+		fwrite(p, 1, (size_t)(hit - p), f);
+		fputs(to, f);
+	}
+	fputs(p, f);
+	assert_int_equal(fclose(f), 0);
+	free(text);
+}
+
+static void
+data_path(char *buf, size_t len, const char *rel)
+{
+	snprintf(buf, len, "%s/tests/data/import/%s", h_srcdir(), rel);
+}
+
+/* What one import made: the status, its stdout as a file, its stderr as text. */
+struct imported {
+	int rc;
+	char conf[300];
+	char *err;
+};
+
+/* netsrvd --import input [-c dest] > d->dir/name.conf 2> d->dir/name.err */
+static void
+run_import(struct daemon *d, const char *input, const char *dest, const char *name, struct imported *im)
+{
+	char errpath[300];
+	const char *argv[] = { "/bin/sh", "-c",
+		dest != NULL ? "exec \"$0\" --import \"$1\" -c \"$4\" >\"$2\" 2>\"$3\"" :
+		"exec \"$0\" --import \"$1\" >\"$2\" 2>\"$3\"",
+		h_netsrvd(), input, im->conf, errpath, dest, NULL };
+
+	snprintf(im->conf, sizeof(im->conf), "%s/%s.conf", d->dir, name);
+	snprintf(errpath, sizeof(errpath), "%s/%s.err", d->dir, name);
+	im->rc = h_run(argv, out, sizeof(out), 20000);
+	im->err = slurp(errpath);
+	/* print_message cuts long text: the listing goes out whole */
+	printf("--- netsrvd --import %s: exit %d\n%s", input, im->rc, im->err);
+}
+
+/* netsrvd -t -c conf: its exit status, its words in out. */
+static int
+check_conf(const char *conf)
+{
+	const char *argv[] = { h_netsrvd(), "-t", "-c", conf, NULL };
+
+	return h_run(argv, out, sizeof(out), 20000);
+}
+
+static void
+assert_passes_t(const struct imported *im)
+{
+	if (check_conf(im->conf) != 0) {
+		char *text = slurp(im->conf);
+		fail_msg("netsrvd -t refuses the import: %s\n%s", out, text);
+	}
+}
+
+static void
+assert_contains(const char *text, const char *needle)
+{
+	if (strstr(text, needle) == NULL)
+		fail_msg("\"%s\" not found in:\n%s", needle, text);
+}
+
+static bool
+have(const char *path)
+{
+	return access(path, X_OK) == 0;
+}
+
+/* What a test needs from the machine: as root (CI) it must be there, else the test is skipped. */
+static void
+need(const char *path)
+{
+	if (!have(path)) {
+		if (geteuid() == 0)
+			fail_msg("%s is missing: build-aux/install-deps check installs it", path);
+		print_message("skipped: %s is not installed (CI, as root, has it)\n", path);
+		skip();
+	}
+}
+
+static void
+need_root(void)
+{
+	if (geteuid() != 0) {
+		print_message("skipped: needs root (the programs chroot or change user)\n");
+		skip();
+	}
+}
+
+/* xinetd's own files as Debian ships them: every service disabled. */
+static void
+import_cli_debian_xinetd_test(void **state)
+{
+	struct daemon *d = *state;
+	char shipped[512], dir[512], conf[300], enabled_dir[300], from[1400], to[600];
+	char *text;
+	static const char *const files[] = { "chargen", "chargen-udp", "daytime", "daytime-udp",
+		"discard", "discard-udp", "echo", "echo-udp", "servers", "services", "time", "time-udp" };
+	struct imported im;
+
+	data_path(shipped, sizeof(shipped), "debian-xinetd/xinetd.conf");
+	data_path(dir, sizeof(dir), "debian-xinetd/xinetd.d");
+	snprintf(conf, sizeof(conf), "%s/xinetd.conf", d->dir);
+	snprintf(to, sizeof(to), "includedir %s", dir);
+	copy_replacing(shipped, conf, "includedir /etc/xinetd.d", to);
+	run_import(d, conf, "/etc/netsrv.conf", "shipped", &im);
+	/* the internal "servers" and "services" listings netsrvd has not */
+	assert_int_equal(im.rc, 65);
+	snprintf(from, sizeof(from), "%s/servers:4: service servers: not served: internal service \"servers\"", dir);
+	assert_contains(im.err, from);
+	snprintf(from, sizeof(from), "%s/services:4: service services: not served:", dir);
+	assert_contains(im.err, from);
+	assert_contains(im.err, "17 services, 2 not served, 0 attributes not carried over");
+	assert_contains(im.err, "no service is enabled");
+	free(im.err);
+	/* as shipped it serves nothing, and -t says exactly that, nothing else */
+	assert_int_equal(check_conf(im.conf), 78);
+	assert_contains(out, "no enabled service: nothing to serve");
+	text = slurp(im.conf);
+	assert_contains(text, "# Check it before use: netsrvd -t -c /etc/netsrv.conf");
+	free(text);
+
+	/* the sysadmin who used them: disable = no in every file */
+	snprintf(enabled_dir, sizeof(enabled_dir), "%s/xinetd.d", d->dir);
+	assert_int_equal(mkdir(enabled_dir, 0755), 0);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(from, sizeof(from), "%s/%s", dir, files[i]);
+		snprintf(to, sizeof(to), "%s/%s", enabled_dir, files[i]);
+		copy_replacing(from, to, "disable\t\t= yes", "disable\t\t= no");
+	}
+	snprintf(to, sizeof(to), "includedir %s", enabled_dir);
+	copy_replacing(shipped, conf, "includedir /etc/xinetd.d", to);
+	run_import(d, conf, NULL, "enabled", &im);
+	assert_int_equal(im.rc, 65);
+	/* chargen-udp repeats chargen's UDP entry (id chargen-dgram, port 19): it yields */
+	snprintf(from, sizeof(from), "%s/chargen-udp:4: service chargen-dgram-udp: udp * port 19: not carried over: "
+	    "also service \"chargen-dgram\" (%s/chargen:19)", enabled_dir, enabled_dir);
+	assert_contains(im.err, from);
+	assert_contains(im.err, "17 services, 2 not served, 5 attributes not carried over");
+	free(im.err);
+	assert_passes_t(&im);
+	print_message("netsrvd -t: %s", out);
+}
+
+/* Debian's /etc/inetd.conf as openbsd-inetd creates it, and with its internal services uncommented. */
+static void
+import_cli_openbsd_inetd_test(void **state)
+{
+	struct daemon *d = *state;
+	char shipped[512], conf[300];
+	struct imported im;
+	char *text;
+
+	data_path(shipped, sizeof(shipped), "openbsd-inetd/inetd.conf");
+	run_import(d, shipped, NULL, "shipped", &im);
+	assert_int_equal(im.rc, 0);	/* nothing in it, nothing lost */
+	assert_contains(im.err, "(inetd): 0 services, 0 not served, 0 attributes not carried over");
+	free(im.err);
+	assert_int_equal(check_conf(im.conf), 78);
+	assert_contains(out, "no enabled service");
+
+	snprintf(conf, sizeof(conf), "%s/inetd.conf", d->dir);
+	/* what the sysadmin does: the '#' before each internal service removed */
+	copy_replacing(shipped, conf, "\n#echo", "\necho");
+	copy_replacing(conf, conf, "\n#discard", "\ndiscard");
+	copy_replacing(conf, conf, "\n#daytime", "\ndaytime");
+	copy_replacing(conf, conf, "\n#time", "\ntime");
+	copy_replacing(conf, conf, "\n#chargen", "\nchargen");
+	run_import(d, conf, NULL, "internal", &im);
+	assert_int_equal(im.rc, 0);
+	assert_contains(im.err, "6 services, 0 not served, 0 attributes not carried over");
+	free(im.err);
+	assert_passes_t(&im);
+	text = slurp(im.conf);
+	assert_contains(text, "\t\tname = \"discard-udp\";\n\t\tprotocol = \"udp\";\n\t\taddress = \"*\";\n"
+	    "\t\tport = 9;\n\t\thandler = \"discard\";\n");
+	free(text);
+}
+
+/* One package's entry: the status and the listing as this machine decides them, and -t. */
+struct package_case {
+	const char *file;
+	int rc;			/* when every program and user is here */
+	const char *lost;	/* a line of what was not carried over, or NULL */
+	const char *program;	/* what it runs */
+	const char *user;	/* its user, when the package makes one */
+};
+
+static bool
+user_exists(const char *user)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "getent passwd %s >/dev/null", user);
+	return system(cmd) == 0;
+}
+
+/*
+ * amanda's and NRPE's programs are not installed here (their packages
+ * start daemons and rewrite inetd.conf): then the import must say so, and
+ * the same entry with a stand-in of the same name for its program (and
+ * nobody for a user that is missing too) must pass -t, which is what every
+ * other key of the translation faces.
+ */
+static void
+package_with_stand_in(struct daemon *d, const struct package_case *pc, const char *input)
+{
+	char standin[600], copy[300], name[64], cmd[2048];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	bool no_user = pc->user != NULL && !user_exists(pc->user);
+	struct imported im;
+
+	snprintf(name, sizeof(name), "%s.asis", pc->file);
+	run_import(d, input, NULL, name, &im);
+	assert_int_equal(im.rc, 65);
+	assert_contains(im.err, no_user ? "does not exist on this machine" : ": No such file or directory");
+	assert_contains(im.err, "no service is enabled");
+	free(im.err);
+	snprintf(standin, sizeof(standin), "%s/stand-in%s", d->dir, pc->program);
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\" && cp /bin/true '%s' && chmod 755 '%s'",
+	    standin, standin, standin);
+	assert_int_equal(h_run(argv, out, sizeof(out), 10000), 0);
+	snprintf(copy, sizeof(copy), "%s/%s", d->dir, pc->file);
+	copy_replacing(input, copy, pc->program, standin);
+	if (no_user) {
+		copy_replacing(copy, copy, "= nagios", "= nobody");
+		copy_replacing(copy, copy, "group\t\t= nobody", "group\t\t= nogroup");
+	}
+	snprintf(name, sizeof(name), "%s.standin", pc->file);
+	run_import(d, copy, NULL, name, &im);
+	assert_int_equal(im.rc, pc->rc);
+	if (pc->lost != NULL)
+		assert_contains(im.err, pc->lost);
+	free(im.err);
+	assert_passes_t(&im);
+}
+
+static void
+import_cli_packages_test(void **state)
+{
+	static const struct package_case cases[] = {
+		{ "tftpd-hpa.inetd", 0, NULL, "/usr/sbin/in.tftpd", NULL },
+		{ "tftpd-hpa-tcpd.inetd", 65, "tftpd-hpa-tcpd.inetd:1: service tftp: server /usr/sbin/tcpd: "
+		    "not carried over: tcpd's /etc/hosts.allow and /etc/hosts.deny", "/usr/sbin/in.tftpd", NULL },
+		{ "rsync.inetd", 65, "rsync.inetd:1: service rsync: argv[0] \"rsyncd\": not carried over",
+		    "/usr/bin/rsync", NULL },
+		{ "git-daemon.inetd", 0, NULL, "/usr/bin/git", NULL },
+		{ "amanda.inetd", 0, NULL, "/usr/lib/amanda/amandad", "backup" },
+		{ "amanda.xinetd", 65, "amanda.xinetd:15: service amanda: groups = yes: not carried over",
+		    "/usr/lib/amanda/amandad", "backup" },
+		{ "nrpe.xinetd", 65, "nrpe.xinetd:12: service nrpe: log_on_failure += USERID: not carried over",
+		    "/usr/sbin/nrpe", "nagios" },
+	};
+	struct daemon *d = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct package_case *pc = &cases[i];
+		char input[600];
+		struct imported im;
+
+		data_path(input, sizeof(input), "packages/");
+		strncat(input, pc->file, sizeof(input) - strlen(input) - 1);
+		if (!have(pc->program) || (pc->user != NULL && !user_exists(pc->user))) {
+			if (strncmp(pc->file, "amanda", 6) != 0 && strncmp(pc->file, "nrpe", 4) != 0)
+				need(pc->program);
+			package_with_stand_in(d, pc, input);
+			continue;
+		}
+		run_import(d, input, NULL, pc->file, &im);
+		assert_int_equal(im.rc, pc->rc);
+		if (pc->lost != NULL)
+			assert_contains(im.err, pc->lost);
+		free(im.err);
+		assert_passes_t(&im);
+	}
+}
+
+static void
+import_cli_usage_test(void **state)
+{
+	struct daemon *d = *state;
+	char conf[512];
+	const char *with_t[] = { h_netsrvd(), "--import", "/etc/inetd.conf", "-t", NULL };
+	const char *missing[] = { h_netsrvd(), "--import", "/nonexistent/xinetd.conf", NULL };
+	const char *neither[] = { h_netsrvd(), "--import", conf, NULL };
+	const char *help[] = { h_netsrvd(), "-h", NULL };
+
+	(void)d;
+	assert_int_equal(h_run(with_t, out, sizeof(out), 10000), 64);
+	assert_contains(out, "--import takes no option but -c");
+	assert_int_equal(h_run(missing, out, sizeof(out), 10000), 78);
+	assert_contains(out, "/nonexistent/xinetd.conf: No such file or directory");
+	/* netsrvd's own configuration is neither format */
+	snprintf(conf, sizeof(conf), "%s/etc/netsrv.conf", h_srcdir());
+	assert_int_equal(h_run(neither, out, sizeof(out), 10000), 78);
+	assert_contains(out, "neither an inetd.conf nor an xinetd.conf");
+	assert_int_equal(h_run(help, out, sizeof(out), 10000), 0);
+	assert_contains(out, "netsrvd --import FILE [-c FILE]");
+}
+
+/* tftpd-hpa's recommended inetd line, on a loopback port, imported and fetched from with tftp-hpa. */
+static void
+import_serve_tftp_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char root[256], file[300], got[300], inetd[300], cmd[1024];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct imported im;
+	char *text;
+
+	need_root();
+	need("/usr/sbin/in.tftpd");
+	need("/usr/bin/tftp");
+	snprintf(root, sizeof(root), "%s/tftpboot", d->dir);
+	assert_int_equal(mkdir(root, 0755), 0);
+	snprintf(file, sizeof(file), "%s/pxelinux.0", root);
+	h_write_file(file, "boot image, from an inetd.conf line, through netsrvd\n");
+	assert_int_equal(chmod(file, 0644), 0);
+	snprintf(inetd, sizeof(inetd), "%s/inetd.conf", d->dir);
+	/* README.security's line: its -s directory ours, a port and an address of the test's */
+	snprintf(cmd, sizeof(cmd), "127.0.0.1:%d\tdgram\tudp\twait\troot\t/usr/sbin/in.tftpd\t"
+	    "in.tftpd --timeout 1 -s %s -r blksize\n", port, root);
+	h_write_file(inetd, cmd);
+	run_import(d, inetd, NULL, "tftp", &im);
+	assert_int_equal(im.rc, 0);
+	free(im.err);
+	assert_passes_t(&im);
+	text = slurp(im.conf);
+	print_message("%s", text);
+	assert_contains(text, "\t\twait = true;\n");
+	copy_replacing(im.conf, d->conf, NULL, NULL);
+	free(text);
+	assert_true(h_start(d, NULL) > 0);
+	snprintf(got, sizeof(got), "%s/got", d->dir);
+	/* UDP: the first datagram may beat the socket; tftp retries, we retry the whole get */
+	for (int i = 0; i < 3; i++) {
+		snprintf(cmd, sizeof(cmd), "cd '%s' && tftp -m octet 127.0.0.1 %d -c get pxelinux.0 got", d->dir, port);
+		if (h_run(argv, out, sizeof(out), 10000) == 0 && access(got, R_OK) == 0)
+			break;
+		h_sleep_ms(300);
+	}
+	if (access(got, R_OK) != 0)
+		h_fail_with_log(d, out);
+	text = slurp(got);
+	assert_string_equal(text, "boot image, from an inetd.conf line, through netsrvd\n");
+	print_message("tftp get pxelinux.0: %s", text);
+	free(text);
+}
+
+/* git-daemon(1)'s xinetd form of the service, as user nobody, imported and cloned from. */
+static void
+import_serve_git_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char repo[256], clone[256], xinetd[300], cmd[2048];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct imported im;
+	char *text;
+
+	need_root();
+	need("/usr/bin/git");
+	snprintf(repo, sizeof(repo), "%s/srv/hello.git", d->dir);
+	snprintf(clone, sizeof(clone), "%s/clone", d->dir);
+	/* the repository belongs to the daemon's user, as git wants of what it serves */
+	snprintf(cmd, sizeof(cmd),
+	    "set -e; export HOME='%s' GIT_CONFIG_NOSYSTEM=1; mkdir -p '%s/srv' && cd '%s' && "
+	    "git init -q work && cd work && echo 'hello from an xinetd service' > README && "
+	    "git add README && git -c user.name=t -c user.email=t@example.org commit -q -m first && "
+	    "git clone -q --bare . '%s' && chown -R nobody '%s/srv'", d->dir, d->dir, d->dir, repo, d->dir);
+	if (h_run(argv, out, sizeof(out), 20000) != 0)
+		fail_msg("setting up the repository: %s", out);
+	snprintf(xinetd, sizeof(xinetd), "%s/xinetd.conf", d->dir);
+	snprintf(cmd, sizeof(cmd), "defaults\n{\n\tlog_on_success = HOST PID DURATION\n}\n\n"
+	    "service git\n{\n\tdisable = no\n\ttype = UNLISTED\n\tport = %d\n\tbind = 127.0.0.1\n"
+	    "\tsocket_type = stream\n\twait = no\n\tuser = nobody\n\tserver = /usr/bin/git\n"
+	    "\tserver_args = daemon --inetd --export-all --base-path=%s/srv\n"
+	    "\tlog_on_failure += USERID\n}\n", port, d->dir);
+	h_write_file(xinetd, cmd);
+	run_import(d, xinetd, NULL, "git", &im);
+	assert_int_equal(im.rc, 65);	/* USERID: no identd lookups */
+	assert_contains(im.err, "log_on_failure += USERID: not carried over");
+	free(im.err);
+	assert_passes_t(&im);
+	text = slurp(im.conf);
+	print_message("%s", text);
+	assert_contains(text, "\tconnections = true;\n");
+	assert_contains(text, "\t\tuser = \"nobody\";\n");
+	copy_replacing(im.conf, d->conf, NULL, NULL);
+	free(text);
+	h_start_serving(d, port);
+	snprintf(cmd, sizeof(cmd), "export HOME='%s' GIT_CONFIG_NOSYSTEM=1; git clone -q git://127.0.0.1:%d/hello.git '%s' && cat '%s/README'",
+	    d->dir, port, clone, clone);
+	if (h_run(argv, out, sizeof(out), 30000) != 0)
+		h_fail_with_log(d, out);
+	assert_string_equal(out, "hello from an xinetd service\n");
+	print_message("git clone git://127.0.0.1:%d/hello.git: README says %s", port, out);
+	assert_true(h_wait_log(d, "service=git ", 3000));
+	assert_true(h_wait_log(d, "exit=0", 3000));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(import_cli_debian_xinetd_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_cli_openbsd_inetd_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_cli_packages_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_cli_usage_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_serve_tftp_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_serve_git_test, h_fixture_setup, h_fixture_teardown),
+	};
+
+	h_test_filter();
+	return cmocka_run_group_tests_name("import_cli", tests, NULL, NULL);
+}

@@ -1,0 +1,1028 @@
+/* Unit tests of --import: format detection, the inetd and xinetd parsers, the checks across services, the emitter. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "import.h"
+#include "import_addr.h"
+#include "import_emit.h"
+
+/* --- a machine of our own: what the import asks, answered the same everywhere --- */
+
+static bool keys_of_later_netsrvd;	/* keepalive and interface are in the schema */
+
+static int
+fake_port(const char *name, const char *proto)
+{
+	static const struct {
+		const char *name, *proto;
+		int port;
+	} services[] = {
+		{ "echo", "tcp", 7 }, { "echo", "udp", 7 }, { "discard", "tcp", 9 },
+		{ "discard", "udp", 9 }, { "daytime", "tcp", 13 }, { "daytime", "udp", 13 },
+		{ "qotd", "tcp", 17 }, { "chargen", "tcp", 19 }, { "chargen", "udp", 19 },
+		{ "ftp", "tcp", 21 }, { "time", "tcp", 37 }, { "time", "udp", 37 },
+		{ "tftp", "udp", 69 }, { "talk", "udp", 517 }, { "rsync", "tcp", 873 },
+		{ "nrpe", "tcp", 5666 }, { "git", "tcp", 9418 }, { "amanda", "tcp", 10080 },
+		{ "tcpmux", "tcp", 1 }, { "telnet", "tcp", 23 }, { "finger", "tcp", 79 },
+	};
+
+	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+		if (strcmp(services[i].name, name) == 0 && strcmp(services[i].proto, proto) == 0)
+			return services[i].port;
+	return -1;
+}
+
+static bool
+in_list(const char *s, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+static bool
+fake_user(const char *name)
+{
+	static const char *const users[] = { "root", "nobody", "backup", "nagios", NULL };
+	return in_list(name, users);
+}
+
+static bool
+fake_group(const char *name)
+{
+	static const char *const groups[] = { "root", "nogroup", "disk", "nagios", "tty", NULL };
+	return in_list(name, groups);
+}
+
+static int
+fake_program(const char *path, const char *user, const char *group)
+{
+	static const char *const programs[] = {
+		"/usr/sbin/in.tftpd", "/usr/bin/rsync", "/usr/bin/git", "/usr/sbin/nrpe",
+		"/usr/lib/amanda/amandad", "/usr/sbin/in.ftpd", "/usr/sbin/in.talkd",
+		"/usr/sbin/tcpd", "/usr/games/fortune", "/bin/busybox", "/usr/bin/cat", NULL,
+	};
+	(void)group;
+	/* a program only root may run */
+	if (strcmp(path, "/usr/sbin/root-only") == 0)
+		return user == NULL || strcmp(user, "root") == 0 ? 0 : EACCES;
+	return in_list(path, programs) ? 0 : ENOENT;
+}
+
+static int
+fake_resolve(const char *host, char *out, size_t len)
+{
+	if (strcmp(host, "localhost") != 0)
+		return -1;
+	snprintf(out, len, "127.0.0.1");
+	return 0;
+}
+
+static bool
+fake_interface(const char *name)
+{
+	return strcmp(name, "lo") == 0 || strcmp(name, "eth0") == 0;
+}
+
+static bool
+fake_quotes(const char *path)
+{
+	return strcmp(path, "/usr/share/games/fortunes/short") == 0;
+}
+
+static bool
+fake_key_known(const char *key)
+{
+	return keys_of_later_netsrvd && (strcmp(key, "keepalive") == 0 || strcmp(key, "interface") == 0);
+}
+
+static const struct import_host fake = {
+	.service_port = fake_port,
+	.user_exists = fake_user,
+	.group_exists = fake_group,
+	.program_usable = fake_program,
+	.resolve = fake_resolve,
+	.is_interface = fake_interface,
+	.quotes_ok = fake_quotes,
+	.key_known = fake_key_known,
+};
+
+/* --- helpers --- */
+
+static struct import_result r;
+
+static int
+import(const char *text)
+{
+	import_result_free(&r);
+	return import_text(&r, "test.conf", text, &fake);
+}
+
+static void
+import_ok(const char *text)
+{
+	if (import(text) != 0)
+		fail_msg("not recognized as inetd or xinetd:\n%s", text);
+}
+
+static const struct import_service *
+svc(const char *name)
+{
+	for (size_t i = 0; i < r.nsvc; i++)
+		if (strcmp(r.svc[i].name, name) == 0)
+			return &r.svc[i];
+	fail_msg("no service \"%s\" among %zu", name, r.nsvc);
+	return NULL;
+}
+
+static bool
+notes_mention(const struct import_notes *ns, const char *needle)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (strstr(ns->v[i].what, needle) != NULL || strstr(ns->v[i].why, needle) != NULL)
+			return true;
+	return false;
+}
+
+static void
+assert_note(const struct import_service *s, const char *needle)
+{
+	if (!notes_mention(&s->notes, needle))
+		fail_msg("service %s: no note mentions \"%s\" (%zu notes%s%s)", s->name, needle,
+		    s->notes.n, s->notes.n > 0 ? ", first: " : "", s->notes.n > 0 ? s->notes.v[0].why : "");
+}
+
+static void
+assert_strv(const struct import_strv *v, const char *const *want)
+{
+	size_t n = 0;
+
+	for (; want[n] != NULL; n++) {
+		if (n >= v->n)
+			fail_msg("list has %zu elements, wanted \"%s\" at %zu", v->n, want[n], n);
+		assert_string_equal(v->v[n], want[n]);
+	}
+	assert_int_equal(v->n, n);
+}
+
+static void
+assert_served(const struct import_service *s)
+{
+	if (s->unservable != NULL)
+		fail_msg("service %s is not served: %s", s->name, s->unservable);
+}
+
+static void
+assert_unservable(const struct import_service *s, const char *needle)
+{
+	if (s->unservable == NULL || strstr(s->unservable, needle) == NULL)
+		fail_msg("service %s: wanted unservable for \"%s\", got %s", s->name, needle,
+		    s->unservable != NULL ? s->unservable : "served");
+}
+
+static char *
+emit(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	import_emit_config(&r, &fake, f);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	import_result_free(&r);
+	keys_of_later_netsrvd = false;
+	return 0;
+}
+
+/* --- detection --- */
+
+static void
+import_detect_test(void **state)
+{
+	(void)state;
+	assert_int_equal(import_detect("# xinetd\n\ndefaults\n{\n}\n"), IMPORT_XINETD);
+	assert_int_equal(import_detect("service echo\n{\n\ttype = INTERNAL\n}\n"), IMPORT_XINETD);
+	assert_int_equal(import_detect("  includedir /etc/xinetd.d\n"), IMPORT_XINETD);
+	assert_int_equal(import_detect("echo stream tcp nowait root internal\n"), IMPORT_INETD);
+	assert_int_equal(import_detect("#<off># echo stream tcp nowait root internal\n"), IMPORT_INETD);
+	assert_int_equal(import_detect("127.0.0.1:\necho stream tcp nowait root internal\n"), IMPORT_INETD);
+	/* Debian's inetd.conf as openbsd-inetd creates it: comments only */
+	assert_int_equal(import_detect("# /etc/inetd.conf\n#:INTERNAL: Internal services\n"
+	    "#echo\t\tstream\ttcp\tnowait\troot\tinternal\n"), IMPORT_INETD);
+	assert_int_equal(import_detect(""), IMPORT_NEITHER);
+	assert_int_equal(import_detect("# nothing\n\n"), IMPORT_NEITHER);
+	assert_int_equal(import_detect("services = ( { name = \"echo\"; } );\n"), IMPORT_NEITHER);
+	assert_int_equal(import_detect("[global]\nfoo = bar\n"), IMPORT_NEITHER);
+	assert_int_equal(import(" hello world\n"), -1);
+}
+
+/* --- inetd.conf --- */
+
+static void
+import_inetd_internal_test(void **state)
+{
+	(void)state;
+	import_ok("echo\tstream\ttcp\tnowait\troot\tinternal\n"
+	    "echo\tdgram\tudp\twait\troot\tinternal\n"
+	    "#<off># daytime\tstream\ttcp\tnowait\troot\tinternal\n"
+	    "tcpmux\tstream\ttcp\tnowait\troot\tinternal\n");
+	assert_int_equal(r.nsvc, 4);
+	assert_string_equal(svc("echo")->handler, "echo");
+	assert_int_equal(svc("echo")->protocol, PROTO_TCP);
+	assert_int_equal(svc("echo")->port, 7);
+	assert_string_equal(svc("echo-udp")->handler, "echo");
+	assert_int_equal(svc("echo-udp")->protocol, PROTO_UDP);
+	assert_false(svc("echo-udp")->wait);	/* a built-in handler: wait means nothing */
+	assert_true(notes_mention(&svc("echo-udp")->remarks, "also the service"));
+	assert_false(svc("daytime")->enabled);
+	assert_served(svc("daytime"));
+	assert_unservable(svc("tcpmux"), "no such handler");
+	assert_true(svc("echo")->enabled);
+	assert_true(import_result_lost(&r));
+}
+
+static void
+import_inetd_addresses_test(void **state)
+{
+	(void)state;
+	import_ok("127.0.0.1:time\tstream\ttcp4\tnowait\troot\tinternal\n"
+	    "[::1]:chargen\tstream\ttcp6\tnowait\troot\tinternal\n"
+	    "discard\tstream\ttcp6\tnowait\troot\tinternal\n"
+	    "discard\tdgram\tudp4\twait\troot\tinternal\n"
+	    "127.0.0.2:\n"
+	    "daytime\tstream\ttcp\tnowait\troot\tinternal\n"
+	    "127.0.0.3,::1:echo\tstream\ttcp\tnowait\troot\tinternal\n"
+	    "localhost:daytime\tdgram\tudp\twait\troot\tinternal\n"
+	    "*:\n"
+	    "[::1]:time\tstream\ttcp4\tnowait\troot\tinternal\n"
+	    "nowhere.invalid:chargen\tdgram\tudp\twait\troot\tinternal\n");
+	assert_string_equal(svc("time")->address, "127.0.0.1");
+	assert_string_equal(svc("chargen")->address, "::1");
+	assert_string_equal(svc("discard")->address, "::");
+	assert_string_equal(svc("discard-udp")->address, "0.0.0.0");
+	assert_string_equal(svc("daytime")->address, "127.0.0.2");	/* the "host:" line */
+	/* one line, two addresses: two services */
+	assert_string_equal(svc("echo")->address, "127.0.0.3");
+	assert_string_equal(svc("echo-tcp")->address, "::1");
+	assert_int_equal(svc("echo-tcp")->port, 7);
+	/* a name resolves as inetd resolved it */
+	assert_string_equal(svc("daytime-udp")->address, "127.0.0.1");
+	assert_int_equal(svc("daytime-udp")->port, 13);
+	assert_true(notes_mention(&svc("daytime-udp")->remarks, "resolved"));
+	assert_unservable(svc("time-tcp"), "not an IPv4 address");
+	assert_unservable(svc("chargen-udp"), "neither numeric nor a name");
+}
+
+static void
+import_inetd_ports_test(void **state)
+{
+	(void)state;
+	import_ok("8080\tstream\ttcp\tnowait\troot\tinternal\n"
+	    "nosuch\tstream\ttcp\tnowait\troot\tinternal\n"
+	    "rstatd/1-3\tdgram\trpc/udp\twait\troot\t/usr/sbin/rpc.rstatd\trpc.rstatd\n"
+	    "tftp\tstream\ttcp\tnowait\troot\tinternal\n"
+	    "/run/x.sock\tstream\tunix\tnowait\troot\tinternal\n"
+	    "echo\traw\ttcp\tnowait\troot\tinternal\n"
+	    "99999\tstream\ttcp\tnowait\troot\tinternal\n");
+	assert_int_equal(svc("8080")->port, 8080);
+	assert_unservable(svc("8080"), "no such handler");	/* internal needs the real name */
+	assert_unservable(svc("nosuch"), "no tcp port in /etc/services");
+	assert_unservable(svc("rstatd-1-3"), "no RPC");
+	assert_unservable(svc("tftp"), "no tcp port");	/* tftp is udp only */
+	assert_unservable(svc("-run-x.sock"), "UNIX-domain");
+	assert_unservable(svc("echo"), "socket type \"raw\"");
+	assert_unservable(svc("99999"), "no tcp port");
+}
+
+static void
+import_inetd_wait_and_caps_test(void **state)
+{
+	(void)state;
+	import_ok("ftp\tstream\ttcp\tnowait.400\troot\t/usr/sbin/in.ftpd\tin.ftpd -l\n"
+	    "rsync\tstream\ttcp\tnowait.2\troot\t/usr/bin/rsync\trsync --daemon\n"
+	    "git\tstream\ttcp\tnowait/5/10/2\tnobody\t/usr/bin/git\tgit daemon --inetd /srv\n"
+	    "nrpe\tstream\ttcp\twait\tnagios\t/usr/sbin/nrpe\tnrpe --inetd\n"
+	    "talk\tdgram\tudp\tnowait\tnobody.tty\t/usr/sbin/in.talkd\tin.talkd\n"
+	    "tftp\tdgram\tudp\twait.5\troot\t/usr/sbin/in.tftpd\tin.tftpd -s /srv/tftp\n"
+	    "amanda\tstream\ttcp\tnowait.9999\tbackup\t/usr/lib/amanda/amandad\tamandad\n");
+	assert_int_equal(svc("ftp")->max_workers, 400);
+	assert_int_equal(svc("ftp")->workers, 0);	/* above the default pool: as is */
+	assert_int_equal(svc("rsync")->max_workers, 2);
+	assert_int_equal(svc("rsync")->workers, 2);	/* below it: the pool starts at the cap */
+	assert_int_equal(svc("git")->max_workers, 5);
+	assert_int_equal(svc("git")->max_per_source, 2);
+	assert_note(svc("git"), "per minute");
+	assert_unservable(svc("nrpe"), "TCP \"wait\" service");
+	assert_true(svc("talk")->wait);
+	assert_note(svc("talk"), "one program at a time");
+	assert_true(svc("tftp")->wait);
+	assert_int_equal(svc("tftp")->max_workers, 0);	/* one UDP program: no cap to set */
+	assert_int_equal(svc("tftp")->notes.n, 0);
+	assert_int_equal(svc("amanda")->max_workers, 4096);
+	assert_note(svc("amanda"), "at most 4096");
+}
+
+static void
+import_inetd_user_group_test(void **state)
+{
+	(void)state;
+	import_ok("talk\tdgram\tudp\twait\tnobody.tty\t/usr/sbin/in.talkd\tin.talkd\n"
+	    "git\tstream\ttcp\tnowait\tnobody:nogroup\t/usr/bin/git\tgit daemon --inetd\n"
+	    "rsync\tstream\ttcp\tnowait\tmallory\t/usr/bin/rsync\trsync --daemon\n"
+	    "ftp\tstream\ttcp\tnowait\troot:wheel\t/usr/sbin/in.ftpd\tin.ftpd\n"
+	    "nrpe\tstream\ttcp\tnowait\tnagios/daemon\t/usr/sbin/nrpe\tnrpe --inetd\n"
+	    "echo\tstream\ttcp\tnowait\tmallory\tinternal\n");
+	assert_string_equal(svc("talk")->user, "nobody");
+	assert_string_equal(svc("talk")->group, "tty");
+	assert_string_equal(svc("git")->user, "nobody");
+	assert_string_equal(svc("git")->group, "nogroup");
+	assert_unservable(svc("rsync"), "user \"mallory\" does not exist");
+	assert_unservable(svc("ftp"), "group \"wheel\" does not exist");
+	assert_string_equal(svc("nrpe")->user, "nagios");
+	assert_note(svc("nrpe"), "login classes");
+	/* built-in handlers run in netsrvd's own workers: their user is not used */
+	assert_served(svc("echo"));
+	assert_null(svc("echo")->user);
+}
+
+static void
+import_inetd_program_test(void **state)
+{
+	static const char *const rsync[] = { "/usr/bin/rsync", "--daemon", NULL };
+	static const char *const git[] = { "/usr/bin/git", "daemon", "--inetd", "--export-all", "/pub", NULL };
+	static const char *const tftp[] = { "/usr/sbin/in.tftpd", "-s", "/srv/tftp", NULL };
+	static const char *const wrapped[] = { "/usr/sbin/in.tftpd", "-s", "/tftpboot", "-r", "blksize", NULL };
+
+	(void)state;
+	import_ok("rsync\tstream\ttcp\tnowait\troot\t/usr/bin/rsync rsyncd --daemon\n"
+	    "git\tstream\ttcp\tnowait\tnobody\t/usr/bin/git git daemon --inetd --export-all /pub\n"
+	    "tftp\tdgram\tudp\twait\troot\t/usr/sbin/in.tftpd /usr/sbin/in.tftpd -s /srv/tftp\n"
+	    "127.0.0.2:tftp\tdgram\tudp\twait\troot\t/usr/sbin/tcpd /usr/sbin/in.tftpd -s /tftpboot -r blksize\n"
+	    "127.0.0.3:tftp\tdgram\tudp\twait\troot\t/usr/sbin/tcpd in.tftpd -s /tftpboot -r blksize\n"
+	    "ftp\tstream\ttcp\tnowait\troot\t/usr/sbin/in.ftpd\n"
+	    "telnet\tstream\ttcp\tnowait\troot\t/bin/busybox telnetd -i\n"
+	    "finger\tstream\ttcp\tnowait\tnobody\t/usr/sbin/in.fingerd in.fingerd\n"
+	    "qotd\tstream\ttcp\tnowait\tnobody\t/usr/games/fortune fortune /usr/share/games/fortunes/short\n"
+	    "17\tstream\ttcp\tnowait\tnobody\t/usr/games/fortune fortune -s\n"
+	    "daytime\tstream\ttcp\tnowait\tnobody\tbin/date date\n");
+	/* rsync's own doc line: argv[0] "rsyncd" is not its name, and is lost */
+	assert_strv(&svc("rsync")->command, rsync);
+	assert_note(svc("rsync"), "argv[0] \"rsyncd\"");
+	/* git-daemon(1)'s line: argv[0] "git" is dropped */
+	assert_strv(&svc("git")->command, git);
+	assert_int_equal(svc("git")->notes.n, 0);
+	assert_strv(&svc("tftp")->command, tftp);
+	assert_int_equal(svc("tftp")->notes.n, 0);
+	/* tftpd-hpa's README.security lines through tcpd: the daemon, and a note */
+	assert_strv(&svc("tftp-udp")->command, wrapped);
+	assert_note(svc("tftp-udp"), "hosts.allow");
+	assert_strv(&svc("tftp-2")->command, wrapped);	/* a name: tcpd's daemon directory */
+	assert_note(svc("tftp-2"), "hosts.deny");
+	assert_int_equal(svc("ftp")->command.n, 1);	/* no argv[0] at all */
+	assert_note(svc("telnet"), "argv[0] \"telnetd\"");
+	assert_unservable(svc("finger"), "No such file");
+	assert_string_equal(svc("qotd")->handler, "qotd");
+	assert_string_equal(svc("qotd")->quotes, "/usr/share/games/fortunes/short");
+	assert_int_equal(svc("qotd")->command.n, 0);
+	assert_string_equal(svc("17")->handler, "exec");	/* fortune without a file stays a program */
+	assert_unservable(svc("daytime"), "not an absolute path");
+}
+
+static void
+import_inetd_options_test(void **state)
+{
+	(void)state;
+	import_ok("ftp\tstream\ttcp,rcvbuf=64k,sndbuf=1m\tnowait\troot\t/usr/sbin/in.ftpd\tin.ftpd\n"
+	    "echo\tstream\tudp\tnowait\troot\tinternal\n"
+	    "time\tstream\ttcp5\tnowait\troot\tinternal\n"
+	    "bogus line\n");
+	assert_served(svc("ftp"));
+	assert_note(svc("ftp"), "rcvbuf=64k");
+	assert_note(svc("ftp"), "sndbuf=1m");
+	assert_unservable(svc("echo"), "with socket type stream");
+	assert_unservable(svc("time"), "unknown protocol \"tcp5\"");
+	assert_int_equal(r.notes.n, 1);
+	assert_int_equal(r.notes.v[0].line, 4);
+}
+
+/* --- xinetd --- */
+
+static void
+import_xinetd_internal_test(void **state)
+{
+	(void)state;
+	import_ok("service echo\n{\n\tdisable\t= yes\n\ttype\t= INTERNAL\n\tid\t= echo-stream\n"
+	    "\tsocket_type\t= stream\n\tprotocol\t= tcp\n\tuser\t= root\n\twait\t= no\n}\n"
+	    "service echo\n{\n\ttype\t= INTERNAL UNLISTED\n\tid\t= echo-dgram\n\tsocket_type\t= dgram\n"
+	    "\tprotocol\t= udp\n\tuser\t= root\n\twait\t= yes\n\tport\t= 7\n}\n"
+	    "service tcpmux\n{\n\ttype = INTERNAL\n\tid = tcpmux\n\tsocket_type = stream\n\twait = no\n}\n"
+	    "service servers\n{\n\ttype = INTERNAL UNLISTED\n\tport = 9099\n\tsocket_type = stream\n"
+	    "\twait = no\n\tonly_from = 127.0.0.1\n}\n"
+	    "service myorg\n{\n\ttype = TCPMUX\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/bin/cat\n}\n");
+	assert_string_equal(svc("echo-stream")->handler, "echo");
+	assert_false(svc("echo-stream")->enabled);
+	assert_null(svc("echo-stream")->user);
+	assert_string_equal(svc("echo-dgram")->handler, "echo");
+	assert_int_equal(svc("echo-dgram")->protocol, PROTO_UDP);
+	assert_true(svc("echo-dgram")->enabled);
+	assert_int_equal(svc("echo-dgram")->port, 7);
+	assert_string_equal(svc("echo-dgram")->origin, "service echo (id echo-dgram)");
+	assert_unservable(svc("tcpmux"), "no such handler");
+	assert_unservable(svc("servers"), "no such handler");
+	assert_unservable(svc("myorg"), "no tcpmux");
+}
+
+static void
+import_xinetd_exec_test(void **state)
+{
+	static const char *const git[] = { "/usr/bin/git", "daemon", "--inetd", "--export-all",
+		"--base-path=/pub/git", NULL };
+	static const char *const env[] = { "HOME=/srv/git", "LANG=C", NULL };
+	static const char *const passenv[] = { "TZ", NULL };
+
+	(void)state;
+	import_ok("service git\n{\n\tdisable = no\n\ttype = UNLISTED\n\tport = 9418\n"
+	    "\tsocket_type = stream\n\twait = no\n\tuser = nobody\n\tgroup = nogroup\n"
+	    "\tserver = /usr/bin/git\n\tserver_args = daemon --inetd --export-all --base-path=/pub/git\n"
+	    "\tenv = HOME=/srv/git\n\tenv += LANG=C\n\tpassenv = TZ\n"
+	    "\trlimit_as = 8M\n\trlimit_cpu = 60\n\trlimit_files = 256\n\tinstances = 3\n"
+	    "\tper_source = UNLIMITED\n}\n");
+	assert_served(svc("git"));
+	assert_string_equal(svc("git")->handler, "exec");
+	assert_strv(&svc("git")->command, git);
+	assert_string_equal(svc("git")->user, "nobody");
+	assert_string_equal(svc("git")->group, "nogroup");
+	assert_strv(&svc("git")->env, env);
+	assert_strv(&svc("git")->passenv, passenv);
+	assert_true(svc("git")->limits.memory == 8LL * 1024 * 1024);
+	assert_true(svc("git")->limits.cpu == 60);
+	assert_true(svc("git")->limits.files == 256);
+	assert_int_equal(svc("git")->max_workers, 3);
+	assert_int_equal(svc("git")->workers, 3);
+	assert_int_equal(svc("git")->max_per_source, 0);
+	assert_int_equal(svc("git")->notes.n, 0);
+	assert_false(import_result_lost(&r));
+}
+
+static void
+import_xinetd_nameinargs_test(void **state)
+{
+	static const char *const ftpd[] = { "/usr/sbin/in.ftpd", "-l", NULL };
+
+	(void)state;
+	import_ok("service ftp\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tflags = NAMEINARGS\n\tserver = /usr/sbin/tcpd\n\tserver_args = /usr/sbin/in.ftpd -l\n}\n"
+	    "service telnet\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n\tport = 23\n"
+	    "\tflags = NAMEINARGS\n\tserver = /bin/busybox\n\tserver_args = telnetd -i\n}\n");
+	assert_strv(&svc("ftp")->command, ftpd);
+	assert_note(svc("ftp"), "hosts.allow");
+	assert_note(svc("telnet"), "argv[0] \"telnetd\"");
+}
+
+static void
+import_xinetd_defaults_test(void **state)
+{
+	static const char *const allow_added[] = { "10.0.0.0/8", "192.168.1.0/24", "127.0.0.1/32", NULL };
+	static const char *const allow_set[] = { "127.0.0.1/32", NULL };
+	static const char *const allow_removed[] = { "10.0.0.0/8", NULL };
+
+	(void)state;
+	import_ok("defaults\n{\n\tlog_type = SYSLOG local3\n\tlog_on_success = HOST PID\n"
+	    "\tonly_from = 10.0.0.0\n\tonly_from = 192.168.1.0\n\tinstances = 60\n\tper_source = 5\n"
+	    "\tcps = 50 10\n\tbind = 127.0.0.1\n}\n"
+	    "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tonly_from += 127.0.0.1\n}\n"
+	    "service time\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tonly_from = 127.0.0.1\n\tinstances = 2\n\tbind = 127.0.0.5\n}\n"
+	    "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tonly_from -= 192.168.1.0\n}\n");
+	assert_string_equal(r.log_target, "syslog");
+	assert_string_equal(r.log_facility, "local3");
+	assert_true(r.log_connections);
+	/* defaults' "=" accumulates; a service's += adds, = replaces, -= removes */
+	assert_strv(&svc("daytime")->allow, allow_added);
+	assert_strv(&svc("time")->allow, allow_set);
+	assert_strv(&svc("echo")->allow, allow_removed);
+	assert_int_equal(svc("daytime")->max_workers, 60);
+	assert_int_equal(svc("time")->max_workers, 2);
+	assert_int_equal(svc("daytime")->max_per_source, 5);
+	assert_string_equal(svc("daytime")->address, "127.0.0.1");
+	assert_string_equal(svc("time")->address, "127.0.0.5");
+	/* cps lost once, at the defaults' line, not once per service */
+	assert_true(notes_mention(&r.notes, "cps = 50 10"));
+	assert_int_equal(svc("daytime")->notes.n, 0);
+}
+
+static void
+import_xinetd_acl_test(void **state)
+{
+	static const char *const allow[] = { "128.138.12.0/24", "0.0.0.0/0", "::/0",
+		"1.2.3.0/24", "1.2.4.0/24", "10.1.0.0/16", "2001:db8::1/128", "2001:db8::/32",
+		"192.168.0.0/16", "10.2.3.4/32", NULL };
+	static const char *const deny[] = { "10.1.2.0/24", "10.2.0.0/16", NULL };
+	static const char *const nobody[] = { "0.0.0.0/0", "::/0", NULL };
+
+	(void)state;
+	import_ok("service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tonly_from = 128.138.12.0 0.0.0.0 1.2.{3,4} 10.1.0.0 2001:db8::1 2001:db8::/32\n"
+	    "\tonly_from += 192.168.7.9/16 10.2.3.4 host.example.org .example.com\n"
+	    "\tno_access = 10.1.2.0/24 badhost 10.2.0.0/16\n}\n"
+	    "service time\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n\tonly_from =\n}\n"
+	    "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tonly_from = trusted.example.org\n}\n");
+	assert_strv(&svc("daytime")->allow, allow);
+	assert_strv(&svc("daytime")->deny, deny);
+	assert_note(svc("daytime"), "only_from host.example.org");
+	assert_note(svc("daytime"), "only_from .example.com");
+	assert_note(svc("daytime"), "no_access badhost");
+	/* xinetd's closer match: 10.2.3.4 was let in despite no_access 10.2.0.0/16 */
+	assert_note(svc("daytime"), "only_from 10.2.3.4/32 inside no_access 10.2.0.0/16");
+	/* an empty only_from admits nobody; so does one whose names are all lost */
+	assert_int_equal(svc("time")->allow.n, 0);
+	assert_strv(&svc("time")->deny, nobody);
+	assert_int_equal(svc("time")->notes.n, 0);
+	assert_strv(&svc("echo")->deny, nobody);
+	assert_note(svc("echo"), "trusted.example.org");
+}
+
+static void
+import_xinetd_address_forms_test(void **state)
+{
+	struct import_strv out = { NULL, 0 };
+
+	(void)state;
+	assert_int_equal(import_addr_xinetd("10.0.0.0", &out), 0);
+	assert_int_equal(import_addr_xinetd("10.1.2.3/8", &out), 0);	/* host bits cleared */
+	assert_int_equal(import_addr_xinetd("1.2.3.{4,5}", &out), 0);
+	assert_int_equal(import_addr_xinetd("::1", &out), 0);
+	assert_int_equal(import_addr_xinetd("fe80::1/10", &out), 0);
+	assert_int_equal(out.n, 6);
+	assert_string_equal(out.v[0], "10.0.0.0/8");
+	assert_string_equal(out.v[1], "10.0.0.0/8");
+	assert_string_equal(out.v[2], "1.2.3.4/32");
+	assert_string_equal(out.v[3], "1.2.3.5/32");
+	assert_string_equal(out.v[4], "::1/128");
+	assert_string_equal(out.v[5], "fe80::/10");
+	assert_int_equal(import_addr_xinetd("localhost", &out), -1);
+	assert_int_equal(import_addr_xinetd("1.2.{3,x}", &out), -1);
+	assert_int_equal(import_addr_xinetd("1.2.{3}.4", &out), -1);
+	assert_int_equal(import_addr_xinetd("10.0.0.0/33", &out), -1);
+	assert_int_equal(import_addr_xinetd("10.0.0.0/", &out), -1);
+	assert_int_equal(import_addr_xinetd("300.1.1.1", &out), -1);
+	assert_int_equal(out.n, 6);
+	import_strv_clear(&out);
+}
+
+static void
+import_xinetd_flags_and_bind_test(void **state)
+{
+	(void)state;
+	import_ok("service amanda\n{\n\tdisable = no\n\tflags = IPv4 REUSE\n\tsocket_type = stream\n"
+	    "\tprotocol = tcp\n\twait = no\n\tuser = backup\n\tgroup = disk\n\tgroups\t\t=   yes\n"
+	    "\tserver = /usr/lib/amanda/amandad\n\tserver_args = -auth=bsdtcp amdump\n}\n"
+	    "service rsync\n{\n\tflags = IPv6 KEEPALIVE NODELAY\n\tsocket_type = stream\n\twait = no\n"
+	    "\tuser = root\n\tserver = /usr/bin/rsync\n\tserver_args = --daemon\n}\n"
+	    "service git\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n\tinterface = eth0\n"
+	    "\tserver = /usr/bin/git\n\tserver_args = daemon --inetd\n}\n"
+	    "service nrpe\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nagios\n\tbind = localhost\n"
+	    "\tserver = /usr/sbin/nrpe\n\tserver_args = --inetd\n}\n"
+	    "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tbind = no.such.host\n}\n"
+	    "service time\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n\tv6only = yes\n}\n");
+	assert_string_equal(svc("amanda")->address, "0.0.0.0");
+	assert_int_equal(svc("amanda")->port, 10080);
+	assert_note(svc("amanda"), "supplementary groups");
+	assert_note(svc("amanda"), "groups = yes");	/* named as xinetd reads it, one blank apart */
+	assert_string_equal(svc("rsync")->address, "::");
+	assert_true(svc("rsync")->keepalive);
+	assert_note(svc("rsync"), "no keepalive key");
+	assert_note(svc("rsync"), "TCP_NODELAY");
+	/* an interface name and no interface key: disabled, never every address */
+	assert_string_equal(svc("git")->interface, "eth0");
+	assert_false(svc("git")->enabled);
+	assert_note(svc("git"), "no interface key");
+	assert_string_equal(svc("nrpe")->address, "127.0.0.1");
+	assert_unservable(svc("daytime"), "neither numeric nor a name");
+	assert_string_equal(svc("time")->address, "::");
+
+	/* a netsrvd whose schema has the keys: nothing of them is lost */
+	keys_of_later_netsrvd = true;
+	import_ok("service rsync\n{\n\tflags = KEEPALIVE\n\tsocket_type = stream\n\twait = no\n"
+	    "\tuser = root\n\tserver = /usr/bin/rsync\n\tserver_args = --daemon\n\tbind = eth0\n}\n");
+	assert_true(svc("rsync")->keepalive);
+	assert_true(svc("rsync")->enabled);
+	assert_string_equal(svc("rsync")->interface, "eth0");
+	assert_string_equal(svc("rsync")->address, "*");
+	assert_int_equal(svc("rsync")->notes.n, 0);
+}
+
+static void
+import_xinetd_lost_attrs_test(void **state)
+{
+	(void)state;
+	import_ok("service rsync\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/bin/rsync\n\tserver_args = --daemon\n\tcps = 25 30\n"
+	    "\taccess_times = 2:00-8:59 12:00-23:59\n\tbanner = /etc/issue\n\tmax_load = 2.5\n"
+	    "\tlog_on_failure += USERID\n\tnice = 10\n\tumask = 022\n\trlimit_stack = 1M\n"
+	    "\tbogus_attr = 1\n}\n"
+	    "service web\n{\n\tsocket_type = stream\n\twait = no\n\tport = 8000\n"
+	    "\tredirect = 10.0.0.2 80\n}\n"
+	    "service ftp\n{\n\tsocket_type = stream\n\twait = yes\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.ftpd\n}\n"
+	    "service tftp\n{\n\tsocket_type = dgram\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.tftpd\n\tserver_args = -s /srv/tftp\n}\n"
+	    "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\trlimit_cpu = 5\n\tenv = FOO=bar\n}\n");
+	assert_served(svc("rsync"));
+	assert_note(svc("rsync"), "cps = 25 30");
+	assert_note(svc("rsync"), "access_times");
+	assert_note(svc("rsync"), "banner");
+	assert_note(svc("rsync"), "max_load");
+	assert_note(svc("rsync"), "identd");
+	assert_note(svc("rsync"), "nice = 10");
+	assert_note(svc("rsync"), "umask");
+	assert_note(svc("rsync"), "rlimit_stack");
+	assert_note(svc("rsync"), "bogus_attr");
+	assert_unservable(svc("web"), "redirect");
+	assert_unservable(svc("ftp"), "TCP \"wait\" service");
+	assert_true(svc("tftp")->wait);
+	assert_note(svc("tftp"), "one program at a time");
+	assert_note(svc("daytime"), "programs only");	/* rlimits: exec only */
+	assert_int_equal(svc("daytime")->env.n, 0);	/* env of a built-in means nothing */
+}
+
+/* what netsrvd's exec handler refuses is noted here, not left for -t to refuse */
+static void
+import_xinetd_limits_and_env_test(void **state)
+{
+	static const char *const env[] = { "GOOD=1", "_X=a=b", NULL };
+	static const char *const passenv[] = { "TZ", NULL };
+	char *text;
+
+	(void)state;
+	import_ok("service rsync\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/bin/rsync\n\tserver_args = --daemon\n\trlimit_as = 512K\n"
+	    "\trlimit_files = 2\n\trlimit_cpu = UNLIMITED\n\tenv = GOOD=1 1BAD=x _X=a=b noequals\n"
+	    "\tpassenv = TZ BAD-NAME\n}\n"
+	    "service git\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tserver = /usr/bin/git\n\tserver_args = daemon --inetd\n\trlimit_as = 4096M\n"
+	    "\trlimit_files = 1048577\n\trlimit_cpu = 10x\n}\n"
+	    "service ftp\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tserver = /usr/sbin/root-only\n}\n");
+	assert_served(svc("rsync"));
+	assert_true(svc("rsync")->limits.memory == -1);
+	assert_note(svc("rsync"), "rlimit_as = 512K");
+	assert_true(svc("rsync")->limits.files == -1);
+	assert_note(svc("rsync"), "rlimit_files = 2");
+	assert_true(svc("rsync")->limits.cpu == -1);	/* UNLIMITED: no limit to set, nothing lost */
+	assert_strv(&svc("rsync")->env, env);
+	assert_note(svc("rsync"), "not NAME=value: 1BAD=x");
+	assert_note(svc("rsync"), "not NAME=value: noequals");
+	assert_strv(&svc("rsync")->passenv, passenv);
+	assert_note(svc("rsync"), "BAD-NAME");
+	assert_true(svc("git")->limits.memory == 4096LL * 1024 * 1024);
+	assert_note(svc("git"), "rlimit_files = 1048577");
+	assert_note(svc("git"), "rlimit_cpu = 10x");
+	assert_unservable(svc("ftp"), "Permission denied for user nobody");
+	text = emit();
+	assert_non_null(strstr(text, "memory = 4294967296L;"));
+	free(text);
+}
+
+static void
+import_xinetd_disable_test(void **state)
+{
+	(void)state;
+	import_ok("defaults\n{\n\tdisabled = time-stream\n}\n"
+	    "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n\tdisable = yes\n}\n"
+	    "service time\n{\n\ttype = INTERNAL\n\tid = time-stream\n\tsocket_type = stream\n\twait = no\n}\n"
+	    "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n\tdisable = no\n}\n");
+	assert_false(svc("daytime")->enabled);
+	assert_false(svc("time-stream")->enabled);
+	assert_true(svc("echo")->enabled);
+	import_ok("defaults\n{\n\tenabled = echo\n}\n"
+	    "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n}\n"
+	    "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n}\n");
+	assert_false(svc("daytime")->enabled);
+	assert_true(svc("echo")->enabled);
+}
+
+static void
+import_xinetd_malformed_test(void **state)
+{
+	(void)state;
+	import_ok("service daytime {\n\ttype = INTERNAL\n}\n"
+	    "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\twait = yes\n\tid += other\n\tthis line has no operator\n}\n"
+	    "stray words\n"
+	    "defaults\n{\n}\n"
+	    "defaults\n{\n}\n"
+	    "service time\n{\n\ttype = INTERNAL\n");
+	/* "{" must be alone on its line, as xinetd wants: the entry is dropped */
+	assert_true(notes_mention(&r.notes, "service daytime"));
+	assert_true(notes_mention(&r.notes, "stray words"));
+	assert_true(notes_mention(&r.notes, "not an attribute line"));
+	assert_true(notes_mention(&r.notes, "second defaults"));
+	assert_true(notes_mention(&r.notes, "ends inside it"));	/* service time */
+	assert_int_equal(r.nsvc, 1);
+	/* a second wait, an operator on a single attribute: xinetd ignored them, so does the import */
+	assert_served(svc("echo"));
+	assert_int_equal(svc("echo")->notes.n, 0);
+	assert_true(notes_mention(&svc("echo")->remarks, "kept the first"));
+	assert_true(notes_mention(&svc("echo")->remarks, "only \"=\""));
+}
+
+static void
+make_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* includedir reads what xinetd reads: sorted, no names with a dot or ending in ~, files only. */
+static void
+import_xinetd_includedir_test(void **state)
+{
+	char dir[] = "/tmp/import_test.XXXXXX", path[512], conf[600];
+	static const char svc_fmt[] = "service %s\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n}\n";
+	const char *names[] = { "time", "echo", "daytime.rpmsave", "chargen~", ".hidden", "discard" };
+	char text[256];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		snprintf(text, sizeof(text), svc_fmt, strchr(names[i], '.') != NULL || strchr(names[i], '~') ?
+		    "daytime" : names[i]);
+		make_file(path, text);
+	}
+	snprintf(path, sizeof(path), "%s/subdir", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/extra.conf", dir);
+	make_file(path, "service chargen\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n}\n");
+	snprintf(conf, sizeof(conf), "defaults\n{\n}\nincludedir %s\ninclude %s/extra.conf\n"
+	    "includedir %s/none\ninclude %s/none\n", dir, dir, dir, dir);
+	import_ok(conf);
+	assert_int_equal(r.nsvc, 4);
+	assert_string_equal(r.svc[0].name, "discard");	/* strcmp order */
+	assert_string_equal(r.svc[1].name, "echo");
+	assert_string_equal(r.svc[2].name, "time");
+	assert_string_equal(r.svc[3].name, "chargen");
+	snprintf(path, sizeof(path), "%s/echo", dir);
+	assert_string_equal(r.svc[1].file, path);
+	assert_int_equal(r.svc[1].line, 1);
+	assert_true(notes_mention(&r.notes, "includedir cannot be read"));
+	assert_true(notes_mention(&r.notes, "cannot be read (No such file"));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/extra.conf", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/subdir", dir);
+	rmdir(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* --- across services --- */
+
+static void
+import_names_and_overlaps_test(void **state)
+{
+	(void)state;
+	import_ok("echo\tstream\ttcp\tnowait\troot\tinternal\n"
+	    "127.0.0.1:echo\tstream\ttcp\tnowait\troot\tinternal\n"
+	    "#<off># echo\tstream\ttcp\tnowait\troot\tinternal\n"
+	    "127.0.0.1:daytime\tstream\ttcp4\tnowait\troot\tinternal\n"
+	    "127.0.0.2:daytime\tstream\ttcp4\tnowait\troot\tinternal\n"
+	    "[::1]:time\tstream\ttcp6\tnowait\troot\tinternal\n"
+	    "127.0.0.1:time\tstream\ttcp4\tnowait\troot\tinternal\n"
+	    "time\tstream\ttcp6\tnowait\troot\tinternal\n"
+	    "time\tstream\ttcp4\tnowait\troot\tinternal\n");
+	assert_true(svc("echo")->enabled);
+	assert_false(svc("echo-tcp")->enabled);	/* 127.0.0.1 lies in "*" */
+	assert_note(svc("echo-tcp"), "also service \"echo\"");
+	assert_false(svc("echo-2")->enabled);	/* was off: not an overlap */
+	assert_int_equal(svc("echo-2")->notes.n, 0);
+	assert_true(svc("daytime")->enabled);
+	assert_true(svc("daytime-tcp")->enabled);	/* two addresses */
+	assert_true(svc("time")->enabled);
+	assert_true(svc("time-tcp")->enabled);	/* ::1 and 127.0.0.1 */
+	assert_false(svc("time-2")->enabled);	/* :: holds ::1 */
+	assert_false(svc("time-3")->enabled);	/* 0.0.0.0 holds 127.0.0.1 */
+	import_ok("a-very-long-service-name-of-forty-characters\tstream\ttcp\tnowait\troot\tinternal\n"
+	    "x$y\tstream\ttcp\tnowait\troot\tinternal\n");
+	assert_int_equal(strlen(r.svc[0].name), 32);
+	assert_string_equal(r.svc[1].name, "x-y");
+}
+
+/* --- the emitter --- */
+
+static void
+import_emit_quote_test(void **state)
+{
+	char *q;
+
+	(void)state;
+	q = import_emit_quote("a \"b\" \\c\x01");
+	assert_string_equal(q, "\"a \\\"b\\\" \\\\c\\x01\"");
+	free(q);
+}
+
+/* What the emitter prints parses as libconfig, and netsrvd loads it (built-in handlers only). */
+static void
+import_emit_loads_test(void **state)
+{
+	char err[CONFIG_ERR_MAX], *text;
+	struct config *cfg;
+
+	(void)state;
+	import_ok("defaults\n{\n\tlog_type = SYSLOG local3\n\tlog_on_success = HOST\n\tcps = 10 5\n}\n"
+	    "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n\tport = 10013\n"
+	    "\tonly_from = 127.0.0.1 ::1 host.example.org\n\tinstances = 2\n\tbind = 127.0.0.1\n}\n"
+	    "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = dgram\n\twait = yes\n\tport = 10007\n"
+	    "\tdisable = yes\n}\n"
+	    "service chargen\n{\n\ttype = INTERNAL\n\tid = my\"id\n\tsocket_type = stream\n\twait = no\n"
+	    "\tport = 10019\n}\n"
+	    "service servers\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n\tport = 9099\n}\n");
+	text = emit();
+	cfg = config_parse_string(text, "emitted", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s\n%s", err, text);
+	assert_int_equal(cfg->nservices, 3);	/* "servers" is a commented-out block */
+	assert_string_equal(cfg->services[0].name, "daytime");
+	assert_int_equal(cfg->services[0].max_workers, 2);
+	assert_int_equal(cfg->services[0].nallow, 2);
+	assert_false(cfg->services[1].enabled);
+	assert_string_equal(cfg->services[2].name, "my-id");
+	assert_string_equal(cfg->log.facility_name, "local3");
+	assert_true(cfg->log.connections);
+	assert_non_null(strstr(text, "# lost: cps = 10 5 (test.conf:5)"));
+	assert_non_null(strstr(text, "\t\t# lost: only_from host.example.org (test.conf:13): netsrvd matches"));
+	assert_non_null(strstr(text, "\t# not served: internal service \"servers\""));
+	assert_non_null(strstr(text, "\t#\tname = \"servers\";"));
+	config_free(cfg);
+	free(text);
+}
+
+/* exec services are libconfig as the exec handler's keys want them (its own -t, once merged, checks them). */
+static void
+import_emit_exec_syntax_test(void **state)
+{
+	config_t lc;
+	config_setting_t *svcs, *git, *limits, *cmd;
+	char *text;
+
+	(void)state;
+	import_ok("service git\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n\tport = 9418\n"
+	    "\tserver = /usr/bin/git\n\tserver_args = daemon --inetd --base-path=/srv/\"x\"\n"
+	    "\tenv = HOME=/srv\n\tpassenv = TZ\n\trlimit_as = 1M\n\trlimit_cpu = 60\n\trlimit_files = 64\n"
+	    "\tflags = KEEPALIVE\n}\n"
+	    "service tftp\n{\n\tsocket_type = dgram\n\twait = yes\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.tftpd\n\tserver_args = -s /srv/tftp\n}\n"
+	    "service finger\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tserver = /usr/sbin/in.fingerd\n}\n");
+	text = emit();
+	config_init(&lc);
+	if (config_read_string(&lc, text) != CONFIG_TRUE)
+		fail_msg("line %d: %s\n%s", config_error_line(&lc), config_error_text(&lc), text);
+	svcs = config_lookup(&lc, "services");
+	assert_non_null(svcs);
+	assert_int_equal(config_setting_length(svcs), 2);	/* finger: no program here */
+	git = config_setting_get_elem(svcs, 0);
+	cmd = config_setting_get_member(git, "command");
+	assert_int_equal(config_setting_length(cmd), 4);
+	assert_string_equal(config_setting_get_string_elem(cmd, 3), "--base-path=/srv/\"x\"");
+	limits = config_setting_get_member(git, "limits");
+	assert_non_null(limits);
+	assert_int_equal(config_setting_get_int(config_setting_get_member(limits, "memory")), 1048576);
+	assert_null(config_setting_get_member(git, "keepalive"));	/* a comment only */
+	assert_non_null(strstr(text, "# keepalive = true;  (not in this netsrvd's schema)"));
+	assert_int_equal(config_setting_get_bool(config_setting_get_member(config_setting_get_elem(svcs, 1),
+	    "wait")), 1);
+	config_destroy(&lc);
+	free(text);
+}
+
+/* --- the whole run: exit status, stdout and stderr --- */
+
+static int
+run_file(const char *text, const char *dest, char **out, char **err)
+{
+	char path[] = "/tmp/import_test_conf.XXXXXX";
+	size_t olen = 0, elen = 0;
+	FILE *fo = open_memstream(out, &olen), *fe = open_memstream(err, &elen);
+	int fd = mkstemp(path), rc;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	rc = import_run(path, dest, fo, fe, &fake);
+	fclose(fo);
+	fclose(fe);
+	unlink(path);
+	return rc;
+}
+
+static void
+import_run_exit_status_test(void **state)
+{
+	char *out, *err;
+	size_t olen = 0, elen = 0;
+	FILE *fo, *fe;
+
+	(void)state;
+	assert_int_equal(run_file("echo stream tcp nowait root internal\n", "/etc/netsrv.conf",
+	    &out, &err), IMPORT_COMPLETE);
+	assert_non_null(strstr(out, "netsrvd -t -c /etc/netsrv.conf"));
+	assert_non_null(strstr(err, "1 service, 0 not served, 0 attributes not carried over"));
+	free(out);
+	free(err);
+	assert_int_equal(run_file("echo stream tcp,rcvbuf=1k nowait root internal\n", NULL, &out, &err),
+	    IMPORT_LOST);
+	assert_non_null(strstr(err, ":1: service echo: protocol \"tcp,rcvbuf=1k\": not carried over: "));
+	free(out);
+	free(err);
+	assert_int_equal(run_file("foo stream tcp nowait root internal\n", NULL, &out, &err), IMPORT_LOST);
+	assert_non_null(strstr(err, ":1: service foo: not served: "));
+	assert_non_null(strstr(err, "no service is enabled"));
+	free(out);
+	free(err);
+	assert_int_equal(run_file("this is not a configuration\n", NULL, &out, &err), IMPORT_UNREADABLE);
+	assert_non_null(strstr(err, "neither an inetd.conf nor an xinetd.conf"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	fo = open_memstream(&out, &olen);
+	fe = open_memstream(&err, &elen);
+	assert_int_equal(import_run("/nonexistent/inetd.conf", NULL, fo, fe, &fake), IMPORT_UNREADABLE);
+	assert_int_equal(import_run("/tmp", NULL, fo, fe, &fake), IMPORT_UNREADABLE);
+	fclose(fo);
+	fclose(fe);
+	assert_non_null(strstr(err, "/nonexistent/inetd.conf: No such file or directory"));
+	assert_non_null(strstr(err, "/tmp: not a regular file"));
+	free(out);
+	free(err);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(import_detect_test, teardown),
+		cmocka_unit_test_teardown(import_inetd_internal_test, teardown),
+		cmocka_unit_test_teardown(import_inetd_addresses_test, teardown),
+		cmocka_unit_test_teardown(import_inetd_ports_test, teardown),
+		cmocka_unit_test_teardown(import_inetd_wait_and_caps_test, teardown),
+		cmocka_unit_test_teardown(import_inetd_user_group_test, teardown),
+		cmocka_unit_test_teardown(import_inetd_program_test, teardown),
+		cmocka_unit_test_teardown(import_inetd_options_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_internal_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_exec_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_nameinargs_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_defaults_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_acl_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_address_forms_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_flags_and_bind_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_lost_attrs_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_limits_and_env_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_disable_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_malformed_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_includedir_test, teardown),
+		cmocka_unit_test_teardown(import_names_and_overlaps_test, teardown),
+		cmocka_unit_test_teardown(import_emit_quote_test, teardown),
+		cmocka_unit_test_teardown(import_emit_loads_test, teardown),
+		cmocka_unit_test_teardown(import_emit_exec_syntax_test, teardown),
+		cmocka_unit_test_teardown(import_run_exit_status_test, teardown),
+	};
+
+	if (getenv("TEST_FILTER") != NULL)
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
+	return cmocka_run_group_tests_name("import", tests, NULL, NULL);
+}
