@@ -264,6 +264,24 @@ service_proven(const struct service_rt *s, size_t si, int64_t now)
 	return false;
 }
 
+/*
+ * A service whose worker serves the socket itself (exec's wait) has one
+ * program on it at a time: after a reload, its new worker waits until the
+ * old generation's has gone, program and all.
+ */
+static bool
+socket_still_served(const struct service_rt *s)
+{
+	if (s->cfg->handler->serve_udp_socket == NULL)
+		return false;
+	for (size_t i = 0; i < m.workers.n; i++) {
+		const struct worker_slot *w = &m.workers.w[i];
+		if (w->gen != m.gen && !w->tcp && strcmp(w->name, s->cfg->name) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void
 master_spawn(void)
 {
@@ -275,6 +293,8 @@ master_spawn(void)
 		struct service_rt *s = &m.gen->svcs[si];
 
 		if (s->running >= s->pool.target || now < s->backoff.next_start_ms)
+			continue;
+		if (socket_still_served(s))
 			continue;
 		if (!service_proven(s, si, now)) {
 			if (s->running == 0)

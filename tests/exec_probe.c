@@ -11,12 +11,16 @@
  *   udp-echo        read one datagram from stdin (the socket), send
  *                   "PROTO=... peers=N" back to its sender, exit 0
  *   flood           write 1000 lines to stderr, "done" to stdout, exit 0
+ *   udp-linger      answer "pid=PID" to every datagram on stdin, half a
+ *                   second apart, until none came for 1.5 s, then exit 0
+ *                   (as in.tftpd lingers)
  */
 #include "autoconfig.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +136,26 @@ udp_echo(void)
 	return 0;
 }
 
+static int
+udp_linger(void)
+{
+	for (;;) {
+		struct pollfd pf = { 0, POLLIN, 0 };
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		char buf[512], out[64];
+
+		if (poll(&pf, 1, 1500) <= 0)
+			return 0;
+		if (recvfrom(0, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen) < 0)
+			return 2;
+		snprintf(out, sizeof(out), "pid=%ld", (long)getpid());
+		sendto(1, out, strlen(out), 0, (struct sockaddr *)&from, flen);
+		/* slow to come back: the next datagram waits in the socket meanwhile */
+		usleep(500 * 1000);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -151,6 +175,8 @@ main(int argc, char **argv)
 		return hang(argv[2], argc > 3 && strcmp(argv[3], "stubborn") == 0);
 	if (strcmp(mode, "udp-echo") == 0)
 		return udp_echo();
+	if (strcmp(mode, "udp-linger") == 0)
+		return udp_linger();
 	if (strcmp(mode, "flood") == 0) {
 		for (int i = 0; i < 1000; i++)
 			fprintf(stderr, "flood line %d\n", i);

@@ -449,6 +449,43 @@ exec_udp_wait_test(void **state)
 	assert_true(h_wait_children(d->pid, 1, 2000));
 }
 
+/* A reload while a wait program lingers: the new worker waits for it; never two on the socket. */
+static void
+exec_udp_wait_reload_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	const char *conf = "log = { connections = true; };\n"
+	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   wait = true; command = [ \"%s\", \"udp-linger\" ]; %s } );\n";
+	char first[64], reply[64];
+	ssize_t n;
+
+	h_write_conf(d, conf, port, probe(), "");
+	start_quiet(d);
+	n = h_udp_query("127.0.0.1", port, "a", 1, first, sizeof(first) - 1, 3000);
+	if (n < 0)
+		h_fail_with_log(d, "no reply from the wait program");
+	first[n] = '\0';
+	h_write_conf(d, conf, port, probe(), "env = [ \"GENERATION=2\" ];");
+	assert_int_equal(kill(d->pid, SIGHUP), 0);
+	assert_true(h_wait_log(d, "reloaded: generation 2", 5000));
+	/* the lingering program of the old generation still owns the socket */
+	n = h_udp_query("127.0.0.1", port, "b", 1, reply, sizeof(reply) - 1, 3000);
+	assert_true(n > 0);
+	reply[n] = '\0';
+	assert_string_equal(reply, first);
+	/* once it is gone, the new generation's worker starts the next one */
+	assert_true(h_wait_log_count(d, "service=u program=", 1, 5000));
+	n = h_udp_query("127.0.0.1", port, "c", 1, reply, sizeof(reply) - 1, 5000);
+	assert_true(n > 0);
+	reply[n] = '\0';
+	assert_string_not_equal(reply, first);
+	assert_true(h_wait_log_count(d, "service=u program=", 2, 5000));
+	h_sleep_ms(300);
+	assert_int_equal(h_log_count(d, "service=u program="), 2);
+}
+
 /* ---- configuration errors, with their lines ------------------------------------- */
 
 struct bad {
@@ -632,6 +669,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(exec_reload_lets_programs_finish_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_not_started_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_udp_wait_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_udp_wait_reload_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test(exec_config_errors_test),
 		cmocka_unit_test_setup_teardown(exec_tftpd_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_git_daemon_test, h_fixture_setup, h_fixture_teardown),
