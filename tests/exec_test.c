@@ -656,6 +656,40 @@ exec_git_daemon_test(void **state)
 	assert_true(h_wait_log(d, "exit=0", 3000));
 }
 
+/* rsync's daemon in inetd mode (it chroots: root's power stays with the program) */
+static void
+exec_rsync_daemon_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char mod[256], conf[256], file[300], cmd[2048];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	int rc;
+
+	skip_without("/usr/bin/rsync");
+	snprintf(mod, sizeof(mod), "%s/module", d->dir);
+	assert_int_equal(mkdir(mod, 0755), 0);
+	snprintf(file, sizeof(file), "%s/notes.txt", mod);
+	h_write_file(file, "synced through netsrvd\n");
+	snprintf(conf, sizeof(conf), "%s/rsyncd.conf", d->dir);
+	snprintf(cmd, sizeof(cmd), "[mod]\npath = %s\nread only = yes\nuse chroot = yes\nuid = root\ngid = root\n", mod);
+	h_write_file(conf, cmd);
+	h_write_conf(d, "log = { connections = true; };\n"
+	    "services = ( { name = \"rsync\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   workers = 2; max_runtime = 60;\n"
+	    "   command = [ \"/usr/bin/rsync\", \"--daemon\", \"--config=%s\" ]; } );\n", port, conf);
+	start_quiet(d);
+	snprintf(cmd, sizeof(cmd), "rsync -q rsync://127.0.0.1:%d/mod/notes.txt '%s/copy.txt' && cat '%s/copy.txt'",
+	    port, d->dir, d->dir);
+	rc = h_run(argv, out, sizeof(out), 30000);
+	if (rc != 0)
+		h_fail_with_log(d, out);
+	assert_string_equal(out, "synced through netsrvd\n");
+	print_message("rsync rsync://127.0.0.1:%d/mod/notes.txt: %s", port, out);
+	assert_true(h_wait_log(d, "service=rsync ", 3000));
+	assert_true(h_wait_log(d, "end=done exit=0", 3000));
+}
+
 int
 main(void)
 {
@@ -673,6 +707,7 @@ main(void)
 		cmocka_unit_test(exec_config_errors_test),
 		cmocka_unit_test_setup_teardown(exec_tftpd_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_git_daemon_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_rsync_daemon_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
