@@ -48,6 +48,13 @@ struct service_config {
 	size_t nallow;
 	struct cidr *deny;
 	size_t ndeny;
+	struct cidr *proxy_from;	/* TCP: sources that must begin with a PROXY header */
+	size_t nproxy_from;
+	bool keepalive;		/* TCP: SO_KEEPALIVE on each connection */
+	int keepalive_idle;	/* seconds, probes; 0 = the kernel's */
+	int keepalive_interval;
+	int keepalive_count;
+	char *interface;	/* SO_BINDTODEVICE; NULL = every interface */
 	bool enabled;
 	void *hconf;		/* the handler's keys and what its check made (handler.h) */
 	int line;		/* where the service's group starts */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -254,6 +255,32 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	}
 }
 
+/*
+ * keepalive: probes find a client that vanished without a word (a
+ * crashed host, a dropped NAT entry) in a long session. Set on each
+ * connection, so a reload that changes or drops the timers applies to
+ * the next one; a timer left at 0 stays the kernel's.
+ */
+static void
+set_keepalive(const struct service_config *svc, int fd)
+{
+	const struct { int opt, value; } timers[] = {
+		{ TCP_KEEPIDLE, svc->keepalive_idle },
+		{ TCP_KEEPINTVL, svc->keepalive_interval },
+		{ TCP_KEEPCNT, svc->keepalive_count },
+	};
+	int on = 1;
+
+	if (!svc->keepalive)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1)
+		log_debug("service %s: setsockopt(SO_KEEPALIVE): %s", svc->name, strerror(errno));
+	for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++)
+		if (timers[i].value > 0 && setsockopt(fd, IPPROTO_TCP, timers[i].opt,
+		    &timers[i].value, sizeof(timers[i].value)) == -1)
+			log_debug("service %s: setsockopt(TCP_KEEP*): %s", svc->name, strerror(errno));
+}
+
 /* accept4() errors that concern one connection or a passing shortage, not the socket */
 static bool
 accept_error_transient(int e)
@@ -277,6 +304,7 @@ tcp_loop(struct worker *w)
 
 		if (fd >= 0) {
 			worker_shortage_over(&w->short_of);
+			set_keepalive(w->svc, fd);
 			serve_connection(w, fd, (struct sockaddr *)&peer);
 			if (w->retire)
 				return;	/* max_connections_per_worker: the master starts another */
