@@ -24,6 +24,7 @@
 #include "sig.h"
 #include "util.h"
 #include "worker.h"
+#include "worker_proxy.h"
 #include "worker_shared.h"
 #include "worker_udp.h"
 
@@ -195,9 +196,15 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 {
 	struct tcp_session s;
 	struct timespec t0, t1;
-	char p[80];
+	char p[80], via[96];
 	enum session_end end;
+	struct worker_proxy wp;
 
+	/* from a balancer (proxy_from): its header names the client, the peer from here on */
+	if (worker_proxy_accept(w->a, fd, w->buf, WORKER_BUF, &peer, &wp) == -1) {
+		refuse(fd);
+		return;
+	}
 	if (!worker_acl_allows(w->svc, peer)) {
 		util_format_sockaddr(peer, p, sizeof(p));
 		log_info("service %s: refused %s (allow/deny)", w->svc->name, p);
@@ -247,8 +254,9 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	if (w->access_log) {
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &t1);
 		util_format_sockaddr(peer, p, sizeof(p));
-		log_access("service=%s peer=%s in=%llu out=%llu duration_ms=%lld end=%s",
-		    w->svc->name, p, (unsigned long long)s.bytes_in,
+		log_access("service=%s peer=%s%s in=%llu out=%llu duration_ms=%lld end=%s",
+		    w->svc->name, p, worker_proxy_field(&wp, via, sizeof(via)),
+		    (unsigned long long)s.bytes_in,
 		    (unsigned long long)s.bytes_out,
 		    (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000,
 		    session_end_name(end));
