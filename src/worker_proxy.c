@@ -103,6 +103,7 @@ worker_proxy_accept(const struct worker_args *a, int fd, unsigned char *buf, siz
 		scoreboard_set_proxy(a->slot, NULL);
 		scoreboard_begin(a->slot, *peer);
 	}
+	memset(&r, 0, sizeof(r));
 	why = len >= PROXY_MAX ? read_header(fd, buf, len, &r) : "no room for a header";
 	/* idle again: the caller's checks begin the connection with the client */
 	if (a->slot != NULL)
