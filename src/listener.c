@@ -265,14 +265,22 @@ listener_close(struct listener *l)
 	free(l);
 }
 
+static bool
+was_given(const struct listener *l, struct listener *const *reuse, size_t nreuse)
+{
+	for (size_t j = 0; j < nreuse; j++)
+		if (reuse[j] == l)
+			return true;
+	return false;
+}
+
 /*
  * The kept sockets take their services' interfaces once every new one is
- * bound, so a failure here has only these to put back (in[i]: the
- * interface out[i] had; kept[i]: whether out[i] was given, not opened).
+ * bound, so a failure here has only these to put back.
  */
 static int
-rebind_kept(const struct config *cfg, struct listener **out, const bool *kept,
-    char (*in)[IF_NAMESIZE], char *err, size_t errlen)
+rebind_kept(const struct config *cfg, struct listener **out, struct listener *const *reuse,
+    size_t nreuse, char *err, size_t errlen)
 {
 	size_t k = 0, done;
 
@@ -281,8 +289,8 @@ rebind_kept(const struct config *cfg, struct listener **out, const bool *kept,
 
 		if (!s->enabled)
 			continue;
-		snprintf(in[k], IF_NAMESIZE, "%s", out[k]->ifname);
-		if (kept[k] && bind_to_interface(out[k], s->interface) == -1) {
+		memcpy(out[k]->ifname_before, out[k]->ifname, sizeof(out[k]->ifname));
+		if (was_given(out[k], reuse, nreuse) && bind_to_interface(out[k], s->interface) == -1) {
 			snprintf(err, errlen, "service %s: cannot bind %s to interface %s: %s", s->name,
 			    out[k]->desc, s->interface != NULL ? s->interface : "(any)", strerror(errno));
 			goto fail;
@@ -293,9 +301,9 @@ rebind_kept(const struct config *cfg, struct listener **out, const bool *kept,
 fail:
 	done = k;
 	for (k = 0; k < done; k++)
-		if (kept[k] && bind_to_interface(out[k], in[k]) == -1)
+		if (was_given(out[k], reuse, nreuse) && bind_to_interface(out[k], out[k]->ifname_before) == -1)
 			log_warn("%s: cannot bind back to interface %s", out[k]->desc,
-			    in[k][0] != '\0' ? in[k] : "(any)");
+			    out[k]->ifname_before[0] != '\0' ? out[k]->ifname_before : "(any)");
 	return -1;
 }
 
@@ -303,18 +311,13 @@ int
 listener_reconcile(const struct config *cfg, struct listener *const *reuse, size_t nreuse,
     struct listener **out, bool *fresh, char *err, size_t errlen)
 {
-	size_t k = 0, n = config_enabled_services(cfg);
-	bool *kept = calloc(n + 1, sizeof(*kept));
-	char (*in)[IF_NAMESIZE] = calloc(n + 1, sizeof(*in));
+	size_t k = 0;
 
-	if (kept == NULL || in == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
 	for (size_t j = 0; j < nreuse; j++)
 		reuse[j]->used = false;
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		const struct service_config *s = &cfg->services[i];
+		bool opened = false;
 
 		if (!s->enabled)
 			continue;
@@ -323,29 +326,25 @@ listener_reconcile(const struct config *cfg, struct listener *const *reuse, size
 			if (!reuse[j]->used && listener_matches(reuse[j], s)) {
 				reuse[j]->used = true;
 				out[k] = reuse[j];
-				kept[k] = true;
 			}
 		if (out[k] == NULL) {
 			out[k] = listener_open(s, err, errlen);
 			if (out[k] == NULL)
 				goto fail;
+			opened = true;
 		} else if (listener_set_backlog(out[k], s->backlog) == -1)
 			log_warn("service %s: listen(backlog %d) on kept socket", s->name, s->backlog);
 		if (fresh != NULL)
-			fresh[k] = !kept[k];
+			fresh[k] = opened;
 		k++;
 	}
-	if (rebind_kept(cfg, out, kept, in, err, errlen) == -1)
+	if (rebind_kept(cfg, out, reuse, nreuse, err, errlen) == -1)
 		goto fail;
-	free(kept);
-	free(in);
 	return 0;
 fail:
 	/* what this call opened is the only thing it may close */
 	for (size_t i = 0; i < k; i++)
-		if (!kept[i])
+		if (!was_given(out[i], reuse, nreuse))
 			listener_close(out[i]);
-	free(kept);
-	free(in);
 	return -1;
 }

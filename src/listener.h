@@ -18,6 +18,7 @@ struct listener {
 	int backlog;
 	char desc[96];			/* "tcp 127.0.0.1:7", for logs */
 	char ifname[IF_NAMESIZE];	/* SO_BINDTODEVICE; "" = every interface */
+	char ifname_before[IF_NAMESIZE];	/* a reconcile's undo */
 	bool used;			/* mark for the reload's sweep */
 	bool paused;			/* TCP: out of LISTEN (shutdown) until listened on again */
 	int refs;			/* generations using it; closed when the last lets go */
