@@ -45,7 +45,7 @@ enum res { RES_OK, RES_REFUSED, RES_RESET, RES_SHORT, RES_TIMEOUT, RES_OTHER, RE
 #define NFAIL	(RES_OTHER + 1)
 
 enum mode { M_CONNRATE, M_PINGPONG, M_BULK, M_UDP, M_CONNECT_ONLY,
-	M_UDP_BURST, M_PROBE, M_STARTUP, M_HUP, M_MEM, M_FREEPORT };
+	M_UDP_BURST, M_CONNRATE_PROXY, M_PROBE, M_STARTUP, M_HUP, M_MEM, M_FREEPORT };
 #define NMODES	(M_FREEPORT + 1)
 
 #define MAX_WINDOW	64
@@ -124,6 +124,7 @@ const char *res_name(enum res r);
 
 /* tcp.c */
 enum res op_connrate(struct client *c, uint64_t seq, int64_t hard_dl);
+enum res op_connrate_proxy(struct client *c, uint64_t seq, int64_t hard_dl);
 enum res op_connect_only(struct client *c, uint64_t seq, int64_t hard_dl);
 enum res op_pingpong(struct client *c, int *fdp, uint64_t seq, int64_t *t0,
     int64_t hard_dl);

@@ -6,7 +6,7 @@ int64_t run_start, run_deadline;
 pthread_barrier_t start_barrier;
 
 const char *const mode_names[NMODES] = { "connrate", "pingpong", "bulk",
-	"udp", "connect-only", "udp-burst", "probe", "startup", "hup", "mem",
+	"udp", "connect-only", "udp-burst", "connrate-proxy", "probe", "startup", "hup", "mem",
 	"free-port" };
 
 /* --- time, histogram ------------------------------------------------------ */

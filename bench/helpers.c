@@ -12,6 +12,8 @@ probe_once(struct client *c, int *udp_fd, uint64_t seq, int64_t dl)
 		return op_udp(c, *udp_fd, seq, dl);
 	case M_CONNECT_ONLY:
 		return op_connect_only(c, seq, dl);
+	case M_CONNRATE_PROXY:
+		return op_connrate_proxy(c, seq, dl);
 	default:
 		return op_connrate(c, seq, dl);
 	}

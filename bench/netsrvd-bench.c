@@ -25,6 +25,9 @@ run_client(void *arg)
 		case M_CONNRATE:
 			r = op_connrate(c, seq, run_deadline);
 			break;
+		case M_CONNRATE_PROXY:
+			r = op_connrate_proxy(c, seq, run_deadline);
+			break;
 		case M_CONNECT_ONLY:
 			r = op_connect_only(c, seq, run_deadline);
 			break;
@@ -109,14 +112,15 @@ usage(FILE *f)
 "usage: netsrvd-bench --mode MODE [--host 127.0.0.1] --port P [--clients C]\n"
 "                     [--seconds S] [--size BYTES] [--timeout-ms MS]\n"
 "                     [--window N]   (udp-burst: datagrams in flight per socket, 8)\n"
-"       netsrvd-bench --mode probe --op connrate|udp|connect-only --port P\n"
+"       netsrvd-bench --mode probe --op connrate|connrate-proxy|udp|connect-only --port P\n"
 "                     [--seconds BOUND]\n"
 "       netsrvd-bench --mode startup [--op ...] --port P [--seconds BOUND]\n"
 "                     -- COMMAND [ARG...]\n"
 "       netsrvd-bench --mode hup --pid MASTER --port ECHO_PORT [--seconds BOUND]\n"
 "       netsrvd-bench --mode mem --pid MASTER\n"
 "       netsrvd-bench --free-port [--count N]\n"
-"load modes: connrate pingpong bulk udp connect-only udp-burst (loopback targets only)\n"
+"load modes: connrate pingpong bulk udp connect-only udp-burst connrate-proxy\n"
+"            (loopback targets only)\n"
 "prints one line of key=value pairs\n");
 }
 
@@ -183,7 +187,7 @@ static void
 print_result(const struct stats *st, double elapsed)
 {
 	static const char *const units[] = { "conn/s", "rt/s", "MB/s",
-		"replies/s", "conn/s", "replies/s" };
+		"replies/s", "conn/s", "replies/s", "conn/s" };
 	double rate;
 
 	if (opt.mode == M_BULK)
@@ -261,9 +265,9 @@ main(int argc, char **argv)
 		case 'o':
 			if (parse_mode(optarg, &opt.op) == -1 ||
 			    (opt.op != M_CONNRATE && opt.op != M_UDP &&
-			    opt.op != M_CONNECT_ONLY)) {
+			    opt.op != M_CONNECT_ONLY && opt.op != M_CONNRATE_PROXY)) {
 				fprintf(stderr, "netsrvd-bench: --op: "
-				    "connrate, udp or connect-only\n");
+				    "connrate, connrate-proxy, udp or connect-only\n");
 				return EX_USAGE_;
 			}
 			break;

@@ -7,7 +7,7 @@
 # env:   NETSRVD NETSRVD_BENCH REFECHO XINETD (default /usr/sbin/xinetd)
 #        BENCH_SECONDS (3) BENCH_ROUNDS (3) BENCH_WORKERS (4)
 #        BENCH_CLIENTS (2 x workers; connrate and connect-only)
-#        BENCH_MODES ("connrate pingpong bulk udp udp-burst connect-only")
+#        BENCH_MODES ("connrate connrate-proxy pingpong bulk udp udp-burst connect-only")
 #        BENCH_UDP_WINDOW (8: datagrams in flight per socket in udp-burst)
 #        BENCH_RAW (a file the raw result lines are appended to)
 #        BENCH_ACCESS_LOG (0; 1: netsrvd writes its access log to a file)
@@ -28,7 +28,7 @@ SECS=${BENCH_SECONDS:-3}
 ROUNDS=${BENCH_ROUNDS:-3}
 WORKERS=${BENCH_WORKERS:-4}
 CLIENTS=${BENCH_CLIENTS:-$((WORKERS * 2))}
-MODES=${BENCH_MODES:-connrate pingpong bulk udp udp-burst connect-only}
+MODES=${BENCH_MODES:-connrate connrate-proxy pingpong bulk udp udp-burst connect-only}
 WINDOW=${BENCH_UDP_WINDOW:-8}
 RAW=${BENCH_RAW:-}
 ACCESS_LOG=${BENCH_ACCESS_LOG:-0}
@@ -156,6 +156,15 @@ set -- $("$BENCH" --free-port --count 9)
 [ $# -eq 9 ] || die "cannot find 9 free ports on 127.0.0.1"
 ns_tcp=$1 ns_udp=$2 ns_day=$3 ref_tcp=$4 ref_udp=$5 ref_day=$6
 x_tcp=$7 x_udp=$8 x_day=$9
+# netsrvd's echo behind a balancer (connrate-proxy): one more port, none of those
+ns_pxy=
+for p in $("$BENCH" --free-port --count 10); do
+	case " $ns_tcp $ns_udp $ns_day $ref_tcp $ref_udp $ref_day $x_tcp $x_udp $x_day " in
+	*" $p "*) ;;
+	*) ns_pxy=$p && break ;;
+	esac
+done
+[ -n "$ns_pxy" ] || die "cannot find a tenth free port on 127.0.0.1"
 TARGETS=
 
 # --- netsrvd ----------------------------------------------------------------
@@ -181,7 +190,10 @@ max_workers = $WORKERS;
 services = (
   { name = "echo"; protocol = "tcp"; address = "127.0.0.1"; port = $ns_tcp; handler = "echo"; },
   { name = "echo-udp"; protocol = "udp"; address = "127.0.0.1"; port = $ns_udp; handler = "echo"; },
-  { name = "daytime"; protocol = "tcp"; address = "127.0.0.1"; port = $ns_day; handler = "daytime"; }
+  { name = "daytime"; protocol = "tcp"; address = "127.0.0.1"; port = $ns_day; handler = "daytime"; },
+  # every connection from 127.0.0.1 begins with a PROXY header, as from a balancer
+  { name = "echo-proxy"; protocol = "tcp"; address = "127.0.0.1"; port = $ns_pxy; handler = "echo";
+    proxy_from = [ "127.0.0.1/32" ]; }
 );
 EOF
 	"$NETSRVD" -f -c "$tmp/netsrvd.conf" >"$tmp/netsrvd.out" 2>"$tmp/netsrvd.err" &
@@ -196,7 +208,12 @@ EOF
 		FAIL=1
 	else
 		TARGETS="$TARGETS netsrvd"
-		if ! ok netsrvd tcp || ! ok netsrvd udp || ! ok netsrvd day; then
+		eval "port_netsrvd_pxy=$ns_pxy ok_netsrvd_pxy=0"
+		if "$BENCH" --mode probe --op connrate-proxy --port "$ns_pxy" --seconds 5 >/dev/null; then
+			eval "ok_netsrvd_pxy=1"
+			say "netsrvd: connrate-proxy on port $ns_pxy answers"
+		fi
+		if ! ok netsrvd tcp || ! ok netsrvd udp || ! ok netsrvd day || ! ok netsrvd pxy; then
 			say "netsrvd runs but does not serve everything; its stderr:"
 			sed 's/^/  | /' "$tmp/netsrvd.err" >&2
 			FAIL=1
@@ -275,6 +292,7 @@ while [ $r -le "$ROUNDS" ]; do
 	for m in $MODES; do
 		case $m in
 		connrate | bulk | pingpong) k=tcp ;;
+		connrate-proxy) k=pxy ;;	# netsrvd only: the others speak no PROXY protocol
 		udp | udp-burst) k=udp ;;
 		connect-only) k=day ;;
 		*) die "unknown mode $m" ;;
@@ -454,6 +472,15 @@ END {
 	row("connrate", "p99 us", "p99_us", "%.1f")
 	row("connrate", "server CPU us per op", "server_cpu_us", "%.2f")
 	row("connrate", "failures (sum)", "failures", "%d", 1)
+	row("connrate-proxy", "conn/s (" clients " clients, v2 header first)", "rate", "%.0f")
+	row("connrate-proxy", "p50 us", "p50_us", "%.1f")
+	row("connrate-proxy", "p99 us", "p99_us", "%.1f")
+	row("connrate-proxy", "server CPU us per op", "server_cpu_us", "%.2f")
+	row("connrate-proxy", "failures (sum)", "failures", "%d", 1)
+	if (("connrate-proxy" in ran) && ("connrate" in ran))
+		printf "| connrate-proxy | netsrvd through the PROXY path / plain connrate, same rounds (target >= 0.95) | %s | | | | |\n",
+		    ratio(median("netsrvd" SUBSEP "connrate-proxy" SUBSEP "rate"),
+		    median("netsrvd" SUBSEP "connrate" SUBSEP "rate"))
 	row("pingpong", "rt/s (" workers " conns)", "rate", "%.0f")
 	row("pingpong", "p50 us", "p50_us", "%.1f")
 	row("pingpong", "p99 us", "p99_us", "%.1f")

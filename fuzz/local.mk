@@ -4,7 +4,7 @@
 #   make fuzz                     build the fuzzers, run each FUZZ_SECONDS (60)
 #   make fuzz FUZZ_SECONDS=600    longer; `make -j4 fuzz` runs them side by side
 #   make fuzz-smoke               the same for 5 seconds each
-#   make fuzz-config              one of them (also fuzz-cidr, fuzz-quotes, fuzz-udp)
+#   make fuzz-config              one of them (also fuzz-cidr, fuzz-quotes, fuzz-udp, fuzz-proxy)
 #   make fuzz-clean               remove the binaries and run directories
 #
 # Each run works on a fresh copy of fuzz/corpus/<target>/ in
@@ -22,19 +22,22 @@ FUZZ_SYMBOLIZER = $(shell $(FUZZ_CC) -print-prog-name=llvm-symbolizer 2>/dev/nul
 FUZZ_SECONDS = 60
 # extra libFuzzer flags for every run, e.g. FUZZ_OPTS=-max_len=8192
 FUZZ_OPTS =
+# the proxy parser reads at most 4096 bytes of header; a little more shows what follows
+FUZZ_PROXY_MAX_LEN = 4160
 FUZZ_FLAGS = -g -O1 -std=gnu11 -fno-omit-frame-pointer -fno-strict-aliasing \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	$(WARN_CFLAGS) $(AM_CPPFLAGS)
 
-FUZZ_PROGS = fuzz/fuzz_config fuzz/fuzz_cidr fuzz/fuzz_quotes fuzz/fuzz_udp
+FUZZ_PROGS = fuzz/fuzz_config fuzz/fuzz_cidr fuzz/fuzz_quotes fuzz/fuzz_udp fuzz/fuzz_proxy
 
 FUZZ_HDRS = $(srcdir)/src/cidr.h $(srcdir)/src/config.h \
 	$(srcdir)/src/handler.h $(srcdir)/src/handler_chargen.h \
 	$(srcdir)/src/handler_daytime.h $(srcdir)/src/handler_qotd.h \
 	$(srcdir)/src/handler_time.h \
 	$(srcdir)/src/handler_status.h $(srcdir)/src/io.h $(srcdir)/src/log.h \
-	$(srcdir)/src/quotes.h $(srcdir)/src/util.h autoconfig.h
+	$(srcdir)/src/proxy.h $(srcdir)/src/quotes.h $(srcdir)/src/util.h autoconfig.h
 FUZZ_CIDR_SRC = $(srcdir)/src/cidr.c
+FUZZ_PROXY_SRC = $(srcdir)/src/proxy.c
 FUZZ_QUOTES_SRC = $(srcdir)/src/quotes.c $(srcdir)/src/util.c
 FUZZ_HANDLER_SRC = $(srcdir)/src/handler.c $(srcdir)/src/handler_echo.c \
 	$(srcdir)/src/handler_discard.c $(srcdir)/src/handler_chargen.c \
@@ -61,6 +64,10 @@ fuzz/fuzz_cidr: $(srcdir)/fuzz/fuzz_cidr.c $(FUZZ_CIDR_SRC) $(FUZZ_HDRS)
 	@$(MKDIR_P) fuzz
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_cidr.c \
 		$(FUZZ_CIDR_SRC) || { $(fuzz_cc_hint); }
+fuzz/fuzz_proxy: $(srcdir)/fuzz/fuzz_proxy.c $(FUZZ_PROXY_SRC) $(FUZZ_HDRS)
+	@$(MKDIR_P) fuzz
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_proxy.c \
+		$(FUZZ_PROXY_SRC) || { $(fuzz_cc_hint); }
 fuzz/fuzz_quotes: $(srcdir)/fuzz/fuzz_quotes.c $(FUZZ_QUOTES_SRC) $(FUZZ_HDRS)
 	@$(MKDIR_P) fuzz
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_quotes.c \
@@ -86,6 +93,9 @@ fuzz-config: fuzz/fuzz_config
 fuzz-cidr: fuzz/fuzz_cidr
 	@$(fuzz_run) fuzz/fuzz_cidr $(srcdir)/fuzz/corpus/cidr fuzz/run/cidr \
 		'$(FUZZ_SECONDS)' $(FUZZ_OPTS)
+fuzz-proxy: fuzz/fuzz_proxy
+	@$(fuzz_run) fuzz/fuzz_proxy $(srcdir)/fuzz/corpus/proxy fuzz/run/proxy \
+		'$(FUZZ_SECONDS)' -max_len=$(FUZZ_PROXY_MAX_LEN) $(FUZZ_OPTS)
 fuzz-quotes: fuzz/fuzz_quotes
 	@$(fuzz_run) fuzz/fuzz_quotes $(srcdir)/fuzz/corpus/quotes fuzz/run/quotes \
 		'$(FUZZ_SECONDS)' $(FUZZ_OPTS)
@@ -93,15 +103,15 @@ fuzz-udp: fuzz/fuzz_udp
 	@$(fuzz_run) fuzz/fuzz_udp $(srcdir)/fuzz/corpus/udp fuzz/run/udp \
 		'$(FUZZ_SECONDS)' $(FUZZ_OPTS)
 
-fuzz: fuzz-config fuzz-cidr fuzz-quotes fuzz-udp
+fuzz: fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy
 fuzz-smoke:
 	$(MAKE) $(AM_MAKEFLAGS) fuzz FUZZ_SECONDS=5
 fuzz-clean:
 	rm -rf fuzz/run fuzz/cc-check.tmp $(FUZZ_PROGS)
 
-.PHONY: fuzz fuzz-smoke fuzz-clean fuzz-config fuzz-cidr fuzz-quotes fuzz-udp
+.PHONY: fuzz fuzz-smoke fuzz-clean fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy
 
 CLEANFILES += $(FUZZ_PROGS)
 EXTRA_DIST += fuzz/local.mk fuzz/run-fuzzer.sh fuzz/netsrv.dict fuzz/lsan.supp \
-	fuzz/fuzz_config.c fuzz/fuzz_cidr.c fuzz/fuzz_quotes.c fuzz/fuzz_udp.c \
+	fuzz/fuzz_config.c fuzz/fuzz_cidr.c fuzz/fuzz_quotes.c fuzz/fuzz_udp.c fuzz/fuzz_proxy.c \
 	fuzz/corpus

@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <libconfig.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -87,6 +88,13 @@ const struct config_key config_schema[] = {
 	K("backlog", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, INHERIT, S(backlog)),
 	K("allow", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
 	K("deny", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
+	K("proxy_from", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
+	/* no defaults: a service that does not set them keeps the kernel's (net.ipv4.tcp_keepalive_*) */
+	K("keepalive", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(keepalive)),
+	K("keepalive_idle", SCOPE_SERVICE, TYPE_INT, 1, 32767, NULL, true, false, S(keepalive_idle)),
+	K("keepalive_interval", SCOPE_SERVICE, TYPE_INT, 1, 32767, NULL, true, false, S(keepalive_interval)),
+	K("keepalive_count", SCOPE_SERVICE, TYPE_INT, 1, 127, NULL, true, false, S(keepalive_count)),
+	K("interface", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(interface)),
 	K("enabled", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "true", true, false, S(enabled)),
 	/* whom the service's workers (and an exec service's programs) run as */
 	K("user", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, INHERIT, S(user)),
@@ -797,6 +805,47 @@ load_handler_keys(struct ctx *c, const config_setting_t *svc, struct service_con
 	return h->check != NULL ? h->check(s, &w) : 0;
 }
 
+/* The keys of a TCP connection: a UDP service setting one is told so on its line. */
+static const char *const tcp_only_keys[] = {
+	"proxy_from", "keepalive", "keepalive_idle", "keepalive_interval", "keepalive_count",
+};
+static const char *const keepalive_timers[] = {
+	"keepalive_idle", "keepalive_interval", "keepalive_count",
+};
+
+static bool
+service_set(const bool set[SCHEMA_MAX], const char *name)
+{
+	return set[schema_index(schema_find(name, SCOPE_SERVICE))];
+}
+
+/*
+ * proxy_from and keepalive concern TCP connections; the keepalive timers
+ * mean nothing without keepalive. An interface must exist now: binding
+ * to a name that is not there would fail at bind, or worse, in another
+ * daemon, bind to every address (xinetd's openSUSE#20).
+ */
+static int
+check_socket_keys(struct ctx *c, const config_setting_t *svc, const struct service_config *s,
+    const bool set[SCHEMA_MAX])
+{
+	for (size_t i = 0; i < sizeof(tcp_only_keys) / sizeof(tcp_only_keys[0]); i++)
+		if (s->protocol == PROTO_UDP && service_set(set, tcp_only_keys[i]))
+			return fail_at(c, config_setting_get_member(svc, tcp_only_keys[i]),
+			    "service \"%s\": %s applies to TCP services only", s->name, tcp_only_keys[i]);
+	for (size_t i = 0; i < sizeof(keepalive_timers) / sizeof(keepalive_timers[0]); i++)
+		if (!s->keepalive && service_set(set, keepalive_timers[i]))
+			return fail_at(c, config_setting_get_member(svc, keepalive_timers[i]),
+			    "service \"%s\": %s needs keepalive = true", s->name, keepalive_timers[i]);
+	if (s->interface == NULL)
+		return 0;
+	if (s->interface[0] == '\0' || strlen(s->interface) >= IF_NAMESIZE ||
+	    if_nametoindex(s->interface) == 0)
+		return fail_at(c, config_setting_get_member(svc, "interface"),
+		    "service \"%s\": unknown interface \"%s\"", s->name, s->interface);
+	return 0;
+}
+
 static int
 load_service(struct ctx *c, const config_setting_t *svc, const struct config *cfg,
     struct service_config *s)
@@ -857,7 +906,10 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		    "service \"%s\": max_spare %d is below min_spare %d", s->name,
 		    s->max_spare, s->min_spare);
 	if (load_acl(c, svc, "allow", s, &s->allow, &s->nallow) == -1 ||
-	    load_acl(c, svc, "deny", s, &s->deny, &s->ndeny) == -1)
+	    load_acl(c, svc, "deny", s, &s->deny, &s->ndeny) == -1 ||
+	    load_acl(c, svc, "proxy_from", s, &s->proxy_from, &s->nproxy_from) == -1)
+		return -1;
+	if (check_socket_keys(c, svc, s, set) == -1)
 		return -1;
 	if (resolve_identity(c, svc, s->user, s->group, &s->id) == -1)
 		return -1;
@@ -1205,6 +1257,8 @@ service_free(struct service_config *s)
 	free(s->group);
 	free(s->allow);
 	free(s->deny);
+	free(s->proxy_from);
+	free(s->interface);
 	if (s->handler != NULL) {
 		if (s->handler->release != NULL)
 			s->handler->release(s);

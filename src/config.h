@@ -55,6 +55,13 @@ struct service_config {
 	size_t nallow;
 	struct cidr *deny;
 	size_t ndeny;
+	struct cidr *proxy_from;	/* TCP: sources that must begin with a PROXY header */
+	size_t nproxy_from;
+	bool keepalive;		/* TCP: SO_KEEPALIVE on each connection */
+	int keepalive_idle;	/* seconds, probes; 0 = the kernel's */
+	int keepalive_interval;
+	int keepalive_count;
+	char *interface;	/* SO_BINDTODEVICE; NULL = every interface */
 	bool enabled;
 	char *user;		/* the global user unless the service names its own */
 	char *group;

@@ -171,25 +171,29 @@ format_text(struct out *o)
 	sum_totals();
 	put(o, "netsrvd %s, up %lld s, generation %u\r\n", PACKAGE_VERSION,
 	    (long long)(time(NULL) - stats->g->started), atomic_load(&stats->g->generation));
-	put(o, "%-8s %-16s %-9s %-40s %6s %8s %5s\r\n", "PID", "SERVICE", "STATE", "PEER", "SECS",
-	    "CONNS", "GEN");
+	/* PROXY: the balancer a client came through (proxy_from); GEN stays the last column */
+	put(o, "%-8s %-16s %-9s %-40s %-22s %6s %8s %5s\r\n", "PID", "SERVICE", "STATE", "PEER",
+	    "PROXY", "SECS", "CONNS", "GEN");
 	for (size_t i = 0; i < sb->nslots; i++) {
 		const struct sb_slot *s = scoreboard_slot(sb, i);
 		int st = atomic_load(&s->state);
-		char peer[80] = "-", secs[24] = "-";
+		char peer[80] = "-", proxy[80] = "-", secs[24] = "-";
 
 		if (st == SB_FREE)
 			continue;
 		workers++;
 		if (st == SB_BUSY) {
 			util_format_peer_key(s->peer, atomic_load(&s->peer_port), peer, sizeof(peer));
+			if (atomic_load_explicit(&s->relayed, memory_order_acquire))
+				util_format_peer_key(s->proxy, atomic_load(&s->proxy_port), proxy,
+				    sizeof(proxy));
 			snprintf(secs, sizeof(secs), "%lld",
 			    (long long)((now - atomic_load(&s->conn_start_ms)) / 1000));
 		}
 		/* GEN: a worker below the header's generation belongs to one a reload replaced */
-		put(o, "%-8ld %-16s %-9s %-40s %6s %8llu %5u\r\n", (long)s->pid,
-		    service_name(s->service), scoreboard_state_name((enum sb_state)st), peer, secs,
-		    LOAD(s->counters.connections), s->generation);
+		put(o, "%-8ld %-16s %-9s %-40s %-22s %6s %8llu %5u\r\n", (long)s->pid,
+		    service_name(s->service), scoreboard_state_name((enum sb_state)st), peer, proxy,
+		    secs, LOAD(s->counters.connections), s->generation);
 	}
 	put(o, "%zu workers\r\n", workers);
 	for (size_t i = 0; i < stats->used; i++) {
@@ -198,7 +202,8 @@ format_text(struct out *o)
 		put(o, "service %s (%s): %llu connections, %llu bytes in, %llu bytes out, "
 		    "%llu refused, %llu datagrams, %llu dropped, %llu worker starts, %llu crashes\r\n",
 		    nm->name, nm->protocol, LOAD(v->connections), LOAD(v->bytes_in), LOAD(v->bytes_out),
-		    LOAD(v->refused_acl) + LOAD(v->refused_per_source), LOAD(v->datagrams),
+		    LOAD(v->refused_acl) + LOAD(v->refused_per_source) + LOAD(v->refused_proxy),
+		    LOAD(v->datagrams),
 		    LOAD(v->dropped_reflection) + LOAD(v->dropped_acl) + LOAD(v->dropped_rate),
 		    LOAD(v->worker_starts), LOAD(v->worker_crashes));
 	}
@@ -271,6 +276,8 @@ format_metrics(struct out *o)
 		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"acl\"} %llu\n", nm->name, LOAD(v->refused_acl));
 		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"per_source\"} %llu\n", nm->name,
 		    LOAD(v->refused_per_source));
+		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"proxy\"} %llu\n", nm->name,
+		    LOAD(v->refused_proxy));
 	}
 	per_service(o, "netsrvd_datagrams_total", "UDP datagrams received.", OFF(datagrams), NULL);
 	family(o, "netsrvd_datagrams_dropped_total", "counter", "UDP datagrams not answered, by reason.");

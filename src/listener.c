@@ -28,6 +28,24 @@ set_int_opt(int fd, int level, int name, int value)
 }
 
 /*
+ * SO_BINDTODEVICE: the socket only sees what came in on that interface
+ * (an empty name: on any). The name was checked at load (config.c);
+ * one gone since fails here, never binds to every interface instead.
+ */
+static int
+bind_to_interface(struct listener *l, const char *ifname)
+{
+	const char *name = ifname != NULL ? ifname : "";
+
+	if (strcmp(l->ifname, name) == 0)
+		return 0;
+	if (setsockopt(l->fd, SOL_SOCKET, SO_BINDTODEVICE, name, (socklen_t)strlen(name)) == -1)
+		return -1;
+	snprintf(l->ifname, sizeof(l->ifname), "%s", name);
+	return 0;
+}
+
+/*
  * "*" asks for every address: a dual-stack :: socket, or 0.0.0.0 on a host
  * without IPv6. An explicit IPv6 address gets IPV6_V6ONLY, so "::" and
  * "0.0.0.0" can be two services.
@@ -88,6 +106,11 @@ listener_open(const struct service_config *s, char *err, size_t errlen)
 	l->fd = open_socket(s, &l->addr, &l->addrlen);
 	if (l->fd == -1)
 		goto fail;
+	if (bind_to_interface(l, s->interface) == -1) {
+		snprintf(err, errlen, "service %s: cannot bind %s to interface %s: %s", s->name,
+		    l->desc, s->interface, strerror(errno));
+		goto undo;
+	}
 	step = "bind";
 	if (bind(l->fd, (struct sockaddr *)&l->addr, l->addrlen) == -1)
 		goto fail;
@@ -97,6 +120,7 @@ listener_open(const struct service_config *s, char *err, size_t errlen)
 	return l;
 fail:
 	snprintf(err, errlen, "service %s: cannot %s %s: %s", s->name, step, l->desc, strerror(errno));
+undo:
 	if (l->fd != -1)
 		close(l->fd);
 	free(l);
@@ -156,6 +180,11 @@ listener_from_fd(int fd, const char *name, char *err, size_t errlen)
 		free(l);
 		return NULL;
 	}
+	/* bound to an interface by whoever made it: a service without one unbinds it */
+	len = sizeof(l->ifname);
+	if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, l->ifname, &len) == -1)
+		l->ifname[0] = '\0';
+	l->ifname[sizeof(l->ifname) - 1] = '\0';
 	len = sizeof(v6only);
 	if (l->addr.ss_family == AF_INET6 &&
 	    getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) == -1)
@@ -236,6 +265,48 @@ listener_close(struct listener *l)
 	free(l);
 }
 
+static bool
+was_given(const struct listener *l, struct listener *const *reuse, size_t nreuse)
+{
+	for (size_t j = 0; j < nreuse; j++)
+		if (reuse[j] == l)
+			return true;
+	return false;
+}
+
+/*
+ * The kept sockets take their services' interfaces once every new one is
+ * bound, so a failure here has only these to put back.
+ */
+static int
+rebind_kept(const struct config *cfg, struct listener **out, struct listener *const *reuse,
+    size_t nreuse, char *err, size_t errlen)
+{
+	size_t k = 0, done;
+
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct service_config *s = &cfg->services[i];
+
+		if (!s->enabled)
+			continue;
+		memcpy(out[k]->ifname_before, out[k]->ifname, sizeof(out[k]->ifname));
+		if (was_given(out[k], reuse, nreuse) && bind_to_interface(out[k], s->interface) == -1) {
+			snprintf(err, errlen, "service %s: cannot bind %s to interface %s: %s", s->name,
+			    out[k]->desc, s->interface != NULL ? s->interface : "(any)", strerror(errno));
+			goto fail;
+		}
+		k++;
+	}
+	return 0;
+fail:
+	done = k;
+	for (k = 0; k < done; k++)
+		if (was_given(out[k], reuse, nreuse) && bind_to_interface(out[k], out[k]->ifname_before) == -1)
+			log_warn("%s: cannot bind back to interface %s", out[k]->desc,
+			    out[k]->ifname_before[0] != '\0' ? out[k]->ifname_before : "(any)");
+	return -1;
+}
+
 int
 listener_reconcile(const struct config *cfg, struct listener *const *reuse, size_t nreuse,
     struct listener **out, bool *fresh, char *err, size_t errlen)
@@ -267,16 +338,13 @@ listener_reconcile(const struct config *cfg, struct listener *const *reuse, size
 			fresh[k] = opened;
 		k++;
 	}
+	if (rebind_kept(cfg, out, reuse, nreuse, err, errlen) == -1)
+		goto fail;
 	return 0;
 fail:
 	/* what this call opened is the only thing it may close */
-	for (size_t i = 0; i < k; i++) {
-		bool kept = false;
-
-		for (size_t j = 0; j < nreuse && !kept; j++)
-			kept = out[i] == reuse[j];
-		if (!kept)
+	for (size_t i = 0; i < k; i++)
+		if (!was_given(out[i], reuse, nreuse))
 			listener_close(out[i]);
-	}
 	return -1;
 }

@@ -2,6 +2,7 @@
 #ifndef NETSRVD_LISTENER_H
 #define NETSRVD_LISTENER_H
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -16,6 +17,8 @@ struct listener {
 	bool any_address;
 	int backlog;
 	char desc[96];			/* "tcp 127.0.0.1:7", for logs */
+	char ifname[IF_NAMESIZE];	/* SO_BINDTODEVICE; "" = every interface */
+	char ifname_before[IF_NAMESIZE];	/* a reconcile's undo */
 	bool used;			/* mark for the reload's sweep */
 	bool paused;			/* TCP: out of LISTEN (shutdown) until listened on again */
 	int refs;			/* generations using it; closed when the last lets go */
@@ -38,8 +41,10 @@ void listener_close(struct listener *l);
 /*
  * Mark and sweep on (protocol, address, port): for each enabled service of
  * cfg, a socket of reuse[] that matches is kept (same fd, same accept
- * queue, listening again if it was paused), any other is bound anew. On
- * failure only what this call opened is closed and *err says why. out
+ * queue, listening again if it was paused, bound to the interface the
+ * service names now), any other is bound anew. On failure only what this
+ * call opened is closed, a kept socket is bound to its interface as before,
+ * and *err says why. out
  * gets one listener per enabled service, in order; *fresh (if not NULL)
  * whether each was opened here.
  */

@@ -67,6 +67,9 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned ge
 		s->generation = generation;
 		memset(s->peer, 0, sizeof(s->peer));
 		atomic_store(&s->peer_port, 0);
+		memset(s->proxy, 0, sizeof(s->proxy));
+		atomic_store(&s->proxy_port, 0);
+		atomic_store(&s->relayed, 0);
 		atomic_store(&s->conn_start_ms, 0);
 		atomic_store(&s->progress_ms, 0);
 		atomic_store(&s->violation, 0);
@@ -120,6 +123,21 @@ scoreboard_begin(struct sb_slot *s, const struct sockaddr *peer)
 	atomic_store_explicit(&s->conn_start_ms, now, memory_order_relaxed);
 	atomic_store_explicit(&s->progress_ms, now, memory_order_relaxed);
 	scoreboard_set_state(s, SB_BUSY);
+}
+
+void
+scoreboard_set_proxy(struct sb_slot *s, const struct sockaddr *proxy)
+{
+	uint16_t port;
+
+	if (proxy == NULL) {
+		if (atomic_load_explicit(&s->relayed, memory_order_relaxed))
+			atomic_store_explicit(&s->relayed, 0, memory_order_release);
+		return;
+	}
+	scoreboard_peer_key(proxy, s->proxy, &port);
+	atomic_store_explicit(&s->proxy_port, port, memory_order_relaxed);
+	atomic_store_explicit(&s->relayed, 1, memory_order_release);
 }
 
 void

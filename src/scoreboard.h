@@ -35,6 +35,10 @@ struct sb_slot {
 	uint32_t service;		/* scoreboard_service_id(name): the same across reloads */
 	unsigned char peer[16];		/* the client, IPv6 or v4-mapped */
 	_Atomic uint16_t peer_port;
+	/* the balancer the client came through (PROXY protocol), while relayed is set */
+	unsigned char proxy[16];
+	_Atomic uint16_t proxy_port;
+	_Atomic int relayed;
 	_Atomic int64_t conn_start_ms;	/* monotonic (coarse) */
 	_Atomic int64_t progress_ms;	/* last byte moved */
 	_Atomic int violation;		/* 1 + the call the seccomp filter refused; 0: none */
@@ -66,6 +70,8 @@ int scoreboard_confine(struct scoreboard *sb, int slot);
 /* For the worker, on its own slot: cheap, no syscalls (coarse clock via vDSO). */
 void scoreboard_set_state(struct sb_slot *s, enum sb_state st);
 void scoreboard_begin(struct sb_slot *s, const struct sockaddr *peer);
+/* The balancer the client of this connection came through, or NULL: it came itself. */
+void scoreboard_set_proxy(struct sb_slot *s, const struct sockaddr *proxy);
 /* The client is gone (its bytes are counted in s->counters, by the worker). */
 void scoreboard_end(struct sb_slot *s);
 /* Peers of the same service now busy with the same client (IPv6: the same /64). */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "sig.h"
 #include "util.h"
 #include "worker.h"
+#include "worker_proxy.h"
 #include "worker_shared.h"
 #include "worker_udp.h"
 
@@ -209,9 +211,15 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 {
 	struct tcp_session s;
 	struct timespec t0, t1;
-	char p[80];
+	char p[80], via[96];
 	enum session_end end;
+	struct worker_proxy wp;
 
+	/* from a balancer (proxy_from): its header names the client, the peer from here on */
+	if (worker_proxy_accept(w->a, fd, w->buf, WORKER_BUF, &peer, &wp) == -1) {
+		refuse(fd);
+		return;
+	}
 	if (!worker_acl_allows(w->svc, peer)) {
 		util_format_sockaddr(peer, p, sizeof(p));
 		log_info("service %s: refused %s (allow/deny)", w->svc->name, p);
@@ -265,12 +273,39 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	if (w->access_log) {
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &t1);
 		util_format_sockaddr(peer, p, sizeof(p));
-		log_access("service=%s peer=%s in=%llu out=%llu duration_ms=%lld end=%s%s%s",
-		    w->svc->name, p, (unsigned long long)s.bytes_in,
+		log_access("service=%s peer=%s%s in=%llu out=%llu duration_ms=%lld end=%s%s%s",
+		    w->svc->name, p, worker_proxy_field(&wp, via, sizeof(via)),
+		    (unsigned long long)s.bytes_in,
 		    (unsigned long long)s.bytes_out,
 		    (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000,
 		    session_end_name(end), s.log_extra[0] != '\0' ? " " : "", s.log_extra);
 	}
+}
+
+/*
+ * keepalive: probes find a client that vanished without a word (a
+ * crashed host, a dropped NAT entry) in a long session. Set on each
+ * connection, so a reload that changes or drops the timers applies to
+ * the next one; a timer left at 0 stays the kernel's.
+ */
+static void
+set_keepalive(const struct service_config *svc, int fd)
+{
+	const struct { int opt, value; } timers[] = {
+		{ TCP_KEEPIDLE, svc->keepalive_idle },
+		{ TCP_KEEPINTVL, svc->keepalive_interval },
+		{ TCP_KEEPCNT, svc->keepalive_count },
+	};
+	int on = 1;
+
+	if (!svc->keepalive)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1)
+		log_debug("service %s: setsockopt(SO_KEEPALIVE): %s", svc->name, strerror(errno));
+	for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++)
+		if (timers[i].value > 0 && setsockopt(fd, IPPROTO_TCP, timers[i].opt,
+		    &timers[i].value, sizeof(timers[i].value)) == -1)
+			log_debug("service %s: setsockopt(TCP_KEEP*): %s", svc->name, strerror(errno));
 }
 
 /* accept4() errors that concern one connection or a passing shortage, not the socket */
@@ -296,6 +331,7 @@ tcp_loop(struct worker *w)
 
 		if (fd >= 0) {
 			worker_shortage_over(&w->short_of);
+			set_keepalive(w->svc, fd);
 			serve_connection(w, fd, (struct sockaddr *)&peer);
 			if (w->retire)
 				return;	/* max_connections_per_worker: the master starts another */

@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <setjmp.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -229,6 +230,70 @@ config_defaults_test(void **state)
 	config_free(cfg);
 }
 
+/* proxy_from, keepalive and interface: TCP keys refused on UDP, each error on its own line. */
+static const struct case_ socket_cases[] = {
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
+	  "   proxy_from = [ \"10.0.0.0/8\", \"127.0.0.1/32\", \"::1\" ]; keepalive = true;\n"
+	  "   keepalive_idle = 60; keepalive_interval = 10; keepalive_count = 5; interface = \"lo\"; } );", 0, NULL },
+	{ "services = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\"; interface = \"lo\"; } );", 0, NULL },
+	{ "services = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\";\n"
+	  "   proxy_from = [ \"10.0.0.0/8\" ]; } );", 3, "service \"u\": proxy_from applies to TCP services only" },
+	{ "services = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\";\n\n   keepalive = true; } );", 4, "keepalive applies to TCP services only" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   proxy_from = [ \"10.0.0.0/33\" ]; } );", 3, "proxy_from: invalid address prefix \"10.0.0.0/33\"" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   proxy_from = \"10.0.0.0/8\"; } );", 3, "\"proxy_from\" must be a list of strings" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   keepalive_idle = 60; } );", 3, "service \"e\": keepalive_idle needs keepalive = true" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; keepalive = false;\n   keepalive_count = 3; } );", 3, "keepalive_count needs keepalive = true" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; keepalive = true;\n   keepalive_idle = 0; } );", 3, "\"keepalive_idle\" is 0, out of range 1-32767" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; keepalive = true;\n   keepalive_interval = 32768; } );", 3, "\"keepalive_interval\" is 32768, out of range 1-32767" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; keepalive = true;\n   keepalive_count = 128; } );", 3, "\"keepalive_count\" is 128, out of range 1-127" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; keepalive = 1; } );", 2, "\"keepalive\" must be true or false" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   interface = \"netsrvd-none0\"; } );", 3, "service \"e\": unknown interface \"netsrvd-none0\"" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   interface = \"\"; } );", 3, "unknown interface \"\"" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   interface = \"a-name-longer-than-ifnamsiz\"; } );", 3, "unknown interface" },
+	{ "proxy_from = [ \"10.0.0.0/8\" ];\nservices = ( " SVC_ECHO " );", 1, "\"proxy_from\" is a service setting" },
+};
+
+static void
+config_socket_keys_test(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg;
+	const struct service_config *e;
+
+	(void)state;
+	check_cases(socket_cases, sizeof(socket_cases) / sizeof(socket_cases[0]));
+	/* what the good one stores; unset timers are 0, the kernel's */
+	cfg = config_parse_string(socket_cases[0].text, "t.conf", err, sizeof(err));
+	assert_non_null(cfg);
+	e = &cfg->services[0];
+	assert_int_equal(e->nproxy_from, 3);
+	assert_int_equal(e->proxy_from[0].prefix, 8);
+	assert_int_equal(e->proxy_from[2].family, AF_INET6);
+	assert_true(e->keepalive);
+	assert_int_equal(e->keepalive_idle, 60);
+	assert_int_equal(e->keepalive_interval, 10);
+	assert_int_equal(e->keepalive_count, 5);
+	assert_string_equal(e->interface, "lo");
+	config_free(cfg);
+	cfg = config_parse_string("services = ( " SVC_ECHO " );", "t.conf", err, sizeof(err));
+	assert_non_null(cfg);
+	e = &cfg->services[0];
+	assert_int_equal(e->nproxy_from, 0);
+	assert_null(e->proxy_from);
+	assert_false(e->keepalive);
+	assert_int_equal(e->keepalive_idle, 0);
+	assert_int_equal(e->keepalive_interval, 0);
+	assert_int_equal(e->keepalive_count, 0);
+	assert_null(e->interface);
+	config_free(cfg);
+	cfg = config_parse_string("services = ( { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";"
+	    " keepalive = true; keepalive_interval = 3; } );", "t.conf", err, sizeof(err));
+	assert_non_null(cfg);
+	assert_int_equal(cfg->services[0].keepalive_idle, 0);
+	assert_int_equal(cfg->services[0].keepalive_interval, 3);
+	config_free(cfg);
+}
+
 static void
 config_global_overrides_test(void **state)
 {
@@ -330,11 +395,11 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	/* the core table and the handlers' keys: 49 keys in all */
+	/* the core table and the handlers' keys: 55 keys in all */
 	size_t nhandler_keys = 0;
 	for (size_t i = 0; i < handler_count(); i++)
 		nhandler_keys += handler_at(i)->nkeys;
-	assert_int_equal(config_schema_len + nhandler_keys, 49);
+	assert_int_equal(config_schema_len + nhandler_keys, 55);
 }
 
 /* ---- defaults and inheritance come from the table ---- */
@@ -714,6 +779,7 @@ main(void)
 		cmocka_unit_test(config_integer_wrap_test),
 		cmocka_unit_test(config_defaults_test),
 		cmocka_unit_test(config_global_overrides_test),
+		cmocka_unit_test(config_socket_keys_test),
 		cmocka_unit_test(config_load_file_test),
 		cmocka_unit_test(config_repeat_test),
 		cmocka_unit_test(config_schema_test),

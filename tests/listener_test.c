@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -138,6 +139,97 @@ listener_reconcile_resumes_paused_test(void **state)
 	config_free(a);
 }
 
+static void
+bound_to(int fd, const char *want)
+{
+	char name[IF_NAMESIZE + 1] = "";
+	socklen_t len = sizeof(name) - 1;
+
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, &len), 0);
+	name[len < sizeof(name) ? len : sizeof(name) - 1] = '\0';
+	assert_string_equal(name, want);
+}
+
+#define SVC_IF(name, proto, addr, ifname) \
+	"{ name = \"" name "\"; protocol = \"" proto "\"; address = \"" addr "\"; port = %d; handler = \"echo\"; interface = \"" ifname "\"; }"
+
+/*
+ * interface: SO_BINDTODEVICE on the new socket, before its bind; a reload
+ * that changes or drops it changes the kept socket, which stays the same.
+ */
+static void
+listener_interface_test(void **state)
+{
+	int p1 = h_free_port(), p2 = h_free_port();
+	struct config *a = parse("services = ( " SVC_IF("a", "tcp", "127.0.0.1", "lo") ", "
+	    SVC_IF("u", "udp", "127.0.0.1", "lo") " );", p1, p2);
+	struct config *b = parse("services = ( " SVC("a", "tcp", "127.0.0.1") ", "
+	    SVC_IF("u", "udp", "127.0.0.1", "lo") " );", p1, p2);
+	struct listener *first[2], *second[2], *third[2];
+	char err[256];
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skipped: SO_BINDTODEVICE changes need CAP_NET_RAW (CI runs this as root)\n");
+		skip();
+	}
+	assert_int_equal(listener_reconcile(a, NULL, 0, first, NULL, err, sizeof(err)), 0);
+	bound_to(first[0]->fd, "lo");
+	bound_to(first[1]->fd, "lo");
+	assert_string_equal(first[0]->ifname, "lo");
+	/* served on the interface: a loopback client gets through */
+	int c = h_connect("127.0.0.1", p1, 1000);
+	assert_true(c >= 0);
+	close(c);
+	assert_int_equal(listener_reconcile(b, first, 2, second, NULL, err, sizeof(err)), 0);
+	assert_ptr_equal(second[0], first[0]);
+	bound_to(second[0]->fd, "");
+	bound_to(second[1]->fd, "lo");
+	assert_int_equal(listener_reconcile(a, second, 2, third, NULL, err, sizeof(err)), 0);
+	assert_ptr_equal(third[0], first[0]);
+	bound_to(third[0]->fd, "lo");
+	listener_close(third[0]);
+	listener_close(third[1]);
+	config_free(a);
+	config_free(b);
+}
+
+/*
+ * A socket bound to another interface does not see loopback clients: the
+ * option is really there, not only recorded. Needs an interface besides lo.
+ */
+static void
+listener_interface_excludes_test(void **state)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	char other[IF_NAMESIZE] = "", text[512], err[CONFIG_ERR_MAX];
+	int port = h_free_port();
+	struct listener *l[1];
+	struct config *cfg;
+
+	(void)state;
+	assert_non_null(ifs);
+	for (i = ifs; i->if_index != 0 && other[0] == '\0'; i++)
+		if (strcmp(i->if_name, "lo") != 0)
+			snprintf(other, sizeof(other), "%s", i->if_name);
+	if_freenameindex(ifs);
+	if (geteuid() != 0 || other[0] == '\0') {
+		print_message("skipped: needs root and an interface other than lo\n");
+		skip();
+	}
+	snprintf(text, sizeof(text), "services = ( { name = \"a\"; protocol = \"tcp\"; address = \"*\";"
+	    " port = %d; handler = \"echo\"; interface = \"%s\"; } );", port, other);
+	cfg = config_parse_string(text, "t.conf", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(listener_reconcile(cfg, NULL, 0, l, NULL, err, sizeof(err)), 0);
+	bound_to(l[0]->fd, other);
+	/* 127.0.0.1 arrives on lo: refused, though the socket listens on every address */
+	assert_true(h_connect("127.0.0.1", port, 1000) < 0);
+	listener_close(l[0]);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -145,6 +237,8 @@ main(void)
 		cmocka_unit_test(listener_reconcile_keeps_matching_test),
 		cmocka_unit_test(listener_reconcile_failure_undoes_test),
 		cmocka_unit_test(listener_reconcile_resumes_paused_test),
+		cmocka_unit_test(listener_interface_test),
+		cmocka_unit_test(listener_interface_excludes_test),
 	};
 
 	return cmocka_run_group_tests_name("listener", tests, NULL, NULL);
