@@ -147,6 +147,35 @@ exec_environment_test(void **state)
 	unsetenv("NETSRVD_TEST_SECRET");
 }
 
+/* Behind a balancer (proxy_from), the program's peer variables name the client from the header. */
+static void
+exec_proxy_client_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char hdr[128];
+	int fd;
+	ssize_t n;
+
+	conf_probe(d, port, ", \"report\"", "proxy_from = [ \"127.0.0.0/8\" ];");
+	start_quiet(d);
+	fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	snprintf(hdr, sizeof(hdr), "PROXY TCP4 192.0.2.7 127.0.0.1 5555 %d\r\n", port);
+	assert_true(h_write_all(fd, hdr, strlen(hdr)));
+	shutdown(fd, SHUT_WR);
+	n = h_read_all(fd, out, sizeof(out) - 1, 5000);
+	close(fd);
+	assert_true(n > 0);
+	out[n] = '\0';
+	if (!has_line(out, "env TCPREMOTEIP=192.0.2.7"))
+		h_fail_with_log(d, out);
+	assert_true(has_line(out, "env TCPREMOTEPORT=5555"));
+	assert_true(has_line(out, "env REMOTE_ADDR=192.0.2.7"));
+	assert_true(has_line(out, "env REMOTE_PORT=5555"));
+	assert_true(h_wait_log(d, "peer=192.0.2.7:5555 proxy=127.0.0.1:", 3000));
+}
+
 static void
 exec_exit_status_test(void **state)
 {
@@ -695,6 +724,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(exec_environment_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_proxy_client_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_exit_status_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_signal_and_metrics_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_stderr_flood_test, h_fixture_setup, h_fixture_teardown),
