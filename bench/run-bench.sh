@@ -7,7 +7,8 @@
 # env:   NETSRVD NETSRVD_BENCH REFECHO XINETD (default /usr/sbin/xinetd)
 #        BENCH_SECONDS (3) BENCH_ROUNDS (3) BENCH_WORKERS (4)
 #        BENCH_CLIENTS (2 x workers; connrate and connect-only)
-#        BENCH_MODES ("connrate connrate-proxy pingpong bulk udp udp-burst connect-only")
+#        BENCH_MODES ("connrate connrate-proxy pingpong bulk udp udp-burst connect-only scale")
+#        BENCH_SCALE ("64:64 256:128": WORKERS:CLIENTS points of the scale row)
 #        BENCH_UDP_WINDOW (8: datagrams in flight per socket in udp-burst)
 #        BENCH_RAW (a file the raw result lines are appended to)
 #        BENCH_ACCESS_LOG (0; 1: netsrvd writes its access log to a file)
@@ -28,7 +29,8 @@ SECS=${BENCH_SECONDS:-3}
 ROUNDS=${BENCH_ROUNDS:-3}
 WORKERS=${BENCH_WORKERS:-4}
 CLIENTS=${BENCH_CLIENTS:-$((WORKERS * 2))}
-MODES=${BENCH_MODES:-connrate connrate-proxy pingpong bulk udp udp-burst connect-only}
+MODES=${BENCH_MODES:-connrate connrate-proxy pingpong bulk udp udp-burst connect-only scale}
+SCALE=${BENCH_SCALE-64:64 256:128}
 WINDOW=${BENCH_UDP_WINDOW:-8}
 RAW=${BENCH_RAW:-}
 ACCESS_LOG=${BENCH_ACCESS_LOG:-0}
@@ -46,6 +48,13 @@ done
 case $SECS$ROUNDS$WORKERS$CLIENTS$WINDOW in
 *[!0-9.]*) die "BENCH_SECONDS, BENCH_ROUNDS, BENCH_WORKERS, BENCH_CLIENTS, BENCH_UDP_WINDOW: numbers" ;;
 esac
+for pt in $SCALE; do
+	case $pt in
+	*[!0-9:]* | *:*:* | :* | *:) die "BENCH_SCALE: WORKERS:CLIENTS pairs, e.g. \"64:64 256:128\"" ;;
+	*:*) ;;
+	*) die "BENCH_SCALE: WORKERS:CLIENTS pairs, e.g. \"64:64 256:128\"" ;;
+	esac
+done
 
 FAIL=0
 PIDS=
@@ -138,17 +147,19 @@ ok() { eval "[ \"\${ok_$1_$2:-0}\" = 1 ]"; }
 # CPU time a server has used, in clock ticks: the process, its reaped
 # children (cutime, cstime: xinetd's per-connection forks) and its live
 # ones (the workers). Fields after the ")" of /proc/PID/stat: utime is
-# the 12th, stime, cutime, cstime follow.
+# the 12th, stime, cutime, cstime follow. cat, not awk, opens the files:
+# mawk gives up at the first one that vanished since the glob (some
+# process exited), which with hundreds of them is most runs.
 cpu_ticks() {	# cpu_ticks PID
-	awk -v top="$1" '
-	FNR == 1 {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v top="$1" '
+	{
 		rest = substr($0, index($0, ") ") + 2); split(rest, f, " ")
-		if (FILENAME == "/proc/" top "/stat")
+		if ($1 == top)
 			t += f[12] + f[13] + f[14] + f[15]
 		else if (f[2] == top)
 			t += f[12] + f[13]
 	}
-	END { printf "%d\n", t }' /proc/[0-9]*/stat 2>/dev/null
+	END { printf "%d\n", t }'
 }
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
@@ -295,6 +306,7 @@ while [ $r -le "$ROUNDS" ]; do
 		connrate-proxy) k=pxy ;;	# netsrvd only: the others speak no PROXY protocol
 		udp | udp-burst) k=udp ;;
 		connect-only) k=day ;;
+		scale) continue ;;	# servers of its own, after the rounds
 		*) die "unknown mode $m" ;;
 		esac
 		case $m in
@@ -343,6 +355,134 @@ while [ $r -le "$ROUNDS" ]; do
 done
 [ -s "$tmp/bench.err" ] && sed 's/^/  | /' "$tmp/bench.err" >&2
 [ -n "$NS_PID" ] && MEM_NS_AFTER=$("$BENCH" --mode mem --pid "$NS_PID")
+
+# --- scale: pools of tens and hundreds of workers ---------------------------------
+# Per point WORKERS:CLIENTS, a netsrvd (TCP and UDP echo) and the reference
+# pair started afresh with WORKERS workers each, connrate and udp with
+# CLIENTS clients, in rounds, the order of the two targets alternating. What
+# a worker costs beyond its work (wake-ups, lines shared by the pool, its
+# mappings) grows with the pool: it shows here, not at 4 workers.
+SC_PIDS=
+scale_forget() {	# stop the servers of the point and forget their pids
+	for p in $SC_PIDS; do
+		stop_pid "$p"
+		PIDS=$(printf '%s\n' $PIDS | grep -vx "$p" | tr '\n' ' ')
+	done
+	SC_PIDS=
+}
+
+# Until PID has N children, up to 20 s; 1 if it died or never got there.
+scale_wait_pool() {	# scale_wait_pool PID N
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do
+		[ "$(children_of "$1" | wc -l)" -ge "$2" ] && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# Starts the servers of one point; sets sc_ns_tcp sc_ns_udp sc_ref_tcp
+# sc_ref_udp (ports) and SC_NS SC_REF_TCP SC_REF_UDP (pids).
+scale_start() {	# scale_start WORKERS
+	set -- "$1" $("$BENCH" --free-port --count 4)
+	[ $# -eq 5 ] || { say "scale: cannot find 4 free ports on 127.0.0.1"; return 1; }
+	sc_ns_tcp=$2 sc_ns_udp=$3 sc_ref_tcp=$4 sc_ref_udp=$5
+	cat >"$tmp/netsrvd-scale.conf" <<EOC
+pid_file = "$tmp/netsrvd-scale.pid";
+log = { target = "stderr"; level = "warning"; connections = false; };
+workers = $1;
+max_workers = $1;
+timeout = 30;
+udp_rate = 0;
+max_per_source = 0;
+services = (
+  { name = "echo"; protocol = "tcp"; address = "127.0.0.1"; port = $sc_ns_tcp; handler = "echo"; },
+  { name = "echo-udp"; protocol = "udp"; address = "127.0.0.1"; port = $sc_ns_udp; handler = "echo"; }
+);
+EOC
+	"$NETSRVD" -f -c "$tmp/netsrvd-scale.conf" >/dev/null 2>>"$tmp/netsrvd-scale.err" &
+	SC_NS=$!
+	"$REFECHO" tcp "$sc_ref_tcp" "$1" 2>>"$tmp/refecho.err" &
+	SC_REF_TCP=$!
+	"$REFECHO" udp "$sc_ref_udp" "$1" 2>>"$tmp/refecho.err" &
+	SC_REF_UDP=$!
+	SC_PIDS="$SC_NS $SC_REF_TCP $SC_REF_UDP"
+	PIDS="$PIDS $SC_PIDS"
+	if ! scale_wait_pool "$SC_NS" $(($1 * 2)) || ! scale_wait_pool "$SC_REF_TCP" "$1" ||
+	    ! scale_wait_pool "$SC_REF_UDP" "$1"; then
+		say "scale: $1 workers: the pools did not all start within 20 s; netsrvd's stderr:"
+		sed 's/^/  | /' "$tmp/netsrvd-scale.err" >&2
+		return 1
+	fi
+	for a in "$sc_ns_tcp connrate" "$sc_ns_udp udp" "$sc_ref_tcp connrate" "$sc_ref_udp udp"; do
+		set -- $a
+		if ! line=$("$BENCH" --mode probe --op "$2" --port "$1" --seconds 5); then
+			say "scale: $2 on port $1 does not answer within 5 s: $line"
+			return 1
+		fi
+	done
+}
+
+# One measurement; appends "WORKERS TARGET LINE server_cpu_us=..." to $tmp/scale.
+scale_measure() {	# scale_measure WORKERS CLIENTS TARGET MODE ROUND
+	case $3:$4 in
+	netsrvd:connrate) p=$sc_ns_tcp sp=$SC_NS ;;
+	netsrvd:udp) p=$sc_ns_udp sp=$SC_NS ;;
+	reference:connrate) p=$sc_ref_tcp sp=$SC_REF_TCP ;;
+	reference:udp) p=$sc_ref_udp sp=$SC_REF_UDP ;;
+	esac
+	say "scale $1:$2, round $5/$ROUNDS: $4 against $3 (port $p, ${SECS}s)"
+	c0=$(cpu_ticks "$sp")
+	line=$("$BENCH" --mode "$4" --port "$p" --clients "$2" --seconds "$SECS" 2>>"$tmp/bench-scale.err")
+	st=$?
+	c1=$(cpu_ticks "$sp")
+	[ -n "$line" ] || line="mode=$4 ops=0"
+	line="$line $(kv ops "$line" | awk -v d=$((c1 - c0)) -v hz="$HZ" \
+	    '$1 > 0 && d > 0 { printf "server_cpu_us=%.2f", d * 1e6 / hz / $1 }')"
+	printf '%s %s %s\n' "$1" "$3" "$line" >>"$tmp/scale"
+	[ -n "$RAW" ] && printf 'round=%s label=%s-scale%s %s\n' "$5" "$3" "$1" "$line" >>"$RAW"
+	if [ $st -ne 0 ] && [ "$3" = netsrvd ]; then
+		say "netsrvd ($1 workers): $4 failed: $line"
+		FAIL=1
+	fi
+}
+
+: >"$tmp/scale"
+case " $MODES " in
+*" scale "*) do_scale=1 ;;
+*) do_scale=0 ;;
+esac
+[ -n "$NETSRVD" ] && [ -x "$NETSRVD" ] || do_scale=0
+if [ $do_scale = 1 ]; then
+	for pt in $SCALE; do
+		w=${pt%:*} c=${pt#*:}
+		if ! scale_start "$w"; then
+			FAIL=1
+			scale_forget
+			continue
+		fi
+		r=1
+		while [ $r -le "$ROUNDS" ]; do
+			for m in connrate udp; do
+				# the order alternates, so neither target always runs first
+				if [ $((r % 2)) = 1 ]; then order="netsrvd reference"; else order="reference netsrvd"; fi
+				for t in $order; do
+					scale_measure "$w" "$c" $t $m $r
+				done
+			done
+			if ! kill -0 "$SC_NS" 2>/dev/null; then
+				say "netsrvd ($w workers) died in round $r; its stderr:"
+				sed 's/^/  | /' "$tmp/netsrvd-scale.err" >&2
+				FAIL=1
+				break
+			fi
+			r=$((r + 1))
+		done
+		scale_forget
+	done
+	[ -s "$tmp/bench-scale.err" ] && sed 's/^/  | /' "$tmp/bench-scale.err" >&2
+fi
 
 # --- SIGHUP to a new generation serving ------------------------------------------
 HUPS=
@@ -540,6 +680,79 @@ printf '| SIGTERM to exit, same config (ms, median) | %s | |\n' "$(med_ms stop_u
 printf '| SIGHUP to first new worker (ms, median) | %s | |\n' "$(med_ms first_new_us "$HUPS")"
 printf '| SIGHUP to old generation gone and echo served (ms, median) | %s | |\n' \
     "$(med_ms served_us "$HUPS")"
+
+# The scale row: medians per point, netsrvd beside the reference.
+if [ -s "$tmp/scale" ]; then
+	printf '\n### scale: the same worker count for netsrvd and the reference, %s round(s) x %s s\n\n' \
+	    "$ROUNDS" "$SECS"
+	awk '
+	function median(k,    n, i, j, a, t) {
+		n = cnt[k]
+		if (n == 0)
+			return ""
+		for (i = 1; i <= n; i++)
+			a[i] = val[k, i] + 0
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+			}
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	function fmt(v, f) { return v == "" ? "-" : sprintf(f, v) }
+	function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
+	function row(w, mode, label, key, f, summed,    n, r) {
+		if (summed) {
+			n = ((w, "netsrvd", mode) in seen) ? sum[w, "netsrvd", mode, key] + 0 : ""
+			r = ((w, "reference", mode) in seen) ? sum[w, "reference", mode, key] + 0 : ""
+		} else {
+			n = median(w SUBSEP "netsrvd" SUBSEP mode SUBSEP key)
+			r = median(w SUBSEP "reference" SUBSEP mode SUBSEP key)
+		}
+		printf "| %s | %s | %s | %s | %s | %s |\n", w, mode, label, fmt(n, f), fmt(r, f),
+		    summed ? "" : ratio(n, r)
+	}
+	{
+		w = $1; t = $2; mode = ""
+		for (i = 3; i <= NF; i++)
+			if ($i ~ /^mode=/)
+				mode = substr($i, 6)
+		if (!((w, "netsrvd", mode) in seen) && !((w, "reference", mode) in seen))
+			order[++npts] = w SUBSEP mode
+		seen[w, t, mode] = 1
+		for (i = 3; i <= NF; i++) {
+			eq = index($i, "=")
+			key = substr($i, 1, eq - 1); value = substr($i, eq + 1)
+			if (key == "clients")
+				clients[w, mode] = value
+			if (key ~ /^(rate|p99_us|server_cpu_us)$/)
+				val[w, t, mode, key, ++cnt[w, t, mode, key]] = value
+			if (key ~ /^(lost|fail_)/) {
+				sum[w, t, mode, key] += value
+				if (key != "lost" && (key != "fail_timeout" || mode != "udp"))
+					sum[w, t, mode, "failures"] += value
+			}
+		}
+	}
+	END {
+		print "| workers | mode | metric | netsrvd | reference | netsrvd/ref |"
+		print "|---:|---|---|---:|---:|---:|"
+		for (i = 1; i <= npts; i++) {
+			split(order[i], wm, SUBSEP); w = wm[1]; mode = wm[2]
+			if (mode == "udp") {
+				row(w, mode, "replies/s (" clients[w, mode] " sockets)", "rate", "%.0f")
+				row(w, mode, "p99 us", "p99_us", "%.1f")
+				row(w, mode, "server CPU us per op", "server_cpu_us", "%.2f")
+				row(w, mode, "lost (sum)", "lost", "%d", 1)
+				row(w, mode, "other failures (sum)", "failures", "%d", 1)
+			} else {
+				row(w, mode, "conn/s (" clients[w, mode] " clients)", "rate", "%.0f")
+				row(w, mode, "p99 us", "p99_us", "%.1f")
+				row(w, mode, "server CPU us per op", "server_cpu_us", "%.2f")
+				row(w, mode, "failures (sum)", "failures", "%d", 1)
+			}
+		}
+	}' "$tmp/scale"
+fi
 
 case " $TARGETS " in
 *" xinetd "*) ;;
