@@ -78,11 +78,13 @@ trap 'exit 143' TERM
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 # CPU time of a server and all its descendants, live and reaped, in ticks.
+# (cat, not awk's own file list: mawk stops at the first process that
+# vanished between the glob and its open.)
 cpu_ticks() {	# cpu_ticks PID
-	awk -v top="$1" '
-	FNR == 1 {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v top="$1" '
+	{
 		rest = substr($0, index($0, ") ") + 2); split(rest, f, " ")
-		pid = FILENAME; sub("/proc/", "", pid); sub("/stat", "", pid)
+		pid = $1
 		ppid[pid] = f[2]; own[pid] = f[12] + f[13]; reaped[pid] = f[14] + f[15]
 	}
 	END {
@@ -94,7 +96,7 @@ cpu_ticks() {	# cpu_ticks PID
 				t += own[p] + reaped[p]
 		}
 		printf "%d\n", t
-	}' /proc/[0-9]*/stat 2>/dev/null
+	}'
 }
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
