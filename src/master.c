@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -356,9 +357,17 @@ release_old_scoreboards(void)
 }
 
 /* A retired generation goes with its last worker: its sockets no one else uses close then. */
+/*
+ * A generation's configuration is freed when its last worker goes. Reloads
+ * in a burst keep several alive at once, and the C library keeps the heap
+ * they grew: once none is left draining, it goes back to the system, so a
+ * master that runs for years stays the size of one configuration.
+ */
 static void
 free_drained_generations(void)
 {
+	bool freed = false;
+
 	for (struct generation **g = &m.gen->older; *g != NULL;) {
 		struct generation *old = *g;
 
@@ -369,7 +378,10 @@ free_drained_generations(void)
 		*g = old->older;
 		log_debug("generation %u: its last worker is gone", old->id);
 		generation_free(old);
+		freed = true;
 	}
+	if (freed && m.gen->older == NULL)
+		(void)malloc_trim(0);	/* 0 or 1: whether anything went back, nothing to act on */
 }
 
 static void
