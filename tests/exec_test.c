@@ -140,9 +140,9 @@ exec_environment_test(void **state)
 	assert_true(has_line(out, "nonblock 0"));
 	/* stderr goes to the log, tagged, never to the client */
 	assert_null(strstr(out, "probe report to stderr"));
-	assert_true(h_wait_log(d, "service probe: program ", 3000));
-	assert_true(h_wait_log(d, "probe report to stderr", 3000));
-	assert_true(h_wait_log(d, "end=done exit=0", 3000));
+	assert_true(h_wait_log(d, "service probe: program ", 10000));
+	assert_true(h_wait_log(d, "probe report to stderr", 10000));
+	assert_true(h_wait_log(d, "end=done exit=0", 10000));
 	unsetenv("NETSRVD_TEST_PASSED");
 	unsetenv("NETSRVD_TEST_SECRET");
 }
@@ -173,7 +173,7 @@ exec_proxy_client_test(void **state)
 	assert_true(has_line(out, "env TCPREMOTEPORT=5555"));
 	assert_true(has_line(out, "env REMOTE_ADDR=192.0.2.7"));
 	assert_true(has_line(out, "env REMOTE_PORT=5555"));
-	assert_true(h_wait_log(d, "peer=192.0.2.7:5555 proxy=127.0.0.1:", 3000));
+	assert_true(h_wait_log(d, "peer=192.0.2.7:5555 proxy=127.0.0.1:", 10000));
 }
 
 static void
@@ -189,13 +189,13 @@ exec_exit_status_test(void **state)
 	start_quiet(d);
 	fetch(port, out, sizeof(out));
 	assert_string_equal(out, "bye\n");
-	assert_true(h_wait_log(d, "service=seven ", 3000));
-	assert_true(h_wait_log(d, "end=done exit=7", 3000));
-	assert_true(h_wait_log(d, ": oops", 3000));
+	assert_true(h_wait_log(d, "service=seven ", 10000));
+	assert_true(h_wait_log(d, "end=done exit=7", 10000));
+	assert_true(h_wait_log(d, ": oops", 10000));
 	/* the worker goes on serving after a program failed */
 	fetch(port, out, sizeof(out));
 	assert_string_equal(out, "bye\n");
-	assert_true(h_wait_log_count(d, "exit=7", 2, 3000));
+	assert_true(h_wait_log_count(d, "exit=7", 2, 10000));
 }
 
 static void
@@ -214,7 +214,7 @@ exec_signal_and_metrics_test(void **state)
 	    port, probe(), sport);
 	start_quiet(d);
 	fetch(port, out, sizeof(out));
-	assert_true(h_wait_log(d, "end=done signal=SIGABRT", 3000));
+	assert_true(h_wait_log(d, "end=done signal=SIGABRT", 10000));
 	end = h_now_ms() + 3000;
 	for (;;) {
 		int fd = h_connect("127.0.0.1", sport, 2000);
@@ -246,10 +246,10 @@ exec_stderr_flood_test(void **state)
 	start_quiet(d);
 	fetch(port, out, sizeof(out));
 	assert_string_equal(out, "done\n");
-	assert_true(h_wait_log(d, "end=done exit=0", 3000));
-	assert_true(h_wait_log(d, "flood line 0", 3000));
+	assert_true(h_wait_log(d, "end=done exit=0", 10000));
+	assert_true(h_wait_log(d, "flood line 0", 10000));
 	/* every line is either logged or counted as not logged */
-	assert_true(h_wait_log(d, "stderr lines not logged", 3000));
+	assert_true(h_wait_log(d, "stderr lines not logged", 10000));
 	char *log = h_read_log(d);
 	unsigned long logged = (unsigned long)h_log_count(d, "flood line "), dropped = 0;
 	for (const char *p = log; (p = strstr(p, "stderr lines not logged")) != NULL; p++) {
@@ -325,8 +325,8 @@ exec_max_runtime_test(void **state)
 	close(fd);
 	assert_true(wait_gone((pid_t)pids[0], 3000));
 	assert_true(wait_gone((pid_t)pids[1], 3000));
-	assert_true(h_wait_log(d, "max_runtime reached", 3000));
-	assert_true(h_wait_log(d, "end=timeout signal=SIGTERM", 3000));
+	assert_true(h_wait_log(d, "max_runtime reached", 10000));
+	assert_true(h_wait_log(d, "end=timeout signal=SIGTERM", 10000));
 	/* the one that left the group lives on until the daemon stops */
 	assert_true(h_pid_alive((pid_t)pids[2]));
 	assert_int_equal(h_stop(d), 0);
@@ -417,7 +417,7 @@ exec_reload_lets_programs_finish_test(void **state)
 	/* meanwhile the new generation serves */
 	assert_true(h_echo("127.0.0.1", port, "new\n", 4, 3000));
 	close(fd);
-	assert_true(h_wait_log_count(d, "service=cat ", 2, 3000));
+	assert_true(h_wait_log_count(d, "service=cat ", 2, 10000));
 	assert_false(h_log_contains(d, "SIGTERM to its process group"));
 	assert_false(h_log_contains(d, "killing it"));
 }
@@ -442,9 +442,9 @@ exec_not_started_test(void **state)
 	assert_string_equal(out, "served\n");
 	assert_int_equal(rename(prog, hidden), 0);
 	assert_int_equal(fetch(port, out, sizeof(out)), 0);
-	assert_true(h_wait_log(d, "program not started: cannot execute", 3000));
-	assert_true(h_wait_log(d, "No such file or directory", 3000));
-	assert_true(h_wait_log(d, "exit=not-started", 3000));
+	assert_true(h_wait_log(d, "program not started: cannot execute", 10000));
+	assert_true(h_wait_log(d, "No such file or directory", 10000));
+	assert_true(h_wait_log(d, "exit=not-started", 10000));
 	assert_int_equal(rename(hidden, prog), 0);
 	fetch(port, out, sizeof(out));
 	assert_string_equal(out, "served\n");
@@ -473,7 +473,7 @@ exec_udp_wait_test(void **state)
 		/* the program read the socket itself; it got no peer variables */
 		assert_string_equal(reply, "UDP peers=0");
 	}
-	assert_true(h_wait_log_count(d, "service=u program=", 3, 3000));
+	assert_true(h_wait_log_count(d, "service=u program=", 3, 10000));
 	/* exactly one worker, whatever the global workers says */
 	assert_true(h_wait_children(d->pid, 1, 2000));
 }
@@ -681,8 +681,8 @@ exec_git_daemon_test(void **state)
 		h_fail_with_log(d, out);
 	assert_string_equal(out, "hello through netsrvd\n");
 	print_message("git clone git://127.0.0.1:%d/hello.git: README says %s", port, out);
-	assert_true(h_wait_log(d, "service=git ", 3000));
-	assert_true(h_wait_log(d, "exit=0", 3000));
+	assert_true(h_wait_log(d, "service=git ", 10000));
+	assert_true(h_wait_log(d, "exit=0", 10000));
 }
 
 /* rsync's daemon in inetd mode (it chroots: root's power stays with the program) */
@@ -715,8 +715,8 @@ exec_rsync_daemon_test(void **state)
 		h_fail_with_log(d, out);
 	assert_string_equal(out, "synced through netsrvd\n");
 	print_message("rsync rsync://127.0.0.1:%d/mod/notes.txt: %s", port, out);
-	assert_true(h_wait_log(d, "service=rsync ", 3000));
-	assert_true(h_wait_log(d, "end=done exit=0", 3000));
+	assert_true(h_wait_log(d, "service=rsync ", 10000));
+	assert_true(h_wait_log(d, "end=done exit=0", 10000));
 }
 
 int
