@@ -53,7 +53,7 @@ bind_to_interface(struct listener *l, const char *ifname)
 static int
 open_socket(const struct service_config *s, struct sockaddr_storage *addr, socklen_t *addrlen)
 {
-	int type = (s->protocol == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC | SOCK_NONBLOCK;
+	int type = (s->protocol == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC;
 	int fd;
 
 	*addr = s->addr;
@@ -86,8 +86,8 @@ fail:
 }
 
 /*
- * The socket is O_NONBLOCK: workers wait in epoll and then accept, so a
- * worker told to stop is never stuck inside accept().
+ * The socket blocks: idle workers wait in accept4() or a receive on it
+ * (worker.c, worker_udp.c tell how a stop still reaches them).
  */
 struct listener *
 listener_open(const struct service_config *s, char *err, size_t errlen)
@@ -200,11 +200,10 @@ listener_from_fd(int fd, const char *name, char *err, size_t errlen)
 		    util_sockaddr_port((struct sockaddr *)&l->addr));
 	/*
 	 * O_NONBLOCK belongs to the open file, which workers of the image
-	 * before an upgrade share: UDP workers wait in a blocking receive
-	 * (and clear the flag themselves), so only TCP sockets get it here.
+	 * before an upgrade share: it is left as it is. Workers wait in a
+	 * blocking accept4() or receive and clear the flag themselves.
 	 */
-	if (util_set_cloexec(fd, 1) == -1 ||
-	    (l->protocol == PROTO_TCP && util_set_nonblock(fd, 1) == -1)) {
+	if (util_set_cloexec(fd, 1) == -1) {
 		snprintf(err, errlen, "passed fd %d: fcntl: %s", fd, strerror(errno));
 		free(l);
 		return NULL;

@@ -65,7 +65,7 @@ sandbox_chroot(const char *dir)
  * random seed, memory for malloc, and the ways out.
  */
 static const int allowed[] = {
-	SYS_accept4, SYS_epoll_wait, SYS_epoll_pwait, SYS_poll, SYS_ppoll,
+	SYS_accept4, SYS_poll, SYS_ppoll,
 	SYS_read, SYS_recvfrom, SYS_recvmsg, SYS_recvmmsg,
 	SYS_write, SYS_writev, SYS_sendto, SYS_sendmsg, SYS_sendmmsg,
 	SYS_close, SYS_shutdown, SYS_setsockopt, SYS_getsockopt, SYS_getsockname,

@@ -35,9 +35,10 @@ struct worker_args {
 
 /*
  * A worker told to stop leaves when its socket has nothing waiting, not
- * the moment it is told: with EPOLLEXCLUSIVE, a wake-up it consumed may be
- * the only one a waiting client gets. WORKER_DRAIN_MAX bounds the extra
- * clients (or datagrams) it takes when the queue never empties.
+ * the moment it is told: the kernel wakes one waiting worker per arrival,
+ * and a wake-up it consumed may be the only one a waiting client gets.
+ * WORKER_DRAIN_MAX bounds the extra clients (or datagrams) it takes when
+ * the queue never empties.
  */
 #define WORKER_DRAIN_MAX 64
 

@@ -102,22 +102,32 @@ workers_kill_overdue(struct worker_table *t, int64_t now)
 	}
 }
 /*
- * A UDP worker waits in a blocking recvmmsg(): a SIGTERM that lands after
- * it tested its stop flag and before it entered the call interrupts
- * nothing, and the worker would sleep on until a datagram or its 1 s
- * receive timeout. There is no atomic way out of that window for a socket
- * call, so a worker still here a tick after being told is told again.
- * Repeats are harmless: the handler only sets the flag. TCP workers wait
- * in epoll with a self-pipe and need none; adopted workers, whose protocol
- * this image does not know, get them too.
+ * An idle worker waits in a blocking accept4() or receive: a SIGTERM that
+ * lands after it tested its stop flag and before it entered the call
+ * interrupts nothing, and the worker would sleep on until a client came
+ * (UDP: or its 1 s receive timeout). There is no atomic way out of that
+ * window for a socket call, so a worker still here a tick after being told
+ * is told again. Repeats are harmless: the handler only sets the flag. A
+ * TCP worker whose line says it is serving is left alone: it sees the flag
+ * when its client is done, and a signal would restart a blocking receive's
+ * timeout (io_recv_wait). Adopted workers, whose protocol this image does
+ * not know, get them too.
  */
+static bool
+serving_tcp(const struct worker_slot *w)
+{
+	const struct sb_slot *l = workers_line(w);
+
+	return w->tcp && l != NULL && atomic_load(&l->state) == SB_BUSY;
+}
+
 void
 workers_nudge_stopping(struct worker_table *t, int64_t now)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		struct worker_slot *w = &t->w[i];
 
-		if (!w->stopping || w->killed || w->tcp || now - w->stop_sent_ms < POOL_TICK_MS)
+		if (!w->stopping || w->killed || serving_tcp(w) || now - w->stop_sent_ms < POOL_TICK_MS)
 			continue;
 		if (kill(w->pid, SIGTERM) == -1 && errno != ESRCH)
 			log_error("kill(%ld)", (long)w->pid);

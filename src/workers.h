@@ -22,7 +22,7 @@ struct worker_slot {
 	int grace_s;		/* its generation's shutdown_timeout, or its handler's; -1: no limit */
 	int64_t deadline_ms;	/* told to stop: killed if still here then; 0: not told */
 	bool killed;		/* we sent the SIGKILL it died of */
-	bool tcp;		/* waits in epoll, where a stop request is never missed */
+	bool tcp;		/* serves TCP: not nudged while its line says busy */
 	char name[40];
 	struct scoreboard *sb;	/* where its line is (an old one after a resize) */
 	int sbslot;		/* -1: none (adopted across an upgrade) */
@@ -48,7 +48,7 @@ void workers_mark_stopping(struct worker_slot *w, int64_t now);
 void workers_signal(struct worker_table *t, int sig, const struct generation *keep);
 /* Kills the workers still serving past their stop deadline. */
 void workers_kill_overdue(struct worker_table *t, int64_t now);
-/* Tells the UDP workers told to stop a tick ago again (see workers.c). */
+/* Tells the idle workers told to stop a tick ago again (see workers.c). */
 void workers_nudge_stopping(struct worker_table *t, int64_t now);
 /* Kills the workers busy without progress well past their timeout. */
 void workers_kill_hung(struct worker_table *t, int64_t coarse_now);
