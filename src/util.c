@@ -95,6 +95,16 @@ util_now_ms(void)
 	return clock_ms(CLOCK_MONOTONIC);
 }
 
+/* vDSO, no syscall: for timing a call that may or may not have waited */
+int64_t
+util_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* A few ms behind, and cheaper: what the hot path stamps the scoreboard with. */
 int64_t
 util_coarse_now_ms(void)

@@ -10,6 +10,7 @@ int util_read_file(const char *path, size_t max, char **data, size_t *size);
 /* monotonic milliseconds */
 int64_t util_now_ms(void);
 int64_t util_coarse_now_ms(void);
+int64_t util_now_us(void);
 int util_set_cloexec(int fd, int on);
 int util_set_nonblock(int fd, int on);
 /* "1.2.3.4:80" or "[::1]:80" */
