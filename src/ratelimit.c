@@ -53,7 +53,29 @@ bucket_of(const struct ratelimit *rl, uint32_t service, const unsigned char addr
 /*
  * A bucket is one 64-bit word: milli-tokens above, the last refill time
  * (ms, mod 2^32) below. A zeroed bucket reads as long idle, hence full.
+ *
+ * Each worker reads the clock before it takes the bucket, so one that
+ * read it just before another worker's update finds the bucket's time a
+ * few ms ahead of its own. That is no time at all: taken as an unsigned
+ * difference it was 49 days of refill, a full bucket, and a source that
+ * kept two workers busy got through at well over its rate (605 replies in
+ * a second at 200 a second). A bucket time up to BEHIND_MS ahead is kept.
  */
+#define BEHIND_MS 1000u
+
+static uint32_t
+ms_since(uint64_t bucket, uint32_t now, uint32_t *stamp)
+{
+	uint32_t last = (uint32_t)bucket;
+
+	*stamp = now;
+	if (bucket != 0 && last != now && last - now <= BEHIND_MS) {
+		*stamp = last;
+		return 0;
+	}
+	return now - last;
+}
+
 bool
 ratelimit_allow(struct ratelimit *rl, uint32_t service, const unsigned char addr[16],
     unsigned rate, unsigned burst, int64_t now_ms)
@@ -66,7 +88,7 @@ ratelimit_allow(struct ratelimit *rl, uint32_t service, const unsigned char addr
 
 	do {
 		uint64_t tokens = old >> 32;
-		uint32_t elapsed = now - (uint32_t)old;
+		uint32_t stamp, elapsed = ms_since(old, now, &stamp);
 
 		tokens += (uint64_t)elapsed * rate;	/* rate a second = rate milli-tokens a ms */
 		if (tokens > cap)
@@ -74,7 +96,7 @@ ratelimit_allow(struct ratelimit *rl, uint32_t service, const unsigned char addr
 		allowed = tokens >= 1000;
 		if (allowed)
 			tokens -= 1000;
-		next = tokens << 32 | now;
+		next = tokens << 32 | stamp;
 	} while (!atomic_compare_exchange_weak_explicit(b, &old, next,
 	    memory_order_relaxed, memory_order_relaxed));
 	return allowed;

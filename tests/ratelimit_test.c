@@ -110,6 +110,25 @@ ratelimit_ipv6_prefix_test(void **state)
 }
 
 /*
+ * Two workers share a bucket; one read the clock a few ms before the
+ * other's update landed. Its "now" is behind the bucket's time: that is
+ * no time passed, not a wrapped 49 days that fills the bucket.
+ */
+static void
+ratelimit_clock_behind_test(void **state)
+{
+	struct ratelimit *rl = *state;
+
+	assert_int_equal(drain(rl, SVC, "192.0.2.8", 10, 5, T0 + 5, 100), 5);
+	assert_int_equal(drain(rl, SVC, "192.0.2.8", 10, 5, T0, 100), 0);
+	/* the later time was kept: 100 ms after it, one token */
+	assert_int_equal(drain(rl, SVC, "192.0.2.8", 10, 5, T0 + 104, 100), 0);
+	assert_int_equal(drain(rl, SVC, "192.0.2.8", 10, 5, T0 + 105, 100), 1);
+	/* far behind is not a race but the clock wrapping (49 days idle): full */
+	assert_int_equal(drain(rl, SVC, "192.0.2.8", 10, 5, T0 - 5000, 100), 5);
+}
+
+/*
  * udp_rate = 0 means unlimited, and the callers (worker_udp.c) never ask
  * the table then: a bucket at rate 0 never refills, so asking would
  * refuse every reply.
@@ -134,6 +153,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(ratelimit_sources_independent_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(ratelimit_ipv6_prefix_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(ratelimit_rate_zero_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(ratelimit_clock_behind_test, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ratelimit", tests, NULL, NULL);
