@@ -36,21 +36,50 @@ unref_socket(struct listener *l)
 	listener_close(l);
 }
 
+size_t
+generation_slots(const struct config *cfg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (cfg->services[i].enabled)
+			n += (size_t)cfg->services[i].max_workers;
+	return n > 0 ? n : 1;
+}
+
+/*
+ * Its own scoreboard, sized by its configuration: a pool never runs more
+ * than max_workers, and a reaped worker's line is free before its
+ * replacement is forked, so the generation can never run out of lines.
+ * Generations draining side by side each keep theirs until their last
+ * worker is gone.
+ */
 static struct generation *
-alloc_generation(size_t nsvcs, unsigned id)
+alloc_generation(size_t nsvcs, size_t nslots, unsigned id)
 {
 	struct generation *g = calloc(1, sizeof(*g));
 
 	if (g == NULL)
 		return NULL;
 	g->svcs = calloc(nsvcs > 0 ? nsvcs : 1, sizeof(*g->svcs));
-	if (g->svcs == NULL) {
+	g->sb = scoreboard_create(nslots);
+	if (g->svcs == NULL || g->sb == NULL) {
+		scoreboard_destroy(g->sb);
+		free(g->svcs);
 		free(g);
 		return NULL;
 	}
 	g->nsvcs = nsvcs;
 	g->id = id;
 	return g;
+}
+
+static void
+free_generation_memory(struct generation *g)
+{
+	scoreboard_destroy(g->sb);
+	free(g->svcs);
+	free(g);
 }
 
 static int
@@ -85,13 +114,14 @@ generation_create(struct config *cfg, struct listener *const *reuse, size_t nreu
     struct stats *stats, unsigned id, char *err, size_t errlen)
 {
 	size_t n = config_enabled_services(cfg);
-	struct generation *g = alloc_generation(n, id);
+	struct generation *g = alloc_generation(n, generation_slots(cfg), id);
 	struct listener **ls = calloc(n > 0 ? n : 1, sizeof(struct listener *));
 	bool *fresh = calloc(n > 0 ? n : 1, sizeof(*fresh));
 	struct shared_config *sc = calloc(1, sizeof(*sc));
 
 	if (g == NULL || ls == NULL || fresh == NULL || sc == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory for a new generation (its scoreboard: %zu lines)",
+		    generation_slots(cfg));
 		goto fail;
 	}
 	if (listener_reconcile(cfg, reuse, nreuse, ls, fresh, err, errlen) == -1)
@@ -117,15 +147,14 @@ fail:
 	free(fresh);
 	free(sc);
 	if (g != NULL)
-		free(g->svcs);
-	free(g);
+		free_generation_memory(g);
 	return NULL;
 }
 
 struct generation *
 generation_clone(const struct generation *g, unsigned id)
 {
-	struct generation *c = alloc_generation(g->nsvcs, id);
+	struct generation *c = alloc_generation(g->nsvcs, g->sb->nslots, id);
 
 	if (c == NULL)
 		return NULL;
@@ -176,8 +205,7 @@ generation_free(struct generation *g)
 	for (size_t i = 0; i < g->nsvcs; i++)
 		unref_socket(g->svcs[i].ls);
 	unref_config(g->sc);
-	free(g->svcs);
-	free(g);
+	free_generation_memory(g);
 }
 
 struct listener **

@@ -31,6 +31,7 @@ struct generation {
 	size_t live;			/* its workers not reaped yet */
 	struct generation *older;	/* a retired generation still draining, or NULL */
 	struct shared_config *sc;	/* cfg, shared with clones (log rotation) */
+	struct scoreboard *sb;		/* a line for every worker it may run, freed with it */
 };
 
 /*
@@ -44,6 +45,8 @@ struct generation *generation_create(struct config *cfg, struct listener *const 
     size_t nreuse, struct stats *stats, unsigned id, char *err, size_t errlen);
 /* The same configuration and sockets, new runtimes: to replace every worker (log rotation). */
 struct generation *generation_clone(const struct generation *g, unsigned id);
+/* Every worker a generation of cfg may run at once: the lines of its scoreboard. */
+size_t generation_slots(const struct config *cfg);
 /*
  * g gives way to cur: its sockets that cur does not use stop accepting
  * (listener_pause), and its configuration goes (cfg and svcs[].cfg become

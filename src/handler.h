@@ -64,7 +64,9 @@ struct config;
 
 /* What a worker hands its handler's init: the daemon's shared state, read only. */
 struct handler_env {
-	const struct scoreboard *sb;
+	/* every live worker's line: its generation's board, then the older ones' */
+	const struct scoreboard *const *boards;
+	size_t nboards;
 	const struct stats *stats;
 	const struct config *cfg;
 };

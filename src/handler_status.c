@@ -18,7 +18,8 @@
 #include "stats.h"
 #include "util.h"
 
-static const struct scoreboard *sb;
+static const struct scoreboard *const *boards;	/* every live worker's line is on one */
+static size_t nboards;
 static const struct stats *stats;
 static struct svc_stats *totals;	/* per service: folded by the master plus its live workers' own */
 
@@ -29,7 +30,8 @@ static struct svc_stats *totals;	/* per service: folded by the master plus its l
 static int
 status_init(const struct service_config *svc, const struct handler_env *env)
 {
-	sb = env->sb;
+	boards = env->boards;
+	nboards = env->nboards;
 	stats = env->stats;
 	free(totals);
 	totals = stats != NULL ? calloc(stats->n, sizeof(*totals)) : NULL;
@@ -38,6 +40,20 @@ status_init(const struct service_config *svc, const struct handler_env *env)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Steps (*b, *i) to the next line of the boards, from line *i of board *b
+ * on: false past the last.
+ */
+static bool
+next_line(size_t *b, size_t *i)
+{
+	while (*b < nboards && *i >= boards[*b]->nslots) {
+		(*b)++;
+		*i = 0;
+	}
+	return *b < nboards;
 }
 
 static ssize_t
@@ -67,8 +83,8 @@ sum_totals(void)
 		memset(totals, 0, stats->n * sizeof(*totals));
 		for (size_t i = 0; i < stats->used; i++)
 			stats_add(&totals[i], &stats->svc[i]);
-		for (size_t k = 0; k < sb->nslots; k++) {
-			const struct sb_slot *l = scoreboard_slot(sb, k);
+		for (size_t b = 0, k = 0; next_line(&b, &k); k++) {
+			const struct sb_slot *l = scoreboard_slot(boards[b], k);
 			int st = atomic_load_explicit(&l->state, memory_order_acquire);
 			ssize_t i = st >= SB_STARTING && st <= SB_STOPPING ? service_index(l->service) : -1;
 
@@ -174,8 +190,8 @@ format_text(struct out *o)
 	/* PROXY: the balancer a client came through (proxy_from); GEN stays the last column */
 	put(o, "%-8s %-16s %-9s %-40s %-22s %6s %8s %5s\r\n", "PID", "SERVICE", "STATE", "PEER",
 	    "PROXY", "SECS", "CONNS", "GEN");
-	for (size_t i = 0; i < sb->nslots; i++) {
-		const struct sb_slot *s = scoreboard_slot(sb, i);
+	for (size_t b = 0, i = 0; next_line(&b, &i); i++) {
+		const struct sb_slot *s = scoreboard_slot(boards[b], i);
 		int st = atomic_load(&s->state);
 		char peer[80] = "-", proxy[80] = "-", secs[24] = "-";
 
@@ -215,7 +231,7 @@ status_format_text(char *buf, size_t len)
 {
 	struct out o = { .buf = buf, .len = len };
 
-	if (sb == NULL || stats == NULL || totals == NULL || len == 0)
+	if (boards == NULL || stats == NULL || totals == NULL || len == 0)
 		return 0;
 	format_text(&o);
 	return o.used;
@@ -298,8 +314,8 @@ format_metrics(struct out *o)
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct stats_name *nm = &stats->names[i];
 		unsigned n[4] = { 0, 0, 0, 0 };
-		for (size_t k = 0; k < sb->nslots; k++) {
-			const struct sb_slot *l = scoreboard_slot(sb, k);
+		for (size_t b = 0, k = 0; next_line(&b, &k); k++) {
+			const struct sb_slot *l = scoreboard_slot(boards[b], k);
 			int st = atomic_load(&l->state);
 			/* a line is the worker's to write: a state out of range counts nowhere */
 			if (st >= SB_STARTING && st <= SB_STOPPING && l->service == nm->id)
@@ -339,7 +355,7 @@ status_format_metrics(char *buf, size_t len)
 {
 	struct out o = { .buf = buf, .len = len };
 
-	if (sb == NULL || stats == NULL || totals == NULL || len == 0)
+	if (boards == NULL || stats == NULL || totals == NULL || len == 0)
 		return 0;
 	format_metrics(&o);
 	return o.used;
@@ -378,7 +394,7 @@ status_serve_tcp(struct tcp_session *s)
 		    "text/plain; charset=utf-8";
 	}
 	/* streamed: a buffer sent whenever full, so any number of services fits */
-	if (sb != NULL && stats != NULL) {
+	if (boards != NULL && stats != NULL) {
 		if (metrics)
 			format_metrics(&o);
 		else

@@ -66,11 +66,8 @@ static struct {
 	int guard_fd;		/* after an upgrade: tells the old image's guard we are up */
 	int64_t watchdog_ms;	/* systemd's keep-alive period / 2; -1: none */
 	int64_t next_watchdog_ms;
-	struct scoreboard *sb;	/* the current scoreboard */
 	struct ratelimit *rl;	/* UDP reply budgets per source, for every generation */
 	struct stats *stats;	/* counters that outlive workers, for status and /metrics */
-	struct scoreboard **old_sb;	/* outgrown ones, kept while old workers write there */
-	size_t nold_sb;
 	int64_t next_tick_ms;	/* once a second: pool size and hung workers */
 } m;
 
@@ -103,52 +100,6 @@ apply_log(const struct config *cfg, char *err, size_t errlen)
 	return log_apply(&ls, err, errlen);
 }
 
-/* Every worker one generation of cfg may run. */
-static size_t
-generation_slots(const struct config *cfg)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < cfg->nservices; i++)
-		if (cfg->services[i].enabled)
-			n += (size_t)cfg->services[i].max_workers;
-	return n;
-}
-
-/* Room for every worker cfg may run, twice: an old generation drains beside the new. */
-static size_t
-scoreboard_slots_for(const struct config *cfg)
-{
-	return 16 + 2 * generation_slots(cfg);
-}
-
-/*
- * A scoreboard with fewer than need lines gets a new one of at least size
- * (twice need at least: growth stays rare); the old one stays mapped (old
- * workers write to it) until none of them is left. A reload needs a line
- * for every live worker plus every worker the new generation may run.
- */
-static int
-grow_scoreboard(size_t need, size_t size)
-{
-	struct scoreboard *sb, **old;
-
-	if (need <= m.sb->nslots)
-		return 0;
-	if (size < 2 * need)
-		size = 2 * need;
-	old = realloc(m.old_sb, (m.nold_sb + 1) * sizeof(struct scoreboard *));
-	if (old == NULL)
-		return -1;
-	m.old_sb = old;
-	sb = scoreboard_create(size);
-	if (sb == NULL)
-		return -1;
-	m.old_sb[m.nold_sb++] = m.sb;
-	m.sb = sb;
-	return 0;
-}
-
 /* What the workers of cfg will need to do, we must be able to do. */
 static int
 check_privileges(const struct config *cfg, char *err, size_t errlen)
@@ -179,9 +130,6 @@ child_close_master_fds(const struct listener *mine)
 		for (size_t i = 0; i < g->nsvcs; i++)
 			if (g->svcs[i].ls != mine)
 				close(g->svcs[i].ls->fd);
-	/* the current scoreboard and the table: shm_confine, in the worker */
-	for (size_t i = 0; i < m.nold_sb; i++)
-		shm_close_fds(&m.old_sb[i]->shm);
 	if (pidfile_fd() != -1)
 		close(pidfile_fd());
 	notify_close();
@@ -189,6 +137,33 @@ child_close_master_fds(const struct listener *mine)
 		close(m.ready_fd);
 	if (m.guard_fd != -1)
 		close(m.guard_fd);
+}
+
+/*
+ * In the child: the scoreboards it may read (status, max_per_source), its
+ * generation's first, then those of the generations still draining, which
+ * become read-only to it here; its own becomes read-only but for its line
+ * in worker_run. NULL when out of memory.
+ */
+static const struct scoreboard **
+child_boards(size_t *n)
+{
+	const struct scoreboard **boards;
+	size_t k = 0;
+
+	for (const struct generation *g = m.gen; g != NULL; g = g->older)
+		k++;
+	boards = calloc(k, sizeof(*boards));
+	if (boards == NULL)
+		return NULL;
+	k = 0;
+	for (struct generation *g = m.gen; g != NULL; g = g->older) {
+		if (g != m.gen && shm_confine(&g->sb->shm, 0, 0) == -1)
+			_exit(WORKER_EXIT_SETUP);	/* logged by shm_confine */
+		boards[k++] = g->sb;
+	}
+	*n = k;
+	return boards;
 }
 
 static int
@@ -202,34 +177,41 @@ spawn_worker(size_t si)
 		log_errorx("service %s: out of memory for the worker table", s->cfg->name);
 		return -1;
 	}
-	int sbslot = scoreboard_claim(m.sb, 0, s->id, m.gen->id);
-	if (sbslot == -1 && grow_scoreboard(m.sb->nslots + 1, 0) == 0)
-		sbslot = scoreboard_claim(m.sb, 0, s->id, m.gen->id);
+	struct scoreboard *sb = m.gen->sb;
+	int sbslot = scoreboard_claim(sb, 0, s->id, m.gen->id);
+
 	if (sbslot == -1) {
+		/* cannot happen: the generation has a line for each worker it may run */
 		m.workers.n--;
-		log_errorx("service %s: the scoreboard is full (%zu slots)", s->cfg->name, m.sb->nslots);
+		log_errorx("service %s: generation %u's scoreboard is full (%zu lines)", s->cfg->name,
+		    m.gen->id, sb->nslots);
 		s->backoff.next_start_ms = util_now_ms() + 1000;
 		return -1;
 	}
 	pid = fork();
 	if (pid == -1) {
-		scoreboard_release(m.sb, sbslot);
+		scoreboard_release(sb, sbslot);
 		m.workers.n--;
 		log_error("service %s: fork", s->cfg->name);
 		s->backoff.next_start_ms = util_now_ms() + 1000;
 		return -1;
 	}
 	if (pid == 0) {
-		struct sb_slot *line = scoreboard_slot(m.sb, (size_t)sbslot);
+		struct sb_slot *line = scoreboard_slot(sb, (size_t)sbslot);
 		struct worker_args a = {
 			m.gen->cfg, s->cfg, s->ls->fd, m.pid, m.gen->id,
-			m.sb, line, sbslot, m.rl, s->id, &line->counters, m.stats
+			sb, NULL, 0, line, sbslot, m.rl, s->id, &line->counters, m.stats
 		};
 		child_close_master_fds(s->ls);
+		a.boards = child_boards(&a.nboards);
+		if (a.boards == NULL) {
+			log_errorx("service %s: out of memory", s->cfg->name);
+			_exit(WORKER_EXIT_SETUP);
+		}
 		worker_run(&a);
 	}
-	scoreboard_slot(m.sb, (size_t)sbslot)->pid = pid;
-	slot->sb = m.sb;
+	scoreboard_slot(sb, (size_t)sbslot)->pid = pid;
+	slot->sb = sb;
 	slot->sbslot = sbslot;
 	slot->timeout = s->cfg->timeout;
 	slot->st = s->st;
@@ -337,28 +319,9 @@ fold_and_release(const struct worker_slot *w)
 	atomic_fetch_add_explicit(seq, 1, memory_order_acq_rel);
 }
 
-/* An outgrown scoreboard goes once no worker writes to it any more. */
-static void
-release_old_scoreboards(void)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < m.nold_sb; i++) {
-		bool in_use = false;
-
-		for (size_t j = 0; j < m.workers.n && !in_use; j++)
-			in_use = m.workers.w[j].sb == m.old_sb[i];
-		if (in_use)
-			m.old_sb[k++] = m.old_sb[i];
-		else
-			scoreboard_destroy(m.old_sb[i]);
-	}
-	m.nold_sb = k;
-}
-
-/* A retired generation goes with its last worker: its sockets no one else uses close then. */
 /*
- * A generation's configuration is freed when its last worker goes. Reloads
+ * A retired generation goes with its last worker: its scoreboard, and its
+ * sockets no one else uses, close then. Reloads
  * in a burst keep several alive at once, and the C library keeps the heap
  * they grew: once none is left draining, it goes back to the system, so a
  * master that runs for years stays the size of one configuration.
@@ -419,7 +382,6 @@ master_reap(void)
 	if (pid == -1 && errno != ECHILD)
 		log_error("waitpid");
 	free_drained_generations();
-	release_old_scoreboards();
 }
 
 
@@ -505,11 +467,6 @@ master_reload(void)
 	if (g == NULL) {
 		config_free(cfg);
 		reload_failed(reuse == NULL ? "out of memory" : err);
-		return;
-	}
-	if (grow_scoreboard(m.workers.n + generation_slots(cfg), scoreboard_slots_for(cfg)) == -1) {
-		generation_free(g);	/* closes what it opened, and cfg */
-		reload_failed("out of memory");
 		return;
 	}
 	/* Commit: from here on nothing can fail half-way. */
@@ -887,10 +844,9 @@ startup(struct config *cfg, char *err, size_t errlen)
 	if (m.gen == NULL)
 		goto fail;
 	drop_unused_inherited(in);
-	m.sb = scoreboard_create(scoreboard_slots_for(cfg));
 	m.rl = ratelimit_create(RATELIMIT_BUCKETS);
-	if (m.sb == NULL || m.rl == NULL) {
-		snprintf(err, errlen, "cannot create the scoreboard");
+	if (m.rl == NULL) {
+		snprintf(err, errlen, "cannot create the UDP rate limiter's table");
 		goto fail;
 	}
 	if (apply_log(cfg, err, errlen) == -1)
@@ -923,12 +879,8 @@ release_all(void)
 		m.gen = older;
 	}
 	free(m.workers.w);
-	scoreboard_destroy(m.sb);
 	ratelimit_destroy(m.rl);
 	stats_destroy(m.stats);
-	for (size_t i = 0; i < m.nold_sb; i++)
-		scoreboard_destroy(m.old_sb[i]);
-	free(m.old_sb);
 	free(m.pid_file);
 }
 

@@ -186,16 +186,21 @@ discard_unread(int fd, unsigned char *buf, size_t len)
 			return;
 }
 
-/* The scoreboard knows who else is talking to this service right now. */
+/*
+ * The scoreboards know who else is talking to this service right now,
+ * old generations' workers still finishing their clients included.
+ */
 static bool
 over_per_source_limit(const struct worker *w)
 {
 	const struct sb_slot *me = w->a->slot;
+	size_t busy = 0;
 
-	if (w->svc->max_per_source == 0 || me == NULL || w->a->sb == NULL)
+	if (w->svc->max_per_source == 0 || me == NULL)
 		return false;
-	return scoreboard_busy_from(w->a->sb, w->a->service_id, me->peer, me) >=
-	    (size_t)w->svc->max_per_source;
+	for (size_t i = 0; i < w->a->nboards; i++)
+		busy += scoreboard_busy_from(w->a->boards[i], w->a->service_id, me->peer, me);
+	return busy >= (size_t)w->svc->max_per_source;
 }
 
 static void
@@ -402,7 +407,7 @@ worker_run(const struct worker_args *a)
 	if (scoreboard_confine(a->sb, a->slot_index) == -1 || stats_confine(a->stats) == -1)
 		_exit(WORKER_EXIT_SETUP);
 	/* what the handler reads while serving; its init logs its own failure */
-	struct handler_env env = { a->sb, a->stats, a->cfg };
+	struct handler_env env = { a->boards, a->nboards, a->stats, a->cfg };
 	if (a->svc->handler->init != NULL && a->svc->handler->init(a->svc, &env) == -1)
 		_exit(WORKER_EXIT_SETUP);
 	if (a->svc->protocol == PROTO_UDP && a->svc->handler->serve_udp_socket != NULL) {

@@ -21,7 +21,10 @@ struct worker_args {
 	int listen_fd;
 	pid_t master_pid;
 	unsigned generation;
-	struct scoreboard *sb;		/* to count a client's other connections */
+	struct scoreboard *sb;		/* its generation's: its line is there */
+	/* what it reads (status, max_per_source): sb first, then the draining generations' */
+	const struct scoreboard **boards;
+	size_t nboards;
 	struct sb_slot *slot;		/* this worker's line */
 	int slot_index;			/* its number in sb */
 	struct ratelimit *rl;		/* UDP replies per source */

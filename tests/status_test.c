@@ -461,6 +461,83 @@ status_hostile_worker_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* How many distinct memfds named name the worker maps (/proc/PID/maps: the inode, 5th field). */
+static int
+distinct_mappings(pid_t pid, const char *name)
+{
+	char path[64], line[512];
+	unsigned long inodes[16];
+	int n = 0;
+	FILE *maps;
+
+	snprintf(path, sizeof(path), "/proc/%ld/maps", (long)pid);
+	maps = fopen(path, "r");
+	assert_non_null(maps);
+	while (fgets(line, sizeof(line), maps) != NULL) {
+		unsigned long inode;
+		bool seen = false;
+
+		if (strstr(line, name) == NULL || sscanf(line, "%*s %*s %*s %*s %lu", &inode) != 1)
+			continue;
+		for (int i = 0; i < n; i++)
+			seen |= inodes[i] == inode;
+		if (!seen && n < 16)
+			inodes[n++] = inode;
+	}
+	fclose(maps);
+	return n;
+}
+
+/*
+ * Each generation has its own scoreboard. After a reload, with an old
+ * worker still busy with our client, a new worker maps both boards, can
+ * write only its own line, and status counts the old worker from the old
+ * board beside the new ones.
+ */
+static void
+status_boards_per_generation_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	long page = sysconf(_SC_PAGESIZE), rw, ro;
+	pid_t before[4], after[8];
+	int nafter, checked = 0;
+	char line[8];
+	int fd;
+
+	write_conf(d, port, sport, "echo");
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 3, 3000));
+	assert_int_equal(h_children(d->pid, before, 4), 3);
+	fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	assert_true(h_write_all(fd, "x", 1));
+	assert_int_equal(h_read_all(fd, line, 1, 3000), 1);	/* one generation-1 worker is busy */
+	assert_int_equal(kill(d->pid, SIGHUP), 0);
+	assert_true(h_wait_log(d, "reloaded: generation 2", 5000));
+	assert_true(h_wait_children(d->pid, 4, 3000));	/* 3 new, and the busy old one */
+	nafter = h_children(d->pid, after, 8);
+	for (int i = 0; i < nafter; i++) {
+		bool old = false;
+
+		for (int j = 0; j < 3; j++)
+			old |= after[i] == before[j];
+		if (old)
+			continue;
+		assert_int_equal(distinct_mappings(after[i], "/memfd:netsrvd-scoreboard"), 2);
+		shared_bytes(after[i], "/memfd:netsrvd-scoreboard", &rw, &ro);
+		assert_int_equal(rw, page);
+		assert_true(ro >= 4 * page);	/* the rest of its board (3 lines) and all of the old (3) */
+		assert_int_equal(h_count_fds(after[i], "/memfd:"), 0);
+		checked++;
+	}
+	assert_int_equal(checked, 3);
+	http_get(sport, "/metrics");
+	assert_non_null(strstr(body, "netsrvd_workers{service=\"echo\",state=\"busy\"} 1\n"));
+	close(fd);
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
@@ -468,6 +545,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(status_text_and_cli_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_metrics_move_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_generation_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(status_boards_per_generation_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_metrics_many_services_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_hostile_worker_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_worker_writes_own_line_only_test, h_fixture_setup, h_fixture_teardown),
