@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procutil.h"
+
 /*
  * Every mode prints exactly one line of space-separated key=value pairs on
  * stdout; diagnostics go to stderr. Exit status: 0 the run produced at least

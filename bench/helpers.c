@@ -252,35 +252,16 @@ mode_startup(void)
 int
 mode_free_port(void)
 {
-	int fds[2 * 256], nfd = 0, found = 0, tries, t, u, i;
-	struct sockaddr_in sin;
-	socklen_t len;
+	int fds[2 * 256], nfd = 0, found = 0, tries, i;
 	unsigned ports[256];
 
 	for (tries = 0; found < opt.count && tries < 100 * opt.count; tries++) {
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if ((t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-			break;
-		len = sizeof(sin);
-		if (bind(t, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-		    getsockname(t, (struct sockaddr *)&sin, &len) == -1) {
-			close(t);
-			break;
-		}
-		if ((u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
-			close(t);
-			break;
-		}
-		if (bind(u, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-			close(u);
-			close(t);
+		int port = pu_hold_port(0, fds + nfd);
+
+		if (port == -1)
 			continue;
-		}
-		fds[nfd++] = t;
-		fds[nfd++] = u;
-		ports[found++] = ntohs(sin.sin_port);
+		nfd += 2;
+		ports[found++] = (unsigned)port;
 	}
 	for (i = 0; i < nfd; i++)
 		close(fds[i]);

@@ -9,7 +9,10 @@ EXTRA_PROGRAMS = bench/netsrvd-bench bench/refecho bench/refexec
 # No sanitizers here even with --enable-sanitizers: a load generator and a
 # yardstick that run slower than they can would measure nothing.
 bench_netsrvd_bench_SOURCES = bench/netsrvd-bench.c bench/bench.h \
-	bench/common.c bench/tcp.c bench/udp.c bench/bulk.c bench/helpers.c bench/proc.c
+	bench/common.c bench/tcp.c bench/udp.c bench/bulk.c bench/helpers.c bench/proc.c \
+	tests/procutil.c tests/procutil.h
+# the test harness's /proc and port helpers (no cmocka in them)
+bench_netsrvd_bench_CPPFLAGS = -I$(top_srcdir)/tests
 bench_netsrvd_bench_CFLAGS = $(WARN_CFLAGS) -pthread
 bench_netsrvd_bench_LDFLAGS = -pthread
 bench_refecho_SOURCES = bench/refecho.c

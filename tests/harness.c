@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "procutil.h"
 
 void
 h_fail_with_log(struct daemon *d, const char *msg)
@@ -80,38 +81,7 @@ h_srcdir(void)
 int
 h_bind_loopback(int type, int port)
 {
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-
-	if (fd == -1)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = htons((uint16_t)port);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* The port a fresh socket of this type gets on 127.0.0.1 when asking for port. */
-static int
-bind_any_port(int type, int port)
-{
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd = h_bind_loopback(type, port);
-
-	if (fd == -1)
-		return -1;
-	if (getsockname(fd, (struct sockaddr *)&sa, &sl) == -1) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return ntohs(sa.sin_port);
+	return pu_bind_loopback(type, port);
 }
 
 /*
@@ -131,10 +101,13 @@ h_free_port(void)
 		seeded = true;
 	}
 	for (int i = 0; i < 200; i++) {
-		int port = 10000 + (int)(random() % 15000);
-		if (bind_any_port(SOCK_STREAM, port) == port &&
-		    bind_any_port(SOCK_DGRAM, port) == port)
+		int fds[2], port = pu_hold_port(10000 + (int)(random() % 15000), fds);
+
+		if (port != -1) {
+			close(fds[0]);
+			close(fds[1]);
 			return port;
+		}
 	}
 	fail_msg("no free port");
 	return -1;
@@ -686,68 +659,31 @@ h_notify_wait(int fd, const char *want, char *seen, size_t len, int timeout_ms)
 	return false;
 }
 
-static bool
-read_stat(pid_t pid, char *state, pid_t *ppid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	long pp;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	if (fgets(buf, sizeof(buf), f) == NULL) {
-		fclose(f);
-		return false;
-	}
-	fclose(f);
-	p = strrchr(buf, ')');
-	if (p == NULL || sscanf(p + 1, " %c %ld", state, &pp) != 2)
-		return false;
-	*ppid = (pid_t)pp;
-	return true;
-}
-
 static int
-scan_children(pid_t master, pid_t *out, int max, bool zombies_only)
+scan_children(pid_t master, pid_t *out, int max, enum pu_which which)
 {
-	DIR *dir = opendir("/proc");
-	struct dirent *de;
-	int n = 0;
+	int n = pu_children(master, which, out, max);
 
-	assert_non_null(dir);
-	while ((de = readdir(dir)) != NULL) {
-		char state;
-		pid_t ppid, pid = (pid_t)atol(de->d_name);
-		if (pid <= 0 || !read_stat(pid, &state, &ppid) || ppid != master)
-			continue;
-		if (zombies_only && state != 'Z')
-			continue;
-		if (out != NULL && n < max)
-			out[n] = pid;
-		n++;
-	}
-	closedir(dir);
+	assert_true(n >= 0);	/* /proc is there */
 	return n;
 }
 
 int
 h_children(pid_t master, pid_t *out, int max)
 {
-	return scan_children(master, out, max, false);
+	return scan_children(master, out, max, PU_ALL);
 }
 
 int
 h_count_children(pid_t master)
 {
-	return scan_children(master, NULL, 0, false);
+	return scan_children(master, NULL, 0, PU_ALL);
 }
 
 int
 h_count_zombies(pid_t master)
 {
-	return scan_children(master, NULL, 0, true);
+	return scan_children(master, NULL, 0, PU_ZOMBIES);
 }
 
 bool
@@ -769,7 +705,7 @@ h_pid_alive(pid_t pid)
 	char state;
 	pid_t ppid;
 
-	return read_stat(pid, &state, &ppid) && state != 'Z';
+	return pu_stat(pid, &state, &ppid) && state != 'Z';
 }
 
 void
