@@ -134,8 +134,17 @@ close_inherited(const struct inherited *in)
 	util_close_inherited_fds(keep, n);
 }
 
-int
-main(int argc, char **argv)
+/* What the command line asked for. */
+struct cli {
+	const char *config_arg, *pid_arg, *import_arg;
+	bool config_given, daemon_options, importing, foreground, test, status;
+};
+
+#define CLI_GO_ON (-1)
+
+/* Reads argv into *o: CLI_GO_ON, or the exit status (-V, -h, a usage error). */
+static int
+parse_args(int argc, char **argv, struct cli *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -148,37 +157,17 @@ main(int argc, char **argv)
 		{ "import", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *config_arg = SYSCONFDIR "/netsrv.conf";
-	const char *pid_arg = NULL, *import_arg = NULL;
-	bool config_given = false, daemon_options = false, importing = false;
-	struct master_options opt = { NULL, NULL, false, NULL, NULL, PACKAGE_VERSION NETSRVD_VERSION_SUFFIX };
-	struct inherited inh;
-	bool test = false, status = false;
-	char err[CONFIG_ERR_MAX];
-	char exe[PATH_MAX];
-	struct config *cfg;
-	char *config_path, *pid_path = NULL;
-	int c, rc;
-	ssize_t n;
+	int c;
 
-	log_init("netsrvd");
-	/* what a new binary is exec'd from on SIGUSR2: this path, as it is now */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	if (inherit_collect(&inh, err, sizeof(err)) == -1) {
-		fprintf(stderr, "netsrvd: %s\n", err);
-		return EXIT_STARTUP;
-	}
-	close_inherited(&inh);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:ftp:sVh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config_arg = optarg; config_given = true; break;
-		case 'f': opt.foreground = true; daemon_options = true; break;
-		case 't': test = true; daemon_options = true; break;
-		case 'p': pid_arg = optarg; daemon_options = true; break;
-		case 's': status = true; daemon_options = true; break;
-		case 'I': import_arg = optarg; importing = true; break;
+		case 'c': o->config_arg = optarg; o->config_given = true; break;
+		case 'f': o->foreground = true; o->daemon_options = true; break;
+		case 't': o->test = true; o->daemon_options = true; break;
+		case 'p': o->pid_arg = optarg; o->daemon_options = true; break;
+		case 's': o->status = true; o->daemon_options = true; break;
+		case 'I': o->import_arg = optarg; o->importing = true; break;
 		case 'V':
 			printf("netsrvd %s%s\n", PACKAGE_VERSION, NETSRVD_VERSION_SUFFIX);
 			return 0;
@@ -203,18 +192,70 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (importing) {
-		if (daemon_options) {
-			fprintf(stderr, "netsrvd: --import takes no option but -c\n");
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-		/* -c names where the output is meant to go, for its header: nothing is read there */
-		return import_run(import_arg, config_given ? config_arg : NULL, stdout, stderr,
-		    &import_host_system);
+	if (o->importing && o->daemon_options) {
+		fprintf(stderr, "netsrvd: --import takes no option but -c\n");
+		usage(stderr);
+		return EXIT_USAGE;
 	}
-	config_path = absolute(config_arg);
-	if (config_path == NULL || (pid_arg != NULL && (pid_path = absolute(pid_arg)) == NULL)) {
+	return CLI_GO_ON;
+}
+
+/* -t, -s, or the daemon itself, with the configuration loaded (and taken). */
+static int
+run_with_config(const struct cli *o, struct config *cfg, const char *exe, char *config_path,
+    char *pid_path, struct inherited *inh, int argc, char **argv)
+{
+	struct master_options opt = { NULL, NULL, false, NULL, NULL, PACKAGE_VERSION NETSRVD_VERSION_SUFFIX };
+
+	if (o->status || o->test) {
+		int rc = 0;
+
+		if (o->status)
+			rc = print_status(cfg, o->config_arg);
+		else
+			printf("%s: configuration OK\n", o->config_arg);
+		config_free(cfg);
+		return rc;
+	}
+	opt.config_path = config_path;
+	opt.pid_file = pid_path;
+	opt.foreground = o->foreground;
+	opt.exe_path = exe[0] == '/' ? exe : NULL;
+	opt.inherited = inh;
+	proctitle_init(argc, argv);
+	return master_run(cfg, &opt);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli o = { .config_arg = SYSCONFDIR "/netsrv.conf" };
+	struct inherited inh;
+	char err[CONFIG_ERR_MAX];
+	char exe[PATH_MAX];
+	struct config *cfg;
+	char *config_path, *pid_path = NULL;
+	int rc;
+	ssize_t n;
+
+	log_init("netsrvd");
+	/* what a new binary is exec'd from on SIGUSR2: this path, as it is now */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	if (inherit_collect(&inh, err, sizeof(err)) == -1) {
+		fprintf(stderr, "netsrvd: %s\n", err);
+		return EXIT_STARTUP;
+	}
+	close_inherited(&inh);
+	rc = parse_args(argc, argv, &o);
+	if (rc != CLI_GO_ON)
+		return rc;
+	/* -c names where the output is meant to go, for its header: nothing is read there */
+	if (o.importing)
+		return import_run(o.import_arg, o.config_given ? o.config_arg : NULL, stdout, stderr,
+		    &import_host_system);
+	config_path = absolute(o.config_arg);
+	if (config_path == NULL || (o.pid_arg != NULL && (pid_path = absolute(o.pid_arg)) == NULL)) {
 		perror("netsrvd: getcwd");
 		free(config_path);
 		return EXIT_OTHER;
@@ -222,30 +263,9 @@ main(int argc, char **argv)
 	cfg = config_load(config_path, err, sizeof(err));
 	if (cfg == NULL) {
 		fprintf(stderr, "netsrvd: %s\n", err);
-		free(config_path);
-		free(pid_path);
-		return EXIT_CONFIG;
-	}
-	if (status) {
-		rc = print_status(cfg, config_arg);
-		config_free(cfg);
-		free(config_path);
-		free(pid_path);
-		return rc;
-	}
-	if (test) {
-		printf("%s: configuration OK\n", config_arg);
-		config_free(cfg);
-		free(config_path);
-		free(pid_path);
-		return 0;
-	}
-	opt.config_path = config_path;
-	opt.pid_file = pid_path;
-	opt.exe_path = exe[0] == '/' ? exe : NULL;
-	opt.inherited = &inh;
-	proctitle_init(argc, argv);
-	rc = master_run(cfg, &opt);
+		rc = EXIT_CONFIG;
+	} else
+		rc = run_with_config(&o, cfg, exe, config_path, pid_path, &inh, argc, argv);
 	inherit_free(&inh);
 	free(config_path);
 	free(pid_path);
