@@ -166,50 +166,31 @@ child_boards(size_t *n)
 	return boards;
 }
 
-static int
-spawn_worker(size_t si)
+/* In the new worker: the master's state it must not keep, then the worker's life. */
+static void __attribute__((noreturn))
+run_worker(const struct service_rt *s, struct scoreboard *sb, int sbslot)
+{
+	struct sb_slot *line = scoreboard_slot(sb, (size_t)sbslot);
+	struct worker_args a = {
+		m.gen->cfg, s->cfg, s->ls->fd, m.pid, m.gen->id,
+		sb, NULL, 0, line, sbslot, m.rl, s->id, &line->counters, m.stats
+	};
+
+	child_close_master_fds(s->ls);
+	a.boards = child_boards(&a.nboards);
+	if (a.boards == NULL) {
+		log_errorx("service %s: out of memory", s->cfg->name);
+		_exit(WORKER_EXIT_SETUP);
+	}
+	worker_run(&a);
+}
+
+/* The master's record of a worker it just forked for service si of the current generation. */
+static void
+record_worker(struct worker_slot *slot, size_t si, pid_t pid, struct scoreboard *sb, int sbslot)
 {
 	struct service_rt *s = &m.gen->svcs[si];
-	struct worker_slot *slot = workers_add(&m.workers);
-	pid_t pid;
 
-	if (slot == NULL) {
-		log_errorx("service %s: out of memory for the worker table", s->cfg->name);
-		return -1;
-	}
-	struct scoreboard *sb = m.gen->sb;
-	int sbslot = scoreboard_claim(sb, 0, s->id, m.gen->id);
-
-	if (sbslot == -1) {
-		/* cannot happen: the generation has a line for each worker it may run */
-		m.workers.n--;
-		log_errorx("service %s: generation %u's scoreboard is full (%zu lines)", s->cfg->name,
-		    m.gen->id, sb->nslots);
-		s->backoff.next_start_ms = util_now_ms() + 1000;
-		return -1;
-	}
-	pid = fork();
-	if (pid == -1) {
-		scoreboard_release(sb, sbslot);
-		m.workers.n--;
-		log_error("service %s: fork", s->cfg->name);
-		s->backoff.next_start_ms = util_now_ms() + 1000;
-		return -1;
-	}
-	if (pid == 0) {
-		struct sb_slot *line = scoreboard_slot(sb, (size_t)sbslot);
-		struct worker_args a = {
-			m.gen->cfg, s->cfg, s->ls->fd, m.pid, m.gen->id,
-			sb, NULL, 0, line, sbslot, m.rl, s->id, &line->counters, m.stats
-		};
-		child_close_master_fds(s->ls);
-		a.boards = child_boards(&a.nboards);
-		if (a.boards == NULL) {
-			log_errorx("service %s: out of memory", s->cfg->name);
-			_exit(WORKER_EXIT_SETUP);
-		}
-		worker_run(&a);
-	}
 	scoreboard_slot(sb, (size_t)sbslot)->pid = pid;
 	slot->sb = sb;
 	slot->sbslot = sbslot;
@@ -229,6 +210,41 @@ spawn_worker(size_t si)
 	snprintf(slot->name, sizeof(slot->name), "%s", s->cfg->name);
 	s->running++;
 	m.gen->live++;
+}
+
+static int
+spawn_worker(size_t si)
+{
+	struct service_rt *s = &m.gen->svcs[si];
+	struct worker_slot *slot = workers_add(&m.workers);
+	struct scoreboard *sb = m.gen->sb;
+	int sbslot;
+	pid_t pid;
+
+	if (slot == NULL) {
+		log_errorx("service %s: out of memory for the worker table", s->cfg->name);
+		return -1;
+	}
+	sbslot = scoreboard_claim(sb, 0, s->id, m.gen->id);
+	if (sbslot == -1) {
+		/* cannot happen: the generation has a line for each worker it may run */
+		m.workers.n--;
+		log_errorx("service %s: generation %u's scoreboard is full (%zu lines)", s->cfg->name,
+		    m.gen->id, sb->nslots);
+		s->backoff.next_start_ms = util_now_ms() + 1000;
+		return -1;
+	}
+	pid = fork();
+	if (pid == -1) {
+		scoreboard_release(sb, sbslot);
+		m.workers.n--;
+		log_error("service %s: fork", s->cfg->name);
+		s->backoff.next_start_ms = util_now_ms() + 1000;
+		return -1;
+	}
+	if (pid == 0)
+		run_worker(s, sb, sbslot);
+	record_worker(slot, si, pid, sb, sbslot);
 	log_debug("service %s: worker %ld started (generation %u)", s->cfg->name,
 	    (long)pid, m.gen->id);
 	return 0;
