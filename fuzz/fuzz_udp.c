@@ -20,6 +20,7 @@
 #include "config.h"
 #include "handler.h"
 #include "handler_chargen.h"
+#include "handler_chargen.h"
 #include "handler_daytime.h"
 #include "handler_qotd.h"
 

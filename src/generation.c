@@ -1,4 +1,4 @@
-/* A generation: one configuration with its sockets and service runtimes, built whole, swapped in, freed when its last worker is gone. */
+/* A generation: one configuration with its sockets, service runtimes and scoreboard, built whole, swapped in, freed when its last worker is gone. */
 #include "autoconfig.h"
 
 #include <stdbool.h>
@@ -97,7 +97,7 @@ init_services(struct generation *g, const struct config *cfg, struct listener **
 		s->cfg = c;
 		s->ls = ls[k];
 		pool_init(&s->pool, c->workers);
-		s->id = scoreboard_service_id(c->name);
+		s->id = stats_service_id(c->name);
 		s->st = stats_service(stats, c->name, c->protocol_name);
 		if (s->st == NULL) {
 			snprintf(err, errlen, "service %s: more services than the %zu counters kept",

@@ -17,7 +17,7 @@ struct service_rt {
 	int running;		/* its live workers */
 	struct pool_state pool;	/* pool.target: how many it should have */
 	struct backoff backoff;	/* start failures; no fork before backoff.next_start_ms */
-	uint32_t id;		/* scoreboard_service_id(name) */
+	uint32_t id;		/* stats_service_id(name) */
 	struct svc_stats *st;	/* the service's totals (stats.c) */
 };
 

@@ -150,12 +150,4 @@ extern const struct handler handler_exec;
 /* A uniform random number in [0, bound); cheap, seeded once per process. */
 uint32_t handler_random(uint32_t bound);
 
-/*
- * Transitional: tests/service_test.c (not this change's file) still takes
- * the pure helpers from here. Drop these once it includes them itself.
- */
-#include "handler_chargen.h"
-#include "handler_daytime.h"
-#include "handler_time.h"
-
 #endif

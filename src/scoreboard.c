@@ -173,17 +173,6 @@ scoreboard_busy_from(const struct scoreboard *sb, uint32_t service,
 	return n;
 }
 
-/* FNV-1a of the name: slots of old and new generations of a service compare equal. */
-uint32_t
-scoreboard_service_id(const char *name)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *name != '\0'; name++)
-		h = (h ^ (unsigned char)*name) * 16777619u;
-	return h;
-}
-
 const char *
 scoreboard_state_name(enum sb_state st)
 {

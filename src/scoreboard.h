@@ -32,7 +32,7 @@ struct sb_slot {
 	_Atomic int state;
 	pid_t pid;
 	unsigned generation;
-	uint32_t service;		/* scoreboard_service_id(name): the same across reloads */
+	uint32_t service;		/* stats_service_id(name): the same across reloads */
 	unsigned char peer[16];		/* the client, IPv6 or v4-mapped */
 	_Atomic uint16_t peer_port;
 	/* the balancer the client came through (PROXY protocol), while relayed is set */
@@ -60,7 +60,6 @@ struct scoreboard *scoreboard_create(size_t nslots);
 void scoreboard_destroy(struct scoreboard *sb);
 /* A free slot for a worker about to be forked, or -1. */
 int scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned generation);
-uint32_t scoreboard_service_id(const char *name);
 void scoreboard_release(struct scoreboard *sb, int slot);
 /* Line i (i < nslots). */
 struct sb_slot *scoreboard_slot(const struct scoreboard *sb, size_t i);

@@ -7,13 +7,23 @@
 #include <time.h>
 
 #include "log.h"
-#include "scoreboard.h"
 #include "stats.h"
 
 const int64_t stats_bucket_ms[STATS_NBUCKETS - 1] = { 1, 10, 100, 1000, 10000, 60000, 600000 };
 
 /* svc[] starts on the next 64-byte line after the global counters */
 #define SVC_OFFSET ((sizeof(struct stats_global) + 63) & ~(size_t)63)
+
+/* FNV-1a of the name: lines of old and new generations of a service compare equal. */
+uint32_t
+stats_service_id(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h;
+}
 
 struct stats *
 stats_create(size_t n)
@@ -59,7 +69,7 @@ stats_confine(struct stats *st)
 struct svc_stats *
 stats_service(struct stats *st, const char *name, const char *protocol)
 {
-	uint32_t id = scoreboard_service_id(name);
+	uint32_t id = stats_service_id(name);
 
 	for (size_t i = 0; i < st->used; i++)
 		if (st->names[i].id == id && strcmp(st->names[i].name, name) == 0)

@@ -47,7 +47,7 @@ struct stats_global {
  * shared mapping, which any worker can write.
  */
 struct stats_name {
-	uint32_t id;			/* scoreboard_service_id(name) */
+	uint32_t id;			/* stats_service_id(name) */
 	char name[40];
 	char protocol[4];
 };
@@ -61,6 +61,8 @@ struct stats {
 	struct svc_stats *svc;		/* shared, right after *g */
 };
 
+/* A service's number, from its name: the same in every generation, so lines and totals match. */
+uint32_t stats_service_id(const char *name);
 struct stats *stats_create(size_t nservices);
 void stats_destroy(struct stats *st);
 /* The entry of a service by name, claimed on first use (master only); NULL if full. */

@@ -35,6 +35,9 @@
 #include <cmocka.h>
 
 #include "handler.h"
+#include "handler_chargen.h"
+#include "handler_daytime.h"
+#include "handler_time.h"
 #include "harness.h"
 
 /* Every wait in this file is bounded by one of these. */
