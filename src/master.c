@@ -149,11 +149,11 @@ static const struct scoreboard **
 child_boards(size_t *n)
 {
 	const struct scoreboard **boards;
-	size_t k = 0;
+	size_t k = 1;	/* m.gen's */
 
-	for (const struct generation *g = m.gen; g != NULL; g = g->older)
+	for (const struct generation *g = m.gen->older; g != NULL; g = g->older)
 		k++;
-	boards = calloc(k, sizeof(*boards));
+	boards = calloc(k, sizeof(struct scoreboard *));
 	if (boards == NULL)
 		return NULL;
 	k = 0;
