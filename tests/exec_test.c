@@ -395,19 +395,20 @@ exec_reload_lets_programs_finish_test(void **state)
 {
 	struct daemon *d = *state;
 	int port = h_free_port();
-	const char *conf = "shutdown_timeout = 1;\nlog = { connections = true; };\n"
-	    "services = ( { name = \"cat\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
-	    "   workers = 1; command = [ \"/bin/cat\" ]; %s } );\n";
+	/* a macro, not a variable: the compiler checks the format against its arguments */
+#define CAT_CONF "shutdown_timeout = 1;\nlog = { connections = true; };\n" \
+	    "services = ( { name = \"cat\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n" \
+	    "   workers = 1; command = [ \"/bin/cat\" ]; %s } );\n"
 	char buf[64];
 	int fd;
 
-	h_write_conf(d, conf, port, "");
+	h_write_conf(d, CAT_CONF, port, "");
 	start_quiet(d);
 	fd = h_connect("127.0.0.1", port, 2000);
 	assert_true(fd >= 0);
 	assert_true(h_write_all(fd, "before\n", 7));
 	assert_true(read_exact(fd, buf, 7, 3000));
-	h_write_conf(d, conf, port, "env = [ \"GENERATION=2\" ];");
+	h_write_conf(d, CAT_CONF, port, "env = [ \"GENERATION=2\" ];");
 	assert_int_equal(kill(d->pid, SIGHUP), 0);
 	assert_true(h_wait_log(d, "reloaded: generation 2", 5000));
 	h_sleep_ms(2500);	/* past shutdown_timeout: a stop would have ended it */
@@ -420,6 +421,7 @@ exec_reload_lets_programs_finish_test(void **state)
 	assert_true(h_wait_log_count(d, "service=cat ", 2, 10000));
 	assert_false(h_log_contains(d, "SIGTERM to its process group"));
 	assert_false(h_log_contains(d, "killing it"));
+#undef CAT_CONF
 }
 
 /* A program removed after -t: that connection closes, the worker goes on. */
@@ -484,19 +486,20 @@ exec_udp_wait_reload_test(void **state)
 {
 	struct daemon *d = *state;
 	int port = h_free_port();
-	const char *conf = "log = { connections = true; };\n"
-	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
-	    "   wait = true; command = [ \"%s\", \"udp-linger\" ]; %s } );\n";
+	/* a macro, not a variable: the compiler checks the format against its arguments */
+#define LINGER_CONF "log = { connections = true; };\n" \
+	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n" \
+	    "   wait = true; command = [ \"%s\", \"udp-linger\" ]; %s } );\n"
 	char first[64], reply[64];
 	ssize_t n;
 
-	h_write_conf(d, conf, port, probe(), "");
+	h_write_conf(d, LINGER_CONF, port, probe(), "");
 	start_quiet(d);
 	n = h_udp_query("127.0.0.1", port, "a", 1, first, sizeof(first) - 1, 3000);
 	if (n < 0)
 		h_fail_with_log(d, "no reply from the wait program");
 	first[n] = '\0';
-	h_write_conf(d, conf, port, probe(), "env = [ \"GENERATION=2\" ];");
+	h_write_conf(d, LINGER_CONF, port, probe(), "env = [ \"GENERATION=2\" ];");
 	assert_int_equal(kill(d->pid, SIGHUP), 0);
 	assert_true(h_wait_log(d, "reloaded: generation 2", 5000));
 	/* the lingering program of the old generation still owns the socket */
@@ -513,6 +516,7 @@ exec_udp_wait_reload_test(void **state)
 	assert_true(h_wait_log_count(d, "service=u program=", 2, 5000));
 	h_sleep_ms(300);
 	assert_int_equal(h_log_count(d, "service=u program="), 2);
+#undef LINGER_CONF
 }
 
 /* ---- configuration errors, with their lines ------------------------------------- */

@@ -270,7 +270,7 @@ proxy_v1_fields_test(void **state)
 static void
 proxy_signature_test(void **state)
 {
-	unsigned char h[32];
+	unsigned char h[32] = { 0 };
 	struct proxy_result r;
 
 	(void)state;
