@@ -143,7 +143,7 @@ child_close_master_fds(const struct listener *mine)
  * In the child: the scoreboards it may read (status, max_per_source), its
  * generation's first, then those of the generations still draining, which
  * become read-only to it here; its own becomes read-only but for its line
- * in worker_run. NULL when out of memory.
+ * in worker_run. NULL, logged, if that fails.
  */
 static const struct scoreboard **
 child_boards(size_t *n)
@@ -154,12 +154,16 @@ child_boards(size_t *n)
 	for (const struct generation *g = m.gen->older; g != NULL; g = g->older)
 		k++;
 	boards = calloc(k, sizeof(struct scoreboard *));
-	if (boards == NULL)
+	if (boards == NULL) {
+		log_errorx("out of memory for the list of scoreboards");
 		return NULL;
+	}
 	k = 0;
 	for (struct generation *g = m.gen; g != NULL; g = g->older) {
-		if (g != m.gen && shm_confine(&g->sb->shm, 0, 0) == -1)
-			_exit(WORKER_EXIT_SETUP);	/* logged by shm_confine */
+		if (g != m.gen && shm_confine(&g->sb->shm, 0, 0) == -1) {
+			free(boards);
+			return NULL;	/* logged by shm_confine */
+		}
 		boards[k++] = g->sb;
 	}
 	*n = k;
@@ -178,10 +182,8 @@ run_worker(const struct service_rt *s, struct scoreboard *sb, int sbslot)
 
 	child_close_master_fds(s->ls);
 	a.boards = child_boards(&a.nboards);
-	if (a.boards == NULL) {
-		log_errorx("service %s: out of memory", s->cfg->name);
+	if (a.boards == NULL)
 		_exit(WORKER_EXIT_SETUP);
-	}
 	worker_run(&a);
 }
 
