@@ -77,6 +77,16 @@ write_conf(struct daemon *d, int port, int sport, const char *echo_handler)
 	    "   allow = [ \"127.0.0.0/8\", \"::1\" ]; } );\n", port, echo_handler, sport);
 }
 
+/* write_conf's echo and status services, serving, and their 3 workers' pids in kids[0..2]. */
+static void
+start_echo_and_status(struct daemon *d, int port, int sport, pid_t kids[4])
+{
+	write_conf(d, port, sport, "echo");
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 3, 3000));
+	assert_int_equal(h_children(d->pid, kids, 4), 3);
+}
+
 /* promtool, the Prometheus project's own checker, on an exposition (CI must have it). */
 static void
 promtool_check(struct daemon *d, const char *text)
@@ -396,10 +406,7 @@ status_worker_writes_own_line_only_test(void **state)
 	long page = sysconf(_SC_PAGESIZE), rw, ro;
 	pid_t kids[4];
 
-	write_conf(d, port, sport, "echo");
-	h_start_serving(d, port);
-	assert_true(h_wait_children(d->pid, 3, 3000));
-	assert_int_equal(h_children(d->pid, kids, 4), 3);
+	start_echo_and_status(d, port, sport, kids);
 	for (int i = 0; i < 3; i++) {
 		shared_bytes(kids[i], "/memfd:netsrvd-scoreboard", &rw, &ro);
 		assert_int_equal(rw, page);
@@ -440,10 +447,7 @@ status_hostile_worker_test(void **state)
 	pid_t kids[4];
 	long n;
 
-	write_conf(d, port, sport, "echo");
-	h_start_serving(d, port);
-	assert_true(h_wait_children(d->pid, 3, 3000));
-	assert_int_equal(h_children(d->pid, kids, 4), 3);
+	start_echo_and_status(d, port, sport, kids);
 	n = scribble_over_shared_memory(kids[0]);
 	if (n < 0) {
 		print_message("skipped: cannot write a worker's memory here (CI runs this as root)\n");
@@ -505,10 +509,7 @@ status_boards_per_generation_test(void **state)
 	char line[8];
 	int fd;
 
-	write_conf(d, port, sport, "echo");
-	h_start_serving(d, port);
-	assert_true(h_wait_children(d->pid, 3, 3000));
-	assert_int_equal(h_children(d->pid, before, 4), 3);
+	start_echo_and_status(d, port, sport, before);
 	fd = h_connect("127.0.0.1", port, 2000);
 	assert_true(fd >= 0);
 	assert_true(h_write_all(fd, "x", 1));
