@@ -70,3 +70,12 @@ daemon_ready(int *ready_fd)
 	close(*ready_fd);
 	*ready_fd = -1;
 }
+
+void
+daemon_not_ready(int *ready_fd)
+{
+	if (*ready_fd == -1)
+		return;
+	close(*ready_fd);
+	*ready_fd = -1;
+}

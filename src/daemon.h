@@ -14,5 +14,7 @@
 int daemon_detach(bool keep_stderr, int exit_failed, int *ready_fd);
 /* Tells the starting process we serve; *ready_fd becomes -1. No-op for -1. */
 void daemon_ready(int *ready_fd);
+/* Tells it we cannot serve (it exits exit_failed); *ready_fd becomes -1. */
+void daemon_not_ready(int *ready_fd);
 
 #endif

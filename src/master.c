@@ -69,6 +69,8 @@ static struct {
 	struct ratelimit *rl;	/* UDP reply budgets per source, for every generation */
 	struct stats *stats;	/* counters that outlive workers, for status and /metrics */
 	int64_t next_tick_ms;	/* once a second: pool size and hung workers */
+	bool ready;		/* READY=1 sent: a worker of each service came up (readiness) */
+	bool failing_told;	/* every service's workers fail at start, and we said so */
 } m;
 
 static size_t
@@ -757,6 +759,110 @@ wait_timeout_ms(void)
 	return next - now > 60000 ? 60000 : (int)(next - now);
 }
 
+/* --- readiness: READY=1 once workers really serve ------------------------ */
+
+/* while not ready, how often the loop looks at the workers' lines */
+#define READY_POLL_MS		10
+#define READY_POLL_FAILING_MS	250
+
+enum readiness { NOT_YET, SERVING, FAILING };
+
+/* A worker of service si of the current generation in its serving loop (its line says so). */
+static bool
+service_serving(size_t si)
+{
+	for (size_t i = 0; i < m.workers.n; i++) {
+		const struct worker_slot *w = &m.workers.w[i];
+		const struct sb_slot *l = workers_line(w);
+		int st;
+
+		if (w->gen != m.gen || w->svc != (int)si || l == NULL)
+			continue;
+		st = atomic_load(&l->state);
+		if (st == SB_IDLE || st == SB_BUSY)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * SERVING: every service with a socket has a worker in its serving loop,
+ * or keeps failing at start (back-off) while another serves. FAILING: none
+ * serves and each backs off. The failing ones are named in why.
+ */
+static enum readiness
+readiness(char *why, size_t len)
+{
+	size_t serving = 0, failing = 0, off = 0;
+
+	why[0] = '\0';
+	for (size_t si = 0; si < m.gen->nsvcs; si++) {
+		const struct service_rt *s = &m.gen->svcs[si];
+
+		if (s->ls == NULL || s->ls->fd < 0)
+			continue;	/* not bound (yet): it does not hold the others back */
+		if (service_serving(si))
+			serving++;
+		else if (backoff_active(&s->backoff)) {
+			failing++;
+			if (off < len)
+				off += (size_t)snprintf(why + off, len - off, "%s%s",
+				    failing > 1 ? ", " : "", s->cfg->name);
+		} else
+			return NOT_YET;
+	}
+	return serving > 0 || failing == 0 ? SERVING : FAILING;
+}
+
+/*
+ * READY=1, the starting process of a daemon and an upgrade's guard all
+ * wait for the same thing (netsrvd(8), READINESS). Workers that all die at
+ * start get no READY=1: systemd's TimeoutStartSec fails the unit, the
+ * guard brings the previous binary back, a starting process exits 71;
+ * the master itself goes on retrying, and reports READY=1 if a worker
+ * comes up after all.
+ */
+static void
+check_ready(void)
+{
+	char why[256];
+	enum readiness r;
+
+	if (m.ready || m.state != RUNNING || (r = readiness(why, sizeof(why))) == NOT_YET)
+		return;
+	if (r == FAILING) {
+		if (m.failing_told)
+			return;
+		m.failing_told = true;
+		log_errorx("not ready: the workers of every service fail at start (%s); retrying", why);
+		notify_send("STATUS=not ready: the workers of every service fail at start (%s)", why);
+		daemon_not_ready(&m.ready_fd);
+		return;
+	}
+	m.ready = true;
+	if (why[0] != '\0') {
+		log_warnx("ready, but the workers of %s fail at start", why);
+		notify_send("STATUS=serving; workers failing at start: %s\nREADY=1", why);
+	} else {
+		report_status("serving");
+		notify_send("READY=1");
+	}
+	daemon_ready(&m.ready_fd);
+	upgrade_release_guard(m.guard_fd);
+	m.guard_fd = -1;
+}
+
+/* The loop's sleep: short while workers are coming up, nothing wakes us when they do. */
+static int
+ready_wait_ms(int t)
+{
+	int cap = m.failing_told ? READY_POLL_FAILING_MS : READY_POLL_MS;
+
+	if (m.ready || m.state != RUNNING)
+		return t;
+	return t < 0 || t > cap ? cap : t;
+}
+
 /* --- startup ----------------------------------------------------------- */
 
 /* Sockets we were given but no service wants: say so, and let them go. */
@@ -956,17 +1062,12 @@ master_run(struct config *cfg, const struct master_options *opt)
 		log_notice("upgraded in place to netsrvd %s", m.opt.version);
 	log_notice("started: %zu services, %zu workers (pid %ld)", m.gen->nsvcs, count_workers(),
 	    (long)m.pid);
-	report_status("serving");
-	notify_send("READY=1");
-	daemon_ready(&m.ready_fd);
-	upgrade_release_guard(m.guard_fd);
-	m.guard_fd = -1;
 
 	m.watchdog_ms = notify_watchdog_ms();
 	m.next_watchdog_ms = util_now_ms();
 	m.next_tick_ms = util_now_ms() + POOL_TICK_MS;
 	for (;;) {
-		int t = wait_timeout_ms();
+		int t = ready_wait_ms(wait_timeout_ms());
 		struct timespec ts = { t / 1000, (long)(t % 1000) * 1000000L };
 
 		if (!sig_master.chld && !sig_master.hup && !sig_master.term &&
@@ -988,6 +1089,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 		if (sig_master.usr2)
 			master_upgrade();
 		master_spawn();
+		check_ready();
 		check_stop_deadline();
 		if (m.state == STOPPING && m.workers.n == 0)
 			break;

@@ -1,4 +1,4 @@
-/* Dropping root in workers: setgroups, setgid, setuid, then proof it stuck; every capability. */
+/* Dropping root in workers: setgroups, setgid, setuid, then proof it stuck; every capability, and proof of that too. */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -57,19 +57,84 @@ privs_drop(uid_t uid, gid_t gid)
 	return 0;
 }
 
+/*
+ * Drops from the bounding set what it holds. Without CAP_SETPCAP (a
+ * systemd unit's CapabilityBoundingSet= that leaves it out, an
+ * unprivileged master) the kernel refuses: what it keeps is counted, and
+ * privs_check_powerless() must then prove it can no longer be used.
+ */
 int
 privs_drop_bounding_set(void)
 {
+	int kept = 0;
+
 	for (unsigned long cap = 0;; cap++) {
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+		int held = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+
+		if (held == -1 && errno == EINVAL)
+			return kept;	/* past the last capability this kernel knows */
+		if (held == -1) {
+			log_error("prctl(PR_CAPBSET_READ, %lu)", cap);
+			return -1;
+		}
+		if (held == 0 || prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
 			continue;
-		if (errno == EINVAL)
-			return 0;	/* past the last capability this kernel knows */
-		if (errno == EPERM && geteuid() != 0)
-			return 0;	/* an unprivileged master has nothing to give */
-		log_error("prctl(PR_CAPBSET_DROP, %lu)", cap);
+		if (errno != EPERM) {
+			log_error("prctl(PR_CAPBSET_DROP, %lu)", cap);
+			return -1;
+		}
+		kept++;
+	}
+}
+
+/*
+ * The proof that a bounding set we could not empty bounds nothing:
+ * no_new_privs (execve and set-user-ID files grant nothing), and the
+ * effective, permitted, inheritable and ambient sets empty (capset can
+ * only take away from the permitted set, never add).
+ */
+int
+privs_check_powerless(int kept)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	int nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+
+	if (nnp == -1) {
+		log_error("prctl(PR_GET_NO_NEW_PRIVS)");
 		return -1;
 	}
+	if (nnp != 1) {
+		log_errorx("the bounding set keeps %d capabilities (no CAP_SETPCAP to drop them) "
+		    "and no_new_privs is not set", kept);
+		return -1;
+	}
+	if (syscall(SYS_capget, &hdr, data) == -1) {
+		log_error("capget");
+		return -1;
+	}
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].effective != 0 || data[i].permitted != 0 || data[i].inheritable != 0) {
+			log_errorx("capabilities still held after dropping them all (word %d: "
+			    "effective %#x, permitted %#x, inheritable %#x)", i, data[i].effective,
+			    data[i].permitted, data[i].inheritable);
+			return -1;
+		}
+	for (unsigned long cap = 0;; cap++) {
+		int amb = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0);
+
+		if (amb == -1 && errno == EINVAL)
+			break;	/* past the last capability (or no ambient set at all) */
+		if (amb == -1) {
+			log_error("prctl(PR_CAP_AMBIENT_IS_SET, %lu)", cap);
+			return -1;
+		}
+		if (amb != 0) {
+			log_errorx("capability %lu still in the ambient set", cap);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* No libcap for one call: capset(2) with every set empty. */

@@ -8,11 +8,15 @@
 int privs_check_possible(uid_t uid, gid_t gid, const char *user, char *err, size_t errlen);
 int privs_drop(uid_t uid, gid_t gid);
 /*
- * Empties the capability bounding set (call while still root: it takes
- * CAP_SETPCAP), then, after any setuid, the effective, permitted,
- * inheritable and ambient sets: a worker that stays root keeps none.
+ * Drops every capability the bounding set holds (call while still root:
+ * it takes CAP_SETPCAP); returns how many it was refused (no CAP_SETPCAP),
+ * or -1. Then, after any setuid, privs_clear_capabilities empties the
+ * effective, permitted, inheritable and ambient sets: a worker that stays
+ * root keeps none. privs_check_powerless proves, after both, that the kept
+ * capabilities cannot come back (no_new_privs, every other set empty).
  */
 int privs_drop_bounding_set(void);
 int privs_clear_capabilities(void);
+int privs_check_powerless(int kept);
 
 #endif

@@ -113,18 +113,26 @@ bind_to_master(pid_t master_pid)
 	return 0;
 }
 
+/*
+ * A bounding set the master may not shrink (no CAP_SETPCAP: systemd's
+ * CapabilityBoundingSet=, setpriv) is accepted once proven harmless.
+ */
 static int
 drop_privileges(const struct service_config *svc)
 {
+	int kept;
+
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		log_error("prctl(PR_SET_NO_NEW_PRIVS)");
 		return -1;
 	}
-	if (privs_drop_bounding_set() == -1)
+	if ((kept = privs_drop_bounding_set()) == -1)
 		return -1;
 	if (svc->id.drop && privs_drop(svc->id.uid, svc->id.gid) == -1)
 		return -1;
-	return privs_clear_capabilities();
+	if (privs_clear_capabilities() == -1)
+		return -1;
+	return kept == 0 ? 0 : privs_check_powerless(kept);
 }
 
 /*

@@ -204,6 +204,82 @@ system_watchdog_other_pid_test(void **state)
 	close(fd);
 }
 
+/* Starts d under start-gate.so (tests/start_gate.c) in mode, with NOTIFY_SOCKET at path. */
+static void
+start_gated(struct daemon *d, const char *path, const char *mode)
+{
+	const char *so = getenv("START_GATE_SO");
+
+	assert_non_null(so);
+	assert_int_equal(setenv("NOTIFY_SOCKET", path, 1), 0);
+	assert_int_equal(setenv("NETSRVD_TEST_START", mode, 1), 0);
+	assert_int_equal(setenv("LD_PRELOAD", so, 1), 0);
+	h_start(d, NULL);
+	unsetenv("LD_PRELOAD");
+	unsetenv("NETSRVD_TEST_START");
+	unsetenv("NOTIFY_SOCKET");
+}
+
+/*
+ * READY=1 means served: while the workers are held in their setup (at a
+ * gate the test opens), no READY=1; once they are through, READY=1, and a
+ * client is served.
+ */
+static void
+system_ready_waits_for_workers_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char path[256], gate[300], mode[320], seen[8192] = "";
+	int fd = h_notify_open(d, path, sizeof(path));
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
+	    port);
+	snprintf(gate, sizeof(gate), "%s/gate", d->dir);
+	snprintf(mode, sizeof(mode), "gate:%s", gate);
+	start_gated(d, path, mode);
+	if (!h_wait_log(d, "started:", 5000))
+		h_fail_with_log(d, "not started");
+	assert_false(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 1000));
+	h_write_file(gate, "open\n");
+	seen[0] = '\0';
+	if (!h_notify_wait(fd, "READY=1", seen, sizeof(seen), 10000))
+		h_fail_with_log(d, "no READY=1 once the workers serve");
+	assert_non_null(strstr(seen, "STATUS=serving"));
+	assert_true(h_echo("127.0.0.1", port, "ready", 5, 5000));
+	assert_int_equal(h_stop(d), 0);
+	close(fd);
+}
+
+/*
+ * Workers that all die at start (their setup fails): no READY=1 ever, and
+ * STATUS= says why, while the master backs off and retries.
+ */
+static void
+system_no_ready_when_workers_fail_test(void **state)
+{
+	struct daemon *d = *state;
+	char path[256], seen[8192] = "";
+	int fd = h_notify_open(d, path, sizeof(path));
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+	    " { name = \"daytime\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"daytime\"; workers = 1; } );\n",
+	    h_free_port(), h_free_port());
+	start_gated(d, path, "fail");
+	/* both services back off; then the next probe (after 1 s) fails the same way */
+	if (!h_wait_log_count(d, "workers keep dying at start (3 in a row)", 2, 10000) ||
+	    !h_wait_log(d, "(4 in a row); next start in 2 s", 10000))
+		h_fail_with_log(d, "the workers did not fail at start");
+	assert_false(h_notify_wait(fd, "READY=1", seen, sizeof(seen), 500));
+	assert_non_null(strstr(seen, "STATUS=not ready: the workers of every service fail at start (echo, daytime)"));
+	assert_true(h_log_contains(d, "not ready: the workers of every service fail at start (echo, daytime); retrying"));
+	assert_true(h_pid_alive(d->pid));
+	assert_int_equal(h_stop(d), 0);
+	close(fd);
+}
+
 static void
 copy_file(const char *from, const char *to)
 {
@@ -471,6 +547,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(system_socket_activation_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(system_socket_activate_tool_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(system_ready_waits_for_workers_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(system_no_ready_when_workers_fail_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(system_watchdog_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(system_watchdog_other_pid_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(system_upgrade_test, h_fixture_setup, h_fixture_teardown),
