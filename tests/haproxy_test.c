@@ -693,7 +693,7 @@ haproxy_hostile_headers_test(void **state)
 	struct fixture *f = *state;
 	struct daemon *d = &f->d[0];
 	int echo = h_free_port(), day = h_free_port(), st = h_free_port();
-	char svcs[2048], buf[256], needle[256];
+	char svcs[2048], buf[256];
 	unsigned char h[64];
 	const char *slow = "PROXY TCP4 192.0.2.1 127.0.0.1 1000 7\r\n";
 	int64_t t0, took;
