@@ -226,16 +226,18 @@ exec_watch(const struct exec_watch *w, struct exec_child *c, struct exec_result 
 }
 
 void
-exec_result_format(const struct exec_result *r, char *buf, size_t len)
+exec_result_format(const struct exec_result *r, pid_t pid, char *buf, size_t len)
 {
-	if (WIFEXITED(r->status))
-		snprintf(buf, len, "exit=%d", WEXITSTATUS(r->status));
-	else if (WIFSIGNALED(r->status)) {
-		const char *n = sigabbrev_np(WTERMSIG(r->status));
+	int st = r->status;
+
+	if (WIFEXITED(st))
+		snprintf(buf, len, "program=%ld exit=%d", (long)pid, WEXITSTATUS(st));
+	else if (WIFSIGNALED(st)) {
+		const char *n = sigabbrev_np(WTERMSIG(st));
 		if (n != NULL)
-			snprintf(buf, len, "signal=SIG%s", n);
+			snprintf(buf, len, "program=%ld signal=SIG%s", (long)pid, n);
 		else
-			snprintf(buf, len, "signal=%d", WTERMSIG(r->status));
+			snprintf(buf, len, "program=%ld signal=%d", (long)pid, WTERMSIG(st));
 	} else
-		snprintf(buf, len, "status=%d", r->status);
+		snprintf(buf, len, "program=%ld status=%d", (long)pid, st);
 }

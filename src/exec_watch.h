@@ -35,7 +35,7 @@ struct exec_result {
  */
 void exec_watch(const struct exec_watch *w, struct exec_child *c, struct exec_result *r);
 
-/* "exit=0", "signal=SIGKILL" */
-void exec_result_format(const struct exec_result *r, char *buf, size_t len);
+/* The access log's words for a program's end: "program=PID exit=0", "program=PID signal=SIGKILL" */
+void exec_result_format(const struct exec_result *r, pid_t pid, char *buf, size_t len);
 
 #endif

@@ -42,7 +42,7 @@ struct tcp_session {
 	struct svc_stats *counters;	/* the worker's own (may be NULL) */
 	int wake_fd;			/* readable once the worker is told to stop */
 	int shutdown_timeout;		/* the daemon's, for what a stop may still take */
-	char log_extra[48];		/* the handler's words for the access log: "exit=0" */
+	char log_extra[64];		/* the handler's words for the access log: "program=12 exit=0" */
 };
 
 /* A UDP socket a handler serves itself (exec's wait mode): not datagram by datagram. */
@@ -53,6 +53,7 @@ struct udp_socket_session {
 	_Atomic int64_t *progress;	/* the worker's line, as for TCP (may be NULL) */
 	struct svc_stats *counters;	/* the worker's own (may be NULL) */
 	int shutdown_timeout;
+	bool access_log;		/* log.connections: a line per program run */
 };
 
 struct config_key;

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "config.h"
 #include "exec_spawn.h"
 #include "exec_watch.h"
@@ -281,7 +282,7 @@ exec_serve_tcp(struct tcp_session *s)
 	/* ended by us: a descendant still holding the socket must not keep the client */
 	if ((r.timed_out || r.stopped) && shutdown(s->fd, SHUT_RDWR) == -1 && errno != ENOTCONN)
 		log_debug("service %s: shutdown", s->svc->name);
-	exec_result_format(&r, s->log_extra, sizeof(s->log_extra));
+	exec_result_format(&r, c.pid, s->log_extra, sizeof(s->log_extra));
 	count_result(s->counters, &r);
 	return r.timed_out ? END_TIMEOUT : END_DONE;
 }
@@ -323,6 +324,18 @@ note_wait_result(const struct udp_socket_session *u, struct backoff *b, bool fai
 	return delay > 0 ? now + delay : 0;
 }
 
+/* A wait program's access-log line: no peer (it read its own), its run time and end. */
+static void
+log_program(const struct udp_socket_session *u, const struct exec_child *c,
+    const struct exec_result *r, const char *words)
+{
+	struct access_line l = { .service = u->svc->name, .timed = true,
+	    .duration_ms = util_now_ms() - c->started_ms, .end = r->timed_out ? "timeout" : "done",
+	    .words = words };
+
+	access_log(&l, u->access_log, ACCESS_ONLY);
+}
+
 static void
 exec_serve_udp_socket(struct udp_socket_session *u)
 {
@@ -334,7 +347,7 @@ exec_serve_udp_socket(struct udp_socket_session *u)
 		struct exec_child c;
 		struct exec_result r;
 		struct exec_watch w;
-		char why[256], res[48];
+		char why[256], res[64];
 		bool fast;
 
 		if (exec_start(&prep, u->fd, &c, why, sizeof(why)) == -1) {
@@ -345,10 +358,9 @@ exec_serve_udp_socket(struct udp_socket_session *u)
 		}
 		w = watch_for(u->svc, u->wake_fd, u->progress, u->shutdown_timeout);
 		exec_watch(&w, &c, &r);
-		exec_result_format(&r, res, sizeof(res));
+		exec_result_format(&r, c.pid, res, sizeof(res));
 		count_result(u->counters, &r);
-		log_access("service=%s program=%ld duration_ms=%lld %s", u->svc->name, (long)c.pid,
-		    (long long)(util_now_ms() - c.started_ms), res);
+		log_program(u, &c, &r, res);
 		fast = util_now_ms() - c.started_ms < POOL_START_FAILURE_MS &&
 		    !(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
 		not_before = note_wait_result(u, &b, fast);

@@ -243,17 +243,28 @@ family(struct out *o, const char *name, const char *type, const char *help)
 	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* One counter family, a sample per service: the field at offset off of struct svc_stats. */
+/*
+ * Whether a family applies to a service: connections, bytes, refusals and
+ * durations are TCP's, datagrams and their drops UDP's (NULL: both).
+ */
+static bool
+applies(const struct stats_name *nm, const char *protocol)
+{
+	return protocol == NULL || strcmp(nm->protocol, protocol) == 0;
+}
+
+/* One counter family, a sample per service of protocol: the field at offset off of struct svc_stats. */
 static void
-per_service(struct out *o, const char *name, const char *help, size_t off, const char *label)
+per_service(struct out *o, const char *name, const char *help, size_t off, const char *protocol)
 {
 	family(o, name, "counter", help);
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &totals[i];
 		const struct stats_name *nm = &stats->names[i];
 		const _Atomic uint64_t *f = (const _Atomic uint64_t *)(const void *)((const char *)v + off);
-		put(o, "%s{service=\"%s\"%s} %llu\n", name, nm->name, label ? label : "",
-		    (unsigned long long)atomic_load_explicit(f, memory_order_relaxed));
+		if (applies(nm, protocol))
+			put(o, "%s{service=\"%s\"} %llu\n", name, nm->name,
+			    (unsigned long long)atomic_load_explicit(f, memory_order_relaxed));
 	}
 }
 
@@ -282,24 +293,30 @@ format_metrics(struct out *o)
 	static const char *const states[] = { "starting", "idle", "busy", "stopping" };
 
 	sum_totals();
-	per_service(o, "netsrvd_connections_total", "TCP connections served.", OFF(connections), NULL);
-	per_service(o, "netsrvd_received_bytes_total", "Bytes received from TCP clients.", OFF(bytes_in), NULL);
-	per_service(o, "netsrvd_sent_bytes_total", "Bytes sent to TCP clients.", OFF(bytes_out), NULL);
+	family(o, "netsrvd_build_info", "gauge", "The running netsrvd's version, as a label; always 1.");
+	put(o, "netsrvd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	per_service(o, "netsrvd_connections_total", "TCP connections served.", OFF(connections), "tcp");
+	per_service(o, "netsrvd_received_bytes_total", "Bytes received from TCP clients.", OFF(bytes_in), "tcp");
+	per_service(o, "netsrvd_sent_bytes_total", "Bytes sent to TCP clients.", OFF(bytes_out), "tcp");
 	family(o, "netsrvd_refused_total", "counter", "TCP connections refused, by reason.");
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &totals[i];
 		const struct stats_name *nm = &stats->names[i];
+		if (!applies(nm, "tcp"))
+			continue;
 		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"acl\"} %llu\n", nm->name, LOAD(v->refused_acl));
 		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"per_source\"} %llu\n", nm->name,
 		    LOAD(v->refused_per_source));
 		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"proxy\"} %llu\n", nm->name,
 		    LOAD(v->refused_proxy));
 	}
-	per_service(o, "netsrvd_datagrams_total", "UDP datagrams received.", OFF(datagrams), NULL);
+	per_service(o, "netsrvd_datagrams_total", "UDP datagrams received.", OFF(datagrams), "udp");
 	family(o, "netsrvd_datagrams_dropped_total", "counter", "UDP datagrams not answered, by reason.");
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &totals[i];
 		const struct stats_name *nm = &stats->names[i];
+		if (!applies(nm, "udp"))
+			continue;
 		put(o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"reflection\"} %llu\n",
 		    nm->name, LOAD(v->dropped_reflection));
 		put(o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"acl\"} %llu\n",
@@ -334,6 +351,8 @@ format_metrics(struct out *o)
 		const struct svc_stats *v = &totals[i];
 		const struct stats_name *nm = &stats->names[i];
 		unsigned long long cum = 0;
+		if (!applies(nm, "tcp"))
+			continue;
 		for (size_t b = 0; b < STATS_NBUCKETS; b++) {
 			cum += LOAD(v->duration_bucket[b]);
 			if (b < STATS_NBUCKETS - 1)

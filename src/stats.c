@@ -72,8 +72,11 @@ stats_service(struct stats *st, const char *name, const char *protocol)
 	uint32_t id = stats_service_id(name);
 
 	for (size_t i = 0; i < st->used; i++)
-		if (st->names[i].id == id && strcmp(st->names[i].name, name) == 0)
+		if (st->names[i].id == id && strcmp(st->names[i].name, name) == 0) {
+			/* re-added with the other protocol: /metrics shows the series of the one it has now */
+			snprintf(st->names[i].protocol, sizeof(st->names[0].protocol), "%s", protocol);
 			return &st->svc[i];
+		}
 	if (st->used == st->n)
 		return NULL;
 	snprintf(st->names[st->used].name, sizeof(st->names[0].name), "%s", name);

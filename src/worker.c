@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "handler.h"
 #include "log.h"
 #include "privs.h"
@@ -211,12 +212,42 @@ over_per_source_limit(const struct worker *w)
 	return busy >= (size_t)w->svc->max_per_source;
 }
 
+/* A refused client: closed before a byte, logged as the access log's end=refused line. */
+static void
+refuse_logged(const struct worker *w, int fd, const struct sockaddr *peer,
+    const struct worker_proxy *wp, const char *reason, _Atomic uint64_t *counter)
+{
+	struct access_line l = { .service = w->svc->name, .peer = peer,
+	    .proxy = worker_proxy_balancer(wp), .end = "refused", .reason = reason };
+
+	refuse(fd);
+	worker_count(counter);
+	access_log(&l, w->access_log, ACCESS_OR_INFO);
+}
+
+/* The connection's line; a timeout is logged even without the access log. */
+static void
+log_connection(const struct worker *w, const struct tcp_session *s, const struct worker_proxy *wp,
+    enum session_end end, const struct timespec *t0)
+{
+	struct timespec t1;
+	struct access_line l = { .service = w->svc->name, .peer = s->peer,
+	    .proxy = worker_proxy_balancer(wp), .counted = true, .in = s->bytes_in,
+	    .out = s->bytes_out, .end = session_end_name(end), .words = s->log_extra };
+
+	if (!w->access_log && end != END_TIMEOUT)
+		return;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t1);
+	l.duration_ms = (long long)(t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
+	access_log(&l, w->access_log, end == END_TIMEOUT ? ACCESS_OR_INFO : ACCESS_ONLY);
+}
+
 static void
 serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 {
 	struct tcp_session s;
-	struct timespec t0, t1;
-	char p[80], via[96];
+	struct timespec t0;
 	enum session_end end;
 	struct worker_proxy wp;
 
@@ -226,25 +257,17 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		return;
 	}
 	if (!worker_acl_allows(w->svc, peer)) {
-		util_format_sockaddr(peer, p, sizeof(p));
-		log_info("service %s: refused %s (allow/deny)", w->svc->name, p);
-		refuse(fd);
-		worker_count(&w->a->st->refused_acl);
+		refuse_logged(w, fd, peer, &wp, "acl", &w->a->st->refused_acl);
 		return;
 	}
 	if (w->a->slot != NULL)
 		scoreboard_begin(w->a->slot, peer);
 	if (over_per_source_limit(w)) {
-		util_format_sockaddr(peer, p, sizeof(p));
-		log_info("service %s: refused %s: it already has %d connections (max_per_source)",
-		    w->svc->name, p, w->svc->max_per_source);
-		refuse(fd);
-		worker_count(&w->a->st->refused_per_source);
+		refuse_logged(w, fd, peer, &wp, "per_source", &w->a->st->refused_per_source);
 		scoreboard_set_state(w->a->slot, SB_IDLE);
 		return;
 	}
-	if (w->access_log)
-		clock_gettime(CLOCK_MONOTONIC_COARSE, &t0);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t0);
 	memset(&s, 0, sizeof(s));
 	s.fd = fd;
 	s.blocking = true;
@@ -270,21 +293,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	}
 	if (w->connections_left > 0 && --w->connections_left == 0)
 		w->retire = true;
-	if (end == END_TIMEOUT) {
-		util_format_sockaddr(peer, p, sizeof(p));
-		log_info("service %s: %s timed out after %d s without progress",
-		    w->svc->name, p, w->svc->timeout);
-	}
-	if (w->access_log) {
-		clock_gettime(CLOCK_MONOTONIC_COARSE, &t1);
-		util_format_sockaddr(peer, p, sizeof(p));
-		log_access("service=%s peer=%s%s in=%llu out=%llu duration_ms=%lld end=%s%s%s",
-		    w->svc->name, p, worker_proxy_field(&wp, via, sizeof(via)),
-		    (unsigned long long)s.bytes_in,
-		    (unsigned long long)s.bytes_out,
-		    (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000,
-		    session_end_name(end), s.log_extra[0] != '\0' ? " " : "", s.log_extra);
-	}
+	log_connection(w, &s, &wp, end, &t0);
 }
 
 /*
@@ -385,7 +394,7 @@ serve_udp_socket(struct worker *w)
 {
 	struct udp_socket_session u = {
 		w->a->listen_fd, w->wake[0], w->svc, &w->a->slot->progress_ms, w->a->st,
-		w->a->cfg->shutdown_timeout
+		w->a->cfg->shutdown_timeout, w->access_log
 	};
 
 	w->svc->handler->serve_udp_socket(&u);

@@ -4,10 +4,10 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "access.h"
 #include "io.h"
 #include "log.h"
 #include "proxy.h"
@@ -75,13 +75,14 @@ read_header(int fd, unsigned char *buf, size_t len, struct proxy_result *r)
 	}
 }
 
+/* The access log's end=refused reason=proxy line, with the header's fault as its detail. */
 static void
 refuse_logged(const struct worker_args *a, const struct sockaddr *peer, const char *why)
 {
-	char p[80];
+	struct access_line l = { .service = a->svc->name, .peer = peer, .end = "refused",
+	    .reason = "proxy", .detail = why };
 
-	util_format_sockaddr(peer, p, sizeof(p));
-	log_info("service %s: refused %s: PROXY protocol: %s", a->svc->name, p, why);
+	access_log(&l, a->cfg->log.connections, ACCESS_OR_INFO);
 	worker_count(&a->st->refused_proxy);
 }
 
@@ -124,17 +125,8 @@ worker_proxy_accept(const struct worker_args *a, int fd, unsigned char *buf, siz
 	return 0;
 }
 
-const char *
-worker_proxy_field(const struct worker_proxy *wp, char *buf, size_t len)
+const struct sockaddr *
+worker_proxy_balancer(const struct worker_proxy *wp)
 {
-	char p[80];
-
-	if (!wp->relayed) {
-		if (len > 0)
-			buf[0] = '\0';
-		return buf;
-	}
-	util_format_sockaddr((const struct sockaddr *)&wp->balancer, p, sizeof(p));
-	snprintf(buf, len, " proxy=%s", p);
-	return buf;
+	return wp->relayed ? (const struct sockaddr *)&wp->balancer : NULL;
 }

@@ -32,7 +32,7 @@ struct worker_proxy {
 int worker_proxy_accept(const struct worker_args *a, int fd, unsigned char *buf, size_t len,
     const struct sockaddr **peer, struct worker_proxy *wp);
 
-/* " proxy=ADDRESS:PORT" for the access log when relayed, else "". */
-const char *worker_proxy_field(const struct worker_proxy *wp, char *buf, size_t len);
+/* The balancer a relayed client came through (the access log's proxy=), or NULL. */
+const struct sockaddr *worker_proxy_balancer(const struct worker_proxy *wp);
 
 #endif

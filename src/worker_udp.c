@@ -14,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "handler.h"
 #include "log.h"
 #include "sig.h"
@@ -338,6 +339,22 @@ udp_flush(struct worker_udp *u, struct udp_batch *b)
 	b->arena_used = 0;
 }
 
+/*
+ * A datagram not answered for what its source is or does: the access
+ * log's end=refused line. Without the access log, what a flood repeats
+ * (reflection, rate) is logged at debug only.
+ */
+static void
+refuse_datagram(const struct worker_udp *u, const struct sockaddr *peer, const char *reason,
+    const char *detail, _Atomic uint64_t *counter, enum access_otherwise otherwise)
+{
+	struct access_line l = { .service = u->svc->name, .peer = peer, .end = "refused",
+	    .reason = reason, .detail = detail };
+
+	worker_count(counter);
+	access_log(&l, u->access_log, otherwise);
+}
+
 static bool
 within_udp_rate(const struct worker_udp *u, const unsigned char key[16])
 {
@@ -361,43 +378,28 @@ udp_answer(struct worker_udp *u, struct udp_batch *b, unsigned i)
 	size_t len = b->in[i].msg_len;
 	unsigned char *out, key[16];
 	uint16_t port;
-	char p[80];
 	ssize_t rlen;
 
 	worker_count(&u->st->datagrams);
 	if (!worker_udp_source_ok(peer)) {
-		worker_count(&u->st->dropped_reflection);
-		if (log_enabled(LOG_LVL_DEBUG)) {
-			util_format_sockaddr(peer, p, sizeof(p));
-			log_debug("service %s: dropped datagram from %s (possible reflection)",
-			    u->svc->name, p);
-		}
+		refuse_datagram(u, peer, "reflection",
+		    "a privileged port or a broadcast, multicast, reserved or unspecified address",
+		    &u->st->dropped_reflection, ACCESS_OR_DEBUG);
 		return;
 	}
 	/* the source once, as a key: the loop check and the rate limit both use it */
 	scoreboard_peer_key(peer, key, &port);
 	if (from_our_own_service(u, in, key, port)) {
-		worker_count(&u->st->dropped_reflection);
-		if (log_enabled(LOG_LVL_DEBUG)) {
-			util_format_sockaddr(peer, p, sizeof(p));
-			log_debug("service %s: dropped datagram from %s (our own UDP service port: a loop)",
-			    u->svc->name, p);
-		}
+		refuse_datagram(u, peer, "reflection", "from our own UDP service port: a loop",
+		    &u->st->dropped_reflection, ACCESS_OR_DEBUG);
 		return;
 	}
 	if (!worker_acl_allows(u->svc, peer)) {
-		util_format_sockaddr(peer, p, sizeof(p));
-		log_info("service %s: refused datagram from %s (allow/deny)", u->svc->name, p);
-		worker_count(&u->st->dropped_acl);
+		refuse_datagram(u, peer, "acl", NULL, &u->st->dropped_acl, ACCESS_OR_INFO);
 		return;
 	}
 	if (!within_udp_rate(u, key)) {
-		worker_count(&u->st->dropped_rate);
-		if (log_enabled(LOG_LVL_DEBUG)) {
-			util_format_sockaddr(peer, p, sizeof(p));
-			log_debug("service %s: dropped datagram from %s (over udp_rate %d/s)",
-			    u->svc->name, p, u->svc->udp_rate);
-		}
+		refuse_datagram(u, peer, "rate", NULL, &u->st->dropped_rate, ACCESS_OR_DEBUG);
 		return;
 	}
 	if (b->arena_used + WORKER_BUF > UDP_ARENA)
@@ -430,10 +432,11 @@ udp_answer(struct worker_udp *u, struct udp_batch *b, unsigned i)
 		b->arena_used += UDP_ALIGN((size_t)rlen);
 	}
 	if (u->access_log) {
-		util_format_sockaddr(peer, p, sizeof(p));
-		log_access("service=%s peer=%s in=%zu out=%zd duration_ms=0 end=%s",
-		    u->svc->name, p, len, rlen < 0 ? (ssize_t)0 : rlen,
-		    rlen < 0 ? "dropped" : "answered");
+		struct access_line l = { .service = u->svc->name, .peer = peer, .counted = true,
+		    .in = len, .out = rlen < 0 ? 0 : (unsigned long long)rlen,
+		    .end = rlen < 0 ? "dropped" : "answered" };
+
+		access_log(&l, true, ACCESS_ONLY);
 	}
 }
 

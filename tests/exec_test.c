@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "accesslog.h"
 #include "config.h"
 #include "harness.h"
 
@@ -142,7 +143,7 @@ exec_environment_test(void **state)
 	assert_null(strstr(out, "probe report to stderr"));
 	assert_true(h_wait_log(d, "service probe: program ", 10000));
 	assert_true(h_wait_log(d, "probe report to stderr", 10000));
-	assert_true(h_wait_log(d, "end=done exit=0", 10000));
+	assert_true(al_wait(d, "end=done program=* exit=0", NULL, 10000));
 	unsetenv("NETSRVD_TEST_PASSED");
 	unsetenv("NETSRVD_TEST_SECRET");
 }
@@ -189,8 +190,8 @@ exec_exit_status_test(void **state)
 	start_quiet(d);
 	fetch(port, out, sizeof(out));
 	assert_string_equal(out, "bye\n");
-	assert_true(h_wait_log(d, "service=seven ", 10000));
-	assert_true(h_wait_log(d, "end=done exit=7", 10000));
+	assert_true(al_wait(d, "service=seven", NULL, 10000));
+	assert_true(al_wait(d, "end=done program=* exit=7", NULL, 10000));
 	assert_true(h_wait_log(d, ": oops", 10000));
 	/* the worker goes on serving after a program failed */
 	fetch(port, out, sizeof(out));
@@ -214,7 +215,7 @@ exec_signal_and_metrics_test(void **state)
 	    port, probe(), sport);
 	start_quiet(d);
 	fetch(port, out, sizeof(out));
-	assert_true(h_wait_log(d, "end=done signal=SIGABRT", 10000));
+	assert_true(al_wait(d, "end=done program=* signal=SIGABRT", NULL, 10000));
 	end = h_now_ms() + 3000;
 	for (;;) {
 		int fd = h_connect("127.0.0.1", sport, 2000);
@@ -246,7 +247,7 @@ exec_stderr_flood_test(void **state)
 	start_quiet(d);
 	fetch(port, out, sizeof(out));
 	assert_string_equal(out, "done\n");
-	assert_true(h_wait_log(d, "end=done exit=0", 10000));
+	assert_true(al_wait(d, "end=done program=* exit=0", NULL, 10000));
 	assert_true(h_wait_log(d, "flood line 0", 10000));
 	/* every line is either logged or counted as not logged */
 	assert_true(h_wait_log(d, "stderr lines not logged", 10000));
@@ -326,7 +327,7 @@ exec_max_runtime_test(void **state)
 	assert_true(wait_gone((pid_t)pids[0], 3000));
 	assert_true(wait_gone((pid_t)pids[1], 3000));
 	assert_true(h_wait_log(d, "max_runtime reached", 10000));
-	assert_true(h_wait_log(d, "end=timeout signal=SIGTERM", 10000));
+	assert_true(al_wait(d, "end=timeout program=* signal=SIGTERM", NULL, 10000));
 	/* the one that left the group lives on until the daemon stops */
 	assert_true(h_pid_alive((pid_t)pids[2]));
 	assert_int_equal(h_stop(d), 0);
@@ -418,7 +419,7 @@ exec_reload_lets_programs_finish_test(void **state)
 	/* meanwhile the new generation serves */
 	assert_true(h_echo("127.0.0.1", port, "new\n", 4, 3000));
 	close(fd);
-	assert_true(h_wait_log_count(d, "service=cat ", 2, 10000));
+	assert_true(al_wait_nth(d, "service=cat", 2, NULL, 10000));
 	assert_false(h_log_contains(d, "SIGTERM to its process group"));
 	assert_false(h_log_contains(d, "killing it"));
 #undef CAT_CONF
@@ -461,6 +462,7 @@ exec_udp_wait_test(void **state)
 	struct daemon *d = *state;
 	int port = h_free_port();
 	char reply[256];
+	struct al_line l;
 	ssize_t n;
 
 	h_write_conf(d, "log = { connections = true; };\n"
@@ -475,9 +477,32 @@ exec_udp_wait_test(void **state)
 		/* the program read the socket itself; it got no peer variables */
 		assert_string_equal(reply, "UDP peers=0");
 	}
-	assert_true(h_wait_log_count(d, "service=u program=", 3, 10000));
+	assert_true(al_wait_nth(d, "service=u program=*", 3, &l, 10000));
+	/* a wait program's line: no peer (it read its own), how long it ran and how it ended */
+	assert_null(al_get(&l, "peer"));
+	assert_non_null(al_get(&l, "duration_ms"));
+	assert_string_equal(al_get(&l, "end"), "done");
+	assert_string_equal(al_get(&l, "exit"), "0");
 	/* exactly one worker, whatever the global workers says */
 	assert_true(h_wait_children(d->pid, 1, 2000));
+}
+
+/* Without the access log, a wait program's run is not logged either. */
+static void
+exec_udp_wait_quiet_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char reply[256];
+
+	h_write_conf(d, "log = { connections = false; };\n"
+	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   wait = true; command = [ \"%s\", \"udp-echo\" ]; } );\n", port, probe());
+	start_quiet(d);
+	/* a second reply comes from a second run: the first one's end was handled before it started */
+	assert_true(h_udp_query("127.0.0.1", port, "hi", 2, reply, sizeof(reply) - 1, 3000) > 0);
+	assert_true(h_udp_query("127.0.0.1", port, "hi", 2, reply, sizeof(reply) - 1, 3000) > 0);
+	assert_int_equal(al_count(d, "service=u"), 0);
 }
 
 /* A reload while a wait program lingers: the new worker waits for it; never two on the socket. */
@@ -508,14 +533,14 @@ exec_udp_wait_reload_test(void **state)
 	reply[n] = '\0';
 	assert_string_equal(reply, first);
 	/* once it is gone, the new generation's worker starts the next one */
-	assert_true(h_wait_log_count(d, "service=u program=", 1, 5000));
+	assert_true(al_wait_nth(d, "service=u program=*", 1, NULL, 5000));
 	n = h_udp_query("127.0.0.1", port, "c", 1, reply, sizeof(reply) - 1, 5000);
 	assert_true(n > 0);
 	reply[n] = '\0';
 	assert_string_not_equal(reply, first);
-	assert_true(h_wait_log_count(d, "service=u program=", 2, 5000));
+	assert_true(al_wait_nth(d, "service=u program=*", 2, NULL, 5000));
 	h_sleep_ms(300);
-	assert_int_equal(h_log_count(d, "service=u program="), 2);
+	assert_int_equal(al_count(d, "service=u program=*"), 2);
 #undef LINGER_CONF
 }
 
@@ -648,7 +673,7 @@ exec_tftpd_test(void **state)
 		print_message("tftp get #%d: %s", i + 1, buf);
 	}
 	/* in.tftpd exits after its own --timeout; each fetch got its own start or shared one */
-	assert_true(h_wait_log(d, "service=tftp program=", 5000));
+	assert_true(al_wait(d, "service=tftp program=*", NULL, 5000));
 	assert_true(h_wait_log(d, "exit=0", 5000));
 }
 
@@ -685,7 +710,7 @@ exec_git_daemon_test(void **state)
 		h_fail_with_log(d, out);
 	assert_string_equal(out, "hello through netsrvd\n");
 	print_message("git clone git://127.0.0.1:%d/hello.git: README says %s", port, out);
-	assert_true(h_wait_log(d, "service=git ", 10000));
+	assert_true(al_wait(d, "service=git", NULL, 10000));
 	assert_true(h_wait_log(d, "exit=0", 10000));
 }
 
@@ -719,8 +744,8 @@ exec_rsync_daemon_test(void **state)
 		h_fail_with_log(d, out);
 	assert_string_equal(out, "synced through netsrvd\n");
 	print_message("rsync rsync://127.0.0.1:%d/mod/notes.txt: %s", port, out);
-	assert_true(h_wait_log(d, "service=rsync ", 10000));
-	assert_true(h_wait_log(d, "end=done exit=0", 10000));
+	assert_true(al_wait(d, "service=rsync", NULL, 10000));
+	assert_true(al_wait(d, "end=done program=* exit=0", NULL, 10000));
 }
 
 int
@@ -737,6 +762,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(exec_reload_lets_programs_finish_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_not_started_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_udp_wait_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_udp_wait_quiet_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_udp_wait_reload_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test(exec_config_errors_test),
 		cmocka_unit_test_setup_teardown(exec_tftpd_test, h_fixture_setup, h_fixture_teardown),

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "accesslog.h"
 #include "harness.h"
 
 static void
@@ -234,7 +235,7 @@ fault_flood_test(void **state)
 	print_message("%d of %d waiting clients served; at most %d workers\n", served, N / 2, maxkids);
 	assert_int_equal(served, N / 2);
 	assert_true(maxkids <= 2);
-	assert_true(h_log_count(d, "timed out") >= 1);
+	assert_true(al_count(d, "end=timeout") >= 1);
 	for (int i = 0; i < N; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -339,7 +340,7 @@ fault_hostile_clients_test(void **state)
 	assert_int_equal(t.udp_lost, 0);
 	assert_true(t.ok > 100);
 	/* the chargen sinks were cut at the timeout, and chargen serves again */
-	assert_true(h_wait_log_count(d, "timed out", 3, 8000));
+	assert_true(al_wait_nth(d, "service=chargen end=timeout", 3, NULL, 8000));
 	char line[74];
 	int fd = h_connect("127.0.0.1", cport, 2000);
 	assert_true(fd >= 0);

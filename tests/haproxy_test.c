@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "accesslog.h"
 #include "harness.h"
 
 /* Every wait in this file is bounded by one of these. */
@@ -159,6 +160,33 @@ wait_log(struct daemon *d, const char *needle)
 		snprintf(msg, sizeof(msg), "no \"%s\" in the log", needle);
 		h_fail_with_log(d, msg);
 	}
+}
+
+/* An access-log line with every pair of want (accesslog.h), into *l when l is not NULL. */
+static void
+wait_access(struct daemon *d, const char *want, struct al_line *l)
+{
+	char msg[512];
+
+	if (!al_wait(d, want, l, IO_MS)) {
+		snprintf(msg, sizeof(msg), "no access-log line with %s", want);
+		h_fail_with_log(d, msg);
+	}
+}
+
+/* The end=refused reason=proxy line of 127.0.0.1:lport's connection to service; its detail begins with why. */
+static void
+wait_proxy_refusal(struct daemon *d, const char *service, int lport, const char *why)
+{
+	char want[160];
+	struct al_line l;
+	const char *detail;
+
+	snprintf(want, sizeof(want), "service=%s peer=127.0.0.1:%d end=refused reason=proxy", service, lport);
+	wait_access(d, want, &l);
+	detail = al_get(&l, "detail");
+	if (detail == NULL || strncmp(detail, why, strlen(why)) != 0)
+		fail_msg("%s: detail \"%s\", not \"%s...\"", want, detail ? detail : "(none)", why);
 }
 
 /* The access log line that holds needle, for the report. */
@@ -594,7 +622,7 @@ haproxy_direct_headers_test(void **state)
 	fd2 = connect_relayed(echo, "203.0.113.7", 4712, NULL);
 	assert_refused_silently(fd2, IO_MS);
 	close(fd2);
-	wait_log(d, "service echo: refused 203.0.113.7:4712: it already has 1 connections (max_per_source)");
+	wait_access(d, "service=echo peer=203.0.113.7:4712 proxy=127.0.0.1:* end=refused reason=per_source", NULL);
 	fd2 = connect_relayed(echo, "203.0.113.8", 4713, NULL);
 	assert_echoes(fd2, "other client\n");
 	close(fd2);
@@ -607,7 +635,7 @@ haproxy_direct_headers_test(void **state)
 	fd = connect_relayed(echo, "203.0.113.66", 4714, NULL);
 	assert_refused_silently(fd, IO_MS);
 	close(fd);
-	wait_log(d, "service echo: refused 203.0.113.66:4714 (allow/deny)");
+	wait_access(d, "service=echo peer=203.0.113.66:4714 proxy=127.0.0.1:* end=refused reason=acl", NULL);
 
 	/* version 1, same segment */
 	fd = connect_from("127.0.0.1", echo, &lport);
@@ -665,7 +693,7 @@ haproxy_hostile_headers_test(void **state)
 	struct fixture *f = *state;
 	struct daemon *d = &f->d[0];
 	int echo = h_free_port(), day = h_free_port(), st = h_free_port();
-	char svcs[2048], buf[256], needle[256];
+	char svcs[2048], buf[256];
 	unsigned char h[64];
 	const char *slow = "PROXY TCP4 192.0.2.1 127.0.0.1 1000 7\r\n";
 	int64_t t0, took;
@@ -686,8 +714,7 @@ haproxy_hostile_headers_test(void **state)
 	assert_refused_silently(fd, 1000);
 	took = h_now_ms() - t0;
 	close(fd);
-	snprintf(needle, sizeof(needle), "service echo: refused 127.0.0.1:%d: PROXY protocol: not a PROXY protocol header", lport);
-	wait_log(d, needle);
+	wait_proxy_refusal(d, "echo", lport, "not a PROXY protocol header");
 	print_message("    malformed: closed after %lld ms\n", (long long)took);
 	refused++;
 
@@ -697,8 +724,7 @@ haproxy_hostile_headers_test(void **state)
 	assert_true(h_write_all(fd, buf, strlen(buf)));
 	assert_refused_silently(fd, 1000);
 	close(fd);
-	snprintf(needle, sizeof(needle), "refused 127.0.0.1:%d: PROXY protocol: version 1: an address", lport);
-	wait_log(d, needle);
+	wait_proxy_refusal(d, "echo", lport, "version 1: an address");
 	refused++;
 
 	/* oversized version 2 length: refused from its 16th byte, never waited on */
@@ -710,8 +736,7 @@ haproxy_hostile_headers_test(void **state)
 	assert_refused_silently(fd, 1000);
 	took = h_now_ms() - t0;
 	close(fd);
-	snprintf(needle, sizeof(needle), "refused 127.0.0.1:%d: PROXY protocol: version 2: longer than 4096 bytes", lport);
-	wait_log(d, needle);
+	wait_proxy_refusal(d, "echo", lport, "version 2: longer than 4096 bytes");
 	print_message("    oversized v2 length: closed after %lld ms\n", (long long)took);
 	refused++;
 
@@ -722,8 +747,7 @@ haproxy_hostile_headers_test(void **state)
 	assert_true(h_write_all(fd, buf, 120));
 	assert_refused_silently(fd, 1000);
 	close(fd);
-	snprintf(needle, sizeof(needle), "refused 127.0.0.1:%d: PROXY protocol: version 1: no CRLF within 107 bytes", lport);
-	wait_log(d, needle);
+	wait_proxy_refusal(d, "echo", lport, "version 1: no CRLF within 107 bytes");
 	refused++;
 
 	/* truncated: half a version 2 address block, then the sender closes */
@@ -733,8 +757,7 @@ haproxy_hostile_headers_test(void **state)
 	assert_int_equal(shutdown(fd, SHUT_WR), 0);
 	assert_refused_silently(fd, 1000);
 	close(fd);
-	snprintf(needle, sizeof(needle), "refused 127.0.0.1:%d: PROXY protocol: closed before a whole header", lport);
-	wait_log(d, needle);
+	wait_proxy_refusal(d, "echo", lport, "closed before a whole header");
 	refused++;
 
 	/* truncated and left open: late at the deadline */
@@ -745,8 +768,7 @@ haproxy_hostile_headers_test(void **state)
 	took = h_now_ms() - t0;
 	close(fd);
 	assert_true(took >= HEADER_MS - 100 && took < HEADER_MS + 1500);
-	snprintf(needle, sizeof(needle), "refused 127.0.0.1:%d: PROXY protocol: no whole header within 3 s", lport);
-	wait_log(d, needle);
+	wait_proxy_refusal(d, "echo", lport, "no whole header within 3 s");
 	refused++;
 
 	/* slow: a valid header at a byte a second is late all the same */
@@ -769,8 +791,7 @@ haproxy_hostile_headers_test(void **state)
 	close(fd);
 	print_message("    slow (1 byte/s): closed after %lld ms\n", (long long)took);
 	assert_true(took >= HEADER_MS - 100 && took < HEADER_MS + 2500);
-	snprintf(needle, sizeof(needle), "refused 127.0.0.1:%d: PROXY protocol: no whole header within 3 s", lport);
-	wait_log(d, needle);
+	wait_proxy_refusal(d, "echo", lport, "no whole header within 3 s");
 	refused++;
 
 	/* none at all, to a service that speaks first: not a byte of daytime */
@@ -780,15 +801,15 @@ haproxy_hostile_headers_test(void **state)
 	took = h_now_ms() - t0;
 	close(fd);
 	assert_true(took >= HEADER_MS - 100);
-	snprintf(needle, sizeof(needle), "service daytime: refused 127.0.0.1:%d: PROXY protocol: no whole header within 3 s", lport);
-	wait_log(d, needle);
+	wait_proxy_refusal(d, "daytime", lport, "no whole header within 3 s");
 
-	/* each counted as refused with reason proxy; none reached the access log */
+	/* each counted as refused with reason proxy; none was served, so no other line */
 	assert_int_equal(wait_metric(st, "netsrvd_refused_total{service=\"echo\",reason=\"proxy\"}", refused), refused);
 	assert_int_equal(wait_metric(st, "netsrvd_refused_total{service=\"daytime\",reason=\"proxy\"}", 1), 1);
 	assert_int_equal(metric(st, "netsrvd_connections_total{service=\"echo\"}"), 0);
-	assert_false(h_log_contains(d, "service=echo "));
-	assert_false(h_log_contains(d, "service=daytime "));
+	assert_int_equal(al_count(d, "service=echo"), (int)refused);
+	assert_int_equal(al_count(d, "service=echo end=refused reason=proxy"), (int)refused);
+	assert_int_equal(al_count(d, "service=daytime"), 1);
 
 	/* and a good header is still served */
 	fd = connect_relayed(echo, "192.0.2.99", 999, NULL);
@@ -845,7 +866,7 @@ haproxy_send_proxy_test(void **state)
 		print_message("    daytime, %s:\n", mode[v]);
 		print_log_line(d, needle);
 	}
-	assert_int_equal(h_log_count(d, "PROXY protocol:"), 0);
+	assert_int_equal(al_count(d, "end=refused"), 0);
 	haproxy_stop(&f->h);
 	assert_int_equal(h_stop(d), 0);
 }
@@ -872,8 +893,8 @@ haproxy_deny_test(void **state)
 	assert_true(h_write_all(fd, "let me in\n", 10));
 	assert_refused_silently(fd, IO_MS);
 	close(fd);
-	snprintf(needle, sizeof(needle), "service echo: refused " DENIED ":%d (allow/deny)", lport);
-	wait_log(d, needle);
+	snprintf(needle, sizeof(needle), "service=echo peer=" DENIED ":%d proxy=127.0.0.1:* end=refused reason=acl", lport);
+	wait_access(d, needle, NULL);
 	print_message("    %s\n", needle);
 
 	fd = connect_from(CLIENT, fe, &lport);
@@ -881,7 +902,9 @@ haproxy_deny_test(void **state)
 	close(fd);
 	snprintf(needle, sizeof(needle), "service=echo peer=" CLIENT ":%d proxy=127.0.0.1:", lport);
 	wait_log(d, needle);
-	assert_false(h_log_contains(d, "service=echo peer=" DENIED));
+	/* the denied client was never served: its lines are refusals (one per HAProxy retry) */
+	assert_int_equal(al_count(d, "service=echo peer=" DENIED ":*"),
+	    al_count(d, "service=echo peer=" DENIED ":* end=refused reason=acl"));
 	haproxy_stop(&f->h);
 	assert_int_equal(h_stop(d), 0);
 }

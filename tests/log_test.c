@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -17,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "access.h"
+#include "accesslog.h"
 #include "harness.h"
 
 #define SECRET "root's own 0600 file\n"
@@ -274,6 +277,209 @@ log_stderr_socket_never_blocks_test(void **state)
 	close(sv[0]);
 }
 
+/* The formatter: every field in its place, free text quoted so the line stays key=value pairs. */
+static void
+log_access_format_test(void **state)
+{
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(4711) };
+	struct sockaddr_in lb = { .sin_family = AF_INET, .sin_port = htons(40112) };
+	struct access_line full = { "echo", (struct sockaddr *)&peer, (struct sockaddr *)&lb, true,
+	    false, 6, 7, 12, "done", NULL, "program=42 exit=0", NULL };
+	struct access_line refused = { .service = "echo", .peer = (struct sockaddr *)&lb,
+	    .end = "refused", .reason = "proxy",
+	    .detail = "version 1: no \"PROXY \" at the start \\ \x01" };
+	struct access_line program = { .service = "u", .timed = true, .duration_ms = 3, .end = "timeout",
+	    .words = "program=9 signal=SIGTERM" };
+	struct al_line l;
+	char buf[512], why[160];
+
+	(void)state;
+	peer.sin_addr.s_addr = htonl(0xc0000207);	/* 192.0.2.7 */
+	lb.sin_addr.s_addr = htonl(0x7f000001);
+	access_format(&full, buf, sizeof(buf));
+	assert_string_equal(buf, "service=echo peer=192.0.2.7:4711 proxy=127.0.0.1:40112 in=6 out=7 "
+	    "duration_ms=12 end=done program=42 exit=0");
+	assert_int_equal(al_parse(buf, &l, why, sizeof(why)), 0);
+
+	access_format(&refused, buf, sizeof(buf));
+	assert_string_equal(buf, "service=echo peer=127.0.0.1:40112 end=refused reason=proxy "
+	    "detail=\"version 1: no \\\"PROXY \\\" at the start \\\\ ?\"");
+	if (al_parse(buf, &l, why, sizeof(why)) != 0)
+		fail_msg("%s: %s", buf, why);
+	assert_string_equal(al_get(&l, "detail"), "version 1: no \"PROXY \" at the start \\ ?");
+
+	access_format(&program, buf, sizeof(buf));
+	assert_string_equal(buf, "service=u duration_ms=3 end=timeout program=9 signal=SIGTERM");
+	assert_int_equal(al_parse(buf, &l, why, sizeof(why)), 0);
+
+	/* a field that does not fit is left out whole */
+	assert_int_equal(access_format(&full, buf, 20), strlen("service=echo"));
+	assert_string_equal(buf, "service=echo");
+
+	/* and the parser takes nothing else */
+	assert_int_equal(al_parse("service echo: refused 127.0.0.1:5 (allow/deny)", &l, why, sizeof(why)), -1);
+	assert_int_equal(al_parse("service=echo peer=127.0.0.1:5 end=refused", &l, why, sizeof(why)), -1);
+	assert_int_equal(al_parse("service=echo end=done peer=127.0.0.1:5", &l, why, sizeof(why)), -1);
+	assert_int_equal(al_parse("service=echo  end=done", &l, why, sizeof(why)), -1);
+	assert_int_equal(al_parse("service=echo end=done detail=\"open", &l, why, sizeof(why)), -1);
+	assert_int_equal(al_parse("service=echo end=done timed out", &l, why, sizeof(why)), -1);
+}
+
+/* One refused TCP client of port: connects, and is closed before a byte. */
+static void
+connect_refused(int port)
+{
+	char c;
+	int fd = h_connect("127.0.0.1", port, 2000);
+
+	if (fd >= 0) {
+		assert_true(h_read_all(fd, &c, 1, 3000) <= 0);
+		close(fd);
+	}
+}
+
+/* A datagram to port from a socket bound to 127.0.0.1:from (0: any port). */
+static void
+send_datagram(int port, int from)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = h_bind_loopback(SOCK_DGRAM, from);
+
+	assert_true(fd >= 0);
+	to.sin_addr.s_addr = htonl(0x7f000001);
+	assert_int_equal(sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	close(fd);
+}
+
+/* A privileged port free on 127.0.0.1 for UDP (root only), or 0. */
+static int
+free_privileged_udp_port(void)
+{
+	for (int p = 1023; p > 900 && geteuid() == 0; p--) {
+		int fd = h_bind_loopback(SOCK_DGRAM, p);
+		if (fd >= 0) {
+			close(fd);
+			return p;
+		}
+	}
+	return 0;
+}
+
+#define EVERY_KIND_SERVICES \
+	"services = (\n" \
+	"  { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n" \
+	"    workers = 2; max_per_source = 1; timeout = 1; },\n" \
+	"  { name = \"deny\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n" \
+	"    deny = [ \"127.0.0.0/8\" ]; },\n" \
+	"  { name = \"udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n" \
+	"    workers = 1; udp_rate = 1; udp_burst = 1; },\n" \
+	"  { name = \"udp-deny\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n" \
+	"    workers = 1; deny = [ \"127.0.0.0/8\" ]; } );\n"
+
+/*
+ * Every kind of line the daemon writes to its access log, each read by
+ * the one parser: connection ends, a timeout, refusals (allow/deny,
+ * max_per_source, UDP allow/deny, udp_rate, reflection), datagrams.
+ */
+static void
+log_access_every_kind_test(void **state)
+{
+	struct daemon *d = *state;
+	int p1 = h_free_port(), p2 = h_free_port(), p3 = h_free_port(), p4 = h_free_port();
+	int low = free_privileged_udp_port();
+	char want[160], reply[8];
+	struct al_line l;
+	int held, second;
+
+	h_write_conf(d, "log = { target = \"stderr\"; level = \"info\"; connections = true; };\n"
+	    EVERY_KIND_SERVICES, p1, p2, p3, p4);
+	h_start_serving(d, p1);
+	/* the probe's connection is over: it must not count against max_per_source */
+	if (!al_wait(d, "service=echo peer=127.0.0.1:* in=0 out=0 end=closed", NULL, 5000))
+		h_fail_with_log(d, "no end=closed line for the probe's connection");
+
+	/* max_per_source: a second connection while the first is held */
+	held = h_connect("127.0.0.1", p1, 2000);
+	assert_true(held >= 0);
+	assert_true(h_write_all(held, "a", 1));
+	assert_int_equal(h_read_all(held, reply, 1, 2000), 1);
+	second = h_connect("127.0.0.1", p1, 2000);
+	assert_true(second >= 0);
+	if (!al_wait(d, "service=echo peer=127.0.0.1:* end=refused reason=per_source", &l, 5000))
+		h_fail_with_log(d, "no end=refused reason=per_source line");
+	assert_null(al_get(&l, "in"));
+	close(second);
+	/* the held one says nothing more: end=timeout after its second */
+	if (!al_wait(d, "service=echo end=timeout", &l, 10000))
+		h_fail_with_log(d, "no end=timeout line");
+	assert_string_equal(al_get(&l, "in"), "1");
+	close(held);
+	assert_true(h_echo("127.0.0.1", p1, "hello", 5, 2000));
+	if (!al_wait(d, "service=echo in=5 out=5 end=closed", &l, 5000))
+		h_fail_with_log(d, "no end=closed line");
+	assert_non_null(al_get(&l, "duration_ms"));
+
+	connect_refused(p2);
+	if (!al_wait(d, "service=deny peer=127.0.0.1:* end=refused reason=acl", NULL, 5000))
+		h_fail_with_log(d, "no TCP end=refused reason=acl line");
+
+	/* udp_burst 1: the first answered, the next refused for the rate */
+	assert_int_equal(h_udp_query("127.0.0.1", p3, "x", 1, reply, sizeof(reply), 2000), 1);
+	send_datagram(p3, 0);
+	send_datagram(p3, 0);
+	if (!al_wait(d, "service=udp in=1 out=1 duration_ms=0 end=answered", NULL, 5000) ||
+	    !al_wait(d, "service=udp peer=127.0.0.1:* end=refused reason=rate", NULL, 5000))
+		h_fail_with_log(d, "no UDP end=answered and end=refused reason=rate lines");
+
+	send_datagram(p4, 0);
+	if (!al_wait(d, "service=udp-deny peer=127.0.0.1:* end=refused reason=acl", NULL, 5000))
+		h_fail_with_log(d, "no UDP end=refused reason=acl line");
+
+	if (low != 0) {
+		send_datagram(p3, low);
+		snprintf(want, sizeof(want), "service=udp peer=127.0.0.1:%d end=refused reason=reflection", low);
+		if (!al_wait(d, want, NULL, 5000))
+			h_fail_with_log(d, "no end=refused reason=reflection line");
+	} else
+		print_message("    not root: no datagram from a privileged port (reason=reflection)\n");
+	/* and nothing in the log is prose about a refusal or a timeout */
+	assert_true(al_count(d, "service=*") >= 7);
+	assert_int_equal(h_stop(d), 0);
+}
+
+/*
+ * Without the access log, refusals and timeouts are still logged at
+ * info, in the same form; ordinary ends are not logged.
+ */
+static void
+log_refusals_without_access_log_test(void **state)
+{
+	struct daemon *d = *state;
+	int p1 = h_free_port(), p2 = h_free_port(), p3 = h_free_port(), p4 = h_free_port();
+	char reply[8];
+	int held;
+
+	h_write_conf(d, "log = { target = \"stderr\"; level = \"info\"; connections = false; };\n"
+	    EVERY_KIND_SERVICES, p1, p2, p3, p4);
+	h_start_serving(d, p1);
+	connect_refused(p2);
+	if (!al_wait(d, "service=deny end=refused reason=acl", NULL, 5000))
+		h_fail_with_log(d, "no end=refused reason=acl line at info");
+	send_datagram(p4, 0);
+	if (!al_wait(d, "service=udp-deny end=refused reason=acl", NULL, 5000))
+		h_fail_with_log(d, "no UDP end=refused reason=acl line at info");
+	held = h_connect("127.0.0.1", p1, 2000);
+	assert_true(held >= 0);
+	if (!al_wait(d, "service=echo in=0 out=0 end=timeout", NULL, 10000))
+		h_fail_with_log(d, "no end=timeout line at info");
+	close(held);
+	assert_true(h_echo("127.0.0.1", p1, "hello", 5, 2000));
+	assert_int_equal(h_udp_query("127.0.0.1", p3, "x", 1, reply, sizeof(reply), 2000), 1);
+	assert_int_equal(h_stop(d), 0);
+	assert_int_equal(al_count(d, "end=closed"), 0);
+	assert_int_equal(al_count(d, "end=answered"), 0);
+}
+
 int
 main(void)
 {
@@ -283,6 +489,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(log_reopen_symlink_refused_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(log_stderr_fifo_never_blocks_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(log_stderr_socket_never_blocks_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test(log_access_format_test),
+		cmocka_unit_test_setup_teardown(log_access_every_kind_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(log_refusals_without_access_log_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

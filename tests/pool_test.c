@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "accesslog.h"
 #include "harness.h"
 
 /* A chargen client that reads a little now and then: long-lived, never idle long enough to time out. */
@@ -138,7 +139,7 @@ pool_max_per_source_test(void **state)
 		assert_true(h_read_all(fds[2], b, 1, 2000) <= 0);	/* nothing echoed */
 		close(fds[2]);
 	}
-	assert_true(h_wait_log(d, "already has 2 connections", 2000));
+	assert_true(al_wait(d, "end=refused reason=per_source", NULL, 2000));
 	/* the first two still work, and a slot freed is a slot to take */
 	assert_true(h_write_all(fds[0], "z", 1));
 	assert_int_equal(h_read_all(fds[0], b, 1, 2000), 1);
@@ -386,7 +387,7 @@ pool_slowloris_defaults_test(void **state)
 	ssize_t n = h_read_all(fd, back, sizeof(back), 15000);
 	print_message("the client from 127.0.0.2 got its echo after %lld ms; %d workers; "
 	    "%d slow connections refused (max_per_source)\n", (long long)(h_now_ms() - t0),
-	    h_count_children(d->pid), h_log_count(d, "(max_per_source)"));
+	    h_count_children(d->pid), al_count(d, "end=refused reason=per_source"));
 	assert_int_equal(n, 5);
 	assert_memory_equal(back, "hello", 5);
 	close(fd);

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "accesslog.h"
 #include "handler.h"
 #include "handler_chargen.h"
 #include "handler_daytime.h"
@@ -480,6 +481,7 @@ service_udp_own_port_test(void **state)
 	struct fixture *f = *state;
 	int port = h_free_port(), other = h_free_port(), sport = h_free_port(), from, high;
 	char svcs[1024], r[64], needle[160];
+	struct al_line l;
 
 	snprintf(svcs, sizeof(svcs),
 	    "{ name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; },\n"
@@ -496,8 +498,9 @@ service_udp_own_port_test(void **state)
 	assert_int_equal(udp_from(high, port, "loop?", 5, r, sizeof(r), IO_MS), 5);
 	assert_int_equal(udp_from(from, port, "loop?", 5, r, sizeof(r), SILENCE_MS), -1);
 	snprintf(needle, sizeof(needle),
-	    "service echo-udp: dropped datagram from 127.0.0.1:%d (our own UDP service port: a loop)", other);
-	assert_true(h_wait_log(&f->d, needle, IO_MS));
+	    "service=echo-udp peer=127.0.0.1:%d end=refused reason=reflection", other);
+	assert_true(al_wait(&f->d, needle, &l, IO_MS));
+	assert_string_equal(al_get(&l, "detail"), "from our own UDP service port: a loop");
 	assert_int_equal(metric(sport,
 	    "netsrvd_datagrams_dropped_total{service=\"echo-udp\",reason=\"reflection\"}"), 1);
 	close(from);
@@ -989,7 +992,7 @@ service_chargen_stalled_client_test(void **state)
 	t_timeout = h_now_ms() - t0;
 	assert_non_null(strstr(line, "end=timeout"));
 	assert_true(t_timeout >= 900);
-	assert_true(h_log_contains(&f->d, "timed out after 1 s without progress"));
+	assert_true(al_wait(&f->d, "service=chargen end=timeout", NULL, IO_MS));
 	/* b is served now, from the start of the stream */
 	assert_int_equal(h_read_all(b, want, sizeof(want), 3000), (ssize_t)sizeof(want));
 	assert_chargen_stream(want, sizeof(want), 0);
@@ -1425,7 +1428,7 @@ service_acl_refused_test(void **state)
 	close(fd);
 	assert_true(h_udp_query("127.0.0.1", open_port, "", 0, r, sizeof(r), IO_MS) > 0);
 
-	before = h_log_count(&f->d, "service daytime-acl: refused 127.0.0.1:");
+	before = al_count(&f->d, "service=daytime-acl peer=127.0.0.1:* end=refused reason=acl");
 	fd = connect_bound(denied, &lport);
 	if (fd >= 0) {
 		n = read_to_end(fd, r, sizeof(r) - 1, IO_MS, &reset);
@@ -1438,17 +1441,18 @@ service_acl_refused_test(void **state)
 	print_message("    refused TCP client: %zd bytes, then %s%s\n", n,
 	    reset ? "a reset" : "EOF", fd >= 0 ? "" : " (already in connect)");
 	assert_int_equal(n, 0);
-	snprintf(needle, sizeof(needle), "service daytime-acl: refused 127.0.0.1:%d", lport);
-	if (!h_wait_log(&f->d, needle, IO_MS)) {
+	snprintf(needle, sizeof(needle), "service=daytime-acl peer=127.0.0.1:%d end=refused reason=acl", lport);
+	if (!al_wait(&f->d, needle, NULL, IO_MS)) {
 		dump_log(&f->d);
 		fail_msg("no \"%s\" in the log", needle);
 	}
-	assert_int_equal(h_log_count(&f->d, "service daytime-acl: refused 127.0.0.1:"), before + 1);
-	assert_false(h_log_contains(&f->d, "service=daytime-acl "));
+	assert_int_equal(al_count(&f->d, "service=daytime-acl peer=127.0.0.1:* end=refused reason=acl"), before + 1);
+	/* the refusal is the service's only line: nothing was served */
+	assert_int_equal(al_count(&f->d, "service=daytime-acl"), before + 1);
 
 	assert_int_equal(h_udp_query("127.0.0.1", denied, "", 0, r, sizeof(r), SILENCE_MS), -1);
-	assert_true(h_wait_log(&f->d, "service daytime-acl-udp: refused datagram from 127.0.0.1:", IO_MS));
-	assert_false(h_log_contains(&f->d, "service=daytime-acl-udp "));
+	assert_true(al_wait(&f->d, "service=daytime-acl-udp peer=127.0.0.1:* end=refused reason=acl", NULL, IO_MS));
+	assert_int_equal(al_count(&f->d, "service=daytime-acl-udp"), 1);
 }
 
 /* No UDP answer to a privileged source port (echo/chargen loops); the same from a high port is answered. */
@@ -1458,6 +1462,7 @@ service_udp_low_source_port_test(void **state)
 	struct fixture *f = *state;
 	int port = h_free_port(), low = -1, lowport = 0, high;
 	char r[256], needle[128];
+	struct al_line l;
 
 	if (geteuid() != 0) {
 		print_message("skipped: needs root to bind a source port below 1024\n");
@@ -1476,8 +1481,9 @@ service_udp_low_source_port_test(void **state)
 	assert_memory_equal(r, "loop?", 5);
 	assert_int_equal(udp_from(low, port, "loop?", 5, r, sizeof(r), SILENCE_MS), -1);
 	snprintf(needle, sizeof(needle),
-	    "service echo-udp: dropped datagram from 127.0.0.1:%d (possible reflection)", lowport);
-	assert_true(h_wait_log(&f->d, needle, IO_MS));
+	    "service=echo-udp peer=127.0.0.1:%d end=refused reason=reflection", lowport);
+	assert_true(al_wait(&f->d, needle, &l, IO_MS));
+	assert_non_null(strstr(al_get(&l, "detail"), "a privileged port"));
 	close(low);
 	close(high);
 }

@@ -227,6 +227,106 @@ status_generation_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* How many times needle occurs in body. */
+static int
+occurrences(const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = body; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* A series of service's in the family name: "\nname{service=\"svc\"" starts a sample line. */
+static bool
+has_series(const char *name, const char *svc)
+{
+	char needle[160];
+
+	snprintf(needle, sizeof(needle), "\n%s{service=\"%s\"", name, svc);
+	return strstr(body, needle) != NULL;
+}
+
+static const char *const tcp_only[] = {
+	"netsrvd_connections_total", "netsrvd_received_bytes_total", "netsrvd_sent_bytes_total",
+	"netsrvd_refused_total", "netsrvd_connection_duration_seconds_bucket",
+	"netsrvd_connection_duration_seconds_sum", "netsrvd_connection_duration_seconds_count",
+};
+static const char *const udp_only[] = { "netsrvd_datagrams_total", "netsrvd_datagrams_dropped_total" };
+static const char *const both[] = { "netsrvd_worker_starts_total", "netsrvd_worker_crashes_total", "netsrvd_workers" };
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* tcp and udp name services of those protocols: each family has the one's series and not the other's. */
+static void
+assert_series_by_protocol(const char *tcp, const char *udp)
+{
+	for (size_t i = 0; i < NELEM(tcp_only); i++)
+		if (!has_series(tcp_only[i], tcp) || has_series(tcp_only[i], udp))
+			fail_msg("%s: a series for %s expected, none for %s, in:\n%s", tcp_only[i], tcp, udp, body);
+	for (size_t i = 0; i < NELEM(udp_only); i++)
+		if (!has_series(udp_only[i], udp) || has_series(udp_only[i], tcp))
+			fail_msg("%s: a series for %s expected, none for %s, in:\n%s", udp_only[i], udp, tcp, body);
+	for (size_t i = 0; i < NELEM(both); i++)
+		if (!has_series(both[i], udp) || !has_series(both[i], tcp))
+			fail_msg("%s: a series for both %s and %s expected", both[i], tcp, udp);
+}
+
+/*
+ * A series is emitted for a service only when it applies to its protocol
+ * (connections, bytes, refusals, durations: TCP; datagrams and drops:
+ * UDP), each family's HELP and TYPE once; a reload that moves a service
+ * to the other protocol moves its series; netsrvd_build_info names the
+ * version.
+ */
+static void
+status_metrics_per_protocol_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), uport = h_free_port(), sport = h_free_port(), fport = h_free_port();
+	char build[128], reply[8];
+	/* a macro, not a variable: the compiler checks the format against its arguments */
+#define PROTO_CONF "services = (\n" \
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; },\n" \
+	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; },\n" \
+	    " { name = \"flip\"; protocol = \"%s\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; },\n" \
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n"
+
+	h_write_conf(d, PROTO_CONF, port, uport, "tcp", fport, sport);
+	h_start_serving(d, sport);
+	assert_int_equal(h_udp_query("127.0.0.1", uport, "x", 1, reply, sizeof(reply), 2000), 1);
+	wait_metric(sport, "netsrvd_datagrams_total{service=\"echo-udp\"}", 1);
+	assert_series_by_protocol("echo", "echo-udp");
+	assert_series_by_protocol("flip", "echo-udp");
+	assert_false(has_series("netsrvd_datagrams_total", "status"));
+	/* each family introduced once */
+	assert_int_equal(occurrences("# TYPE netsrvd_connections_total counter\n"), 1);
+	assert_int_equal(occurrences("# TYPE netsrvd_datagrams_dropped_total counter\n"), 1);
+	assert_int_equal(occurrences("# HELP netsrvd_connection_duration_seconds "), 1);
+	snprintf(build, sizeof(build), "\nnetsrvd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	assert_non_null(strstr(body, build));
+	assert_int_equal(occurrences("# TYPE netsrvd_build_info gauge\n"), 1);
+	promtool_check(d, body);
+
+	/* flip becomes a UDP service: its TCP series go, its UDP ones come */
+	h_write_conf(d, PROTO_CONF, port, uport, "udp", fport, sport);
+	assert_int_equal(kill(d->pid, SIGHUP), 0);
+	assert_true(h_wait_log(d, "reloaded: generation 2", 5000));
+	assert_int_equal(h_udp_query("127.0.0.1", fport, "x", 1, reply, sizeof(reply), 2000), 1);
+	/* until the new generation's status worker answers */
+	for (int64_t end = h_now_ms() + 3000;; h_sleep_ms(50)) {
+		http_get(sport, "/metrics");
+		if ((has_series("netsrvd_datagrams_total", "flip") &&
+		    metric("netsrvd_datagrams_total{service=\"flip\"}") == 1) || h_now_ms() > end)
+			break;
+	}
+	assert_series_by_protocol("echo", "flip");
+	promtool_check(d, body);
+	assert_int_equal(h_stop(d), 0);
+#undef PROTO_CONF
+}
+
 #define MANY 200
 
 /* GET /metrics into a buffer of any size: the whole response, or NULL. */
@@ -545,6 +645,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(status_text_and_cli_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_metrics_move_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(status_metrics_per_protocol_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_generation_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_boards_per_generation_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_metrics_many_services_test, h_fixture_setup, h_fixture_teardown),
