@@ -113,16 +113,17 @@ exec_environment_test(void **state)
 	assert_true(has_line(out, "env GREETING=hello world"));
 	assert_true(has_line(out, "env HOME=/nonexistent"));
 	assert_true(has_line(out, "env NETSRVD_TEST_PASSED=from-netsrvd"));
-	assert_true(has_line(out, "env PATH=/usr/local/bin:/usr/bin:/bin"));
+	assert_true(has_line(out, "env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
 	assert_true(has_line(out, "env PROTO=TCP"));
 	assert_true(has_line(out, "env TCPREMOTEIP=127.0.0.1"));
 	assert_true(has_line(out, "env REMOTE_ADDR=127.0.0.1"));
+	assert_true(has_line(out, "env REMOTE_HOST=127.0.0.1"));	/* xinetd's name, numeric as it sets it */
 	assert_true(has_line(out, "env TCPLOCALIP=127.0.0.1"));
 	snprintf(line, sizeof(line), "env TCPLOCALPORT=%d", port);
 	assert_true(has_line(out, line));
 	assert_non_null(strstr(out, "env TCPREMOTEPORT="));
 	assert_non_null(strstr(out, "env REMOTE_PORT="));
-	assert_int_equal(count_lines_starting(out, "env "), 11);
+	assert_int_equal(count_lines_starting(out, "env "), 12);
 	assert_null(strstr(out, "NETSRVD_TEST_SECRET"));
 	/* nothing open but 0, 1, 2; signals default and unblocked; limits; a session of its own */
 	assert_true(has_line(out, "fds: 0 1 2"));
