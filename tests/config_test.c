@@ -1,6 +1,7 @@
 /* Unit tests of config loading: every mistake named with its line, every default applied. */
 #include "autoconfig.h"
 
+#include <grp.h>
 #include <setjmp.h>
 #include <sys/socket.h>
 #include <stdarg.h>
@@ -294,6 +295,43 @@ config_socket_keys_test(void **state)
 	config_free(cfg);
 }
 
+/* groups: the user's supplementary groups, resolved at load as initgroups(3) would; needs a user. */
+static void
+config_groups_test(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg;
+	gid_t want[256];
+	int nwant = 256;
+
+	(void)state;
+	cfg = config_parse_string("services = ( { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";"
+	    " user = \"root\"; } );", "t.conf", err, sizeof(err));
+	assert_non_null(cfg);
+	assert_false(cfg->services[0].groups);
+	assert_int_equal(cfg->services[0].id.ngroups, 0);
+	config_free(cfg);
+	cfg = config_parse_string("services = ( { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";"
+	    " user = \"root\"; groups = true; } );", "t.conf", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_true(cfg->services[0].groups);
+	assert_int_not_equal(getgrouplist("root", 0, want, &nwant), -1);
+	assert_int_equal(cfg->services[0].id.ngroups, (size_t)nwant);
+	for (int i = 0; i < nwant; i++)
+		assert_int_equal(cfg->services[0].id.groups[i], want[i]);
+	config_free(cfg);
+	/* whose groups, without a user? */
+	cfg = config_parse_string("services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
+	    "   groups = true; } );", "t.conf", err, sizeof(err));
+	assert_null(cfg);
+	assert_non_null(strstr(err, "t.conf:3: service \"e\": groups = true needs a user"));
+	cfg = config_parse_string("services = ( { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";"
+	    " user = \"root\"; groups = 1; } );", "t.conf", err, sizeof(err));
+	assert_null(cfg);
+	assert_non_null(strstr(err, "\"groups\" must be true or false"));
+}
+
 static void
 config_global_overrides_test(void **state)
 {
@@ -395,11 +433,11 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	/* the core table and the handlers' keys: 55 keys in all */
+	/* the core table and the handlers' keys: 56 keys in all */
 	size_t nhandler_keys = 0;
 	for (size_t i = 0; i < handler_count(); i++)
 		nhandler_keys += handler_at(i)->nkeys;
-	assert_int_equal(config_schema_len + nhandler_keys, 55);
+	assert_int_equal(config_schema_len + nhandler_keys, 56);
 }
 
 /* ---- defaults and inheritance come from the table ---- */
@@ -780,6 +818,7 @@ main(void)
 		cmocka_unit_test(config_defaults_test),
 		cmocka_unit_test(config_global_overrides_test),
 		cmocka_unit_test(config_socket_keys_test),
+		cmocka_unit_test(config_groups_test),
 		cmocka_unit_test(config_load_file_test),
 		cmocka_unit_test(config_repeat_test),
 		cmocka_unit_test(config_schema_test),
