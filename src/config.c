@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_error.h"
 #include "handler.h"
 #include "util.h"
 
@@ -1053,15 +1054,18 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 }
 
 static struct config *
-finish(config_t *lc, int parsed, const char *name, char *err, size_t errlen)
+finish(config_t *lc, int parsed, const char *text, const char *name, char *err, size_t errlen)
 {
 	struct ctx c = { .file = name, .err = err, .errlen = errlen };
 	struct config *cfg;
 
 	if (!parsed) {
+		char why[CONFIG_ERR_MAX];
+		/* @include is refused before parsing: the error is in text */
+		config_error_describe(text, config_error_line(lc), config_error_text(lc), why, sizeof(why));
 		if (config_error_line(lc) > 0)
 			snprintf(err, errlen, "%s:%d: %s", config_error_file(lc) ?
-			    config_error_file(lc) : name, config_error_line(lc), config_error_text(lc));
+			    config_error_file(lc) : name, config_error_line(lc), why);
 		else
 			snprintf(err, errlen, "%s: %s", name, config_error_text(lc));
 		config_destroy(lc);
@@ -1247,7 +1251,7 @@ config_parse_string(const char *text, const char *name, char *err, size_t errlen
 	    refuse_wrapping_integers(text, name, err, errlen) == -1)
 		return NULL;
 	config_init(&lc);
-	return finish(&lc, config_read_string(&lc, text) == CONFIG_TRUE, name, err, errlen);
+	return finish(&lc, config_read_string(&lc, text) == CONFIG_TRUE, text, name, err, errlen);
 }
 
 struct config *
@@ -1276,8 +1280,9 @@ config_load(const char *path, char *err, size_t errlen)
 	}
 	config_init(&lc);
 	int ok = config_read_string(&lc, data) == CONFIG_TRUE;
+	struct config *cfg = finish(&lc, ok, data, path, err, errlen);
 	free(data);
-	return finish(&lc, ok, path, err, errlen);
+	return cfg;
 }
 
 static void

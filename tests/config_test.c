@@ -49,9 +49,17 @@ static const struct case_ cases[] = {
 	{ "\nchroot = \"var/empty\";\nservices = ( " SVC_ECHO " );", 2, "must be an absolute path" },
 
 	/* syntax */
-	{ "workers = 4;\nservices = ( " SVC_ECHO "\n", 3, "syntax error" },
-	{ "workers = ;\n", 1, "syntax error" },
-	{ "workers = 4;\nworkers = 5;\nservices = ( " SVC_ECHO " );", 2, "duplicate setting" },
+	/* libconfig's bare words, said with what and where as the rest of -t does */
+	{ "workers = 4;\nservices = ( " SVC_ECHO "\n", 3, "syntax error at the end of the file" },
+	{ "workers = ;\n", 1, "syntax error in \"workers = ;\"" },
+	{ "workers = 4;\n\tshutdown_timeout 3;\n", 2, "syntax error in \"shutdown_timeout 3;\"" },
+	{ "workers = 4;\nworkers = 5;\nservices = ( " SVC_ECHO " );", 2, "duplicate setting \"workers\" (first at line 1)" },
+	{ "services = (\n { name = \"a\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; },\n"
+	  " { name = \"b\"; protocol = \"tcp\";\n   port = 8; handler = \"echo\";\n   port = 9; } );", 5,
+	  "duplicate setting \"port\" (first at line 4)" },
+	{ "log = { level = \"info\"; target = \"stderr\"; level = \"debug\"; };\nservices = ( " SVC_ECHO " );", 1,
+	  "duplicate setting \"level\" (first at line 1)" },
+	{ "log = { level = \"info\";\n  facility = \"daemon\";\n};\nlog = 3;\n", 4, "duplicate setting \"log\" (first at line 1)" },
 	/* unknown keys: typos must never be silently ignored */
 	{ "wokers = 4;\nservices = ( " SVC_ECHO " );", 1, "unknown global setting \"wokers\" (did you mean \"workers\"?)" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   adress = \"127.0.0.1\"; } );", 3, "unknown service setting \"adress\" (did you mean \"address\"?)" },
