@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_error.h"
 #include "handler.h"
 #include "util.h"
 
@@ -99,6 +100,7 @@ const struct config_key config_schema[] = {
 	/* whom the service's workers (and an exec service's programs) run as */
 	K("user", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, INHERIT, S(user)),
 	K("group", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, INHERIT, S(group)),
+	K("groups", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(groups)),
 };
 const size_t config_schema_len = sizeof(config_schema) / sizeof(config_schema[0]);
 
@@ -603,6 +605,38 @@ resolve_identity(struct ctx *c, const config_setting_t *where, const char *user,
 	return 0;
 }
 
+/*
+ * groups = true: the user's groups from the group database, read here as
+ * initgroups(3) reads them, so that a chrooted worker needs no /etc/group
+ * and a reload picks up a changed membership.
+ */
+static int
+resolve_groups(struct ctx *c, const config_setting_t *svc, struct service_config *s)
+{
+	int n = 16;
+
+	if (!s->groups)
+		return 0;
+	if (s->user == NULL)
+		return fail_at(c, member_or(svc, "groups"),
+		    "service \"%s\": groups = true needs a user (whose groups?)", s->name);
+	for (;;) {
+		gid_t *v = realloc(s->id.groups, (size_t)n * sizeof(*v));
+		int want = n;
+		if (v == NULL)
+			return fail_at(c, svc, "out of memory");
+		s->id.groups = v;
+		if (getgrouplist(s->user, s->id.gid, v, &want) != -1) {
+			s->id.ngroups = (size_t)want;
+			return 0;
+		}
+		if (want <= n)	/* glibc says how many it needs; anything else is odd */
+			return fail_at(c, member_or(svc, "groups"),
+			    "service \"%s\": the groups of user \"%s\" cannot be read", s->name, s->user);
+		n = want;
+	}
+}
+
 static bool
 valid_service_name(const char *s)
 {
@@ -911,7 +945,8 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		return -1;
 	if (check_socket_keys(c, svc, s, set) == -1)
 		return -1;
-	if (resolve_identity(c, svc, s->user, s->group, &s->id) == -1)
+	if (resolve_identity(c, svc, s->user, s->group, &s->id) == -1 ||
+	    resolve_groups(c, svc, s) == -1)
 		return -1;
 	return load_handler_keys(c, svc, s);
 }
@@ -1019,15 +1054,18 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 }
 
 static struct config *
-finish(config_t *lc, int parsed, const char *name, char *err, size_t errlen)
+finish(config_t *lc, int parsed, const char *text, const char *name, char *err, size_t errlen)
 {
 	struct ctx c = { .file = name, .err = err, .errlen = errlen };
 	struct config *cfg;
 
 	if (!parsed) {
+		char why[CONFIG_ERR_MAX];
+		/* @include is refused before parsing: the error is in text */
+		config_error_describe(text, config_error_line(lc), config_error_text(lc), why, sizeof(why));
 		if (config_error_line(lc) > 0)
 			snprintf(err, errlen, "%s:%d: %s", config_error_file(lc) ?
-			    config_error_file(lc) : name, config_error_line(lc), config_error_text(lc));
+			    config_error_file(lc) : name, config_error_line(lc), why);
 		else
 			snprintf(err, errlen, "%s: %s", name, config_error_text(lc));
 		config_destroy(lc);
@@ -1213,7 +1251,7 @@ config_parse_string(const char *text, const char *name, char *err, size_t errlen
 	    refuse_wrapping_integers(text, name, err, errlen) == -1)
 		return NULL;
 	config_init(&lc);
-	return finish(&lc, config_read_string(&lc, text) == CONFIG_TRUE, name, err, errlen);
+	return finish(&lc, config_read_string(&lc, text) == CONFIG_TRUE, text, name, err, errlen);
 }
 
 struct config *
@@ -1242,8 +1280,9 @@ config_load(const char *path, char *err, size_t errlen)
 	}
 	config_init(&lc);
 	int ok = config_read_string(&lc, data) == CONFIG_TRUE;
+	struct config *cfg = finish(&lc, ok, data, path, err, errlen);
 	free(data);
-	return finish(&lc, ok, path, err, errlen);
+	return cfg;
 }
 
 static void
@@ -1255,6 +1294,7 @@ service_free(struct service_config *s)
 	free(s->handler_name);
 	free(s->user);
 	free(s->group);
+	free(s->id.groups);
 	free(s->allow);
 	free(s->deny);
 	free(s->proxy_from);

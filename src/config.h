@@ -31,6 +31,8 @@ struct identity {
 	uid_t uid;
 	gid_t gid;
 	bool drop;
+	gid_t *groups;		/* groups = true: the user's, as initgroups(3) sets them; else NULL */
+	size_t ngroups;
 };
 
 struct service_config {
@@ -65,6 +67,7 @@ struct service_config {
 	bool enabled;
 	char *user;		/* the global user unless the service names its own */
 	char *group;
+	bool groups;		/* the user's supplementary groups too (initgroups) */
 	struct identity id;	/* resolved from user and group */
 	void *hconf;		/* the handler's keys and what its check made (handler.h) */
 	int line;		/* where the service's group starts */

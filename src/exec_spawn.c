@@ -52,7 +52,8 @@ extern char **environ;
 #define EXEC_STACK_SIZE ((size_t)64 * 1024)
 
 static const char *const peer_names[PV_COUNT] = {
-	"TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP", "TCPLOCALPORT", "REMOTE_ADDR", "REMOTE_PORT"
+	"TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP", "TCPLOCALPORT", "REMOTE_ADDR", "REMOTE_PORT",
+	"REMOTE_HOST"
 };
 
 static bool
@@ -105,7 +106,8 @@ fill_fixed_env(struct exec_prep *p, const struct config_strv *env,
 			return -1;
 		have_path |= strcmp(passenv->v[i], "PATH") == 0;
 	}
-	if (!have_path && env_add(p, "PATH=/usr/local/bin:/usr/bin:/bin") == -1)
+	/* sbin too: inetd's programs (tcpd, in.* daemons) live there and call each other */
+	if (!have_path && env_add(p, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") == -1)
 		return -1;
 	return env_add(p, udp ? "PROTO=UDP" : "PROTO=TCP");
 }
@@ -190,6 +192,17 @@ peer_pair(struct exec_prep *p, enum exec_peer_var ip, enum exec_peer_var port,
 	snprintf(p->peer[port], EXEC_VAR_MAX, "%s=%u", peer_names[port], pnum);
 }
 
+/* xinetd's REMOTE_HOST: the client's address, numeric (xinetd resolves no names either). */
+static void
+peer_host(struct exec_prep *p, const struct sockaddr *sa)
+{
+	char host[64];
+	unsigned pnum = 0;
+
+	format_addr(sa, host, sizeof(host), &pnum);
+	snprintf(p->peer[PV_REMOTE_HOST], EXEC_VAR_MAX, "%s=%s", peer_names[PV_REMOTE_HOST], host);
+}
+
 void
 exec_set_peer(struct exec_prep *p, const struct sockaddr *remote, const struct sockaddr *local)
 {
@@ -197,6 +210,7 @@ exec_set_peer(struct exec_prep *p, const struct sockaddr *remote, const struct s
 
 	peer_pair(p, PV_TCPREMOTEIP, PV_TCPREMOTEPORT, remote);
 	peer_pair(p, PV_REMOTE_ADDR, PV_REMOTE_PORT, remote);
+	peer_host(p, remote);
 	if (local != NULL)
 		peer_pair(p, PV_TCPLOCALIP, PV_TCPLOCALPORT, local);
 	for (int i = 0; i < PV_COUNT; i++)

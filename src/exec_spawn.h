@@ -17,10 +17,10 @@ struct exec_limit {
 	rlim_t value;		/* soft and hard */
 };
 
-/* The peer variables (tcpserver's and systemd's names); PROTO is always set. */
+/* The peer variables (tcpserver's, systemd's and xinetd's names); PROTO is always set. */
 enum exec_peer_var {
 	PV_TCPREMOTEIP, PV_TCPREMOTEPORT, PV_TCPLOCALIP, PV_TCPLOCALPORT,
-	PV_REMOTE_ADDR, PV_REMOTE_PORT, PV_COUNT
+	PV_REMOTE_ADDR, PV_REMOTE_PORT, PV_REMOTE_HOST, PV_COUNT
 };
 #define EXEC_VAR_MAX 80		/* "TCPREMOTEIP=" and an IPv6 address */
 

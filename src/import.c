@@ -30,9 +30,11 @@ is_inetd_label(const char *line)
 }
 
 /*
- * The first line that is not a comment decides. A file of comments only
- * is an inetd.conf when its comments are inetd's: Debian's own, as
- * openbsd-inetd installs it, holds nothing else.
+ * The first line that is an entry of one format decides; a line of
+ * neither is skipped here as both parsers skip it (with a note), wherever
+ * it stands. A file of comments only is an inetd.conf when its comments
+ * are inetd's: Debian's own, as openbsd-inetd installs it, holds nothing
+ * else.
  */
 enum import_format
 import_detect(const char *text)
@@ -58,9 +60,10 @@ import_detect(const char *text)
 			if (is_inetd_label(l) || import_inetd_is_entry(l + 1))
 				weak = IMPORT_INETD;
 		} else if (*l != '\0' && *l != '\r') {
-			decided = true;
+			/* a lone "host:" line is inetd's, but "word:" alone proves little */
 			verdict = import_xinetd_is_keyword(l) ? IMPORT_XINETD :
-			    import_inetd_is_entry(l) ? IMPORT_INETD : IMPORT_NEITHER;
+			    import_inetd_is_entry(l) && strpbrk(l, " \t") != NULL ? IMPORT_INETD : IMPORT_NEITHER;
+			decided = verdict != IMPORT_NEITHER;
 		}
 		free(line);
 		if (decided)

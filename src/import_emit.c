@@ -137,6 +137,8 @@ emit_keys(const struct block *b, const struct import_service *s, const struct im
 		line(b, "wait = true;");
 	key_string(b, "user", s->user);
 	key_string(b, "group", s->group);
+	if (s->groups)
+		line(b, "groups = true;");
 	if (s->workers > 0)
 		line(b, "workers = %d;", s->workers);
 	if (s->max_workers > 0)
@@ -231,38 +233,94 @@ import_emit_config(const struct import_result *r, const struct import_host *h, F
 	fputs(");\n", out);
 }
 
-static void
-report_notes(FILE *err, const char *service, const struct import_notes *ns, bool lost)
+/* One line of the listing: a note (lost or a remark) or a service not served. */
+struct report_line {
+	const char *file;
+	int line;
+	const struct import_service *s;	/* NULL: a note outside any service */
+	const struct import_note *n;	/* NULL: s is not served */
+	bool lost;
+	int key[IMPORT_KEY_MAX];	/* its place in the reading order (import_file_key) */
+	size_t nkey;
+	size_t seq;			/* the order it was made in, for ties */
+};
+
+static int
+report_compare(const void *a, const void *b)
 {
-	for (size_t i = 0; i < ns->n; i++) {
-		fprintf(err, "%s:%d: ", ns->v[i].file, ns->v[i].line);
-		if (service != NULL)
-			fprintf(err, "service %s: ", service);
-		if (lost)
-			fprintf(err, "%s: not carried over: %s\n", ns->v[i].what, ns->v[i].why);
-		else
-			fprintf(err, "note: %s: %s\n", ns->v[i].what, ns->v[i].why);
-	}
+	const struct report_line *x = a, *y = b;
+
+	for (size_t i = 0; i < x->nkey && i < y->nkey; i++)
+		if (x->key[i] != y->key[i])
+			return x->key[i] < y->key[i] ? -1 : 1;
+	if (x->nkey != y->nkey)
+		return x->nkey < y->nkey ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void
+report_line_add(const struct import_result *r, struct report_line *v, size_t *n,
+    const struct import_service *s, const struct import_note *note, bool lost)
+{
+	struct report_line *l = &v[*n];
+
+	l->file = note != NULL ? note->file : s->file;
+	l->line = note != NULL ? note->line : s->line;
+	l->s = s;
+	l->n = note;
+	l->lost = lost;
+	l->nkey = import_file_key(r, l->file, l->line, l->key);
+	l->seq = (*n)++;
+}
+
+static void
+report_add(const struct import_result *r, struct report_line *v, size_t *n,
+    const struct import_service *s, const struct import_notes *ns, bool lost)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		report_line_add(r, v, n, s, &ns->v[i], lost);
+}
+
+static void
+report_print(FILE *err, const struct report_line *l)
+{
+	fprintf(err, "%s:%d: ", l->file, l->line);
+	if (l->s != NULL)
+		fprintf(err, "service %s: ", l->s->name != NULL ? l->s->name : "?");
+	if (l->n == NULL)
+		fprintf(err, "not served: %s\n", l->s->unservable);
+	else if (l->lost)
+		fprintf(err, "%s: not carried over: %s\n", l->n->what, l->n->why);
+	else
+		fprintf(err, "note: %s: %s\n", l->n->what, l->n->why);
 }
 
 void
 import_emit_report(const struct import_result *r, FILE *err)
 {
-	size_t unserved = 0, lost = r->notes.n, enabled = 0;
+	size_t unserved = 0, lost = r->notes.n, enabled = 0, total = r->notes.n, n = 0;
+	struct report_line *v;
 
-	report_notes(err, NULL, &r->notes, true);
+	for (size_t i = 0; i < r->nsvc; i++)
+		total += 1 + r->svc[i].notes.n + r->svc[i].remarks.n;
+	v = import_xalloc(total * sizeof(*v));
+	report_add(r, v, &n, NULL, &r->notes, true);
 	for (size_t i = 0; i < r->nsvc; i++) {
 		const struct import_service *s = &r->svc[i];
 		if (s->unservable != NULL) {
-			fprintf(err, "%s:%d: service %s: not served: %s\n", s->file, s->line,
-			    s->name != NULL ? s->name : "?", s->unservable);
+			report_line_add(r, v, &n, s, NULL, true);
 			unserved++;
 		} else
 			enabled += s->enabled;
-		report_notes(err, s->name, &s->notes, true);
-		report_notes(err, s->name, &s->remarks, false);
+		report_add(r, v, &n, s, &s->notes, true);
+		report_add(r, v, &n, s, &s->remarks, false);
 		lost += s->notes.n;
 	}
+	/* file by file as they were read, each in line order: as the sysadmin reads them */
+	qsort(v, n, sizeof(*v), report_compare);
+	for (size_t i = 0; i < n; i++)
+		report_print(err, &v[i]);
+	free(v);
 	fprintf(err, "netsrvd: %s (%s): %zu service%s, %zu not served, %zu attribute%s not carried over\n",
 	    r->path, r->format, r->nsvc, r->nsvc == 1 ? "" : "s", unserved, lost, lost == 1 ? "" : "s");
 	if (enabled == 0)

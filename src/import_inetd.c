@@ -12,6 +12,14 @@
 
 #define MAX_FIELDS 256
 
+/*
+ * openbsd-inetd's TOOMANY: the programs it starts a minute for a service
+ * without ".max" (beyond, it stops the service for ten minutes). It caps
+ * no children running at once; "nowait" is read as "nowait.256", and .max
+ * as a cap on those running at once, which one-minute sessions never reach.
+ */
+#define INETD_TOOMANY 256
+
 /* The fields of one line, split on blanks, in a copy the caller frees. */
 struct fields {
 	char *buf;
@@ -128,6 +136,12 @@ resolve_port(struct import_service *s, const struct import_host *h, const char *
 	char *end;
 	long port;
 
+	if (strncmp(service, "tcpmux/", 7) == 0) {
+		/* inetutils' tcpmux/NAME and tcpmux/+NAME (RFC 1078) */
+		import_service_unservable(s, "\"%s\" is a tcpmux service: netsrvd has no tcpmux (RFC 1078)",
+		    service);
+		return;
+	}
 	if (strchr(service, '/') != NULL) {
 		import_service_unservable(s, "\"%s\" is an RPC service: netsrvd has no portmapper", service);
 		return;
@@ -256,10 +270,13 @@ parse_entry(struct import_result *r, const struct import_host *h, const char *pa
 		import_map_instances(s, max, &at);
 	if (per_ip >= 0)
 		import_map_per_source(s, per_ip, &at);
+	import_map_default_caps(s, INETD_TOOMANY);
 	free(what);
 	at.what = what = import_xprintf("user \"%s\"", f->v[4]);
 	split_user(s, f->v[4], &at, &user, &group);
 	import_map_credentials(s, h, user, group, &at);
+	/* openbsd-inetd calls initgroups() for every program it starts as a user */
+	s->groups = s->user != NULL;
 	free(what);
 	at.what = "address";
 	bind_hosts(r, h, index, hosts, family, &at);
@@ -305,6 +322,7 @@ import_inetd_parse(struct import_result *r, const struct import_host *h,
 	int line = 0;
 
 	r->format = "inetd";
+	import_file_add(r, path, -1, 0);
 	/* strtok would merge empty lines and shift the numbering: split by hand */
 	while (p != NULL) {
 		char *nl = strchr(p, '\n');

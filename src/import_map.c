@@ -8,8 +8,7 @@
 #include "handler.h"
 #include "import_map.h"
 
-/* The pool's ceiling in netsrv.conf: max_workers' range. */
-#define MAX_WORKERS_MAX 4096
+#define MAX_WORKERS_MAX IMPORT_MAX_WORKERS
 #define MAX_PER_SOURCE_MAX 4096
 
 static const char *
@@ -150,6 +149,17 @@ import_map_per_source(struct import_service *s, long n, const struct import_at *
 		n = MAX_PER_SOURCE_MAX;
 	}
 	s->max_per_source = (int)n;
+}
+
+void
+import_map_default_caps(struct import_service *s, int max_workers)
+{
+	if (s->protocol != PROTO_TCP)
+		return;	/* one program, or a built-in handler, serves a UDP socket */
+	if (s->max_workers == 0)
+		s->max_workers = max_workers;
+	if (s->max_per_source < 0)
+		s->max_per_source = 0;
 }
 
 void

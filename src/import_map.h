@@ -37,6 +37,16 @@ void import_map_instances(struct import_service *s, long n, const struct import_
 /* A per-source cap (xinetd's per_source, FreeBSD inetd's max-child-per-ip). */
 void import_map_per_source(struct import_service *s, long n, const struct import_at *at);
 
+/*
+ * What a TCP service gets when its source set no cap: no per-source limit
+ * (neither daemon has one by default) and max_workers as given (what the
+ * daemon would have run at most), unless the entry set its own.
+ */
+void import_map_default_caps(struct import_service *s, int max_workers);
+
+/* The pool's ceiling in netsrv.conf: max_workers' range, and xinetd's UNLIMITED. */
+#define IMPORT_MAX_WORKERS 4096
+
 /* The program's user and group are checked where they will be used: exec only. */
 void import_map_credentials(struct import_service *s, const struct import_host *h,
     const char *user, const char *group, const struct import_at *at);

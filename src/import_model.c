@@ -307,7 +307,47 @@ import_result_free(struct import_result *r)
 	free(r->log_facility);
 	import_notes_free(&r->notes);
 	import_notes_free(&r->remarks);
+	for (size_t i = 0; i < r->nfiles; i++)
+		free(r->files[i].path);
+	free(r->files);
 	memset(r, 0, sizeof(*r));
+}
+
+int
+import_file_add(struct import_result *r, const char *path, int parent, int line)
+{
+	struct import_file *f;
+
+	r->files = grow(r->files, r->nfiles, sizeof(*r->files));
+	f = &r->files[r->nfiles];
+	f->path = import_xstrdup(path);
+	f->parent = parent;
+	f->line = line;
+	return (int)r->nfiles++;
+}
+
+size_t
+import_file_key(const struct import_result *r, const char *file, int line, int *key)
+{
+	int rev[IMPORT_KEY_MAX];
+	size_t n = 0, k = 0;
+	int f = (int)r->nfiles;	/* a file not recorded: after all the others */
+
+	for (size_t i = 0; i < r->nfiles; i++)
+		if (strcmp(r->files[i].path, file) == 0) {
+			f = (int)i;
+			break;
+		}
+	rev[n++] = line;
+	rev[n++] = f;
+	while (f < (int)r->nfiles && r->files[f].parent >= 0 && n + 2 <= IMPORT_KEY_MAX) {
+		rev[n++] = r->files[f].line;
+		rev[n++] = r->files[f].parent;
+		f = r->files[f].parent;
+	}
+	while (n > 0)
+		key[k++] = rev[--n];
+	return k;
 }
 
 bool

@@ -46,6 +46,7 @@ struct import_service {
 	char *quotes;		/* qotd */
 	bool wait;		/* exec over UDP */
 	char *user, *group;	/* exec */
+	bool groups;		/* the user's supplementary groups too (initgroups) */
 	struct import_strv env, passenv, allow, deny;
 	struct import_limits limits;
 	int workers;		/* 0: unset */
@@ -57,6 +58,13 @@ struct import_service {
 	char *unservable;	/* why it is printed commented out; NULL: served */
 	struct import_notes notes;	/* what was lost, beside the service */
 	struct import_notes remarks;	/* what changed without a loss (a name resolved) */
+};
+
+/* A file an import read, and where: the line of the file that included it. */
+struct import_file {
+	char *path;
+	int parent;		/* index in import_result.files; -1: the file imported */
+	int line;		/* the include or includedir line in the parent */
 };
 
 /* What an import made: the services, the global settings, what was lost. */
@@ -71,6 +79,8 @@ struct import_result {
 	bool log_connections;
 	struct import_notes notes;	/* lost outside any service (defaults, syntax) */
 	struct import_notes remarks;	/* on stderr only: nothing lost (renames) */
+	struct import_file *files;	/* in the order read, for the listing's order */
+	size_t nfiles;
 };
 
 /*
@@ -139,6 +149,17 @@ struct import_service *import_service_clone(struct import_result *r, size_t inde
 void import_service_unservable(struct import_service *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void import_result_free(struct import_result *r);
+
+/* Records that path was read, included at line of file parent (-1: none); its index. */
+int import_file_add(struct import_result *r, const char *path, int parent, int line);
+/*
+ * Where (file, line) stands in the reading order, as a key: from the file
+ * imported down, each level's file index then line. Keys compare element
+ * by element, a shorter (an include line) before what it includes; how
+ * many elements, at most IMPORT_KEY_MAX.
+ */
+#define IMPORT_KEY_MAX 32
+size_t import_file_key(const struct import_result *r, const char *file, int line, int *key);
 
 /* Whether anything was lost: a note anywhere, or a service not served. */
 bool import_result_lost(const struct import_result *r);

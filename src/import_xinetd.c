@@ -30,10 +30,11 @@ struct reader {
 	enum state state;
 	struct xinetd_entry *cur;
 	int depth;
+	int index;		/* of this file in r->files */
 };
 
 static void read_text(struct import_result *r, struct entries *out, const char *path,
-    const char *text, int depth);
+    const char *text, int depth, int index);
 
 static const char *
 skip_blanks(const char *p)
@@ -180,7 +181,8 @@ read_file_at(struct reader *rd, const char *path)
 		    "cannot be read (%s): its services are not imported", err);
 		return;
 	}
-	read_text(rd->r, rd->out, path, text, rd->depth + 1);
+	read_text(rd->r, rd->out, path, text, rd->depth + 1,
+	    import_file_add(rd->r, path, rd->index, rd->line));
 	free(text);
 }
 
@@ -299,9 +301,9 @@ reader_line(struct reader *rd, const char *line)
 
 static void
 read_text(struct import_result *r, struct entries *out, const char *path,
-    const char *text, int depth)
+    const char *text, int depth, int index)
 {
-	struct reader rd = { r, out, path, 0, OUTSIDE, NULL, depth };
+	struct reader rd = { r, out, path, 0, OUTSIDE, NULL, depth, index };
 	char *copy = import_xstrdup(text);
 	char *p = copy;
 
@@ -345,7 +347,7 @@ import_xinetd_parse(struct import_result *r, const struct import_host *h,
 
 	r->format = "xinetd";
 	memset(&d, 0, sizeof(d));
-	read_text(r, &es, path, text, 0);
+	read_text(r, &es, path, text, 0, import_file_add(r, path, -1, 0));
 	/*
 	 * xinetd copies the defaults into each service as it reads it; a
 	 * defaults entry after services is rare enough to apply to all.

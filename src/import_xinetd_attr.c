@@ -393,6 +393,8 @@ translate_caps(struct import_service *s, const struct view *v, const struct xine
 		else
 			import_map_per_source(s, n < 0 ? 0 : (long)n, &at);
 	}
+	/* xinetd's own defaults are UNLIMITED both */
+	import_map_default_caps(s, IMPORT_MAX_WORKERS);
 }
 
 /* bind/interface (the service's or the defaults'), then the IPv4/IPv6 flags and v6only */
@@ -412,11 +414,18 @@ translate_address(struct import_service *s, const struct import_host *h, const s
 		at = at_of(bind);
 		import_addr_bind(s, h, bind->values.v[0], &at);
 	}
+	/*
+	 * flags = IPv6 makes xinetd open an AF_INET6 socket that IPv4 clients
+	 * reach too (the kernel's bindv6only is 0): netsrvd's "*". Only
+	 * v6only = yes keeps them out, which is "::".
+	 */
 	if (has_flag(v, "IPv4"))
 		import_addr_family(s, AF_INET, &at);
-	else if (has_flag(v, "IPv6") || (v6only != NULL && v6only->values.n == 1 &&
-	    strcasecmp(v6only->values.v[0], "yes") == 0 && strcmp(s->address, "*") == 0))
+	else if (v6only != NULL && v6only->values.n == 1 && strcasecmp(v6only->values.v[0], "yes") == 0 &&
+	    strcmp(s->address, "*") == 0)
 		import_addr_family(s, AF_INET6, &at);
+	else if (has_flag(v, "IPv6") && strcmp(s->address, "*") != 0)
+		import_addr_family(s, AF_INET6, &at);	/* a bind address must be an IPv6 one */
 }
 
 /* A list of xinetd addresses into CIDR prefixes; names are noted. */
@@ -529,18 +538,23 @@ translate_limit(struct import_service *s, const struct view *v, const char *name
 }
 
 static void
-translate_credentials(struct import_service *s, const struct import_host *h, const struct view *v)
+translate_credentials(struct import_service *s, const struct import_host *h, const struct view *v,
+    const struct xinetd_defaults *d)
 {
 	const struct xinetd_attr *user = single(v, "user"), *group = single(v, "group");
-	const struct xinetd_attr *groups = single(v, "groups");
+	const struct xinetd_attr *groups = or_default(v, "groups", d->groups);
 	struct import_at at = { v->e->file, v->e->line, "user" };
 
 	if (user != NULL || group != NULL)
 		at = at_of(user != NULL ? user : group);
 	import_map_credentials(s, h, value(v, "user"), value(v, "group"), &at);
-	if (groups != NULL && groups->values.n == 1 && strcasecmp(groups->values.v[0], "yes") == 0 &&
-	    is_exec(s))
-		note_attr(s, groups, "%s", "netsrvd's programs get their group only, no supplementary groups");
+	if (groups == NULL)
+		return;
+	if (groups->values.n != 1 || (strcasecmp(groups->values.v[0], "yes") != 0 &&
+	    strcasecmp(groups->values.v[0], "no") != 0))
+		note_attr(s, groups, "%s", "neither yes nor no");
+	else if (strcasecmp(groups->values.v[0], "yes") == 0)
+		s->groups = s->user != NULL;	/* without a user, netsrvd's own workers serve */
 }
 
 static void
@@ -570,20 +584,34 @@ translate_flags(struct import_service *s, const struct import_host *h, const str
 	}
 }
 
-/* log_type beside the defaults' one; log_on_success and log_on_failure's USERID */
+/*
+ * A service's log_type that names where every service logs already: the
+ * defaults' target (syslog, or its file), else xinetd's and netsrvd's
+ * default, syslog's daemon facility at info.
+ */
+static bool
+log_type_is_effective(const struct import_result *r, const struct import_strv *v)
+{
+	const char *target = r->log_target != NULL ? r->log_target : "syslog";
+	const char *facility = r->log_facility != NULL ? r->log_facility : "daemon";
+
+	if ((v->n == 2 || v->n == 3) && strcmp(v->v[0], "SYSLOG") == 0)
+		return strcmp(target, "syslog") == 0 && strcmp(v->v[1], facility) == 0 &&
+		    (v->n == 2 || strcmp(v->v[2], "info") == 0);
+	if (v->n == 2 && strcmp(v->v[0], "FILE") == 0)
+		return strcmp(target, v->v[1]) == 0;
+	return false;
+}
+
+/* log_type beside the whole log's; log_on_success and log_on_failure's USERID */
 static void
-translate_logging(struct import_result *r, struct import_service *s, const struct view *v,
-    const struct xinetd_defaults *d)
+translate_logging(struct import_result *r, struct import_service *s, const struct view *v)
 {
 	const struct xinetd_attr *a = single(v, "log_type");
 	static const char *const connection_flags[] = { "PID", "HOST", "EXIT", "DURATION", "TRAFFIC" };
 
-	if (a != NULL) {
-		char *mine = import_strv_join(&a->values, 0);
-		if (d->log_type == NULL || strcmp(mine, d->log_type) != 0)
-			note_attr(s, a, "%s", "netsrvd has one log for every service (log.target)");
-		free(mine);
-	}
+	if (a != NULL && !log_type_is_effective(r, &a->values))
+		note_attr(s, a, "%s", "netsrvd has one log for every service (log.target)");
 	for (size_t i = 0; i < v->log_success.n; i++)
 		if (index_of(connection_flags, 5, v->log_success.v[i]) >= 0 && s->enabled)
 			r->log_connections = true;
@@ -631,7 +659,7 @@ import_xinetd_translate(struct import_result *r, const struct import_host *h,
 	translate_port(s, h, &v);
 	translate_program(s, h, &v, internal);
 	translate_wait(s, &v);
-	translate_credentials(s, h, &v);
+	translate_credentials(s, h, &v, d);
 	translate_caps(s, &v, d);
 	translate_address(s, h, &v, d);
 	translate_acl(s, &v);
@@ -641,7 +669,7 @@ import_xinetd_translate(struct import_result *r, const struct import_host *h,
 	translate_limit(s, &v, "rlimit_cpu", &s->limits.cpu, false, 0, INT_MAX);
 	translate_limit(s, &v, "rlimit_files", &s->limits.files, false, 3, 1048576);
 	translate_flags(s, h, &v);
-	translate_logging(r, s, &v, d);
+	translate_logging(r, s, &v);
 	translate_lost(s, &v);
 	view_free(&v);
 }
@@ -714,8 +742,6 @@ import_xinetd_defaults(struct import_result *r, const struct xinetd_entry *e,
 			defaults_list(d, a);
 		else if (strcmp(a->name, "log_type") == 0) {
 			defaults_log_type(r, a);
-			free(d->log_type);
-			d->log_type = import_strv_join(&a->values, 0);
 		} else if (strcmp(a->name, "log_on_success") == 0) {
 			for (size_t j = 0; j < a->values.n; j++)
 				if (index_of(connection_flags, 5, a->values.v[j]) >= 0)
@@ -735,11 +761,9 @@ import_xinetd_defaults(struct import_result *r, const struct xinetd_entry *e,
 			d->bind = a;
 		else if (strcmp(a->name, "v6only") == 0)
 			d->v6only = a;
-		else if (strcmp(a->name, "groups") == 0) {
-			if (a->values.n == 1 && strcasecmp(a->values.v[0], "yes") == 0)
-				import_note_add(&r->notes, a->file, a->line, a->text,
-				    "netsrvd's programs get their group only, no supplementary groups");
-		} else if (lost >= 0)
+		else if (strcmp(a->name, "groups") == 0)
+			d->groups = a;
+		else if (lost >= 0)
 			import_note_add(&r->notes, a->file, a->line, a->text, "%s", lost_attrs[lost].why);
 		else
 			import_note_add(&r->notes, a->file, a->line, a->text,
@@ -755,6 +779,4 @@ import_xinetd_defaults_free(struct xinetd_defaults *d)
 	import_strv_clear(&d->passenv);
 	import_strv_clear(&d->disabled);
 	import_strv_clear(&d->enabled);
-	free(d->log_type);
-	d->log_type = NULL;
 }

@@ -27,11 +27,12 @@ privs_check_possible(uid_t uid, gid_t gid, const char *user, char *err, size_t e
 }
 
 int
-privs_drop(uid_t uid, gid_t gid)
+privs_drop(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
 {
 	if (geteuid() == 0) {
-		if (setgroups(1, &gid) == -1) {
-			log_error("setgroups(%ld)", (long)gid);
+		/* groups: the user's supplementary groups, as initgroups(3) made them at load */
+		if (groups != NULL ? setgroups(ngroups, groups) == -1 : setgroups(1, &gid) == -1) {
+			log_error("setgroups(%ld%s)", (long)gid, groups != NULL ? " and the user's groups" : "");
 			return -1;
 		}
 		if (setgid(gid) == -1) {

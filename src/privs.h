@@ -6,7 +6,8 @@
 #include <sys/types.h>
 
 int privs_check_possible(uid_t uid, gid_t gid, const char *user, char *err, size_t errlen);
-int privs_drop(uid_t uid, gid_t gid);
+/* groups NULL: gid alone; else exactly those (the user's, groups = true). */
+int privs_drop(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups);
 /*
  * Drops every capability the bounding set holds (call while still root:
  * it takes CAP_SETPCAP); returns how many it was refused (no CAP_SETPCAP),

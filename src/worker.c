@@ -129,7 +129,7 @@ drop_privileges(const struct service_config *svc)
 	}
 	if ((kept = privs_drop_bounding_set()) == -1)
 		return -1;
-	if (svc->id.drop && privs_drop(svc->id.uid, svc->id.gid) == -1)
+	if (svc->id.drop && privs_drop(svc->id.uid, svc->id.gid, svc->id.groups, svc->id.ngroups) == -1)
 		return -1;
 	if (privs_clear_capabilities() == -1)
 		return -1;
@@ -145,7 +145,7 @@ drop_privileges(const struct service_config *svc)
 static int
 become_program_user(const struct service_config *svc)
 {
-	return svc->id.drop ? privs_drop(svc->id.uid, svc->id.gid) : 0;
+	return svc->id.drop ? privs_drop(svc->id.uid, svc->id.gid, svc->id.groups, svc->id.ngroups) : 0;
 }
 
 /* Order matters: chroot needs root, the filter must come last. */

@@ -1,6 +1,7 @@
 /* Unit tests of config loading: every mistake named with its line, every default applied. */
 #include "autoconfig.h"
 
+#include <grp.h>
 #include <setjmp.h>
 #include <sys/socket.h>
 #include <stdarg.h>
@@ -48,9 +49,17 @@ static const struct case_ cases[] = {
 	{ "\nchroot = \"var/empty\";\nservices = ( " SVC_ECHO " );", 2, "must be an absolute path" },
 
 	/* syntax */
-	{ "workers = 4;\nservices = ( " SVC_ECHO "\n", 3, "syntax error" },
-	{ "workers = ;\n", 1, "syntax error" },
-	{ "workers = 4;\nworkers = 5;\nservices = ( " SVC_ECHO " );", 2, "duplicate setting" },
+	/* libconfig's bare words, said with what and where as the rest of -t does */
+	{ "workers = 4;\nservices = ( " SVC_ECHO "\n", 3, "syntax error at the end of the file" },
+	{ "workers = ;\n", 1, "syntax error in \"workers = ;\"" },
+	{ "workers = 4;\n\tshutdown_timeout 3;\n", 2, "syntax error in \"shutdown_timeout 3;\"" },
+	{ "workers = 4;\nworkers = 5;\nservices = ( " SVC_ECHO " );", 2, "duplicate setting \"workers\" (first at line 1)" },
+	{ "services = (\n { name = \"a\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; },\n"
+	  " { name = \"b\"; protocol = \"tcp\";\n   port = 8; handler = \"echo\";\n   port = 9; } );", 5,
+	  "duplicate setting \"port\" (first at line 4)" },
+	{ "log = { level = \"info\"; target = \"stderr\"; level = \"debug\"; };\nservices = ( " SVC_ECHO " );", 1,
+	  "duplicate setting \"level\" (first at line 1)" },
+	{ "log = { level = \"info\";\n  facility = \"daemon\";\n};\nlog = 3;\n", 4, "duplicate setting \"log\" (first at line 1)" },
 	/* unknown keys: typos must never be silently ignored */
 	{ "wokers = 4;\nservices = ( " SVC_ECHO " );", 1, "unknown global setting \"wokers\" (did you mean \"workers\"?)" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   adress = \"127.0.0.1\"; } );", 3, "unknown service setting \"adress\" (did you mean \"address\"?)" },
@@ -294,6 +303,43 @@ config_socket_keys_test(void **state)
 	config_free(cfg);
 }
 
+/* groups: the user's supplementary groups, resolved at load as initgroups(3) would; needs a user. */
+static void
+config_groups_test(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg;
+	gid_t want[256];
+	int nwant = 256;
+
+	(void)state;
+	cfg = config_parse_string("services = ( { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";"
+	    " user = \"root\"; } );", "t.conf", err, sizeof(err));
+	assert_non_null(cfg);
+	assert_false(cfg->services[0].groups);
+	assert_int_equal(cfg->services[0].id.ngroups, 0);
+	config_free(cfg);
+	cfg = config_parse_string("services = ( { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";"
+	    " user = \"root\"; groups = true; } );", "t.conf", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_true(cfg->services[0].groups);
+	assert_int_not_equal(getgrouplist("root", 0, want, &nwant), -1);
+	assert_int_equal(cfg->services[0].id.ngroups, (size_t)nwant);
+	for (int i = 0; i < nwant; i++)
+		assert_int_equal(cfg->services[0].id.groups[i], want[i]);
+	config_free(cfg);
+	/* whose groups, without a user? */
+	cfg = config_parse_string("services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
+	    "   groups = true; } );", "t.conf", err, sizeof(err));
+	assert_null(cfg);
+	assert_non_null(strstr(err, "t.conf:3: service \"e\": groups = true needs a user"));
+	cfg = config_parse_string("services = ( { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";"
+	    " user = \"root\"; groups = 1; } );", "t.conf", err, sizeof(err));
+	assert_null(cfg);
+	assert_non_null(strstr(err, "\"groups\" must be true or false"));
+}
+
 static void
 config_global_overrides_test(void **state)
 {
@@ -395,11 +441,11 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	/* the core table and the handlers' keys: 55 keys in all */
+	/* the core table and the handlers' keys: 56 keys in all */
 	size_t nhandler_keys = 0;
 	for (size_t i = 0; i < handler_count(); i++)
 		nhandler_keys += handler_at(i)->nkeys;
-	assert_int_equal(config_schema_len + nhandler_keys, 55);
+	assert_int_equal(config_schema_len + nhandler_keys, 56);
 }
 
 /* ---- defaults and inheritance come from the table ---- */
@@ -780,6 +826,7 @@ main(void)
 		cmocka_unit_test(config_defaults_test),
 		cmocka_unit_test(config_global_overrides_test),
 		cmocka_unit_test(config_socket_keys_test),
+		cmocka_unit_test(config_groups_test),
 		cmocka_unit_test(config_load_file_test),
 		cmocka_unit_test(config_repeat_test),
 		cmocka_unit_test(config_schema_test),

@@ -61,6 +61,19 @@ print_status_lines(void)
 		fclose(f);
 }
 
+/* "groups G1 G2 ...": the supplementary groups, as getgroups(2) gives them */
+static void
+print_groups(void)
+{
+	gid_t g[256];
+	int n = getgroups(256, g);
+
+	printf("groups");
+	for (int i = 0; i < n; i++)
+		printf(" %ld", (long)g[i]);
+	printf("\n");
+}
+
 static int
 report(void)
 {
@@ -77,6 +90,7 @@ report(void)
 	getrlimit(RLIMIT_CPU, &rl);
 	printf("cpu %lld\n", rl.rlim_cur == RLIM_INFINITY ? -1LL : (long long)rl.rlim_cur);
 	printf("uid %ld\n", (long)getuid());
+	print_groups();
 	printf("cwd %s\n", getcwd(cwd, sizeof(cwd)) != NULL ? cwd : "?");
 	printf("leader %d\n", getsid(0) == getpid() && getpgid(0) == getpid());
 	printf("nonblock %d\n", fl != -1 && (fl & O_NONBLOCK) != 0);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <setjmp.h>
 #include <poll.h>
 #include <signal.h>
@@ -114,16 +115,17 @@ exec_environment_test(void **state)
 	assert_true(has_line(out, "env GREETING=hello world"));
 	assert_true(has_line(out, "env HOME=/nonexistent"));
 	assert_true(has_line(out, "env NETSRVD_TEST_PASSED=from-netsrvd"));
-	assert_true(has_line(out, "env PATH=/usr/local/bin:/usr/bin:/bin"));
+	assert_true(has_line(out, "env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
 	assert_true(has_line(out, "env PROTO=TCP"));
 	assert_true(has_line(out, "env TCPREMOTEIP=127.0.0.1"));
 	assert_true(has_line(out, "env REMOTE_ADDR=127.0.0.1"));
+	assert_true(has_line(out, "env REMOTE_HOST=127.0.0.1"));	/* xinetd's name, numeric as it sets it */
 	assert_true(has_line(out, "env TCPLOCALIP=127.0.0.1"));
 	snprintf(line, sizeof(line), "env TCPLOCALPORT=%d", port);
 	assert_true(has_line(out, line));
 	assert_non_null(strstr(out, "env TCPREMOTEPORT="));
 	assert_non_null(strstr(out, "env REMOTE_PORT="));
-	assert_int_equal(count_lines_starting(out, "env "), 11);
+	assert_int_equal(count_lines_starting(out, "env "), 12);
 	assert_null(strstr(out, "NETSRVD_TEST_SECRET"));
 	/* nothing open but 0, 1, 2; signals default and unblocked; limits; a session of its own */
 	assert_true(has_line(out, "fds: 0 1 2"));
@@ -146,6 +148,88 @@ exec_environment_test(void **state)
 	assert_true(al_wait(d, "end=done program=* exit=0", NULL, 10000));
 	unsetenv("NETSRVD_TEST_PASSED");
 	unsetenv("NETSRVD_TEST_SECRET");
+}
+
+/* ---- groups = true: the user's supplementary groups ---------------------- */
+
+/* A group made for the test with nobody in it, removed by the teardown however the test ends. */
+static char test_group[32];
+
+static int
+run_quiet(const char *cmd)
+{
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+	return h_run(argv, out, sizeof(out), 20000);
+}
+
+static int
+groups_setup(void **state)
+{
+	char cmd[256];
+
+	test_group[0] = '\0';
+	if (geteuid() == 0) {
+		snprintf(test_group, sizeof(test_group), "nsdtest%ld", (long)getpid());
+		snprintf(cmd, sizeof(cmd), "groupadd %s && gpasswd -a nobody %s", test_group, test_group);
+		if (run_quiet(cmd) != 0) {
+			print_error("groupadd %s: %s\n", test_group, out);
+			return -1;
+		}
+	}
+	return h_fixture_setup(state);
+}
+
+static int
+groups_teardown(void **state)
+{
+	char cmd[128];
+	int rc = h_fixture_teardown(state);
+
+	if (test_group[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "groupdel %s", test_group);
+		if (run_quiet(cmd) != 0) {
+			print_error("groupdel %s: %s\n", test_group, out);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+static void
+exec_groups_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), port2 = h_free_port();
+	struct group *gr;
+	char line[64];
+
+	if (geteuid() != 0) {
+		print_message("skipped: needs root (a program run as another user; CI runs as root)\n");
+		skip();
+	}
+	gr = getgrnam(test_group);
+	assert_non_null(gr);
+	snprintf(line, sizeof(line), " %ld", (long)gr->gr_gid);
+	h_write_conf(d, "shutdown_timeout = 1;\n"
+	    "services = (\n"
+	    " { name = \"with\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   user = \"nobody\"; groups = true; command = [ \"%s\", \"report\" ]; },\n"
+	    " { name = \"without\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   user = \"nobody\"; command = [ \"%s\", \"report\" ]; } );\n", port, probe(), port2, probe());
+	start_quiet(d);
+	fetch(port, out, sizeof(out));
+	if (!has_line(out, "end"))
+		h_fail_with_log(d, out);
+	if (strstr(strstr(out, "\ngroups"), line) == NULL)
+		fail_msg("groups = true: gid%s of nobody's group %s is missing:\n%s", line, test_group, out);
+	/* the default: the group alone, as before */
+	fetch(port2, out, sizeof(out));
+	if (!has_line(out, "end"))
+		h_fail_with_log(d, out);
+	snprintf(line, sizeof(line), "groups %ld", (long)getgrnam("nogroup")->gr_gid);
+	if (!has_line(out, line))
+		fail_msg("without groups: not \"%s\":\n%s", line, out);
 }
 
 /* Behind a balancer (proxy_from), the program's peer variables name the client from the header. */
@@ -754,6 +838,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(exec_environment_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_proxy_client_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_groups_test, groups_setup, groups_teardown),
 		cmocka_unit_test_setup_teardown(exec_exit_status_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_signal_and_metrics_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_stderr_flood_test, h_fixture_setup, h_fixture_teardown),

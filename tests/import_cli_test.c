@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -296,8 +297,8 @@ import_cli_packages_test(void **state)
 		    "/usr/bin/rsync", NULL },
 		{ "git-daemon.inetd", 0, NULL, "/usr/bin/git", NULL },
 		{ "amanda.inetd", 0, NULL, "/usr/lib/amanda/amandad", "backup" },
-		{ "amanda.xinetd", 65, "amanda.xinetd:15: service amanda: groups = yes: not carried over",
-		    "/usr/lib/amanda/amandad", "backup" },
+		/* flags = IPv4 and groups = yes (initgroups): all of it carried over */
+		{ "amanda.xinetd", 0, NULL, "/usr/lib/amanda/amandad", "backup" },
 		{ "nrpe.xinetd", 65, "nrpe.xinetd:12: service nrpe: log_on_failure += USERID: not carried over",
 		    "/usr/sbin/nrpe", "nagios" },
 	};
@@ -450,6 +451,58 @@ import_serve_git_test(void **state)
 	assert_true(h_wait_log(d, "exit=0", 3000));
 }
 
+/* The reply of a connection to addr:port that sends text and half-closes. */
+static void
+echo_over(struct daemon *d, const char *addr, int port, const char *text)
+{
+	char buf[64];
+	int fd = h_connect(addr, port, 2000);
+	ssize_t n;
+
+	if (fd < 0)
+		h_fail_with_log(d, addr);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	shutdown(fd, SHUT_WR);
+	n = h_read_all(fd, buf, sizeof(buf) - 1, 5000);
+	close(fd);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, text);
+	print_message("echo over %s:%d: %s", addr, port, buf);
+}
+
+/*
+ * "Behaves the same": what fingerd, cfingerd, ftpd-ssl, dicod and weborf
+ * ship, flags = IPv6, is a dual-stack socket under xinetd; imported and
+ * served, IPv4 clients still get in.
+ */
+static void
+import_serve_ipv6_flag_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char xinetd[300], from[32], to[32];
+	struct imported im;
+	char *text;
+
+	snprintf(xinetd, sizeof(xinetd), "%s/xinetd.conf", d->dir);
+	h_write_file(xinetd, "service echo\n{\n\tdisable = no\n\ttype = INTERNAL\n\tid = echo-stream\n"
+	    "\tsocket_type = stream\n\tprotocol = tcp\n\tuser = root\n\twait = no\n\tflags = IPv6\n}\n");
+	run_import(d, xinetd, NULL, "ipv6", &im);
+	assert_int_equal(im.rc, 0);
+	free(im.err);
+	text = slurp(im.conf);
+	assert_contains(text, "\t\taddress = \"*\";\n\t\tport = 7;\n");
+	free(text);
+	snprintf(from, sizeof(from), "port = 7;");
+	snprintf(to, sizeof(to), "port = %d;", port);
+	copy_replacing(im.conf, d->conf, from, to);
+	assert_passes_t(&im);
+	h_start_serving(d, port);
+	echo_over(d, "127.0.0.1", port, "over IPv4\n");
+	echo_over(d, "::1", port, "over IPv6\n");
+}
+
 int
 main(void)
 {
@@ -460,6 +513,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(import_cli_usage_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_serve_tftp_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_serve_git_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_serve_ipv6_flag_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

@@ -614,9 +614,9 @@ import_xinetd_flags_and_bind_test(void **state)
 	    "service time\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n\tv6only = yes\n}\n");
 	assert_string_equal(svc("amanda")->address, "0.0.0.0");
 	assert_int_equal(svc("amanda")->port, 10080);
-	assert_note(svc("amanda"), "supplementary groups");
-	assert_note(svc("amanda"), "groups = yes");	/* named as xinetd reads it, one blank apart */
-	assert_string_equal(svc("rsync")->address, "::");
+	assert_true(svc("amanda")->groups);	/* groups = yes: initgroups, as netsrvd's groups does */
+	assert_int_equal(svc("amanda")->notes.n, 0);
+	assert_string_equal(svc("rsync")->address, "*");	/* IPv6 is dual-stack under xinetd */
 	assert_true(svc("rsync")->keepalive);
 	assert_note(svc("rsync"), "no keepalive key");
 	assert_note(svc("rsync"), "TCP_NODELAY");
@@ -930,6 +930,132 @@ import_emit_exec_syntax_test(void **state)
 	free(text);
 }
 
+/* --- "behaves the same": what the old daemon did by default, written out --- */
+
+/* flags = IPv6 is a dual-stack socket under xinetd; only v6only = yes keeps IPv4 clients out. */
+static void
+import_xinetd_ipv6_dual_stack_test(void **state)
+{
+	(void)state;
+	import_ok("service finger\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tflags = IPv6\n\tserver = /usr/sbin/in.ftpd\n}\n"
+	    "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tflags = IPv6\n\tv6only = yes\n}\n"
+	    "service time\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tflags = IPv6\n\tbind = ::1\n}\n"
+	    "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tflags = IPv6\n\tbind = 127.0.0.1\n}\n");
+	assert_string_equal(svc("finger")->address, "*");
+	assert_int_equal(svc("finger")->notes.n, 0);
+	assert_string_equal(svc("daytime")->address, "::");
+	assert_string_equal(svc("time")->address, "::1");
+	assert_unservable(svc("echo"), "not an IPv6 address");
+}
+
+/* initgroups: every inetd entry that runs a program as a user; xinetd's groups = yes. */
+static void
+import_groups_test(void **state)
+{
+	(void)state;
+	import_ok("rsync\tstream\ttcp\tnowait\troot\t/usr/bin/rsync\trsync --daemon\n"
+	    "echo\tstream\ttcp\tnowait\troot\tinternal\n");
+	assert_true(svc("rsync")->groups);
+	assert_false(svc("echo")->groups);	/* netsrvd's own workers: no user of the entry's */
+	import_ok("defaults\n{\n\tgroups = yes\n}\n"
+	    "service git\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tserver = /usr/bin/git\n\tserver_args = daemon --inetd\n}\n"
+	    "service rsync\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n\tgroups = no\n"
+	    "\tserver = /usr/bin/rsync\n\tserver_args = --daemon\n}\n");
+	assert_true(svc("git")->groups);
+	assert_false(svc("rsync")->groups);
+	assert_false(import_result_lost(&r));
+}
+
+/* No per_source, no instances: neither daemon refused anyone, so the import refuses nobody either. */
+static void
+import_no_limit_means_none_test(void **state)
+{
+	(void)state;
+	import_ok("service nrpe\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nagios\n"
+	    "\tserver = /usr/sbin/nrpe\n\tserver_args = -c /etc/nagios/nrpe.cfg --inetd\n}\n"
+	    "service git\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n\tinstances = UNLIMITED\n"
+	    "\tserver = /usr/bin/git\n\tserver_args = daemon --inetd\n}\n"
+	    "service tftp\n{\n\tsocket_type = dgram\n\twait = yes\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.tftpd\n}\n");
+	assert_int_equal(svc("nrpe")->max_per_source, 0);
+	assert_int_equal(svc("nrpe")->max_workers, 4096);
+	assert_int_equal(svc("git")->max_workers, 4096);
+	assert_int_equal(svc("tftp")->max_workers, 0);	/* one program on the socket */
+	assert_int_equal(svc("tftp")->max_per_source, -1);
+	assert_false(import_result_lost(&r));
+	/* openbsd-inetd: no per-source cap, and "nowait" is "nowait.256" (starts a minute) */
+	import_ok("rsync\tstream\ttcp\tnowait\troot\t/usr/bin/rsync\trsync --daemon\n"
+	    "ftp\tstream\ttcp\tnowait.40\troot\t/usr/sbin/in.ftpd\tin.ftpd\n"
+	    "tftp\tdgram\tudp\twait\troot\t/usr/sbin/in.tftpd\tin.tftpd\n");
+	assert_int_equal(svc("rsync")->max_per_source, 0);
+	assert_int_equal(svc("rsync")->max_workers, 256);
+	assert_int_equal(svc("ftp")->max_workers, 40);
+	assert_int_equal(svc("ftp")->max_per_source, 0);
+	assert_int_equal(svc("tftp")->max_workers, 0);
+	assert_false(import_result_lost(&r));
+}
+
+/* A service's log_type that says what the whole log does anyway is carried over, not lost. */
+static void
+import_xinetd_log_type_test(void **state)
+{
+	static const char *const svc_tail = "\tsocket_type = stream\n\twait = no\n\ttype = INTERNAL\n}\n";
+	char text[1024];
+
+	(void)state;
+	/* no defaults log_type: xinetd's and netsrvd's default, syslog daemon at info */
+	snprintf(text, sizeof(text), "service daytime\n{\n\tlog_type = SYSLOG daemon info\n%s"
+	    "service time\n{\n\tlog_type = SYSLOG daemon\n%s", svc_tail, svc_tail);
+	import_ok(text);
+	assert_int_equal(svc("daytime")->notes.n, 0);
+	assert_int_equal(svc("time")->notes.n, 0);
+	snprintf(text, sizeof(text), "defaults\n{\n\tlog_type = SYSLOG authpriv\n}\n"
+	    "service daytime\n{\n\tlog_type = SYSLOG authpriv info\n%s"
+	    "service time\n{\n\tlog_type = SYSLOG daemon info\n%s"
+	    "service echo\n{\n\tlog_type = SYSLOG authpriv warning\n%s", svc_tail, svc_tail, svc_tail);
+	import_ok(text);
+	assert_int_equal(svc("daytime")->notes.n, 0);
+	assert_note(svc("time"), "one log for every service");
+	assert_note(svc("echo"), "one log for every service");
+	snprintf(text, sizeof(text), "defaults\n{\n\tlog_type = FILE /var/log/xinetd.log\n}\n"
+	    "service daytime\n{\n\tlog_type = FILE /var/log/xinetd.log\n%s"
+	    "service time\n{\n\tlog_type = FILE /var/log/time.log\n%s", svc_tail, svc_tail);
+	import_ok(text);
+	assert_int_equal(svc("daytime")->notes.n, 0);
+	assert_note(svc("time"), "one log for every service");
+}
+
+/* A junk line first is what it is on any other line: a note, not a reason to reject the file. */
+static void
+import_detect_past_junk_test(void **state)
+{
+	(void)state;
+	assert_int_equal(import_detect("this is junk\nservice echo\n{\n\ttype = INTERNAL\n}\n"), IMPORT_XINETD);
+	assert_int_equal(import_detect("this is junk\necho stream tcp nowait root internal\n"), IMPORT_INETD);
+	import_ok("this is junk\nservice echo\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n}\n");
+	assert_true(notes_mention(&r.notes, "this is junk"));
+	assert_served(svc("echo"));
+	import_ok("this is junk\necho stream tcp nowait root internal\n");
+	assert_true(notes_mention(&r.notes, "this is junk"));
+	assert_served(svc("echo"));
+}
+
+/* inetutils' tcpmux/NAME and tcpmux/+NAME are tcpmux services, not RPC ones. */
+static void
+import_inetd_tcpmux_test(void **state)
+{
+	(void)state;
+	import_ok("tcpmux/+scp stream tcp nowait root /usr/bin/rsync rsync\n"
+	    "tcpmux/sync stream tcp nowait root /usr/bin/rsync rsync\n");
+	assert_unservable(&r.svc[0], "no tcpmux (RFC 1078)");
+	assert_unservable(&r.svc[1], "no tcpmux (RFC 1078)");
+}
+
 /* --- the whole run: exit status, stdout and stderr --- */
 
 static int
@@ -991,6 +1117,50 @@ import_run_exit_status_test(void **state)
 	free(err);
 }
 
+/* The listing of an import of several files goes file by file, in line order within each. */
+static void
+import_report_in_line_order_test(void **state)
+{
+	char dir[] = "/tmp/import_test_order.XXXXXX", main_conf[64], finger[64], text[256];
+	char *out, *err;
+	const char *first, *second, *third;
+	size_t olen = 0, elen = 0;
+	FILE *fo, *fe, *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(main_conf, sizeof(main_conf), "%s/xinetd.conf", dir);
+	snprintf(finger, sizeof(finger), "%s/finger", dir);
+	f = fopen(finger, "w");
+	assert_non_null(f);
+	fputs("service finger\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tserver = /usr/sbin/in.fingerd\n\tcps = 10 5\n}\n\n\nstray line\n", f);
+	assert_int_equal(fclose(f), 0);
+	f = fopen(main_conf, "w");
+	assert_non_null(f);
+	fprintf(f, "include %s\nanother stray line\n", finger);
+	assert_int_equal(fclose(f), 0);
+	fo = open_memstream(&out, &olen);
+	fe = open_memstream(&err, &elen);
+	assert_int_equal(import_run(main_conf, NULL, fo, fe, &fake), IMPORT_LOST);
+	fclose(fo);
+	fclose(fe);
+	snprintf(text, sizeof(text), "%s:1: service finger: not served", finger);
+	first = strstr(err, text);
+	snprintf(text, sizeof(text), "%s:7: service finger: cps = 10 5", finger);
+	second = strstr(err, text);
+	snprintf(text, sizeof(text), "%s:11: stray line", finger);
+	third = strstr(err, text);
+	if (first == NULL || second == NULL || third == NULL || !(first < second && second < third) ||
+	    strstr(err, "xinetd.conf:2: another stray line") < third)
+		fail_msg("not in file and line order:\n%s", err);
+	free(out);
+	free(err);
+	unlink(finger);
+	unlink(main_conf);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -1020,6 +1190,13 @@ main(void)
 		cmocka_unit_test_teardown(import_emit_loads_test, teardown),
 		cmocka_unit_test_teardown(import_emit_exec_syntax_test, teardown),
 		cmocka_unit_test_teardown(import_run_exit_status_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_ipv6_dual_stack_test, teardown),
+		cmocka_unit_test_teardown(import_groups_test, teardown),
+		cmocka_unit_test_teardown(import_no_limit_means_none_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_log_type_test, teardown),
+		cmocka_unit_test_teardown(import_detect_past_junk_test, teardown),
+		cmocka_unit_test_teardown(import_inetd_tcpmux_test, teardown),
+		cmocka_unit_test_teardown(import_report_in_line_order_test, teardown),
 	};
 
 	if (getenv("TEST_FILTER") != NULL)
