@@ -81,9 +81,21 @@ count_workers(void)
 	return n;
 }
 
+/* Every service enabled = false is valid (a safe default) but said, at start and at each reload. */
+static void
+report_serving_nothing(const char *what)
+{
+	log_warnx("%s: every service has enabled = false: serving nothing", m.opt.config_path);
+	notify_send("STATUS=%s: nothing, every service is disabled", what);
+}
+
 static void
 report_status(const char *what)
 {
+	if (m.gen->nsvcs == 0) {
+		report_serving_nothing(what);
+		return;
+	}
 	notify_send("STATUS=%s: %zu services, %zu workers", what, m.gen->nsvcs, count_workers());
 }
 
@@ -957,6 +969,11 @@ master_run(struct config *cfg, const struct master_options *opt)
 	log_notice("started: %zu services, %zu workers (pid %ld)", m.gen->nsvcs, count_workers(),
 	    (long)m.pid);
 	report_status("serving");
+	/*
+	 * With every service disabled there is no worker to wait for: such a
+	 * daemon is ready now, here and after a reload, or systemd would time
+	 * it out (a READY=1 that waits for a first worker must skip it).
+	 */
 	notify_send("READY=1");
 	daemon_ready(&m.ready_fd);
 	upgrade_release_guard(m.guard_fd);
