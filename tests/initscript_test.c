@@ -20,7 +20,7 @@ static char out[8192];
 
 /* Runs the script from the source tree (the environment overrides its @paths@): its exit status. */
 static int
-run_init(struct daemon *d, const char *action, const char *bin)
+run_init(struct daemon *d, const char *action, const char *bin, const char *defaults)
 {
 	char script[512];
 	const char *argv[] = { "/bin/sh", script, action, NULL };
@@ -29,9 +29,11 @@ run_init(struct daemon *d, const char *action, const char *bin)
 	snprintf(script, sizeof(script), "%s/init/netsrvd.init.in", h_srcdir());
 	setenv("NETSRVD_BIN", bin, 1);
 	setenv("NETSRVD_CONF", d->conf, 1);
+	setenv("NETSRVD_DEFAULTS", defaults, 1);
 	rc = h_run(argv, out, sizeof(out), 10000);
 	unsetenv("NETSRVD_BIN");
 	unsetenv("NETSRVD_CONF");
+	unsetenv("NETSRVD_DEFAULTS");
 	unsetenv("NETSRVD_PIDFILE");
 	return rc;
 }
@@ -100,12 +102,14 @@ static void
 initscript_status_zombie_test(void **state)
 {
 	struct daemon *d = *state;
+	char nodefaults[300];
 	pid_t z = make_zombie();
 	int rc;
 
+	snprintf(nodefaults, sizeof(nodefaults), "%s/no-defaults", d->dir);
 	write_pid(d->pidfile, z);
 	setenv("NETSRVD_PIDFILE", d->pidfile, 1);
-	rc = run_init(d, "status", h_netsrvd());
+	rc = run_init(d, "status", h_netsrvd(), nodefaults);
 	stop_child(z);
 	if (rc != 1)
 		fail_msg("status on a zombie's pid file: exit %d, expected 1:\n%s", rc, out);
@@ -117,17 +121,37 @@ static void
 initscript_status_running_test(void **state)
 {
 	struct daemon *d = *state;
-	char bin[PATH_MAX], want[64];
+	char bin[PATH_MAX], nodefaults[300], want[64];
 	pid_t p = start_sleeper(bin, sizeof(bin));
 	int rc;
 
+	snprintf(nodefaults, sizeof(nodefaults), "%s/no-defaults", d->dir);
 	write_pid(d->pidfile, p);
 	setenv("NETSRVD_PIDFILE", d->pidfile, 1);
-	rc = run_init(d, "status", bin);
+	rc = run_init(d, "status", bin, nodefaults);
 	stop_child(p);
 	assert_int_equal(rc, 0);
 	snprintf(want, sizeof(want), "netsrvd is running (pid %ld)", (long)p);
 	assert_non_null(strstr(out, want));
+}
+
+/* default/netsrvd is read: the pid file it names is the one status looks at. */
+static void
+initscript_defaults_file_test(void **state)
+{
+	struct daemon *d = *state;
+	char bin[PATH_MAX], defaults[300], text[400];
+	pid_t p = start_sleeper(bin, sizeof(bin));
+	int rc;
+
+	snprintf(defaults, sizeof(defaults), "%s/default-netsrvd", d->dir);
+	snprintf(text, sizeof(text), "# as a sysadmin writes it\nNETSRVD_PIDFILE=%s\n", d->pidfile);
+	h_write_file(defaults, text);
+	write_pid(d->pidfile, p);
+	rc = run_init(d, "status", bin, defaults);
+	stop_child(p);
+	if (rc != 0)
+		fail_msg("status with NETSRVD_PIDFILE from %s: exit %d:\n%s", defaults, rc, out);
 }
 
 int
@@ -136,6 +160,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(initscript_status_zombie_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(initscript_status_running_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(initscript_defaults_file_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Lints what netsrvd installs besides the binary: the man pages (mandoc,
-# man/groff), the init script and the shell scripts (shellcheck,
-# checkbashisms), the systemd units (systemd-analyze verify) and the
-# logrotate file (logrotate -d). The man pages' rendered text (mandoc and
+# man/groff), the init script, its defaults file and the shell scripts
+# (shellcheck, checkbashisms), the systemd units (systemd-analyze verify)
+# and the logrotate file (logrotate -d). The man pages' rendered text (mandoc and
 # groff) must hold its quotes in pairs: a macro that swallows the words
 # after it gives ‘TCP or ‘UDP’’ or ["NAME=value, ..."], which no
 # formatter warns about. Any diagnostic is a failure.
@@ -237,6 +237,7 @@ subst "$srcdir/man/netsrvd.8.in" "$scratch/man/man8/netsrvd.8"
 subst "$srcdir/man/netsrv.conf.5.in" "$scratch/man/man5/netsrv.conf.5"
 subst "$srcdir/init/netsrvd.init.in" "$scratch/netsrvd.init"
 subst "$srcdir/init/netsrvd.logrotate.in" "$scratch/netsrvd.logrotate"
+subst "$srcdir/init/netsrvd.default.in" "$scratch/netsrvd.default"
 subst "$srcdir/init/netsrvd.service.in" "$scratch/units/netsrvd.service" \
     "$scratch/sbin"
 cp "$srcdir/init/netsrvd.socket" "$scratch/units/netsrvd.socket"
@@ -248,7 +249,7 @@ chmod 644 "$scratch/netsrvd.logrotate"
 check "placeholders" grep grep placeholders \
     "$scratch/man/man8/netsrvd.8" "$scratch/man/man5/netsrv.conf.5" \
     "$scratch/netsrvd.init" "$scratch/netsrvd.logrotate" \
-    "$scratch/units/netsrvd.service"
+    "$scratch/netsrvd.default" "$scratch/units/netsrvd.service"
 
 # --- man pages --------------------------------------------------------------
 for page in "$scratch/man/man8/netsrvd.8" "$scratch/man/man5/netsrv.conf.5"; do
@@ -273,6 +274,9 @@ for script in "$scratch/netsrvd.init" "$srcdir/build-aux/install-deps" \
 	check "checkbashisms $name" checkbashisms devscripts \
 	    checkbashisms "$script"
 done
+# sourced by the init script: sh with no #! line, which checkbashisms wants
+check "shellcheck init/netsrvd.default.in" shellcheck shellcheck \
+    shellcheck -s sh -f gcc "$scratch/netsrvd.default"
 
 # --- systemd units ----------------------------------------------------------
 check "systemd-analyze netsrvd.service netsrvd.socket" systemd-analyze \
