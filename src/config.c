@@ -982,7 +982,13 @@ load_services(struct ctx *c, const config_setting_t *root, struct config *cfg)
 	if (list == NULL)
 		return fail_at(c, NULL, "no \"services\" list: nothing to serve (is the file empty or truncated?)");
 	n = config_setting_length(list);
-	if (n > 0 && (cfg->services = calloc((size_t)n, sizeof(*cfg->services))) == NULL)
+	/*
+	 * An empty list is a file cut short, never a choice: one whose
+	 * services are all disabled is (config_enabled_services() == 0).
+	 */
+	if (n == 0)
+		return fail_at(c, list, "empty \"services\" list: nothing to serve (is the file truncated?)");
+	if ((cfg->services = calloc((size_t)n, sizeof(*cfg->services))) == NULL)
 		return fail_at(c, list, "out of memory");
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *svc = config_setting_get_elem(list, (unsigned)i);
@@ -1004,8 +1010,6 @@ load_services(struct ctx *c, const config_setting_t *root, struct config *cfg)
 				    o->protocol_name, o->address, o->port, o->line);
 		}
 	}
-	if (config_enabled_services(cfg) == 0)
-		return fail_at(c, list, "no enabled service: nothing to serve");
 	return 0;
 }
 

@@ -323,7 +323,9 @@ import_emit_report(const struct import_result *r, FILE *err)
 	free(v);
 	fprintf(err, "netsrvd: %s (%s): %zu service%s, %zu not served, %zu attribute%s not carried over\n",
 	    r->path, r->format, r->nsvc, r->nsvc == 1 ? "" : "s", unserved, lost, lost == 1 ? "" : "s");
+	/* all disabled is a valid file that serves nothing; an empty list is refused */
 	if (enabled == 0)
-		fprintf(err, "netsrvd: %s: no service is enabled: netsrvd -t refuses a file that serves "
-		    "nothing until one is\n", r->path);
+		fprintf(err, "netsrvd: %s: no service is enabled: %s\n", r->path,
+		    r->nsvc > unserved ? "netsrvd would serve nothing until one is" :
+		    "netsrvd -t refuses a services list with none in it");
 }

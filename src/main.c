@@ -212,8 +212,13 @@ run_with_config(const struct cli *o, struct config *cfg, const char *exe, char *
 
 		if (o->status)
 			rc = print_status(cfg, o->config_arg);
-		else
+		else {
+			/* valid (a package's safe default), but rarely what was meant */
+			if (config_enabled_services(cfg) == 0)
+				fprintf(stderr, "netsrvd: %s: warning: every service has enabled = false: "
+				    "nothing would be served\n", o->config_arg);
 			printf("%s: configuration OK\n", o->config_arg);
+		}
 		config_free(cfg);
 		return rc;
 	}

@@ -83,9 +83,21 @@ count_workers(void)
 	return n;
 }
 
+/* Every service enabled = false is valid (a safe default) but said, at start and at each reload. */
+static void
+report_serving_nothing(const char *what)
+{
+	log_warnx("%s: every service has enabled = false: serving nothing", m.opt.config_path);
+	notify_send("STATUS=%s: nothing, every service is disabled", what);
+}
+
 static void
 report_status(const char *what)
 {
+	if (m.gen->nsvcs == 0) {
+		report_serving_nothing(what);
+		return;
+	}
 	notify_send("STATUS=%s: %zu services, %zu workers", what, m.gen->nsvcs, count_workers());
 }
 

@@ -88,6 +88,27 @@ cli_test_shipped_config_test(void **state)
 	assert_int_equal(run_netsrvd("-f", "-c", "/nonexistent/netsrv.conf", NULL), 78);
 }
 
+/* Every service disabled passes -t with a warning (a safe default); an empty list is a truncated file. */
+static void
+cli_test_all_disabled_test(void **state)
+{
+	struct daemon *d = *state;
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; enabled = false; } );\n");
+	assert_int_equal(run_netsrvd("-t", "-c", d->conf, NULL), 0);
+	assert_non_null(strstr(out, "warning: every service has enabled = false: nothing would be served"));
+	assert_non_null(strstr(out, "configuration OK"));
+	h_write_conf(d, "services = ();\n");
+	assert_int_equal(run_netsrvd("-t", "-c", d->conf, NULL), 78);
+	assert_non_null(strstr(out, ":1: empty \"services\" list"));
+	/* one enabled: no warning */
+	h_write_conf(d, "services = (\n"
+	    " { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; } );\n");
+	assert_int_equal(run_netsrvd("-t", "-c", d->conf, NULL), 0);
+	assert_null(strstr(out, "warning"));
+}
+
 /* -t refuses an integer libconfig would wrap (4294988303 is port 21007 to it): 78, file and line. */
 static void
 cli_test_integer_wrap_test(void **state)
@@ -302,6 +323,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cli_version_help_test),
 		cmocka_unit_test(cli_usage_errors_test),
+		cmocka_unit_test_setup_teardown(cli_test_all_disabled_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_test_shipped_config_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_test_integer_wrap_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_relative_config_test, h_fixture_setup, h_fixture_teardown),

@@ -116,11 +116,13 @@ static const struct case_ cases[] = {
 	{ "udp_rate = 10;\nservices = ( " SVC_ECHO ",\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\"; udp_burst = 50; } );", 0, NULL },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   udp_rate = 5; } );", 3, "udp_rate and udp_burst apply to UDP services only" },
 	{ "services = (\n { name = \"s\"; protocol = \"udp\"; port = 99;\n   handler = \"status\"; } );", 3, "handler status serves TCP only" },
-	/* nothing to serve: empty, truncated, all disabled */
+	/* nothing to serve: empty, truncated; all disabled is a valid (safe) default */
 	{ "", -1, "no \"services\" list" },
 	{ "workers = 4;\n", -1, "no \"services\" list" },
-	{ "services = ();", 1, "no enabled service" },
-	{ "services = (\n { name = \"a\"; protocol = \"tcp\"; port = 9; handler = \"discard\"; enabled = false; } );", 1, "no enabled service" },
+	{ "services = ();", 1, "empty \"services\" list" },
+	{ "services = (\n { name = \"a\"; protocol = \"tcp\"; port = 9; handler = \"discard\"; enabled = false; } );", 0, NULL },
+	{ "services = (\n { name = \"a\"; protocol = \"tcp\"; port = 9; handler = \"discard\"; enabled = false; },\n"
+	  " { name = \"b\"; protocol = \"udp\"; port = 9; handler = \"discard\"; enabled = false; } );", 0, NULL },
 };
 
 /*

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Installs netsrvd with DESTDIR into a scratch directory and checks what a
 # sysadmin gets: the layout (binary, man pages, example config and quotes,
-# systemd unit, init script, logrotate file), that a second install keeps
-# an edited netsrv.conf, that the installed binary accepts the installed
+# systemd unit, init script and its defaults file, logrotate file), that a
+# second install keeps an edited netsrv.conf and default/netsrvd, that the installed binary accepts the installed
 # config (-t), and, as root, the installed LSB init script driving the
 # installed daemon on free loopback ports: start, status, start again,
 # configtest, reload of a broken then a good config, restart, stop, with
@@ -24,7 +24,8 @@ MAKE=${MAKE:-make}
 # (make check): no jobserver, -k or variables inherited from it.
 unset MAKEFLAGS MFLAGS MAKELEVEL
 # The init script honours these; the test sets them itself.
-unset NETSRVD_BIN NETSRVD_CONF NETSRVD_PIDFILE NETSRVD_SSD NETSRVD_STOP_TIMEOUT
+unset NETSRVD_BIN NETSRVD_CONF NETSRVD_PIDFILE NETSRVD_SSD NETSRVD_STOP_TIMEOUT \
+    NETSRVD_OPTS NETSRVD_DEFAULTS
 LC_ALL=C
 export LC_ALL
 
@@ -184,6 +185,7 @@ bin=$tmp$sbindir/netsrvd
 conf=$tmp$sysconfdir/netsrv.conf
 quotes=$tmp$sysconfdir/netsrvd-quotes
 initscript=$tmp$sysconfdir/init.d/netsrvd
+defaults=$tmp$sysconfdir/default/netsrvd
 logrotate=$tmp$sysconfdir/logrotate.d/netsrvd
 man8=$tmp$mandir/man8/netsrvd.8
 man5=$tmp$mandir/man5/netsrv.conf.5
@@ -200,6 +202,10 @@ check "init script $sysconfdir/init.d/netsrvd is installed and executable" \
     is_exe "$initscript"
 check "logrotate file $sysconfdir/logrotate.d/netsrvd is installed" \
     test -s "$logrotate"
+check "init script defaults $sysconfdir/default/netsrvd are installed" \
+    grep -q "^#NETSRVD_CONF=$sysconfdir/netsrv.conf\$" "$defaults"
+check "the init script reads $sysconfdir/default/netsrvd" \
+    grep -q "NETSRVD_DEFAULTS:-$sysconfdir/default/netsrvd}" "$initscript"
 
 find "$tmp" -path "$scratch" -prune -o -name netsrvd.service -type f -print \
     >"$scratch/units"
@@ -217,7 +223,7 @@ fi
 
 # Every @name@ must have been substituted with this build's paths.
 : >"$scratch/placeholders"
-for f in "$initscript" "$logrotate" "$man8" "$man5" ${unit:+"$unit"}; do
+for f in "$initscript" "$defaults" "$logrotate" "$man8" "$man5" ${unit:+"$unit"}; do
 	[ -f "$f" ] && grep -Hn '@[A-Za-z_][A-Za-z_]*@' "$f" >>"$scratch/placeholders"
 done
 if [ -s "$scratch/placeholders" ]; then
@@ -263,8 +269,10 @@ fi
 # A second install keeps the sysadmin's netsrv.conf (and quotes).
 echo '# edited by the sysadmin (install_test)' >>"$conf"
 echo '% edited by the sysadmin (install_test)' >>"$quotes"
+echo '# edited by the sysadmin (install_test)' >>"$defaults"
 cp "$conf" "$scratch/conf.edited"
 cp "$quotes" "$scratch/quotes.edited"
+cp "$defaults" "$scratch/defaults.edited"
 if "$MAKE" -C "$TOP_BUILDDIR" install DESTDIR="$tmp" >"$scratch/install2.out" 2>&1; then
 	ok "second make install DESTDIR=..."
 else
@@ -274,6 +282,8 @@ check "second install keeps the edited netsrv.conf" \
     cmp -s "$scratch/conf.edited" "$conf"
 check "second install keeps the edited netsrvd-quotes" \
     cmp -s "$scratch/quotes.edited" "$quotes"
+check "second install keeps the edited default/netsrvd" \
+    cmp -s "$scratch/defaults.edited" "$defaults"
 check "second install says it keeps netsrv.conf" \
     grep -q 'keeping existing' "$scratch/install2.out"
 
@@ -357,8 +367,9 @@ services = (
 EOF
 }
 
-# initd ACTION: runs the installed init script on the test's files, with
-# start-stop-daemon unless $nossd is set; $rc is its exit status, its
+# initd ACTION: runs the installed init script on the test's files (and
+# the installed defaults file, all commented out), with start-stop-daemon
+# unless $nossd is set; $rc is its exit status, its
 # output is in $scratch/init.out.
 nossd=
 initd() {
@@ -368,7 +379,7 @@ initd() {
 		set -- env "$initscript" "$1"
 	fi
 	NETSRVD_BIN=$bin NETSRVD_CONF=$testconf NETSRVD_PIDFILE=$pidfile \
-	    timeout 60 "$@" >"$scratch/init.out" 2>&1
+	    NETSRVD_DEFAULTS=$defaults timeout 60 "$@" >"$scratch/init.out" 2>&1
 	rc=$?
 }
 

@@ -1,8 +1,11 @@
 #!/bin/sh
 # Lints what netsrvd installs besides the binary: the man pages (mandoc,
-# man/groff), the init script and the shell scripts (shellcheck,
-# checkbashisms), the systemd units (systemd-analyze verify) and the
-# logrotate file (logrotate -d). Any diagnostic is a failure.
+# man/groff), the init script, its defaults file and the shell scripts
+# (shellcheck, checkbashisms), the systemd units (systemd-analyze verify)
+# and the logrotate file (logrotate -d). The man pages' rendered text (mandoc and
+# groff) must hold its quotes in pairs: a macro that swallows the words
+# after it gives ‘TCP or ‘UDP’’ or ["NAME=value, ..."], which no
+# formatter warns about. Any diagnostic is a failure.
 #
 #   tests/lint.sh [SRCDIR [BUILDDIR]]
 #
@@ -113,6 +116,95 @@ man_render() {
 	{ MANWIDTH=80 man --warnings -l "$1" >/dev/null; } 2>&1
 }
 
+# The rendered page on stdin, overstrike removed, its typographic quotes
+# mapped to one byte each (\001 ‘ \002 ’ \003 “ \004 ”) for awk in the C
+# locale.
+map_quotes() {
+	bs=$(printf '\b')
+	sed -e "s/.$bs//g" \
+	    -e "s/$(printf '\342\200\230')/$(printf '\001')/g" \
+	    -e "s/$(printf '\342\200\231')/$(printf '\002')/g" \
+	    -e "s/$(printf '\342\200\234')/$(printf '\003')/g" \
+	    -e "s/$(printf '\342\200\235')/$(printf '\004')/g"
+}
+
+# Reads map_quotes output paragraph by paragraph (a quote may span lines)
+# and prints each pair of quotes that is not one: a nested or lone ‘ or ’
+# or “ ”, an odd number of " (\\" is a C escape, not a quote), a quoted
+# span that cuts a bracket pair, that is empty or begins or ends with a
+# space (" paired across two strings), or holds a list's ", ..."; and a
+# flag list that went on into the prose after a comma (-t, -a -word).
+# shellcheck disable=SC2016 # an awk program: its $0 is awk's
+QUOTES_AWK='
+function complain(what, at,   from, ctx) {
+	from = at > 50 ? at - 50 : 1
+	ctx = substr(p, from, 110)
+	gsub(/\001/, "\342\200\230", ctx); gsub(/\002/, "\342\200\231", ctx)
+	gsub(/\003/, "\342\200\234", ctx); gsub(/\004/, "\342\200\235", ctx)
+	printf "paragraph at line %d: %s: ...%s...\n", start, what, ctx
+}
+function balanced(s,   i, c, d) {
+	d = 0
+	for (i = 1; i <= length(s); i++) {
+		c = substr(s, i, 1)
+		if (c == "[" || c == "(" || c == "{")
+			d++
+		else if ((c == "]" || c == ")" || c == "}") && --d < 0)
+			return 0
+	}
+	return d == 0
+}
+function span(from, to, kind,   s) {
+	s = substr(p, from + 1, to - from - 1)
+	if (!balanced(s))
+		complain(kind " quotes cut a bracket pair", from)
+	else if (kind == "\"" && s == "")
+		complain("\"\": one string closed where the next opened", from)
+	else if (kind == "\"" && (s ~ /^ / || s ~ / $/))
+		complain("a \"...\" that begins or ends with a space: quotes paired across strings", from)
+	else if (s ~ /, \.\.\./)
+		complain(kind " quotes around a whole list (, ...)", from)
+}
+function check(   i, c, n, o1, o2, oa) {
+	n = length(p)
+	o1 = o2 = oa = 0
+	if (match(p, /-[A-Za-z]+, -[A-Za-z]+ -[A-Za-z]/))
+		complain("a flag list that swallowed the words after it", RSTART)
+	for (i = 1; i <= n; i++) {
+		c = substr(p, i, 1)
+		if (c == "\001") {
+			if (o1) { complain("a single quote opened inside another", i); return }
+			o1 = i
+		} else if (c == "\002") {
+			if (!o1) { complain("a single quote closed that never opened", i); return }
+			span(o1, i, "single"); o1 = 0
+		} else if (c == "\003") {
+			if (o2) { complain("a double quote opened inside another", i); return }
+			o2 = i
+		} else if (c == "\004") {
+			if (!o2) { complain("a double quote closed that never opened", i); return }
+			span(o2, i, "curly double"); o2 = 0
+		} else if (c == "\"" && substr(p, i - 1, 1) != "\\") {
+			if (oa) { span(oa, i, "\""); oa = 0 } else oa = i
+		}
+	}
+	if (o1) complain("a single quote never closed", o1)
+	if (o2) complain("a double quote never closed", o2)
+	if (oa) complain("an odd number of \"", oa)
+}
+/^[ \t]*$/ { if (p != "") check(); p = ""; next }
+{ if (p == "") start = NR; sub(/^[ \t]+/, ""); p = p == "" ? $0 : p " " $0 }
+END { if (p != "") check() }
+'
+
+# quotes_rendered mandoc|groff PAGE: the text as that formatter renders it.
+quotes_rendered() {
+	case $1 in
+	mandoc) mandoc -T utf8 "$2" ;;
+	groff) groff -T utf8 -mandoc -P -c "$2" 2>/dev/null ;;
+	esac | map_quotes | awk "$QUOTES_AWK"
+}
+
 # logrotate -d always talks; its errors are the lines to report.
 logrotate_check() {
 	logrotate -d -s "$scratch/logrotate.state" "$1" >"$scratch/lr.out" 2>&1
@@ -145,6 +237,7 @@ subst "$srcdir/man/netsrvd.8.in" "$scratch/man/man8/netsrvd.8"
 subst "$srcdir/man/netsrv.conf.5.in" "$scratch/man/man5/netsrv.conf.5"
 subst "$srcdir/init/netsrvd.init.in" "$scratch/netsrvd.init"
 subst "$srcdir/init/netsrvd.logrotate.in" "$scratch/netsrvd.logrotate"
+subst "$srcdir/init/netsrvd.default.in" "$scratch/netsrvd.default"
 subst "$srcdir/init/netsrvd.service.in" "$scratch/units/netsrvd.service" \
     "$scratch/sbin"
 cp "$srcdir/init/netsrvd.socket" "$scratch/units/netsrvd.socket"
@@ -156,13 +249,15 @@ chmod 644 "$scratch/netsrvd.logrotate"
 check "placeholders" grep grep placeholders \
     "$scratch/man/man8/netsrvd.8" "$scratch/man/man5/netsrv.conf.5" \
     "$scratch/netsrvd.init" "$scratch/netsrvd.logrotate" \
-    "$scratch/units/netsrvd.service"
+    "$scratch/netsrvd.default" "$scratch/units/netsrvd.service"
 
 # --- man pages --------------------------------------------------------------
 for page in "$scratch/man/man8/netsrvd.8" "$scratch/man/man5/netsrv.conf.5"; do
 	name=${page##*/}
 	check "mandoc $name" mandoc mandoc mandoc -T lint -W warning "$page"
 	check "man $name" man "man-db groff-base" man_render "$page"
+	check "quotes $name (mandoc)" mandoc mandoc quotes_rendered mandoc "$page"
+	check "quotes $name (groff)" groff groff-base quotes_rendered groff "$page"
 done
 
 # --- shell scripts ----------------------------------------------------------
@@ -179,6 +274,9 @@ for script in "$scratch/netsrvd.init" "$srcdir/build-aux/install-deps" \
 	check "checkbashisms $name" checkbashisms devscripts \
 	    checkbashisms "$script"
 done
+# sourced by the init script: sh with no #! line, which checkbashisms wants
+check "shellcheck init/netsrvd.default.in" shellcheck shellcheck \
+    shellcheck -s sh -f gcc "$scratch/netsrvd.default"
 
 # --- systemd units ----------------------------------------------------------
 check "systemd-analyze netsrvd.service netsrvd.socket" systemd-analyze \

@@ -108,7 +108,7 @@ worker_without_setpcap(void)
 	for (int i = 0; i < NUNIT_CAPS; i++)
 		if (prctl(PR_CAPBSET_READ, unit_caps[i], 0, 0, 0) != 1)
 			return 13;
-	if (privs_drop(65534, 65534) == -1 || privs_clear_capabilities() == -1)
+	if (privs_drop(65534, 65534, NULL, 0) == -1 || privs_clear_capabilities() == -1)
 		return 14;
 	return privs_check_powerless(n) == 0 ? 0 : 15;
 }

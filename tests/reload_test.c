@@ -473,6 +473,53 @@ reload_burst_test(void **state)
 	assert_true(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* One echo service, enabled or not. */
+#define ONE_ECHO(enabled) "log = { level = \"debug\"; };\nservices = (\n" \
+	" { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n" \
+	"   workers = 1; enabled = " enabled "; } );\n"
+
+/*
+ * Every service disabled is a valid configuration (a package's safe
+ * default): the daemon starts, is ready, serves nothing and says so; a
+ * reload brings a service in, another takes it out again; SIGTERM stops it.
+ */
+static void
+reload_all_disabled_test(void **state)
+{
+	struct daemon *d = *state;
+	int pa = h_free_port();
+	char path[256], seen[8192] = "";
+	int fd = h_notify_open(d, path, sizeof(path));
+
+	h_write_conf(d, ONE_ECHO("false"), pa);
+	setenv("NOTIFY_SOCKET", path, 1);
+	h_start(d, NULL);
+	unsetenv("NOTIFY_SOCKET");
+	if (!h_notify_wait(fd, "READY=1", seen, sizeof(seen), 10000))
+		h_fail_with_log(d, "no READY=1 with every service disabled");
+	assert_non_null(strstr(seen, "STATUS=serving: nothing, every service is disabled"));
+	assert_true(h_wait_log(d, "every service has enabled = false: serving nothing", 3000));
+	assert_true(h_pid_alive(d->pid));
+	assert_int_equal(h_count_children(d->pid), 0);
+	assert_int_equal(h_connect("127.0.0.1", pa, 500), -1);
+
+	/* enabled by a reload: served */
+	h_write_conf(d, ONE_ECHO("true"), pa);
+	hup_and_wait(d, 1);
+	assert_true(h_echo("127.0.0.1", pa, "now on", 6, 2000));
+
+	/* and disabled again: its worker leaves, its socket closes */
+	h_write_conf(d, ONE_ECHO("false"), pa);
+	hup_and_wait(d, 2);
+	assert_true(h_notify_wait(fd, "STATUS=reloaded: nothing, every service is disabled", seen, sizeof(seen), 3000));
+	assert_true(h_wait_log(d, "generation 2: its last worker is gone", 5000));
+	assert_true(h_wait_children(d->pid, 0, 5000));
+	assert_int_equal(h_connect("127.0.0.1", pa, 500), -1);
+	assert_int_equal(h_log_count(d, "serving nothing"), 2);
+	assert_int_equal(h_stop(d), 0);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -487,6 +534,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(reload_old_generation_deadline_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(reload_removed_service_refuses_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(reload_scoreboard_never_full_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(reload_all_disabled_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
