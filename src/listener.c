@@ -55,6 +55,23 @@ bind_to_interface(struct listener *l, const char *ifname)
 }
 
 /*
+ * freebind: the bind succeeds for an address the host does not have yet
+ * (a VRRP or failover address, an interface still coming up); the socket
+ * serves it once it appears. No privilege needed.
+ */
+static int
+set_freebind(int fd, int family)
+{
+#ifdef IPV6_FREEBIND
+	if (family == AF_INET6)
+		return set_int_opt(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1);
+#endif
+	/* before Linux 4.15 IP_FREEBIND is what an IPv6 socket honours too */
+	(void)family;
+	return set_int_opt(fd, IPPROTO_IP, IP_FREEBIND, 1);
+}
+
+/*
  * "*" asks for every address: a dual-stack :: socket, or 0.0.0.0 on a host
  * without IPv6. An explicit IPv6 address gets IPV6_V6ONLY, so "::" and
  * "0.0.0.0" can be two services.
@@ -83,6 +100,8 @@ open_socket(const struct service_config *s, struct sockaddr_storage *addr, sockl
 	    set_int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, s->any_address ? 0 : 1) == -1)
 		goto fail;
 	if (set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
+		goto fail;
+	if (s->freebind && set_freebind(fd, addr->ss_family) == -1)
 		goto fail;
 	return fd;
 fail:

@@ -298,6 +298,60 @@ listener_interface_excludes_test(void **state)
 	config_free(cfg);
 }
 
+#define SVC_FREE "services = ( { name = \"far\"; protocol = \"tcp\"; address = \"%s\"; port = %d;" \
+	" handler = \"echo\"; freebind = %s; } );"
+
+/* A service on addr: with freebind it binds (to exactly that address), without it is left without a socket. */
+static void
+freebind_one(const char *addr, int family, const char *nonlocal_sysctl)
+{
+	int port = h_free_port();
+	struct config *with = parse(SVC_FREE, addr, port, "true"), *without = parse(SVC_FREE, addr, port, "false");
+	struct listener *l[1];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char err[512];
+
+	assert_int_equal(reconcile(with, NULL, 0, l, NULL, err, sizeof(err)), 0);
+	if (l[0] == NULL)
+		fail_msg("freebind = true did not bind %s: %s", addr, err);
+	assert_true(listening(l[0]->fd));
+	assert_int_equal(getsockname(l[0]->fd, (struct sockaddr *)&ss, &len), 0);
+	assert_int_equal(ss.ss_family, family);
+	assert_true(listener_matches(l[0], &with->services[0]));
+	listener_close(l[0]);
+	if (h_sysctl_int(nonlocal_sysctl) != 0)
+		print_message("%s is set: any address binds; the refusal without freebind is not checked\n",
+		    nonlocal_sysctl);
+	else {
+		assert_int_equal(reconcile(without, NULL, 0, l, NULL, err, sizeof(err)), 0);
+		assert_null(l[0]);
+		assert_non_null(strstr(err, strerror(EADDRNOTAVAIL)));
+	}
+	config_free(with);
+	config_free(without);
+}
+
+/*
+ * freebind = true binds an address the host does not have (TEST-NET-1,
+ * 2001:db8::/32: documentation prefixes no host has); nothing is sent
+ * there. IP_FREEBIND needs no privilege.
+ */
+static void
+listener_freebind_test(void **state)
+{
+	int fd6 = socket(AF_INET6, SOCK_STREAM, 0);
+
+	(void)state;
+	freebind_one("192.0.2.10", AF_INET, "/proc/sys/net/ipv4/ip_nonlocal_bind");
+	if (fd6 == -1) {
+		print_message("no IPv6 here: freebind checked on IPv4 only\n");
+		return;
+	}
+	close(fd6);
+	freebind_one("2001:db8::10", AF_INET6, "/proc/sys/net/ipv6/ip_nonlocal_bind");
+}
+
 int
 main(void)
 {
@@ -308,6 +362,7 @@ main(void)
 		cmocka_unit_test(listener_reconcile_resumes_paused_test),
 		cmocka_unit_test(listener_interface_test),
 		cmocka_unit_test(listener_interface_excludes_test),
+		cmocka_unit_test(listener_freebind_test),
 	};
 
 	return cmocka_run_group_tests_name("listener", tests, NULL, NULL);

@@ -743,6 +743,43 @@ status_service_down_test(void **state)
 	close(nfd);
 }
 
+/*
+ * freebind = true: a service on an address the host does not have
+ * (192.0.2.0/24, for documentation) binds, -t accepts the key; its
+ * neighbour without freebind is down. Nothing is sent to either address.
+ */
+static void
+status_freebind_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	const char *check[] = { h_netsrvd(), "-t", "-c", d->conf, NULL };
+	char out[4096], want[64];
+	bool nonlocal = h_sysctl_int("/proc/sys/net/ipv4/ip_nonlocal_bind") != 0;
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"far\"; protocol = \"tcp\"; address = \"192.0.2.10\"; port = %d; handler = \"echo\"; workers = 1;\n"
+	    "   freebind = true; },\n"
+	    " { name = \"near\"; protocol = \"tcp\"; address = \"192.0.2.11\"; port = %d; handler = \"echo\"; workers = 1; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
+	    port, port, sport);
+	assert_int_equal(h_run(check, out, sizeof(out), 5000), 0);
+	assert_non_null(strstr(out, "configuration OK"));
+	h_start_serving(d, sport);
+	snprintf(want, sizeof(want), "192.0.2.10:%d", port);
+	wait_service_row(d, "far", want, "up", 3000);
+	http_get(sport, "/metrics");
+	assert_int_equal(metric("netsrvd_service_up{service=\"far\"}"), 1);
+	if (nonlocal)
+		print_message("net.ipv4.ip_nonlocal_bind is set: any address binds; near is not checked\n");
+	else {
+		snprintf(want, sizeof(want), "192.0.2.11:%d", port);
+		wait_service_row(d, "near", want, "down", 3000);
+		assert_int_equal(metric("netsrvd_service_up{service=\"near\"}"), 0);
+	}
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
@@ -756,6 +793,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(status_hostile_worker_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_worker_writes_own_line_only_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_service_down_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(status_freebind_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
