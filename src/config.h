@@ -64,6 +64,7 @@ struct service_config {
 	int keepalive_interval;
 	int keepalive_count;
 	char *interface;	/* SO_BINDTODEVICE; NULL = every interface */
+	bool freebind;		/* IP_FREEBIND / IPV6_FREEBIND before the bind */
 	bool enabled;
 	char *user;		/* the global user unless the service names its own */
 	char *group;

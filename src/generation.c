@@ -9,6 +9,7 @@
 #include "generation.h"
 #include "log.h"
 #include "scoreboard.h"
+#include "util.h"
 
 /* A configuration two generations may share: a log rotation's clone runs the same one. */
 struct shared_config {
@@ -29,7 +30,7 @@ unref_config(struct shared_config *sc)
 static void
 unref_socket(struct listener *l)
 {
-	if (--l->refs > 0)
+	if (l == NULL || --l->refs > 0)
 		return;
 	if (l->paused)
 		log_info("closing %s (no longer configured)", l->desc);
@@ -82,8 +83,20 @@ free_generation_memory(struct generation *g)
 	free(g);
 }
 
+/*
+ * A service that cannot bind: logged with its cause, its first retry due
+ * in 1 s (said when it fails again: a startup where nothing could bind
+ * tries no more).
+ */
+static void
+note_bind_failure(struct service_rt *s, const char *why, int64_t now)
+{
+	(void)backoff_bind_failure(&s->bind_retry, now);	/* the delay: always the first */
+	log_errorx("%s; the service is down", why);
+}
+
 static int
-init_services(struct generation *g, const struct config *cfg, struct listener **ls,
+init_services(struct generation *g, const struct config *cfg, const struct bound *b,
     struct stats *stats, char *err, size_t errlen)
 {
 	size_t k = 0;
@@ -95,7 +108,7 @@ init_services(struct generation *g, const struct config *cfg, struct listener **
 		if (!c->enabled)
 			continue;
 		s->cfg = c;
-		s->ls = ls[k];
+		s->ls = b[k].ls;
 		pool_init(&s->pool, c->workers);
 		s->id = stats_service_id(c->name);
 		s->st = stats_service(stats, c->name, c->protocol_name);
@@ -115,40 +128,140 @@ generation_create(struct config *cfg, struct listener *const *reuse, size_t nreu
 {
 	size_t n = config_enabled_services(cfg);
 	struct generation *g = alloc_generation(n, generation_slots(cfg), id);
-	struct listener **ls = calloc(n > 0 ? n : 1, sizeof(struct listener *));
-	bool *fresh = calloc(n > 0 ? n : 1, sizeof(*fresh));
+	struct bound *b = calloc(n > 0 ? n : 1, sizeof(*b));
 	struct shared_config *sc = calloc(1, sizeof(*sc));
+	int64_t now = util_now_ms();
 
-	if (g == NULL || ls == NULL || fresh == NULL || sc == NULL) {
+	if (g == NULL || b == NULL || sc == NULL) {
 		snprintf(err, errlen, "out of memory for a new generation (its scoreboard: %zu lines)",
 		    generation_slots(cfg));
 		goto fail;
 	}
-	if (listener_reconcile(cfg, reuse, nreuse, ls, fresh, err, errlen) == -1)
+	if (listener_reconcile(cfg, reuse, nreuse, b, err, errlen) == -1)
 		goto fail;
-	if (init_services(g, cfg, ls, stats, err, errlen) == -1) {
+	if (init_services(g, cfg, b, stats, err, errlen) == -1) {
 		for (size_t i = 0; i < n; i++)
-			if (fresh[i])
-				listener_close(ls[i]);
+			if (b[i].fresh)
+				listener_close(b[i].ls);
 		goto fail;
 	}
 	/* Commit: nothing fails from here on. */
-	for (size_t i = 0; i < n; i++)
-		ls[i]->refs++;
+	for (size_t i = 0; i < n; i++) {
+		if (b[i].ls != NULL)
+			b[i].ls->refs++;
+		else
+			note_bind_failure(&g->svcs[i], b[i].why, now);
+	}
 	sc->cfg = cfg;
 	sc->refs = 1;
 	g->sc = sc;
 	g->cfg = cfg;
-	free(ls);
-	free(fresh);
+	free(b);
 	return g;
 fail:
-	free(ls);
-	free(fresh);
+	free(b);
 	free(sc);
 	if (g != NULL)
 		free_generation_memory(g);
 	return NULL;
+}
+
+size_t
+generation_down(const struct generation *g)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->nsvcs; i++)
+		n += g->svcs[i].ls == NULL;
+	return n;
+}
+
+size_t
+generation_retry_binds(struct generation *g, struct stats *stats, int64_t now)
+{
+	char why[LISTENER_ERR_MAX];
+	size_t up = 0;
+
+	for (size_t i = 0; i < g->nsvcs; i++) {
+		struct service_rt *s = &g->svcs[i];
+		int64_t delay;
+
+		if (s->ls != NULL || now < s->bind_retry.next_start_ms)
+			continue;
+		s->ls = listener_open(s->cfg, why, sizeof(why));
+		if (s->ls == NULL) {
+			delay = backoff_bind_failure(&s->bind_retry, now);
+			log_warnx("%s; the service is still down, next try in %lld s", why,
+			    (long long)(delay / 1000));
+			continue;
+		}
+		s->ls->refs++;
+		log_notice("service %s: bound %s after %d failed tries; it is up", s->cfg->name,
+		    s->ls->desc, s->bind_retry.fails);
+		memset(&s->bind_retry, 0, sizeof(s->bind_retry));
+		up++;
+	}
+	if (up > 0)
+		generation_publish(g, stats);
+	return up;
+}
+
+int64_t
+generation_next_bind_ms(const struct generation *g)
+{
+	int64_t next = -1;
+
+	for (size_t i = 0; i < g->nsvcs; i++)
+		if (g->svcs[i].ls == NULL && (next < 0 || g->svcs[i].bind_retry.next_start_ms < next))
+			next = g->svcs[i].bind_retry.next_start_ms;
+	return next;
+}
+
+/* Every entry of stats is one of g's services, or one g does not run (removed, disabled). */
+void
+generation_publish(const struct generation *g, struct stats *stats)
+{
+	for (size_t i = 0; i < stats->used; i++) {
+		const struct svc_stats *st = &stats->svc[i];
+		char where[LISTENER_WHERE_MAX] = "";
+		enum svc_state state = SVC_UNCONFIGURED;
+
+		for (size_t k = 0; g->cfg != NULL && k < g->nsvcs; k++)
+			if (g->svcs[k].st == st) {
+				listener_describe_address(g->svcs[k].cfg, where, sizeof(where));
+				state = g->svcs[k].ls != NULL ? SVC_UP : SVC_DOWN;
+			}
+		stats_set_state(stats, st, where, state);
+	}
+}
+
+/* STATUS= is one short line: the first few names, then how many more. */
+#define DOWN_NAMED 3
+
+void
+generation_describe_down(const struct generation *g, char *buf, size_t len)
+{
+	size_t down = generation_down(g), named = 0, used;
+	int n;
+
+	buf[0] = '\0';
+	if (down == 0 || len == 0)
+		return;
+	n = snprintf(buf, len, " (%zu down:", down);
+	used = n > 0 ? (size_t)n : 0;
+	for (size_t i = 0; i < g->nsvcs && named < DOWN_NAMED && used < len; i++) {
+		char where[LISTENER_WHERE_MAX];
+
+		if (g->svcs[i].ls != NULL)
+			continue;
+		listener_describe_address(g->svcs[i].cfg, where, sizeof(where));
+		n = snprintf(buf + used, len - used, "%s %s %s", named > 0 ? "," : "",
+		    g->svcs[i].cfg->name, where);
+		used += n > 0 ? (size_t)n : 0;
+		named++;
+	}
+	if (used < len)
+		snprintf(buf + used, len - used, "%s)", down > named ? ", ..." : "");
 }
 
 struct generation *
@@ -161,7 +274,8 @@ generation_clone(const struct generation *g, unsigned id)
 	for (size_t i = 0; i < g->nsvcs; i++) {
 		c->svcs[i] = g->svcs[i];
 		c->svcs[i].running = 0;
-		c->svcs[i].ls->refs++;
+		if (c->svcs[i].ls != NULL)
+			c->svcs[i].ls->refs++;
 	}
 	c->cfg = g->cfg;
 	c->sc = g->sc;
@@ -188,7 +302,7 @@ void
 generation_retire(struct generation *g, const struct generation *cur)
 {
 	for (size_t i = 0; i < g->nsvcs; i++) {
-		if (!uses_socket(cur, g->svcs[i].ls))
+		if (g->svcs[i].ls != NULL && !uses_socket(cur, g->svcs[i].ls))
 			listener_pause(g->svcs[i].ls);
 		g->svcs[i].cfg = NULL;
 	}
@@ -221,7 +335,7 @@ generation_sockets(const struct generation *g, size_t *n)
 		return NULL;
 	for (const struct generation *o = g; o != NULL; o = o->older)
 		for (size_t i = 0; i < o->nsvcs; i++) {
-			bool seen = false;
+			bool seen = o->svcs[i].ls == NULL;	/* down: nothing to keep */
 
 			for (size_t j = 0; j < k && !seen; j++)
 				seen = all[j] == o->svcs[i].ls;

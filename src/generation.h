@@ -13,10 +13,11 @@
 /* What the master keeps of one enabled service of a generation. */
 struct service_rt {
 	const struct service_config *cfg;
-	struct listener *ls;
+	struct listener *ls;	/* NULL: down, its socket could not be bound yet */
 	int running;		/* its live workers */
 	struct pool_state pool;	/* pool.target: how many it should have */
 	struct backoff backoff;	/* start failures; no fork before backoff.next_start_ms */
+	struct backoff bind_retry;	/* ls NULL (down): binds failed; the next try at bind_retry.next_start_ms */
 	uint32_t id;		/* stats_service_id(name) */
 	struct svc_stats *st;	/* the service's totals (stats.c) */
 };
@@ -37,12 +38,28 @@ struct generation {
 /*
  * Builds a generation of cfg, whole or not at all: its sockets reconciled
  * against reuse[] (the sockets of the generations alive, or inherited
- * ones), a runtime per service with its counters from stats. Takes cfg
+ * ones), a runtime per service with its counters from stats. A service
+ * whose socket cannot be bound is part of it all the same, down: logged
+ * with the cause, to be tried again (generation_retry_binds). Takes cfg
  * on success; on failure cfg is the caller's still, nothing it had is
  * touched, and *err says why.
  */
 struct generation *generation_create(struct config *cfg, struct listener *const *reuse,
     size_t nreuse, struct stats *stats, unsigned id, char *err, size_t errlen);
+/* Its services that are down: no socket yet. */
+size_t generation_down(const struct generation *g);
+/*
+ * Binds again each service that is down and due (delays doubling from 1 s
+ * to 60 s), logging what happens; the number that came up, whose state it
+ * has published to stats.
+ */
+size_t generation_retry_binds(struct generation *g, struct stats *stats, int64_t now);
+/* When the next bind is due (ms, util_now_ms), or -1: every service is up. */
+int64_t generation_next_bind_ms(const struct generation *g);
+/* Tells stats which of its services are up, which down, where each listens; the rest are gone. */
+void generation_publish(const struct generation *g, struct stats *stats);
+/* "" when all are up, else " (1 down: web 192.0.2.10:80)", for STATUS= */
+void generation_describe_down(const struct generation *g, char *buf, size_t len);
 /* The same configuration and sockets, new runtimes: to replace every worker (log rotation). */
 struct generation *generation_clone(const struct generation *g, unsigned id);
 /* Every worker a generation of cfg may run at once: the lines of its scoreboard. */

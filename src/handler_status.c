@@ -178,6 +178,30 @@ service_name(uint32_t id)
 
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
+/* Entry i's state as the master published it; a service the running configuration lacks: unconfigured. */
+static enum svc_state
+service_state(size_t i)
+{
+	int st = atomic_load_explicit(&stats->state[i], memory_order_acquire);
+
+	return st == SVC_UP || st == SVC_DOWN ? (enum svc_state)st : SVC_UNCONFIGURED;
+}
+
+/* Each service of the running configuration: where it listens, and whether it does (up) or waits to bind (down). */
+static void
+service_table(struct out *o)
+{
+	put(o, "%-16s %-5s %-48s %s\r\n", "SERVICE", "PROTO", "ADDRESS", "STATE");
+	for (size_t i = 0; i < stats->used; i++) {
+		enum svc_state st = service_state(i);
+
+		if (st == SVC_UNCONFIGURED)
+			continue;
+		put(o, "%-16s %-5s %-48s %s\r\n", stats->names[i].name, stats->names[i].protocol,
+		    stats->names[i].where, st == SVC_UP ? "up" : "down");
+	}
+}
+
 static void
 format_text(struct out *o)
 {
@@ -212,6 +236,7 @@ format_text(struct out *o)
 		    secs, LOAD(s->counters.connections), s->generation);
 	}
 	put(o, "%zu workers\r\n", workers);
+	service_table(o);
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &totals[i];
 		const struct stats_name *nm = &stats->names[i];
@@ -270,6 +295,19 @@ per_service(struct out *o, const char *name, const char *help, size_t off, const
 
 #define OFF(f) offsetof(struct svc_stats, f)
 
+static void
+service_up(struct out *o)
+{
+	family(o, "netsrvd_service_up", "gauge",
+	    "Whether the service's socket is bound and served (1), or could not be bound yet (0).");
+	for (size_t i = 0; i < stats->used; i++) {
+		enum svc_state st = service_state(i);
+
+		if (st != SVC_UNCONFIGURED)
+			put(o, "netsrvd_service_up{service=\"%s\"} %d\n", stats->names[i].name, st == SVC_UP);
+	}
+}
+
 /* exec: how programs ended (zero for the built-in handlers' services) */
 static void
 program_exits(struct out *o)
@@ -295,6 +333,7 @@ format_metrics(struct out *o)
 	sum_totals();
 	family(o, "netsrvd_build_info", "gauge", "The running netsrvd's version, as a label; always 1.");
 	put(o, "netsrvd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	service_up(o);
 	per_service(o, "netsrvd_connections_total", "TCP connections served.", OFF(connections), "tcp");
 	per_service(o, "netsrvd_received_bytes_total", "Bytes received from TCP clients.", OFF(bytes_in), "tcp");
 	per_service(o, "netsrvd_sent_bytes_total", "Bytes sent to TCP clients.", OFF(bytes_out), "tcp");

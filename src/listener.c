@@ -15,10 +15,19 @@
 void
 listener_describe(const struct service_config *s, char *buf, size_t len)
 {
+	char where[LISTENER_WHERE_MAX];
+
+	listener_describe_address(s, where, sizeof(where));
+	snprintf(buf, len, "%s %s", s->protocol_name, where);
+}
+
+void
+listener_describe_address(const struct service_config *s, char *buf, size_t len)
+{
 	if (strchr(s->address, ':') != NULL)
-		snprintf(buf, len, "%s [%s]:%d", s->protocol_name, s->address, s->port);
+		snprintf(buf, len, "[%s]:%d", s->address, s->port);
 	else
-		snprintf(buf, len, "%s %s:%d", s->protocol_name, s->address, s->port);
+		snprintf(buf, len, "%s:%d", s->address, s->port);
 }
 
 static int
@@ -43,6 +52,23 @@ bind_to_interface(struct listener *l, const char *ifname)
 		return -1;
 	snprintf(l->ifname, sizeof(l->ifname), "%s", name);
 	return 0;
+}
+
+/*
+ * freebind: the bind succeeds for an address the host does not have yet
+ * (a VRRP or failover address, an interface still coming up); the socket
+ * serves it once it appears. No privilege needed.
+ */
+static int
+set_freebind(int fd, int family)
+{
+#ifdef IPV6_FREEBIND
+	if (family == AF_INET6)
+		return set_int_opt(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1);
+#endif
+	/* before Linux 4.15 IP_FREEBIND is what an IPv6 socket honours too */
+	(void)family;
+	return set_int_opt(fd, IPPROTO_IP, IP_FREEBIND, 1);
 }
 
 /*
@@ -74,6 +100,8 @@ open_socket(const struct service_config *s, struct sockaddr_storage *addr, sockl
 	    set_int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, s->any_address ? 0 : 1) == -1)
 		goto fail;
 	if (set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
+		goto fail;
+	if (s->freebind && set_freebind(fd, addr->ss_family) == -1)
 		goto fail;
 	return fd;
 fail:
@@ -278,20 +306,23 @@ was_given(const struct listener *l, struct listener *const *reuse, size_t nreuse
  * bound, so a failure here has only these to put back.
  */
 static int
-rebind_kept(const struct config *cfg, struct listener **out, struct listener *const *reuse,
+rebind_kept(const struct config *cfg, struct bound *out, struct listener *const *reuse,
     size_t nreuse, char *err, size_t errlen)
 {
 	size_t k = 0, done;
 
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		const struct service_config *s = &cfg->services[i];
+		struct listener *l;
 
 		if (!s->enabled)
 			continue;
-		memcpy(out[k]->ifname_before, out[k]->ifname, sizeof(out[k]->ifname));
-		if (was_given(out[k], reuse, nreuse) && bind_to_interface(out[k], s->interface) == -1) {
+		l = out[k].ls;
+		if (l != NULL)
+			memcpy(l->ifname_before, l->ifname, sizeof(l->ifname));
+		if (l != NULL && was_given(l, reuse, nreuse) && bind_to_interface(l, s->interface) == -1) {
 			snprintf(err, errlen, "service %s: cannot bind %s to interface %s: %s", s->name,
-			    out[k]->desc, s->interface != NULL ? s->interface : "(any)", strerror(errno));
+			    l->desc, s->interface != NULL ? s->interface : "(any)", strerror(errno));
 			goto fail;
 		}
 		k++;
@@ -299,16 +330,31 @@ rebind_kept(const struct config *cfg, struct listener **out, struct listener *co
 	return 0;
 fail:
 	done = k;
-	for (k = 0; k < done; k++)
-		if (was_given(out[k], reuse, nreuse) && bind_to_interface(out[k], out[k]->ifname_before) == -1)
-			log_warn("%s: cannot bind back to interface %s", out[k]->desc,
-			    out[k]->ifname_before[0] != '\0' ? out[k]->ifname_before : "(any)");
+	for (k = 0; k < done; k++) {
+		struct listener *l = out[k].ls;
+
+		if (l != NULL && was_given(l, reuse, nreuse) && bind_to_interface(l, l->ifname_before) == -1)
+			log_warn("%s: cannot bind back to interface %s", l->desc,
+			    l->ifname_before[0] != '\0' ? l->ifname_before : "(any)");
+	}
 	return -1;
+}
+
+/* A socket of reuse[] no service of this call took yet that matches s, or NULL. */
+static struct listener *
+take_matching(const struct service_config *s, struct listener *const *reuse, size_t nreuse)
+{
+	for (size_t j = 0; j < nreuse; j++)
+		if (!reuse[j]->used && listener_matches(reuse[j], s)) {
+			reuse[j]->used = true;
+			return reuse[j];
+		}
+	return NULL;
 }
 
 int
 listener_reconcile(const struct config *cfg, struct listener *const *reuse, size_t nreuse,
-    struct listener **out, bool *fresh, char *err, size_t errlen)
+    struct bound *out, char *err, size_t errlen)
 {
 	size_t k = 0;
 
@@ -316,26 +362,20 @@ listener_reconcile(const struct config *cfg, struct listener *const *reuse, size
 		reuse[j]->used = false;
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		const struct service_config *s = &cfg->services[i];
-		bool opened = false;
+		struct bound *b;
 
 		if (!s->enabled)
 			continue;
-		out[k] = NULL;
-		for (size_t j = 0; j < nreuse && out[k] == NULL; j++)
-			if (!reuse[j]->used && listener_matches(reuse[j], s)) {
-				reuse[j]->used = true;
-				out[k] = reuse[j];
-			}
-		if (out[k] == NULL) {
-			out[k] = listener_open(s, err, errlen);
-			if (out[k] == NULL)
-				goto fail;
-			opened = true;
-		} else if (listener_set_backlog(out[k], s->backlog) == -1)
+		b = &out[k++];
+		b->why[0] = '\0';
+		b->fresh = false;
+		b->ls = take_matching(s, reuse, nreuse);
+		if (b->ls == NULL) {
+			/* one service that cannot bind never stops the others */
+			b->ls = listener_open(s, b->why, sizeof(b->why));
+			b->fresh = b->ls != NULL;
+		} else if (listener_set_backlog(b->ls, s->backlog) == -1)
 			log_warn("service %s: listen(backlog %d) on kept socket", s->name, s->backlog);
-		if (fresh != NULL)
-			fresh[k] = opened;
-		k++;
 	}
 	if (rebind_kept(cfg, out, reuse, nreuse, err, errlen) == -1)
 		goto fail;
@@ -343,7 +383,9 @@ listener_reconcile(const struct config *cfg, struct listener *const *reuse, size
 fail:
 	/* what this call opened is the only thing it may close */
 	for (size_t i = 0; i < k; i++)
-		if (!was_given(out[i], reuse, nreuse))
-			listener_close(out[i]);
+		if (out[i].fresh) {
+			listener_close(out[i].ls);
+			out[i].ls = NULL;
+		}
 	return -1;
 }

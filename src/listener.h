@@ -38,18 +38,31 @@ int listener_set_backlog(struct listener *l, int backlog);
 void listener_pause(struct listener *l);
 void listener_close(struct listener *l);
 
+/* What a reconcile made of one enabled service. */
+#define LISTENER_ERR_MAX 256
+struct bound {
+	struct listener *ls;	/* NULL: its socket could not be bound, see why */
+	bool fresh;		/* opened by this call, not kept */
+	char why[LISTENER_ERR_MAX];	/* "service S: cannot bind tcp A:P: reason" */
+};
+
 /*
  * Mark and sweep on (protocol, address, port): for each enabled service of
  * cfg, a socket of reuse[] that matches is kept (same fd, same accept
  * queue, listening again if it was paused, bound to the interface the
- * service names now), any other is bound anew. On failure only what this
- * call opened is closed, a kept socket is bound to its interface as before,
- * and *err says why. out
- * gets one listener per enabled service, in order; *fresh (if not NULL)
- * whether each was opened here.
+ * service names now), any other is bound anew. A service whose socket
+ * cannot be bound gets no socket and the reason, and the others are bound
+ * all the same. out gets one entry per enabled service, in order. -1 only
+ * when a kept socket cannot take its service's new interface: then what
+ * this call opened is closed, the kept sockets are bound to their
+ * interfaces as before, and *err says why.
  */
 int listener_reconcile(const struct config *cfg, struct listener *const *reuse, size_t nreuse,
-    struct listener **out, bool *fresh, char *err, size_t errlen);
+    struct bound *out, char *err, size_t errlen);
+/* "tcp 127.0.0.1:7", "udp [::1]:7", "tcp *:7" */
 void listener_describe(const struct service_config *s, char *buf, size_t len);
+/* Without the protocol: "127.0.0.1:7", "[::1]:7", "*:7" */
+#define LISTENER_WHERE_MAX 64
+void listener_describe_address(const struct service_config *s, char *buf, size_t len);
 
 #endif

@@ -79,7 +79,8 @@ count_workers(void)
 	size_t n = 0;
 
 	for (size_t i = 0; i < m.gen->nsvcs; i++)
-		n += (size_t)m.gen->svcs[i].pool.target;
+		if (m.gen->svcs[i].ls != NULL)	/* a service that is down has none */
+			n += (size_t)m.gen->svcs[i].pool.target;
 	return n;
 }
 
@@ -94,11 +95,15 @@ report_serving_nothing(const char *what)
 static void
 report_status(const char *what)
 {
+	char down[256];
+
 	if (m.gen->nsvcs == 0) {
 		report_serving_nothing(what);
 		return;
 	}
-	notify_send("STATUS=%s: %zu services, %zu workers", what, m.gen->nsvcs, count_workers());
+	generation_describe_down(m.gen, down, sizeof(down));
+	notify_send("STATUS=%s: %zu services%s, %zu workers", what, m.gen->nsvcs, down,
+	    count_workers());
 }
 
 static int
@@ -142,7 +147,7 @@ child_close_master_fds(const struct listener *mine)
 	/* a socket two generations share is closed twice: the second is EBADF, nothing else */
 	for (const struct generation *g = m.gen; g != NULL; g = g->older)
 		for (size_t i = 0; i < g->nsvcs; i++)
-			if (g->svcs[i].ls != mine)
+			if (g->svcs[i].ls != mine && g->svcs[i].ls != NULL)
 				close(g->svcs[i].ls->fd);
 	if (pidfile_fd() != -1)
 		close(pidfile_fd());
@@ -307,8 +312,8 @@ master_spawn(void)
 	for (size_t si = 0; si < m.gen->nsvcs; si++) {
 		struct service_rt *s = &m.gen->svcs[si];
 
-		if (s->running >= s->pool.target || now < s->backoff.next_start_ms)
-			continue;
+		if (s->ls == NULL || s->running >= s->pool.target || now < s->backoff.next_start_ms)
+			continue;	/* down (no socket yet), full, or backing off */
 		if (socket_still_served(s))
 			continue;
 		if (!service_proven(s, si, now)) {
@@ -432,6 +437,7 @@ switch_generation(struct generation *g)
 	g->older = m.gen;
 	m.gen = g;
 	atomic_store(&m.stats->g->generation, g->id);
+	generation_publish(g, m.stats);	/* before the fork: the new status workers see where */
 	master_spawn();
 	workers_signal(&m.workers, SIGTERM, m.gen);
 	free_drained_generations();
@@ -573,11 +579,13 @@ master_upgrade(void)
 		pids[i] = m.workers.w[i].pid;
 		snprintf(names[i], sizeof(names[0]), "%s", m.workers.w[i].name);
 	}
+	size_t nls = 0;
 	for (size_t i = 0; i < m.gen->nsvcs; i++)
-		ls[i] = m.gen->svcs[i].ls;
+		if (m.gen->svcs[i].ls != NULL)	/* one that is down: the new image binds it */
+			ls[nls++] = m.gen->svcs[i].ls;
 	struct upgrade_handover h = {
 		m.opt.exe_path, m.opt.config_path, m.opt.pid_file, m.opt.foreground,
-		ls, m.gen->nsvcs, pidfile_fd(), pids, (const char (*)[40])names, m.workers.n,
+		ls, nls, pidfile_fd(), pids, (const char (*)[40])names, m.workers.n,
 		&m.stats->g->sockets_handed_over
 	};
 	log_notice("upgrade: %s -t passed; executing it in place (pid %ld stays)",
@@ -621,7 +629,7 @@ begin_stop(bool graceful)
 		/* refuse new connections now instead of queueing them for nobody */
 		for (size_t i = 0; i < m.gen->nsvcs; i++) {
 			const struct listener *l = m.gen->svcs[i].ls;
-			if (l->protocol == PROTO_TCP && shutdown(l->fd, SHUT_RD) == -1)
+			if (l != NULL && l->protocol == PROTO_TCP && shutdown(l->fd, SHUT_RD) == -1)
 				log_warn("shutdown %s", l->desc);
 		}
 		m.state = STOPPING;
@@ -677,8 +685,8 @@ adapt_pool(size_t si, int64_t now)
 	struct worker_slot *an_idle = NULL;
 	struct pool_decision d;
 
-	if (c->max_workers == c->workers)
-		return;	/* a static pool */
+	if (c->max_workers == c->workers || s->ls == NULL)
+		return;	/* a static pool, or down */
 	for (size_t i = 0; i < m.workers.n; i++) {
 		struct sb_slot *l = workers_line(&m.workers.w[i]);
 		if (m.workers.w[i].gen != m.gen || m.workers.w[i].svc != (int)si || m.workers.w[i].stopping || l == NULL)
@@ -723,6 +731,14 @@ master_tick(void)
 	workers_kill_hung(&m.workers, util_coarse_now_ms());
 }
 
+/* Services that are down bind again when their delay is up; their workers follow in master_spawn. */
+static void
+master_retry_binds(void)
+{
+	if (m.state == RUNNING && generation_retry_binds(m.gen, m.stats, util_now_ms()) > 0)
+		report_status("serving");
+}
+
 /* Only a loop that really turns sends these: a wedged master gets restarted by systemd. */
 static void
 feed_watchdog(void)
@@ -753,7 +769,9 @@ wait_timeout_ms(void)
 		for (size_t si = 0; si < m.gen->nsvcs; si++) {
 			const struct service_rt *s = &m.gen->svcs[si];
 			int64_t t = -1;
-			if (s->running < s->pool.target)
+			if (s->ls == NULL)
+				t = s->bind_retry.next_start_ms;	/* down: the next bind */
+			else if (s->running < s->pool.target)
 				t = s->backoff.next_start_ms;
 			if (s->running > 0 && s->running < s->pool.target && backoff_active(&s->backoff))
 				for (size_t i = 0; i < m.workers.n; i++)
@@ -979,6 +997,12 @@ startup(struct config *cfg, char *err, size_t errlen)
 	m.gen = generation_create(cfg, in ? in->ls : NULL, in ? in->nls : 0, m.stats, 1, err, errlen);
 	if (m.gen == NULL)
 		goto fail;
+	/* some services down is a daemon that serves the rest; all of them, one that serves nothing */
+	if (m.gen->nsvcs > 0 && generation_down(m.gen) == m.gen->nsvcs) {
+		snprintf(err, errlen, "no service could bind (%zu enabled); not starting", m.gen->nsvcs);
+		goto fail;
+	}
+	generation_publish(m.gen, m.stats);
 	drop_unused_inherited(in);
 	m.rl = ratelimit_create(RATELIMIT_BUCKETS);
 	if (m.rl == NULL) {
@@ -1100,6 +1124,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 			master_reopen_logs();
 		if (sig_master.usr2)
 			master_upgrade();
+		master_retry_binds();
 		master_spawn();
 		check_ready();
 		check_stop_deadline();

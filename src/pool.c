@@ -63,6 +63,15 @@ pool_decide(const struct pool_view *v, struct pool_state *st, int64_t now)
 	return d;
 }
 
+/* 1 s, 2 s, 4 s ... for the shift-th delay in a row, never more than POOL_BACKOFF_MAX_MS. */
+static int64_t
+doubling_delay(int shift)
+{
+	int64_t delay = shift >= 6 ? POOL_BACKOFF_MAX_MS : (int64_t)1000 << shift;
+
+	return delay > POOL_BACKOFF_MAX_MS ? POOL_BACKOFF_MAX_MS : delay;
+}
+
 /*
  * After FAILURES_BEFORE_BACKOFF failures in a row the delays double from
  * 1 s to BACKOFF_MAX_MS; POOL_STABLE_RESET_MS without a failure forgets
@@ -72,7 +81,6 @@ int64_t
 backoff_start_failure(struct backoff *b, int64_t now)
 {
 	int64_t delay;
-	int shift;
 
 	if (now - b->last_fail_ms >= POOL_STABLE_RESET_MS)
 		b->fails = 0;
@@ -80,10 +88,23 @@ backoff_start_failure(struct backoff *b, int64_t now)
 	b->last_fail_ms = now;
 	if (b->fails < POOL_FAILURES_BEFORE_BACKOFF)
 		return 0;
-	shift = b->fails - POOL_FAILURES_BEFORE_BACKOFF;
-	delay = shift >= 6 ? POOL_BACKOFF_MAX_MS : (int64_t)1000 << shift;
-	if (delay > POOL_BACKOFF_MAX_MS)
-		delay = POOL_BACKOFF_MAX_MS;
+	delay = doubling_delay(b->fails - POOL_FAILURES_BEFORE_BACKOFF);
+	b->next_start_ms = now + delay;
+	return delay;
+}
+
+/*
+ * A bind fails for reasons outside us (an address not up yet, a port
+ * another program holds): every failure counts, from the first, and
+ * nothing forgets them but a bind that works (the caller's fresh state).
+ */
+int64_t
+backoff_bind_failure(struct backoff *b, int64_t now)
+{
+	int64_t delay = doubling_delay(b->fails);
+
+	b->fails++;
+	b->last_fail_ms = now;
 	b->next_start_ms = now + delay;
 	return delay;
 }

@@ -50,5 +50,7 @@ struct backoff {
 int64_t backoff_start_failure(struct backoff *b, int64_t now);
 /* While backing off, one probe worker must survive its first second before the pool refills. */
 bool backoff_active(const struct backoff *b);
+/* A socket that could not be bound (again): returns the delay before the next try, 1 s doubling to 60 s. */
+int64_t backoff_bind_failure(struct backoff *b, int64_t now);
 
 #endif

@@ -38,13 +38,15 @@ stats_create(size_t n)
 		return NULL;
 	}
 	st->n = n;
-	if (shm_create(&st->shm, "netsrvd-statistics", SVC_OFFSET + n * sizeof(struct svc_stats)) == -1) {
+	if (shm_create(&st->shm, "netsrvd-statistics", SVC_OFFSET + n * sizeof(struct svc_stats) +
+	    n * sizeof(*st->state)) == -1) {
 		free(st->names);
 		free(st);
 		return NULL;
 	}
 	st->g = st->shm.base;
 	st->svc = (struct svc_stats *)(void *)((char *)st->shm.base + SVC_OFFSET);
+	st->state = (_Atomic int *)(void *)(st->svc + n);
 	st->g->started = time(NULL);
 	return st;
 }
@@ -83,6 +85,17 @@ stats_service(struct stats *st, const char *name, const char *protocol)
 	snprintf(st->names[st->used].protocol, sizeof(st->names[0].protocol), "%s", protocol);
 	st->names[st->used].id = id;
 	return &st->svc[st->used++];
+}
+
+void
+stats_set_state(struct stats *st, const struct svc_stats *s, const char *where, enum svc_state state)
+{
+	size_t i = (size_t)(s - st->svc);
+
+	if (i >= st->used)
+		return;
+	snprintf(st->names[i].where, sizeof(st->names[i].where), "%s", where);
+	atomic_store_explicit(&st->state[i], (int)state, memory_order_release);
 }
 
 void

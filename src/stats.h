@@ -50,7 +50,11 @@ struct stats_name {
 	uint32_t id;			/* stats_service_id(name) */
 	char name[40];
 	char protocol[4];
+	char where[64];			/* its address and port in the running configuration */
 };
+
+/* A service of the running configuration: listening, or waiting to bind (-s, netsrvd_service_up). */
+enum svc_state { SVC_UNCONFIGURED, SVC_DOWN, SVC_UP };
 
 struct stats {
 	size_t n;			/* entries in svc[] and names[] */
@@ -59,6 +63,7 @@ struct stats {
 	struct shm shm;
 	struct stats_global *g;		/* shared: the master writes, workers read */
 	struct svc_stats *svc;		/* shared, right after *g */
+	_Atomic int *state;		/* shared, after svc[]: an enum svc_state each */
 };
 
 /* A service's number, from its name: the same in every generation, so lines and totals match. */
@@ -70,6 +75,13 @@ struct svc_stats *stats_service(struct stats *st, const char *name, const char *
 void stats_connection_done(struct svc_stats *s, uint64_t in, uint64_t out, int64_t ms);
 /* dst += src, counter by counter */
 void stats_add(struct svc_stats *dst, const struct svc_stats *src);
+/*
+ * The master says whether the service of entry s is up, down or gone, and
+ * where it listens; a worker forked later sees the address, every worker
+ * the state at once.
+ */
+void stats_set_state(struct stats *st, const struct svc_stats *s, const char *where,
+    enum svc_state state);
 /* In a worker: the table becomes read-only for good. */
 int stats_confine(struct stats *st);
 

@@ -143,29 +143,37 @@ cli_relative_config_test(void **state)
 	assert_string_equal(out, "netsrv.conf: configuration OK\n");
 }
 
-/* A port that cannot be bound stops startup: exit 71, a precise message, nothing left behind. */
+/*
+ * Startup fails only when no service could bind: exit 71, each cause
+ * named, nothing left behind. One of two down is a daemon that serves
+ * the other (status_test).
+ */
 static void
 cli_bind_conflict_test(void **state)
 {
 	struct daemon *d = *state;
 	int p1 = h_free_port(), p2 = h_free_port();
-	int busy = h_listen_tcp(p2);
+	int busy1 = h_listen_tcp(p1), busy2 = h_bind_loopback(SOCK_DGRAM, p2);
 	char want[200];
 
+	assert_true(busy2 >= 0);
 	h_write_conf(d, "services = (\n"
 	    " { name = \"first\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; },\n"
-	    " { name = \"second\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; } );\n",
-	    p1, p2);
+	    " { name = \"off\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; enabled = false; },\n"
+	    " { name = \"second\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; } );\n",
+	    p1, h_free_port(), p2);
 	pid_t pid = h_start(d, NULL);
 	int st = h_wait_exit(pid, 5000);
 	d->pid = 0;
-	close(busy);
+	close(busy1);
+	close(busy2);
 	assert_true(st != -1 && WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 71);
-	snprintf(want, sizeof(want), "service second: cannot bind tcp 127.0.0.1:%d: Address already in use", p2);
+	snprintf(want, sizeof(want), "service first: cannot bind tcp 127.0.0.1:%d: Address already in use", p1);
 	assert_true(h_log_contains(d, want));
-	/* nothing half-started: the first port is free again, no pid file */
-	assert_int_equal(h_connect("127.0.0.1", p1, 300), -1);
+	snprintf(want, sizeof(want), "service second: cannot bind udp 127.0.0.1:%d: Address already in use", p2);
+	assert_true(h_log_contains(d, want));
+	assert_true(h_log_contains(d, "no service could bind (2 enabled)"));
 	assert_int_equal(access(d->pidfile, F_OK), -1);
 }
 

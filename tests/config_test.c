@@ -258,6 +258,10 @@ static const struct case_ socket_cases[] = {
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; keepalive = true;\n   keepalive_interval = 32768; } );", 3, "\"keepalive_interval\" is 32768, out of range 1-32767" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; keepalive = true;\n   keepalive_count = 128; } );", 3, "\"keepalive_count\" is 128, out of range 1-127" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; keepalive = 1; } );", 2, "\"keepalive\" must be true or false" },
+	/* freebind: an address the host does not have yet is no error, on TCP or UDP */
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; address = \"192.0.2.10\"; port = 7; handler = \"echo\"; freebind = true; },\n"
+	  " { name = \"u\"; protocol = \"udp\"; address = \"2001:db8::1\"; port = 7; handler = \"echo\"; freebind = true; } );", 0, NULL },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   freebind = \"yes\"; } );", 3, "\"freebind\" must be true or false" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   interface = \"netsrvd-none0\"; } );", 3, "service \"e\": unknown interface \"netsrvd-none0\"" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   interface = \"\"; } );", 3, "unknown interface \"\"" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   interface = \"a-name-longer-than-ifnamsiz\"; } );", 3, "unknown interface" },
@@ -443,11 +447,11 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	/* the core table and the handlers' keys: 56 keys in all */
+	/* the core table and the handlers' keys: 57 keys in all */
 	size_t nhandler_keys = 0;
 	for (size_t i = 0; i < handler_count(); i++)
 		nhandler_keys += handler_at(i)->nkeys;
-	assert_int_equal(config_schema_len + nhandler_keys, 56);
+	assert_int_equal(config_schema_len + nhandler_keys, 57);
 }
 
 /* ---- defaults and inheritance come from the table ---- */

@@ -832,3 +832,17 @@ h_run(const char *const *argv, char *out, size_t outlen, int timeout_ms)
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+int
+h_sysctl_int(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int v = -1;
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}

@@ -98,6 +98,9 @@ void h_test_filter(void);
 /* Fails the test with msg, printing the daemon's log first. */
 void h_fail_with_log(struct daemon *d, const char *msg);
 
+/* The number in a /proc/sys file (a sysctl), or -1 if it cannot be read. */
+int h_sysctl_int(const char *path);
+
 int64_t h_now_ms(void);
 void h_sleep_ms(int ms);
 

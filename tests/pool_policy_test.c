@@ -109,12 +109,31 @@ pool_backoff_table_test(void **state)
 	assert_false(backoff_active(&b));
 }
 
+/* Binds that fail, however far apart: 1 s from the first, doubling to 60 s, and never given up. */
+static void
+pool_bind_backoff_table_test(void **state)
+{
+	static const int64_t want[] = { 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000 };
+	struct backoff b = { 0, 0, 0 };
+	int64_t t = 100000;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int64_t d = backoff_bind_failure(&b, t);
+		if (d != want[i])
+			fail_msg("bind failure %zu: delay %lld, want %lld", i + 1, (long long)d, (long long)want[i]);
+		assert_true(b.next_start_ms == t + d);
+		t += d + POOL_STABLE_RESET_MS;	/* a bind failure is not forgiven by time */
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pool_decide_table_test),
 		cmocka_unit_test(pool_backoff_table_test),
+		cmocka_unit_test(pool_bind_backoff_table_test),
 	};
 
 	return cmocka_run_group_tests_name("pool_policy", tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* The status service and /metrics, run for real: counters that move with traffic and reloads, checked by promtool. */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -639,6 +640,146 @@ status_boards_per_generation_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* The STATE column of name's row in the service table of -s, where it says it listens, or NULL. */
+static const char *
+service_row(const char *text, const char *name, char *where, size_t wlen)
+{
+	static char state[16];
+	char copy[16384], want[64];
+
+	snprintf(copy, sizeof(copy), "%s", text);
+	snprintf(want, sizeof(want), "%s ", name);
+	for (char *l = strtok(copy, "\r\n"); l != NULL; l = strtok(NULL, "\r\n")) {
+		char svc[40], proto[8], at[80];
+
+		if (sscanf(l, "%39s %7s %79s %15s", svc, proto, at, state) == 4 && strcmp(svc, name) == 0 &&
+		    strcmp(proto, "tcp") == 0 && (strcmp(state, "up") == 0 || strcmp(state, "down") == 0)) {
+			snprintf(where, wlen, "%s", at);
+			return state;
+		}
+	}
+	return NULL;
+}
+
+/* netsrvd -s until name's row says state (the daemon gets there on its own; the bound only catches a hang). */
+static void
+wait_service_row(struct daemon *d, const char *name, const char *where, const char *state, int timeout_ms)
+{
+	const char *argv[] = { h_netsrvd(), "-s", "-c", d->conf, NULL };
+	static char out[16384];
+	char at[80] = "";
+	const char *st = NULL;
+	int64_t end = h_now_ms() + timeout_ms;
+
+	do {
+		assert_int_equal(h_run(argv, out, sizeof(out), 5000), 0);
+		st = service_row(out, name, at, sizeof(at));
+		if (st != NULL && strcmp(st, state) == 0)
+			break;
+		h_sleep_ms(100);
+	} while (h_now_ms() < end);
+	if (st == NULL || strcmp(st, state) != 0 || strcmp(at, where) != 0)
+		fail_msg("service %s: want %s %s in -s, got %s %s:\n%s", name, where, state, at,
+		    st != NULL ? st : "(no row)", out);
+}
+
+/* The longest delay between two bind tries, and then some: a bound that only catches a hang. */
+#define BIND_RETRY_BOUND_MS 70000
+
+/*
+ * A port another program holds stops one service, not the daemon: the
+ * others serve, -s, /metrics and STATUS= say which is down and where, and
+ * once the port is free the service binds on its own and serves.
+ */
+static void
+status_service_down_test(void **state)
+{
+	struct daemon *d = *state;
+	int pa = h_free_port(), held = h_free_port(), sport = h_free_port();
+	int holder = h_listen_tcp(held);
+	char path[256], seen[8192] = "", want[200];
+	int nfd = h_notify_open(d, path, sizeof(path));
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"held\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; },\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
+	    held, pa, sport);
+	setenv("NOTIFY_SOCKET", path, 1);
+	h_start(d, NULL);
+	unsetenv("NOTIFY_SOCKET");
+	snprintf(want, sizeof(want), "STATUS=serving: 3 services (1 down: held 127.0.0.1:%d), 2 workers", held);
+	if (!h_notify_wait(nfd, want, seen, sizeof(seen), 5000)) {
+		print_message("the daemon sent: %s\n", seen);
+		h_fail_with_log(d, want);
+	}
+	if (h_wait_port("127.0.0.1", pa, 5000) != 0)
+		h_fail_with_log(d, "the service that could bind does not serve");
+	assert_true(h_pid_alive(d->pid));
+	assert_true(h_echo("127.0.0.1", pa, "others serve", 12, 2000));
+	snprintf(want, sizeof(want), "service held: cannot bind tcp 127.0.0.1:%d: %s", held, strerror(EADDRINUSE));
+	assert_true(h_log_contains(d, want));
+	snprintf(want, sizeof(want), "127.0.0.1:%d", held);
+	wait_service_row(d, "held", want, "down", 3000);
+	snprintf(want, sizeof(want), "127.0.0.1:%d", pa);
+	wait_service_row(d, "echo", want, "up", 3000);
+	http_get(sport, "/metrics");
+	assert_int_equal(metric("netsrvd_service_up{service=\"held\"}"), 0);
+	assert_int_equal(metric("netsrvd_service_up{service=\"echo\"}"), 1);
+	assert_int_equal(metric("netsrvd_service_up{service=\"status\"}"), 1);
+	assert_int_equal(metric("netsrvd_workers{service=\"held\",state=\"idle\"}"), 0);
+	promtool_check(d, body);
+
+	/* the port is free again: the next try binds it, and its worker serves */
+	close(holder);
+	seen[0] = '\0';
+	if (!h_notify_wait(nfd, "STATUS=serving: 3 services, 3 workers", seen, sizeof(seen), BIND_RETRY_BOUND_MS))
+		fail_msg("held never came up; the daemon sent: %s", seen);
+	wait_metric(sport, "netsrvd_service_up{service=\"held\"}", 1);
+	snprintf(want, sizeof(want), "127.0.0.1:%d", held);
+	wait_service_row(d, "held", want, "up", 3000);
+	assert_true(h_echo("127.0.0.1", held, "up at last", 10, 3000));
+	assert_int_equal(h_stop(d), 0);
+	close(nfd);
+}
+
+/*
+ * freebind = true: a service on an address the host does not have
+ * (192.0.2.0/24, for documentation) binds, -t accepts the key; its
+ * neighbour without freebind is down. Nothing is sent to either address.
+ */
+static void
+status_freebind_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	const char *check[] = { h_netsrvd(), "-t", "-c", d->conf, NULL };
+	char out[4096], want[64];
+	bool nonlocal = h_sysctl_int("/proc/sys/net/ipv4/ip_nonlocal_bind") != 0;
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"far\"; protocol = \"tcp\"; address = \"192.0.2.10\"; port = %d; handler = \"echo\"; workers = 1;\n"
+	    "   freebind = true; },\n"
+	    " { name = \"near\"; protocol = \"tcp\"; address = \"192.0.2.11\"; port = %d; handler = \"echo\"; workers = 1; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
+	    port, port, sport);
+	assert_int_equal(h_run(check, out, sizeof(out), 5000), 0);
+	assert_non_null(strstr(out, "configuration OK"));
+	h_start_serving(d, sport);
+	snprintf(want, sizeof(want), "192.0.2.10:%d", port);
+	wait_service_row(d, "far", want, "up", 3000);
+	http_get(sport, "/metrics");
+	assert_int_equal(metric("netsrvd_service_up{service=\"far\"}"), 1);
+	if (nonlocal)
+		print_message("net.ipv4.ip_nonlocal_bind is set: any address binds; near is not checked\n");
+	else {
+		snprintf(want, sizeof(want), "192.0.2.11:%d", port);
+		wait_service_row(d, "near", want, "down", 3000);
+		assert_int_equal(metric("netsrvd_service_up{service=\"near\"}"), 0);
+	}
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
@@ -651,6 +792,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(status_metrics_many_services_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_hostile_worker_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_worker_writes_own_line_only_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(status_service_down_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(status_freebind_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
