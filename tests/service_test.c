@@ -115,8 +115,9 @@ write_conf(struct daemon *d, const char *services)
 	    "log = { target = \"stderr\"; level = \"debug\"; connections = true; };\n"
 	    "workers = 2;\n"
 	    "timeout = 2;\n"
-	    "shutdown_timeout = 2;\n"
-	    "services = (\n%s\n);\n", d->pidfile, services);
+	    /* an old worker's session must end within it: a hang bound */
+	    "shutdown_timeout = %d;\n"
+	    "services = (\n%s\n);\n", d->pidfile, h_hang_ms(2000) / 1000, services);
 }
 
 /*
