@@ -206,7 +206,7 @@ scan(struct daemon *d, const char *want, int n, struct al_line *out)
 bool
 al_wait_nth(struct daemon *d, const char *want, int n, struct al_line *out, int timeout_ms)
 {
-	int64_t end = h_now_ms() + timeout_ms;
+	int64_t end = h_now_ms() + h_hang_ms(timeout_ms);
 
 	do {
 		if (scan(d, want, n, out) >= n)

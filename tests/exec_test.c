@@ -300,7 +300,7 @@ exec_signal_and_metrics_test(void **state)
 	start_quiet(d);
 	fetch(port, out, sizeof(out));
 	assert_true(al_wait(d, "end=done program=* signal=SIGABRT", NULL, 10000));
-	end = h_now_ms() + 3000;
+	end = h_now_ms() + h_hang_ms(10000);
 	for (;;) {
 		int fd = h_connect("127.0.0.1", sport, 2000);
 		assert_true(fd >= 0);
@@ -355,7 +355,7 @@ exec_stderr_flood_test(void **state)
 static void
 read_pids(struct daemon *d, const char *path, long pids[3])
 {
-	int64_t end = h_now_ms() + 3000;
+	int64_t end = h_now_ms() + h_hang_ms(3000);
 	FILE *f;
 
 	while ((f = fopen(path, "r")) == NULL || fscanf(f, "%ld %ld %ld", &pids[0], &pids[1], &pids[2]) != 3) {
@@ -371,7 +371,7 @@ read_pids(struct daemon *d, const char *path, long pids[3])
 static bool
 wait_gone(pid_t pid, int ms)
 {
-	int64_t end = h_now_ms() + ms;
+	int64_t end = h_now_ms() + h_hang_ms(ms);
 
 	while (h_pid_alive(pid)) {
 		if (h_now_ms() > end)
@@ -459,7 +459,7 @@ exec_stop_ends_programs_test(void **state)
 static bool
 read_exact(int fd, char *buf, size_t n, int ms)
 {
-	int64_t end = h_now_ms() + ms;
+	int64_t end = h_now_ms() + h_hang_ms(ms);
 	size_t got = 0;
 
 	while (got < n && h_now_ms() < end) {
@@ -554,7 +554,7 @@ exec_udp_wait_test(void **state)
 	    "   wait = true; command = [ \"%s\", \"udp-echo\" ]; } );\n", port, probe());
 	start_quiet(d);
 	for (int i = 0; i < 3; i++) {
-		n = h_udp_query("127.0.0.1", port, "hi", 2, reply, sizeof(reply) - 1, 3000);
+		n = h_udp_query("127.0.0.1", port, "hi", 2, reply, sizeof(reply) - 1, h_hang_ms(3000));
 		if (n < 0)
 			h_fail_with_log(d, "no reply from the wait program");
 		reply[n] = '\0';
@@ -604,7 +604,7 @@ exec_udp_wait_reload_test(void **state)
 
 	h_write_conf(d, LINGER_CONF, port, probe(), "");
 	start_quiet(d);
-	n = h_udp_query("127.0.0.1", port, "a", 1, first, sizeof(first) - 1, 3000);
+	n = h_udp_query("127.0.0.1", port, "a", 1, first, sizeof(first) - 1, h_hang_ms(3000));
 	if (n < 0)
 		h_fail_with_log(d, "no reply from the wait program");
 	first[n] = '\0';
@@ -612,13 +612,13 @@ exec_udp_wait_reload_test(void **state)
 	assert_int_equal(kill(d->pid, SIGHUP), 0);
 	assert_true(h_wait_log(d, "reloaded: generation 2", 5000));
 	/* the lingering program of the old generation still owns the socket */
-	n = h_udp_query("127.0.0.1", port, "b", 1, reply, sizeof(reply) - 1, 3000);
+	n = h_udp_query("127.0.0.1", port, "b", 1, reply, sizeof(reply) - 1, h_hang_ms(3000));
 	assert_true(n > 0);
 	reply[n] = '\0';
 	assert_string_equal(reply, first);
 	/* once it is gone, the new generation's worker starts the next one */
 	assert_true(al_wait_nth(d, "service=u program=*", 1, NULL, 5000));
-	n = h_udp_query("127.0.0.1", port, "c", 1, reply, sizeof(reply) - 1, 5000);
+	n = h_udp_query("127.0.0.1", port, "c", 1, reply, sizeof(reply) - 1, h_hang_ms(5000));
 	assert_true(n > 0);
 	reply[n] = '\0';
 	assert_string_not_equal(reply, first);

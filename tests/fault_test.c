@@ -53,7 +53,7 @@ fault_reload_storm_test(void **state)
 	    port, extra, uport);
 	h_write_conf(d, "%s", c1);
 	h_start_serving(d, port);
-	h_hammer_start(&hm, 4, port, uport, 15);
+	h_hammer_start(&hm, 4, port, uport, 600);	/* until stopped */
 	h_sleep_ms(200);
 	for (int r = 1; r <= 50; r++) {
 		if (r == 25) {
@@ -68,11 +68,12 @@ fault_reload_storm_test(void **state)
 			h_fail_with_log(d, "reload not done");
 		h_sleep_ms(100);
 	}
+	h_hammer_stop(&hm);
 	h_hammer_finish(&hm, &t);
 	print_tally("50 reloads + 1 broken", &t);
 	assert_int_equal(t.failed, 0);
 	assert_int_equal(t.udp_lost, 0);
-	assert_true(t.ok > 1000);
+	assert_true(t.ok > 0);
 	assert_int_equal(h_log_count(d, "reload failed"), 1);
 	assert_true(h_wait_children(d->pid, 3, 5000));
 	assert_int_equal(h_count_zombies(d->pid), 0);
@@ -80,7 +81,7 @@ fault_reload_storm_test(void **state)
 }
 
 /*
- * A worker killed every 100 ms for 10 s. Only workers past their first
+ * A worker killed every 100 ms, 40 of them. Only workers past their first
  * second are picked: killing younger ones is a start failure by contract
  * (netsrvd(8)) and rightly puts the service into back-off. The only
  * failures allowed are the connections the killed workers were serving.
@@ -101,12 +102,12 @@ fault_kill_workers_test(void **state)
 	h_start_serving(d, port);
 	assert_true(h_wait_children(d->pid, 8, 3000));
 	h_sleep_ms(1100);
-	h_hammer_start(&hm, 3, port, uport, 12);
+	h_hammer_start(&hm, 3, port, uport, 600);	/* until stopped */
 	pid_t born[4096];
 	int64_t born_at[4096];
 	int nborn = 0;
-	int64_t end = h_now_ms() + 10000;
-	while (h_now_ms() < end) {
+	int64_t start = h_now_ms(), end = start + h_hang_ms(60000);
+	while (kills < 40 && h_now_ms() < end) {
 		pid_t kids[32];
 		int n = h_children(d->pid, kids, 32), eligible[32], ne = 0;
 		int64_t now = h_now_ms();
@@ -117,7 +118,7 @@ fault_kill_workers_test(void **state)
 			if (j == nborn && nborn < 4096) {
 				born[nborn] = kids[i];
 				/* the first ones were there before we started watching */
-				born_at[nborn++] = kills == 0 && now < end - 9900 ? now - 2000 : now;
+				born_at[nborn++] = kills == 0 && now < start + 100 ? now - 2000 : now;
 			}
 			if (now - born_at[j] > 1200)
 				eligible[ne++] = i;
@@ -126,12 +127,13 @@ fault_kill_workers_test(void **state)
 			kills++;
 		h_sleep_ms(100);
 	}
+	h_hammer_stop(&hm);
 	h_hammer_finish(&hm, &t);
-	print_message("%d workers killed in 10 s\n", kills);
+	print_message("%d workers killed in %lld ms\n", kills, (long long)(h_now_ms() - start));
 	print_tally("kill storm", &t);
-	assert_true(kills >= 20);
+	assert_int_equal(kills, 40);
 	assert_true(t.failed + t.udp_lost <= kills);
-	assert_true(t.ok > 1000);
+	assert_true(t.ok > 0);
 	assert_true(h_wait_children(d->pid, 8, 3000));
 	assert_false(h_log_contains(d, "keep dying at start"));
 	assert_int_equal(h_count_zombies(d->pid), 0);
@@ -208,7 +210,7 @@ fault_flood_test(void **state)
 		if (i % 2 == 1)
 			assert_true(h_write_all(fds[i], "ping", 4));
 	}
-	int64_t end = h_now_ms() + 20000;
+	int64_t end = h_now_ms() + h_hang_ms(20000);
 	int served = 0, maxkids = 0;
 	bool done[N] = { false };
 	while (served < N / 2 && h_now_ms() < end) {
@@ -338,7 +340,7 @@ fault_hostile_clients_test(void **state)
 	print_tally("alongside hostile clients", &t);
 	assert_int_equal(t.failed, 0);
 	assert_int_equal(t.udp_lost, 0);
-	assert_true(t.ok > 100);
+	assert_true(t.ok > 0);
 	/* the chargen sinks were cut at the timeout, and chargen serves again */
 	assert_true(al_wait_nth(d, "service=chargen end=timeout", 3, NULL, 8000));
 	char line[74];
@@ -501,7 +503,7 @@ fault_udp_memory_trim_test(void **state)
 	long loaded = private_dirty_kib(worker);
 	long trimmed = loaded;
 
-	dl = h_now_ms() + 4000;
+	dl = h_now_ms() + h_hang_ms(4000);
 	while (h_now_ms() < dl && trimmed - idle > 64) {
 		h_sleep_ms(100);
 		trimmed = private_dirty_kib(worker);

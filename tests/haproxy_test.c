@@ -711,7 +711,7 @@ haproxy_hostile_headers_test(void **state)
 	fd = connect_from("127.0.0.1", echo, &lport);
 	t0 = h_now_ms();
 	assert_true(h_write_all(fd, "GET / HTTP/1.0\r\n\r\n", 18));
-	assert_refused_silently(fd, 1000);
+	assert_refused_silently(fd, HEADER_MS - 500);
 	took = h_now_ms() - t0;
 	close(fd);
 	wait_proxy_refusal(d, "echo", lport, "not a PROXY protocol header");
@@ -722,7 +722,7 @@ haproxy_hostile_headers_test(void **state)
 	fd = connect_from("127.0.0.1", echo, &lport);
 	snprintf(buf, sizeof(buf), "PROXY TCP4 192.0.2.01 127.0.0.1 1000 %d\r\nhello\n", echo);
 	assert_true(h_write_all(fd, buf, strlen(buf)));
-	assert_refused_silently(fd, 1000);
+	assert_refused_silently(fd, HEADER_MS - 500);
 	close(fd);
 	wait_proxy_refusal(d, "echo", lport, "version 1: an address");
 	refused++;
@@ -733,7 +733,7 @@ haproxy_hostile_headers_test(void **state)
 	fd = connect_from("127.0.0.1", echo, &lport);
 	t0 = h_now_ms();
 	assert_true(h_write_all(fd, h, 16));
-	assert_refused_silently(fd, 1000);
+	assert_refused_silently(fd, HEADER_MS - 500);
 	took = h_now_ms() - t0;
 	close(fd);
 	wait_proxy_refusal(d, "echo", lport, "version 2: longer than 4096 bytes");
@@ -745,7 +745,7 @@ haproxy_hostile_headers_test(void **state)
 	memcpy(buf, "PROXY TCP4 ", 11);
 	fd = connect_from("127.0.0.1", echo, &lport);
 	assert_true(h_write_all(fd, buf, 120));
-	assert_refused_silently(fd, 1000);
+	assert_refused_silently(fd, HEADER_MS - 500);
 	close(fd);
 	wait_proxy_refusal(d, "echo", lport, "version 1: no CRLF within 107 bytes");
 	refused++;
@@ -755,7 +755,7 @@ haproxy_hostile_headers_test(void **state)
 	fd = connect_from("127.0.0.1", echo, &lport);
 	assert_true(h_write_all(fd, h, 22));
 	assert_int_equal(shutdown(fd, SHUT_WR), 0);
-	assert_refused_silently(fd, 1000);
+	assert_refused_silently(fd, HEADER_MS - 500);
 	close(fd);
 	wait_proxy_refusal(d, "echo", lport, "closed before a whole header");
 	refused++;
@@ -764,10 +764,11 @@ haproxy_hostile_headers_test(void **state)
 	fd = connect_from("127.0.0.1", echo, &lport);
 	t0 = h_now_ms();
 	assert_true(h_write_all(fd, h, 22));
-	assert_refused_silently(fd, HEADER_MS + 2000);
+	assert_refused_silently(fd, HEADER_MS + h_hang_ms(IO_MS));
 	took = h_now_ms() - t0;
 	close(fd);
-	assert_true(took >= HEADER_MS - 100 && took < HEADER_MS + 1500);
+	/* not before the deadline; after it, only a bound on a hang */
+	assert_true(took >= HEADER_MS - 100 && took < HEADER_MS + h_hang_ms(IO_MS));
 	wait_proxy_refusal(d, "echo", lport, "no whole header within 3 s");
 	refused++;
 
@@ -786,18 +787,19 @@ haproxy_hostile_headers_test(void **state)
 		}
 		assert_true(ended || h_now_ms() - t0 >= HEADER_MS);
 	}
-	assert_refused_silently(fd, 2000);
+	assert_refused_silently(fd, h_hang_ms(IO_MS));
 	took = h_now_ms() - t0;
 	close(fd);
 	print_message("    slow (1 byte/s): closed after %lld ms\n", (long long)took);
-	assert_true(took >= HEADER_MS - 100 && took < HEADER_MS + 2500);
+	/* not before the deadline; after it, only a bound on a hang */
+	assert_true(took >= HEADER_MS - 100 && took < HEADER_MS + h_hang_ms(IO_MS));
 	wait_proxy_refusal(d, "echo", lport, "no whole header within 3 s");
 	refused++;
 
 	/* none at all, to a service that speaks first: not a byte of daytime */
 	fd = connect_from("127.0.0.1", day, &lport);
 	t0 = h_now_ms();
-	assert_refused_silently(fd, HEADER_MS + 2000);
+	assert_refused_silently(fd, HEADER_MS + h_hang_ms(IO_MS));
 	took = h_now_ms() - t0;
 	close(fd);
 	assert_true(took >= HEADER_MS - 100);
@@ -966,7 +968,8 @@ haproxy_scale_out_test(void **state)
 	haproxy_cmd(&f->h, "set server echo/n1 state drain", answer, sizeof(answer));
 	if (answer[strspn(answer, "\n")] != '\0')
 		fail_msg("set server echo/n1 state drain: %s", answer);
-	while ((sessions = haproxy_sessions(&f->h, "echo", "n1")) != 0 && h_now_ms() - t0 < 8000)
+	int64_t drain_end = h_now_ms() + h_hang_ms(IO_MS);
+	while ((sessions = haproxy_sessions(&f->h, "echo", "n1")) != 0 && h_now_ms() < drain_end)
 		h_sleep_ms(20);
 	assert_int_equal(sessions, 0);
 	before_stop = metric(st[0], "netsrvd_connections_total{service=\"echo\"}");
@@ -994,7 +997,7 @@ haproxy_scale_out_test(void **state)
 	    relayed[1], 100.0 * relayed[1] / (relayed[0] + relayed[1] > 0 ? relayed[0] + relayed[1] : 1),
 	    served[1]);
 	assert_int_equal(t.failed, 0);
-	assert_true(t.ok > 100);
+	assert_true(t.ok > 0);
 	/* both served, and the one that came back served again */
 	assert_true(before_stop > 0);
 	assert_true(served[0] > 0);

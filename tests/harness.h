@@ -66,8 +66,11 @@ struct hammer {
 	int n;
 	pid_t pid[16];
 	int fd;			/* the results come back through this pipe */
+	int stop;		/* closed by h_hammer_stop */
 };
 void h_hammer_start(struct hammer *hm, int clients, int port, int uport, int seconds);
+/* Ends the loops early (seconds is then only a bound), each after its round. */
+void h_hammer_stop(struct hammer *hm);
 void h_hammer_finish(struct hammer *hm, struct tally *sum);
 
 /* A NOTIFY_SOCKET for the daemon: bound in d->dir, path returned. */
@@ -101,6 +104,14 @@ void h_fail_with_log(struct daemon *d, const char *msg);
 /* The number in a /proc/sys file (a sysctl), or -1 if it cannot be read. */
 int h_sysctl_int(const char *path);
 
+/*
+ * A bound that only catches a hang, stretched under NETSRVD_WRAPPER. The
+ * waits above (h_wait_*, h_notify_wait, h_connect, h_read_all, h_echo,
+ * h_write_all, h_run) apply it to their timeout_ms themselves; h_udp_query does
+ * not, silence being a normal answer to a datagram. A test's own loops
+ * wait until h_now_ms() + h_hang_ms(bound).
+ */
+int h_hang_ms(int ms);
 int64_t h_now_ms(void);
 void h_sleep_ms(int ms);
 

@@ -384,6 +384,7 @@ import_serve_tftp_test(void **state)
 	copy_replacing(im.conf, d->conf, NULL, NULL);
 	free(text);
 	assert_true(h_start(d, NULL) > 0);
+	assert_true(h_wait_log(d, "started:", 10000));
 	snprintf(got, sizeof(got), "%s/got", d->dir);
 	/* UDP: the first datagram may beat the socket; tftp retries, we retry the whole get */
 	for (int i = 0; i < 3; i++) {

@@ -176,7 +176,7 @@ start_with_stderr(struct daemon *d, int fd)
 static bool
 drain_wait_for(int fd, const char *needle, char *seen, size_t len, int timeout_ms)
 {
-	int64_t end = h_now_ms() + timeout_ms;
+	int64_t end = h_now_ms() + h_hang_ms(timeout_ms);
 	size_t got = 0;
 
 	seen[0] = '\0';
@@ -218,7 +218,7 @@ serve_with_unread_stderr(struct daemon *d, int wfd, int rfd, const char *what)
 	/* the description we share with it stays blocking: ours, not its to change */
 	assert_int_equal(fcntl(wfd, F_GETFL) & O_NONBLOCK, 0);
 	/* 64 KiB of pipe holds some 500 access lines; go well past it */
-	int64_t end = h_now_ms() + 60000;
+	int64_t end = h_now_ms() + h_hang_ms(60000);
 	while (served < want && h_now_ms() < end) {
 		if (!h_echo("127.0.0.1", port, "never wait for the log", 22, 2000))
 			break;

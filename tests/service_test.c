@@ -116,8 +116,9 @@ write_conf(struct daemon *d, const char *services)
 	    "log = { target = \"stderr\"; level = \"debug\"; connections = true; };\n"
 	    "workers = 2;\n"
 	    "timeout = 2;\n"
-	    "shutdown_timeout = 2;\n"
-	    "services = (\n%s\n);\n", d->pidfile, services);
+	    /* an old worker's session must end within it: a hang bound */
+	    "shutdown_timeout = %d;\n"
+	    "services = (\n%s\n);\n", d->pidfile, h_hang_ms(2000) / 1000, services);
 }
 
 /*
@@ -186,7 +187,7 @@ wait_access_line(struct daemon *d, const char *svc, const char *peer,
     char *line, size_t len, int timeout_ms)
 {
 	char needle[160];
-	int64_t end = h_now_ms() + timeout_ms;
+	int64_t end = h_now_ms() + h_hang_ms(timeout_ms);
 
 	snprintf(needle, sizeof(needle), "service=%s peer=%s ", svc, peer);
 	do {
@@ -232,7 +233,7 @@ read_bites(int fd, void *buf, size_t max, int timeout_ms, bool *reset, size_t bi
 {
 	unsigned char *p = buf;
 	size_t got = 0;
-	int64_t end = h_now_ms() + timeout_ms;
+	int64_t end = h_now_ms() + h_hang_ms(timeout_ms);
 
 	*reset = false;
 	for (;;) {
@@ -354,7 +355,10 @@ daytime_expect(time_t t, char *buf, size_t len)
 	assert_true(strftime(buf, len, "%A, %B %d, %Y %H:%M:%S-UTC\r\n", &tm) > 0);
 }
 
-/* A daytime line: right format, and the time within 2 s of now. */
+/*
+ * A daytime line: right format, and the time now: not ahead of our clock,
+ * and behind it by no more than a reply can take to arrive (a hang bound).
+ */
 static void
 assert_daytime_line(const char *line)
 {
@@ -369,7 +373,7 @@ assert_daytime_line(const char *line)
 		fail_msg("daytime line \"%s\" does not parse", line);
 	assert_string_equal(rest, "\r\n");
 	t = timegm(&tm);
-	if (t < now - 2 || t > now + 2)
+	if (t < now - 2 - h_hang_ms(IO_MS) / 1000 || t > now + 2)
 		fail_msg("daytime line \"%s\" is %lld s off", line, (long long)(t - now));
 	/* byte-exact: zero padding, English names, the weekday agreeing */
 	daytime_expect(t, again, sizeof(again));
@@ -388,7 +392,7 @@ assert_time_bytes(const unsigned char *b)
 	uint32_t want = (uint32_t)((uint64_t)now + RFC868_OFFSET);
 	int32_t diff = (int32_t)(v - want);
 
-	if (diff < -2 || diff > 2)
+	if (diff < -2 - h_hang_ms(IO_MS) / 1000 || diff > 2)
 		fail_msg("time %u is %d s off %u", v, diff, want);
 	/* one clock read: a second boundary between two reads used to fail this */
 	assert_int_equal(v, time_rfc868(now + diff));
@@ -567,10 +571,11 @@ service_udp_loop_test(void **state)
 	wait_started(&f->d);
 	spoof_udp(cport, eport, "loop");
 	spoof_udp(eport, eport, "self");
-	h_sleep_ms(2000);
+	/* both dropped: nothing is left in flight to loop */
+	assert_true(h_wait_log_count(&f->d, "(our own UDP service port: a loop)", 2, IO_MS));
 	echo = metric(sport, "netsrvd_datagrams_total{service=\"echo-udp\"}");
 	chargen = metric(sport, "netsrvd_datagrams_total{service=\"chargen-udp\"}");
-	print_message("2 s after two spoofed datagrams: echo-udp received %lld, chargen-udp %lld\n",
+	print_message("after two spoofed datagrams: echo-udp received %lld, chargen-udp %lld\n",
 	    echo, chargen);
 	assert_int_equal(echo, 2);
 	assert_int_equal(chargen, 0);
@@ -657,7 +662,7 @@ service_echo_tcp_big_test(void **state)
 			_exit(2);
 		_exit(0);
 	}
-	end = h_now_ms() + 20000;
+	end = h_now_ms() + h_hang_ms(20000);
 	while (got < BIG && h_now_ms() < end) {
 		struct pollfd pf = { fd, POLLIN, 0 };
 		if (poll(&pf, 1, 200) != 1)
@@ -731,7 +736,7 @@ send_reading_lazily(int fd, const unsigned char *out, size_t outlen,
     unsigned char *in, size_t inmax, int timeout_ms)
 {
 	size_t sent = 0, got = 0;
-	int64_t end = h_now_ms() + timeout_ms;
+	int64_t end = h_now_ms() + h_hang_ms(timeout_ms);
 
 	while (sent < outlen && h_now_ms() < end) {
 		ssize_t n = send(fd, out + sent, outlen - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -985,9 +990,9 @@ service_chargen_stalled_client_test(void **state)
 	/* queued behind a: nobody else can serve it */
 	b = h_connect("127.0.0.1", port, IO_MS);
 	assert_true(b >= 0);
-	if (!wait_access_line(&f->d, "chargen", peer, line, sizeof(line), 4000)) {
+	if (!wait_access_line(&f->d, "chargen", peer, line, sizeof(line), IO_MS)) {
 		dump_log(&f->d);
-		fail_msg("the stalled chargen client was not dropped within 4 s");
+		fail_msg("the stalled chargen client was never dropped");
 	}
 	t_timeout = h_now_ms() - t0;
 	assert_non_null(strstr(line, "end=timeout"));
@@ -1231,7 +1236,7 @@ service_qotd_reload_test(void **state)
 		dump_log(&f->d);
 		fail_msg("no \"reloaded:\" after SIGHUP");
 	}
-	end = h_now_ms() + IO_MS;
+	end = h_now_ms() + h_hang_ms(IO_MS);
 	for (int i = 0; i < nold; i++)
 		while (h_pid_alive(old[i]) && h_now_ms() < end)
 			h_sleep_ms(10);
@@ -1273,7 +1278,7 @@ tail_count(struct log_tail *t, const char *needle)
 	return n;
 }
 
-/* Right after a reload: a TCP client must be answered within 1.5 s. */
+/* Right after a reload: a TCP client must be answered (a lost wakeup never is). */
 static void
 race_tcp(struct daemon *d, int port, int round)
 {
@@ -1283,7 +1288,7 @@ race_tcp(struct daemon *d, int port, int round)
 	int fd = h_connect("127.0.0.1", port, IO_MS);
 
 	assert_true(fd >= 0);
-	n = read_to_end(fd, buf, sizeof(buf) - 1, 1500, &reset);
+	n = read_to_end(fd, buf, sizeof(buf) - 1, IO_MS, &reset);
 	if (n <= 0) {
 		/* a second client wakes a worker, which takes both */
 		int fd2 = h_connect("127.0.0.1", port, IO_MS);
@@ -1293,7 +1298,7 @@ race_tcp(struct daemon *d, int port, int round)
 			close(fd2);
 		close(fd);
 		dump_log(d);
-		fail_msg("reload %d: a TCP client got no answer for 1.5 s while the new "
+		fail_msg("reload %d: a TCP client got no answer while the new "
 		    "workers idled; a second client then got %zd bytes and the first %zd "
 		    "(a wakeup lost as the old workers exited)", round, n2, n1);
 	}
@@ -1308,7 +1313,7 @@ race_udp(struct daemon *d, int port, int round)
 	int fd = h_bind_loopback(SOCK_DGRAM, 0), late = 0;
 
 	assert_true(fd >= 0);
-	if (udp_from(fd, port, "", 0, buf, sizeof(buf), 1500) > 0) {
+	if (udp_from(fd, port, "", 0, buf, sizeof(buf), h_hang_ms(IO_MS)) > 0) {
 		close(fd);
 		return;
 	}
@@ -1320,7 +1325,7 @@ race_udp(struct daemon *d, int port, int round)
 	}
 	close(fd);
 	dump_log(d);
-	fail_msg("reload %d: a datagram got no answer for 1.5 s while the new "
+	fail_msg("reload %d: a datagram got no answer while the new "
 	    "workers idled; after a second one, %d more answers came "
 	    "(a wakeup lost as the old workers exited)", round, late);
 }
@@ -1328,24 +1333,24 @@ race_udp(struct daemon *d, int port, int round)
 /*
  * A client that arrives just as a reload retires the old workers must be
  * served by the new ones. Many quick reloads, each followed at once by a
- * TCP connection and a datagram (in turns, which goes first).
+ * TCP connection and a datagram (in turns, which goes first): a fixed
+ * number, each checked, however long they take.
  */
 static void
 service_reload_race_test(void **state)
 {
 	struct fixture *f = *state;
 	int port = h_free_port(), rounds = 0;
+	enum { ROUNDS = 100 };
 	struct log_tail t;
-	int64_t end;
 
 	start_pair(f, "daytime", port, "");
 	memset(&t, 0, sizeof(t));
 	t.fd = open(f->d.log, O_RDONLY | O_CLOEXEC);
 	assert_true(t.fd >= 0);
 	tail_count(&t, "reloaded:");
-	end = h_now_ms() + 4000;
-	while (rounds < 150 && h_now_ms() < end) {
-		int64_t wait_end = h_now_ms() + IO_MS;
+	while (rounds < ROUNDS) {
+		int64_t wait_end = h_now_ms() + h_hang_ms(IO_MS);
 
 		assert_int_equal(kill(f->d.pid, SIGHUP), 0);
 		while (tail_count(&t, "reloaded:") == 0) {
@@ -1366,8 +1371,7 @@ service_reload_race_test(void **state)
 		}
 	}
 	close(t.fd);
-	print_message("    %d reloads, each client answered at once\n", rounds);
-	assert_true(rounds >= 20);
+	print_message("    %d reloads, each client answered\n", rounds);
 }
 
 /* ---- limits ----------------------------------------------------------- */
@@ -1387,7 +1391,7 @@ service_echo_idle_timeout_test(void **state)
 	fd = h_connect("127.0.0.1", port, IO_MS);
 	assert_true(fd >= 0);
 	t0 = h_now_ms();
-	assert_int_equal(read_to_end(fd, r, 0, 3000, &reset), 0);
+	assert_int_equal(read_to_end(fd, r, 0, IO_MS, &reset), 0);
 	took = h_now_ms() - t0;
 	print_message("    idle echo client: dropped after %lld ms with %s\n",
 	    (long long)took, reset ? "a reset" : "EOF");
@@ -1602,7 +1606,7 @@ assert_rdate_now(const char *out)
 {
 	time_t now = time(NULL);
 
-	for (time_t t = now - 3; t <= now + 1; t++) {
+	for (time_t t = now - 3 - h_hang_ms(CLIENT_MS) / 1000; t <= now + 1; t++) {
 		struct tm tm;
 		char want[64];
 		localtime_r(&t, &tm);
