@@ -78,6 +78,49 @@ write_conf(struct daemon *d, int port, int sport, const char *echo_handler)
 	    "   allow = [ \"127.0.0.0/8\", \"::1\" ]; } );\n", port, echo_handler, sport);
 }
 
+/* pid's row of the status table says what it does, or NULL while it has none. */
+static const char *
+worker_state(const char *table, pid_t pid, char state[16])
+{
+	char want[32];
+	const char *p = table;
+
+	snprintf(want, sizeof(want), "%ld ", (long)pid);
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, want, strlen(want)) == 0 &&
+		    sscanf(p + strlen(want), " %*s %15s", state) == 1)
+			return state;
+		p = strchr(p, '\n');
+		p = p != NULL ? p + 1 : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * A forked worker is counted as a child before it has confined itself:
+ * what it maps and holds is settled only once its line says idle or busy
+ * (the state to wait on; the bound only catches a hang).
+ */
+static void
+wait_worker_serving(struct daemon *d, pid_t pid)
+{
+	const char *argv[] = { h_netsrvd(), "-s", "-c", d->conf, NULL };
+	static char out[16384];
+	char state[16];
+	const char *st;
+	int64_t end = h_now_ms() + h_hang_ms(10000);
+
+	for (;;) {
+		assert_int_equal(h_run(argv, out, sizeof(out), 5000), 0);
+		st = worker_state(out, pid, state);
+		if (st != NULL && (strcmp(st, "idle") == 0 || strcmp(st, "busy") == 0))
+			return;
+		if (h_now_ms() > end)
+			fail_msg("worker %ld never came to serve:\n%s", (long)pid, out);
+		h_sleep_ms(50);
+	}
+}
+
 /* write_conf's echo and status services, serving, and their 3 workers' pids in kids[0..2]. */
 static void
 start_echo_and_status(struct daemon *d, int port, int sport, pid_t kids[4])
@@ -86,6 +129,8 @@ start_echo_and_status(struct daemon *d, int port, int sport, pid_t kids[4])
 	h_start_serving(d, port);
 	assert_true(h_wait_children(d->pid, 3, 3000));
 	assert_int_equal(h_children(d->pid, kids, 4), 3);
+	for (int i = 0; i < 3; i++)
+		wait_worker_serving(d, kids[i]);
 }
 
 /* promtool, the Prometheus project's own checker, on an exposition (CI must have it). */
@@ -625,6 +670,7 @@ status_boards_per_generation_test(void **state)
 			old |= after[i] == before[j];
 		if (old)
 			continue;
+		wait_worker_serving(d, after[i]);
 		assert_int_equal(distinct_mappings(after[i], "/memfd:netsrvd-scoreboard"), 2);
 		shared_bytes(after[i], "/memfd:netsrvd-scoreboard", &rw, &ro);
 		assert_int_equal(rw, page);
