@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "accesslog.h"
 #include "harness.h"
 
 static char out[65536];
@@ -468,7 +469,7 @@ unit_settings_serve_everything_test(void **state)
 	start_under(d, &u, true);
 	expect_builtins(d, echo, daytime, status);
 	expect_programs(d, tftp, rsync, git);
-	assert_true(h_wait_log(d, "service=tftp program=", 5000));
+	assert_true(al_wait(d, "service=tftp program=*", NULL, 5000));
 	assert_int_equal(h_stop(d), 0);
 }
 
