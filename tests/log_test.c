@@ -402,7 +402,7 @@ log_access_every_kind_test(void **state)
 	int low = free_privileged_udp_port();
 	char want[160], reply[8];
 	struct al_line l;
-	int held, second;
+	int held;
 
 	h_write_conf(d, "log = { target = \"stderr\"; level = \"info\"; connections = true; };\n"
 	    EVERY_KIND_SERVICES, p1, p2, p3, p4);
@@ -416,12 +416,10 @@ log_access_every_kind_test(void **state)
 	assert_true(held >= 0);
 	assert_true(h_write_all(held, "a", 1));
 	assert_int_equal(h_read_all(held, reply, 1, 2000), 1);
-	second = h_connect("127.0.0.1", p1, 2000);
-	assert_true(second >= 0);
+	connect_refused(p1);	/* its reset may come before our connect is seen done */
 	if (!al_wait(d, "service=echo peer=127.0.0.1:* end=refused reason=per_source", &l, 5000))
 		h_fail_with_log(d, "no end=refused reason=per_source line");
 	assert_null(al_get(&l, "in"));
-	close(second);
 	/* the held one says nothing more: end=timeout after its second */
 	if (!al_wait(d, "service=echo end=timeout", &l, 10000))
 		h_fail_with_log(d, "no end=timeout line");
@@ -440,7 +438,7 @@ log_access_every_kind_test(void **state)
 	assert_int_equal(h_udp_query("127.0.0.1", p3, "x", 1, reply, sizeof(reply), 2000), 1);
 	send_datagram(p3, 0);
 	send_datagram(p3, 0);
-	if (!al_wait(d, "service=udp in=1 out=1 duration_ms=0 end=answered", NULL, 5000) ||
+	if (!al_wait(d, "service=udp in=1 out=1 end=answered", NULL, 5000) ||
 	    !al_wait(d, "service=udp peer=127.0.0.1:* end=refused reason=rate", NULL, 5000))
 		h_fail_with_log(d, "no UDP end=answered and end=refused reason=rate lines");
 
