@@ -239,6 +239,7 @@ record_worker(struct worker_slot *slot, size_t si, pid_t pid, struct scoreboard 
 	snprintf(slot->name, sizeof(slot->name), "%s", s->cfg->name);
 	snprintf(slot->kind, sizeof(slot->kind), "%s", s->cfg->handler->name);
 	slot->pidfd = -1;
+	slot->seen_stopped_ms = 0;
 	s->running++;
 	m.gen->live++;
 }
@@ -773,6 +774,7 @@ master_tick(void)
 		workers_nudge_stopping(&m.workers, now);
 	workers_kill_overdue(&m.workers, now);
 	workers_kill_hung(&m.workers, util_coarse_now_ms());
+	workers_check_stopped(&m.workers, now);
 	workers_forget_exited(&m.workers);
 }
 

@@ -225,6 +225,57 @@ workers_kill_hung(struct worker_table *t, int64_t now)
 	}
 }
 
+/* The state letter the kernel gives pid (/proc/PID/stat), or 0. */
+static char
+proc_state(pid_t pid)
+{
+	char path[64], buf[512], *close_paren;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	/* the command name may hold anything, ')' included: the state follows the last one */
+	close_paren = strrchr(buf, ')');
+	return close_paren != NULL && close_paren[1] == ' ' ? close_paren[2] : 0;
+}
+
+/*
+ * A worker stopped by SIGSTOP (a program of the same user can send it)
+ * keeps the line it wrote: idle, and no client is served by it. Its state
+ * is read from the kernel, the one source a worker cannot forge: it is
+ * continued, and if it is stopped again at the next look, killed; the
+ * reaping replaces it. 't' (a debugger's stop) is left alone.
+ */
+void
+workers_check_stopped(struct worker_table *t, int64_t now)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct worker_slot *w = &t->w[i];
+
+		if (w->killed || proc_state(w->pid) != 'T') {
+			w->seen_stopped_ms = 0;
+			continue;
+		}
+		if (w->seen_stopped_ms == 0) {
+			log_warnx("service %s: worker %ld is stopped (SIGSTOP); continuing it", w->name,
+			    (long)w->pid);
+			signal_worker(w, SIGCONT);
+			w->seen_stopped_ms = now;
+			continue;
+		}
+		log_warnx("service %s: worker %ld is stopped again after SIGCONT; killing it", w->name,
+		    (long)w->pid);
+		kill_worker(w);
+	}
+}
+
 void
 workers_forget_exited(struct worker_table *t)
 {
