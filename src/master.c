@@ -157,6 +157,9 @@ child_close_master_fds(const struct listener *mine)
 		close(m.ready_fd);
 	if (m.guard_fd != -1)
 		close(m.guard_fd);
+	for (size_t i = 0; i < m.workers.n; i++)
+		if (m.workers.w[i].foreign)
+			close(m.workers.w[i].pidfd);
 }
 
 /*
@@ -238,7 +241,7 @@ record_worker(struct worker_slot *slot, size_t si, pid_t pid, struct scoreboard 
 	slot->tcp = s->cfg->protocol == PROTO_TCP;
 	snprintf(slot->name, sizeof(slot->name), "%s", s->cfg->name);
 	snprintf(slot->kind, sizeof(slot->kind), "%s", s->cfg->handler->name);
-	slot->pidfd = -1;
+	slot->foreign = false;
 	slot->seen_stopped_ms = 0;
 	s->running++;
 	m.gen->live++;
@@ -1027,7 +1030,11 @@ adopted_pidfd(const struct inherited_worker *iw, bool *ok)
 	*ok = child || handle;
 	if (child && handle)
 		close(iw->pidfd);	/* waitpid sees it: the handle is not needed */
-	return child || !handle ? -1 : iw->pidfd;
+	if (child || !handle)
+		return -1;
+	if (util_set_cloexec(iw->pidfd, 1) == -1)
+		log_warn("fcntl pidfd of worker %ld", (long)iw->pid);
+	return iw->pidfd;
 }
 
 static void
@@ -1055,6 +1062,7 @@ adopt_old_workers(void)
 		}
 		memset(w, 0, sizeof(*w));
 		w->pid = iw->pid;
+		w->foreign = pidfd >= 0;
 		w->pidfd = pidfd;
 		w->gen = NULL;	/* the old image's */
 		w->grace_s = adopted_grace_s(iw);

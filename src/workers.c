@@ -54,9 +54,9 @@ workers_remove(struct worker_table *t, size_t i)
 void
 workers_release(struct worker_slot *w)
 {
-	if (w->pidfd >= 0)
+	if (w->foreign)
 		close(w->pidfd);
-	w->pidfd = -1;
+	w->foreign = false;
 }
 
 /* A worker not our child goes through its pidfd: its pid may be reused once init reaps it. */
@@ -64,7 +64,7 @@ static int
 send_signal(const struct worker_slot *w, int sig)
 {
 #ifdef SYS_pidfd_send_signal
-	if (w->pidfd >= 0)
+	if (w->foreign)
 		return (int)syscall(SYS_pidfd_send_signal, w->pidfd, sig, NULL, 0);
 #endif
 	return kill(w->pid, sig);
@@ -283,7 +283,7 @@ workers_forget_exited(struct worker_table *t)
 		struct worker_slot *w = &t->w[i];
 		struct pollfd pf = { w->pidfd, POLLIN, 0 };
 
-		if (w->pidfd < 0 || poll(&pf, 1, 0) != 1) {
+		if (!w->foreign || poll(&pf, 1, 0) != 1) {
 			i++;
 			continue;
 		}

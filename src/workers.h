@@ -25,7 +25,8 @@ struct worker_slot {
 	bool tcp;		/* serves TCP: not nudged while its line says busy */
 	char name[40];
 	char kind[16];		/* its handler's name: what an upgrade hands over */
-	int pidfd;		/* -1; else adopted after a rolled-back upgrade: not our child */
+	bool foreign;		/* adopted after a rolled-back upgrade: not our child, seen through pidfd */
+	int pidfd;		/* a foreign worker's pidfd */
 	int64_t seen_stopped_ms;	/* when /proc last said it was stopped (SIGSTOP); 0: not */
 	struct scoreboard *sb;	/* where its line is (an old one after a resize) */
 	int sbslot;		/* -1: none (adopted across an upgrade) */
