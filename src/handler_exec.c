@@ -22,6 +22,7 @@
 #include "exec_watch.h"
 #include "handler.h"
 #include "log.h"
+#include "perm.h"
 #include "pool.h"
 #include "sig.h"
 #include "stats.h"
@@ -79,27 +80,13 @@ check_env(const struct service_config *svc, const struct exec_conf *x, const str
 	return 0;
 }
 
-/* As the kernel decides for the service's user: owner, then group, then others. */
-static bool
-executable_by(const struct stat *st, const struct identity *id)
-{
-	uid_t uid = id->drop ? id->uid : geteuid();
-	gid_t gid = id->drop ? id->gid : getegid();
-
-	if (uid == 0)
-		return (st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
-	if (st->st_uid == uid)
-		return (st->st_mode & S_IXUSR) != 0;
-	if (st->st_gid == gid)
-		return (st->st_mode & S_IXGRP) != 0;
-	return (st->st_mode & S_IXOTH) != 0;
-}
-
 static int
 check_command(const struct service_config *svc, const struct exec_conf *x, const struct config_where *w)
 {
+	char dir[PATH_MAX];
 	const char *path;
 	struct stat st;
+	mode_t mode;
 
 	if (x->command.n == 0)
 		return config_error(w, "command", "service \"%s\": command is empty (expected [ \"/path/to/program\", args... ])",
@@ -108,13 +95,18 @@ check_command(const struct service_config *svc, const struct exec_conf *x, const
 	if (path[0] != '/')
 		return config_error(w, "command", "service \"%s\": command \"%s\" must be an absolute path",
 		    svc->name, path);
+	/* the kernel asks for search (x) on each directory first: say which one refuses */
+	if (perm_unsearchable_dir(path, &svc->id, dir, sizeof(dir), &mode))
+		return config_error(w, "command", "service \"%s\": command %s: directory %s (mode %04o) cannot be searched by %s%s",
+		    svc->name, path, dir, (unsigned)(mode & 07777), svc->user != NULL ? "user " : "netsrvd's user",
+		    svc->user != NULL ? svc->user : "");
 	if (stat(path, &st) == -1)
 		return config_error(w, "command", "service \"%s\": command %s: %s", svc->name, path,
 		    strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return config_error(w, "command", "service \"%s\": command %s is not a regular file",
 		    svc->name, path);
-	if (!executable_by(&st, &svc->id))
+	if (!perm_allows(&st, &svc->id, PERM_X))
 		return config_error(w, "command", "service \"%s\": command %s is not executable by %s%s",
 		    svc->name, path, svc->user != NULL ? "user " : "netsrvd's user",
 		    svc->user != NULL ? svc->user : "");

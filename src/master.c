@@ -545,7 +545,7 @@ master_reopen_logs(void)
 		struct generation *g = generation_clone(m.gen, m.gen->id + 1);
 
 		if (g == NULL)
-			log_errorx("log rotation: out of memory; the workers keep the old file");
+			log_errorx("log rotation: cannot make a new generation; the workers keep the old file");
 		else
 			switch_generation(g);
 	}

@@ -668,6 +668,7 @@ exec_config_errors_test(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0711), 0);	/* nobody may search it: the file's own mode is the case */
 	snprintf(nx, sizeof(nx), "%s/missing", dir);
 	snprintf(noexec, sizeof(noexec), "%s/rootonly", dir);
 	h_write_file(noexec, "#!/bin/sh\n");
