@@ -137,9 +137,10 @@ line_text(const char *text, int line, char *out, size_t len)
 	end = p + strcspn(p, "\n");
 	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
 		end--;
+	if (end == p)
+		return;	/* a blank line: nothing to quote */
 	n = (size_t)(end - p);
-	if (n > 0)
-		snprintf(out, len, "\"%.*s%s\"", n > QUOTE_MAX ? QUOTE_MAX : (int)n, p, n > QUOTE_MAX ? "..." : "");
+	snprintf(out, len, "\"%.*s%s\"", n > QUOTE_MAX ? QUOTE_MAX : (int)n, p, n > QUOTE_MAX ? "..." : "");
 }
 
 static void
