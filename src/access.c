@@ -51,10 +51,13 @@ quoted(struct buf *b, const char *key, const char *text)
 
 	for (const char *s = text; *s != '\0' && n < sizeof(q) - 3; s++) {
 		unsigned char c = (unsigned char)*s;
+		char out = *s;
 
 		if (c == '"' || c == '\\')
 			q[n++] = '\\';
-		q[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+		if (c < 0x20 || c == 0x7f)
+			out = '?';
+		q[n++] = out;
 	}
 	q[n] = '\0';
 	field(b, " %s=\"%s\"", key, q);

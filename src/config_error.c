@@ -61,7 +61,7 @@ add_setting(struct scan *sc, const char *name, size_t len, int line)
 		sc->cap = cap;
 	}
 	sc->v[sc->n++] = (struct setting){ name, len, line,
-	    sc->depth > 0 ? sc->stack[sc->depth - 1].group : 0 };
+	    sc->depth > 0 && sc->depth <= NESTING_MAX ? sc->stack[sc->depth - 1].group : 0 };
 }
 
 /* Past a comment or a string at p (libconfig's #, //, block comments, "..."), counting lines. */
@@ -137,9 +137,10 @@ line_text(const char *text, int line, char *out, size_t len)
 	end = p + strcspn(p, "\n");
 	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
 		end--;
+	if (end == p)
+		return;	/* a blank line: nothing to quote */
 	n = (size_t)(end - p);
-	if (n > 0)
-		snprintf(out, len, "\"%.*s%s\"", n > QUOTE_MAX ? QUOTE_MAX : (int)n, p, n > QUOTE_MAX ? "..." : "");
+	snprintf(out, len, "\"%.*s%s\"", n > QUOTE_MAX ? QUOTE_MAX : (int)n, p, n > QUOTE_MAX ? "..." : "");
 }
 
 static void

@@ -264,6 +264,8 @@ report_line_add(const struct import_result *r, struct report_line *v, size_t *n,
 {
 	struct report_line *l = &v[*n];
 
+	if (note == NULL && s == NULL)
+		return;	/* a line is about a note, a service, or both */
 	l->file = note != NULL ? note->file : s->file;
 	l->line = note != NULL ? note->line : s->line;
 	l->s = s;
@@ -288,7 +290,7 @@ report_print(FILE *err, const struct report_line *l)
 	if (l->s != NULL)
 		fprintf(err, "service %s: ", l->s->name != NULL ? l->s->name : "?");
 	if (l->n == NULL)
-		fprintf(err, "not served: %s\n", l->s->unservable);
+		fprintf(err, "not served: %s\n", l->s != NULL ? l->s->unservable : "?");
 	else if (l->lost)
 		fprintf(err, "%s: not carried over: %s\n", l->n->what, l->n->why);
 	else

@@ -419,13 +419,14 @@ translate_address(struct import_service *s, const struct import_host *h, const s
 	 * reach too (the kernel's bindv6only is 0): netsrvd's "*". Only
 	 * v6only = yes keeps them out, which is "::".
 	 */
+	bool every = strcmp(s->address, "*") == 0;
+	bool v6only_yes = v6only != NULL && v6only->values.n == 1 &&
+	    strcasecmp(v6only->values.v[0], "yes") == 0;
+
 	if (has_flag(v, "IPv4"))
 		import_addr_family(s, AF_INET, &at);
-	else if (v6only != NULL && v6only->values.n == 1 && strcasecmp(v6only->values.v[0], "yes") == 0 &&
-	    strcmp(s->address, "*") == 0)
-		import_addr_family(s, AF_INET6, &at);
-	else if (has_flag(v, "IPv6") && strcmp(s->address, "*") != 0)
-		import_addr_family(s, AF_INET6, &at);	/* a bind address must be an IPv6 one */
+	else if ((v6only_yes && every) || (has_flag(v, "IPv6") && !every))
+		import_addr_family(s, AF_INET6, &at);	/* "::", or a bind address that must be IPv6 */
 }
 
 /* A list of xinetd addresses into CIDR prefixes; names are noted. */

@@ -146,7 +146,7 @@ valgrind_reports(struct daemon *d)
 	char cmd[512];
 
 	snprintf(cmd, sizeof(cmd),
-	    "for f in '%s'/vg.*; do [ -s \"$f\" ] && { echo \"== $f\"; cat \"$f\"; exit 1; }; done; exit 0",
+	    "for f in '%s'/vg/vg.*; do [ -s \"$f\" ] && { echo \"== $f\"; cat \"$f\"; exit 1; }; done; exit 0",
 	    d->dir);
 	if (system(cmd) != 0) {
 		print_error("valgrind reported errors or leaks (above)\n");
@@ -299,7 +299,7 @@ h_write_conf(struct daemon *d, const char *fmt, ...)
 
 /*
  * NETSRVD_WRAPPER (e.g. "valgrind -q ... --log-file=@DIR@/vg.%p") runs the
- * daemon under a tool; @DIR@ becomes the test's own directory. (Not an
+ * daemon under a tool; @DIR@ becomes the directory vg in the test's own. (Not an
  * environment variable: the daemon's process title overwrites the
  * original environment block, which is where valgrind would read it.)
  */
@@ -313,9 +313,19 @@ add_wrapper(struct daemon *d, const char **argv, char *buf, size_t len)
 	if (w == NULL || *w == '\0')
 		return 0;
 	at = strstr(w, "@DIR@");
-	if (at != NULL)
-		snprintf(buf, len, "%.*s%s%s", (int)(at - w), w, d->dir, at + 5);
-	else
+	if (at != NULL) {
+		/*
+		 * valgrind opens a log per process as whoever the process is by
+		 * then: a program of a service's user (nobody) too. Not the
+		 * test's directory, which holds the pid file and so must not be
+		 * writable by everyone: one beside it that is (sticky).
+		 */
+		char vg[sizeof(d->dir) + 4];
+		snprintf(vg, sizeof(vg), "%s/vg", d->dir);
+		assert_true(mkdir(vg, 0700) == 0 || errno == EEXIST);
+		assert_int_equal(chmod(vg, 01777), 0);
+		snprintf(buf, len, "%.*s%s%s", (int)(at - w), w, vg, at + 5);
+	} else
 		snprintf(buf, len, "%s", w);
 	for (char *tok = strtok(buf, " "); tok != NULL && n < 16; tok = strtok(NULL, " "))
 		argv[n++] = tok;
