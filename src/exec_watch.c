@@ -32,6 +32,68 @@ struct errbuf {
 	unsigned long suppressed;
 };
 
+/*
+ * The length of the UTF-8 sequence at p (n bytes left, 1 for a malformed
+ * byte), and in *show whether it may reach the log as it is: not the C0
+ * and C1 controls (raw or encoded), DEL, the bidi overrides and isolates
+ * U+202A-U+202E and U+2066-U+2069 (they reorder what a terminal shows),
+ * nor malformed bytes.
+ */
+static size_t
+sequence(const unsigned char *p, size_t n, bool *show)
+{
+	size_t len;
+	uint32_t cp;
+
+	*show = false;
+	if (p[0] < 0x80) {
+		*show = (p[0] >= 0x20 || p[0] == '\t') && p[0] != 0x7f;
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 1;
+	if (len > n)
+		return 1;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 1;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* overlong, surrogates, beyond U+10FFFF: malformed */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 1;
+	*show = !((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069));
+	return len;
+}
+
+/* Control characters would forge log lines or terminal codes: each is shown as one '?'. */
+static void
+escape_line(char *line, size_t *len)
+{
+	unsigned char *p = (unsigned char *)line;
+	size_t in = 0, out = 0;
+
+	while (in < *len) {
+		bool show;
+		size_t n = sequence(p + in, *len - in, &show);
+		if (show)
+			memmove(p + out, p + in, n);
+		else
+			p[out] = '?';
+		out += show ? n : 1;
+		in += n;
+	}
+	*len = out;
+}
+
 static void
 flush_line(struct errbuf *b)
 {
@@ -39,6 +101,7 @@ flush_line(struct errbuf *b)
 
 	if (b->len == 0)
 		return;
+	escape_line(b->line, &b->len);
 	b->line[b->len] = '\0';
 	b->len = 0;
 	if (now - b->window_ms >= 1000) {
@@ -56,7 +119,7 @@ flush_line(struct errbuf *b)
 	log_notice("service %s: program %ld: %s", b->service, (long)b->pid, b->line);
 }
 
-/* Control bytes would forge log lines or terminal codes: shown as '?'. */
+/* Cut into lines; a line is escaped whole, so a sequence split between reads is judged whole. */
 static void
 take_bytes(struct errbuf *b, const char *data, size_t n)
 {
@@ -69,8 +132,6 @@ take_bytes(struct errbuf *b, const char *data, size_t n)
 		if (ch == '\r' && i + 1 == n)
 			continue;
 		b->line[b->len++] = data[i];
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			b->line[b->len - 1] = '?';
 		if (b->len == LINE_MAX_LOGGED)
 			flush_line(b);
 	}
