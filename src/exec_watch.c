@@ -20,6 +20,8 @@
 #define WATCH_TICK_MS 1000
 /* without a pidfd, how often we look whether it exited */
 #define WATCH_POLL_EXIT_MS 20
+/* how often the socket's activity is looked at */
+#define WATCH_PROBE_MS 1000
 
 /* A program's stderr, cut into lines for the log. */
 struct errbuf {
@@ -170,6 +172,7 @@ struct plan {
 	int64_t term_at, kill_at;
 	bool termed, killed;
 	bool stop_planned;
+	int64_t last_activity, next_probe;	/* the idle timeout's */
 };
 
 static void
@@ -187,6 +190,31 @@ plan_stop(const struct exec_watch *w, struct plan *pl, struct exec_result *r, in
 	}
 }
 
+/* Each WATCH_PROBE_MS: did the socket move? Idle for idle_timeout: it ends as max_runtime ends it. */
+static void
+plan_idle(const struct exec_watch *w, struct plan *pl, struct exec_result *r, int64_t now)
+{
+	if (w->moved == NULL || now < pl->next_probe)
+		return;
+	pl->next_probe = now + WATCH_PROBE_MS;
+	if (w->moved(w->moved_ctx))
+		pl->last_activity = now;
+	if (w->idle_timeout == 0 || pl->termed || now - pl->last_activity < (int64_t)w->idle_timeout * 1000)
+		return;
+	if (now < pl->term_at) {
+		pl->term_at = now;
+		r->idle = true;
+	}
+}
+
+static const char *
+term_reason(const struct exec_result *r)
+{
+	if (r->stopped)
+		return "the daemon stops";
+	return r->idle ? "no activity on its socket for timeout seconds" : "max_runtime reached";
+}
+
 static void
 carry_out(const struct exec_watch *w, struct exec_child *c, struct plan *pl,
     struct exec_result *r, int64_t now)
@@ -196,7 +224,7 @@ carry_out(const struct exec_watch *w, struct exec_child *c, struct plan *pl,
 		if (!r->stopped)
 			r->timed_out = true;
 		log_info("service %s: program %ld: %s; SIGTERM to its process group",
-		    w->service, (long)c->pid, r->stopped ? "the daemon stops" : "max_runtime reached");
+		    w->service, (long)c->pid, term_reason(r));
 		if (kill(-c->pid, SIGTERM) == -1 && errno != ESRCH)
 			log_warn("service %s: kill(-%ld, SIGTERM)", w->service, (long)c->pid);
 		pl->kill_at = now + (r->stopped ? EXEC_STOP_KILL_MS : (int64_t)w->shutdown_timeout * 1000);
@@ -214,7 +242,11 @@ static int
 poll_timeout(const struct plan *pl, bool have_pidfd, int64_t now)
 {
 	int64_t next = pl->termed ? (pl->killed ? INT64_MAX : pl->kill_at) : pl->term_at;
-	int64_t t = next == INT64_MAX ? WATCH_TICK_MS : next - now;
+	int64_t t;
+
+	if (pl->next_probe < next)
+		next = pl->next_probe;
+	t = next == INT64_MAX ? WATCH_TICK_MS : next - now;
 
 	if (t > WATCH_TICK_MS)
 		t = WATCH_TICK_MS;
@@ -244,7 +276,8 @@ void
 exec_watch(const struct exec_watch *w, struct exec_child *c, struct exec_result *r)
 {
 	struct errbuf eb = { .service = w->service, .pid = c->pid };
-	struct plan pl = { INT64_MAX, INT64_MAX, false, false, false };
+	struct plan pl = { INT64_MAX, INT64_MAX, false, false, false, c->started_ms,
+	    w->moved != NULL ? c->started_ms : INT64_MAX };
 	bool done = false;
 
 	memset(r, 0, sizeof(*r));
@@ -257,6 +290,7 @@ exec_watch(const struct exec_watch *w, struct exec_child *c, struct exec_result 
 		int64_t now = util_now_ms();
 
 		plan_stop(w, &pl, r, now);
+		plan_idle(w, &pl, r, now);
 		carry_out(w, c, &pl, r, now);
 		if (w->progress != NULL)
 			atomic_store_explicit(w->progress, util_coarse_now_ms(), memory_order_relaxed);

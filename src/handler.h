@@ -25,7 +25,8 @@ struct tcp_session {
 	/*
 	 * The connected socket. Every call on it says MSG_DONTWAIT, except
 	 * io_recv_wait(), which blocks when `blocking` says the socket has no
-	 * O_NONBLOCK (the worker's, from accept4 without it).
+	 * O_NONBLOCK (the worker's, from accept4 without it). A handler that
+	 * closes it itself sets it to -1.
 	 */
 	int fd;
 	bool blocking;

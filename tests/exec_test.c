@@ -2,8 +2,10 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <poll.h>
 #include <signal.h>
@@ -538,7 +540,167 @@ exec_not_started_test(void **state)
 	assert_false(h_log_contains(d, "crash"));
 }
 
+/* A client that sends nothing: `timeout` ends its program as max_runtime would (end=timeout); activity keeps it. */
+static void
+exec_timeout_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), cport = h_free_port();
+	char buf[8];
+	int64_t t0;
+	int fd;
+
+	h_write_conf(d, "shutdown_timeout = 1;\n"
+	    "log = { connections = true; level = \"info\"; };\n"
+	    "services = (\n"
+	    " { name = \"silent\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   workers = 1; timeout = 1; command = [ \"%s\", \"silent\" ]; },\n"
+	    " { name = \"cat\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   workers = 1; timeout = 1; command = [ \"/bin/cat\" ]; } );\n", port, probe(), cport);
+	start_quiet(d);
+	fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	t0 = h_now_ms();
+	/* the bound only catches a hang: without the timeout it never ends */
+	if (h_read_all(fd, out, sizeof(out) - 1, 10000) < 0)
+		h_fail_with_log(d, "a silent client kept its program past timeout");
+	assert_true(h_now_ms() - t0 >= 900);
+	close(fd);
+	assert_true(h_wait_log(d, "no activity on its socket for timeout seconds", 10000));
+	assert_true(h_wait_log(d, "service=silent ", 10000));
+	assert_true(h_wait_log(d, "end=timeout signal=SIGTERM", 10000));
+	/* a session that keeps moving outlives timeout; when it stops, it ends */
+	fd = h_connect("127.0.0.1", cport, 2000);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 8; i++) {
+		assert_true(h_write_all(fd, "x", 1));
+		if (!read_exact(fd, buf, 1, 3000))
+			h_fail_with_log(d, "an active session was ended");
+		h_sleep_ms(300);
+	}
+	if (h_read_all(fd, out, sizeof(out) - 1, 10000) < 0)
+		h_fail_with_log(d, "an idle cat outlived timeout");
+	close(fd);
+	assert_true(h_wait_log(d, "service=cat ", 10000));
+	assert_int_equal(h_log_count(d, "end=timeout"), 2);
+}
+
+/* What a program leaves behind does not keep its connection; the worker never reads it. */
+static void
+exec_leftover_child_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char file[256], args[400], text[128] = "";
+	long child = 0;
+	int fd;
+
+	snprintf(file, sizeof(file), "%s/child.txt", d->dir);
+	snprintf(args, sizeof(args), ", \"leave-child\", \"%s\"", file);
+	conf_probe(d, port, args, "max_per_source = 1;");
+	start_quiet(d);
+	fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	assert_true(h_write_all(fd, "ping\n", 5));
+	/* the program exits at once, its child keeps the socket: the client is let go all the same */
+	if (h_read_all(fd, out, sizeof(out) - 1, 10000) < 0)
+		h_fail_with_log(d, "a program's leftover child kept the connection");
+	close(fd);
+	assert_true(h_wait_log(d, "its connection is shut down for the 1 processes it left holding it", 10000));
+	for (int64_t end = h_now_ms() + 5000; h_now_ms() < end; h_sleep_ms(50)) {
+		FILE *f = fopen(file, "r");
+		if (f != NULL && fgets(text, sizeof(text), f) != NULL && strchr(text, '\n') != NULL) {
+			fclose(f);
+			break;
+		}
+		if (f != NULL)
+			fclose(f);
+	}
+	if (sscanf(text, "%ld", &child) != 1)
+		h_fail_with_log(d, "the child never reported");
+	/* the byte the client sent was the program's: the worker left it for the child */
+	assert_non_null(strstr(text, " read=ping"));
+	assert_true(h_pid_alive((pid_t)child));
+	/* the child serves nobody: the next client from the same source is let in */
+	fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	assert_true(h_write_all(fd, "ping\n", 5));
+	assert_true(h_read_all(fd, out, sizeof(out) - 1, 10000) >= 0);
+	close(fd);
+	assert_false(h_log_contains(d, "max_per_source"));
+	kill((pid_t)child, SIGKILL);
+}
+
+/* A program that closes its side lets the client go at once, as under inetd, though it lingers. */
+static void
+exec_close_early_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char file[256], args[400];
+	long pid = 0;
+	FILE *f;
+	ssize_t n;
+	int fd;
+
+	snprintf(file, sizeof(file), "%s/linger.pid", d->dir);
+	snprintf(args, sizeof(args), ", \"close-linger\", \"%s\"", file);
+	conf_probe(d, port, args, "");
+	start_quiet(d);
+	fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	n = h_read_all(fd, out, sizeof(out) - 1, 10000);
+	if (n < 0)
+		h_fail_with_log(d, "the client got no EOF when the program closed its side");
+	out[n] = '\0';
+	close(fd);
+	assert_string_equal(out, "bye\n");
+	for (int64_t end = h_now_ms() + 3000; (f = fopen(file, "r")) == NULL && h_now_ms() < end; )
+		h_sleep_ms(20);
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	/* the EOF came from the program's close, not from its end */
+	assert_true(h_pid_alive((pid_t)pid));
+	assert_false(h_log_contains(d, "service=probe "));
+}
+
+/* C1 controls and bidi overrides from a program's stderr reach the log as '?', as C0 ones do. */
+static void
+exec_stderr_escaped_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char *log;
+
+	conf_probe(d, port, ", \"stderr-c1\"", "");
+	start_quiet(d);
+	fetch(port, out, sizeof(out));
+	assert_true(h_wait_log(d, "service=probe ", 10000));
+	if (!h_wait_log(d, "c1 [?31m] raw [?] bidi [?] iso [?] ok [\xc3\xa9]", 10000))
+		h_fail_with_log(d, "control characters reached the log");
+	log = h_read_log(d);
+	assert_null(strstr(log, "\x9b"));
+	assert_null(strstr(log, "\xe2\x80\xae"));
+	assert_null(strstr(log, "\xe2\x81\xa6"));
+	free(log);
+}
+
 /* ---- UDP: wait mode ------------------------------------------------------------ */
+
+/* One datagram sent to port from a connected socket, left open. */
+static int
+udp_send_connected(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(send(fd, "hi", 2, 0), 2);
+	return fd;
+}
 
 static void
 exec_udp_wait_test(void **state)
@@ -626,6 +788,52 @@ exec_udp_wait_reload_test(void **state)
 	h_sleep_ms(300);
 	assert_int_equal(al_count(d, "service=u program=*"), 2);
 #undef LINGER_CONF
+}
+
+/* A wait program that sees no datagram for `timeout` seconds ends (end=timeout). */
+static void
+exec_udp_wait_timeout_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	int64_t t0;
+	int fd;
+
+	h_write_conf(d, "shutdown_timeout = 1;\nlog = { connections = true; level = \"info\"; };\n"
+	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   wait = true; timeout = 1; command = [ \"%s\", \"silent\" ]; } );\n", port, probe());
+	start_quiet(d);
+	fd = udp_send_connected(port);
+	t0 = h_now_ms();
+	if (!h_wait_log(d, "end=timeout", 10000))
+		h_fail_with_log(d, "an idle wait program was never ended");
+	assert_true(h_now_ms() - t0 >= 900);
+	assert_true(h_log_contains(d, "no activity on its socket for timeout seconds"));
+	close(fd);
+}
+
+/* A wait program that exits 0 without reading backs off as a crash does, logged once a step. */
+static void
+exec_udp_wait_unread_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	int fd, starts, steps;
+
+	h_write_conf(d, "log = { connections = true; };\n"
+	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   wait = true; command = [ \"%s\", \"exit\", \"0\" ]; } );\n", port, probe());
+	start_quiet(d);
+	fd = udp_send_connected(port);
+	if (!h_wait_log(d, "leaves the datagram it was started for unread; next start in 2000 ms", 15000))
+		h_fail_with_log(d, "a wait program that reads nothing was restarted without backing off");
+	steps = h_log_count(d, "leaves the datagram it was started for unread");
+	starts = h_log_count(d, "service=u program=");
+	print_message("%d starts, %d back-off steps\n", starts, steps);
+	/* three in a row start the back-off; then one start per step */
+	assert_int_equal(h_log_count(d, "next start in 1000 ms"), 1);
+	assert_true(starts <= steps + 3);
+	close(fd);
 }
 
 /* ---- configuration errors, with their lines ------------------------------------- */
@@ -846,9 +1054,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(exec_stop_ends_programs_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_reload_lets_programs_finish_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_not_started_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_timeout_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_leftover_child_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_close_early_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_stderr_escaped_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_udp_wait_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_udp_wait_quiet_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_udp_wait_reload_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_udp_wait_timeout_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_udp_wait_unread_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test(exec_config_errors_test),
 		cmocka_unit_test_setup_teardown(exec_tftpd_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_git_daemon_test, h_fixture_setup, h_fixture_teardown),
