@@ -44,6 +44,7 @@ struct tcp_session {
 	int wake_fd;			/* readable once the worker is told to stop */
 	int shutdown_timeout;		/* the daemon's, for what a stop may still take */
 	char log_extra[64];		/* the handler's words for the access log: "program=12 exit=0" */
+	bool bytes_unknown;		/* bytes_in and bytes_out are not the session's: in=? out=? */
 };
 
 /* A UDP socket a handler serves itself (exec's wait mode): not datagram by datagram. */

@@ -233,7 +233,8 @@ log_connection(const struct worker *w, const struct tcp_session *s, const struct
 	struct timespec t1;
 	struct access_line l = { .service = w->svc->name, .peer = s->peer,
 	    .proxy = worker_proxy_balancer(wp), .counted = true, .in = s->bytes_in,
-	    .out = s->bytes_out, .end = session_end_name(end), .words = s->log_extra };
+	    .out = s->bytes_out, .end = session_end_name(end), .words = s->log_extra,
+	    .bytes_unknown = s->bytes_unknown };
 
 	if (!w->access_log && end != END_TIMEOUT)
 		return;
