@@ -251,20 +251,28 @@ enum { ST_FIN_WAIT2 = 5, ST_TIME_WAIT = 6, ST_CLOSE_WAIT = 8, ST_LAST_ACK = 9, S
  * the worker closes its own copy, as inetd does: the program's last close
  * is the client's EOF, whether the program then exits or lingers. What
  * the worker still needs it asks the kernel by the connection's addresses
- * (sock_diag), holding no descriptor: activity for `timeout`, the byte
- * counts, and once the program exited, whether processes it left still
- * hold the socket; those lose it (orphans_release_socket). The worker
- * never reads the socket: it is the program's. Where sock_diag is refused,
- * the worker keeps its copy and asks through it, and shuts it down when
- * the program exits; only the early EOF is lost.
+ * (sock_diag), holding no descriptor: activity for `timeout`, and once
+ * the program exited, whether processes it left still hold the socket;
+ * those lose it (orphans_release_socket). The worker never reads the
+ * socket: it is the program's. Where sock_diag is refused, the worker
+ * keeps its copy and asks through it, and shuts it down when the program
+ * exits; only the early EOF is lost.
+ *
+ * The price is the byte counts. The kernel keeps none for a closed
+ * connection (a TIME_WAIT socket has no tcp_info), and the program closes
+ * it before the worker learns it exited; the counts sock_diag gives while
+ * the program runs miss whatever moved after the last look, all of a
+ * short session. So in= and out= are the kernel's own only where the
+ * worker held its copy to the end; elsewhere the access log says in=? out=?
+ * and the byte metrics leave the session out, rather than count short.
  */
 struct conn_watch {
 	int fd;				/* our copy while we keep it; -1 once the program alone has it */
 	struct sockaddr_storage local, remote;
 	unsigned long ino;
-	uint64_t in, acked;		/* the counters when last looked at */
-	struct tcp_info last;		/* the last full view, for in= and out= */
-	bool have_last;
+	uint64_t in, acked;		/* the counters when last looked at, for `timeout` */
+	struct tcp_info last;		/* the view once the program exited, through our own copy */
+	bool final;			/* last is filled: in= and out= are known */
 };
 
 /* The kernel's view of our connection; false when it is gone or another now has its addresses. */
@@ -302,8 +310,6 @@ conn_moved(void *ctx)
 	moved = v.info.tcpi_bytes_received != cw->in || v.info.tcpi_bytes_acked != cw->acked;
 	cw->in = v.info.tcpi_bytes_received;
 	cw->acked = v.info.tcpi_bytes_acked;
-	cw->last = v.info;
-	cw->have_last = true;
 	return moved;
 }
 
@@ -346,8 +352,12 @@ conn_end(struct conn_watch *cw, struct tcp_session *s, pid_t program)
 {
 	struct sockdiag_tcp v;
 
-	(void)conn_moved(cw);
 	if (cw->fd >= 0) {
+		/* still ours, and the program gone: what the kernel counted is the session's */
+		if (conn_look(cw, &v) && v.have_info) {
+			cw->last = v.info;
+			cw->final = true;
+		}
 		if (shutdown(cw->fd, SHUT_RDWR) == -1 && errno != ENOTCONN)
 			log_debug("service %s: shutdown", s->svc->name);
 		if (close(cw->fd) == -1 && errno != EINTR)
@@ -358,14 +368,16 @@ conn_end(struct conn_watch *cw, struct tcp_session *s, pid_t program)
 	}
 }
 
-/* What the kernel moved on the connection, for the access log's in= and out=. */
+/* What the kernel moved on the connection, for the access log's in= and out=; unknown without a final view. */
 static void
 tcp_bytes(struct tcp_session *s, const struct conn_watch *cw)
 {
 	const struct tcp_info *ti = &cw->last;
 
-	if (!cw->have_last)
+	if (!cw->final) {
+		s->bytes_unknown = true;
 		return;
+	}
 	/* the kernel counts a FIN as a byte: the client's when it closed, ours when the program shut down */
 	bool fin_in = ti->tcpi_state == ST_CLOSE_WAIT || ti->tcpi_state == ST_LAST_ACK ||
 	    ti->tcpi_state == ST_CLOSING || ti->tcpi_state == ST_TIME_WAIT;

@@ -600,6 +600,68 @@ wait_file_line(const char *file, char *text, size_t len, int ms)
 	return false;
 }
 
+/* A session's bytes as the access log gives them: exact, or in=? out=? (the parser holds them together); true when known. */
+static bool
+check_bytes(struct daemon *d, const char *want, const char *in, const char *out_)
+{
+	struct al_line l;
+	const char *i, *o;
+
+	if (!al_wait(d, want, &l, 10000))
+		h_fail_with_log(d, "no access-log line for the session");
+	i = al_get(&l, "in");
+	o = al_get(&l, "out");
+	print_message("%s: in=%s out=%s\n", want, i != NULL ? i : "(none)", o != NULL ? o : "(none)");
+	/* the parser has seen that both are there or neither, both counts or both '?' */
+	assert_non_null(i);
+	assert_non_null(o);
+	assert_non_null(al_get(&l, "duration_ms"));
+	if (strcmp(i, "?") == 0)
+		return false;
+	if (strcmp(i, in) != 0 || strcmp(o, out_) != 0)
+		h_fail_with_log(d, "a session logged with bytes it did not move");
+	return true;
+}
+
+/* Sub-second sessions, either side closing first: in= and out= are never a stale guess. */
+static void
+exec_bytes_test(void **state)
+{
+	struct daemon *d = *state;
+	int cport = h_free_port(), eport = h_free_port(), bport = h_free_port();
+	ssize_t n;
+	int fd;
+
+	h_write_conf(d, "log = { connections = true; level = \"info\"; };\n"
+	    "services = (\n"
+	    " { name = \"cat\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   workers = 1; command = [ \"/bin/cat\" ]; },\n"
+	    " { name = \"hi\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   workers = 1; command = [ \"/bin/echo\", \"hi\" ]; },\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; } );\n",
+	    cport, eport, bport);
+	start_quiet(d);
+	/* the client closes first: cat echoes, sees EOF, exits */
+	fd = h_connect("127.0.0.1", cport, 2000);
+	assert_true(fd >= 0);
+	assert_true(h_write_all(fd, "hello\n", 6));
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	n = h_read_all(fd, out, sizeof(out) - 1, 10000);
+	close(fd);
+	assert_int_equal(n, 6);
+	check_bytes(d, "service=cat end=done program=* exit=0", "6", "6");
+	/* the program closes first: it writes and exits, the client has sent nothing */
+	fd = h_connect("127.0.0.1", eport, 2000);
+	assert_true(fd >= 0);
+	n = h_read_all(fd, out, sizeof(out) - 1, 10000);
+	close(fd);
+	assert_int_equal(n, 3);
+	check_bytes(d, "service=hi end=done program=* exit=0", "0", "3");
+	/* a built-in handler holds its socket to the end: its bytes are always there */
+	assert_true(h_echo("127.0.0.1", bport, "hello\n", 6, 5000));
+	assert_true(check_bytes(d, "service=echo", "6", "6"));
+}
+
 /* What a program leaves behind does not keep its connection; the worker never reads it. */
 static void
 exec_leftover_child_test(void **state)
@@ -1058,6 +1120,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(exec_reload_lets_programs_finish_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_not_started_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_timeout_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(exec_bytes_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_leftover_child_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_close_early_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(exec_stderr_escaped_test, h_fixture_setup, h_fixture_teardown),
