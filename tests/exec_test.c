@@ -85,6 +85,40 @@ conf_probe(struct daemon *d, int port, const char *args, const char *extra)
 	    "   workers = 2; command = [ \"%s\"%s ]; %s } );\n", port, probe(), args, extra);
 }
 
+/*
+ * valgrind 3.19 knows no pidfd_getfd: the daemon then cannot take a copy
+ * of a leftover's socket and kills the leftover instead, as documented.
+ */
+static bool
+under_valgrind(void)
+{
+	const char *w = getenv("NETSRVD_WRAPPER");
+
+	return w != NULL && strstr(w, "valgrind") != NULL;
+}
+
+/* Whether the connection ends, by EOF or by a reset, within the hang bound. */
+static bool
+conn_ends(int fd, int ms)
+{
+	int64_t end = h_now_ms() + h_hang_ms(ms);
+	char junk[256];
+
+	while (h_now_ms() < end) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		n = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && errno == ECONNRESET))
+			return true;
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return false;
+	}
+	return false;
+}
+
 /* Started, without a probing connection: that would run the program once more. */
 static void
 start_quiet(struct daemon *d)
@@ -135,7 +169,7 @@ exec_environment_test(void **state)
 	if (!has_line(out, "SigIgn:\t0000000000000000"))
 		fail_msg("a signal is ignored:\n%s", strstr(out, "SigIgn"));
 	/* valgrind keeps the descriptor limit to itself: the program gets the real one */
-	if (getenv("NETSRVD_WRAPPER") == NULL || strstr(getenv("NETSRVD_WRAPPER"), "valgrind") == NULL)
+	if (!under_valgrind())
 		assert_true(has_line(out, "nofile 64"));
 	else
 		print_message("under valgrind: the files limit is not checked\n");
@@ -414,7 +448,13 @@ exec_max_runtime_test(void **state)
 	assert_true(wait_gone((pid_t)pids[1], 3000));
 	assert_true(h_wait_log(d, "max_runtime reached", 10000));
 	assert_true(al_wait(d, "end=timeout program=* signal=SIGTERM", NULL, 10000));
-	/* the one that left the group lives on until the daemon stops */
+	/* the one that left the group loses the connection and lives on until the daemon stops */
+	if (under_valgrind()) {
+		/* no pidfd_getfd: it is killed with the connection it holds */
+		assert_true(wait_gone((pid_t)pids[2], 3000));
+		assert_int_equal(h_stop(d), 0);
+		return;
+	}
 	assert_true(h_pid_alive((pid_t)pids[2]));
 	assert_int_equal(h_stop(d), 0);
 	assert_true(wait_gone((pid_t)pids[2], 3000));
@@ -680,9 +720,21 @@ exec_leftover_child_test(void **state)
 	assert_true(fd >= 0);
 	assert_true(h_write_all(fd, "ping\n", 5));
 	/* the program exits at once, its child keeps the socket: the client is let go all the same */
-	if (h_read_all(fd, out, sizeof(out) - 1, 10000) < 0)
+	if (!conn_ends(fd, 10000))
 		h_fail_with_log(d, "a program's leftover child kept the connection");
 	close(fd);
+	if (under_valgrind()) {
+		/* killed, with the client's byte unread (the reset says so): it serves nobody */
+		assert_true(h_wait_log(d, "the 1 processes it left holding its connection get SIGKILL", 10000));
+		fd = h_connect("127.0.0.1", port, 2000);
+		assert_true(fd >= 0);
+		assert_true(h_write_all(fd, "ping\n", 5));
+		assert_true(conn_ends(fd, 10000));
+		close(fd);
+		assert_true(al_wait_nth(d, "service=probe end=done program=* exit=0", 2, NULL, 10000));
+		assert_int_equal(al_count(d, "end=refused"), 0);
+		return;
+	}
 	assert_true(h_wait_log(d, "its connection is shut down for the 1 processes it left holding it", 10000));
 	if (!wait_file_line(file, text, sizeof(text), 5000) || sscanf(text, "%ld", &child) != 1)
 		h_fail_with_log(d, "the child never reported");
