@@ -322,7 +322,7 @@ import_inetd_parse(struct import_result *r, const struct import_host *h,
 	int line = 0;
 
 	r->format = "inetd";
-	import_file_add(r, path, -1, 0);
+	import_file_add(r, path, -1, 0, NULL);
 	/* strtok would merge empty lines and shift the numbering: split by hand */
 	while (p != NULL) {
 		char *nl = strchr(p, '\n');
