@@ -561,6 +561,34 @@ import_cli_fifo_test(void **state)
 	free(im.err);
 }
 
+/* An inetd.conf line of 261 arguments: all 261 in the command, and -t takes it. */
+static void
+import_cli_many_arguments_test(void **state)
+{
+	struct daemon *d = *state;
+	char conf[300], *text, *made;
+	size_t n = 0, cap = 8192;
+	struct imported im;
+
+	need("/bin/cat");
+	text = calloc(1, cap);
+	assert_non_null(text);
+	n += (size_t)snprintf(text + n, cap - n, "echo stream tcp nowait root /bin/cat cat");
+	for (int i = 1; i <= 261; i++)
+		n += (size_t)snprintf(text + n, cap - n, " a%d", i);
+	snprintf(text + n, cap - n, "\n");
+	snprintf(conf, sizeof(conf), "%s/inetd.conf", d->dir);
+	write_file(conf, text);
+	free(text);
+	run_import(d, conf, NULL, "args", &im);
+	assert_int_equal(im.rc, 0);
+	free(im.err);
+	made = slurp(im.conf);
+	assert_contains(made, "\"a260\", \"a261\" ]");
+	free(made);
+	assert_passes_t(&im);
+}
+
 int
 main(void)
 {
@@ -574,6 +602,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(import_serve_ipv6_flag_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_cli_include_loop_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_cli_fifo_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_cli_many_arguments_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

@@ -1300,6 +1300,26 @@ import_include_bounds_test(void **state)
 	remove_dir(dir);
 }
 
+/* An inetd.conf line of any length: every argument carried over, none dropped. */
+static void
+import_inetd_many_arguments_test(void **state)
+{
+	char line[4096];
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(line, sizeof(line), "echo stream tcp nowait root /usr/bin/cat cat");
+	for (int i = 1; i <= 260; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " a%d", i);
+	snprintf(line + n, sizeof(line) - n, "\n");
+	import_ok(line);
+	assert_int_equal(r.nsvc, 1);
+	assert_served(&r.svc[0]);
+	/* the program, then its 260 arguments (argv[0] "cat" is its basename: dropped) */
+	assert_int_equal(r.svc[0].command.n, 261);
+	assert_string_equal(r.svc[0].command.v[260], "a260");
+}
+
 int
 main(void)
 {
@@ -1338,6 +1358,7 @@ main(void)
 		cmocka_unit_test_teardown(import_report_in_line_order_test, teardown),
 		cmocka_unit_test_teardown(import_include_loop_test, teardown),
 		cmocka_unit_test_teardown(import_include_bounds_test, teardown),
+		cmocka_unit_test_teardown(import_inetd_many_arguments_test, teardown),
 	};
 
 	if (getenv("TEST_FILTER") != NULL)
