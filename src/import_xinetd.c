@@ -167,6 +167,16 @@ includedir_skips(const char *name)
 	return n == 0 || strchr(name, '.') != NULL || name[n - 1] == '~';
 }
 
+/* A byte that would end or colour the comment a file name is shown in. */
+static bool
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 /* The file being read (index) or one that includes it is the file sb names: a loop. */
 static int
 reading_already(const struct import_result *r, int index, const struct stat *sb)
@@ -209,6 +219,11 @@ read_file_at(struct reader *rd, const char *line, const char *path)
 	char *text, *why, *what;
 	size_t len;
 
+	if (has_control(path)) {
+		import_note_add(&rd->r->notes, rd->file, rd->line, path, "not read: its name holds a "
+		    "control character (shown as \\xNN): rename the file");
+		return;
+	}
 	/* the file bound before the read: a loop past it would read on */
 	if (rd->r->nfiles >= IMPORT_FILES_MAX) {
 		what = line_text(line);

@@ -561,6 +561,34 @@ import_cli_fifo_test(void **state)
 	free(im.err);
 }
 
+/* A newline in an includedir file's name: refused with a note, and no live line comes of it. */
+static void
+import_cli_newline_name_test(void **state)
+{
+	struct daemon *d = *state;
+	char conf[300], dir[300], path[600], text[1024];
+	char *made;
+	struct imported im;
+
+	snprintf(dir, sizeof(dir), "%s/xinetd.d", d->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/x\n\t{ name = \"pwn\"; handler = \"echo\"; port = 2323; },\n#", dir);
+	write_file(path, "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n}\n");
+	snprintf(conf, sizeof(conf), "%s/xinetd.conf", d->dir);
+	snprintf(text, sizeof(text), "%sincludedir %s\n", echo_xinetd, dir);
+	write_file(conf, text);
+	run_import(d, conf, NULL, "newline", &im);
+	assert_int_equal(im.rc, 65);
+	assert_contains(im.err, "its name holds a control character");
+	assert_contains(im.err, "1 service, 0 not served");
+	free(im.err);
+	made = slurp(im.conf);
+	if (strstr(made, "\n\t{ name = \"pwn\"") != NULL)
+		fail_msg("a file name became configuration:\n%s", made);
+	free(made);
+	assert_passes_t(&im);
+}
+
 /* An inetd.conf line of 261 arguments: all 261 in the command, and -t takes it. */
 static void
 import_cli_many_arguments_test(void **state)
@@ -602,6 +630,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(import_serve_ipv6_flag_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_cli_include_loop_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_cli_fifo_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_cli_newline_name_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_cli_many_arguments_test, h_fixture_setup, h_fixture_teardown),
 	};
 

@@ -1300,6 +1300,65 @@ import_include_bounds_test(void **state)
 	remove_dir(dir);
 }
 
+/* The services of a netsrv.conf text, as libconfig reads it: their names, in order, joined by spaces. */
+static char *
+live_service_names(const char *text)
+{
+	config_t lc;
+	config_setting_t *list;
+	char *names = calloc(1, 4096);
+
+	assert_non_null(names);
+	config_init(&lc);
+	if (config_read_string(&lc, text) != CONFIG_TRUE)
+		fail_msg("libconfig refuses the import, line %d: %s\n%s", config_error_line(&lc),
+		    config_error_text(&lc), text);
+	list = config_lookup(&lc, "services");
+	assert_non_null(list);
+	for (int i = 0; i < config_setting_length(list); i++) {
+		const char *name = "?";
+		config_setting_lookup_string(config_setting_get_elem(list, (unsigned)i), "name", &name);
+		snprintf(names + strlen(names), 4096 - strlen(names), "%s%s", i > 0 ? " " : "", name);
+	}
+	config_destroy(&lc);
+	return names;
+}
+
+/*
+ * A file name is not configuration: one holding a newline is refused with
+ * a note (xinetd would read it), and no name or line of the input reaches
+ * the output but escaped.
+ */
+static void
+import_hostile_file_names_test(void **state)
+{
+	char dir[] = "/tmp/import_test_names.XXXXXX", path[512], conf[256];
+	static const char evil[] = "evil\n\t{ name = \"pwn\"; handler = \"echo\"; port = 2323; },\n#";
+	char *text, *names;
+
+	(void)state;
+	make_dir(dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, evil);
+	make_file(path, echo_entry);
+	snprintf(path, sizeof(path), "%s/daytime", dir);
+	make_file(path, daytime_entry);
+	snprintf(conf, sizeof(conf), "includedir %s\nstray \033]0;title\007 line\n", dir);
+	import_ok(conf);
+	assert_int_equal(r.nsvc, 1);
+	assert_string_equal(r.svc[0].name, "daytime");
+	assert_true(notes_mention(&r.notes, "control character"));
+	text = emit();
+	names = live_service_names(text);
+	assert_string_equal(names, "daytime");
+	/* the refused name is shown, escaped, on one comment line; so is the stray line */
+	assert_has(text, "evil\\x0a\t{ name = \"pwn\"");
+	assert_has(text, "stray \\x1b]0;title\\x07 line");
+	assert_null(strchr(text, '\033'));
+	free(names);
+	free(text);
+	remove_dir(dir);
+}
+
 /* An inetd.conf line of any length: every argument carried over, none dropped. */
 static void
 import_inetd_many_arguments_test(void **state)
@@ -1358,6 +1417,7 @@ main(void)
 		cmocka_unit_test_teardown(import_report_in_line_order_test, teardown),
 		cmocka_unit_test_teardown(import_include_loop_test, teardown),
 		cmocka_unit_test_teardown(import_include_bounds_test, teardown),
+		cmocka_unit_test_teardown(import_hostile_file_names_test, teardown),
 		cmocka_unit_test_teardown(import_inetd_many_arguments_test, teardown),
 	};
 
