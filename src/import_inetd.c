@@ -111,6 +111,7 @@ parse_protocol(struct import_service *s, const char *field, int socktype, const 
 {
 	char *copy = import_xstrdup(field), *save = NULL;
 	char *proto = strtok_r(copy, ",", &save);
+	const char *version;	/* what follows "tcp" or "udp" */
 	int family = 0;
 
 	if (proto == NULL || strncmp(proto, "rpc/", 4) == 0 || strcmp(proto, "unix") == 0) {
@@ -126,11 +127,13 @@ parse_protocol(struct import_service *s, const char *field, int socktype, const 
 	else
 		import_service_unservable(s, "protocol \"%s\" with socket type %s", proto,
 		    socktype == SOCK_STREAM ? "stream" : "dgram");
-	if (strcmp(proto + 3, "4") == 0)
+	/* "ud" is shorter than the name it is not */
+	version = strlen(proto) >= 3 ? proto + 3 : "";
+	if (strcmp(version, "4") == 0)
 		family = AF_INET;
-	else if (strcmp(proto + 3, "6") == 0)
+	else if (strcmp(version, "6") == 0)
 		family = AF_INET6;
-	else if (proto[3] != '\0' && strcmp(proto + 3, "46") != 0)
+	else if (version[0] != '\0' && strcmp(version, "46") != 0)
 		import_service_unservable(s, "unknown protocol \"%s\"", proto);
 	for (char *opt = strtok_r(NULL, ",", &save); opt != NULL; opt = strtok_r(NULL, ",", &save)) {
 		char *what = import_xprintf("protocol \"%s\"", field);

@@ -417,14 +417,17 @@ import_inetd_options_test(void **state)
 	import_ok("ftp\tstream\ttcp,rcvbuf=64k,sndbuf=1m\tnowait\troot\t/usr/sbin/in.ftpd\tin.ftpd\n"
 	    "echo\tstream\tudp\tnowait\troot\tinternal\n"
 	    "time\tstream\ttcp5\tnowait\troot\tinternal\n"
+	    "daytime\tdgram\tud\twait\troot\tinternal\n"
 	    "bogus line\n");
 	assert_served(svc("ftp"));
 	assert_note(svc("ftp"), "rcvbuf=64k");
 	assert_note(svc("ftp"), "sndbuf=1m");
 	assert_unservable(svc("echo"), "with socket type stream");
 	assert_unservable(svc("time"), "unknown protocol \"tcp5\"");
+	/* shorter than "udp": read no further than it goes (the fuzzer found it) */
+	assert_unservable(svc("daytime"), "protocol \"ud\" with socket type dgram");
 	assert_int_equal(r.notes.n, 1);
-	assert_int_equal(r.notes.v[0].line, 4);
+	assert_int_equal(r.notes.v[0].line, 5);
 }
 
 /* --- xinetd --- */
