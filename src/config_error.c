@@ -61,7 +61,7 @@ add_setting(struct scan *sc, const char *name, size_t len, int line)
 		sc->cap = cap;
 	}
 	sc->v[sc->n++] = (struct setting){ name, len, line,
-	    sc->depth > 0 ? sc->stack[sc->depth - 1].group : 0 };
+	    sc->depth > 0 && sc->depth <= NESTING_MAX ? sc->stack[sc->depth - 1].group : 0 };
 }
 
 /* Past a comment or a string at p (libconfig's #, //, block comments, "..."), counting lines. */
