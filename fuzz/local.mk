@@ -52,6 +52,7 @@ FUZZ_HANDLER_SRC = $(srcdir)/src/handler.c $(srcdir)/src/handler_echo.c \
 	$(srcdir)/src/io.c $(srcdir)/src/log.c $(srcdir)/src/access.c \
 	$(srcdir)/src/util.c \
 	$(srcdir)/src/handler_exec.c $(srcdir)/src/exec_spawn.c $(srcdir)/src/exec_watch.c \
+	$(srcdir)/src/perm.c $(srcdir)/src/sockdiag.c $(srcdir)/src/orphans.c \
 	$(srcdir)/src/pool.c $(srcdir)/src/sig.c $(srcdir)/src/sandbox.c
 # the handlers' config-time checks report through config.c (config_error)
 FUZZ_UDP_SRC = $(FUZZ_HANDLER_SRC) $(srcdir)/src/config.c $(srcdir)/src/config_error.c \
