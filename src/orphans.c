@@ -114,6 +114,20 @@ orphans_end_all(int bound_ms)
 
 /* --- in a worker: a leftover holding its program's connection ------------- */
 
+/* A /proc or fd directory entry's number, or -1 when the name is not one. */
+static long
+entry_number(const char *name)
+{
+	char *end;
+	long v;
+
+	if (name[0] < '0' || name[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(name, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : v;
+}
+
 /* The first of pid's descriptors that is the socket ino, or -1. */
 static int
 holding_fd(pid_t pid, unsigned long ino)
@@ -129,7 +143,7 @@ holding_fd(pid_t pid, unsigned long ino)
 		return -1;
 	while (found < 0 && (e = readdir(d)) != NULL) {
 		ssize_t n;
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+		if (entry_number(e->d_name) < 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		n = readlink(path, link, sizeof(link) - 1);
@@ -137,7 +151,7 @@ holding_fd(pid_t pid, unsigned long ino)
 			continue;
 		link[n] = '\0';
 		if (strcmp(link, want) == 0)
-			found = atoi(e->d_name);
+			found = (int)entry_number(e->d_name);
 	}
 	closedir(d);
 	return found;
@@ -191,7 +205,7 @@ orphans_release_socket(const char *service, pid_t program, unsigned long ino)
 		return 0;
 	}
 	while ((e = readdir(d)) != NULL && n < sizeof(holders) / sizeof(holders[0])) {
-		pid_t pid = (pid_t)atol(e->d_name);
+		pid_t pid = (pid_t)entry_number(e->d_name);
 		int fd;
 		if (pid <= 1 || (fd = holding_fd(pid, ino)) < 0)
 			continue;

@@ -80,6 +80,7 @@ sockdiag_tcp_query(int nl, const struct sockaddr *local, const struct sockaddr *
 	} req;
 	union {
 		struct nlmsghdr h;
+		/* cppcheck-suppress unusedStructMember ; the size, with the header's alignment */
 		char bytes[8192];
 	} reply;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };

@@ -243,7 +243,9 @@ proc_state(pid_t pid)
 	buf[len] = '\0';
 	/* the command name may hold anything, ')' included: the state follows the last one */
 	close_paren = strrchr(buf, ')');
-	return close_paren != NULL && close_paren[1] == ' ' ? close_paren[2] : 0;
+	if (close_paren == NULL || close_paren[1] != ' ')
+		return 0;
+	return close_paren[2];
 }
 
 /*
