@@ -583,6 +583,8 @@ fault_accept_emfile_test(void **state)
 	    port);
 	h_start_serving(d, port);
 	assert_int_equal(h_children(d->pid, &worker, 1), 1);
+	/* its descriptors are settled only once it serves: count them after a client */
+	assert_true(h_echo("127.0.0.1", port, "settled", 7, 3000));
 	assert_int_equal(prlimit(worker, RLIMIT_NOFILE, NULL, &was), 0);
 	low = was;
 	low.rlim_cur = (rlim_t)lowest_free_fd(worker);

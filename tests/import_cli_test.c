@@ -163,9 +163,9 @@ import_cli_debian_xinetd_test(void **state)
 	assert_contains(im.err, from);
 	assert_contains(im.err, "17 services, 2 not served, 0 attributes not carried over");
 	assert_contains(im.err, "no service is enabled");
-	free(im.err);
 	/* as shipped it serves nothing: valid, and -t says exactly that */
 	assert_contains(im.err, "netsrvd would serve nothing until one is");
+	free(im.err);
 	assert_int_equal(check_conf(im.conf), 0);
 	assert_contains(out, "warning: every service has enabled = false: nothing would be served");
 	text = slurp(im.conf);

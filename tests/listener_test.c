@@ -162,10 +162,8 @@ listener_reconcile_failure_alone_test(void **state)
 static void
 listener_reconcile_failure_undoes_test(void **state)
 {
-	int p1 = h_free_port(), p2 = h_free_port();
-	struct config *a = parse("services = ( " SVC_IF("a", "tcp", "127.0.0.1", "lo") " );", p1);
-	struct config *b = parse("services = ( " SVC("new", "tcp", "127.0.0.1") ", "
-	    SVC("a", "tcp", "127.0.0.1") " );", p2, p1);
+	int p1, p2;
+	struct config *a, *b;
 	struct listener *first[1], *second[2] = { NULL, NULL };
 	char err[512];
 
@@ -174,6 +172,11 @@ listener_reconcile_failure_undoes_test(void **state)
 		print_message("skipped: needs a user without CAP_NET_RAW, who may not unbind a device\n");
 		skip();
 	}
+	p1 = h_free_port();
+	p2 = h_free_port();
+	a = parse("services = ( " SVC_IF("a", "tcp", "127.0.0.1", "lo") " );", p1);
+	b = parse("services = ( " SVC("new", "tcp", "127.0.0.1") ", "
+	    SVC("a", "tcp", "127.0.0.1") " );", p2, p1);
 	assert_int_equal(reconcile(a, NULL, 0, first, NULL, err, sizeof(err)), 0);
 	assert_int_equal(reconcile(b, first, 1, second, NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "service a: cannot bind tcp 127.0.0.1:"));

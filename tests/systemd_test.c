@@ -212,6 +212,11 @@ start_gated(struct daemon *d, const char *path, const char *mode)
 {
 	const char *so = getenv("START_GATE_SO");
 
+#ifdef NETSRVD_SANITIZERS
+	/* the shim has no sanitizer runtime, and ASan refuses to follow a preload that comes first */
+	print_message("skipped: start-gate.so cannot be preloaded into the sanitizer build\n");
+	skip();
+#endif
 	assert_non_null(so);
 	assert_int_equal(setenv("NOTIFY_SOCKET", path, 1), 0);
 	assert_int_equal(setenv("NETSRVD_TEST_START", mode, 1), 0);

@@ -147,8 +147,11 @@ read_unit(struct unit *u)
 static void
 must(bool ok, int step)
 {
-	if (!ok)
+	if (!ok) {
+		/* stderr is the daemon's log by now: the test prints it */
+		dprintf(2, "unit_test: mount namespace step %d: %s\n", step, strerror(errno));
 		_exit(120 + step);
+	}
 }
 
 static void
@@ -209,7 +212,13 @@ apply_filesystem(const struct unit *u, const char *dir)
 
 	snprintf(empty, sizeof(empty), "%s/.inaccessible", dir);
 	must(unshare(CLONE_NEWNS) == 0, 9);
-	must(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, 10);
+	/*
+	 * None of our mounts may reach the host's namespace. In a chroot (CI
+	 * in a fresh root, whose namespace is private already) "/" is no mount
+	 * of its own and refuses the change with EINVAL: nothing to do then.
+	 */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		must(errno == EINVAL, 10);
 	if (u->private_tmp)
 		private_tmp(dir);
 	if (strcmp(ps, "strict") == 0) {
