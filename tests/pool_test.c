@@ -147,9 +147,11 @@ pool_max_per_source_test(void **state)
 	close(fds[0]);
 	/* its worker sees the close when it sees it: until then the third is refused */
 	int64_t end = h_now_ms() + h_hang_ms(5000);
-	while (!h_echo("127.0.0.1", port, "third", 5, 2000) && h_now_ms() < end)
+	bool served;
+	while (!(served = h_echo("127.0.0.1", port, "third", 5, 2000)) && h_now_ms() < end)
 		h_sleep_ms(50);
-	assert_true(h_echo("127.0.0.1", port, "third", 5, 2000));
+	/* (not a second echo after it: that one's worker may still count as busy) */
+	assert_true(served);
 	close(fds[1]);
 	assert_int_equal(h_stop(d), 0);
 }
