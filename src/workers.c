@@ -33,6 +33,9 @@ workers_add(struct worker_table *t)
 		t->w = w;
 		t->cap = cap;
 	}
+	/* a new entry says nothing its maker did not write: not foreign, no pidfd */
+	memset(&t->w[t->n], 0, sizeof(t->w[t->n]));
+	t->w[t->n].pidfd = -1;
 	return &t->w[t->n++];
 }
 
