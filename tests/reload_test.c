@@ -495,6 +495,11 @@ reload_lingering_generations_keep_fds_test(void **state)
 	struct rlimit was, low;
 	int held[RELOADS];
 
+	if (getenv("NETSRVD_WRAPPER") != NULL && getenv("NETSRVD_WRAPPER")[0] != '\0') {
+		/* valgrind keeps descriptors of its own above the limit, and a limit of 32 leaves it none */
+		print_message("skipped: a descriptor limit of 32 leaves valgrind no room of its own\n");
+		skip();
+	}
 	h_write_conf(d, "shutdown_timeout = 3600;\nmax_per_source = 0;\nservices = (\n"
 	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; },\n"
 	    " { name = \"s\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
