@@ -729,7 +729,13 @@ h_count_children(pid_t master)
 int
 h_count_zombies(pid_t master)
 {
-	return scan_children(master, NULL, 0, PU_ZOMBIES);
+	/* a child that just exited is a zombie until the master's next reap: count those that stay */
+	int64_t end = h_now_ms() + h_hang_ms(3000);
+	int n;
+
+	while ((n = scan_children(master, NULL, 0, PU_ZOMBIES)) > 0 && h_now_ms() < end)
+		h_sleep_ms(20);
+	return n;
 }
 
 bool

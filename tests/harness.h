@@ -81,6 +81,7 @@ bool h_notify_wait(int fd, const char *want, char *seen, size_t len, int timeout
 int h_children(pid_t master, pid_t *out, int max);
 int h_count_children(pid_t master);
 bool h_wait_children(pid_t master, int n, int timeout_ms);
+/* The master's children that stay zombies (it is given a hang bound to reap the ones just gone). */
 int h_count_zombies(pid_t master);
 bool h_pid_alive(pid_t pid);
 /* Reads /proc/pid/cmdline with NULs as spaces. */
