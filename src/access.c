@@ -81,7 +81,9 @@ access_format(const struct access_line *l, char *out, size_t len)
 		util_format_sockaddr(l->proxy, addr, sizeof(addr));
 		field(&b, " proxy=%s", addr);
 	}
-	if (l->counted)
+	if (l->counted && l->bytes_unknown)
+		field(&b, " in=? out=?");
+	else if (l->counted)
 		field(&b, " in=%llu out=%llu", l->in, l->out);
 	if (l->counted || l->timed)
 		field(&b, " duration_ms=%lld", l->duration_ms);

@@ -23,6 +23,12 @@ struct access_line {
 	const char *reason;		/* end=refused: acl per_source proxy rate reflection */
 	const char *words;		/* the handler's, already key=value ("program=12 exit=0"), or NULL */
 	const char *detail;		/* free text, written quoted, or NULL */
+	/*
+	 * With counted: in=? out=?, no numbers. The kernel keeps no counts of a
+	 * closed connection, and an exec program's is closed by the program:
+	 * a count taken before it would be silently short.
+	 */
+	bool bytes_unknown;
 };
 
 /* Whether a line is also logged when the access log is off (log.connections = false). */

@@ -103,6 +103,8 @@ const struct config_key config_schema[] = {
 	K("user", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, INHERIT, S(user)),
 	K("group", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, INHERIT, S(group)),
 	K("groups", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(groups)),
+	/* exec: its programs may run as the user of built-in workers (check_program_users) */
+	K("share_user", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(share_user)),
 };
 const size_t config_schema_len = sizeof(config_schema) / sizeof(config_schema[0]);
 
@@ -975,6 +977,35 @@ services_overlap(const struct service_config *a, const struct service_config *b)
 	    IN6_IS_ADDR_UNSPECIFIED(y);
 }
 
+/*
+ * A program runs as its service's user. Were that the user of a built-in
+ * service's workers, the program could stop, trace or kill them, so it is
+ * refused unless the exec service says share_user = true. Not concerned:
+ * root (a root program can do anything in any case) and identities not
+ * chosen (netsrvd not started as root has no other user to give).
+ */
+static int
+check_program_users(struct ctx *c, const config_setting_t *list, const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct service_config *s = &cfg->services[i];
+
+		if (!s->enabled || !s->handler->runs_programs || !s->id.drop || s->id.uid == 0 ||
+		    s->share_user)
+			continue;
+		for (size_t j = 0; j < cfg->nservices; j++) {
+			const struct service_config *o = &cfg->services[j];
+			if (!o->enabled || o->handler->runs_programs || !o->id.drop || o->id.uid != s->id.uid)
+				continue;
+			return fail_at(c, member_or(config_setting_get_elem(list, (unsigned)i), "user"),
+			    "service \"%s\": its programs would run as user %s (uid %ld), as the workers of service \"%s\" (line %d) do, and could stop or kill them; give it a user of its own (user = \"...\"), or set share_user = true if that is meant",
+			    s->name, s->user != NULL ? s->user : "netsrvd's", (long)s->id.uid,
+			    o->name, o->line);
+		}
+	}
+	return 0;
+}
+
 static int
 load_services(struct ctx *c, const config_setting_t *root, struct config *cfg)
 {
@@ -1012,7 +1043,7 @@ load_services(struct ctx *c, const config_setting_t *root, struct config *cfg)
 				    o->protocol_name, o->address, o->port, o->line);
 		}
 	}
-	return 0;
+	return check_program_users(c, list, cfg);
 }
 
 static int

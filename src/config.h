@@ -69,6 +69,7 @@ struct service_config {
 	char *user;		/* the global user unless the service names its own */
 	char *group;
 	bool groups;		/* the user's supplementary groups too (initgroups) */
+	bool share_user;	/* exec: programs may run as the user of built-in workers */
 	struct identity id;	/* resolved from user and group */
 	void *hconf;		/* the handler's keys and what its check made (handler.h) */
 	int line;		/* where the service's group starts */

@@ -20,6 +20,8 @@
 #define WATCH_TICK_MS 1000
 /* without a pidfd, how often we look whether it exited */
 #define WATCH_POLL_EXIT_MS 20
+/* how often the socket's activity is looked at */
+#define WATCH_PROBE_MS 1000
 
 /* A program's stderr, cut into lines for the log. */
 struct errbuf {
@@ -32,6 +34,68 @@ struct errbuf {
 	unsigned long suppressed;
 };
 
+/*
+ * The length of the UTF-8 sequence at p (n bytes left, 1 for a malformed
+ * byte), and in *show whether it may reach the log as it is: not the C0
+ * and C1 controls (raw or encoded), DEL, the bidi overrides and isolates
+ * U+202A-U+202E and U+2066-U+2069 (they reorder what a terminal shows),
+ * nor malformed bytes.
+ */
+static size_t
+sequence(const unsigned char *p, size_t n, bool *show)
+{
+	size_t len;
+	uint32_t cp;
+
+	*show = false;
+	if (p[0] < 0x80) {
+		*show = (p[0] >= 0x20 || p[0] == '\t') && p[0] != 0x7f;
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 1;
+	if (len > n)
+		return 1;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 1;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* overlong, surrogates, beyond U+10FFFF: malformed */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 1;
+	*show = !((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069));
+	return len;
+}
+
+/* Control characters would forge log lines or terminal codes: each is shown as one '?'. */
+static void
+escape_line(char *line, size_t *len)
+{
+	unsigned char *p = (unsigned char *)line;
+	size_t in = 0, out = 0;
+
+	while (in < *len) {
+		bool show;
+		size_t n = sequence(p + in, *len - in, &show);
+		if (show)
+			memmove(p + out, p + in, n);
+		else
+			p[out] = '?';
+		out += show ? n : 1;
+		in += n;
+	}
+	*len = out;
+}
+
 static void
 flush_line(struct errbuf *b)
 {
@@ -39,6 +103,7 @@ flush_line(struct errbuf *b)
 
 	if (b->len == 0)
 		return;
+	escape_line(b->line, &b->len);
 	b->line[b->len] = '\0';
 	b->len = 0;
 	if (now - b->window_ms >= 1000) {
@@ -56,7 +121,7 @@ flush_line(struct errbuf *b)
 	log_notice("service %s: program %ld: %s", b->service, (long)b->pid, b->line);
 }
 
-/* Control bytes would forge log lines or terminal codes: shown as '?'. */
+/* Cut into lines; a line is escaped whole, so a sequence split between reads is judged whole. */
 static void
 take_bytes(struct errbuf *b, const char *data, size_t n)
 {
@@ -69,8 +134,6 @@ take_bytes(struct errbuf *b, const char *data, size_t n)
 		if (ch == '\r' && i + 1 == n)
 			continue;
 		b->line[b->len++] = data[i];
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			b->line[b->len - 1] = '?';
 		if (b->len == LINE_MAX_LOGGED)
 			flush_line(b);
 	}
@@ -109,6 +172,7 @@ struct plan {
 	int64_t term_at, kill_at;
 	bool termed, killed;
 	bool stop_planned;
+	int64_t last_activity, next_probe;	/* the idle timeout's */
 };
 
 static void
@@ -126,6 +190,31 @@ plan_stop(const struct exec_watch *w, struct plan *pl, struct exec_result *r, in
 	}
 }
 
+/* Each WATCH_PROBE_MS: did the socket move? Idle for idle_timeout: it ends as max_runtime ends it. */
+static void
+plan_idle(const struct exec_watch *w, struct plan *pl, struct exec_result *r, int64_t now)
+{
+	if (w->moved == NULL || now < pl->next_probe)
+		return;
+	pl->next_probe = now + WATCH_PROBE_MS;
+	if (w->moved(w->moved_ctx))
+		pl->last_activity = now;
+	if (w->idle_timeout == 0 || pl->termed || now - pl->last_activity < (int64_t)w->idle_timeout * 1000)
+		return;
+	if (now < pl->term_at) {
+		pl->term_at = now;
+		r->idle = true;
+	}
+}
+
+static const char *
+term_reason(const struct exec_result *r)
+{
+	if (r->stopped)
+		return "the daemon stops";
+	return r->idle ? "no activity on its socket for timeout seconds" : "max_runtime reached";
+}
+
 static void
 carry_out(const struct exec_watch *w, struct exec_child *c, struct plan *pl,
     struct exec_result *r, int64_t now)
@@ -135,7 +224,7 @@ carry_out(const struct exec_watch *w, struct exec_child *c, struct plan *pl,
 		if (!r->stopped)
 			r->timed_out = true;
 		log_info("service %s: program %ld: %s; SIGTERM to its process group",
-		    w->service, (long)c->pid, r->stopped ? "the daemon stops" : "max_runtime reached");
+		    w->service, (long)c->pid, term_reason(r));
 		if (kill(-c->pid, SIGTERM) == -1 && errno != ESRCH)
 			log_warn("service %s: kill(-%ld, SIGTERM)", w->service, (long)c->pid);
 		pl->kill_at = now + (r->stopped ? EXEC_STOP_KILL_MS : (int64_t)w->shutdown_timeout * 1000);
@@ -153,7 +242,11 @@ static int
 poll_timeout(const struct plan *pl, bool have_pidfd, int64_t now)
 {
 	int64_t next = pl->termed ? (pl->killed ? INT64_MAX : pl->kill_at) : pl->term_at;
-	int64_t t = next == INT64_MAX ? WATCH_TICK_MS : next - now;
+	int64_t t;
+
+	if (pl->next_probe < next)
+		next = pl->next_probe;
+	t = next == INT64_MAX ? WATCH_TICK_MS : next - now;
 
 	if (t > WATCH_TICK_MS)
 		t = WATCH_TICK_MS;
@@ -183,7 +276,8 @@ void
 exec_watch(const struct exec_watch *w, struct exec_child *c, struct exec_result *r)
 {
 	struct errbuf eb = { .service = w->service, .pid = c->pid };
-	struct plan pl = { INT64_MAX, INT64_MAX, false, false, false };
+	struct plan pl = { INT64_MAX, INT64_MAX, false, false, false, c->started_ms,
+	    w->moved != NULL ? c->started_ms : INT64_MAX };
 	bool done = false;
 
 	memset(r, 0, sizeof(*r));
@@ -196,6 +290,7 @@ exec_watch(const struct exec_watch *w, struct exec_child *c, struct exec_result 
 		int64_t now = util_now_ms();
 
 		plan_stop(w, &pl, r, now);
+		plan_idle(w, &pl, r, now);
 		carry_out(w, c, &pl, r, now);
 		if (w->progress != NULL)
 			atomic_store_explicit(w->progress, util_coarse_now_ms(), memory_order_relaxed);

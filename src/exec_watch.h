@@ -20,17 +20,26 @@ struct exec_watch {
 	int shutdown_timeout;		/* seconds */
 	const _Atomic int *daemon_stopping;	/* the master's word: a stop, not a reload */
 	_Atomic int64_t *progress;	/* the worker's line: alive while it waits */
+	/*
+	 * The `timeout`: seconds without activity on the program's socket
+	 * (0: none). moved, asked about once a second, says whether anything
+	 * moved since it was last asked; it never reads the socket.
+	 */
+	int idle_timeout;
+	bool (*moved)(void *ctx);
+	void *moved_ctx;
 };
 
 struct exec_result {
 	int status;			/* as waitpid gives it */
-	bool timed_out;			/* max_runtime ended it */
+	bool timed_out;			/* max_runtime or the idle timeout ended it */
+	bool idle;			/* the idle timeout, precisely */
 	bool stopped;			/* the daemon's stop ended it */
 };
 
 /*
  * Waits for c to exit, logging its stderr lines, ending it when
- * max_runtime passes or the daemon stops (SIGTERM to its group, then
+ * max_runtime passes, its socket stays idle for idle_timeout, or the daemon stops (SIGTERM to its group, then
  * SIGKILL); closes c's descriptors. Returns when it has been reaped.
  */
 void exec_watch(const struct exec_watch *w, struct exec_child *c, struct exec_result *r);

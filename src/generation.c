@@ -133,7 +133,7 @@ generation_create(struct config *cfg, struct listener *const *reuse, size_t nreu
 	int64_t now = util_now_ms();
 
 	if (g == NULL || b == NULL || sc == NULL) {
-		snprintf(err, errlen, "out of memory for a new generation (its scoreboard: %zu lines)",
+		snprintf(err, errlen, "cannot make a new generation (its scoreboard: %zu lines)",
 		    generation_slots(cfg));
 		goto fail;
 	}
@@ -296,7 +296,11 @@ uses_socket(const struct generation *g, const struct listener *l)
  * A retired generation keeps only its sockets (for its workers' sake,
  * until the last one goes): its configuration is no one's business any
  * more, and is let go at once, so generations draining side by side hold
- * no configurations, and the heap does not fragment around them.
+ * no configurations, and the heap does not fragment around them. Nor
+ * does it keep a descriptor of its own: its scoreboard stays mapped, which
+ * is all its reaping and newer workers need, so however many generations
+ * linger (a long session across daily log rotations), the master's
+ * descriptors stay those of the one running.
  */
 void
 generation_retire(struct generation *g, const struct generation *cur)
@@ -309,6 +313,7 @@ generation_retire(struct generation *g, const struct generation *cur)
 	unref_config(g->sc);
 	g->sc = NULL;
 	g->cfg = NULL;
+	scoreboard_retire(g->sb);
 }
 
 void

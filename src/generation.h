@@ -67,7 +67,8 @@ size_t generation_slots(const struct config *cfg);
 /*
  * g gives way to cur: its sockets that cur does not use stop accepting
  * (listener_pause), and its configuration goes (cfg and svcs[].cfg become
- * NULL): from here on g is the sockets its workers hold, until they go.
+ * NULL), and so does its scoreboard's descriptor (scoreboard_retire):
+ * from here on g is the sockets its workers hold, until they go.
  */
 void generation_retire(struct generation *g, const struct generation *cur);
 /* Lets go of its sockets (the last generation to hold one closes it) and its configuration. */

@@ -25,7 +25,8 @@ struct tcp_session {
 	/*
 	 * The connected socket. Every call on it says MSG_DONTWAIT, except
 	 * io_recv_wait(), which blocks when `blocking` says the socket has no
-	 * O_NONBLOCK (the worker's, from accept4 without it).
+	 * O_NONBLOCK (the worker's, from accept4 without it). A handler that
+	 * closes it itself sets it to -1.
 	 */
 	int fd;
 	bool blocking;
@@ -43,6 +44,7 @@ struct tcp_session {
 	int wake_fd;			/* readable once the worker is told to stop */
 	int shutdown_timeout;		/* the daemon's, for what a stop may still take */
 	char log_extra[64];		/* the handler's words for the access log: "program=12 exit=0" */
+	bool bytes_unknown;		/* bytes_in and bytes_out are not the session's: in=? out=? */
 };
 
 /* A UDP socket a handler serves itself (exec's wait mode): not datagram by datagram. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,8 +23,11 @@
 #include "exec_watch.h"
 #include "handler.h"
 #include "log.h"
+#include "orphans.h"
+#include "perm.h"
 #include "pool.h"
 #include "sig.h"
+#include "sockdiag.h"
 #include "stats.h"
 #include "util.h"
 
@@ -79,27 +83,13 @@ check_env(const struct service_config *svc, const struct exec_conf *x, const str
 	return 0;
 }
 
-/* As the kernel decides for the service's user: owner, then group, then others. */
-static bool
-executable_by(const struct stat *st, const struct identity *id)
-{
-	uid_t uid = id->drop ? id->uid : geteuid();
-	gid_t gid = id->drop ? id->gid : getegid();
-
-	if (uid == 0)
-		return (st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
-	if (st->st_uid == uid)
-		return (st->st_mode & S_IXUSR) != 0;
-	if (st->st_gid == gid)
-		return (st->st_mode & S_IXGRP) != 0;
-	return (st->st_mode & S_IXOTH) != 0;
-}
-
 static int
 check_command(const struct service_config *svc, const struct exec_conf *x, const struct config_where *w)
 {
+	char dir[PATH_MAX];
 	const char *path;
 	struct stat st;
+	mode_t mode;
 
 	if (x->command.n == 0)
 		return config_error(w, "command", "service \"%s\": command is empty (expected [ \"/path/to/program\", args... ])",
@@ -108,13 +98,18 @@ check_command(const struct service_config *svc, const struct exec_conf *x, const
 	if (path[0] != '/')
 		return config_error(w, "command", "service \"%s\": command \"%s\" must be an absolute path",
 		    svc->name, path);
+	/* the kernel asks for search (x) on each directory first: say which one refuses */
+	if (perm_unsearchable_dir(path, &svc->id, dir, sizeof(dir), &mode))
+		return config_error(w, "command", "service \"%s\": command %s: directory %s (mode %04o) cannot be searched by %s%s",
+		    svc->name, path, dir, (unsigned)(mode & 07777), svc->user != NULL ? "user " : "netsrvd's user",
+		    svc->user != NULL ? svc->user : "");
 	if (stat(path, &st) == -1)
 		return config_error(w, "command", "service \"%s\": command %s: %s", svc->name, path,
 		    strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return config_error(w, "command", "service \"%s\": command %s is not a regular file",
 		    svc->name, path);
-	if (!executable_by(&st, &svc->id))
+	if (!perm_allows(&st, &svc->id, PERM_X))
 		return config_error(w, "command", "service \"%s\": command %s is not executable by %s%s",
 		    svc->name, path, svc->user != NULL ? "user " : "netsrvd's user",
 		    svc->user != NULL ? svc->user : "");
@@ -175,6 +170,8 @@ exec_release(struct service_config *svc)
 /* One worker serves one service: what its starts share. */
 static struct exec_prep prep;
 static const _Atomic int *daemon_stopping;
+/* NETLINK_SOCK_DIAG, to watch a connection the worker no longer holds; -1: none */
+static int diag_fd = -1;
 
 static void
 add_limit(int resource, long long v)
@@ -197,6 +194,8 @@ exec_init(const struct service_config *svc, const struct handler_env *env)
 	add_limit(RLIMIT_CORE, x->limits.core);
 	add_limit(RLIMIT_FSIZE, x->limits.fsize);
 	daemon_stopping = env != NULL && env->stats != NULL ? &env->stats->g->stopping : NULL;
+	if (svc->protocol == PROTO_TCP && diag_fd < 0 && (diag_fd = sockdiag_open()) == -1)
+		log_warn("service %s: NETLINK_SOCK_DIAG socket: the worker keeps its copy of each connection", svc->name);
 	return 0;
 }
 
@@ -227,11 +226,11 @@ count_start_failure(struct svc_stats *st)
 
 static struct exec_watch
 watch_for(const struct service_config *svc, int wake_fd, _Atomic int64_t *progress,
-    int shutdown_timeout)
+    int shutdown_timeout, bool (*moved)(void *), void *ctx)
 {
 	const struct exec_conf *x = svc->hconf;
 	struct exec_watch w = { svc->name, wake_fd, x->max_runtime, shutdown_timeout,
-	    daemon_stopping, progress };
+	    daemon_stopping, progress, svc->timeout, moved, ctx };
 
 	return w;
 }
@@ -239,49 +238,168 @@ watch_for(const struct service_config *svc, int wake_fd, _Atomic int64_t *progre
 /* The kernel's TCP states (include/net/tcp_states.h); <linux/tcp.h> does not name them. */
 enum { ST_FIN_WAIT2 = 5, ST_TIME_WAIT = 6, ST_CLOSE_WAIT = 8, ST_LAST_ACK = 9, ST_CLOSING = 11 };
 
-/* What the kernel moved on the connection, for the access log's in= and out=. */
-static void
-tcp_bytes(struct tcp_session *s)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
+/*
+ * A connection while its program runs. Once the program has the socket,
+ * the worker closes its own copy, as inetd does: the program's last close
+ * is the client's EOF, whether the program then exits or lingers. What
+ * the worker still needs it asks the kernel by the connection's addresses
+ * (sock_diag), holding no descriptor: activity for `timeout`, and once
+ * the program exited, whether processes it left still hold the socket;
+ * those lose it (orphans_release_socket). The worker never reads the
+ * socket: it is the program's. Where sock_diag is refused, the worker
+ * keeps its copy and asks through it, and shuts it down when the program
+ * exits; only the early EOF is lost.
+ *
+ * The price is the byte counts. The kernel keeps none for a closed
+ * connection (a TIME_WAIT socket has no tcp_info), and the program closes
+ * it before the worker learns it exited; the counts sock_diag gives while
+ * the program runs miss whatever moved after the last look, all of a
+ * short session. So in= and out= are the kernel's own only where the
+ * worker held its copy to the end; elsewhere the access log says in=? out=?
+ * and the byte metrics leave the session out, rather than count short.
+ */
+struct conn_watch {
+	int fd;				/* our copy while we keep it; -1 once the program alone has it */
+	struct sockaddr_storage local, remote;
+	unsigned long ino;
+	uint64_t in, acked;		/* the counters when last looked at, for `timeout` */
+	struct tcp_info last;		/* the view once the program exited, through our own copy */
+	bool final;			/* last is filled: in= and out= are known */
+};
 
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+/* The kernel's view of our connection; false when it is gone or another now has its addresses. */
+static bool
+conn_look(struct conn_watch *cw, struct sockdiag_tcp *v)
+{
+	socklen_t len = sizeof(v->info);
+
+	memset(v, 0, sizeof(*v));
+	if (cw->fd >= 0) {
+		if (getsockopt(cw->fd, IPPROTO_TCP, TCP_INFO, &v->info, &len) == -1)
+			return false;
+		v->found = v->have_info = true;
+		v->inode = (uint32_t)cw->ino;
+		v->state = v->info.tcpi_state;
+		return true;
+	}
+	if (sockdiag_tcp_query(diag_fd, (struct sockaddr *)&cw->local, (struct sockaddr *)&cw->remote, v) == -1) {
+		log_debug("sock_diag query");
+		return false;
+	}
+	return v->found && (v->inode == cw->ino || v->inode == 0);
+}
+
+/* exec_watch's probe: a byte came in, or one we sent was acknowledged. */
+static bool
+conn_moved(void *ctx)
+{
+	struct conn_watch *cw = ctx;
+	struct sockdiag_tcp v;
+	bool moved;
+
+	if (!conn_look(cw, &v) || !v.have_info)
+		return false;
+	moved = v.info.tcpi_bytes_received != cw->in || v.info.tcpi_bytes_acked != cw->acked;
+	cw->in = v.info.tcpi_bytes_received;
+	cw->acked = v.info.tcpi_bytes_acked;
+	return moved;
+}
+
+/* Before the start: who the connection is, for the kernel's lookup. */
+static void
+conn_watch_init(struct conn_watch *cw, int fd)
+{
+	socklen_t llen = sizeof(cw->local), rlen = sizeof(cw->remote);
+	struct stat st;
+
+	memset(cw, 0, sizeof(*cw));
+	cw->fd = fd;
+	if (fstat(fd, &st) == 0)
+		cw->ino = (unsigned long)st.st_ino;
+	if (getsockname(fd, (struct sockaddr *)&cw->local, &llen) == -1 ||
+	    getpeername(fd, (struct sockaddr *)&cw->remote, &rlen) == -1)
+		cw->local.ss_family = AF_UNSPEC;
+}
+
+/* After the start: our copy goes when the kernel can tell us about the connection without it. */
+static void
+conn_let_go(struct conn_watch *cw, struct tcp_session *s)
+{
+	struct sockdiag_tcp v;
+	int fd = cw->fd;
+
+	cw->fd = -1;
+	if (diag_fd < 0 || cw->local.ss_family == AF_UNSPEC || !conn_look(cw, &v) || v.inode != cw->ino) {
+		cw->fd = fd;
 		return;
+	}
+	if (close(fd) == -1 && errno != EINTR)
+		log_debug("service %s: close", s->svc->name);
+	s->fd = -1;
+}
+
+/* The program exited: the connection ends with it, for whatever it left behind too. */
+static void
+conn_end(struct conn_watch *cw, struct tcp_session *s, pid_t program)
+{
+	struct sockdiag_tcp v;
+
+	if (cw->fd >= 0) {
+		/* still ours, and the program gone: what the kernel counted is the session's */
+		if (conn_look(cw, &v) && v.have_info) {
+			cw->last = v.info;
+			cw->final = true;
+		}
+		if (shutdown(cw->fd, SHUT_RDWR) == -1 && errno != ENOTCONN)
+			log_debug("service %s: shutdown", s->svc->name);
+		if (close(cw->fd) == -1 && errno != EINTR)
+			log_debug("service %s: close", s->svc->name);
+		cw->fd = s->fd = -1;
+	} else if (conn_look(cw, &v) && v.inode == cw->ino) {
+		(void)orphans_release_socket(s->svc->name, program, cw->ino);
+	}
+}
+
+/* What the kernel moved on the connection, for the access log's in= and out=; unknown without a final view. */
+static void
+tcp_bytes(struct tcp_session *s, const struct conn_watch *cw)
+{
+	const struct tcp_info *ti = &cw->last;
+
+	if (!cw->final) {
+		s->bytes_unknown = true;
+		return;
+	}
 	/* the kernel counts a FIN as a byte: the client's when it closed, ours when the program shut down */
-	bool fin_in = ti.tcpi_state == ST_CLOSE_WAIT || ti.tcpi_state == ST_LAST_ACK ||
-	    ti.tcpi_state == ST_CLOSING || ti.tcpi_state == ST_TIME_WAIT;
-	bool fin_out_acked = ti.tcpi_state == ST_FIN_WAIT2 || ti.tcpi_state == ST_TIME_WAIT;
-	s->bytes_in = ti.tcpi_bytes_received - (fin_in && ti.tcpi_bytes_received > 0);
-	s->bytes_out = ti.tcpi_bytes_acked - (fin_out_acked && ti.tcpi_bytes_acked > 0);
+	bool fin_in = ti->tcpi_state == ST_CLOSE_WAIT || ti->tcpi_state == ST_LAST_ACK ||
+	    ti->tcpi_state == ST_CLOSING || ti->tcpi_state == ST_TIME_WAIT;
+	bool fin_out_acked = ti->tcpi_state == ST_FIN_WAIT2 || ti->tcpi_state == ST_TIME_WAIT;
+	s->bytes_in = ti->tcpi_bytes_received - (fin_in && ti->tcpi_bytes_received > 0);
+	s->bytes_out = ti->tcpi_bytes_acked - (fin_out_acked && ti->tcpi_bytes_acked > 0);
 }
 
 static enum session_end
 exec_serve_tcp(struct tcp_session *s)
 {
-	struct sockaddr_storage local;
-	socklen_t llen = sizeof(local);
+	struct conn_watch cw;
 	struct exec_child c;
 	struct exec_result r;
 	struct exec_watch w;
 	char why[256];
 
-	if (getsockname(s->fd, (struct sockaddr *)&local, &llen) == -1)
-		llen = 0;
-	exec_set_peer(&prep, s->peer, llen > 0 ? (struct sockaddr *)&local : NULL);
+	conn_watch_init(&cw, s->fd);
+	exec_set_peer(&prep, s->peer, cw.local.ss_family != AF_UNSPEC ? (struct sockaddr *)&cw.local : NULL);
 	if (exec_start(&prep, s->fd, &c, why, sizeof(why)) == -1) {
 		log_warnx("service %s: program not started: %s", s->svc->name, why);
 		snprintf(s->log_extra, sizeof(s->log_extra), "exit=not-started");
 		count_start_failure(s->counters);
 		return END_ERROR;
 	}
-	w = watch_for(s->svc, s->wake_fd, s->progress, s->shutdown_timeout);
+	conn_let_go(&cw, s);
+	w = watch_for(s->svc, s->wake_fd, s->progress, s->shutdown_timeout, conn_moved, &cw);
 	exec_watch(&w, &c, &r);
-	tcp_bytes(s);
-	/* ended by us: a descendant still holding the socket must not keep the client */
-	if ((r.timed_out || r.stopped) && shutdown(s->fd, SHUT_RDWR) == -1 && errno != ENOTCONN)
-		log_debug("service %s: shutdown", s->svc->name);
+	conn_end(&cw, s, c.pid);
+	tcp_bytes(s, &cw);
 	exec_result_format(&r, c.pid, s->log_extra, sizeof(s->log_extra));
 	count_result(s->counters, &r);
 	return r.timed_out ? END_TIMEOUT : END_DONE;
@@ -309,18 +427,79 @@ wait_for_datagram(const struct udp_socket_session *u, int64_t not_before)
 	return false;
 }
 
-/* A program that dies abnormally within a second of its start, again and again, backs off. */
+/*
+ * A wait program's socket, watched without a read: an edge-triggered
+ * epoll entry reports each datagram that arrives (the one that started
+ * the program was there before, and is not one of them).
+ */
+struct udp_watch {
+	int ep;
+	bool arrived;			/* a datagram came while the program ran */
+};
+
+static bool
+udp_moved(void *ctx)
+{
+	struct udp_watch *uw = ctx;
+	struct epoll_event ev[4];
+	int n;
+
+	if (uw->ep < 0)
+		return false;
+	while ((n = epoll_wait(uw->ep, ev, 4, 0)) == -1 && errno == EINTR)
+		;
+	uw->arrived |= n > 0;
+	return n > 0;
+}
+
+static void
+udp_watch_open(struct udp_watch *uw, const struct udp_socket_session *u)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+
+	uw->arrived = false;
+	if ((uw->ep = epoll_create1(EPOLL_CLOEXEC)) == -1 || epoll_ctl(uw->ep, EPOLL_CTL_ADD, u->fd, &ev) == -1) {
+		log_warn("service %s: epoll: timeout and unread datagrams go unseen", u->svc->name);
+		if (uw->ep >= 0)
+			close(uw->ep);
+		uw->ep = -1;
+		return;
+	}
+	/* the datagram waiting now is reported at once: not an arrival */
+	(void)udp_moved(uw);
+	uw->arrived = false;
+}
+
+/* After it exited: the datagram it was started for still waits, and none came since. */
+static bool
+left_unread(const struct udp_socket_session *u, struct udp_watch *uw)
+{
+	struct pollfd pf = { u->fd, POLLIN, 0 };
+
+	(void)udp_moved(uw);
+	if (uw->ep < 0 || poll(&pf, 1, 0) != 1 || !(pf.revents & POLLIN))
+		return false;
+	return !uw->arrived;
+}
+
+/*
+ * A program that dies abnormally within a second of its start, again and
+ * again, backs off; so does one that leaves its datagram unread, whatever
+ * its exit status (it would be started for the same datagram at once).
+ * Each back-off step is logged once.
+ */
 static int64_t
-note_wait_result(const struct udp_socket_session *u, struct backoff *b, bool failed_fast)
+note_wait_result(const struct udp_socket_session *u, struct backoff *b, bool failed, bool unread)
 {
 	int64_t now = util_now_ms(), delay;
 
-	if (!failed_fast)
+	if (!failed)
 		return 0;
 	delay = backoff_start_failure(b, now);
 	if (delay > 0)
-		log_warnx("service %s: the program keeps failing at once; next start in %lld ms",
-		    u->svc->name, (long long)delay);
+		log_warnx("service %s: the program %s; next start in %lld ms", u->svc->name,
+		    unread ? "leaves the datagram it was started for unread" : "keeps failing at once",
+		    (long long)delay);
 	return delay > 0 ? now + delay : 0;
 }
 
@@ -347,23 +526,30 @@ exec_serve_udp_socket(struct udp_socket_session *u)
 		struct exec_child c;
 		struct exec_result r;
 		struct exec_watch w;
+		struct udp_watch uw;
 		char why[256], res[64];
-		bool fast;
+		bool fast, unread;
 
+		udp_watch_open(&uw, u);
 		if (exec_start(&prep, u->fd, &c, why, sizeof(why)) == -1) {
 			log_warnx("service %s: program not started: %s", u->svc->name, why);
 			count_start_failure(u->counters);
-			not_before = note_wait_result(u, &b, true);
+			not_before = note_wait_result(u, &b, true, false);
+			if (uw.ep >= 0)
+				close(uw.ep);
 			continue;
 		}
-		w = watch_for(u->svc, u->wake_fd, u->progress, u->shutdown_timeout);
+		w = watch_for(u->svc, u->wake_fd, u->progress, u->shutdown_timeout, udp_moved, &uw);
 		exec_watch(&w, &c, &r);
 		exec_result_format(&r, c.pid, res, sizeof(res));
 		count_result(u->counters, &r);
 		log_program(u, &c, &r, res);
 		fast = util_now_ms() - c.started_ms < POOL_START_FAILURE_MS &&
 		    !(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
-		not_before = note_wait_result(u, &b, fast);
+		unread = left_unread(u, &uw);
+		if (uw.ep >= 0)
+			close(uw.ep);
+		not_before = note_wait_result(u, &b, fast || unread, unread);
 	}
 }
 

@@ -207,7 +207,7 @@ finish(struct import_result *r, const struct import_host *h)
 
 int
 import_text(struct import_result *r, const char *path, const char *text,
-    const struct import_host *h)
+    const struct stat *sb, const struct import_host *h)
 {
 	enum import_format f = import_detect(text);
 
@@ -218,7 +218,7 @@ import_text(struct import_result *r, const char *path, const char *text,
 	if (f == IMPORT_INETD)
 		import_inetd_parse(r, h, path, text);
 	else
-		import_xinetd_parse(r, h, path, text);
+		import_xinetd_parse(r, h, path, text, sb);
 	finish(r, h);
 	return 0;
 }
@@ -228,8 +228,9 @@ import_run(const char *path, const char *dest, FILE *out, FILE *err,
     const struct import_host *h)
 {
 	struct import_result r;
+	struct stat sb;
 	char why[256];
-	char *text = import_read_file(path, why, sizeof(why));
+	char *text = import_read_file(path, why, sizeof(why), &sb);
 	int rc;
 
 	if (text == NULL) {
@@ -239,7 +240,7 @@ import_run(const char *path, const char *dest, FILE *out, FILE *err,
 	memset(&r, 0, sizeof(r));
 	r.path = import_xstrdup(path);
 	r.dest = dest != NULL ? import_xstrdup(dest) : NULL;
-	if (import_text(&r, path, text, h) == -1) {
+	if (import_text(&r, path, text, &sb, h) == -1) {
 		fprintf(err, "netsrvd: --import %s: neither an inetd.conf nor an xinetd.conf "
 		    "(no inetd entry or xinetd service, defaults or includedir line)\n", path);
 		free(text);

@@ -3,6 +3,7 @@
 #define NETSRVD_IMPORT_H
 
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "import_model.h"
 
@@ -28,10 +29,11 @@ int import_run(const char *path, const char *dest, FILE *out, FILE *err,
 
 /*
  * The same on text already read, into r (for the tests): detection,
- * parsing and the checks across services, no output. Returns -1 when text
- * is neither format.
+ * parsing and the checks across services, no output. sb is what fstat
+ * said of the file (an include of it is a loop), or NULL. Returns -1 when
+ * text is neither format.
  */
 int import_text(struct import_result *r, const char *path, const char *text,
-    const struct import_host *h);
+    const struct stat *sb, const struct import_host *h);
 
 #endif

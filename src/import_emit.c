@@ -32,6 +32,34 @@ import_emit_quote(const char *s)
 	return q;
 }
 
+/*
+ * Input shown in a comment, or on stderr: file names, lines, values. A
+ * newline would end the comment and make the rest live configuration, a
+ * CR or an escape would rewrite the sysadmin's terminal: every control
+ * byte but a tab is written \xNN. fmt's %s arguments are all input.
+ */
+static void
+put_visible(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+put_visible(FILE *out, const char *fmt, ...)
+{
+	char *text;
+	va_list ap;
+
+	va_start(ap, fmt);
+	text = import_xvprintf(fmt, ap);
+	va_end(ap);
+	for (const char *p = text; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+	free(text);
+}
+
 /* One line of the block: "\t\tKEY = VALUE;", or "\t# ..." when the block is commented out. */
 struct block {
 	FILE *out;
@@ -90,9 +118,11 @@ key_list(const struct block *b, const char *key, const struct import_strv *v, bo
 static void
 note_lines(FILE *out, const char *indent, const char *label, const struct import_notes *ns)
 {
-	for (size_t i = 0; i < ns->n; i++)
-		fprintf(out, "%s# %s: %s (%s:%d): %s\n", indent, label, ns->v[i].what,
-		    ns->v[i].file, ns->v[i].line, ns->v[i].why);
+	for (size_t i = 0; i < ns->n; i++) {
+		fprintf(out, "%s# %s: ", indent, label);
+		put_visible(out, "%s (%s:%d): %s", ns->v[i].what, ns->v[i].file, ns->v[i].line, ns->v[i].why);
+		fputc('\n', out);
+	}
 }
 
 static void
@@ -167,9 +197,14 @@ emit_service(FILE *out, const struct import_service *s, const struct import_host
 {
 	struct block b = { out, s->unservable != NULL };
 
-	fprintf(out, "\t# %s:%d: %s\n", s->file, s->line, s->origin != NULL ? s->origin : "");
-	if (b.commented)
-		fprintf(out, "\t# not served: %s\n", s->unservable);
+	fputs("\t# ", out);
+	put_visible(out, "%s:%d: %s", s->file, s->line, s->origin != NULL ? s->origin : "");
+	fputc('\n', out);
+	if (b.commented) {
+		fputs("\t# not served: ", out);
+		put_visible(out, "%s", s->unservable);
+		fputc('\n', out);
+	}
 	fputs(b.commented ? "\t# {\n" : "\t{\n", out);
 	emit_keys(&b, s, h);
 	note_lines(out, b.commented ? "\t#\t" : "\t\t", "lost", &s->notes);
@@ -180,8 +215,10 @@ emit_service(FILE *out, const struct import_service *s, const struct import_host
 static void
 emit_header(const struct import_result *r, FILE *out)
 {
-	fprintf(out, "# netsrv.conf made by \"netsrvd --import %s\" (%s format).\n", r->path, r->format);
-	fprintf(out, "# Check it before use: netsrvd -t -c %s\n", r->dest != NULL ? r->dest : "FILE");
+	put_visible(out, "# netsrv.conf made by \"netsrvd --import %s\" (%s format).", r->path, r->format);
+	fputc('\n', out);
+	put_visible(out, "# Check it before use: netsrvd -t -c %s", r->dest != NULL ? r->dest : "FILE");
+	fputc('\n', out);
 	fputs("# What netsrvd cannot carry over is a \"# lost:\" comment beside its service;\n"
 	    "# a service it cannot serve is a commented-out block that says why.\n\n", out);
 }
@@ -286,15 +323,16 @@ report_add(const struct import_result *r, struct report_line *v, size_t *n,
 static void
 report_print(FILE *err, const struct report_line *l)
 {
-	fprintf(err, "%s:%d: ", l->file, l->line);
+	put_visible(err, "%s:%d: ", l->file, l->line);
 	if (l->s != NULL)
-		fprintf(err, "service %s: ", l->s->name != NULL ? l->s->name : "?");
+		put_visible(err, "service %s: ", l->s->name != NULL ? l->s->name : "?");
 	if (l->n == NULL)
-		fprintf(err, "not served: %s\n", l->s != NULL ? l->s->unservable : "?");
+		put_visible(err, "not served: %s", l->s != NULL ? l->s->unservable : "?");
 	else if (l->lost)
-		fprintf(err, "%s: not carried over: %s\n", l->n->what, l->n->why);
+		put_visible(err, "%s: not carried over: %s", l->n->what, l->n->why);
 	else
-		fprintf(err, "note: %s: %s\n", l->n->what, l->n->why);
+		put_visible(err, "note: %s: %s", l->n->what, l->n->why);
+	fputc('\n', err);
 }
 
 void
@@ -323,11 +361,14 @@ import_emit_report(const struct import_result *r, FILE *err)
 	for (size_t i = 0; i < n; i++)
 		report_print(err, &v[i]);
 	free(v);
-	fprintf(err, "netsrvd: %s (%s): %zu service%s, %zu not served, %zu attribute%s not carried over\n",
+	put_visible(err, "netsrvd: %s (%s): %zu service%s, %zu not served, %zu attribute%s not carried over",
 	    r->path, r->format, r->nsvc, r->nsvc == 1 ? "" : "s", unserved, lost, lost == 1 ? "" : "s");
+	fputc('\n', err);
 	/* all disabled is a valid file that serves nothing; an empty list is refused */
-	if (enabled == 0)
-		fprintf(err, "netsrvd: %s: no service is enabled: %s\n", r->path,
+	if (enabled == 0) {
+		put_visible(err, "netsrvd: %s: no service is enabled: %s", r->path,
 		    r->nsvc > unserved ? "netsrvd would serve nothing until one is" :
 		    "netsrvd -t refuses a services list with none in it");
+		fputc('\n', err);
+	}
 }

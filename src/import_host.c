@@ -20,6 +20,7 @@
 #include "handler.h"
 #include "import_model.h"
 #include "quotes.h"
+#include "util.h"
 
 static int
 system_service_port(const char *name, const char *proto)
@@ -117,57 +118,24 @@ system_key_known(const char *key)
 	return false;
 }
 
-/* Far above any real inetd.conf or xinetd file; an import never reads a disk image. */
-#define IMPORT_FILE_MAX (16L * 1024 * 1024)
-
 char *
-import_read_file(const char *path, char *err, size_t errlen)
+import_read_file(const char *path, char *err, size_t errlen, struct stat *sb)
 {
-	struct stat sb;
-	char *text = NULL;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char *text;
+	size_t size;
 
-	if (fd == -1) {
-		snprintf(err, errlen, "%s", strerror(errno));
+	/* the loader's own reader: O_NONBLOCK and fstat first, so a FIFO cannot hang an import */
+	if (util_read_file_stat(path, IMPORT_FILE_MAX, &text, &size, sb) == -1) {
+		snprintf(err, errlen, "%s", errno == EFBIG ? "larger than 16 MiB" :
+		    errno == EISDIR || errno == EINVAL ? "not a regular file" : strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &sb) == -1) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "not a regular file");
-		goto fail;
-	}
-	if (sb.st_size > IMPORT_FILE_MAX) {
-		snprintf(err, errlen, "larger than %ld bytes", IMPORT_FILE_MAX);
-		goto fail;
-	}
-	text = import_xalloc((size_t)sb.st_size + 1);
-	while (got < (size_t)sb.st_size) {
-		ssize_t n = read(fd, text + got, (size_t)sb.st_size - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errlen, "%s", strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;	/* it shrank while we read: take what is there */
-		got += (size_t)n;
-	}
-	text[got] = '\0';
-	if (strlen(text) != got) {
+	if (strlen(text) != size) {
 		snprintf(err, errlen, "holds a NUL byte: not a text file");
-		goto fail;
+		free(text);
+		return NULL;
 	}
-	close(fd);
 	return text;
-fail:
-	free(text);
-	close(fd);
-	return NULL;
 }
 
 const struct import_host import_host_system = {

@@ -10,8 +10,6 @@
 #include "import_inetd.h"
 #include "import_map.h"
 
-#define MAX_FIELDS 256
-
 /*
  * openbsd-inetd's TOOMANY: the programs it starts a minute for a service
  * without ".max" (beyond, it stops the service for ten minutes). It caps
@@ -20,10 +18,13 @@
  */
 #define INETD_TOOMANY 256
 
-/* The fields of one line, split on blanks, in a copy the caller frees. */
+/*
+ * The fields of one line, split on blanks, in a copy: every one of them,
+ * however many (a server's arguments are all carried over, never cut).
+ */
 struct fields {
 	char *buf;
-	char *v[MAX_FIELDS];
+	char **v;
 	size_t n;
 };
 
@@ -31,12 +32,25 @@ static void
 split_fields(const char *line, struct fields *f)
 {
 	char *save = NULL;
+	size_t cap = 16;
 
 	f->buf = import_xstrdup(line);
+	f->v = import_xalloc(cap * sizeof(*f->v));
 	f->n = 0;
-	for (char *t = strtok_r(f->buf, " \t\r", &save); t != NULL && f->n < MAX_FIELDS;
-	    t = strtok_r(NULL, " \t\r", &save))
+	for (char *t = strtok_r(f->buf, " \t\r", &save); t != NULL; t = strtok_r(NULL, " \t\r", &save)) {
+		if (f->n == cap) {
+			cap *= 2;
+			f->v = import_xrealloc(f->v, cap * sizeof(*f->v));
+		}
 		f->v[f->n++] = t;
+	}
+}
+
+static void
+fields_free(struct fields *f)
+{
+	free(f->buf);
+	free(f->v);
 }
 
 static bool
@@ -58,7 +72,7 @@ import_inetd_is_entry(const char *line)
 	else
 		yes = f.n >= 6 && is_socket_type(f.v[1]) &&
 		    (strncmp(f.v[3], "wait", 4) == 0 || strncmp(f.v[3], "nowait", 6) == 0);
-	free(f.buf);
+	fields_free(&f);
 	return yes;
 }
 
@@ -97,6 +111,7 @@ parse_protocol(struct import_service *s, const char *field, int socktype, const 
 {
 	char *copy = import_xstrdup(field), *save = NULL;
 	char *proto = strtok_r(copy, ",", &save);
+	const char *version;	/* what follows "tcp" or "udp" */
 	int family = 0;
 
 	if (proto == NULL || strncmp(proto, "rpc/", 4) == 0 || strcmp(proto, "unix") == 0) {
@@ -112,11 +127,13 @@ parse_protocol(struct import_service *s, const char *field, int socktype, const 
 	else
 		import_service_unservable(s, "protocol \"%s\" with socket type %s", proto,
 		    socktype == SOCK_STREAM ? "stream" : "dgram");
-	if (strcmp(proto + 3, "4") == 0)
+	/* "ud" is shorter than the name it is not */
+	version = strlen(proto) >= 3 ? proto + 3 : "";
+	if (strcmp(version, "4") == 0)
 		family = AF_INET;
-	else if (strcmp(proto + 3, "6") == 0)
+	else if (strcmp(version, "6") == 0)
 		family = AF_INET6;
-	else if (proto[3] != '\0' && strcmp(proto + 3, "46") != 0)
+	else if (version[0] != '\0' && strcmp(version, "46") != 0)
 		import_service_unservable(s, "unknown protocol \"%s\"", proto);
 	for (char *opt = strtok_r(NULL, ",", &save); opt != NULL; opt = strtok_r(NULL, ",", &save)) {
 		char *what = import_xprintf("protocol \"%s\"", field);
@@ -310,7 +327,7 @@ parse_line(struct import_result *r, const struct import_host *h, const char *pat
 	else if (!off)
 		import_note_add(&r->notes, path, line, text,
 		    "not an inetd.conf entry (%zu fields; 6 or more expected)", f.n);
-	free(f.buf);
+	fields_free(&f);
 }
 
 void
@@ -322,7 +339,7 @@ import_inetd_parse(struct import_result *r, const struct import_host *h,
 	int line = 0;
 
 	r->format = "inetd";
-	import_file_add(r, path, -1, 0);
+	import_file_add(r, path, -1, 0, NULL);
 	/* strtok would merge empty lines and shift the numbering: split by hand */
 	while (p != NULL) {
 		char *nl = strchr(p, '\n');

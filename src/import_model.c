@@ -314,7 +314,8 @@ import_result_free(struct import_result *r)
 }
 
 int
-import_file_add(struct import_result *r, const char *path, int parent, int line)
+import_file_add(struct import_result *r, const char *path, int parent, int line,
+    const struct stat *sb)
 {
 	struct import_file *f;
 
@@ -323,6 +324,9 @@ import_file_add(struct import_result *r, const char *path, int parent, int line)
 	f->path = import_xstrdup(path);
 	f->parent = parent;
 	f->line = line;
+	f->known = sb != NULL;
+	f->dev = sb != NULL ? sb->st_dev : 0;
+	f->ino = sb != NULL ? sb->st_ino : 0;
 	return (int)r->nfiles++;
 }
 

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "config.h"
 
@@ -65,6 +66,9 @@ struct import_file {
 	char *path;
 	int parent;		/* index in import_result.files; -1: the file imported */
 	int line;		/* the include or includedir line in the parent */
+	bool known;		/* dev and ino are the file's (text given as text: not) */
+	dev_t dev;		/* which file it is, to see an include loop */
+	ino_t ino;
 };
 
 /* What an import made: the services, the global settings, what was lost. */
@@ -81,6 +85,7 @@ struct import_result {
 	struct import_notes remarks;	/* on stderr only: nothing lost (renames) */
 	struct import_file *files;	/* in the order read, for the listing's order */
 	size_t nfiles;
+	size_t bytes;		/* read from all of them (IMPORT_BYTES_MAX) */
 };
 
 /*
@@ -121,10 +126,23 @@ char *import_xstrdup(const char *s);
 char *import_xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *import_xvprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 /*
- * A file's text, NUL-terminated, or NULL with err filled: unreadable, not
- * a regular file, larger than an import reads, or holding a NUL byte.
+ * What an import reads at most, far above any real inetd.conf or xinetd
+ * tree, so that includes which loop or multiply end (each bound is named
+ * in the note of the include it stops): one file's bytes, all files'
+ * bytes together, how many files, how deep includes nest.
  */
-char *import_read_file(const char *path, char *err, size_t errlen);
+#define IMPORT_FILE_MAX		(16u << 20)
+#define IMPORT_BYTES_MAX	(16u << 20)
+#define IMPORT_FILES_MAX	1024
+#define IMPORT_DEPTH_MAX	8
+
+/*
+ * A file's text, NUL-terminated, and what fstat said of it (sb); or NULL
+ * with err filled: unreadable, not a regular file (never opened for
+ * reading: a FIFO does not block), larger than IMPORT_FILE_MAX, or holding
+ * a NUL byte.
+ */
+char *import_read_file(const char *path, char *err, size_t errlen, struct stat *sb);
 
 /* Replaces *slot (freeing the old value) with a copy of s (NULL allowed). */
 void import_set(char **slot, const char *s);
@@ -150,8 +168,12 @@ void import_service_unservable(struct import_service *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void import_result_free(struct import_result *r);
 
-/* Records that path was read, included at line of file parent (-1: none); its index. */
-int import_file_add(struct import_result *r, const char *path, int parent, int line);
+/*
+ * Records that path was read (sb: what fstat said of it, NULL: unknown),
+ * included at line of file parent (-1: none); its index.
+ */
+int import_file_add(struct import_result *r, const char *path, int parent, int line,
+    const struct stat *sb);
 /*
  * Where (file, line) stands in the reading order, as a key: from the file
  * imported down, each level's file index then line. Keys compare element

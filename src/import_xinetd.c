@@ -11,9 +11,6 @@
 #include "import_xinetd.h"
 #include "import_xinetd_entry.h"
 
-/* include and includedir may nest; a loop of them must end */
-#define MAX_DEPTH 8
-
 struct entries {
 	struct xinetd_entry *v;
 	size_t n, cap;
@@ -170,25 +167,95 @@ includedir_skips(const char *name)
 	return n == 0 || strchr(name, '.') != NULL || name[n - 1] == '~';
 }
 
+/* A byte that would end or colour the comment a file name is shown in. */
+static bool
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* The file being read (index) or one that includes it is the file sb names: a loop. */
+static int
+reading_already(const struct import_result *r, int index, const struct stat *sb)
+{
+	for (int f = index; f >= 0; f = r->files[f].parent)
+		if (r->files[f].known && r->files[f].dev == sb->st_dev && r->files[f].ino == sb->st_ino)
+			return f;
+	return -1;
+}
+
+/* Why the include of path is not followed, as the note says it; NULL: it may be read. */
+static char *
+refusal(const struct reader *rd, const char *path, const struct stat *sb, size_t len)
+{
+	int f = reading_already(rd->r, rd->index, sb);
+
+	if (f >= 0)
+		return import_xprintf("not followed: a loop (%s is being read already)", rd->r->files[f].path);
+	if (len > IMPORT_BYTES_MAX - rd->r->bytes)
+		return import_xprintf("not followed: an import reads at most %u bytes in all, "
+		    "and %s holds %zu", IMPORT_BYTES_MAX, path, len);
+	return NULL;
+}
+
+/* The include line as a note names it: its text without the blanks around. */
+static char *
+line_text(const char *line)
+{
+	char *text = import_xstrdup(skip_blanks(line));
+
+	rtrim(text);
+	return text;
+}
+
 static void
-read_file_at(struct reader *rd, const char *path)
+read_file_at(struct reader *rd, const char *line, const char *path)
 {
 	char err[256];
-	char *text = import_read_file(path, err, sizeof(err));
+	struct stat sb;
+	char *text, *why, *what;
+	size_t len;
 
+	if (has_control(path)) {
+		import_note_add(&rd->r->notes, rd->file, rd->line, path, "not read: its name holds a "
+		    "control character (shown as \\xNN): rename the file");
+		return;
+	}
+	/* the file bound before the read: a loop past it would read on */
+	if (rd->r->nfiles >= IMPORT_FILES_MAX) {
+		what = line_text(line);
+		import_note_add(&rd->r->notes, rd->file, rd->line, what,
+		    "not followed: an import reads at most %d files", IMPORT_FILES_MAX);
+		free(what);
+		return;
+	}
+	text = import_read_file(path, err, sizeof(err), &sb);
 	if (text == NULL) {
 		import_note_add(&rd->r->notes, rd->file, rd->line, path,
 		    "cannot be read (%s): its services are not imported", err);
 		return;
 	}
+	len = strlen(text);
+	if ((why = refusal(rd, path, &sb, len)) != NULL) {
+		what = line_text(line);
+		import_note_add(&rd->r->notes, rd->file, rd->line, what, "%s", why);
+		free(what);
+		free(why);
+		free(text);
+		return;
+	}
+	rd->r->bytes += len;
 	read_text(rd->r, rd->out, path, text, rd->depth + 1,
-	    import_file_add(rd->r, path, rd->index, rd->line));
+	    import_file_add(rd->r, path, rd->index, rd->line, &sb));
 	free(text);
 }
 
 /* Every regular file of dir that xinetd reads, in strcmp order, as xinetd does. */
 static void
-read_dir(struct reader *rd, const char *dir)
+read_dir(struct reader *rd, const char *line, const char *dir)
 {
 	struct import_strv names = { NULL, 0 };
 	struct dirent *de;
@@ -210,7 +277,7 @@ read_dir(struct reader *rd, const char *dir)
 		struct stat sb;
 		/* stat, not lstat: xinetd follows links, and skips what is not a file */
 		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
-			read_file_at(rd, path);
+			read_file_at(rd, line, path);
 		free(path);
 	}
 	import_strv_clear(&names);
@@ -231,13 +298,15 @@ outside_line(struct reader *rd, const char *line)
 		rd->cur = entry_open(rd, true, "defaults");
 		rd->state = WANT_BRACE;
 	} else if ((strcmp(word, "include") == 0 || strcmp(word, "includedir") == 0) && arg[0] != '\0') {
-		if (rd->depth >= MAX_DEPTH)
-			import_note_add(&rd->r->notes, rd->file, rd->line, line,
-			    "includes nested deeper than %d: not followed", MAX_DEPTH);
-		else if (strcmp(word, "include") == 0)
-			read_file_at(rd, arg);
+		if (rd->depth >= IMPORT_DEPTH_MAX) {
+			char *what = line_text(line);
+			import_note_add(&rd->r->notes, rd->file, rd->line, what,
+			    "not followed: includes nested deeper than %d", IMPORT_DEPTH_MAX);
+			free(what);
+		} else if (strcmp(word, "include") == 0)
+			read_file_at(rd, line, arg);
 		else
-			read_dir(rd, arg);
+			read_dir(rd, line, arg);
 	} else {
 		char *text = import_xstrdup(skip_blanks(line));
 		rtrim(text);
@@ -339,7 +408,7 @@ entries_free(struct entries *es)
 
 void
 import_xinetd_parse(struct import_result *r, const struct import_host *h,
-    const char *path, const char *text)
+    const char *path, const char *text, const struct stat *sb)
 {
 	struct entries es = { NULL, 0, 0 };
 	struct xinetd_defaults d;
@@ -347,7 +416,8 @@ import_xinetd_parse(struct import_result *r, const struct import_host *h,
 
 	r->format = "xinetd";
 	memset(&d, 0, sizeof(d));
-	read_text(r, &es, path, text, 0, import_file_add(r, path, -1, 0));
+	r->bytes += strlen(text);
+	read_text(r, &es, path, text, 0, import_file_add(r, path, -1, 0, sb));
 	/*
 	 * xinetd copies the defaults into each service as it reads it; a
 	 * defaults entry after services is rare enough to apply to all.

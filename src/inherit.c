@@ -86,18 +86,52 @@ collect_systemd(struct inherited *in, char *err, size_t errlen)
 	return 0;
 }
 
-/* "pid name" entries separated by any of sep, added to in->workers. */
+/*
+ * What follows an entry's name, tab-separated key=value fields:
+ * kind=HANDLER grace=SECONDS proto=tcp|udp pidfd=FD. Unknown keys are
+ * skipped (a later release may add some); a known one must be well formed.
+ */
+static int
+parse_fields(struct inherited_worker *w, char *fields, const char *what, char *err, size_t errlen)
+{
+	char *save = NULL;
+
+	for (char *f = strtok_r(fields, "\t", &save); f != NULL; f = strtok_r(NULL, "\t", &save)) {
+		long v;
+
+		if (strncmp(f, "kind=", 5) == 0 && f[5] != '\0' && strlen(f + 5) < sizeof(w->kind))
+			snprintf(w->kind, sizeof(w->kind), "%s", f + 5);
+		else if (strncmp(f, "grace=", 6) == 0 && parse_int(f + 6, -1, 0x7fffffff, &v) == 0) {
+			w->grace_s = (int)v;
+			w->has_grace = true;
+		} else if (strcmp(f, "proto=tcp") == 0 || strcmp(f, "proto=udp") == 0)
+			w->tcp = f[6] == 't';
+		else if (strncmp(f, "pidfd=", 6) == 0 && parse_int(f + 6, 3, 1 << 20, &v) == 0)
+			w->pidfd = (int)v;
+		else if (strncmp(f, "kind=", 5) == 0 || strncmp(f, "grace=", 6) == 0 ||
+		    strncmp(f, "proto=", 6) == 0 || strncmp(f, "pidfd=", 6) == 0) {
+			snprintf(err, errlen, "%s: bad field \"%.40s\"", what, f);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* "pid name[\tfields]" entries separated by any of sep, added to in->workers. */
 static int
 parse_workers(struct inherited *in, const char *list, const char *sep, const char *what,
     char *err, size_t errlen)
 {
 	for (const char *s = list; *s != '\0';) {
 		size_t len = strcspn(s, sep);
-		char item[80], *name;
+		char item[200], *name, *fields;
 		long pid;
 		struct inherited_worker *w;
 
 		snprintf(item, sizeof(item), "%.*s", (int)len, s);
+		fields = strchr(item, '\t');
+		if (fields != NULL)
+			*fields++ = '\0';
 		name = strchr(item, ' ');
 		if (name != NULL)
 			*name++ = '\0';
@@ -111,8 +145,13 @@ parse_workers(struct inherited *in, const char *list, const char *sep, const cha
 			return -1;
 		}
 		in->workers = w;
-		w[in->nworkers].pid = (pid_t)pid;
-		snprintf(w[in->nworkers].name, sizeof(w[in->nworkers].name), "%s", name);
+		w += in->nworkers;
+		memset(w, 0, sizeof(*w));
+		w->pid = (pid_t)pid;
+		w->pidfd = -1;
+		snprintf(w->name, sizeof(w->name), "%s", name);
+		if (fields != NULL && parse_fields(w, fields, what, err, errlen) == -1)
+			return -1;
 		in->nworkers++;
 		s += len;
 		if (*s != '\0')
@@ -163,8 +202,9 @@ out:
 /*
  * From the master that exec'd us: NETSRVD_LISTEN_FDS="fd proto addr:port,..."
  * (each socket is checked with getsockname all the same),
- * NETSRVD_PIDFILE_FD, NETSRVD_WORKERS_FD (a file of "pid name" lines;
- * releases before 0.1.1 passed NETSRVD_WORKERS="pid name,..."), NETSRVD_DETACHED.
+ * NETSRVD_PIDFILE_FD, NETSRVD_WORKERS_FD (a file of "pid name" lines, each
+ * with the worker's kind and grace after a tab; releases before 0.1.1
+ * passed NETSRVD_WORKERS="pid name,..."), NETSRVD_DETACHED.
  */
 static int
 collect_upgrade(struct inherited *in, char *err, size_t errlen)
@@ -247,6 +287,9 @@ inherit_keeps_fd(const struct inherited *in, int fd)
 {
 	if (fd == in->pidfile_fd || fd == in->guard_fd)
 		return true;
+	for (size_t i = 0; i < in->nworkers; i++)
+		if (in->workers[i].pidfd == fd)
+			return true;
 	for (size_t i = 0; i < in->nls; i++)
 		if (in->ls[i] != NULL && in->ls[i]->fd == fd)
 			return true;
@@ -313,7 +356,7 @@ export_workers(const char *list, size_t len, int *fd_out)
 
 int
 inherit_export(struct listener *const *ls, size_t nls, int pidfile_fd,
-    const pid_t *pids, const char (*names)[40], size_t nworkers, bool detached, int *workers_fd)
+    const struct inherited_worker *workers, size_t nworkers, bool detached, int *workers_fd)
 {
 	char *buf = NULL, item[200];
 	size_t len = 0, cap = 0;
@@ -332,8 +375,14 @@ inherit_export(struct listener *const *ls, size_t nls, int pidfile_fd,
 	len = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < nworkers; i++) {
-		snprintf(item, sizeof(item), "%ld %s\n", (long)pids[i], names[i]);
-		if (append(&buf, &len, &cap, item) == -1)
+		const struct inherited_worker *w = &workers[i];
+		int n = snprintf(item, sizeof(item), "%ld %s\tgrace=%d\tproto=%s", (long)w->pid,
+		    w->name, w->grace_s, w->tcp ? "tcp" : "udp");
+		if (w->kind[0] != '\0')
+			n += snprintf(item + n, sizeof(item) - (size_t)n, "\tkind=%s", w->kind);
+		if (w->pidfd >= 0)
+			snprintf(item + n, sizeof(item) - (size_t)n, "\tpidfd=%d", w->pidfd);
+		if (append(&buf, &len, &cap, item) == -1 || append(&buf, &len, &cap, "\n") == -1)
 			goto out;
 	}
 	if (export_workers(buf, len, workers_fd) == -1)

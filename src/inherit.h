@@ -8,9 +8,18 @@
 
 struct listener;
 
+/*
+ * One worker handed over: what it is, so the new image drains it as a
+ * reload would (an exec worker runs its program up to max_runtime).
+ */
 struct inherited_worker {
 	pid_t pid;
 	char name[40];
+	char kind[16];		/* its handler ("exec", "echo"...); "": not said (an older release) */
+	int grace_s;		/* after SIGTERM, how long it may serve on; -1: no limit */
+	bool has_grace;		/* grace_s was passed (releases before 0.1.1 did not) */
+	bool tcp;		/* serves TCP */
+	int pidfd;		/* a rolled-back upgrade: our handle on a worker not our child; -1 */
 };
 
 struct inherited {
@@ -37,6 +46,6 @@ void inherit_free(struct inherited *in);
  * caller closes if the exec does not happen.
  */
 int inherit_export(struct listener *const *ls, size_t nls, int pidfile_fd,
-    const pid_t *pids, const char (*names)[40], size_t nworkers, bool detached, int *workers_fd);
+    const struct inherited_worker *workers, size_t nworkers, bool detached, int *workers_fd);
 
 #endif

@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -156,6 +157,9 @@ child_close_master_fds(const struct listener *mine)
 		close(m.ready_fd);
 	if (m.guard_fd != -1)
 		close(m.guard_fd);
+	for (size_t i = 0; i < m.workers.n; i++)
+		if (m.workers.w[i].foreign)
+			close(m.workers.w[i].pidfd);
 }
 
 /*
@@ -206,6 +210,14 @@ run_worker(const struct service_rt *s, struct scoreboard *sb, int sbslot)
 	worker_run(&a);
 }
 
+/* How long a reload lets a worker of svc serve on after SIGTERM (its handler may say: exec); -1: no limit. */
+static int
+reload_grace_s(const struct service_config *svc, int shutdown_timeout)
+{
+	return svc->handler->reload_grace_s == NULL ? shutdown_timeout :
+	    svc->handler->reload_grace_s(svc, shutdown_timeout);
+}
+
 /* The master's record of a worker it just forked for service si of the current generation. */
 static void
 record_worker(struct worker_slot *slot, size_t si, pid_t pid, struct scoreboard *sb, int sbslot)
@@ -223,12 +235,14 @@ record_worker(struct worker_slot *slot, size_t si, pid_t pid, struct scoreboard 
 	slot->started_ms = util_now_ms();
 	slot->svc = (int)si;
 	slot->stopping = false;
-	slot->grace_s = s->cfg->handler->reload_grace_s == NULL ? m.gen->cfg->shutdown_timeout :
-	    s->cfg->handler->reload_grace_s(s->cfg, m.gen->cfg->shutdown_timeout);
+	slot->grace_s = reload_grace_s(s->cfg, m.gen->cfg->shutdown_timeout);
 	slot->deadline_ms = 0;
 	slot->killed = false;
 	slot->tcp = s->cfg->protocol == PROTO_TCP;
 	snprintf(slot->name, sizeof(slot->name), "%s", s->cfg->name);
+	snprintf(slot->kind, sizeof(slot->kind), "%s", s->cfg->handler->name);
+	slot->foreign = false;
+	slot->seen_stopped_ms = 0;
 	s->running++;
 	m.gen->live++;
 }
@@ -414,6 +428,7 @@ master_reap(void)
 			if (abnormal && now - w->started_ms < POOL_START_FAILURE_MS && m.state == RUNNING)
 				note_start_failure(s, now);
 		}
+		workers_release(w);
 		workers_remove(&m.workers, (size_t)i);
 	}
 	if (pid == -1 && errno != ECHILD)
@@ -530,13 +545,49 @@ master_reopen_logs(void)
 		struct generation *g = generation_clone(m.gen, m.gen->id + 1);
 
 		if (g == NULL)
-			log_errorx("log rotation: out of memory; the workers keep the old file");
+			log_errorx("log rotation: cannot make a new generation; the workers keep the old file");
 		else
 			switch_generation(g);
 	}
 }
 
 /* --- in-place binary upgrade (SIGUSR2): upgrade.c ---------------------- */
+
+/*
+ * What the new image needs to drain each worker as a reload would: its
+ * kind and how long it may still serve (an exec worker: up to its
+ * program's max_runtime), and a pidfd the guard keeps, should the new
+ * image fail and the guard's master have to adopt workers that are not
+ * its children.
+ */
+static void
+describe_workers(struct inherited_worker *out)
+{
+	int64_t now = util_now_ms();
+
+	for (size_t i = 0; i < m.workers.n; i++) {
+		const struct worker_slot *w = &m.workers.w[i];
+		struct inherited_worker *o = &out[i];
+
+		o->pid = w->pid;
+		snprintf(o->name, sizeof(o->name), "%s", w->name);
+		snprintf(o->kind, sizeof(o->kind), "%s", w->kind);
+		o->grace_s = w->grace_s;
+		if (w->stopping)	/* what is left of it */
+			o->grace_s = w->deadline_ms == INT64_MAX ? -1 :
+			    w->deadline_ms <= now ? 0 : (int)((w->deadline_ms - now + 999) / 1000);
+		o->has_grace = true;
+		o->tcp = w->tcp;
+		o->pidfd = -1;
+#ifdef SYS_pidfd_open
+		/* it crosses the exec, to the new image and to the guard */
+		o->pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0);
+		if (o->pidfd == -1 || util_set_cloexec(o->pidfd, 0) == -1)
+			log_warn("upgrade: pidfd for worker %ld: should the new image fail, it is not adopted",
+			    (long)w->pid);
+#endif
+	}
+}
 
 /*
  * SIGUSR2: check the binary on disk against our config, then become it,
@@ -548,8 +599,7 @@ static void
 master_upgrade(void)
 {
 	char msg[512];
-	pid_t *pids = NULL;
-	char (*names)[40] = NULL;
+	struct inherited_worker *workers = NULL;
 	struct listener **ls = NULL;
 	struct timespec ts;
 	int rc;
@@ -568,24 +618,20 @@ master_upgrade(void)
 		notify_send("STATUS=upgrade refused: %s", msg);
 		return;
 	}
-	pids = calloc(m.workers.n + 1, sizeof(*pids));
-	names = calloc(m.workers.n + 1, sizeof(*names));
+	workers = calloc(m.workers.n + 1, sizeof(*workers));
 	ls = calloc(m.gen->nsvcs + 1, sizeof(struct listener *));
-	if (pids == NULL || names == NULL || ls == NULL) {
+	if (workers == NULL || ls == NULL) {
 		log_errorx("upgrade: out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < m.workers.n; i++) {
-		pids[i] = m.workers.w[i].pid;
-		snprintf(names[i], sizeof(names[0]), "%s", m.workers.w[i].name);
-	}
+	describe_workers(workers);
 	size_t nls = 0;
 	for (size_t i = 0; i < m.gen->nsvcs; i++)
 		if (m.gen->svcs[i].ls != NULL)	/* one that is down: the new image binds it */
 			ls[nls++] = m.gen->svcs[i].ls;
 	struct upgrade_handover h = {
 		m.opt.exe_path, m.opt.config_path, m.opt.pid_file, m.opt.foreground,
-		ls, nls, pidfile_fd(), pids, (const char (*)[40])names, m.workers.n,
+		ls, nls, pidfile_fd(), workers, m.workers.n,
 		&m.stats->g->sockets_handed_over
 	};
 	log_notice("upgrade: %s -t passed; executing it in place (pid %ld stays)",
@@ -597,8 +643,10 @@ master_upgrade(void)
 	/* still here: the old binary goes on as it was */
 	notify_send("STATUS=upgrade failed: exec %s: %s\nREADY=1", m.opt.exe_path, strerror(errno));
 out:
-	free(pids);
-	free(names);
+	for (size_t i = 0; workers != NULL && i < m.workers.n; i++)
+		if (workers[i].pidfd >= 0)
+			close(workers[i].pidfd);
+	free(workers);
 	free(ls);
 }
 
@@ -729,6 +777,8 @@ master_tick(void)
 		workers_nudge_stopping(&m.workers, now);
 	workers_kill_overdue(&m.workers, now);
 	workers_kill_hung(&m.workers, util_coarse_now_ms());
+	workers_check_stopped(&m.workers, now);
+	workers_forget_exited(&m.workers);
 }
 
 /* Services that are down bind again when their delay is up; their workers follow in master_spawn. */
@@ -934,31 +984,95 @@ is_our_child(pid_t pid)
 	return pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
 }
 
+/* Whether fd is a pidfd for pid (the kernel's fdinfo says), so a forged number is never used. */
+static bool
+is_pidfd_of(int fd, pid_t pid)
+{
+	char path[64], buf[1024], want[32];
+	ssize_t len;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if ((f = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return false;
+	len = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	snprintf(want, sizeof(want), "\nPid:\t%ld\n", (long)pid);
+	return strstr(buf, want) != NULL;
+}
+
+/* How long a worker handed over may still serve: as its old master said, else as a reload of its service would. */
+static int
+adopted_grace_s(const struct inherited_worker *iw)
+{
+	if (iw->has_grace)
+		return iw->grace_s;
+	for (size_t i = 0; i < m.gen->nsvcs; i++)
+		if (strcmp(m.gen->svcs[i].cfg->name, iw->name) == 0)
+			return reload_grace_s(m.gen->svcs[i].cfg, m.gen->cfg->shutdown_timeout);
+	return m.gen->cfg->shutdown_timeout;
+}
+
+/*
+ * Our child, or after a rolled-back upgrade a worker of the image that
+ * failed (its parent is gone): the guard kept a pidfd on it, through which
+ * it is signalled and seen to exit. Anything else is left alone.
+ */
+static int
+adopted_pidfd(const struct inherited_worker *iw, bool *ok)
+{
+	bool child = is_our_child(iw->pid);
+	bool handle = iw->pidfd >= 0 && is_pidfd_of(iw->pidfd, iw->pid);
+
+	*ok = child || handle;
+	if (child && handle)
+		close(iw->pidfd);	/* waitpid sees it: the handle is not needed */
+	if (child || !handle)
+		return -1;
+	if (util_set_cloexec(iw->pidfd, 1) == -1)
+		log_warn("fcntl pidfd of worker %ld", (long)iw->pid);
+	return iw->pidfd;
+}
+
 static void
 adopt_old_workers(void)
 {
 	struct inherited *in = m.opt.inherited;
 
 	for (size_t i = 0; in != NULL && i < in->nworkers; i++) {
+		const struct inherited_worker *iw = &in->workers[i];
 		struct worker_slot *w;
+		bool ok;
+		int pidfd = adopted_pidfd(iw, &ok);
 
-		if (!is_our_child(in->workers[i].pid)) {
+		if (!ok) {
 			log_warnx("worker %ld of service %s from before the upgrade is not our child; ignoring it",
-			    (long)in->workers[i].pid, in->workers[i].name);
+			    (long)iw->pid, iw->name);
 			continue;
 		}
 		w = workers_add(&m.workers);
 		if (w == NULL) {
-			log_errorx("out of memory adopting worker %ld", (long)in->workers[i].pid);
+			log_errorx("out of memory adopting worker %ld", (long)iw->pid);
+			if (pidfd >= 0)
+				close(pidfd);
 			break;
 		}
 		memset(w, 0, sizeof(*w));
-		w->pid = in->workers[i].pid;
+		w->pid = iw->pid;
+		w->foreign = pidfd >= 0;
+		w->pidfd = pidfd;
 		w->gen = NULL;	/* the old image's */
-		w->grace_s = m.gen->cfg->shutdown_timeout;
+		w->grace_s = adopted_grace_s(iw);
+		w->tcp = iw->tcp;
 		w->sbslot = -1;	/* their lines are in the old image's scoreboard */
 		w->started_ms = util_now_ms() - POOL_START_FAILURE_MS;
-		snprintf(w->name, sizeof(w->name), "%s", in->workers[i].name);
+		snprintf(w->name, sizeof(w->name), "%s", iw->name);
+		snprintf(w->kind, sizeof(w->kind), "%s", iw->kind);
+		log_debug("service %s: adopted worker %ld (%s, %d s to finish)", w->name, (long)w->pid,
+		    w->kind[0] != '\0' ? w->kind : "kind not said", w->grace_s);
 	}
 	if (in != NULL && in->nworkers > 0) {
 		workers_signal(&m.workers, SIGTERM, m.gen);

@@ -1,19 +1,24 @@
-/* Processes exec programs leave behind: the master adopts them (a child subreaper) and ends them at its stop. */
+/* Processes exec programs leave behind: the master adopts them (a child subreaper) and ends them at its stop; a worker takes their connection back. */
 #include "autoconfig.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "orphans.h"
+#include "sandbox.h"
 #include "util.h"
 
 /*
@@ -105,4 +110,121 @@ orphans_end_all(int bound_ms)
 	if (killed > 0)
 		log_notice("stop: killed %zu processes that programs left behind", killed);
 	return killed;
+}
+
+/* --- in a worker: a leftover holding its program's connection ------------- */
+
+/* A /proc or fd directory entry's number, or -1 when the name is not one. */
+static long
+entry_number(const char *name)
+{
+	char *end;
+	long v;
+
+	if (name[0] < '0' || name[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(name, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : v;
+}
+
+/* The first of pid's descriptors that is the socket ino, or -1. */
+static int
+holding_fd(pid_t pid, unsigned long ino)
+{
+	char dir[64], path[384], link[64], want[48];
+	struct dirent *e;
+	int found = -1;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while (found < 0 && (e = readdir(d)) != NULL) {
+		ssize_t n;
+		if (entry_number(e->d_name) < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (strcmp(link, want) == 0)
+			found = (int)entry_number(e->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * One shutdown through any holder's descriptor ends the connection for
+ * all of them. Only the program had the socket, so whoever holds it now
+ * got it from the program: its process group and session, or processes
+ * that left them (setsid, a double fork). Our own user's processes are
+ * all we can see, and all a program of ours could have handed it to.
+ */
+static bool
+shut_down_through(pid_t pid, int fd)
+{
+#if defined(SYS_pidfd_open) && defined(SYS_pidfd_getfd)
+	int pidfd, copy = -1;
+	bool done = false;
+
+	/* valgrind 3.19 knows neither call, and says so in its log each time: as a refusal */
+	if (sandbox_under_valgrind())
+		return false;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd >= 0)
+		copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (copy >= 0) {
+		done = shutdown(copy, SHUT_RDWR) == 0 || errno == ENOTCONN;
+		close(copy);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return done;
+#else
+	(void)pid;
+	(void)fd;
+	return false;
+#endif
+}
+
+size_t
+orphans_release_socket(const char *service, pid_t program, unsigned long ino)
+{
+	pid_t holders[64];
+	size_t n = 0;
+	bool shut = false;
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+
+	if (d == NULL) {
+		log_error("service %s: opendir /proc", service);
+		return 0;
+	}
+	while ((e = readdir(d)) != NULL && n < sizeof(holders) / sizeof(holders[0])) {
+		pid_t pid = (pid_t)entry_number(e->d_name);
+		int fd;
+		if (pid <= 1 || (fd = holding_fd(pid, ino)) < 0)
+			continue;
+		holders[n++] = pid;
+		shut = shut || shut_down_through(pid, fd);
+	}
+	closedir(d);
+	if (n == 0)
+		return 0;
+	if (shut) {
+		log_info("service %s: program %ld exited; its connection is shut down for the %zu processes it left holding it",
+		    service, (long)program, n);
+		return n;
+	}
+	/* no copy for us (ptrace rules, no pidfd): they end instead, the connection with them */
+	log_warnx("service %s: program %ld exited; the %zu processes it left holding its connection get SIGKILL",
+	    service, (long)program, n);
+	for (size_t i = 0; i < n; i++)
+		if (kill(holders[i], SIGKILL) == -1 && errno != ESRCH)
+			log_error("service %s: kill(%ld, SIGKILL)", service, (long)holders[i]);
+	return n;
 }

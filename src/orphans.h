@@ -1,4 +1,4 @@
-/* Processes exec programs leave behind: the master adopts them (a child subreaper) and ends them at its stop. */
+/* Processes exec programs leave behind: the master adopts them (a child subreaper) and ends them at its stop; a worker takes their connection back. */
 #ifndef NETSRVD_ORPHANS_H
 #define NETSRVD_ORPHANS_H
 
@@ -13,5 +13,13 @@ int orphans_adopt(void);
  * how many were killed.
  */
 size_t orphans_end_all(int bound_ms);
+
+/*
+ * In a worker, once its program exited: the processes it left that still
+ * hold the socket whose inode is ino lose it: shutdown(2) through a copy
+ * taken with pidfd_getfd, or, where the kernel refuses us that copy,
+ * SIGKILL. Returns how many holders were found.
+ */
+size_t orphans_release_socket(const char *service, pid_t program, unsigned long ino);
 
 #endif

@@ -42,6 +42,12 @@ scoreboard_destroy(struct scoreboard *sb)
 	free(sb);
 }
 
+void
+scoreboard_retire(struct scoreboard *sb)
+{
+	shm_close_fd(&sb->shm);
+}
+
 struct sb_slot *
 scoreboard_slot(const struct scoreboard *sb, size_t i)
 {

@@ -63,6 +63,11 @@ int scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigne
 void scoreboard_release(struct scoreboard *sb, int slot);
 /* Line i (i < nslots). */
 struct sb_slot *scoreboard_slot(const struct scoreboard *sb, size_t i);
+/*
+ * Its generation forks no more workers: the descriptor goes, the mappings
+ * stay (the master still frees lines; newer workers read them).
+ */
+void scoreboard_retire(struct scoreboard *sb);
 /* In the worker of line slot: every other line becomes read-only for good. */
 int scoreboard_confine(struct scoreboard *sb, int slot);
 

@@ -44,6 +44,7 @@ stats_create(size_t n)
 		free(st);
 		return NULL;
 	}
+	shm_close_fd(&st->shm);	/* no worker gets a page of it to write */
 	st->g = st->shm.base;
 	st->svc = (struct svc_stats *)(void *)((char *)st->shm.base + SVC_OFFSET);
 	st->state = (_Atomic int *)(void *)(st->svc + n);

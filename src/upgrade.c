@@ -28,9 +28,12 @@
  * (the new image died: exit, crash, kill) or no word in time (it hangs,
  * and is killed): the guard executes the binary it was forked from, as
  * the old master did at its start, and so becomes the master, adopting
- * the sockets and the pid file. The old workers, whose parent died, stop
- * on their own (PDEATHSIG). Connections wait in the kept sockets' queues
- * meanwhile; none is refused.
+ * the sockets and the pid file. The old workers, whose parent died, are
+ * told to stop (PDEATHSIG); the worker list and the pidfds on them cross
+ * this exec too, so the master it becomes drains them as after a reload
+ * and ends them (and their programs) at its stop, though they are not its
+ * children. Connections wait in the kept sockets' queues meanwhile; none
+ * is refused.
  */
 static void __attribute__((noreturn))
 guard(int rfd, pid_t master, char *const *argv)
@@ -60,9 +63,7 @@ guard(int rfd, pid_t master, char *const *argv)
 		log_errorx("upgrade failed: the new image (pid %ld) exited before it was ready", (long)master);
 	log_notice("the previous binary takes over the sockets as pid %ld", (long)getpid());
 	close(rfd);
-	/* nothing of the old master's to adopt but its sockets and pid file */
-	if (unsetenv("NETSRVD_WORKERS") == -1 || unsetenv("NETSRVD_WORKERS_FD") == -1 ||
-	    setenv("NETSRVD_RECOVERED", "1", 1) == -1) {
+	if (setenv("NETSRVD_RECOVERED", "1", 1) == -1) {
 		log_error("upgrade guard: environment");
 		_exit(1);
 	}
@@ -252,7 +253,7 @@ upgrade_exec(const struct upgrade_handover *h)
 {
 	int workers_fd = -1, e;
 
-	if (inherit_export(h->ls, h->nls, h->pidfile_fd, h->pids, h->names, h->nworkers,
+	if (inherit_export(h->ls, h->nls, h->pidfile_fd, h->workers, h->nworkers,
 	    !h->foreground, &workers_fd) == -1) {
 		log_error("upgrade: setenv");
 		clear_environment();

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "inherit.h"
 #include "listener.h"
 
 /* Everything the new image is handed, and how to run it. */
@@ -18,8 +19,7 @@ struct upgrade_handover {
 	struct listener *const *ls;	/* the current generation's sockets */
 	size_t nls;
 	int pidfile_fd;			/* locked; -1: none */
-	const pid_t *pids;		/* the workers, to be adopted */
-	const char (*names)[40];
+	const struct inherited_worker *workers;	/* to be adopted: kind, grace, a pidfd for the guard */
 	size_t nworkers;
 	_Atomic int *handed_over;	/* set while the sockets belong to the exec (sig.c reads it) */
 };

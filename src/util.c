@@ -23,6 +23,13 @@ int
 util_read_file(const char *path, size_t max, char **data, size_t *size)
 {
 	struct stat st;
+
+	return util_read_file_stat(path, max, data, size, &st);
+}
+
+int
+util_read_file_stat(const char *path, size_t max, char **data, size_t *size, struct stat *st)
+{
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int fd, saved;
@@ -30,13 +37,13 @@ util_read_file(const char *path, size_t max, char **data, size_t *size)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1)
 		return -1;
-	if (fstat(fd, &st) == -1)
+	if (fstat(fd, st) == -1)
 		goto fail;
-	if (S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(st->st_mode)) {
 		errno = EISDIR;
 		goto fail;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		errno = EINVAL;
 		goto fail;
 	}

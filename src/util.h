@@ -5,8 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 int util_read_file(const char *path, size_t max, char **data, size_t *size);
+/* The same, and what fstat said of the file it read (its device and inode). */
+int util_read_file_stat(const char *path, size_t max, char **data, size_t *size, struct stat *st);
 /* monotonic milliseconds */
 int64_t util_now_ms(void);
 int64_t util_coarse_now_ms(void);

@@ -233,7 +233,8 @@ log_connection(const struct worker *w, const struct tcp_session *s, const struct
 	struct timespec t1;
 	struct access_line l = { .service = w->svc->name, .peer = s->peer,
 	    .proxy = worker_proxy_balancer(wp), .counted = true, .in = s->bytes_in,
-	    .out = s->bytes_out, .end = session_end_name(end), .words = s->log_extra };
+	    .out = s->bytes_out, .end = session_end_name(end), .words = s->log_extra,
+	    .bytes_unknown = s->bytes_unknown };
 
 	if (!w->access_log && end != END_TIMEOUT)
 		return;
@@ -281,9 +282,10 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	s.wake_fd = w->wake[0];
 	s.shutdown_timeout = w->a->cfg->shutdown_timeout;
 	end = w->svc->handler->serve_tcp(&s);
-	if (end == END_DONE)
-		discard_unread(fd, w->buf, WORKER_BUF);
-	if (close(fd) == -1 && errno != EINTR)
+	/* -1: the handler closed it (exec: the program's, never read by us) */
+	if (s.fd >= 0 && end == END_DONE)
+		discard_unread(s.fd, w->buf, WORKER_BUF);
+	if (s.fd >= 0 && close(s.fd) == -1 && errno != EINTR)
 		log_debug("service %s: close", w->svc->name);
 	if (w->a->slot != NULL) {
 		scoreboard_end(w->a->slot);

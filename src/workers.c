@@ -2,11 +2,15 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "pool.h"
@@ -29,6 +33,9 @@ workers_add(struct worker_table *t)
 		t->w = w;
 		t->cap = cap;
 	}
+	/* a new entry says nothing its maker did not write: not foreign, no pidfd */
+	memset(&t->w[t->n], 0, sizeof(t->w[t->n]));
+	t->w[t->n].pidfd = -1;
 	return &t->w[t->n++];
 }
 
@@ -45,6 +52,74 @@ void
 workers_remove(struct worker_table *t, size_t i)
 {
 	t->w[i] = t->w[--t->n];
+}
+
+void
+workers_release(struct worker_slot *w)
+{
+	if (w->foreign)
+		close(w->pidfd);
+	w->foreign = false;
+}
+
+/* A worker not our child goes through its pidfd: its pid may be reused once init reaps it. */
+static int
+send_signal(const struct worker_slot *w, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+	if (w->foreign)
+		return (int)syscall(SYS_pidfd_send_signal, w->pidfd, sig, NULL, 0);
+#endif
+	return kill(w->pid, sig);
+}
+
+static void
+signal_worker(const struct worker_slot *w, int sig)
+{
+	if (send_signal(w, sig) == -1 && errno != ESRCH)
+		log_error("kill(%ld, %d)", (long)w->pid, sig);
+}
+
+/*
+ * An adopted exec worker runs the old image's code: the flag that tells
+ * it the daemon stops is in a table this image cannot reach, so its
+ * programs would only die with it (PDEATHSIG), leaving their process
+ * groups. When it is killed, their groups are killed first: each program
+ * leads one. The list is the kernel's, not the worker's.
+ */
+static void
+kill_adopted_programs(const struct worker_slot *w)
+{
+	char path[64], buf[1024];
+	ssize_t len;
+	int fd;
+
+	if (w->sbslot >= 0 || strcmp(w->kind, "exec") != 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)w->pid, (long)w->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return;	/* gone already */
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return;
+	buf[len] = '\0';
+	for (char *p = buf, *end;; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p || pid <= 1)
+			break;
+		if (kill(-(pid_t)pid, SIGKILL) == -1 && errno != ESRCH)
+			log_error("service %s: kill(-%ld) (a program of adopted worker %ld)", w->name, pid,
+			    (long)w->pid);
+	}
+}
+
+static void
+kill_worker(struct worker_slot *w)
+{
+	kill_adopted_programs(w);
+	signal_worker(w, SIGKILL);
+	w->killed = true;
 }
 
 struct sb_slot *
@@ -78,10 +153,10 @@ workers_signal(struct worker_table *t, int sig, const struct generation *keep)
 			continue;
 		if (sig == SIGTERM && w->stopping)
 			continue;
-		if (kill(w->pid, sig) == -1 && errno != ESRCH)
-			log_error("kill(%ld, %d)", (long)w->pid, sig);
 		if (sig == SIGKILL)
-			w->killed = true;
+			kill_worker(w);
+		else
+			signal_worker(w, sig);
 		workers_mark_stopping(w, now);
 	}
 }
@@ -96,9 +171,7 @@ workers_kill_overdue(struct worker_table *t, int64_t now)
 			continue;
 		log_warnx("service %s: worker %ld still serving %d s after it was told to stop (shutdown_timeout); killing it",
 		    w->name, (long)w->pid, w->grace_s);
-		if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
-			log_error("kill(%ld)", (long)w->pid);
-		w->killed = true;
+		kill_worker(w);
 	}
 }
 /*
@@ -129,8 +202,7 @@ workers_nudge_stopping(struct worker_table *t, int64_t now)
 
 		if (!w->stopping || w->killed || serving_tcp(w) || now - w->stop_sent_ms < POOL_TICK_MS)
 			continue;
-		if (kill(w->pid, SIGTERM) == -1 && errno != ESRCH)
-			log_error("kill(%ld)", (long)w->pid);
+		signal_worker(w, SIGTERM);
 		w->stop_sent_ms = now;
 	}
 }
@@ -151,9 +223,78 @@ workers_kill_hung(struct worker_table *t, int64_t now)
 		util_format_peer_key(l->peer, atomic_load(&l->peer_port), peer, sizeof(peer));
 		log_warnx("service %s: worker %ld hung: no progress with %s for %lld s (timeout %d s); killing it",
 		    w->name, (long)w->pid, peer, (long long)(silent / 1000), w->timeout);
-		if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
-			log_error("kill(%ld)", (long)w->pid);
+		signal_worker(w, SIGKILL);
 		atomic_store(&l->state, SB_STOPPING);
+	}
+}
+
+/* The state letter the kernel gives pid (/proc/PID/stat), or 0. */
+static char
+proc_state(pid_t pid)
+{
+	char path[64], buf[512], *close_paren;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	/* the command name may hold anything, ')' included: the state follows the last one */
+	close_paren = strrchr(buf, ')');
+	if (close_paren == NULL || close_paren[1] != ' ')
+		return 0;
+	return close_paren[2];
+}
+
+/*
+ * A worker stopped by SIGSTOP (a program of the same user can send it)
+ * keeps the line it wrote: idle, and no client is served by it. Its state
+ * is read from the kernel, the one source a worker cannot forge: it is
+ * continued, and if it is stopped again at the next look, killed; the
+ * reaping replaces it. 't' (a debugger's stop) is left alone.
+ */
+void
+workers_check_stopped(struct worker_table *t, int64_t now)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct worker_slot *w = &t->w[i];
+
+		if (w->killed || proc_state(w->pid) != 'T') {
+			w->seen_stopped_ms = 0;
+			continue;
+		}
+		if (w->seen_stopped_ms == 0) {
+			log_warnx("service %s: worker %ld is stopped (SIGSTOP); continuing it", w->name,
+			    (long)w->pid);
+			signal_worker(w, SIGCONT);
+			w->seen_stopped_ms = now;
+			continue;
+		}
+		log_warnx("service %s: worker %ld is stopped again after SIGCONT; killing it", w->name,
+		    (long)w->pid);
+		kill_worker(w);
+	}
+}
+
+void
+workers_forget_exited(struct worker_table *t)
+{
+	for (size_t i = 0; i < t->n;) {
+		struct worker_slot *w = &t->w[i];
+		struct pollfd pf = { w->pidfd, POLLIN, 0 };
+
+		if (!w->foreign || poll(&pf, 1, 0) != 1) {
+			i++;
+			continue;
+		}
+		log_debug("service %s: adopted worker %ld exited", w->name, (long)w->pid);
+		workers_release(w);
+		workers_remove(t, i);
 	}
 }
 /*

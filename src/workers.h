@@ -24,6 +24,10 @@ struct worker_slot {
 	bool killed;		/* we sent the SIGKILL it died of */
 	bool tcp;		/* serves TCP: not nudged while its line says busy */
 	char name[40];
+	char kind[16];		/* its handler's name: what an upgrade hands over */
+	bool foreign;		/* adopted after a rolled-back upgrade: not our child, seen through pidfd */
+	int pidfd;		/* a foreign worker's pidfd */
+	int64_t seen_stopped_ms;	/* when /proc last said it was stopped (SIGSTOP); 0: not */
 	struct scoreboard *sb;	/* where its line is (an old one after a resize) */
 	int sbslot;		/* -1: none (adopted across an upgrade) */
 	int timeout;		/* its service's timeout when it started, for the watchdog */
@@ -52,6 +56,12 @@ void workers_kill_overdue(struct worker_table *t, int64_t now);
 void workers_nudge_stopping(struct worker_table *t, int64_t now);
 /* Kills the workers busy without progress well past their timeout. */
 void workers_kill_hung(struct worker_table *t, int64_t coarse_now);
+/* Continues the workers /proc says are stopped; kills those still stopped a tick later. */
+void workers_check_stopped(struct worker_table *t, int64_t now);
+/* Forgets the adopted workers that are not our children once they have exited (their pidfd says). */
+void workers_forget_exited(struct worker_table *t);
+/* Closes what the entry holds (an adopted worker's pidfd), before workers_remove. */
+void workers_release(struct worker_slot *w);
 /* Says how a worker ended, once, naming what its seccomp filter refused. */
 void workers_log_exit(const struct worker_slot *w, int status);
 

@@ -83,6 +83,25 @@ value(const char **s, char *out, size_t len, char *why, size_t wlen)
 	return 0;
 }
 
+/* in= and out=: both or neither, each a count, or both '?' (not known: an exec program's connection). */
+static int
+bytes_check(const struct al_line *l, char *why, size_t wlen)
+{
+	const char *in = al_get(l, "in"), *out = al_get(l, "out");
+
+	if ((in == NULL) != (out == NULL))
+		return bad(why, wlen, "in= without out=, or the reverse");
+	if (in == NULL)
+		return 0;
+	if ((strcmp(in, "?") == 0) != (strcmp(out, "?") == 0))
+		return bad(why, wlen, "in=%s out=%s: one known, one not", in, out);
+	if (strcmp(in, "?") == 0)
+		return 0;
+	if (in[strspn(in, "0123456789")] != '\0' || out[strspn(out, "0123456789")] != '\0')
+		return bad(why, wlen, "in=%s out=%s: not counts", in, out);
+	return 0;
+}
+
 int
 al_parse(const char *msg, struct al_line *out, char *why, size_t wlen)
 {
@@ -117,6 +136,8 @@ al_parse(const char *msg, struct al_line *out, char *why, size_t wlen)
 	}
 	if (al_get(out, "service") == NULL || al_get(out, "end") == NULL)
 		return bad(why, wlen, "no service= or no end=");
+	if (bytes_check(out, why, wlen) == -1)
+		return -1;
 	if (index_of(ends, N(ends), al_get(out, "end")) < 0)
 		return bad(why, wlen, "an undocumented end=%s", al_get(out, "end"));
 	if ((al_get(out, "reason") != NULL) != (strcmp(al_get(out, "end"), "refused") == 0))

@@ -22,7 +22,8 @@ struct al_line {
  * separated by one space, each key known and after the one before it in
  * the documented order, each value bare (no space, quote or '=') or
  * quoted with backslash escapes; service= and end= required, reason=
- * exactly when end=refused, end= and reason= from the documented words.
+ * exactly when end=refused, end= and reason= from the documented words,
+ * in= and out= together, both counts or both '?'.
  * 0, or -1 with why.
  */
 int al_parse(const char *msg, struct al_line *out, char *why, size_t whylen);

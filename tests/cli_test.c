@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -325,6 +326,56 @@ cli_user_needs_root_test(void **state)
 	assert_true(h_log_contains(d, "not running as root"));
 }
 
+/* -t on an exec service of user nobody whose program is dir/prog, dir having mode and group gid. */
+static int
+check_program_in(struct daemon *d, const char *dir, mode_t mode, gid_t gid)
+{
+	assert_int_equal(chown(dir, 0, gid), 0);
+	assert_int_equal(chmod(dir, mode), 0);
+	return run_netsrvd("-t", "-c", d->conf, NULL);
+}
+
+/*
+ * A program in a directory its user cannot search would fail every
+ * connection with "Permission denied": -t says so first, naming the
+ * directory, and decides as the kernel will (owner, group, then others:
+ * a group that matches and has no x refuses, whatever the others may).
+ */
+static void
+cli_test_command_dir_search_test(void **state)
+{
+	struct daemon *d = *state;
+	const struct passwd *pw = getpwnam("nobody");
+	char dir[300], prog[320], want[1024];
+
+	if (geteuid() != 0 || pw == NULL) {
+		print_message("skipped: runs only as root, with a user nobody (it makes files nobody cannot reach)\n");
+		skip();
+	}
+	snprintf(dir, sizeof(dir), "%s/private", d->dir);
+	snprintf(prog, sizeof(prog), "%s/prog", dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	h_write_file(prog, "#!/bin/sh\nexit 0\n");
+	assert_int_equal(chmod(prog, 0755), 0);
+	h_write_conf(d, "services = ( { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\";\n"
+	    "  user = \"nobody\"; command = [ \"%s\" ]; } );\n", prog);
+
+	assert_int_equal(check_program_in(d, dir, 0700, 0), 78);
+	snprintf(want, sizeof(want), "command %s: directory %s (mode 0700) cannot be searched by user nobody", prog, dir);
+	if (strstr(out, want) == NULL)
+		fail_msg("expected \"%s\" in:\n%s", want, out);
+	/* search alone is enough */
+	assert_int_equal(check_program_in(d, dir, 0711, 0), 0);
+	/* nobody's group decides when it is the directory's */
+	assert_int_equal(check_program_in(d, dir, 0710, pw->pw_gid), 0);
+	assert_int_equal(check_program_in(d, dir, 0701, pw->pw_gid), 78);
+	assert_non_null(strstr(out, "(mode 0701) cannot be searched by user nobody"));
+	/* and root searches anything */
+	h_write_conf(d, "services = ( { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\";\n"
+	    "  command = [ \"%s\" ]; } );\n", prog);
+	assert_int_equal(check_program_in(d, dir, 0700, 0), 0);
+}
+
 int
 main(void)
 {
@@ -334,6 +385,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(cli_test_all_disabled_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_test_shipped_config_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_test_integer_wrap_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(cli_test_command_dir_search_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_relative_config_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_bind_conflict_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_second_instance_test, h_fixture_setup, h_fixture_teardown),

@@ -346,6 +346,53 @@ config_groups_test(void **state)
 	assert_non_null(strstr(err, "\"groups\" must be true or false"));
 }
 
+/*
+ * An exec program of the user that built-in workers run as could stop or
+ * kill them: refused, naming both services, unless share_user = true.
+ */
+static void
+config_program_user_test(void **state)
+{
+#define TWO "services = (\n { name = \"echo\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; %s },\n" \
+	    " { name = \"cat\"; protocol = \"tcp\"; port = 8; handler = \"exec\"; command = [ \"/bin/cat\" ];\n %s } );"
+	char err[CONFIG_ERR_MAX], text[1024];
+	struct config *cfg;
+
+	(void)state;
+	snprintf(text, sizeof(text), "user = \"nobody\";\n" TWO, "", "");
+	cfg = config_parse_string(text, "t.conf", err, sizeof(err));
+	assert_null(cfg);
+	if (strstr(err, "t.conf:4: service \"cat\": its programs would run as user nobody") == NULL ||
+	    strstr(err, "as the workers of service \"echo\" (line 3)") == NULL ||
+	    strstr(err, "share_user = true") == NULL)
+		fail_msg("%s", err);
+	/* said on purpose */
+	snprintf(text, sizeof(text), "user = \"nobody\";\n" TWO, "", "share_user = true;");
+	cfg = config_parse_string(text, "t.conf", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	config_free(cfg);
+	/* a user of its own */
+	snprintf(text, sizeof(text), "user = \"nobody\";\n" TWO, "", "user = \"daemon\";");
+	cfg = config_parse_string(text, "t.conf", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	config_free(cfg);
+	/* the same user named on both services is refused all the same: on the exec service's user line */
+	snprintf(text, sizeof(text), TWO, "user = \"daemon\";", "user = \"daemon\";");
+	cfg = config_parse_string(text, "t.conf", err, sizeof(err));
+	assert_null(cfg);
+	if (strstr(err, "t.conf:4: service \"cat\": its programs would run as user daemon") == NULL)
+		fail_msg("%s", err);
+	/* no user chosen: nothing to keep apart (root, or netsrvd's own user) */
+	snprintf(text, sizeof(text), TWO, "", "");
+	cfg = config_parse_string(text, "t.conf", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	config_free(cfg);
+#undef TWO
+}
+
 static void
 config_global_overrides_test(void **state)
 {
@@ -447,11 +494,11 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	/* the core table and the handlers' keys: 57 keys in all */
+	/* the core table and the handlers' keys: 58 keys in all */
 	size_t nhandler_keys = 0;
 	for (size_t i = 0; i < handler_count(); i++)
 		nhandler_keys += handler_at(i)->nkeys;
-	assert_int_equal(config_schema_len + nhandler_keys, 57);
+	assert_int_equal(config_schema_len + nhandler_keys, 58);
 }
 
 /* ---- defaults and inheritance come from the table ---- */
@@ -833,6 +880,7 @@ main(void)
 		cmocka_unit_test(config_global_overrides_test),
 		cmocka_unit_test(config_socket_keys_test),
 		cmocka_unit_test(config_groups_test),
+		cmocka_unit_test(config_program_user_test),
 		cmocka_unit_test(config_load_file_test),
 		cmocka_unit_test(config_repeat_test),
 		cmocka_unit_test(config_schema_test),

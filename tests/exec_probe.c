@@ -14,6 +14,14 @@
  *   udp-linger      answer "pid=PID" to every datagram on stdin, half a
  *                   second apart, until none came for 1.5 s, then exit 0
  *                   (as in.tftpd lingers)
+ *   silent          neither read nor write, sleep (a client-less program)
+ *   leave-child FILE  wait until the client's bytes are there, unread;
+ *                   fork a child that keeps the socket, exit 0; the
+ *                   child, once its parent is gone, reads what waits and
+ *                   writes "PID read=WHAT" to FILE, then sleeps
+ *   close-linger FILE  write "bye", close stdin and stdout, write its pid
+ *                   to FILE, sleep (the client is done, the program not)
+ *   stderr-c1       write C1 controls and bidi overrides to stderr, exit 0
  */
 #include "autoconfig.h"
 
@@ -170,6 +178,52 @@ udp_linger(void)
 	}
 }
 
+static int
+leave_child(const char *file)
+{
+	struct pollfd pf = { 0, POLLIN, 0 };
+	pid_t parent = getpid();
+
+	if (poll(&pf, 1, 5000) != 1)
+		return 2;
+	if (fork() == 0) {
+		char buf[64] = "";
+		ssize_t n;
+		FILE *f;
+
+		while (getppid() == parent)
+			usleep(10 * 1000);
+		/* the worker has had its chance to read (it must not) */
+		usleep(300 * 1000);
+		n = recv(0, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if ((f = fopen(file, "w")) == NULL)
+			_exit(1);
+		fprintf(f, "%ld read=%s\n", (long)getpid(), buf);
+		fclose(f);
+		sleep_forever();
+	}
+	return 0;
+}
+
+static int
+close_linger(const char *file)
+{
+	FILE *f;
+
+	printf("bye\n");
+	fflush(stdout);
+	close(0);
+	close(1);
+	if ((f = fopen(file, "w")) == NULL)
+		return 1;
+	fprintf(f, "%ld\n", (long)getpid());
+	fclose(f);
+	sleep_forever();
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -191,6 +245,16 @@ main(int argc, char **argv)
 		return udp_echo();
 	if (strcmp(mode, "udp-linger") == 0)
 		return udp_linger();
+	if (strcmp(mode, "silent") == 0)
+		sleep_forever();
+	if (strcmp(mode, "leave-child") == 0 && argc > 2)
+		return leave_child(argv[2]);
+	if (strcmp(mode, "close-linger") == 0 && argc > 2)
+		return close_linger(argv[2]);
+	if (strcmp(mode, "stderr-c1") == 0) {
+		fputs("c1 [\xc2\x9b" "31m] raw [\x9b] bidi [\xe2\x80\xae] iso [\xe2\x81\xa6] ok [\xc3\xa9]\n", stderr);
+		return 0;
+	}
 	if (strcmp(mode, "flood") == 0) {
 		for (int i = 0; i < 1000; i++)
 			fprintf(stderr, "flood line %d\n", i);

@@ -505,6 +505,118 @@ import_serve_ipv6_flag_test(void **state)
 	echo_over(d, "::1", port, "over IPv6\n");
 }
 
+/* --- hostile files: each import must end, say what it refused, and print nothing live it did not read --- */
+
+static const char echo_xinetd[] = "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n}\n";
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A 4-line xinetd.conf that includes itself three times: read once, the loop named. */
+static void
+import_cli_include_loop_test(void **state)
+{
+	struct daemon *d = *state;
+	char conf[300], text[1024], want[700];
+	struct imported im;
+
+	snprintf(conf, sizeof(conf), "%s/xinetd.conf", d->dir);
+	snprintf(text, sizeof(text), "defaults\n{\n}\ninclude %s\ninclude %s\ninclude %s\n", conf, conf, conf);
+	write_file(conf, text);
+	run_import(d, conf, NULL, "loop", &im);
+	assert_int_equal(im.rc, 65);
+	snprintf(want, sizeof(want), "%s:4: include %s: not carried over: not followed: a loop", conf, conf);
+	assert_contains(im.err, want);
+	free(im.err);
+}
+
+/* A FIFO, named or included, is refused without being opened for reading: the import ends. */
+static void
+import_cli_fifo_test(void **state)
+{
+	struct daemon *d = *state;
+	char conf[300], fifo[300], text[1024], want[700];
+	struct imported im;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", d->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(conf, sizeof(conf), "%s/xinetd.conf", d->dir);
+	snprintf(text, sizeof(text), "%sinclude %s\n", echo_xinetd, fifo);
+	write_file(conf, text);
+	run_import(d, conf, NULL, "fifo-included", &im);
+	assert_int_equal(im.rc, 65);
+	snprintf(want, sizeof(want), "%s:7: %s: not carried over: cannot be read (not a regular file)", conf, fifo);
+	assert_contains(im.err, want);
+	free(im.err);
+	run_import(d, fifo, NULL, "fifo", &im);
+	assert_int_equal(im.rc, 78);
+	assert_contains(im.err, "fifo: not a regular file");
+	free(im.err);
+}
+
+/* A newline in an includedir file's name: refused with a note, and no live line comes of it. */
+static void
+import_cli_newline_name_test(void **state)
+{
+	struct daemon *d = *state;
+	char conf[300], dir[300], path[600], text[1024];
+	char *made;
+	struct imported im;
+
+	snprintf(dir, sizeof(dir), "%s/xinetd.d", d->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/x\n\t{ name = \"pwn\"; handler = \"echo\"; port = 2323; },\n#", dir);
+	write_file(path, "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n}\n");
+	snprintf(conf, sizeof(conf), "%s/xinetd.conf", d->dir);
+	snprintf(text, sizeof(text), "%sincludedir %s\n", echo_xinetd, dir);
+	write_file(conf, text);
+	run_import(d, conf, NULL, "newline", &im);
+	assert_int_equal(im.rc, 65);
+	assert_contains(im.err, "its name holds a control character");
+	assert_contains(im.err, "1 service, 0 not served");
+	free(im.err);
+	made = slurp(im.conf);
+	if (strstr(made, "\n\t{ name = \"pwn\"") != NULL)
+		fail_msg("a file name became configuration:\n%s", made);
+	free(made);
+	assert_passes_t(&im);
+}
+
+/* An inetd.conf line of 261 arguments: all 261 in the command, and -t takes it. */
+static void
+import_cli_many_arguments_test(void **state)
+{
+	struct daemon *d = *state;
+	char conf[300], *text, *made;
+	size_t n = 0, cap = 8192;
+	struct imported im;
+
+	need("/bin/cat");
+	text = calloc(1, cap);
+	assert_non_null(text);
+	n += (size_t)snprintf(text + n, cap - n, "echo stream tcp nowait root /bin/cat cat");
+	for (int i = 1; i <= 261; i++)
+		n += (size_t)snprintf(text + n, cap - n, " a%d", i);
+	snprintf(text + n, cap - n, "\n");
+	snprintf(conf, sizeof(conf), "%s/inetd.conf", d->dir);
+	write_file(conf, text);
+	free(text);
+	run_import(d, conf, NULL, "args", &im);
+	assert_int_equal(im.rc, 0);
+	free(im.err);
+	made = slurp(im.conf);
+	assert_contains(made, "\"a260\", \"a261\" ]");
+	free(made);
+	assert_passes_t(&im);
+}
+
 int
 main(void)
 {
@@ -516,6 +628,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(import_serve_tftp_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_serve_git_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_serve_ipv6_flag_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_cli_include_loop_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_cli_fifo_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_cli_newline_name_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_cli_many_arguments_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

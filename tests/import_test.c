@@ -129,7 +129,7 @@ static int
 import(const char *text)
 {
 	import_result_free(&r);
-	return import_text(&r, "test.conf", text, &fake);
+	return import_text(&r, "test.conf", text, NULL, &fake);
 }
 
 static void
@@ -417,14 +417,17 @@ import_inetd_options_test(void **state)
 	import_ok("ftp\tstream\ttcp,rcvbuf=64k,sndbuf=1m\tnowait\troot\t/usr/sbin/in.ftpd\tin.ftpd\n"
 	    "echo\tstream\tudp\tnowait\troot\tinternal\n"
 	    "time\tstream\ttcp5\tnowait\troot\tinternal\n"
+	    "daytime\tdgram\tud\twait\troot\tinternal\n"
 	    "bogus line\n");
 	assert_served(svc("ftp"));
 	assert_note(svc("ftp"), "rcvbuf=64k");
 	assert_note(svc("ftp"), "sndbuf=1m");
 	assert_unservable(svc("echo"), "with socket type stream");
 	assert_unservable(svc("time"), "unknown protocol \"tcp5\"");
+	/* shorter than "udp": read no further than it goes (the fuzzer found it) */
+	assert_unservable(svc("daytime"), "protocol \"ud\" with socket type dgram");
 	assert_int_equal(r.notes.n, 1);
-	assert_int_equal(r.notes.v[0].line, 4);
+	assert_int_equal(r.notes.v[0].line, 5);
 }
 
 /* --- xinetd --- */
@@ -1161,6 +1164,224 @@ import_report_in_line_order_test(void **state)
 	rmdir(dir);
 }
 
+/* --- hostile input: loops, bounds, file names, long lines --- */
+
+/* import_run on a file of ours: the status, stdout and stderr. */
+static int
+run_path(const char *path, char **out, char **err)
+{
+	size_t olen = 0, elen = 0;
+	FILE *fo = open_memstream(out, &olen), *fe = open_memstream(err, &elen);
+	int rc;
+
+	assert_non_null(fo);
+	assert_non_null(fe);
+	rc = import_run(path, NULL, fo, fe, &fake);
+	assert_int_equal(fclose(fo), 0);
+	assert_int_equal(fclose(fe), 0);
+	return rc;
+}
+
+static void
+assert_has(const char *text, const char *needle)
+{
+	if (strstr(text, needle) == NULL)
+		fail_msg("\"%s\" not found in:\n%s", needle, text);
+}
+
+/* A temp dir of the test's own, removed whole by remove_dir. */
+static void
+make_dir(char *dir)
+{
+	assert_non_null(mkdtemp(dir));
+}
+
+static void
+remove_dir(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static const char echo_entry[] = "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n}\n";
+static const char daytime_entry[] = "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n}\n";
+
+/* A file that includes itself, and two that include each other: each read once, the loop named. */
+static void
+import_include_loop_test(void **state)
+{
+	char dir[] = "/tmp/import_test_loop.XXXXXX", a[64], b[64], text[512], want[600];
+	char *out, *err;
+
+	(void)state;
+	make_dir(dir);
+	snprintf(a, sizeof(a), "%s/a.conf", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	snprintf(text, sizeof(text), "%sinclude %s\ninclude %s\n", echo_entry, a, b);
+	make_file(a, text);
+	snprintf(text, sizeof(text), "%sinclude %s\n", daytime_entry, a);
+	make_file(b, text);
+	assert_int_equal(run_path(a, &out, &err), IMPORT_LOST);
+	assert_has(err, "2 services, 0 not served");
+	snprintf(want, sizeof(want), "%s:7: include %s: not carried over: not followed: a loop "
+	    "(%s is being read already)", a, a, a);
+	assert_has(err, want);
+	snprintf(want, sizeof(want), "%s:7: include %s: not carried over: not followed: a loop", b, a);
+	assert_has(err, want);
+	free(out);
+	free(err);
+	remove_dir(dir);
+}
+
+/* No loop, yet too much: too deep, too many files, too many bytes; each says which bound. */
+static void
+import_include_bounds_test(void **state)
+{
+	char dir[] = "/tmp/import_test_bounds.XXXXXX", path[64], next[64], text[512];
+	char *out, *err, *big;
+	FILE *f;
+
+	(void)state;
+	make_dir(dir);
+	/* f0 includes f1 three times, f1 f2 three times, ... f6 f7: 3^7 reads of f7 */
+	for (int i = 0; i < 8; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, i);
+		snprintf(next, sizeof(next), "%s/f%d", dir, i + 1);
+		if (i == 7)
+			snprintf(text, sizeof(text), "# a leaf\n");
+		else
+			snprintf(text, sizeof(text), "%sinclude %s\ninclude %s\ninclude %s\n",
+			    i == 0 ? daytime_entry : "", next, next, next);
+		make_file(path, text);
+	}
+	snprintf(path, sizeof(path), "%s/f0", dir);
+	assert_int_equal(run_path(path, &out, &err), IMPORT_LOST);
+	assert_has(err, "not followed: an import reads at most 1024 files");
+	free(out);
+	free(err);
+
+	/* a chain of ten */
+	for (int i = 0; i < 10; i++) {
+		snprintf(path, sizeof(path), "%s/g%d", dir, i);
+		snprintf(next, sizeof(next), "%s/g%d", dir, i + 1);
+		snprintf(text, sizeof(text), "%sinclude %s\n", i == 0 ? echo_entry : "", next);
+		make_file(path, text);
+	}
+	snprintf(path, sizeof(path), "%s/g0", dir);
+	assert_int_equal(run_path(path, &out, &err), IMPORT_LOST);
+	assert_has(err, "not followed: includes nested deeper than 8");
+	free(out);
+	free(err);
+
+	/* 2 MiB of comments, included nine times: past 16 MiB in all */
+	snprintf(path, sizeof(path), "%s/big", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	big = malloc(1 << 20);
+	assert_non_null(big);
+	memset(big, '#', 1 << 20);
+	for (int i = 1; i < 1 << 20; i += 64)
+		big[i] = '\n';
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(fwrite(big, 1, 1 << 20, f), 1 << 20);
+	free(big);
+	assert_int_equal(fclose(f), 0);
+	snprintf(path, sizeof(path), "%s/h", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(echo_entry, f);
+	for (int i = 0; i < 9; i++)
+		fprintf(f, "include %s/big\n", dir);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(run_path(path, &out, &err), IMPORT_LOST);
+	assert_has(err, "h:14: include");
+	assert_has(err, "not followed: an import reads at most 16777216 bytes in all");
+	free(out);
+	free(err);
+	remove_dir(dir);
+}
+
+/* The services of a netsrv.conf text, as libconfig reads it: their names, in order, joined by spaces. */
+static char *
+live_service_names(const char *text)
+{
+	config_t lc;
+	config_setting_t *list;
+	char *names = calloc(1, 4096);
+
+	assert_non_null(names);
+	config_init(&lc);
+	if (config_read_string(&lc, text) != CONFIG_TRUE)
+		fail_msg("libconfig refuses the import, line %d: %s\n%s", config_error_line(&lc),
+		    config_error_text(&lc), text);
+	list = config_lookup(&lc, "services");
+	assert_non_null(list);
+	for (int i = 0; i < config_setting_length(list); i++) {
+		const char *name = "?";
+		config_setting_lookup_string(config_setting_get_elem(list, (unsigned)i), "name", &name);
+		snprintf(names + strlen(names), 4096 - strlen(names), "%s%s", i > 0 ? " " : "", name);
+	}
+	config_destroy(&lc);
+	return names;
+}
+
+/*
+ * A file name is not configuration: one holding a newline is refused with
+ * a note (xinetd would read it), and no name or line of the input reaches
+ * the output but escaped.
+ */
+static void
+import_hostile_file_names_test(void **state)
+{
+	char dir[] = "/tmp/import_test_names.XXXXXX", path[512], conf[256];
+	static const char evil[] = "evil\n\t{ name = \"pwn\"; handler = \"echo\"; port = 2323; },\n#";
+	char *text, *names;
+
+	(void)state;
+	make_dir(dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, evil);
+	make_file(path, echo_entry);
+	snprintf(path, sizeof(path), "%s/daytime", dir);
+	make_file(path, daytime_entry);
+	snprintf(conf, sizeof(conf), "includedir %s\nstray \033]0;title\007 line\n", dir);
+	import_ok(conf);
+	assert_int_equal(r.nsvc, 1);
+	assert_string_equal(r.svc[0].name, "daytime");
+	assert_true(notes_mention(&r.notes, "control character"));
+	text = emit();
+	names = live_service_names(text);
+	assert_string_equal(names, "daytime");
+	/* the refused name is shown, escaped, on one comment line; so is the stray line */
+	assert_has(text, "evil\\x0a\t{ name = \"pwn\"");
+	assert_has(text, "stray \\x1b]0;title\\x07 line");
+	assert_null(strchr(text, '\033'));
+	free(names);
+	free(text);
+	remove_dir(dir);
+}
+
+/* An inetd.conf line of any length: every argument carried over, none dropped. */
+static void
+import_inetd_many_arguments_test(void **state)
+{
+	char line[4096];
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(line, sizeof(line), "echo stream tcp nowait root /usr/bin/cat cat");
+	for (int i = 1; i <= 260; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " a%d", i);
+	snprintf(line + n, sizeof(line) - n, "\n");
+	import_ok(line);
+	assert_int_equal(r.nsvc, 1);
+	assert_served(&r.svc[0]);
+	/* the program, then its 260 arguments (argv[0] "cat" is its basename: dropped) */
+	assert_int_equal(r.svc[0].command.n, 261);
+	assert_string_equal(r.svc[0].command.v[260], "a260");
+}
+
 int
 main(void)
 {
@@ -1197,6 +1418,10 @@ main(void)
 		cmocka_unit_test_teardown(import_detect_past_junk_test, teardown),
 		cmocka_unit_test_teardown(import_inetd_tcpmux_test, teardown),
 		cmocka_unit_test_teardown(import_report_in_line_order_test, teardown),
+		cmocka_unit_test_teardown(import_include_loop_test, teardown),
+		cmocka_unit_test_teardown(import_include_bounds_test, teardown),
+		cmocka_unit_test_teardown(import_hostile_file_names_test, teardown),
+		cmocka_unit_test_teardown(import_inetd_many_arguments_test, teardown),
 	};
 
 	if (getenv("TEST_FILTER") != NULL)

@@ -33,21 +33,23 @@ static void
 inherit_many_workers_test(void **state)
 {
 	enum { N = 20000 };
-	pid_t *pids = calloc(N, sizeof(*pids));
-	char (*names)[40] = calloc(N, sizeof(*names));
+	struct inherited_worker *ws = calloc(N, sizeof(*ws));
 	struct inherited in;
 	char err[256];
 	int fd;
 
 	(void)state;
 	clear_env();
-	assert_non_null(pids);
-	assert_non_null(names);
+	assert_non_null(ws);
 	for (int i = 0; i < N; i++) {
-		pids[i] = 100000 + i;
-		snprintf(names[i], sizeof(names[i]), "service-%d", i % 97);
+		ws[i].pid = 100000 + i;
+		snprintf(ws[i].name, sizeof(ws[i].name), "service-%d", i % 97);
+		snprintf(ws[i].kind, sizeof(ws[i].kind), "%s", i % 2 ? "exec" : "echo");
+		ws[i].grace_s = i % 5 - 1;
+		ws[i].tcp = i % 3 == 0;
+		ws[i].pidfd = -1;
 	}
-	assert_int_equal(inherit_export(NULL, 0, -1, pids, (const char (*)[40])names, N, false, &fd), 0);
+	assert_int_equal(inherit_export(NULL, 0, -1, ws, N, false, &fd), 0);
 	assert_true(fd > 2);
 	/* the environment an exec would pass is still small enough to exec with */
 	pid_t child = fork();
@@ -65,15 +67,20 @@ inherit_many_workers_test(void **state)
 	assert_string_equal(in.source, "upgrade");
 	assert_int_equal(in.nworkers, N);
 	for (int i = 0; i < N; i += 997) {
-		assert_int_equal(in.workers[i].pid, pids[i]);
-		assert_string_equal(in.workers[i].name, names[i]);
+		assert_int_equal(in.workers[i].pid, ws[i].pid);
+		assert_string_equal(in.workers[i].name, ws[i].name);
+		/* what kind of worker each is crosses too: an upgrade drains it as a reload would */
+		assert_string_equal(in.workers[i].kind, ws[i].kind);
+		assert_true(in.workers[i].has_grace);
+		assert_int_equal(in.workers[i].grace_s, ws[i].grace_s);
+		assert_int_equal(in.workers[i].tcp, ws[i].tcp);
+		assert_int_equal(in.workers[i].pidfd, -1);
 	}
 	/* read and closed; the variables are gone */
 	assert_int_equal(close(fd), -1);
 	assert_null(getenv("NETSRVD_WORKERS_FD"));
 	inherit_free(&in);
-	free(pids);
-	free(names);
+	free(ws);
 }
 
 /* A release that passed the list in NETSRVD_WORKERS upgrades to this one. */
@@ -92,6 +99,8 @@ inherit_env_worker_list_test(void **state)
 	assert_int_equal(in.nworkers, 2);
 	assert_int_equal(in.workers[1].pid, 4243);
 	assert_string_equal(in.workers[1].name, "echo-udp");
+	assert_false(in.workers[1].has_grace);	/* the new image asks its config */
+	assert_int_equal(in.workers[1].pidfd, -1);
 	assert_true(in.detached);
 	assert_int_equal(in.guard_fd, -1);
 	inherit_free(&in);
@@ -119,6 +128,8 @@ inherit_refuses_garbage_test(void **state)
 	expect_refused("NETSRVD_WORKERS", "12", "bad entry");
 	expect_refused("NETSRVD_WORKERS", "1 init", "bad entry");	/* pid 1 is nobody's worker */
 	expect_refused("NETSRVD_WORKERS", "99999999999 x", "bad entry");
+	expect_refused("NETSRVD_WORKERS", "12 echo\tgrace=x", "bad field");
+	expect_refused("NETSRVD_WORKERS", "12 echo\tpidfd=1", "bad field");
 	expect_refused("NETSRVD_WORKERS_FD", "0", "not a worker list");
 	expect_refused("NETSRVD_WORKERS_FD", "999", "not a worker list");
 	expect_refused("NETSRVD_PIDFILE_FD", "-1", "not an fd");

@@ -297,12 +297,15 @@ log_access_format_test(void **state)
 	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(4711) };
 	struct sockaddr_in lb = { .sin_family = AF_INET, .sin_port = htons(40112) };
 	struct access_line full = { "echo", (struct sockaddr *)&peer, (struct sockaddr *)&lb, true,
-	    false, 6, 7, 12, "done", NULL, "program=42 exit=0", NULL };
+	    false, 6, 7, 12, "done", NULL, "program=42 exit=0", NULL, false };
 	struct access_line refused = { .service = "echo", .peer = (struct sockaddr *)&lb,
 	    .end = "refused", .reason = "proxy",
 	    .detail = "version 1: no \"PROXY \" at the start \\ \x01" };
 	struct access_line program = { .service = "u", .timed = true, .duration_ms = 3, .end = "timeout",
 	    .words = "program=9 signal=SIGTERM" };
+	struct access_line unknown = { .service = "git", .peer = (struct sockaddr *)&peer, .counted = true,
+	    .in = 5, .out = 9, .duration_ms = 4, .end = "done", .words = "program=9 exit=0",
+	    .bytes_unknown = true };
 	struct al_line l;
 	char buf[512], why[160];
 
@@ -325,6 +328,12 @@ log_access_format_test(void **state)
 	assert_string_equal(buf, "service=u duration_ms=3 end=timeout program=9 signal=SIGTERM");
 	assert_int_equal(al_parse(buf, &l, why, sizeof(why)), 0);
 
+	/* counts the kernel could not give are not made up */
+	access_format(&unknown, buf, sizeof(buf));
+	assert_string_equal(buf, "service=git peer=192.0.2.7:4711 in=? out=? duration_ms=4 end=done program=9 exit=0");
+	assert_int_equal(al_parse(buf, &l, why, sizeof(why)), 0);
+	assert_string_equal(al_get(&l, "in"), "?");
+
 	/* a field that does not fit is left out whole */
 	assert_int_equal(access_format(&full, buf, 20), strlen("service=echo"));
 	assert_string_equal(buf, "service=echo");
@@ -336,6 +345,9 @@ log_access_format_test(void **state)
 	assert_int_equal(al_parse("service=echo  end=done", &l, why, sizeof(why)), -1);
 	assert_int_equal(al_parse("service=echo end=done detail=\"open", &l, why, sizeof(why)), -1);
 	assert_int_equal(al_parse("service=echo end=done timed out", &l, why, sizeof(why)), -1);
+	assert_int_equal(al_parse("service=echo in=6 end=done", &l, why, sizeof(why)), -1);
+	assert_int_equal(al_parse("service=echo in=? out=6 end=done", &l, why, sizeof(why)), -1);
+	assert_int_equal(al_parse("service=echo in=6x out=6 end=done", &l, why, sizeof(why)), -1);
 }
 
 /* One refused TCP client of port: connects, and is closed before a byte. */

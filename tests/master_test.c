@@ -149,6 +149,70 @@ master_kill_worker_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/*
+ * A worker stopped by SIGSTOP (an exec program of the same user can send
+ * it) still looks idle in its line: the master reads its state from /proc,
+ * continues it, and when it stays stopped kills and replaces it.
+ */
+static void
+master_stopped_worker_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	pid_t kids[8], after[8];
+	char want[128];
+
+	echo_conf(d, port, 1, NULL);
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 1, 3000));
+	assert_int_equal(h_children(d->pid, kids, 8), 1);
+	/* stopped again as soon as it is continued: it makes no progress however told */
+	pid_t stopper = fork();
+	assert_true(stopper != -1);
+	if (stopper == 0) {
+		while (kill(kids[0], SIGSTOP) == 0)
+			usleep(1000);
+		_exit(0);
+	}
+	int64_t end = h_now_ms() + h_hang_ms(10000);
+	bool replaced = false;
+	while (!replaced && h_now_ms() < end) {
+		int n = h_children(d->pid, after, 8);
+		replaced = n == 1 && after[0] != kids[0];
+		if (!replaced)
+			h_sleep_ms(20);
+	}
+	kill(stopper, SIGKILL);
+	waitpid(stopper, NULL, 0);
+	kill(kids[0], SIGKILL);	/* if it is still ours, the test has failed already */
+	assert_true(replaced);
+	snprintf(want, sizeof(want), "worker %ld is stopped", (long)kids[0]);
+	assert_true(h_wait_log(d, want, 5000));
+	assert_true(h_echo("127.0.0.1", port, "after", 5, 2000));
+	assert_int_equal(h_stop(d), 0);
+}
+
+/* A worker stopped once and continued by the master goes on serving: not killed. */
+static void
+master_stopped_worker_continued_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	pid_t kids[8];
+	char want[128];
+
+	echo_conf(d, port, 1, NULL);
+	h_start_serving(d, port);
+	assert_true(h_wait_children(d->pid, 1, 3000));
+	assert_int_equal(h_children(d->pid, kids, 8), 1);
+	assert_int_equal(kill(kids[0], SIGSTOP), 0);
+	snprintf(want, sizeof(want), "worker %ld is stopped", (long)kids[0]);
+	assert_true(h_wait_log(d, want, 5000));
+	assert_true(h_echo("127.0.0.1", port, "again", 5, 2000));
+	assert_true(h_pid_alive(kids[0]));
+	assert_int_equal(h_stop(d), 0);
+}
+
 /* SIGTERM to one worker: it exits normally and is replaced without a warning. */
 static void
 master_term_worker_test(void **state)
@@ -641,6 +705,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(master_seccomp_off_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_seccomp_names_refused_call_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_kill_worker_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_stopped_worker_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(master_stopped_worker_continued_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_term_worker_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_backoff_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(master_graceful_stop_test, h_fixture_setup, h_fixture_teardown),

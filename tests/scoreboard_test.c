@@ -2,11 +2,15 @@
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -18,6 +22,52 @@
 
 #define LINES	4
 #define SVC	7u
+
+/* open() of a /proc/self/fd path fails with this errno while it is not 0 (-Wl,--wrap=open). */
+static int fail_proc_reopen;
+
+int __real_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...);
+
+int
+__wrap_open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	if (fail_proc_reopen != 0 && strncmp(path, "/proc/self/fd/", 14) == 0) {
+		errno = fail_proc_reopen;
+		return -1;
+	}
+	va_start(ap, flags);
+	mode = (mode_t)va_arg(ap, int);	/* read whether given or not: harmless, as in glibc */
+	va_end(ap);
+	return __real_open(path, flags, mode);
+}
+
+/* This process's descriptors of memfds named netsrvd-scoreboard. */
+static int
+board_fds(void)
+{
+	char path[300], link[128];
+	struct dirent *de;
+	DIR *dir = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(dir);
+	while ((de = readdir(dir)) != NULL) {
+		ssize_t k;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		k = readlink(path, link, sizeof(link) - 1);
+		if (k <= 0)
+			continue;
+		link[k] = '\0';
+		n += strstr(link, "memfd:netsrvd-scoreboard") != NULL;
+	}
+	closedir(dir);
+	return n;
+}
 
 static int
 setup(void **state)
@@ -221,8 +271,6 @@ scoreboard_confine_test(void **state)
 	int st;
 	pid_t pid;
 
-	if (sb->shm.fd_ro == -1)
-		skip();		/* no /proc: workers keep a writable mapping (logged) */
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0)
@@ -232,6 +280,71 @@ scoreboard_confine_test(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_int_equal(atomic_load(&scoreboard_slot(sb, 1)->counters.bytes_out), 4242);
 	assert_int_equal(atomic_load(&scoreboard_slot(sb, 0)->counters.bytes_out), 0);
+}
+
+/*
+ * No read-only reopen (EMFILE, no /proc), no scoreboard: a board its
+ * workers could all write is never made (fail closed), and nothing leaks.
+ */
+static void
+scoreboard_reopen_fails_closed_test(void **state)
+{
+	struct scoreboard *sb;
+	int before = board_fds();
+
+	(void)state;
+	fail_proc_reopen = EMFILE;
+	sb = scoreboard_create(LINES);
+	fail_proc_reopen = 0;
+	if (sb != NULL) {
+		scoreboard_destroy(sb);
+		fail_msg("a scoreboard was made without its read-only view");
+	}
+	assert_int_equal(board_fds(), before);
+}
+
+/*
+ * In a child, as in a worker of a newer generation: confined to no line,
+ * every line of the retired board is read-only for good. Exit status: 0,
+ * or the number of the check that failed.
+ */
+static int
+retired_child(struct scoreboard *sb)
+{
+	if (shm_confine(&sb->shm, 0, 0) == -1)
+		return 1;
+	for (size_t i = 0; i < LINES; i++)
+		if (mprotect(scoreboard_slot(sb, i), sb->stride, PROT_READ | PROT_WRITE) != -1 ||
+		    errno != EACCES)
+			return 2;
+	return board_fds() == 0 ? 0 : 3;
+}
+
+/*
+ * A retired generation's board keeps no descriptor, only its mappings: the
+ * master still frees lines in it, and a newer worker still gets it
+ * read-only and nothing more.
+ */
+static void
+scoreboard_retired_keeps_no_fd_test(void **state)
+{
+	struct scoreboard *sb = *state;
+	int line = scoreboard_claim(sb, 42, SVC, 1), st;
+	pid_t pid;
+
+	assert_int_equal(line, 0);
+	assert_true(board_fds() >= 1);
+	scoreboard_retire(sb);
+	assert_int_equal(board_fds(), 0);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0)
+		_exit(retired_child(sb));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	scoreboard_release(sb, line);
+	assert_int_equal(atomic_load(&scoreboard_slot(sb, 0)->state), SB_FREE);
 }
 
 int
@@ -245,6 +358,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(scoreboard_busy_from_v6_prefix_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(scoreboard_peer_key_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(scoreboard_confine_test, setup, teardown),
+		cmocka_unit_test(scoreboard_reopen_fails_closed_test),
+		cmocka_unit_test_setup_teardown(scoreboard_retired_keeps_no_fd_test, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("scoreboard", tests, NULL, NULL);

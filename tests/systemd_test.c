@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -549,6 +550,160 @@ system_upgrade_failed_test(void **state)
 	assert_int_equal(access(d->pidfile, F_OK), -1);
 }
 
+/* Writes text on fd and reads it back within a bound that only catches a hang. */
+static bool
+echo_on(int fd, const char *text)
+{
+	size_t n = strlen(text), got = 0;
+	char buf[256];
+	int64_t end = h_now_ms() + h_hang_ms(3000);
+
+	if (!h_write_all(fd, text, n))
+		return false;
+	while (got < n && h_now_ms() < end) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return got == n && memcmp(buf, text, n) == 0;
+}
+
+/*
+ * An exec program's session across SIGUSR2 is treated as a reload treats
+ * it: not cut at shutdown_timeout, but ended by its max_runtime (and the
+ * SIGTERM's grace), as the worker list handed over says.
+ */
+static void
+system_upgrade_keeps_exec_sessions_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	const char *next = getenv("NETSRVD_NEXT");
+	char bin[200], rest[64];
+	int fd;
+
+	if (next == NULL)
+		next = "./netsrvd-next";
+	h_write_conf(d, "shutdown_timeout = 1;\nlog = { connections = true; level = \"info\"; };\n"
+	    "services = ( { name = \"cat\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d;\n"
+	    "   handler = \"exec\"; workers = 1; max_runtime = 6; command = [ \"/bin/cat\" ]; } );\n", port);
+	start_from_copy(d, port, bin, sizeof(bin));
+	fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	assert_true(echo_on(fd, "before\n"));
+	copy_file(next, bin);
+	assert_int_equal(kill(d->pid, SIGUSR2), 0);
+	if (!h_wait_log(d, "upgraded in place to netsrvd", 10000))
+		h_fail_with_log(d, "the upgrade did not happen");
+	h_sleep_ms(2500);	/* past shutdown_timeout: a stop would have ended it */
+	if (!echo_on(fd, "after\n"))
+		h_fail_with_log(d, "the session did not survive the upgrade");
+	/* the new image serves meanwhile */
+	assert_true(h_echo("127.0.0.1", port, "new\n", 4, 3000));
+	/* and max_runtime still ends it: the connection closes */
+	assert_true(h_read_all(fd, rest, sizeof(rest), 15000) >= 0);
+	close(fd);
+	assert_true(h_wait_log(d, "max_runtime reached", 5000));
+	assert_false(h_log_contains(d, "after it was told to stop (shutdown_timeout); killing it"));
+	assert_int_equal(h_stop(d), 0);
+}
+
+/* The pids exec-probe's hang mode writes: program, child in its group, one that left it. */
+static void
+read_probe_pids(struct daemon *d, const char *path, long pids[3])
+{
+	int64_t end = h_now_ms() + h_hang_ms(3000);
+	FILE *f;
+
+	while ((f = fopen(path, "r")) == NULL || fscanf(f, "%ld %ld %ld", &pids[0], &pids[1], &pids[2]) != 3) {
+		if (f != NULL)
+			fclose(f);
+		if (h_now_ms() > end)
+			h_fail_with_log(d, "the program never wrote its pids");
+		h_sleep_ms(20);
+	}
+	fclose(f);
+}
+
+static bool
+wait_gone(pid_t pid, int ms)
+{
+	int64_t end = h_now_ms() + h_hang_ms(ms);
+
+	while (h_pid_alive(pid)) {
+		if (h_now_ms() > end)
+			return false;
+		h_sleep_ms(20);
+	}
+	return true;
+}
+
+/*
+ * After a failed upgrade is rolled back, the old image's exec workers are
+ * the recovered master's like any other: its stop ends their programs.
+ */
+static void
+system_upgrade_failed_stop_ends_programs_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), xport = h_free_port();
+	char bin[200], fake[220], script[1024], pidfile[256], probe[512];
+	const char *b = getenv("TOP_BUILDDIR");
+	long pids[3] = { 0, 0, 0 };
+	int fd;
+
+	snprintf(probe, sizeof(probe), "%s/tests/exec-probe", b != NULL ? b : ".");
+	snprintf(pidfile, sizeof(pidfile), "%s/hang.pids", d->dir);
+	h_write_conf(d, "shutdown_timeout = 1;\nlog = { level = \"info\"; };\n"
+	    "services = ( { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; },\n"
+	    " { name = \"hang\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d;\n"
+	    "   handler = \"exec\"; workers = 1; command = [ \"%s\", \"hang\", \"%s\" ]; } );\n",
+	    port, xport, probe, pidfile);
+	start_from_copy(d, port, bin, sizeof(bin));
+	fd = h_connect("127.0.0.1", xport, 2000);
+	assert_true(fd >= 0);
+	read_probe_pids(d, pidfile, pids);
+	/* passes -t with the real binary, then fails as a broken build would */
+	snprintf(script, sizeof(script), "#!/bin/sh\nfor a; do [ \"$a\" = -t ] && exec '%s' \"$@\"; done\n"
+	    "echo 'netsrvd: this build fails at start' >&2\nexit 1\n", h_netsrvd());
+	snprintf(fake, sizeof(fake), "%s.fake", bin);
+	h_write_file(fake, script);
+	assert_int_equal(chmod(fake, 0755), 0);
+	assert_int_equal(rename(fake, bin), 0);
+	pid_t old = d->pid;
+	assert_int_equal(kill(old, SIGUSR2), 0);
+	int st = h_wait_exit(old, 10000);
+	assert_true(st != -1 && WIFEXITED(st));
+	if (!h_wait_log(d, "again after a failed upgrade", 10000))
+		h_fail_with_log(d, "the previous binary did not take over");
+	int64_t end = h_now_ms() + h_hang_ms(5000);
+	long now_pid;
+	while ((now_pid = pid_in_file(d->pidfile)) == (long)old && h_now_ms() < end)
+		h_sleep_ms(20);
+	assert_true(now_pid > 0 && now_pid != (long)old);
+	d->pid = (pid_t)now_pid;	/* not our child: the teardown kills it by pid */
+	assert_true(h_echo("127.0.0.1", port, "back", 4, 2000));
+	/* the program from before the upgrade is still serving its client */
+	assert_true(h_pid_alive((pid_t)pids[0]));
+	assert_int_equal(kill(d->pid, SIGTERM), 0);
+	end = h_now_ms() + h_hang_ms(10000);
+	while (h_pid_alive(d->pid) && h_now_ms() < end)
+		h_sleep_ms(20);
+	assert_false(h_pid_alive(d->pid));
+	d->pid = 0;
+	bool gone = wait_gone((pid_t)pids[0], 3000) && wait_gone((pid_t)pids[1], 3000);
+	for (int i = 0; i < 3; i++)
+		if (pids[i] > 1 && h_pid_alive((pid_t)pids[i]))
+			kill((pid_t)pids[i], SIGKILL);
+	close(fd);
+	if (!gone)
+		h_fail_with_log(d, "a program from before the failed upgrade outlived the stop");
+}
+
 int
 main(void)
 {
@@ -562,6 +717,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(system_upgrade_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(system_upgrade_refused_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(system_upgrade_failed_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(system_upgrade_keeps_exec_sessions_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(system_upgrade_failed_stop_ends_programs_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(system_upgrade_foreign_pid_test, h_fixture_setup, h_fixture_teardown),
 	};
 
