@@ -298,10 +298,7 @@ cli_daemonize_test(void **state)
 	assert_int_equal(getsid((pid_t)pid), (pid_t)pid);
 
 	kill((pid_t)pid, SIGTERM);
-	int64_t end = h_now_ms() + 10000;
-	while (h_pid_alive((pid_t)pid) && h_now_ms() < end)
-		h_sleep_ms(20);
-	assert_false(h_pid_alive((pid_t)pid));
+	assert_true(h_wait_gone((pid_t)pid, 10000));
 	d->pid = 0;
 	assert_int_equal(access(d->pidfile, F_OK), -1);
 }

@@ -389,35 +389,6 @@ exec_stderr_flood_test(void **state)
 /* ---- ending programs --------------------------------------------------------- */
 
 static void
-read_pids(struct daemon *d, const char *path, long pids[3])
-{
-	int64_t end = h_now_ms() + h_hang_ms(3000);
-	FILE *f;
-
-	while ((f = fopen(path, "r")) == NULL || fscanf(f, "%ld %ld %ld", &pids[0], &pids[1], &pids[2]) != 3) {
-		if (f != NULL)
-			fclose(f);
-		if (h_now_ms() > end)
-			h_fail_with_log(d, "the program never wrote its pids");
-		h_sleep_ms(20);
-	}
-	fclose(f);
-}
-
-static bool
-wait_gone(pid_t pid, int ms)
-{
-	int64_t end = h_now_ms() + h_hang_ms(ms);
-
-	while (h_pid_alive(pid)) {
-		if (h_now_ms() > end)
-			return false;
-		h_sleep_ms(20);
-	}
-	return true;
-}
-
-static void
 kill_leftovers(const long pids[3])
 {
 	for (int i = 0; i < 3; i++)
@@ -440,24 +411,24 @@ exec_max_runtime_test(void **state)
 	start_quiet(d);
 	fd = h_connect("127.0.0.1", port, 2000);
 	assert_true(fd >= 0);
-	read_pids(d, pidfile, pids);
+	h_read_probe_pids(d, pidfile, pids);
 	/* the program and the child in its group end with max_runtime; the connection closes */
 	assert_true(h_read_all(fd, out, sizeof(out) - 1, 5000) >= 0);
 	close(fd);
-	assert_true(wait_gone((pid_t)pids[0], 3000));
-	assert_true(wait_gone((pid_t)pids[1], 3000));
+	assert_true(h_wait_gone((pid_t)pids[0], 3000));
+	assert_true(h_wait_gone((pid_t)pids[1], 3000));
 	assert_true(h_wait_log(d, "max_runtime reached", 10000));
 	assert_true(al_wait(d, "end=timeout program=* signal=SIGTERM", NULL, 10000));
 	/* the one that left the group loses the connection and lives on until the daemon stops */
 	if (under_valgrind()) {
 		/* no pidfd_getfd: it is killed with the connection it holds */
-		assert_true(wait_gone((pid_t)pids[2], 3000));
+		assert_true(h_wait_gone((pid_t)pids[2], 3000));
 		assert_int_equal(h_stop(d), 0);
 		return;
 	}
 	assert_true(h_pid_alive((pid_t)pids[2]));
 	assert_int_equal(h_stop(d), 0);
-	assert_true(wait_gone((pid_t)pids[2], 3000));
+	assert_true(h_wait_gone((pid_t)pids[2], 3000));
 	assert_true(h_log_contains(d, "killed 1 processes that programs left behind"));
 	kill_leftovers(pids);
 }
@@ -479,7 +450,7 @@ exec_stop_ends_programs_test(void **state)
 	start_quiet(d);
 	fd = h_connect("127.0.0.1", port, 2000);
 	assert_true(fd >= 0);
-	read_pids(d, pidfile, pids);
+	h_read_probe_pids(d, pidfile, pids);
 	t0 = h_now_ms();
 	assert_int_equal(kill(d->pid, SIGTERM), 0);
 	status = h_wait_exit(d->pid, 10000);
@@ -490,7 +461,7 @@ exec_stop_ends_programs_test(void **state)
 	/* shutdown_timeout (1 s) + the SIGKILL's 2 s, well within the bound */
 	assert_true(h_now_ms() - t0 >= 900);
 	for (int i = 0; i < 3; i++)
-		assert_true(wait_gone((pid_t)pids[i], 1000));
+		assert_true(h_wait_gone((pid_t)pids[i], 1000));
 	assert_true(h_log_contains(d, "the daemon stops; SIGTERM to its process group"));
 	assert_true(h_log_contains(d, "outlived its SIGTERM; SIGKILL"));
 	close(fd);

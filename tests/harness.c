@@ -760,6 +760,35 @@ h_pid_alive(pid_t pid)
 	return pu_stat(pid, &state, &ppid) && state != 'Z';
 }
 
+bool
+h_wait_gone(pid_t pid, int timeout_ms)
+{
+	int64_t end = h_now_ms() + h_hang_ms(timeout_ms);
+
+	while (h_pid_alive(pid)) {
+		if (h_now_ms() > end)
+			return false;
+		h_sleep_ms(20);
+	}
+	return true;
+}
+
+void
+h_read_probe_pids(struct daemon *d, const char *path, long pids[3])
+{
+	int64_t end = h_now_ms() + h_hang_ms(3000);
+	FILE *f;
+
+	while ((f = fopen(path, "r")) == NULL || fscanf(f, "%ld %ld %ld", &pids[0], &pids[1], &pids[2]) != 3) {
+		if (f != NULL)
+			fclose(f);
+		if (h_now_ms() > end)
+			h_fail_with_log(d, "the program never wrote its pids");
+		h_sleep_ms(20);
+	}
+	fclose(f);
+}
+
 void
 h_cmdline(pid_t pid, char *buf, size_t len)
 {

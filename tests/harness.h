@@ -84,6 +84,10 @@ bool h_wait_children(pid_t master, int n, int timeout_ms);
 /* The master's children that stay zombies (it is given a hang bound to reap the ones just gone). */
 int h_count_zombies(pid_t master);
 bool h_pid_alive(pid_t pid);
+/* Waits (a hang bound) until pid has exited (a zombie counts as gone). */
+bool h_wait_gone(pid_t pid, int timeout_ms);
+/* The three pids exec-probe's hang mode writes to path: program, child in its group, one that left it. */
+void h_read_probe_pids(struct daemon *d, const char *path, long pids[3]);
 /* Reads /proc/pid/cmdline with NULs as spaces. */
 void h_cmdline(pid_t pid, char *buf, size_t len);
 

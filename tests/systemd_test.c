@@ -612,36 +612,6 @@ system_upgrade_keeps_exec_sessions_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
-/* The pids exec-probe's hang mode writes: program, child in its group, one that left it. */
-static void
-read_probe_pids(struct daemon *d, const char *path, long pids[3])
-{
-	int64_t end = h_now_ms() + h_hang_ms(3000);
-	FILE *f;
-
-	while ((f = fopen(path, "r")) == NULL || fscanf(f, "%ld %ld %ld", &pids[0], &pids[1], &pids[2]) != 3) {
-		if (f != NULL)
-			fclose(f);
-		if (h_now_ms() > end)
-			h_fail_with_log(d, "the program never wrote its pids");
-		h_sleep_ms(20);
-	}
-	fclose(f);
-}
-
-static bool
-wait_gone(pid_t pid, int ms)
-{
-	int64_t end = h_now_ms() + h_hang_ms(ms);
-
-	while (h_pid_alive(pid)) {
-		if (h_now_ms() > end)
-			return false;
-		h_sleep_ms(20);
-	}
-	return true;
-}
-
 /*
  * After a failed upgrade is rolled back, the old image's exec workers are
  * the recovered master's like any other: its stop ends their programs.
@@ -666,7 +636,7 @@ system_upgrade_failed_stop_ends_programs_test(void **state)
 	start_from_copy(d, port, bin, sizeof(bin));
 	fd = h_connect("127.0.0.1", xport, 2000);
 	assert_true(fd >= 0);
-	read_probe_pids(d, pidfile, pids);
+	h_read_probe_pids(d, pidfile, pids);
 	/* passes -t with the real binary, then fails as a broken build would */
 	snprintf(script, sizeof(script), "#!/bin/sh\nfor a; do [ \"$a\" = -t ] && exec '%s' \"$@\"; done\n"
 	    "echo 'netsrvd: this build fails at start' >&2\nexit 1\n", h_netsrvd());
@@ -695,7 +665,7 @@ system_upgrade_failed_stop_ends_programs_test(void **state)
 		h_sleep_ms(20);
 	assert_false(h_pid_alive(d->pid));
 	d->pid = 0;
-	bool gone = wait_gone((pid_t)pids[0], 3000) && wait_gone((pid_t)pids[1], 3000);
+	bool gone = h_wait_gone((pid_t)pids[0], 3000) && h_wait_gone((pid_t)pids[1], 3000);
 	for (int i = 0; i < 3; i++)
 		if (pids[i] > 1 && h_pid_alive((pid_t)pids[i]))
 			kill((pid_t)pids[i], SIGKILL);
