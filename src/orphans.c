@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,17 +42,10 @@ list_children(pid_t *out, size_t max)
 {
 	char path[64], buf[4096];
 	size_t n = 0;
-	ssize_t len;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%ld/children", (long)getpid());
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (util_read_small(path, buf, sizeof(buf)) == -1)
 		return 0;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = '\0';
 	for (char *p = buf, *end; n < max; p = end) {
 		long pid = strtol(p, &end, 10);
 		if (end == p || pid <= 1)

@@ -19,6 +19,26 @@
  * Anything else (a directory, a FIFO, a terminal) is refused with EISDIR or
  * EINVAL: opened O_NONBLOCK, a FIFO cannot hang a reload.
  */
+/*
+ * A small kernel file (/proc) in one read, NUL-terminated: its length, or -1
+ * (gone, unreadable, empty). What does not fit in buf is cut.
+ */
+ssize_t
+util_read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
 int
 util_read_file(const char *path, size_t max, char **data, size_t *size)
 {

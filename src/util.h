@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
+ssize_t util_read_small(const char *path, char *buf, size_t len);
 int util_read_file(const char *path, size_t max, char **data, size_t *size);
 /* The same, and what fstat said of the file it read (its device and inode). */
 int util_read_file_stat(const char *path, size_t max, char **data, size_t *size, struct stat *st);

@@ -2,7 +2,6 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -91,19 +90,12 @@ static void
 kill_adopted_programs(const struct worker_slot *w)
 {
 	char path[64], buf[1024];
-	ssize_t len;
-	int fd;
 
 	if (w->sbslot >= 0 || strcmp(w->kind, "exec") != 0)
 		return;
 	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)w->pid, (long)w->pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return;	/* gone already */
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return;
-	buf[len] = '\0';
+	if (util_read_small(path, buf, sizeof(buf)) == -1)
+		return;	/* gone already, or no children */
 	for (char *p = buf, *end;; p = end) {
 		long pid = strtol(p, &end, 10);
 		if (end == p || pid <= 1)
@@ -233,17 +225,10 @@ static char
 proc_state(pid_t pid)
 {
 	char path[64], buf[512], *close_paren;
-	ssize_t len;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (util_read_small(path, buf, sizeof(buf)) == -1)
 		return 0;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = '\0';
 	/* the command name may hold anything, ')' included: the state follows the last one */
 	close_paren = strrchr(buf, ')');
 	if (close_paren == NULL || close_paren[1] != ' ')
