@@ -14,8 +14,8 @@
 
 #include "config.h"
 #include "handler.h"
+#include "handover.h"
 #include "import.h"
-#include "inherit.h"
 #include "log.h"
 #include "master.h"
 #include "proctitle.h"
@@ -129,7 +129,7 @@ close_inherited(const struct inherited *in)
 	size_t n = 0;
 
 	for (int fd = 3; fd < 1100 && n < sizeof(keep) / sizeof(keep[0]); fd++)
-		if (inherit_keeps_fd(in, fd))
+		if (handover_keeps_fd(in, fd))
 			keep[n++] = fd;
 	util_close_inherited_fds(keep, n);
 }
@@ -247,7 +247,7 @@ main(int argc, char **argv)
 	/* what a new binary is exec'd from on SIGUSR2: this path, as it is now */
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
-	if (inherit_collect(&inh, err, sizeof(err)) == -1) {
+	if (handover_collect(&inh, err, sizeof(err)) == -1) {
 		fprintf(stderr, "netsrvd: %s\n", err);
 		return EXIT_STARTUP;
 	}
@@ -271,7 +271,7 @@ main(int argc, char **argv)
 		rc = EXIT_CONFIG;
 	} else
 		rc = run_with_config(&o, cfg, exe, config_path, pid_path, &inh, argc, argv);
-	inherit_free(&inh);
+	handover_free(&inh);
 	free(config_path);
 	free(pid_path);
 	return rc;

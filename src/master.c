@@ -34,7 +34,7 @@
 #include "workers.h"
 #include "generation.h"
 #include "handler.h"
-#include "inherit.h"
+#include "handover.h"
 #include "ratelimit.h"
 #include "sandbox.h"
 #include "scoreboard.h"

@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "handover.h"
 #include "log.h"
-#include "inherit.h"
 #include "upgrade.h"
 #include "util.h"
 
@@ -63,7 +63,7 @@ guard(int rfd, pid_t master, char *const *argv)
 		log_errorx("upgrade failed: the new image (pid %ld) exited before it was ready", (long)master);
 	log_notice("the previous binary takes over the sockets as pid %ld", (long)getpid());
 	close(rfd);
-	if (setenv("NETSRVD_RECOVERED", "1", 1) == -1) {
+	if (handover_export_recovered() == -1) {
 		log_error("upgrade guard: environment");
 		_exit(1);
 	}
@@ -187,37 +187,16 @@ upgrade_check(const char *exe, const char *config_path, char *msg, size_t len)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static void
-set_cloexec(const struct upgrade_handover *h, int on)
-{
-	for (size_t i = 0; i < h->nls; i++)
-		if (util_set_cloexec(h->ls[i]->fd, on) == -1)
-			log_warn("fcntl %s", h->ls[i]->desc);
-	if (h->pidfile_fd != -1 && util_set_cloexec(h->pidfile_fd, on) == -1)
-		log_warn("fcntl pid file");
-}
-
-static void
-clear_environment(void)
-{
-	static const char *const vars[] = { "NETSRVD_LISTEN_FDS", "NETSRVD_WORKERS",
-		"NETSRVD_PIDFILE_FD", "NETSRVD_DETACHED", "NETSRVD_UPGRADE_GUARD_FD", "NETSRVD_WORKERS_FD" };
-
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-		unsetenv(vars[i]);
-}
-
 /*
  * execve() in this very process, so the pid systemd, the pid file and
  * init scripts know stays the same. The sockets, the locked pid file and
- * the workers cross the exec, described in the environment (inherit.c);
+ * the workers cross the exec, described in the environment (handover.c);
  * the guard (above) keeps the sockets should the new image fail.
  */
 static void
 exec_with_guard(const struct upgrade_handover *h)
 {
 	const char *argv[8];
-	char fdbuf[16];
 	int k = 0, guard_fd, e;
 	pid_t guard_pid;
 
@@ -237,8 +216,7 @@ exec_with_guard(const struct upgrade_handover *h)
 		atomic_store(h->handed_over, 0);
 		return;
 	}
-	snprintf(fdbuf, sizeof(fdbuf), "%d", guard_fd);
-	if (setenv("NETSRVD_UPGRADE_GUARD_FD", fdbuf, 1) == 0)
+	if (handover_export_guard(guard_fd) == 0)
 		execv(h->exe, (char *const *)argv);
 	/* still here: the old binary goes on as it was */
 	e = errno;
@@ -251,21 +229,20 @@ exec_with_guard(const struct upgrade_handover *h)
 int
 upgrade_exec(const struct upgrade_handover *h)
 {
+	const struct handover out = {
+		.ls = h->ls, .nls = h->nls, .pidfile_fd = h->pidfile_fd,
+		.workers = h->workers, .nworkers = h->nworkers,
+		.detached = !h->foreground, .guard_fd = -1,	/* the guard's comes once it runs */
+	};
 	int workers_fd = -1, e;
 
-	if (inherit_export(h->ls, h->nls, h->pidfile_fd, h->workers, h->nworkers,
-	    !h->foreground, &workers_fd) == -1) {
-		log_error("upgrade: setenv");
-		clear_environment();
+	if (handover_export(&out, &workers_fd) == -1) {
+		log_error("upgrade: the environment for the new image");
 		return -1;
 	}
-	set_cloexec(h, 0);
 	exec_with_guard(h);
 	e = errno;
-	set_cloexec(h, 1);
-	clear_environment();
-	if (workers_fd != -1)
-		close(workers_fd);
+	handover_abandon(&out, workers_fd);
 	errno = e;
 	return -1;
 }

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "inherit.h"
+#include "handover.h"
 #include "listener.h"
 
 /* Everything the new image is handed, and how to run it. */
