@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,10 @@ struct put {
 	int *workers_fd;	/* the memfd NETSRVD_WORKERS_FD names, once made */
 };
 
-/* The reader's side: what is filled in, and where the first error goes. */
+/* The reader's side: what is filled in, the fds already taken, and where the first error goes. */
 struct take {
 	struct inherited *in;
+	unsigned char *claimed;	/* a bit per fd up to HANDOVER_FD_MAX */
 	const char *name;	/* the variable being read, for errors */
 	char *err;
 	size_t errlen;
@@ -119,6 +121,49 @@ parse_fd(const char *s, long *fd)
 	return parse_int(s, 3, HANDOVER_FD_MAX, fd);
 }
 
+/*
+ * Each descriptor is taken once, as systemd's deserializer takes an fd out
+ * of its set: one named twice would be closed by one owner while another
+ * uses it.
+ */
+static int
+claim(struct take *c, long fd)
+{
+	unsigned char bit = (unsigned char)(1u << (fd % 8));
+
+	if (c->claimed[fd / 8] & bit) {
+		snprintf(c->err, c->errlen, "%s: fd %ld is named twice in the hand-over", c->name, fd);
+		return -1;
+	}
+	c->claimed[fd / 8] |= bit;
+	return 0;
+}
+
+/* What take_fd found; on FD_TWICE c->err says so, FD_MALFORMED is the caller's to word. */
+enum fd_taken { FD_TAKEN, FD_MALFORMED, FD_TWICE };
+
+static enum fd_taken
+take_fd(struct take *c, const char *s, long *fd)
+{
+	if (parse_fd(s, fd) == -1)
+		return FD_MALFORMED;
+	return claim(c, *fd) == -1 ? FD_TWICE : FD_TAKEN;
+}
+
+/* A name or kind as a release writes it: visible ASCII (it reaches the logs), fitting size. */
+static bool
+is_word(const char *s, size_t size)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= size)
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s < '!' || *s > '~')
+			return false;
+	return true;
+}
+
 static int
 append(struct buf *b, const char *s)
 {
@@ -186,10 +231,13 @@ take_listen_fds(struct take *c, const char *value)
 		char item[160];
 		size_t len = strcspn(s, ",");
 		long fd;
+		enum fd_taken r;
 
 		snprintf(item, sizeof(item), "%.*s", (int)len, s);
 		item[strcspn(item, " ")] = '\0';
-		if (parse_fd(item, &fd) == -1) {
+		if ((r = take_fd(c, item, &fd)) == FD_TWICE)
+			return -1;
+		if (r == FD_MALFORMED) {
 			snprintf(c->err, c->errlen, "%s: bad entry \"%.*s\"", c->name, (int)len, s);
 			return -1;
 		}
@@ -214,11 +262,12 @@ static int
 take_pidfile_fd(struct take *c, const char *value)
 {
 	long v;
+	enum fd_taken r = take_fd(c, value, &v);
 
-	if (parse_fd(value, &v) == -1) {
+	if (r == FD_MALFORMED)
 		snprintf(c->err, c->errlen, "%s=%s: not an fd", c->name, value);
+	if (r != FD_TAKEN)
 		return -1;
-	}
 	c->in->pidfile_fd = (int)v;
 	return 0;
 }
@@ -231,25 +280,28 @@ take_pidfile_fd(struct take *c, const char *value)
  * skipped (a later release may add some); a known one must be well formed.
  */
 static int
-parse_fields(struct inherited_worker *w, char *fields, const char *what, char *err, size_t errlen)
+parse_fields(struct take *c, struct inherited_worker *w, char *fields)
 {
 	char *save = NULL;
 
 	for (char *f = strtok_r(fields, "\t", &save); f != NULL; f = strtok_r(NULL, "\t", &save)) {
 		long v;
+		enum fd_taken r;
 
-		if (strncmp(f, "kind=", 5) == 0 && f[5] != '\0' && strlen(f + 5) < sizeof(w->kind))
+		if (strncmp(f, "kind=", 5) == 0 && is_word(f + 5, sizeof(w->kind)))
 			snprintf(w->kind, sizeof(w->kind), "%s", f + 5);
 		else if (strncmp(f, "grace=", 6) == 0 && parse_int(f + 6, -1, 0x7fffffff, &v) == 0) {
 			w->grace_s = (int)v;
 			w->has_grace = true;
 		} else if (strcmp(f, "proto=tcp") == 0 || strcmp(f, "proto=udp") == 0)
 			w->tcp = f[6] == 't';
-		else if (strncmp(f, "pidfd=", 6) == 0 && parse_fd(f + 6, &v) == 0)
+		else if (strncmp(f, "pidfd=", 6) == 0 && (r = take_fd(c, f + 6, &v)) != FD_MALFORMED) {
+			if (r == FD_TWICE)
+				return -1;
 			w->pidfd = (int)v;
-		else if (strncmp(f, "kind=", 5) == 0 || strncmp(f, "grace=", 6) == 0 ||
+		} else if (strncmp(f, "kind=", 5) == 0 || strncmp(f, "grace=", 6) == 0 ||
 		    strncmp(f, "proto=", 6) == 0 || strncmp(f, "pidfd=", 6) == 0) {
-			snprintf(err, errlen, "%s: bad field \"%.40s\"", what, f);
+			snprintf(c->err, c->errlen, "%s: bad field \"%.40s\"", c->name, f);
 			return -1;
 		}
 	}
@@ -258,9 +310,10 @@ parse_fields(struct inherited_worker *w, char *fields, const char *what, char *e
 
 /* "pid name[\tfields]" entries separated by any of sep, added to in->workers. */
 static int
-parse_workers(struct inherited *in, const char *list, const char *sep, const char *what,
-    char *err, size_t errlen)
+parse_workers(struct take *c, const char *list, const char *sep)
 {
+	struct inherited *in = c->in;
+
 	for (const char *s = list; *s != '\0';) {
 		size_t len = strcspn(s, sep);
 		char item[200], *name, *fields;
@@ -274,13 +327,15 @@ parse_workers(struct inherited *in, const char *list, const char *sep, const cha
 		name = strchr(item, ' ');
 		if (name != NULL)
 			*name++ = '\0';
-		if (name == NULL || *name == '\0' || parse_int(item, 2, 0x7fffffff, &pid) == -1) {
-			snprintf(err, errlen, "%s: bad entry \"%.*s\"", what, (int)(len > 60 ? 60 : len), s);
+		if (name == NULL || !is_word(name, sizeof(w->name)) ||
+		    parse_int(item, 2, 0x7fffffff, &pid) == -1) {
+			snprintf(c->err, c->errlen, "%s: bad entry \"%.*s\"", c->name,
+			    (int)(len > 60 ? 60 : len), s);
 			return -1;
 		}
 		w = realloc(in->workers, (in->nworkers + 1) * sizeof(*w));
 		if (w == NULL) {
-			snprintf(err, errlen, "out of memory");
+			snprintf(c->err, c->errlen, "out of memory");
 			return -1;
 		}
 		in->workers = w;
@@ -289,7 +344,7 @@ parse_workers(struct inherited *in, const char *list, const char *sep, const cha
 		w->pid = (pid_t)pid;
 		w->pidfd = -1;
 		snprintf(w->name, sizeof(w->name), "%s", name);
-		if (fields != NULL && parse_fields(w, fields, what, err, errlen) == -1)
+		if (fields != NULL && parse_fields(c, w, fields) == -1)
 			return -1;
 		in->nworkers++;
 		s += len;
@@ -309,7 +364,7 @@ put_workers(struct put *c)
 static int
 take_workers(struct take *c, const char *value)
 {
-	return parse_workers(c->in, value, ",", c->name, c->err, c->errlen);
+	return parse_workers(c, value, ",");
 }
 
 /* One line per worker: "pid name\tgrace=S\tproto=P[\tkind=K][\tpidfd=FD]". */
@@ -371,9 +426,12 @@ take_workers_fd(struct take *c, const char *value)
 	char *buf = NULL;
 	size_t got = 0;
 	long fd;
+	enum fd_taken taken = take_fd(c, value, &fd);
 	int r = -1;
 
-	if (parse_fd(value, &fd) == -1 || fstat((int)fd, &st) == -1 ||
+	if (taken == FD_TWICE)
+		return -1;
+	if (taken == FD_MALFORMED || fstat((int)fd, &st) == -1 ||
 	    !S_ISREG(st.st_mode) || (size_t)st.st_size > WORKERS_FILE_MAX) {
 		snprintf(c->err, c->errlen, "%s=%s: not a worker list", c->name, value);
 		return -1;
@@ -392,7 +450,7 @@ take_workers_fd(struct take *c, const char *value)
 		got += (size_t)n;
 	}
 	buf[got] = '\0';
-	r = parse_workers(c->in, buf, "\n", c->name, c->err, c->errlen);
+	r = parse_workers(c, buf, "\n");
 out:
 	free(buf);
 	close((int)fd);
@@ -407,12 +465,22 @@ put_detached(struct put *c)
 	return c->h->detached ? (append(c->val, "1") == -1 ? -1 : 1) : 0;
 }
 
+/* A flag is "1", as every release writes it; anything else was not written by one. */
+static int
+take_flag(struct take *c, const char *value, bool *flag)
+{
+	if (strcmp(value, "1") != 0) {
+		snprintf(c->err, c->errlen, "%s=%.16s: not 1", c->name, value);
+		return -1;
+	}
+	*flag = true;
+	return 0;
+}
+
 static int
 take_detached(struct take *c, const char *value)
 {
-	(void)value;
-	c->in->detached = true;
-	return 0;
+	return take_flag(c, value, &c->in->detached);
 }
 
 static int
@@ -424,9 +492,7 @@ put_recovered(struct put *c)
 static int
 take_recovered(struct take *c, const char *value)
 {
-	(void)value;
-	c->in->recovered = true;
-	return 0;
+	return take_flag(c, value, &c->in->recovered);
 }
 
 /* --- the guard --------------------------------------------------------- */
@@ -440,10 +506,21 @@ put_guard_fd(struct put *c)
 static int
 take_guard_fd(struct take *c, const char *value)
 {
+	struct stat st;
 	long v;
+	enum fd_taken r = take_fd(c, value, &v);
+	int fl = -1;
 
-	if (parse_fd(value, &v) == -1 || util_set_cloexec((int)v, 1) == -1) {
+	if (r == FD_TAKEN && (fstat((int)v, &st) == -1 || (fl = fcntl((int)v, F_GETFL)) == -1 ||
+	    util_set_cloexec((int)v, 1) == -1))
+		r = FD_MALFORMED;
+	if (r == FD_MALFORMED)
 		snprintf(c->err, c->errlen, "%s=%s: not an fd", c->name, value);
+	if (r != FD_TAKEN)
+		return -1;
+	/* the guard holds the read end: ours only writes its one byte */
+	if (!S_ISFIFO(st.st_mode) || (fl & O_ACCMODE) != O_WRONLY) {
+		snprintf(c->err, c->errlen, "%s=%s: not a pipe's write end", c->name, value);
 		return -1;
 	}
 	c->in->guard_fd = (int)v;
@@ -538,21 +615,60 @@ handover_abandon(const struct handover *h, int workers_fd)
 /* --- the reader -------------------------------------------------------- */
 
 static int
+compare_pids(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* One worker, one entry: a second would wait for its pid forever, and signal whoever gets it next. */
+static int
+check_listed_once(const struct inherited *in, char *err, size_t errlen)
+{
+	pid_t *pids;
+	int r = 0;
+
+	if (in->nworkers < 2)
+		return 0;
+	if ((pids = malloc(in->nworkers * sizeof(*pids))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < in->nworkers; i++)
+		pids[i] = in->workers[i].pid;
+	qsort(pids, in->nworkers, sizeof(*pids), compare_pids);
+	for (size_t i = 1; i < in->nworkers && r == 0; i++)
+		if (pids[i] == pids[i - 1]) {
+			snprintf(err, errlen, "hand-over: worker %ld listed twice", (long)pids[i]);
+			r = -1;
+		}
+	free(pids);
+	return r;
+}
+
+static int
 collect_upgrade(struct inherited *in, char *err, size_t errlen)
 {
-	struct take c = { in, NULL, err, errlen };
+	struct take c = { in, NULL, NULL, err, errlen };
+	int r = 0;
 
 	if (getenv(vars[V_LISTEN_FDS].name) == NULL)
 		return 0;
 	in->source = "upgrade";
-	for (size_t v = 0; v < V_COUNT; v++) {
+	if ((c.claimed = calloc(HANDOVER_FD_MAX / 8 + 1, 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t v = 0; v < V_COUNT && r == 0; v++) {
 		const char *value = getenv(vars[v].name);
 
 		c.name = vars[v].name;
-		if (value != NULL && vars[v].take(&c, value) == -1)
-			return -1;
+		if (value != NULL)
+			r = vars[v].take(&c, value);
 	}
-	return 0;
+	free(c.claimed);
+	return r == 0 ? check_listed_once(in, err, errlen) : -1;
 }
 
 /*

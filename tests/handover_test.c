@@ -145,6 +145,24 @@ expect_refused(const char *var, const char *value, const char *want)
 	drop(&in);
 }
 
+/* Two variables at once: the second refused for what the first holds. */
+static void
+expect_refused_with(const char *var1, const char *value1, const char *var, const char *value,
+    const char *want)
+{
+	struct inherited in;
+	char err[256] = "";
+
+	clear_env();
+	setenv("NETSRVD_LISTEN_FDS", "", 1);
+	setenv(var1, value1, 1);
+	setenv(var, value, 1);
+	assert_int_equal(handover_collect(&in, err, sizeof(err)), -1);
+	if (strstr(err, want) == NULL)
+		fail_msg("%s=%s %s=%s: \"%s\" does not say \"%s\"", var1, value1, var, value, err, want);
+	drop(&in);
+}
+
 static int
 listening(int type)
 {
@@ -377,6 +395,62 @@ handover_refuses_hostile_values_test(void **state)
 	close(p[1]);
 }
 
+/*
+ * What no release writes, and what would turn the new master against
+ * what it holds: a descriptor named twice (a listener closed as unused
+ * while another entry serves on it, the pid file read as the worker list
+ * and closed, a guard "released" by writing to a socket), a guard that is
+ * not a pipe, a worker listed twice (one entry would wait for a pid
+ * forever, and signal whoever gets the number next), a name or kind that
+ * would reach the logs with control bytes, a flag with another value.
+ */
+static void
+handover_refuses_forgeries_test(void **state)
+{
+	char v[128], v2[128], path[] = "/tmp/handover_test.XXXXXX";
+	int s = listening(SOCK_STREAM), u = listening(SOCK_DGRAM), f = mkstemp(path), p[2];
+
+	(void)state;
+	assert_true(f > 2);
+	unlink(path);
+	assert_int_equal(pipe(p), 0);
+
+	snprintf(v, sizeof(v), "%d tcp 127.0.0.1:7,%d tcp 127.0.0.1:7", s, s);
+	expect_refused("NETSRVD_LISTEN_FDS", v, "named twice");
+	snprintf(v, sizeof(v), "%d", f);
+	expect_refused_with("NETSRVD_PIDFILE_FD", v, "NETSRVD_UPGRADE_GUARD_FD", v, "named twice");
+	expect_refused_with("NETSRVD_PIDFILE_FD", v, "NETSRVD_WORKERS_FD", v, "named twice");
+	snprintf(v, sizeof(v), "%d", s);
+	expect_refused_with("NETSRVD_LISTEN_FDS", v, "NETSRVD_PIDFILE_FD", v, "named twice");
+	snprintf(v, sizeof(v), "%d", u);
+	expect_refused_with("NETSRVD_LISTEN_FDS", v, "NETSRVD_UPGRADE_GUARD_FD", v, "named twice");
+	snprintf(v, sizeof(v), "%d", s);
+	snprintf(v2, sizeof(v2), "12 echo\tpidfd=%d", s);
+	expect_refused_with("NETSRVD_LISTEN_FDS", v, "NETSRVD_WORKERS", v2, "named twice");
+	snprintf(v2, sizeof(v2), "12 echo\tpidfd=%d,13 echo\tpidfd=%d", f, f);
+	expect_refused("NETSRVD_WORKERS", v2, "named twice");
+	snprintf(v, sizeof(v), "%d", s);
+	expect_refused_with("NETSRVD_WORKERS", "12 echo", "NETSRVD_UPGRADE_GUARD_FD", v, "not a pipe");
+	snprintf(v, sizeof(v), "%d", p[0]);	/* the guard's own end */
+	expect_refused_with("NETSRVD_WORKERS", "12 echo", "NETSRVD_UPGRADE_GUARD_FD", v, "not a pipe");
+	snprintf(v, sizeof(v), "%d", f);
+	expect_refused_with("NETSRVD_WORKERS", "12 echo", "NETSRVD_UPGRADE_GUARD_FD", v, "not a pipe");
+	expect_refused("NETSRVD_WORKERS", "12 echo,13 echo,12 echo-udp", "worker 12 listed twice");
+	expect_refused("NETSRVD_WORKERS", "12 ec\033[2Jho", "bad entry");
+	expect_refused("NETSRVD_WORKERS", "12 two words", "bad entry");
+	expect_refused("NETSRVD_WORKERS", "12 a-name-far-longer-than-any-service-may-have", "bad entry");
+	expect_refused("NETSRVD_WORKERS", "12 echo\tkind=ex\033c", "bad field");
+	expect_refused("NETSRVD_DETACHED", "0", "NETSRVD_DETACHED=0: not 1");
+	expect_refused("NETSRVD_DETACHED", "", "not 1");
+	expect_refused("NETSRVD_RECOVERED", "yes", "NETSRVD_RECOVERED=yes: not 1");
+	clear_env();
+	close(s);
+	close(u);
+	close(f);
+	close(p[0]);
+	close(p[1]);
+}
+
 int
 main(void)
 {
@@ -386,6 +460,7 @@ main(void)
 		cmocka_unit_test(handover_refuses_garbage_test),
 		cmocka_unit_test(handover_round_trip_test),
 		cmocka_unit_test(handover_refuses_hostile_values_test),
+		cmocka_unit_test(handover_refuses_forgeries_test),
 	};
 
 	return cmocka_run_group_tests_name("handover", tests, NULL, NULL);
