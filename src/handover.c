@@ -612,6 +612,12 @@ handover_abandon(const struct handover *h, int workers_fd)
 		close(workers_fd);
 }
 
+const char *
+handover_variable(size_t i)
+{
+	return i < V_COUNT ? vars[i].name : NULL;
+}
+
 /* --- the reader -------------------------------------------------------- */
 
 static int

@@ -74,4 +74,7 @@ int handover_export_recovered(void);
 /* The exec did not happen: the environment cleared, the descriptors ours again. */
 void handover_abandon(const struct handover *h, int workers_fd);
 
+/* The protocol's variables by index, NULL past the last: what netsrvd(8) must name. */
+const char *handover_variable(size_t i);
+
 #endif

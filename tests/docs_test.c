@@ -1,4 +1,4 @@
-/* Keeps netsrv.conf(5) honest: every key the parser accepts is documented, in its scope, and nothing else. */
+/* Keeps netsrv.conf(5) honest: every key the parser accepts is documented, in its scope, and nothing else; and netsrvd(8) names every variable of the upgrade's hand-over. */
 #include "autoconfig.h"
 
 #include <setjmp.h>
@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "handler.h"
+#include "handover.h"
 #include "harness.h"
 
 struct doc_key {
@@ -243,6 +244,34 @@ docs_example_all_enabled_test(void **state)
 	free(text);
 }
 
+/* The ENVIRONMENT section's ".It Ev A , Ev B" items name each variable the hand-over's table has. */
+static void
+docs_handover_variables_documented_test(void **state)
+{
+	char path[512], line[1024], items[4096] = "";
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/man/netsrvd.8.in", h_srcdir());
+	f = fopen(path, "r");
+	if (f == NULL)
+		fail_msg("cannot open %s", path);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, ".It Ev ", 7) == 0 && strlen(items) + strlen(line) + 2 < sizeof(items)) {
+			line[strcspn(line, "\n")] = '\0';
+			strcat(items, line + 3);	/* "Ev A , Ev B" */
+			strcat(items, " ");
+		}
+	fclose(f);
+	for (size_t i = 0; handover_variable(i) != NULL; i++) {
+		char want[80];
+
+		snprintf(want, sizeof(want), "Ev %s ", handover_variable(i));
+		if (strstr(items, want) == NULL)
+			fail_msg("netsrvd(8) does not name %s among its environment", handover_variable(i));
+	}
+}
+
 int
 main(void)
 {
@@ -252,6 +281,7 @@ main(void)
 		cmocka_unit_test(docs_example_enables_only_status_test),
 		cmocka_unit_test(docs_example_blocks_uncommented_test),
 		cmocka_unit_test(docs_example_all_enabled_test),
+		cmocka_unit_test(docs_handover_variables_documented_test),
 	};
 
 	return cmocka_run_group_tests_name("docs", tests, NULL, NULL);
