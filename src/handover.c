@@ -724,6 +724,10 @@ handover_collect(struct inherited *in, char *err, size_t errlen)
 	r = collect_upgrade(in, err, errlen);
 	if (r == 0 && in->source == NULL)
 		r = collect_systemd(in, err, errlen);
+	/* the error quotes what it refused: none of its bytes may steer a terminal or split a log line */
+	for (char *p = err; r == -1 && *p != '\0'; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
 	/* not for our children, nor for a binary we exec later */
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");

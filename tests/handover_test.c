@@ -436,7 +436,8 @@ handover_refuses_forgeries_test(void **state)
 	snprintf(v, sizeof(v), "%d", f);
 	expect_refused_with("NETSRVD_WORKERS", "12 echo", "NETSRVD_UPGRADE_GUARD_FD", v, "not a pipe");
 	expect_refused("NETSRVD_WORKERS", "12 echo,13 echo,12 echo-udp", "worker 12 listed twice");
-	expect_refused("NETSRVD_WORKERS", "12 ec\033[2Jho", "bad entry");
+	expect_refused("NETSRVD_WORKERS", "12 ec\033[2Jho", "bad entry \"12 ec?[2Jho\"");
+	expect_refused("NETSRVD_LISTEN_FDS", "3\n\r", "bad entry \"3??\"");
 	expect_refused("NETSRVD_WORKERS", "12 two words", "bad entry");
 	expect_refused("NETSRVD_WORKERS", "12 a-name-far-longer-than-any-service-may-have", "bad entry");
 	expect_refused("NETSRVD_WORKERS", "12 echo\tkind=ex\033c", "bad field");
