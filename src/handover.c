@@ -459,13 +459,15 @@ out:
 
 /* --- what the new image is: a daemon already, or the old binary back --- */
 
+/* A flag is "1", as every release writes it, or not passed; anything else was not written by one. */
 static int
-put_detached(struct put *c)
+put_flag(struct put *c, bool flag)
 {
-	return c->h->detached ? (append(c->val, "1") == -1 ? -1 : 1) : 0;
+	if (!flag)
+		return 0;
+	return append(c->val, "1") == -1 ? -1 : 1;
 }
 
-/* A flag is "1", as every release writes it; anything else was not written by one. */
 static int
 take_flag(struct take *c, const char *value, bool *flag)
 {
@@ -478,6 +480,12 @@ take_flag(struct take *c, const char *value, bool *flag)
 }
 
 static int
+put_detached(struct put *c)
+{
+	return put_flag(c, c->h->detached);
+}
+
+static int
 take_detached(struct take *c, const char *value)
 {
 	return take_flag(c, value, &c->in->detached);
@@ -486,7 +494,7 @@ take_detached(struct take *c, const char *value)
 static int
 put_recovered(struct put *c)
 {
-	return c->h->recovered ? (append(c->val, "1") == -1 ? -1 : 1) : 0;
+	return put_flag(c, c->h->recovered);
 }
 
 static int
