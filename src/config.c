@@ -1,4 +1,4 @@
-/* netsrv.conf: the schema, loading it whole, checking it whole. */
+/* netsrv.conf: loading it whole, checking it whole, freeing it (the schema: config_schema.c). */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
@@ -20,98 +20,6 @@
 #include "config_error.h"
 #include "handler.h"
 #include "util.h"
-
-#ifndef RUNSTATEDIR
-#define RUNSTATEDIR "/run"
-#endif
-
-#define G(field) offsetof(struct config, field)
-#define L(field) offsetof(struct log_config, field)
-#define S(field) offsetof(struct service_config, field)
-
-/* name, scope, type, min, max, default, reloadable, a service inherits it, offset */
-#define K(n, sc, t, lo, hi, d, rel, inh, off) \
-	{ .name = (n), .scope = (sc), .type = (t), .min = (lo), .max = (hi), .def = (d), \
-	  .reloadable = (rel), .inherit = (inh), .offset = (off) }
-#define INHERIT	true
-
-const struct config_key config_schema[] = {
-	K("user", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(user)),
-	K("group", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(group)),
-	/* the master holds its pid file locked from start to exit */
-	K("pid_file", SCOPE_GLOBAL, TYPE_STRING, 0, 0, RUNSTATEDIR "/netsrvd.pid", false, false, G(pid_file)),
-	K("log", SCOPE_GLOBAL, TYPE_GROUP, 0, 0, NULL, true, false, 0),
-	K("workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "4", true, false, G(workers)),
-	K("timeout", SCOPE_GLOBAL, TYPE_INT, 0, 86400, "30", true, false, G(timeout)),
-	K("shutdown_timeout", SCOPE_GLOBAL, TYPE_INT, 0, 3600, "10", true, false, G(shutdown_timeout)),
-	K("backlog", SCOPE_GLOBAL, TYPE_INT, 1, 65535, "128", true, false, G(backlog)),
-	K("services", SCOPE_GLOBAL, TYPE_SERVICE_LIST, 0, 0, NULL, true, false, 0),
-	/*
-	 * An adaptive pool by default: one address holding slow connections
-	 * (slowloris) gets at most max_per_source workers and the pool grows
-	 * past them, so another client is still served (netsrv.conf(5)). A
-	 * max_workers nobody set is never below workers (build, load_service).
-	 */
-	K("max_workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "32", true, false, G(max_workers)),
-	K("min_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "0", true, false, G(min_spare)),	/* grow only for clients that wait */
-	K("max_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "min_spare", true, false, G(max_spare)),
-	K("max_connections_per_worker", SCOPE_GLOBAL, TYPE_INT, 0, 100000000, "0", true, false, G(max_connections_per_worker)),
-	K("max_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "8", true, false, G(max_per_source)),
-	/*
-	 * Far above what a real echo, daytime, time or qotd client sends (one
-	 * datagram, then it waits), low enough that a forged source gets a
-	 * bounded stream; a burst of a second's worth.
-	 */
-	K("udp_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "200", true, false, G(udp_rate)),
-	K("udp_burst", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "udp_rate", true, false, G(udp_burst)),
-	K("chroot", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(chroot_dir)),
-	K("seccomp", SCOPE_GLOBAL, TYPE_BOOL, 0, 0, "true", true, false, G(seccomp)),
-
-	K("target", SCOPE_LOG, TYPE_STRING, 0, 0, NULL, true, false, L(target)),
-	K("facility", SCOPE_LOG, TYPE_STRING, 0, 0, "daemon", true, false, L(facility_name)),
-	K("level", SCOPE_LOG, TYPE_STRING, 0, 0, "info", true, false, L(level_name)),
-	K("connections", SCOPE_LOG, TYPE_BOOL, 0, 0, "false", true, false, L(connections)),
-
-	K("name", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(name)),
-	K("protocol", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(protocol_name)),
-	K("address", SCOPE_SERVICE, TYPE_STRING, 0, 0, "*", true, false, S(address)),
-	K("port", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, false, S(port)),
-	K("handler", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(handler_name)),
-	K("workers", SCOPE_SERVICE, TYPE_INT, 1, 4096, NULL, true, INHERIT, S(workers)),
-	K("max_workers", SCOPE_SERVICE, TYPE_INT, 1, 4096, NULL, true, INHERIT, S(max_workers)),
-	K("min_spare", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, INHERIT, S(min_spare)),
-	K("max_spare", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, INHERIT, S(max_spare)),
-	K("max_connections_per_worker", SCOPE_SERVICE, TYPE_INT, 0, 100000000, NULL, true, INHERIT, S(max_connections_per_worker)),
-	K("max_per_source", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, INHERIT, S(max_per_source)),
-	K("udp_rate", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT, S(udp_rate)),
-	K("udp_burst", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT, S(udp_burst)),
-	K("timeout", SCOPE_SERVICE, TYPE_INT, 0, 86400, NULL, true, INHERIT, S(timeout)),
-	K("backlog", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, INHERIT, S(backlog)),
-	K("allow", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
-	K("deny", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
-	K("proxy_from", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
-	/* no defaults: a service that does not set them keeps the kernel's (net.ipv4.tcp_keepalive_*) */
-	K("keepalive", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(keepalive)),
-	K("keepalive_idle", SCOPE_SERVICE, TYPE_INT, 1, 32767, NULL, true, false, S(keepalive_idle)),
-	K("keepalive_interval", SCOPE_SERVICE, TYPE_INT, 1, 32767, NULL, true, false, S(keepalive_interval)),
-	K("keepalive_count", SCOPE_SERVICE, TYPE_INT, 1, 127, NULL, true, false, S(keepalive_count)),
-	K("interface", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(interface)),
-	/* IP_FREEBIND: bind an address the host does not have yet; used when a socket is bound */
-	K("freebind", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(freebind)),
-	K("enabled", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "true", true, false, S(enabled)),
-	/* whom the service's workers (and an exec service's programs) run as */
-	K("user", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, INHERIT, S(user)),
-	K("group", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, INHERIT, S(group)),
-	K("groups", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(groups)),
-	/* exec: its programs may run as the user of built-in workers (check_program_users) */
-	K("share_user", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(share_user)),
-};
-const size_t config_schema_len = sizeof(config_schema) / sizeof(config_schema[0]);
-
-/* Which rows of config_schema a scope's group set: a bool per row. */
-#define SCHEMA_MAX 64
-_Static_assert(sizeof(config_schema) / sizeof(config_schema[0]) <= SCHEMA_MAX,
-    "SCHEMA_MAX holds a flag per schema row");
 
 /* Where we are while building: the file's name, the first error, what the globals set. */
 struct ctx {
@@ -149,113 +57,22 @@ fail_at(struct ctx *c, const config_setting_t *st, const char *fmt, ...)
 }
 
 const char *
-config_scope_name(enum config_scope s)
-{
-	switch (s) {
-	case SCOPE_GLOBAL: return "global";
-	case SCOPE_LOG: return "log";
-	case SCOPE_SERVICE: return "service";
-	}
-	return "?";
-}
-
-const char *
 config_proto_name(enum proto p)
 {
 	return p == PROTO_TCP ? "tcp" : "udp";
-}
-
-static const struct config_key *
-schema_find(const char *name, enum config_scope scope)
-{
-	for (size_t i = 0; i < config_schema_len; i++)
-		if (config_schema[i].scope == scope && strcmp(config_schema[i].name, name) == 0)
-			return &config_schema[i];
-	return NULL;
-}
-
-static size_t
-schema_index(const struct config_key *k)
-{
-	return (size_t)(k - config_schema);
-}
-
-static const struct config_key *
-keys_find(const struct config_key *keys, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(keys[i].name, name) == 0)
-			return &keys[i];
-	return NULL;
-}
-
-/* The row of the first handler that declares a key of this name, or NULL. */
-static const struct config_key *
-handler_key_find(const char *name)
-{
-	for (size_t i = 0; i < handler_count(); i++) {
-		const struct handler *h = handler_at(i);
-		const struct config_key *k = keys_find(h->keys, h->nkeys, name);
-		if (k != NULL)
-			return k;
-	}
-	return NULL;
-}
-
-/* A key of scope anywhere in the schema: the core table, or for services a handler's. */
-static const struct config_key *
-key_find(const char *name, enum config_scope scope)
-{
-	const struct config_key *k = schema_find(name, scope);
-
-	if (k == NULL && scope == SCOPE_SERVICE)
-		k = handler_key_find(name);
-	return k;
-}
-
-static const char *
-type_name(enum config_type t)
-{
-	switch (t) {
-	case TYPE_INT: return "an integer";
-	case TYPE_BOOL: return "true or false";
-	case TYPE_STRING: return "a string";
-	case TYPE_STRING_LIST: return "a list of strings";
-	case TYPE_GROUP: return "a group { ... }";
-	case TYPE_SERVICE_LIST: return "a list of service groups ( { ... }, ... )";
-	}
-	return "?";
-}
-
-static void
-closest(const char *name, const char *cand, const char **best, size_t *bestd)
-{
-	size_t d = util_edit_distance(name, cand);
-
-	if (d < *bestd) {
-		*bestd = d;
-		*best = cand;
-	}
 }
 
 static int
 unknown_key(struct ctx *c, const config_setting_t *st, enum config_scope scope)
 {
 	const char *name = config_setting_name(st);
-	const char *best = NULL;
-	size_t bestd = 3;
+	const char *best = config_key_closest(name, scope);
 
-	for (size_t i = 0; i < config_schema_len; i++)
-		if (config_schema[i].scope == scope)
-			closest(name, config_schema[i].name, &best, &bestd);
-	for (size_t i = 0; scope == SCOPE_SERVICE && i < handler_count(); i++)
-		for (size_t j = 0; j < handler_at(i)->nkeys; j++)
-			closest(name, handler_at(i)->keys[j].name, &best, &bestd);
 	if (best != NULL)
 		return fail_at(c, st, "unknown %s setting \"%s\" (did you mean \"%s\"?)",
 		    config_scope_name(scope), name, best);
 	for (int s = SCOPE_GLOBAL; s <= SCOPE_SERVICE; s++)
-		if ((enum config_scope)s != scope && key_find(name, (enum config_scope)s))
+		if ((enum config_scope)s != scope && config_key_find(name, (enum config_scope)s))
 			return fail_at(c, st, "\"%s\" is a %s setting, not allowed in the %s scope",
 			    name, config_scope_name((enum config_scope)s), config_scope_name(scope));
 	return fail_at(c, st, "unknown %s setting \"%s\"", config_scope_name(scope), name);
@@ -283,73 +100,10 @@ type_ok(const config_setting_t *st, enum config_type t)
 	return false;
 }
 
-static void *
-at(void *base, size_t off)
-{
-	return (char *)base + off;
-}
-
-static const void *
-at_const(const void *base, size_t off)
-{
-	return (const char *)base + off;
-}
-
-/* Whether a row has a value in its struct: the core table's lists and groups are read by code. */
-static bool
-stored(const struct config_key *k, bool handler_key)
-{
-	return k->type == TYPE_INT || k->type == TYPE_BOOL || k->type == TYPE_STRING ||
-	    (handler_key && (k->type == TYPE_STRING_LIST || (k->type == TYPE_GROUP && k->sub != NULL)));
-}
-
-static void
-strv_free(struct config_strv *v)
-{
-	for (size_t i = 0; i < v->n; i++)
-		free(v->v[i]);
-	free(v->v);
-	v->v = NULL;
-	v->n = 0;
-}
-
-/* Frees what the loader stored for keys in base (a handler's conf). */
-static void
-keys_free(const struct config_key *keys, size_t n, void *base)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct config_key *k = &keys[i];
-		if (k->type == TYPE_STRING) {
-			free(*(char **)at(base, k->offset));
-			*(char **)at(base, k->offset) = NULL;
-		} else if (k->type == TYPE_STRING_LIST)
-			strv_free(at(base, k->offset));
-		else if (k->type == TYPE_GROUP && k->sub != NULL)
-			keys_free(k->sub, k->nsub, at(base, k->offset));
-	}
-}
-
 static int load_keys(struct ctx *c, const config_setting_t *group, const char *what,
     const struct config_key *keys, size_t n, void *base);
 
 /* Checks one setting against its row and stores it at the row's offset in base. */
-/* A TYPE_INT value: an int, or a long long where the row says wide. */
-static void
-int_put(const struct config_key *k, void *base, long long v)
-{
-	if (k->wide)
-		*(long long *)at(base, k->offset) = v;
-	else
-		*(int *)at(base, k->offset) = (int)v;
-}
-
-static long long
-int_get(const struct config_key *k, const void *base)
-{
-	return k->wide ? *(const long long *)at_const(base, k->offset) :
-	    *(const int *)at_const(base, k->offset);
-}
-
 static int
 store_value(struct ctx *c, const config_setting_t *st, const struct config_key *k,
     void *base, bool handler_key)
@@ -357,36 +111,36 @@ store_value(struct ctx *c, const config_setting_t *st, const struct config_key *
 	const char *name = k->name;
 
 	if (!type_ok(st, k->type))
-		return fail_at(c, st, "\"%s\" must be %s", name, type_name(k->type));
-	if (!stored(k, handler_key))
+		return fail_at(c, st, "\"%s\" must be %s", name, config_type_name(k->type));
+	if (!config_key_stored(k, handler_key))
 		return 0;
 	if (k->type == TYPE_INT) {
 		long long v = config_setting_get_int64(st);
 		if (v < k->min || v > k->max)
 			return fail_at(c, st, "\"%s\" is %lld, out of range %lld-%lld",
 			    name, v, k->min, k->max);
-		int_put(k, base, v);
+		config_key_set_int(k, base, v);
 	} else if (k->type == TYPE_BOOL) {
-		*(bool *)at(base, k->offset) = config_setting_get_bool(st) != 0;
+		*(bool *)config_key_at(k, base) = config_setting_get_bool(st) != 0;
 	} else if (k->type == TYPE_STRING) {
-		char **slot = at(base, k->offset);
+		char **slot = config_key_at(k, base);
 		char *v = strdup(config_setting_get_string(st));
 		if (v == NULL)
 			return fail_at(c, st, "out of memory");
 		free(*slot);
 		*slot = v;
 	} else if (k->type == TYPE_STRING_LIST) {
-		struct config_strv *v = at(base, k->offset);
+		struct config_strv *v = config_key_at(k, base);
 		int len = config_setting_length(st);
 
-		strv_free(v);
+		config_strv_free(v);
 		if (len > 0 && (v->v = calloc((size_t)len, sizeof(*v->v))) == NULL)
 			return fail_at(c, st, "out of memory");
 		for (int i = 0; i < len; i++, v->n++)
 			if ((v->v[i] = strdup(config_setting_get_string_elem(st, i))) == NULL)
 				return fail_at(c, st, "out of memory");
 	} else if (k->type == TYPE_GROUP)
-		return load_keys(c, st, name, k->sub, k->nsub, at(base, k->offset));
+		return load_keys(c, st, name, k->sub, k->nsub, config_key_at(k, base));
 	return 0;
 }
 
@@ -398,7 +152,7 @@ load_keys(struct ctx *c, const config_setting_t *group, const char *what,
 	for (int i = 0; i < config_setting_length(group); i++) {
 		const config_setting_t *st = config_setting_get_elem(group, (unsigned)i);
 		const char *name = config_setting_name(st);
-		const struct config_key *k = name != NULL ? keys_find(keys, n, name) : NULL;
+		const struct config_key *k = name != NULL ? config_keys_find(keys, n, name) : NULL;
 
 		if (k == NULL)
 			return fail_at(c, st, "unknown setting \"%s\" in \"%s\"",
@@ -425,72 +179,17 @@ load_group(struct ctx *c, const config_setting_t *group, enum config_scope scope
 
 		if (name == NULL)
 			return fail_at(c, st, "expected a named setting");
-		k = schema_find(name, scope);
-		if (k == NULL && scope == SCOPE_SERVICE && handler_key_find(name) != NULL)
+		k = config_schema_find(name, scope);
+		if (k == NULL && scope == SCOPE_SERVICE && config_handler_key_find(name) != NULL)
 			continue;
 		if (k == NULL)
 			return unknown_key(c, st, scope);
 		if (store_value(c, st, k, base, false) == -1)
 			return -1;
-		set[schema_index(k)] = true;
+		set[config_schema_index(k)] = true;
 	}
 	return 0;
 }
-
-/*
- * Stores def, the default of k as the schema writes it, in base: a number,
- * true or false, a string, or for an integer the name of a key of scope
- * whose value (already resolved: it is above k in the table) it copies.
- */
-static int
-store_default(const struct config_key *k, const char *def, enum config_scope scope, void *base)
-{
-	const struct config_key *ref;
-
-	if (def == NULL || !stored(k, false))
-		return 0;
-	switch (k->type) {
-	case TYPE_INT:
-		if ((def[0] >= '0' && def[0] <= '9') || def[0] == '-')
-			int_put(k, base, strtoll(def, NULL, 10));
-		else if ((ref = schema_find(def, scope)) != NULL && ref->type == TYPE_INT)
-			*(int *)at(base, k->offset) = *(int *)at(base, ref->offset);
-		return 0;
-	case TYPE_BOOL:
-		*(bool *)at(base, k->offset) = strcmp(def, "true") == 0;
-		return 0;
-	case TYPE_STRING:
-		if (*(char **)at(base, k->offset) == NULL &&
-		    (*(char **)at(base, k->offset) = strdup(def)) == NULL)
-			return -1;
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-/* Copies a global key's value to the service key of its name. */
-static int
-inherit_value(const struct config_key *k, const struct config_key *g, void *base, const void *gbase)
-{
-	switch (k->type) {
-	case TYPE_INT:
-		*(int *)at(base, k->offset) = *(const int *)at_const(gbase, g->offset);
-		return 0;
-	case TYPE_BOOL:
-		*(bool *)at(base, k->offset) = *(const bool *)at_const(gbase, g->offset);
-		return 0;
-	case TYPE_STRING: {
-		const char *v = *(char *const *)at_const(gbase, g->offset);
-		if (v != NULL && (*(char **)at(base, k->offset) = strdup(v)) == NULL)
-			return -1;
-		return 0;
-	}
-	default:
-		return 0;
-	}
-}
-
 /*
  * Every row of scope the file did not set gets its value, in table order:
  * an inheriting service key the global one's if the file set that, else
@@ -505,20 +204,20 @@ apply_defaults(struct ctx *c, enum config_scope scope, void *base, const bool se
 		const struct config_key *k = &config_schema[i];
 		const char *def = k->def;
 
-		if (k->scope != scope || set[i] || !stored(k, false))
+		if (k->scope != scope || set[i] || !config_key_stored(k, false))
 			continue;
 		if (k->inherit) {
-			const struct config_key *g = schema_find(k->name, SCOPE_GLOBAL);
+			const struct config_key *g = config_schema_find(k->name, SCOPE_GLOBAL);
 			if (g == NULL)
 				continue;
-			if (c->gset[schema_index(g)]) {
-				if (inherit_value(k, g, base, cfg) == -1)
+			if (c->gset[config_schema_index(g)]) {
+				if (config_key_inherit(k, g, base, cfg) == -1)
 					return -1;
 				continue;
 			}
 			def = g->def;
 		}
-		if (store_default(k, def, scope, base) == -1)
+		if (config_key_store_default(k, def, scope, base) == -1)
 			return -1;
 	}
 	return 0;
@@ -528,10 +227,10 @@ apply_defaults(struct ctx *c, enum config_scope scope, void *base, const bool se
 static bool
 was_set(const struct ctx *c, const bool set[SCHEMA_MAX], const char *name, enum config_scope scope)
 {
-	const struct config_key *k = schema_find(name, scope);
-	const struct config_key *g = k != NULL && k->inherit ? schema_find(name, SCOPE_GLOBAL) : NULL;
+	const struct config_key *k = config_schema_find(name, scope);
+	const struct config_key *g = k != NULL && k->inherit ? config_schema_find(name, SCOPE_GLOBAL) : NULL;
 
-	return (k != NULL && set[schema_index(k)]) || (g != NULL && c->gset[schema_index(g)]);
+	return (k != NULL && set[config_schema_index(k)]) || (g != NULL && c->gset[config_schema_index(g)]);
 }
 
 static int
@@ -763,25 +462,6 @@ require(struct ctx *c, const config_setting_t *svc, const void *value,
 	return fail_at(c, svc, "service: missing required setting \"%s\"", key);
 }
 
-/* "qotd" or "handlers a, b": who declares key, for the message. */
-static void
-declared_by(const char *key, char *buf, size_t len)
-{
-	size_t n = 0, used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < handler_count(); i++)
-		n += keys_find(handler_at(i)->keys, handler_at(i)->nkeys, key) != NULL;
-	used = (size_t)snprintf(buf, len, "handler%s ", n > 1 ? "s" : "");
-	for (size_t i = 0, k = 0; i < handler_count() && used < len; i++) {
-		const struct handler *h = handler_at(i);
-		if (keys_find(h->keys, h->nkeys, key) == NULL)
-			continue;
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", k++ > 0 ? ", " : "", h->name);
-	}
-}
-
-/* Handler keys nobody set: their defaults, the sub keys of groups included. */
 static int
 handler_defaults(const struct config_key *keys, size_t n, void *base, const config_setting_t *group)
 {
@@ -790,9 +470,9 @@ handler_defaults(const struct config_key *keys, size_t n, void *base, const conf
 		const config_setting_t *st = group != NULL ? config_setting_get_member(group, k->name) : NULL;
 
 		if (k->type == TYPE_GROUP && k->sub != NULL) {
-			if (handler_defaults(k->sub, k->nsub, at(base, k->offset), st) == -1)
+			if (handler_defaults(k->sub, k->nsub, config_key_at(k, base), st) == -1)
 				return -1;
-		} else if (st == NULL && store_default(k, k->def, SCOPE_SERVICE, base) == -1)
+		} else if (st == NULL && config_key_store_default(k, k->def, SCOPE_SERVICE, base) == -1)
 			return -1;
 	}
 	return 0;
@@ -817,11 +497,11 @@ load_handler_keys(struct ctx *c, const config_setting_t *svc, struct service_con
 		const char *name = config_setting_name(st);
 		const struct config_key *k;
 
-		if (name == NULL || schema_find(name, SCOPE_SERVICE) != NULL)
+		if (name == NULL || config_schema_find(name, SCOPE_SERVICE) != NULL)
 			continue;
-		k = keys_find(h->keys, h->nkeys, name);
+		k = config_keys_find(h->keys, h->nkeys, name);
 		if (k == NULL) {
-			declared_by(name, who, sizeof(who));
+			config_key_declared_by(name, who, sizeof(who));
 			return fail_at(c, st, "service \"%s\": \"%s\" is only used by %s, not %s",
 			    s->name, name, who, h->name);
 		}
@@ -854,7 +534,7 @@ static const char *const keepalive_timers[] = {
 static bool
 service_set(const bool set[SCHEMA_MAX], const char *name)
 {
-	return set[schema_index(schema_find(name, SCOPE_SERVICE))];
+	return set[config_schema_index(config_schema_find(name, SCOPE_SERVICE))];
 }
 
 /*
@@ -928,8 +608,8 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 	/* an adaptive pool nobody sized is never below workers */
 	if (!was_set(c, set, "max_workers", SCOPE_SERVICE) && s->max_workers < s->workers)
 		s->max_workers = s->workers;
-	if (s->protocol == PROTO_TCP && (set[schema_index(schema_find("udp_rate", SCOPE_SERVICE))] ||
-	    set[schema_index(schema_find("udp_burst", SCOPE_SERVICE))]))
+	if (s->protocol == PROTO_TCP && (set[config_schema_index(config_schema_find("udp_rate", SCOPE_SERVICE))] ||
+	    set[config_schema_index(config_schema_find("udp_burst", SCOPE_SERVICE))]))
 		return fail_at(c, config_setting_get_member(svc,
 		    config_setting_get_member(svc, "udp_rate") ? "udp_rate" : "udp_burst"),
 		    "service \"%s\": udp_rate and udp_burst apply to UDP services only", s->name);
@@ -1148,24 +828,6 @@ refuse_includes(const char *text, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
-/* The setting an integer literal belongs to, for the message; NULL inside an array. */
-static const struct config_key *
-int_key_named(const char *name, size_t len)
-{
-	/* a key with the same name has the same range in every scope */
-	for (size_t i = 0; i < config_schema_len; i++)
-		if (config_schema[i].type == TYPE_INT && strlen(config_schema[i].name) == len &&
-		    strncmp(config_schema[i].name, name, len) == 0)
-			return &config_schema[i];
-	for (size_t i = 0; i < handler_count(); i++)
-		for (size_t j = 0; j < handler_at(i)->nkeys; j++) {
-			const struct config_key *k = &handler_at(i)->keys[j];
-			if (k->type == TYPE_INT && strlen(k->name) == len && strncmp(k->name, name, len) == 0)
-				return k;
-		}
-	return NULL;
-}
-
 /*
  * Whether the literal tok (len bytes) is an integer libconfig would store
  * without wrapping: in 32 bits, or 64 with an L suffix. Anything that is
@@ -1254,7 +916,7 @@ refuse_wrapping_integers(const char *text, const char *name, char *err, size_t e
 		} else if ((*p >= '0' && *p <= '9') || ((*p == '-' || *p == '+') && p[1] >= '0' && p[1] <= '9')) {
 			q += 1 + strspn(q + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.");
 			if (!integer_fits(p, (size_t)(q - p))) {
-				const struct config_key *k = after_key ? int_key_named(key, keylen) : NULL;
+				const struct config_key *k = after_key ? config_int_key_named(key, keylen) : NULL;
 				if (k != NULL)
 					snprintf(err, errlen, "%s:%d: \"%s\" is %.*s, out of range %lld-%lld",
 					    name, keyline, k->name, (int)(q - p), p, k->min, k->max);
@@ -1340,7 +1002,7 @@ service_free(struct service_config *s)
 		if (s->handler->release != NULL)
 			s->handler->release(s);
 		if (s->hconf != NULL)
-			keys_free(s->handler->keys, s->handler->nkeys, s->hconf);
+			config_keys_free(s->handler->keys, s->handler->nkeys, s->hconf);
 	}
 	free(s->hconf);
 }
@@ -1399,14 +1061,14 @@ key_changed(const struct config_key *k, const void *a, const void *b, const char
 {
 	switch (k->type) {
 	case TYPE_INT: {
-		long long x = int_get(k, a), y = int_get(k, b);
+		long long x = config_key_int(k, a), y = config_key_int(k, b);
 		if (x == y)
 			return false;
 		report_add(report, len, "%s%s: %lld -> %lld", prefix, k->name, x, y);
 		return true;
 	}
 	case TYPE_BOOL: {
-		bool x = *(const bool *)at_const(a, k->offset), y = *(const bool *)at_const(b, k->offset);
+		bool x = *(const bool *)config_key_at_const(k, a), y = *(const bool *)config_key_at_const(k, b);
 		if (x == y)
 			return false;
 		report_add(report, len, "%s%s: %s -> %s", prefix, k->name, x ? "true" : "false",
@@ -1414,8 +1076,8 @@ key_changed(const struct config_key *k, const void *a, const void *b, const char
 		return true;
 	}
 	case TYPE_STRING: {
-		const char *x = *(char *const *)at_const(a, k->offset);
-		const char *y = *(char *const *)at_const(b, k->offset);
+		const char *x = *(char *const *)config_key_at_const(k, a);
+		const char *y = *(char *const *)config_key_at_const(k, b);
 		if ((x == NULL && y == NULL) || (x != NULL && y != NULL && strcmp(x, y) == 0))
 			return false;
 		report_add(report, len, "%s%s: %s%s%s -> %s%s%s", prefix, k->name,
@@ -1436,7 +1098,7 @@ scope_changes(enum config_scope scope, const void *a, const void *b, const char 
 
 	for (size_t i = 0; i < config_schema_len; i++) {
 		const struct config_key *k = &config_schema[i];
-		if (k->scope == scope && !k->reloadable && stored(k, false))
+		if (k->scope == scope && !k->reloadable && config_key_stored(k, false))
 			n += key_changed(k, a, b, prefix, report, len);
 	}
 	return n;
@@ -1464,7 +1126,7 @@ config_reload_changes(const struct config *old, const struct config *new, char *
 			/* a handler's own keys, when both generations run the same handler */
 			if (h == b->handler && a->hconf != NULL && b->hconf != NULL)
 				for (size_t k = 0; k < h->nkeys; k++)
-					if (!h->keys[k].reloadable && stored(&h->keys[k], true))
+					if (!h->keys[k].reloadable && config_key_stored(&h->keys[k], true))
 						n += key_changed(&h->keys[k], a->hconf, b->hconf,
 						    prefix, report, len);
 		}
