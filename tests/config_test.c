@@ -455,6 +455,22 @@ config_load_file_test(void **state)
 	char want[200];
 	snprintf(want, sizeof(want), "%s:2: service \"e\": unknown handler \"ecoh\"", conf);
 	assert_memory_equal(err, want, strlen(want));
+	/* the guards on the raw text hold for a file: a NUL byte, an @include, a wrapping integer */
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite("workers = 2;\0\n", 1, 14, f), 14);
+	assert_int_equal(fclose(f), 0);
+	assert_null(config_load(conf, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: not a text file (NUL byte)", conf);
+	assert_string_equal(err, want);
+	write_tmp(conf, "workers = 2;\n@include \"other.conf\"\n");
+	assert_null(config_load(conf, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:2: @include is not supported", conf);
+	assert_memory_equal(err, want, strlen(want));
+	write_tmp(conf, "workers = 4294967297;\n");
+	assert_null(config_load(conf, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:1: \"workers\" is 4294967297, out of range 1-4096", conf);
+	assert_string_equal(err, want);
 	unlink(conf);
 
 	/* a missing file */
