@@ -57,7 +57,7 @@ FUZZ_HANDLER_SRC = $(srcdir)/src/handler.c $(srcdir)/src/handler_echo.c \
 	$(srcdir)/src/pool.c $(srcdir)/src/sig.c $(srcdir)/src/sandbox.c
 # the handlers' config-time checks report through config.c (config_error)
 FUZZ_UDP_SRC = $(FUZZ_HANDLER_SRC) $(srcdir)/src/config.c $(srcdir)/src/config_error.c \
-	$(srcdir)/src/config_schema.c $(srcdir)/src/config_text.c \
+	$(srcdir)/src/config_schema.c $(srcdir)/src/config_text.c $(srcdir)/src/config_diff.c \
 	$(srcdir)/src/cidr.c $(srcdir)/src/quotes.c
 FUZZ_CONFIG_SRC = $(FUZZ_UDP_SRC)
 FUZZ_IMPORT_SRC = $(FUZZ_CONFIG_SRC) $(srcdir)/src/import.c $(srcdir)/src/import_addr.c \
