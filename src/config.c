@@ -35,12 +35,19 @@ struct config_where {
 	const config_setting_t *group;
 };
 
-static int
-fail_at(struct ctx *c, const config_setting_t *st, const char *fmt, ...)
+static void
+set_error(struct ctx *c, const config_setting_t *st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int
-fail_at(struct ctx *c, const config_setting_t *st, const char *fmt, ...)
+/*
+ * The first error, "FILE:LINE: message" (the line of st), and -1. A macro
+ * so that the -1 is seen at each call: clang's analyzer does not follow a
+ * variadic function, and would take a failed check for a passed one.
+ */
+#define fail_at(c, st, ...) (set_error((c), (st), __VA_ARGS__), -1)
+
+static void
+set_error(struct ctx *c, const config_setting_t *st, const char *fmt, ...)
 {
 	char msg[CONFIG_ERR_MAX];
 	va_list ap;
@@ -53,7 +60,6 @@ fail_at(struct ctx *c, const config_setting_t *st, const char *fmt, ...)
 		    config_setting_source_line(st), msg);
 	else
 		snprintf(c->err, c->errlen, "%s: %s", c->file, msg);
-	return -1;
 }
 
 const char *
