@@ -570,6 +570,55 @@ check_socket_keys(struct ctx *c, const config_setting_t *svc, const struct servi
 	return 0;
 }
 
+/* The protocol and handler named: known, and the handler serves that protocol. */
+static int
+resolve_protocol_handler(struct ctx *c, const config_setting_t *svc, struct service_config *s)
+{
+	if (strcmp(s->protocol_name, "tcp") == 0)
+		s->protocol = PROTO_TCP;
+	else if (strcmp(s->protocol_name, "udp") == 0)
+		s->protocol = PROTO_UDP;
+	else
+		return fail_at(c, config_setting_get_member(svc, "protocol"),
+		    "service \"%s\": unknown protocol \"%s\" (expected tcp or udp)",
+		    s->name, s->protocol_name);
+	s->handler = handler_find(s->handler_name);
+	if (s->handler == NULL)
+		return fail_at(c, config_setting_get_member(svc, "handler"),
+		    "service \"%s\": unknown handler \"%s\" (expected %s)",
+		    s->name, s->handler_name, handler_names());
+	if (s->protocol == PROTO_UDP && s->handler->answer_udp == NULL &&
+	    s->handler->serve_udp_socket == NULL)
+		return fail_at(c, config_setting_get_member(svc, "handler"),
+		    "service \"%s\": handler %s serves TCP only", s->name, s->handler_name);
+	return 0;
+}
+
+/* The pool's sizes and the UDP rate, once defaults are in: consistent, and for the right protocol. */
+static int
+check_pool(struct ctx *c, const config_setting_t *svc, struct service_config *s,
+    const bool set[SCHEMA_MAX])
+{
+	/* an adaptive pool nobody sized is never below workers */
+	if (!was_set(c, set, "max_workers", SCOPE_SERVICE) && s->max_workers < s->workers)
+		s->max_workers = s->workers;
+	if (s->protocol == PROTO_TCP && (service_set(set, "udp_rate") || service_set(set, "udp_burst")))
+		return fail_at(c, config_setting_get_member(svc,
+		    config_setting_get_member(svc, "udp_rate") ? "udp_rate" : "udp_burst"),
+		    "service \"%s\": udp_rate and udp_burst apply to UDP services only", s->name);
+	if (s->udp_burst == 0)
+		s->udp_burst = s->udp_rate;	/* 0: a second's worth */
+	if (s->max_workers < s->workers)
+		return fail_at(c, member_or(svc, "max_workers"),
+		    "service \"%s\": max_workers %d is below workers %d", s->name,
+		    s->max_workers, s->workers);
+	if (s->max_spare < s->min_spare)
+		return fail_at(c, member_or(svc, "max_spare"),
+		    "service \"%s\": max_spare %d is below min_spare %d", s->name,
+		    s->max_spare, s->min_spare);
+	return 0;
+}
+
 static int
 load_service(struct ctx *c, const config_setting_t *svc, const struct config *cfg,
     struct service_config *s)
@@ -588,47 +637,14 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		    "service name \"%s\" must be 1-32 characters of A-Z a-z 0-9 . _ -", s->name);
 	if (require(c, svc, s->protocol_name, "protocol", s->name) == -1 ||
 	    require(c, svc, s->handler_name, "handler", s->name) == -1 ||
-	    require(c, svc, s->port ? &s->port : NULL, "port", s->name) == -1)
+	    require(c, svc, s->port ? &s->port : NULL, "port", s->name) == -1 ||
+	    resolve_protocol_handler(c, svc, s) == -1)
 		return -1;
-	if (strcmp(s->protocol_name, "tcp") == 0)
-		s->protocol = PROTO_TCP;
-	else if (strcmp(s->protocol_name, "udp") == 0)
-		s->protocol = PROTO_UDP;
-	else
-		return fail_at(c, config_setting_get_member(svc, "protocol"),
-		    "service \"%s\": unknown protocol \"%s\" (expected tcp or udp)",
-		    s->name, s->protocol_name);
-	s->handler = handler_find(s->handler_name);
-	if (s->handler == NULL)
-		return fail_at(c, config_setting_get_member(svc, "handler"),
-		    "service \"%s\": unknown handler \"%s\" (expected %s)",
-		    s->name, s->handler_name, handler_names());
-	if (s->protocol == PROTO_UDP && s->handler->answer_udp == NULL &&
-	    s->handler->serve_udp_socket == NULL)
-		return fail_at(c, config_setting_get_member(svc, "handler"),
-		    "service \"%s\": handler %s serves TCP only", s->name, s->handler_name);
 	if (apply_defaults(c, SCOPE_SERVICE, s, set, cfg) == -1)
 		return fail_at(c, svc, "out of memory");
-	if (parse_address(c, member_or(svc, "address"), s) == -1)
+	if (parse_address(c, member_or(svc, "address"), s) == -1 ||
+	    check_pool(c, svc, s, set) == -1)
 		return -1;
-	/* an adaptive pool nobody sized is never below workers */
-	if (!was_set(c, set, "max_workers", SCOPE_SERVICE) && s->max_workers < s->workers)
-		s->max_workers = s->workers;
-	if (s->protocol == PROTO_TCP && (set[config_schema_index(config_schema_find("udp_rate", SCOPE_SERVICE))] ||
-	    set[config_schema_index(config_schema_find("udp_burst", SCOPE_SERVICE))]))
-		return fail_at(c, config_setting_get_member(svc,
-		    config_setting_get_member(svc, "udp_rate") ? "udp_rate" : "udp_burst"),
-		    "service \"%s\": udp_rate and udp_burst apply to UDP services only", s->name);
-	if (s->udp_burst == 0)
-		s->udp_burst = s->udp_rate;	/* 0: a second's worth */
-	if (s->max_workers < s->workers)
-		return fail_at(c, member_or(svc, "max_workers"),
-		    "service \"%s\": max_workers %d is below workers %d", s->name,
-		    s->max_workers, s->workers);
-	if (s->max_spare < s->min_spare)
-		return fail_at(c, member_or(svc, "max_spare"),
-		    "service \"%s\": max_spare %d is below min_spare %d", s->name,
-		    s->max_spare, s->min_spare);
 	if (load_acl(c, svc, "allow", s, &s->allow, &s->nallow) == -1 ||
 	    load_acl(c, svc, "deny", s, &s->deny, &s->ndeny) == -1 ||
 	    load_acl(c, svc, "proxy_from", s, &s->proxy_from, &s->nproxy_from) == -1)
