@@ -39,6 +39,7 @@ FUZZ_HDRS = $(srcdir)/src/cidr.h $(srcdir)/src/config.h \
 	$(srcdir)/src/handler_status.h $(srcdir)/src/io.h $(srcdir)/src/log.h \
 	$(srcdir)/src/proxy.h $(srcdir)/src/quotes.h $(srcdir)/src/util.h autoconfig.h \
 	$(srcdir)/src/config_error.h $(srcdir)/src/config_schema.h $(srcdir)/src/config_text.h \
+	$(srcdir)/src/config_identity.h \
 	$(srcdir)/src/access.h \
 	$(srcdir)/src/exec_spawn.h $(srcdir)/src/exec_watch.h $(srcdir)/src/pool.h \
 	$(srcdir)/src/sig.h $(srcdir)/src/sandbox.h syscall-names.h
@@ -58,6 +59,7 @@ FUZZ_HANDLER_SRC = $(srcdir)/src/handler.c $(srcdir)/src/handler_echo.c \
 # the handlers' config-time checks report through config.c (config_error)
 FUZZ_UDP_SRC = $(FUZZ_HANDLER_SRC) $(srcdir)/src/config.c $(srcdir)/src/config_error.c \
 	$(srcdir)/src/config_schema.c $(srcdir)/src/config_text.c $(srcdir)/src/config_diff.c \
+	$(srcdir)/src/config_identity.c \
 	$(srcdir)/src/cidr.c $(srcdir)/src/quotes.c
 FUZZ_CONFIG_SRC = $(FUZZ_UDP_SRC)
 FUZZ_IMPORT_SRC = $(FUZZ_CONFIG_SRC) $(srcdir)/src/import.c $(srcdir)/src/import_addr.c \

@@ -3,20 +3,18 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <grp.h>
 #include <libconfig.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "config_error.h"
+#include "config_identity.h"
 #include "config_text.h"
 #include "handler.h"
 #include "util.h"
@@ -278,72 +276,11 @@ member_or(const config_setting_t *group, const char *key)
 	return st != NULL ? st : group;
 }
 
-/*
- * user and group (either may be unset) to ids, for the global keys or a
- * service's: where is the group whose lines errors name.
- */
+/* A check that said why (config_identity.h), on the line of key in group (NULL: the group's). */
 static int
-resolve_identity(struct ctx *c, const config_setting_t *where, const char *user,
-    const char *group, struct identity *id)
+fail_key(struct ctx *c, const config_setting_t *group, const char *key, const char *why)
 {
-	if (user != NULL) {
-		struct passwd *pw;
-		errno = 0;
-		pw = getpwnam(user);
-		if (pw == NULL)
-			return fail_at(c, member_or(where, "user"),
-			    "unknown user \"%s\"%s%s", user, errno ? ": " : "",
-			    errno ? strerror(errno) : "");
-		id->uid = pw->pw_uid;
-		id->gid = pw->pw_gid;
-		id->drop = true;
-	}
-	if (group != NULL) {
-		struct group *gr;
-		errno = 0;
-		gr = getgrnam(group);
-		if (gr == NULL)
-			return fail_at(c, member_or(where, "group"),
-			    "unknown group \"%s\"%s%s", group, errno ? ": " : "",
-			    errno ? strerror(errno) : "");
-		id->gid = gr->gr_gid;
-		if (user == NULL)
-			id->uid = getuid();
-		id->drop = true;
-	}
-	return 0;
-}
-
-/*
- * groups = true: the user's groups from the group database, read here as
- * initgroups(3) reads them, so that a chrooted worker needs no /etc/group
- * and a reload picks up a changed membership.
- */
-static int
-resolve_groups(struct ctx *c, const config_setting_t *svc, struct service_config *s)
-{
-	int n = 16;
-
-	if (!s->groups)
-		return 0;
-	if (s->user == NULL)
-		return fail_at(c, member_or(svc, "groups"),
-		    "service \"%s\": groups = true needs a user (whose groups?)", s->name);
-	for (;;) {
-		gid_t *v = realloc(s->id.groups, (size_t)n * sizeof(*v));
-		int want = n;
-		if (v == NULL)
-			return fail_at(c, svc, "out of memory");
-		s->id.groups = v;
-		if (getgrouplist(s->user, s->id.gid, v, &want) != -1) {
-			s->id.ngroups = (size_t)want;
-			return 0;
-		}
-		if (want <= n)	/* glibc says how many it needs; anything else is odd */
-			return fail_at(c, member_or(svc, "groups"),
-			    "service \"%s\": the groups of user \"%s\" cannot be read", s->name, s->user);
-		n = want;
-	}
+	return fail_at(c, key != NULL ? member_or(group, key) : group, "%s", why);
 }
 
 static bool
@@ -624,6 +561,8 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
     struct service_config *s)
 {
 	bool set[SCHEMA_MAX] = { false };
+	char why[CONFIG_ERR_MAX];
+	const char *key;
 
 	s->line = config_setting_source_line(svc);
 	if (config_setting_type(svc) != CONFIG_TYPE_GROUP)
@@ -651,9 +590,9 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		return -1;
 	if (check_socket_keys(c, svc, s, set) == -1)
 		return -1;
-	if (resolve_identity(c, svc, s->user, s->group, &s->id) == -1 ||
-	    resolve_groups(c, svc, s) == -1)
-		return -1;
+	if (config_identity_resolve(s->user, s->group, &s->id, &key, why, sizeof(why)) == -1 ||
+	    config_identity_groups(s, &key, why, sizeof(why)) == -1)
+		return fail_key(c, svc, key, why);
 	return load_handler_keys(c, svc, s);
 }
 
@@ -679,39 +618,12 @@ services_overlap(const struct service_config *a, const struct service_config *b)
 	    IN6_IS_ADDR_UNSPECIFIED(y);
 }
 
-/*
- * A program runs as its service's user. Were that the user of a built-in
- * service's workers, the program could stop, trace or kill them, so it is
- * refused unless the exec service says share_user = true. Not concerned:
- * root (a root program can do anything in any case) and identities not
- * chosen (netsrvd not started as root has no other user to give).
- */
-static int
-check_program_users(struct ctx *c, const config_setting_t *list, const struct config *cfg)
-{
-	for (size_t i = 0; i < cfg->nservices; i++) {
-		const struct service_config *s = &cfg->services[i];
-
-		if (!s->enabled || !s->handler->runs_programs || !s->id.drop || s->id.uid == 0 ||
-		    s->share_user)
-			continue;
-		for (size_t j = 0; j < cfg->nservices; j++) {
-			const struct service_config *o = &cfg->services[j];
-			if (!o->enabled || o->handler->runs_programs || !o->id.drop || o->id.uid != s->id.uid)
-				continue;
-			return fail_at(c, member_or(config_setting_get_elem(list, (unsigned)i), "user"),
-			    "service \"%s\": its programs would run as user %s (uid %ld), as the workers of service \"%s\" (line %d) do, and could stop or kill them; give it a user of its own (user = \"...\"), or set share_user = true if that is meant",
-			    s->name, s->user != NULL ? s->user : "netsrvd's", (long)s->id.uid,
-			    o->name, o->line);
-		}
-	}
-	return 0;
-}
-
 static int
 load_services(struct ctx *c, const config_setting_t *root, struct config *cfg)
 {
 	const config_setting_t *list = config_setting_get_member(root, "services");
+	char why[CONFIG_ERR_MAX];
+	ssize_t clash;
 	int n;
 
 	if (list == NULL)
@@ -745,7 +657,9 @@ load_services(struct ctx *c, const config_setting_t *root, struct config *cfg)
 				    o->protocol_name, o->address, o->port, o->line);
 		}
 	}
-	return check_program_users(c, list, cfg);
+	if ((clash = config_identity_shared(cfg, why, sizeof(why))) != -1)
+		return fail_key(c, config_setting_get_elem(list, (unsigned)clash), "user", why);
+	return 0;
 }
 
 static int
@@ -767,6 +681,8 @@ static int
 build(struct ctx *c, const config_t *lc, struct config *cfg)
 {
 	const config_setting_t *root = config_root_setting(lc);
+	char why[CONFIG_ERR_MAX];
+	const char *key;
 
 	if (load_group(c, root, SCOPE_GLOBAL, cfg, c->gset) == -1)
 		return -1;
@@ -786,9 +702,10 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 	if (cfg->pid_file != NULL && cfg->pid_file[0] != '/')
 		return fail_at(c, config_setting_get_member(root, "pid_file"),
 		    "pid_file \"%s\" must be an absolute path", cfg->pid_file);
-	if (load_log(c, root, cfg) == -1 ||
-	    resolve_identity(c, root, cfg->user, cfg->group, &cfg->id) == -1)
+	if (load_log(c, root, cfg) == -1)
 		return -1;
+	if (config_identity_resolve(cfg->user, cfg->group, &cfg->id, &key, why, sizeof(why)) == -1)
+		return fail_key(c, root, key, why);
 	return load_services(c, root, cfg);
 }
 
