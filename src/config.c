@@ -288,7 +288,7 @@ valid_service_name(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 32)
+	if (n == 0 || n > NETSRVD_NAME_MAX)
 		return false;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
@@ -573,7 +573,8 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		return -1;
 	if (!valid_service_name(s->name))
 		return fail_at(c, config_setting_get_member(svc, "name"),
-		    "service name \"%s\" must be 1-32 characters of A-Z a-z 0-9 . _ -", s->name);
+		    "service name \"%s\" must be 1-%d characters of A-Z a-z 0-9 . _ -", s->name,
+		    NETSRVD_NAME_MAX);
 	if (require(c, svc, s->protocol_name, "protocol", s->name) == -1 ||
 	    require(c, svc, s->handler_name, "handler", s->name) == -1 ||
 	    require(c, svc, s->port ? &s->port : NULL, "port", s->name) == -1 ||

@@ -18,6 +18,9 @@ enum proto { PROTO_TCP, PROTO_UDP };
 /* Every error message is "FILE:LINE: what is wrong" and fits here. */
 #define CONFIG_ERR_MAX 1024
 
+/* The longest service name (1-32 of A-Z a-z 0-9 . _ -); a buffer for one is NETSRVD_NAME_MAX + 1. */
+#define NETSRVD_NAME_MAX 32
+
 struct log_config {
 	char *target;		/* NULL: stderr in the foreground, else syslog */
 	char *facility_name;

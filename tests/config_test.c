@@ -106,6 +106,9 @@ static const struct case_ cases[] = {
 	{ "log = {\n target = \"netsrvd.log\"; };\nservices = ( " SVC_ECHO " );", 2, "must be \"syslog\", \"stderr\" or an absolute file path" },
 	{ "pid_file = \"run/netsrvd.pid\";\nservices = ( " SVC_ECHO " );", 1, "must be an absolute path" },
 	{ "services = (\n { name = \"bad name!\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; } );", 2, "service name \"bad name!\" must be" },
+	/* one character past NETSRVD_NAME_MAX (32) */
+	{ "services = (\n { name = \"n2345678901234567890123456789012z\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; } );", 2,
+	  "service name \"n2345678901234567890123456789012z\" must be 1-32 characters of A-Z a-z 0-9 . _ -" },
 	{ "services = ( \"echo\" );", 1, "must be a group" },
 	{ "workers = 2;\n  @include \"other.conf\"\nservices = ( " SVC_ECHO " );", 2, "@include is not supported" },
 	{ "services = (\n { name = \"q\"; protocol = \"tcp\"; port = 17; handler = \"qotd\";\n   quotes = \"/dev/null\"; } );", 3, "cannot read quotes file /dev/null: not a regular file" },
