@@ -5,7 +5,7 @@
 #   make fuzz FUZZ_SECONDS=600    longer; `make -j4 fuzz` runs them side by side
 #   make fuzz-smoke               the same for 5 seconds each
 #   make fuzz-config              one of them (also fuzz-cidr, fuzz-quotes, fuzz-udp, fuzz-proxy,
-#                                 fuzz-import, fuzz-handover)
+#                                 fuzz-import, fuzz-handover fuzz-config-text)
 #   make fuzz-clean               remove the binaries and run directories
 #
 # Each run works on a fresh copy of fuzz/corpus/<target>/ in
@@ -30,7 +30,7 @@ FUZZ_FLAGS = -g -O1 -std=gnu11 -fno-omit-frame-pointer -fno-strict-aliasing \
 	$(WARN_CFLAGS) $(AM_CPPFLAGS)
 
 FUZZ_PROGS = fuzz/fuzz_config fuzz/fuzz_cidr fuzz/fuzz_quotes fuzz/fuzz_udp fuzz/fuzz_proxy \
-	fuzz/fuzz_import fuzz/fuzz_handover
+	fuzz/fuzz_import fuzz/fuzz_handover fuzz/fuzz_config_text
 
 FUZZ_HDRS = $(srcdir)/src/cidr.h $(srcdir)/src/config.h \
 	$(srcdir)/src/handler.h $(srcdir)/src/handler_chargen.h \
@@ -38,7 +38,9 @@ FUZZ_HDRS = $(srcdir)/src/cidr.h $(srcdir)/src/config.h \
 	$(srcdir)/src/handler_time.h \
 	$(srcdir)/src/handler_status.h $(srcdir)/src/io.h $(srcdir)/src/log.h \
 	$(srcdir)/src/proxy.h $(srcdir)/src/quotes.h $(srcdir)/src/util.h autoconfig.h \
-	$(srcdir)/src/config_error.h $(srcdir)/src/access.h \
+	$(srcdir)/src/config_error.h $(srcdir)/src/config_schema.h $(srcdir)/src/config_text.h \
+	$(srcdir)/src/config_identity.h \
+	$(srcdir)/src/access.h \
 	$(srcdir)/src/exec_spawn.h $(srcdir)/src/exec_watch.h $(srcdir)/src/pool.h \
 	$(srcdir)/src/sig.h $(srcdir)/src/sandbox.h syscall-names.h
 FUZZ_CIDR_SRC = $(srcdir)/src/cidr.c
@@ -59,6 +61,8 @@ FUZZ_HANDLER_SRC = $(srcdir)/src/handler.c $(srcdir)/src/handler_echo.c \
 	$(srcdir)/src/pool.c $(srcdir)/src/sig.c $(srcdir)/src/sandbox.c
 # the handlers' config-time checks report through config.c (config_error)
 FUZZ_UDP_SRC = $(FUZZ_HANDLER_SRC) $(srcdir)/src/config.c $(srcdir)/src/config_error.c \
+	$(srcdir)/src/config_schema.c $(srcdir)/src/config_text.c $(srcdir)/src/config_diff.c \
+	$(srcdir)/src/config_identity.c \
 	$(srcdir)/src/cidr.c $(srcdir)/src/quotes.c
 FUZZ_CONFIG_SRC = $(FUZZ_UDP_SRC)
 FUZZ_IMPORT_SRC = $(FUZZ_CONFIG_SRC) $(srcdir)/src/import.c $(srcdir)/src/import_addr.c \
@@ -105,6 +109,11 @@ fuzz/fuzz_config: $(srcdir)/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) $(FUZZ_HDRS)
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) \
 		-Wl,--wrap=util_read_file -o $@ $(srcdir)/fuzz/fuzz_config.c \
 		$(FUZZ_CONFIG_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
+# the text guards alone; config_text.c asks the schema (and so the handlers) for a key's range
+fuzz/fuzz_config_text: $(srcdir)/fuzz/fuzz_config_text.c $(FUZZ_CONFIG_SRC) $(FUZZ_HDRS)
+	@$(MKDIR_P) fuzz
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -o $@ $(srcdir)/fuzz/fuzz_config_text.c \
+		$(FUZZ_CONFIG_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
 fuzz/fuzz_import: $(srcdir)/fuzz/fuzz_import.c $(FUZZ_IMPORT_SRC) $(FUZZ_HDRS) $(FUZZ_IMPORT_HDRS)
 	@$(MKDIR_P) fuzz
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -o $@ $(srcdir)/fuzz/fuzz_import.c \
@@ -117,6 +126,9 @@ fuzz-config: fuzz/fuzz_config
 	$(fuzz_run) fuzz/fuzz_config $(srcdir)/fuzz/corpus/config fuzz/run/config \
 		'$(FUZZ_SECONDS)' --copy=$(srcdir)/etc/netsrvd-quotes \
 		-dict=$(srcdir)/fuzz/netsrv.dict -detect_leaks=0 $(FUZZ_OPTS)
+fuzz-config-text: fuzz/fuzz_config_text
+	@$(fuzz_run) fuzz/fuzz_config_text $(srcdir)/fuzz/corpus/config fuzz/run/config-text \
+		'$(FUZZ_SECONDS)' -dict=$(srcdir)/fuzz/netsrv.dict $(FUZZ_OPTS)
 fuzz-cidr: fuzz/fuzz_cidr
 	@$(fuzz_run) fuzz/fuzz_cidr $(srcdir)/fuzz/corpus/cidr fuzz/run/cidr \
 		'$(FUZZ_SECONDS)' $(FUZZ_OPTS)
@@ -139,18 +151,18 @@ fuzz-udp: fuzz/fuzz_udp
 	@$(fuzz_run) fuzz/fuzz_udp $(srcdir)/fuzz/corpus/udp fuzz/run/udp \
 		'$(FUZZ_SECONDS)' $(FUZZ_OPTS)
 
-fuzz: fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import fuzz-handover
+fuzz: fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import fuzz-handover fuzz-config-text
 fuzz-smoke:
 	$(MAKE) $(AM_MAKEFLAGS) fuzz FUZZ_SECONDS=5
 fuzz-clean:
 	rm -rf fuzz/run fuzz/cc-check.tmp $(FUZZ_PROGS)
 
 .PHONY: fuzz fuzz-smoke fuzz-clean fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import \
-	fuzz-handover
+	fuzz-handover fuzz-config-text
 
 CLEANFILES += $(FUZZ_PROGS)
 EXTRA_DIST += fuzz/local.mk fuzz/run-fuzzer.sh fuzz/netsrv.dict fuzz/import.dict fuzz/lsan.supp \
 	fuzz/handover.dict \
 	fuzz/fuzz_config.c fuzz/fuzz_cidr.c fuzz/fuzz_quotes.c fuzz/fuzz_udp.c fuzz/fuzz_proxy.c \
-	fuzz/fuzz_import.c fuzz/fuzz_handover.c \
+	fuzz/fuzz_import.c fuzz/fuzz_handover.c fuzz/fuzz_config_text.c \
 	fuzz/corpus

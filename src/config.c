@@ -1,117 +1,23 @@
-/* netsrv.conf: the schema, loading it whole, checking it whole. */
+/* netsrv.conf: loading it whole, checking it whole, freeing it (the schema: config_schema.c). */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <grp.h>
-#include <limits.h>
 #include <libconfig.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "config_error.h"
+#include "config_identity.h"
+#include "config_text.h"
 #include "handler.h"
 #include "util.h"
-
-#ifndef RUNSTATEDIR
-#define RUNSTATEDIR "/run"
-#endif
-
-#define G(field) offsetof(struct config, field)
-#define L(field) offsetof(struct log_config, field)
-#define S(field) offsetof(struct service_config, field)
-
-/* name, scope, type, min, max, default, reloadable, a service inherits it, offset */
-#define K(n, sc, t, lo, hi, d, rel, inh, off) \
-	{ .name = (n), .scope = (sc), .type = (t), .min = (lo), .max = (hi), .def = (d), \
-	  .reloadable = (rel), .inherit = (inh), .offset = (off) }
-#define INHERIT	true
-
-const struct config_key config_schema[] = {
-	K("user", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(user)),
-	K("group", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(group)),
-	/* the master holds its pid file locked from start to exit */
-	K("pid_file", SCOPE_GLOBAL, TYPE_STRING, 0, 0, RUNSTATEDIR "/netsrvd.pid", false, false, G(pid_file)),
-	K("log", SCOPE_GLOBAL, TYPE_GROUP, 0, 0, NULL, true, false, 0),
-	K("workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "4", true, false, G(workers)),
-	K("timeout", SCOPE_GLOBAL, TYPE_INT, 0, 86400, "30", true, false, G(timeout)),
-	K("shutdown_timeout", SCOPE_GLOBAL, TYPE_INT, 0, 3600, "10", true, false, G(shutdown_timeout)),
-	K("backlog", SCOPE_GLOBAL, TYPE_INT, 1, 65535, "128", true, false, G(backlog)),
-	K("services", SCOPE_GLOBAL, TYPE_SERVICE_LIST, 0, 0, NULL, true, false, 0),
-	/*
-	 * An adaptive pool by default: one address holding slow connections
-	 * (slowloris) gets at most max_per_source workers and the pool grows
-	 * past them, so another client is still served (netsrv.conf(5)). A
-	 * max_workers nobody set is never below workers (build, load_service).
-	 */
-	K("max_workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "32", true, false, G(max_workers)),
-	K("min_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "0", true, false, G(min_spare)),	/* grow only for clients that wait */
-	K("max_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "min_spare", true, false, G(max_spare)),
-	K("max_connections_per_worker", SCOPE_GLOBAL, TYPE_INT, 0, 100000000, "0", true, false, G(max_connections_per_worker)),
-	K("max_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "8", true, false, G(max_per_source)),
-	/*
-	 * Far above what a real echo, daytime, time or qotd client sends (one
-	 * datagram, then it waits), low enough that a forged source gets a
-	 * bounded stream; a burst of a second's worth.
-	 */
-	K("udp_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "200", true, false, G(udp_rate)),
-	K("udp_burst", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "udp_rate", true, false, G(udp_burst)),
-	K("chroot", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(chroot_dir)),
-	K("seccomp", SCOPE_GLOBAL, TYPE_BOOL, 0, 0, "true", true, false, G(seccomp)),
-
-	K("target", SCOPE_LOG, TYPE_STRING, 0, 0, NULL, true, false, L(target)),
-	K("facility", SCOPE_LOG, TYPE_STRING, 0, 0, "daemon", true, false, L(facility_name)),
-	K("level", SCOPE_LOG, TYPE_STRING, 0, 0, "info", true, false, L(level_name)),
-	K("connections", SCOPE_LOG, TYPE_BOOL, 0, 0, "false", true, false, L(connections)),
-
-	K("name", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(name)),
-	K("protocol", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(protocol_name)),
-	K("address", SCOPE_SERVICE, TYPE_STRING, 0, 0, "*", true, false, S(address)),
-	K("port", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, false, S(port)),
-	K("handler", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(handler_name)),
-	K("workers", SCOPE_SERVICE, TYPE_INT, 1, 4096, NULL, true, INHERIT, S(workers)),
-	K("max_workers", SCOPE_SERVICE, TYPE_INT, 1, 4096, NULL, true, INHERIT, S(max_workers)),
-	K("min_spare", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, INHERIT, S(min_spare)),
-	K("max_spare", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, INHERIT, S(max_spare)),
-	K("max_connections_per_worker", SCOPE_SERVICE, TYPE_INT, 0, 100000000, NULL, true, INHERIT, S(max_connections_per_worker)),
-	K("max_per_source", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, INHERIT, S(max_per_source)),
-	K("udp_rate", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT, S(udp_rate)),
-	K("udp_burst", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT, S(udp_burst)),
-	K("timeout", SCOPE_SERVICE, TYPE_INT, 0, 86400, NULL, true, INHERIT, S(timeout)),
-	K("backlog", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, INHERIT, S(backlog)),
-	K("allow", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
-	K("deny", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
-	K("proxy_from", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
-	/* no defaults: a service that does not set them keeps the kernel's (net.ipv4.tcp_keepalive_*) */
-	K("keepalive", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(keepalive)),
-	K("keepalive_idle", SCOPE_SERVICE, TYPE_INT, 1, 32767, NULL, true, false, S(keepalive_idle)),
-	K("keepalive_interval", SCOPE_SERVICE, TYPE_INT, 1, 32767, NULL, true, false, S(keepalive_interval)),
-	K("keepalive_count", SCOPE_SERVICE, TYPE_INT, 1, 127, NULL, true, false, S(keepalive_count)),
-	K("interface", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(interface)),
-	/* IP_FREEBIND: bind an address the host does not have yet; used when a socket is bound */
-	K("freebind", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(freebind)),
-	K("enabled", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "true", true, false, S(enabled)),
-	/* whom the service's workers (and an exec service's programs) run as */
-	K("user", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, INHERIT, S(user)),
-	K("group", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, INHERIT, S(group)),
-	K("groups", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(groups)),
-	/* exec: its programs may run as the user of built-in workers (check_program_users) */
-	K("share_user", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(share_user)),
-};
-const size_t config_schema_len = sizeof(config_schema) / sizeof(config_schema[0]);
-
-/* Which rows of config_schema a scope's group set: a bool per row. */
-#define SCHEMA_MAX 64
-_Static_assert(sizeof(config_schema) / sizeof(config_schema[0]) <= SCHEMA_MAX,
-    "SCHEMA_MAX holds a flag per schema row");
 
 /* Where we are while building: the file's name, the first error, what the globals set. */
 struct ctx {
@@ -127,12 +33,19 @@ struct config_where {
 	const config_setting_t *group;
 };
 
-static int
-fail_at(struct ctx *c, const config_setting_t *st, const char *fmt, ...)
+static void
+set_error(struct ctx *c, const config_setting_t *st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int
-fail_at(struct ctx *c, const config_setting_t *st, const char *fmt, ...)
+/*
+ * The first error, "FILE:LINE: message" (the line of st), and -1. A macro
+ * so that the -1 is seen at each call: clang's analyzer does not follow a
+ * variadic function, and would take a failed check for a passed one.
+ */
+#define fail_at(c, st, ...) (set_error((c), (st), __VA_ARGS__), -1)
+
+static void
+set_error(struct ctx *c, const config_setting_t *st, const char *fmt, ...)
 {
 	char msg[CONFIG_ERR_MAX];
 	va_list ap;
@@ -145,18 +58,6 @@ fail_at(struct ctx *c, const config_setting_t *st, const char *fmt, ...)
 		    config_setting_source_line(st), msg);
 	else
 		snprintf(c->err, c->errlen, "%s: %s", c->file, msg);
-	return -1;
-}
-
-const char *
-config_scope_name(enum config_scope s)
-{
-	switch (s) {
-	case SCOPE_GLOBAL: return "global";
-	case SCOPE_LOG: return "log";
-	case SCOPE_SERVICE: return "service";
-	}
-	return "?";
 }
 
 const char *
@@ -165,97 +66,17 @@ config_proto_name(enum proto p)
 	return p == PROTO_TCP ? "tcp" : "udp";
 }
 
-static const struct config_key *
-schema_find(const char *name, enum config_scope scope)
-{
-	for (size_t i = 0; i < config_schema_len; i++)
-		if (config_schema[i].scope == scope && strcmp(config_schema[i].name, name) == 0)
-			return &config_schema[i];
-	return NULL;
-}
-
-static size_t
-schema_index(const struct config_key *k)
-{
-	return (size_t)(k - config_schema);
-}
-
-static const struct config_key *
-keys_find(const struct config_key *keys, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(keys[i].name, name) == 0)
-			return &keys[i];
-	return NULL;
-}
-
-/* The row of the first handler that declares a key of this name, or NULL. */
-static const struct config_key *
-handler_key_find(const char *name)
-{
-	for (size_t i = 0; i < handler_count(); i++) {
-		const struct handler *h = handler_at(i);
-		const struct config_key *k = keys_find(h->keys, h->nkeys, name);
-		if (k != NULL)
-			return k;
-	}
-	return NULL;
-}
-
-/* A key of scope anywhere in the schema: the core table, or for services a handler's. */
-static const struct config_key *
-key_find(const char *name, enum config_scope scope)
-{
-	const struct config_key *k = schema_find(name, scope);
-
-	if (k == NULL && scope == SCOPE_SERVICE)
-		k = handler_key_find(name);
-	return k;
-}
-
-static const char *
-type_name(enum config_type t)
-{
-	switch (t) {
-	case TYPE_INT: return "an integer";
-	case TYPE_BOOL: return "true or false";
-	case TYPE_STRING: return "a string";
-	case TYPE_STRING_LIST: return "a list of strings";
-	case TYPE_GROUP: return "a group { ... }";
-	case TYPE_SERVICE_LIST: return "a list of service groups ( { ... }, ... )";
-	}
-	return "?";
-}
-
-static void
-closest(const char *name, const char *cand, const char **best, size_t *bestd)
-{
-	size_t d = util_edit_distance(name, cand);
-
-	if (d < *bestd) {
-		*bestd = d;
-		*best = cand;
-	}
-}
-
 static int
 unknown_key(struct ctx *c, const config_setting_t *st, enum config_scope scope)
 {
 	const char *name = config_setting_name(st);
-	const char *best = NULL;
-	size_t bestd = 3;
+	const char *best = config_key_closest(name, scope);
 
-	for (size_t i = 0; i < config_schema_len; i++)
-		if (config_schema[i].scope == scope)
-			closest(name, config_schema[i].name, &best, &bestd);
-	for (size_t i = 0; scope == SCOPE_SERVICE && i < handler_count(); i++)
-		for (size_t j = 0; j < handler_at(i)->nkeys; j++)
-			closest(name, handler_at(i)->keys[j].name, &best, &bestd);
 	if (best != NULL)
 		return fail_at(c, st, "unknown %s setting \"%s\" (did you mean \"%s\"?)",
 		    config_scope_name(scope), name, best);
 	for (int s = SCOPE_GLOBAL; s <= SCOPE_SERVICE; s++)
-		if ((enum config_scope)s != scope && key_find(name, (enum config_scope)s))
+		if ((enum config_scope)s != scope && config_key_find(name, (enum config_scope)s))
 			return fail_at(c, st, "\"%s\" is a %s setting, not allowed in the %s scope",
 			    name, config_scope_name((enum config_scope)s), config_scope_name(scope));
 	return fail_at(c, st, "unknown %s setting \"%s\"", config_scope_name(scope), name);
@@ -283,73 +104,10 @@ type_ok(const config_setting_t *st, enum config_type t)
 	return false;
 }
 
-static void *
-at(void *base, size_t off)
-{
-	return (char *)base + off;
-}
-
-static const void *
-at_const(const void *base, size_t off)
-{
-	return (const char *)base + off;
-}
-
-/* Whether a row has a value in its struct: the core table's lists and groups are read by code. */
-static bool
-stored(const struct config_key *k, bool handler_key)
-{
-	return k->type == TYPE_INT || k->type == TYPE_BOOL || k->type == TYPE_STRING ||
-	    (handler_key && (k->type == TYPE_STRING_LIST || (k->type == TYPE_GROUP && k->sub != NULL)));
-}
-
-static void
-strv_free(struct config_strv *v)
-{
-	for (size_t i = 0; i < v->n; i++)
-		free(v->v[i]);
-	free(v->v);
-	v->v = NULL;
-	v->n = 0;
-}
-
-/* Frees what the loader stored for keys in base (a handler's conf). */
-static void
-keys_free(const struct config_key *keys, size_t n, void *base)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct config_key *k = &keys[i];
-		if (k->type == TYPE_STRING) {
-			free(*(char **)at(base, k->offset));
-			*(char **)at(base, k->offset) = NULL;
-		} else if (k->type == TYPE_STRING_LIST)
-			strv_free(at(base, k->offset));
-		else if (k->type == TYPE_GROUP && k->sub != NULL)
-			keys_free(k->sub, k->nsub, at(base, k->offset));
-	}
-}
-
 static int load_keys(struct ctx *c, const config_setting_t *group, const char *what,
     const struct config_key *keys, size_t n, void *base);
 
 /* Checks one setting against its row and stores it at the row's offset in base. */
-/* A TYPE_INT value: an int, or a long long where the row says wide. */
-static void
-int_put(const struct config_key *k, void *base, long long v)
-{
-	if (k->wide)
-		*(long long *)at(base, k->offset) = v;
-	else
-		*(int *)at(base, k->offset) = (int)v;
-}
-
-static long long
-int_get(const struct config_key *k, const void *base)
-{
-	return k->wide ? *(const long long *)at_const(base, k->offset) :
-	    *(const int *)at_const(base, k->offset);
-}
-
 static int
 store_value(struct ctx *c, const config_setting_t *st, const struct config_key *k,
     void *base, bool handler_key)
@@ -357,36 +115,36 @@ store_value(struct ctx *c, const config_setting_t *st, const struct config_key *
 	const char *name = k->name;
 
 	if (!type_ok(st, k->type))
-		return fail_at(c, st, "\"%s\" must be %s", name, type_name(k->type));
-	if (!stored(k, handler_key))
+		return fail_at(c, st, "\"%s\" must be %s", name, config_type_name(k->type));
+	if (!config_key_stored(k, handler_key))
 		return 0;
 	if (k->type == TYPE_INT) {
 		long long v = config_setting_get_int64(st);
 		if (v < k->min || v > k->max)
 			return fail_at(c, st, "\"%s\" is %lld, out of range %lld-%lld",
 			    name, v, k->min, k->max);
-		int_put(k, base, v);
+		config_key_set_int(k, base, v);
 	} else if (k->type == TYPE_BOOL) {
-		*(bool *)at(base, k->offset) = config_setting_get_bool(st) != 0;
+		*(bool *)config_key_at(k, base) = config_setting_get_bool(st) != 0;
 	} else if (k->type == TYPE_STRING) {
-		char **slot = at(base, k->offset);
+		char **slot = config_key_at(k, base);
 		char *v = strdup(config_setting_get_string(st));
 		if (v == NULL)
 			return fail_at(c, st, "out of memory");
 		free(*slot);
 		*slot = v;
 	} else if (k->type == TYPE_STRING_LIST) {
-		struct config_strv *v = at(base, k->offset);
+		struct config_strv *v = config_key_at(k, base);
 		int len = config_setting_length(st);
 
-		strv_free(v);
+		config_strv_free(v);
 		if (len > 0 && (v->v = calloc((size_t)len, sizeof(*v->v))) == NULL)
 			return fail_at(c, st, "out of memory");
 		for (int i = 0; i < len; i++, v->n++)
 			if ((v->v[i] = strdup(config_setting_get_string_elem(st, i))) == NULL)
 				return fail_at(c, st, "out of memory");
 	} else if (k->type == TYPE_GROUP)
-		return load_keys(c, st, name, k->sub, k->nsub, at(base, k->offset));
+		return load_keys(c, st, name, k->sub, k->nsub, config_key_at(k, base));
 	return 0;
 }
 
@@ -398,7 +156,7 @@ load_keys(struct ctx *c, const config_setting_t *group, const char *what,
 	for (int i = 0; i < config_setting_length(group); i++) {
 		const config_setting_t *st = config_setting_get_elem(group, (unsigned)i);
 		const char *name = config_setting_name(st);
-		const struct config_key *k = name != NULL ? keys_find(keys, n, name) : NULL;
+		const struct config_key *k = name != NULL ? config_keys_find(keys, n, name) : NULL;
 
 		if (k == NULL)
 			return fail_at(c, st, "unknown setting \"%s\" in \"%s\"",
@@ -425,72 +183,17 @@ load_group(struct ctx *c, const config_setting_t *group, enum config_scope scope
 
 		if (name == NULL)
 			return fail_at(c, st, "expected a named setting");
-		k = schema_find(name, scope);
-		if (k == NULL && scope == SCOPE_SERVICE && handler_key_find(name) != NULL)
+		k = config_schema_find(name, scope);
+		if (k == NULL && scope == SCOPE_SERVICE && config_handler_key_find(name) != NULL)
 			continue;
 		if (k == NULL)
 			return unknown_key(c, st, scope);
 		if (store_value(c, st, k, base, false) == -1)
 			return -1;
-		set[schema_index(k)] = true;
+		set[config_schema_index(k)] = true;
 	}
 	return 0;
 }
-
-/*
- * Stores def, the default of k as the schema writes it, in base: a number,
- * true or false, a string, or for an integer the name of a key of scope
- * whose value (already resolved: it is above k in the table) it copies.
- */
-static int
-store_default(const struct config_key *k, const char *def, enum config_scope scope, void *base)
-{
-	const struct config_key *ref;
-
-	if (def == NULL || !stored(k, false))
-		return 0;
-	switch (k->type) {
-	case TYPE_INT:
-		if ((def[0] >= '0' && def[0] <= '9') || def[0] == '-')
-			int_put(k, base, strtoll(def, NULL, 10));
-		else if ((ref = schema_find(def, scope)) != NULL && ref->type == TYPE_INT)
-			*(int *)at(base, k->offset) = *(int *)at(base, ref->offset);
-		return 0;
-	case TYPE_BOOL:
-		*(bool *)at(base, k->offset) = strcmp(def, "true") == 0;
-		return 0;
-	case TYPE_STRING:
-		if (*(char **)at(base, k->offset) == NULL &&
-		    (*(char **)at(base, k->offset) = strdup(def)) == NULL)
-			return -1;
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-/* Copies a global key's value to the service key of its name. */
-static int
-inherit_value(const struct config_key *k, const struct config_key *g, void *base, const void *gbase)
-{
-	switch (k->type) {
-	case TYPE_INT:
-		*(int *)at(base, k->offset) = *(const int *)at_const(gbase, g->offset);
-		return 0;
-	case TYPE_BOOL:
-		*(bool *)at(base, k->offset) = *(const bool *)at_const(gbase, g->offset);
-		return 0;
-	case TYPE_STRING: {
-		const char *v = *(char *const *)at_const(gbase, g->offset);
-		if (v != NULL && (*(char **)at(base, k->offset) = strdup(v)) == NULL)
-			return -1;
-		return 0;
-	}
-	default:
-		return 0;
-	}
-}
-
 /*
  * Every row of scope the file did not set gets its value, in table order:
  * an inheriting service key the global one's if the file set that, else
@@ -505,20 +208,20 @@ apply_defaults(struct ctx *c, enum config_scope scope, void *base, const bool se
 		const struct config_key *k = &config_schema[i];
 		const char *def = k->def;
 
-		if (k->scope != scope || set[i] || !stored(k, false))
+		if (k->scope != scope || set[i] || !config_key_stored(k, false))
 			continue;
 		if (k->inherit) {
-			const struct config_key *g = schema_find(k->name, SCOPE_GLOBAL);
+			const struct config_key *g = config_schema_find(k->name, SCOPE_GLOBAL);
 			if (g == NULL)
 				continue;
-			if (c->gset[schema_index(g)]) {
-				if (inherit_value(k, g, base, cfg) == -1)
+			if (c->gset[config_schema_index(g)]) {
+				if (config_key_inherit(k, g, base, cfg) == -1)
 					return -1;
 				continue;
 			}
 			def = g->def;
 		}
-		if (store_default(k, def, scope, base) == -1)
+		if (config_key_store_default(k, def, scope, base) == -1)
 			return -1;
 	}
 	return 0;
@@ -528,10 +231,10 @@ apply_defaults(struct ctx *c, enum config_scope scope, void *base, const bool se
 static bool
 was_set(const struct ctx *c, const bool set[SCHEMA_MAX], const char *name, enum config_scope scope)
 {
-	const struct config_key *k = schema_find(name, scope);
-	const struct config_key *g = k != NULL && k->inherit ? schema_find(name, SCOPE_GLOBAL) : NULL;
+	const struct config_key *k = config_schema_find(name, scope);
+	const struct config_key *g = k != NULL && k->inherit ? config_schema_find(name, SCOPE_GLOBAL) : NULL;
 
-	return (k != NULL && set[schema_index(k)]) || (g != NULL && c->gset[schema_index(g)]);
+	return (k != NULL && set[config_schema_index(k)]) || (g != NULL && c->gset[config_schema_index(g)]);
 }
 
 static int
@@ -573,72 +276,11 @@ member_or(const config_setting_t *group, const char *key)
 	return st != NULL ? st : group;
 }
 
-/*
- * user and group (either may be unset) to ids, for the global keys or a
- * service's: where is the group whose lines errors name.
- */
+/* A check that said why (config_identity.h), on the line of key in group (NULL: the group's). */
 static int
-resolve_identity(struct ctx *c, const config_setting_t *where, const char *user,
-    const char *group, struct identity *id)
+fail_key(struct ctx *c, const config_setting_t *group, const char *key, const char *why)
 {
-	if (user != NULL) {
-		struct passwd *pw;
-		errno = 0;
-		pw = getpwnam(user);
-		if (pw == NULL)
-			return fail_at(c, member_or(where, "user"),
-			    "unknown user \"%s\"%s%s", user, errno ? ": " : "",
-			    errno ? strerror(errno) : "");
-		id->uid = pw->pw_uid;
-		id->gid = pw->pw_gid;
-		id->drop = true;
-	}
-	if (group != NULL) {
-		struct group *gr;
-		errno = 0;
-		gr = getgrnam(group);
-		if (gr == NULL)
-			return fail_at(c, member_or(where, "group"),
-			    "unknown group \"%s\"%s%s", group, errno ? ": " : "",
-			    errno ? strerror(errno) : "");
-		id->gid = gr->gr_gid;
-		if (user == NULL)
-			id->uid = getuid();
-		id->drop = true;
-	}
-	return 0;
-}
-
-/*
- * groups = true: the user's groups from the group database, read here as
- * initgroups(3) reads them, so that a chrooted worker needs no /etc/group
- * and a reload picks up a changed membership.
- */
-static int
-resolve_groups(struct ctx *c, const config_setting_t *svc, struct service_config *s)
-{
-	int n = 16;
-
-	if (!s->groups)
-		return 0;
-	if (s->user == NULL)
-		return fail_at(c, member_or(svc, "groups"),
-		    "service \"%s\": groups = true needs a user (whose groups?)", s->name);
-	for (;;) {
-		gid_t *v = realloc(s->id.groups, (size_t)n * sizeof(*v));
-		int want = n;
-		if (v == NULL)
-			return fail_at(c, svc, "out of memory");
-		s->id.groups = v;
-		if (getgrouplist(s->user, s->id.gid, v, &want) != -1) {
-			s->id.ngroups = (size_t)want;
-			return 0;
-		}
-		if (want <= n)	/* glibc says how many it needs; anything else is odd */
-			return fail_at(c, member_or(svc, "groups"),
-			    "service \"%s\": the groups of user \"%s\" cannot be read", s->name, s->user);
-		n = want;
-	}
+	return fail_at(c, key != NULL ? member_or(group, key) : group, "%s", why);
 }
 
 static bool
@@ -646,7 +288,7 @@ valid_service_name(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 32)
+	if (n == 0 || n > NETSRVD_NAME_MAX)
 		return false;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
@@ -763,25 +405,6 @@ require(struct ctx *c, const config_setting_t *svc, const void *value,
 	return fail_at(c, svc, "service: missing required setting \"%s\"", key);
 }
 
-/* "qotd" or "handlers a, b": who declares key, for the message. */
-static void
-declared_by(const char *key, char *buf, size_t len)
-{
-	size_t n = 0, used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < handler_count(); i++)
-		n += keys_find(handler_at(i)->keys, handler_at(i)->nkeys, key) != NULL;
-	used = (size_t)snprintf(buf, len, "handler%s ", n > 1 ? "s" : "");
-	for (size_t i = 0, k = 0; i < handler_count() && used < len; i++) {
-		const struct handler *h = handler_at(i);
-		if (keys_find(h->keys, h->nkeys, key) == NULL)
-			continue;
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", k++ > 0 ? ", " : "", h->name);
-	}
-}
-
-/* Handler keys nobody set: their defaults, the sub keys of groups included. */
 static int
 handler_defaults(const struct config_key *keys, size_t n, void *base, const config_setting_t *group)
 {
@@ -790,9 +413,9 @@ handler_defaults(const struct config_key *keys, size_t n, void *base, const conf
 		const config_setting_t *st = group != NULL ? config_setting_get_member(group, k->name) : NULL;
 
 		if (k->type == TYPE_GROUP && k->sub != NULL) {
-			if (handler_defaults(k->sub, k->nsub, at(base, k->offset), st) == -1)
+			if (handler_defaults(k->sub, k->nsub, config_key_at(k, base), st) == -1)
 				return -1;
-		} else if (st == NULL && store_default(k, k->def, SCOPE_SERVICE, base) == -1)
+		} else if (st == NULL && config_key_store_default(k, k->def, SCOPE_SERVICE, base) == -1)
 			return -1;
 	}
 	return 0;
@@ -817,11 +440,11 @@ load_handler_keys(struct ctx *c, const config_setting_t *svc, struct service_con
 		const char *name = config_setting_name(st);
 		const struct config_key *k;
 
-		if (name == NULL || schema_find(name, SCOPE_SERVICE) != NULL)
+		if (name == NULL || config_schema_find(name, SCOPE_SERVICE) != NULL)
 			continue;
-		k = keys_find(h->keys, h->nkeys, name);
+		k = config_keys_find(h->keys, h->nkeys, name);
 		if (k == NULL) {
-			declared_by(name, who, sizeof(who));
+			config_key_declared_by(name, who, sizeof(who));
 			return fail_at(c, st, "service \"%s\": \"%s\" is only used by %s, not %s",
 			    s->name, name, who, h->name);
 		}
@@ -854,7 +477,7 @@ static const char *const keepalive_timers[] = {
 static bool
 service_set(const bool set[SCHEMA_MAX], const char *name)
 {
-	return set[schema_index(schema_find(name, SCOPE_SERVICE))];
+	return set[config_schema_index(config_schema_find(name, SCOPE_SERVICE))];
 }
 
 /*
@@ -884,26 +507,10 @@ check_socket_keys(struct ctx *c, const config_setting_t *svc, const struct servi
 	return 0;
 }
 
+/* The protocol and handler named: known, and the handler serves that protocol. */
 static int
-load_service(struct ctx *c, const config_setting_t *svc, const struct config *cfg,
-    struct service_config *s)
+resolve_protocol_handler(struct ctx *c, const config_setting_t *svc, struct service_config *s)
 {
-	bool set[SCHEMA_MAX] = { false };
-
-	s->line = config_setting_source_line(svc);
-	if (config_setting_type(svc) != CONFIG_TYPE_GROUP)
-		return fail_at(c, svc, "each entry of \"services\" must be a group { ... }");
-	if (load_group(c, svc, SCOPE_SERVICE, s, set) == -1)
-		return -1;
-	if (require(c, svc, s->name, "name", NULL) == -1)
-		return -1;
-	if (!valid_service_name(s->name))
-		return fail_at(c, config_setting_get_member(svc, "name"),
-		    "service name \"%s\" must be 1-32 characters of A-Z a-z 0-9 . _ -", s->name);
-	if (require(c, svc, s->protocol_name, "protocol", s->name) == -1 ||
-	    require(c, svc, s->handler_name, "handler", s->name) == -1 ||
-	    require(c, svc, s->port ? &s->port : NULL, "port", s->name) == -1)
-		return -1;
 	if (strcmp(s->protocol_name, "tcp") == 0)
 		s->protocol = PROTO_TCP;
 	else if (strcmp(s->protocol_name, "udp") == 0)
@@ -921,15 +528,18 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 	    s->handler->serve_udp_socket == NULL)
 		return fail_at(c, config_setting_get_member(svc, "handler"),
 		    "service \"%s\": handler %s serves TCP only", s->name, s->handler_name);
-	if (apply_defaults(c, SCOPE_SERVICE, s, set, cfg) == -1)
-		return fail_at(c, svc, "out of memory");
-	if (parse_address(c, member_or(svc, "address"), s) == -1)
-		return -1;
+	return 0;
+}
+
+/* The pool's sizes and the UDP rate, once defaults are in: consistent, and for the right protocol. */
+static int
+check_pool(struct ctx *c, const config_setting_t *svc, struct service_config *s,
+    const bool set[SCHEMA_MAX])
+{
 	/* an adaptive pool nobody sized is never below workers */
 	if (!was_set(c, set, "max_workers", SCOPE_SERVICE) && s->max_workers < s->workers)
 		s->max_workers = s->workers;
-	if (s->protocol == PROTO_TCP && (set[schema_index(schema_find("udp_rate", SCOPE_SERVICE))] ||
-	    set[schema_index(schema_find("udp_burst", SCOPE_SERVICE))]))
+	if (s->protocol == PROTO_TCP && (service_set(set, "udp_rate") || service_set(set, "udp_burst")))
 		return fail_at(c, config_setting_get_member(svc,
 		    config_setting_get_member(svc, "udp_rate") ? "udp_rate" : "udp_burst"),
 		    "service \"%s\": udp_rate and udp_burst apply to UDP services only", s->name);
@@ -943,15 +553,47 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		return fail_at(c, member_or(svc, "max_spare"),
 		    "service \"%s\": max_spare %d is below min_spare %d", s->name,
 		    s->max_spare, s->min_spare);
+	return 0;
+}
+
+static int
+load_service(struct ctx *c, const config_setting_t *svc, const struct config *cfg,
+    struct service_config *s)
+{
+	bool set[SCHEMA_MAX] = { false };
+	char why[CONFIG_ERR_MAX];
+	const char *key;
+
+	s->line = config_setting_source_line(svc);
+	if (config_setting_type(svc) != CONFIG_TYPE_GROUP)
+		return fail_at(c, svc, "each entry of \"services\" must be a group { ... }");
+	if (load_group(c, svc, SCOPE_SERVICE, s, set) == -1)
+		return -1;
+	if (require(c, svc, s->name, "name", NULL) == -1)
+		return -1;
+	if (!valid_service_name(s->name))
+		return fail_at(c, config_setting_get_member(svc, "name"),
+		    "service name \"%s\" must be 1-%d characters of A-Z a-z 0-9 . _ -", s->name,
+		    NETSRVD_NAME_MAX);
+	if (require(c, svc, s->protocol_name, "protocol", s->name) == -1 ||
+	    require(c, svc, s->handler_name, "handler", s->name) == -1 ||
+	    require(c, svc, s->port ? &s->port : NULL, "port", s->name) == -1 ||
+	    resolve_protocol_handler(c, svc, s) == -1)
+		return -1;
+	if (apply_defaults(c, SCOPE_SERVICE, s, set, cfg) == -1)
+		return fail_at(c, svc, "out of memory");
+	if (parse_address(c, member_or(svc, "address"), s) == -1 ||
+	    check_pool(c, svc, s, set) == -1)
+		return -1;
 	if (load_acl(c, svc, "allow", s, &s->allow, &s->nallow) == -1 ||
 	    load_acl(c, svc, "deny", s, &s->deny, &s->ndeny) == -1 ||
 	    load_acl(c, svc, "proxy_from", s, &s->proxy_from, &s->nproxy_from) == -1)
 		return -1;
 	if (check_socket_keys(c, svc, s, set) == -1)
 		return -1;
-	if (resolve_identity(c, svc, s->user, s->group, &s->id) == -1 ||
-	    resolve_groups(c, svc, s) == -1)
-		return -1;
+	if (config_identity_resolve(s->user, s->group, &s->id, &key, why, sizeof(why)) == -1 ||
+	    config_identity_groups(s, &key, why, sizeof(why)) == -1)
+		return fail_key(c, svc, key, why);
 	return load_handler_keys(c, svc, s);
 }
 
@@ -977,39 +619,12 @@ services_overlap(const struct service_config *a, const struct service_config *b)
 	    IN6_IS_ADDR_UNSPECIFIED(y);
 }
 
-/*
- * A program runs as its service's user. Were that the user of a built-in
- * service's workers, the program could stop, trace or kill them, so it is
- * refused unless the exec service says share_user = true. Not concerned:
- * root (a root program can do anything in any case) and identities not
- * chosen (netsrvd not started as root has no other user to give).
- */
-static int
-check_program_users(struct ctx *c, const config_setting_t *list, const struct config *cfg)
-{
-	for (size_t i = 0; i < cfg->nservices; i++) {
-		const struct service_config *s = &cfg->services[i];
-
-		if (!s->enabled || !s->handler->runs_programs || !s->id.drop || s->id.uid == 0 ||
-		    s->share_user)
-			continue;
-		for (size_t j = 0; j < cfg->nservices; j++) {
-			const struct service_config *o = &cfg->services[j];
-			if (!o->enabled || o->handler->runs_programs || !o->id.drop || o->id.uid != s->id.uid)
-				continue;
-			return fail_at(c, member_or(config_setting_get_elem(list, (unsigned)i), "user"),
-			    "service \"%s\": its programs would run as user %s (uid %ld), as the workers of service \"%s\" (line %d) do, and could stop or kill them; give it a user of its own (user = \"...\"), or set share_user = true if that is meant",
-			    s->name, s->user != NULL ? s->user : "netsrvd's", (long)s->id.uid,
-			    o->name, o->line);
-		}
-	}
-	return 0;
-}
-
 static int
 load_services(struct ctx *c, const config_setting_t *root, struct config *cfg)
 {
 	const config_setting_t *list = config_setting_get_member(root, "services");
+	char why[CONFIG_ERR_MAX];
+	ssize_t clash;
 	int n;
 
 	if (list == NULL)
@@ -1043,7 +658,9 @@ load_services(struct ctx *c, const config_setting_t *root, struct config *cfg)
 				    o->protocol_name, o->address, o->port, o->line);
 		}
 	}
-	return check_program_users(c, list, cfg);
+	if ((clash = config_identity_shared(cfg, why, sizeof(why))) != -1)
+		return fail_key(c, config_setting_get_elem(list, (unsigned)clash), "user", why);
+	return 0;
 }
 
 static int
@@ -1065,6 +682,8 @@ static int
 build(struct ctx *c, const config_t *lc, struct config *cfg)
 {
 	const config_setting_t *root = config_root_setting(lc);
+	char why[CONFIG_ERR_MAX];
+	const char *key;
 
 	if (load_group(c, root, SCOPE_GLOBAL, cfg, c->gset) == -1)
 		return -1;
@@ -1084,9 +703,10 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 	if (cfg->pid_file != NULL && cfg->pid_file[0] != '/')
 		return fail_at(c, config_setting_get_member(root, "pid_file"),
 		    "pid_file \"%s\" must be an absolute path", cfg->pid_file);
-	if (load_log(c, root, cfg) == -1 ||
-	    resolve_identity(c, root, cfg->user, cfg->group, &cfg->id) == -1)
+	if (load_log(c, root, cfg) == -1)
 		return -1;
+	if (config_identity_resolve(cfg->user, cfg->group, &cfg->id, &key, why, sizeof(why)) == -1)
+		return fail_key(c, root, key, why);
 	return load_services(c, root, cfg);
 }
 
@@ -1123,169 +743,12 @@ finish(config_t *lc, int parsed, const char *text, const char *name, char *err, 
 	return cfg;
 }
 
-/*
- * @include is refused: libconfig 1.5 calls exit(2) when an included path
- * is a directory (its flex scanner fails), which would take a running
- * master down on SIGHUP, and an included file escapes every check here.
- */
-static int
-refuse_includes(const char *text, const char *name, char *err, size_t errlen)
-{
-	int line = 1;
-
-	for (const char *p = text; *p != '\0'; line++) {
-		const char *q = p + strspn(p, " \t");
-		if (strncmp(q, "@include", 8) == 0) {
-			snprintf(err, errlen, "%s:%d: @include is not supported: keep the whole configuration in one file",
-			    name, line);
-			return -1;
-		}
-		p = strchr(p, '\n');
-		if (p == NULL)
-			break;
-		p++;
-	}
-	return 0;
-}
-
-/* The setting an integer literal belongs to, for the message; NULL inside an array. */
-static const struct config_key *
-int_key_named(const char *name, size_t len)
-{
-	/* a key with the same name has the same range in every scope */
-	for (size_t i = 0; i < config_schema_len; i++)
-		if (config_schema[i].type == TYPE_INT && strlen(config_schema[i].name) == len &&
-		    strncmp(config_schema[i].name, name, len) == 0)
-			return &config_schema[i];
-	for (size_t i = 0; i < handler_count(); i++)
-		for (size_t j = 0; j < handler_at(i)->nkeys; j++) {
-			const struct config_key *k = &handler_at(i)->keys[j];
-			if (k->type == TYPE_INT && strlen(k->name) == len && strncmp(k->name, name, len) == 0)
-				return k;
-		}
-	return NULL;
-}
-
-/*
- * Whether the literal tok (len bytes) is an integer libconfig would store
- * without wrapping: in 32 bits, or 64 with an L suffix. Anything that is
- * not an integer literal (a float, a syntax error) is libconfig's to judge.
- */
-static bool
-integer_fits(const char *tok, size_t len)
-{
-	char buf[64];
-	size_t skip = 0;
-	bool wide = false, hex;
-
-	while (len > 0 && tok[len - 1] == 'L') {
-		len--;
-		wide = true;
-	}
-	hex = len > 2 && tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X');
-	if (hex)
-		skip = 2;
-	else if (len > 0 && (tok[0] == '-' || tok[0] == '+'))
-		skip = 1;
-	if (len == skip)
-		return true;	/* not an integer literal */
-	for (size_t i = skip; i < len; i++)
-		if (!(tok[i] >= '0' && tok[i] <= '9') &&
-		    !(hex && strchr("abcdefABCDEF", tok[i]) != NULL))
-			return true;	/* nor this: a float, or libconfig's syntax error */
-	if (len >= sizeof(buf))
-		return false;	/* 60-odd digits */
-	memcpy(buf, tok, len);
-	buf[len] = '\0';
-	errno = 0;
-	if (hex) {
-		unsigned long long u = strtoull(buf + 2, NULL, 16);
-		return errno == 0 && u <= (wide ? (unsigned long long)LLONG_MAX : (unsigned long long)INT_MAX);
-	}
-	long long v = strtoll(buf, NULL, 10);
-	return errno == 0 && (wide || (v >= INT_MIN && v <= INT_MAX));
-}
-
-/* Skips a string, a comment or a space at p; returns where it ends, counting lines. */
-static const char *
-skip_inert(const char *p, int *line)
-{
-	if (*p == '"') {
-		for (p++; *p != '\0' && *p != '"'; p++) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			*line += *p == '\n';
-		}
-		return *p == '"' ? p + 1 : p;
-	}
-	if (*p == '#' || (p[0] == '/' && p[1] == '/'))
-		return p + strcspn(p, "\n");
-	if (p[0] == '/' && p[1] == '*') {
-		for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/'); p++)
-			*line += *p == '\n';
-		return *p != '\0' ? p + 2 : p;
-	}
-	*line += *p == '\n';
-	return p + 1;
-}
-
-/*
- * libconfig 1.5 converts integer literals with no range check: 4294988303
- * becomes 21007, 99999999999999999999 becomes -1, 0x100000000 becomes 0, so
- * no check on the parsed value can see them. Read the literals in the
- * text first: one that does not fit is named with its key and line.
- */
-static int
-refuse_wrapping_integers(const char *text, const char *name, char *err, size_t errlen)
-{
-	const char *key = NULL;
-	size_t keylen = 0;
-	int line = 1, keyline = 0;
-	bool after_key = false;	/* the last token was the "=" or ":" after key */
-
-	for (const char *p = text; *p != '\0';) {
-		const char *q = p;
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '*') {
-			q += strspn(q, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_*-");
-			key = p;
-			keylen = (size_t)(q - p);
-			keyline = line;
-			after_key = false;
-		} else if ((*p >= '0' && *p <= '9') || ((*p == '-' || *p == '+') && p[1] >= '0' && p[1] <= '9')) {
-			q += 1 + strspn(q + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.");
-			if (!integer_fits(p, (size_t)(q - p))) {
-				const struct config_key *k = after_key ? int_key_named(key, keylen) : NULL;
-				if (k != NULL)
-					snprintf(err, errlen, "%s:%d: \"%s\" is %.*s, out of range %lld-%lld",
-					    name, keyline, k->name, (int)(q - p), p, k->min, k->max);
-				else
-					snprintf(err, errlen, "%s:%d: integer %.*s does not fit in %s",
-					    name, after_key ? keyline : line, (int)(q - p), p,
-					    q[-1] == 'L' ? "64 bits" : "32 bits (append L for 64 bits)");
-				return -1;
-			}
-			after_key = false;
-		} else if ((*p == '=' || *p == ':') && key != NULL) {
-			after_key = true;
-			q++;
-		} else {
-			/* spaces and comments keep it; a string or punctuation ends it */
-			if (strchr("\",;[](){}", *p) != NULL)
-				after_key = false;
-			q = skip_inert(p, &line);
-		}
-		p = q;
-	}
-	return 0;
-}
-
 struct config *
 config_parse_string(const char *text, const char *name, char *err, size_t errlen)
 {
 	config_t lc;
 
-	if (refuse_includes(text, name, err, errlen) == -1 ||
-	    refuse_wrapping_integers(text, name, err, errlen) == -1)
+	if (config_text_check(text, strlen(text), name, err, errlen) == -1)
 		return NULL;
 	config_init(&lc);
 	return finish(&lc, config_read_string(&lc, text) == CONFIG_TRUE, text, name, err, errlen);
@@ -1305,13 +768,7 @@ config_load(const char *path, char *err, size_t errlen)
 		    errno == EINVAL ? "not a regular file" : strerror(errno));
 		return NULL;
 	}
-	if (memchr(data, '\0', size) != NULL) {
-		snprintf(err, errlen, "%s: not a text file (NUL byte)", path);
-		free(data);
-		return NULL;
-	}
-	if (refuse_includes(data, path, err, errlen) == -1 ||
-	    refuse_wrapping_integers(data, path, err, errlen) == -1) {
+	if (config_text_check(data, size, path, err, errlen) == -1) {
 		free(data);
 		return NULL;
 	}
@@ -1340,7 +797,7 @@ service_free(struct service_config *s)
 		if (s->handler->release != NULL)
 			s->handler->release(s);
 		if (s->hconf != NULL)
-			keys_free(s->handler->keys, s->handler->nkeys, s->hconf);
+			config_keys_free(s->handler->keys, s->handler->nkeys, s->hconf);
 	}
 	free(s->hconf);
 }
@@ -1371,102 +828,5 @@ config_enabled_services(const struct config *cfg)
 
 	for (size_t i = 0; i < cfg->nservices; i++)
 		n += cfg->services[i].enabled;
-	return n;
-}
-
-/* Appends an entry to report, whole entries only, "; " between them. */
-static void
-report_add(char *report, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-report_add(char *report, size_t len, const char *fmt, ...)
-{
-	size_t used = strnlen(report, len);
-	char entry[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(entry, sizeof(entry), fmt, ap);
-	va_end(ap);
-	if (used + (used > 0 ? 2 : 0) + strlen(entry) < len)
-		snprintf(report + used, len - used, "%s%s", used > 0 ? "; " : "", entry);
-}
-
-/* Whether k's stored value differs from a to b; if so, both go into report. */
-static bool
-key_changed(const struct config_key *k, const void *a, const void *b, const char *prefix,
-    char *report, size_t len)
-{
-	switch (k->type) {
-	case TYPE_INT: {
-		long long x = int_get(k, a), y = int_get(k, b);
-		if (x == y)
-			return false;
-		report_add(report, len, "%s%s: %lld -> %lld", prefix, k->name, x, y);
-		return true;
-	}
-	case TYPE_BOOL: {
-		bool x = *(const bool *)at_const(a, k->offset), y = *(const bool *)at_const(b, k->offset);
-		if (x == y)
-			return false;
-		report_add(report, len, "%s%s: %s -> %s", prefix, k->name, x ? "true" : "false",
-		    y ? "true" : "false");
-		return true;
-	}
-	case TYPE_STRING: {
-		const char *x = *(char *const *)at_const(a, k->offset);
-		const char *y = *(char *const *)at_const(b, k->offset);
-		if ((x == NULL && y == NULL) || (x != NULL && y != NULL && strcmp(x, y) == 0))
-			return false;
-		report_add(report, len, "%s%s: %s%s%s -> %s%s%s", prefix, k->name,
-		    x ? "\"" : "", x ? x : "(none)", x ? "\"" : "",
-		    y ? "\"" : "", y ? y : "(none)", y ? "\"" : "");
-		return true;
-	}
-	default:
-		return false;	/* lists and groups: no row that holds one is non-reloadable yet */
-	}
-}
-
-static size_t
-scope_changes(enum config_scope scope, const void *a, const void *b, const char *prefix,
-    char *report, size_t len)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < config_schema_len; i++) {
-		const struct config_key *k = &config_schema[i];
-		if (k->scope == scope && !k->reloadable && stored(k, false))
-			n += key_changed(k, a, b, prefix, report, len);
-	}
-	return n;
-}
-
-size_t
-config_reload_changes(const struct config *old, const struct config *new, char *report, size_t len)
-{
-	char prefix[64];
-	size_t n = 0;
-
-	if (len > 0)
-		report[0] = '\0';
-	n += scope_changes(SCOPE_GLOBAL, old, new, "", report, len);
-	n += scope_changes(SCOPE_LOG, &old->log, &new->log, "log.", report, len);
-	for (size_t i = 0; i < old->nservices; i++)
-		for (size_t j = 0; j < new->nservices; j++) {
-			const struct service_config *a = &old->services[i], *b = &new->services[j];
-			const struct handler *h = a->handler;
-
-			if (strcmp(a->name, b->name) != 0)
-				continue;
-			snprintf(prefix, sizeof(prefix), "service %s: ", a->name);
-			n += scope_changes(SCOPE_SERVICE, a, b, prefix, report, len);
-			/* a handler's own keys, when both generations run the same handler */
-			if (h == b->handler && a->hconf != NULL && b->hconf != NULL)
-				for (size_t k = 0; k < h->nkeys; k++)
-					if (!h->keys[k].reloadable && stored(&h->keys[k], true))
-						n += key_changed(&h->keys[k], a->hconf, b->hconf,
-						    prefix, report, len);
-		}
 	return n;
 }

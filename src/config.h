@@ -1,4 +1,4 @@
-/* netsrv.conf: the schema, loading it whole, checking it whole. */
+/* netsrv.conf: loading it whole, checking it whole (the schema: config_schema.h). */
 #ifndef NETSRVD_CONFIG_H
 #define NETSRVD_CONFIG_H
 
@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "cidr.h"
+#include "config_schema.h"
 #include "log.h"
 
 struct handler;
@@ -16,6 +17,9 @@ enum proto { PROTO_TCP, PROTO_UDP };
 
 /* Every error message is "FILE:LINE: what is wrong" and fits here. */
 #define CONFIG_ERR_MAX 1024
+
+/* The longest service name (1-32 of A-Z a-z 0-9 . _ -); a buffer for one is NETSRVD_NAME_MAX + 1. */
+#define NETSRVD_NAME_MAX 32
 
 struct log_config {
 	char *target;		/* NULL: stderr in the foreground, else syslog */
@@ -102,53 +106,6 @@ struct config {
 	struct service_config *services;
 	size_t nservices;
 };
-
-enum config_scope { SCOPE_GLOBAL, SCOPE_LOG, SCOPE_SERVICE };
-enum config_type { TYPE_INT, TYPE_BOOL, TYPE_STRING, TYPE_STRING_LIST, TYPE_GROUP, TYPE_SERVICE_LIST };
-
-/* A TYPE_STRING_LIST value as a handler key stores it. */
-struct config_strv {
-	char **v;
-	size_t n;
-};
-
-/*
- * The schema: one row per key a file may hold. The loader, `netsrvd -t`
- * and the documentation test all read this table and the handlers' own
- * (struct handler's keys, same rows, scope SCOPE_SERVICE).
- */
-struct config_key {
-	const char *name;
-	enum config_scope scope;
-	enum config_type type;
-	long long min, max;	/* TYPE_INT only */
-	bool wide;		/* TYPE_INT stored as a long long (byte counts), not an int */
-	/*
-	 * The default, as documented: a number, true or false, a string, or
-	 * the name of a key of the same scope listed above this one, whose
-	 * value it takes ("min_spare"). NULL: none. An inherited key's
-	 * default is its global row's.
-	 */
-	const char *def;
-	bool reloadable;	/* a SIGHUP applies a change (config_reload_changes) */
-	bool inherit;		/* a service that does not set it takes the global key of its name */
-	bool required;		/* handler keys: a service of the handler must set it */
-	const char *need;	/* handler keys: "a quotes file (...)" for the required message */
-	/*
-	 * Into struct config, log_config, service_config or a handler's
-	 * conf. The core table's lists and groups are read by code and have
-	 * none; a handler's TYPE_STRING_LIST is a struct config_strv here, its
-	 * TYPE_GROUP the base of the sub keys' offsets.
-	 */
-	size_t offset;
-	const struct config_key *sub;	/* TYPE_GROUP of a handler: its keys */
-	size_t nsub;
-};
-
-extern const struct config_key config_schema[];
-extern const size_t config_schema_len;
-
-const char *config_scope_name(enum config_scope s);
 
 /*
  * Returns a new, fully checked config with every default applied, or NULL

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "config.h"
+
 struct listener;
 
 /*
@@ -14,7 +16,7 @@ struct listener;
  */
 struct inherited_worker {
 	pid_t pid;
-	char name[40];
+	char name[NETSRVD_NAME_MAX + 1];
 	char kind[16];		/* its handler ("exec", "echo"...); "": not said (an older release) */
 	int grace_s;		/* after SIGTERM, how long it may serve on; -1: no limit */
 	bool has_grace;		/* grace_s was passed (releases before 0.1.1 did not) */

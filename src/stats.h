@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "shm.h"
 
 /* connection durations, upper bounds in ms; the last bucket is +Inf */
@@ -48,7 +49,7 @@ struct stats_global {
  */
 struct stats_name {
 	uint32_t id;			/* stats_service_id(name) */
-	char name[40];
+	char name[NETSRVD_NAME_MAX + 1];
 	char protocol[4];
 	char where[64];			/* its address and port in the running configuration */
 };

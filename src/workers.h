@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "config.h"
 #include "scoreboard.h"
 #include "stats.h"
 
@@ -23,7 +24,7 @@ struct worker_slot {
 	int64_t deadline_ms;	/* told to stop: killed if still here then; 0: not told */
 	bool killed;		/* we sent the SIGKILL it died of */
 	bool tcp;		/* serves TCP: not nudged while its line says busy */
-	char name[40];
+	char name[NETSRVD_NAME_MAX + 1];
 	char kind[16];		/* its handler's name: what an upgrade hands over */
 	bool foreign;		/* adopted after a rolled-back upgrade: not our child, seen through pidfd */
 	int pidfd;		/* a foreign worker's pidfd */

@@ -106,6 +106,9 @@ static const struct case_ cases[] = {
 	{ "log = {\n target = \"netsrvd.log\"; };\nservices = ( " SVC_ECHO " );", 2, "must be \"syslog\", \"stderr\" or an absolute file path" },
 	{ "pid_file = \"run/netsrvd.pid\";\nservices = ( " SVC_ECHO " );", 1, "must be an absolute path" },
 	{ "services = (\n { name = \"bad name!\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; } );", 2, "service name \"bad name!\" must be" },
+	/* one character past NETSRVD_NAME_MAX (32) */
+	{ "services = (\n { name = \"n2345678901234567890123456789012z\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; } );", 2,
+	  "service name \"n2345678901234567890123456789012z\" must be 1-32 characters of A-Z a-z 0-9 . _ -" },
 	{ "services = ( \"echo\" );", 1, "must be a group" },
 	{ "workers = 2;\n  @include \"other.conf\"\nservices = ( " SVC_ECHO " );", 2, "@include is not supported" },
 	{ "services = (\n { name = \"q\"; protocol = \"tcp\"; port = 17; handler = \"qotd\";\n   quotes = \"/dev/null\"; } );", 3, "cannot read quotes file /dev/null: not a regular file" },
@@ -455,6 +458,22 @@ config_load_file_test(void **state)
 	char want[200];
 	snprintf(want, sizeof(want), "%s:2: service \"e\": unknown handler \"ecoh\"", conf);
 	assert_memory_equal(err, want, strlen(want));
+	/* the guards on the raw text hold for a file: a NUL byte, an @include, a wrapping integer */
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite("workers = 2;\0\n", 1, 14, f), 14);
+	assert_int_equal(fclose(f), 0);
+	assert_null(config_load(conf, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: not a text file (NUL byte)", conf);
+	assert_string_equal(err, want);
+	write_tmp(conf, "workers = 2;\n@include \"other.conf\"\n");
+	assert_null(config_load(conf, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:2: @include is not supported", conf);
+	assert_memory_equal(err, want, strlen(want));
+	write_tmp(conf, "workers = 4294967297;\n");
+	assert_null(config_load(conf, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:1: \"workers\" is 4294967297, out of range 1-4096", conf);
+	assert_string_equal(err, want);
 	unlink(conf);
 
 	/* a missing file */

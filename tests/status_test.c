@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "harness.h"
 
 static char body[65536];
@@ -825,6 +826,34 @@ status_freebind_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/*
+ * A service name of the longest length the schema allows (NETSRVD_NAME_MAX)
+ * is carried whole through the statistics table: /metrics and -s show it
+ * all, not cut to the size of a name buffer.
+ */
+static void
+status_longest_name_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	char name[NETSRVD_NAME_MAX + 1], want[160];
+
+	memset(name, 'n', NETSRVD_NAME_MAX);
+	name[NETSRVD_NAME_MAX] = '\0';
+	name[NETSRVD_NAME_MAX - 1] = 'z';	/* the last character is the one a short buffer would lose */
+	h_write_conf(d, "services = (\n"
+	    " { name = \"%s\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
+	    name, port, sport);
+	h_start_serving(d, sport);
+	snprintf(want, sizeof(want), "127.0.0.1:%d", port);
+	wait_service_row(d, name, want, "up", 3000);
+	http_get(sport, "/metrics");
+	snprintf(want, sizeof(want), "netsrvd_service_up{service=\"%s\"}", name);
+	assert_int_equal(metric(want), 1);
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
@@ -839,6 +868,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(status_worker_writes_own_line_only_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_service_down_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_freebind_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(status_longest_name_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

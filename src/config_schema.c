@@ -1,0 +1,341 @@
+/* netsrv.conf's schema: the table of keys, its lookups, and where a row's value lives. */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "handler.h"
+#include "util.h"
+
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+
+#define G(field) offsetof(struct config, field)
+#define L(field) offsetof(struct log_config, field)
+#define S(field) offsetof(struct service_config, field)
+
+/* name, scope, type, min, max, default, reloadable, a service inherits it, offset */
+#define K(n, sc, t, lo, hi, d, rel, inh, off) \
+	{ .name = (n), .scope = (sc), .type = (t), .min = (lo), .max = (hi), .def = (d), \
+	  .reloadable = (rel), .inherit = (inh), .offset = (off) }
+#define INHERIT	true
+
+const struct config_key config_schema[] = {
+	K("user", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(user)),
+	K("group", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(group)),
+	/* the master holds its pid file locked from start to exit */
+	K("pid_file", SCOPE_GLOBAL, TYPE_STRING, 0, 0, RUNSTATEDIR "/netsrvd.pid", false, false, G(pid_file)),
+	K("log", SCOPE_GLOBAL, TYPE_GROUP, 0, 0, NULL, true, false, 0),
+	K("workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "4", true, false, G(workers)),
+	K("timeout", SCOPE_GLOBAL, TYPE_INT, 0, 86400, "30", true, false, G(timeout)),
+	K("shutdown_timeout", SCOPE_GLOBAL, TYPE_INT, 0, 3600, "10", true, false, G(shutdown_timeout)),
+	K("backlog", SCOPE_GLOBAL, TYPE_INT, 1, 65535, "128", true, false, G(backlog)),
+	K("services", SCOPE_GLOBAL, TYPE_SERVICE_LIST, 0, 0, NULL, true, false, 0),
+	/*
+	 * An adaptive pool by default: one address holding slow connections
+	 * (slowloris) gets at most max_per_source workers and the pool grows
+	 * past them, so another client is still served (netsrv.conf(5)). A
+	 * max_workers nobody set is never below workers (build, load_service).
+	 */
+	K("max_workers", SCOPE_GLOBAL, TYPE_INT, 1, 4096, "32", true, false, G(max_workers)),
+	K("min_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "0", true, false, G(min_spare)),	/* grow only for clients that wait */
+	K("max_spare", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "min_spare", true, false, G(max_spare)),
+	K("max_connections_per_worker", SCOPE_GLOBAL, TYPE_INT, 0, 100000000, "0", true, false, G(max_connections_per_worker)),
+	K("max_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 4096, "8", true, false, G(max_per_source)),
+	/*
+	 * Far above what a real echo, daytime, time or qotd client sends (one
+	 * datagram, then it waits), low enough that a forged source gets a
+	 * bounded stream; a burst of a second's worth.
+	 */
+	K("udp_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "200", true, false, G(udp_rate)),
+	K("udp_burst", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "udp_rate", true, false, G(udp_burst)),
+	K("chroot", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(chroot_dir)),
+	K("seccomp", SCOPE_GLOBAL, TYPE_BOOL, 0, 0, "true", true, false, G(seccomp)),
+
+	K("target", SCOPE_LOG, TYPE_STRING, 0, 0, NULL, true, false, L(target)),
+	K("facility", SCOPE_LOG, TYPE_STRING, 0, 0, "daemon", true, false, L(facility_name)),
+	K("level", SCOPE_LOG, TYPE_STRING, 0, 0, "info", true, false, L(level_name)),
+	K("connections", SCOPE_LOG, TYPE_BOOL, 0, 0, "false", true, false, L(connections)),
+
+	K("name", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(name)),
+	K("protocol", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(protocol_name)),
+	K("address", SCOPE_SERVICE, TYPE_STRING, 0, 0, "*", true, false, S(address)),
+	K("port", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, false, S(port)),
+	K("handler", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(handler_name)),
+	K("workers", SCOPE_SERVICE, TYPE_INT, 1, 4096, NULL, true, INHERIT, S(workers)),
+	K("max_workers", SCOPE_SERVICE, TYPE_INT, 1, 4096, NULL, true, INHERIT, S(max_workers)),
+	K("min_spare", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, INHERIT, S(min_spare)),
+	K("max_spare", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, INHERIT, S(max_spare)),
+	K("max_connections_per_worker", SCOPE_SERVICE, TYPE_INT, 0, 100000000, NULL, true, INHERIT, S(max_connections_per_worker)),
+	K("max_per_source", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, INHERIT, S(max_per_source)),
+	K("udp_rate", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT, S(udp_rate)),
+	K("udp_burst", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT, S(udp_burst)),
+	K("timeout", SCOPE_SERVICE, TYPE_INT, 0, 86400, NULL, true, INHERIT, S(timeout)),
+	K("backlog", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, INHERIT, S(backlog)),
+	K("allow", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
+	K("deny", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
+	K("proxy_from", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
+	/* no defaults: a service that does not set them keeps the kernel's (net.ipv4.tcp_keepalive_*) */
+	K("keepalive", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(keepalive)),
+	K("keepalive_idle", SCOPE_SERVICE, TYPE_INT, 1, 32767, NULL, true, false, S(keepalive_idle)),
+	K("keepalive_interval", SCOPE_SERVICE, TYPE_INT, 1, 32767, NULL, true, false, S(keepalive_interval)),
+	K("keepalive_count", SCOPE_SERVICE, TYPE_INT, 1, 127, NULL, true, false, S(keepalive_count)),
+	K("interface", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(interface)),
+	/* IP_FREEBIND: bind an address the host does not have yet; used when a socket is bound */
+	K("freebind", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(freebind)),
+	K("enabled", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "true", true, false, S(enabled)),
+	/* whom the service's workers (and an exec service's programs) run as */
+	K("user", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, INHERIT, S(user)),
+	K("group", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, INHERIT, S(group)),
+	K("groups", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(groups)),
+	/* exec: its programs may run as the user of built-in workers (check_program_users) */
+	K("share_user", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(share_user)),
+};
+const size_t config_schema_len = sizeof(config_schema) / sizeof(config_schema[0]);
+
+_Static_assert(sizeof(config_schema) / sizeof(config_schema[0]) <= SCHEMA_MAX,
+    "SCHEMA_MAX holds a flag per schema row");
+
+const char *
+config_scope_name(enum config_scope s)
+{
+	switch (s) {
+	case SCOPE_GLOBAL: return "global";
+	case SCOPE_LOG: return "log";
+	case SCOPE_SERVICE: return "service";
+	}
+	return "?";
+}
+
+const char *
+config_type_name(enum config_type t)
+{
+	switch (t) {
+	case TYPE_INT: return "an integer";
+	case TYPE_BOOL: return "true or false";
+	case TYPE_STRING: return "a string";
+	case TYPE_STRING_LIST: return "a list of strings";
+	case TYPE_GROUP: return "a group { ... }";
+	case TYPE_SERVICE_LIST: return "a list of service groups ( { ... }, ... )";
+	}
+	return "?";
+}
+
+const struct config_key *
+config_schema_find(const char *name, enum config_scope scope)
+{
+	for (size_t i = 0; i < config_schema_len; i++)
+		if (config_schema[i].scope == scope && strcmp(config_schema[i].name, name) == 0)
+			return &config_schema[i];
+	return NULL;
+}
+
+size_t
+config_schema_index(const struct config_key *k)
+{
+	return (size_t)(k - config_schema);
+}
+
+const struct config_key *
+config_keys_find(const struct config_key *keys, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+const struct config_key *
+config_handler_key_find(const char *name)
+{
+	for (size_t i = 0; i < handler_count(); i++) {
+		const struct handler *h = handler_at(i);
+		const struct config_key *k = config_keys_find(h->keys, h->nkeys, name);
+		if (k != NULL)
+			return k;
+	}
+	return NULL;
+}
+
+const struct config_key *
+config_key_find(const char *name, enum config_scope scope)
+{
+	const struct config_key *k = config_schema_find(name, scope);
+
+	if (k == NULL && scope == SCOPE_SERVICE)
+		k = config_handler_key_find(name);
+	return k;
+}
+
+static void
+closest(const char *name, const char *cand, const char **best, size_t *bestd)
+{
+	size_t d = util_edit_distance(name, cand);
+
+	if (d < *bestd) {
+		*bestd = d;
+		*best = cand;
+	}
+}
+
+const char *
+config_key_closest(const char *name, enum config_scope scope)
+{
+	const char *best = NULL;
+	size_t bestd = 3;
+
+	for (size_t i = 0; i < config_schema_len; i++)
+		if (config_schema[i].scope == scope)
+			closest(name, config_schema[i].name, &best, &bestd);
+	for (size_t i = 0; scope == SCOPE_SERVICE && i < handler_count(); i++)
+		for (size_t j = 0; j < handler_at(i)->nkeys; j++)
+			closest(name, handler_at(i)->keys[j].name, &best, &bestd);
+	return best;
+}
+
+void
+config_key_declared_by(const char *key, char *buf, size_t len)
+{
+	size_t n = 0, used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < handler_count(); i++)
+		n += config_keys_find(handler_at(i)->keys, handler_at(i)->nkeys, key) != NULL;
+	used = (size_t)snprintf(buf, len, "handler%s ", n > 1 ? "s" : "");
+	for (size_t i = 0, k = 0; i < handler_count() && used < len; i++) {
+		const struct handler *h = handler_at(i);
+		if (config_keys_find(h->keys, h->nkeys, key) == NULL)
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", k++ > 0 ? ", " : "", h->name);
+	}
+}
+
+const struct config_key *
+config_int_key_named(const char *name, size_t len)
+{
+	/* a key with the same name has the same range in every scope */
+	for (size_t i = 0; i < config_schema_len; i++)
+		if (config_schema[i].type == TYPE_INT && strlen(config_schema[i].name) == len &&
+		    strncmp(config_schema[i].name, name, len) == 0)
+			return &config_schema[i];
+	for (size_t i = 0; i < handler_count(); i++)
+		for (size_t j = 0; j < handler_at(i)->nkeys; j++) {
+			const struct config_key *k = &handler_at(i)->keys[j];
+			if (k->type == TYPE_INT && strlen(k->name) == len && strncmp(k->name, name, len) == 0)
+				return k;
+		}
+	return NULL;
+}
+
+bool
+config_key_stored(const struct config_key *k, bool handler_key)
+{
+	return k->type == TYPE_INT || k->type == TYPE_BOOL || k->type == TYPE_STRING ||
+	    (handler_key && (k->type == TYPE_STRING_LIST || (k->type == TYPE_GROUP && k->sub != NULL)));
+}
+
+void *
+config_key_at(const struct config_key *k, void *base)
+{
+	return (char *)base + k->offset;
+}
+
+const void *
+config_key_at_const(const struct config_key *k, const void *base)
+{
+	return (const char *)base + k->offset;
+}
+
+void
+config_key_set_int(const struct config_key *k, void *base, long long v)
+{
+	if (k->wide)
+		*(long long *)config_key_at(k, base) = v;
+	else
+		*(int *)config_key_at(k, base) = (int)v;
+}
+
+long long
+config_key_int(const struct config_key *k, const void *base)
+{
+	return k->wide ? *(const long long *)config_key_at_const(k, base) :
+	    *(const int *)config_key_at_const(k, base);
+}
+
+int
+config_key_store_default(const struct config_key *k, const char *def, enum config_scope scope,
+    void *base)
+{
+	const struct config_key *ref;
+
+	if (def == NULL || !config_key_stored(k, false))
+		return 0;
+	switch (k->type) {
+	case TYPE_INT:
+		if ((def[0] >= '0' && def[0] <= '9') || def[0] == '-')
+			config_key_set_int(k, base, strtoll(def, NULL, 10));
+		else if ((ref = config_schema_find(def, scope)) != NULL && ref->type == TYPE_INT)
+			*(int *)config_key_at(k, base) = *(int *)config_key_at(ref, base);
+		return 0;
+	case TYPE_BOOL:
+		*(bool *)config_key_at(k, base) = strcmp(def, "true") == 0;
+		return 0;
+	case TYPE_STRING:
+		if (*(char **)config_key_at(k, base) == NULL &&
+		    (*(char **)config_key_at(k, base) = strdup(def)) == NULL)
+			return -1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int
+config_key_inherit(const struct config_key *k, const struct config_key *g, void *base,
+    const void *gbase)
+{
+	switch (k->type) {
+	case TYPE_INT:
+		*(int *)config_key_at(k, base) = *(const int *)config_key_at_const(g, gbase);
+		return 0;
+	case TYPE_BOOL:
+		*(bool *)config_key_at(k, base) = *(const bool *)config_key_at_const(g, gbase);
+		return 0;
+	case TYPE_STRING: {
+		const char *v = *(char *const *)config_key_at_const(g, gbase);
+		if (v != NULL && (*(char **)config_key_at(k, base) = strdup(v)) == NULL)
+			return -1;
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+void
+config_strv_free(struct config_strv *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->v[i]);
+	free(v->v);
+	v->v = NULL;
+	v->n = 0;
+}
+
+void
+config_keys_free(const struct config_key *keys, size_t n, void *base)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct config_key *k = &keys[i];
+		if (k->type == TYPE_STRING) {
+			free(*(char **)config_key_at(k, base));
+			*(char **)config_key_at(k, base) = NULL;
+		} else if (k->type == TYPE_STRING_LIST)
+			config_strv_free(config_key_at(k, base));
+		else if (k->type == TYPE_GROUP && k->sub != NULL)
+			config_keys_free(k->sub, k->nsub, config_key_at(k, base));
+	}
+}
