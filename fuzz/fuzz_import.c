@@ -31,8 +31,8 @@
 
 #include <libconfig.h>
 
-#include "import.h"
-#include "import_emit.h"
+#include "import/import.h"
+#include "import/import_emit.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -14,7 +14,7 @@
 
 #include "config.h"
 #include "handler.h"
-#include "import.h"
+#include "import/import.h"
 #include "inherit.h"
 #include "log.h"
 #include "master.h"

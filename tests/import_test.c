@@ -15,9 +15,9 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "import.h"
-#include "import_addr.h"
-#include "import_emit.h"
+#include "import/import.h"
+#include "import/import_addr.h"
+#include "import/import_emit.h"
 
 /* --- a machine of our own: what the import asks, answered the same everywhere --- */
 
