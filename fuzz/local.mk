@@ -61,10 +61,11 @@ FUZZ_CONFIG_SRC = $(FUZZ_UDP_SRC)
 FUZZ_IMPORT_SRC = $(FUZZ_CONFIG_SRC) $(srcdir)/src/import/import.c $(srcdir)/src/import/import_addr.c \
 	$(srcdir)/src/import/import_emit.c $(srcdir)/src/import/import_host.c $(srcdir)/src/import/import_inetd.c \
 	$(srcdir)/src/import/import_map.c $(srcdir)/src/import/import_model.c $(srcdir)/src/import/import_xinetd.c \
-	$(srcdir)/src/import/import_xinetd_attr.c
+	$(srcdir)/src/import/import_xinetd_attr.c $(srcdir)/src/import/import_check.c
 FUZZ_IMPORT_HDRS = $(srcdir)/src/import/import.h $(srcdir)/src/import/import_addr.h $(srcdir)/src/import/import_emit.h \
 	$(srcdir)/src/import/import_inetd.h $(srcdir)/src/import/import_map.h $(srcdir)/src/import/import_model.h \
-	$(srcdir)/src/import/import_xinetd.h $(srcdir)/src/import/import_xinetd_entry.h
+	$(srcdir)/src/import/import_xinetd.h $(srcdir)/src/import/import_xinetd_entry.h \
+	$(srcdir)/src/import/import_check.h
 
 # On a failed build: say which package is missing if clang cannot link a
 # fuzzer at all (libclang_rt.fuzzer is in libclang-rt-14-dev, which clang

@@ -1062,7 +1062,7 @@ import_inetd_tcpmux_test(void **state)
 /* --- the whole run: exit status, stdout and stderr --- */
 
 static int
-run_file(const char *text, const char *dest, char **out, char **err)
+run_file_on(const struct import_host *h, const char *text, const char *dest, char **out, char **err)
 {
 	char path[] = "/tmp/import_test_conf.XXXXXX";
 	size_t olen = 0, elen = 0;
@@ -1072,11 +1072,56 @@ run_file(const char *text, const char *dest, char **out, char **err)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
-	rc = import_run(path, dest, fo, fe, &fake);
+	rc = import_run(path, dest, fo, fe, h);
 	fclose(fo);
 	fclose(fe);
 	unlink(path);
 	return rc;
+}
+
+static int
+run_file(const char *text, const char *dest, char **out, char **err)
+{
+	return run_file_on(&fake, text, dest, out, err);
+}
+
+static int
+any_program(const char *path, const char *user, const char *group)
+{
+	(void)path;
+	(void)user;
+	(void)group;
+	return 0;
+}
+
+/*
+ * What the import made is loaded as netsrvd loads it before it is
+ * printed: were the import wrong about the machine (here a host that says
+ * every program runs), -t would refuse its output. That is said, and
+ * nothing is printed.
+ */
+static void
+import_run_refused_output_test(void **state)
+{
+	struct import_host liar = fake;
+	char *out, *err;
+
+	(void)state;
+	liar.program_usable = any_program;
+	assert_int_equal(run_file_on(&liar, "ftp stream tcp nowait root /nonexistent/netsrvd-test/in.ftpd in.ftpd\n",
+	    "/etc/netsrv.conf", &out, &err), IMPORT_FAILED);
+	assert_string_equal(out, "");
+	if (strstr(err, "the configuration made is one netsrvd refuses") == NULL ||
+	    strstr(err, "/etc/netsrv.conf:") == NULL || strstr(err, "/nonexistent/netsrvd-test/in.ftpd") == NULL)
+		fail_msg("the refusal is not said with the loader's FILE:LINE: why:\n%s", err);
+	free(out);
+	free(err);
+	/* the same with the machine's truth: the service is not served, and the rest printed */
+	assert_int_equal(run_file("ftp stream tcp nowait root /nonexistent/netsrvd-test/in.ftpd in.ftpd\n"
+	    "echo stream tcp nowait root internal\n", NULL, &out, &err), IMPORT_LOST);
+	assert_non_null(strstr(out, "handler = \"echo\";"));
+	free(out);
+	free(err);
 }
 
 static void
@@ -1411,6 +1456,7 @@ main(void)
 		cmocka_unit_test_teardown(import_emit_loads_test, teardown),
 		cmocka_unit_test_teardown(import_emit_exec_syntax_test, teardown),
 		cmocka_unit_test_teardown(import_run_exit_status_test, teardown),
+		cmocka_unit_test_teardown(import_run_refused_output_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_ipv6_dual_stack_test, teardown),
 		cmocka_unit_test_teardown(import_groups_test, teardown),
 		cmocka_unit_test_teardown(import_no_limit_means_none_test, teardown),

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "import.h"
+#include "import_check.h"
 #include "import_emit.h"
 #include "import_inetd.h"
 #include "import_xinetd.h"
@@ -223,6 +224,45 @@ import_text(struct import_result *r, const char *path, const char *text,
 	return 0;
 }
 
+/*
+ * The configuration is made in memory and loaded as netsrvd would load it
+ * first: what the daemon refuses is a bug of the import, said on err and
+ * never printed (a sysadmin would install it).
+ */
+static int
+emit_checked(const struct import_result *r, const struct import_host *h, FILE *out, FILE *err)
+{
+	char *text = NULL, why[CONFIG_ERR_MAX];
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int rc;
+
+	if (mem == NULL) {
+		fprintf(err, "netsrvd: --import: making the configuration: %s\n", strerror(errno));
+		return IMPORT_FAILED;
+	}
+	import_emit_config(r, h, mem);
+	if (fclose(mem) == EOF) {
+		fprintf(err, "netsrvd: --import: making the configuration: %s\n", strerror(errno));
+		free(text);
+		return IMPORT_FAILED;
+	}
+	import_emit_report(r, err);
+	if (import_check_config(r, text, why, sizeof(why)) == -1) {
+		fprintf(err, "netsrvd: --import %s: the configuration made is one netsrvd refuses, "
+		    "so it is not printed (a bug of --import): %s\n", r->path, why);
+		free(text);
+		return IMPORT_FAILED;
+	}
+	rc = import_result_lost(r) ? IMPORT_LOST : IMPORT_COMPLETE;
+	if (fwrite(text, 1, len, out) != len || fflush(out) == EOF || ferror(out)) {
+		fprintf(err, "netsrvd: --import: writing the configuration: %s\n", strerror(errno));
+		rc = IMPORT_FAILED;
+	}
+	free(text);
+	return rc;
+}
+
 int
 import_run(const char *path, const char *dest, FILE *out, FILE *err,
     const struct import_host *h)
@@ -247,13 +287,7 @@ import_run(const char *path, const char *dest, FILE *out, FILE *err,
 		import_result_free(&r);
 		return IMPORT_UNREADABLE;
 	}
-	import_emit_config(&r, h, out);
-	import_emit_report(&r, err);
-	rc = import_result_lost(&r) ? IMPORT_LOST : IMPORT_COMPLETE;
-	if (fflush(out) == EOF || ferror(out)) {
-		fprintf(err, "netsrvd: --import: writing the configuration: %s\n", strerror(errno));
-		rc = IMPORT_FAILED;
-	}
+	rc = emit_checked(&r, h, out, err);
 	free(text);
 	import_result_free(&r);
 	return rc;
