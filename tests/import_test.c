@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "handler.h"
 #include "import/import.h"
 #include "import/import_addr.h"
 #include "import/import_emit.h"
@@ -293,6 +294,27 @@ import_inetd_addresses_test(void **state)
 	assert_true(notes_mention(&svc("daytime-udp")->remarks, "resolved"));
 	assert_unservable(svc("time-tcp"), "not an IPv4 address");
 	assert_unservable(svc("chargen-udp"), "neither numeric nor a name");
+}
+
+/* An internal service becomes the handler of its name when the table says it is one, and only then. */
+static void
+import_internal_asks_the_table_test(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < handler_count(); i++) {
+		const struct handler *h = handler_at(i);
+		char *text = import_xprintf("service %s\n{\n\ttype = INTERNAL UNLISTED\n\tsocket_type = stream\n"
+		    "\twait = no\n\tport = 7000\n}\n", h->name);
+
+		import_ok(text);
+		free(text);
+		assert_int_equal(r.nsvc, 1);
+		if (handler_is_internal(h)) {
+			assert_served(&r.svc[0]);
+			assert_string_equal(r.svc[0].handler, h->name);
+		} else
+			assert_unservable(&r.svc[0], "(it has echo, discard, chargen, daytime, time)");
+	}
 }
 
 static void
@@ -1433,6 +1455,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(import_detect_test, teardown),
 		cmocka_unit_test_teardown(import_inetd_internal_test, teardown),
+		cmocka_unit_test_teardown(import_internal_asks_the_table_test, teardown),
 		cmocka_unit_test_teardown(import_inetd_addresses_test, teardown),
 		cmocka_unit_test_teardown(import_inetd_ports_test, teardown),
 		cmocka_unit_test_teardown(import_inetd_wait_and_caps_test, teardown),

@@ -19,20 +19,38 @@ base_name(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
+/* The handlers an internal service may become, as the table says: "echo, discard, ...". */
+static char *
+internal_names(void)
+{
+	char *names = import_xstrdup("");
+
+	for (size_t i = 0; i < handler_count(); i++) {
+		const struct handler *h = handler_at(i);
+		char *more;
+		if (!handler_is_internal(h))
+			continue;
+		more = import_xprintf("%s%s%s", names, names[0] != '\0' ? ", " : "", h->name);
+		free(names);
+		names = more;
+	}
+	return names;
+}
+
 void
 import_map_internal(struct import_service *s, const char *name, const struct import_at *at)
 {
-	static const char *const builtin[] = { "echo", "discard", "chargen", "daytime", "time" };
+	char *names;
 
-	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
-		if (strcmp(name, builtin[i]) == 0) {
-			import_set(&s->handler, name);
-			return;
-		}
-	}
 	(void)at;
+	if (handler_is_internal(handler_find(name))) {
+		import_set(&s->handler, name);
+		return;
+	}
+	names = internal_names();
 	import_service_unservable(s, "internal service \"%s\": netsrvd has no such handler "
-	    "(it has echo, discard, chargen, daytime, time, qotd)", name);
+	    "(it has %s)", name, names);
+	free(names);
 }
 
 /* fortune reading one file of %-separated quotes is what netsrvd's qotd serves. */
