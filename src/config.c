@@ -1470,3 +1470,11 @@ config_reload_changes(const struct config *old, const struct config *new, char *
 		}
 	return n;
 }
+
+/* --- asked by --import (src/import/), which keeps no copy of the schema's rules --- */
+
+const struct config_key *
+config_schema_key(const char *name, enum config_scope scope)
+{
+	return schema_find(name, scope);
+}

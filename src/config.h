@@ -184,4 +184,7 @@ bool config_where_sets(const struct config_where *w, const char *key);
 size_t config_reload_changes(const struct config *old, const struct config *new,
     char *report, size_t len);
 
+/* The core schema's row of key name in scope (bounds, default), or NULL: what --import asks. */
+const struct config_key *config_schema_key(const char *name, enum config_scope scope);
+
 #endif

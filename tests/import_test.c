@@ -996,6 +996,27 @@ import_groups_test(void **state)
 	assert_false(import_result_lost(&r));
 }
 
+/* instances and per_source above what the schema allows: cut to its ceilings, with a note. */
+static void
+import_caps_are_the_schema_test(void **state)
+{
+	long long workers = config_schema_key("max_workers", SCOPE_SERVICE)->max;
+	long long per_source = config_schema_key("max_per_source", SCOPE_SERVICE)->max;
+	char *text, want[64];
+
+	(void)state;
+	text = import_xprintf("service git\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tinstances = %lld\n\tper_source = %lld\n\tserver = /usr/bin/git\n}\n", workers + 1, per_source + 1);
+	import_ok(text);
+	free(text);
+	assert_int_equal(svc("git")->max_workers, workers);
+	assert_int_equal(svc("git")->max_per_source, per_source);
+	snprintf(want, sizeof(want), "max_workers is at most %lld", workers);
+	assert_note(svc("git"), want);
+	snprintf(want, sizeof(want), "max_per_source is at most %lld", per_source);
+	assert_note(svc("git"), want);
+}
+
 /* No per_source, no instances: neither daemon refused anyone, so the import refuses nobody either. */
 static void
 import_no_limit_means_none_test(void **state)
@@ -1483,6 +1504,7 @@ main(void)
 		cmocka_unit_test_teardown(import_xinetd_ipv6_dual_stack_test, teardown),
 		cmocka_unit_test_teardown(import_groups_test, teardown),
 		cmocka_unit_test_teardown(import_no_limit_means_none_test, teardown),
+		cmocka_unit_test_teardown(import_caps_are_the_schema_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_log_type_test, teardown),
 		cmocka_unit_test_teardown(import_detect_past_junk_test, teardown),
 		cmocka_unit_test_teardown(import_inetd_tcpmux_test, teardown),

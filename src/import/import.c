@@ -13,6 +13,7 @@
 #include "import_check.h"
 #include "import_emit.h"
 #include "import_inetd.h"
+#include "import_map.h"
 #include "import_xinetd.h"
 
 /* netsrv.conf's rule for a name: 1-32 of A-Z a-z 0-9 . _ - */
@@ -177,22 +178,11 @@ check_program(struct import_service *s, const struct import_host *h)
 		    e == EACCES && s->user != NULL ? " for user " : "", e == EACCES && s->user != NULL ? s->user : "");
 }
 
-/* The global default of a key, as the schema documents it. */
-static int
-global_default(const char *key)
-{
-	for (size_t i = 0; i < config_schema_len; i++)
-		if (config_schema[i].scope == SCOPE_GLOBAL && strcmp(config_schema[i].name, key) == 0 &&
-		    config_schema[i].def != NULL)
-			return (int)strtol(config_schema[i].def, NULL, 10);
-	return 1;
-}
-
 /* The checks only the whole list allows: names, overlaps, programs, pool floors. */
 static void
 finish(struct import_result *r, const struct import_host *h)
 {
-	int workers = global_default("workers");
+	int workers = import_schema_default("workers");
 
 	for (size_t i = 0; i < r->nsvc; i++) {
 		struct import_service *s = &r->svc[i];

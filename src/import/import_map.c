@@ -5,11 +5,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "handler.h"
 #include "import_map.h"
 
-#define MAX_WORKERS_MAX IMPORT_MAX_WORKERS
-#define MAX_PER_SOURCE_MAX 4096
+static const struct config_key *
+schema_key(const char *key, enum config_scope scope)
+{
+	const struct config_key *k = config_schema_key(key, scope);
+
+	if (k == NULL) {
+		fprintf(stderr, "netsrvd: --import: the schema has no %s key %s\n",
+		    config_scope_name(scope), key);
+		exit(1);
+	}
+	return k;
+}
+
+int
+import_schema_max(const char *key)
+{
+	return (int)schema_key(key, SCOPE_SERVICE)->max;
+}
+
+int
+import_schema_default(const char *key)
+{
+	const struct config_key *k = schema_key(key, SCOPE_GLOBAL);
+
+	return k->def != NULL ? (int)strtol(k->def, NULL, 10) : 0;
+}
 
 static const char *
 base_name(const char *path)
@@ -148,10 +173,9 @@ import_map_instances(struct import_service *s, long n, const struct import_at *a
 		    "a service needs at least one worker");
 		n = 1;
 	}
-	if (n > MAX_WORKERS_MAX) {
-		import_note_add(&s->notes, at->file, at->line, at->what,
-		    "max_workers is at most %d", MAX_WORKERS_MAX);
-		n = MAX_WORKERS_MAX;
+	if (n > import_schema_max("max_workers")) {
+		n = import_schema_max("max_workers");
+		import_note_add(&s->notes, at->file, at->line, at->what, "max_workers is at most %ld", n);
 	}
 	s->max_workers = (int)n;
 }
@@ -161,10 +185,9 @@ import_map_per_source(struct import_service *s, long n, const struct import_at *
 {
 	if (n < 0)
 		n = 0;
-	if (n > MAX_PER_SOURCE_MAX) {
-		import_note_add(&s->notes, at->file, at->line, at->what,
-		    "max_per_source is at most %d", MAX_PER_SOURCE_MAX);
-		n = MAX_PER_SOURCE_MAX;
+	if (n > import_schema_max("max_per_source")) {
+		n = import_schema_max("max_per_source");
+		import_note_add(&s->notes, at->file, at->line, at->what, "max_per_source is at most %ld", n);
 	}
 	s->max_per_source = (int)n;
 }

@@ -394,7 +394,7 @@ translate_caps(struct import_service *s, const struct view *v, const struct xine
 			import_map_per_source(s, n < 0 ? 0 : (long)n, &at);
 	}
 	/* xinetd's own defaults are UNLIMITED both */
-	import_map_default_caps(s, IMPORT_MAX_WORKERS);
+	import_map_default_caps(s, import_schema_max("max_workers"));
 }
 
 /* bind/interface (the service's or the defaults'), then the IPv4/IPv6 flags and v6only */
