@@ -65,7 +65,7 @@ FUZZ_IMPORT_SRC = $(FUZZ_CONFIG_SRC) $(srcdir)/src/import/import.c $(srcdir)/src
 FUZZ_IMPORT_HDRS = $(srcdir)/src/import/import.h $(srcdir)/src/import/import_addr.h $(srcdir)/src/import/import_emit.h \
 	$(srcdir)/src/import/import_inetd.h $(srcdir)/src/import/import_map.h $(srcdir)/src/import/import_model.h \
 	$(srcdir)/src/import/import_xinetd.h $(srcdir)/src/import/import_xinetd_entry.h \
-	$(srcdir)/src/import/import_check.h $(srcdir)/fuzz/import_oracle.h $(srcdir)/fuzz/import_oracle.c
+	$(srcdir)/src/import/import_check.h
 
 # On a failed build: say which package is missing if clang cannot link a
 # fuzzer at all (libclang_rt.fuzzer is in libclang-rt-14-dev, which clang
@@ -100,6 +100,7 @@ fuzz/fuzz_config: $(srcdir)/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) $(FUZZ_HDRS)
 		$(FUZZ_CONFIG_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
 # the two parsers, one target each, one oracle (import_oracle.c; --wrap: as fuzz_config)
 fuzz/fuzz_import_inetd fuzz/fuzz_import_xinetd: fuzz/fuzz_import_%: $(srcdir)/fuzz/fuzz_import_%.c \
+		$(srcdir)/fuzz/import_oracle.c $(srcdir)/fuzz/import_oracle.h \
 		$(FUZZ_IMPORT_SRC) $(FUZZ_HDRS) $(FUZZ_IMPORT_HDRS)
 	@$(MKDIR_P) fuzz
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -Wl,--wrap=util_read_file -o $@ \
