@@ -5,7 +5,8 @@
 #   make fuzz FUZZ_SECONDS=600    longer; `make -j4 fuzz` runs them side by side
 #   make fuzz-smoke               the same for 5 seconds each
 #   make fuzz-config              one of them (also fuzz-cidr, fuzz-quotes, fuzz-udp, fuzz-proxy,
-#                                 fuzz-import, fuzz-handover fuzz-config-text)
+#                                 fuzz-import-inetd, fuzz-import-xinetd; fuzz-import: both,
+#                                 fuzz-handover, fuzz-config-text)
 #   make fuzz-clean               remove the binaries and run directories
 #
 # Each run works on a fresh copy of fuzz/corpus/<target>/ in
@@ -30,7 +31,7 @@ FUZZ_FLAGS = -g -O1 -std=gnu11 -fno-omit-frame-pointer -fno-strict-aliasing \
 	$(WARN_CFLAGS) $(AM_CPPFLAGS)
 
 FUZZ_PROGS = fuzz/fuzz_config fuzz/fuzz_cidr fuzz/fuzz_quotes fuzz/fuzz_udp fuzz/fuzz_proxy \
-	fuzz/fuzz_import fuzz/fuzz_handover fuzz/fuzz_config_text
+	fuzz/fuzz_import_inetd fuzz/fuzz_import_xinetd fuzz/fuzz_handover fuzz/fuzz_config_text
 
 FUZZ_HDRS = $(srcdir)/src/cidr.h $(srcdir)/src/config.h \
 	$(srcdir)/src/handler.h $(srcdir)/src/handler_chargen.h \
@@ -65,13 +66,14 @@ FUZZ_UDP_SRC = $(FUZZ_HANDLER_SRC) $(srcdir)/src/config.c $(srcdir)/src/config_e
 	$(srcdir)/src/config_identity.c \
 	$(srcdir)/src/cidr.c $(srcdir)/src/quotes.c
 FUZZ_CONFIG_SRC = $(FUZZ_UDP_SRC)
-FUZZ_IMPORT_SRC = $(FUZZ_CONFIG_SRC) $(srcdir)/src/import.c $(srcdir)/src/import_addr.c \
-	$(srcdir)/src/import_emit.c $(srcdir)/src/import_host.c $(srcdir)/src/import_inetd.c \
-	$(srcdir)/src/import_map.c $(srcdir)/src/import_model.c $(srcdir)/src/import_xinetd.c \
-	$(srcdir)/src/import_xinetd_attr.c
-FUZZ_IMPORT_HDRS = $(srcdir)/src/import.h $(srcdir)/src/import_addr.h $(srcdir)/src/import_emit.h \
-	$(srcdir)/src/import_inetd.h $(srcdir)/src/import_map.h $(srcdir)/src/import_model.h \
-	$(srcdir)/src/import_xinetd.h $(srcdir)/src/import_xinetd_entry.h
+FUZZ_IMPORT_SRC = $(FUZZ_CONFIG_SRC) $(srcdir)/src/import/import.c $(srcdir)/src/import/import_addr.c \
+	$(srcdir)/src/import/import_emit.c $(srcdir)/src/import/import_host.c $(srcdir)/src/import/import_inetd.c \
+	$(srcdir)/src/import/import_map.c $(srcdir)/src/import/import_model.c $(srcdir)/src/import/import_xinetd.c \
+	$(srcdir)/src/import/import_xinetd_attr.c $(srcdir)/src/import/import_check.c
+FUZZ_IMPORT_HDRS = $(srcdir)/src/import/import.h $(srcdir)/src/import/import_addr.h $(srcdir)/src/import/import_emit.h \
+	$(srcdir)/src/import/import_inetd.h $(srcdir)/src/import/import_map.h $(srcdir)/src/import/import_model.h \
+	$(srcdir)/src/import/import_xinetd.h $(srcdir)/src/import/import_xinetd_entry.h \
+	$(srcdir)/src/import/import_check.h
 
 # On a failed build: say which package is missing if clang cannot link a
 # fuzzer at all (libclang_rt.fuzzer is in libclang-rt-14-dev, which clang
@@ -114,9 +116,13 @@ fuzz/fuzz_config_text: $(srcdir)/fuzz/fuzz_config_text.c $(FUZZ_CONFIG_SRC) $(FU
 	@$(MKDIR_P) fuzz
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -o $@ $(srcdir)/fuzz/fuzz_config_text.c \
 		$(FUZZ_CONFIG_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
-fuzz/fuzz_import: $(srcdir)/fuzz/fuzz_import.c $(FUZZ_IMPORT_SRC) $(FUZZ_HDRS) $(FUZZ_IMPORT_HDRS)
+# the two parsers, one target each, one oracle (import_oracle.c; --wrap: as fuzz_config)
+fuzz/fuzz_import_inetd fuzz/fuzz_import_xinetd: fuzz/fuzz_import_%: $(srcdir)/fuzz/fuzz_import_%.c \
+		$(srcdir)/fuzz/import_oracle.c $(srcdir)/fuzz/import_oracle.h \
+		$(FUZZ_IMPORT_SRC) $(FUZZ_HDRS) $(FUZZ_IMPORT_HDRS)
 	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -o $@ $(srcdir)/fuzz/fuzz_import.c \
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -Wl,--wrap=util_read_file -o $@ \
+		$(srcdir)/fuzz/fuzz_import_$*.c $(srcdir)/fuzz/import_oracle.c \
 		$(FUZZ_IMPORT_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
 
 fuzz_run = ASAN_SYMBOLIZER_PATH='$(FUZZ_SYMBOLIZER)' $(SHELL) $(srcdir)/fuzz/run-fuzzer.sh
@@ -138,31 +144,35 @@ fuzz-proxy: fuzz/fuzz_proxy
 fuzz-quotes: fuzz/fuzz_quotes
 	@$(fuzz_run) fuzz/fuzz_quotes $(srcdir)/fuzz/corpus/quotes fuzz/run/quotes \
 		'$(FUZZ_SECONDS)' $(FUZZ_OPTS)
-# the seeds: tests/data/import as MAIN NUL NAME NUL TEXT (see fuzz_import.c)
-fuzz-import: fuzz/fuzz_import
+# the seeds: tests/data/import, the inetd files as they are, the xinetd ones
+# as MAIN NUL NAME NUL TEXT (see fuzz_import_xinetd.c)
+fuzz-import-inetd fuzz-import-xinetd: fuzz-import-%: fuzz/fuzz_import_%
 	@LSAN_OPTIONS=suppressions=$(abs_top_srcdir)/fuzz/lsan.supp:print_suppressions=0 \
-	$(fuzz_run) fuzz/fuzz_import $(srcdir)/fuzz/corpus/import fuzz/run/import \
+	$(fuzz_run) fuzz/fuzz_import_$* $(srcdir)/fuzz/corpus/import-$* fuzz/run/import-$* \
 		'$(FUZZ_SECONDS)' -dict=$(srcdir)/fuzz/import.dict $(FUZZ_OPTS)
 # the seeds: environments real upgrades wrote, their descriptors at the harness's numbers
 fuzz-handover: fuzz/fuzz_handover
 	@$(fuzz_run) fuzz/fuzz_handover $(srcdir)/fuzz/corpus/handover fuzz/run/handover \
 		'$(FUZZ_SECONDS)' -dict=$(srcdir)/fuzz/handover.dict $(FUZZ_OPTS)
+fuzz-import: fuzz-import-inetd fuzz-import-xinetd
 fuzz-udp: fuzz/fuzz_udp
 	@$(fuzz_run) fuzz/fuzz_udp $(srcdir)/fuzz/corpus/udp fuzz/run/udp \
 		'$(FUZZ_SECONDS)' $(FUZZ_OPTS)
 
-fuzz: fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import fuzz-handover fuzz-config-text
+fuzz: fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import-inetd fuzz-import-xinetd \
+	fuzz-handover fuzz-config-text
 fuzz-smoke:
 	$(MAKE) $(AM_MAKEFLAGS) fuzz FUZZ_SECONDS=5
 fuzz-clean:
 	rm -rf fuzz/run fuzz/cc-check.tmp $(FUZZ_PROGS)
 
 .PHONY: fuzz fuzz-smoke fuzz-clean fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import \
-	fuzz-handover fuzz-config-text
+	fuzz-import-inetd fuzz-import-xinetd fuzz-handover fuzz-config-text
 
 CLEANFILES += $(FUZZ_PROGS)
 EXTRA_DIST += fuzz/local.mk fuzz/run-fuzzer.sh fuzz/netsrv.dict fuzz/import.dict fuzz/lsan.supp \
 	fuzz/handover.dict \
 	fuzz/fuzz_config.c fuzz/fuzz_cidr.c fuzz/fuzz_quotes.c fuzz/fuzz_udp.c fuzz/fuzz_proxy.c \
-	fuzz/fuzz_import.c fuzz/fuzz_handover.c fuzz/fuzz_config_text.c \
+	fuzz/fuzz_import_inetd.c fuzz/fuzz_import_xinetd.c fuzz/import_oracle.c fuzz/import_oracle.h \
+	fuzz/fuzz_handover.c fuzz/fuzz_config_text.c \
 	fuzz/corpus

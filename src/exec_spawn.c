@@ -112,6 +112,18 @@ fill_fixed_env(struct exec_prep *p, const struct config_strv *env,
 	return env_add(p, udp ? "PROTO=UDP" : "PROTO=TCP");
 }
 
+bool
+exec_env_name_valid(const char *s, size_t n)
+{
+	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
 int
 exec_prepare(struct exec_prep *p, char **argv, const struct config_strv *env,
     const struct config_strv *passenv, bool udp)

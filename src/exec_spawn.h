@@ -50,6 +50,13 @@ struct exec_child {
 struct config_strv;
 
 /*
+ * A variable's name as env and passenv take it (and a shell would): a
+ * letter or _, then letters, digits and _; n bytes of s. exec's check
+ * and --import both ask this.
+ */
+bool exec_env_name_valid(const char *s, size_t n);
+
+/*
  * env entries, passenv names looked up in our own environment, PATH unless
  * one of them set it, PROTO. -1 (logged) when out of memory.
  */

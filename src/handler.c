@@ -45,6 +45,13 @@ handler_at(size_t i)
 	return i < handler_count() ? handlers[i] : NULL;
 }
 
+bool
+handler_is_internal(const struct handler *h)
+{
+	/* status is netsrvd's own protocol; qotd needs its quotes; exec runs programs */
+	return h != NULL && h->nkeys == 0 && !h->reports_status && !h->runs_programs;
+}
+
 /* In the table's order; tests/handler_test.c checks the two agree. */
 const char *
 handler_names(void)

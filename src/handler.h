@@ -139,6 +139,12 @@ const char *session_end_name(enum session_end e);
 /* The table, for whoever walks every handler's keys (the loader, the docs test). */
 size_t handler_count(void);
 const struct handler *handler_at(size_t i);
+/*
+ * Serves the standard protocol of its name with no key of its own (echo,
+ * discard, chargen, daytime, time): what inetd and xinetd call an internal
+ * service, so --import maps one of that name to it.
+ */
+bool handler_is_internal(const struct handler *h);
 
 /* Each handler's entry, defined in its own handler_<name>.c. */
 extern const struct handler handler_echo;

@@ -55,29 +55,17 @@ struct exec_conf {
 
 /* --- config ---------------------------------------------------------------- */
 
-static bool
-valid_env_name(const char *s, size_t n)
-{
-	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return false;
-	return true;
-}
-
 static int
 check_env(const struct service_config *svc, const struct exec_conf *x, const struct config_where *w)
 {
 	for (size_t i = 0; i < x->env.n; i++) {
 		const char *eq = strchr(x->env.v[i], '=');
-		if (eq == NULL || !valid_env_name(x->env.v[i], (size_t)(eq - x->env.v[i])))
+		if (eq == NULL || !exec_env_name_valid(x->env.v[i], (size_t)(eq - x->env.v[i])))
 			return config_error(w, "env", "service \"%s\": env entry \"%s\" must be NAME=value",
 			    svc->name, x->env.v[i]);
 	}
 	for (size_t i = 0; i < x->passenv.n; i++)
-		if (!valid_env_name(x->passenv.v[i], strlen(x->passenv.v[i])))
+		if (!exec_env_name_valid(x->passenv.v[i], strlen(x->passenv.v[i])))
 			return config_error(w, "passenv", "service \"%s\": passenv entry \"%s\" is not a variable name",
 			    svc->name, x->passenv.v[i]);
 	return 0;

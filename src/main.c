@@ -15,7 +15,7 @@
 #include "config.h"
 #include "handler.h"
 #include "handover.h"
-#include "import.h"
+#include "import/import.h"
 #include "log.h"
 #include "master.h"
 #include "proctitle.h"

@@ -265,6 +265,9 @@ handler_table_test(void **state)
 		assert_int_equal(requires_key(h, "quotes"), strcmp(names[i], "qotd") == 0);
 		/* what netsrvd -s looks for */
 		assert_int_equal(h->reports_status, strcmp(names[i], "status") == 0);
+		/* inetd's and xinetd's internal services, which --import maps by name */
+		assert_int_equal(handler_is_internal(h), strcmp(names[i], "qotd") != 0 &&
+		    strcmp(names[i], "status") != 0 && strcmp(names[i], "exec") != 0);
 		if (i > 0)
 			strcat(joined, ", ");
 		strcat(joined, names[i]);
@@ -275,6 +278,7 @@ handler_table_test(void **state)
 	assert_null(handler_find("echoo"));
 	assert_null(handler_find(""));
 	assert_null(handler_find(NULL));
+	assert_false(handler_is_internal(NULL));
 
 	assert_string_equal(session_end_name(END_DONE), "done");
 	assert_string_equal(session_end_name(END_CLIENT_CLOSED), "closed");

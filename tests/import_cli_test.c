@@ -617,6 +617,39 @@ import_cli_many_arguments_test(void **state)
 	assert_passes_t(&im);
 }
 
+/*
+ * A program its service's user cannot reach (a directory on its way it may
+ * not search) is not served, as -t would refuse it: never printed for -t
+ * to refuse.
+ */
+static void
+import_cli_unsearchable_program_test(void **state)
+{
+	struct daemon *d = *state;
+	char dir[300], prog[400], conf[300], text[700], want[600];
+	struct imported im;
+
+	if (!user_exists("nobody")) {
+		print_message("skipped: no user nobody\n");
+		skip();
+	}
+	snprintf(dir, sizeof(dir), "%s/private", d->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(prog, sizeof(prog), "%s/in.fingerd", dir);
+	write_file(prog, "#!/bin/sh\nexit 0\n");
+	assert_int_equal(chmod(prog, 0755), 0);
+	snprintf(conf, sizeof(conf), "%s/inetd.conf", d->dir);
+	snprintf(text, sizeof(text), "finger stream tcp nowait nobody %s in.fingerd\n"
+	    "echo stream tcp nowait root internal\n", prog);
+	write_file(conf, text);
+	run_import(d, conf, NULL, "unsearchable", &im);
+	assert_int_equal(im.rc, 65);
+	snprintf(want, sizeof(want), "service finger: not served: program %s: Permission denied for user nobody", prog);
+	assert_contains(im.err, want);
+	free(im.err);
+	assert_passes_t(&im);
+}
+
 int
 main(void)
 {
@@ -632,6 +665,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(import_cli_fifo_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_cli_newline_name_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_cli_many_arguments_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_cli_unsearchable_program_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

@@ -15,9 +15,10 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "import.h"
-#include "import_addr.h"
-#include "import_emit.h"
+#include "handler.h"
+#include "import/import.h"
+#include "import/import_addr.h"
+#include "import/import_emit.h"
 
 /* --- a machine of our own: what the import asks, answered the same everywhere --- */
 
@@ -293,6 +294,27 @@ import_inetd_addresses_test(void **state)
 	assert_true(notes_mention(&svc("daytime-udp")->remarks, "resolved"));
 	assert_unservable(svc("time-tcp"), "not an IPv4 address");
 	assert_unservable(svc("chargen-udp"), "neither numeric nor a name");
+}
+
+/* An internal service becomes the handler of its name when the table says it is one, and only then. */
+static void
+import_internal_asks_the_table_test(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < handler_count(); i++) {
+		const struct handler *h = handler_at(i);
+		char *text = import_xprintf("service %s\n{\n\ttype = INTERNAL UNLISTED\n\tsocket_type = stream\n"
+		    "\twait = no\n\tport = 7000\n}\n", h->name);
+
+		import_ok(text);
+		free(text);
+		assert_int_equal(r.nsvc, 1);
+		if (handler_is_internal(h)) {
+			assert_served(&r.svc[0]);
+			assert_string_equal(r.svc[0].handler, h->name);
+		} else
+			assert_unservable(&r.svc[0], "(it has echo, discard, chargen, daytime, time)");
+	}
 }
 
 static void
@@ -974,6 +996,27 @@ import_groups_test(void **state)
 	assert_false(import_result_lost(&r));
 }
 
+/* instances and per_source above what the schema allows: cut to its ceilings, with a note. */
+static void
+import_caps_are_the_schema_test(void **state)
+{
+	long long workers = config_schema_find("max_workers", SCOPE_SERVICE)->max;
+	long long per_source = config_schema_find("max_per_source", SCOPE_SERVICE)->max;
+	char *text, want[64];
+
+	(void)state;
+	text = import_xprintf("service git\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tinstances = %lld\n\tper_source = %lld\n\tserver = /usr/bin/git\n}\n", workers + 1, per_source + 1);
+	import_ok(text);
+	free(text);
+	assert_int_equal(svc("git")->max_workers, workers);
+	assert_int_equal(svc("git")->max_per_source, per_source);
+	snprintf(want, sizeof(want), "max_workers is at most %lld", workers);
+	assert_note(svc("git"), want);
+	snprintf(want, sizeof(want), "max_per_source is at most %lld", per_source);
+	assert_note(svc("git"), want);
+}
+
 /* No per_source, no instances: neither daemon refused anyone, so the import refuses nobody either. */
 static void
 import_no_limit_means_none_test(void **state)
@@ -1062,7 +1105,7 @@ import_inetd_tcpmux_test(void **state)
 /* --- the whole run: exit status, stdout and stderr --- */
 
 static int
-run_file(const char *text, const char *dest, char **out, char **err)
+run_file_on(const struct import_host *h, const char *text, const char *dest, char **out, char **err)
 {
 	char path[] = "/tmp/import_test_conf.XXXXXX";
 	size_t olen = 0, elen = 0;
@@ -1072,11 +1115,56 @@ run_file(const char *text, const char *dest, char **out, char **err)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
-	rc = import_run(path, dest, fo, fe, &fake);
+	rc = import_run(path, dest, fo, fe, h);
 	fclose(fo);
 	fclose(fe);
 	unlink(path);
 	return rc;
+}
+
+static int
+run_file(const char *text, const char *dest, char **out, char **err)
+{
+	return run_file_on(&fake, text, dest, out, err);
+}
+
+static int
+any_program(const char *path, const char *user, const char *group)
+{
+	(void)path;
+	(void)user;
+	(void)group;
+	return 0;
+}
+
+/*
+ * What the import made is loaded as netsrvd loads it before it is
+ * printed: were the import wrong about the machine (here a host that says
+ * every program runs), -t would refuse its output. That is said, and
+ * nothing is printed.
+ */
+static void
+import_run_refused_output_test(void **state)
+{
+	struct import_host liar = fake;
+	char *out, *err;
+
+	(void)state;
+	liar.program_usable = any_program;
+	assert_int_equal(run_file_on(&liar, "ftp stream tcp nowait root /nonexistent/netsrvd-test/in.ftpd in.ftpd\n",
+	    "/etc/netsrv.conf", &out, &err), IMPORT_FAILED);
+	assert_string_equal(out, "");
+	if (strstr(err, "the configuration made is one netsrvd refuses") == NULL ||
+	    strstr(err, "/etc/netsrv.conf:") == NULL || strstr(err, "/nonexistent/netsrvd-test/in.ftpd") == NULL)
+		fail_msg("the refusal is not said with the loader's FILE:LINE: why:\n%s", err);
+	free(out);
+	free(err);
+	/* the same with the machine's truth: the service is not served, and the rest printed */
+	assert_int_equal(run_file("ftp stream tcp nowait root /nonexistent/netsrvd-test/in.ftpd in.ftpd\n"
+	    "echo stream tcp nowait root internal\n", NULL, &out, &err), IMPORT_LOST);
+	assert_non_null(strstr(out, "handler = \"echo\";"));
+	free(out);
+	free(err);
 }
 
 static void
@@ -1388,6 +1476,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(import_detect_test, teardown),
 		cmocka_unit_test_teardown(import_inetd_internal_test, teardown),
+		cmocka_unit_test_teardown(import_internal_asks_the_table_test, teardown),
 		cmocka_unit_test_teardown(import_inetd_addresses_test, teardown),
 		cmocka_unit_test_teardown(import_inetd_ports_test, teardown),
 		cmocka_unit_test_teardown(import_inetd_wait_and_caps_test, teardown),
@@ -1411,9 +1500,11 @@ main(void)
 		cmocka_unit_test_teardown(import_emit_loads_test, teardown),
 		cmocka_unit_test_teardown(import_emit_exec_syntax_test, teardown),
 		cmocka_unit_test_teardown(import_run_exit_status_test, teardown),
+		cmocka_unit_test_teardown(import_run_refused_output_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_ipv6_dual_stack_test, teardown),
 		cmocka_unit_test_teardown(import_groups_test, teardown),
 		cmocka_unit_test_teardown(import_no_limit_means_none_test, teardown),
+		cmocka_unit_test_teardown(import_caps_are_the_schema_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_log_type_test, teardown),
 		cmocka_unit_test_teardown(import_detect_past_junk_test, teardown),
 		cmocka_unit_test_teardown(import_inetd_tcpmux_test, teardown),

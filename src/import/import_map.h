@@ -44,8 +44,14 @@ void import_map_per_source(struct import_service *s, long n, const struct import
  */
 void import_map_default_caps(struct import_service *s, int max_workers);
 
-/* The pool's ceiling in netsrv.conf: max_workers' range, and xinetd's UNLIMITED. */
-#define IMPORT_MAX_WORKERS 4096
+/*
+ * What the schema (config.c) says of a key, never a copy of it: a service
+ * key's ceiling (max_workers': also what xinetd's UNLIMITED becomes), a
+ * global key's default. A key the schema lacks is a bug of this build:
+ * the import ends with a message (exit 1).
+ */
+int import_schema_max(const char *key);
+int import_schema_default(const char *key);
 
 /* The program's user and group are checked where they will be used: exec only. */
 void import_map_credentials(struct import_service *s, const struct import_host *h,

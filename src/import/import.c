@@ -10,8 +10,10 @@
 
 #include "config.h"
 #include "import.h"
+#include "import_check.h"
 #include "import_emit.h"
 #include "import_inetd.h"
+#include "import_map.h"
 #include "import_xinetd.h"
 
 /* netsrv.conf's rule for a name: 1-32 of A-Z a-z 0-9 . _ - */
@@ -176,22 +178,11 @@ check_program(struct import_service *s, const struct import_host *h)
 		    e == EACCES && s->user != NULL ? " for user " : "", e == EACCES && s->user != NULL ? s->user : "");
 }
 
-/* The global default of a key, as the schema documents it. */
-static int
-global_default(const char *key)
-{
-	for (size_t i = 0; i < config_schema_len; i++)
-		if (config_schema[i].scope == SCOPE_GLOBAL && strcmp(config_schema[i].name, key) == 0 &&
-		    config_schema[i].def != NULL)
-			return (int)strtol(config_schema[i].def, NULL, 10);
-	return 1;
-}
-
 /* The checks only the whole list allows: names, overlaps, programs, pool floors. */
 static void
 finish(struct import_result *r, const struct import_host *h)
 {
-	int workers = global_default("workers");
+	int workers = import_schema_default("workers");
 
 	for (size_t i = 0; i < r->nsvc; i++) {
 		struct import_service *s = &r->svc[i];
@@ -223,6 +214,45 @@ import_text(struct import_result *r, const char *path, const char *text,
 	return 0;
 }
 
+/*
+ * The configuration is made in memory and loaded as netsrvd would load it
+ * first: what the daemon refuses is a bug of the import, said on err and
+ * never printed (a sysadmin would install it).
+ */
+static int
+emit_checked(const struct import_result *r, const struct import_host *h, FILE *out, FILE *err)
+{
+	char *text = NULL, why[CONFIG_ERR_MAX];
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int rc;
+
+	if (mem == NULL) {
+		fprintf(err, "netsrvd: --import: making the configuration: %s\n", strerror(errno));
+		return IMPORT_FAILED;
+	}
+	import_emit_config(r, h, mem);
+	if (fclose(mem) == EOF) {
+		fprintf(err, "netsrvd: --import: making the configuration: %s\n", strerror(errno));
+		free(text);
+		return IMPORT_FAILED;
+	}
+	import_emit_report(r, err);
+	if (import_check_config(r, text, why, sizeof(why)) == -1) {
+		fprintf(err, "netsrvd: --import %s: the configuration made is one netsrvd refuses, "
+		    "so it is not printed (a bug of --import): %s\n", r->path, why);
+		free(text);
+		return IMPORT_FAILED;
+	}
+	rc = import_result_lost(r) ? IMPORT_LOST : IMPORT_COMPLETE;
+	if (fwrite(text, 1, len, out) != len || fflush(out) == EOF || ferror(out)) {
+		fprintf(err, "netsrvd: --import: writing the configuration: %s\n", strerror(errno));
+		rc = IMPORT_FAILED;
+	}
+	free(text);
+	return rc;
+}
+
 int
 import_run(const char *path, const char *dest, FILE *out, FILE *err,
     const struct import_host *h)
@@ -247,13 +277,7 @@ import_run(const char *path, const char *dest, FILE *out, FILE *err,
 		import_result_free(&r);
 		return IMPORT_UNREADABLE;
 	}
-	import_emit_config(&r, h, out);
-	import_emit_report(&r, err);
-	rc = import_result_lost(&r) ? IMPORT_LOST : IMPORT_COMPLETE;
-	if (fflush(out) == EOF || ferror(out)) {
-		fprintf(err, "netsrvd: --import: writing the configuration: %s\n", strerror(errno));
-		rc = IMPORT_FAILED;
-	}
+	rc = emit_checked(&r, h, out, err);
 	free(text);
 	import_result_free(&r);
 	return rc;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -19,6 +20,7 @@
 #include "config.h"
 #include "handler.h"
 #include "import_model.h"
+#include "perm.h"
 #include "quotes.h"
 #include "util.h"
 
@@ -42,28 +44,32 @@ system_group_exists(const char *name)
 	return getgrnam(name) != NULL;
 }
 
-/* What `netsrvd -t` will ask of an exec command: a regular file its user may execute. */
+/*
+ * What `netsrvd -t` will ask of an exec command, with its own checks
+ * (perm.c): every directory on the way searchable by the user, then a
+ * regular file it may execute. The identity is the one config.c makes of
+ * the same user and group (the user's supplementary groups left out: a
+ * program they alone make runnable is said to be lost, never refused).
+ */
 static int
 system_program_usable(const char *path, const char *user, const char *group)
 {
 	const struct passwd *pw = user != NULL ? getpwnam(user) : NULL;
 	const struct group *gr = group != NULL ? getgrnam(group) : NULL;
-	uid_t uid = pw != NULL ? pw->pw_uid : geteuid();
-	gid_t gid = gr != NULL ? gr->gr_gid : pw != NULL ? pw->pw_gid : getegid();
+	struct identity id = { .drop = user != NULL || group != NULL };
+	char dir[PATH_MAX];
+	mode_t mode;
 	struct stat sb;
 
+	id.uid = pw != NULL ? pw->pw_uid : getuid();
+	id.gid = gr != NULL ? gr->gr_gid : pw != NULL ? pw->pw_gid : getgid();
+	if (perm_unsearchable_dir(path, &id, dir, sizeof(dir), &mode))
+		return EACCES;
 	if (stat(path, &sb) == -1)
 		return errno;
 	if (!S_ISREG(sb.st_mode))
 		return EACCES;
-	/* owner, then group, then others, as the kernel decides (root: any x bit) */
-	if (uid == 0)
-		return (sb.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0 ? 0 : EACCES;
-	if (sb.st_uid == uid)
-		return (sb.st_mode & S_IXUSR) != 0 ? 0 : EACCES;
-	if (sb.st_gid == gid)
-		return (sb.st_mode & S_IXGRP) != 0 ? 0 : EACCES;
-	return (sb.st_mode & S_IXOTH) != 0 ? 0 : EACCES;
+	return perm_allows(&sb, &id, PERM_X) ? 0 : EACCES;
 }
 
 static int

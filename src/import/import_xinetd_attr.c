@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "exec_spawn.h"
 #include "import_addr.h"
 #include "import_map.h"
 #include "import_xinetd_entry.h"
@@ -394,7 +395,7 @@ translate_caps(struct import_service *s, const struct view *v, const struct xine
 			import_map_per_source(s, n < 0 ? 0 : (long)n, &at);
 	}
 	/* xinetd's own defaults are UNLIMITED both */
-	import_map_default_caps(s, IMPORT_MAX_WORKERS);
+	import_map_default_caps(s, import_schema_max("max_workers"));
 }
 
 /* bind/interface (the service's or the defaults'), then the IPv4/IPv6 flags and v6only */
@@ -470,19 +471,6 @@ is_exec(const struct import_service *s)
 	return s->handler != NULL && strcmp(s->handler, "exec") == 0;
 }
 
-/* What netsrvd's exec takes as a variable's name (and a shell would). */
-static bool
-env_name_ok(const char *s, size_t n)
-{
-	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return false;
-	return true;
-}
-
 /* The last line of the entry that set attribute name: where a note about it points. */
 static const struct xinetd_attr *
 last_of(const struct view *v, const char *name)
@@ -504,13 +492,13 @@ translate_environment(struct import_service *s, const struct view *v)
 		return;	/* the environment of a built-in handler means nothing */
 	for (size_t i = 0; i < v->env.n; i++) {
 		const char *eq = strchr(v->env.v[i], '=');
-		if (eq == NULL || !env_name_ok(v->env.v[i], (size_t)(eq - v->env.v[i])))
+		if (eq == NULL || !exec_env_name_valid(v->env.v[i], (size_t)(eq - v->env.v[i])))
 			note_attr(s, env, "not NAME=value: %s", v->env.v[i]);
 		else
 			import_strv_add(&s->env, v->env.v[i]);
 	}
 	for (size_t i = 0; i < v->passenv.n; i++) {
-		if (env_name_ok(v->passenv.v[i], strlen(v->passenv.v[i])))
+		if (exec_env_name_valid(v->passenv.v[i], strlen(v->passenv.v[i])))
 			import_strv_add(&s->passenv, v->passenv.v[i]);
 		else if (pass != NULL)
 			note_attr(s, pass, "not a variable name: %s", v->passenv.v[i]);

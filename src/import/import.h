@@ -11,7 +11,7 @@
 #define IMPORT_COMPLETE	0	/* every service and attribute carried over */
 #define IMPORT_LOST	65	/* EX_DATAERR: something could not be */
 #define IMPORT_UNREADABLE 78	/* EX_CONFIG: unreadable, or neither format */
-#define IMPORT_FAILED	1	/* the output could not be written */
+#define IMPORT_FAILED	1	/* the output could not be made or written, or netsrvd refuses it */
 
 enum import_format { IMPORT_NEITHER, IMPORT_INETD, IMPORT_XINETD };
 
@@ -19,8 +19,9 @@ enum import_format { IMPORT_NEITHER, IMPORT_INETD, IMPORT_XINETD };
 enum import_format import_detect(const char *text);
 
 /*
- * Reads path, writes the netsrv.conf to out and what could not be carried
- * over to err, and returns the exit status above. dest (-c, may be NULL)
+ * Reads path, writes the netsrv.conf to out (only once netsrvd's loader
+ * accepts it: import_check_config) and what could not be carried over to
+ * err, and returns the exit status above. dest (-c, may be NULL)
  * is only named in the output's header: nothing is read from it or
  * written to it.
  */

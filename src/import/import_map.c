@@ -5,11 +5,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "handler.h"
 #include "import_map.h"
 
-#define MAX_WORKERS_MAX IMPORT_MAX_WORKERS
-#define MAX_PER_SOURCE_MAX 4096
+static const struct config_key *
+schema_key(const char *key, enum config_scope scope)
+{
+	const struct config_key *k = config_schema_find(key, scope);
+
+	if (k == NULL) {
+		fprintf(stderr, "netsrvd: --import: the schema has no %s key %s\n",
+		    config_scope_name(scope), key);
+		exit(1);
+	}
+	return k;
+}
+
+int
+import_schema_max(const char *key)
+{
+	return (int)schema_key(key, SCOPE_SERVICE)->max;
+}
+
+int
+import_schema_default(const char *key)
+{
+	const struct config_key *k = schema_key(key, SCOPE_GLOBAL);
+
+	return k->def != NULL ? (int)strtol(k->def, NULL, 10) : 0;
+}
 
 static const char *
 base_name(const char *path)
@@ -19,20 +44,38 @@ base_name(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
+/* The handlers an internal service may become, as the table says: "echo, discard, ...". */
+static char *
+internal_names(void)
+{
+	char *names = import_xstrdup("");
+
+	for (size_t i = 0; i < handler_count(); i++) {
+		const struct handler *h = handler_at(i);
+		char *more;
+		if (!handler_is_internal(h))
+			continue;
+		more = import_xprintf("%s%s%s", names, names[0] != '\0' ? ", " : "", h->name);
+		free(names);
+		names = more;
+	}
+	return names;
+}
+
 void
 import_map_internal(struct import_service *s, const char *name, const struct import_at *at)
 {
-	static const char *const builtin[] = { "echo", "discard", "chargen", "daytime", "time" };
+	char *names;
 
-	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
-		if (strcmp(name, builtin[i]) == 0) {
-			import_set(&s->handler, name);
-			return;
-		}
-	}
 	(void)at;
+	if (handler_is_internal(handler_find(name))) {
+		import_set(&s->handler, name);
+		return;
+	}
+	names = internal_names();
 	import_service_unservable(s, "internal service \"%s\": netsrvd has no such handler "
-	    "(it has echo, discard, chargen, daytime, time, qotd)", name);
+	    "(it has %s)", name, names);
+	free(names);
 }
 
 /* fortune reading one file of %-separated quotes is what netsrvd's qotd serves. */
@@ -130,10 +173,9 @@ import_map_instances(struct import_service *s, long n, const struct import_at *a
 		    "a service needs at least one worker");
 		n = 1;
 	}
-	if (n > MAX_WORKERS_MAX) {
-		import_note_add(&s->notes, at->file, at->line, at->what,
-		    "max_workers is at most %d", MAX_WORKERS_MAX);
-		n = MAX_WORKERS_MAX;
+	if (n > import_schema_max("max_workers")) {
+		n = import_schema_max("max_workers");
+		import_note_add(&s->notes, at->file, at->line, at->what, "max_workers is at most %ld", n);
 	}
 	s->max_workers = (int)n;
 }
@@ -143,10 +185,9 @@ import_map_per_source(struct import_service *s, long n, const struct import_at *
 {
 	if (n < 0)
 		n = 0;
-	if (n > MAX_PER_SOURCE_MAX) {
-		import_note_add(&s->notes, at->file, at->line, at->what,
-		    "max_per_source is at most %d", MAX_PER_SOURCE_MAX);
-		n = MAX_PER_SOURCE_MAX;
+	if (n > import_schema_max("max_per_source")) {
+		n = import_schema_max("max_per_source");
+		import_note_add(&s->notes, at->file, at->line, at->what, "max_per_source is at most %ld", n);
 	}
 	s->max_per_source = (int)n;
 }
