@@ -42,18 +42,12 @@ status_init(const struct service_config *svc, const struct handler_env *env)
 	return 0;
 }
 
-/*
- * Steps (*b, *i) to the next line of the boards, from line *i of board *b
- * on: false past the last.
- */
-static bool
-next_line(size_t *b, size_t *i)
+/* fn on each line a worker holds, board by board; lines never taken are not touched. */
+static void
+each_live_line(void (*fn)(const struct sb_slot *line, void *arg), void *arg)
 {
-	while (*b < nboards && *i >= boards[*b]->nslots) {
-		(*b)++;
-		*i = 0;
-	}
-	return *b < nboards;
+	for (size_t b = 0; b < nboards; b++)
+		scoreboard_each_live(boards[b], fn, arg);
 }
 
 static ssize_t
@@ -63,6 +57,18 @@ service_index(uint32_t id)
 		if (stats->names[i].id == id)
 			return (ssize_t)i;
 	return -1;
+}
+
+/* A live worker's own counters, into its service's total. */
+static void
+add_line_counters(const struct sb_slot *l, void *arg)
+{
+	struct svc_stats *sum = arg;
+	int st = atomic_load_explicit(&l->state, memory_order_acquire);
+	ssize_t i = st >= SB_STARTING && st <= SB_STOPPING ? service_index(l->service) : -1;
+
+	if (i >= 0)
+		stats_add(&sum[i], &l->counters);
 }
 
 /*
@@ -83,14 +89,7 @@ sum_totals(void)
 		memset(totals, 0, stats->n * sizeof(*totals));
 		for (size_t i = 0; i < stats->used; i++)
 			stats_add(&totals[i], &stats->svc[i]);
-		for (size_t b = 0, k = 0; next_line(&b, &k); k++) {
-			const struct sb_slot *l = scoreboard_slot(boards[b], k);
-			int st = atomic_load_explicit(&l->state, memory_order_acquire);
-			ssize_t i = st >= SB_STARTING && st <= SB_STOPPING ? service_index(l->service) : -1;
-
-			if (i >= 0)
-				stats_add(&totals[i], &l->counters);
-		}
+		each_live_line(add_line_counters, totals);
 	} while (((before & 1) || atomic_load_explicit(seq, memory_order_acquire) != before) &&
 	    ++tries < 100);
 }
@@ -202,11 +201,41 @@ service_table(struct out *o)
 	}
 }
 
+struct worker_rows {
+	struct out *o;
+	int64_t now;
+	size_t workers;
+};
+
+/* A worker's row of the plain-text table. */
+static void
+worker_row(const struct sb_slot *s, void *arg)
+{
+	struct worker_rows *r = arg;
+	int st = atomic_load(&s->state);
+	char peer[80] = "-", proxy[80] = "-", secs[24] = "-";
+
+	if (st == SB_FREE)
+		return;
+	r->workers++;
+	if (st == SB_BUSY) {
+		util_format_peer_key(s->peer, atomic_load(&s->peer_port), peer, sizeof(peer));
+		if (atomic_load_explicit(&s->relayed, memory_order_acquire))
+			util_format_peer_key(s->proxy, atomic_load(&s->proxy_port), proxy,
+			    sizeof(proxy));
+		snprintf(secs, sizeof(secs), "%lld",
+		    (long long)((r->now - atomic_load(&s->conn_start_ms)) / 1000));
+	}
+	/* GEN: a worker below the header's generation belongs to one a reload replaced */
+	put(r->o, "%-8ld %-16s %-9s %-40s %-22s %6s %8llu %5u\r\n", (long)s->pid,
+	    service_name(s->service), scoreboard_state_name((enum sb_state)st), peer, proxy,
+	    secs, LOAD(s->counters.connections), s->generation);
+}
+
 static void
 format_text(struct out *o)
 {
-	int64_t now = util_coarse_now_ms();
-	size_t workers = 0;
+	struct worker_rows rows = { .o = o, .now = util_coarse_now_ms(), .workers = 0 };
 
 	sum_totals();
 	put(o, "netsrvd %s, up %lld s, generation %u\r\n", PACKAGE_VERSION,
@@ -214,28 +243,8 @@ format_text(struct out *o)
 	/* PROXY: the balancer a client came through (proxy_from); GEN stays the last column */
 	put(o, "%-8s %-16s %-9s %-40s %-22s %6s %8s %5s\r\n", "PID", "SERVICE", "STATE", "PEER",
 	    "PROXY", "SECS", "CONNS", "GEN");
-	for (size_t b = 0, i = 0; next_line(&b, &i); i++) {
-		const struct sb_slot *s = scoreboard_slot(boards[b], i);
-		int st = atomic_load(&s->state);
-		char peer[80] = "-", proxy[80] = "-", secs[24] = "-";
-
-		if (st == SB_FREE)
-			continue;
-		workers++;
-		if (st == SB_BUSY) {
-			util_format_peer_key(s->peer, atomic_load(&s->peer_port), peer, sizeof(peer));
-			if (atomic_load_explicit(&s->relayed, memory_order_acquire))
-				util_format_peer_key(s->proxy, atomic_load(&s->proxy_port), proxy,
-				    sizeof(proxy));
-			snprintf(secs, sizeof(secs), "%lld",
-			    (long long)((now - atomic_load(&s->conn_start_ms)) / 1000));
-		}
-		/* GEN: a worker below the header's generation belongs to one a reload replaced */
-		put(o, "%-8ld %-16s %-9s %-40s %-22s %6s %8llu %5u\r\n", (long)s->pid,
-		    service_name(s->service), scoreboard_state_name((enum sb_state)st), peer, proxy,
-		    secs, LOAD(s->counters.connections), s->generation);
-	}
-	put(o, "%zu workers\r\n", workers);
+	each_live_line(worker_row, &rows);
+	put(o, "%zu workers\r\n", rows.workers);
 	service_table(o);
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &totals[i];
@@ -325,6 +334,23 @@ program_exits(struct out *o)
 	}
 }
 
+/* Workers of one service, by state: starting, idle, busy, stopping. */
+struct state_count {
+	uint32_t service;
+	unsigned n[4];
+};
+
+static void
+count_state(const struct sb_slot *l, void *arg)
+{
+	struct state_count *c = arg;
+	int st = atomic_load(&l->state);
+
+	/* a line is the worker's to write: a state out of range counts nowhere */
+	if (st >= SB_STARTING && st <= SB_STOPPING && l->service == c->service)
+		c->n[st - SB_STARTING]++;
+}
+
 static void
 format_metrics(struct out *o)
 {
@@ -369,16 +395,11 @@ format_metrics(struct out *o)
 	family(o, "netsrvd_workers", "gauge", "Workers, by state.");
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct stats_name *nm = &stats->names[i];
-		unsigned n[4] = { 0, 0, 0, 0 };
-		for (size_t b = 0, k = 0; next_line(&b, &k); k++) {
-			const struct sb_slot *l = scoreboard_slot(boards[b], k);
-			int st = atomic_load(&l->state);
-			/* a line is the worker's to write: a state out of range counts nowhere */
-			if (st >= SB_STARTING && st <= SB_STOPPING && l->service == nm->id)
-				n[st - SB_STARTING]++;
-		}
+		struct state_count c = { .service = nm->id, .n = { 0, 0, 0, 0 } };
+
+		each_live_line(count_state, &c);
 		for (size_t k = 0; k < 4; k++)
-			put(o, "netsrvd_workers{service=\"%s\",state=\"%s\"} %u\n", nm->name, states[k], n[k]);
+			put(o, "netsrvd_workers{service=\"%s\",state=\"%s\"} %u\n", nm->name, states[k], c.n[k]);
 	}
 	family(o, "netsrvd_reloads_total", "counter", "Configuration reloads, by result.");
 	put(o, "netsrvd_reloads_total{result=\"ok\"} %llu\n", LOAD(stats->g->reloads_ok));
