@@ -11,47 +11,53 @@
 
 #include "config.h"
 #include "handler.h"
-#include "handler_status.h"
 #include "io.h"
 #include "log.h"
 #include "scoreboard.h"
 #include "stats.h"
 #include "util.h"
 
-static const struct scoreboard *const *boards;	/* every live worker's line is on one */
-static size_t nboards;
-static const struct stats *stats;
-static struct svc_stats *totals;	/* per service: folded by the master plus its live workers' own */
-
 /*
- * The worker's init: what every request reads, kept here for the life of
- * the worker process (env points into memory the worker keeps mapped).
+ * The handler's state, made by its init: what every request reads, for
+ * the life of the worker process (env points into memory the worker
+ * keeps mapped).
  */
+struct status {
+	const struct scoreboard *const *boards;	/* every live worker's line is on one */
+	size_t nboards;
+	const struct stats *stats;
+	struct svc_stats *totals;	/* per service: folded by the master plus its live workers' own */
+};
+
 static int
-status_init(const struct service_config *svc, const struct handler_env *env)
+status_init(const struct service_config *svc, const struct handler_env *env, void **state)
 {
-	boards = env->boards;
-	nboards = env->nboards;
-	stats = env->stats;
-	free(totals);
-	totals = stats != NULL ? calloc(stats->n, sizeof(*totals)) : NULL;
-	if (totals == NULL) {
+	struct status *st = calloc(1, sizeof(*st));
+
+	if (st != NULL && env->stats != NULL)
+		st->totals = calloc(env->stats->n, sizeof(*st->totals));
+	if (st == NULL || st->totals == NULL) {
 		log_errorx("service %s: out of memory", svc->name);
+		free(st);
 		return -1;
 	}
+	st->boards = env->boards;
+	st->nboards = env->nboards;
+	st->stats = env->stats;
+	*state = st;
 	return 0;
 }
 
 /* fn on each line a worker holds, board by board; lines never taken are not touched. */
 static void
-each_live_line(void (*fn)(const struct sb_slot *line, void *arg), void *arg)
+each_live_line(const struct status *st, void (*fn)(const struct sb_slot *line, void *arg), void *arg)
 {
-	for (size_t b = 0; b < nboards; b++)
-		scoreboard_each_live(boards[b], fn, arg);
+	for (size_t b = 0; b < st->nboards; b++)
+		scoreboard_each_live(st->boards[b], fn, arg);
 }
 
 static ssize_t
-service_index(uint32_t id)
+service_index(const struct stats *stats, uint32_t id)
 {
 	for (size_t i = 0; i < stats->used; i++)
 		if (stats->names[i].id == id)
@@ -63,12 +69,12 @@ service_index(uint32_t id)
 static void
 add_line_counters(const struct sb_slot *l, void *arg)
 {
-	struct svc_stats *sum = arg;
-	int st = atomic_load_explicit(&l->state, memory_order_acquire);
-	ssize_t i = st >= SB_STARTING && st <= SB_STOPPING ? service_index(l->service) : -1;
+	const struct status *st = arg;
+	int state = atomic_load_explicit(&l->state, memory_order_acquire);
+	ssize_t i = state >= SB_STARTING && state <= SB_STOPPING ? service_index(st->stats, l->service) : -1;
 
 	if (i >= 0)
-		stats_add(&sum[i], &l->counters);
+		stats_add(&st->totals[i], &l->counters);
 }
 
 /*
@@ -78,8 +84,10 @@ add_line_counters(const struct sb_slot *l, void *arg)
  * taken again (a few times at most: a dead master must not hang us).
  */
 static void
-sum_totals(void)
+sum_totals(struct status *st)
 {
+	const struct stats *stats = st->stats;
+	struct svc_stats *totals = st->totals;
 	const _Atomic unsigned *seq = &stats->g->fold_seq;
 	unsigned before;
 	int tries = 0;
@@ -89,7 +97,7 @@ sum_totals(void)
 		memset(totals, 0, stats->n * sizeof(*totals));
 		for (size_t i = 0; i < stats->used; i++)
 			stats_add(&totals[i], &stats->svc[i]);
-		each_live_line(add_line_counters, totals);
+		each_live_line(st, add_line_counters, st);
 	} while (((before & 1) || atomic_load_explicit(seq, memory_order_acquire) != before) &&
 	    ++tries < 100);
 }
@@ -101,6 +109,7 @@ sum_totals(void)
  * whole. Either way no line is ever cut.
  */
 struct out {
+	struct status *st;
 	char *buf;
 	size_t len, used;
 	struct tcp_session *s;		/* NULL: keep what fits */
@@ -167,7 +176,7 @@ put(struct out *o, const char *fmt, ...)
 
 /* The name of the service a scoreboard line says it serves (a number only compared). */
 static const char *
-service_name(uint32_t id)
+service_name(const struct stats *stats, uint32_t id)
 {
 	for (size_t i = 0; stats != NULL && i < stats->used; i++)
 		if (stats->names[i].id == id)
@@ -179,7 +188,7 @@ service_name(uint32_t id)
 
 /* Entry i's state as the master published it; a service the running configuration lacks: unconfigured. */
 static enum svc_state
-service_state(size_t i)
+service_state(const struct stats *stats, size_t i)
 {
 	int st = atomic_load_explicit(&stats->state[i], memory_order_acquire);
 
@@ -190,9 +199,11 @@ service_state(size_t i)
 static void
 service_table(struct out *o)
 {
+	const struct stats *stats = o->st->stats;
+
 	put(o, "%-16s %-5s %-48s %s\r\n", "SERVICE", "PROTO", "ADDRESS", "STATE");
 	for (size_t i = 0; i < stats->used; i++) {
-		enum svc_state st = service_state(i);
+		enum svc_state st = service_state(stats, i);
 
 		if (st == SVC_UNCONFIGURED)
 			continue;
@@ -228,22 +239,24 @@ worker_row(const struct sb_slot *s, void *arg)
 	}
 	/* GEN: a worker below the header's generation belongs to one a reload replaced */
 	put(r->o, "%-8ld %-16s %-9s %-40s %-22s %6s %8llu %5u\r\n", (long)s->pid,
-	    service_name(s->service), scoreboard_state_name((enum sb_state)st), peer, proxy,
+	    service_name(r->o->st->stats, s->service), scoreboard_state_name((enum sb_state)st), peer, proxy,
 	    secs, LOAD(s->counters.connections), s->generation);
 }
 
 static void
 format_text(struct out *o)
 {
+	const struct stats *stats = o->st->stats;
+	const struct svc_stats *totals = o->st->totals;
 	struct worker_rows rows = { .o = o, .now = util_coarse_now_ms(), .workers = 0 };
 
-	sum_totals();
+	sum_totals(o->st);
 	put(o, "netsrvd %s, up %lld s, generation %u\r\n", PACKAGE_VERSION,
 	    (long long)(time(NULL) - stats->g->started), atomic_load(&stats->g->generation));
 	/* PROXY: the balancer a client came through (proxy_from); GEN stays the last column */
 	put(o, "%-8s %-16s %-9s %-40s %-22s %6s %8s %5s\r\n", "PID", "SERVICE", "STATE", "PEER",
 	    "PROXY", "SECS", "CONNS", "GEN");
-	each_live_line(worker_row, &rows);
+	each_live_line(o->st, worker_row, &rows);
 	put(o, "%zu workers\r\n", rows.workers);
 	service_table(o);
 	for (size_t i = 0; i < stats->used; i++) {
@@ -258,17 +271,6 @@ format_text(struct out *o)
 		    LOAD(v->worker_starts), LOAD(v->worker_crashes));
 	}
 	put(o, "reloads: %llu ok, %llu failed\r\n", LOAD(stats->g->reloads_ok), LOAD(stats->g->reloads_failed));
-}
-
-size_t
-status_format_text(char *buf, size_t len)
-{
-	struct out o = { .buf = buf, .len = len };
-
-	if (boards == NULL || stats == NULL || totals == NULL || len == 0)
-		return 0;
-	format_text(&o);
-	return o.used;
 }
 
 static void
@@ -291,6 +293,9 @@ applies(const struct stats_name *nm, const char *protocol)
 static void
 per_service(struct out *o, const char *name, const char *help, size_t off, const char *protocol)
 {
+	const struct stats *stats = o->st->stats;
+	const struct svc_stats *totals = o->st->totals;
+
 	family(o, name, "counter", help);
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &totals[i];
@@ -307,10 +312,12 @@ per_service(struct out *o, const char *name, const char *help, size_t off, const
 static void
 service_up(struct out *o)
 {
+	const struct stats *stats = o->st->stats;
+
 	family(o, "netsrvd_service_up", "gauge",
 	    "Whether the service's socket is bound and served (1), or could not be bound yet (0).");
 	for (size_t i = 0; i < stats->used; i++) {
-		enum svc_state st = service_state(i);
+		enum svc_state st = service_state(stats, i);
 
 		if (st != SVC_UNCONFIGURED)
 			put(o, "netsrvd_service_up{service=\"%s\"} %d\n", stats->names[i].name, st == SVC_UP);
@@ -321,6 +328,9 @@ service_up(struct out *o)
 static void
 program_exits(struct out *o)
 {
+	const struct stats *stats = o->st->stats;
+	const struct svc_stats *totals = o->st->totals;
+
 	family(o, "netsrvd_program_exits_total", "counter", "exec programs that ended, by result.");
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &totals[i];
@@ -355,8 +365,10 @@ static void
 format_metrics(struct out *o)
 {
 	static const char *const states[] = { "starting", "idle", "busy", "stopping" };
+	const struct stats *stats = o->st->stats;
+	const struct svc_stats *totals = o->st->totals;
 
-	sum_totals();
+	sum_totals(o->st);
 	family(o, "netsrvd_build_info", "gauge", "The running netsrvd's version, as a label; always 1.");
 	put(o, "netsrvd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 	service_up(o);
@@ -397,7 +409,7 @@ format_metrics(struct out *o)
 		const struct stats_name *nm = &stats->names[i];
 		struct state_count c = { .service = nm->id, .n = { 0, 0, 0, 0 } };
 
-		each_live_line(count_state, &c);
+		each_live_line(o->st, count_state, &c);
 		for (size_t k = 0; k < 4; k++)
 			put(o, "netsrvd_workers{service=\"%s\",state=\"%s\"} %u\n", nm->name, states[k], c.n[k]);
 	}
@@ -429,17 +441,6 @@ format_metrics(struct out *o)
 	}
 }
 
-size_t
-status_format_metrics(char *buf, size_t len)
-{
-	struct out o = { .buf = buf, .len = len };
-
-	if (boards == NULL || stats == NULL || totals == NULL || len == 0)
-		return 0;
-	format_metrics(&o);
-	return o.used;
-}
-
 /*
  * A client that says nothing (nc, netsrvd -s) gets the plain text after a
  * short wait; "GET /metrics" gets an HTTP/1.0 response in Prometheus text
@@ -452,7 +453,7 @@ status_serve_tcp(struct tcp_session *s)
 	size_t got = 0;
 	short rev = 0;
 	bool metrics = false;
-	struct out o = { .buf = (char *)s->buf, .len = s->bufsize, .s = s };
+	struct out o = { .st = s->state, .buf = (char *)s->buf, .len = s->bufsize, .s = s };
 	int64_t end = util_now_ms() + 300;
 
 	/* the request line, if any, within 300 ms */
@@ -473,7 +474,7 @@ status_serve_tcp(struct tcp_session *s)
 		    "text/plain; charset=utf-8";
 	}
 	/* streamed: a buffer sent whenever full, so any number of services fits */
-	if (boards != NULL && stats != NULL) {
+	if (o.st != NULL && o.st->stats != NULL) {
 		if (metrics)
 			format_metrics(&o);
 		else

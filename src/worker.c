@@ -38,6 +38,7 @@ struct worker {
 	struct worker_udp *udp;	/* UDP: the datagram engine (worker_udp.c) */
 	bool access_log;
 	struct worker_shortage short_of;	/* out of descriptors or memory */
+	void *handler_state;	/* what the handler's init made, for each session */
 };
 
 /*
@@ -281,6 +282,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	s.counters = w->a->st;
 	s.wake_fd = w->wake[0];
 	s.shutdown_timeout = w->a->cfg->shutdown_timeout;
+	s.state = w->handler_state;
 	end = w->svc->handler->serve_tcp(&s);
 	/* -1: the handler closed it (exec: the program's, never read by us) */
 	if (s.fd >= 0 && end == END_DONE)
@@ -395,8 +397,10 @@ static void
 serve_udp_socket(struct worker *w)
 {
 	struct udp_socket_session u = {
-		w->a->listen_fd, w->wake[0], w->svc, &w->a->slot->progress_ms, w->a->st,
-		w->a->cfg->shutdown_timeout, w->access_log
+		.fd = w->a->listen_fd, .wake_fd = w->wake[0], .svc = w->svc,
+		.progress = &w->a->slot->progress_ms, .counters = w->a->st,
+		.shutdown_timeout = w->a->cfg->shutdown_timeout, .access_log = w->access_log,
+		.state = w->handler_state,
 	};
 
 	w->svc->handler->serve_udp_socket(&u);
@@ -426,8 +430,9 @@ worker_run(const struct worker_args *a)
 	if (scoreboard_confine(a->sb, a->slot_index) == -1 || stats_confine(a->stats) == -1)
 		_exit(WORKER_EXIT_SETUP);
 	/* what the handler reads while serving; its init logs its own failure */
-	struct handler_env env = { a->boards, a->nboards, a->stats, a->cfg };
-	if (a->svc->handler->init != NULL && a->svc->handler->init(a->svc, &env) == -1)
+	struct handler_env env = { .boards = a->boards, .nboards = a->nboards, .stats = a->stats,
+	    .cfg = a->cfg };
+	if (a->svc->handler->init != NULL && a->svc->handler->init(a->svc, &env, &w.handler_state) == -1)
 		_exit(WORKER_EXIT_SETUP);
 	if (a->svc->protocol == PROTO_UDP && a->svc->handler->serve_udp_socket != NULL) {
 		/* the handler serves the socket itself */
