@@ -25,7 +25,6 @@
 #define EXIT_USAGE	64
 #define EXIT_CONFIG	78
 #define EXIT_OTHER	1
-#define EXIT_STARTUP	71
 
 /* a test build of the same sources reports another version: see upgrade tests */
 #ifndef NETSRVD_VERSION_SUFFIX

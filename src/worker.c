@@ -206,7 +206,7 @@ over_per_source_limit(const struct worker *w)
 	const struct sb_slot *me = w->a->slot;
 	size_t busy = 0;
 
-	if (w->svc->max_per_source == 0 || me == NULL)
+	if (w->svc->max_per_source == 0)
 		return false;
 	for (size_t i = 0; i < w->a->nboards; i++)
 		busy += scoreboard_busy_from(w->a->boards[i], w->a->service_id, me->peer, me);
@@ -262,8 +262,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		refuse_logged(w, fd, peer, &wp, "acl", &w->a->st->refused_acl);
 		return;
 	}
-	if (w->a->slot != NULL)
-		scoreboard_begin(w->a->slot, peer);
+	scoreboard_begin(w->a->slot, peer);
 	if (over_per_source_limit(w)) {
 		refuse_logged(w, fd, peer, &wp, "per_source", &w->a->st->refused_per_source);
 		scoreboard_set_state(w->a->slot, SB_IDLE);
@@ -277,7 +276,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	s.buf = w->buf;
 	s.bufsize = WORKER_BUF;
 	s.timeout_ms = timeout_ms(w->svc);
-	s.progress = w->a->slot != NULL ? &w->a->slot->progress_ms : NULL;
+	s.progress = &w->a->slot->progress_ms;
 	s.peer = peer;
 	s.counters = w->a->st;
 	s.wake_fd = w->wake[0];
@@ -289,12 +288,9 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		discard_unread(s.fd, w->buf, WORKER_BUF);
 	if (s.fd >= 0 && close(s.fd) == -1 && errno != EINTR)
 		log_debug("service %s: close", w->svc->name);
-	if (w->a->slot != NULL) {
-		scoreboard_end(w->a->slot);
-		if (w->a->st != NULL)
-			stats_connection_done(w->a->st, s.bytes_in, s.bytes_out,
-			    util_coarse_now_ms() - atomic_load(&w->a->slot->conn_start_ms));
-	}
+	scoreboard_end(w->a->slot);
+	stats_connection_done(w->a->st, s.bytes_in, s.bytes_out,
+	    util_coarse_now_ms() - atomic_load(&w->a->slot->conn_start_ms));
 	if (w->connections_left > 0 && --w->connections_left == 0)
 		w->retire = true;
 	log_connection(w, &s, &wp, end, &t0);
@@ -450,15 +446,13 @@ worker_run(const struct worker_args *a)
 		w.connections_left = a->svc->max_connections_per_worker +
 		    (long)handler_random((uint32_t)a->svc->max_connections_per_worker / 10 + 1);
 
-	if (a->slot != NULL)
-		scoreboard_set_state(a->slot, SB_IDLE);
+	scoreboard_set_state(a->slot, SB_IDLE);
 	if (a->svc->protocol == PROTO_TCP)
 		tcp_loop(&w);
 	else if (w.udp == NULL)
 		serve_udp_socket(&w);
 	else
 		worker_udp_run(w.udp, &w.short_of);
-	if (a->slot != NULL)
-		scoreboard_set_state(a->slot, SB_STOPPING);
+	scoreboard_set_state(a->slot, SB_STOPPING);
 	_exit(WORKER_EXIT_OK);
 }
