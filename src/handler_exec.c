@@ -427,7 +427,8 @@ wait_for_datagram(const struct udp_socket_session *u, int64_t not_before)
 	while (!sig_worker_stop) {
 		int64_t now = util_now_ms();
 		bool pausing = now < not_before;
-		struct pollfd pf[2] = { { u->wake_fd, POLLIN, 0 }, { u->fd, pausing ? 0 : POLLIN, 0 } };
+		struct pollfd pf[2] = { { .fd = u->wake_fd, .events = POLLIN },
+		    { .fd = u->fd, .events = pausing ? 0 : POLLIN } };
 		int64_t t = pausing ? not_before - now : 1000;
 
 		if (u->progress != NULL)
@@ -489,7 +490,7 @@ udp_watch_open(struct udp_watch *uw, const struct udp_socket_session *u)
 static bool
 left_unread(const struct udp_socket_session *u, struct udp_watch *uw)
 {
-	struct pollfd pf = { u->fd, POLLIN, 0 };
+	struct pollfd pf = { .fd = u->fd, .events = POLLIN };
 
 	(void)udp_moved(uw);
 	if (uw->ep < 0 || poll(&pf, 1, 0) != 1 || !(pf.revents & POLLIN))

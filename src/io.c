@@ -104,7 +104,7 @@ io_recv(struct tcp_session *s, void *buf, size_t len)
 static int
 set_rcvtimeo(struct tcp_session *s)
 {
-	struct timeval tv = { 0, 0 };	/* none: wait forever */
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 0 };	/* none: wait forever */
 
 	if (s->timeout_ms > 0) {
 		tv.tv_sec = s->timeout_ms / 1000;

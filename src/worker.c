@@ -68,7 +68,7 @@ setup_wait(struct worker *w)
 static bool
 connection_queued(int fd)
 {
-	struct pollfd pf = { fd, POLLIN, 0 };
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
 
 	return poll(&pf, 1, 0) == 1;
 }
@@ -80,7 +80,8 @@ connection_queued(int fd)
 static void
 wait_for_connection(struct worker *w)
 {
-	struct pollfd pf[2] = { { w->a->listen_fd, POLLIN, 0 }, { w->wake[0], POLLIN, 0 } };
+	struct pollfd pf[2] = { { .fd = w->a->listen_fd, .events = POLLIN },
+	    { .fd = w->wake[0], .events = POLLIN } };
 
 	if (sig_worker_stop)
 		return;
@@ -175,7 +176,7 @@ timeout_ms(const struct service_config *svc)
 static void
 refuse(int fd)
 {
-	struct linger lg = { 1, 0 };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
 	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
 		log_debug("setsockopt(SO_LINGER)");
@@ -306,9 +307,9 @@ static void
 set_keepalive(const struct service_config *svc, int fd)
 {
 	const struct { int opt, value; } timers[] = {
-		{ TCP_KEEPIDLE, svc->keepalive_idle },
-		{ TCP_KEEPINTVL, svc->keepalive_interval },
-		{ TCP_KEEPCNT, svc->keepalive_count },
+		{ .opt = TCP_KEEPIDLE, .value = svc->keepalive_idle },
+		{ .opt = TCP_KEEPINTVL, .value = svc->keepalive_interval },
+		{ .opt = TCP_KEEPCNT, .value = svc->keepalive_count },
 	};
 	int on = 1;
 
