@@ -361,23 +361,15 @@ count_state(const struct sb_slot *l, void *arg)
 		c->n[st - SB_STARTING]++;
 }
 
+/* TCP connections refused, by reason. */
 static void
-format_metrics(struct out *o)
+refusals(struct out *o)
 {
-	static const char *const states[] = { "starting", "idle", "busy", "stopping" };
 	const struct stats *stats = o->st->stats;
-	const struct svc_stats *totals = o->st->totals;
 
-	sum_totals(o->st);
-	family(o, "netsrvd_build_info", "gauge", "The running netsrvd's version, as a label; always 1.");
-	put(o, "netsrvd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
-	service_up(o);
-	per_service(o, "netsrvd_connections_total", "TCP connections served.", OFF(connections), "tcp");
-	per_service(o, "netsrvd_received_bytes_total", "Bytes received from TCP clients.", OFF(bytes_in), "tcp");
-	per_service(o, "netsrvd_sent_bytes_total", "Bytes sent to TCP clients.", OFF(bytes_out), "tcp");
 	family(o, "netsrvd_refused_total", "counter", "TCP connections refused, by reason.");
 	for (size_t i = 0; i < stats->used; i++) {
-		const struct svc_stats *v = &totals[i];
+		const struct svc_stats *v = &o->st->totals[i];
 		const struct stats_name *nm = &stats->names[i];
 		if (!applies(nm, "tcp"))
 			continue;
@@ -387,10 +379,17 @@ format_metrics(struct out *o)
 		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"proxy\"} %llu\n", nm->name,
 		    LOAD(v->refused_proxy));
 	}
-	per_service(o, "netsrvd_datagrams_total", "UDP datagrams received.", OFF(datagrams), "udp");
+}
+
+/* UDP datagrams not answered, by reason. */
+static void
+datagram_drops(struct out *o)
+{
+	const struct stats *stats = o->st->stats;
+
 	family(o, "netsrvd_datagrams_dropped_total", "counter", "UDP datagrams not answered, by reason.");
 	for (size_t i = 0; i < stats->used; i++) {
-		const struct svc_stats *v = &totals[i];
+		const struct svc_stats *v = &o->st->totals[i];
 		const struct stats_name *nm = &stats->names[i];
 		if (!applies(nm, "udp"))
 			continue;
@@ -401,9 +400,15 @@ format_metrics(struct out *o)
 		put(o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"rate\"} %llu\n",
 		    nm->name, LOAD(v->dropped_rate));
 	}
-	per_service(o, "netsrvd_worker_starts_total", "Workers started.", OFF(worker_starts), NULL);
-	per_service(o, "netsrvd_worker_crashes_total", "Workers that died abnormally.", OFF(worker_crashes), NULL);
-	program_exits(o);
+}
+
+/* Each service's workers, by the state their lines say. */
+static void
+workers_by_state(struct out *o)
+{
+	static const char *const states[] = { "starting", "idle", "busy", "stopping" };
+	const struct stats *stats = o->st->stats;
+
 	family(o, "netsrvd_workers", "gauge", "Workers, by state.");
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct stats_name *nm = &stats->names[i];
@@ -413,14 +418,17 @@ format_metrics(struct out *o)
 		for (size_t k = 0; k < 4; k++)
 			put(o, "netsrvd_workers{service=\"%s\",state=\"%s\"} %u\n", nm->name, states[k], c.n[k]);
 	}
-	family(o, "netsrvd_reloads_total", "counter", "Configuration reloads, by result.");
-	put(o, "netsrvd_reloads_total{result=\"ok\"} %llu\n", LOAD(stats->g->reloads_ok));
-	put(o, "netsrvd_reloads_total{result=\"failed\"} %llu\n", LOAD(stats->g->reloads_failed));
-	family(o, "netsrvd_uptime_seconds", "gauge", "Seconds since the master started.");
-	put(o, "netsrvd_uptime_seconds %lld\n", (long long)(time(NULL) - stats->g->started));
+}
+
+/* How long TCP connections lasted: a histogram per service. */
+static void
+durations(struct out *o)
+{
+	const struct stats *stats = o->st->stats;
+
 	family(o, "netsrvd_connection_duration_seconds", "histogram", "How long TCP connections lasted.");
 	for (size_t i = 0; i < stats->used; i++) {
-		const struct svc_stats *v = &totals[i];
+		const struct svc_stats *v = &o->st->totals[i];
 		const struct stats_name *nm = &stats->names[i];
 		unsigned long long cum = 0;
 		if (!applies(nm, "tcp"))
@@ -439,6 +447,33 @@ format_metrics(struct out *o)
 		put(o, "netsrvd_connection_duration_seconds_count{service=\"%s\"} %llu\n", nm->name,
 		    LOAD(v->duration_count));
 	}
+}
+
+static void
+format_metrics(struct out *o)
+{
+	const struct stats *stats = o->st->stats;
+
+	sum_totals(o->st);
+	family(o, "netsrvd_build_info", "gauge", "The running netsrvd's version, as a label; always 1.");
+	put(o, "netsrvd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	service_up(o);
+	per_service(o, "netsrvd_connections_total", "TCP connections served.", OFF(connections), "tcp");
+	per_service(o, "netsrvd_received_bytes_total", "Bytes received from TCP clients.", OFF(bytes_in), "tcp");
+	per_service(o, "netsrvd_sent_bytes_total", "Bytes sent to TCP clients.", OFF(bytes_out), "tcp");
+	refusals(o);
+	per_service(o, "netsrvd_datagrams_total", "UDP datagrams received.", OFF(datagrams), "udp");
+	datagram_drops(o);
+	per_service(o, "netsrvd_worker_starts_total", "Workers started.", OFF(worker_starts), NULL);
+	per_service(o, "netsrvd_worker_crashes_total", "Workers that died abnormally.", OFF(worker_crashes), NULL);
+	program_exits(o);
+	workers_by_state(o);
+	family(o, "netsrvd_reloads_total", "counter", "Configuration reloads, by result.");
+	put(o, "netsrvd_reloads_total{result=\"ok\"} %llu\n", LOAD(stats->g->reloads_ok));
+	put(o, "netsrvd_reloads_total{result=\"failed\"} %llu\n", LOAD(stats->g->reloads_failed));
+	family(o, "netsrvd_uptime_seconds", "gauge", "Seconds since the master started.");
+	put(o, "netsrvd_uptime_seconds %lld\n", (long long)(time(NULL) - stats->g->started));
+	durations(o);
 }
 
 /*
