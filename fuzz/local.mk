@@ -37,7 +37,7 @@ FUZZ_HDRS = $(srcdir)/src/cidr.h $(srcdir)/src/config.h \
 	$(srcdir)/src/handler.h $(srcdir)/src/handler_chargen.h \
 	$(srcdir)/src/handler_daytime.h $(srcdir)/src/handler_qotd.h \
 	$(srcdir)/src/handler_time.h \
-	$(srcdir)/src/handler_status.h $(srcdir)/src/io.h $(srcdir)/src/log.h \
+	$(srcdir)/src/io.h $(srcdir)/src/log.h \
 	$(srcdir)/src/proxy.h $(srcdir)/src/quotes.h $(srcdir)/src/util.h autoconfig.h \
 	$(srcdir)/src/config_error.h $(srcdir)/src/config_schema.h $(srcdir)/src/config_text.h \
 	$(srcdir)/src/config_identity.h \

@@ -66,7 +66,7 @@ quoted(struct buf *b, const char *key, const char *text)
 size_t
 access_format(const struct access_line *l, char *out, size_t len)
 {
-	struct buf b = { out, len, 0, false };
+	struct buf b = { .p = out, .len = len, .used = 0, .full = false };
 	char addr[80];
 
 	if (len == 0)

@@ -430,7 +430,7 @@ static int
 load_handler_keys(struct ctx *c, const config_setting_t *svc, struct service_config *s)
 {
 	const struct handler *h = s->handler;
-	struct config_where w = { c, svc };
+	struct config_where w = { .c = c, .group = svc };
 	char who[256];
 
 	if (h->conf_size > 0 && (s->hconf = calloc(1, h->conf_size)) == NULL)

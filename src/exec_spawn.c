@@ -266,7 +266,7 @@ struct child_failure {
 static int
 child_fail(struct child_ctx *c, enum step step)
 {
-	struct child_failure f = { (int)step, errno };
+	struct child_failure f = { .step = (int)step, .err = errno };
 	ssize_t r = write(c->status_fd, &f, sizeof(f));
 
 	(void)r;	/* nobody to tell: the worker sees exit 127 */
@@ -327,7 +327,7 @@ child_fds(struct child_ctx *c)
 static int
 child_limit(const struct exec_limit *l)
 {
-	struct rlimit rl = { l->value, l->value }, cur;
+	struct rlimit rl = { .rlim_cur = l->value, .rlim_max = l->value }, cur;
 
 	if (setrlimit(l->resource, &rl) == 0)
 		return 0;
@@ -413,7 +413,7 @@ int
 exec_start(const struct exec_prep *p, int io_fd, struct exec_child *c, char *why, size_t len)
 {
 	int errp[2] = { -1, -1 }, stp[2] = { -1, -1 };
-	struct child_ctx cc = { p, io_fd, -1, -1, getpid() };
+	struct child_ctx cc = { .p = p, .io_fd = io_fd, .err_fd = -1, .status_fd = -1, .parent = getpid() };
 	struct child_failure f;
 	sigset_t all, old;
 	pid_t pid;

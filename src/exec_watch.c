@@ -276,8 +276,9 @@ void
 exec_watch(const struct exec_watch *w, struct exec_child *c, struct exec_result *r)
 {
 	struct errbuf eb = { .service = w->service, .pid = c->pid };
-	struct plan pl = { INT64_MAX, INT64_MAX, false, false, false, c->started_ms,
-	    w->moved != NULL ? c->started_ms : INT64_MAX };
+	struct plan pl = { .term_at = INT64_MAX, .kill_at = INT64_MAX, .termed = false,
+	    .killed = false, .stop_planned = false, .last_activity = c->started_ms,
+	    .next_probe = w->moved != NULL ? c->started_ms : INT64_MAX };
 	bool done = false;
 
 	memset(r, 0, sizeof(*r));
@@ -285,7 +286,8 @@ exec_watch(const struct exec_watch *w, struct exec_child *c, struct exec_result 
 		pl.term_at = c->started_ms + (int64_t)w->max_runtime * 1000;
 	while (!done) {
 		struct pollfd pf[3] = {
-			{ w->wake_fd, POLLIN, 0 }, { c->err_fd, POLLIN, 0 }, { c->pidfd, POLLIN, 0 }
+			{ .fd = w->wake_fd, .events = POLLIN }, { .fd = c->err_fd, .events = POLLIN },
+			{ .fd = c->pidfd, .events = POLLIN }
 		};
 		int64_t now = util_now_ms();
 

@@ -45,6 +45,7 @@ struct tcp_session {
 	int shutdown_timeout;		/* the daemon's, for what a stop may still take */
 	char log_extra[64];		/* the handler's words for the access log: "program=12 exit=0" */
 	bool bytes_unknown;		/* bytes_in and bytes_out are not the session's: in=? out=? */
+	void *state;			/* what the handler's init made (NULL: none) */
 };
 
 /* A UDP socket a handler serves itself (exec's wait mode): not datagram by datagram. */
@@ -56,6 +57,7 @@ struct udp_socket_session {
 	struct svc_stats *counters;	/* the worker's own (may be NULL) */
 	int shutdown_timeout;
 	bool access_log;		/* log.connections: a line per program run */
+	void *state;			/* what the handler's init made (NULL: none) */
 };
 
 struct config_key;
@@ -106,11 +108,13 @@ struct handler {
 	/* Frees what check made; the keys' own values are the loader's. */
 	void (*release)(struct service_config *svc);
 	/*
-	 * In the worker before it serves: takes what the handler reads while
-	 * serving from env (which outlives the worker's loop). -1, logged by
-	 * init itself, is a start failure. NULL: nothing to prepare.
+	 * In the worker before it serves: makes the handler's state, what it
+	 * reads while serving, from env (which outlives the worker's loop),
+	 * into *state; every session then carries it (tcp_session.state,
+	 * udp_socket_session.state) for the life of the worker. -1, logged
+	 * by init itself, is a start failure. NULL: nothing to prepare.
 	 */
-	int (*init)(const struct service_config *svc, const struct handler_env *env);
+	int (*init)(const struct service_config *svc, const struct handler_env *env, void **state);
 	bool reports_status;	/* serves the daemon's status: what netsrvd -s asks */
 	/*
 	 * Its workers run the sysadmin's programs (exec): they keep what the

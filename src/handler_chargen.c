@@ -73,78 +73,73 @@ chargen_fill(unsigned char *buf, size_t len, uint64_t pos)
 
 /*
  * Streams until the client goes away or stops reading for the timeout.
- * s->buf holds a stretch of the stream, refilled once it is all sent;
+ * buf holds a stretch of the stream, refilled once it is all sent;
  * `pos` is where the next refill starts in the 95-line period.
  */
+struct chargen_stream {
+	unsigned char *buf;
+	size_t len, off, end;
+	uint64_t pos;
+	unsigned sends;			/* since the last read */
+	unsigned char junk[4096];	/* what the client sends, thrown away */
+};
+
+/*
+ * RFC 864: any data received is thrown away. We read when poll says there
+ * is some, and every 64 writes for a client that reads fast enough that we
+ * never wait; a FIN seen here lets the final reset count as the client
+ * closing.
+ */
+static ssize_t
+chargen_read(struct io_pump *p, void *ctx)
+{
+	struct chargen_stream *c = ctx;
+
+	if (!((p->rev & (POLLIN | POLLHUP | POLLERR)) || ++c->sends >= 64))
+		return IO_PUMP_SKIP;
+	c->sends = 0;
+	return io_recv(p->s, c->junk, sizeof(c->junk));
+}
+
+static ssize_t
+chargen_write(struct io_pump *p, void *ctx)
+{
+	struct chargen_stream *c = ctx;
+	ssize_t n;
+
+	if (c->off == c->end) {
+		chargen_fill(c->buf, c->len, c->pos);
+		c->off = 0;
+		c->end = c->len;
+	}
+	n = io_send(p->s, c->buf + c->off, c->end - c->off);
+	if (n > 0) {
+		c->off += (size_t)n;
+		c->pos = (c->pos + (uint64_t)n) % CHARGEN_PERIOD;
+	}
+	return n;
+}
+
+static short
+chargen_events(const struct io_pump *p, void *ctx)
+{
+	(void)ctx;
+	return p->eof ? POLLOUT : POLLOUT | POLLIN;
+}
+
 static enum session_end
 chargen_serve_tcp(struct tcp_session *s)
 {
-	unsigned char junk[4096];
-	uint64_t pos = 0;
-	size_t off = 0, end = 0;
-	unsigned sends = 0;
-	bool eof = false;
-	int64_t deadline = -1;
-	short rev = 0, events;
-	ssize_t n;
-	int r;
+	static const struct io_pump_ops ops = {
+		.name = "chargen", .read = chargen_read, .write = chargen_write,
+		.finished = NULL, .events = chargen_events,
+	};
+	struct chargen_stream c = { .buf = s->buf, .len = s->bufsize, .off = 0, .end = 0,
+	    .pos = 0, .sends = 0 };
 
 	if (s->buf == NULL || s->bufsize == 0)
 		return END_ERROR;
-	for (;;) {
-		bool progress = false;
-
-		/*
-		 * RFC 864: any data received is thrown away. We read when poll
-		 * says there is some, and every 64 writes for a client that
-		 * reads fast enough that we never wait; a FIN seen here lets
-		 * the final reset count as the client closing.
-		 */
-		if (!eof && ((rev & (POLLIN | POLLHUP | POLLERR)) ||
-		    ++sends >= 64)) {
-			sends = 0;
-			n = io_recv(s, junk, sizeof(junk));
-			if (n > 0)
-				progress = true;
-			else if (n == 0) {
-				eof = true;
-				progress = true;
-			} else if (!IO_AGAIN(errno))
-				return io_end_from_errno(errno, "chargen: recv");
-		}
-		if (off == end) {
-			chargen_fill(s->buf, s->bufsize, pos);
-			off = 0;
-			end = s->bufsize;
-		}
-		n = io_send(s, s->buf + off, end - off);
-		if (n > 0) {
-			off += (size_t)n;
-			pos = (pos + (uint64_t)n) % CHARGEN_PERIOD;
-			progress = true;
-		} else if (n == -1 && !IO_AGAIN(errno)) {
-			enum session_end e = io_end_from_errno(errno,
-			    "chargen: send");
-
-			return (eof && e == END_RESET) ? END_CLIENT_CLOSED : e;
-		}
-		if (progress) {
-			deadline = -1;
-			rev = 0;
-			continue;
-		}
-		/* Reported hangups make recv or send fail; never spin on one. */
-		if (rev & (POLLERR | POLLHUP))
-			return eof ? END_CLIENT_CLOSED : END_RESET;
-		events = POLLOUT;
-		if (!eof)
-			events |= POLLIN;
-		r = io_wait_idle(s, events, &deadline, &rev);
-		if (r == 0)
-			return END_TIMEOUT;
-		if (r == -1)
-			return io_end_from_errno(errno, "chargen: poll");
-	}
+	return io_pump_run(s, &ops, &c);
 }
 
 /*

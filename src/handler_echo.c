@@ -10,7 +10,7 @@
 #include "io.h"
 
 /*
- * The pending bytes live in s->buf used as a ring: `head` is where the
+ * The pending bytes live in s->buf used as a ring (struct echo_ring): `head` is where the
  * oldest unsent byte is, `used` how many there are.
  *
  * Deadlock invariant: we read only while the ring has room and write
@@ -23,106 +23,108 @@
  * Readiness as last seen: a recv that came back short of the room it was
  * given drained the socket, a send that came back short filled it. Until
  * poll says otherwise, trying either again could only fail with EAGAIN, a
- * syscall per round trip for nothing, so the loop goes straight to poll.
+ * syscall per round trip for nothing, so the pump goes straight to poll.
  * With the ring empty there is only input to wait for, and the wait and
  * the read are one blocking recv (io_recv_wait): a round trip costs a recv
  * and a send, as in the simplest blocking server.
  */
+struct echo_ring {
+	unsigned char *buf;
+	size_t cap, head, used;
+	/* at first nothing is known to be waiting: the first read is the wait */
+	bool can_read, can_write;
+};
+
+static ssize_t
+echo_read(struct io_pump *p, void *ctx)
+{
+	struct echo_ring *r = ctx;
+	size_t tail, room;
+	ssize_t n;
+
+	if (p->rev & (POLLIN | POLLERR | POLLHUP))
+		r->can_read = true;
+	if (r->used == r->cap || !(r->can_read || r->used == 0))
+		return IO_PUMP_SKIP;
+	/* An empty ring starts over: one read can fill it. */
+	if (r->used == 0)
+		r->head = 0;
+	tail = (r->head + r->used) % r->cap;
+	room = tail >= r->head ? r->cap - tail : r->head - tail;
+	if (r->can_read)
+		n = io_recv(p->s, r->buf + tail, room);
+	else {
+		/* nothing to send: only input can come next */
+		n = io_recv_wait(p->s, r->buf + tail, room, &p->deadline);
+		if (n == -1 && IO_AGAIN(errno))
+			return IO_PUMP_TIMEOUT;
+	}
+	if (n > 0) {
+		r->used += (size_t)n;
+		r->can_read = (size_t)n == room;
+	} else if (n == -1 && IO_AGAIN(errno))
+		r->can_read = false;
+	return n;
+}
+
+static ssize_t
+echo_write(struct io_pump *p, void *ctx)
+{
+	struct echo_ring *r = ctx;
+	size_t chunk;
+	ssize_t n;
+
+	if (p->rev & (POLLOUT | POLLERR | POLLHUP))
+		r->can_write = true;
+	if (r->used == 0 || !r->can_write)
+		return IO_PUMP_SKIP;
+	chunk = r->head + r->used <= r->cap ? r->used : r->cap - r->head;
+	n = io_send(p->s, r->buf + r->head, chunk);
+	if (n > 0) {
+		r->head = (r->head + (size_t)n) % r->cap;
+		r->used -= (size_t)n;
+		r->can_write = (size_t)n == chunk;
+	} else if (n == -1 && IO_AGAIN(errno))
+		r->can_write = false;
+	return n;
+}
+
+/* After the client's FIN: done once what it sent is all back. */
+static bool
+echo_finished(const struct io_pump *p, void *ctx)
+{
+	const struct echo_ring *r = ctx;
+
+	(void)p;
+	return r->used == 0;
+}
+
+static short
+echo_events(const struct io_pump *p, void *ctx)
+{
+	const struct echo_ring *r = ctx;
+	short events = 0;
+
+	if (!p->eof && r->used < r->cap)
+		events |= POLLIN;
+	if (r->used > 0)
+		events |= POLLOUT;
+	return events;
+}
+
 static enum session_end
 echo_serve_tcp(struct tcp_session *s)
 {
-	const size_t cap = s->bufsize;
-	size_t head = 0, used = 0;
-	/* at first nothing is known to be waiting: the first read is the wait */
-	bool eof = false, can_read = false, can_write = true;
-	int64_t deadline = -1;
-	short rev = 0, events;
-	ssize_t n;
-	int r;
+	static const struct io_pump_ops ops = {
+		.name = "echo", .read = echo_read, .write = echo_write,
+		.finished = echo_finished, .events = echo_events,
+	};
+	struct echo_ring r = { .buf = s->buf, .cap = s->bufsize, .head = 0, .used = 0,
+	    .can_read = false, .can_write = true };
 
-	if (s->buf == NULL || cap == 0)
+	if (s->buf == NULL || s->bufsize == 0)
 		return END_ERROR;
-	for (;;) {
-		bool progress = false;
-
-		if (!eof && used < cap && (can_read || used == 0)) {
-			size_t tail, room;
-
-			/* An empty ring starts over: one read can fill it. */
-			if (used == 0)
-				head = 0;
-			tail = (head + used) % cap;
-			room = tail >= head ? cap - tail : head - tail;
-			if (can_read)
-				n = io_recv(s, s->buf + tail, room);
-			else {
-				/* nothing to send: only input can come next */
-				n = io_recv_wait(s, s->buf + tail, room, &deadline);
-				if (n == -1 && IO_AGAIN(errno))
-					return END_TIMEOUT;
-			}
-			if (n > 0) {
-				used += (size_t)n;
-				progress = true;
-				can_read = (size_t)n == room;
-			} else if (n == 0) {
-				/* Half-close: echo what is left, then end. */
-				eof = true;
-				progress = true;
-			} else if (IO_AGAIN(errno))
-				can_read = false;
-			else
-				return io_end_from_errno(errno, "echo: recv");
-		}
-		if (used > 0 && can_write) {
-			size_t chunk = head + used <= cap ? used : cap - head;
-
-			n = io_send(s, s->buf + head, chunk);
-			if (n > 0) {
-				head = (head + (size_t)n) % cap;
-				used -= (size_t)n;
-				progress = true;
-				can_write = (size_t)n == chunk;
-			} else if (n == -1 && IO_AGAIN(errno)) {
-				can_write = false;
-			} else if (n == -1) {
-				enum session_end e = io_end_from_errno(errno,
-				    "echo: send");
-
-				/*
-				 * After its FIN, a client that closed for
-				 * good answers the rest with a reset: it
-				 * closed, it did not break down.
-				 */
-				return (eof && e == END_RESET) ?
-				    END_CLIENT_CLOSED : e;
-			}
-		}
-		if (eof && used == 0)
-			return END_CLIENT_CLOSED;
-		if (progress) {
-			deadline = -1;
-			rev = 0;
-			continue;
-		}
-		/* Reported hangups make recv or send fail; never spin on one. */
-		if (rev & (POLLERR | POLLHUP))
-			return eof ? END_CLIENT_CLOSED : END_RESET;
-		events = 0;
-		if (!eof && used < cap)
-			events |= POLLIN;
-		if (used > 0)
-			events |= POLLOUT;
-		r = io_wait_idle(s, events, &deadline, &rev);
-		if (r == 0)
-			return END_TIMEOUT;
-		if (r == -1)
-			return io_end_from_errno(errno, "echo: poll");
-		if (rev & (POLLIN | POLLERR | POLLHUP))
-			can_read = true;
-		if (rev & (POLLOUT | POLLERR | POLLHUP))
-			can_write = true;
-	}
+	return io_pump_run(s, &ops, &r);
 }
 
 /* The datagram back as it came, an empty one included. */

@@ -155,35 +155,46 @@ exec_release(struct service_config *svc)
 
 /* --- in the worker ----------------------------------------------------------- */
 
-/* One worker serves one service: what its starts share. */
-static struct exec_prep prep;
-static const _Atomic int *daemon_stopping;
-/* NETLINK_SOCK_DIAG, to watch a connection the worker no longer holds; -1: none */
-static int diag_fd = -1;
+/* The handler's state: one worker serves one service, and this is what its starts share. */
+struct exec_state {
+	struct exec_prep prep;
+	const _Atomic int *daemon_stopping;
+	/* NETLINK_SOCK_DIAG, to watch a connection the worker no longer holds; -1: none */
+	int diag_fd;
+};
 
 static void
-add_limit(int resource, long long v)
+add_limit(struct exec_prep *prep, int resource, long long v)
 {
 	if (v != LIMIT_UNSET)
-		exec_prep_limit(&prep, resource, v);
+		exec_prep_limit(prep, resource, v);
 }
 
 static int
-exec_init(const struct service_config *svc, const struct handler_env *env)
+exec_init(const struct service_config *svc, const struct handler_env *env, void **state)
 {
 	const struct exec_conf *x = svc->hconf;
+	struct exec_state *xs = calloc(1, sizeof(*xs));
 
-	if (exec_prepare(&prep, x->argv, &x->env, &x->passenv, svc->protocol == PROTO_UDP) == -1)
+	if (xs == NULL) {
+		log_errorx("service %s: out of memory", svc->name);
 		return -1;
-	add_limit(RLIMIT_CPU, x->limits.cpu);
-	add_limit(RLIMIT_AS, x->limits.memory);
-	add_limit(RLIMIT_NOFILE, x->limits.files);
-	add_limit(RLIMIT_NPROC, x->limits.processes);
-	add_limit(RLIMIT_CORE, x->limits.core);
-	add_limit(RLIMIT_FSIZE, x->limits.fsize);
-	daemon_stopping = env != NULL && env->stats != NULL ? &env->stats->g->stopping : NULL;
-	if (svc->protocol == PROTO_TCP && diag_fd < 0 && (diag_fd = sockdiag_open()) == -1)
+	}
+	xs->diag_fd = -1;
+	if (exec_prepare(&xs->prep, x->argv, &x->env, &x->passenv, svc->protocol == PROTO_UDP) == -1) {
+		free(xs);
+		return -1;
+	}
+	add_limit(&xs->prep, RLIMIT_CPU, x->limits.cpu);
+	add_limit(&xs->prep, RLIMIT_AS, x->limits.memory);
+	add_limit(&xs->prep, RLIMIT_NOFILE, x->limits.files);
+	add_limit(&xs->prep, RLIMIT_NPROC, x->limits.processes);
+	add_limit(&xs->prep, RLIMIT_CORE, x->limits.core);
+	add_limit(&xs->prep, RLIMIT_FSIZE, x->limits.fsize);
+	xs->daemon_stopping = env != NULL && env->stats != NULL ? &env->stats->g->stopping : NULL;
+	if (svc->protocol == PROTO_TCP && (xs->diag_fd = sockdiag_open()) == -1)
 		log_warn("service %s: NETLINK_SOCK_DIAG socket: the worker keeps its copy of each connection", svc->name);
+	*state = xs;
 	return 0;
 }
 
@@ -213,14 +224,15 @@ count_start_failure(struct svc_stats *st)
 }
 
 static struct exec_watch
-watch_for(const struct service_config *svc, int wake_fd, _Atomic int64_t *progress,
-    int shutdown_timeout, bool (*moved)(void *), void *ctx)
+watch_for(const struct exec_state *xs, const struct service_config *svc, int wake_fd,
+    _Atomic int64_t *progress, int shutdown_timeout, bool (*moved)(void *), void *ctx)
 {
 	const struct exec_conf *x = svc->hconf;
-	struct exec_watch w = { svc->name, wake_fd, x->max_runtime, shutdown_timeout,
-	    daemon_stopping, progress, svc->timeout, moved, ctx };
 
-	return w;
+	return (struct exec_watch){ .service = svc->name, .wake_fd = wake_fd,
+	    .max_runtime = x->max_runtime, .shutdown_timeout = shutdown_timeout,
+	    .daemon_stopping = xs->daemon_stopping, .progress = progress,
+	    .idle_timeout = svc->timeout, .moved = moved, .moved_ctx = ctx };
 }
 
 /* The kernel's TCP states (include/net/tcp_states.h); <linux/tcp.h> does not name them. */
@@ -248,6 +260,7 @@ enum { ST_FIN_WAIT2 = 5, ST_TIME_WAIT = 6, ST_CLOSE_WAIT = 8, ST_LAST_ACK = 9, S
  */
 struct conn_watch {
 	int fd;				/* our copy while we keep it; -1 once the program alone has it */
+	int diag_fd;			/* the handler's sock_diag socket; -1: none */
 	struct sockaddr_storage local, remote;
 	unsigned long ino;
 	uint64_t in, acked;		/* the counters when last looked at, for `timeout` */
@@ -270,7 +283,7 @@ conn_look(struct conn_watch *cw, struct sockdiag_tcp *v)
 		v->state = v->info.tcpi_state;
 		return true;
 	}
-	if (sockdiag_tcp_query(diag_fd, (struct sockaddr *)&cw->local, (struct sockaddr *)&cw->remote, v) == -1) {
+	if (sockdiag_tcp_query(cw->diag_fd, (struct sockaddr *)&cw->local, (struct sockaddr *)&cw->remote, v) == -1) {
 		log_debug("sock_diag query");
 		return false;
 	}
@@ -295,13 +308,14 @@ conn_moved(void *ctx)
 
 /* Before the start: who the connection is, for the kernel's lookup. */
 static void
-conn_watch_init(struct conn_watch *cw, int fd)
+conn_watch_init(struct conn_watch *cw, int fd, int diag_fd)
 {
 	socklen_t llen = sizeof(cw->local), rlen = sizeof(cw->remote);
 	struct stat st;
 
 	memset(cw, 0, sizeof(*cw));
 	cw->fd = fd;
+	cw->diag_fd = diag_fd;
 	if (fstat(fd, &st) == 0)
 		cw->ino = (unsigned long)st.st_ino;
 	if (getsockname(fd, (struct sockaddr *)&cw->local, &llen) == -1 ||
@@ -317,7 +331,7 @@ conn_let_go(struct conn_watch *cw, struct tcp_session *s)
 	int fd = cw->fd;
 
 	cw->fd = -1;
-	if (diag_fd < 0 || cw->local.ss_family == AF_UNSPEC || !conn_look(cw, &v) || v.inode != cw->ino) {
+	if (cw->diag_fd < 0 || cw->local.ss_family == AF_UNSPEC || !conn_look(cw, &v) || v.inode != cw->ino) {
 		cw->fd = fd;
 		return;
 	}
@@ -373,18 +387,19 @@ exec_serve_tcp(struct tcp_session *s)
 	struct exec_child c;
 	struct exec_result r;
 	struct exec_watch w;
+	struct exec_state *xs = s->state;
 	char why[256];
 
-	conn_watch_init(&cw, s->fd);
-	exec_set_peer(&prep, s->peer, cw.local.ss_family != AF_UNSPEC ? (struct sockaddr *)&cw.local : NULL);
-	if (exec_start(&prep, s->fd, &c, why, sizeof(why)) == -1) {
+	conn_watch_init(&cw, s->fd, xs->diag_fd);
+	exec_set_peer(&xs->prep, s->peer, cw.local.ss_family != AF_UNSPEC ? (struct sockaddr *)&cw.local : NULL);
+	if (exec_start(&xs->prep, s->fd, &c, why, sizeof(why)) == -1) {
 		log_warnx("service %s: program not started: %s", s->svc->name, why);
 		snprintf(s->log_extra, sizeof(s->log_extra), "exit=not-started");
 		count_start_failure(s->counters);
 		return END_ERROR;
 	}
 	conn_let_go(&cw, s);
-	w = watch_for(s->svc, s->wake_fd, s->progress, s->shutdown_timeout, conn_moved, &cw);
+	w = watch_for(xs, s->svc, s->wake_fd, s->progress, s->shutdown_timeout, conn_moved, &cw);
 	exec_watch(&w, &c, &r);
 	conn_end(&cw, s, c.pid);
 	tcp_bytes(s, &cw);
@@ -400,7 +415,8 @@ wait_for_datagram(const struct udp_socket_session *u, int64_t not_before)
 	while (!sig_worker_stop) {
 		int64_t now = util_now_ms();
 		bool pausing = now < not_before;
-		struct pollfd pf[2] = { { u->wake_fd, POLLIN, 0 }, { u->fd, pausing ? 0 : POLLIN, 0 } };
+		struct pollfd pf[2] = { { .fd = u->wake_fd, .events = POLLIN },
+		    { .fd = u->fd, .events = pausing ? 0 : POLLIN } };
 		int64_t t = pausing ? not_before - now : 1000;
 
 		if (u->progress != NULL)
@@ -462,7 +478,7 @@ udp_watch_open(struct udp_watch *uw, const struct udp_socket_session *u)
 static bool
 left_unread(const struct udp_socket_session *u, struct udp_watch *uw)
 {
-	struct pollfd pf = { u->fd, POLLIN, 0 };
+	struct pollfd pf = { .fd = u->fd, .events = POLLIN };
 
 	(void)udp_moved(uw);
 	if (uw->ep < 0 || poll(&pf, 1, 0) != 1 || !(pf.revents & POLLIN))
@@ -506,10 +522,11 @@ log_program(const struct udp_socket_session *u, const struct exec_child *c,
 static void
 exec_serve_udp_socket(struct udp_socket_session *u)
 {
-	struct backoff b = { 0, 0, 0 };
+	struct exec_state *xs = u->state;
+	struct backoff b = { .fails = 0, .last_fail_ms = 0, .next_start_ms = 0 };
 	int64_t not_before = 0;
 
-	exec_clear_peer(&prep);
+	exec_clear_peer(&xs->prep);
 	while (wait_for_datagram(u, not_before)) {
 		struct exec_child c;
 		struct exec_result r;
@@ -519,7 +536,7 @@ exec_serve_udp_socket(struct udp_socket_session *u)
 		bool fast, unread;
 
 		udp_watch_open(&uw, u);
-		if (exec_start(&prep, u->fd, &c, why, sizeof(why)) == -1) {
+		if (exec_start(&xs->prep, u->fd, &c, why, sizeof(why)) == -1) {
 			log_warnx("service %s: program not started: %s", u->svc->name, why);
 			count_start_failure(u->counters);
 			not_before = note_wait_result(u, &b, true, false);
@@ -527,7 +544,7 @@ exec_serve_udp_socket(struct udp_socket_session *u)
 				close(uw.ep);
 			continue;
 		}
-		w = watch_for(u->svc, u->wake_fd, u->progress, u->shutdown_timeout, udp_moved, &uw);
+		w = watch_for(xs, u->svc, u->wake_fd, u->progress, u->shutdown_timeout, udp_moved, &uw);
 		exec_watch(&w, &c, &r);
 		exec_result_format(&r, c.pid, res, sizeof(res));
 		count_result(u->counters, &r);

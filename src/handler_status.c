@@ -11,58 +11,70 @@
 
 #include "config.h"
 #include "handler.h"
-#include "handler_status.h"
 #include "io.h"
 #include "log.h"
 #include "scoreboard.h"
 #include "stats.h"
 #include "util.h"
 
-static const struct scoreboard *const *boards;	/* every live worker's line is on one */
-static size_t nboards;
-static const struct stats *stats;
-static struct svc_stats *totals;	/* per service: folded by the master plus its live workers' own */
-
 /*
- * The worker's init: what every request reads, kept here for the life of
- * the worker process (env points into memory the worker keeps mapped).
+ * The handler's state, made by its init: what every request reads, for
+ * the life of the worker process (env points into memory the worker
+ * keeps mapped).
  */
+struct status {
+	const struct scoreboard *const *boards;	/* every live worker's line is on one */
+	size_t nboards;
+	const struct stats *stats;
+	struct svc_stats *totals;	/* per service: folded by the master plus its live workers' own */
+};
+
 static int
-status_init(const struct service_config *svc, const struct handler_env *env)
+status_init(const struct service_config *svc, const struct handler_env *env, void **state)
 {
-	boards = env->boards;
-	nboards = env->nboards;
-	stats = env->stats;
-	free(totals);
-	totals = stats != NULL ? calloc(stats->n, sizeof(*totals)) : NULL;
-	if (totals == NULL) {
+	struct status *st = calloc(1, sizeof(*st));
+
+	if (st != NULL && env->stats != NULL)
+		st->totals = calloc(env->stats->n, sizeof(*st->totals));
+	if (st == NULL || st->totals == NULL) {
 		log_errorx("service %s: out of memory", svc->name);
+		free(st);
 		return -1;
 	}
+	st->boards = env->boards;
+	st->nboards = env->nboards;
+	st->stats = env->stats;
+	*state = st;
 	return 0;
 }
 
-/*
- * Steps (*b, *i) to the next line of the boards, from line *i of board *b
- * on: false past the last.
- */
-static bool
-next_line(size_t *b, size_t *i)
+/* fn on each line a worker holds, board by board; lines never taken are not touched. */
+static void
+each_live_line(const struct status *st, void (*fn)(const struct sb_slot *line, void *arg), void *arg)
 {
-	while (*b < nboards && *i >= boards[*b]->nslots) {
-		(*b)++;
-		*i = 0;
-	}
-	return *b < nboards;
+	for (size_t b = 0; b < st->nboards; b++)
+		scoreboard_each_live(st->boards[b], fn, arg);
 }
 
 static ssize_t
-service_index(uint32_t id)
+service_index(const struct stats *stats, uint32_t id)
 {
 	for (size_t i = 0; i < stats->used; i++)
 		if (stats->names[i].id == id)
 			return (ssize_t)i;
 	return -1;
+}
+
+/* A live worker's own counters, into its service's total. */
+static void
+add_line_counters(const struct sb_slot *l, void *arg)
+{
+	const struct status *st = arg;
+	int state = atomic_load_explicit(&l->state, memory_order_acquire);
+	ssize_t i = state >= SB_STARTING && state <= SB_STOPPING ? service_index(st->stats, l->service) : -1;
+
+	if (i >= 0)
+		stats_add(&st->totals[i], &l->counters);
 }
 
 /*
@@ -72,8 +84,10 @@ service_index(uint32_t id)
  * taken again (a few times at most: a dead master must not hang us).
  */
 static void
-sum_totals(void)
+sum_totals(struct status *st)
 {
+	const struct stats *stats = st->stats;
+	struct svc_stats *totals = st->totals;
 	const _Atomic unsigned *seq = &stats->g->fold_seq;
 	unsigned before;
 	int tries = 0;
@@ -83,14 +97,7 @@ sum_totals(void)
 		memset(totals, 0, stats->n * sizeof(*totals));
 		for (size_t i = 0; i < stats->used; i++)
 			stats_add(&totals[i], &stats->svc[i]);
-		for (size_t b = 0, k = 0; next_line(&b, &k); k++) {
-			const struct sb_slot *l = scoreboard_slot(boards[b], k);
-			int st = atomic_load_explicit(&l->state, memory_order_acquire);
-			ssize_t i = st >= SB_STARTING && st <= SB_STOPPING ? service_index(l->service) : -1;
-
-			if (i >= 0)
-				stats_add(&totals[i], &l->counters);
-		}
+		each_live_line(st, add_line_counters, st);
 	} while (((before & 1) || atomic_load_explicit(seq, memory_order_acquire) != before) &&
 	    ++tries < 100);
 }
@@ -102,6 +109,7 @@ sum_totals(void)
  * whole. Either way no line is ever cut.
  */
 struct out {
+	struct status *st;
 	char *buf;
 	size_t len, used;
 	struct tcp_session *s;		/* NULL: keep what fits */
@@ -168,7 +176,7 @@ put(struct out *o, const char *fmt, ...)
 
 /* The name of the service a scoreboard line says it serves (a number only compared). */
 static const char *
-service_name(uint32_t id)
+service_name(const struct stats *stats, uint32_t id)
 {
 	for (size_t i = 0; stats != NULL && i < stats->used; i++)
 		if (stats->names[i].id == id)
@@ -180,7 +188,7 @@ service_name(uint32_t id)
 
 /* Entry i's state as the master published it; a service the running configuration lacks: unconfigured. */
 static enum svc_state
-service_state(size_t i)
+service_state(const struct stats *stats, size_t i)
 {
 	int st = atomic_load_explicit(&stats->state[i], memory_order_acquire);
 
@@ -191,9 +199,11 @@ service_state(size_t i)
 static void
 service_table(struct out *o)
 {
+	const struct stats *stats = o->st->stats;
+
 	put(o, "%-16s %-5s %-48s %s\r\n", "SERVICE", "PROTO", "ADDRESS", "STATE");
 	for (size_t i = 0; i < stats->used; i++) {
-		enum svc_state st = service_state(i);
+		enum svc_state st = service_state(stats, i);
 
 		if (st == SVC_UNCONFIGURED)
 			continue;
@@ -202,40 +212,52 @@ service_table(struct out *o)
 	}
 }
 
+struct worker_rows {
+	struct out *o;
+	int64_t now;
+	size_t workers;
+};
+
+/* A worker's row of the plain-text table. */
+static void
+worker_row(const struct sb_slot *s, void *arg)
+{
+	struct worker_rows *r = arg;
+	int st = atomic_load(&s->state);
+	char peer[80] = "-", proxy[80] = "-", secs[24] = "-";
+
+	if (st == SB_FREE)
+		return;
+	r->workers++;
+	if (st == SB_BUSY) {
+		util_format_peer_key(s->peer, atomic_load(&s->peer_port), peer, sizeof(peer));
+		if (atomic_load_explicit(&s->relayed, memory_order_acquire))
+			util_format_peer_key(s->proxy, atomic_load(&s->proxy_port), proxy,
+			    sizeof(proxy));
+		snprintf(secs, sizeof(secs), "%lld",
+		    (long long)((r->now - atomic_load(&s->conn_start_ms)) / 1000));
+	}
+	/* GEN: a worker below the header's generation belongs to one a reload replaced */
+	put(r->o, "%-8ld %-16s %-9s %-40s %-22s %6s %8llu %5u\r\n", (long)s->pid,
+	    service_name(r->o->st->stats, s->service), scoreboard_state_name((enum sb_state)st), peer, proxy,
+	    secs, LOAD(s->counters.connections), s->generation);
+}
+
 static void
 format_text(struct out *o)
 {
-	int64_t now = util_coarse_now_ms();
-	size_t workers = 0;
+	const struct stats *stats = o->st->stats;
+	const struct svc_stats *totals = o->st->totals;
+	struct worker_rows rows = { .o = o, .now = util_coarse_now_ms(), .workers = 0 };
 
-	sum_totals();
+	sum_totals(o->st);
 	put(o, "netsrvd %s, up %lld s, generation %u\r\n", PACKAGE_VERSION,
 	    (long long)(time(NULL) - stats->g->started), atomic_load(&stats->g->generation));
 	/* PROXY: the balancer a client came through (proxy_from); GEN stays the last column */
 	put(o, "%-8s %-16s %-9s %-40s %-22s %6s %8s %5s\r\n", "PID", "SERVICE", "STATE", "PEER",
 	    "PROXY", "SECS", "CONNS", "GEN");
-	for (size_t b = 0, i = 0; next_line(&b, &i); i++) {
-		const struct sb_slot *s = scoreboard_slot(boards[b], i);
-		int st = atomic_load(&s->state);
-		char peer[80] = "-", proxy[80] = "-", secs[24] = "-";
-
-		if (st == SB_FREE)
-			continue;
-		workers++;
-		if (st == SB_BUSY) {
-			util_format_peer_key(s->peer, atomic_load(&s->peer_port), peer, sizeof(peer));
-			if (atomic_load_explicit(&s->relayed, memory_order_acquire))
-				util_format_peer_key(s->proxy, atomic_load(&s->proxy_port), proxy,
-				    sizeof(proxy));
-			snprintf(secs, sizeof(secs), "%lld",
-			    (long long)((now - atomic_load(&s->conn_start_ms)) / 1000));
-		}
-		/* GEN: a worker below the header's generation belongs to one a reload replaced */
-		put(o, "%-8ld %-16s %-9s %-40s %-22s %6s %8llu %5u\r\n", (long)s->pid,
-		    service_name(s->service), scoreboard_state_name((enum sb_state)st), peer, proxy,
-		    secs, LOAD(s->counters.connections), s->generation);
-	}
-	put(o, "%zu workers\r\n", workers);
+	each_live_line(o->st, worker_row, &rows);
+	put(o, "%zu workers\r\n", rows.workers);
 	service_table(o);
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &totals[i];
@@ -249,17 +271,6 @@ format_text(struct out *o)
 		    LOAD(v->worker_starts), LOAD(v->worker_crashes));
 	}
 	put(o, "reloads: %llu ok, %llu failed\r\n", LOAD(stats->g->reloads_ok), LOAD(stats->g->reloads_failed));
-}
-
-size_t
-status_format_text(char *buf, size_t len)
-{
-	struct out o = { .buf = buf, .len = len };
-
-	if (boards == NULL || stats == NULL || totals == NULL || len == 0)
-		return 0;
-	format_text(&o);
-	return o.used;
 }
 
 static void
@@ -282,6 +293,9 @@ applies(const struct stats_name *nm, const char *protocol)
 static void
 per_service(struct out *o, const char *name, const char *help, size_t off, const char *protocol)
 {
+	const struct stats *stats = o->st->stats;
+	const struct svc_stats *totals = o->st->totals;
+
 	family(o, name, "counter", help);
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &totals[i];
@@ -298,10 +312,12 @@ per_service(struct out *o, const char *name, const char *help, size_t off, const
 static void
 service_up(struct out *o)
 {
+	const struct stats *stats = o->st->stats;
+
 	family(o, "netsrvd_service_up", "gauge",
 	    "Whether the service's socket is bound and served (1), or could not be bound yet (0).");
 	for (size_t i = 0; i < stats->used; i++) {
-		enum svc_state st = service_state(i);
+		enum svc_state st = service_state(stats, i);
 
 		if (st != SVC_UNCONFIGURED)
 			put(o, "netsrvd_service_up{service=\"%s\"} %d\n", stats->names[i].name, st == SVC_UP);
@@ -312,6 +328,9 @@ service_up(struct out *o)
 static void
 program_exits(struct out *o)
 {
+	const struct stats *stats = o->st->stats;
+	const struct svc_stats *totals = o->st->totals;
+
 	family(o, "netsrvd_program_exits_total", "counter", "exec programs that ended, by result.");
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct svc_stats *v = &totals[i];
@@ -325,21 +344,32 @@ program_exits(struct out *o)
 	}
 }
 
-static void
-format_metrics(struct out *o)
-{
-	static const char *const states[] = { "starting", "idle", "busy", "stopping" };
+/* Workers of one service, by state: starting, idle, busy, stopping. */
+struct state_count {
+	uint32_t service;
+	unsigned n[4];
+};
 
-	sum_totals();
-	family(o, "netsrvd_build_info", "gauge", "The running netsrvd's version, as a label; always 1.");
-	put(o, "netsrvd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
-	service_up(o);
-	per_service(o, "netsrvd_connections_total", "TCP connections served.", OFF(connections), "tcp");
-	per_service(o, "netsrvd_received_bytes_total", "Bytes received from TCP clients.", OFF(bytes_in), "tcp");
-	per_service(o, "netsrvd_sent_bytes_total", "Bytes sent to TCP clients.", OFF(bytes_out), "tcp");
+static void
+count_state(const struct sb_slot *l, void *arg)
+{
+	struct state_count *c = arg;
+	int st = atomic_load(&l->state);
+
+	/* a line is the worker's to write: a state out of range counts nowhere */
+	if (st >= SB_STARTING && st <= SB_STOPPING && l->service == c->service)
+		c->n[st - SB_STARTING]++;
+}
+
+/* TCP connections refused, by reason. */
+static void
+refusals(struct out *o)
+{
+	const struct stats *stats = o->st->stats;
+
 	family(o, "netsrvd_refused_total", "counter", "TCP connections refused, by reason.");
 	for (size_t i = 0; i < stats->used; i++) {
-		const struct svc_stats *v = &totals[i];
+		const struct svc_stats *v = &o->st->totals[i];
 		const struct stats_name *nm = &stats->names[i];
 		if (!applies(nm, "tcp"))
 			continue;
@@ -349,10 +379,17 @@ format_metrics(struct out *o)
 		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"proxy\"} %llu\n", nm->name,
 		    LOAD(v->refused_proxy));
 	}
-	per_service(o, "netsrvd_datagrams_total", "UDP datagrams received.", OFF(datagrams), "udp");
+}
+
+/* UDP datagrams not answered, by reason. */
+static void
+datagram_drops(struct out *o)
+{
+	const struct stats *stats = o->st->stats;
+
 	family(o, "netsrvd_datagrams_dropped_total", "counter", "UDP datagrams not answered, by reason.");
 	for (size_t i = 0; i < stats->used; i++) {
-		const struct svc_stats *v = &totals[i];
+		const struct svc_stats *v = &o->st->totals[i];
 		const struct stats_name *nm = &stats->names[i];
 		if (!applies(nm, "udp"))
 			continue;
@@ -363,31 +400,35 @@ format_metrics(struct out *o)
 		put(o, "netsrvd_datagrams_dropped_total{service=\"%s\",reason=\"rate\"} %llu\n",
 		    nm->name, LOAD(v->dropped_rate));
 	}
-	per_service(o, "netsrvd_worker_starts_total", "Workers started.", OFF(worker_starts), NULL);
-	per_service(o, "netsrvd_worker_crashes_total", "Workers that died abnormally.", OFF(worker_crashes), NULL);
-	program_exits(o);
+}
+
+/* Each service's workers, by the state their lines say. */
+static void
+workers_by_state(struct out *o)
+{
+	static const char *const states[] = { "starting", "idle", "busy", "stopping" };
+	const struct stats *stats = o->st->stats;
+
 	family(o, "netsrvd_workers", "gauge", "Workers, by state.");
 	for (size_t i = 0; i < stats->used; i++) {
 		const struct stats_name *nm = &stats->names[i];
-		unsigned n[4] = { 0, 0, 0, 0 };
-		for (size_t b = 0, k = 0; next_line(&b, &k); k++) {
-			const struct sb_slot *l = scoreboard_slot(boards[b], k);
-			int st = atomic_load(&l->state);
-			/* a line is the worker's to write: a state out of range counts nowhere */
-			if (st >= SB_STARTING && st <= SB_STOPPING && l->service == nm->id)
-				n[st - SB_STARTING]++;
-		}
+		struct state_count c = { .service = nm->id, .n = { 0, 0, 0, 0 } };
+
+		each_live_line(o->st, count_state, &c);
 		for (size_t k = 0; k < 4; k++)
-			put(o, "netsrvd_workers{service=\"%s\",state=\"%s\"} %u\n", nm->name, states[k], n[k]);
+			put(o, "netsrvd_workers{service=\"%s\",state=\"%s\"} %u\n", nm->name, states[k], c.n[k]);
 	}
-	family(o, "netsrvd_reloads_total", "counter", "Configuration reloads, by result.");
-	put(o, "netsrvd_reloads_total{result=\"ok\"} %llu\n", LOAD(stats->g->reloads_ok));
-	put(o, "netsrvd_reloads_total{result=\"failed\"} %llu\n", LOAD(stats->g->reloads_failed));
-	family(o, "netsrvd_uptime_seconds", "gauge", "Seconds since the master started.");
-	put(o, "netsrvd_uptime_seconds %lld\n", (long long)(time(NULL) - stats->g->started));
+}
+
+/* How long TCP connections lasted: a histogram per service. */
+static void
+durations(struct out *o)
+{
+	const struct stats *stats = o->st->stats;
+
 	family(o, "netsrvd_connection_duration_seconds", "histogram", "How long TCP connections lasted.");
 	for (size_t i = 0; i < stats->used; i++) {
-		const struct svc_stats *v = &totals[i];
+		const struct svc_stats *v = &o->st->totals[i];
 		const struct stats_name *nm = &stats->names[i];
 		unsigned long long cum = 0;
 		if (!applies(nm, "tcp"))
@@ -408,15 +449,31 @@ format_metrics(struct out *o)
 	}
 }
 
-size_t
-status_format_metrics(char *buf, size_t len)
+static void
+format_metrics(struct out *o)
 {
-	struct out o = { .buf = buf, .len = len };
+	const struct stats *stats = o->st->stats;
 
-	if (boards == NULL || stats == NULL || totals == NULL || len == 0)
-		return 0;
-	format_metrics(&o);
-	return o.used;
+	sum_totals(o->st);
+	family(o, "netsrvd_build_info", "gauge", "The running netsrvd's version, as a label; always 1.");
+	put(o, "netsrvd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	service_up(o);
+	per_service(o, "netsrvd_connections_total", "TCP connections served.", OFF(connections), "tcp");
+	per_service(o, "netsrvd_received_bytes_total", "Bytes received from TCP clients.", OFF(bytes_in), "tcp");
+	per_service(o, "netsrvd_sent_bytes_total", "Bytes sent to TCP clients.", OFF(bytes_out), "tcp");
+	refusals(o);
+	per_service(o, "netsrvd_datagrams_total", "UDP datagrams received.", OFF(datagrams), "udp");
+	datagram_drops(o);
+	per_service(o, "netsrvd_worker_starts_total", "Workers started.", OFF(worker_starts), NULL);
+	per_service(o, "netsrvd_worker_crashes_total", "Workers that died abnormally.", OFF(worker_crashes), NULL);
+	program_exits(o);
+	workers_by_state(o);
+	family(o, "netsrvd_reloads_total", "counter", "Configuration reloads, by result.");
+	put(o, "netsrvd_reloads_total{result=\"ok\"} %llu\n", LOAD(stats->g->reloads_ok));
+	put(o, "netsrvd_reloads_total{result=\"failed\"} %llu\n", LOAD(stats->g->reloads_failed));
+	family(o, "netsrvd_uptime_seconds", "gauge", "Seconds since the master started.");
+	put(o, "netsrvd_uptime_seconds %lld\n", (long long)(time(NULL) - stats->g->started));
+	durations(o);
 }
 
 /*
@@ -431,7 +488,7 @@ status_serve_tcp(struct tcp_session *s)
 	size_t got = 0;
 	short rev = 0;
 	bool metrics = false;
-	struct out o = { .buf = (char *)s->buf, .len = s->bufsize, .s = s };
+	struct out o = { .st = s->state, .buf = (char *)s->buf, .len = s->bufsize, .s = s };
 	int64_t end = util_now_ms() + 300;
 
 	/* the request line, if any, within 300 ms */
@@ -452,7 +509,7 @@ status_serve_tcp(struct tcp_session *s)
 		    "text/plain; charset=utf-8";
 	}
 	/* streamed: a buffer sent whenever full, so any number of services fits */
-	if (boards != NULL && stats != NULL) {
+	if (o.st != NULL && o.st->stats != NULL) {
 		if (metrics)
 			format_metrics(&o);
 		else

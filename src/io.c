@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -103,7 +104,7 @@ io_recv(struct tcp_session *s, void *buf, size_t len)
 static int
 set_rcvtimeo(struct tcp_session *s)
 {
-	struct timeval tv = { 0, 0 };	/* none: wait forever */
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 0 };	/* none: wait forever */
 
 	if (s->timeout_ms > 0) {
 		tv.tv_sec = s->timeout_ms / 1000;
@@ -202,4 +203,76 @@ io_write_all(struct tcp_session *s, const void *buf, size_t len)
 			return io_end_from_errno(errno, "poll");
 	}
 	return END_DONE;
+}
+
+/* io_end_from_errno for the handler's call: "echo: recv". */
+static enum session_end
+pump_failed(int err, const char *name, const char *call)
+{
+	char what[48];
+
+	snprintf(what, sizeof(what), "%s: %s", name, call);
+	return io_end_from_errno(err, what);
+}
+
+/* A failed send after the client's FIN: a reset means it closed for good, not that it broke down. */
+static enum session_end
+send_failed(const struct io_pump *p, const char *name)
+{
+	enum session_end e = pump_failed(errno, name, "send");
+
+	return p->eof && e == END_RESET ? END_CLIENT_CLOSED : e;
+}
+
+/* One turn's read and send: -1 while the session goes on, else how it ended. *moved: a byte or the FIN. */
+static int
+pump_turn(struct io_pump *p, const struct io_pump_ops *ops, void *ctx, bool *moved)
+{
+	ssize_t n;
+
+	*moved = false;
+	if (!p->eof && (n = ops->read(p, ctx)) != IO_PUMP_SKIP) {
+		if (n == IO_PUMP_TIMEOUT)
+			return END_TIMEOUT;
+		if (n >= 0) {
+			if (n == 0)
+				p->eof = true;	/* half-close: what is due still goes out */
+			*moved = true;
+		} else if (!IO_AGAIN(errno))
+			return pump_failed(errno, ops->name, "recv");
+	}
+	n = ops->write(p, ctx);
+	if (n > 0)
+		*moved = true;
+	else if (n == -1 && !IO_AGAIN(errno))
+		return send_failed(p, ops->name);
+	if (p->eof && ops->finished != NULL && ops->finished(p, ctx))
+		return END_CLIENT_CLOSED;
+	return -1;
+}
+
+enum session_end
+io_pump_run(struct tcp_session *s, const struct io_pump_ops *ops, void *ctx)
+{
+	struct io_pump p = { .s = s, .eof = false, .rev = 0, .deadline = -1 };
+	bool moved;
+	int r;
+
+	for (;;) {
+		if ((r = pump_turn(&p, ops, ctx, &moved)) != -1)
+			return (enum session_end)r;
+		if (moved) {
+			p.deadline = -1;
+			p.rev = 0;
+			continue;
+		}
+		/* Reported hangups make recv or send fail; never spin on one. */
+		if (p.rev & (POLLERR | POLLHUP))
+			return p.eof ? END_CLIENT_CLOSED : END_RESET;
+		r = io_wait_idle(s, ops->events(&p, ctx), &p.deadline, &p.rev);
+		if (r == 0)
+			return END_TIMEOUT;
+		if (r == -1)
+			return pump_failed(errno, ops->name, "poll");
+	}
 }

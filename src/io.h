@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -68,5 +69,45 @@ enum session_end io_end_from_errno(int err, const char *what);
  * END_ERROR on a local failure.
  */
 enum session_end io_write_all(struct tcp_session *s, const void *buf, size_t len);
+
+/*
+ * One TCP session that reads and writes at once (echo, chargen): the
+ * handler says what to read and what to send, the pump moves the bytes,
+ * waits for whichever is possible, keeps the no-progress timer and ends
+ * the session the same way for both.
+ */
+struct io_pump {
+	struct tcp_session *s;
+	bool eof;		/* the client's FIN was read */
+	short rev;		/* what the last wait saw; 0 once a byte moved since */
+	int64_t deadline;	/* the no-progress timer (io_wait_idle) */
+};
+
+/* A step the handler did not take this turn (io_pump_ops.read / .write). */
+#define IO_PUMP_SKIP	((ssize_t)-2)
+/* read: its own wait for input ran out (io_recv_wait): the session timed out. */
+#define IO_PUMP_TIMEOUT	((ssize_t)-3)
+
+struct io_pump_ops {
+	const char *name;	/* "echo": for the debug line of a failure */
+	/*
+	 * Called while no FIN was read: one read, or IO_PUMP_SKIP. Returns
+	 * what io_recv does (0 at EOF, -1 with errno), errno untouched.
+	 */
+	ssize_t (*read)(struct io_pump *p, void *ctx);
+	/* One send, or IO_PUMP_SKIP: what io_send returns, errno untouched. */
+	ssize_t (*write)(struct io_pump *p, void *ctx);
+	/* Nothing left to say after the FIN (NULL: the session never ends so). */
+	bool (*finished)(const struct io_pump *p, void *ctx);
+	/* What to wait for when neither step moved a byte. */
+	short (*events)(const struct io_pump *p, void *ctx);
+};
+
+/*
+ * Runs the session until it ends: the client closed (and, after its FIN,
+ * a reset to our send counts as closing), went away, or moved no byte
+ * for s->timeout_ms.
+ */
+enum session_end io_pump_run(struct tcp_session *s, const struct io_pump_ops *ops, void *ctx);
 
 #endif

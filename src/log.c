@@ -59,12 +59,18 @@ static const struct {
 	const char *name;
 	int value;
 } facilities[] = {
-	{ "daemon", LOG_DAEMON }, { "user", LOG_USER }, { "auth", LOG_AUTH },
-	{ "authpriv", LOG_AUTHPRIV }, { "local0", LOG_LOCAL0 },
-	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
-	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
-	{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
-	{ "local7", LOG_LOCAL7 },
+	{ .name = "daemon", .value = LOG_DAEMON },
+	{ .name = "user", .value = LOG_USER },
+	{ .name = "auth", .value = LOG_AUTH },
+	{ .name = "authpriv", .value = LOG_AUTHPRIV },
+	{ .name = "local0", .value = LOG_LOCAL0 },
+	{ .name = "local1", .value = LOG_LOCAL1 },
+	{ .name = "local2", .value = LOG_LOCAL2 },
+	{ .name = "local3", .value = LOG_LOCAL3 },
+	{ .name = "local4", .value = LOG_LOCAL4 },
+	{ .name = "local5", .value = LOG_LOCAL5 },
+	{ .name = "local6", .value = LOG_LOCAL6 },
+	{ .name = "local7", .value = LOG_LOCAL7 },
 };
 
 int

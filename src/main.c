@@ -25,7 +25,6 @@
 #define EXIT_USAGE	64
 #define EXIT_CONFIG	78
 #define EXIT_OTHER	1
-#define EXIT_STARTUP	71
 
 /* a test build of the same sources reports another version: see upgrade tests */
 #ifndef NETSRVD_VERSION_SUFFIX
@@ -147,15 +146,15 @@ static int
 parse_args(int argc, char **argv, struct cli *o)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "test", no_argument, NULL, 't' },
-		{ "pid-file", required_argument, NULL, 'p' },
-		{ "status", no_argument, NULL, 's' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "import", required_argument, NULL, 'I' },
-		{ NULL, 0, NULL, 0 }
+		{ .name = "config", .has_arg = required_argument, .flag = NULL, .val = 'c' },
+		{ .name = "foreground", .has_arg = no_argument, .flag = NULL, .val = 'f' },
+		{ .name = "test", .has_arg = no_argument, .flag = NULL, .val = 't' },
+		{ .name = "pid-file", .has_arg = required_argument, .flag = NULL, .val = 'p' },
+		{ .name = "status", .has_arg = no_argument, .flag = NULL, .val = 's' },
+		{ .name = "version", .has_arg = no_argument, .flag = NULL, .val = 'V' },
+		{ .name = "help", .has_arg = no_argument, .flag = NULL, .val = 'h' },
+		{ .name = "import", .has_arg = required_argument, .flag = NULL, .val = 'I' },
+		{ .name = NULL, .has_arg = 0, .flag = NULL, .val = 0 }
 	};
 	int c;
 
@@ -205,7 +204,8 @@ static int
 run_with_config(const struct cli *o, struct config *cfg, const char *exe, char *config_path,
     char *pid_path, struct inherited *inh, int argc, char **argv)
 {
-	struct master_options opt = { NULL, NULL, false, NULL, NULL, PACKAGE_VERSION NETSRVD_VERSION_SUFFIX };
+	struct master_options opt = { .config_path = NULL, .pid_file = NULL, .foreground = false,
+	    .exe_path = NULL, .inherited = NULL, .version = PACKAGE_VERSION NETSRVD_VERSION_SUFFIX };
 
 	if (o->status || o->test) {
 		int rc = 0;

@@ -46,7 +46,6 @@
 /* services whose counters we keep; a config with more fails to load here */
 #define STATS_SERVICES		512
 
-#define EXIT_STARTUP 71
 /* at the end of a stop, how long the sweep of what programs left behind may take */
 #define ORPHANS_BOUND_MS 2000
 

@@ -17,6 +17,9 @@ struct master_options {
 	const char *version;		/* what -V prints, for logs */
 };
 
+/* The exit status of a start that failed after the configuration loaded (sysexits.h: EX_OSERR). */
+#define EXIT_STARTUP	71
+
 /* Takes ownership of cfg. Returns the process exit status. */
 int master_run(struct config *cfg, const struct master_options *opt);
 

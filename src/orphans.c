@@ -96,7 +96,7 @@ orphans_end_all(int bound_ms)
 			if (kill(kids[i], SIGKILL) == 0)
 				(void)seen_before(seen, &killed, sizeof(seen) / sizeof(seen[0]), kids[i]);
 		}
-		struct timespec ts = { 0, 10L * 1000 * 1000 };
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 10L * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
 	if (killed > 0)

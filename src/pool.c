@@ -39,7 +39,7 @@ growth(const struct pool_view *v, const struct pool_state *st)
 struct pool_decision
 pool_decide(const struct pool_view *v, struct pool_state *st, int64_t now)
 {
-	struct pool_decision d = { 0, false };
+	struct pool_decision d = { .grow = 0, .retire_one = false };
 
 	if (v->max_workers == v->workers)
 		return d;

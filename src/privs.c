@@ -88,6 +88,13 @@ privs_drop_bounding_set(void)
 	}
 }
 
+/* The header of capget/capset(2) for this process, in the 64-bit format. */
+static struct __user_cap_header_struct
+this_process_caps(void)
+{
+	return (struct __user_cap_header_struct){ .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+}
+
 /*
  * The proof that a bounding set we could not empty bounds nothing:
  * no_new_privs (execve and set-user-ID files grant nothing), and the
@@ -97,7 +104,7 @@ privs_drop_bounding_set(void)
 int
 privs_check_powerless(int kept)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct hdr = this_process_caps();
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 	int nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
 
@@ -142,7 +149,7 @@ privs_check_powerless(int kept)
 int
 privs_clear_capabilities(void)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct hdr = this_process_caps();
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 
 	memset(data, 0, sizeof(data));

@@ -10,10 +10,26 @@
 #include "scoreboard.h"
 #include "util.h"
 
+/* Bits of the taken-line bitmap per word. */
+#define SB_WORD_BITS 64
+
+static size_t
+round_to_pages(size_t bytes)
+{
+	return (bytes + shm_page_size() - 1) / shm_page_size() * shm_page_size();
+}
+
+static _Atomic uint64_t *
+live_bits(const struct scoreboard *sb)
+{
+	return (_Atomic uint64_t *)sb->shm.base;
+}
+
 struct scoreboard *
 scoreboard_create(size_t nslots)
 {
 	struct scoreboard *sb = calloc(1, sizeof(*sb));
+	size_t words = (nslots + SB_WORD_BITS - 1) / SB_WORD_BITS;
 
 	if (sb == NULL)
 		return NULL;
@@ -23,13 +39,14 @@ scoreboard_create(size_t nslots)
 		return NULL;
 	}
 	sb->nslots = nslots;
-	sb->stride = (sizeof(struct sb_slot) + shm_page_size() - 1) / shm_page_size() * shm_page_size();
-	if (shm_create(&sb->shm, "netsrvd-scoreboard", nslots * sb->stride) == -1) {
+	sb->stride = round_to_pages(sizeof(struct sb_slot));
+	sb->lines_off = round_to_pages(words * sizeof(uint64_t));
+	if (shm_create(&sb->shm, "netsrvd-scoreboard", sb->lines_off + nslots * sb->stride) == -1) {
 		free(sb->taken);
 		free(sb);
 		return NULL;
 	}
-	return sb;	/* zeroed: every slot SB_FREE */
+	return sb;	/* zeroed: no line taken, every one SB_FREE */
 }
 
 void
@@ -51,13 +68,46 @@ scoreboard_retire(struct scoreboard *sb)
 struct sb_slot *
 scoreboard_slot(const struct scoreboard *sb, size_t i)
 {
-	return (struct sb_slot *)(void *)((char *)sb->shm.base + i * sb->stride);
+	return (struct sb_slot *)(void *)((char *)sb->shm.base + sb->lines_off + i * sb->stride);
+}
+
+/* The bound is the reader's own nslots, whatever the bitmap holds. */
+void
+scoreboard_each_live(const struct scoreboard *sb,
+    void (*fn)(const struct sb_slot *line, void *arg), void *arg)
+{
+	const _Atomic uint64_t *bits = live_bits(sb);
+
+	for (size_t w = 0; w * SB_WORD_BITS < sb->nslots; w++) {
+		uint64_t word = atomic_load_explicit(&bits[w], memory_order_acquire);
+
+		while (word != 0) {
+			size_t i = w * SB_WORD_BITS + (size_t)__builtin_ctzll(word);
+
+			word &= word - 1;
+			if (i < sb->nslots)
+				fn(scoreboard_slot(sb, i), arg);
+		}
+	}
+}
+
+/* Line i is a worker's (published after the line is set up) or free again. */
+static void
+publish_taken(struct scoreboard *sb, size_t i, bool taken)
+{
+	uint64_t bit = (uint64_t)1 << (i % SB_WORD_BITS);
+
+	sb->taken[i] = taken;
+	if (taken)
+		atomic_fetch_or_explicit(&live_bits(sb)[i / SB_WORD_BITS], bit, memory_order_release);
+	else
+		atomic_fetch_and_explicit(&live_bits(sb)[i / SB_WORD_BITS], ~bit, memory_order_release);
 }
 
 int
 scoreboard_confine(struct scoreboard *sb, int slot)
 {
-	return shm_confine(&sb->shm, (size_t)slot * sb->stride, sb->stride);
+	return shm_confine(&sb->shm, sb->lines_off + (size_t)slot * sb->stride, sb->stride);
 }
 
 int
@@ -67,7 +117,6 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned ge
 		struct sb_slot *s = scoreboard_slot(sb, i);
 		if (sb->taken[i])
 			continue;
-		sb->taken[i] = true;
 		s->pid = pid;
 		s->service = service;
 		s->generation = generation;
@@ -81,6 +130,7 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned ge
 		atomic_store(&s->violation, 0);
 		memset(&s->counters, 0, sizeof(s->counters));
 		atomic_store(&s->state, SB_STARTING);
+		publish_taken(sb, i, true);
 		return (int)i;
 	}
 	return -1;
@@ -90,7 +140,7 @@ void
 scoreboard_release(struct scoreboard *sb, int slot)
 {
 	if (slot >= 0 && (size_t)slot < sb->nslots) {
-		sb->taken[slot] = false;
+		publish_taken(sb, (size_t)slot, false);
 		atomic_store(&scoreboard_slot(sb, (size_t)slot)->state, SB_FREE);
 	}
 }
@@ -163,20 +213,32 @@ same_client(const unsigned char a[16], const unsigned char b[16])
 	return memcmp(a, b, 8) == 0;
 }
 
+struct busy_count {
+	uint32_t service;
+	const unsigned char *peer;
+	const struct sb_slot *except;
+	size_t n;
+};
+
+static void
+count_busy_from(const struct sb_slot *s, void *arg)
+{
+	struct busy_count *c = arg;
+
+	if (s == c->except || s->service != c->service ||
+	    atomic_load_explicit(&s->state, memory_order_acquire) != SB_BUSY)
+		return;
+	c->n += same_client(s->peer, c->peer);
+}
+
 size_t
 scoreboard_busy_from(const struct scoreboard *sb, uint32_t service,
     const unsigned char peer[16], const struct sb_slot *except)
 {
-	size_t n = 0;
+	struct busy_count c = { .service = service, .peer = peer, .except = except, .n = 0 };
 
-	for (size_t i = 0; i < sb->nslots; i++) {
-		const struct sb_slot *s = scoreboard_slot(sb, i);
-		if (s == except || s->service != service ||
-		    atomic_load_explicit(&s->state, memory_order_acquire) != SB_BUSY)
-			continue;
-		n += same_client(s->peer, peer);
-	}
-	return n;
+	scoreboard_each_live(sb, count_busy_from, &c);
+	return c.n;
 }
 
 const char *

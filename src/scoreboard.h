@@ -47,12 +47,17 @@ struct sb_slot {
 
 /*
  * The handle, in private memory: sizes and which lines are taken are the
- * master's own, never read back from the lines workers write.
+ * master's own, never read back from the lines workers write. The board
+ * opens with the master's published copy of `taken`, one bit a line, on
+ * pages no worker can write: readers visit the taken lines only, so a
+ * line no worker ever had is never faulted in (a service allowed 4096
+ * workers has a board of 16 MB, nearly all of it never used).
  */
 struct scoreboard {
 	size_t nslots;
 	size_t stride;			/* bytes from one line to the next: a page */
-	struct shm shm;			/* the lines, made before any fork */
+	size_t lines_off;		/* where line 0 starts, after the bitmap's pages */
+	struct shm shm;			/* the bitmap, then the lines, made before any fork */
 	bool *taken;			/* master: line i belongs to a worker not yet reaped */
 };
 
@@ -63,6 +68,13 @@ int scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigne
 void scoreboard_release(struct scoreboard *sb, int slot);
 /* Line i (i < nslots). */
 struct sb_slot *scoreboard_slot(const struct scoreboard *sb, size_t i);
+/*
+ * For the readers: fn on each line the master has given a worker, in
+ * order, without touching the others. The bitmap is the master's; the
+ * line's own fields are the worker's and still to be checked.
+ */
+void scoreboard_each_live(const struct scoreboard *sb,
+    void (*fn)(const struct sb_slot *line, void *arg), void *arg);
 /*
  * Its generation forks no more workers: the descriptor goes, the mappings
  * stay (the master still frees lines; newer workers read them).

@@ -38,7 +38,7 @@
 static void __attribute__((noreturn))
 guard(int rfd, pid_t master, char *const *argv)
 {
-	struct pollfd pf = { rfd, POLLIN, 0 };
+	struct pollfd pf = { .fd = rfd, .events = POLLIN };
 	int64_t end = util_now_ms() + GUARD_READY_MS;
 	sigset_t none;
 	char c = 0;
@@ -162,7 +162,7 @@ upgrade_check(const char *exe, const char *config_path, char *msg, size_t len)
 	}
 	close(p[1]);
 	while (util_now_ms() < end) {
-		struct pollfd pf = { p[0], POLLIN, 0 };
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
 		int r = poll(&pf, 1, (int)(end - util_now_ms()));
 		if (r <= 0)
 			break;

@@ -38,6 +38,7 @@ struct worker {
 	struct worker_udp *udp;	/* UDP: the datagram engine (worker_udp.c) */
 	bool access_log;
 	struct worker_shortage short_of;	/* out of descriptors or memory */
+	void *handler_state;	/* what the handler's init made, for each session */
 };
 
 /*
@@ -67,7 +68,7 @@ setup_wait(struct worker *w)
 static bool
 connection_queued(int fd)
 {
-	struct pollfd pf = { fd, POLLIN, 0 };
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
 
 	return poll(&pf, 1, 0) == 1;
 }
@@ -79,7 +80,8 @@ connection_queued(int fd)
 static void
 wait_for_connection(struct worker *w)
 {
-	struct pollfd pf[2] = { { w->a->listen_fd, POLLIN, 0 }, { w->wake[0], POLLIN, 0 } };
+	struct pollfd pf[2] = { { .fd = w->a->listen_fd, .events = POLLIN },
+	    { .fd = w->wake[0], .events = POLLIN } };
 
 	if (sig_worker_stop)
 		return;
@@ -174,7 +176,7 @@ timeout_ms(const struct service_config *svc)
 static void
 refuse(int fd)
 {
-	struct linger lg = { 1, 0 };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
 	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
 		log_debug("setsockopt(SO_LINGER)");
@@ -205,7 +207,7 @@ over_per_source_limit(const struct worker *w)
 	const struct sb_slot *me = w->a->slot;
 	size_t busy = 0;
 
-	if (w->svc->max_per_source == 0 || me == NULL)
+	if (w->svc->max_per_source == 0)
 		return false;
 	for (size_t i = 0; i < w->a->nboards; i++)
 		busy += scoreboard_busy_from(w->a->boards[i], w->a->service_id, me->peer, me);
@@ -261,8 +263,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		refuse_logged(w, fd, peer, &wp, "acl", &w->a->st->refused_acl);
 		return;
 	}
-	if (w->a->slot != NULL)
-		scoreboard_begin(w->a->slot, peer);
+	scoreboard_begin(w->a->slot, peer);
 	if (over_per_source_limit(w)) {
 		refuse_logged(w, fd, peer, &wp, "per_source", &w->a->st->refused_per_source);
 		scoreboard_set_state(w->a->slot, SB_IDLE);
@@ -276,23 +277,21 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	s.buf = w->buf;
 	s.bufsize = WORKER_BUF;
 	s.timeout_ms = timeout_ms(w->svc);
-	s.progress = w->a->slot != NULL ? &w->a->slot->progress_ms : NULL;
+	s.progress = &w->a->slot->progress_ms;
 	s.peer = peer;
 	s.counters = w->a->st;
 	s.wake_fd = w->wake[0];
 	s.shutdown_timeout = w->a->cfg->shutdown_timeout;
+	s.state = w->handler_state;
 	end = w->svc->handler->serve_tcp(&s);
 	/* -1: the handler closed it (exec: the program's, never read by us) */
 	if (s.fd >= 0 && end == END_DONE)
 		discard_unread(s.fd, w->buf, WORKER_BUF);
 	if (s.fd >= 0 && close(s.fd) == -1 && errno != EINTR)
 		log_debug("service %s: close", w->svc->name);
-	if (w->a->slot != NULL) {
-		scoreboard_end(w->a->slot);
-		if (w->a->st != NULL)
-			stats_connection_done(w->a->st, s.bytes_in, s.bytes_out,
-			    util_coarse_now_ms() - atomic_load(&w->a->slot->conn_start_ms));
-	}
+	scoreboard_end(w->a->slot);
+	stats_connection_done(w->a->st, s.bytes_in, s.bytes_out,
+	    util_coarse_now_ms() - atomic_load(&w->a->slot->conn_start_ms));
 	if (w->connections_left > 0 && --w->connections_left == 0)
 		w->retire = true;
 	log_connection(w, &s, &wp, end, &t0);
@@ -308,9 +307,9 @@ static void
 set_keepalive(const struct service_config *svc, int fd)
 {
 	const struct { int opt, value; } timers[] = {
-		{ TCP_KEEPIDLE, svc->keepalive_idle },
-		{ TCP_KEEPINTVL, svc->keepalive_interval },
-		{ TCP_KEEPCNT, svc->keepalive_count },
+		{ .opt = TCP_KEEPIDLE, .value = svc->keepalive_idle },
+		{ .opt = TCP_KEEPINTVL, .value = svc->keepalive_interval },
+		{ .opt = TCP_KEEPCNT, .value = svc->keepalive_count },
 	};
 	int on = 1;
 
@@ -395,8 +394,10 @@ static void
 serve_udp_socket(struct worker *w)
 {
 	struct udp_socket_session u = {
-		w->a->listen_fd, w->wake[0], w->svc, &w->a->slot->progress_ms, w->a->st,
-		w->a->cfg->shutdown_timeout, w->access_log
+		.fd = w->a->listen_fd, .wake_fd = w->wake[0], .svc = w->svc,
+		.progress = &w->a->slot->progress_ms, .counters = w->a->st,
+		.shutdown_timeout = w->a->cfg->shutdown_timeout, .access_log = w->access_log,
+		.state = w->handler_state,
 	};
 
 	w->svc->handler->serve_udp_socket(&u);
@@ -426,8 +427,9 @@ worker_run(const struct worker_args *a)
 	if (scoreboard_confine(a->sb, a->slot_index) == -1 || stats_confine(a->stats) == -1)
 		_exit(WORKER_EXIT_SETUP);
 	/* what the handler reads while serving; its init logs its own failure */
-	struct handler_env env = { a->boards, a->nboards, a->stats, a->cfg };
-	if (a->svc->handler->init != NULL && a->svc->handler->init(a->svc, &env) == -1)
+	struct handler_env env = { .boards = a->boards, .nboards = a->nboards, .stats = a->stats,
+	    .cfg = a->cfg };
+	if (a->svc->handler->init != NULL && a->svc->handler->init(a->svc, &env, &w.handler_state) == -1)
 		_exit(WORKER_EXIT_SETUP);
 	if (a->svc->protocol == PROTO_UDP && a->svc->handler->serve_udp_socket != NULL) {
 		/* the handler serves the socket itself */
@@ -445,15 +447,13 @@ worker_run(const struct worker_args *a)
 		w.connections_left = a->svc->max_connections_per_worker +
 		    (long)handler_random((uint32_t)a->svc->max_connections_per_worker / 10 + 1);
 
-	if (a->slot != NULL)
-		scoreboard_set_state(a->slot, SB_IDLE);
+	scoreboard_set_state(a->slot, SB_IDLE);
 	if (a->svc->protocol == PROTO_TCP)
 		tcp_loop(&w);
 	else if (w.udp == NULL)
 		serve_udp_socket(&w);
 	else
 		worker_udp_run(w.udp, &w.short_of);
-	if (a->slot != NULL)
-		scoreboard_set_state(a->slot, SB_STOPPING);
+	scoreboard_set_state(a->slot, SB_STOPPING);
 	_exit(WORKER_EXIT_OK);
 }

@@ -95,20 +95,16 @@ worker_proxy_accept(const struct worker_args *a, int fd, unsigned char *buf, siz
 
 	wp->relayed = false;
 	if (a->svc->nproxy_from == 0 || !from_balancer(a->svc, *peer)) {
-		if (a->slot != NULL)
-			scoreboard_set_proxy(a->slot, NULL);
+		scoreboard_set_proxy(a->slot, NULL);
 		return 0;
 	}
 	/* busy with the balancer while its header comes: the pool sees the worker taken */
-	if (a->slot != NULL) {
-		scoreboard_set_proxy(a->slot, NULL);
-		scoreboard_begin(a->slot, *peer);
-	}
+	scoreboard_set_proxy(a->slot, NULL);
+	scoreboard_begin(a->slot, *peer);
 	memset(&r, 0, sizeof(r));
 	why = len >= PROXY_MAX ? read_header(fd, buf, len, &r) : "no room for a header";
 	/* idle again: the caller's checks begin the connection with the client */
-	if (a->slot != NULL)
-		scoreboard_set_state(a->slot, SB_IDLE);
+	scoreboard_set_state(a->slot, SB_IDLE);
 	if (why != NULL) {
 		refuse_logged(a, *peer, why);
 		return -1;
@@ -120,8 +116,7 @@ worker_proxy_accept(const struct worker_args *a, int fd, unsigned char *buf, siz
 	wp->client = r.source;
 	wp->relayed = true;
 	*peer = (const struct sockaddr *)&wp->client;
-	if (a->slot != NULL)
-		scoreboard_set_proxy(a->slot, (const struct sockaddr *)&wp->balancer);
+	scoreboard_set_proxy(a->slot, (const struct sockaddr *)&wp->balancer);
 	return 0;
 }
 

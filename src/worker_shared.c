@@ -45,7 +45,7 @@ shortage_warn(struct worker_shortage *sh, const char *call)
 void
 worker_shortage_wait(struct worker_shortage *sh, const char *call)
 {
-	struct pollfd pf = { sh->wake_fd, POLLIN, 0 };
+	struct pollfd pf = { .fd = sh->wake_fd, .events = POLLIN };
 
 	shortage_warn(sh, call);
 	sh->pause_ms = sh->pause_ms == 0 ? SHORTAGE_MIN_MS :

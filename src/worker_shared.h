@@ -25,11 +25,11 @@ struct worker_args {
 	/* what it reads (status, max_per_source): sb first, then the draining generations' */
 	const struct scoreboard **boards;
 	size_t nboards;
-	struct sb_slot *slot;		/* this worker's line */
+	struct sb_slot *slot;		/* this worker's line; never NULL in a worker (worker_run) */
 	int slot_index;			/* its number in sb */
 	struct ratelimit *rl;		/* UDP replies per source */
 	uint32_t service_id;
-	struct svc_stats *st;		/* this worker's counters, in its line */
+	struct svc_stats *st;		/* this worker's counters, in its line; never NULL either */
 	struct stats *stats;		/* everything, for the status handler */
 };
 

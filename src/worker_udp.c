@@ -326,7 +326,7 @@ udp_flush(struct worker_udp *u, struct udp_batch *b)
 			continue;
 		}
 		if (r == -1 && (errno == EAGAIN || errno == ENOBUFS) && full++ < 3) {
-			struct pollfd pf = { u->fd, POLLOUT, 0 };
+			struct pollfd pf = { .fd = u->fd, .events = POLLOUT };
 			if (poll(&pf, 1, 50) == -1 && errno != EINTR)
 				log_debug("service %s: poll", u->svc->name);
 			continue;
@@ -516,7 +516,7 @@ enable_pktinfo(struct worker_udp *u)
 static int
 udp_block(struct worker_udp *u)
 {
-	struct timeval tv = { UDP_IDLE_S, 0 };
+	struct timeval tv = { .tv_sec = UDP_IDLE_S, .tv_usec = 0 };
 	int fl = fcntl(u->a->listen_fd, F_GETFL);
 
 	if (fl == -1 || ((fl & O_NONBLOCK) &&
@@ -638,7 +638,7 @@ void
 worker_udp_run(struct worker_udp *u, struct worker_shortage *sh)
 {
 	struct udp_batch *b = u->batch;
-	struct udp_pace pace = { 1, 1, 0, false };
+	struct udp_pace pace = { .want = 1, .probe_every = 1, .singles = 0, .timed = false };
 	int drained = 0;
 
 	enable_pktinfo(u);

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -347,11 +348,72 @@ scoreboard_retired_keeps_no_fd_test(void **state)
 	assert_int_equal(atomic_load(&scoreboard_slot(sb, 0)->state), SB_FREE);
 }
 
+/* Remembers the lines scoreboard_each_live visits, in order. */
+struct visits {
+	const struct sb_slot *line[8];
+	size_t n;
+};
+
+static void
+note_visit(const struct sb_slot *line, void *arg)
+{
+	struct visits *v = arg;
+
+	if (v->n < 8)
+		v->line[v->n] = line;
+	v->n++;
+}
+
+/* Whether the page at p is in this process's page tables (mincore). */
+static bool
+resident(const void *p)
+{
+	unsigned char vec = 0;
+
+	assert_int_equal(mincore((void *)(uintptr_t)p, 1, &vec), 0);
+	return (vec & 1) != 0;
+}
+
+/*
+ * The readers visit the lines the master gave a worker, in order, and
+ * no other: a line never taken stays untouched (not even faulted in),
+ * however large the board.
+ */
+static void
+scoreboard_each_live_test(void **state)
+{
+	struct scoreboard *sb = scoreboard_create(200);
+	struct visits v = { .n = 0 };
+	int a, b, c;
+
+	(void)state;
+	assert_non_null(sb);
+	a = scoreboard_claim(sb, 1, SVC, 1);
+	b = scoreboard_claim(sb, 2, SVC, 1);
+	c = scoreboard_claim(sb, 3, SVC, 1);
+	scoreboard_release(sb, b);
+	scoreboard_each_live(sb, note_visit, &v);
+	assert_int_equal(v.n, 2);
+	assert_ptr_equal(v.line[0], scoreboard_slot(sb, (size_t)a));
+	assert_ptr_equal(v.line[1], scoreboard_slot(sb, (size_t)c));
+	for (size_t i = 3; i < 200; i++)
+		assert_false(resident(scoreboard_slot(sb, i)));
+	/* a line past 64 is found in the next word of the bitmap */
+	for (int i = 3; i < 70; i++)
+		assert_true(scoreboard_claim(sb, 9, SVC, 1) >= 0);
+	v.n = 0;
+	scoreboard_each_live(sb, note_visit, &v);
+	assert_int_equal(v.n, 69);
+	assert_false(resident(scoreboard_slot(sb, 199)));
+	scoreboard_destroy(sb);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(scoreboard_claim_release_test, setup, teardown),
+		cmocka_unit_test(scoreboard_each_live_test),
 		cmocka_unit_test_setup_teardown(scoreboard_taken_once_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(scoreboard_release_out_of_range_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(scoreboard_busy_from_v4_test, setup, teardown),

@@ -1,6 +1,7 @@
 /* The status service and /metrics, run for real: counters that move with traffic and reloads, checked by promtool. */
 #include "autoconfig.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -854,6 +856,70 @@ status_longest_name_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/*
+ * Bytes of shared memory the master's open memfd named name holds
+ * (st_blocks: pages the kernel allocated, whoever faulted them in), or -1.
+ */
+static long long
+memfd_allocated(pid_t pid, const char *name)
+{
+	char path[64], link[256], p[320];
+	struct dirent *de;
+	long long bytes = -1;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	dir = opendir(path);
+	assert_non_null(dir);
+	while ((de = readdir(dir)) != NULL) {
+		struct stat st;
+		ssize_t k;
+
+		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+		k = readlink(p, link, sizeof(link) - 1);
+		if (de->d_name[0] == '.' || k <= 0)
+			continue;
+		link[k] = '\0';
+		if (strncmp(link, name, strlen(name)) == 0 && stat(p, &st) == 0)
+			bytes = (long long)st.st_blocks * 512;
+	}
+	closedir(dir);
+	return bytes;
+}
+
+/*
+ * A service allowed 4096 workers gets a board of 4096 one-page lines;
+ * reading it for /metrics and -s must not touch the lines no worker has
+ * taken, or each read makes all 16 MB of it real shared memory.
+ */
+static void
+status_untaken_lines_untouched_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	const char *argv[] = { h_netsrvd(), "-s", "-c", d->conf, NULL };
+	static char out[16384];
+	long long bytes;
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n"
+	    "   workers = 2; max_workers = 4096; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1;\n"
+	    "   allow = [ \"127.0.0.0/8\" ]; } );\n", port, sport);
+	h_start_serving(d, port);
+	for (int i = 0; i < 3; i++) {
+		http_get(sport, "/metrics");
+		assert_non_null(strstr(body, "netsrvd_workers{service=\"echo\",state=\"idle\"}"));
+	}
+	assert_int_equal(h_run(argv, out, sizeof(out), 5000), 0);
+	assert_non_null(strstr(out, "3 workers"));
+	bytes = memfd_allocated(d->pid, "/memfd:netsrvd-scoreboard");
+	print_message("scoreboard: %lld bytes of shared memory allocated\n", bytes);
+	assert_true(bytes >= 0);
+	assert_true(bytes < 1024 * 1024);	/* a few taken lines; 16 MB if every line was read */
+	assert_int_equal(h_stop(d), 0);
+}
+
 int
 main(void)
 {
@@ -869,6 +935,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(status_service_down_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_freebind_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(status_longest_name_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(status_untaken_lines_untouched_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();

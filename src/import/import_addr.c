@@ -97,7 +97,7 @@ factorized(const char *value, struct import_strv *out)
 	const char *end = strchr(value, '}');
 	unsigned parts = 1;
 	char head[32], *list, *save = NULL;
-	struct import_strv made = { NULL, 0 };
+	struct import_strv made = { .v = NULL, .n = 0 };
 	size_t n;
 
 	if (brace == NULL || end == NULL || end[1] != '\0' || end < brace ||

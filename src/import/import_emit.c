@@ -195,7 +195,7 @@ emit_keys(const struct block *b, const struct import_service *s, const struct im
 static void
 emit_service(FILE *out, const struct import_service *s, const struct import_host *h, bool comma)
 {
-	struct block b = { out, s->unservable != NULL };
+	struct block b = { .out = out, .commented = s->unservable != NULL };
 
 	fputs("\t# ", out);
 	put_visible(out, "%s:%d: %s", s->file, s->line, s->origin != NULL ? s->origin : "");

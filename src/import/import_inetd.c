@@ -253,10 +253,10 @@ static void
 parse_entry(struct import_result *r, const struct import_host *h, const char *path, int line,
     struct fields *f, bool off, const char *default_hosts, const char *text)
 {
-	struct import_at at = { path, line, NULL };
+	struct import_at at = import_at_make(path, line, NULL);
 	size_t index = r->nsvc;
 	struct import_service *s = import_service_add(r, path, line);
-	struct import_strv argv = { f->v + 6, f->n - 6 };
+	struct import_strv argv = { .v = f->v + 6, .n = f->n - 6 };
 	char *hosts, *service, *user, *group, *what;
 	long max, per_ip;
 	int socktype, family;

@@ -13,6 +13,12 @@ struct import_at {
 	const char *what;	/* "server_args = ...", "wait/nowait field ..." */
 };
 
+static inline struct import_at
+import_at_make(const char *file, int line, const char *what)
+{
+	return (struct import_at){ .file = file, .line = line, .what = what };
+}
+
 /* tcpd looks for a daemon named without a path here (Debian's REAL_DAEMON_DIR). */
 #define IMPORT_TCPD_DIR "/usr/sbin"
 

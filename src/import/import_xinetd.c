@@ -257,7 +257,7 @@ read_file_at(struct reader *rd, const char *line, const char *path)
 static void
 read_dir(struct reader *rd, const char *line, const char *dir)
 {
-	struct import_strv names = { NULL, 0 };
+	struct import_strv names = { .v = NULL, .n = 0 };
 	struct dirent *de;
 	DIR *d = opendir(dir);
 
@@ -372,7 +372,8 @@ static void
 read_text(struct import_result *r, struct entries *out, const char *path,
     const char *text, int depth, int index)
 {
-	struct reader rd = { r, out, path, 0, OUTSIDE, NULL, depth, index };
+	struct reader rd = { .r = r, .out = out, .file = path, .line = 0, .state = OUTSIDE,
+	    .cur = NULL, .depth = depth, .index = index };
 	char *copy = import_xstrdup(text);
 	char *p = copy;
 
@@ -410,7 +411,7 @@ void
 import_xinetd_parse(struct import_result *r, const struct import_host *h,
     const char *path, const char *text, const struct stat *sb)
 {
-	struct entries es = { NULL, 0, 0 };
+	struct entries es = { .v = NULL, .n = 0, .cap = 0 };
 	struct xinetd_defaults d;
 	bool have_defaults = false;
 

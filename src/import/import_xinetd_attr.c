@@ -35,23 +35,23 @@ static const struct {
 	const char *name;
 	const char *why;
 } lost_attrs[] = {
-	{ "cps", "netsrvd has no limit on new connections per second" },
-	{ "access_times", "netsrvd serves at all hours" },
-	{ "banner", "netsrvd sends no banner" },
-	{ "banner_success", "netsrvd sends no banner" },
-	{ "banner_fail", "netsrvd sends no banner" },
-	{ "redirect", "netsrvd does not forward connections to another host" },
-	{ "max_load", "netsrvd does not watch the load average" },
-	{ "nice", "netsrvd does not change a program's priority" },
-	{ "umask", "netsrvd's programs inherit its umask" },
-	{ "deny_time", "netsrvd has no SENSOR blacklist" },
-	{ "libwrap", "netsrvd does not consult tcp_wrappers" },
-	{ "mdns", "netsrvd does not register services with mDNS" },
-	{ "rpc_version", "netsrvd has no RPC services" },
-	{ "rpc_number", "netsrvd has no RPC services" },
-	{ "rlimit_data", "netsrvd sets the memory (address space), not the data size" },
-	{ "rlimit_rss", "netsrvd sets the memory (address space), not the resident size" },
-	{ "rlimit_stack", "netsrvd sets the memory (address space), not the stack size" },
+	{ .name = "cps", .why = "netsrvd has no limit on new connections per second" },
+	{ .name = "access_times", .why = "netsrvd serves at all hours" },
+	{ .name = "banner", .why = "netsrvd sends no banner" },
+	{ .name = "banner_success", .why = "netsrvd sends no banner" },
+	{ .name = "banner_fail", .why = "netsrvd sends no banner" },
+	{ .name = "redirect", .why = "netsrvd does not forward connections to another host" },
+	{ .name = "max_load", .why = "netsrvd does not watch the load average" },
+	{ .name = "nice", .why = "netsrvd does not change a program's priority" },
+	{ .name = "umask", .why = "netsrvd's programs inherit its umask" },
+	{ .name = "deny_time", .why = "netsrvd has no SENSOR blacklist" },
+	{ .name = "libwrap", .why = "netsrvd does not consult tcp_wrappers" },
+	{ .name = "mdns", .why = "netsrvd does not register services with mDNS" },
+	{ .name = "rpc_version", .why = "netsrvd has no RPC services" },
+	{ .name = "rpc_number", .why = "netsrvd has no RPC services" },
+	{ .name = "rlimit_data", .why = "netsrvd sets the memory (address space), not the data size" },
+	{ .name = "rlimit_rss", .why = "netsrvd sets the memory (address space), not the resident size" },
+	{ .name = "rlimit_stack", .why = "netsrvd sets the memory (address space), not the stack size" },
 };
 
 /* An entry's attributes as xinetd resolves them: first single values, lists applied. */
@@ -327,8 +327,8 @@ translate_program(struct import_service *s, const struct import_host *h, const s
     bool internal)
 {
 	const struct xinetd_attr *server = single(v, "server"), *args = single(v, "server_args");
-	struct import_strv none = { NULL, 0 };
-	struct import_at at = { v->e->file, v->e->line, "service" };
+	struct import_strv none = { .v = NULL, .n = 0 };
+	struct import_at at = import_at_make(v->e->file, v->e->line, "service");
 
 	if (internal) {
 		import_map_internal(s, v->e->name, &at);
@@ -350,7 +350,7 @@ static void
 translate_wait(struct import_service *s, const struct view *v)
 {
 	const struct xinetd_attr *a = single(v, "wait");
-	struct import_at at = { v->e->file, v->e->line, "wait (none)" };
+	struct import_at at = import_at_make(v->e->file, v->e->line, "wait (none)");
 	bool wait = s->protocol == PROTO_UDP;	/* what each protocol's programs expect */
 
 	if (a != NULL && a->values.n == 1 && (strcasecmp(a->values.v[0], "yes") == 0 ||
@@ -405,7 +405,7 @@ translate_address(struct import_service *s, const struct import_host *h, const s
 {
 	const struct xinetd_attr *bind = single(v, "bind");
 	const struct xinetd_attr *v6only = or_default(v, "v6only", d->v6only);
-	struct import_at at = { v->e->file, v->e->line, "flags" };
+	struct import_at at = import_at_make(v->e->file, v->e->line, "flags");
 
 	if (bind == NULL)
 		bind = single(v, "interface");
@@ -532,7 +532,7 @@ translate_credentials(struct import_service *s, const struct import_host *h, con
 {
 	const struct xinetd_attr *user = single(v, "user"), *group = single(v, "group");
 	const struct xinetd_attr *groups = or_default(v, "groups", d->groups);
-	struct import_at at = { v->e->file, v->e->line, "user" };
+	struct import_at at = import_at_make(v->e->file, v->e->line, "user");
 
 	if (user != NULL || group != NULL)
 		at = at_of(user != NULL ? user : group);
