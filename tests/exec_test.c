@@ -840,23 +840,24 @@ static void
 exec_udp_wait_reload_test(void **state)
 {
 	struct daemon *d = *state;
-	int port = h_free_port();
+	int port = h_free_port(), sport = h_free_port();
 	/* a macro, not a variable: the compiler checks the format against its arguments */
 #define LINGER_CONF "log = { connections = true; };\n" \
 	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n" \
-	    "   wait = true; command = [ \"%s\", \"udp-linger\" ]; %s } );\n"
+	    "   wait = true; command = [ \"%s\", \"udp-linger\" ]; %s },\n" \
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n"
 	char first[64], reply[64];
 	ssize_t n;
 
-	h_write_conf(d, LINGER_CONF, port, probe(), "");
+	h_write_conf(d, LINGER_CONF, port, probe(), "", sport);
 	start_quiet(d);
 	n = h_udp_query("127.0.0.1", port, "a", 1, first, sizeof(first) - 1, h_hang_ms(3000));
 	if (n < 0)
 		h_fail_with_log(d, "no reply from the wait program");
 	first[n] = '\0';
-	h_write_conf(d, LINGER_CONF, port, probe(), "env = [ \"GENERATION=2\" ];");
+	h_write_conf(d, LINGER_CONF, port, probe(), "env = [ \"GENERATION=2\" ];", sport);
 	assert_int_equal(kill(d->pid, SIGHUP), 0);
-	assert_true(h_wait_log(d, "reloaded: generation 2", 5000));
+	assert_int_equal(h_wait_metric(sport, "netsrvd_reloads_total{result=\"ok\"}", H_EQUAL, 1, 5000), 1);
 	/* the lingering program of the old generation still owns the socket */
 	n = h_udp_query("127.0.0.1", port, "b", 1, reply, sizeof(reply) - 1, h_hang_ms(3000));
 	assert_true(n > 0);
