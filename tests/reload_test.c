@@ -520,19 +520,23 @@ static void
 reload_burst_test(void **state)
 {
 	struct daemon *d = *state;
-	int port = h_free_port();
+	int port = h_free_port(), sport = h_free_port();
+	const char *ok = "netsrvd_reloads_total{result=\"ok\"}";
 
 	h_write_conf(d, "services = (\n"
-	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n", port);
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+	    " { name = \"s\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
+	    port, sport);
 	h_start_serving(d, port);
 	for (int i = 0; i < 30; i++)
 		kill(d->pid, SIGHUP);
-	assert_true(h_wait_log(d, "reloaded:", 3000));
+	assert_true(h_wait_metric(sport, ok, H_AT_LEAST, 1, 3000) >= 1);
 	h_sleep_ms(500);
-	int n = h_log_count(d, "reloaded:");
-	print_message("30 SIGHUPs gave %d reloads\n", n);
+	long long n = h_metric(sport, ok);
+	print_message("30 SIGHUPs gave %lld reloads\n", n);
 	assert_true(n >= 1 && n < 30);
-	assert_true(h_wait_children(d->pid, 2, 3000));
+	assert_int_equal(h_metric(sport, "netsrvd_reloads_total{result=\"failed\"}"), 0);
+	assert_true(h_wait_children(d->pid, 3, 3000));
 	assert_true(h_echo("127.0.0.1", port, "burst", 5, 2000));
 	assert_int_equal(h_count_zombies(d->pid), 0);
 	/* a stop right behind a reload wins */
