@@ -23,6 +23,9 @@
 #include "accesslog.h"
 #include "harness.h"
 
+#define RELOADS_OK "netsrvd_reloads_total{result=\"ok\"}"
+#define RELOADS_FAILED "netsrvd_reloads_total{result=\"failed\"}"
+
 static void
 print_tally(const char *what, const struct tally *t)
 {
@@ -35,7 +38,7 @@ static void
 fault_reload_storm_test(void **state)
 {
 	struct daemon *d = *state;
-	int port = h_free_port(), uport = h_free_port(), extra = h_free_port();
+	int port = h_free_port(), uport = h_free_port(), extra = h_free_port(), sport = h_free_port();
 	char c1[1024], c2[1024];
 	struct hammer hm;
 	struct tally t;
@@ -44,13 +47,15 @@ fault_reload_storm_test(void **state)
 	/* the clients hammer UDP from one address: no per-source budget (also below) */
 	snprintf(c1, sizeof(c1), "udp_rate = 0;\nservices = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; },\n"
 	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
-	    port, uport);
+	    port, sport, uport);
 	snprintf(c2, sizeof(c2), "udp_rate = 0;\nworkers = 3;\nservices = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; },\n"
 	    " { name = \"chargen\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"chargen\"; workers = 1; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; },\n"
 	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
-	    port, extra, uport);
+	    port, extra, sport, uport);
 	h_write_conf(d, "%s", c1);
 	h_start_serving(d, port);
 	h_hammer_start(&hm, 4, port, uport, 600);	/* until stopped */
@@ -59,12 +64,13 @@ fault_reload_storm_test(void **state)
 		if (r == 25) {
 			h_write_conf(d, "services = ( { name = \"echo\"; protocol = \"tcp\";\n port = %d; handler = \"echo\" ", port);
 			kill(d->pid, SIGHUP);
-			assert_true(h_wait_log(d, "reload failed", 3000));
+			assert_int_equal(h_wait_metric(sport, RELOADS_FAILED, H_EQUAL, 1, 3000), 1);
 			h_sleep_ms(100);
 		}
 		h_write_conf(d, "%s", (r % 2) ? c2 : c1);
 		kill(d->pid, SIGHUP);
-		if (!h_wait_log_count(d, "reloaded:", ++reloads, 5000))
+		reloads++;
+		if (h_wait_metric(sport, RELOADS_OK, H_EQUAL, reloads, 5000) != reloads)
 			h_fail_with_log(d, "reload not done");
 		h_sleep_ms(100);
 	}
@@ -74,8 +80,8 @@ fault_reload_storm_test(void **state)
 	assert_int_equal(t.failed, 0);
 	assert_int_equal(t.udp_lost, 0);
 	assert_true(t.ok > 0);
-	assert_int_equal(h_log_count(d, "reload failed"), 1);
-	assert_true(h_wait_children(d->pid, 3, 5000));
+	assert_int_equal(h_metric(sport, RELOADS_FAILED), 1);
+	assert_true(h_wait_children(d->pid, 4, 5000));	/* c1's 3 and the status worker */
 	assert_int_equal(h_count_zombies(d->pid), 0);
 	assert_int_equal(h_stop(d), 0);
 }
@@ -145,12 +151,13 @@ static void
 fault_fd_accounting_test(void **state)
 {
 	struct daemon *d = *state;
-	int port = h_free_port(), uport = h_free_port(), extra = h_free_port();
+	int port = h_free_port(), uport = h_free_port(), extra = h_free_port(), sport = h_free_port();
 
 	h_write_conf(d, "services = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; },\n"
 	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
-	    port, uport);
+	    port, sport, uport);
 	h_start_serving(d, port);
 	h_sleep_ms(200);
 	int before = h_count_fds(d->pid, NULL);
@@ -167,18 +174,20 @@ fault_fd_accounting_test(void **state)
 			h_write_conf(d, "services = (\n"
 			    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
 			    " { name = \"x\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"discard\"; workers = 1; },\n"
+			    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; },\n"
 			    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
-			    port, extra, uport);
+			    port, extra, sport, uport);
 		} else
 			h_write_conf(d, "services = (\n"
 			    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+			    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; },\n"
 			    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 1; } );\n",
-			    port, uport);
+			    port, sport, uport);
 		kill(d->pid, SIGHUP);
-		if (!h_wait_log_count(d, "reloaded:", r, 5000))
+		if (h_wait_metric(sport, RELOADS_OK, H_EQUAL, r, 5000) != r)
 			h_fail_with_log(d, "reload not done");
 	}
-	assert_true(h_wait_children(d->pid, 3, 5000));
+	assert_true(h_wait_children(d->pid, 4, 5000));
 	int after = h_count_fds(d->pid, NULL);
 	print_message("master fds: %d before, %d after 1000 connections and 100 reloads\n", before, after);
 	assert_int_equal(after, before);
@@ -275,16 +284,18 @@ static void
 fault_hostile_clients_test(void **state)
 {
 	struct daemon *d = *state;
-	int port = h_free_port(), uport = h_free_port(), cport = h_free_port();
+	int port = h_free_port(), uport = h_free_port(), cport = h_free_port(), sport = h_free_port();
 	struct hammer hm;
 	struct tally t;
 	static char big[65507], back[65536];
+	static const char *const names[] = { "echo", "chargen", "status", "echo-udp" };
 
 	h_write_conf(d, "timeout = 2; udp_rate = 0; services = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 4; },\n"
 	    " { name = \"chargen\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"chargen\"; workers = 2; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; },\n"
 	    " { name = \"echo-udp\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n",
-	    port, cport, uport);
+	    port, cport, sport, uport);
 	h_start_serving(d, port);
 	h_hammer_start(&hm, 2, port, uport, 8);
 
@@ -329,7 +340,7 @@ fault_hostile_clients_test(void **state)
 		junk[sizeof(junk) - 1] = '\0';
 		h_write_conf(d, "%s", junk);
 		kill(d->pid, SIGHUP);
-		assert_true(h_wait_log_count(d, "reload failed", i + 1, 3000));
+		assert_int_equal(h_wait_metric(sport, RELOADS_FAILED, H_EQUAL, i + 1, 3000), i + 1);
 	}
 	for (int s = 0; s < 4; s++) {
 		for (int i = 0; i < 2; i++)
@@ -353,7 +364,12 @@ fault_hostile_clients_test(void **state)
 	for (int i = 0; i < 3; i++)
 		close(sink[i]);
 	assert_int_equal(h_count_zombies(d->pid), 0);
-	assert_false(h_log_contains(d, "killed by signal"));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char series[96];
+
+		snprintf(series, sizeof(series), "netsrvd_worker_crashes_total{service=\"%s\"}", names[i]);
+		assert_int_equal(h_metric(sport, series), 0);
+	}
 	assert_int_equal(h_stop(d), 0);
 }
 

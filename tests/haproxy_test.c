@@ -517,44 +517,6 @@ haproxy_sessions(struct haproxy *h, const char *backend, const char *server)
 	return scur;
 }
 
-/* ---- metrics ---------------------------------------------------------- */
-
-/* One series of an instance's /metrics, from its status service. */
-static unsigned long long
-metric(int status_port, const char *series)
-{
-	static char body[256 * 1024];
-	const char *req = "GET /metrics HTTP/1.0\r\n\r\n";
-	unsigned long long v = 0;
-	int fd = h_connect("127.0.0.1", status_port, IO_MS);
-	ssize_t n;
-	const char *p;
-
-	assert_true(fd >= 0);
-	assert_true(h_write_all(fd, req, strlen(req)));
-	n = h_read_all(fd, body, sizeof(body) - 1, IO_MS);
-	close(fd);
-	assert_true(n > 0);
-	body[n] = '\0';
-	p = strstr(body, series);
-	if (p == NULL)
-		fail_msg("no %s in:\n%s", series, body);
-	assert_int_equal(sscanf(p + strlen(series), " %llu", &v), 1);
-	return v;
-}
-
-/* A worker counts a connection once it closed it: wait for the count to get there. */
-static unsigned long long
-wait_metric(int status_port, const char *series, unsigned long long want)
-{
-	int64_t end = h_now_ms() + IO_MS;
-	unsigned long long v;
-
-	while ((v = metric(status_port, series)) < want && h_now_ms() < end)
-		h_sleep_ms(50);
-	return v;
-}
-
 /* ---- straight to netsrvd ------------------------------------------------ */
 
 /* A status service to wait on and read metrics from: a probe of a proxy_from port would be refused. */
@@ -675,7 +637,7 @@ haproxy_direct_headers_test(void **state)
 	close(fd3);
 	snprintf(needle, sizeof(needle), "service=echo peer=" CLIENT ":%d in=32 ", lport2);
 	wait_log(d, needle);
-	assert_int_equal(metric(st, "netsrvd_refused_total{service=\"echo\",reason=\"proxy\"}"), 0);
+	assert_int_equal(h_metric(st, "netsrvd_refused_total{service=\"echo\",reason=\"proxy\"}"), 0);
 	assert_int_equal(h_stop(d), 0);
 }
 
@@ -806,9 +768,11 @@ haproxy_hostile_headers_test(void **state)
 	wait_proxy_refusal(d, "daytime", lport, "no whole header within 3 s");
 
 	/* each counted as refused with reason proxy; none was served, so no other line */
-	assert_int_equal(wait_metric(st, "netsrvd_refused_total{service=\"echo\",reason=\"proxy\"}", refused), refused);
-	assert_int_equal(wait_metric(st, "netsrvd_refused_total{service=\"daytime\",reason=\"proxy\"}", 1), 1);
-	assert_int_equal(metric(st, "netsrvd_connections_total{service=\"echo\"}"), 0);
+	assert_int_equal(h_wait_metric(st, "netsrvd_refused_total{service=\"echo\",reason=\"proxy\"}",
+	    H_AT_LEAST, refused, IO_MS), refused);
+	assert_int_equal(h_wait_metric(st, "netsrvd_refused_total{service=\"daytime\",reason=\"proxy\"}",
+	    H_AT_LEAST, 1, IO_MS), 1);
+	assert_int_equal(h_metric(st, "netsrvd_connections_total{service=\"echo\"}"), 0);
 	assert_int_equal(al_count(d, "service=echo"), (int)refused);
 	assert_int_equal(al_count(d, "service=echo end=refused reason=proxy"), (int)refused);
 	assert_int_equal(al_count(d, "service=daytime"), 1);
@@ -929,7 +893,7 @@ haproxy_scale_out_test(void **state)
 	int echo[2] = { h_free_port(), h_free_port() }, st[2] = { h_free_port(), h_free_port() };
 	int fe = h_free_port();
 	char svcs[1024], answer[512];
-	unsigned long long served[2], before_stop;
+	long long served[2], before_stop;
 	int sessions;
 	int relayed[2];
 	struct tally t;
@@ -972,8 +936,8 @@ haproxy_scale_out_test(void **state)
 	while ((sessions = haproxy_sessions(&f->h, "echo", "n1")) != 0 && h_now_ms() < drain_end)
 		h_sleep_ms(20);
 	assert_int_equal(sessions, 0);
-	before_stop = metric(st[0], "netsrvd_connections_total{service=\"echo\"}");
-	print_message("    %lld ms: netsrvd 1 (pid %ld) drained in HAProxy, gets SIGTERM after %llu connections\n",
+	before_stop = h_metric(st[0], "netsrvd_connections_total{service=\"echo\"}");
+	print_message("    %lld ms: netsrvd 1 (pid %ld) drained in HAProxy, gets SIGTERM after %lld connections\n",
 	    (long long)(h_now_ms() - t0), (long)f->d[0].pid, before_stop);
 	assert_int_equal(h_stop(&f->d[0]), 0);
 	print_message("    %lld ms: netsrvd 1 stopped\n", (long long)(h_now_ms() - t0));
@@ -985,15 +949,15 @@ haproxy_scale_out_test(void **state)
 	h_hammer_finish(&f->hm, &t);
 	f->hammering = false;
 	for (int i = 0; i < 2; i++) {
-		served[i] = metric(st[i], "netsrvd_connections_total{service=\"echo\"}");
+		served[i] = h_metric(st[i], "netsrvd_connections_total{service=\"echo\"}");
 		relayed[i] = count_relayed(&f->d[i]);
 	}
 	print_message("    scale-out: %ld client connections through HAProxy, %ld failed\n",
 	    t.ok + t.failed, t.failed);
-	print_message("    netsrvd 1: %d relayed (%.1f%%); metrics: %llu before its stop, %llu since its restart (health checks included)\n",
+	print_message("    netsrvd 1: %d relayed (%.1f%%); metrics: %lld before its stop, %lld since its restart (health checks included)\n",
 	    relayed[0], 100.0 * relayed[0] / (relayed[0] + relayed[1] > 0 ? relayed[0] + relayed[1] : 1),
 	    before_stop, served[0]);
-	print_message("    netsrvd 2: %d relayed (%.1f%%); metrics: %llu\n",
+	print_message("    netsrvd 2: %d relayed (%.1f%%); metrics: %lld\n",
 	    relayed[1], 100.0 * relayed[1] / (relayed[0] + relayed[1] > 0 ? relayed[0] + relayed[1] : 1),
 	    served[1]);
 	assert_int_equal(t.failed, 0);

@@ -869,6 +869,54 @@ h_wait_log(struct daemon *d, const char *needle, int timeout_ms)
 	return h_wait_log_count(d, needle, 1, timeout_ms);
 }
 
+/* A whole /metrics page (up to its size), or NULL if the status service did not answer. */
+static const char *
+metrics_page(int sport)
+{
+	static char page[1 << 20];
+	const char *req = "GET /metrics HTTP/1.0\r\n\r\n";
+	int fd = h_connect("127.0.0.1", sport, 2000);
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = h_write_all(fd, req, strlen(req)) ? h_read_all(fd, page, sizeof(page) - 1, 3000) : -1;
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	page[n] = '\0';
+	return strncmp(page, "HTTP/1.0 200 ", 13) == 0 ? page : NULL;
+}
+
+long long
+h_metric(int sport, const char *series)
+{
+	const char *page = metrics_page(sport), *p;
+	size_t n = strlen(series);
+
+	/* the series whole, at the start of a line: not a longer name, not another label set */
+	for (p = page; p != NULL && (p = strstr(p, series)) != NULL; p += n)
+		if (p > page && p[-1] == '\n' && p[n] == ' ')
+			return strtoll(p + n + 1, NULL, 10);
+	return -1;
+}
+
+long long
+h_wait_metric(int sport, const char *series, enum h_cmp cmp, long long want, int timeout_ms)
+{
+	int64_t end = h_now_ms() + h_hang_ms(timeout_ms);
+	long long v;
+
+	for (;;) {
+		v = h_metric(sport, series);
+		if (v == want || (cmp == H_AT_LEAST && v > want))
+			return v;
+		if (h_now_ms() > end)
+			return v;
+		h_sleep_ms(20);
+	}
+}
+
 int
 h_run(const char *const *argv, char *out, size_t outlen, int timeout_ms)
 {

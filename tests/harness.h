@@ -97,6 +97,20 @@ int h_log_count(struct daemon *d, const char *needle);
 bool h_wait_log(struct daemon *d, const char *needle, int timeout_ms);
 bool h_wait_log_count(struct daemon *d, const char *needle, int n, int timeout_ms);
 
+/*
+ * One sample of /metrics, from a status service on 127.0.0.1:sport: series
+ * is the name and labels as the daemon prints them
+ * ("netsrvd_reloads_total{result=\"ok\"}"). -1 if the service did not
+ * answer or has no such series.
+ */
+long long h_metric(int sport, const char *series);
+enum h_cmp { H_EQUAL, H_AT_LEAST };
+/*
+ * Waits (a hang bound) until series is want, or at least want; returns the
+ * last value read, for the test to assert on (-1: never read).
+ */
+long long h_wait_metric(int sport, const char *series, enum h_cmp cmp, long long want, int timeout_ms);
+
 /* Runs argv, stdout+stderr into out; returns the exit status or -1. */
 int h_run(const char *const *argv, char *out, size_t outlen, int timeout_ms);
 

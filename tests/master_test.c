@@ -492,15 +492,20 @@ static void
 master_group_signal_test(void **state)
 {
 	struct daemon *d = *state;
-	int port = h_free_port();
+	int port = h_free_port(), sport = h_free_port();
 
-	echo_conf(d, port, 2, NULL);
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
+	    port, sport);
 	h_start_serving(d, port);
-	assert_true(h_wait_children(d->pid, 2, 2000));
+	assert_true(h_wait_children(d->pid, 3, 2000));
 	kill(-d->pid, SIGHUP);
-	assert_true(h_wait_log(d, "reloaded:", 3000));
-	assert_true(h_wait_children(d->pid, 2, 3000));
-	assert_false(h_log_contains(d, "killed by signal"));
+	assert_int_equal(h_wait_metric(sport, "netsrvd_reloads_total{result=\"ok\"}", H_EQUAL, 1, 3000), 1);
+	assert_true(h_wait_children(d->pid, 3, 3000));
+	/* the workers ignored the group's SIGHUP: none died of it */
+	assert_int_equal(h_metric(sport, "netsrvd_worker_crashes_total{service=\"echo\"}"), 0);
+	assert_int_equal(h_metric(sport, "netsrvd_worker_crashes_total{service=\"status\"}"), 0);
 	assert_true(h_echo("127.0.0.1", port, "hup", 3, 2000));
 	kill(-d->pid, SIGINT);
 	int st = h_wait_exit(d->pid, 5000);

@@ -460,29 +460,6 @@ reload_scoreboard_never_full_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
-/* The value of series in the status service's /metrics on sport; fails the test if it has none. */
-static unsigned long long
-metric_value(int sport, const char *series)
-{
-	static char text[65536];
-	const char *p;
-	unsigned long long v = 0;
-	int fd = h_connect("127.0.0.1", sport, 2000);
-	ssize_t n;
-
-	assert_true(fd >= 0);
-	assert_true(h_write_all(fd, "GET /metrics HTTP/1.0\r\n\r\n", 26));
-	n = h_read_all(fd, text, sizeof(text) - 1, 3000);
-	close(fd);
-	assert_true(n > 0);
-	text[n] = '\0';
-	p = strstr(text, series);
-	if (p == NULL)
-		fail_msg("no %s in:\n%s", series, text);
-	assert_int_equal(sscanf(p + strlen(series), " %llu", &v), 1);
-	return v;
-}
-
 /*
  * Generations kept alive by a long session each (rsync across daily log
  * rotations) cost the master no descriptor: under a limit of 32 open
@@ -518,14 +495,15 @@ reload_lingering_generations_keep_fds_test(void **state)
 	for (int r = 0; r < RELOADS; r++) {
 		held[r] = held_session(port);	/* generation r + 1 lives on with it */
 		assert_int_equal(kill(d->pid, SIGHUP), 0);
-		if (!h_wait_log_count(d, "reloaded:", r + 1, 5000) || h_log_contains(d, "reload failed"))
+		if (h_wait_metric(sport, "netsrvd_reloads_total{result=\"ok\"}", H_EQUAL, r + 1, 5000) != r + 1 ||
+		    h_metric(sport, "netsrvd_reloads_total{result=\"failed\"}") != 0)
 			h_fail_with_log(d, "a reload with generations lingering did not apply");
 	}
 	assert_false(h_log_contains(d, "Too many open files"));
 	assert_int_equal(h_count_children(d->pid), RELOADS + 2);	/* a busy one each, and the new pair */
 	assert_int_equal(h_count_fds(d->pid, NULL), before);
-	assert_int_equal(metric_value(sport, "netsrvd_reloads_total{result=\"ok\"}"), RELOADS);
-	assert_int_equal(metric_value(sport, "netsrvd_reloads_total{result=\"failed\"}"), 0);
+	assert_int_equal(h_metric(sport, "netsrvd_reloads_total{result=\"ok\"}"), RELOADS);
+	assert_int_equal(h_metric(sport, "netsrvd_reloads_total{result=\"failed\"}"), 0);
 	for (int r = 0; r < RELOADS; r++) {	/* every old generation still serves its client */
 		char c;
 		assert_true(h_write_all(held[r], "y", 1));
@@ -542,19 +520,23 @@ static void
 reload_burst_test(void **state)
 {
 	struct daemon *d = *state;
-	int port = h_free_port();
+	int port = h_free_port(), sport = h_free_port();
+	const char *ok = "netsrvd_reloads_total{result=\"ok\"}";
 
 	h_write_conf(d, "services = (\n"
-	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; } );\n", port);
+	    " { name = \"a\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\"; workers = 2; },\n"
+	    " { name = \"s\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
+	    port, sport);
 	h_start_serving(d, port);
 	for (int i = 0; i < 30; i++)
 		kill(d->pid, SIGHUP);
-	assert_true(h_wait_log(d, "reloaded:", 3000));
+	assert_true(h_wait_metric(sport, ok, H_AT_LEAST, 1, 3000) >= 1);
 	h_sleep_ms(500);
-	int n = h_log_count(d, "reloaded:");
-	print_message("30 SIGHUPs gave %d reloads\n", n);
+	long long n = h_metric(sport, ok);
+	print_message("30 SIGHUPs gave %lld reloads\n", n);
 	assert_true(n >= 1 && n < 30);
-	assert_true(h_wait_children(d->pid, 2, 3000));
+	assert_int_equal(h_metric(sport, "netsrvd_reloads_total{result=\"failed\"}"), 0);
+	assert_true(h_wait_children(d->pid, 3, 3000));
 	assert_true(h_echo("127.0.0.1", port, "burst", 5, 2000));
 	assert_int_equal(h_count_zombies(d->pid), 0);
 	/* a stop right behind a reload wins */

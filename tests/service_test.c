@@ -449,29 +449,6 @@ service_udp_amplification_test(void **state)
 	assert_true(n == 22 || n == 65);	/* either quote, CRLF-ended */
 }
 
-/* One sample of the daemon's /metrics (a status service on sport), or -1. */
-static long long
-metric(int sport, const char *sample)
-{
-	static char page[65536];
-	char needle[256], *at;
-	int fd = h_connect("127.0.0.1", sport, IO_MS);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	assert_true(h_write_all(fd, "GET /metrics HTTP/1.0\r\n\r\n", 25));
-	n = h_read_all(fd, page, sizeof(page) - 1, IO_MS);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	page[n] = '\0';
-	snprintf(needle, sizeof(needle), "\n%s ", sample);
-	if ((at = strstr(page, needle)) == NULL)
-		return -1;
-	return strtoll(at + strlen(needle), NULL, 10);
-}
-
 /*
  * A datagram from the port of one of our own UDP services, on a local
  * address, is a loop in the making: dropped and counted as a reflection.
@@ -505,7 +482,7 @@ service_udp_own_port_test(void **state)
 	    "service=echo-udp peer=127.0.0.1:%d end=refused reason=reflection", other);
 	assert_true(al_wait(&f->d, needle, &l, IO_MS));
 	assert_string_equal(al_get(&l, "detail"), "from our own UDP service port: a loop");
-	assert_int_equal(metric(sport,
+	assert_int_equal(h_metric(sport,
 	    "netsrvd_datagrams_dropped_total{service=\"echo-udp\",reason=\"reflection\"}"), 1);
 	close(from);
 	close(high);
@@ -578,13 +555,13 @@ service_udp_loop_test(void **state)
 		assert_non_null(al_get(&l, "detail"));
 		assert_non_null(strstr(al_get(&l, "detail"), "our own UDP service port: a loop"));
 	}
-	echo = metric(sport, "netsrvd_datagrams_total{service=\"echo-udp\"}");
-	chargen = metric(sport, "netsrvd_datagrams_total{service=\"chargen-udp\"}");
+	echo = h_metric(sport, "netsrvd_datagrams_total{service=\"echo-udp\"}");
+	chargen = h_metric(sport, "netsrvd_datagrams_total{service=\"chargen-udp\"}");
 	print_message("after two spoofed datagrams: echo-udp received %lld, chargen-udp %lld\n",
 	    echo, chargen);
 	assert_int_equal(echo, 2);
 	assert_int_equal(chargen, 0);
-	assert_int_equal(metric(sport,
+	assert_int_equal(h_metric(sport,
 	    "netsrvd_datagrams_dropped_total{service=\"echo-udp\",reason=\"reflection\"}"), 2);
 }
 

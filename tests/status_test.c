@@ -213,11 +213,12 @@ status_metrics_move_test(void **state)
 	assert_true(metric("netsrvd_connection_duration_seconds_bucket{service=\"echo\",le=\"+Inf\"}") >= 5);
 	/* a reload that works, one that does not */
 	kill(d->pid, SIGHUP);
-	assert_true(h_wait_log(d, "reloaded:", 3000));
+	assert_int_equal(h_wait_metric(sport, "netsrvd_reloads_total{result=\"ok\"}", H_EQUAL, (long long)r0 + 1, 3000),
+	    (long long)r0 + 1);
 	write_conf(d, port, sport, "ecoh");
 	kill(d->pid, SIGHUP);
-	assert_true(h_wait_log(d, "reload failed", 3000));
-	wait_metric(sport, "netsrvd_reloads_total{result=\"failed\"}", 1);
+	assert_int_equal(h_wait_metric(sport, "netsrvd_reloads_total{result=\"failed\"}", H_EQUAL, 1, 3000), 1);
+	http_get(sport, "/metrics");
 	assert_int_equal(metric("netsrvd_reloads_total{result=\"ok\"}"), r0 + 1);
 	assert_int_equal(metric("netsrvd_reloads_total{result=\"failed\"}"), 1);
 	/* counters outlive the workers of the old generation */
@@ -245,7 +246,7 @@ status_generation_test(void **state)
 	assert_true(h_write_all(fd, "x", 1));
 	assert_int_equal(h_read_all(fd, line, 1, 3000), 1);	/* its worker is busy with us */
 	kill(d->pid, SIGHUP);
-	assert_true(h_wait_log(d, "reloaded: generation 2", 5000));
+	assert_int_equal(h_wait_metric(sport, "netsrvd_reloads_total{result=\"ok\"}", H_EQUAL, 1, 5000), 1);
 	int64_t end = h_now_ms() + h_hang_ms(10000);
 	do {	/* the new workers report idle shortly after they start */
 		assert_int_equal(h_run(argv, out, sizeof(out), 5000), 0);
@@ -360,7 +361,7 @@ status_metrics_per_protocol_test(void **state)
 	/* flip becomes a UDP service: its TCP series go, its UDP ones come */
 	h_write_conf(d, PROTO_CONF, port, uport, "udp", fport, sport);
 	assert_int_equal(kill(d->pid, SIGHUP), 0);
-	assert_true(h_wait_log(d, "reloaded: generation 2", 5000));
+	assert_int_equal(h_wait_metric(sport, "netsrvd_reloads_total{result=\"ok\"}", H_EQUAL, 1, 5000), 1);
 	assert_int_equal(h_udp_query("127.0.0.1", fport, "x", 1, reply, sizeof(reply), 2000), 1);
 	/* until the new generation's status worker answers */
 	for (int64_t end = h_now_ms() + 3000;; h_sleep_ms(50)) {
@@ -663,7 +664,7 @@ status_boards_per_generation_test(void **state)
 	assert_true(h_write_all(fd, "x", 1));
 	assert_int_equal(h_read_all(fd, line, 1, 3000), 1);	/* one generation-1 worker is busy */
 	assert_int_equal(kill(d->pid, SIGHUP), 0);
-	assert_true(h_wait_log(d, "reloaded: generation 2", 5000));
+	assert_int_equal(h_wait_metric(sport, "netsrvd_reloads_total{result=\"ok\"}", H_EQUAL, 1, 5000), 1);
 	assert_true(h_wait_children(d->pid, 4, 3000));	/* 3 new, and the busy old one */
 	nafter = h_children(d->pid, after, 8);
 	for (int i = 0; i < nafter; i++) {
