@@ -13,7 +13,12 @@
 # execs/s, execs and coverage, and fails on any crash, sanitizer report,
 # leak or timeout, leaving the reproducer in fuzz/run/<target>/artifacts/.
 # The fuzzers are built with $(FUZZ_CC), whatever CC configure chose, from
-# the sources themselves (not src/libnetsrvd.a, which has the build's flags).
+# the daemon's own source list: each .c of src_libnetsrvd_a_SOURCES is
+# compiled with FUZZ_FLAGS into fuzz/obj/ (a file in a subdirectory of src/
+# too), archived as fuzz/libnetsrvd-fuzz.a, and each fuzzer links that
+# archive, which takes from it only the objects its code reaches. A new
+# file of src/ needs no entry here; a new fuzzer is a name in FUZZ_PROGS,
+# its fuzz/NAME.c, a run rule below and an EXTRA_DIST entry.
 # Debian 12: apt-get install clang libclang-rt-14-dev (libFuzzer's runtime)
 # llvm-14 (llvm-symbolizer: lsan.supp matches symbolized frames only).
 
@@ -31,40 +36,13 @@ FUZZ_FLAGS = -g -O1 -std=gnu11 -fno-omit-frame-pointer -fno-strict-aliasing \
 
 FUZZ_PROGS = fuzz/fuzz_config fuzz/fuzz_cidr fuzz/fuzz_quotes fuzz/fuzz_udp fuzz/fuzz_proxy \
 	fuzz/fuzz_import
+# what a fuzzer's link adds, by name (FUZZ_LINK_<name>)
+# --wrap: the harness screens the quotes files a config names (see there).
+FUZZ_LINK_fuzz_config = -Wl,--wrap=util_read_file
 
-FUZZ_HDRS = $(srcdir)/src/cidr.h $(srcdir)/src/config.h \
-	$(srcdir)/src/handler.h $(srcdir)/src/handler_chargen.h \
-	$(srcdir)/src/handler_daytime.h $(srcdir)/src/handler_qotd.h \
-	$(srcdir)/src/handler_time.h \
-	$(srcdir)/src/handler_status.h $(srcdir)/src/io.h $(srcdir)/src/log.h \
-	$(srcdir)/src/proxy.h $(srcdir)/src/quotes.h $(srcdir)/src/util.h autoconfig.h \
-	$(srcdir)/src/config_error.h $(srcdir)/src/access.h \
-	$(srcdir)/src/exec_spawn.h $(srcdir)/src/exec_watch.h $(srcdir)/src/pool.h \
-	$(srcdir)/src/sig.h $(srcdir)/src/sandbox.h syscall-names.h
-FUZZ_CIDR_SRC = $(srcdir)/src/cidr.c
-FUZZ_PROXY_SRC = $(srcdir)/src/proxy.c
-FUZZ_QUOTES_SRC = $(srcdir)/src/quotes.c $(srcdir)/src/util.c
-FUZZ_HANDLER_SRC = $(srcdir)/src/handler.c $(srcdir)/src/handler_echo.c \
-	$(srcdir)/src/handler_discard.c $(srcdir)/src/handler_chargen.c \
-	$(srcdir)/src/handler_daytime.c $(srcdir)/src/handler_time.c \
-	$(srcdir)/src/handler_qotd.c $(srcdir)/src/handler_status.c \
-	$(srcdir)/src/scoreboard.c $(srcdir)/src/stats.c $(srcdir)/src/shm.c \
-	$(srcdir)/src/io.c $(srcdir)/src/log.c $(srcdir)/src/access.c \
-	$(srcdir)/src/util.c \
-	$(srcdir)/src/handler_exec.c $(srcdir)/src/exec_spawn.c $(srcdir)/src/exec_watch.c \
-	$(srcdir)/src/perm.c $(srcdir)/src/sockdiag.c $(srcdir)/src/orphans.c \
-	$(srcdir)/src/pool.c $(srcdir)/src/sig.c $(srcdir)/src/sandbox.c
-# the handlers' config-time checks report through config.c (config_error)
-FUZZ_UDP_SRC = $(FUZZ_HANDLER_SRC) $(srcdir)/src/config.c $(srcdir)/src/config_error.c \
-	$(srcdir)/src/cidr.c $(srcdir)/src/quotes.c
-FUZZ_CONFIG_SRC = $(FUZZ_UDP_SRC)
-FUZZ_IMPORT_SRC = $(FUZZ_CONFIG_SRC) $(srcdir)/src/import.c $(srcdir)/src/import_addr.c \
-	$(srcdir)/src/import_emit.c $(srcdir)/src/import_host.c $(srcdir)/src/import_inetd.c \
-	$(srcdir)/src/import_map.c $(srcdir)/src/import_model.c $(srcdir)/src/import_xinetd.c \
-	$(srcdir)/src/import_xinetd_attr.c
-FUZZ_IMPORT_HDRS = $(srcdir)/src/import.h $(srcdir)/src/import_addr.h $(srcdir)/src/import_emit.h \
-	$(srcdir)/src/import_inetd.h $(srcdir)/src/import_map.h $(srcdir)/src/import_model.h \
-	$(srcdir)/src/import_xinetd.h $(srcdir)/src/import_xinetd_entry.h
+FUZZ_LIB_OBJS = $(patsubst %.c,fuzz/obj/%.o,$(filter %.c,$(src_libnetsrvd_a_SOURCES)))
+FUZZ_MAIN_OBJS = $(patsubst %,fuzz/obj/%.o,$(FUZZ_PROGS))
+FUZZ_LIB = fuzz/libnetsrvd-fuzz.a
 
 # On a failed build: say which package is missing if clang cannot link a
 # fuzzer at all (libclang_rt.fuzzer is in libclang-rt-14-dev, which clang
@@ -75,32 +53,22 @@ fuzz_cc_hint = \
 	echo "fuzz: '$(FUZZ_CC)' cannot link -fsanitize=fuzzer programs; on Debian 12: apt-get install clang libclang-rt-14-dev" >&2; \
 	rm -f fuzz/cc-check.tmp; exit 1
 
-fuzz/fuzz_cidr: $(srcdir)/fuzz/fuzz_cidr.c $(FUZZ_CIDR_SRC) $(FUZZ_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_cidr.c \
-		$(FUZZ_CIDR_SRC) || { $(fuzz_cc_hint); }
-fuzz/fuzz_proxy: $(srcdir)/fuzz/fuzz_proxy.c $(FUZZ_PROXY_SRC) $(FUZZ_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_proxy.c \
-		$(FUZZ_PROXY_SRC) || { $(fuzz_cc_hint); }
-fuzz/fuzz_quotes: $(srcdir)/fuzz/fuzz_quotes.c $(FUZZ_QUOTES_SRC) $(FUZZ_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_quotes.c \
-		$(FUZZ_QUOTES_SRC) || { $(fuzz_cc_hint); }
-fuzz/fuzz_udp: $(srcdir)/fuzz/fuzz_udp.c $(FUZZ_UDP_SRC) $(FUZZ_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -o $@ $(srcdir)/fuzz/fuzz_udp.c \
-		$(FUZZ_UDP_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
-# --wrap: the harness screens the quotes files a config names (see there).
-fuzz/fuzz_config: $(srcdir)/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) $(FUZZ_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) \
-		-Wl,--wrap=util_read_file -o $@ $(srcdir)/fuzz/fuzz_config.c \
-		$(FUZZ_CONFIG_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
-fuzz/fuzz_import: $(srcdir)/fuzz/fuzz_import.c $(FUZZ_IMPORT_SRC) $(FUZZ_HDRS) $(FUZZ_IMPORT_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -o $@ $(srcdir)/fuzz/fuzz_import.c \
-		$(FUZZ_IMPORT_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
+# Every object knows its headers from the compiler (-MMD; -MP: a header
+# that went away is no error); syscall-names.h is made before the first.
+fuzz/obj/%.o: $(srcdir)/%.c | syscall-names.h
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -MMD -MP -c -o $@ $<
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_MAIN_OBJS:.o=.d)
+
+# Made anew each time (ar q: two files of one name in two directories are
+# two members, where ar r would keep one), so a file that left the list
+# leaves the archive.
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	$(AM_V_AR)rm -f $@ && $(AR) qc $@ $(FUZZ_LIB_OBJS) && $(RANLIB) $@
+
+$(FUZZ_PROGS): fuzz/%: fuzz/obj/fuzz/%.o $(FUZZ_LIB)
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_LINK_$(@F)) -o $@ fuzz/obj/$@.o \
+		$(FUZZ_LIB) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
 
 fuzz_run = ASAN_SYMBOLIZER_PATH='$(FUZZ_SYMBOLIZER)' $(SHELL) $(srcdir)/fuzz/run-fuzzer.sh
 
@@ -131,11 +99,14 @@ fuzz: fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import
 fuzz-smoke:
 	$(MAKE) $(AM_MAKEFLAGS) fuzz FUZZ_SECONDS=5
 fuzz-clean:
-	rm -rf fuzz/run fuzz/cc-check.tmp $(FUZZ_PROGS)
+	rm -rf fuzz/run fuzz/obj fuzz/cc-check.tmp $(FUZZ_LIB) $(FUZZ_PROGS)
 
-.PHONY: fuzz fuzz-smoke fuzz-clean fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import
+.PHONY: fuzz fuzz-smoke fuzz-clean fuzz-clean-obj fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import
 
-CLEANFILES += $(FUZZ_PROGS)
+CLEANFILES += $(FUZZ_PROGS) $(FUZZ_LIB)
+clean-local: fuzz-clean-obj
+fuzz-clean-obj:
+	rm -rf fuzz/obj
 EXTRA_DIST += fuzz/local.mk fuzz/run-fuzzer.sh fuzz/netsrv.dict fuzz/import.dict fuzz/lsan.supp \
 	fuzz/fuzz_config.c fuzz/fuzz_cidr.c fuzz/fuzz_quotes.c fuzz/fuzz_udp.c fuzz/fuzz_proxy.c \
 	fuzz/fuzz_import.c \
