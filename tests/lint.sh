@@ -264,6 +264,7 @@ done
 # --- shell scripts ----------------------------------------------------------
 for script in "$scratch/netsrvd.init" "$srcdir/build-aux/install-deps" \
     "$srcdir/build-aux/check-fresh" "$srcdir/build-aux/prove-make-run" \
+    "$srcdir/build-aux/check-unprivileged" \
     "$srcdir/tests/lint.sh" "$srcdir/tests/install_test.sh" \
     "$srcdir/fuzz/run-fuzzer.sh" "$srcdir/bench/run-bench.sh" "$srcdir/bench/run-bench-exec.sh"; do
 	case $script in
