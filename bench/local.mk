@@ -15,12 +15,15 @@ bench_netsrvd_bench_SOURCES = bench/netsrvd-bench.c bench/bench.h \
 bench_netsrvd_bench_CPPFLAGS = -I$(top_srcdir)/tests
 bench_netsrvd_bench_CFLAGS = $(WARN_CFLAGS) -pthread
 bench_netsrvd_bench_LDFLAGS = -pthread
+bench_netsrvd_bench_LDADD =
 bench_refecho_SOURCES = bench/refecho.c
 bench_refecho_CFLAGS = $(WARN_CFLAGS)
 bench_refecho_LDFLAGS =
+bench_refecho_LDADD =
 bench_refexec_SOURCES = bench/refexec.c
 bench_refexec_CFLAGS = $(WARN_CFLAGS)
 bench_refexec_LDFLAGS =
+bench_refexec_LDADD =
 
 EXTRA_DIST += bench/run-bench.sh bench/run-bench-exec.sh bench/README.md
 # Automake does not clean EXTRA_PROGRAMS by itself.

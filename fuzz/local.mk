@@ -4,9 +4,9 @@
 #   make fuzz                     build the fuzzers, run each FUZZ_SECONDS (60)
 #   make fuzz FUZZ_SECONDS=600    longer; `make -j4 fuzz` runs them side by side
 #   make fuzz-smoke               the same for 5 seconds each
-#   make fuzz-config              one of them (also fuzz-cidr, fuzz-quotes, fuzz-udp, fuzz-proxy,
-#                                 fuzz-import-inetd, fuzz-import-xinetd; fuzz-import: both,
-#                                 fuzz-handover, fuzz-config-text)
+#   make fuzz-config              one of them (also fuzz-config-text, fuzz-cidr, fuzz-quotes,
+#                                 fuzz-udp, fuzz-proxy, fuzz-handover, fuzz-import-inetd,
+#                                 fuzz-import-xinetd; fuzz-import: both)
 #   make fuzz-clean               remove the binaries and run directories
 #
 # Each run works on a fresh copy of fuzz/corpus/<target>/ in
@@ -14,7 +14,12 @@
 # execs/s, execs and coverage, and fails on any crash, sanitizer report,
 # leak or timeout, leaving the reproducer in fuzz/run/<target>/artifacts/.
 # The fuzzers are built with $(FUZZ_CC), whatever CC configure chose, from
-# the sources themselves (not src/libnetsrvd.a, which has the build's flags).
+# the daemon's own source list: each .c of src_libnetsrvd_a_SOURCES is
+# compiled with FUZZ_FLAGS into fuzz/obj/ (a file in a subdirectory of src/
+# too), archived as fuzz/libnetsrvd-fuzz.a, and each fuzzer links that
+# archive, which takes from it only the objects its code reaches. A new
+# file of src/ needs no entry here; a new fuzzer is a name in FUZZ_PROGS,
+# its fuzz/NAME.c, a run rule below and an EXTRA_DIST entry.
 # Debian 12: apt-get install clang libclang-rt-14-dev (libFuzzer's runtime)
 # llvm-14 (llvm-symbolizer: lsan.supp matches symbolized frames only).
 
@@ -32,48 +37,19 @@ FUZZ_FLAGS = -g -O1 -std=gnu11 -fno-omit-frame-pointer -fno-strict-aliasing \
 
 FUZZ_PROGS = fuzz/fuzz_config fuzz/fuzz_cidr fuzz/fuzz_quotes fuzz/fuzz_udp fuzz/fuzz_proxy \
 	fuzz/fuzz_import_inetd fuzz/fuzz_import_xinetd fuzz/fuzz_handover fuzz/fuzz_config_text
+# what a fuzzer's link adds, by name (FUZZ_LINK_<name>)
+# --wrap: the harness screens the quotes files a config names (see there).
+FUZZ_LINK_fuzz_config = -Wl,--wrap=util_read_file
+# the two --import parsers share one oracle (import_oracle.c; --wrap: as fuzz_config)
+FUZZ_IMPORT_ORACLE = fuzz/obj/fuzz/import_oracle.o
+FUZZ_LINK_fuzz_import_inetd = -Wl,--wrap=util_read_file $(FUZZ_IMPORT_ORACLE)
+FUZZ_LINK_fuzz_import_xinetd = -Wl,--wrap=util_read_file $(FUZZ_IMPORT_ORACLE)
+# --wrap: the harness keeps its descriptors open whatever an input names (see there).
+FUZZ_LINK_fuzz_handover = -Wl,--wrap=close
 
-FUZZ_HDRS = $(srcdir)/src/cidr.h $(srcdir)/src/config.h \
-	$(srcdir)/src/handler.h $(srcdir)/src/handler_chargen.h \
-	$(srcdir)/src/handler_daytime.h $(srcdir)/src/handler_qotd.h \
-	$(srcdir)/src/handler_time.h \
-	$(srcdir)/src/io.h $(srcdir)/src/log.h \
-	$(srcdir)/src/proxy.h $(srcdir)/src/quotes.h $(srcdir)/src/util.h autoconfig.h \
-	$(srcdir)/src/config_error.h $(srcdir)/src/config_schema.h $(srcdir)/src/config_text.h \
-	$(srcdir)/src/config_identity.h \
-	$(srcdir)/src/access.h \
-	$(srcdir)/src/exec_spawn.h $(srcdir)/src/exec_watch.h $(srcdir)/src/pool.h \
-	$(srcdir)/src/sig.h $(srcdir)/src/sandbox.h syscall-names.h
-FUZZ_CIDR_SRC = $(srcdir)/src/cidr.c
-FUZZ_PROXY_SRC = $(srcdir)/src/proxy.c
-FUZZ_HANDOVER_SRC = $(srcdir)/src/handover.c $(srcdir)/src/listener.c $(srcdir)/src/util.c \
-	$(srcdir)/src/log.c
-FUZZ_HANDOVER_HDRS = $(srcdir)/src/handover.h $(srcdir)/src/listener.h
-FUZZ_QUOTES_SRC = $(srcdir)/src/quotes.c $(srcdir)/src/util.c
-FUZZ_HANDLER_SRC = $(srcdir)/src/handler.c $(srcdir)/src/handler_echo.c \
-	$(srcdir)/src/handler_discard.c $(srcdir)/src/handler_chargen.c \
-	$(srcdir)/src/handler_daytime.c $(srcdir)/src/handler_time.c \
-	$(srcdir)/src/handler_qotd.c $(srcdir)/src/handler_status.c \
-	$(srcdir)/src/scoreboard.c $(srcdir)/src/stats.c $(srcdir)/src/shm.c \
-	$(srcdir)/src/io.c $(srcdir)/src/log.c $(srcdir)/src/access.c \
-	$(srcdir)/src/util.c \
-	$(srcdir)/src/handler_exec.c $(srcdir)/src/exec_spawn.c $(srcdir)/src/exec_watch.c \
-	$(srcdir)/src/perm.c $(srcdir)/src/sockdiag.c $(srcdir)/src/orphans.c \
-	$(srcdir)/src/pool.c $(srcdir)/src/sig.c $(srcdir)/src/sandbox.c
-# the handlers' config-time checks report through config.c (config_error)
-FUZZ_UDP_SRC = $(FUZZ_HANDLER_SRC) $(srcdir)/src/config.c $(srcdir)/src/config_error.c \
-	$(srcdir)/src/config_schema.c $(srcdir)/src/config_text.c $(srcdir)/src/config_diff.c \
-	$(srcdir)/src/config_identity.c \
-	$(srcdir)/src/cidr.c $(srcdir)/src/quotes.c
-FUZZ_CONFIG_SRC = $(FUZZ_UDP_SRC)
-FUZZ_IMPORT_SRC = $(FUZZ_CONFIG_SRC) $(srcdir)/src/import/import.c $(srcdir)/src/import/import_addr.c \
-	$(srcdir)/src/import/import_emit.c $(srcdir)/src/import/import_host.c $(srcdir)/src/import/import_inetd.c \
-	$(srcdir)/src/import/import_map.c $(srcdir)/src/import/import_model.c $(srcdir)/src/import/import_xinetd.c \
-	$(srcdir)/src/import/import_xinetd_attr.c $(srcdir)/src/import/import_check.c
-FUZZ_IMPORT_HDRS = $(srcdir)/src/import/import.h $(srcdir)/src/import/import_addr.h $(srcdir)/src/import/import_emit.h \
-	$(srcdir)/src/import/import_inetd.h $(srcdir)/src/import/import_map.h $(srcdir)/src/import/import_model.h \
-	$(srcdir)/src/import/import_xinetd.h $(srcdir)/src/import/import_xinetd_entry.h \
-	$(srcdir)/src/import/import_check.h
+FUZZ_LIB_OBJS = $(patsubst %.c,fuzz/obj/%.o,$(filter %.c,$(src_libnetsrvd_a_SOURCES)))
+FUZZ_MAIN_OBJS = $(patsubst %,fuzz/obj/%.o,$(FUZZ_PROGS))
+FUZZ_LIB = fuzz/libnetsrvd-fuzz.a
 
 # On a failed build: say which package is missing if clang cannot link a
 # fuzzer at all (libclang_rt.fuzzer is in libclang-rt-14-dev, which clang
@@ -84,46 +60,23 @@ fuzz_cc_hint = \
 	echo "fuzz: '$(FUZZ_CC)' cannot link -fsanitize=fuzzer programs; on Debian 12: apt-get install clang libclang-rt-14-dev" >&2; \
 	rm -f fuzz/cc-check.tmp; exit 1
 
-fuzz/fuzz_cidr: $(srcdir)/fuzz/fuzz_cidr.c $(FUZZ_CIDR_SRC) $(FUZZ_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_cidr.c \
-		$(FUZZ_CIDR_SRC) || { $(fuzz_cc_hint); }
-fuzz/fuzz_proxy: $(srcdir)/fuzz/fuzz_proxy.c $(FUZZ_PROXY_SRC) $(FUZZ_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_proxy.c \
-		$(FUZZ_PROXY_SRC) || { $(fuzz_cc_hint); }
-# --wrap: the harness keeps its descriptors open whatever an input names (see there).
-fuzz/fuzz_handover: $(srcdir)/fuzz/fuzz_handover.c $(FUZZ_HANDOVER_SRC) $(FUZZ_HDRS) $(FUZZ_HANDOVER_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -Wl,--wrap=close -o $@ $(srcdir)/fuzz/fuzz_handover.c \
-		$(FUZZ_HANDOVER_SRC) || { $(fuzz_cc_hint); }
-fuzz/fuzz_quotes: $(srcdir)/fuzz/fuzz_quotes.c $(FUZZ_QUOTES_SRC) $(FUZZ_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_quotes.c \
-		$(FUZZ_QUOTES_SRC) || { $(fuzz_cc_hint); }
-fuzz/fuzz_udp: $(srcdir)/fuzz/fuzz_udp.c $(FUZZ_UDP_SRC) $(FUZZ_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -o $@ $(srcdir)/fuzz/fuzz_udp.c \
-		$(FUZZ_UDP_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
-# --wrap: the harness screens the quotes files a config names (see there).
-fuzz/fuzz_config: $(srcdir)/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) $(FUZZ_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) \
-		-Wl,--wrap=util_read_file -o $@ $(srcdir)/fuzz/fuzz_config.c \
-		$(FUZZ_CONFIG_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
-# the text guards alone; config_text.c asks the schema (and so the handlers) for a key's range
-fuzz/fuzz_config_text: $(srcdir)/fuzz/fuzz_config_text.c $(FUZZ_CONFIG_SRC) $(FUZZ_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -o $@ $(srcdir)/fuzz/fuzz_config_text.c \
-		$(FUZZ_CONFIG_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
-# the two parsers, one target each, one oracle (import_oracle.c; --wrap: as fuzz_config)
-fuzz/fuzz_import_inetd fuzz/fuzz_import_xinetd: fuzz/fuzz_import_%: $(srcdir)/fuzz/fuzz_import_%.c \
-		$(srcdir)/fuzz/import_oracle.c $(srcdir)/fuzz/import_oracle.h \
-		$(FUZZ_IMPORT_SRC) $(FUZZ_HDRS) $(FUZZ_IMPORT_HDRS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -Wl,--wrap=util_read_file -o $@ \
-		$(srcdir)/fuzz/fuzz_import_$*.c $(srcdir)/fuzz/import_oracle.c \
-		$(FUZZ_IMPORT_SRC) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
+# Every object knows its headers from the compiler (-MMD; -MP: a header
+# that went away is no error); syscall-names.h is made before the first.
+fuzz/obj/%.o: $(srcdir)/%.c | syscall-names.h
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_FLAGS) $(LIBCONFIG_CFLAGS) -MMD -MP -c -o $@ $<
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_MAIN_OBJS:.o=.d) $(FUZZ_IMPORT_ORACLE:.o=.d)
+
+# Made anew each time (ar q: two files of one name in two directories are
+# two members, where ar r would keep one), so a file that left the list
+# leaves the archive.
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	$(AM_V_AR)rm -f $@ && $(AR) qc $@ $(FUZZ_LIB_OBJS) && $(RANLIB) $@
+
+$(FUZZ_PROGS): fuzz/%: fuzz/obj/fuzz/%.o $(FUZZ_LIB)
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_LINK_$(@F)) -o $@ fuzz/obj/$@.o \
+		$(FUZZ_LIB) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
+fuzz/fuzz_import_inetd fuzz/fuzz_import_xinetd: $(FUZZ_IMPORT_ORACLE)
 
 fuzz_run = ASAN_SYMBOLIZER_PATH='$(FUZZ_SYMBOLIZER)' $(SHELL) $(srcdir)/fuzz/run-fuzzer.sh
 
@@ -144,32 +97,34 @@ fuzz-proxy: fuzz/fuzz_proxy
 fuzz-quotes: fuzz/fuzz_quotes
 	@$(fuzz_run) fuzz/fuzz_quotes $(srcdir)/fuzz/corpus/quotes fuzz/run/quotes \
 		'$(FUZZ_SECONDS)' $(FUZZ_OPTS)
-# the seeds: tests/data/import, the inetd files as they are, the xinetd ones
-# as MAIN NUL NAME NUL TEXT (see fuzz_import_xinetd.c)
+# the seeds: tests/data/import (see fuzz_import_inetd.c and fuzz_import_xinetd.c)
 fuzz-import-inetd fuzz-import-xinetd: fuzz-import-%: fuzz/fuzz_import_%
 	@LSAN_OPTIONS=suppressions=$(abs_top_srcdir)/fuzz/lsan.supp:print_suppressions=0 \
 	$(fuzz_run) fuzz/fuzz_import_$* $(srcdir)/fuzz/corpus/import-$* fuzz/run/import-$* \
 		'$(FUZZ_SECONDS)' -dict=$(srcdir)/fuzz/import.dict $(FUZZ_OPTS)
+fuzz-import: fuzz-import-inetd fuzz-import-xinetd
 # the seeds: environments real upgrades wrote, their descriptors at the harness's numbers
 fuzz-handover: fuzz/fuzz_handover
 	@$(fuzz_run) fuzz/fuzz_handover $(srcdir)/fuzz/corpus/handover fuzz/run/handover \
 		'$(FUZZ_SECONDS)' -dict=$(srcdir)/fuzz/handover.dict $(FUZZ_OPTS)
-fuzz-import: fuzz-import-inetd fuzz-import-xinetd
 fuzz-udp: fuzz/fuzz_udp
 	@$(fuzz_run) fuzz/fuzz_udp $(srcdir)/fuzz/corpus/udp fuzz/run/udp \
 		'$(FUZZ_SECONDS)' $(FUZZ_OPTS)
 
-fuzz: fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import-inetd fuzz-import-xinetd \
-	fuzz-handover fuzz-config-text
+fuzz: fuzz-config fuzz-config-text fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import-inetd \
+	fuzz-import-xinetd fuzz-handover
 fuzz-smoke:
 	$(MAKE) $(AM_MAKEFLAGS) fuzz FUZZ_SECONDS=5
 fuzz-clean:
-	rm -rf fuzz/run fuzz/cc-check.tmp $(FUZZ_PROGS)
+	rm -rf fuzz/run fuzz/obj fuzz/cc-check.tmp $(FUZZ_LIB) $(FUZZ_PROGS)
 
-.PHONY: fuzz fuzz-smoke fuzz-clean fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import \
+.PHONY: fuzz fuzz-smoke fuzz-clean fuzz-clean-obj fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import \
 	fuzz-import-inetd fuzz-import-xinetd fuzz-handover fuzz-config-text
 
-CLEANFILES += $(FUZZ_PROGS)
+CLEANFILES += $(FUZZ_PROGS) $(FUZZ_LIB)
+clean-local: fuzz-clean-obj
+fuzz-clean-obj:
+	rm -rf fuzz/obj
 EXTRA_DIST += fuzz/local.mk fuzz/run-fuzzer.sh fuzz/netsrv.dict fuzz/import.dict fuzz/lsan.supp \
 	fuzz/handover.dict \
 	fuzz/fuzz_config.c fuzz/fuzz_cidr.c fuzz/fuzz_quotes.c fuzz/fuzz_udp.c fuzz/fuzz_proxy.c \

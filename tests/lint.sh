@@ -2,10 +2,11 @@
 # Lints what netsrvd installs besides the binary: the man pages (mandoc,
 # man/groff), the init script, its defaults file and the shell scripts
 # (shellcheck, checkbashisms), the systemd units (systemd-analyze verify)
-# and the logrotate file (logrotate -d). The man pages' rendered text (mandoc and
-# groff) must hold its quotes in pairs: a macro that swallows the words
-# after it gives ‘TCP or ‘UDP’’ or ["NAME=value, ..."], which no
-# formatter warns about. Any diagnostic is a failure.
+# and the logrotate file (logrotate -d); and that the #include graph of
+# src/ has no circle (build-aux/include-cycles). The man pages' rendered
+# text (mandoc and groff) must hold its quotes in pairs: a macro that
+# swallows the words after it gives ‘TCP or ‘UDP’’ or ["NAME=value, ..."],
+# which no formatter warns about. Any diagnostic is a failure.
 #
 #   tests/lint.sh [SRCDIR [BUILDDIR]]
 #
@@ -16,7 +17,7 @@
 # notice, unless $CI is set: then it is a failure. The last line is
 # "lint: N passed, N failed, N skipped"; the exit status is 1 on any failure.
 # The tools: apt-get install mandoc man-db groff-base shellcheck devscripts
-# systemd logrotate
+# systemd logrotate python3
 
 srcdir=${1:-$(dirname "$0")/..}
 builddir=${2:-.}
@@ -263,6 +264,7 @@ done
 # --- shell scripts ----------------------------------------------------------
 for script in "$scratch/netsrvd.init" "$srcdir/build-aux/install-deps" \
     "$srcdir/build-aux/check-fresh" "$srcdir/build-aux/prove-make-run" \
+    "$srcdir/build-aux/check-unprivileged" \
     "$srcdir/tests/lint.sh" "$srcdir/tests/install_test.sh" \
     "$srcdir/fuzz/run-fuzzer.sh" "$srcdir/bench/run-bench.sh" "$srcdir/bench/run-bench-exec.sh"; do
 	case $script in
@@ -282,6 +284,14 @@ check "shellcheck init/netsrvd.default.in" shellcheck shellcheck \
 check "systemd-analyze netsrvd.service netsrvd.socket" systemd-analyze \
     systemd verify_units "$scratch/units/netsrvd.service" \
     "$scratch/units/netsrvd.socket"
+
+# --- the include graph ------------------------------------------------------
+# quiet when there is no circle; the circle and its #include lines if one
+include_cycles() {
+	python3 "$srcdir/build-aux/include-cycles" "$srcdir/src" >"$scratch/ic" ||
+	    cat "$scratch/ic"
+}
+check "include-cycles src" python3 python3 include_cycles
 
 # --- logrotate --------------------------------------------------------------
 check "logrotate netsrvd.logrotate" logrotate logrotate \
