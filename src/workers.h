@@ -39,6 +39,14 @@ struct worker_table {
 	size_t n, cap;
 };
 
+/*
+ * What a freshly forked worker runs, given its own entry of the table
+ * (filled in but for the pid) and the spawner's data; it never returns.
+ * As nginx's ngx_spawn_process(cycle, proc, data): the table forks
+ * workers without knowing what a worker does.
+ */
+typedef void (*workers_run_fn)(const struct worker_slot *w, void *data);
+
 /* A new entry at the end (uninitialised), or NULL when out of memory. */
 struct worker_slot *workers_add(struct worker_table *t);
 /* The entry of pid, or -1. */
