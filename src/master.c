@@ -3,17 +3,12 @@
 
 #include <errno.h>
 #include <malloc.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -158,9 +153,7 @@ child_close_master_fds(struct master *m, const struct listener *mine)
 		close(m->ready_fd);
 	if (m->guard_fd != -1)
 		close(m->guard_fd);
-	for (size_t i = 0; i < m->workers.n; i++)
-		if (m->workers.w[i].foreign)
-			close(m->workers.w[i].pidfd);
+	workers_close_handles(&m->workers);
 }
 
 /*
@@ -216,165 +209,11 @@ run_worker(const struct worker_slot *w, void *data)
 	worker_run(&a);
 }
 
-/* How long a reload lets a worker of svc serve on after SIGTERM (its handler may say: exec); -1: no limit. */
-static int
-reload_grace_s(const struct service_config *svc, int shutdown_timeout)
-{
-	return svc->handler->reload_grace_s == NULL ? shutdown_timeout :
-	    svc->handler->reload_grace_s(svc, shutdown_timeout);
-}
-
-/* The master's record of a worker it is about to fork for service si of the current generation. */
-static void
-record_worker(struct master *m, struct worker_slot *slot, size_t si, struct scoreboard *sb, int sbslot)
-{
-	struct service_rt *s = &m->gen->svcs[si];
-
-	slot->sb = sb;
-	slot->sbslot = sbslot;
-	slot->timeout = s->cfg->timeout;
-	slot->st = s->st;
-	slot->gen = m->gen;
-	slot->svc = (int)si;
-	slot->stopping = false;
-	slot->grace_s = reload_grace_s(s->cfg, m->gen->cfg->shutdown_timeout);
-	slot->deadline_ms = 0;
-	slot->killed = false;
-	slot->tcp = s->cfg->protocol == PROTO_TCP;
-	snprintf(slot->name, sizeof(slot->name), "%s", s->cfg->name);
-	snprintf(slot->kind, sizeof(slot->kind), "%s", s->cfg->handler->name);
-	slot->foreign = false;
-	slot->seen_stopped_ms = 0;
-}
-
-/* Forks a worker for service si of the current generation; in the child, run(its entry, data). */
-static int
-spawn_worker(struct master *m, size_t si, workers_run_fn run, void *data)
-{
-	struct service_rt *s = &m->gen->svcs[si];
-	struct worker_slot *slot = workers_add(&m->workers);
-	struct scoreboard *sb = m->gen->sb;
-	int sbslot;
-	pid_t pid;
-
-	if (slot == NULL) {
-		log_errorx("service %s: out of memory for the worker table", s->cfg->name);
-		return -1;
-	}
-	sbslot = scoreboard_claim(sb, 0, s->id, m->gen->id);
-	if (sbslot == -1) {
-		/* cannot happen: the generation has a line for each worker it may run */
-		m->workers.n--;
-		log_errorx("service %s: generation %u's scoreboard is full (%zu lines)", s->cfg->name,
-		    m->gen->id, sb->nslots);
-		s->backoff.next_start_ms = util_now_ms() + 1000;
-		return -1;
-	}
-	record_worker(m, slot, si, sb, sbslot);
-	pid = fork();
-	if (pid == -1) {
-		scoreboard_release(sb, sbslot);
-		m->workers.n--;
-		log_error("service %s: fork", s->cfg->name);
-		s->backoff.next_start_ms = util_now_ms() + 1000;
-		return -1;
-	}
-	if (pid == 0)
-		run(slot, data);
-	scoreboard_slot(sb, (size_t)sbslot)->pid = pid;
-	slot->pid = pid;
-	slot->started_ms = util_now_ms();
-	atomic_fetch_add_explicit(&s->st->worker_starts, 1, memory_order_relaxed);
-	s->running++;
-	m->gen->live++;
-	log_debug("service %s: worker %ld started (generation %u)", s->cfg->name,
-	    (long)pid, m->gen->id);
-	return 0;
-}
-
-/* While backing off, one probe worker must survive its first second before the pool refills. */
-static bool
-service_proven(struct master *m, const struct service_rt *s, size_t si, int64_t now)
-{
-	if (!backoff_active(&s->backoff))
-		return true;
-	for (size_t i = 0; i < m->workers.n; i++)
-		if (m->workers.w[i].gen == m->gen && m->workers.w[i].svc == (int)si &&
-		    now - m->workers.w[i].started_ms >= POOL_START_FAILURE_MS)
-			return true;
-	return false;
-}
-
-/*
- * A service whose worker serves the socket itself (exec's wait) has one
- * program on it at a time: after a reload, its new worker waits until the
- * old generation's has gone, program and all.
- */
-static bool
-socket_still_served(struct master *m, const struct service_rt *s)
-{
-	if (s->cfg->handler->serve_udp_socket == NULL)
-		return false;
-	for (size_t i = 0; i < m->workers.n; i++) {
-		const struct worker_slot *w = &m->workers.w[i];
-		if (w->gen != m->gen && !w->tcp && strcmp(w->name, s->cfg->name) == 0)
-			return true;
-	}
-	return false;
-}
-
 static void
 master_spawn(struct master *m)
 {
-	int64_t now = util_now_ms();
-
-	if (m->state != RUNNING)
-		return;
-	for (size_t si = 0; si < m->gen->nsvcs; si++) {
-		struct service_rt *s = &m->gen->svcs[si];
-
-		if (s->ls == NULL || s->running >= s->pool.target || now < s->backoff.next_start_ms)
-			continue;	/* down (no socket yet), full, or backing off */
-		if (socket_still_served(m, s))
-			continue;
-		if (!service_proven(m, s, si, now)) {
-			if (s->running == 0)
-				spawn_worker(m, si, run_worker, m);	/* the probe */
-			continue;
-		}
-		while (s->running < s->pool.target && spawn_worker(m, si, run_worker, m) == 0)
-			;
-	}
-}
-
-static void
-note_start_failure(struct service_rt *s, int64_t now)
-{
-	int64_t delay = backoff_start_failure(&s->backoff, now);
-
-	if (delay > 0)
-		log_warnx("service %s: workers keep dying at start (%d in a row); next start in %lld s",
-		    s->cfg->name, s->backoff.fails, (long long)(delay / 1000));
-}
-
-
-
-/*
- * A reaped worker's counters join its service's totals, and its line is
- * freed, inside an odd fold_seq: a status worker summing both at that
- * moment sees the change and sums again, so nothing counts twice.
- */
-static void
-fold_and_release(struct master *m, const struct worker_slot *w)
-{
-	const struct sb_slot *line = scoreboard_slot(w->sb, (size_t)w->sbslot);
-	_Atomic unsigned *seq = &m->stats->g->fold_seq;
-
-	atomic_fetch_add_explicit(seq, 1, memory_order_acq_rel);
-	if (w->st != NULL)
-		stats_add(w->st, &line->counters);
-	scoreboard_release(w->sb, w->sbslot);
-	atomic_fetch_add_explicit(seq, 1, memory_order_acq_rel);
+	if (m->state == RUNNING)
+		workers_fill(&m->workers, m->gen, run_worker, m);
 }
 
 /*
@@ -412,32 +251,9 @@ master_reap(struct master *m)
 	pid_t pid;
 
 	sig_master.chld = 0;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		ssize_t i = workers_find(&m->workers, pid);
-
-		if (i < 0)
-			continue;	/* not a worker of ours (the upgrade guard) */
-		struct worker_slot *w = &m->workers.w[i];
-		int64_t now = util_now_ms();
-		bool abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != WORKER_EXIT_OK;
-
-		workers_log_exit(w, status);
-		if (w->st != NULL && (!WIFEXITED(status) || WEXITSTATUS(status) != WORKER_EXIT_OK) &&
-		    !w->killed)
-			atomic_fetch_add_explicit(&w->st->worker_crashes, 1, memory_order_relaxed);
-		if (w->sbslot >= 0)
-			fold_and_release(m, w);
-		if (w->gen != NULL)
-			w->gen->live--;
-		if (w->gen != NULL && w->gen == m->gen) {
-			struct service_rt *s = &m->gen->svcs[w->svc];
-			s->running--;
-			if (abnormal && now - w->started_ms < POOL_START_FAILURE_MS && m->state == RUNNING)
-				note_start_failure(s, now);
-		}
-		workers_release(w);
-		workers_remove(&m->workers, (size_t)i);
-	}
+	/* a pid the table does not know is not a worker of ours (the upgrade guard): nothing to do */
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		(void)workers_reaped(&m->workers, pid, status, m->stats, m->gen, m->state == RUNNING);
 	if (pid == -1 && errno != ECHILD)
 		log_error("waitpid");
 	free_drained_generations(m);
@@ -565,37 +381,8 @@ master_reopen_logs(struct master *m)
  * kind and how long it may still serve (an exec worker: up to its
  * program's max_runtime), and a pidfd the guard keeps, should the new
  * image fail and the guard's master have to adopt workers that are not
- * its children.
+ * its children (workers_describe).
  */
-static void
-describe_workers(struct master *m, struct inherited_worker *out)
-{
-	int64_t now = util_now_ms();
-
-	for (size_t i = 0; i < m->workers.n; i++) {
-		const struct worker_slot *w = &m->workers.w[i];
-		struct inherited_worker *o = &out[i];
-
-		o->pid = w->pid;
-		snprintf(o->name, sizeof(o->name), "%s", w->name);
-		snprintf(o->kind, sizeof(o->kind), "%s", w->kind);
-		o->grace_s = w->grace_s;
-		if (w->stopping)	/* what is left of it */
-			o->grace_s = w->deadline_ms == INT64_MAX ? -1 :
-			    w->deadline_ms <= now ? 0 : (int)((w->deadline_ms - now + 999) / 1000);
-		o->has_grace = true;
-		o->tcp = w->tcp;
-		o->pidfd = -1;
-#ifdef SYS_pidfd_open
-		/* it crosses the exec, to the new image and to the guard */
-		o->pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0);
-		if (o->pidfd == -1 || util_set_cloexec(o->pidfd, 0) == -1)
-			log_warn("upgrade: pidfd for worker %ld: should the new image fail, it is not adopted",
-			    (long)w->pid);
-#endif
-	}
-}
-
 /*
  * SIGUSR2: check the binary on disk against our config, then become it,
  * handing over the current generation's sockets, the pid file and every
@@ -631,7 +418,7 @@ master_upgrade(struct master *m)
 		log_errorx("upgrade: out of memory");
 		goto out;
 	}
-	describe_workers(m, workers);
+	workers_describe(&m->workers, workers, util_now_ms());
 	size_t nls = 0;
 	for (size_t i = 0; i < m->gen->nsvcs; i++)
 		if (m->gen->svcs[i].ls != NULL)	/* one that is down: the new image binds it */
@@ -718,57 +505,6 @@ check_stop_deadline(struct master *m)
 /* --- once a second: the adaptive pool and hung workers ---------------- */
 
 
-/* Clients in a TCP listener's accept queue, waiting for a worker (tcpi_unacked on a listener). */
-static int
-accept_queue_length(const struct listener *l)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	if (l->protocol != PROTO_TCP || getsockopt(l->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
-		return 0;
-	return (int)ti.tcpi_unacked;
-}
-
-/* One tick of the pool policy (pool.c) for service si: what it sees, what it decides. */
-static void
-adapt_pool(struct master *m, size_t si, int64_t now)
-{
-	struct service_rt *s = &m->gen->svcs[si];
-	const struct service_config *c = s->cfg;
-	struct pool_view v = { c->workers, c->max_workers, c->min_spare, c->max_spare, 0, 0, 0, false };
-	struct worker_slot *an_idle = NULL;
-	struct pool_decision d;
-
-	if (c->max_workers == c->workers || s->ls == NULL)
-		return;	/* a static pool, or down */
-	for (size_t i = 0; i < m->workers.n; i++) {
-		struct sb_slot *l = workers_line(&m->workers.w[i]);
-		if (m->workers.w[i].gen != m->gen || m->workers.w[i].svc != (int)si || m->workers.w[i].stopping || l == NULL)
-			continue;
-		int st = atomic_load(&l->state);
-		v.idle += st == SB_IDLE;
-		v.starting += st == SB_STARTING;
-		if (st == SB_IDLE)
-			an_idle = &m->workers.w[i];
-	}
-	v.waiting = accept_queue_length(s->ls);
-	v.can_retire = an_idle != NULL;
-	d = pool_decide(&v, &s->pool, now);
-	if (d.grow > 0)
-		log_info("service %s: %d idle, %d waiting: growing the pool by %d to %d",
-		    c->name, v.idle, v.waiting, d.grow, s->pool.target);
-	if (d.retire_one && an_idle != NULL) {	/* pool_decide retires only when one can */
-		workers_mark_stopping(an_idle, now);
-		if (kill(an_idle->pid, SIGTERM) == -1 && errno != ESRCH)
-			log_error("kill(%ld)", (long)an_idle->pid);
-		log_info("service %s: %d idle, retiring worker %ld; pool %d", c->name, v.idle,
-		    (long)an_idle->pid, s->pool.target);
-	}
-}
-
-
-
 static void
 master_tick(struct master *m)
 {
@@ -778,8 +514,7 @@ master_tick(struct master *m)
 		return;
 	m->next_tick_ms = now + POOL_TICK_MS;
 	if (m->state == RUNNING)
-		for (size_t si = 0; si < m->gen->nsvcs; si++)
-			adapt_pool(m, si, now);
+		workers_adapt_pools(&m->workers, m->gen, now);
 	if (!m->killed)
 		workers_nudge_stopping(&m->workers, now);
 	workers_kill_overdue(&m->workers, now);
@@ -822,21 +557,11 @@ wait_timeout_ms(struct master *m)
 
 	if (m->state == STOPPING)
 		next = m->killed ? now + 1000 : (m->stop_deadline_ms < next ? m->stop_deadline_ms : next);
-	else
-		for (size_t si = 0; si < m->gen->nsvcs; si++) {
-			const struct service_rt *s = &m->gen->svcs[si];
-			int64_t t = -1;
-			if (s->ls == NULL)
-				t = s->bind_retry.next_start_ms;	/* down: the next bind */
-			else if (s->running < s->pool.target)
-				t = s->backoff.next_start_ms;
-			if (s->running > 0 && s->running < s->pool.target && backoff_active(&s->backoff))
-				for (size_t i = 0; i < m->workers.n; i++)
-					if (m->workers.w[i].gen == m->gen && m->workers.w[i].svc == (int)si)
-						t = m->workers.w[i].started_ms + POOL_START_FAILURE_MS;
-			if (t >= 0 && (next < 0 || t < next))
-				next = t;
-		}
+	else {
+		int64_t start = workers_next_start_ms(&m->workers, m->gen);
+		if (start >= 0 && (next < 0 || start < next))
+			next = start;
+	}
 	if (m->state == STOPPING && m->watchdog_ms >= 0 && m->next_watchdog_ms < next)
 		next = m->next_watchdog_ms;
 	if (next < 0)
@@ -852,55 +577,6 @@ wait_timeout_ms(struct master *m)
 #define READY_POLL_MS		10
 #define READY_POLL_FAILING_MS	250
 
-enum readiness { NOT_YET, SERVING, FAILING };
-
-/* A worker of service si of the current generation in its serving loop (its line says so). */
-static bool
-service_serving(struct master *m, size_t si)
-{
-	for (size_t i = 0; i < m->workers.n; i++) {
-		const struct worker_slot *w = &m->workers.w[i];
-		const struct sb_slot *l = workers_line(w);
-		int st;
-
-		if (w->gen != m->gen || w->svc != (int)si || l == NULL)
-			continue;
-		st = atomic_load(&l->state);
-		if (st == SB_IDLE || st == SB_BUSY)
-			return true;
-	}
-	return false;
-}
-
-/*
- * SERVING: every service with a socket has a worker in its serving loop,
- * or keeps failing at start (back-off) while another serves. FAILING: none
- * serves and each backs off. The failing ones are named in why.
- */
-static enum readiness
-readiness(struct master *m, char *why, size_t len)
-{
-	size_t serving = 0, failing = 0, off = 0;
-
-	why[0] = '\0';
-	for (size_t si = 0; si < m->gen->nsvcs; si++) {
-		const struct service_rt *s = &m->gen->svcs[si];
-
-		if (s->ls == NULL || s->ls->fd < 0)
-			continue;	/* not bound (yet): it does not hold the others back */
-		if (service_serving(m, si))
-			serving++;
-		else if (backoff_active(&s->backoff)) {
-			failing++;
-			if (off < len)
-				off += (size_t)snprintf(why + off, len - off, "%s%s",
-				    failing > 1 ? ", " : "", s->cfg->name);
-		} else
-			return NOT_YET;
-	}
-	return serving > 0 || failing == 0 ? SERVING : FAILING;
-}
-
 /*
  * READY=1, the starting process of a daemon and an upgrade's guard all
  * wait for the same thing (netsrvd(8), READINESS). Workers that all die at
@@ -913,11 +589,11 @@ static void
 check_ready(struct master *m)
 {
 	char why[256];
-	enum readiness r;
+	enum workers_readiness r;
 
-	if (m->ready || m->state != RUNNING || (r = readiness(m, why, sizeof(why))) == NOT_YET)
+	if (m->ready || m->state != RUNNING || (r = workers_readiness(&m->workers, m->gen, why, sizeof(why))) == WORKERS_NOT_YET)
 		return;
-	if (r == FAILING) {
+	if (r == WORKERS_FAILING) {
 		if (m->failing_told)
 			return;
 		m->failing_told = true;
@@ -977,110 +653,14 @@ drop_unused_inherited(struct inherited *in)
  * After an in-place upgrade the old master's workers are ours (same pid):
  * they join as an old generation and drain like after a reload.
  */
-/*
- * The list comes from the environment: a pid that is not our child (a
- * stale or forged entry) is never signalled nor waited for. waitid()
- * with WNOWAIT asks the kernel without reaping anything.
- */
-static bool
-is_our_child(pid_t pid)
-{
-	siginfo_t si;
-
-	memset(&si, 0, sizeof(si));
-	return pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
-}
-
-/* Whether fd is a pidfd for pid (the kernel's fdinfo says), so a forged number is never used. */
-static bool
-is_pidfd_of(int fd, pid_t pid)
-{
-	char path[64], buf[1024], want[32];
-	ssize_t len;
-	int f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	if ((f = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return false;
-	len = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (len <= 0)
-		return false;
-	buf[len] = '\0';
-	snprintf(want, sizeof(want), "\nPid:\t%ld\n", (long)pid);
-	return strstr(buf, want) != NULL;
-}
-
-/* How long a worker handed over may still serve: as its old master said, else as a reload of its service would. */
-static int
-adopted_grace_s(struct master *m, const struct inherited_worker *iw)
-{
-	if (iw->has_grace)
-		return iw->grace_s;
-	for (size_t i = 0; i < m->gen->nsvcs; i++)
-		if (strcmp(m->gen->svcs[i].cfg->name, iw->name) == 0)
-			return reload_grace_s(m->gen->svcs[i].cfg, m->gen->cfg->shutdown_timeout);
-	return m->gen->cfg->shutdown_timeout;
-}
-
-/*
- * Our child, or after a rolled-back upgrade a worker of the image that
- * failed (its parent is gone): the guard kept a pidfd on it, through which
- * it is signalled and seen to exit. Anything else is left alone.
- */
-static int
-adopted_pidfd(const struct inherited_worker *iw, bool *ok)
-{
-	bool child = is_our_child(iw->pid);
-	bool handle = iw->pidfd >= 0 && is_pidfd_of(iw->pidfd, iw->pid);
-
-	*ok = child || handle;
-	if (child && handle)
-		close(iw->pidfd);	/* waitpid sees it: the handle is not needed */
-	if (child || !handle)
-		return -1;
-	if (util_set_cloexec(iw->pidfd, 1) == -1)
-		log_warn("fcntl pidfd of worker %ld", (long)iw->pid);
-	return iw->pidfd;
-}
-
 static void
 adopt_old_workers(struct master *m)
 {
 	struct inherited *in = m->opt.inherited;
 
-	for (size_t i = 0; in != NULL && i < in->nworkers; i++) {
-		const struct inherited_worker *iw = &in->workers[i];
-		struct worker_slot *w;
-		bool ok;
-		int pidfd = adopted_pidfd(iw, &ok);
-
-		if (!ok) {
-			log_warnx("worker %ld of service %s from before the upgrade is not our child; ignoring it",
-			    (long)iw->pid, iw->name);
-			continue;
-		}
-		w = workers_add(&m->workers);
-		if (w == NULL) {
-			log_errorx("out of memory adopting worker %ld", (long)iw->pid);
-			if (pidfd >= 0)
-				close(pidfd);
+	for (size_t i = 0; in != NULL && i < in->nworkers; i++)
+		if (workers_adopt(&m->workers, &in->workers[i], m->gen) == -1)
 			break;
-		}
-		memset(w, 0, sizeof(*w));
-		w->pid = iw->pid;
-		w->foreign = pidfd >= 0;
-		w->pidfd = pidfd;
-		w->gen = NULL;	/* the old image's */
-		w->grace_s = adopted_grace_s(m, iw);
-		w->tcp = iw->tcp;
-		w->sbslot = -1;	/* their lines are in the old image's scoreboard */
-		w->started_ms = util_now_ms() - POOL_START_FAILURE_MS;
-		snprintf(w->name, sizeof(w->name), "%s", iw->name);
-		snprintf(w->kind, sizeof(w->kind), "%s", iw->kind);
-		log_debug("service %s: adopted worker %ld (%s, %d s to finish)", w->name, (long)w->pid,
-		    w->kind[0] != '\0' ? w->kind : "kind not said", w->grace_s);
-	}
 	if (in != NULL && in->nworkers > 0) {
 		workers_signal(&m->workers, SIGTERM, m->gen);
 		/* any that exited during the exec are already waiting to be reaped */
