@@ -2,13 +2,11 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,16 +68,6 @@ struct master {
 	bool failing_told;	/* every service's workers fail at start, and we said so */
 };
 
-static size_t
-count_workers(struct master *m)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < m->gen->nsvcs; i++)
-		if (m->gen->svcs[i].ls != NULL)	/* a service that is down has none */
-			n += (size_t)m->gen->svcs[i].pool.target;
-	return n;
-}
 
 /* Every service enabled = false is valid (a safe default) but said, at start and at each reload. */
 static void
@@ -100,7 +88,7 @@ report_status(struct master *m, const char *what)
 	}
 	generation_describe_down(m->gen, down, sizeof(down));
 	notify_send("STATUS=%s: %zu services%s, %zu workers", what, m->gen->nsvcs, down,
-	    count_workers(m));
+	    generation_workers(m->gen));
 }
 
 static int
@@ -141,11 +129,7 @@ check_privileges(const struct config *cfg, char *err, size_t errlen)
 static void
 child_close_master_fds(struct master *m, const struct listener *mine)
 {
-	/* a socket two generations share is closed twice: the second is EBADF, nothing else */
-	for (const struct generation *g = m->gen; g != NULL; g = g->older)
-		for (size_t i = 0; i < g->nsvcs; i++)
-			if (g->svcs[i].ls != mine && g->svcs[i].ls != NULL)
-				close(g->svcs[i].ls->fd);
+	generation_close_sockets(m->gen, mine);
 	if (pidfile_fd() != -1)
 		close(pidfile_fd());
 	notify_close();
@@ -154,37 +138,6 @@ child_close_master_fds(struct master *m, const struct listener *mine)
 	if (m->guard_fd != -1)
 		close(m->guard_fd);
 	workers_close_handles(&m->workers);
-}
-
-/*
- * In the child: the scoreboards it may read (status, max_per_source), its
- * generation's first, then those of the generations still draining, which
- * become read-only to it here; its own becomes read-only but for its line
- * in worker_run. NULL, logged, if that fails.
- */
-static const struct scoreboard **
-child_boards(struct master *m, size_t *n)
-{
-	const struct scoreboard **boards;
-	size_t k = 1;	/* m->gen's */
-
-	for (const struct generation *g = m->gen->older; g != NULL; g = g->older)
-		k++;
-	boards = calloc(k, sizeof(struct scoreboard *));
-	if (boards == NULL) {
-		log_errorx("out of memory for the list of scoreboards");
-		return NULL;
-	}
-	k = 0;
-	for (struct generation *g = m->gen; g != NULL; g = g->older) {
-		if (g != m->gen && shm_confine(&g->sb->shm, 0, 0) == -1) {
-			free(boards);
-			return NULL;	/* logged by shm_confine */
-		}
-		boards[k++] = g->sb;
-	}
-	*n = k;
-	return boards;
 }
 
 /*
@@ -203,7 +156,7 @@ run_worker(const struct worker_slot *w, void *data)
 	};
 
 	child_close_master_fds(m, s->ls);
-	a.boards = child_boards(m, &a.nboards);
+	a.boards = generation_boards(m->gen, &a.nboards);
 	if (a.boards == NULL)
 		_exit(WORKER_EXIT_SETUP);
 	worker_run(&a);
@@ -214,34 +167,6 @@ master_spawn(struct master *m)
 {
 	if (m->state == RUNNING)
 		workers_fill(&m->workers, m->gen, run_worker, m);
-}
-
-/*
- * A retired generation goes with its last worker: its scoreboard, and its
- * sockets no one else uses, close then. Reloads
- * in a burst keep several alive at once, and the C library keeps the heap
- * they grew: once none is left draining, it goes back to the system, so a
- * master that runs for years stays the size of one configuration.
- */
-static void
-free_drained_generations(struct master *m)
-{
-	bool freed = false;
-
-	for (struct generation **g = &m->gen->older; *g != NULL;) {
-		struct generation *old = *g;
-
-		if (old->live > 0) {
-			g = &old->older;
-			continue;
-		}
-		*g = old->older;
-		log_debug("generation %u: its last worker is gone", old->id);
-		generation_free(old);
-		freed = true;
-	}
-	if (freed && m->gen->older == NULL)
-		(void)malloc_trim(0);	/* 0 or 1: whether anything went back, nothing to act on */
 }
 
 static void
@@ -256,7 +181,7 @@ master_reap(struct master *m)
 		(void)workers_reaped(&m->workers, pid, status, m->stats, m->gen, m->state == RUNNING);
 	if (pid == -1 && errno != ECHILD)
 		log_error("waitpid");
-	free_drained_generations(m);
+	generation_sweep(m->gen);
 }
 
 
@@ -271,14 +196,10 @@ master_reap(struct master *m)
 static void
 switch_generation(struct master *m, struct generation *g)
 {
-	generation_retire(m->gen, g);
-	g->older = m->gen;
-	m->gen = g;
-	atomic_store(&m->stats->g->generation, g->id);
-	generation_publish(g, m->stats);	/* before the fork: the new status workers see where */
+	generation_switch(&m->gen, g, m->stats);
 	master_spawn(m);
 	workers_signal(&m->workers, SIGTERM, m->gen);
-	free_drained_generations(m);
+	generation_sweep(m->gen);
 }
 
 /* --- reload ------------------------------------------------------------ */
@@ -350,7 +271,7 @@ master_reload(struct master *m)
 		log_warnx("%s; logging stays as it was", err);
 	switch_generation(m, g);
 	log_notice("reloaded: generation %u, %zu services, %zu workers", m->gen->id,
-	    m->gen->nsvcs, count_workers(m));
+	    m->gen->nsvcs, generation_workers(m->gen));
 	atomic_fetch_add_explicit(&m->stats->g->reloads_ok, 1, memory_order_relaxed);
 	report_status(m, "reloaded");
 	notify_send("READY=1");
@@ -419,10 +340,7 @@ master_upgrade(struct master *m)
 		goto out;
 	}
 	workers_describe(&m->workers, workers, util_now_ms());
-	size_t nls = 0;
-	for (size_t i = 0; i < m->gen->nsvcs; i++)
-		if (m->gen->svcs[i].ls != NULL)	/* one that is down: the new image binds it */
-			ls[nls++] = m->gen->svcs[i].ls;
+	size_t nls = generation_bound(m->gen, ls);	/* one that is down: the new image binds it */
 	struct upgrade_handover h = {
 		m->opt.exe_path, m->opt.config_path, m->opt.pid_file, m->opt.foreground,
 		ls, nls, pidfile_fd(), workers, m->workers.n,
@@ -446,19 +364,6 @@ out:
 
 /* --- stop -------------------------------------------------------------- */
 
-/* What the slowest handler's workers need after shutdown_timeout (exec: its SIGKILL). */
-static int64_t
-stop_extra_ms(const struct generation *g)
-{
-	int64_t extra = 0;
-
-	/* the current one only: a retired generation has dropped its config */
-	for (size_t i = 0; i < g->nsvcs; i++)
-		if (g->svcs[i].cfg->handler->stop_extra_ms > extra)
-			extra = g->svcs[i].cfg->handler->stop_extra_ms;
-	return extra;
-}
-
 static void
 begin_stop(struct master *m, bool graceful)
 {
@@ -468,15 +373,10 @@ begin_stop(struct master *m, bool graceful)
 	if (m->state == RUNNING) {
 		notify_send("STOPPING=1");
 		log_notice("%s stop: %zu workers", graceful ? "graceful" : "fast", m->workers.n);
-		/* refuse new connections now instead of queueing them for nobody */
-		for (size_t i = 0; i < m->gen->nsvcs; i++) {
-			const struct listener *l = m->gen->svcs[i].ls;
-			if (l != NULL && l->protocol == PROTO_TCP && shutdown(l->fd, SHUT_RD) == -1)
-				log_warn("shutdown %s", l->desc);
-		}
+		generation_refuse_connections(m->gen);
 		m->state = STOPPING;
 		m->stop_deadline_ms = util_now_ms() + (int64_t)m->gen->cfg->shutdown_timeout * 1000 +
-		    stop_extra_ms(m->gen);
+		    generation_stop_extra_ms(m->gen);
 		/* exec programs must end too, not run on as after a reload */
 		atomic_store(&m->stats->g->stopping, 1);
 	}
@@ -733,12 +633,8 @@ fail:
 static void
 release_all(struct master *m)
 {
-	while (m->gen != NULL) {
-		struct generation *older = m->gen->older;
-
-		generation_free(m->gen);
-		m->gen = older;
-	}
+	generation_free_all(m->gen);
+	m->gen = NULL;
 	free(m->workers.w);
 	ratelimit_destroy(m->rl);
 	stats_destroy(m->stats);
@@ -796,7 +692,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 	else if (m->opt.inherited != NULL && m->opt.inherited->source != NULL &&
 	    strcmp(m->opt.inherited->source, "upgrade") == 0)
 		log_notice("upgraded in place to netsrvd %s", m->opt.version);
-	log_notice("started: %zu services, %zu workers (pid %ld)", m->gen->nsvcs, count_workers(m),
+	log_notice("started: %zu services, %zu workers (pid %ld)", m->gen->nsvcs, generation_workers(m->gen),
 	    (long)m->pid);
 
 	m->watchdog_ms = notify_watchdog_ms();

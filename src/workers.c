@@ -392,8 +392,7 @@ workers_spawn(struct worker_table *t, struct generation *g, size_t si, workers_r
 	w->pid = pid;
 	w->started_ms = util_now_ms();
 	atomic_fetch_add_explicit(&s->st->worker_starts, 1, memory_order_relaxed);
-	s->running++;
-	g->live++;
+	generation_join(g, si);
 	log_debug("service %s: worker %ld started (generation %u)", s->cfg->name, (long)pid, g->id);
 	return 0;
 }
@@ -536,13 +535,10 @@ workers_reaped(struct worker_table *t, pid_t pid, int status, struct stats *stat
 	if (w->sbslot >= 0)
 		fold_and_release(w, stats);
 	if (w->gen != NULL)
-		w->gen->live--;
-	if (w->gen != NULL && w->gen == cur) {
-		struct service_rt *s = &cur->svcs[w->svc];
-		s->running--;
-		if (abnormal && now - w->started_ms < POOL_START_FAILURE_MS && count_start_failures)
-			note_start_failure(s, now);
-	}
+		generation_leave(w->gen, (size_t)w->svc);
+	if (w->gen != NULL && w->gen == cur && abnormal && now - w->started_ms < POOL_START_FAILURE_MS &&
+	    count_start_failures)
+		note_start_failure(&cur->svcs[w->svc], now);
 	workers_release(w);
 	workers_remove(t, (size_t)i);
 	return true;
