@@ -68,18 +68,17 @@ service_index(uint32_t id)
 /*
  * A service's counters: what the master folded in from the workers it
  * reaped plus what its live workers hold in their lines. The master folds
- * and frees a line inside an odd fold_seq; a sum that saw it move is
- * taken again (a few times at most: a dead master must not hang us).
+ * and frees a line inside the fold seqlock (stats.c); a sum that saw it
+ * move is taken again (a few times at most: a dead master must not hang us).
  */
 static void
 sum_totals(void)
 {
-	const _Atomic unsigned *seq = &stats->g->fold_seq;
 	unsigned before;
 	int tries = 0;
 
 	do {
-		before = atomic_load_explicit(seq, memory_order_acquire);
+		before = stats_read_begin(stats);
 		memset(totals, 0, stats->n * sizeof(*totals));
 		for (size_t i = 0; i < stats->used; i++)
 			stats_add(&totals[i], &stats->svc[i]);
@@ -91,8 +90,7 @@ sum_totals(void)
 			if (i >= 0)
 				stats_add(&totals[i], &l->counters);
 		}
-	} while (((before & 1) || atomic_load_explicit(seq, memory_order_acquire) != before) &&
-	    ++tries < 100);
+	} while (stats_read_again(stats, before) && ++tries < 100);
 }
 
 /*

@@ -3,6 +3,7 @@
 #define NETSRVD_STATS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,5 +85,17 @@ void stats_set_state(struct stats *st, const struct svc_stats *s, const char *wh
     enum svc_state state);
 /* In a worker: the table becomes read-only for good. */
 int stats_confine(struct stats *st);
+
+/*
+ * The fold seqlock. The master, writer: a reaped worker's line joins
+ * its service's totals and is freed between stats_fold_begin and
+ * stats_fold_end. A reader summing totals and live lines (status) takes
+ * stats_read_begin first and sums again while stats_read_again says the
+ * fold moved under it, so nothing counts twice.
+ */
+void stats_fold_begin(struct stats *st);
+void stats_fold_end(struct stats *st);
+unsigned stats_read_begin(const struct stats *st);
+bool stats_read_again(const struct stats *st, unsigned before);
 
 #endif

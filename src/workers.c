@@ -499,22 +499,17 @@ note_start_failure(struct service_rt *s, int64_t now)
 		    s->cfg->name, s->backoff.fails, (long long)(delay / 1000));
 }
 
-/*
- * A reaped worker's counters join its service's totals, and its line is
- * freed, inside an odd fold_seq: a status worker summing both at that
- * moment sees the change and sums again, so nothing counts twice.
- */
+/* A reaped worker's counters join its service's totals, and its line is freed, inside the fold (stats.c). */
 static void
 fold_and_release(const struct worker_slot *w, struct stats *stats)
 {
 	const struct sb_slot *line = scoreboard_slot(w->sb, (size_t)w->sbslot);
-	_Atomic unsigned *seq = &stats->g->fold_seq;
 
-	atomic_fetch_add_explicit(seq, 1, memory_order_acq_rel);
+	stats_fold_begin(stats);
 	if (w->st != NULL)
 		stats_add(w->st, &line->counters);
 	scoreboard_release(w->sb, w->sbslot);
-	atomic_fetch_add_explicit(seq, 1, memory_order_acq_rel);
+	stats_fold_end(stats);
 }
 
 bool
