@@ -378,7 +378,6 @@ generation_switch(struct generation **cur, struct generation *g, struct stats *s
 	retire(*cur, g);
 	g->older = *cur;
 	*cur = g;
-	atomic_store(&stats->g->generation, g->id);
 	generation_publish(g, stats);
 }
 

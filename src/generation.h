@@ -84,8 +84,8 @@ void generation_leave(struct generation *g, size_t si);
  * sockets that g does not use stop accepting (listener_pause), and its
  * configuration goes (cfg and svcs[].cfg become NULL), and so does its
  * scoreboard's descriptor (scoreboard_retire); from then on it is the
- * sockets its workers hold, until they go. The workers are told g's
- * number and where its services listen, before any of g's is forked.
+ * sockets its workers hold, until they go. stats is told where g's
+ * services listen, before any of g's workers is forked.
  */
 void generation_switch(struct generation **cur, struct generation *g, struct stats *stats);
 /* Frees each generation older than cur whose last worker is gone; the heap goes back once none is left. */

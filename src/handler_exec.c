@@ -19,6 +19,7 @@
 
 #include "access.h"
 #include "config.h"
+#include "control.h"
 #include "exec_spawn.h"
 #include "exec_watch.h"
 #include "handler.h"
@@ -193,7 +194,7 @@ exec_init(const struct service_config *svc, const struct handler_env *env)
 	add_limit(RLIMIT_NPROC, x->limits.processes);
 	add_limit(RLIMIT_CORE, x->limits.core);
 	add_limit(RLIMIT_FSIZE, x->limits.fsize);
-	daemon_stopping = env != NULL && env->stats != NULL ? &env->stats->g->stopping : NULL;
+	daemon_stopping = env != NULL && env->control != NULL ? &env->control->stopping : NULL;
 	if (svc->protocol == PROTO_TCP && diag_fd < 0 && (diag_fd = sockdiag_open()) == -1)
 		log_warn("service %s: NETLINK_SOCK_DIAG socket: the worker keeps its copy of each connection", svc->name);
 	return 0;

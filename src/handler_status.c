@@ -14,6 +14,7 @@
 #include "handler_status.h"
 #include "io.h"
 #include "log.h"
+#include "control.h"
 #include "scoreboard.h"
 #include "stats.h"
 #include "util.h"
@@ -21,6 +22,7 @@
 static const struct scoreboard *const *boards;	/* every live worker's line is on one */
 static size_t nboards;
 static const struct stats *stats;
+static const struct control *control;	/* the master's words: the generation number */
 static struct svc_stats *totals;	/* per service: folded by the master plus its live workers' own */
 
 /*
@@ -33,6 +35,7 @@ status_init(const struct service_config *svc, const struct handler_env *env)
 	boards = env->boards;
 	nboards = env->nboards;
 	stats = env->stats;
+	control = env->control;
 	free(totals);
 	totals = stats != NULL ? calloc(stats->n, sizeof(*totals)) : NULL;
 	if (totals == NULL) {
@@ -208,7 +211,8 @@ format_text(struct out *o)
 
 	sum_totals();
 	put(o, "netsrvd %s, up %lld s, generation %u\r\n", PACKAGE_VERSION,
-	    (long long)(time(NULL) - stats->g->started), atomic_load(&stats->g->generation));
+	    (long long)(time(NULL) - stats->g->started),
+	    control != NULL ? atomic_load(&control->generation) : 0);
 	/* PROXY: the balancer a client came through (proxy_from); GEN stays the last column */
 	put(o, "%-8s %-16s %-9s %-40s %-22s %6s %8s %5s\r\n", "PID", "SERVICE", "STATE", "PEER",
 	    "PROXY", "SECS", "CONNS", "GEN");

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "daemon.h"
 #include "listener.h"
 #include "log.h"
@@ -63,6 +64,7 @@ struct master {
 	int64_t next_watchdog_ms;
 	struct ratelimit *rl;	/* UDP reply budgets per source, for every generation */
 	struct stats *stats;	/* counters that outlive workers, for status and /metrics */
+	struct control_block *control;	/* what the workers are told: stopping, handed over, generation */
 	int64_t next_tick_ms;	/* once a second: pool size and hung workers */
 	bool ready;		/* READY=1 sent: a worker of each service came up (readiness) */
 	bool failing_told;	/* every service's workers fail at start, and we said so */
@@ -152,7 +154,7 @@ run_worker(const struct worker_slot *w, void *data)
 	struct sb_slot *line = scoreboard_slot(w->sb, (size_t)w->sbslot);
 	struct worker_args a = {
 		m->gen->cfg, s->cfg, s->ls->fd, m->pid, m->gen->id,
-		w->sb, NULL, 0, line, w->sbslot, m->rl, s->id, &line->counters, m->stats
+		w->sb, NULL, 0, line, w->sbslot, m->rl, s->id, &line->counters, m->stats, m->control
 	};
 
 	child_close_master_fds(m, s->ls);
@@ -197,6 +199,7 @@ static void
 switch_generation(struct master *m, struct generation *g)
 {
 	generation_switch(&m->gen, g, m->stats);
+	control_set_generation(m->control, g->id);
 	master_spawn(m);
 	workers_signal(&m->workers, SIGTERM, m->gen);
 	generation_sweep(m->gen);
@@ -344,7 +347,7 @@ master_upgrade(struct master *m)
 	struct upgrade_handover h = {
 		m->opt.exe_path, m->opt.config_path, m->opt.pid_file, m->opt.foreground,
 		ls, nls, pidfile_fd(), workers, m->workers.n,
-		&m->stats->g->sockets_handed_over
+		control_handed_over(m->control)
 	};
 	log_notice("upgrade: %s -t passed; executing it in place (pid %ld stays)",
 	    m->opt.exe_path, (long)m->pid);
@@ -378,7 +381,7 @@ begin_stop(struct master *m, bool graceful)
 		m->stop_deadline_ms = util_now_ms() + (int64_t)m->gen->cfg->shutdown_timeout * 1000 +
 		    generation_stop_extra_ms(m->gen);
 		/* exec programs must end too, not run on as after a reload */
-		atomic_store(&m->stats->g->stopping, 1);
+		control_set_stopping(m->control);
 	}
 	if (graceful)
 		workers_signal(&m->workers, SIGTERM, NULL);
@@ -595,6 +598,11 @@ startup(struct master *m, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the statistics table");
 		goto fail;
 	}
+	m->control = control_create();
+	if (m->control == NULL) {
+		snprintf(err, errlen, "cannot create the workers' control page");
+		goto fail;
+	}
 	m->gen = generation_create(cfg, in ? in->ls : NULL, in ? in->nls : 0, m->stats, 1, err, errlen);
 	if (m->gen == NULL)
 		goto fail;
@@ -638,6 +646,7 @@ release_all(struct master *m)
 	free(m->workers.w);
 	ratelimit_destroy(m->rl);
 	stats_destroy(m->stats);
+	control_destroy(m->control);
 	free(m->pid_file);
 }
 
@@ -683,7 +692,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 	notify_init();
 	(void)orphans_adopt();	/* logged; a stop then leaves what programs left */
 	proctitle_set("netsrvd: master");
-	atomic_store(&m->stats->g->generation, m->gen->id);
+	control_set_generation(m->control, m->gen->id);
 	master_spawn(m);
 	adopt_old_workers(m);
 	if (m->opt.inherited != NULL && m->opt.inherited->recovered)

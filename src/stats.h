@@ -32,14 +32,9 @@ struct svc_stats {
 /* The daemon's own counters, in the shared mapping before the services'. */
 struct stats_global {
 	_Atomic uint64_t reloads_ok, reloads_failed;
-	_Atomic unsigned generation;
 	int64_t started;		/* unix time */
-	/* the master passed its sockets on (SIGUSR2): orphans must leave them listening */
-	_Atomic int sockets_handed_over;
 	/* odd while the master folds a worker's counters into svc[] (a seqlock) */
 	_Atomic unsigned fold_seq;
-	/* set before the workers get SIGTERM for a stop (not a reload): exec programs must end */
-	_Atomic int stopping;
 };
 
 /*
