@@ -21,11 +21,10 @@
 #include "proctitle.h"
 #include "util.h"
 
-/* sysexits.h */
+/* sysexits.h (EXIT_STARTUP, which the master returns too: master.h) */
 #define EXIT_USAGE	64
 #define EXIT_CONFIG	78
 #define EXIT_OTHER	1
-#define EXIT_STARTUP	71
 
 /* a test build of the same sources reports another version: see upgrade tests */
 #ifndef NETSRVD_VERSION_SUFFIX

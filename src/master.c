@@ -40,10 +40,8 @@
 /* services whose counters we keep; a config with more fails to load here */
 #define STATS_SERVICES		512
 
-#define EXIT_STARTUP 71
 /* at the end of a stop, how long the sweep of what programs left behind may take */
 #define ORPHANS_BOUND_MS 2000
-
 
 enum master_state { RUNNING, STOPPING };
 
@@ -69,7 +67,6 @@ struct master {
 	bool ready;		/* READY=1 sent: a worker of each service came up (readiness) */
 	bool failing_told;	/* every service's workers fail at start, and we said so */
 };
-
 
 /* Every service enabled = false is valid (a safe default) but said, at start and at each reload. */
 static void
@@ -124,8 +121,7 @@ check_privileges(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* --- workers ----------------------------------------------------------- */
-
+/* --- workers: workers.c keeps the table, these are what the master gives them --- */
 
 /* In the child: keep only what a worker of this service needs. */
 static void
@@ -153,8 +149,19 @@ run_worker(const struct worker_slot *w, void *data)
 	const struct service_rt *s = &w->gen->svcs[w->svc];
 	struct sb_slot *line = scoreboard_slot(w->sb, (size_t)w->sbslot);
 	struct worker_args a = {
-		m->gen->cfg, s->cfg, s->ls->fd, m->pid, m->gen->id,
-		w->sb, NULL, 0, line, w->sbslot, m->rl, s->id, &line->counters, m->stats, m->control
+		.cfg = w->gen->cfg,
+		.svc = s->cfg,
+		.listen_fd = s->ls->fd,
+		.master_pid = m->pid,
+		.generation = w->gen->id,
+		.sb = w->sb,
+		.slot = line,
+		.slot_index = w->sbslot,
+		.rl = m->rl,
+		.service_id = s->id,
+		.st = &line->counters,
+		.stats = m->stats,
+		.control = m->control,
 	};
 
 	child_close_master_fds(m, s->ls);
@@ -185,9 +192,6 @@ master_reap(struct master *m)
 		log_error("waitpid");
 	generation_sweep(m->gen);
 }
-
-
-
 
 /*
  * A new generation takes over: its workers are forked first, then the
@@ -301,17 +305,12 @@ master_reopen_logs(struct master *m)
 /* --- in-place binary upgrade (SIGUSR2): upgrade.c ---------------------- */
 
 /*
- * What the new image needs to drain each worker as a reload would: its
- * kind and how long it may still serve (an exec worker: up to its
- * program's max_runtime), and a pidfd the guard keeps, should the new
- * image fail and the guard's master have to adopt workers that are not
- * its children (workers_describe).
- */
-/*
  * SIGUSR2: check the binary on disk against our config, then become it,
  * handing over the current generation's sockets, the pid file and every
  * worker; the new master adopts them and drains the old workers like
- * after a reload.
+ * after a reload. Each worker goes with what the new image needs to
+ * drain it as a reload would (workers_describe): its kind, how long it
+ * may still serve, and a pidfd the guard keeps should the new image fail.
  */
 static void
 master_upgrade(struct master *m)
@@ -407,7 +406,6 @@ check_stop_deadline(struct master *m)
 
 /* --- once a second: the adaptive pool and hung workers ---------------- */
 
-
 static void
 master_tick(struct master *m)
 {
@@ -494,7 +492,10 @@ check_ready(struct master *m)
 	char why[256];
 	enum workers_readiness r;
 
-	if (m->ready || m->state != RUNNING || (r = workers_readiness(&m->workers, m->gen, why, sizeof(why))) == WORKERS_NOT_YET)
+	if (m->ready || m->state != RUNNING)
+		return;
+	r = workers_readiness(&m->workers, m->gen, why, sizeof(why));
+	if (r == WORKERS_NOT_YET)
 		return;
 	if (r == WORKERS_FAILING) {
 		if (m->failing_told)
@@ -571,7 +572,7 @@ adopt_old_workers(struct master *m)
 	}
 }
 
-/* Takes cfg into the first generation once that exists (m->gen). */
+/* Takes cfg into the first generation once that exists (m->gen; until then cfg is the caller's). */
 static int
 startup(struct master *m, struct config *cfg, char *err, size_t errlen)
 {
@@ -701,8 +702,8 @@ master_run(struct config *cfg, const struct master_options *opt)
 	else if (m->opt.inherited != NULL && m->opt.inherited->source != NULL &&
 	    strcmp(m->opt.inherited->source, "upgrade") == 0)
 		log_notice("upgraded in place to netsrvd %s", m->opt.version);
-	log_notice("started: %zu services, %zu workers (pid %ld)", m->gen->nsvcs, generation_workers(m->gen),
-	    (long)m->pid);
+	log_notice("started: %zu services, %zu workers (pid %ld)", m->gen->nsvcs,
+	    generation_workers(m->gen), (long)m->pid);
 
 	m->watchdog_ms = notify_watchdog_ms();
 	m->next_watchdog_ms = util_now_ms();

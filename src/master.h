@@ -17,6 +17,9 @@ struct master_options {
 	const char *version;		/* what -V prints, for logs */
 };
 
+/* sysexits' EX_OSERR: the daemon could not start (no service could bind, pid file, privileges) */
+#define EXIT_STARTUP	71
+
 /* Takes ownership of cfg. Returns the process exit status. */
 int master_run(struct config *cfg, const struct master_options *opt);
 
