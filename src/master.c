@@ -214,7 +214,7 @@ switch_generation(struct master *m, struct generation *g)
 static void
 reload_failed(struct master *m, const char *why)
 {
-	atomic_fetch_add_explicit(&m->stats->g->reloads_failed, 1, memory_order_relaxed);
+	stats_count_reload(m->stats, false);
 	log_errorx("reload failed: %s; still serving the previous configuration", why);
 	notify_send("STATUS=reload failed: %s; still serving the previous configuration\nREADY=1", why);
 }
@@ -279,7 +279,7 @@ master_reload(struct master *m)
 	switch_generation(m, g);
 	log_notice("reloaded: generation %u, %zu services, %zu workers", m->gen->id,
 	    m->gen->nsvcs, generation_workers(m->gen));
-	atomic_fetch_add_explicit(&m->stats->g->reloads_ok, 1, memory_order_relaxed);
+	stats_count_reload(m->stats, true);
 	report_status(m, "reloaded");
 	notify_send("READY=1");
 }

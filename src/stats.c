@@ -130,6 +130,13 @@ _Static_assert(sizeof(struct svc_stats) % sizeof(_Atomic uint64_t) == 0,
     "struct svc_stats holds nothing but 64-bit counters");
 
 void
+stats_count_reload(struct stats *st, bool ok)
+{
+	atomic_fetch_add_explicit(ok ? &st->g->reloads_ok : &st->g->reloads_failed, 1,
+	    memory_order_relaxed);
+}
+
+void
 stats_fold_begin(struct stats *st)
 {
 	atomic_fetch_add_explicit(&st->g->fold_seq, 1, memory_order_acq_rel);

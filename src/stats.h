@@ -78,6 +78,8 @@ void stats_add(struct svc_stats *dst, const struct svc_stats *src);
  */
 void stats_set_state(struct stats *st, const struct svc_stats *s, const char *where,
     enum svc_state state);
+/* The master counts a reload that applied (ok) or failed. */
+void stats_count_reload(struct stats *st, bool ok);
 /* In a worker: the table becomes read-only for good. */
 int stats_confine(struct stats *st);
 
