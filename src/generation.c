@@ -424,9 +424,9 @@ const struct scoreboard **
 generation_boards(const struct generation *cur, size_t *n)
 {
 	const struct scoreboard **boards;
-	size_t k = 0;
+	size_t k = 1;	/* cur's */
 
-	for (const struct generation *g = cur; g != NULL; g = g->older)
+	for (const struct generation *g = cur->older; g != NULL; g = g->older)
 		k++;
 	boards = calloc(k, sizeof(struct scoreboard *));
 	if (boards == NULL) {
