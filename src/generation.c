@@ -446,12 +446,12 @@ generation_boards(const struct generation *cur, size_t *n)
 }
 
 void
-generation_close_sockets(const struct generation *cur, const struct listener *mine)
+generation_close_sockets(const struct generation *cur, int mine)
 {
 	/* a socket two generations share is closed twice: the second is EBADF, nothing else */
 	for (const struct generation *g = cur; g != NULL; g = g->older)
 		for (size_t i = 0; i < g->nsvcs; i++)
-			if (g->svcs[i].ls != mine && g->svcs[i].ls != NULL)
+			if (g->svcs[i].ls != NULL && g->svcs[i].ls->fd != mine)
 				close(g->svcs[i].ls->fd);
 }
 

@@ -98,8 +98,8 @@ void generation_free_all(struct generation *cur);
  * become read-only to it here. NULL, logged, if that fails.
  */
 const struct scoreboard **generation_boards(const struct generation *cur, size_t *n);
-/* In a new worker: closes every socket of cur and the older ones but mine. */
-void generation_close_sockets(const struct generation *cur, const struct listener *mine);
+/* In a new worker: closes every socket of cur and the older ones but its own (fd mine). */
+void generation_close_sockets(const struct generation *cur, int mine);
 
 /* The workers its pools want now (a service that is down wants none). */
 size_t generation_workers(const struct generation *g);

@@ -123,9 +123,9 @@ check_privileges(const struct config *cfg, char *err, size_t errlen)
 
 /* --- workers: workers.c keeps the table, these are what the master gives them --- */
 
-/* In the child: keep only what a worker of this service needs. */
+/* In the child: keep only what a worker of this service needs (its socket, mine). */
 static void
-child_close_master_fds(struct master *m, const struct listener *mine)
+child_close_master_fds(struct master *m, int mine)
 {
 	generation_close_sockets(m->gen, mine);
 	if (pidfile_fd() != -1)
@@ -146,25 +146,13 @@ static void __attribute__((noreturn))
 run_worker(const struct worker_slot *w, void *data)
 {
 	struct master *m = data;
-	const struct service_rt *s = &w->gen->svcs[w->svc];
-	struct sb_slot *line = scoreboard_slot(w->sb, (size_t)w->sbslot);
-	struct worker_args a = {
-		.cfg = w->gen->cfg,
-		.svc = s->cfg,
-		.listen_fd = s->ls->fd,
-		.master_pid = m->pid,
-		.generation = w->gen->id,
-		.sb = w->sb,
-		.slot = line,
-		.slot_index = w->sbslot,
-		.rl = m->rl,
-		.service_id = s->id,
-		.st = &line->counters,
-		.stats = m->stats,
-		.control = m->control,
-	};
+	struct worker_args a = workers_args(w);	/* its service, socket, line and counters */
 
-	child_close_master_fds(m, s->ls);
+	a.master_pid = m->pid;
+	a.rl = m->rl;
+	a.stats = m->stats;
+	a.control = m->control;
+	child_close_master_fds(m, a.listen_fd);
 	a.boards = generation_boards(m->gen, &a.nboards);
 	if (a.boards == NULL)
 		_exit(WORKER_EXIT_SETUP);
@@ -374,7 +362,7 @@ begin_stop(struct master *m, bool graceful)
 		return;
 	if (m->state == RUNNING) {
 		notify_send("STOPPING=1");
-		log_notice("%s stop: %zu workers", graceful ? "graceful" : "fast", m->workers.n);
+		log_notice("%s stop: %zu workers", graceful ? "graceful" : "fast", workers_count(&m->workers));
 		generation_refuse_connections(m->gen);
 		m->state = STOPPING;
 		m->stop_deadline_ms = util_now_ms() + (int64_t)m->gen->cfg->shutdown_timeout * 1000 +
@@ -394,11 +382,11 @@ begin_stop(struct master *m, bool graceful)
 static void
 check_stop_deadline(struct master *m)
 {
-	if (m->state != STOPPING || m->killed || m->workers.n == 0)
+	if (m->state != STOPPING || m->killed || workers_count(&m->workers) == 0)
 		return;
 	if (util_now_ms() >= m->stop_deadline_ms) {
 		log_warnx("shutdown_timeout (%d s) reached: killing %zu workers still serving",
-		    m->gen->cfg->shutdown_timeout, m->workers.n);
+		    m->gen->cfg->shutdown_timeout, workers_count(&m->workers));
 		m->killed = true;
 		workers_signal(&m->workers, SIGKILL, NULL);
 	}
@@ -644,7 +632,7 @@ release_all(struct master *m)
 {
 	generation_free_all(m->gen);
 	m->gen = NULL;
-	free(m->workers.w);
+	workers_free(&m->workers);
 	ratelimit_destroy(m->rl);
 	stats_destroy(m->stats);
 	control_destroy(m->control);
@@ -734,7 +722,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 		master_spawn(m);
 		check_ready(m);
 		check_stop_deadline(m);
-		if (m->state == STOPPING && m->workers.n == 0)
+		if (m->state == STOPPING && workers_count(&m->workers) == 0)
 			break;
 	}
 	finish(m);

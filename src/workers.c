@@ -45,6 +45,19 @@ workers_add(struct worker_table *t)
 	return &t->w[t->n++];
 }
 
+size_t
+workers_count(const struct worker_table *t)
+{
+	return t->n;
+}
+
+void
+workers_free(struct worker_table *t)
+{
+	free(t->w);
+	*t = (struct worker_table){ 0 };
+}
+
 ssize_t
 workers_find(const struct worker_table *t, pid_t pid)
 {
@@ -657,6 +670,25 @@ workers_readiness(const struct worker_table *t, const struct generation *g, char
 			return WORKERS_NOT_YET;
 	}
 	return serving > 0 || failing == 0 ? WORKERS_SERVING : WORKERS_FAILING;
+}
+
+struct worker_args
+workers_args(const struct worker_slot *w)
+{
+	const struct service_rt *s = &w->gen->svcs[w->svc];
+	struct sb_slot *line = workers_line(w);
+
+	return (struct worker_args){
+		.cfg = w->gen->cfg,
+		.svc = s->cfg,
+		.listen_fd = s->ls->fd,
+		.generation = w->gen->id,
+		.sb = w->sb,
+		.slot = line,
+		.slot_index = w->sbslot,
+		.service_id = s->id,
+		.st = &line->counters,
+	};
 }
 
 void

@@ -9,6 +9,7 @@
 
 #include "scoreboard.h"
 #include "stats.h"
+#include "worker_shared.h"
 
 struct generation;
 struct inherited_worker;
@@ -48,6 +49,10 @@ struct worker_table {
  */
 typedef void (*workers_run_fn)(const struct worker_slot *w, void *data);
 
+/* Its entries, live or adopted. */
+size_t workers_count(const struct worker_table *t);
+/* At the end: the table's memory (the workers are gone by then). */
+void workers_free(struct worker_table *t);
 /* A new entry at the end (uninitialised), or NULL when out of memory. */
 struct worker_slot *workers_add(struct worker_table *t);
 /* The entry of pid, or -1. */
@@ -104,6 +109,11 @@ enum workers_readiness { WORKERS_NOT_YET, WORKERS_SERVING, WORKERS_FAILING };
  */
 enum workers_readiness workers_readiness(const struct worker_table *t, const struct generation *g,
     char *why, size_t len);
+/*
+ * In a new worker, from its own entry: what the table and its generation
+ * give it (configuration, socket, line, counters); the master adds its own.
+ */
+struct worker_args workers_args(const struct worker_slot *w);
 /* In a new worker: closes the handles the table holds (adopted workers' pidfds). */
 void workers_close_handles(const struct worker_table *t);
 
