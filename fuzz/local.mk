@@ -40,7 +40,7 @@ FUZZ_HDRS = $(srcdir)/src/cidr.h $(srcdir)/src/config.h \
 	$(srcdir)/src/proxy.h $(srcdir)/src/quotes.h $(srcdir)/src/util.h autoconfig.h \
 	$(srcdir)/src/config_error.h $(srcdir)/src/access.h \
 	$(srcdir)/src/exec_spawn.h $(srcdir)/src/exec_watch.h $(srcdir)/src/pool.h \
-	$(srcdir)/src/sig.h $(srcdir)/src/sandbox.h syscall-names.h
+	$(srcdir)/src/sig.h $(srcdir)/src/sandbox.h $(srcdir)/src/control.h syscall-names.h
 FUZZ_CIDR_SRC = $(srcdir)/src/cidr.c
 FUZZ_PROXY_SRC = $(srcdir)/src/proxy.c
 FUZZ_QUOTES_SRC = $(srcdir)/src/quotes.c $(srcdir)/src/util.c
