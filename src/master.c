@@ -27,11 +27,8 @@
 #include "worker.h"
 #include "workers.h"
 #include "generation.h"
-#include "handler.h"
 #include "inherit.h"
 #include "ratelimit.h"
-#include "sandbox.h"
-#include "scoreboard.h"
 #include "stats.h"
 #include "upgrade.h"
 
