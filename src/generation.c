@@ -1,12 +1,16 @@
 /* A generation: one configuration with its sockets, service runtimes and scoreboard, built whole, swapped in, freed when its last worker is gone. */
 #include "autoconfig.h"
 
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "generation.h"
+#include "handler.h"
 #include "log.h"
 #include "scoreboard.h"
 #include "util.h"
@@ -302,8 +306,8 @@ uses_socket(const struct generation *g, const struct listener *l)
  * linger (a long session across daily log rotations), the master's
  * descriptors stay those of the one running.
  */
-void
-generation_retire(struct generation *g, const struct generation *cur)
+static void
+retire(struct generation *g, const struct generation *cur)
 {
 	for (size_t i = 0; i < g->nsvcs; i++) {
 		if (g->svcs[i].ls != NULL && !uses_socket(cur, g->svcs[i].ls))
@@ -349,4 +353,150 @@ generation_sockets(const struct generation *g, size_t *n)
 		}
 	*n = k;
 	return all;
+}
+
+/* --- the list: the current generation, then those still draining ------- */
+
+void
+generation_join(struct generation *g, size_t si)
+{
+	g->svcs[si].running++;
+	g->live++;
+}
+
+/* A retired generation's counts are read only by generation_sweep: its svcs[].running go on down, unread. */
+void
+generation_leave(struct generation *g, size_t si)
+{
+	g->svcs[si].running--;
+	g->live--;
+}
+
+void
+generation_switch(struct generation **cur, struct generation *g, struct stats *stats)
+{
+	retire(*cur, g);
+	g->older = *cur;
+	*cur = g;
+	generation_publish(g, stats);
+}
+
+/*
+ * A retired generation goes with its last worker: its scoreboard, and its
+ * sockets no one else uses, close then. Reloads in a burst keep several
+ * alive at once, and the C library keeps the heap they grew: once none is
+ * left draining, it goes back to the system, so a master that runs for
+ * years stays the size of one configuration.
+ */
+void
+generation_sweep(struct generation *cur)
+{
+	bool freed = false;
+
+	for (struct generation **g = &cur->older; *g != NULL;) {
+		struct generation *old = *g;
+
+		if (old->live > 0) {
+			g = &old->older;
+			continue;
+		}
+		*g = old->older;
+		log_debug("generation %u: its last worker is gone", old->id);
+		generation_free(old);
+		freed = true;
+	}
+	if (freed && cur->older == NULL)
+		(void)malloc_trim(0);	/* 0 or 1: whether anything went back, nothing to act on */
+}
+
+void
+generation_free_all(struct generation *cur)
+{
+	while (cur != NULL) {
+		struct generation *older = cur->older;
+
+		generation_free(cur);
+		cur = older;
+	}
+}
+
+const struct scoreboard **
+generation_boards(const struct generation *cur, size_t *n)
+{
+	const struct scoreboard **boards;
+	size_t k = 1;	/* cur's */
+
+	for (const struct generation *g = cur->older; g != NULL; g = g->older)
+		k++;
+	boards = calloc(k, sizeof(struct scoreboard *));
+	if (boards == NULL) {
+		log_errorx("out of memory for the list of scoreboards");
+		return NULL;
+	}
+	k = 0;
+	for (const struct generation *g = cur; g != NULL; g = g->older) {
+		if (g != cur && shm_confine(&g->sb->shm, 0, 0) == -1) {
+			free(boards);
+			return NULL;	/* logged by shm_confine */
+		}
+		boards[k++] = g->sb;
+	}
+	*n = k;
+	return boards;
+}
+
+void
+generation_close_sockets(const struct generation *cur, int mine)
+{
+	/* a socket two generations share is closed twice: the second is EBADF, nothing else */
+	for (const struct generation *g = cur; g != NULL; g = g->older)
+		for (size_t i = 0; i < g->nsvcs; i++)
+			if (g->svcs[i].ls != NULL && g->svcs[i].ls->fd != mine)
+				close(g->svcs[i].ls->fd);
+}
+
+/* --- what the master asks of the current one ---------------------------- */
+
+size_t
+generation_workers(const struct generation *g)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->nsvcs; i++)
+		if (g->svcs[i].ls != NULL)	/* a service that is down has none */
+			n += (size_t)g->svcs[i].pool.target;
+	return n;
+}
+
+size_t
+generation_bound(const struct generation *g, struct listener **ls)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->nsvcs; i++)
+		if (g->svcs[i].ls != NULL)
+			ls[n++] = g->svcs[i].ls;
+	return n;
+}
+
+void
+generation_refuse_connections(const struct generation *g)
+{
+	for (size_t i = 0; i < g->nsvcs; i++) {
+		const struct listener *l = g->svcs[i].ls;
+		if (l != NULL && l->protocol == PROTO_TCP && shutdown(l->fd, SHUT_RD) == -1)
+			log_warn("shutdown %s", l->desc);
+	}
+}
+
+int64_t
+generation_stop_extra_ms(const struct generation *g)
+{
+	int64_t extra = 0;
+
+	/* the current one only: a retired generation has dropped its config */
+	for (size_t i = 0; i < g->nsvcs; i++)
+		if (g->svcs[i].cfg->handler->stop_extra_ms > extra)
+			extra = g->svcs[i].cfg->handler->stop_extra_ms;
+	return extra;
 }

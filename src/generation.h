@@ -64,13 +64,6 @@ void generation_describe_down(const struct generation *g, char *buf, size_t len)
 struct generation *generation_clone(const struct generation *g, unsigned id);
 /* Every worker a generation of cfg may run at once: the lines of its scoreboard. */
 size_t generation_slots(const struct config *cfg);
-/*
- * g gives way to cur: its sockets that cur does not use stop accepting
- * (listener_pause), and its configuration goes (cfg and svcs[].cfg become
- * NULL), and so does its scoreboard's descriptor (scoreboard_retire):
- * from here on g is the sockets its workers hold, until they go.
- */
-void generation_retire(struct generation *g, const struct generation *cur);
 /* Lets go of its sockets (the last generation to hold one closes it) and its configuration. */
 void generation_free(struct generation *g);
 /*
@@ -78,5 +71,43 @@ void generation_free(struct generation *g);
  * into a new array (*n entries); NULL when out of memory.
  */
 struct listener **generation_sockets(const struct generation *g, size_t *n);
+
+/*
+ * The list: the current generation, ->older the retired ones still
+ * draining. Each counts its live workers: joined when one is forked,
+ * left when it is reaped (workers.c calls both, nobody else).
+ */
+void generation_join(struct generation *g, size_t si);
+void generation_leave(struct generation *g, size_t si);
+/*
+ * g takes over from *cur, which retires and drains behind it: its
+ * sockets that g does not use stop accepting (listener_pause), and its
+ * configuration goes (cfg and svcs[].cfg become NULL), and so does its
+ * scoreboard's descriptor (scoreboard_retire); from then on it is the
+ * sockets its workers hold, until they go. stats is told where g's
+ * services listen, before any of g's workers is forked.
+ */
+void generation_switch(struct generation **cur, struct generation *g, struct stats *stats);
+/* Frees each generation older than cur whose last worker is gone; the heap goes back once none is left. */
+void generation_sweep(struct generation *cur);
+/* cur and every older one, at the end. */
+void generation_free_all(struct generation *cur);
+/*
+ * In a new worker of cur: the scoreboards it may read (status,
+ * max_per_source), cur's first, then the draining generations', which
+ * become read-only to it here. NULL, logged, if that fails.
+ */
+const struct scoreboard **generation_boards(const struct generation *cur, size_t *n);
+/* In a new worker: closes every socket of cur and the older ones but its own (fd mine). */
+void generation_close_sockets(const struct generation *cur, int mine);
+
+/* The workers its pools want now (a service that is down wants none). */
+size_t generation_workers(const struct generation *g);
+/* Its bound sockets into ls (room for nsvcs); how many. */
+size_t generation_bound(const struct generation *g, struct listener **ls);
+/* A stop: its TCP sockets refuse new connections instead of queueing them for nobody. */
+void generation_refuse_connections(const struct generation *g);
+/* What its slowest handler's workers need after shutdown_timeout (exec: its SIGKILL). */
+int64_t generation_stop_extra_ms(const struct generation *g);
 
 #endif

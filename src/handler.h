@@ -66,6 +66,7 @@ struct svc_stats;
 struct scoreboard;
 struct stats;
 struct config;
+struct control;
 
 /* What a worker hands its handler's init: the daemon's shared state, read only. */
 struct handler_env {
@@ -74,6 +75,7 @@ struct handler_env {
 	size_t nboards;
 	const struct stats *stats;
 	const struct config *cfg;
+	const struct control *control;	/* the master's words (control.h) */
 };
 
 struct handler {

@@ -19,6 +19,7 @@
 
 #include "access.h"
 #include "config.h"
+#include "control.h"
 #include "exec_spawn.h"
 #include "exec_watch.h"
 #include "handler.h"
@@ -191,7 +192,7 @@ exec_init(const struct service_config *svc, const struct handler_env *env, void 
 	add_limit(&xs->prep, RLIMIT_NPROC, x->limits.processes);
 	add_limit(&xs->prep, RLIMIT_CORE, x->limits.core);
 	add_limit(&xs->prep, RLIMIT_FSIZE, x->limits.fsize);
-	xs->daemon_stopping = env != NULL && env->stats != NULL ? &env->stats->g->stopping : NULL;
+	xs->daemon_stopping = env != NULL && env->control != NULL ? &env->control->stopping : NULL;
 	if (svc->protocol == PROTO_TCP && (xs->diag_fd = sockdiag_open()) == -1)
 		log_warn("service %s: NETLINK_SOCK_DIAG socket: the worker keeps its copy of each connection", svc->name);
 	*state = xs;

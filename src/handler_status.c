@@ -13,6 +13,7 @@
 #include "handler.h"
 #include "io.h"
 #include "log.h"
+#include "control.h"
 #include "scoreboard.h"
 #include "stats.h"
 #include "util.h"
@@ -26,6 +27,7 @@ struct status {
 	const struct scoreboard *const *boards;	/* every live worker's line is on one */
 	size_t nboards;
 	const struct stats *stats;
+	const struct control *control;	/* the master's words: the generation number */
 	struct svc_stats *totals;	/* per service: folded by the master plus its live workers' own */
 };
 
@@ -44,6 +46,7 @@ status_init(const struct service_config *svc, const struct handler_env *env, voi
 	st->boards = env->boards;
 	st->nboards = env->nboards;
 	st->stats = env->stats;
+	st->control = env->control;
 	*state = st;
 	return 0;
 }
@@ -80,26 +83,24 @@ add_line_counters(const struct sb_slot *l, void *arg)
 /*
  * A service's counters: what the master folded in from the workers it
  * reaped plus what its live workers hold in their lines. The master folds
- * and frees a line inside an odd fold_seq; a sum that saw it move is
- * taken again (a few times at most: a dead master must not hang us).
+ * and frees a line inside the fold seqlock (stats.c); a sum that saw it
+ * move is taken again (a few times at most: a dead master must not hang us).
  */
 static void
 sum_totals(struct status *st)
 {
 	const struct stats *stats = st->stats;
 	struct svc_stats *totals = st->totals;
-	const _Atomic unsigned *seq = &stats->g->fold_seq;
 	unsigned before;
 	int tries = 0;
 
 	do {
-		before = atomic_load_explicit(seq, memory_order_acquire);
+		before = stats_read_begin(stats);
 		memset(totals, 0, stats->n * sizeof(*totals));
 		for (size_t i = 0; i < stats->used; i++)
 			stats_add(&totals[i], &stats->svc[i]);
 		each_live_line(st, add_line_counters, st);
-	} while (((before & 1) || atomic_load_explicit(seq, memory_order_acquire) != before) &&
-	    ++tries < 100);
+	} while (stats_read_again(stats, before) && ++tries < 100);
 }
 
 /*
@@ -252,7 +253,8 @@ format_text(struct out *o)
 
 	sum_totals(o->st);
 	put(o, "netsrvd %s, up %lld s, generation %u\r\n", PACKAGE_VERSION,
-	    (long long)(time(NULL) - stats->g->started), atomic_load(&stats->g->generation));
+	    (long long)(time(NULL) - stats->g->started),
+	    o->st->control != NULL ? atomic_load(&o->st->control->generation) : 0);
 	/* PROXY: the balancer a client came through (proxy_from); GEN stays the last column */
 	put(o, "%-8s %-16s %-9s %-40s %-22s %6s %8s %5s\r\n", "PID", "SERVICE", "STATE", "PEER",
 	    "PROXY", "SECS", "CONNS", "GEN");

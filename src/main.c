@@ -21,7 +21,7 @@
 #include "proctitle.h"
 #include "util.h"
 
-/* sysexits.h */
+/* sysexits.h (EXIT_STARTUP, which the master returns too: master.h) */
 #define EXIT_USAGE	64
 #define EXIT_CONFIG	78
 #define EXIT_OTHER	1

@@ -2,22 +2,16 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <malloc.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "daemon.h"
 #include "listener.h"
 #include "log.h"
@@ -33,11 +27,8 @@
 #include "worker.h"
 #include "workers.h"
 #include "generation.h"
-#include "handler.h"
 #include "handover.h"
 #include "ratelimit.h"
-#include "sandbox.h"
-#include "scoreboard.h"
 #include "stats.h"
 #include "upgrade.h"
 
@@ -49,10 +40,10 @@
 /* at the end of a stop, how long the sweep of what programs left behind may take */
 #define ORPHANS_BOUND_MS 2000
 
-
 enum master_state { RUNNING, STOPPING };
 
-static struct {
+/* Everything the master keeps, handed to each step of its loop. */
+struct master {
 	struct generation *gen;	/* the current one; ->older: those still draining */
 	struct master_options opt;
 	char *pid_file;
@@ -68,52 +59,42 @@ static struct {
 	int64_t next_watchdog_ms;
 	struct ratelimit *rl;	/* UDP reply budgets per source, for every generation */
 	struct stats *stats;	/* counters that outlive workers, for status and /metrics */
+	struct control_block *control;	/* what the workers are told: stopping, handed over, generation */
 	int64_t next_tick_ms;	/* once a second: pool size and hung workers */
 	bool ready;		/* READY=1 sent: a worker of each service came up (readiness) */
 	bool failing_told;	/* every service's workers fail at start, and we said so */
-} m;
-
-static size_t
-count_workers(void)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < m.gen->nsvcs; i++)
-		if (m.gen->svcs[i].ls != NULL)	/* a service that is down has none */
-			n += (size_t)m.gen->svcs[i].pool.target;
-	return n;
-}
+};
 
 /* Every service enabled = false is valid (a safe default) but said, at start and at each reload. */
 static void
-report_serving_nothing(const char *what)
+report_serving_nothing(struct master *m, const char *what)
 {
-	log_warnx("%s: every service has enabled = false: serving nothing", m.opt.config_path);
+	log_warnx("%s: every service has enabled = false: serving nothing", m->opt.config_path);
 	notify_send("STATUS=%s: nothing, every service is disabled", what);
 }
 
 static void
-report_status(const char *what)
+report_status(struct master *m, const char *what)
 {
 	char down[256];
 
-	if (m.gen->nsvcs == 0) {
-		report_serving_nothing(what);
+	if (m->gen->nsvcs == 0) {
+		report_serving_nothing(m, what);
 		return;
 	}
-	generation_describe_down(m.gen, down, sizeof(down));
-	notify_send("STATUS=%s: %zu services%s, %zu workers", what, m.gen->nsvcs, down,
-	    count_workers());
+	generation_describe_down(m->gen, down, sizeof(down));
+	notify_send("STATUS=%s: %zu services%s, %zu workers", what, m->gen->nsvcs, down,
+	    generation_workers(m->gen));
 }
 
 static int
-apply_log(const struct config *cfg, char *err, size_t errlen)
+apply_log(struct master *m, const struct config *cfg, char *err, size_t errlen)
 {
 	struct log_settings ls;
 
 	ls.target = cfg->log.target;
 	if (ls.target == NULL)
-		ls.target = m.opt.foreground ? "stderr" : "syslog";
+		ls.target = m->opt.foreground ? "stderr" : "syslog";
 	ls.facility = cfg->log.facility;
 	ls.level = cfg->log.level;
 	return log_apply(&ls, err, errlen);
@@ -137,306 +118,65 @@ check_privileges(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* --- workers ----------------------------------------------------------- */
+/* --- workers: workers.c keeps the table, these are what the master gives them --- */
 
-
-/* In the child: keep only what a worker of this service needs. */
+/* In the child: keep only what a worker of this service needs (its socket, mine). */
 static void
-child_close_master_fds(const struct listener *mine)
+child_close_master_fds(struct master *m, int mine)
 {
-	/* a socket two generations share is closed twice: the second is EBADF, nothing else */
-	for (const struct generation *g = m.gen; g != NULL; g = g->older)
-		for (size_t i = 0; i < g->nsvcs; i++)
-			if (g->svcs[i].ls != mine && g->svcs[i].ls != NULL)
-				close(g->svcs[i].ls->fd);
+	generation_close_sockets(m->gen, mine);
 	if (pidfile_fd() != -1)
 		close(pidfile_fd());
 	notify_close();
-	if (m.ready_fd != -1)
-		close(m.ready_fd);
-	if (m.guard_fd != -1)
-		close(m.guard_fd);
-	for (size_t i = 0; i < m.workers.n; i++)
-		if (m.workers.w[i].foreign)
-			close(m.workers.w[i].pidfd);
+	if (m->ready_fd != -1)
+		close(m->ready_fd);
+	if (m->guard_fd != -1)
+		close(m->guard_fd);
+	workers_close_handles(&m->workers);
 }
 
 /*
- * In the child: the scoreboards it may read (status, max_per_source), its
- * generation's first, then those of the generations still draining, which
- * become read-only to it here; its own becomes read-only but for its line
- * in worker_run. NULL, logged, if that fails.
+ * In the new worker (a workers_run_fn): the master's state it must not
+ * keep, then the worker's life. w is its own entry, filled but for the pid.
  */
-static const struct scoreboard **
-child_boards(size_t *n)
-{
-	const struct scoreboard **boards;
-	size_t k = 1;	/* m.gen's */
-
-	for (const struct generation *g = m.gen->older; g != NULL; g = g->older)
-		k++;
-	boards = calloc(k, sizeof(struct scoreboard *));
-	if (boards == NULL) {
-		log_errorx("out of memory for the list of scoreboards");
-		return NULL;
-	}
-	k = 0;
-	for (struct generation *g = m.gen; g != NULL; g = g->older) {
-		if (g != m.gen && shm_confine(&g->sb->shm, 0, 0) == -1) {
-			free(boards);
-			return NULL;	/* logged by shm_confine */
-		}
-		boards[k++] = g->sb;
-	}
-	*n = k;
-	return boards;
-}
-
-/* In the new worker: the master's state it must not keep, then the worker's life. */
 static void __attribute__((noreturn))
-run_worker(const struct service_rt *s, struct scoreboard *sb, int sbslot)
+run_worker(const struct worker_slot *w, void *data)
 {
-	struct sb_slot *line = scoreboard_slot(sb, (size_t)sbslot);
-	struct worker_args a = {
-		m.gen->cfg, s->cfg, s->ls->fd, m.pid, m.gen->id,
-		sb, NULL, 0, line, sbslot, m.rl, s->id, &line->counters, m.stats
-	};
+	struct master *m = data;
+	struct worker_args a = workers_args(w);	/* its service, socket, line and counters */
 
-	child_close_master_fds(s->ls);
-	a.boards = child_boards(&a.nboards);
+	a.master_pid = m->pid;
+	a.rl = m->rl;
+	a.stats = m->stats;
+	a.control = m->control;
+	child_close_master_fds(m, a.listen_fd);
+	a.boards = generation_boards(m->gen, &a.nboards);
 	if (a.boards == NULL)
 		_exit(WORKER_EXIT_SETUP);
 	worker_run(&a);
 }
 
-/* How long a reload lets a worker of svc serve on after SIGTERM (its handler may say: exec); -1: no limit. */
-static int
-reload_grace_s(const struct service_config *svc, int shutdown_timeout)
-{
-	return svc->handler->reload_grace_s == NULL ? shutdown_timeout :
-	    svc->handler->reload_grace_s(svc, shutdown_timeout);
-}
-
-/* The master's record of a worker it just forked for service si of the current generation. */
 static void
-record_worker(struct worker_slot *slot, size_t si, pid_t pid, struct scoreboard *sb, int sbslot)
+master_spawn(struct master *m)
 {
-	struct service_rt *s = &m.gen->svcs[si];
-
-	scoreboard_slot(sb, (size_t)sbslot)->pid = pid;
-	slot->sb = sb;
-	slot->sbslot = sbslot;
-	slot->timeout = s->cfg->timeout;
-	slot->st = s->st;
-	atomic_fetch_add_explicit(&s->st->worker_starts, 1, memory_order_relaxed);
-	slot->pid = pid;
-	slot->gen = m.gen;
-	slot->started_ms = util_now_ms();
-	slot->svc = (int)si;
-	slot->stopping = false;
-	slot->grace_s = reload_grace_s(s->cfg, m.gen->cfg->shutdown_timeout);
-	slot->deadline_ms = 0;
-	slot->killed = false;
-	slot->tcp = s->cfg->protocol == PROTO_TCP;
-	snprintf(slot->name, sizeof(slot->name), "%s", s->cfg->name);
-	snprintf(slot->kind, sizeof(slot->kind), "%s", s->cfg->handler->name);
-	slot->foreign = false;
-	slot->seen_stopped_ms = 0;
-	s->running++;
-	m.gen->live++;
-}
-
-static int
-spawn_worker(size_t si)
-{
-	struct service_rt *s = &m.gen->svcs[si];
-	struct worker_slot *slot = workers_add(&m.workers);
-	struct scoreboard *sb = m.gen->sb;
-	int sbslot;
-	pid_t pid;
-
-	if (slot == NULL) {
-		log_errorx("service %s: out of memory for the worker table", s->cfg->name);
-		return -1;
-	}
-	sbslot = scoreboard_claim(sb, 0, s->id, m.gen->id);
-	if (sbslot == -1) {
-		/* cannot happen: the generation has a line for each worker it may run */
-		m.workers.n--;
-		log_errorx("service %s: generation %u's scoreboard is full (%zu lines)", s->cfg->name,
-		    m.gen->id, sb->nslots);
-		s->backoff.next_start_ms = util_now_ms() + 1000;
-		return -1;
-	}
-	pid = fork();
-	if (pid == -1) {
-		scoreboard_release(sb, sbslot);
-		m.workers.n--;
-		log_error("service %s: fork", s->cfg->name);
-		s->backoff.next_start_ms = util_now_ms() + 1000;
-		return -1;
-	}
-	if (pid == 0)
-		run_worker(s, sb, sbslot);
-	record_worker(slot, si, pid, sb, sbslot);
-	log_debug("service %s: worker %ld started (generation %u)", s->cfg->name,
-	    (long)pid, m.gen->id);
-	return 0;
-}
-
-/* While backing off, one probe worker must survive its first second before the pool refills. */
-static bool
-service_proven(const struct service_rt *s, size_t si, int64_t now)
-{
-	if (!backoff_active(&s->backoff))
-		return true;
-	for (size_t i = 0; i < m.workers.n; i++)
-		if (m.workers.w[i].gen == m.gen && m.workers.w[i].svc == (int)si &&
-		    now - m.workers.w[i].started_ms >= POOL_START_FAILURE_MS)
-			return true;
-	return false;
-}
-
-/*
- * A service whose worker serves the socket itself (exec's wait) has one
- * program on it at a time: after a reload, its new worker waits until the
- * old generation's has gone, program and all.
- */
-static bool
-socket_still_served(const struct service_rt *s)
-{
-	if (s->cfg->handler->serve_udp_socket == NULL)
-		return false;
-	for (size_t i = 0; i < m.workers.n; i++) {
-		const struct worker_slot *w = &m.workers.w[i];
-		if (w->gen != m.gen && !w->tcp && strcmp(w->name, s->cfg->name) == 0)
-			return true;
-	}
-	return false;
+	if (m->state == RUNNING)
+		workers_fill(&m->workers, m->gen, run_worker, m);
 }
 
 static void
-master_spawn(void)
-{
-	int64_t now = util_now_ms();
-
-	if (m.state != RUNNING)
-		return;
-	for (size_t si = 0; si < m.gen->nsvcs; si++) {
-		struct service_rt *s = &m.gen->svcs[si];
-
-		if (s->ls == NULL || s->running >= s->pool.target || now < s->backoff.next_start_ms)
-			continue;	/* down (no socket yet), full, or backing off */
-		if (socket_still_served(s))
-			continue;
-		if (!service_proven(s, si, now)) {
-			if (s->running == 0)
-				spawn_worker(si);	/* the probe */
-			continue;
-		}
-		while (s->running < s->pool.target && spawn_worker(si) == 0)
-			;
-	}
-}
-
-static void
-note_start_failure(struct service_rt *s, int64_t now)
-{
-	int64_t delay = backoff_start_failure(&s->backoff, now);
-
-	if (delay > 0)
-		log_warnx("service %s: workers keep dying at start (%d in a row); next start in %lld s",
-		    s->cfg->name, s->backoff.fails, (long long)(delay / 1000));
-}
-
-
-
-/*
- * A reaped worker's counters join its service's totals, and its line is
- * freed, inside an odd fold_seq: a status worker summing both at that
- * moment sees the change and sums again, so nothing counts twice.
- */
-static void
-fold_and_release(const struct worker_slot *w)
-{
-	const struct sb_slot *line = scoreboard_slot(w->sb, (size_t)w->sbslot);
-	_Atomic unsigned *seq = &m.stats->g->fold_seq;
-
-	atomic_fetch_add_explicit(seq, 1, memory_order_acq_rel);
-	if (w->st != NULL)
-		stats_add(w->st, &line->counters);
-	scoreboard_release(w->sb, w->sbslot);
-	atomic_fetch_add_explicit(seq, 1, memory_order_acq_rel);
-}
-
-/*
- * A retired generation goes with its last worker: its scoreboard, and its
- * sockets no one else uses, close then. Reloads
- * in a burst keep several alive at once, and the C library keeps the heap
- * they grew: once none is left draining, it goes back to the system, so a
- * master that runs for years stays the size of one configuration.
- */
-static void
-free_drained_generations(void)
-{
-	bool freed = false;
-
-	for (struct generation **g = &m.gen->older; *g != NULL;) {
-		struct generation *old = *g;
-
-		if (old->live > 0) {
-			g = &old->older;
-			continue;
-		}
-		*g = old->older;
-		log_debug("generation %u: its last worker is gone", old->id);
-		generation_free(old);
-		freed = true;
-	}
-	if (freed && m.gen->older == NULL)
-		(void)malloc_trim(0);	/* 0 or 1: whether anything went back, nothing to act on */
-}
-
-static void
-master_reap(void)
+master_reap(struct master *m)
 {
 	int status;
 	pid_t pid;
 
 	sig_master.chld = 0;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		ssize_t i = workers_find(&m.workers, pid);
-
-		if (i < 0)
-			continue;	/* not a worker of ours (the upgrade guard) */
-		struct worker_slot *w = &m.workers.w[i];
-		int64_t now = util_now_ms();
-		bool abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != WORKER_EXIT_OK;
-
-		workers_log_exit(w, status);
-		if (w->st != NULL && (!WIFEXITED(status) || WEXITSTATUS(status) != WORKER_EXIT_OK) &&
-		    !w->killed)
-			atomic_fetch_add_explicit(&w->st->worker_crashes, 1, memory_order_relaxed);
-		if (w->sbslot >= 0)
-			fold_and_release(w);
-		if (w->gen != NULL)
-			w->gen->live--;
-		if (w->gen != NULL && w->gen == m.gen) {
-			struct service_rt *s = &m.gen->svcs[w->svc];
-			s->running--;
-			if (abnormal && now - w->started_ms < POOL_START_FAILURE_MS && m.state == RUNNING)
-				note_start_failure(s, now);
-		}
-		workers_release(w);
-		workers_remove(&m.workers, (size_t)i);
-	}
+	/* a pid the table does not know is not a worker of ours (the upgrade guard): nothing to do */
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		(void)workers_reaped(&m->workers, pid, status, m->stats, m->gen, m->state == RUNNING);
 	if (pid == -1 && errno != ECHILD)
 		log_error("waitpid");
-	free_drained_generations();
+	generation_sweep(m->gen);
 }
-
-
-
 
 /*
  * A new generation takes over: its workers are forked first, then the
@@ -445,42 +185,39 @@ master_reap(void)
  * connection arriving in between waits; none is refused.
  */
 static void
-switch_generation(struct generation *g)
+switch_generation(struct master *m, struct generation *g)
 {
-	generation_retire(m.gen, g);
-	g->older = m.gen;
-	m.gen = g;
-	atomic_store(&m.stats->g->generation, g->id);
-	generation_publish(g, m.stats);	/* before the fork: the new status workers see where */
-	master_spawn();
-	workers_signal(&m.workers, SIGTERM, m.gen);
-	free_drained_generations();
+	generation_switch(&m->gen, g, m->stats);
+	control_set_generation(m->control, g->id);
+	master_spawn(m);
+	workers_signal(&m->workers, SIGTERM, m->gen);
+	generation_sweep(m->gen);
 }
 
 /* --- reload ------------------------------------------------------------ */
 
 static void
-reload_failed(const char *why)
+reload_failed(struct master *m, const char *why)
 {
-	atomic_fetch_add_explicit(&m.stats->g->reloads_failed, 1, memory_order_relaxed);
+	stats_count_reload(m->stats, false);
 	log_errorx("reload failed: %s; still serving the previous configuration", why);
 	notify_send("STATUS=reload failed: %s; still serving the previous configuration\nREADY=1", why);
 }
 
 /* What the schema says a reload cannot apply (pid_file: -p overrides it, then it matters not). */
 static void
-log_unapplied(const struct config *cfg)
+log_unapplied(struct master *m, const struct config *cfg)
 {
 	char what[512];
-	size_t n = config_reload_changes(m.gen->cfg, cfg, what, sizeof(what));
+	size_t n = config_reload_changes(m->gen->cfg, cfg, what, sizeof(what));
 
-	if (n == 0 || (n == 1 && m.opt.pid_file != NULL && strncmp(what, "pid_file:", 9) == 0))
+	if (n == 0 || (n == 1 && m->opt.pid_file != NULL && strncmp(what, "pid_file:", 9) == 0))
 		return;
-	log_warnx("%s: that takes a restart; the running value stays (pid file %s)", what, m.pid_file);
+	log_warnx("%s: that takes a restart; the running value stays (pid file %s)", what, m->pid_file);
 }
 
 static void
-master_reload(void)
+master_reload(struct master *m)
 {
 	char err[CONFIG_ERR_MAX];
 	struct config *cfg;
@@ -490,112 +227,78 @@ master_reload(void)
 	size_t nreuse;
 
 	sig_master.hup = 0;
-	if (m.state != RUNNING)
+	if (m->state != RUNNING)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
-	log_notice("reloading %s", m.opt.config_path);
-	cfg = config_load(m.opt.config_path, err, sizeof(err));
+	log_notice("reloading %s", m->opt.config_path);
+	cfg = config_load(m->opt.config_path, err, sizeof(err));
 	if (cfg == NULL) {
-		reload_failed(err);
+		reload_failed(m, err);
 		return;
 	}
 	if (check_privileges(cfg, err, sizeof(err)) == -1) {
 		config_free(cfg);
-		reload_failed(err);
+		reload_failed(m, err);
 		return;
 	}
-	log_unapplied(cfg);
+	log_unapplied(m, cfg);
 	/*
 	 * A service removed and added back while its old workers still drain
 	 * must get its old socket back (a new bind() would fail with
 	 * EADDRINUSE): every generation's sockets may be kept.
 	 */
-	reuse = generation_sockets(m.gen, &nreuse);
+	reuse = generation_sockets(m->gen, &nreuse);
 	g = reuse == NULL ? NULL :
-	    generation_create(cfg, reuse, nreuse, m.stats, m.gen->id + 1, err, sizeof(err));
+	    generation_create(cfg, reuse, nreuse, m->stats, m->gen->id + 1, err, sizeof(err));
 	free(reuse);
 	if (g == NULL) {
 		config_free(cfg);
-		reload_failed(reuse == NULL ? "out of memory" : err);
+		reload_failed(m, reuse == NULL ? "out of memory" : err);
 		return;
 	}
 	/* Commit: from here on nothing can fail half-way. */
-	if (apply_log(cfg, err, sizeof(err)) == -1)
+	if (apply_log(m, cfg, err, sizeof(err)) == -1)
 		log_warnx("%s; logging stays as it was", err);
-	switch_generation(g);
-	log_notice("reloaded: generation %u, %zu services, %zu workers", m.gen->id,
-	    m.gen->nsvcs, count_workers());
-	atomic_fetch_add_explicit(&m.stats->g->reloads_ok, 1, memory_order_relaxed);
-	report_status("reloaded");
+	switch_generation(m, g);
+	log_notice("reloaded: generation %u, %zu services, %zu workers", m->gen->id,
+	    m->gen->nsvcs, generation_workers(m->gen));
+	stats_count_reload(m->stats, true);
+	report_status(m, "reloaded");
 	notify_send("READY=1");
 }
 
 /* Log rotation: reopen, then roll the workers so they write to the new file too. */
 static void
-master_reopen_logs(void)
+master_reopen_logs(struct master *m)
 {
 	sig_master.usr1 = 0;
-	if (m.state != RUNNING)
+	if (m->state != RUNNING)
 		return;
 	log_notice("reopening log");
-	if (log_reopen() == 0 && m.gen->cfg->log.target != NULL && m.gen->cfg->log.target[0] == '/') {
-		struct generation *g = generation_clone(m.gen, m.gen->id + 1);
+	if (log_reopen() == 0 && m->gen->cfg->log.target != NULL && m->gen->cfg->log.target[0] == '/') {
+		struct generation *g = generation_clone(m->gen, m->gen->id + 1);
 
 		if (g == NULL)
 			log_errorx("log rotation: cannot make a new generation; the workers keep the old file");
 		else
-			switch_generation(g);
+			switch_generation(m, g);
 	}
 }
 
 /* --- in-place binary upgrade (SIGUSR2): upgrade.c ---------------------- */
 
 /*
- * What the new image needs to drain each worker as a reload would: its
- * kind and how long it may still serve (an exec worker: up to its
- * program's max_runtime), and a pidfd the guard keeps, should the new
- * image fail and the guard's master have to adopt workers that are not
- * its children.
- */
-static void
-describe_workers(struct inherited_worker *out)
-{
-	int64_t now = util_now_ms();
-
-	for (size_t i = 0; i < m.workers.n; i++) {
-		const struct worker_slot *w = &m.workers.w[i];
-		struct inherited_worker *o = &out[i];
-
-		o->pid = w->pid;
-		snprintf(o->name, sizeof(o->name), "%s", w->name);
-		snprintf(o->kind, sizeof(o->kind), "%s", w->kind);
-		o->grace_s = w->grace_s;
-		if (w->stopping)	/* what is left of it */
-			o->grace_s = w->deadline_ms == INT64_MAX ? -1 :
-			    w->deadline_ms <= now ? 0 : (int)((w->deadline_ms - now + 999) / 1000);
-		o->has_grace = true;
-		o->tcp = w->tcp;
-		o->pidfd = -1;
-#ifdef SYS_pidfd_open
-		/* it crosses the exec, to the new image and to the guard */
-		o->pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0);
-		if (o->pidfd == -1 || util_set_cloexec(o->pidfd, 0) == -1)
-			log_warn("upgrade: pidfd for worker %ld: should the new image fail, it is not adopted",
-			    (long)w->pid);
-#endif
-	}
-}
-
-/*
  * SIGUSR2: check the binary on disk against our config, then become it,
  * handing over the current generation's sockets, the pid file and every
  * worker; the new master adopts them and drains the old workers like
- * after a reload.
+ * after a reload. Each worker goes with what the new image needs to
+ * drain it as a reload would (workers_describe): its kind, how long it
+ * may still serve, and a pidfd the guard keeps should the new image fail.
  */
 static void
-master_upgrade(void)
+master_upgrade(struct master *m)
 {
 	char msg[512];
 	struct inherited_worker *workers = NULL;
@@ -604,45 +307,42 @@ master_upgrade(void)
 	int rc;
 
 	sig_master.usr2 = 0;
-	if (m.state != RUNNING)
+	if (m->state != RUNNING)
 		return;
-	if (m.opt.exe_path == NULL) {
+	if (m->opt.exe_path == NULL) {
 		log_errorx("upgrade: our binary's path is unknown; not upgrading");
 		return;
 	}
-	rc = upgrade_check(m.opt.exe_path, m.opt.config_path, msg, sizeof(msg));
+	rc = upgrade_check(m->opt.exe_path, m->opt.config_path, msg, sizeof(msg));
 	if (rc != 0) {
 		log_errorx("upgrade refused: %s -t -c %s failed (%d): %s; still running %s",
-		    m.opt.exe_path, m.opt.config_path, rc, msg, m.opt.version);
+		    m->opt.exe_path, m->opt.config_path, rc, msg, m->opt.version);
 		notify_send("STATUS=upgrade refused: %s", msg);
 		return;
 	}
-	workers = calloc(m.workers.n + 1, sizeof(*workers));
-	ls = calloc(m.gen->nsvcs + 1, sizeof(struct listener *));
+	workers = calloc(m->workers.n + 1, sizeof(*workers));
+	ls = calloc(m->gen->nsvcs + 1, sizeof(struct listener *));
 	if (workers == NULL || ls == NULL) {
 		log_errorx("upgrade: out of memory");
 		goto out;
 	}
-	describe_workers(workers);
-	size_t nls = 0;
-	for (size_t i = 0; i < m.gen->nsvcs; i++)
-		if (m.gen->svcs[i].ls != NULL)	/* one that is down: the new image binds it */
-			ls[nls++] = m.gen->svcs[i].ls;
+	workers_describe(&m->workers, workers, util_now_ms());
+	size_t nls = generation_bound(m->gen, ls);	/* one that is down: the new image binds it */
 	struct upgrade_handover h = {
-		m.opt.exe_path, m.opt.config_path, m.opt.pid_file, m.opt.foreground,
-		ls, nls, pidfile_fd(), workers, m.workers.n,
-		&m.stats->g->sockets_handed_over
+		m->opt.exe_path, m->opt.config_path, m->opt.pid_file, m->opt.foreground,
+		ls, nls, pidfile_fd(), workers, m->workers.n,
+		control_handed_over(m->control)
 	};
 	log_notice("upgrade: %s -t passed; executing it in place (pid %ld stays)",
-	    m.opt.exe_path, (long)m.pid);
+	    m->opt.exe_path, (long)m->pid);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=upgrading",
 	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
 	upgrade_exec(&h);
 	/* still here: the old binary goes on as it was */
-	notify_send("STATUS=upgrade failed: exec %s: %s\nREADY=1", m.opt.exe_path, strerror(errno));
+	notify_send("STATUS=upgrade failed: exec %s: %s\nREADY=1", m->opt.exe_path, strerror(errno));
 out:
-	for (size_t i = 0; workers != NULL && i < m.workers.n; i++)
+	for (size_t i = 0; workers != NULL && i < m->workers.n; i++)
 		if (workers[i].pidfd >= 0)
 			close(workers[i].pidfd);
 	free(workers);
@@ -651,186 +351,105 @@ out:
 
 /* --- stop -------------------------------------------------------------- */
 
-/* What the slowest handler's workers need after shutdown_timeout (exec: its SIGKILL). */
-static int64_t
-stop_extra_ms(const struct generation *g)
-{
-	int64_t extra = 0;
-
-	/* the current one only: a retired generation has dropped its config */
-	for (size_t i = 0; i < g->nsvcs; i++)
-		if (g->svcs[i].cfg->handler->stop_extra_ms > extra)
-			extra = g->svcs[i].cfg->handler->stop_extra_ms;
-	return extra;
-}
-
 static void
-begin_stop(bool graceful)
+begin_stop(struct master *m, bool graceful)
 {
 	sig_master.term = 0;
-	if (m.state == STOPPING && graceful)
+	if (m->state == STOPPING && graceful)
 		return;
-	if (m.state == RUNNING) {
+	if (m->state == RUNNING) {
 		notify_send("STOPPING=1");
-		log_notice("%s stop: %zu workers", graceful ? "graceful" : "fast", m.workers.n);
-		/* refuse new connections now instead of queueing them for nobody */
-		for (size_t i = 0; i < m.gen->nsvcs; i++) {
-			const struct listener *l = m.gen->svcs[i].ls;
-			if (l != NULL && l->protocol == PROTO_TCP && shutdown(l->fd, SHUT_RD) == -1)
-				log_warn("shutdown %s", l->desc);
-		}
-		m.state = STOPPING;
-		m.stop_deadline_ms = util_now_ms() + (int64_t)m.gen->cfg->shutdown_timeout * 1000 +
-		    stop_extra_ms(m.gen);
+		log_notice("%s stop: %zu workers", graceful ? "graceful" : "fast", workers_count(&m->workers));
+		generation_refuse_connections(m->gen);
+		m->state = STOPPING;
+		m->stop_deadline_ms = util_now_ms() + (int64_t)m->gen->cfg->shutdown_timeout * 1000 +
+		    generation_stop_extra_ms(m->gen);
 		/* exec programs must end too, not run on as after a reload */
-		atomic_store(&m.stats->g->stopping, 1);
+		control_set_stopping(m->control);
 	}
 	if (graceful)
-		workers_signal(&m.workers, SIGTERM, NULL);
+		workers_signal(&m->workers, SIGTERM, NULL);
 	else {
 		sig_master.quit = 0;
-		m.killed = true;
-		workers_signal(&m.workers, SIGKILL, NULL);
+		m->killed = true;
+		workers_signal(&m->workers, SIGKILL, NULL);
 	}
 }
 
 static void
-check_stop_deadline(void)
+check_stop_deadline(struct master *m)
 {
-	if (m.state != STOPPING || m.killed || m.workers.n == 0)
+	if (m->state != STOPPING || m->killed || workers_count(&m->workers) == 0)
 		return;
-	if (util_now_ms() >= m.stop_deadline_ms) {
+	if (util_now_ms() >= m->stop_deadline_ms) {
 		log_warnx("shutdown_timeout (%d s) reached: killing %zu workers still serving",
-		    m.gen->cfg->shutdown_timeout, m.workers.n);
-		m.killed = true;
-		workers_signal(&m.workers, SIGKILL, NULL);
+		    m->gen->cfg->shutdown_timeout, workers_count(&m->workers));
+		m->killed = true;
+		workers_signal(&m->workers, SIGKILL, NULL);
 	}
 }
 
 /* --- once a second: the adaptive pool and hung workers ---------------- */
 
-
-/* Clients in a TCP listener's accept queue, waiting for a worker (tcpi_unacked on a listener). */
-static int
-accept_queue_length(const struct listener *l)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	if (l->protocol != PROTO_TCP || getsockopt(l->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
-		return 0;
-	return (int)ti.tcpi_unacked;
-}
-
-/* One tick of the pool policy (pool.c) for service si: what it sees, what it decides. */
 static void
-adapt_pool(size_t si, int64_t now)
-{
-	struct service_rt *s = &m.gen->svcs[si];
-	const struct service_config *c = s->cfg;
-	struct pool_view v = { c->workers, c->max_workers, c->min_spare, c->max_spare, 0, 0, 0, false };
-	struct worker_slot *an_idle = NULL;
-	struct pool_decision d;
-
-	if (c->max_workers == c->workers || s->ls == NULL)
-		return;	/* a static pool, or down */
-	for (size_t i = 0; i < m.workers.n; i++) {
-		struct sb_slot *l = workers_line(&m.workers.w[i]);
-		if (m.workers.w[i].gen != m.gen || m.workers.w[i].svc != (int)si || m.workers.w[i].stopping || l == NULL)
-			continue;
-		int st = atomic_load(&l->state);
-		v.idle += st == SB_IDLE;
-		v.starting += st == SB_STARTING;
-		if (st == SB_IDLE)
-			an_idle = &m.workers.w[i];
-	}
-	v.waiting = accept_queue_length(s->ls);
-	v.can_retire = an_idle != NULL;
-	d = pool_decide(&v, &s->pool, now);
-	if (d.grow > 0)
-		log_info("service %s: %d idle, %d waiting: growing the pool by %d to %d",
-		    c->name, v.idle, v.waiting, d.grow, s->pool.target);
-	if (d.retire_one && an_idle != NULL) {	/* pool_decide retires only when one can */
-		workers_mark_stopping(an_idle, now);
-		if (kill(an_idle->pid, SIGTERM) == -1 && errno != ESRCH)
-			log_error("kill(%ld)", (long)an_idle->pid);
-		log_info("service %s: %d idle, retiring worker %ld; pool %d", c->name, v.idle,
-		    (long)an_idle->pid, s->pool.target);
-	}
-}
-
-
-
-static void
-master_tick(void)
+master_tick(struct master *m)
 {
 	int64_t now = util_now_ms();
 
-	if (now < m.next_tick_ms)
+	if (now < m->next_tick_ms)
 		return;
-	m.next_tick_ms = now + POOL_TICK_MS;
-	if (m.state == RUNNING)
-		for (size_t si = 0; si < m.gen->nsvcs; si++)
-			adapt_pool(si, now);
-	if (!m.killed)
-		workers_nudge_stopping(&m.workers, now);
-	workers_kill_overdue(&m.workers, now);
-	workers_kill_hung(&m.workers, util_coarse_now_ms());
-	workers_check_stopped(&m.workers, now);
-	workers_forget_exited(&m.workers);
+	m->next_tick_ms = now + POOL_TICK_MS;
+	if (m->state == RUNNING)
+		workers_adapt_pools(&m->workers, m->gen, now);
+	if (!m->killed)
+		workers_nudge_stopping(&m->workers, now);
+	workers_kill_overdue(&m->workers, now);
+	workers_kill_hung(&m->workers, util_coarse_now_ms());
+	workers_check_stopped(&m->workers, now);
+	workers_forget_exited(&m->workers);
 }
 
 /* Services that are down bind again when their delay is up; their workers follow in master_spawn. */
 static void
-master_retry_binds(void)
+master_retry_binds(struct master *m)
 {
-	if (m.state == RUNNING && generation_retry_binds(m.gen, m.stats, util_now_ms()) > 0)
-		report_status("serving");
+	if (m->state == RUNNING && generation_retry_binds(m->gen, m->stats, util_now_ms()) > 0)
+		report_status(m, "serving");
 }
 
 /* Only a loop that really turns sends these: a wedged master gets restarted by systemd. */
 static void
-feed_watchdog(void)
+feed_watchdog(struct master *m)
 {
 	int64_t now;
 
-	if (m.watchdog_ms < 0)
+	if (m->watchdog_ms < 0)
 		return;
 	now = util_now_ms();
-	if (now < m.next_watchdog_ms)
+	if (now < m->next_watchdog_ms)
 		return;
 	notify_send("WATCHDOG=1");
-	m.next_watchdog_ms = now + m.watchdog_ms;
+	m->next_watchdog_ms = now + m->watchdog_ms;
 }
 
 /* How long the loop may sleep before a deadline of ours passes. */
 static int
-wait_timeout_ms(void)
+wait_timeout_ms(struct master *m)
 {
-	int64_t now = util_now_ms(), next = m.next_tick_ms;
+	int64_t now = util_now_ms(), next = m->next_tick_ms;
 
-	if (m.watchdog_ms >= 0 && m.next_watchdog_ms < next)
-		next = m.next_watchdog_ms;
+	if (m->watchdog_ms >= 0 && m->next_watchdog_ms < next)
+		next = m->next_watchdog_ms;
 
-	if (m.state == STOPPING)
-		next = m.killed ? now + 1000 : (m.stop_deadline_ms < next ? m.stop_deadline_ms : next);
-	else
-		for (size_t si = 0; si < m.gen->nsvcs; si++) {
-			const struct service_rt *s = &m.gen->svcs[si];
-			int64_t t = -1;
-			if (s->ls == NULL)
-				t = s->bind_retry.next_start_ms;	/* down: the next bind */
-			else if (s->running < s->pool.target)
-				t = s->backoff.next_start_ms;
-			if (s->running > 0 && s->running < s->pool.target && backoff_active(&s->backoff))
-				for (size_t i = 0; i < m.workers.n; i++)
-					if (m.workers.w[i].gen == m.gen && m.workers.w[i].svc == (int)si)
-						t = m.workers.w[i].started_ms + POOL_START_FAILURE_MS;
-			if (t >= 0 && (next < 0 || t < next))
-				next = t;
-		}
-	if (m.state == STOPPING && m.watchdog_ms >= 0 && m.next_watchdog_ms < next)
-		next = m.next_watchdog_ms;
+	if (m->state == STOPPING)
+		next = m->killed ? now + 1000 : (m->stop_deadline_ms < next ? m->stop_deadline_ms : next);
+	else {
+		int64_t start = workers_next_start_ms(&m->workers, m->gen);
+		if (start >= 0 && (next < 0 || start < next))
+			next = start;
+	}
+	if (m->state == STOPPING && m->watchdog_ms >= 0 && m->next_watchdog_ms < next)
+		next = m->next_watchdog_ms;
 	if (next < 0)
 		return -1;
 	if (next <= now)
@@ -844,55 +463,6 @@ wait_timeout_ms(void)
 #define READY_POLL_MS		10
 #define READY_POLL_FAILING_MS	250
 
-enum readiness { NOT_YET, SERVING, FAILING };
-
-/* A worker of service si of the current generation in its serving loop (its line says so). */
-static bool
-service_serving(size_t si)
-{
-	for (size_t i = 0; i < m.workers.n; i++) {
-		const struct worker_slot *w = &m.workers.w[i];
-		const struct sb_slot *l = workers_line(w);
-		int st;
-
-		if (w->gen != m.gen || w->svc != (int)si || l == NULL)
-			continue;
-		st = atomic_load(&l->state);
-		if (st == SB_IDLE || st == SB_BUSY)
-			return true;
-	}
-	return false;
-}
-
-/*
- * SERVING: every service with a socket has a worker in its serving loop,
- * or keeps failing at start (back-off) while another serves. FAILING: none
- * serves and each backs off. The failing ones are named in why.
- */
-static enum readiness
-readiness(char *why, size_t len)
-{
-	size_t serving = 0, failing = 0, off = 0;
-
-	why[0] = '\0';
-	for (size_t si = 0; si < m.gen->nsvcs; si++) {
-		const struct service_rt *s = &m.gen->svcs[si];
-
-		if (s->ls == NULL || s->ls->fd < 0)
-			continue;	/* not bound (yet): it does not hold the others back */
-		if (service_serving(si))
-			serving++;
-		else if (backoff_active(&s->backoff)) {
-			failing++;
-			if (off < len)
-				off += (size_t)snprintf(why + off, len - off, "%s%s",
-				    failing > 1 ? ", " : "", s->cfg->name);
-		} else
-			return NOT_YET;
-	}
-	return serving > 0 || failing == 0 ? SERVING : FAILING;
-}
-
 /*
  * READY=1, the starting process of a daemon and an upgrade's guard all
  * wait for the same thing (netsrvd(8), READINESS). Workers that all die at
@@ -902,42 +472,45 @@ readiness(char *why, size_t len)
  * comes up after all.
  */
 static void
-check_ready(void)
+check_ready(struct master *m)
 {
 	char why[256];
-	enum readiness r;
+	enum workers_readiness r;
 
-	if (m.ready || m.state != RUNNING || (r = readiness(why, sizeof(why))) == NOT_YET)
+	if (m->ready || m->state != RUNNING)
 		return;
-	if (r == FAILING) {
-		if (m.failing_told)
+	r = workers_readiness(&m->workers, m->gen, why, sizeof(why));
+	if (r == WORKERS_NOT_YET)
+		return;
+	if (r == WORKERS_FAILING) {
+		if (m->failing_told)
 			return;
-		m.failing_told = true;
+		m->failing_told = true;
 		log_errorx("not ready: the workers of every service fail at start (%s); retrying", why);
 		notify_send("STATUS=not ready: the workers of every service fail at start (%s)", why);
-		daemon_not_ready(&m.ready_fd);
+		daemon_not_ready(&m->ready_fd);
 		return;
 	}
-	m.ready = true;
+	m->ready = true;
 	if (why[0] != '\0') {
 		log_warnx("ready, but the workers of %s fail at start", why);
 		notify_send("STATUS=serving; workers failing at start: %s\nREADY=1", why);
 	} else {
-		report_status("serving");
+		report_status(m, "serving");
 		notify_send("READY=1");
 	}
-	daemon_ready(&m.ready_fd);
-	upgrade_release_guard(m.guard_fd);
-	m.guard_fd = -1;
+	daemon_ready(&m->ready_fd);
+	upgrade_release_guard(m->guard_fd);
+	m->guard_fd = -1;
 }
 
 /* The loop's sleep: short while workers are coming up, nothing wakes us when they do. */
 static int
-ready_wait_ms(int t)
+ready_wait_ms(struct master *m, int t)
 {
-	int cap = m.failing_told ? READY_POLL_FAILING_MS : READY_POLL_MS;
+	int cap = m->failing_told ? READY_POLL_FAILING_MS : READY_POLL_MS;
 
-	if (m.ready || m.state != RUNNING)
+	if (m->ready || m->state != RUNNING)
 		return t;
 	return t < 0 || t > cap ? cap : t;
 }
@@ -969,122 +542,26 @@ drop_unused_inherited(struct inherited *in)
  * After an in-place upgrade the old master's workers are ours (same pid):
  * they join as an old generation and drain like after a reload.
  */
-/*
- * The list comes from the environment: a pid that is not our child (a
- * stale or forged entry) is never signalled nor waited for. waitid()
- * with WNOWAIT asks the kernel without reaping anything.
- */
-static bool
-is_our_child(pid_t pid)
-{
-	siginfo_t si;
-
-	memset(&si, 0, sizeof(si));
-	return pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
-}
-
-/* Whether fd is a pidfd for pid (the kernel's fdinfo says), so a forged number is never used. */
-static bool
-is_pidfd_of(int fd, pid_t pid)
-{
-	char path[64], buf[1024], want[32];
-	ssize_t len;
-	int f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	if ((f = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return false;
-	len = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (len <= 0)
-		return false;
-	buf[len] = '\0';
-	snprintf(want, sizeof(want), "\nPid:\t%ld\n", (long)pid);
-	return strstr(buf, want) != NULL;
-}
-
-/* How long a worker handed over may still serve: as its old master said, else as a reload of its service would. */
-static int
-adopted_grace_s(const struct inherited_worker *iw)
-{
-	if (iw->has_grace)
-		return iw->grace_s;
-	for (size_t i = 0; i < m.gen->nsvcs; i++)
-		if (strcmp(m.gen->svcs[i].cfg->name, iw->name) == 0)
-			return reload_grace_s(m.gen->svcs[i].cfg, m.gen->cfg->shutdown_timeout);
-	return m.gen->cfg->shutdown_timeout;
-}
-
-/*
- * Our child, or after a rolled-back upgrade a worker of the image that
- * failed (its parent is gone): the guard kept a pidfd on it, through which
- * it is signalled and seen to exit. Anything else is left alone.
- */
-static int
-adopted_pidfd(const struct inherited_worker *iw, bool *ok)
-{
-	bool child = is_our_child(iw->pid);
-	bool handle = iw->pidfd >= 0 && is_pidfd_of(iw->pidfd, iw->pid);
-
-	*ok = child || handle;
-	if (child && handle)
-		close(iw->pidfd);	/* waitpid sees it: the handle is not needed */
-	if (child || !handle)
-		return -1;
-	if (util_set_cloexec(iw->pidfd, 1) == -1)
-		log_warn("fcntl pidfd of worker %ld", (long)iw->pid);
-	return iw->pidfd;
-}
-
 static void
-adopt_old_workers(void)
+adopt_old_workers(struct master *m)
 {
-	struct inherited *in = m.opt.inherited;
+	struct inherited *in = m->opt.inherited;
 
-	for (size_t i = 0; in != NULL && i < in->nworkers; i++) {
-		const struct inherited_worker *iw = &in->workers[i];
-		struct worker_slot *w;
-		bool ok;
-		int pidfd = adopted_pidfd(iw, &ok);
-
-		if (!ok) {
-			log_warnx("worker %ld of service %s from before the upgrade is not our child; ignoring it",
-			    (long)iw->pid, iw->name);
-			continue;
-		}
-		w = workers_add(&m.workers);
-		if (w == NULL) {
-			log_errorx("out of memory adopting worker %ld", (long)iw->pid);
-			if (pidfd >= 0)
-				close(pidfd);
+	for (size_t i = 0; in != NULL && i < in->nworkers; i++)
+		if (workers_adopt(&m->workers, &in->workers[i], m->gen) == -1)
 			break;
-		}
-		memset(w, 0, sizeof(*w));
-		w->pid = iw->pid;
-		w->foreign = pidfd >= 0;
-		w->pidfd = pidfd;
-		w->gen = NULL;	/* the old image's */
-		w->grace_s = adopted_grace_s(iw);
-		w->tcp = iw->tcp;
-		w->sbslot = -1;	/* their lines are in the old image's scoreboard */
-		w->started_ms = util_now_ms() - POOL_START_FAILURE_MS;
-		snprintf(w->name, sizeof(w->name), "%s", iw->name);
-		snprintf(w->kind, sizeof(w->kind), "%s", iw->kind);
-		log_debug("service %s: adopted worker %ld (%s, %d s to finish)", w->name, (long)w->pid,
-		    w->kind[0] != '\0' ? w->kind : "kind not said", w->grace_s);
-	}
 	if (in != NULL && in->nworkers > 0) {
-		workers_signal(&m.workers, SIGTERM, m.gen);
+		workers_signal(&m->workers, SIGTERM, m->gen);
 		/* any that exited during the exec are already waiting to be reaped */
 		sig_master.chld = 1;
 	}
 }
 
-/* Takes cfg into the first generation once that exists (m.gen). */
+/* Takes cfg into the first generation once that exists (m->gen; until then cfg is the caller's). */
 static int
-startup(struct config *cfg, char *err, size_t errlen)
+startup(struct master *m, struct config *cfg, char *err, size_t errlen)
 {
-	struct inherited *in = m.opt.inherited;
+	struct inherited *in = m->opt.inherited;
 
 	if (check_privileges(cfg, err, errlen) == -1)
 		return -1;
@@ -1094,44 +571,49 @@ startup(struct config *cfg, char *err, size_t errlen)
 	 * nobody, and taken anew.
 	 */
 	if (in != NULL && in->pidfile_fd >= 0 &&
-	    pidfile_adopt(in->pidfile_fd, m.pid_file, err, errlen) == 0)
+	    pidfile_adopt(in->pidfile_fd, m->pid_file, err, errlen) == 0)
 		;
 	else {
 		if (in != NULL && in->pidfile_fd >= 0)
 			close(in->pidfile_fd);
-		if (pidfile_lock(m.pid_file, err, errlen) == -1)
+		if (pidfile_lock(m->pid_file, err, errlen) == -1)
 			return -1;
 	}
-	m.stats = stats_create(STATS_SERVICES);
-	if (m.stats == NULL) {
+	m->stats = stats_create(STATS_SERVICES);
+	if (m->stats == NULL) {
 		snprintf(err, errlen, "cannot create the statistics table");
 		goto fail;
 	}
-	m.gen = generation_create(cfg, in ? in->ls : NULL, in ? in->nls : 0, m.stats, 1, err, errlen);
-	if (m.gen == NULL)
-		goto fail;
-	/* some services down is a daemon that serves the rest; all of them, one that serves nothing */
-	if (m.gen->nsvcs > 0 && generation_down(m.gen) == m.gen->nsvcs) {
-		snprintf(err, errlen, "no service could bind (%zu enabled); not starting", m.gen->nsvcs);
+	m->control = control_create();
+	if (m->control == NULL) {
+		snprintf(err, errlen, "cannot create the workers' control page");
 		goto fail;
 	}
-	generation_publish(m.gen, m.stats);
+	m->gen = generation_create(cfg, in ? in->ls : NULL, in ? in->nls : 0, m->stats, 1, err, errlen);
+	if (m->gen == NULL)
+		goto fail;
+	/* some services down is a daemon that serves the rest; all of them, one that serves nothing */
+	if (m->gen->nsvcs > 0 && generation_down(m->gen) == m->gen->nsvcs) {
+		snprintf(err, errlen, "no service could bind (%zu enabled); not starting", m->gen->nsvcs);
+		goto fail;
+	}
+	generation_publish(m->gen, m->stats);
 	drop_unused_inherited(in);
-	m.rl = ratelimit_create(RATELIMIT_BUCKETS);
-	if (m.rl == NULL) {
+	m->rl = ratelimit_create(RATELIMIT_BUCKETS);
+	if (m->rl == NULL) {
 		snprintf(err, errlen, "cannot create the UDP rate limiter's table");
 		goto fail;
 	}
-	if (apply_log(cfg, err, errlen) == -1)
+	if (apply_log(m, cfg, err, errlen) == -1)
 		goto fail;
-	if (!m.opt.foreground && !(in != NULL && in->detached) &&
+	if (!m->opt.foreground && !(in != NULL && in->detached) &&
 	    daemon_detach(cfg->log.target != NULL && strcmp(cfg->log.target, "stderr") == 0,
-	    EXIT_STARTUP, &m.ready_fd) == -1) {
+	    EXIT_STARTUP, &m->ready_fd) == -1) {
 		snprintf(err, errlen, "cannot become a daemon");
 		goto fail;
 	}
-	m.pid = getpid();
-	if (pidfile_write(m.pid, err, errlen) == -1)
+	m->pid = getpid();
+	if (pidfile_write(m->pid, err, errlen) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -1143,26 +625,23 @@ fail:
 
 /* Everything the master holds, once the loop is over or startup failed half-way. */
 static void
-release_all(void)
+release_all(struct master *m)
 {
-	while (m.gen != NULL) {
-		struct generation *older = m.gen->older;
-
-		generation_free(m.gen);
-		m.gen = older;
-	}
-	free(m.workers.w);
-	ratelimit_destroy(m.rl);
-	stats_destroy(m.stats);
-	free(m.pid_file);
+	generation_free_all(m->gen);
+	m->gen = NULL;
+	workers_free(&m->workers);
+	ratelimit_destroy(m->rl);
+	stats_destroy(m->stats);
+	control_destroy(m->control);
+	free(m->pid_file);
 }
 
 static void
-finish(void)
+finish(struct master *m)
 {
 	orphans_end_all(ORPHANS_BOUND_MS);
 	pidfile_remove();
-	release_all();
+	release_all(m);
 	log_notice("stopped");
 	notify_close();
 	log_close();
@@ -1177,73 +656,72 @@ int
 master_run(struct config *cfg, const struct master_options *opt)
 {
 	char err[CONFIG_ERR_MAX];
+	struct master master = { .ready_fd = -1 }, *m = &master;
 
-	memset(&m, 0, sizeof(m));
-	m.opt = *opt;
-	m.ready_fd = -1;
-	m.guard_fd = opt->inherited != NULL ? opt->inherited->guard_fd : -1;
-	m.pid_file = opt->pid_file ? (char *)opt->pid_file : cfg->pid_file;
-	m.pid_file = strdup(m.pid_file);
+	m->opt = *opt;
+	m->guard_fd = opt->inherited != NULL ? opt->inherited->guard_fd : -1;
+	m->pid_file = opt->pid_file ? (char *)opt->pid_file : cfg->pid_file;
+	m->pid_file = strdup(m->pid_file);
 	/* a HUP or TERM that comes while we bind must wait for the loop, not kill us */
-	if (m.pid_file != NULL && sig_master_setup(&m.waitmask) == -1) {
-		free(m.pid_file);
+	if (m->pid_file != NULL && sig_master_setup(&m->waitmask) == -1) {
+		free(m->pid_file);
 		config_free(cfg);
 		return EXIT_STARTUP;
 	}
-	if (m.pid_file == NULL || startup(cfg, err, sizeof(err)) == -1) {
-		log_errorx("%s", m.pid_file ? err : "out of memory");
-		if (m.gen == NULL)
+	if (m->pid_file == NULL || startup(m, cfg, err, sizeof(err)) == -1) {
+		log_errorx("%s", m->pid_file ? err : "out of memory");
+		if (m->gen == NULL)
 			config_free(cfg);	/* else the generation has it */
-		release_all();
+		release_all(m);
 		return EXIT_STARTUP;
 	}
 	notify_init();
 	(void)orphans_adopt();	/* logged; a stop then leaves what programs left */
 	proctitle_set("netsrvd: master");
-	atomic_store(&m.stats->g->generation, m.gen->id);
-	master_spawn();
-	adopt_old_workers();
-	if (m.opt.inherited != NULL && m.opt.inherited->recovered)
+	control_set_generation(m->control, m->gen->id);
+	master_spawn(m);
+	adopt_old_workers(m);
+	if (m->opt.inherited != NULL && m->opt.inherited->recovered)
 		log_notice("running netsrvd %s again after a failed upgrade (pid %ld)",
-		    m.opt.version, (long)getpid());
-	else if (m.opt.inherited != NULL && m.opt.inherited->source != NULL &&
-	    strcmp(m.opt.inherited->source, "upgrade") == 0)
-		log_notice("upgraded in place to netsrvd %s", m.opt.version);
-	log_notice("started: %zu services, %zu workers (pid %ld)", m.gen->nsvcs, count_workers(),
-	    (long)m.pid);
+		    m->opt.version, (long)getpid());
+	else if (m->opt.inherited != NULL && m->opt.inherited->source != NULL &&
+	    strcmp(m->opt.inherited->source, "upgrade") == 0)
+		log_notice("upgraded in place to netsrvd %s", m->opt.version);
+	log_notice("started: %zu services, %zu workers (pid %ld)", m->gen->nsvcs,
+	    generation_workers(m->gen), (long)m->pid);
 
-	m.watchdog_ms = notify_watchdog_ms();
-	m.next_watchdog_ms = util_now_ms();
-	m.next_tick_ms = util_now_ms() + POOL_TICK_MS;
+	m->watchdog_ms = notify_watchdog_ms();
+	m->next_watchdog_ms = util_now_ms();
+	m->next_tick_ms = util_now_ms() + POOL_TICK_MS;
 	for (;;) {
-		int t = ready_wait_ms(wait_timeout_ms());
+		int t = ready_wait_ms(m, wait_timeout_ms(m));
 		struct timespec ts = { t / 1000, (long)(t % 1000) * 1000000L };
 
 		if (!sig_master.chld && !sig_master.hup && !sig_master.term &&
 		    !sig_master.quit && !sig_master.usr1 && !sig_master.usr2 &&
-		    ppoll(NULL, 0, t < 0 ? NULL : &ts, &m.waitmask) == -1 && errno != EINTR)
+		    ppoll(NULL, 0, t < 0 ? NULL : &ts, &m->waitmask) == -1 && errno != EINTR)
 			log_error("ppoll");
-		feed_watchdog();
-		master_tick();
+		feed_watchdog(m);
+		master_tick(m);
 		if (sig_master.chld)
-			master_reap();
+			master_reap(m);
 		if (sig_master.quit)
-			begin_stop(false);
+			begin_stop(m, false);
 		if (sig_master.term)
-			begin_stop(true);
+			begin_stop(m, true);
 		if (sig_master.hup)
-			master_reload();
+			master_reload(m);
 		if (sig_master.usr1)
-			master_reopen_logs();
+			master_reopen_logs(m);
 		if (sig_master.usr2)
-			master_upgrade();
-		master_retry_binds();
-		master_spawn();
-		check_ready();
-		check_stop_deadline();
-		if (m.state == STOPPING && m.workers.n == 0)
+			master_upgrade(m);
+		master_retry_binds(m);
+		master_spawn(m);
+		check_ready(m);
+		check_stop_deadline(m);
+		if (m->state == STOPPING && workers_count(&m->workers) == 0)
 			break;
 	}
-	finish();
+	finish(m);
 	return 0;
 }

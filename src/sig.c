@@ -74,18 +74,6 @@ sig_master_setup(sigset_t *waitmask)
 	return set_handler(SIGPIPE, SIG_IGN, 0);
 }
 
-/* For a child about to become a worker: its own dispositions, nothing blocked. */
-void
-sig_master_teardown(void)
-{
-	sigset_t none;
-
-	for (size_t i = 0; i < NMASTER; i++)
-		set_handler(master_signals[i], SIG_DFL, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 static void
 on_worker_term(int sig)
 {

@@ -25,6 +25,5 @@ int sig_master_setup(sigset_t *waitmask);
  * *handed_over says the master passed its sockets to an upgrade.
  */
 int sig_worker_setup(int wake_fd, pid_t master_pid, int orphan_fd, const _Atomic int *handed_over);
-void sig_master_teardown(void);
 
 #endif

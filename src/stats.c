@@ -128,3 +128,35 @@ stats_add(struct svc_stats *dst, const struct svc_stats *src)
 
 _Static_assert(sizeof(struct svc_stats) % sizeof(_Atomic uint64_t) == 0,
     "struct svc_stats holds nothing but 64-bit counters");
+
+void
+stats_count_reload(struct stats *st, bool ok)
+{
+	atomic_fetch_add_explicit(ok ? &st->g->reloads_ok : &st->g->reloads_failed, 1,
+	    memory_order_relaxed);
+}
+
+void
+stats_fold_begin(struct stats *st)
+{
+	atomic_fetch_add_explicit(&st->g->fold_seq, 1, memory_order_acq_rel);
+}
+
+void
+stats_fold_end(struct stats *st)
+{
+	atomic_fetch_add_explicit(&st->g->fold_seq, 1, memory_order_acq_rel);
+}
+
+unsigned
+stats_read_begin(const struct stats *st)
+{
+	return atomic_load_explicit(&st->g->fold_seq, memory_order_acquire);
+}
+
+/* odd: a fold was under way when the sum began */
+bool
+stats_read_again(const struct stats *st, unsigned before)
+{
+	return (before & 1) || atomic_load_explicit(&st->g->fold_seq, memory_order_acquire) != before;
+}

@@ -3,6 +3,7 @@
 #define NETSRVD_STATS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,14 +33,9 @@ struct svc_stats {
 /* The daemon's own counters, in the shared mapping before the services'. */
 struct stats_global {
 	_Atomic uint64_t reloads_ok, reloads_failed;
-	_Atomic unsigned generation;
 	int64_t started;		/* unix time */
-	/* the master passed its sockets on (SIGUSR2): orphans must leave them listening */
-	_Atomic int sockets_handed_over;
 	/* odd while the master folds a worker's counters into svc[] (a seqlock) */
 	_Atomic unsigned fold_seq;
-	/* set before the workers get SIGTERM for a stop (not a reload): exec programs must end */
-	_Atomic int stopping;
 };
 
 /*
@@ -83,7 +79,21 @@ void stats_add(struct svc_stats *dst, const struct svc_stats *src);
  */
 void stats_set_state(struct stats *st, const struct svc_stats *s, const char *where,
     enum svc_state state);
+/* The master counts a reload that applied (ok) or failed. */
+void stats_count_reload(struct stats *st, bool ok);
 /* In a worker: the table becomes read-only for good. */
 int stats_confine(struct stats *st);
+
+/*
+ * The fold seqlock. The master, writer: a reaped worker's line joins
+ * its service's totals and is freed between stats_fold_begin and
+ * stats_fold_end. A reader summing totals and live lines (status) takes
+ * stats_read_begin first and sums again while stats_read_again says the
+ * fold moved under it, so nothing counts twice.
+ */
+void stats_fold_begin(struct stats *st);
+void stats_fold_end(struct stats *st);
+unsigned stats_read_begin(const struct stats *st);
+bool stats_read_again(const struct stats *st, unsigned before);
 
 #endif

@@ -61,7 +61,7 @@ setup_wait(struct worker *w)
 	}
 	return sig_worker_setup(w->wake[1], w->a->master_pid,
 	    w->svc->protocol == PROTO_TCP ? w->a->listen_fd : -1,
-	    w->a->stats != NULL ? &w->a->stats->g->sockets_handed_over : NULL);
+	    w->a->control != NULL ? &w->a->control->words->sockets_handed_over : NULL);
 }
 
 /* Readable now, without waiting: a stopping worker takes only what is queued. */
@@ -424,11 +424,14 @@ worker_run(const struct worker_args *a)
 		_exit(WORKER_EXIT_SETUP);
 	}
 	/* from here on the only shared page we can write is our own line */
-	if (scoreboard_confine(a->sb, a->slot_index) == -1 || stats_confine(a->stats) == -1)
+	if (scoreboard_confine(a->sb, a->slot_index) == -1 || stats_confine(a->stats) == -1 ||
+	    control_confine(a->control) == -1)
 		_exit(WORKER_EXIT_SETUP);
 	/* what the handler reads while serving; its init logs its own failure */
-	struct handler_env env = { .boards = a->boards, .nboards = a->nboards, .stats = a->stats,
-	    .cfg = a->cfg };
+	struct handler_env env = {
+		.boards = a->boards, .nboards = a->nboards, .stats = a->stats, .cfg = a->cfg,
+		.control = a->control->words,
+	};
 	if (a->svc->handler->init != NULL && a->svc->handler->init(a->svc, &env, &w.handler_state) == -1)
 		_exit(WORKER_EXIT_SETUP);
 	if (a->svc->protocol == PROTO_UDP && a->svc->handler->serve_udp_socket != NULL) {

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "control.h"
 #include "ratelimit.h"
 #include "scoreboard.h"
 #include "stats.h"
@@ -31,6 +32,7 @@ struct worker_args {
 	uint32_t service_id;
 	struct svc_stats *st;		/* this worker's counters, in its line; never NULL either */
 	struct stats *stats;		/* everything, for the status handler */
+	struct control_block *control;	/* the master's words: stopping, handed over, generation */
 };
 
 /* big enough for any UDP datagram (65527 bytes over IPv6); the TCP echo's pending window */

@@ -17,7 +17,7 @@ check_PROGRAMS = \
 	tests/docs_test tests/sandbox_test tests/cli_test tests/master_test \
 	tests/reload_test tests/service_test tests/fault_test tests/systemd_test \
 	tests/pool_test tests/status_test tests/log_test tests/handover_test tests/pool_policy_test \
-	tests/ratelimit_test tests/scoreboard_test tests/listener_test tests/workers_test \
+	tests/ratelimit_test tests/scoreboard_test tests/listener_test tests/workers_test tests/generation_test \
 	tests/import_test tests/import_cli_test tests/proxy_test tests/sockopt_test tests/haproxy_test \
 	tests/netsrvd-next tests/forbidden-call.so tests/start-gate.so tests/exec_test tests/exec-probe \
 	tests/privs_test tests/unit_test tests/initscript_test tests/exec_spawn_test tests/exec_watch_test
@@ -42,6 +42,8 @@ tests_proxy_test_SOURCES = tests/proxy_test.c
 tests_proxy_test_CFLAGS = $(TEST_CFLAGS)
 tests_pool_policy_test_SOURCES = tests/pool_policy_test.c
 tests_pool_policy_test_CFLAGS = $(TEST_CFLAGS)
+tests_generation_test_SOURCES = tests/generation_test.c $(HARNESS)
+tests_generation_test_CFLAGS = $(TEST_CFLAGS)
 tests_workers_test_SOURCES = tests/workers_test.c
 tests_workers_test_CFLAGS = $(TEST_CFLAGS)
 tests_handover_test_SOURCES = tests/handover_test.c
@@ -129,7 +131,7 @@ AM_TESTS_ENVIRONMENT = \
 TESTS = tests/fault_test tests/exec_test tests/haproxy_test tests/pool_test tests/status_test tests/log_test tests/reload_test tests/master_test tests/systemd_test tests/service_test tests/cli_test tests/sockopt_test \
 	tests/config_test tests/cidr_test tests/quotes_test tests/handler_test \
 	tests/docs_test tests/sandbox_test tests/privs_test tests/unit_test tests/handover_test tests/pool_policy_test \
-	tests/ratelimit_test tests/scoreboard_test tests/listener_test tests/workers_test tests/import_test \
+	tests/ratelimit_test tests/scoreboard_test tests/listener_test tests/workers_test tests/generation_test tests/import_test \
 	tests/import_cli_test tests/proxy_test tests/initscript_test tests/install_test.sh tests/lint.sh
 TESTS += tests/perm_test tests/exec_spawn_test tests/exec_watch_test
 
