@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_diff.h"
+#include "config_schema.h"
+#include "config_types.h"
 #include "handler.h"
 
 /* Appends an entry to report, whole entries only, "; " between them. */

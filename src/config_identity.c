@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config_types.h"
 #include "config_identity.h"
 #include "handler.h"
 

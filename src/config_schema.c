@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_schema.h"
+#include "config_types.h"
 #include "handler.h"
 #include "util.h"
 

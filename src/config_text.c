@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_schema.h"
 #include "config_text.h"
 
 /*

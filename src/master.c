@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config_diff.h"
 #include "control.h"
 #include "daemon.h"
 #include "listener.h"

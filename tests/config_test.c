@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_diff.h"
 #include "handler.h"
 #include "handler_qotd.h"
 

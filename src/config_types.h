@@ -1,0 +1,109 @@
+/* The configuration as the loader builds it: the structs every part of the daemon reads (loading them: config.h). */
+#ifndef NETSRVD_CONFIG_TYPES_H
+#define NETSRVD_CONFIG_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "cidr.h"
+#include "log.h"
+
+struct handler;
+
+enum proto { PROTO_TCP, PROTO_UDP };
+
+/* Every error message is "FILE:LINE: what is wrong" and fits here. */
+#define CONFIG_ERR_MAX 1024
+
+/* The longest service name (1-32 of A-Z a-z 0-9 . _ -); a buffer for one is NETSRVD_NAME_MAX + 1. */
+#define NETSRVD_NAME_MAX 32
+
+struct log_config {
+	char *target;		/* NULL: stderr in the foreground, else syslog */
+	char *facility_name;
+	int facility;
+	char *level_name;
+	enum log_level level;
+	bool connections;	/* the access log */
+};
+
+/* Whom workers run as: a user or group was set (drop), and their ids. */
+struct identity {
+	uid_t uid;
+	gid_t gid;
+	bool drop;
+	gid_t *groups;		/* groups = true: the user's, as initgroups(3) sets them; else NULL */
+	size_t ngroups;
+};
+
+struct service_config {
+	char *name;
+	char *protocol_name;
+	enum proto protocol;
+	char *address;		/* as written; "*" = every address */
+	int port;
+	char *handler_name;
+	const struct handler *handler;
+	int workers;		/* started, and the floor of an adaptive pool */
+	int max_workers;	/* the ceiling; = workers: a static pool */
+	int min_spare;		/* idle workers wanted, while under the ceiling */
+	int max_spare;		/* idle workers above this are retired */
+	int max_connections_per_worker;	/* 0 = unlimited */
+	int max_per_source;	/* concurrent clients per address (IPv6: /64); 0 = unlimited */
+	int udp_rate;		/* UDP replies a second per source; 0 = unlimited */
+	int udp_burst;		/* replies a source may save up */
+	int timeout;		/* seconds; 0 = none */
+	int backlog;
+	struct cidr *allow;
+	size_t nallow;
+	struct cidr *deny;
+	size_t ndeny;
+	struct cidr *proxy_from;	/* TCP: sources that must begin with a PROXY header */
+	size_t nproxy_from;
+	bool keepalive;		/* TCP: SO_KEEPALIVE on each connection */
+	int keepalive_idle;	/* seconds, probes; 0 = the kernel's */
+	int keepalive_interval;
+	int keepalive_count;
+	char *interface;	/* SO_BINDTODEVICE; NULL = every interface */
+	bool freebind;		/* IP_FREEBIND / IPV6_FREEBIND before the bind */
+	bool enabled;
+	char *user;		/* the global user unless the service names its own */
+	char *group;
+	bool groups;		/* the user's supplementary groups too (initgroups) */
+	bool share_user;	/* exec: programs may run as the user of built-in workers */
+	struct identity id;	/* resolved from user and group */
+	void *hconf;		/* the handler's keys and what its check made (handler.h) */
+	int line;		/* where the service's group starts */
+	/* the bind address, resolved at load time */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	bool any_address;	/* "*": dual-stack :: (or 0.0.0.0 without IPv6) */
+};
+
+struct config {
+	char *path;
+	char *user;
+	char *group;
+	struct identity id;	/* resolved from user and group */
+	char *pid_file;
+	char *chroot_dir;	/* workers chroot here before serving; NULL = none */
+	bool seccomp;		/* workers run under a syscall allow list */
+	struct log_config log;
+	int workers;
+	int max_workers;	/* set, or never below workers (a service unset takes its own) */
+	int min_spare;
+	int max_spare;
+	int max_connections_per_worker;
+	int max_per_source;
+	int udp_rate;
+	int udp_burst;
+	int timeout;
+	int shutdown_timeout;
+	int backlog;
+	struct service_config *services;
+	size_t nservices;
+};
+
+#endif
