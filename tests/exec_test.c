@@ -515,6 +515,26 @@ exec_reload_lets_programs_finish_test(void **state)
 #undef CAT_CONF
 }
 
+/* The workers the pool of service name grew by, from the master's "growing the pool by N" lines. */
+static long
+pool_grown(struct daemon *d, const char *name)
+{
+	char *log = h_read_log(d), head[64];
+	const char *grow = "growing the pool by ";
+	long sum = 0;
+
+	assert_non_null(log);
+	snprintf(head, sizeof(head), "service %s: ", name);
+	for (const char *p = strstr(log, head); p != NULL; p = strstr(p + 1, head)) {
+		const char *eol = strchr(p, '\n'), *g = strstr(p, grow);
+
+		if (g != NULL && (eol == NULL || g < eol))
+			sum += strtol(g + strlen(grow), NULL, 10);
+	}
+	free(log);
+	return sum;
+}
+
 /* A program removed after -t: that connection closes, the worker goes on. */
 static void
 exec_not_started_test(void **state)
@@ -545,6 +565,25 @@ exec_not_started_test(void **state)
 	fetch(port, out, sizeof(out));
 	assert_string_equal(out, "served\n");
 	assert_int_equal(h_metric(sport, "netsrvd_worker_crashes_total{service=\"p\"}"), 0);
+	/*
+	 * The worker goes on: started once, and once more for each worker the
+	 * pool grew by. The pool is adaptive (max_workers defaults above
+	 * workers): a client that connects while the one worker still finishes
+	 * the last one waits in the accept queue, and a pool tick that sees it
+	 * there adds a worker (retired a second later, exit 0, no crash).
+	 * Under load that window is wide. So every start past the first must
+	 * be growth the master logged; a worker that left early and was
+	 * replaced is a start beyond those.
+	 */
+	long grown = pool_grown(d, "p");
+	print_message("the pool of p grew by %ld\n", grown);
+	long long starts = h_wait_metric(sport, "netsrvd_worker_starts_total{service=\"p\"}", H_EQUAL,
+	    1 + grown, 3000);
+	if (starts != 1 + grown) {
+		char why[128];
+		snprintf(why, sizeof(why), "service p: %lld worker starts, the pool grew by %ld", starts, grown);
+		h_fail_with_log(d, why);
+	}
 }
 
 /* A client that sends nothing: `timeout` ends its program as max_runtime would (end=timeout); activity keeps it. */
