@@ -301,10 +301,13 @@ master_reopen_logs(struct master *m)
 static void
 master_upgrade(struct master *m)
 {
-	char msg[512];
-	struct inherited_worker *workers = NULL;
-	struct listener **ls = NULL;
+	const struct upgrade_image img = {
+		.exe = m->opt.exe_path, .config_path = m->opt.config_path,
+		.pid_file_opt = m->opt.pid_file, .foreground = m->opt.foreground,
+	};
+	struct upgrade_handover h;
 	struct timespec ts;
+	char msg[512];
 	int rc;
 
 	sig_master.usr2 = 0;
@@ -321,33 +324,18 @@ master_upgrade(struct master *m)
 		notify_send("STATUS=upgrade refused: %s", msg);
 		return;
 	}
-	workers = calloc(m->workers.n + 1, sizeof(*workers));
-	ls = calloc(m->gen->nsvcs + 1, sizeof(struct listener *));
-	if (workers == NULL || ls == NULL) {
-		log_errorx("upgrade: out of memory");
-		goto out;
+	if (upgrade_prepare(&h, &img, m->gen, &m->workers, control_handed_over(m->control)) == 0) {
+		log_notice("upgrade: %s -t passed; executing it in place (pid %ld stays)",
+		    m->opt.exe_path, (long)m->pid);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=upgrading",
+		    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+		upgrade_exec(&h);
+		/* still here: the old binary goes on as it was */
+		notify_send("STATUS=upgrade failed: exec %s: %s\nREADY=1", m->opt.exe_path,
+		    strerror(errno));
 	}
-	workers_describe(&m->workers, workers, util_now_ms());
-	size_t nls = generation_bound(m->gen, ls);	/* one that is down: the new image binds it */
-	struct upgrade_handover h = {
-		m->opt.exe_path, m->opt.config_path, m->opt.pid_file, m->opt.foreground,
-		ls, nls, pidfile_fd(), workers, m->workers.n,
-		control_handed_over(m->control)
-	};
-	log_notice("upgrade: %s -t passed; executing it in place (pid %ld stays)",
-	    m->opt.exe_path, (long)m->pid);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=upgrading",
-	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
-	upgrade_exec(&h);
-	/* still here: the old binary goes on as it was */
-	notify_send("STATUS=upgrade failed: exec %s: %s\nREADY=1", m->opt.exe_path, strerror(errno));
-out:
-	for (size_t i = 0; workers != NULL && i < m->workers.n; i++)
-		if (workers[i].pidfd >= 0)
-			close(workers[i].pidfd);
-	free(workers);
-	free(ls);
+	upgrade_release(&h);
 }
 
 /* --- stop -------------------------------------------------------------- */
