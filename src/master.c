@@ -506,27 +506,6 @@ ready_wait_ms(struct master *m, int t)
 
 /* --- startup ----------------------------------------------------------- */
 
-/* Sockets we were given but no service wants: say so, and let them go. */
-static void
-drop_unused_inherited(struct inherited *in)
-{
-	for (size_t i = 0; in != NULL && i < in->nls; i++) {
-		if (in->ls[i]->used)
-			continue;
-		if (strcmp(in->source, "systemd") == 0)
-			log_warnx("socket %s passed by systemd matches no service; closing it",
-			    in->ls[i]->desc);
-		else
-			log_info("socket %s from before the upgrade is no longer configured",
-			    in->ls[i]->desc);
-		listener_close(in->ls[i]);
-		in->ls[i] = NULL;
-	}
-	for (size_t i = 0; in != NULL && i < in->nls; i++)
-		if (in->ls[i] != NULL)
-			log_info("service socket %s adopted from %s", in->ls[i]->desc, in->source);
-}
-
 /*
  * After an in-place upgrade the old master's workers are ours (same pid):
  * they join as an old generation and drain like after a reload.
@@ -587,7 +566,7 @@ startup(struct master *m, struct config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	generation_publish(m->gen, m->stats);
-	drop_unused_inherited(in);
+	handover_drop_unused(in);
 	m->rl = ratelimit_create(RATELIMIT_BUCKETS);
 	if (m->rl == NULL) {
 		snprintf(err, errlen, "cannot create the UDP rate limiter's table");
