@@ -506,25 +506,6 @@ ready_wait_ms(struct master *m, int t)
 
 /* --- startup ----------------------------------------------------------- */
 
-/*
- * After an in-place upgrade the old master's workers are ours (same pid):
- * they join as an old generation and drain like after a reload.
- */
-static void
-adopt_old_workers(struct master *m)
-{
-	struct inherited *in = m->opt.inherited;
-
-	for (size_t i = 0; in != NULL && i < in->nworkers; i++)
-		if (workers_adopt(&m->workers, &in->workers[i], m->gen) == -1)
-			break;
-	if (in != NULL && in->nworkers > 0) {
-		workers_signal(&m->workers, SIGTERM, m->gen);
-		/* any that exited during the exec are already waiting to be reaped */
-		sig_master.chld = 1;
-	}
-}
-
 /* Takes cfg into the first generation once that exists (m->gen; until then cfg is the caller's). */
 static int
 startup(struct master *m, struct config *cfg, char *err, size_t errlen)
@@ -648,7 +629,9 @@ master_run(struct config *cfg, const struct master_options *opt)
 	proctitle_set("netsrvd: master");
 	control_set_generation(m->control, m->gen->id);
 	master_spawn(m);
-	adopt_old_workers(m);
+	/* any handed over that exited during the exec are already waiting to be reaped */
+	if (workers_adopt(&m->workers, m->opt.inherited, m->gen))
+		sig_master.chld = 1;
 	if (m->opt.inherited != NULL && m->opt.inherited->recovered)
 		log_notice("running netsrvd %s again after a failed upgrade (pid %ld)",
 		    m->opt.version, (long)getpid());
