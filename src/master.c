@@ -278,7 +278,7 @@ master_reopen_logs(struct master *m)
 	if (m->state != RUNNING)
 		return;
 	log_notice("reopening log");
-	if (log_reopen() == 0 && m->gen->cfg->log.target != NULL && m->gen->cfg->log.target[0] == '/') {
+	if (log_reopen() == 0 && generation_logs_to_file(m->gen)) {
 		struct generation *g = generation_clone(m->gen, m->gen->id + 1);
 
 		if (g == NULL)
@@ -351,8 +351,7 @@ begin_stop(struct master *m, bool graceful)
 		log_notice("%s stop: %zu workers", graceful ? "graceful" : "fast", workers_count(&m->workers));
 		generation_refuse_connections(m->gen);
 		m->state = STOPPING;
-		m->stop_deadline_ms = util_now_ms() + (int64_t)m->gen->cfg->shutdown_timeout * 1000 +
-		    generation_stop_extra_ms(m->gen);
+		m->stop_deadline_ms = util_now_ms() + generation_stop_ms(m->gen);
 		/* exec programs must end too, not run on as after a reload */
 		control_set_stopping(m->control);
 	}
