@@ -595,16 +595,11 @@ finish(struct master *m)
 	log_close();
 }
 
-/*
- * Init phase: anything failing here stops us with exit 71 and nothing left
- * half-started. Loop phase: from now on we must not die; every step logs
- * its errors and the loop goes on.
- */
-int
-master_run(struct config *cfg, const struct master_options *opt)
+/* What was handed in, the pid file's path, the signals held: what startup needs. -1: logged. */
+static int
+master_init(struct master *m, struct config *cfg, const struct master_options *opt)
 {
 	char err[CONFIG_ERR_MAX];
-	struct master master = { .ready_fd = -1 }, *m = &master;
 
 	m->opt = *opt;
 	m->guard_fd = opt->inherited != NULL ? opt->inherited->guard_fd : -1;
@@ -614,15 +609,36 @@ master_run(struct config *cfg, const struct master_options *opt)
 	if (m->pid_file != NULL && sig_master_setup(&m->waitmask) == -1) {
 		free(m->pid_file);
 		config_free(cfg);
-		return EXIT_STARTUP;
+		return -1;
 	}
 	if (m->pid_file == NULL || startup(m, cfg, err, sizeof(err)) == -1) {
 		log_errorx("%s", m->pid_file ? err : "out of memory");
 		if (m->gen == NULL)
 			config_free(cfg);	/* else the generation has it */
 		release_all(m);
-		return EXIT_STARTUP;
+		return -1;
 	}
+	return 0;
+}
+
+static void
+log_started(struct master *m)
+{
+	const struct inherited *in = m->opt.inherited;
+
+	if (in != NULL && in->recovered)
+		log_notice("running netsrvd %s again after a failed upgrade (pid %ld)",
+		    m->opt.version, (long)getpid());
+	else if (in != NULL && in->source != NULL && strcmp(in->source, "upgrade") == 0)
+		log_notice("upgraded in place to netsrvd %s", m->opt.version);
+	log_notice("started: %zu services, %zu workers (pid %ld)", m->gen->nsvcs,
+	    generation_workers(m->gen), (long)m->pid);
+}
+
+/* The first workers, and those an upgrade handed over, before the loop. */
+static void
+start_serving(struct master *m)
+{
 	notify_init();
 	(void)orphans_adopt();	/* logged; a stop then leaves what programs left */
 	proctitle_set("netsrvd: master");
@@ -631,47 +647,66 @@ master_run(struct config *cfg, const struct master_options *opt)
 	/* any handed over that exited during the exec are already waiting to be reaped */
 	if (workers_adopt(&m->workers, m->opt.inherited, m->gen))
 		sig_master.chld = 1;
-	if (m->opt.inherited != NULL && m->opt.inherited->recovered)
-		log_notice("running netsrvd %s again after a failed upgrade (pid %ld)",
-		    m->opt.version, (long)getpid());
-	else if (m->opt.inherited != NULL && m->opt.inherited->source != NULL &&
-	    strcmp(m->opt.inherited->source, "upgrade") == 0)
-		log_notice("upgraded in place to netsrvd %s", m->opt.version);
-	log_notice("started: %zu services, %zu workers (pid %ld)", m->gen->nsvcs,
-	    generation_workers(m->gen), (long)m->pid);
-
+	log_started(m);
 	m->watchdog_ms = notify_watchdog_ms();
 	m->next_watchdog_ms = util_now_ms();
 	m->next_tick_ms = util_now_ms() + POOL_TICK_MS;
-	for (;;) {
-		int t = ready_wait_ms(m, wait_timeout_ms(m));
-		struct timespec ts = { t / 1000, (long)(t % 1000) * 1000000L };
+}
 
-		if (!sig_master.chld && !sig_master.hup && !sig_master.term &&
-		    !sig_master.quit && !sig_master.usr1 && !sig_master.usr2 &&
-		    ppoll(NULL, 0, t < 0 ? NULL : &ts, &m->waitmask) == -1 && errno != EINTR)
-			log_error("ppoll");
-		feed_watchdog(m);
-		master_tick(m);
-		if (sig_master.chld)
-			master_reap(m);
-		if (sig_master.quit)
-			begin_stop(m, false);
-		if (sig_master.term)
-			begin_stop(m, true);
-		if (sig_master.hup)
-			master_reload(m);
-		if (sig_master.usr1)
-			master_reopen_logs(m);
-		if (sig_master.usr2)
-			master_upgrade(m);
-		master_retry_binds(m);
-		master_spawn(m);
-		check_ready(m);
-		check_stop_deadline(m);
-		if (m->state == STOPPING && workers_count(&m->workers) == 0)
-			break;
-	}
+/* Sleeps until a signal comes or a deadline of ours passes. */
+static void
+master_wait(struct master *m)
+{
+	int t = ready_wait_ms(m, wait_timeout_ms(m));
+	struct timespec ts = { t / 1000, (long)(t % 1000) * 1000000L };
+
+	if (!sig_master.chld && !sig_master.hup && !sig_master.term &&
+	    !sig_master.quit && !sig_master.usr1 && !sig_master.usr2 &&
+	    ppoll(NULL, 0, t < 0 ? NULL : &ts, &m->waitmask) == -1 && errno != EINTR)
+		log_error("ppoll");
+}
+
+/* One turn of the loop: the deadlines, what the signals ask, the workers due. false: the stop is over. */
+static bool
+master_turn(struct master *m)
+{
+	feed_watchdog(m);
+	master_tick(m);
+	if (sig_master.chld)
+		master_reap(m);
+	if (sig_master.quit)
+		begin_stop(m, false);
+	if (sig_master.term)
+		begin_stop(m, true);
+	if (sig_master.hup)
+		master_reload(m);
+	if (sig_master.usr1)
+		master_reopen_logs(m);
+	if (sig_master.usr2)
+		master_upgrade(m);
+	master_retry_binds(m);
+	master_spawn(m);
+	check_ready(m);
+	check_stop_deadline(m);
+	return !(m->state == STOPPING && workers_count(&m->workers) == 0);
+}
+
+/*
+ * Init phase: anything failing here stops us with exit 71 and nothing left
+ * half-started. Loop phase: from now on we must not die; every step logs
+ * its errors and the loop goes on.
+ */
+int
+master_run(struct config *cfg, const struct master_options *opt)
+{
+	struct master master = { .ready_fd = -1 }, *m = &master;
+
+	if (master_init(m, cfg, opt) == -1)
+		return EXIT_STARTUP;
+	start_serving(m);
+	do
+		master_wait(m);
+	while (master_turn(m));
 	finish(m);
 	return 0;
 }
