@@ -505,61 +505,90 @@ ready_wait_ms(struct master *m, int t)
 
 /* --- startup ----------------------------------------------------------- */
 
+/*
+ * An image that replaced the pid file (its pidfile_write) and died
+ * leaves the guard an fd of the old file: the path is then locked by
+ * nobody, and taken anew.
+ */
+static int
+take_pid_file(struct master *m, struct inherited *in, char *err, size_t errlen)
+{
+	if (in != NULL && in->pidfile_fd >= 0 &&
+	    pidfile_adopt(in->pidfile_fd, m->pid_file, err, errlen) == 0)
+		return 0;
+	if (in != NULL && in->pidfile_fd >= 0)
+		close(in->pidfile_fd);
+	return pidfile_lock(m->pid_file, err, errlen);
+}
+
+/* What the master shares with every worker it will fork: counters and its control words. */
+static int
+create_shared(struct master *m, char *err, size_t errlen)
+{
+	m->stats = stats_create(STATS_SERVICES);
+	if (m->stats == NULL) {
+		snprintf(err, errlen, "cannot create the statistics table");
+		return -1;
+	}
+	m->control = control_create();
+	if (m->control == NULL) {
+		snprintf(err, errlen, "cannot create the workers' control page");
+		return -1;
+	}
+	return 0;
+}
+
+/* Generation 1, with the sockets we were given; it takes cfg once it exists (m->gen). */
+static int
+first_generation(struct master *m, struct config *cfg, struct inherited *in, char *err,
+    size_t errlen)
+{
+	m->gen = generation_create(cfg, in ? in->ls : NULL, in ? in->nls : 0, m->stats, 1, err, errlen);
+	if (m->gen == NULL)
+		return -1;
+	/* some services down is a daemon that serves the rest; all of them, one that serves nothing */
+	if (m->gen->nsvcs > 0 && generation_down(m->gen) == m->gen->nsvcs) {
+		snprintf(err, errlen, "no service could bind (%zu enabled); not starting", m->gen->nsvcs);
+		return -1;
+	}
+	generation_publish(m->gen, m->stats);
+	handover_drop_unused(in);
+	return 0;
+}
+
+/* Away from the caller, unless in the foreground or a daemon already (an upgrade's image). */
+static int
+detach(struct master *m, const struct config *cfg, char *err, size_t errlen)
+{
+	const struct inherited *in = m->opt.inherited;
+
+	if (m->opt.foreground || (in != NULL && in->detached))
+		return 0;
+	if (daemon_detach(cfg->log.target != NULL && strcmp(cfg->log.target, "stderr") == 0,
+	    EXIT_STARTUP, &m->ready_fd) == -1) {
+		snprintf(err, errlen, "cannot become a daemon");
+		return -1;
+	}
+	return 0;
+}
+
 /* Takes cfg into the first generation once that exists (m->gen; until then cfg is the caller's). */
 static int
 startup(struct master *m, struct config *cfg, char *err, size_t errlen)
 {
 	struct inherited *in = m->opt.inherited;
 
-	if (check_privileges(cfg, err, errlen) == -1)
+	if (check_privileges(cfg, err, errlen) == -1 || take_pid_file(m, in, err, errlen) == -1)
 		return -1;
-	/*
-	 * An image that replaced the pid file (its pidfile_write) and died
-	 * leaves the guard an fd of the old file: the path is then locked by
-	 * nobody, and taken anew.
-	 */
-	if (in != NULL && in->pidfile_fd >= 0 &&
-	    pidfile_adopt(in->pidfile_fd, m->pid_file, err, errlen) == 0)
-		;
-	else {
-		if (in != NULL && in->pidfile_fd >= 0)
-			close(in->pidfile_fd);
-		if (pidfile_lock(m->pid_file, err, errlen) == -1)
-			return -1;
-	}
-	m->stats = stats_create(STATS_SERVICES);
-	if (m->stats == NULL) {
-		snprintf(err, errlen, "cannot create the statistics table");
+	if (create_shared(m, err, errlen) == -1 || first_generation(m, cfg, in, err, errlen) == -1)
 		goto fail;
-	}
-	m->control = control_create();
-	if (m->control == NULL) {
-		snprintf(err, errlen, "cannot create the workers' control page");
-		goto fail;
-	}
-	m->gen = generation_create(cfg, in ? in->ls : NULL, in ? in->nls : 0, m->stats, 1, err, errlen);
-	if (m->gen == NULL)
-		goto fail;
-	/* some services down is a daemon that serves the rest; all of them, one that serves nothing */
-	if (m->gen->nsvcs > 0 && generation_down(m->gen) == m->gen->nsvcs) {
-		snprintf(err, errlen, "no service could bind (%zu enabled); not starting", m->gen->nsvcs);
-		goto fail;
-	}
-	generation_publish(m->gen, m->stats);
-	handover_drop_unused(in);
 	m->rl = ratelimit_create(RATELIMIT_BUCKETS);
 	if (m->rl == NULL) {
 		snprintf(err, errlen, "cannot create the UDP rate limiter's table");
 		goto fail;
 	}
-	if (apply_log(m, cfg, err, errlen) == -1)
+	if (apply_log(m, cfg, err, errlen) == -1 || detach(m, cfg, err, errlen) == -1)
 		goto fail;
-	if (!m->opt.foreground && !(in != NULL && in->detached) &&
-	    daemon_detach(cfg->log.target != NULL && strcmp(cfg->log.target, "stderr") == 0,
-	    EXIT_STARTUP, &m->ready_fd) == -1) {
-		snprintf(err, errlen, "cannot become a daemon");
-		goto fail;
-	}
 	m->pid = getpid();
 	if (pidfile_write(m->pid, err, errlen) == -1)
 		goto fail;
