@@ -101,24 +101,6 @@ apply_log(struct master *m, const struct config *cfg, char *err, size_t errlen)
 	return log_apply(&ls, err, errlen);
 }
 
-/* What the workers of cfg will need to do, we must be able to do. */
-static int
-check_privileges(const struct config *cfg, char *err, size_t errlen)
-{
-	for (size_t i = 0; i < cfg->nservices; i++) {
-		const struct service_config *s = &cfg->services[i];
-		if (s->enabled && s->id.drop &&
-		    privs_check_possible(s->id.uid, s->id.gid, s->user, err, errlen) == -1)
-			return -1;
-	}
-	if (cfg->chroot_dir != NULL && geteuid() != 0) {
-		snprintf(err, errlen, "cannot chroot workers to %s: not running as root",
-		    cfg->chroot_dir);
-		return -1;
-	}
-	return 0;
-}
-
 /* --- workers: workers.c keeps the table, these are what the master gives them --- */
 
 /* In the child: keep only what a worker of this service needs (its socket, mine). */
@@ -239,7 +221,7 @@ master_reload(struct master *m)
 		reload_failed(m, err);
 		return;
 	}
-	if (check_privileges(cfg, err, sizeof(err)) == -1) {
+	if (privs_check_config(cfg, err, sizeof(err)) == -1) {
 		config_free(cfg);
 		reload_failed(m, err);
 		return;
@@ -578,7 +560,7 @@ startup(struct master *m, struct config *cfg, char *err, size_t errlen)
 {
 	struct inherited *in = m->opt.inherited;
 
-	if (check_privileges(cfg, err, errlen) == -1 || take_pid_file(m, in, err, errlen) == -1)
+	if (privs_check_config(cfg, err, errlen) == -1 || take_pid_file(m, in, err, errlen) == -1)
 		return -1;
 	if (create_shared(m, err, errlen) == -1 || first_generation(m, cfg, in, err, errlen) == -1)
 		goto fail;
