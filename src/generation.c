@@ -490,7 +490,7 @@ generation_refuse_connections(const struct generation *g)
 }
 
 int64_t
-generation_stop_extra_ms(const struct generation *g)
+generation_stop_ms(const struct generation *g)
 {
 	int64_t extra = 0;
 
@@ -498,5 +498,11 @@ generation_stop_extra_ms(const struct generation *g)
 	for (size_t i = 0; i < g->nsvcs; i++)
 		if (g->svcs[i].cfg->handler->stop_extra_ms > extra)
 			extra = g->svcs[i].cfg->handler->stop_extra_ms;
-	return extra;
+	return (int64_t)g->cfg->shutdown_timeout * 1000 + extra;
+}
+
+bool
+generation_logs_to_file(const struct generation *g)
+{
+	return g->cfg->log.target != NULL && g->cfg->log.target[0] == '/';
 }

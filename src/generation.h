@@ -2,6 +2,7 @@
 #ifndef NETSRVD_GENERATION_H
 #define NETSRVD_GENERATION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,7 +108,9 @@ size_t generation_workers(const struct generation *g);
 size_t generation_bound(const struct generation *g, struct listener **ls);
 /* A stop: its TCP sockets refuse new connections instead of queueing them for nobody. */
 void generation_refuse_connections(const struct generation *g);
-/* What its slowest handler's workers need after shutdown_timeout (exec: its SIGKILL). */
-int64_t generation_stop_extra_ms(const struct generation *g);
+/* How long a stop of g may take: shutdown_timeout, and what its slowest handler's workers need after it (exec: its SIGKILL). */
+int64_t generation_stop_ms(const struct generation *g);
+/* Its log target is a file, which a log rotation reopens (not syslog, not stderr). */
+bool generation_logs_to_file(const struct generation *g);
 
 #endif

@@ -758,6 +758,27 @@ handover_keeps_fd(const struct inherited *in, int fd)
 	return false;
 }
 
+/* Sockets we were given but no service wants: say so, and let them go. */
+void
+handover_drop_unused(struct inherited *in)
+{
+	for (size_t i = 0; in != NULL && i < in->nls; i++) {
+		if (in->ls[i]->used)
+			continue;
+		if (strcmp(in->source, "systemd") == 0)
+			log_warnx("socket %s passed by systemd matches no service; closing it",
+			    in->ls[i]->desc);
+		else
+			log_info("socket %s from before the upgrade is no longer configured",
+			    in->ls[i]->desc);
+		listener_close(in->ls[i]);
+		in->ls[i] = NULL;
+	}
+	for (size_t i = 0; in != NULL && i < in->nls; i++)
+		if (in->ls[i] != NULL)
+			log_info("service socket %s adopted from %s", in->ls[i]->desc, in->source);
+}
+
 void
 handover_free(struct inherited *in)
 {

@@ -59,6 +59,8 @@ struct handover {
 int handover_collect(struct inherited *in, char *err, size_t errlen);
 /* The fds main() must not close as "inherited by accident". */
 bool handover_keeps_fd(const struct inherited *in, int fd);
+/* Once the first generation took what it wants: the sockets no service wants, said and closed (in may be NULL). */
+void handover_drop_unused(struct inherited *in);
 void handover_free(struct inherited *in);
 
 /*

@@ -101,24 +101,6 @@ apply_log(struct master *m, const struct config *cfg, char *err, size_t errlen)
 	return log_apply(&ls, err, errlen);
 }
 
-/* What the workers of cfg will need to do, we must be able to do. */
-static int
-check_privileges(const struct config *cfg, char *err, size_t errlen)
-{
-	for (size_t i = 0; i < cfg->nservices; i++) {
-		const struct service_config *s = &cfg->services[i];
-		if (s->enabled && s->id.drop &&
-		    privs_check_possible(s->id.uid, s->id.gid, s->user, err, errlen) == -1)
-			return -1;
-	}
-	if (cfg->chroot_dir != NULL && geteuid() != 0) {
-		snprintf(err, errlen, "cannot chroot workers to %s: not running as root",
-		    cfg->chroot_dir);
-		return -1;
-	}
-	return 0;
-}
-
 /* --- workers: workers.c keeps the table, these are what the master gives them --- */
 
 /* In the child: keep only what a worker of this service needs (its socket, mine). */
@@ -239,7 +221,7 @@ master_reload(struct master *m)
 		reload_failed(m, err);
 		return;
 	}
-	if (check_privileges(cfg, err, sizeof(err)) == -1) {
+	if (privs_check_config(cfg, err, sizeof(err)) == -1) {
 		config_free(cfg);
 		reload_failed(m, err);
 		return;
@@ -278,7 +260,7 @@ master_reopen_logs(struct master *m)
 	if (m->state != RUNNING)
 		return;
 	log_notice("reopening log");
-	if (log_reopen() == 0 && m->gen->cfg->log.target != NULL && m->gen->cfg->log.target[0] == '/') {
+	if (log_reopen() == 0 && generation_logs_to_file(m->gen)) {
 		struct generation *g = generation_clone(m->gen, m->gen->id + 1);
 
 		if (g == NULL)
@@ -301,10 +283,13 @@ master_reopen_logs(struct master *m)
 static void
 master_upgrade(struct master *m)
 {
-	char msg[512];
-	struct inherited_worker *workers = NULL;
-	struct listener **ls = NULL;
+	const struct upgrade_image img = {
+		.exe = m->opt.exe_path, .config_path = m->opt.config_path,
+		.pid_file_opt = m->opt.pid_file, .foreground = m->opt.foreground,
+	};
+	struct upgrade_handover h;
 	struct timespec ts;
+	char msg[512];
 	int rc;
 
 	sig_master.usr2 = 0;
@@ -321,33 +306,18 @@ master_upgrade(struct master *m)
 		notify_send("STATUS=upgrade refused: %s", msg);
 		return;
 	}
-	workers = calloc(m->workers.n + 1, sizeof(*workers));
-	ls = calloc(m->gen->nsvcs + 1, sizeof(struct listener *));
-	if (workers == NULL || ls == NULL) {
-		log_errorx("upgrade: out of memory");
-		goto out;
+	if (upgrade_prepare(&h, &img, m->gen, &m->workers, control_handed_over(m->control)) == 0) {
+		log_notice("upgrade: %s -t passed; executing it in place (pid %ld stays)",
+		    m->opt.exe_path, (long)m->pid);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=upgrading",
+		    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+		upgrade_exec(&h);
+		/* still here: the old binary goes on as it was */
+		notify_send("STATUS=upgrade failed: exec %s: %s\nREADY=1", m->opt.exe_path,
+		    strerror(errno));
 	}
-	workers_describe(&m->workers, workers, util_now_ms());
-	size_t nls = generation_bound(m->gen, ls);	/* one that is down: the new image binds it */
-	struct upgrade_handover h = {
-		m->opt.exe_path, m->opt.config_path, m->opt.pid_file, m->opt.foreground,
-		ls, nls, pidfile_fd(), workers, m->workers.n,
-		control_handed_over(m->control)
-	};
-	log_notice("upgrade: %s -t passed; executing it in place (pid %ld stays)",
-	    m->opt.exe_path, (long)m->pid);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=upgrading",
-	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
-	upgrade_exec(&h);
-	/* still here: the old binary goes on as it was */
-	notify_send("STATUS=upgrade failed: exec %s: %s\nREADY=1", m->opt.exe_path, strerror(errno));
-out:
-	for (size_t i = 0; workers != NULL && i < m->workers.n; i++)
-		if (workers[i].pidfd >= 0)
-			close(workers[i].pidfd);
-	free(workers);
-	free(ls);
+	upgrade_release(&h);
 }
 
 /* --- stop -------------------------------------------------------------- */
@@ -363,8 +333,7 @@ begin_stop(struct master *m, bool graceful)
 		log_notice("%s stop: %zu workers", graceful ? "graceful" : "fast", workers_count(&m->workers));
 		generation_refuse_connections(m->gen);
 		m->state = STOPPING;
-		m->stop_deadline_ms = util_now_ms() + (int64_t)m->gen->cfg->shutdown_timeout * 1000 +
-		    generation_stop_extra_ms(m->gen);
+		m->stop_deadline_ms = util_now_ms() + generation_stop_ms(m->gen);
 		/* exec programs must end too, not run on as after a reload */
 		control_set_stopping(m->control);
 	}
@@ -518,44 +487,71 @@ ready_wait_ms(struct master *m, int t)
 
 /* --- startup ----------------------------------------------------------- */
 
-/* Sockets we were given but no service wants: say so, and let them go. */
-static void
-drop_unused_inherited(struct inherited *in)
+/*
+ * An image that replaced the pid file (its pidfile_write) and died
+ * leaves the guard an fd of the old file: the path is then locked by
+ * nobody, and taken anew.
+ */
+static int
+take_pid_file(struct master *m, struct inherited *in, char *err, size_t errlen)
 {
-	for (size_t i = 0; in != NULL && i < in->nls; i++) {
-		if (in->ls[i]->used)
-			continue;
-		if (strcmp(in->source, "systemd") == 0)
-			log_warnx("socket %s passed by systemd matches no service; closing it",
-			    in->ls[i]->desc);
-		else
-			log_info("socket %s from before the upgrade is no longer configured",
-			    in->ls[i]->desc);
-		listener_close(in->ls[i]);
-		in->ls[i] = NULL;
-	}
-	for (size_t i = 0; in != NULL && i < in->nls; i++)
-		if (in->ls[i] != NULL)
-			log_info("service socket %s adopted from %s", in->ls[i]->desc, in->source);
+	if (in != NULL && in->pidfile_fd >= 0 &&
+	    pidfile_adopt(in->pidfile_fd, m->pid_file, err, errlen) == 0)
+		return 0;
+	if (in != NULL && in->pidfile_fd >= 0)
+		close(in->pidfile_fd);
+	return pidfile_lock(m->pid_file, err, errlen);
 }
 
-/*
- * After an in-place upgrade the old master's workers are ours (same pid):
- * they join as an old generation and drain like after a reload.
- */
-static void
-adopt_old_workers(struct master *m)
+/* What the master shares with every worker it will fork: counters and its control words. */
+static int
+create_shared(struct master *m, char *err, size_t errlen)
 {
-	struct inherited *in = m->opt.inherited;
-
-	for (size_t i = 0; in != NULL && i < in->nworkers; i++)
-		if (workers_adopt(&m->workers, &in->workers[i], m->gen) == -1)
-			break;
-	if (in != NULL && in->nworkers > 0) {
-		workers_signal(&m->workers, SIGTERM, m->gen);
-		/* any that exited during the exec are already waiting to be reaped */
-		sig_master.chld = 1;
+	m->stats = stats_create(STATS_SERVICES);
+	if (m->stats == NULL) {
+		snprintf(err, errlen, "cannot create the statistics table");
+		return -1;
 	}
+	m->control = control_create();
+	if (m->control == NULL) {
+		snprintf(err, errlen, "cannot create the workers' control page");
+		return -1;
+	}
+	return 0;
+}
+
+/* Generation 1, with the sockets we were given; it takes cfg once it exists (m->gen). */
+static int
+first_generation(struct master *m, struct config *cfg, struct inherited *in, char *err,
+    size_t errlen)
+{
+	m->gen = generation_create(cfg, in ? in->ls : NULL, in ? in->nls : 0, m->stats, 1, err, errlen);
+	if (m->gen == NULL)
+		return -1;
+	/* some services down is a daemon that serves the rest; all of them, one that serves nothing */
+	if (m->gen->nsvcs > 0 && generation_down(m->gen) == m->gen->nsvcs) {
+		snprintf(err, errlen, "no service could bind (%zu enabled); not starting", m->gen->nsvcs);
+		return -1;
+	}
+	generation_publish(m->gen, m->stats);
+	handover_drop_unused(in);
+	return 0;
+}
+
+/* Away from the caller, unless in the foreground or a daemon already (an upgrade's image). */
+static int
+detach(struct master *m, const struct config *cfg, char *err, size_t errlen)
+{
+	const struct inherited *in = m->opt.inherited;
+
+	if (m->opt.foreground || (in != NULL && in->detached))
+		return 0;
+	if (daemon_detach(cfg->log.target != NULL && strcmp(cfg->log.target, "stderr") == 0,
+	    EXIT_STARTUP, &m->ready_fd) == -1) {
+		snprintf(err, errlen, "cannot become a daemon");
+		return -1;
+	}
+	return 0;
 }
 
 /* Takes cfg into the first generation once that exists (m->gen; until then cfg is the caller's). */
@@ -564,55 +560,17 @@ startup(struct master *m, struct config *cfg, char *err, size_t errlen)
 {
 	struct inherited *in = m->opt.inherited;
 
-	if (check_privileges(cfg, err, errlen) == -1)
+	if (privs_check_config(cfg, err, errlen) == -1 || take_pid_file(m, in, err, errlen) == -1)
 		return -1;
-	/*
-	 * An image that replaced the pid file (its pidfile_write) and died
-	 * leaves the guard an fd of the old file: the path is then locked by
-	 * nobody, and taken anew.
-	 */
-	if (in != NULL && in->pidfile_fd >= 0 &&
-	    pidfile_adopt(in->pidfile_fd, m->pid_file, err, errlen) == 0)
-		;
-	else {
-		if (in != NULL && in->pidfile_fd >= 0)
-			close(in->pidfile_fd);
-		if (pidfile_lock(m->pid_file, err, errlen) == -1)
-			return -1;
-	}
-	m->stats = stats_create(STATS_SERVICES);
-	if (m->stats == NULL) {
-		snprintf(err, errlen, "cannot create the statistics table");
+	if (create_shared(m, err, errlen) == -1 || first_generation(m, cfg, in, err, errlen) == -1)
 		goto fail;
-	}
-	m->control = control_create();
-	if (m->control == NULL) {
-		snprintf(err, errlen, "cannot create the workers' control page");
-		goto fail;
-	}
-	m->gen = generation_create(cfg, in ? in->ls : NULL, in ? in->nls : 0, m->stats, 1, err, errlen);
-	if (m->gen == NULL)
-		goto fail;
-	/* some services down is a daemon that serves the rest; all of them, one that serves nothing */
-	if (m->gen->nsvcs > 0 && generation_down(m->gen) == m->gen->nsvcs) {
-		snprintf(err, errlen, "no service could bind (%zu enabled); not starting", m->gen->nsvcs);
-		goto fail;
-	}
-	generation_publish(m->gen, m->stats);
-	drop_unused_inherited(in);
 	m->rl = ratelimit_create(RATELIMIT_BUCKETS);
 	if (m->rl == NULL) {
 		snprintf(err, errlen, "cannot create the UDP rate limiter's table");
 		goto fail;
 	}
-	if (apply_log(m, cfg, err, errlen) == -1)
+	if (apply_log(m, cfg, err, errlen) == -1 || detach(m, cfg, err, errlen) == -1)
 		goto fail;
-	if (!m->opt.foreground && !(in != NULL && in->detached) &&
-	    daemon_detach(cfg->log.target != NULL && strcmp(cfg->log.target, "stderr") == 0,
-	    EXIT_STARTUP, &m->ready_fd) == -1) {
-		snprintf(err, errlen, "cannot become a daemon");
-		goto fail;
-	}
 	m->pid = getpid();
 	if (pidfile_write(m->pid, err, errlen) == -1)
 		goto fail;
@@ -648,16 +606,11 @@ finish(struct master *m)
 	log_close();
 }
 
-/*
- * Init phase: anything failing here stops us with exit 71 and nothing left
- * half-started. Loop phase: from now on we must not die; every step logs
- * its errors and the loop goes on.
- */
-int
-master_run(struct config *cfg, const struct master_options *opt)
+/* What was handed in, the pid file's path, the signals held: what startup needs. -1: logged. */
+static int
+master_init(struct master *m, struct config *cfg, const struct master_options *opt)
 {
 	char err[CONFIG_ERR_MAX];
-	struct master master = { .ready_fd = -1 }, *m = &master;
 
 	m->opt = *opt;
 	m->guard_fd = opt->inherited != NULL ? opt->inherited->guard_fd : -1;
@@ -667,62 +620,104 @@ master_run(struct config *cfg, const struct master_options *opt)
 	if (m->pid_file != NULL && sig_master_setup(&m->waitmask) == -1) {
 		free(m->pid_file);
 		config_free(cfg);
-		return EXIT_STARTUP;
+		return -1;
 	}
 	if (m->pid_file == NULL || startup(m, cfg, err, sizeof(err)) == -1) {
 		log_errorx("%s", m->pid_file ? err : "out of memory");
 		if (m->gen == NULL)
 			config_free(cfg);	/* else the generation has it */
 		release_all(m);
-		return EXIT_STARTUP;
+		return -1;
 	}
+	return 0;
+}
+
+static void
+log_started(struct master *m)
+{
+	const struct inherited *in = m->opt.inherited;
+
+	if (in != NULL && in->recovered)
+		log_notice("running netsrvd %s again after a failed upgrade (pid %ld)",
+		    m->opt.version, (long)getpid());
+	else if (in != NULL && in->source != NULL && strcmp(in->source, "upgrade") == 0)
+		log_notice("upgraded in place to netsrvd %s", m->opt.version);
+	log_notice("started: %zu services, %zu workers (pid %ld)", m->gen->nsvcs,
+	    generation_workers(m->gen), (long)m->pid);
+}
+
+/* The first workers, and those an upgrade handed over, before the loop. */
+static void
+start_serving(struct master *m)
+{
 	notify_init();
 	(void)orphans_adopt();	/* logged; a stop then leaves what programs left */
 	proctitle_set("netsrvd: master");
 	control_set_generation(m->control, m->gen->id);
 	master_spawn(m);
-	adopt_old_workers(m);
-	if (m->opt.inherited != NULL && m->opt.inherited->recovered)
-		log_notice("running netsrvd %s again after a failed upgrade (pid %ld)",
-		    m->opt.version, (long)getpid());
-	else if (m->opt.inherited != NULL && m->opt.inherited->source != NULL &&
-	    strcmp(m->opt.inherited->source, "upgrade") == 0)
-		log_notice("upgraded in place to netsrvd %s", m->opt.version);
-	log_notice("started: %zu services, %zu workers (pid %ld)", m->gen->nsvcs,
-	    generation_workers(m->gen), (long)m->pid);
-
+	/* any handed over that exited during the exec are already waiting to be reaped */
+	if (workers_adopt(&m->workers, m->opt.inherited, m->gen))
+		sig_master.chld = 1;
+	log_started(m);
 	m->watchdog_ms = notify_watchdog_ms();
 	m->next_watchdog_ms = util_now_ms();
 	m->next_tick_ms = util_now_ms() + POOL_TICK_MS;
-	for (;;) {
-		int t = ready_wait_ms(m, wait_timeout_ms(m));
-		struct timespec ts = { t / 1000, (long)(t % 1000) * 1000000L };
+}
 
-		if (!sig_master.chld && !sig_master.hup && !sig_master.term &&
-		    !sig_master.quit && !sig_master.usr1 && !sig_master.usr2 &&
-		    ppoll(NULL, 0, t < 0 ? NULL : &ts, &m->waitmask) == -1 && errno != EINTR)
-			log_error("ppoll");
-		feed_watchdog(m);
-		master_tick(m);
-		if (sig_master.chld)
-			master_reap(m);
-		if (sig_master.quit)
-			begin_stop(m, false);
-		if (sig_master.term)
-			begin_stop(m, true);
-		if (sig_master.hup)
-			master_reload(m);
-		if (sig_master.usr1)
-			master_reopen_logs(m);
-		if (sig_master.usr2)
-			master_upgrade(m);
-		master_retry_binds(m);
-		master_spawn(m);
-		check_ready(m);
-		check_stop_deadline(m);
-		if (m->state == STOPPING && workers_count(&m->workers) == 0)
-			break;
-	}
+/* Sleeps until a signal comes or a deadline of ours passes. */
+static void
+master_wait(struct master *m)
+{
+	int t = ready_wait_ms(m, wait_timeout_ms(m));
+	struct timespec ts = { t / 1000, (long)(t % 1000) * 1000000L };
+
+	if (!sig_master.chld && !sig_master.hup && !sig_master.term &&
+	    !sig_master.quit && !sig_master.usr1 && !sig_master.usr2 &&
+	    ppoll(NULL, 0, t < 0 ? NULL : &ts, &m->waitmask) == -1 && errno != EINTR)
+		log_error("ppoll");
+}
+
+/* One turn of the loop: the deadlines, what the signals ask, the workers due. false: the stop is over. */
+static bool
+master_turn(struct master *m)
+{
+	feed_watchdog(m);
+	master_tick(m);
+	if (sig_master.chld)
+		master_reap(m);
+	if (sig_master.quit)
+		begin_stop(m, false);
+	if (sig_master.term)
+		begin_stop(m, true);
+	if (sig_master.hup)
+		master_reload(m);
+	if (sig_master.usr1)
+		master_reopen_logs(m);
+	if (sig_master.usr2)
+		master_upgrade(m);
+	master_retry_binds(m);
+	master_spawn(m);
+	check_ready(m);
+	check_stop_deadline(m);
+	return !(m->state == STOPPING && workers_count(&m->workers) == 0);
+}
+
+/*
+ * Init phase: anything failing here stops us with exit 71 and nothing left
+ * half-started. Loop phase: from now on we must not die; every step logs
+ * its errors and the loop goes on.
+ */
+int
+master_run(struct config *cfg, const struct master_options *opt)
+{
+	struct master master = { .ready_fd = -1 }, *m = &master;
+
+	if (master_init(m, cfg, opt) == -1)
+		return EXIT_STARTUP;
+	start_serving(m);
+	do
+		master_wait(m);
+	while (master_turn(m));
 	finish(m);
 	return 0;
 }

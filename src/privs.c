@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "config_types.h"
 #include "log.h"
 #include "privs.h"
 
@@ -159,6 +160,23 @@ privs_clear_capabilities(void)
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 && errno != EINVAL) {
 		log_error("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+		return -1;
+	}
+	return 0;
+}
+
+int
+privs_check_config(const struct config *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct service_config *s = &cfg->services[i];
+		if (s->enabled && s->id.drop &&
+		    privs_check_possible(s->id.uid, s->id.gid, s->user, err, errlen) == -1)
+			return -1;
+	}
+	if (cfg->chroot_dir != NULL && geteuid() != 0) {
+		snprintf(err, errlen, "cannot chroot workers to %s: not running as root",
+		    cfg->chroot_dir);
 		return -1;
 	}
 	return 0;

@@ -5,6 +5,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct config;
+
+/* What the workers of cfg will need to do (their users, the chroot), we must be able to do: 0, or -1 and err. */
+int privs_check_config(const struct config *cfg, char *err, size_t errlen);
 int privs_check_possible(uid_t uid, gid_t gid, const char *user, char *err, size_t errlen);
 /* groups NULL: gid alone; else exactly those (the user's, groups = true). */
 int privs_drop(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups);

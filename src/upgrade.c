@@ -12,10 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "generation.h"
 #include "handover.h"
 #include "log.h"
+#include "pidfile.h"
 #include "upgrade.h"
 #include "util.h"
+#include "workers.h"
 
 /* the new image has this long from its exec to READY */
 #define GUARD_READY_MS 30000
@@ -185,6 +188,43 @@ upgrade_check(const char *exe, const char *config_path, char *msg, size_t len)
 		return -1;
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int
+upgrade_prepare(struct upgrade_handover *h, const struct upgrade_image *img,
+    const struct generation *g, const struct worker_table *t, _Atomic int *handed_over)
+{
+	size_t nworkers = workers_count(t);
+
+	*h = (struct upgrade_handover){
+		.exe = img->exe, .config_path = img->config_path,
+		.pid_file_opt = img->pid_file_opt, .foreground = img->foreground,
+		.ls = calloc(g->nsvcs + 1, sizeof(struct listener *)),
+		.pidfile_fd = pidfile_fd(),
+		.workers = calloc(nworkers + 1, sizeof(struct inherited_worker)),
+		.handed_over = handed_over,
+	};
+	if (h->ls == NULL || h->workers == NULL) {
+		log_errorx("upgrade: out of memory");
+		return -1;
+	}
+	h->nls = generation_bound(g, h->ls);
+	workers_describe(t, h->workers, util_now_ms());
+	h->nworkers = nworkers;
+	return 0;
+}
+
+void
+upgrade_release(struct upgrade_handover *h)
+{
+	for (size_t i = 0; i < h->nworkers; i++)
+		if (h->workers[i].pidfd >= 0)
+			close(h->workers[i].pidfd);
+	free(h->workers);
+	free(h->ls);
+	h->workers = NULL;
+	h->ls = NULL;
+	h->nworkers = h->nls = 0;
 }
 
 /*

@@ -795,9 +795,8 @@ adopted_grace_s(const struct inherited_worker *iw, const struct generation *cur)
 	return cur->cfg->shutdown_timeout;
 }
 
-int
-workers_adopt(struct worker_table *t, const struct inherited_worker *iw,
-    const struct generation *cur)
+static int
+adopt_one(struct worker_table *t, const struct inherited_worker *iw, const struct generation *cur)
 {
 	struct worker_slot *w;
 	bool ok;
@@ -830,4 +829,16 @@ workers_adopt(struct worker_table *t, const struct inherited_worker *iw,
 	log_debug("service %s: adopted worker %ld (%s, %d s to finish)", w->name, (long)w->pid,
 	    w->kind[0] != '\0' ? w->kind : "kind not said", w->grace_s);
 	return 0;
+}
+
+bool
+workers_adopt(struct worker_table *t, const struct inherited *in, const struct generation *cur)
+{
+	if (in == NULL || in->nworkers == 0)
+		return false;
+	for (size_t i = 0; i < in->nworkers; i++)
+		if (adopt_one(t, &in->workers[i], cur) == -1)
+			break;
+	workers_signal(t, SIGTERM, cur);
+	return true;
 }

@@ -13,6 +13,7 @@
 #include "worker_shared.h"
 
 struct generation;
+struct inherited;
 struct inherited_worker;
 
 struct worker_slot {
@@ -121,11 +122,12 @@ void workers_close_handles(const struct worker_table *t);
 /* For an upgrade: each worker as the new image adopts it (out has t->n entries), with a pidfd for the guard. */
 void workers_describe(const struct worker_table *t, struct inherited_worker *out, int64_t now);
 /*
- * A worker handed over by the image before us joins the table, drained
- * as after a reload, unless it is neither our child nor seen through a
- * pidfd the guard kept (then logged and left alone). -1: out of memory.
+ * After an in-place upgrade the old master's workers are ours (same pid):
+ * each handed over in in (NULL: none) joins the table and is told to
+ * drain as after a reload, unless it is neither our child nor seen
+ * through a pidfd the guard kept (then logged and left alone); out of
+ * memory, the rest are left alone. true: some were handed over.
  */
-int workers_adopt(struct worker_table *t, const struct inherited_worker *iw,
-    const struct generation *cur);
+bool workers_adopt(struct worker_table *t, const struct inherited *in, const struct generation *cur);
 
 #endif
