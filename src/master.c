@@ -14,24 +14,25 @@
 #include "config_diff.h"
 #include "control.h"
 #include "daemon.h"
+#include "generation.h"
+#include "handover.h"
 #include "listener.h"
 #include "log.h"
 #include "master.h"
 #include "notify.h"
 #include "orphans.h"
 #include "pidfile.h"
-#include "privs.h"
 #include "pool.h"
+#include "privs.h"
 #include "proctitle.h"
+#include "ratelimit.h"
+#include "readiness.h"
 #include "sig.h"
+#include "stats.h"
+#include "upgrade.h"
 #include "util.h"
 #include "worker.h"
 #include "workers.h"
-#include "generation.h"
-#include "handover.h"
-#include "ratelimit.h"
-#include "stats.h"
-#include "upgrade.h"
 
 /* 128 KiB of shared buckets: sources beyond that share, and so drop sooner */
 #define RATELIMIT_BUCKETS	16384
@@ -54,39 +55,12 @@ struct master {
 	int64_t stop_deadline_ms;
 	bool killed;
 	sigset_t waitmask;
-	int ready_fd;		/* tells the waiting parent we are up (daemon mode) */
-	int guard_fd;		/* after an upgrade: tells the old image's guard we are up */
-	int64_t watchdog_ms;	/* systemd's keep-alive period / 2; -1: none */
-	int64_t next_watchdog_ms;
+	struct readiness told;	/* STATUS=, READY=1, WATCHDOG=1; the starting process, an upgrade's guard */
 	struct ratelimit *rl;	/* UDP reply budgets per source, for every generation */
 	struct stats *stats;	/* counters that outlive workers, for status and /metrics */
 	struct control_block *control;	/* what the workers are told: stopping, handed over, generation */
 	int64_t next_tick_ms;	/* once a second: pool size and hung workers */
-	bool ready;		/* READY=1 sent: a worker of each service came up (readiness) */
-	bool failing_told;	/* every service's workers fail at start, and we said so */
 };
-
-/* Every service enabled = false is valid (a safe default) but said, at start and at each reload. */
-static void
-report_serving_nothing(struct master *m, const char *what)
-{
-	log_warnx("%s: every service has enabled = false: serving nothing", m->opt.config_path);
-	notify_send("STATUS=%s: nothing, every service is disabled", what);
-}
-
-static void
-report_status(struct master *m, const char *what)
-{
-	char down[256];
-
-	if (m->gen->nsvcs == 0) {
-		report_serving_nothing(m, what);
-		return;
-	}
-	generation_describe_down(m->gen, down, sizeof(down));
-	notify_send("STATUS=%s: %zu services%s, %zu workers", what, m->gen->nsvcs, down,
-	    generation_workers(m->gen));
-}
 
 static int
 apply_log(struct master *m, const struct config *cfg, char *err, size_t errlen)
@@ -111,10 +85,7 @@ child_close_master_fds(struct master *m, int mine)
 	if (pidfile_fd() != -1)
 		close(pidfile_fd());
 	notify_close();
-	if (m->ready_fd != -1)
-		close(m->ready_fd);
-	if (m->guard_fd != -1)
-		close(m->guard_fd);
+	readiness_close(&m->told);
 	workers_close_handles(&m->workers);
 }
 
@@ -248,7 +219,7 @@ master_reload(struct master *m)
 	log_notice("reloaded: generation %u, %zu services, %zu workers", m->gen->id,
 	    m->gen->nsvcs, generation_workers(m->gen));
 	stats_count_reload(m->stats, true);
-	report_status(m, "reloaded");
+	readiness_status(m->gen, m->opt.config_path, "reloaded");
 	notify_send("READY=1");
 }
 
@@ -384,22 +355,7 @@ static void
 master_retry_binds(struct master *m)
 {
 	if (m->state == RUNNING && generation_retry_binds(m->gen, m->stats, util_now_ms()) > 0)
-		report_status(m, "serving");
-}
-
-/* Only a loop that really turns sends these: a wedged master gets restarted by systemd. */
-static void
-feed_watchdog(struct master *m)
-{
-	int64_t now;
-
-	if (m->watchdog_ms < 0)
-		return;
-	now = util_now_ms();
-	if (now < m->next_watchdog_ms)
-		return;
-	notify_send("WATCHDOG=1");
-	m->next_watchdog_ms = now + m->watchdog_ms;
+		readiness_status(m->gen, m->opt.config_path, "serving");
 }
 
 /* How long the loop may sleep before a deadline of ours passes. */
@@ -408,9 +364,7 @@ wait_timeout_ms(struct master *m)
 {
 	int64_t now = util_now_ms(), next = m->next_tick_ms;
 
-	if (m->watchdog_ms >= 0 && m->next_watchdog_ms < next)
-		next = m->next_watchdog_ms;
-
+	next = readiness_next_ms(&m->told, next);
 	if (m->state == STOPPING)
 		next = m->killed ? now + 1000 : (m->stop_deadline_ms < next ? m->stop_deadline_ms : next);
 	else {
@@ -418,71 +372,13 @@ wait_timeout_ms(struct master *m)
 		if (start >= 0 && (next < 0 || start < next))
 			next = start;
 	}
-	if (m->state == STOPPING && m->watchdog_ms >= 0 && m->next_watchdog_ms < next)
-		next = m->next_watchdog_ms;
+	if (m->state == STOPPING)
+		next = readiness_next_ms(&m->told, next);
 	if (next < 0)
 		return -1;
 	if (next <= now)
 		return 0;
 	return next - now > 60000 ? 60000 : (int)(next - now);
-}
-
-/* --- readiness: READY=1 once workers really serve ------------------------ */
-
-/* while not ready, how often the loop looks at the workers' lines */
-#define READY_POLL_MS		10
-#define READY_POLL_FAILING_MS	250
-
-/*
- * READY=1, the starting process of a daemon and an upgrade's guard all
- * wait for the same thing (netsrvd(8), READINESS). Workers that all die at
- * start get no READY=1: systemd's TimeoutStartSec fails the unit, the
- * guard brings the previous binary back, a starting process exits 71;
- * the master itself goes on retrying, and reports READY=1 if a worker
- * comes up after all.
- */
-static void
-check_ready(struct master *m)
-{
-	char why[256];
-	enum workers_readiness r;
-
-	if (m->ready || m->state != RUNNING)
-		return;
-	r = workers_readiness(&m->workers, m->gen, why, sizeof(why));
-	if (r == WORKERS_NOT_YET)
-		return;
-	if (r == WORKERS_FAILING) {
-		if (m->failing_told)
-			return;
-		m->failing_told = true;
-		log_errorx("not ready: the workers of every service fail at start (%s); retrying", why);
-		notify_send("STATUS=not ready: the workers of every service fail at start (%s)", why);
-		daemon_not_ready(&m->ready_fd);
-		return;
-	}
-	m->ready = true;
-	if (why[0] != '\0') {
-		log_warnx("ready, but the workers of %s fail at start", why);
-		notify_send("STATUS=serving; workers failing at start: %s\nREADY=1", why);
-	} else {
-		report_status(m, "serving");
-		notify_send("READY=1");
-	}
-	daemon_ready(&m->ready_fd);
-	upgrade_release_guard(m->guard_fd);
-	m->guard_fd = -1;
-}
-
-/* The loop's sleep: short while workers are coming up, nothing wakes us when they do. */
-static int
-ready_wait_ms(struct master *m, int t)
-{
-	int cap = m->failing_told ? READY_POLL_FAILING_MS : READY_POLL_MS;
-
-	if (m->ready || m->state != RUNNING)
-		return t;
-	return t < 0 || t > cap ? cap : t;
 }
 
 /* --- startup ----------------------------------------------------------- */
@@ -547,7 +443,7 @@ detach(struct master *m, const struct config *cfg, char *err, size_t errlen)
 	if (m->opt.foreground || (in != NULL && in->detached))
 		return 0;
 	if (daemon_detach(cfg->log.target != NULL && strcmp(cfg->log.target, "stderr") == 0,
-	    EXIT_STARTUP, &m->ready_fd) == -1) {
+	    EXIT_STARTUP, &m->told.ready_fd) == -1) {
 		snprintf(err, errlen, "cannot become a daemon");
 		return -1;
 	}
@@ -613,7 +509,7 @@ master_init(struct master *m, struct config *cfg, const struct master_options *o
 	char err[CONFIG_ERR_MAX];
 
 	m->opt = *opt;
-	m->guard_fd = opt->inherited != NULL ? opt->inherited->guard_fd : -1;
+	m->told = readiness_make(opt->inherited != NULL ? opt->inherited->guard_fd : -1);
 	m->pid_file = opt->pid_file ? (char *)opt->pid_file : cfg->pid_file;
 	m->pid_file = strdup(m->pid_file);
 	/* a HUP or TERM that comes while we bind must wait for the loop, not kill us */
@@ -659,8 +555,7 @@ start_serving(struct master *m)
 	if (workers_adopt(&m->workers, m->opt.inherited, m->gen))
 		sig_master.chld = 1;
 	log_started(m);
-	m->watchdog_ms = notify_watchdog_ms();
-	m->next_watchdog_ms = util_now_ms();
+	readiness_start_watchdog(&m->told);
 	m->next_tick_ms = util_now_ms() + POOL_TICK_MS;
 }
 
@@ -668,8 +563,12 @@ start_serving(struct master *m)
 static void
 master_wait(struct master *m)
 {
-	int t = ready_wait_ms(m, wait_timeout_ms(m));
-	struct timespec ts = { t / 1000, (long)(t % 1000) * 1000000L };
+	int t = wait_timeout_ms(m);
+	struct timespec ts;
+
+	if (m->state == RUNNING)
+		t = readiness_wait_ms(&m->told, t);
+	ts = (struct timespec){ .tv_sec = t / 1000, .tv_nsec = (long)(t % 1000) * 1000000L };
 
 	if (!sig_master.chld && !sig_master.hup && !sig_master.term &&
 	    !sig_master.quit && !sig_master.usr1 && !sig_master.usr2 &&
@@ -681,7 +580,8 @@ master_wait(struct master *m)
 static bool
 master_turn(struct master *m)
 {
-	feed_watchdog(m);
+	/* only a loop that really turns keeps systemd's watchdog fed: a wedged master is restarted */
+	readiness_feed_watchdog(&m->told);
 	master_tick(m);
 	if (sig_master.chld)
 		master_reap(m);
@@ -697,7 +597,8 @@ master_turn(struct master *m)
 		master_upgrade(m);
 	master_retry_binds(m);
 	master_spawn(m);
-	check_ready(m);
+	if (m->state == RUNNING)
+		readiness_check(&m->told, &m->workers, m->gen, m->opt.config_path);
 	check_stop_deadline(m);
 	return !(m->state == STOPPING && workers_count(&m->workers) == 0);
 }
@@ -710,7 +611,7 @@ master_turn(struct master *m)
 int
 master_run(struct config *cfg, const struct master_options *opt)
 {
-	struct master master = { .ready_fd = -1 }, *m = &master;
+	struct master master = { .told.ready_fd = -1, .told.guard_fd = -1 }, *m = &master;
 
 	if (master_init(m, cfg, opt) == -1)
 		return EXIT_STARTUP;
