@@ -732,6 +732,8 @@ exec_leftover_child_test(void **state)
 	if (under_valgrind()) {
 		/* killed, with the client's byte unread (the reset says so): it serves nobody */
 		assert_true(h_wait_log(d, "the 1 processes it left holding its connection get SIGKILL", 10000));
+		/* its line says idle before its access line is written: max_per_source counts it no more */
+		assert_true(al_wait_nth(d, "service=probe end=done program=* exit=0", 1, NULL, 10000));
 		fd = h_connect("127.0.0.1", port, 2000);
 		assert_true(fd >= 0);
 		assert_true(h_write_all(fd, "ping\n", 5));
@@ -747,7 +749,8 @@ exec_leftover_child_test(void **state)
 	/* the byte the client sent was the program's: the worker left it for the child */
 	assert_non_null(strstr(text, " read=ping"));
 	assert_true(h_pid_alive((pid_t)child));
-	/* the child serves nobody: the next client from the same source is let in */
+	/* the child serves nobody: once the worker is done, the next client from the same source is let in */
+	assert_true(al_wait_nth(d, "service=probe end=done program=* exit=0", 1, NULL, 10000));
 	fd = h_connect("127.0.0.1", port, 2000);
 	assert_true(fd >= 0);
 	assert_true(h_write_all(fd, "ping\n", 5));
