@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libconfig.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -13,11 +14,15 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "config_dropin.h"
 #include "config_error.h"
 #include "config_identity.h"
 #include "config_text.h"
 #include "handler.h"
 #include "util.h"
+
+/* The main file and each drop-in: more is no configuration but a mistake. */
+#define CONFIG_MAX_BYTES (16u << 20)
 
 /* Where we are while building: the file's name, the first error, what the globals set. */
 struct ctx {
@@ -619,48 +624,180 @@ services_overlap(const struct service_config *a, const struct service_config *b)
 	    IN6_IS_ADDR_UNSPECIFIED(y);
 }
 
-static int
-load_services(struct ctx *c, const config_setting_t *root, struct config *cfg)
+/* A file libconfig could not parse, said as -t says the rest: "FILE:LINE: why". */
+static void
+config_error_report(const config_t *lc, const char *text, const char *name, char *err, size_t errlen)
 {
-	const config_setting_t *list = config_setting_get_member(root, "services");
 	char why[CONFIG_ERR_MAX];
-	ssize_t clash;
-	int n;
 
-	if (list == NULL)
-		return fail_at(c, NULL, "no \"services\" list: nothing to serve (is the file empty or truncated?)");
-	n = config_setting_length(list);
+	/* @include is refused before parsing: the error is in text */
+	config_error_describe(text, config_error_line(lc), config_error_text(lc), why, sizeof(why));
+	if (config_error_line(lc) > 0)
+		snprintf(err, errlen, "%s:%d: %s", config_error_file(lc) ?
+		    config_error_file(lc) : name, config_error_line(lc), why);
+	else
+		snprintf(err, errlen, "%s: %s", name, config_error_text(lc));
+}
+
+/* Why util_read_file refused a configuration file. */
+static const char *
+config_read_error(int e)
+{
+	return e == EFBIG ? "larger than 16 MiB" : e == EINVAL ? "not a regular file" : strerror(e);
+}
+
+/* A service another already claims (its name, or an address it could receive on): -1. */
+static int
+check_clash(struct ctx *c, const config_setting_t *svc, const struct service_config *s,
+    const struct config *cfg, size_t upto)
+{
+	for (size_t j = 0; j < upto; j++) {
+		const struct service_config *o = &cfg->services[j];
+		char where[PATH_MAX + 32];
+
+		/* the main file's own clashes read as they always have: "line N" */
+		if (strcmp(o->file, s->file) == 0)
+			snprintf(where, sizeof(where), "line %d", o->line);
+		else
+			snprintf(where, sizeof(where), "%s:%d", o->file, o->line);
+		if (strcmp(o->name, s->name) == 0)
+			return fail_at(c, config_setting_get_member(svc, "name"),
+			    "duplicate service name \"%s\" (first defined %s%s)", s->name,
+			    strcmp(o->file, s->file) == 0 ? "on " : "at ", where);
+		if (s->enabled && o->enabled && services_overlap(s, o))
+			return fail_at(c, svc,
+			    "service \"%s\": %s %s port %d overlaps service \"%s\" (%s %s port %d, %s)",
+			    s->name, s->protocol_name, s->address, s->port, o->name,
+			    o->protocol_name, o->address, o->port, where);
+	}
+	return 0;
+}
+
+/* One file's "services" list, appended to cfg's services and checked against all before it. */
+static int
+load_service_list(struct ctx *c, const config_setting_t *list, struct config *cfg)
+{
+	size_t n = (size_t)config_setting_length(list), first = cfg->nservices;
+	struct service_config *grown;
+
 	/*
 	 * An empty list is a file cut short, never a choice: one whose
 	 * services are all disabled is (config_enabled_services() == 0).
 	 */
 	if (n == 0)
 		return fail_at(c, list, "empty \"services\" list: nothing to serve (is the file truncated?)");
-	if ((cfg->services = calloc((size_t)n, sizeof(*cfg->services))) == NULL)
+	if ((grown = realloc(cfg->services, (first + n) * sizeof(*grown))) == NULL)
 		return fail_at(c, list, "out of memory");
-	for (int i = 0; i < n; i++) {
+	cfg->services = grown;
+	memset(&cfg->services[first], 0, n * sizeof(*grown));
+	for (size_t i = 0; i < n; i++) {
 		const config_setting_t *svc = config_setting_get_elem(list, (unsigned)i);
-		struct service_config *s = &cfg->services[i];
+		struct service_config *s = &cfg->services[first + i];
 
 		cfg->nservices++;
-		if (load_service(c, svc, cfg, s) == -1)
+		if ((s->file = strdup(c->file)) == NULL)
+			return fail_at(c, svc, "out of memory");
+		if (load_service(c, svc, cfg, s) == -1 ||
+		    check_clash(c, svc, s, cfg, first + i) == -1)
 			return -1;
-		for (int j = 0; j < i; j++) {
-			const struct service_config *o = &cfg->services[j];
-			if (strcmp(o->name, s->name) == 0)
-				return fail_at(c, config_setting_get_member(svc, "name"),
-				    "duplicate service name \"%s\" (first defined on line %d)",
-				    s->name, o->line);
-			if (s->enabled && o->enabled && services_overlap(s, o))
-				return fail_at(c, svc,
-				    "service \"%s\": %s %s port %d overlaps service \"%s\" (%s %s port %d, line %d)",
-				    s->name, s->protocol_name, s->address, s->port, o->name,
-				    o->protocol_name, o->address, o->port, o->line);
+	}
+	return 0;
+}
+
+static int
+load_services(struct ctx *c, const config_setting_t *root, struct config *cfg)
+{
+	const config_setting_t *list = config_setting_get_member(root, "services");
+
+	/* with drop-ins, the main file may leave every service to them */
+	if (list == NULL && cfg->include_dir != NULL)
+		return 0;
+	if (list == NULL)
+		return fail_at(c, NULL, "no \"services\" list: nothing to serve (is the file empty or truncated?)");
+	return load_service_list(c, list, cfg);
+}
+
+/* A drop-in holds a "services" list and nothing else: the globals are the main file's. */
+static int
+load_dropin_text(struct ctx *c, const char *text, struct config *cfg)
+{
+	const config_setting_t *root, *list;
+	config_t lc;
+	int rc = -1;
+
+	if (config_text_check(text, strlen(text), c->file, c->err, c->errlen) == -1)
+		return -1;
+	config_init(&lc);
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
+		config_error_report(&lc, text, c->file, c->err, c->errlen);
+		goto out;
+	}
+	root = config_root_setting(&lc);
+	for (int i = 0; i < config_setting_length(root); i++) {
+		const config_setting_t *st = config_setting_get_elem(root, (unsigned)i);
+		if (strcmp(config_setting_name(st), "services") != 0) {
+			rc = fail_at(c, st, "\"%s\" in a drop-in: a drop-in holds only a \"services\" list (global settings belong in %s)",
+			    config_setting_name(st), cfg->path);
+			goto out;
 		}
 	}
-	if ((clash = config_identity_shared(cfg, why, sizeof(why))) != -1)
+	if ((list = config_setting_get_member(root, "services")) == NULL)
+		rc = fail_at(c, NULL, "no \"services\" list: a drop-in holds one (is the file empty or truncated?)");
+	else
+		rc = load_service_list(c, list, cfg);
+out:
+	config_destroy(&lc);
+	return rc;
+}
+
+/* Every drop-in of include_dir, in name order, into the one configuration. */
+static int
+load_dropins(struct ctx *c, struct config *cfg)
+{
+	char **paths;
+	size_t n;
+	int rc = 0;
+
+	if (config_dropin_list(cfg->include_dir, &paths, &n, c->err, c->errlen) == -1) {
+		char why[CONFIG_ERR_MAX];
+		snprintf(why, sizeof(why), "%s", c->err);
+		return fail_at(c, NULL, "%s", why);
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct ctx dc = { .file = paths[i], .err = c->err, .errlen = c->errlen };
+		char *text;
+		size_t size;
+
+		memcpy(dc.gset, c->gset, sizeof(dc.gset));
+		if (util_read_file(paths[i], CONFIG_MAX_BYTES, &text, &size) == -1) {
+			snprintf(c->err, c->errlen, "%s: cannot read drop-in: %s", paths[i],
+			    config_read_error(errno));
+			rc = -1;
+			continue;
+		}
+		rc = load_dropin_text(&dc, text, cfg);
+		free(text);
+	}
+	config_dropin_free(paths, n);
+	return rc;
+}
+
+/* Programs that would share their workers' user, across every file: -1 with the service's place. */
+static int
+check_shared_users(struct ctx *c, const config_setting_t *root, struct config *cfg)
+{
+	const config_setting_t *list = config_setting_get_member(root, "services");
+	char why[CONFIG_ERR_MAX];
+	ssize_t clash = config_identity_shared(cfg, why, sizeof(why));
+	const struct service_config *s;
+
+	if (clash == -1)
+		return 0;
+	s = &cfg->services[clash];
+	if (list != NULL && clash < config_setting_length(list))
 		return fail_key(c, config_setting_get_elem(list, (unsigned)clash), "user", why);
-	return 0;
+	snprintf(c->err, c->errlen, "%s:%d: %s", s->file, s->line, why);
+	return -1;
 }
 
 static int
@@ -707,7 +844,13 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 		return -1;
 	if (config_identity_resolve(cfg->user, cfg->group, &cfg->id, &key, why, sizeof(why)) == -1)
 		return fail_key(c, root, key, why);
-	return load_services(c, root, cfg);
+	if (cfg->include_dir != NULL && cfg->include_dir[0] != '/' &&
+	    relative_to_config(c, &cfg->include_dir) == -1)
+		return fail_at(c, NULL, "out of memory");
+	if (load_services(c, root, cfg) == -1 ||
+	    (cfg->include_dir != NULL && load_dropins(c, cfg) == -1))
+		return -1;
+	return check_shared_users(c, root, cfg);
 }
 
 static struct config *
@@ -717,14 +860,7 @@ finish(config_t *lc, int parsed, const char *text, const char *name, char *err, 
 	struct config *cfg;
 
 	if (!parsed) {
-		char why[CONFIG_ERR_MAX];
-		/* @include is refused before parsing: the error is in text */
-		config_error_describe(text, config_error_line(lc), config_error_text(lc), why, sizeof(why));
-		if (config_error_line(lc) > 0)
-			snprintf(err, errlen, "%s:%d: %s", config_error_file(lc) ?
-			    config_error_file(lc) : name, config_error_line(lc), why);
-		else
-			snprintf(err, errlen, "%s: %s", name, config_error_text(lc));
+		config_error_report(lc, text, name, err, errlen);
 		config_destroy(lc);
 		return NULL;
 	}
@@ -762,10 +898,8 @@ config_load(const char *path, char *err, size_t errlen)
 	size_t size;
 
 	/* read it ourselves: libconfig reports a missing file without errno */
-	if (util_read_file(path, 16u << 20, &data, &size) == -1) {
-		snprintf(err, errlen, "%s: cannot read configuration: %s", path,
-		    errno == EFBIG ? "larger than 16 MiB" :
-		    errno == EINVAL ? "not a regular file" : strerror(errno));
+	if (util_read_file(path, CONFIG_MAX_BYTES, &data, &size) == -1) {
+		snprintf(err, errlen, "%s: cannot read configuration: %s", path, config_read_error(errno));
 		return NULL;
 	}
 	if (config_text_check(data, size, path, err, errlen) == -1) {
@@ -783,6 +917,7 @@ static void
 service_free(struct service_config *s)
 {
 	free(s->name);
+	free(s->file);
 	free(s->protocol_name);
 	free(s->address);
 	free(s->handler_name);
@@ -815,6 +950,7 @@ config_free(struct config *cfg)
 	free(cfg->group);
 	free(cfg->pid_file);
 	free(cfg->chroot_dir);
+	free(cfg->include_dir);
 	free(cfg->log.target);
 	free(cfg->log.facility_name);
 	free(cfg->log.level_name);

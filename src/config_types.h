@@ -40,6 +40,7 @@ struct identity {
 
 struct service_config {
 	char *name;
+	char *file;		/* the file that defines it: the main file or a drop-in */
 	char *protocol_name;
 	enum proto protocol;
 	char *address;		/* as written; "*" = every address */
@@ -89,6 +90,7 @@ struct config {
 	struct identity id;	/* resolved from user and group */
 	char *pid_file;
 	char *chroot_dir;	/* workers chroot here before serving; NULL = none */
+	char *include_dir;	/* the drop-in directory; NULL = none */
 	bool seccomp;		/* workers run under a syscall allow list */
 	struct log_config log;
 	int workers;
