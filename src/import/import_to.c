@@ -109,6 +109,7 @@ import_to_write(const char *dir, const char *name, const char *text, size_t len,
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto done;
 	}
+	errno = 0;	/* a short write sets none */
 	if (fchmod(fd, 0644) == -1 || write(fd, text, len) != (ssize_t)len || fsync(fd) == -1) {
 		snprintf(err, errlen, "%s: %s", tmp, errno != 0 ? strerror(errno) : "short write");
 		goto fail;
