@@ -471,8 +471,10 @@ import_serve_git_test(void **state)
 	snprintf(repo, sizeof(repo), "%s/srv/hello.git", d->dir);
 	snprintf(clone, sizeof(clone), "%s/clone", d->dir);
 	/* the repository belongs to the daemon's user, as git wants of what it serves */
+	/* run from a git hook or rebase -x, an inherited GIT_DIR would take the commit */
 	snprintf(cmd, sizeof(cmd),
-	    "set -e; export HOME='%s' GIT_CONFIG_NOSYSTEM=1; mkdir -p '%s/srv' && cd '%s' && "
+	    "set -e; unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE; "
+	    "export HOME='%s' GIT_CONFIG_NOSYSTEM=1; mkdir -p '%s/srv' && cd '%s' && "
 	    "git init -q work && cd work && echo 'hello from an xinetd service' > README && "
 	    "git add README && git -c user.name=t -c user.email=t@example.org commit -q -m first && "
 	    "git clone -q --bare . '%s' && chown -R nobody '%s/srv'", d->dir, d->dir, d->dir, repo, d->dir);
@@ -497,7 +499,8 @@ import_serve_git_test(void **state)
 	copy_replacing(im.conf, d->conf, NULL, NULL);
 	free(text);
 	h_start_serving(d, port);
-	snprintf(cmd, sizeof(cmd), "export HOME='%s' GIT_CONFIG_NOSYSTEM=1; git clone -q git://127.0.0.1:%d/hello.git '%s' && cat '%s/README'",
+	snprintf(cmd, sizeof(cmd), "unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE; "
+	    "export HOME='%s' GIT_CONFIG_NOSYSTEM=1; git clone -q git://127.0.0.1:%d/hello.git '%s' && cat '%s/README'",
 	    d->dir, port, clone, clone);
 	if (h_run(argv, out, sizeof(out), 30000) != 0)
 		h_fail_with_log(d, out);
