@@ -1652,6 +1652,37 @@ import_to_dir_missing_test(void **state)
 	remove_dir(t.dir);
 }
 
+/* Two includedirs with a file of the same name: the first one read is written, the second refused by name. */
+static void
+import_to_same_name_twice_test(void **state)
+{
+	struct tree t;
+	char other[160], path[200], text[512], want[512], *out, *err, *dropin;
+
+	(void)state;
+	make_tree(&t);
+	snprintf(other, sizeof(other), "%s/other.d", t.dir);
+	assert_int_equal(mkdir(other, 0755), 0);
+	snprintf(path, sizeof(path), "%s/daytime", other);
+	make_file(path, "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = dgram\n\twait = yes\n}\n");
+	snprintf(text, sizeof(text), "defaults\n{\n}\n%sincludedir %s\nincludedir %s\n", echo_entry, t.dropins,
+	    other);
+	make_file(t.conf, text);
+	assert_int_equal(run_to(t.conf, t.out, &out, &err), IMPORT_LOST);
+	snprintf(want, sizeof(want), "netsrvd: --import-to %s: %s: not written (another file of the same name "
+	    "is written there): its services are not imported\n", t.out, path);
+	assert_has(err, want);
+	snprintf(path, sizeof(path), "%s/daytime.conf", t.out);
+	dropin = read_all(path);
+	snprintf(want, sizeof(want), "from %s/daytime.\n", t.dropins);
+	assert_has(dropin, want);
+	assert_null(strstr(dropin, "udp"));
+	free(dropin);
+	free(out);
+	free(err);
+	remove_dir(t.dir);
+}
+
 /* What cannot be a file name of DIR is refused by name. */
 static void
 import_to_unsafe_names_test(void **state)
@@ -1732,6 +1763,7 @@ main(void)
 		cmocka_unit_test_teardown(import_to_keeps_what_is_not_ours_test, teardown),
 		cmocka_unit_test_teardown(import_to_dir_missing_test, teardown),
 		cmocka_unit_test_teardown(import_to_unsafe_names_test, teardown),
+		cmocka_unit_test_teardown(import_to_same_name_twice_test, teardown),
 		cmocka_unit_test_teardown(import_single_xinetd_d_file_test, teardown),
 	};
 

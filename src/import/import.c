@@ -257,15 +257,6 @@ emit_dropin(const struct import_result *r, const struct import_host *h, const vo
 	import_emit_dropin(r, h, d->file, d->dir, out);
 }
 
-static bool
-file_has_services(const struct import_result *r, int f)
-{
-	for (size_t i = 0; i < r->nsvc; i++)
-		if (import_service_dropin(r, &r->svc[i]) == f)
-			return true;
-	return false;
-}
-
 /* The last component of path, the name xinetd's includedir read it by. */
 static const char *
 base_name(const char *path)
@@ -285,9 +276,17 @@ base_name(const char *path)
 static int
 write_dropins(const struct import_result *r, const struct import_host *h, const char *dir, FILE *err)
 {
+	/* which files have a service to write: once, not once per pair of files */
+	bool *has = import_xalloc(r->nfiles + 1);
 	int rc = IMPORT_COMPLETE;
 
-	for (size_t i = 0; i < r->nfiles; i++) {
+	memset(has, 0, r->nfiles + 1);
+	for (size_t i = 0; i < r->nsvc; i++) {
+		int f = import_service_dropin(r, &r->svc[i]);
+		if (f >= 0)
+			has[f] = true;
+	}
+	for (size_t i = 0; i < r->nfiles && rc != IMPORT_FAILED; i++) {
 		struct dropin d = { .file = (int)i, .dir = dir };
 		int w;
 		const char *base = base_name(r->files[i].path), *unsafe;
@@ -295,38 +294,38 @@ write_dropins(const struct import_result *r, const struct import_host *h, const 
 		size_t len = 0;
 		bool taken = false;
 
-		if (!r->files[i].dropin || !file_has_services(r, d.file))
+		if (!has[i])
 			continue;
 		name = import_xprintf("%s.conf", base);
 		for (size_t j = 0; j < i; j++)
-			if (r->files[j].dropin && file_has_services(r, (int)j) &&
-			    strcmp(base_name(r->files[j].path), base) == 0)
+			if (has[j] && strcmp(base_name(r->files[j].path), base) == 0)
 				taken = true;
 		if ((unsafe = import_to_name_unsafe(base)) != NULL || taken) {
 			fprintf(err, "netsrvd: --import-to %s: %s: not written (%s): "
 			    "its services are not imported\n", dir, r->files[i].path,
 			    unsafe != NULL ? unsafe : "another file of the same name is written there");
 			free(name);
-			rc = rc == IMPORT_FAILED ? rc : IMPORT_LOST;
+			rc = IMPORT_LOST;
 			continue;
 		}
 		if ((text = made(err, &len, emit_dropin, r, h, &d)) == NULL) {
 			free(name);
-			return IMPORT_FAILED;
+			rc = IMPORT_FAILED;
+			break;
 		}
 		w = import_to_write(dir, name, text, len, why, sizeof(why));
 		free(text);
 		free(name);
 		if (w == -1) {
 			fprintf(err, "netsrvd: --import-to: %s\n", why);
-			return IMPORT_FAILED;
-		}
-		if (w == 1) {
+			rc = IMPORT_FAILED;
+		} else if (w == 1) {
 			fprintf(err, "netsrvd: --import-to: %s: the services of %s are not imported\n",
 			    why, r->files[i].path);
 			rc = IMPORT_LOST;
 		}
 	}
+	free(has);
 	return rc;
 }
 
