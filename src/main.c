@@ -40,7 +40,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: netsrvd [-f] [-t] [-s] [-c FILE] [-p FILE] [-V] [-h]\n"
-	    "       netsrvd --import FILE [-c FILE]\n"
+	    "       netsrvd --import FILE [--import-to DIR] [-c FILE]\n"
 	    "  -c, --config FILE    configuration file (default %s/netsrv.conf)\n"
 	    "  -f, --foreground     do not detach; log to stderr unless the config names a target\n"
 	    "  -t, --test           check the configuration and exit (0 valid, 78 invalid)\n"
@@ -50,7 +50,10 @@ usage(FILE *out)
 	    "  -h, --help           print this help and exit\n"
 	    "      --import FILE    print an inetd.conf or xinetd.conf as netsrv.conf (0 all of it,\n"
 	    "                       65 something lost, listed here; 78 unreadable); -c only names\n"
-	    "                       the file the output is meant for, in its header\n",
+	    "                       the file the output is meant for, in its header\n"
+	    "      --import-to DIR  with --import: each file of xinetd's includedir becomes\n"
+	    "                       DIR/NAME.conf, stdout the main file with include_dir = DIR\n"
+	    "                       (65 also when a file of yours at a name is kept; 1 DIR unusable)\n",
 	    SYSCONFDIR);
 }
 
@@ -135,7 +138,7 @@ close_inherited(const struct inherited *in)
 
 /* What the command line asked for. */
 struct cli {
-	const char *config_arg, *pid_arg, *import_arg;
+	const char *config_arg, *pid_arg, *import_arg, *import_to_arg;
 	bool config_given, daemon_options, importing, foreground, test, status;
 };
 
@@ -154,6 +157,7 @@ parse_args(int argc, char **argv, struct cli *o)
 		{ .name = "version", .has_arg = no_argument, .flag = NULL, .val = 'V' },
 		{ .name = "help", .has_arg = no_argument, .flag = NULL, .val = 'h' },
 		{ .name = "import", .has_arg = required_argument, .flag = NULL, .val = 'I' },
+		{ .name = "import-to", .has_arg = required_argument, .flag = NULL, .val = 'D' },
 		{ .name = NULL, .has_arg = 0, .flag = NULL, .val = 0 }
 	};
 	int c;
@@ -167,6 +171,7 @@ parse_args(int argc, char **argv, struct cli *o)
 		case 'p': o->pid_arg = optarg; o->daemon_options = true; break;
 		case 's': o->status = true; o->daemon_options = true; break;
 		case 'I': o->import_arg = optarg; o->importing = true; break;
+		case 'D': o->import_to_arg = optarg; break;
 		case 'V':
 			printf("netsrvd %s%s\n", PACKAGE_VERSION, NETSRVD_VERSION_SUFFIX);
 			return 0;
@@ -191,8 +196,13 @@ parse_args(int argc, char **argv, struct cli *o)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (o->import_to_arg != NULL && !o->importing) {
+		fprintf(stderr, "netsrvd: --import-to needs --import\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
 	if (o->importing && o->daemon_options) {
-		fprintf(stderr, "netsrvd: --import takes no option but -c\n");
+		fprintf(stderr, "netsrvd: --import takes no option but -c and --import-to\n");
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -257,8 +267,8 @@ main(int argc, char **argv)
 		return rc;
 	/* -c names where the output is meant to go, for its header: nothing is read there */
 	if (o.importing)
-		return import_run(o.import_arg, o.config_given ? o.config_arg : NULL, stdout, stderr,
-		    &import_host_system);
+		return import_run_to(o.import_arg, o.config_given ? o.config_arg : NULL, o.import_to_arg,
+		    stdout, stderr, &import_host_system);
 	config_path = absolute(o.config_arg);
 	if (config_path == NULL || (o.pid_arg != NULL && (pid_path = absolute(o.pid_arg)) == NULL)) {
 		perror("netsrvd: getcwd");

@@ -194,6 +194,60 @@ import_cli_debian_xinetd_test(void **state)
 	print_message("netsrvd -t: %s", out);
 }
 
+/*
+ * --import-to: Debian's xinetd.conf keeps its layout, one drop-in per file
+ * of /etc/xinetd.d, each still disabled; and one of those files alone.
+ */
+static void
+import_cli_import_to_test(void **state)
+{
+	struct daemon *d = *state;
+	char shipped[512], dir[512], conf[300], to_dir[300], main_conf[300], errpath[300];
+	char path[700], want[700];
+	char *text;
+	static const char *const files[] = { "chargen", "chargen-udp", "daytime", "daytime-udp",
+		"discard", "discard-udp", "echo", "echo-udp", "servers", "services", "time", "time-udp" };
+	const char *argv[] = { "/bin/sh", "-c", "exec \"$0\" --import \"$1\" --import-to \"$2\" >\"$3\" 2>\"$4\"",
+		h_netsrvd(), conf, to_dir, main_conf, errpath, NULL };
+	const char *alone[] = { h_netsrvd(), "--import", path, NULL };
+	const char *without[] = { h_netsrvd(), "--import-to", "/tmp", NULL };
+
+	data_path(shipped, sizeof(shipped), "debian-xinetd/xinetd.conf");
+	data_path(dir, sizeof(dir), "debian-xinetd/xinetd.d");
+	snprintf(conf, sizeof(conf), "%s/xinetd.conf", d->dir);
+	snprintf(to_dir, sizeof(to_dir), "%s/conf.d", d->dir);
+	snprintf(main_conf, sizeof(main_conf), "%s/main.conf", d->dir);
+	snprintf(errpath, sizeof(errpath), "%s/main.err", d->dir);
+	snprintf(want, sizeof(want), "includedir %s", dir);
+	copy_replacing(shipped, conf, "includedir /etc/xinetd.d", want);
+	assert_int_equal(mkdir(to_dir, 0755), 0);
+	/* servers and services are not served: 65, as without --import-to */
+	assert_int_equal(h_run(argv, out, sizeof(out), 20000), 65);
+	text = slurp(main_conf);
+	snprintf(want, sizeof(want), "include_dir = \"%s\";", to_dir);
+	assert_contains(text, want);
+	assert_contains(text, "# every service is in a drop-in of include_dir");
+	free(text);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s.conf", to_dir, files[i]);
+		text = slurp(path);
+		snprintf(want, sizeof(want), "\" from %s/%s.\n", dir, files[i]);
+		assert_contains(text, "# netsrvd drop-in made by \"netsrvd --import ");
+		assert_contains(text, want);
+		assert_contains(text, "\nservices = (\n");
+		assert_contains(text, "enabled = false;");
+		assert_null(strstr(text, "include_dir"));
+		free(text);
+	}
+	/* one file of /etc/xinetd.d alone: no defaults, still xinetd's */
+	snprintf(path, sizeof(path), "%s/echo", dir);
+	assert_int_equal(h_run(alone, out, sizeof(out), 20000), 0);
+	assert_contains(out, "handler = \"echo\";");
+	assert_contains(out, "enabled = false;");
+	assert_int_equal(h_run(without, out, sizeof(out), 10000), 64);
+	assert_contains(out, "--import-to needs --import");
+}
+
 /* Debian's /etc/inetd.conf as openbsd-inetd creates it, and with its internal services uncommented. */
 static void
 import_cli_openbsd_inetd_test(void **state)
@@ -347,7 +401,7 @@ import_cli_usage_test(void **state)
 	assert_int_equal(h_run(neither, out, sizeof(out), 10000), 78);
 	assert_contains(out, "neither an inetd.conf nor an xinetd.conf");
 	assert_int_equal(h_run(help, out, sizeof(out), 10000), 0);
-	assert_contains(out, "netsrvd --import FILE [-c FILE]");
+	assert_contains(out, "netsrvd --import FILE [--import-to DIR] [-c FILE]");
 }
 
 /* tftpd-hpa's recommended inetd line, on a loopback port, imported and fetched from with tftp-hpa. */
@@ -417,8 +471,10 @@ import_serve_git_test(void **state)
 	snprintf(repo, sizeof(repo), "%s/srv/hello.git", d->dir);
 	snprintf(clone, sizeof(clone), "%s/clone", d->dir);
 	/* the repository belongs to the daemon's user, as git wants of what it serves */
+	/* run from a git hook or rebase -x, an inherited GIT_DIR would take the commit */
 	snprintf(cmd, sizeof(cmd),
-	    "set -e; export HOME='%s' GIT_CONFIG_NOSYSTEM=1; mkdir -p '%s/srv' && cd '%s' && "
+	    "set -e; unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE; "
+	    "export HOME='%s' GIT_CONFIG_NOSYSTEM=1; mkdir -p '%s/srv' && cd '%s' && "
 	    "git init -q work && cd work && echo 'hello from an xinetd service' > README && "
 	    "git add README && git -c user.name=t -c user.email=t@example.org commit -q -m first && "
 	    "git clone -q --bare . '%s' && chown -R nobody '%s/srv'", d->dir, d->dir, d->dir, repo, d->dir);
@@ -443,7 +499,8 @@ import_serve_git_test(void **state)
 	copy_replacing(im.conf, d->conf, NULL, NULL);
 	free(text);
 	h_start_serving(d, port);
-	snprintf(cmd, sizeof(cmd), "export HOME='%s' GIT_CONFIG_NOSYSTEM=1; git clone -q git://127.0.0.1:%d/hello.git '%s' && cat '%s/README'",
+	snprintf(cmd, sizeof(cmd), "unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE; "
+	    "export HOME='%s' GIT_CONFIG_NOSYSTEM=1; git clone -q git://127.0.0.1:%d/hello.git '%s' && cat '%s/README'",
 	    d->dir, port, clone, clone);
 	if (h_run(argv, out, sizeof(out), 30000) != 0)
 		h_fail_with_log(d, out);
@@ -655,6 +712,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(import_cli_debian_xinetd_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(import_cli_import_to_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_cli_openbsd_inetd_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_cli_packages_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(import_cli_usage_test, h_fixture_setup, h_fixture_teardown),

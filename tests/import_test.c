@@ -19,6 +19,7 @@
 #include "import/import.h"
 #include "import/import_addr.h"
 #include "import/import_emit.h"
+#include "import/import_to.h"
 
 /* --- a machine of our own: what the import asks, answered the same everywhere --- */
 
@@ -1470,6 +1471,251 @@ import_inetd_many_arguments_test(void **state)
 	assert_string_equal(r.svc[0].command.v[260], "a260");
 }
 
+/* --- --import-to: one drop-in per file of the includedir --- */
+
+/* A tree of ours: DIR/xinetd.conf with echo, includedir DIR/xinetd.d of daytime and chargen, DIR/out. */
+struct tree {
+	char dir[40];
+	char conf[80], dropins[80], out[80];
+};
+
+static void
+make_tree(struct tree *t)
+{
+	char path[160], text[512];
+
+	snprintf(t->dir, sizeof(t->dir), "/tmp/import_test_to.XXXXXX");
+	make_dir(t->dir);
+	snprintf(t->conf, sizeof(t->conf), "%s/xinetd.conf", t->dir);
+	snprintf(t->dropins, sizeof(t->dropins), "%s/xinetd.d", t->dir);
+	snprintf(t->out, sizeof(t->out), "%s/out", t->dir);
+	assert_int_equal(mkdir(t->dropins, 0755), 0);
+	assert_int_equal(mkdir(t->out, 0755), 0);
+	snprintf(text, sizeof(text), "defaults\n{\n}\n%sincludedir %s\n", echo_entry, t->dropins);
+	make_file(t->conf, text);
+	/* as Debian ships them: disabled */
+	snprintf(path, sizeof(path), "%s/daytime", t->dropins);
+	make_file(path, "service daytime\n{\n\tdisable = yes\n\ttype = INTERNAL\n\tsocket_type = stream\n"
+	    "\twait = no\n}\n");
+	snprintf(path, sizeof(path), "%s/chargen", t->dropins);
+	make_file(path, "service chargen\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n}\n");
+}
+
+static int
+run_to(const char *path, const char *dir, char **out, char **err)
+{
+	size_t olen = 0, elen = 0;
+	FILE *fo = open_memstream(out, &olen), *fe = open_memstream(err, &elen);
+	int rc;
+
+	assert_non_null(fo);
+	assert_non_null(fe);
+	rc = import_run_to(path, NULL, dir, fo, fe, &fake);
+	assert_int_equal(fclose(fo), 0);
+	assert_int_equal(fclose(fe), 0);
+	return rc;
+}
+
+static char *
+read_all(const char *path)
+{
+	char why[256];
+	struct stat sb;
+	char *text = import_read_file(path, why, sizeof(why), &sb);
+
+	if (text == NULL)
+		fail_msg("%s: %s", path, why);
+	return text;
+}
+
+static void
+assert_dropin(const struct tree *t, const char *name, const char *services)
+{
+	char path[160], want[2048];
+	struct stat sb;
+	char *text;
+
+	snprintf(path, sizeof(path), "%s/%s.conf", t->out, name);
+	assert_int_equal(lstat(path, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(sb.st_mode & 07777, 0644);
+	snprintf(want, sizeof(want), "# netsrvd drop-in made by \"netsrvd --import %s --import-to %s\" "
+	    "from %s/%s.\n"
+	    "# The same import made again replaces this file: remove these lines once you edit it.\n\n"
+	    "services = (\n%s);\n", t->conf, t->out, t->dropins, name, services);
+	text = read_all(path);
+	assert_string_equal(text, want);
+	free(text);
+}
+
+static const char daytime_dropin_fmt[] = "\t# %s/daytime:1: service daytime\n\t{\n"
+    "\t\tname = \"daytime\";\n\t\tprotocol = \"tcp\";\n\t\taddress = \"*\";\n\t\tport = 13;\n"
+    "\t\thandler = \"daytime\";\n\t\tmax_workers = 4096;\n\t\tmax_per_source = 0;\n"
+    "\t\tenabled = false;\n\t}\n";
+static const char chargen_dropin_fmt[] = "\t# %s/chargen:1: service chargen\n\t{\n"
+    "\t\tname = \"chargen\";\n\t\tprotocol = \"tcp\";\n\t\taddress = \"*\";\n\t\tport = 19;\n"
+    "\t\thandler = \"chargen\";\n\t\tmax_workers = 4096;\n\t\tmax_per_source = 0;\n\t}\n";
+
+/* Each file of the includedir becomes its drop-in, the main file's own service stays on stdout. */
+static void
+import_to_dropins_test(void **state)
+{
+	struct tree t;
+	char want[1024], *out, *err;
+
+	(void)state;
+	make_tree(&t);
+	assert_int_equal(run_to(t.conf, t.out, &out, &err), IMPORT_COMPLETE);
+	snprintf(want, sizeof(want), daytime_dropin_fmt, t.dropins);
+	assert_dropin(&t, "daytime", want);
+	snprintf(want, sizeof(want), chargen_dropin_fmt, t.dropins);
+	assert_dropin(&t, "chargen", want);
+	snprintf(want, sizeof(want), "\ninclude_dir = \"%s\";\n\nservices = (\n\t# %s:4: service echo\n\t{\n"
+	    "\t\tname = \"echo\";\n", t.out, t.conf);
+	assert_has(out, want);
+	assert_has(out, "\t\thandler = \"echo\";\n\t\tmax_workers = 4096;\n\t\tmax_per_source = 0;\n\t}\n);\n");
+	assert_null(strstr(out, "daytime"));
+	assert_null(strstr(out, "chargen"));
+	assert_has(err, "3 services, 0 not served, 0 attributes not carried over");
+	free(out);
+	free(err);
+	/* made again: our own drop-ins are replaced */
+	assert_int_equal(run_to(t.conf, t.out, &out, &err), IMPORT_COMPLETE);
+	snprintf(want, sizeof(want), daytime_dropin_fmt, t.dropins);
+	assert_dropin(&t, "daytime", want);
+	free(out);
+	free(err);
+	remove_dir(t.dir);
+}
+
+/* A symbolic link at a drop-in's name is neither followed nor replaced; a file of the sysadmin's is kept. */
+static void
+import_to_keeps_what_is_not_ours_test(void **state)
+{
+	struct tree t;
+	char link_path[160], victim[160], mine[160], want[1024], *out, *err, *text;
+	struct stat sb;
+
+	(void)state;
+	make_tree(&t);
+	snprintf(victim, sizeof(victim), "%s/victim", t.dir);
+	make_file(victim, "untouched\n");
+	snprintf(link_path, sizeof(link_path), "%s/daytime.conf", t.out);
+	assert_int_equal(symlink(victim, link_path), 0);
+	snprintf(mine, sizeof(mine), "%s/chargen.conf", t.out);
+	make_file(mine, "# my own\nservices = ( );\n");
+	assert_int_equal(run_to(t.conf, t.out, &out, &err), IMPORT_LOST);
+	text = read_all(victim);
+	assert_string_equal(text, "untouched\n");
+	free(text);
+	assert_int_equal(lstat(link_path, &sb), 0);
+	assert_true(S_ISLNK(sb.st_mode));
+	text = read_all(mine);
+	assert_string_equal(text, "# my own\nservices = ( );\n");
+	free(text);
+	snprintf(want, sizeof(want), "%s: a symbolic link: not followed, not replaced: the services of "
+	    "%s/daytime are not imported", link_path, t.dropins);
+	assert_has(err, want);
+	snprintf(want, sizeof(want), "%s: not made by --import-to (no header of ours): not replaced: "
+	    "the services of %s/chargen are not imported", mine, t.dropins);
+	assert_has(err, want);
+	/* no temporary file is left behind */
+	snprintf(want, sizeof(want), "ls -A '%s' | grep -qv -e '^daytime.conf$' -e '^chargen.conf$'", t.out);
+	assert_int_not_equal(system(want), 0);
+	free(out);
+	free(err);
+	remove_dir(t.dir);
+}
+
+/* DIR missing, or not a directory: said with the path and strerror, nothing read or printed. */
+static void
+import_to_dir_missing_test(void **state)
+{
+	struct tree t;
+	char missing[160], want[256], *out, *err;
+
+	(void)state;
+	make_tree(&t);
+	snprintf(missing, sizeof(missing), "%s/none", t.dir);
+	assert_int_equal(run_to(t.conf, missing, &out, &err), IMPORT_FAILED);
+	assert_string_equal(out, "");
+	snprintf(want, sizeof(want), "netsrvd: --import-to %s: No such file or directory\n", missing);
+	assert_string_equal(err, want);
+	free(out);
+	free(err);
+	assert_int_equal(run_to(t.conf, t.conf, &out, &err), IMPORT_FAILED);
+	assert_string_equal(out, "");
+	snprintf(want, sizeof(want), "netsrvd: --import-to %s: Not a directory\n", t.conf);
+	assert_string_equal(err, want);
+	free(out);
+	free(err);
+	remove_dir(t.dir);
+}
+
+/* Two includedirs with a file of the same name: the first one read is written, the second refused by name. */
+static void
+import_to_same_name_twice_test(void **state)
+{
+	struct tree t;
+	char other[160], path[200], text[512], want[512], *out, *err, *dropin;
+
+	(void)state;
+	make_tree(&t);
+	snprintf(other, sizeof(other), "%s/other.d", t.dir);
+	assert_int_equal(mkdir(other, 0755), 0);
+	snprintf(path, sizeof(path), "%s/daytime", other);
+	make_file(path, "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = dgram\n\twait = yes\n}\n");
+	snprintf(text, sizeof(text), "defaults\n{\n}\n%sincludedir %s\nincludedir %s\n", echo_entry, t.dropins,
+	    other);
+	make_file(t.conf, text);
+	assert_int_equal(run_to(t.conf, t.out, &out, &err), IMPORT_LOST);
+	snprintf(want, sizeof(want), "netsrvd: --import-to %s: %s: not written (another file of the same name "
+	    "is written there): its services are not imported\n", t.out, path);
+	assert_has(err, want);
+	snprintf(path, sizeof(path), "%s/daytime.conf", t.out);
+	dropin = read_all(path);
+	snprintf(want, sizeof(want), "from %s/daytime.\n", t.dropins);
+	assert_has(dropin, want);
+	assert_null(strstr(dropin, "udp"));
+	free(dropin);
+	free(out);
+	free(err);
+	remove_dir(t.dir);
+}
+
+/* What cannot be a file name of DIR is refused by name. */
+static void
+import_to_unsafe_names_test(void **state)
+{
+	(void)state;
+	assert_null(import_to_name_unsafe("daytime"));
+	assert_non_null(import_to_name_unsafe(""));
+	assert_non_null(import_to_name_unsafe("a/b"));
+	assert_non_null(import_to_name_unsafe(".hidden"));
+	assert_non_null(import_to_name_unsafe(".."));
+	assert_non_null(import_to_name_unsafe("a\nb"));
+}
+
+/* One file of /etc/xinetd.d alone, a service block without defaults, as Debian's packages ship it. */
+static void
+import_single_xinetd_d_file_test(void **state)
+{
+	char *out, *err;
+
+	(void)state;
+	assert_int_equal(import_detect("# default: off\nservice echo\n{\n\tdisable = yes\n\ttype = INTERNAL\n}\n"),
+	    IMPORT_XINETD);
+	assert_int_equal(run_file("# default: off\n# description: echo\nservice echo\n{\n\tdisable\t\t= yes\n"
+	    "\ttype\t\t= INTERNAL\n\tid\t\t= echo-stream\n\tsocket_type\t= stream\n\tprotocol\t= tcp\n"
+	    "\tuser\t\t= root\n\twait\t\t= no\n}\n", NULL, &out, &err), IMPORT_COMPLETE);
+	assert_has(out, "\t\tname = \"echo-stream\";\n");
+	assert_has(out, "\t\tmax_per_source = 0;\n\t\tenabled = false;\n\t}\n);\n");
+	assert_has(err, "(xinetd): 1 service, 0 not served");
+	free(out);
+	free(err);
+}
+
+
 int
 main(void)
 {
@@ -1513,6 +1759,12 @@ main(void)
 		cmocka_unit_test_teardown(import_include_bounds_test, teardown),
 		cmocka_unit_test_teardown(import_hostile_file_names_test, teardown),
 		cmocka_unit_test_teardown(import_inetd_many_arguments_test, teardown),
+		cmocka_unit_test_teardown(import_to_dropins_test, teardown),
+		cmocka_unit_test_teardown(import_to_keeps_what_is_not_ours_test, teardown),
+		cmocka_unit_test_teardown(import_to_dir_missing_test, teardown),
+		cmocka_unit_test_teardown(import_to_unsafe_names_test, teardown),
+		cmocka_unit_test_teardown(import_to_same_name_twice_test, teardown),
+		cmocka_unit_test_teardown(import_single_xinetd_d_file_test, teardown),
 	};
 
 	if (getenv("TEST_FILTER") != NULL)

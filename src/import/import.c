@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "import_emit.h"
 #include "import_inetd.h"
 #include "import_map.h"
+#include "import_to.h"
 #include "import_xinetd.h"
 
 /* netsrv.conf's rule for a name: 1-32 of A-Z a-z 0-9 . _ - */
@@ -214,29 +216,137 @@ import_text(struct import_result *r, const char *path, const char *text,
 	return 0;
 }
 
-/*
- * The configuration is made in memory and loaded as netsrvd would load it
- * first: what the daemon refuses is a bug of the import, said on err and
- * never printed (a sysadmin would install it).
- */
-static int
-emit_checked(const struct import_result *r, const struct import_host *h, FILE *out, FILE *err)
+/* What an emitter printed, into a new string (*len its length); NULL with err said. */
+static char *
+made(FILE *err, size_t *len, void (*emit)(const struct import_result *, const struct import_host *,
+    const void *, FILE *), const struct import_result *r, const struct import_host *h, const void *arg)
 {
-	char *text = NULL, why[CONFIG_ERR_MAX];
-	size_t len = 0;
-	FILE *mem = open_memstream(&text, &len);
-	int rc;
+	char *text = NULL;
+	FILE *mem = open_memstream(&text, len);
 
 	if (mem == NULL) {
 		fprintf(err, "netsrvd: --import: making the configuration: %s\n", strerror(errno));
-		return IMPORT_FAILED;
+		return NULL;
 	}
-	import_emit_config(r, h, mem);
+	emit(r, h, arg, mem);
 	if (fclose(mem) == EOF) {
 		fprintf(err, "netsrvd: --import: making the configuration: %s\n", strerror(errno));
 		free(text);
-		return IMPORT_FAILED;
+		return NULL;
 	}
+	return text;
+}
+
+static void
+emit_main(const struct import_result *r, const struct import_host *h, const void *include_dir, FILE *out)
+{
+	import_emit_main(r, h, include_dir, out);
+}
+
+/* Which drop-in emit_dropin makes. */
+struct dropin {
+	int file;
+	const char *dir;
+};
+
+static void
+emit_dropin(const struct import_result *r, const struct import_host *h, const void *arg, FILE *out)
+{
+	const struct dropin *d = arg;
+
+	import_emit_dropin(r, h, d->file, d->dir, out);
+}
+
+/* The last component of path, the name xinetd's includedir read it by. */
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+/*
+ * --import-to: every file read through an includedir becomes dir/NAME.conf.
+ * Returns IMPORT_COMPLETE, IMPORT_LOST when one could not be written for
+ * a reason of the sysadmin's (a file of theirs at the name, a name unsafe
+ * or taken twice: its services are missing from the result), or
+ * IMPORT_FAILED when writing failed.
+ */
+static int
+write_dropins(const struct import_result *r, const struct import_host *h, const char *dir, FILE *err)
+{
+	/* which files have a service to write: once, not once per pair of files */
+	bool *has = import_xalloc(r->nfiles + 1);
+	int rc = IMPORT_COMPLETE;
+
+	memset(has, 0, r->nfiles + 1);
+	for (size_t i = 0; i < r->nsvc; i++) {
+		int f = import_service_dropin(r, &r->svc[i]);
+		if (f >= 0)
+			has[f] = true;
+	}
+	for (size_t i = 0; i < r->nfiles && rc != IMPORT_FAILED; i++) {
+		struct dropin d = { .file = (int)i, .dir = dir };
+		int w;
+		const char *base = base_name(r->files[i].path), *unsafe;
+		char *name, *text, why[PATH_MAX + 128];
+		size_t len = 0;
+		bool taken = false;
+
+		if (!has[i])
+			continue;
+		name = import_xprintf("%s.conf", base);
+		for (size_t j = 0; j < i; j++)
+			if (has[j] && strcmp(base_name(r->files[j].path), base) == 0)
+				taken = true;
+		if ((unsafe = import_to_name_unsafe(base)) != NULL || taken) {
+			fprintf(err, "netsrvd: --import-to %s: %s: not written (%s): "
+			    "its services are not imported\n", dir, r->files[i].path,
+			    unsafe != NULL ? unsafe : "another file of the same name is written there");
+			free(name);
+			rc = IMPORT_LOST;
+			continue;
+		}
+		if ((text = made(err, &len, emit_dropin, r, h, &d)) == NULL) {
+			free(name);
+			rc = IMPORT_FAILED;
+			break;
+		}
+		w = import_to_write(dir, name, text, len, why, sizeof(why));
+		free(text);
+		free(name);
+		if (w == -1) {
+			fprintf(err, "netsrvd: --import-to: %s\n", why);
+			rc = IMPORT_FAILED;
+		} else if (w == 1) {
+			fprintf(err, "netsrvd: --import-to: %s: the services of %s are not imported\n",
+			    why, r->files[i].path);
+			rc = IMPORT_LOST;
+		}
+	}
+	free(has);
+	return rc;
+}
+
+/*
+ * The configuration is made in memory and loaded as netsrvd would load it
+ * first: what the daemon refuses is a bug of the import, said on err and
+ * never printed (a sysadmin would install it). With --import-to, what is
+ * loaded is the whole of it as one text, the main file's settings and
+ * every drop-in's services: what the daemon loads of the main file and
+ * its include_dir together (the include_dir line itself is left out).
+ */
+static int
+emit_checked(const struct import_result *r, const struct import_host *h, const char *dir,
+    FILE *out, FILE *err)
+{
+	char *text, why[CONFIG_ERR_MAX];
+	size_t len = 0;
+	int rc, written;
+
+	if ((text = made(err, &len, emit_main, r, h, NULL)) == NULL)
+		return IMPORT_FAILED;
 	import_emit_report(r, err);
 	if (import_check_config(r, text, why, sizeof(why)) == -1) {
 		fprintf(err, "netsrvd: --import %s: the configuration made is one netsrvd refuses, "
@@ -245,6 +355,17 @@ emit_checked(const struct import_result *r, const struct import_host *h, FILE *o
 		return IMPORT_FAILED;
 	}
 	rc = import_result_lost(r) ? IMPORT_LOST : IMPORT_COMPLETE;
+	if (dir != NULL) {
+		free(text);
+		/* the drop-ins first: a main file printed names them */
+		if ((written = write_dropins(r, h, dir, err)) == IMPORT_FAILED)
+			return IMPORT_FAILED;
+		if (written == IMPORT_LOST)
+			rc = IMPORT_LOST;
+		len = 0;
+		if ((text = made(err, &len, emit_main, r, h, dir)) == NULL)
+			return IMPORT_FAILED;
+	}
 	if (fwrite(text, 1, len, out) != len || fflush(out) == EOF || ferror(out)) {
 		fprintf(err, "netsrvd: --import: writing the configuration: %s\n", strerror(errno));
 		rc = IMPORT_FAILED;
@@ -257,12 +378,25 @@ int
 import_run(const char *path, const char *dest, FILE *out, FILE *err,
     const struct import_host *h)
 {
+	return import_run_to(path, dest, NULL, out, err, h);
+}
+
+int
+import_run_to(const char *path, const char *dest, const char *dir, FILE *out, FILE *err,
+    const struct import_host *h)
+{
 	struct import_result r;
 	struct stat sb;
-	char why[256];
-	char *text = import_read_file(path, why, sizeof(why), &sb);
+	char why[PATH_MAX + 128];
+	char *text;
 	int rc;
 
+	/* before anything is read or printed: nothing half done */
+	if (dir != NULL && import_to_check_dir(dir, why, sizeof(why)) == -1) {
+		fprintf(err, "netsrvd: --import-to %s\n", why);
+		return IMPORT_FAILED;
+	}
+	text = import_read_file(path, why, sizeof(why), &sb);
 	if (text == NULL) {
 		fprintf(err, "netsrvd: --import %s: %s\n", path, why);
 		return IMPORT_UNREADABLE;
@@ -277,7 +411,7 @@ import_run(const char *path, const char *dest, FILE *out, FILE *err,
 		import_result_free(&r);
 		return IMPORT_UNREADABLE;
 	}
-	rc = emit_checked(&r, h, out, err);
+	rc = emit_checked(&r, h, dir, out, err);
 	free(text);
 	import_result_free(&r);
 	return rc;

@@ -29,6 +29,20 @@ int import_run(const char *path, const char *dest, FILE *out, FILE *err,
     const struct import_host *h);
 
 /*
+ * The same with --import-to dir (NULL: none): every file read through
+ * xinetd's includedir becomes dir/NAME.conf, holding only its services
+ * list (import_to_write says which file stands in the way), and what out
+ * gets is the main file: its global settings, include_dir = dir and its
+ * own services. dir must be a directory (else IMPORT_FAILED, nothing
+ * read or printed). A drop-in not written for a file that stands at its
+ * name, or a name unsafe or taken twice, is said on err and makes the
+ * status IMPORT_LOST; a failure to write one, IMPORT_FAILED with nothing
+ * printed.
+ */
+int import_run_to(const char *path, const char *dest, const char *dir, FILE *out, FILE *err,
+    const struct import_host *h);
+
+/*
  * The same on text already read, into r (for the tests): detection,
  * parsing and the checks across services, no output. sb is what fstat
  * said of the file (an include of it is a loop), or NULL. Returns -1 when

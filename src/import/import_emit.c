@@ -246,28 +246,82 @@ emit_log(const struct import_result *r, FILE *out)
 	fputs("};\n\n", out);
 }
 
+/* Whether service i belongs to the text of part: IMPORT_PART_ALL, IMPORT_PART_MAIN or a drop-in's file. */
+static bool
+in_part(const struct import_result *r, size_t i, int part)
+{
+	return part == IMPORT_PART_ALL || import_service_dropin(r, &r->svc[i]) == part;
+}
+
+static void
+emit_services(const struct import_result *r, const struct import_host *h, int part, FILE *out)
+{
+	size_t last = r->nsvc;
+	bool first = true;
+
+	/* libconfig wants no comma after a list's last element */
+	for (size_t i = 0; i < r->nsvc; i++)
+		if (r->svc[i].unservable == NULL && in_part(r, i, part))
+			last = i;
+	fputs("services = (\n", out);
+	for (size_t i = 0; i < r->nsvc; i++) {
+		if (!in_part(r, i, part))
+			continue;
+		if (!first)
+			fputc('\n', out);
+		first = false;
+		emit_service(out, &r->svc[i], h, i < last && last != r->nsvc);
+	}
+	fputs(");\n", out);
+}
+
+static bool
+part_has_any(const struct import_result *r, int part)
+{
+	for (size_t i = 0; i < r->nsvc; i++)
+		if (in_part(r, i, part))
+			return true;
+	return false;
+}
+
 void
 import_emit_config(const struct import_result *r, const struct import_host *h, FILE *out)
 {
-	size_t last = r->nsvc;
+	import_emit_main(r, h, NULL, out);
+}
+
+void
+import_emit_main(const struct import_result *r, const struct import_host *h, const char *include_dir,
+    FILE *out)
+{
+	int part = include_dir != NULL ? IMPORT_PART_MAIN : IMPORT_PART_ALL;
 
 	emit_header(r, out);
+	if (include_dir != NULL) {
+		char *q = import_emit_quote(include_dir);
+		fprintf(out, "include_dir = %s;\n\n", q);
+		free(q);
+	}
 	emit_log(r, out);
 	if (r->notes.n > 0) {
 		note_lines(out, "", "lost", &r->notes);
 		fputc('\n', out);
 	}
-	/* libconfig wants no comma after a list's last element */
-	for (size_t i = 0; i < r->nsvc; i++)
-		if (r->svc[i].unservable == NULL)
-			last = i;
-	fputs("services = (\n", out);
-	for (size_t i = 0; i < r->nsvc; i++) {
-		if (i > 0)
-			fputc('\n', out);
-		emit_service(out, &r->svc[i], h, i < last && last != r->nsvc);
-	}
-	fputs(");\n", out);
+	if (part == IMPORT_PART_MAIN && !part_has_any(r, part))
+		fputs("# every service is in a drop-in of include_dir\n", out);
+	else
+		emit_services(r, h, part, out);
+}
+
+void
+import_emit_dropin(const struct import_result *r, const struct import_host *h, int file,
+    const char *dir, FILE *out)
+{
+	put_visible(out, "%s%s --import-to %s\" from %s.", IMPORT_DROPIN_MARK, r->path, dir,
+	    r->files[file].path);
+	fputs("\n# The same import made again replaces this file: remove these lines once you edit it.\n\n",
+	    out);
+	emit_services(r, h, file, out);
 }
 
 /* One line of the listing: a note (lost or a remark) or a service not served. */

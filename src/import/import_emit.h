@@ -9,6 +9,28 @@
 /* The configuration: global settings, then every service (unservable ones commented out). */
 void import_emit_config(const struct import_result *r, const struct import_host *h, FILE *out);
 
+/*
+ * The same with include_dir NULL; else the main file of --import-to: the
+ * global settings, include_dir = include_dir, and only the services that
+ * go to no drop-in (import_service_dropin).
+ */
+void import_emit_main(const struct import_result *r, const struct import_host *h, const char *include_dir,
+    FILE *out);
+
+/*
+ * The first bytes of every drop-in --import-to writes: a file that starts
+ * otherwise is the sysadmin's, never replaced.
+ */
+#define IMPORT_DROPIN_MARK "# netsrvd drop-in made by \"netsrvd --import "
+
+/* The drop-in of r->files[file] for --import-to dir: the header, then its services list alone. */
+void import_emit_dropin(const struct import_result *r, const struct import_host *h, int file,
+    const char *dir, FILE *out);
+
+/* Which services emit_services prints: all, the main file's own, or a drop-in's (its file index). */
+#define IMPORT_PART_ALL		(-2)
+#define IMPORT_PART_MAIN	(-1)
+
 /* What was lost and what changed, one "FILE:LINE: ..." line each, then a summary. */
 void import_emit_report(const struct import_result *r, FILE *err);
 

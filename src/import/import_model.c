@@ -327,7 +327,23 @@ import_file_add(struct import_result *r, const char *path, int parent, int line,
 	f->known = sb != NULL;
 	f->dev = sb != NULL ? sb->st_dev : 0;
 	f->ino = sb != NULL ? sb->st_ino : 0;
+	f->dropin = false;
 	return (int)r->nfiles++;
+}
+
+int
+import_service_dropin(const struct import_result *r, const struct import_service *s)
+{
+	int f = -1;
+
+	/* the last one read of that name: a file read twice is the later one's */
+	for (size_t i = 0; i < r->nfiles; i++)
+		if (strcmp(r->files[i].path, s->file) == 0)
+			f = (int)i;
+	for (; f >= 0; f = r->files[f].parent)
+		if (r->files[f].dropin)
+			return f;
+	return -1;
 }
 
 size_t

@@ -69,6 +69,7 @@ struct import_file {
 	bool known;		/* dev and ino are the file's (text given as text: not) */
 	dev_t dev;		/* which file it is, to see an include loop */
 	ino_t ino;
+	bool dropin;		/* read through xinetd's includedir: --import-to makes it a drop-in */
 };
 
 /* What an import made: the services, the global settings, what was lost. */
@@ -182,6 +183,13 @@ int import_file_add(struct import_result *r, const char *path, int parent, int l
  */
 #define IMPORT_KEY_MAX 32
 size_t import_file_key(const struct import_result *r, const char *file, int line, int *key);
+
+/*
+ * The file of r->files whose drop-in s goes to with --import-to: the file
+ * read through an includedir that holds s, or includes the file that does;
+ * -1: s stays in the main file.
+ */
+int import_service_dropin(const struct import_result *r, const struct import_service *s);
 
 /* Whether anything was lost: a note anywhere, or a service not served. */
 bool import_result_lost(const struct import_result *r);

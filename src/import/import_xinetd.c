@@ -212,12 +212,13 @@ line_text(const char *line)
 }
 
 static void
-read_file_at(struct reader *rd, const char *line, const char *path)
+read_file_at(struct reader *rd, const char *line, const char *path, bool from_dir)
 {
 	char err[256];
 	struct stat sb;
 	char *text, *why, *what;
 	size_t len;
+	int f;
 
 	if (has_control(path)) {
 		import_note_add(&rd->r->notes, rd->file, rd->line, path, "not read: its name holds a "
@@ -248,8 +249,9 @@ read_file_at(struct reader *rd, const char *line, const char *path)
 		return;
 	}
 	rd->r->bytes += len;
-	read_text(rd->r, rd->out, path, text, rd->depth + 1,
-	    import_file_add(rd->r, path, rd->index, rd->line, &sb));
+	f = import_file_add(rd->r, path, rd->index, rd->line, &sb);
+	rd->r->files[f].dropin = from_dir;
+	read_text(rd->r, rd->out, path, text, rd->depth + 1, f);
 	free(text);
 }
 
@@ -277,7 +279,7 @@ read_dir(struct reader *rd, const char *line, const char *dir)
 		struct stat sb;
 		/* stat, not lstat: xinetd follows links, and skips what is not a file */
 		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
-			read_file_at(rd, line, path);
+			read_file_at(rd, line, path, true);
 		free(path);
 	}
 	import_strv_clear(&names);
@@ -304,7 +306,7 @@ outside_line(struct reader *rd, const char *line)
 			    "not followed: includes nested deeper than %d", IMPORT_DEPTH_MAX);
 			free(what);
 		} else if (strcmp(word, "include") == 0)
-			read_file_at(rd, line, arg);
+			read_file_at(rd, line, arg, false);
 		else
 			read_dir(rd, line, arg);
 	} else {
