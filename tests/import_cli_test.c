@@ -206,7 +206,7 @@ import_cli_import_to_test(void **state)
 	char path[700], want[700];
 	char *text;
 	static const char *const files[] = { "chargen", "chargen-udp", "daytime", "daytime-udp",
-		"discard", "discard-udp", "echo", "echo-udp", "servers", "services", "time", "time-udp" };
+		"discard", "discard-udp", "echo", "echo-udp", "time", "time-udp" };
 	const char *argv[] = { "/bin/sh", "-c", "exec \"$0\" --import \"$1\" --import-to \"$2\" >\"$3\" 2>\"$4\"",
 		h_netsrvd(), conf, to_dir, main_conf, errpath, NULL };
 	const char *alone[] = { h_netsrvd(), "--import", path, NULL };
@@ -239,6 +239,15 @@ import_cli_import_to_test(void **state)
 		assert_null(strstr(text, "include_dir"));
 		free(text);
 	}
+	/* servers and services: nothing to serve, so no drop-in (an empty list is refused) */
+	snprintf(path, sizeof(path), "%s/servers.conf", to_dir);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/services.conf", to_dir);
+	assert_int_equal(access(path, F_OK), -1);
+	/* what was printed and written loads as the daemon will load it */
+	const char *check[] = { h_netsrvd(), "-t", "-c", main_conf, NULL };
+	if (h_run(check, out, sizeof(out), 10000) != 0)
+		fail_msg("-t refused the import: %s", out);
 	/* one file of /etc/xinetd.d alone: no defaults, still xinetd's */
 	snprintf(path, sizeof(path), "%s/echo", dir);
 	assert_int_equal(h_run(alone, out, sizeof(out), 20000), 0);

@@ -276,14 +276,19 @@ base_name(const char *path)
 static int
 write_dropins(const struct import_result *r, const struct import_host *h, const char *dir, FILE *err)
 {
-	/* which files have a service to write: once, not once per pair of files */
+	/*
+	 * Which files have a service to serve, found once, not once per pair
+	 * of files. One whose services are all commented out gets no drop-in:
+	 * its list would be empty, which the loader refuses as a file cut
+	 * short; why each is not served is on err already.
+	 */
 	bool *has = import_xalloc(r->nfiles + 1);
 	int rc = IMPORT_COMPLETE;
 
 	memset(has, 0, r->nfiles + 1);
 	for (size_t i = 0; i < r->nsvc; i++) {
 		int f = import_service_dropin(r, &r->svc[i]);
-		if (f >= 0)
+		if (f >= 0 && r->svc[i].unservable == NULL)
 			has[f] = true;
 	}
 	for (size_t i = 0; i < r->nfiles && rc != IMPORT_FAILED; i++) {
