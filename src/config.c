@@ -21,15 +21,13 @@
 #include "handler.h"
 #include "util.h"
 
-/* The main file and each drop-in: more is no configuration but a mistake. */
-#define CONFIG_MAX_BYTES (16u << 20)
-
 /* Where we are while building: the file's name, the first error, what the globals set. */
 struct ctx {
 	const char *file;
 	char *err;
 	size_t errlen;
 	bool gset[SCHEMA_MAX];	/* rows of SCOPE_GLOBAL the file set */
+	struct config *cfg;	/* what is being built (for the drop-ins) */
 };
 
 /* A service group, for the handlers' checks (config_error). */
@@ -624,28 +622,6 @@ services_overlap(const struct service_config *a, const struct service_config *b)
 	    IN6_IS_ADDR_UNSPECIFIED(y);
 }
 
-/* A file libconfig could not parse, said as -t says the rest: "FILE:LINE: why". */
-static void
-config_error_report(const config_t *lc, const char *text, const char *name, char *err, size_t errlen)
-{
-	char why[CONFIG_ERR_MAX];
-
-	/* @include is refused before parsing: the error is in text */
-	config_error_describe(text, config_error_line(lc), config_error_text(lc), why, sizeof(why));
-	if (config_error_line(lc) > 0)
-		snprintf(err, errlen, "%s:%d: %s", config_error_file(lc) ?
-		    config_error_file(lc) : name, config_error_line(lc), why);
-	else
-		snprintf(err, errlen, "%s: %s", name, config_error_text(lc));
-}
-
-/* Why util_read_file refused a configuration file. */
-static const char *
-config_read_error(int e)
-{
-	return e == EFBIG ? "larger than 16 MiB" : e == EINVAL ? "not a regular file" : strerror(e);
-}
-
 /* A service another already claims (its name, or an address it could receive on): -1. */
 static int
 check_clash(struct ctx *c, const config_setting_t *svc, const struct service_config *s,
@@ -717,69 +693,14 @@ load_services(struct ctx *c, const config_setting_t *root, struct config *cfg)
 	return load_service_list(c, list, cfg);
 }
 
-/* A drop-in holds a "services" list and nothing else: the globals are the main file's. */
+/* Each drop-in's list, as the main file's (config_dropin_each calls it). */
 static int
-load_dropin_text(struct ctx *c, const char *text, struct config *cfg)
+load_dropin_list(const char *path, const config_setting_t *list, void *arg)
 {
-	const config_setting_t *root, *list;
-	config_t lc;
-	int rc = -1;
+	struct ctx *main_ctx = arg, dc = { .file = path, .err = main_ctx->err, .errlen = main_ctx->errlen };
 
-	if (config_text_check(text, strlen(text), c->file, c->err, c->errlen) == -1)
-		return -1;
-	config_init(&lc);
-	if (config_read_string(&lc, text) != CONFIG_TRUE) {
-		config_error_report(&lc, text, c->file, c->err, c->errlen);
-		goto out;
-	}
-	root = config_root_setting(&lc);
-	for (int i = 0; i < config_setting_length(root); i++) {
-		const config_setting_t *st = config_setting_get_elem(root, (unsigned)i);
-		if (strcmp(config_setting_name(st), "services") != 0) {
-			rc = fail_at(c, st, "\"%s\" in a drop-in: a drop-in holds only a \"services\" list (global settings belong in %s)",
-			    config_setting_name(st), cfg->path);
-			goto out;
-		}
-	}
-	if ((list = config_setting_get_member(root, "services")) == NULL)
-		rc = fail_at(c, NULL, "no \"services\" list: a drop-in holds one (is the file empty or truncated?)");
-	else
-		rc = load_service_list(c, list, cfg);
-out:
-	config_destroy(&lc);
-	return rc;
-}
-
-/* Every drop-in of include_dir, in name order, into the one configuration. */
-static int
-load_dropins(struct ctx *c, struct config *cfg)
-{
-	char **paths;
-	size_t n;
-	int rc = 0;
-
-	if (config_dropin_list(cfg->include_dir, &paths, &n, c->err, c->errlen) == -1) {
-		char why[CONFIG_ERR_MAX];
-		snprintf(why, sizeof(why), "%s", c->err);
-		return fail_at(c, NULL, "%s", why);
-	}
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct ctx dc = { .file = paths[i], .err = c->err, .errlen = c->errlen };
-		char *text;
-		size_t size;
-
-		memcpy(dc.gset, c->gset, sizeof(dc.gset));
-		if (util_read_file(paths[i], CONFIG_MAX_BYTES, &text, &size) == -1) {
-			snprintf(c->err, c->errlen, "%s: cannot read drop-in: %s", paths[i],
-			    config_read_error(errno));
-			rc = -1;
-			continue;
-		}
-		rc = load_dropin_text(&dc, text, cfg);
-		free(text);
-	}
-	config_dropin_free(paths, n);
-	return rc;
+	memcpy(dc.gset, main_ctx->gset, sizeof(dc.gset));
+	return load_service_list(&dc, list, main_ctx->cfg);
 }
 
 /* Programs that would share their workers' user, across every file: -1 with the service's place. */
@@ -847,8 +768,10 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 	if (cfg->include_dir != NULL && cfg->include_dir[0] != '/' &&
 	    relative_to_config(c, &cfg->include_dir) == -1)
 		return fail_at(c, NULL, "out of memory");
+	c->cfg = cfg;
 	if (load_services(c, root, cfg) == -1 ||
-	    (cfg->include_dir != NULL && load_dropins(c, cfg) == -1))
+	    (cfg->include_dir != NULL &&
+	     config_dropin_each(cfg->include_dir, cfg->path, load_dropin_list, c, c->err, c->errlen) == -1))
 		return -1;
 	return check_shared_users(c, root, cfg);
 }

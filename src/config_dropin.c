@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "config_dropin.h"
+#include "config_error.h"
+#include "config_text.h"
+#include "util.h"
 
 static bool
 ends_with(const char *s, const char *suffix)
@@ -95,4 +98,67 @@ config_dropin_list(const char *dir, char ***paths, size_t *n, char *err, size_t 
 	if (*n > 1)
 		qsort(*paths, *n, sizeof(**paths), by_name);
 	return 0;
+}
+
+/* A drop-in holds a "services" list and nothing else: the globals are the main file's. */
+static int
+load_text(const char *path, const char *text, size_t size, const char *main,
+    config_dropin_load_fn *load, void *arg, char *err, size_t errlen)
+{
+	const config_setting_t *root, *list;
+	config_t lc;
+	int rc = -1;
+
+	/* size, not strlen: a NUL byte inside is what the guard refuses */
+	if (config_text_check(text, size, path, err, errlen) == -1)
+		return -1;
+	config_init(&lc);
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
+		config_error_report(&lc, text, path, err, errlen);
+		goto out;
+	}
+	root = config_root_setting(&lc);
+	for (int i = 0; i < config_setting_length(root); i++) {
+		const config_setting_t *st = config_setting_get_elem(root, (unsigned)i);
+		if (strcmp(config_setting_name(st), "services") != 0) {
+			snprintf(err, errlen, "%s:%u: \"%s\" in a drop-in: a drop-in holds only a \"services\" list (global settings belong in %s)",
+			    path, config_setting_source_line(st), config_setting_name(st), main);
+			goto out;
+		}
+	}
+	if ((list = config_setting_get_member(root, "services")) == NULL)
+		snprintf(err, errlen, "%s: no \"services\" list: a drop-in holds one (is the file empty or truncated?)", path);
+	else
+		rc = load(path, list, arg);
+out:
+	config_destroy(&lc);
+	return rc;
+}
+
+int
+config_dropin_each(const char *dir, const char *main, config_dropin_load_fn *load, void *arg,
+    char *err, size_t errlen)
+{
+	char **paths, why[1024];
+	size_t n;
+	int rc = 0;
+
+	if (config_dropin_list(dir, &paths, &n, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", main, why);
+		return -1;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *text;
+		size_t size;
+
+		if (util_read_file(paths[i], CONFIG_MAX_BYTES, &text, &size) == -1) {
+			snprintf(err, errlen, "%s: cannot read drop-in: %s", paths[i], config_read_error(errno));
+			rc = -1;
+			continue;
+		}
+		rc = load_text(paths[i], text, size, main, load, arg, err, errlen);
+		free(text);
+	}
+	config_dropin_free(paths, n);
+	return rc;
 }

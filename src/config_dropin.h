@@ -2,6 +2,7 @@
 #ifndef NETSRVD_CONFIG_DROPIN_H
 #define NETSRVD_CONFIG_DROPIN_H
 
+#include <libconfig.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,5 +22,17 @@ bool config_dropin_wanted(const char *name);
  */
 int config_dropin_list(const char *dir, char ***paths, size_t *n, char *err, size_t errlen);
 void config_dropin_free(char **paths, size_t n);
+
+/*
+ * Reads, guards and parses every drop-in of dir in order, and hands each
+ * one's "services" list to load (with arg), which reports its own errors
+ * into err and returns -1 to stop. What is wrong with a drop-in itself (it
+ * cannot be read, is no regular file, does not parse, holds a global
+ * setting, holds no list) is said here as "DROPIN[:LINE]: why"; what is
+ * wrong with dir, as "MAIN: include_dir DIR: why". Returns 0 or -1.
+ */
+typedef int config_dropin_load_fn(const char *path, const config_setting_t *list, void *arg);
+int config_dropin_each(const char *dir, const char *main, config_dropin_load_fn *load, void *arg,
+    char *err, size_t errlen);
 
 #endif

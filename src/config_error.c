@@ -1,6 +1,7 @@
 /* libconfig's parse errors said as -t says the rest: the text at fault, the name set twice and where first. */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,4 +196,24 @@ config_error_describe(const char *text, int line, const char *why, char *out, si
 			describe_duplicate(&sc, line, out, outlen);
 	}
 	free(sc.v);
+}
+
+void
+config_error_report(const config_t *lc, const char *text, const char *name, char *err, size_t errlen)
+{
+	char why[1024];
+
+	/* @include is refused before parsing: the error is in text */
+	config_error_describe(text, config_error_line(lc), config_error_text(lc), why, sizeof(why));
+	if (config_error_line(lc) > 0)
+		snprintf(err, errlen, "%s:%d: %s", config_error_file(lc) ?
+		    config_error_file(lc) : name, config_error_line(lc), why);
+	else
+		snprintf(err, errlen, "%s: %s", name, config_error_text(lc));
+}
+
+const char *
+config_read_error(int e)
+{
+	return e == EFBIG ? "larger than 16 MiB" : e == EINVAL ? "not a regular file" : strerror(e);
 }

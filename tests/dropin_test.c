@@ -223,6 +223,15 @@ dropin_errors_test(void **state)
 	assert_null(config_load(t.main, err, sizeof(err)));
 	assert_memory_equal(err, want, strlen(want));
 	unlink(want);
+	/* the text's guards hold in a drop-in: a NUL byte inside is refused, not read as the end */
+	snprintf(want, sizeof(want), "%s/b.conf", t.dropins);
+	FILE *f = fopen(want, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite("services = ( );\0\n", 1, 17, f), 17);
+	assert_int_equal(fclose(f), 0);
+	assert_null(config_load(t.main, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s/b.conf: not a text file (NUL byte)", t.dropins);
+	assert_string_equal(err, want);
 	/* the directory itself */
 	rm_tree(t.dropins);
 	snprintf(want, sizeof(want), "%s: include_dir %s: No such file or directory", t.main, t.dropins);
