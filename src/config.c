@@ -622,29 +622,38 @@ services_overlap(const struct service_config *a, const struct service_config *b)
 	    IN6_IS_ADDR_UNSPECIFIED(y);
 }
 
-/* A service another already claims (its name, or an address it could receive on): -1. */
+/* Where o is, for a clash with s: "line N" within one file (as always), "FILE:N" across files. */
+static void
+clash_place(const struct service_config *s, const struct service_config *o, char *out, size_t len)
+{
+	bool same = strcmp(o->file, s->file) == 0;
+
+	snprintf(out, len, "%s%s%d", same ? "line " : o->file, same ? "" : ":", o->line);
+}
+
+/* A service another claims (its name, or an address it could receive on): -1. Formats only on a clash. */
 static int
 check_clash(struct ctx *c, const config_setting_t *svc, const struct service_config *s,
     const struct config *cfg, size_t upto)
 {
+	char where[PATH_MAX + 32];
+
 	for (size_t j = 0; j < upto; j++) {
 		const struct service_config *o = &cfg->services[j];
-		char where[PATH_MAX + 32];
 
-		/* the main file's own clashes read as they always have: "line N" */
-		if (strcmp(o->file, s->file) == 0)
-			snprintf(where, sizeof(where), "line %d", o->line);
-		else
-			snprintf(where, sizeof(where), "%s:%d", o->file, o->line);
-		if (strcmp(o->name, s->name) == 0)
+		if (strcmp(o->name, s->name) == 0) {
+			clash_place(s, o, where, sizeof(where));
 			return fail_at(c, config_setting_get_member(svc, "name"),
 			    "duplicate service name \"%s\" (first defined %s%s)", s->name,
 			    strcmp(o->file, s->file) == 0 ? "on " : "at ", where);
-		if (s->enabled && o->enabled && services_overlap(s, o))
+		}
+		if (s->enabled && o->enabled && services_overlap(s, o)) {
+			clash_place(s, o, where, sizeof(where));
 			return fail_at(c, svc,
 			    "service \"%s\": %s %s port %d overlaps service \"%s\" (%s %s port %d, %s)",
 			    s->name, s->protocol_name, s->address, s->port, o->name,
 			    o->protocol_name, o->address, o->port, where);
+		}
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "config_dropin.h"
 #include "config_error.h"
+#include "config_types.h"
 #include "config_text.h"
 #include "util.h"
 
@@ -139,7 +140,7 @@ int
 config_dropin_each(const char *dir, const char *main, config_dropin_load_fn *load, void *arg,
     char *err, size_t errlen)
 {
-	char **paths, why[1024];
+	char **paths, why[CONFIG_ERR_MAX];
 	size_t n;
 	int rc = 0;
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config_error.h"
+#include "config_types.h"
 
 #define NESTING_MAX 64
 #define QUOTE_MAX 60
@@ -201,7 +202,7 @@ config_error_describe(const char *text, int line, const char *why, char *out, si
 void
 config_error_report(const config_t *lc, const char *text, const char *name, char *err, size_t errlen)
 {
-	char why[1024];
+	char why[CONFIG_ERR_MAX];
 
 	/* @include is refused before parsing: the error is in text */
 	config_error_describe(text, config_error_line(lc), config_error_text(lc), why, sizeof(why));
