@@ -16,6 +16,7 @@
 #include "config.h"
 #include "config_dropin.h"
 #include "config_error.h"
+#include "config_inetd.h"
 #include "config_identity.h"
 #include "config_text.h"
 #include "handler.h"
@@ -28,6 +29,8 @@ struct ctx {
 	size_t errlen;
 	bool gset[SCHEMA_MAX];	/* rows of SCOPE_GLOBAL the file set */
 	struct config *cfg;	/* what is being built (for the drop-ins) */
+	int line;		/* > 0: where the text stands in the file (an inetd_conf entry) */
+	config_inetd_translate_fn *translate;	/* inetd_conf's; NULL: refused */
 };
 
 /* A service group, for the handlers' checks (config_error). */
@@ -56,7 +59,9 @@ set_error(struct ctx *c, const config_setting_t *st, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (st != NULL && config_setting_source_line(st) > 0)
+	if (c->line > 0)
+		snprintf(c->err, c->errlen, "%s:%d: %s", c->file, c->line, msg);
+	else if (st != NULL && config_setting_source_line(st) > 0)
 		snprintf(c->err, c->errlen, "%s:%u: %s", c->file,
 		    config_setting_source_line(st), msg);
 	else
@@ -567,7 +572,7 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 	char why[CONFIG_ERR_MAX];
 	const char *key;
 
-	s->line = config_setting_source_line(svc);
+	s->line = c->line > 0 ? c->line : (int)config_setting_source_line(svc);
 	if (config_setting_type(svc) != CONFIG_TYPE_GROUP)
 		return fail_at(c, svc, "each entry of \"services\" must be a group { ... }");
 	if (load_group(c, svc, SCOPE_SERVICE, s, set) == -1)
@@ -694,8 +699,8 @@ load_services(struct ctx *c, const config_setting_t *root, struct config *cfg)
 {
 	const config_setting_t *list = config_setting_get_member(root, "services");
 
-	/* with drop-ins, the main file may leave every service to them */
-	if (list == NULL && cfg->include_dir != NULL)
+	/* with drop-ins or an inetd.conf, the main file may leave every service to them */
+	if (list == NULL && (cfg->include_dir != NULL || cfg->inetd_conf != NULL))
 		return 0;
 	if (list == NULL)
 		return fail_at(c, NULL, "no \"services\" list: nothing to serve (is the file empty or truncated?)");
@@ -710,6 +715,32 @@ load_dropin_list(const char *path, const config_setting_t *list, void *arg)
 
 	memcpy(dc.gset, main_ctx->gset, sizeof(dc.gset));
 	return load_service_list(&dc, list, main_ctx->cfg);
+}
+
+/* An inetd_conf entry (config_inetd_each calls it): appended, or -1 with err said and nothing kept. */
+static int
+load_inetd_entry(const char *path, int line, const config_setting_t *svc, void *arg)
+{
+	struct ctx *main_ctx = arg;
+	struct ctx ic = { .file = path, .err = main_ctx->err, .errlen = main_ctx->errlen, .line = line };
+	struct config *cfg = main_ctx->cfg;
+	size_t i = cfg->nservices;
+	struct service_config *grown = realloc(cfg->services, (i + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return fail_at(&ic, svc, "out of memory");
+	cfg->services = grown;
+	memset(&grown[i], 0, sizeof(*grown));
+	memcpy(ic.gset, main_ctx->gset, sizeof(ic.gset));
+	if ((grown[i].file = strdup(path)) == NULL || load_service(&ic, svc, cfg, &grown[i]) == -1 ||
+	    check_clash(&ic, svc, &grown[i], cfg, i) == -1) {
+		if (grown[i].file == NULL)
+			(void)fail_at(&ic, svc, "out of memory");
+		config_service_free(&grown[i]);
+		return -1;
+	}
+	cfg->nservices++;
+	return 0;
 }
 
 /* Programs that would share their workers' user, across every file: -1 with the service's place. */
@@ -774,21 +805,27 @@ build(struct ctx *c, const config_t *lc, struct config *cfg)
 		return -1;
 	if (config_identity_resolve(cfg->user, cfg->group, &cfg->id, &key, why, sizeof(why)) == -1)
 		return fail_key(c, root, key, why);
-	if (cfg->include_dir != NULL && cfg->include_dir[0] != '/' &&
-	    relative_to_config(c, &cfg->include_dir) == -1)
+	if ((cfg->include_dir != NULL && cfg->include_dir[0] != '/' &&
+	     relative_to_config(c, &cfg->include_dir) == -1) ||
+	    (cfg->inetd_conf != NULL && cfg->inetd_conf[0] != '/' &&
+	     relative_to_config(c, &cfg->inetd_conf) == -1))
 		return fail_at(c, NULL, "out of memory");
 	c->cfg = cfg;
+	/* inetd.conf's entries last: one that clashes with the sysadmin's own is the one skipped */
 	if (load_services(c, root, cfg) == -1 ||
 	    (cfg->include_dir != NULL &&
-	     config_dropin_each(cfg->include_dir, cfg->path, load_dropin_list, c, c->err, c->errlen) == -1))
+	     config_dropin_each(cfg->include_dir, cfg->path, load_dropin_list, c, c->err, c->errlen) == -1) ||
+	    (cfg->inetd_conf != NULL &&
+	     config_inetd_each(cfg, c->translate, load_inetd_entry, c, c->err, c->errlen) == -1))
 		return -1;
 	return check_shared_users(c, root, cfg);
 }
 
 static struct config *
-finish(config_t *lc, int parsed, const char *text, const char *name, char *err, size_t errlen)
+finish(config_t *lc, int parsed, const char *text, const char *name, config_inetd_translate_fn *translate,
+    char *err, size_t errlen)
 {
-	struct ctx c = { .file = name, .err = err, .errlen = errlen };
+	struct ctx c = { .file = name, .err = err, .errlen = errlen, .translate = translate };
 	struct config *cfg;
 
 	if (!parsed) {
@@ -819,11 +856,17 @@ config_parse_string(const char *text, const char *name, char *err, size_t errlen
 	if (config_text_check(text, strlen(text), name, err, errlen) == -1)
 		return NULL;
 	config_init(&lc);
-	return finish(&lc, config_read_string(&lc, text) == CONFIG_TRUE, text, name, err, errlen);
+	return finish(&lc, config_read_string(&lc, text) == CONFIG_TRUE, text, name, NULL, err, errlen);
 }
 
 struct config *
 config_load(const char *path, char *err, size_t errlen)
+{
+	return config_load_with(path, NULL, err, errlen);
+}
+
+struct config *
+config_load_with(const char *path, config_inetd_translate_fn *translate, char *err, size_t errlen)
 {
 	config_t lc;
 	char *data;
@@ -840,61 +883,7 @@ config_load(const char *path, char *err, size_t errlen)
 	}
 	config_init(&lc);
 	int ok = config_read_string(&lc, data) == CONFIG_TRUE;
-	struct config *cfg = finish(&lc, ok, data, path, err, errlen);
+	struct config *cfg = finish(&lc, ok, data, path, translate, err, errlen);
 	free(data);
 	return cfg;
-}
-
-static void
-service_free(struct service_config *s)
-{
-	free(s->name);
-	free(s->file);
-	free(s->protocol_name);
-	free(s->address);
-	free(s->handler_name);
-	free(s->user);
-	free(s->group);
-	free(s->id.groups);
-	free(s->allow);
-	free(s->deny);
-	free(s->proxy_from);
-	free(s->interface);
-	if (s->handler != NULL) {
-		if (s->handler->release != NULL)
-			s->handler->release(s);
-		if (s->hconf != NULL)
-			config_keys_free(s->handler->keys, s->handler->nkeys, s->hconf);
-	}
-	free(s->hconf);
-}
-
-void
-config_free(struct config *cfg)
-{
-	if (cfg == NULL)
-		return;
-	for (size_t i = 0; i < cfg->nservices; i++)
-		service_free(&cfg->services[i]);
-	free(cfg->services);
-	free(cfg->path);
-	free(cfg->user);
-	free(cfg->group);
-	free(cfg->pid_file);
-	free(cfg->chroot_dir);
-	free(cfg->include_dir);
-	free(cfg->log.target);
-	free(cfg->log.facility_name);
-	free(cfg->log.level_name);
-	free(cfg);
-}
-
-size_t
-config_enabled_services(const struct config *cfg)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < cfg->nservices; i++)
-		n += cfg->services[i].enabled;
-	return n;
 }

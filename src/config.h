@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config_free.h"
+#include "config_inetd.h"
 #include "config_schema.h"
 #include "config_types.h"
 
@@ -15,9 +17,13 @@
 struct config *config_load(const char *path, char *err, size_t errlen);
 struct config *config_parse_string(const char *text, const char *name,
     char *err, size_t errlen);
-void config_free(struct config *cfg);
-
-size_t config_enabled_services(const struct config *cfg);
+/*
+ * The same, with inetd_conf's translation (import_live_translate; NULL:
+ * a configuration that sets inetd_conf is refused). What it loads with
+ * but does not serve is in cfg->warnings.
+ */
+struct config *config_load_with(const char *path, config_inetd_translate_fn *translate,
+    char *err, size_t errlen);
 const char *config_proto_name(enum proto p);
 
 /*

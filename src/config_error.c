@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,4 +218,36 @@ const char *
 config_read_error(int e)
 {
 	return e == EFBIG ? "larger than 16 MiB" : e == EINVAL ? "not a regular file" : strerror(e);
+}
+
+void
+config_warn(struct config_warnings *w, const char *fmt, ...)
+{
+	char msg[CONFIG_ERR_MAX], *copy;
+	char **grown;
+	va_list ap;
+
+	if (w->n >= CONFIG_WARNINGS_MAX) {
+		w->more++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if ((copy = strdup(msg)) == NULL || (grown = realloc(w->v, (w->n + 1) * sizeof(*grown))) == NULL) {
+		free(copy);
+		w->more++;
+		return;
+	}
+	w->v = grown;
+	w->v[w->n++] = copy;
+}
+
+void
+config_warnings_free(struct config_warnings *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->v[i]);
+	free(w->v);
+	*w = (struct config_warnings){ .v = NULL };
 }

@@ -21,4 +21,9 @@ void config_error_report(const config_t *lc, const char *text, const char *name,
 /* Why util_read_file refused a configuration file, from its errno. */
 const char *config_read_error(int e);
 
+/* Adds a warning to w (config_types.h), or counts it past the bound. */
+struct config_warnings;
+void config_warn(struct config_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void config_warnings_free(struct config_warnings *w);
+
 #endif

@@ -55,6 +55,8 @@ const struct config_key config_schema[] = {
 	K("udp_burst", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "udp_rate", true, false, G(udp_burst)),
 	/* drop-ins: config_dropin.c; read again at every reload */
 	K("include_dir", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(include_dir)),
+	/* packages' update-inetd entries: config_inetd.c; read again at every reload */
+	K("inetd_conf", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(inetd_conf)),
 	K("chroot", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(chroot_dir)),
 	K("seccomp", SCOPE_GLOBAL, TYPE_BOOL, 0, 0, "true", true, false, G(seccomp)),
 

@@ -83,6 +83,18 @@ struct service_config {
 	bool any_address;	/* "*": dual-stack :: (or 0.0.0.0 without IPv6) */
 };
 
+/*
+ * What a configuration loads with but serves without: an inetd_conf entry
+ * skipped, an attribute --import's translation could not carry over. The
+ * master logs them at start and at each reload, -t prints them.
+ */
+#define CONFIG_WARNINGS_MAX 200
+struct config_warnings {
+	char **v;
+	size_t n;
+	size_t more;		/* beyond CONFIG_WARNINGS_MAX, or lost to a lack of memory */
+};
+
 struct config {
 	char *path;
 	char *user;
@@ -91,6 +103,8 @@ struct config {
 	char *pid_file;
 	char *chroot_dir;	/* workers chroot here before serving; NULL = none */
 	char *include_dir;	/* the drop-in directory; NULL = none */
+	char *inetd_conf;	/* an inetd.conf whose entries are served too; NULL = none */
+	struct config_warnings warnings;
 	bool seccomp;		/* workers run under a syscall allow list */
 	struct log_config log;
 	int workers;

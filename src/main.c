@@ -16,6 +16,7 @@
 #include "handler.h"
 #include "handover.h"
 #include "import/import.h"
+#include "import/import_live.h"
 #include "log.h"
 #include "master.h"
 #include "proctitle.h"
@@ -223,6 +224,10 @@ run_with_config(const struct cli *o, struct config *cfg, const char *exe, char *
 		if (o->status)
 			rc = print_status(cfg, o->config_arg);
 		else {
+			for (size_t i = 0; i < cfg->warnings.n; i++)
+				fprintf(stderr, "netsrvd: warning: %s\n", cfg->warnings.v[i]);
+			if (cfg->warnings.more > 0)
+				fprintf(stderr, "netsrvd: warning: and %zu more\n", cfg->warnings.more);
 			/* valid (a package's safe default), but rarely what was meant */
 			if (config_enabled_services(cfg) == 0)
 				fprintf(stderr, "netsrvd: %s: warning: every service has enabled = false: "
@@ -237,6 +242,7 @@ run_with_config(const struct cli *o, struct config *cfg, const char *exe, char *
 	opt.foreground = o->foreground;
 	opt.exe_path = exe[0] == '/' ? exe : NULL;
 	opt.inherited = inh;
+	opt.translate = import_live_translate;
 	proctitle_init(argc, argv);
 	return master_run(cfg, &opt);
 }
@@ -275,7 +281,7 @@ main(int argc, char **argv)
 		free(config_path);
 		return EXIT_OTHER;
 	}
-	cfg = config_load(config_path, err, sizeof(err));
+	cfg = config_load_with(config_path, import_live_translate, err, sizeof(err));
 	if (cfg == NULL) {
 		fprintf(stderr, "netsrvd: %s\n", err);
 		rc = EXIT_CONFIG;

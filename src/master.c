@@ -14,6 +14,7 @@
 #include "config_diff.h"
 #include "control.h"
 #include "daemon.h"
+#include "file_watch.h"
 #include "generation.h"
 #include "handover.h"
 #include "listener.h"
@@ -60,6 +61,7 @@ struct master {
 	struct stats *stats;	/* counters that outlive workers, for status and /metrics */
 	struct control_block *control;	/* what the workers are told: stopping, handed over, generation */
 	int64_t next_tick_ms;	/* once a second: pool size and hung workers */
+	struct file_watch inetd_watch;	/* inetd_conf: update-inetd tells no one but inetd itself */
 };
 
 static int
@@ -170,6 +172,31 @@ log_unapplied(struct master *m, const struct config *cfg)
 	log_warnx("%s: that takes a restart; the running value stays (pid file %s)", what, m->pid_file);
 }
 
+/* What the configuration loaded with but does not serve (an inetd_conf entry skipped, and why). */
+static void
+log_warnings(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->warnings.n; i++)
+		log_warnx("%s", cfg->warnings.v[i]);
+	if (cfg->warnings.more > 0)
+		log_warnx("%s: and %zu more warnings", cfg->path, cfg->warnings.more);
+}
+
+/*
+ * update-inetd only signals a running inetd it recognises by name, so a
+ * change to inetd_conf is seen by watching the file: it reloads as SIGHUP
+ * does. Without the watch, a reload still reads the file.
+ */
+static void
+watch_inetd_conf(struct master *m, const struct config *cfg)
+{
+	char err[CONFIG_ERR_MAX];
+
+	if (file_watch_set(&m->inetd_watch, cfg->inetd_conf, err, sizeof(err)) == -1)
+		log_warnx("inetd_conf %s: cannot watch it for changes (%s): reload after each one",
+		    cfg->inetd_conf, err);
+}
+
 static void
 master_reload(struct master *m)
 {
@@ -187,7 +214,7 @@ master_reload(struct master *m)
 	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
 	log_notice("reloading %s", m->opt.config_path);
-	cfg = config_load(m->opt.config_path, err, sizeof(err));
+	cfg = config_load_with(m->opt.config_path, m->opt.translate, err, sizeof(err));
 	if (cfg == NULL) {
 		reload_failed(m, err);
 		return;
@@ -216,6 +243,8 @@ master_reload(struct master *m)
 	if (apply_log(m, cfg, err, sizeof(err)) == -1)
 		log_warnx("%s; logging stays as it was", err);
 	switch_generation(m, g);
+	log_warnings(cfg);
+	watch_inetd_conf(m, cfg);
 	log_notice("reloaded: generation %u, %zu services, %zu workers", m->gen->id,
 	    m->gen->nsvcs, generation_workers(m->gen));
 	stats_count_reload(m->stats, true);
@@ -488,6 +517,7 @@ release_all(struct master *m)
 	ratelimit_destroy(m->rl);
 	stats_destroy(m->stats);
 	control_destroy(m->control);
+	file_watch_close(&m->inetd_watch);
 	free(m->pid_file);
 }
 
@@ -540,6 +570,7 @@ log_started(struct master *m)
 		log_notice("upgraded in place to netsrvd %s", m->opt.version);
 	log_notice("started: %zu services, %zu workers (pid %ld)", m->gen->nsvcs,
 	    generation_workers(m->gen), (long)m->pid);
+	log_warnings(m->gen->cfg);
 }
 
 /* The first workers, and those an upgrade handed over, before the loop. */
@@ -555,6 +586,7 @@ start_serving(struct master *m)
 	if (workers_adopt(&m->workers, m->opt.inherited, m->gen))
 		sig_master.chld = 1;
 	log_started(m);
+	watch_inetd_conf(m, m->gen->cfg);
 	readiness_start_watchdog(&m->told);
 	m->next_tick_ms = util_now_ms() + POOL_TICK_MS;
 }
@@ -564,6 +596,7 @@ static void
 master_wait(struct master *m)
 {
 	int t = wait_timeout_ms(m);
+	struct pollfd watch = { .fd = m->inetd_watch.fd, .events = POLLIN };
 	struct timespec ts;
 
 	if (m->state == RUNNING)
@@ -572,7 +605,8 @@ master_wait(struct master *m)
 
 	if (!sig_master.chld && !sig_master.hup && !sig_master.term &&
 	    !sig_master.quit && !sig_master.usr1 && !sig_master.usr2 &&
-	    ppoll(NULL, 0, t < 0 ? NULL : &ts, &m->waitmask) == -1 && errno != EINTR)
+	    ppoll(watch.fd >= 0 ? &watch : NULL, watch.fd >= 0 ? 1 : 0, t < 0 ? NULL : &ts,
+	    &m->waitmask) == -1 && errno != EINTR)
 		log_error("ppoll");
 }
 
@@ -589,6 +623,10 @@ master_turn(struct master *m)
 		begin_stop(m, false);
 	if (sig_master.term)
 		begin_stop(m, true);
+	if (file_watch_changed(&m->inetd_watch) && m->state == RUNNING) {
+		log_notice("%s changed", m->inetd_watch.path);
+		sig_master.hup = 1;
+	}
 	if (sig_master.hup)
 		master_reload(m);
 	if (sig_master.usr1)
@@ -611,7 +649,8 @@ master_turn(struct master *m)
 int
 master_run(struct config *cfg, const struct master_options *opt)
 {
-	struct master master = { .told.ready_fd = -1, .told.guard_fd = -1 }, *m = &master;
+	struct master master = { .told.ready_fd = -1, .told.guard_fd = -1,
+	    .inetd_watch = FILE_WATCH_NONE }, *m = &master;
 
 	if (master_init(m, cfg, opt) == -1)
 		return EXIT_STARTUP;

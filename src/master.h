@@ -15,6 +15,7 @@ struct master_options {
 	const char *exe_path;		/* our binary, for SIGUSR2; NULL if unknown */
 	struct inherited *inherited;	/* sockets, pid file, workers passed to us */
 	const char *version;		/* what -V prints, for logs */
+	config_inetd_translate_fn *translate;	/* inetd_conf's, at each reload */
 };
 
 /* The exit status of a start that failed after the configuration loaded (sysexits.h: EX_OSERR). */

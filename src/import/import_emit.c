@@ -192,8 +192,8 @@ emit_keys(const struct block *b, const struct import_service *s, const struct im
 		line(b, "enabled = false;");
 }
 
-static void
-emit_service(FILE *out, const struct import_service *s, const struct import_host *h, bool comma)
+void
+import_emit_service(FILE *out, const struct import_service *s, const struct import_host *h, bool comma)
 {
 	struct block b = { .out = out, .commented = s->unservable != NULL };
 
@@ -270,7 +270,7 @@ emit_services(const struct import_result *r, const struct import_host *h, int pa
 		if (!first)
 			fputc('\n', out);
 		first = false;
-		emit_service(out, &r->svc[i], h, i < last && last != r->nsvc);
+		import_emit_service(out, &r->svc[i], h, i < last && last != r->nsvc);
 	}
 	fputs(");\n", out);
 }
@@ -389,32 +389,55 @@ report_print(FILE *err, const struct report_line *l)
 	fputc('\n', err);
 }
 
-void
-import_emit_report(const struct import_result *r, FILE *err)
+/*
+ * The report's lines, file by file as they were read and each in line
+ * order (as the sysadmin reads them); remarks too, or only what was lost.
+ * The counts are for the summary.
+ */
+static void
+report_lines(const struct import_result *r, bool remarks, FILE *err, size_t *unserved, size_t *lost,
+    size_t *enabled)
 {
-	size_t unserved = 0, lost = r->notes.n, enabled = 0, total = r->notes.n, n = 0;
+	size_t total = r->notes.n, n = 0;
 	struct report_line *v;
 
+	*unserved = 0, *lost = r->notes.n, *enabled = 0;
 	for (size_t i = 0; i < r->nsvc; i++)
 		total += 1 + r->svc[i].notes.n + r->svc[i].remarks.n;
-	v = import_xalloc(total * sizeof(*v));
+	v = import_xalloc((total ? total : 1) * sizeof(*v));
 	report_add(r, v, &n, NULL, &r->notes, true);
 	for (size_t i = 0; i < r->nsvc; i++) {
 		const struct import_service *s = &r->svc[i];
 		if (s->unservable != NULL) {
 			report_line_add(r, v, &n, s, NULL, true);
-			unserved++;
+			(*unserved)++;
 		} else
-			enabled += s->enabled;
+			*enabled += s->enabled;
 		report_add(r, v, &n, s, &s->notes, true);
-		report_add(r, v, &n, s, &s->remarks, false);
-		lost += s->notes.n;
+		if (remarks)
+			report_add(r, v, &n, s, &s->remarks, false);
+		*lost += s->notes.n;
 	}
-	/* file by file as they were read, each in line order: as the sysadmin reads them */
 	qsort(v, n, sizeof(*v), report_compare);
 	for (size_t i = 0; i < n; i++)
 		report_print(err, &v[i]);
 	free(v);
+}
+
+void
+import_emit_lost(const struct import_result *r, FILE *out)
+{
+	size_t unserved, lost, enabled;
+
+	report_lines(r, false, out, &unserved, &lost, &enabled);
+}
+
+void
+import_emit_report(const struct import_result *r, FILE *err)
+{
+	size_t unserved, lost, enabled;
+
+	report_lines(r, true, err, &unserved, &lost, &enabled);
 	put_visible(err, "netsrvd: %s (%s): %zu service%s, %zu not served, %zu attribute%s not carried over",
 	    r->path, r->format, r->nsvc, r->nsvc == 1 ? "" : "s", unserved, lost, lost == 1 ? "" : "s");
 	fputc('\n', err);

@@ -31,6 +31,15 @@ void import_emit_dropin(const struct import_result *r, const struct import_host 
 #define IMPORT_PART_ALL		(-2)
 #define IMPORT_PART_MAIN	(-1)
 
+/*
+ * One service as a group of the services list (comma: one follows), with
+ * its "# lost:" comments; an unservable one commented out.
+ */
+void import_emit_service(FILE *out, const struct import_service *s, const struct import_host *h, bool comma);
+
+/* Only what was lost or is not served, one "FILE:LINE: ..." line each, no summary (inetd_conf's warnings). */
+void import_emit_lost(const struct import_result *r, FILE *out);
+
 /* What was lost and what changed, one "FILE:LINE: ..." line each, then a summary. */
 void import_emit_report(const struct import_result *r, FILE *err);
 

@@ -1,0 +1,65 @@
+/* netsrv.conf: freeing what the loader built, and counting what it serves. */
+#include "autoconfig.h"
+
+#include <stdlib.h>
+
+#include "config_error.h"
+#include "config_free.h"
+#include "config_schema.h"
+#include "handler.h"
+
+void
+config_service_free(struct service_config *s)
+{
+	free(s->name);
+	free(s->file);
+	free(s->protocol_name);
+	free(s->address);
+	free(s->handler_name);
+	free(s->user);
+	free(s->group);
+	free(s->id.groups);
+	free(s->allow);
+	free(s->deny);
+	free(s->proxy_from);
+	free(s->interface);
+	if (s->handler != NULL) {
+		if (s->handler->release != NULL)
+			s->handler->release(s);
+		if (s->hconf != NULL)
+			config_keys_free(s->handler->keys, s->handler->nkeys, s->hconf);
+	}
+	free(s->hconf);
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < cfg->nservices; i++)
+		config_service_free(&cfg->services[i]);
+	free(cfg->services);
+	free(cfg->path);
+	free(cfg->user);
+	free(cfg->group);
+	free(cfg->pid_file);
+	free(cfg->chroot_dir);
+	free(cfg->include_dir);
+	free(cfg->inetd_conf);
+	config_warnings_free(&cfg->warnings);
+	free(cfg->log.target);
+	free(cfg->log.facility_name);
+	free(cfg->log.level_name);
+	free(cfg);
+}
+
+size_t
+config_enabled_services(const struct config *cfg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->nservices; i++)
+		n += cfg->services[i].enabled;
+	return n;
+}
