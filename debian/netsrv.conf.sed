@@ -13,4 +13,10 @@ user = "netsrvd";\
 # own, one file per service or package, as xinetd.d (netsrv.conf(5),\
 # include_dir). `netsrvd --import /etc/xinetd.conf --import-to\
 # /etc/netsrvd/conf.d` turns an xinetd.d into drop-ins.\
-include_dir = "/etc/netsrvd/conf.d";
+include_dir = "/etc/netsrvd/conf.d";\
+\
+# The entries packages register with update-inetd (fingerd, tftpd, ...),\
+# translated as netsrvd --import does; one that cannot be served is\
+# logged with its line and skipped, and a change is reloaded by itself\
+# (netsrv.conf(5), inetd_conf).\
+inetd_conf = "/etc/inetd.conf";
