@@ -156,12 +156,12 @@ load_entries(const config_t *lc, const char *path, config_inetd_load_fn *load, v
 	int n = list != NULL && config_setting_is_list(list) ? config_setting_length(list) : 0;
 
 	for (int i = 0; notes != NULL && i < config_setting_length(notes); i++) {
-		const char *note = config_setting_get_string_elem(notes, (unsigned)i);
+		const char *note = config_setting_get_string_elem(notes, i);
 		if (note != NULL)
 			config_warn(w, "%s", note);
 	}
 	for (int i = 0; i < n; i++) {
-		int line = lines != NULL ? config_setting_get_int_elem(lines, (unsigned)i) : 0;
+		int line = lines != NULL ? config_setting_get_int_elem(lines, i) : 0;
 
 		err[0] = '\0';
 		if (load(path, line > 0 ? line : 0, config_setting_get_elem(list, (unsigned)i), arg) == -1)

@@ -35,16 +35,16 @@ file_watch_set(struct file_watch *w, const char *path, char *err, size_t errlen)
 	if (w->path != NULL && strcmp(w->path, path) == 0)
 		return 0;
 	file_watch_close(w);
-	if ((w->path = strdup(path)) == NULL || (dir = strdup(path)) == NULL) {
+	/* the directory: "." for a bare name, "/" for a file at the root */
+	if ((w->path = strdup(path)) == NULL ||
+	    (dir = strdup(strchr(path, '/') != NULL ? path : ".")) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		file_watch_close(w);
 		return -1;
 	}
 	slash = strrchr(dir, '/');
 	w->name = strrchr(w->path, '/') != NULL ? strrchr(w->path, '/') + 1 : w->path;
-	if (slash == NULL)
-		strcpy(dir, ".");
-	else
+	if (slash != NULL)
 		slash[slash == dir ? 1 : 0] = '\0';
 	if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
 	    inotify_add_watch(w->fd, dir, WATCHED | IN_ONLYDIR) == -1) {
