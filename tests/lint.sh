@@ -264,7 +264,9 @@ done
 # --- shell scripts ----------------------------------------------------------
 for script in "$scratch/netsrvd.init" "$srcdir/build-aux/install-deps" \
     "$srcdir/build-aux/check-fresh" "$srcdir/build-aux/prove-make-run" \
-    "$srcdir/build-aux/check-unprivileged" \
+    "$srcdir/build-aux/check-unprivileged" "$srcdir/build-aux/check-package" \
+    "$srcdir/build-aux/check-package-steps" \
+    "$srcdir/debian/preinst" "$srcdir/debian/postinst" "$srcdir/debian/postrm" \
     "$srcdir/tests/lint.sh" "$srcdir/tests/install_test.sh" \
     "$srcdir/fuzz/run-fuzzer.sh" "$srcdir/bench/run-bench.sh" "$srcdir/bench/run-bench-exec.sh"; do
 	case $script in
@@ -272,13 +274,16 @@ for script in "$scratch/netsrvd.init" "$srcdir/build-aux/install-deps" \
 	*) name=${script#"$srcdir"/} ;;
 	esac
 	check "shellcheck $name" shellcheck shellcheck \
-	    shellcheck -f gcc "$script"
+	    shellcheck -x -f gcc "$script"
 	check "checkbashisms $name" checkbashisms devscripts \
 	    checkbashisms "$script"
 done
 # sourced by the init script: sh with no #! line, which checkbashisms wants
 check "shellcheck init/netsrvd.default.in" shellcheck shellcheck \
     shellcheck -s sh -f gcc "$scratch/netsrvd.default"
+# sourced by check-fresh and check-package
+check "shellcheck build-aux/fresh-base.sh" shellcheck shellcheck \
+    shellcheck -s sh -f gcc "$srcdir/build-aux/fresh-base.sh"
 
 # --- systemd units ----------------------------------------------------------
 check "systemd-analyze netsrvd.service netsrvd.socket" systemd-analyze \
