@@ -114,7 +114,7 @@ busy(struct scoreboard *sb, uint32_t svc, const char *text)
 
 	assert_true(i >= 0);
 	s = scoreboard_slot(sb, (size_t)i);
-	scoreboard_begin(s, (struct sockaddr *)&ss);
+	scoreboard_begin(s, (struct sockaddr *)&ss, LOG_PEER_FULL);
 	return s;
 }
 
@@ -179,16 +179,14 @@ static void
 scoreboard_busy_from_v4_test(void **state)
 {
 	struct scoreboard *sb = *state;
-	unsigned char k[16];
-	uint16_t port;
 	struct sockaddr_storage me = addr("192.0.2.1", 1);
+	uint64_t k = scoreboard_source_of((struct sockaddr *)&me);
 	struct sb_slot *a = busy(sb, SVC, "192.0.2.1");
 	struct sb_slot *other;
 
 	(void)busy(sb, SVC, "192.0.2.1");
 	(void)busy(sb, SVC, "192.0.2.2");		/* another client */
 	other = busy(sb, SVC + 1, "192.0.2.1");		/* another service */
-	scoreboard_peer_key((struct sockaddr *)&me, k, &port);
 	assert_int_equal(scoreboard_busy_from(sb, SVC, k, NULL), 2);
 	/* the asking worker does not count itself */
 	assert_int_equal(scoreboard_busy_from(sb, SVC, k, a), 1);
@@ -204,14 +202,12 @@ static void
 scoreboard_busy_from_v6_prefix_test(void **state)
 {
 	struct scoreboard *sb = *state;
-	unsigned char k[16];
-	uint16_t port;
 	struct sockaddr_storage me = addr("2001:db8:0:1::99", 1);
+	uint64_t k = scoreboard_source_of((struct sockaddr *)&me);
 
 	(void)busy(sb, SVC, "2001:db8:0:1::1");
 	(void)busy(sb, SVC, "2001:db8:0:1:ffff::2");	/* same /64 */
 	(void)busy(sb, SVC, "2001:db8:0:2::1");		/* the next /64 */
-	scoreboard_peer_key((struct sockaddr *)&me, k, &port);
 	assert_int_equal(scoreboard_busy_from(sb, SVC, k, NULL), 2);
 }
 
