@@ -74,7 +74,7 @@ access_format(const struct access_line *l, char *out, size_t len)
 	out[0] = '\0';
 	field(&b, "service=%s", l->service);
 	if (l->peer != NULL) {
-		util_format_sockaddr(l->peer, addr, sizeof(addr));
+		logpeer_format(l->log_peer, l->peer, addr, sizeof(addr));
 		field(&b, " peer=%s", addr);
 	}
 	if (l->proxy != NULL) {

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "logpeer.h"
+
 /*
  * One line's fields, each written only when it applies, always in this
  * order: service peer proxy in out duration_ms end reason, then the
@@ -14,6 +16,7 @@
 struct access_line {
 	const char *service;
 	const struct sockaddr *peer;	/* NULL: none (a UDP program reads its own peers) */
+	enum log_peer log_peer;		/* how peer= shows it (the service's log_peer) */
 	const struct sockaddr *proxy;	/* the balancer a relayed client came through, or NULL */
 	bool counted;			/* in=, out= and duration_ms= apply */
 	bool timed;			/* duration_ms= applies without in= and out= */

@@ -122,8 +122,8 @@ store_value(struct ctx *c, const config_setting_t *st, const struct config_key *
 {
 	const char *name = k->name;
 
-	if (!type_ok(st, k->type))
-		return fail_at(c, st, "\"%s\" must be %s", name, config_type_name(k->type));
+	if (!type_ok(st, k->type) || !config_key_choice_ok(k, config_setting_get_string(st)))
+		return fail_at(c, st, "\"%s\" must be %s", name, config_key_expects(k));
 	if (!config_key_stored(k, handler_key))
 		return 0;
 	if (k->type == TYPE_INT) {

@@ -23,6 +23,7 @@ config_service_free(struct service_config *s)
 	free(s->deny);
 	free(s->proxy_from);
 	free(s->interface);
+	free(s->log_peer);
 	if (s->handler != NULL) {
 		if (s->handler->release != NULL)
 			s->handler->release(s);
@@ -47,6 +48,7 @@ config_free(struct config *cfg)
 	free(cfg->chroot_dir);
 	free(cfg->include_dir);
 	free(cfg->inetd_conf);
+	free(cfg->log_peer);
 	config_warnings_free(&cfg->warnings);
 	free(cfg->log.target);
 	free(cfg->log.facility_name);

@@ -8,6 +8,7 @@
 #include "config_schema.h"
 #include "config_types.h"
 #include "handler.h"
+#include "logpeer.h"
 #include "util.h"
 
 #ifndef RUNSTATEDIR
@@ -23,6 +24,10 @@
 	{ .name = (n), .scope = (sc), .type = (t), .min = (lo), .max = (hi), .def = (d), \
 	  .reloadable = (rel), .inherit = (inh), .offset = (off) }
 #define INHERIT	true
+/* A string key of fixed words (ch, NULL-terminated; ex lists them for messages). */
+#define KC(n, sc, d, inh, off, ch, ex) \
+	{ .name = (n), .scope = (sc), .type = TYPE_STRING, .def = (d), .reloadable = true, \
+	  .inherit = (inh), .offset = (off), .choices = (ch), .expects = (ex) }
 
 const struct config_key config_schema[] = {
 	K("user", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(user)),
@@ -59,6 +64,8 @@ const struct config_key config_schema[] = {
 	K("inetd_conf", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(inetd_conf)),
 	K("chroot", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(chroot_dir)),
 	K("seccomp", SCOPE_GLOBAL, TYPE_BOOL, 0, 0, "true", true, false, G(seccomp)),
+	/* how much of a client's address the access log and the status table keep: logpeer.h */
+	KC("log_peer", SCOPE_GLOBAL, "full", false, G(log_peer), logpeer_choices, LOGPEER_EXPECTS),
 
 	K("target", SCOPE_LOG, TYPE_STRING, 0, 0, NULL, true, false, L(target)),
 	K("facility", SCOPE_LOG, TYPE_STRING, 0, 0, "daemon", true, false, L(facility_name)),
@@ -98,6 +105,7 @@ const struct config_key config_schema[] = {
 	K("groups", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(groups)),
 	/* exec: its programs may run as the user of built-in workers (check_program_users) */
 	K("share_user", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(share_user)),
+	KC("log_peer", SCOPE_SERVICE, NULL, INHERIT, S(log_peer), logpeer_choices, LOGPEER_EXPECTS),
 };
 const size_t config_schema_len = sizeof(config_schema) / sizeof(config_schema[0]);
 
@@ -127,6 +135,23 @@ config_type_name(enum config_type t)
 	case TYPE_SERVICE_LIST: return "a list of service groups ( { ... }, ... )";
 	}
 	return "?";
+}
+
+const char *
+config_key_expects(const struct config_key *k)
+{
+	return k->expects != NULL ? k->expects : config_type_name(k->type);
+}
+
+bool
+config_key_choice_ok(const struct config_key *k, const char *str)
+{
+	if (k->choices == NULL)
+		return true;
+	for (size_t i = 0; str != NULL && k->choices[i] != NULL; i++)
+		if (strcmp(str, k->choices[i]) == 0)
+			return true;
+	return false;
 }
 
 const struct config_key *

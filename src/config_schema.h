@@ -45,6 +45,9 @@ struct config_key {
 	size_t offset;
 	const struct config_key *sub;	/* TYPE_GROUP of a handler: its keys */
 	size_t nsub;
+	/* TYPE_STRING with fixed words: them (NULL-terminated), and how a message lists them */
+	const char *const *choices;
+	const char *expects;
 };
 
 extern const struct config_key config_schema[];
@@ -56,6 +59,10 @@ const char *config_scope_name(enum config_scope s);
 #define SCHEMA_MAX 64
 
 const char *config_type_name(enum config_type t);
+/* What a value of k must be: its words ("one of ...") or its type's name. */
+const char *config_key_expects(const struct config_key *k);
+/* Whether str (NULL: not a string) is one of k's words; true for a key without any. */
+bool config_key_choice_ok(const struct config_key *k, const char *str);
 
 /* A row of the core table (NULL: none), and its index there (for a SCHEMA_MAX set). */
 const struct config_key *config_schema_find(const char *name, enum config_scope scope);

@@ -74,6 +74,7 @@ struct service_config {
 	char *group;
 	bool groups;		/* the user's supplementary groups too (initgroups) */
 	bool share_user;	/* exec: programs may run as the user of built-in workers */
+	char *log_peer;		/* "full", "prefix" or "none" (checked): logpeer_mode() */
 	struct identity id;	/* resolved from user and group */
 	void *hconf;		/* the handler's keys and what its check made (handler.h) */
 	int line;		/* where the service's group starts */
@@ -104,6 +105,7 @@ struct config {
 	char *chroot_dir;	/* workers chroot here before serving; NULL = none */
 	char *include_dir;	/* the drop-in directory; NULL = none */
 	char *inetd_conf;	/* an inetd.conf whose entries are served too; NULL = none */
+	char *log_peer;		/* what services that do not set their own show of a client */
 	struct config_warnings warnings;
 	bool seccomp;		/* workers run under a syscall allow list */
 	struct log_config log;

@@ -231,7 +231,7 @@ worker_row(const struct sb_slot *s, void *arg)
 		return;
 	r->workers++;
 	if (st == SB_BUSY) {
-		util_format_peer_key(s->peer, atomic_load(&s->peer_port), peer, sizeof(peer));
+		scoreboard_format_peer(s, peer, sizeof(peer));
 		if (atomic_load_explicit(&s->relayed, memory_order_acquire))
 			util_format_peer_key(s->proxy, atomic_load(&s->proxy_port), proxy,
 			    sizeof(proxy));

@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "scoreboard.h"
@@ -25,12 +28,39 @@ live_bits(const struct scoreboard *sb)
 	return (_Atomic uint64_t *)sb->shm.base;
 }
 
+/*
+ * The key of scoreboard_source_of: one per master, drawn when its first
+ * board is made, before any worker is forked, and inherited by them all
+ * (boards of every generation are compared with one another). Not a
+ * handler's input and never changed after: a process-wide constant.
+ */
+static uint64_t source_key[2];
+static bool source_keyed;
+
+static void
+draw_source_key(void)
+{
+	struct timespec ts;
+
+	if (source_keyed)
+		return;
+	source_keyed = true;
+	if (getrandom(source_key, sizeof(source_key), GRND_NONBLOCK) == (ssize_t)sizeof(source_key))
+		return;
+	/* no entropy yet (early boot): counting still works, the digest is only weaker */
+	log_debug("getrandom for the per-source key");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	source_key[0] = (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec;
+	source_key[1] = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
+}
+
 struct scoreboard *
 scoreboard_create(size_t nslots)
 {
 	struct scoreboard *sb = calloc(1, sizeof(*sb));
 	size_t words = (nslots + SB_WORD_BITS - 1) / SB_WORD_BITS;
 
+	draw_source_key();
 	if (sb == NULL)
 		return NULL;
 	sb->taken = calloc(nslots, sizeof(*sb->taken));
@@ -122,6 +152,8 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t service, unsigned ge
 		s->generation = generation;
 		memset(s->peer, 0, sizeof(s->peer));
 		atomic_store(&s->peer_port, 0);
+		atomic_store(&s->peer_shown, LOG_PEER_NONE);
+		atomic_store(&s->source, 0);
 		memset(s->proxy, 0, sizeof(s->proxy));
 		atomic_store(&s->proxy_port, 0);
 		atomic_store(&s->relayed, 0);
@@ -168,14 +200,86 @@ scoreboard_peer_key(const struct sockaddr *sa, unsigned char out[16], uint16_t *
 	}
 }
 
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND(v0, v1, v2, v3) do { \
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+} while (0)
+
+/* SipHash-2-4 of 16 bytes under source_key: keyed, so a digest cannot be looked up in a table of addresses. */
+static uint64_t
+siphash16(const unsigned char in[16])
+{
+	uint64_t v0 = 0x736f6d6570736575ULL ^ source_key[0], v1 = 0x646f72616e646f6dULL ^ source_key[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ source_key[0], v3 = 0x7465646279746573ULL ^ source_key[1];
+	uint64_t m;
+
+	for (int i = 0; i < 2; i++) {
+		m = 0;
+		for (int j = 7; j >= 0; j--)
+			m = m << 8 | in[i * 8 + j];
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	m = (uint64_t)16 << 56;
+	v3 ^= m;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= m;
+	v2 ^= 0xff;
+	for (int i = 0; i < 4; i++)
+		SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* An IPv4 client counts by its address, an IPv6 one by its /64. */
+static uint64_t
+source_of_key(const unsigned char key[16])
+{
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	unsigned char in[16];
+
+	memcpy(in, key, sizeof(in));
+	if (memcmp(in, v4mapped, sizeof(v4mapped)) != 0)
+		memset(in + 8, 0, 8);
+	return siphash16(in);
+}
+
+uint64_t
+scoreboard_source_of(const struct sockaddr *sa)
+{
+	unsigned char key[16];
+	uint16_t port;
+
+	scoreboard_peer_key(sa, key, &port);
+	return source_of_key(key);
+}
+
+/*
+ * The address is masked here, by the worker, before it is written: what
+ * log_peer keeps out of the access log never reaches shared memory
+ * either, so neither the status page, `netsrvd -s`, the master's own
+ * log lines (a timeout's) nor anyone who can read the board sees more
+ * than the service chose to show. max_per_source still tells clients
+ * apart through source, a keyed digest, not the address.
+ */
 void
-scoreboard_begin(struct sb_slot *s, const struct sockaddr *peer)
+scoreboard_begin(struct sb_slot *s, const struct sockaddr *peer, enum log_peer shown)
 {
 	uint16_t port;
+	unsigned char key[16];
 	int64_t now = util_coarse_now_ms();
 
-	scoreboard_peer_key(peer, s->peer, &port);
+	scoreboard_peer_key(peer, key, &port);
+	atomic_store_explicit(&s->source, source_of_key(key), memory_order_relaxed);
+	logpeer_mask_key(shown, key, &port);
+	memcpy(s->peer, key, sizeof(key));
 	atomic_store_explicit(&s->peer_port, port, memory_order_relaxed);
+	atomic_store_explicit(&s->peer_shown, (int)shown, memory_order_relaxed);
 	atomic_store_explicit(&s->conn_start_ms, now, memory_order_relaxed);
 	atomic_store_explicit(&s->progress_ms, now, memory_order_relaxed);
 	scoreboard_set_state(s, SB_BUSY);
@@ -202,20 +306,19 @@ scoreboard_end(struct sb_slot *s)
 	scoreboard_set_state(s, SB_IDLE);
 }
 
-/* An IPv4 client counts by its address, an IPv6 one by its /64. */
-static bool
-same_client(const unsigned char a[16], const unsigned char b[16])
+void
+scoreboard_format_peer(const struct sb_slot *s, char *buf, size_t len)
 {
-	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	unsigned char key[16];
 
-	if (memcmp(a, v4mapped, 12) == 0)
-		return memcmp(a, b, 16) == 0;
-	return memcmp(a, b, 8) == 0;
+	memcpy(key, s->peer, sizeof(key));
+	logpeer_format_key(logpeer_mode_of(atomic_load_explicit(&s->peer_shown, memory_order_relaxed)),
+	    key, atomic_load_explicit(&s->peer_port, memory_order_relaxed), buf, len);
 }
 
 struct busy_count {
 	uint32_t service;
-	const unsigned char *peer;
+	uint64_t source;
 	const struct sb_slot *except;
 	size_t n;
 };
@@ -228,14 +331,14 @@ count_busy_from(const struct sb_slot *s, void *arg)
 	if (s == c->except || s->service != c->service ||
 	    atomic_load_explicit(&s->state, memory_order_acquire) != SB_BUSY)
 		return;
-	c->n += same_client(s->peer, c->peer);
+	c->n += atomic_load_explicit(&s->source, memory_order_relaxed) == c->source;
 }
 
 size_t
-scoreboard_busy_from(const struct scoreboard *sb, uint32_t service,
-    const unsigned char peer[16], const struct sb_slot *except)
+scoreboard_busy_from(const struct scoreboard *sb, uint32_t service, uint64_t source,
+    const struct sb_slot *except)
 {
-	struct busy_count c = { .service = service, .peer = peer, .except = except, .n = 0 };
+	struct busy_count c = { .service = service, .source = source, .except = except, .n = 0 };
 
 	scoreboard_each_live(sb, count_busy_from, &c);
 	return c.n;

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "logpeer.h"
 #include "shm.h"
 #include "stats.h"
 
@@ -33,8 +34,14 @@ struct sb_slot {
 	pid_t pid;
 	unsigned generation;
 	uint32_t service;		/* stats_service_id(name): the same across reloads */
-	unsigned char peer[16];		/* the client, IPv6 or v4-mapped */
-	_Atomic uint16_t peer_port;
+	/*
+	 * The client as the service's log_peer shows it, masked by the worker
+	 * before it is stored (see scoreboard_begin): peer_shown says how.
+	 */
+	unsigned char peer[16];		/* IPv6 or v4-mapped; prefix: the /24 or /48; none: zeros */
+	_Atomic uint16_t peer_port;	/* 0 unless peer_shown is LOG_PEER_FULL */
+	_Atomic int peer_shown;		/* enum log_peer; read back with logpeer_mode_of */
+	_Atomic uint64_t source;	/* scoreboard_source_of(the client), for max_per_source */
 	/* the balancer the client came through (PROXY protocol), while relayed is set */
 	unsigned char proxy[16];
 	_Atomic uint16_t proxy_port;
@@ -85,14 +92,24 @@ int scoreboard_confine(struct scoreboard *sb, int slot);
 
 /* For the worker, on its own slot: cheap, no syscalls (coarse clock via vDSO). */
 void scoreboard_set_state(struct sb_slot *s, enum sb_state st);
-void scoreboard_begin(struct sb_slot *s, const struct sockaddr *peer);
+/* Busy with peer, stored as shown says (the service's log_peer). */
+void scoreboard_begin(struct sb_slot *s, const struct sockaddr *peer, enum log_peer shown);
 /* The balancer the client of this connection came through, or NULL: it came itself. */
 void scoreboard_set_proxy(struct sb_slot *s, const struct sockaddr *proxy);
 /* The client is gone (its bytes are counted in s->counters, by the worker). */
 void scoreboard_end(struct sb_slot *s);
-/* Peers of the same service now busy with the same client (IPv6: the same /64). */
-size_t scoreboard_busy_from(const struct scoreboard *sb, uint32_t service,
-    const unsigned char peer[16], const struct sb_slot *except);
+/*
+ * Who a client is for max_per_source, without saying it: a keyed digest
+ * of its address (IPv6: of its /64), the key drawn once per master
+ * before any fork, so every worker of this daemon gets the same digest
+ * for the same client and nobody reading the board learns the address.
+ */
+uint64_t scoreboard_source_of(const struct sockaddr *sa);
+/* Lines of the same service now busy with the same source (scoreboard_source_of). */
+size_t scoreboard_busy_from(const struct scoreboard *sb, uint32_t service, uint64_t source,
+    const struct sb_slot *except);
+/* A busy line's client, as its worker let it be shown ("-" when none is). */
+void scoreboard_format_peer(const struct sb_slot *s, char *buf, size_t len);
 void scoreboard_peer_key(const struct sockaddr *sa, unsigned char out[16], uint16_t *port);
 const char *scoreboard_state_name(enum sb_state st);
 

@@ -210,7 +210,8 @@ over_per_source_limit(const struct worker *w)
 	if (w->svc->max_per_source == 0)
 		return false;
 	for (size_t i = 0; i < w->a->nboards; i++)
-		busy += scoreboard_busy_from(w->a->boards[i], w->a->service_id, me->peer, me);
+		busy += scoreboard_busy_from(w->a->boards[i], w->a->service_id,
+		    atomic_load_explicit(&me->source, memory_order_relaxed), me);
 	return busy >= (size_t)w->svc->max_per_source;
 }
 
@@ -220,6 +221,7 @@ refuse_logged(const struct worker *w, int fd, const struct sockaddr *peer,
     const struct worker_proxy *wp, const char *reason, _Atomic uint64_t *counter)
 {
 	struct access_line l = { .service = w->svc->name, .peer = peer,
+	    .log_peer = logpeer_mode(w->svc->log_peer),
 	    .proxy = worker_proxy_balancer(wp), .end = "refused", .reason = reason };
 
 	refuse(fd);
@@ -234,6 +236,7 @@ log_connection(const struct worker *w, const struct tcp_session *s, const struct
 {
 	struct timespec t1;
 	struct access_line l = { .service = w->svc->name, .peer = s->peer,
+	    .log_peer = logpeer_mode(w->svc->log_peer),
 	    .proxy = worker_proxy_balancer(wp), .counted = true, .in = s->bytes_in,
 	    .out = s->bytes_out, .end = session_end_name(end), .words = s->log_extra,
 	    .bytes_unknown = s->bytes_unknown };
@@ -263,7 +266,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		refuse_logged(w, fd, peer, &wp, "acl", &w->a->st->refused_acl);
 		return;
 	}
-	scoreboard_begin(w->a->slot, peer);
+	scoreboard_begin(w->a->slot, peer, logpeer_mode(w->svc->log_peer));
 	if (over_per_source_limit(w)) {
 		refuse_logged(w, fd, peer, &wp, "per_source", &w->a->st->refused_per_source);
 		scoreboard_set_state(w->a->slot, SB_IDLE);

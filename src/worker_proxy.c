@@ -80,6 +80,7 @@ static void
 refuse_logged(const struct worker_args *a, const struct sockaddr *peer, const char *why)
 {
 	struct access_line l = { .service = a->svc->name, .peer = peer, .end = "refused",
+	    .log_peer = logpeer_mode(a->svc->log_peer),
 	    .reason = "proxy", .detail = why };
 
 	access_log(&l, a->cfg->log.connections, ACCESS_OR_INFO);
@@ -100,7 +101,7 @@ worker_proxy_accept(const struct worker_args *a, int fd, unsigned char *buf, siz
 	}
 	/* busy with the balancer while its header comes: the pool sees the worker taken */
 	scoreboard_set_proxy(a->slot, NULL);
-	scoreboard_begin(a->slot, *peer);
+	scoreboard_begin(a->slot, *peer, logpeer_mode(a->svc->log_peer));
 	memset(&r, 0, sizeof(r));
 	why = len >= PROXY_MAX ? read_header(fd, buf, len, &r) : "no room for a header";
 	/* idle again: the caller's checks begin the connection with the client */

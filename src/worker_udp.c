@@ -349,6 +349,7 @@ refuse_datagram(const struct worker_udp *u, const struct sockaddr *peer, const c
     const char *detail, _Atomic uint64_t *counter, enum access_otherwise otherwise)
 {
 	struct access_line l = { .service = u->svc->name, .peer = peer, .end = "refused",
+	    .log_peer = logpeer_mode(u->svc->log_peer),
 	    .reason = reason, .detail = detail };
 
 	worker_count(counter);
@@ -433,6 +434,7 @@ udp_answer(struct worker_udp *u, struct udp_batch *b, unsigned i)
 	}
 	if (u->access_log) {
 		struct access_line l = { .service = u->svc->name, .peer = peer, .counted = true,
+		    .log_peer = logpeer_mode(u->svc->log_peer),
 		    .in = len, .out = rlen < 0 ? 0 : (unsigned long long)rlen,
 		    .end = rlen < 0 ? "dropped" : "answered" };
 

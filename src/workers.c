@@ -232,7 +232,7 @@ workers_kill_hung(struct worker_table *t, int64_t now)
 		int64_t silent = now - atomic_load(&l->progress_ms);
 		if (silent < (int64_t)w->timeout * 1000 + HUNG_GRACE_MS)
 			continue;
-		util_format_peer_key(l->peer, atomic_load(&l->peer_port), peer, sizeof(peer));
+		scoreboard_format_peer(l, peer, sizeof(peer));
 		log_warnx("service %s: worker %ld hung: no progress with %s for %lld s (timeout %d s); killing it",
 		    w->name, (long)w->pid, peer, (long long)(silent / 1000), w->timeout);
 		signal_worker(w, SIGKILL);

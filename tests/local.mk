@@ -50,7 +50,9 @@ tests_handover_test_SOURCES = tests/handover_test.c
 tests_handover_test_CFLAGS = $(TEST_CFLAGS)
 tests_ratelimit_test_SOURCES = tests/ratelimit_test.c
 tests_ratelimit_test_CFLAGS = $(TEST_CFLAGS)
-check_PROGRAMS += tests/perm_test tests/dropin_test tests/inetd_conf_test
+check_PROGRAMS += tests/perm_test tests/dropin_test tests/inetd_conf_test tests/logpeer_test
+tests_logpeer_test_SOURCES = tests/logpeer_test.c $(HARNESS)
+tests_logpeer_test_CFLAGS = $(TEST_CFLAGS)
 tests_inetd_conf_test_SOURCES = tests/inetd_conf_test.c $(HARNESS)
 tests_inetd_conf_test_CFLAGS = $(TEST_CFLAGS)
 tests_dropin_test_SOURCES = tests/dropin_test.c $(HARNESS)
@@ -137,7 +139,8 @@ TESTS = tests/fault_test tests/exec_test tests/haproxy_test tests/pool_test test
 	tests/docs_test tests/sandbox_test tests/privs_test tests/unit_test tests/handover_test tests/pool_policy_test \
 	tests/ratelimit_test tests/scoreboard_test tests/listener_test tests/workers_test tests/generation_test tests/import_test \
 	tests/import_cli_test tests/proxy_test tests/initscript_test tests/install_test.sh tests/lint.sh
-TESTS += tests/perm_test tests/exec_spawn_test tests/exec_watch_test tests/dropin_test tests/inetd_conf_test
+TESTS += tests/perm_test tests/exec_spawn_test tests/exec_watch_test tests/dropin_test tests/inetd_conf_test \
+	tests/logpeer_test
 
 EXTRA_DIST += tests/lint.sh tests/install_test.sh $(import_data)
 # real inetd and xinetd files for tests/import_cli_test (their origins: the README)

@@ -114,7 +114,7 @@ busy(struct scoreboard *sb, uint32_t svc, const char *text)
 
 	assert_true(i >= 0);
 	s = scoreboard_slot(sb, (size_t)i);
-	scoreboard_begin(s, (struct sockaddr *)&ss);
+	scoreboard_begin(s, (struct sockaddr *)&ss, LOG_PEER_FULL);
 	return s;
 }
 
@@ -179,16 +179,14 @@ static void
 scoreboard_busy_from_v4_test(void **state)
 {
 	struct scoreboard *sb = *state;
-	unsigned char k[16];
-	uint16_t port;
 	struct sockaddr_storage me = addr("192.0.2.1", 1);
+	uint64_t k = scoreboard_source_of((struct sockaddr *)&me);
 	struct sb_slot *a = busy(sb, SVC, "192.0.2.1");
 	struct sb_slot *other;
 
 	(void)busy(sb, SVC, "192.0.2.1");
 	(void)busy(sb, SVC, "192.0.2.2");		/* another client */
 	other = busy(sb, SVC + 1, "192.0.2.1");		/* another service */
-	scoreboard_peer_key((struct sockaddr *)&me, k, &port);
 	assert_int_equal(scoreboard_busy_from(sb, SVC, k, NULL), 2);
 	/* the asking worker does not count itself */
 	assert_int_equal(scoreboard_busy_from(sb, SVC, k, a), 1);
@@ -204,15 +202,60 @@ static void
 scoreboard_busy_from_v6_prefix_test(void **state)
 {
 	struct scoreboard *sb = *state;
-	unsigned char k[16];
-	uint16_t port;
 	struct sockaddr_storage me = addr("2001:db8:0:1::99", 1);
+	uint64_t k = scoreboard_source_of((struct sockaddr *)&me);
 
 	(void)busy(sb, SVC, "2001:db8:0:1::1");
 	(void)busy(sb, SVC, "2001:db8:0:1:ffff::2");	/* same /64 */
 	(void)busy(sb, SVC, "2001:db8:0:2::1");		/* the next /64 */
-	scoreboard_peer_key((struct sockaddr *)&me, k, &port);
 	assert_int_equal(scoreboard_busy_from(sb, SVC, k, NULL), 2);
+}
+
+/*
+ * With log_peer prefix or none, the line never holds the whole address
+ * (nor the port): the worker masks it before it writes. The source
+ * digest still tells the clients apart.
+ */
+static void
+scoreboard_begin_masks_test(void **state)
+{
+	static const unsigned char v4_24[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 0 };
+	static const unsigned char v6_48[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 };
+	static const unsigned char zero[16];
+	struct scoreboard *sb = *state;
+	struct sockaddr_storage a4 = addr("192.0.2.33", 4242), b4 = addr("192.0.2.34", 4242);
+	struct sockaddr_storage a6 = addr("2001:db8:1:2::5", 65535);
+	struct sb_slot *s = scoreboard_slot(sb, (size_t)scoreboard_claim(sb, 100, SVC, 1));
+	char buf[96];
+
+	scoreboard_begin(s, (struct sockaddr *)&a4, LOG_PEER_PREFIX);
+	assert_memory_equal(s->peer, v4_24, 16);
+	assert_int_equal(atomic_load(&s->peer_port), 0);
+	scoreboard_format_peer(s, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.0/24");
+	assert_int_equal(atomic_load(&s->source), scoreboard_source_of((struct sockaddr *)&a4));
+	assert_true(scoreboard_source_of((struct sockaddr *)&a4) != scoreboard_source_of((struct sockaddr *)&b4));
+
+	scoreboard_begin(s, (struct sockaddr *)&a6, LOG_PEER_PREFIX);
+	assert_memory_equal(s->peer, v6_48, 16);
+	scoreboard_format_peer(s, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8:1::/48");
+
+	scoreboard_begin(s, (struct sockaddr *)&a6, LOG_PEER_NONE);
+	assert_memory_equal(s->peer, zero, 16);
+	assert_int_equal(atomic_load(&s->peer_port), 0);
+	scoreboard_format_peer(s, buf, sizeof(buf));
+	assert_string_equal(buf, "-");
+	assert_int_equal(atomic_load(&s->source), scoreboard_source_of((struct sockaddr *)&a6));
+
+	scoreboard_begin(s, (struct sockaddr *)&a4, LOG_PEER_FULL);
+	scoreboard_format_peer(s, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.33:4242");
+
+	/* a mode the worker never wrote (the line is untrusted): nothing shown */
+	atomic_store(&s->peer_shown, 42);
+	scoreboard_format_peer(s, buf, sizeof(buf));
+	assert_string_equal(buf, "-");
 }
 
 static void
@@ -419,6 +462,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(scoreboard_busy_from_v4_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(scoreboard_busy_from_v6_prefix_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(scoreboard_peer_key_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(scoreboard_begin_masks_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(scoreboard_confine_test, setup, teardown),
 		cmocka_unit_test(scoreboard_reopen_fails_closed_test),
 		cmocka_unit_test_setup_teardown(scoreboard_retired_keeps_no_fd_test, setup, teardown),
