@@ -14,6 +14,7 @@
 /* a table large enough that the few sources here never share a bucket */
 #define BUCKETS	4096
 #define SVC	1u
+#define SERVICES	4
 /* long after time 0, so a never-used (zeroed) bucket reads as full */
 #define T0	((int64_t)1000000)
 
@@ -33,7 +34,7 @@ key(const char *text, unsigned char k[16])
 static int
 setup(void **state)
 {
-	*state = ratelimit_create(BUCKETS);
+	*state = ratelimit_create(BUCKETS, SERVICES);
 	return *state == NULL ? -1 : 0;
 }
 
