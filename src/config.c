@@ -474,13 +474,12 @@ load_handler_keys(struct ctx *c, const config_setting_t *svc, struct service_con
 	return h->check != NULL ? h->check(s, &w) : 0;
 }
 
-/* The keys of a TCP connection: a UDP service setting one is told so on its line. */
+/* The keys of a TCP connection: a UDP service setting one is told so on its line (a global one is for TCP services). */
 static const char *const tcp_only_keys[] = {
 	"proxy_from", "keepalive", "keepalive_idle", "keepalive_interval", "keepalive_count",
+	"connection_rate", "connection_rate_per_source",
 };
-static const char *const keepalive_timers[] = {
-	"keepalive_idle", "keepalive_interval", "keepalive_count",
-};
+static const char *const keepalive_timers[] = { "keepalive_idle", "keepalive_interval", "keepalive_count" };
 
 static bool
 service_set(const bool set[SCHEMA_MAX], const char *name)

@@ -58,6 +58,10 @@ const struct config_key config_schema[] = {
 	 */
 	K("udp_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "200", true, false, G(udp_rate)),
 	K("udp_burst", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "udp_rate", true, false, G(udp_burst)),
+	/* TCP connections a second, each a bucket with a second's burst; 0 = off (worker.c) */
+	K("connection_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "0", true, false, G(connection_rate)),
+	K("connection_rate_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "0", true, false,
+	    G(connection_rate_per_source)),
 	/* drop-ins: config_dropin.c; read again at every reload */
 	K("include_dir", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(include_dir)),
 	/* packages' update-inetd entries: config_inetd.c; read again at every reload */
@@ -85,6 +89,9 @@ const struct config_key config_schema[] = {
 	K("max_per_source", SCOPE_SERVICE, TYPE_INT, 0, 4096, NULL, true, INHERIT, S(max_per_source)),
 	K("udp_rate", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT, S(udp_rate)),
 	K("udp_burst", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT, S(udp_burst)),
+	K("connection_rate", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT, S(connection_rate)),
+	K("connection_rate_per_source", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT,
+	    S(connection_rate_per_source)),
 	K("timeout", SCOPE_SERVICE, TYPE_INT, 0, 86400, NULL, true, INHERIT, S(timeout)),
 	K("backlog", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, INHERIT, S(backlog)),
 	K("allow", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),

@@ -55,6 +55,8 @@ struct service_config {
 	int max_per_source;	/* concurrent clients per address (IPv6: /64); 0 = unlimited */
 	int udp_rate;		/* UDP replies a second per source; 0 = unlimited */
 	int udp_burst;		/* replies a source may save up */
+	int connection_rate;	/* TCP connections a second to the service, burst as many; 0 = off */
+	int connection_rate_per_source;	/* the same per address (IPv6: /64) */
 	int timeout;		/* seconds; 0 = none */
 	int backlog;
 	struct cidr *allow;
@@ -117,6 +119,8 @@ struct config {
 	int max_per_source;
 	int udp_rate;
 	int udp_burst;
+	int connection_rate;
+	int connection_rate_per_source;
 	int timeout;
 	int shutdown_timeout;
 	int backlog;

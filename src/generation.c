@@ -121,6 +121,7 @@ init_services(struct generation *g, const struct config *cfg, const struct bound
 			    c->name, stats->n);
 			return -1;
 		}
+		s->stats_index = (size_t)(s->st - stats->svc);
 		k++;
 	}
 	return 0;

@@ -21,6 +21,7 @@ struct service_rt {
 	struct backoff bind_retry;	/* ls NULL (down): binds failed; the next try at bind_retry.next_start_ms */
 	uint32_t id;		/* stats_service_id(name) */
 	struct svc_stats *st;	/* the service's totals (stats.c) */
+	size_t stats_index;	/* st's place in the table: its connection_rate bucket */
 };
 
 struct shared_config;

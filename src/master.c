@@ -57,7 +57,7 @@ struct master {
 	bool killed;
 	sigset_t waitmask;
 	struct readiness told;	/* STATUS=, READY=1, WATCHDOG=1; the starting process, an upgrade's guard */
-	struct ratelimit *rl;	/* UDP reply budgets per source, for every generation */
+	struct ratelimit *rl;	/* UDP reply and TCP connection budgets, for every generation */
 	struct stats *stats;	/* counters that outlive workers, for status and /metrics */
 	struct control_block *control;	/* what the workers are told: stopping, handed over, generation */
 	int64_t next_tick_ms;	/* once a second: pool size and hung workers */
@@ -489,9 +489,9 @@ startup(struct master *m, struct config *cfg, char *err, size_t errlen)
 		return -1;
 	if (create_shared(m, err, errlen) == -1 || first_generation(m, cfg, in, err, errlen) == -1)
 		goto fail;
-	m->rl = ratelimit_create(RATELIMIT_BUCKETS);
+	m->rl = ratelimit_create(RATELIMIT_BUCKETS, STATS_SERVICES);
 	if (m->rl == NULL) {
-		snprintf(err, errlen, "cannot create the UDP rate limiter's table");
+		snprintf(err, errlen, "cannot create the rate limiter's table");
 		goto fail;
 	}
 	if (apply_log(m, cfg, err, errlen) == -1 || detach(m, cfg, err, errlen) == -1)

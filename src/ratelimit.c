@@ -1,4 +1,4 @@
-/* Per-source token buckets for UDP replies, shared by all workers: what keeps a UDP service from being an amplifier. */
+/* Token buckets shared by all workers: UDP replies and TCP connections per source, TCP connections per service. */
 #include "autoconfig.h"
 
 #include <stdlib.h>
@@ -9,14 +9,14 @@
 #include "ratelimit.h"
 
 struct ratelimit *
-ratelimit_create(size_t n)
+ratelimit_create(size_t n, size_t nservices)
 {
 	struct ratelimit *rl = calloc(1, sizeof(*rl));
 	void *p;
 
 	if (rl == NULL)
 		return NULL;
-	p = mmap(NULL, n * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+	p = mmap(NULL, (n + nservices) * sizeof(uint64_t), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		log_error("rate limit table: mmap");
@@ -25,6 +25,7 @@ ratelimit_create(size_t n)
 	}
 	rl->buckets = p;
 	rl->n = n;
+	rl->nservices = nservices;
 	return rl;
 }
 
@@ -33,7 +34,7 @@ ratelimit_destroy(struct ratelimit *rl)
 {
 	if (rl == NULL)
 		return;
-	if (munmap((void *)rl->buckets, rl->n * sizeof(uint64_t)) == -1)
+	if (munmap((void *)rl->buckets, (rl->n + rl->nservices) * sizeof(uint64_t)) == -1)
 		log_error("rate limit table: munmap");
 	free(rl);
 }
@@ -76,11 +77,10 @@ ms_since(uint64_t bucket, uint32_t now, uint32_t *stamp)
 	return now - last;
 }
 
-bool
-ratelimit_allow(struct ratelimit *rl, uint32_t service, const unsigned char addr[16],
-    unsigned rate, unsigned burst, int64_t now_ms)
+/* One token from bucket b, if it has one: a compare-and-swap loop, lock-free. */
+static bool
+take(_Atomic uint64_t *b, unsigned rate, unsigned burst, int64_t now_ms)
 {
-	_Atomic uint64_t *b = &rl->buckets[bucket_of(rl, service, addr)];
 	uint64_t old = atomic_load_explicit(b, memory_order_relaxed), next;
 	uint32_t now = (uint32_t)now_ms;
 	uint64_t cap = (uint64_t)burst * 1000;
@@ -100,4 +100,20 @@ ratelimit_allow(struct ratelimit *rl, uint32_t service, const unsigned char addr
 	} while (!atomic_compare_exchange_weak_explicit(b, &old, next,
 	    memory_order_relaxed, memory_order_relaxed));
 	return allowed;
+}
+
+bool
+ratelimit_allow(struct ratelimit *rl, uint32_t service, const unsigned char addr[16],
+    unsigned rate, unsigned burst, int64_t now_ms)
+{
+	return take(&rl->buckets[bucket_of(rl, service, addr)], rate, burst, now_ms);
+}
+
+bool
+ratelimit_allow_service(struct ratelimit *rl, size_t index, unsigned rate, unsigned burst,
+    int64_t now_ms)
+{
+	if (index >= rl->nservices)
+		return false;
+	return take(&rl->buckets[rl->n + index], rate, burst, now_ms);
 }

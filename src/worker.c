@@ -215,6 +215,34 @@ over_per_source_limit(const struct worker *w)
 	return busy >= (size_t)w->svc->max_per_source;
 }
 
+/*
+ * connection_rate_per_source, then connection_rate: the source's bucket
+ * first, so the connections one address has over its budget are refused
+ * without spending the service's, and a flood from there leaves the others
+ * their share (rate_test). Both buckets are in the master's table, shared
+ * by every worker and generation.
+ */
+static bool
+within_connection_rate(const struct worker *w, const struct sockaddr *peer)
+{
+	const struct service_config *svc = w->svc;
+	int64_t now = util_coarse_now_ms();
+	unsigned char key[16];
+	uint16_t port;
+
+	if (w->a->rl == NULL)
+		return true;
+	if (svc->connection_rate_per_source > 0) {
+		scoreboard_peer_key(peer, key, &port);
+		if (!ratelimit_allow(w->a->rl, w->a->service_id, key,
+		    (unsigned)svc->connection_rate_per_source,
+		    (unsigned)svc->connection_rate_per_source, now))
+			return false;
+	}
+	return svc->connection_rate == 0 || ratelimit_allow_service(w->a->rl, w->a->service_index,
+	    (unsigned)svc->connection_rate, (unsigned)svc->connection_rate, now);
+}
+
 /* A refused client: closed before a byte, logged as the access log's end=refused line. */
 static void
 refuse_logged(const struct worker *w, int fd, const struct sockaddr *peer,
@@ -264,6 +292,10 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	}
 	if (!worker_acl_allows(w->svc, peer)) {
 		refuse_logged(w, fd, peer, &wp, "acl", &w->a->st->refused_acl);
+		return;
+	}
+	if (!within_connection_rate(w, peer)) {
+		refuse_logged(w, fd, peer, &wp, "rate", &w->a->st->refused_rate);
 		return;
 	}
 	scoreboard_begin(w->a->slot, peer, logpeer_mode(w->svc->log_peer));

@@ -28,8 +28,9 @@ struct worker_args {
 	size_t nboards;
 	struct sb_slot *slot;		/* this worker's line; never NULL in a worker (worker_run) */
 	int slot_index;			/* its number in sb */
-	struct ratelimit *rl;		/* UDP replies per source */
+	struct ratelimit *rl;		/* UDP replies per source, TCP connections */
 	uint32_t service_id;
+	size_t service_index;		/* its per-service bucket in rl */
 	struct svc_stats *st;		/* this worker's counters, in its line; never NULL either */
 	struct stats *stats;		/* everything, for the status handler */
 	struct control_block *control;	/* the master's words: stopping, handed over, generation */

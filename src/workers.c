@@ -687,6 +687,7 @@ workers_args(const struct worker_slot *w)
 		.slot = line,
 		.slot_index = w->sbslot,
 		.service_id = s->id,
+		.service_index = s->stats_index,
 		.st = &line->counters,
 	};
 }

@@ -245,7 +245,7 @@ config_defaults_test(void **state)
 	config_free(cfg);
 }
 
-/* proxy_from, keepalive and interface: TCP keys refused on UDP, each error on its own line. */
+/* proxy_from, keepalive, the connection rates and interface: TCP keys refused on UDP, each error on its own line. */
 static const struct case_ socket_cases[] = {
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
 	  "   proxy_from = [ \"10.0.0.0/8\", \"127.0.0.1/32\", \"::1\" ]; keepalive = true;\n"
@@ -254,6 +254,11 @@ static const struct case_ socket_cases[] = {
 	{ "services = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\";\n"
 	  "   proxy_from = [ \"10.0.0.0/8\" ]; } );", 3, "service \"u\": proxy_from applies to TCP services only" },
 	{ "services = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\";\n\n   keepalive = true; } );", 4, "keepalive applies to TCP services only" },
+	/* connection rates: a UDP service is told on its line; a global one is for the TCP services */
+	{ "services = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\";\n   connection_rate = 5; } );", 3, "service \"u\": connection_rate applies to TCP services only" },
+	{ "services = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\";\n   connection_rate_per_source = 5; } );", 3, "connection_rate_per_source applies to TCP services only" },
+	{ "connection_rate = 5; connection_rate_per_source = 2;\nservices = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\"; } );", 0, NULL },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   connection_rate = 1000001; } );", 3, "\"connection_rate\" is 1000001, out of range 0-1000000" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   proxy_from = [ \"10.0.0.0/33\" ]; } );", 3, "proxy_from: invalid address prefix \"10.0.0.0/33\"" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   proxy_from = \"10.0.0.0/8\"; } );", 3, "\"proxy_from\" must be a list of strings" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   keepalive_idle = 60; } );", 3, "service \"e\": keepalive_idle needs keepalive = true" },
@@ -514,11 +519,11 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	/* the core table and the handlers' keys: 62 keys (log_peer, global and service, the newest) in all */
+	/* the core table and the handlers' keys: 66 keys (connection_rate and _per_source, and log_peer, the newest) */
 	size_t nhandler_keys = 0;
 	for (size_t i = 0; i < handler_count(); i++)
 		nhandler_keys += handler_at(i)->nkeys;
-	assert_int_equal(config_schema_len + nhandler_keys, 62);
+	assert_int_equal(config_schema_len + nhandler_keys, 66);
 }
 
 /* ---- defaults and inheritance come from the table ---- */
@@ -635,6 +640,8 @@ config_inherit_test(void **state)
 		char text[1024], err[CONFIG_ERR_MAX];
 		struct config *cfg;
 		long long v, w;
+		/* udp_rate and udp_burst are UDP's keys, the connection rates TCP's */
+		const char *proto = strncmp(k->name, "connection_rate", 15) == 0 ? "tcp" : "udp";
 
 		if (k->scope != SCOPE_SERVICE || !k->inherit || k->type == TYPE_STRING)
 			continue;	/* user and group: config_service_identity_test */
@@ -642,9 +649,9 @@ config_inherit_test(void **state)
 		v = k->min + 9;
 		w = k->min + 7;
 		snprintf(text, sizeof(text), "%s = %lld;\nservices = (\n"
-		    " { name = \"a\"; protocol = \"udp\"; port = 7; handler = \"echo\"; },\n"
-		    " { name = \"b\"; protocol = \"udp\"; port = 9; handler = \"echo\"; %s = %lld; } );",
-		    k->name, v, k->name, w);
+		    " { name = \"a\"; protocol = \"%s\"; port = 7; handler = \"echo\"; },\n"
+		    " { name = \"b\"; protocol = \"%s\"; port = 9; handler = \"echo\"; %s = %lld; } );",
+		    k->name, v, proto, proto, k->name, w);
 		cfg = config_parse_string(text, "t.conf", err, sizeof(err));
 		if (cfg == NULL)
 			fail_msg("%s: %s", k->name, err);
@@ -658,7 +665,7 @@ config_inherit_test(void **state)
 		rows++;
 	}
 	print_message("%zu inherited keys checked\n", rows);
-	assert_int_equal(rows, 10);
+	assert_int_equal(rows, 12);
 }
 
 /* ---- handler keys ---- */

@@ -557,8 +557,10 @@ import_xinetd_defaults_test(void **state)
 	assert_int_equal(svc("daytime")->max_per_source, 5);
 	assert_string_equal(svc("daytime")->address, "127.0.0.1");
 	assert_string_equal(svc("time")->address, "127.0.0.5");
-	/* cps lost once, at the defaults' line, not once per service */
-	assert_true(notes_mention(&r.notes, "cps = 50 10"));
+	/* the defaults' cps is each service's connection_rate, and nothing is lost */
+	assert_int_equal(svc("daytime")->connection_rate, 50);
+	assert_int_equal(svc("time")->connection_rate, 50);
+	assert_false(notes_mention(&r.notes, "cps"));
 	assert_int_equal(svc("daytime")->notes.n, 0);
 }
 
@@ -683,7 +685,7 @@ import_xinetd_lost_attrs_test(void **state)
 	    "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
 	    "\trlimit_cpu = 5\n\tenv = FOO=bar\n}\n");
 	assert_served(svc("rsync"));
-	assert_note(svc("rsync"), "cps = 25 30");
+	assert_int_equal(svc("rsync")->connection_rate, 25);	/* cps = N WAIT: N a second */
 	assert_note(svc("rsync"), "access_times");
 	assert_note(svc("rsync"), "banner");
 	assert_note(svc("rsync"), "max_load");
@@ -698,6 +700,25 @@ import_xinetd_lost_attrs_test(void **state)
 	assert_note(svc("tftp"), "one program at a time");
 	assert_note(svc("daytime"), "programs only");	/* rlimits: exec only */
 	assert_int_equal(svc("daytime")->env.n, 0);	/* env of a built-in means nothing */
+}
+
+/* cps that says no rate, or on a UDP service of its own: noted, no connection_rate */
+static void
+import_xinetd_cps_test(void **state)
+{
+	(void)state;
+	import_ok("service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tcps = 10\n}\n"
+	    "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = dgram\n\twait = yes\n"
+	    "\tcps = 10 5\n}\n"
+	    "service time\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tcps = 5000000 5\n}\n");
+	assert_int_equal(svc("daytime")->connection_rate, 0);
+	assert_note(svc("daytime"), "not a number of connections and a number of seconds");
+	assert_int_equal(svc("echo")->connection_rate, 0);
+	assert_note(svc("echo"), "TCP services only");
+	assert_int_equal(svc("time")->connection_rate, config_schema_find("connection_rate", SCOPE_SERVICE)->max);
+	assert_note(svc("time"), "connection_rate is at most");
 }
 
 /* what netsrvd's exec handler refuses is noted here, not left for -t to refuse */
@@ -909,7 +930,11 @@ import_emit_loads_test(void **state)
 	assert_string_equal(cfg->services[2].name, "my-id");
 	assert_string_equal(cfg->log.facility_name, "local3");
 	assert_true(cfg->log.connections);
-	assert_non_null(strstr(text, "# lost: cps = 10 5 (test.conf:5)"));
+	/* the defaults' cps: the TCP services' connection_rate, the UDP one told nothing */
+	assert_null(strstr(text, "# lost: cps"));
+	assert_non_null(strstr(text, "\t\tconnection_rate = 10;"));
+	assert_int_equal(cfg->services[0].connection_rate, 10);
+	assert_int_equal(cfg->services[1].connection_rate, 0);
 	assert_non_null(strstr(text, "\t\t# lost: only_from host.example.org (test.conf:13): netsrvd matches"));
 	assert_non_null(strstr(text, "\t# not served: internal service \"servers\""));
 	assert_non_null(strstr(text, "\t#\tname = \"servers\";"));
@@ -1226,7 +1251,7 @@ import_report_in_line_order_test(void **state)
 	f = fopen(finger, "w");
 	assert_non_null(f);
 	fputs("service finger\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
-	    "\tserver = /usr/sbin/in.fingerd\n\tcps = 10 5\n}\n\n\nstray line\n", f);
+	    "\tserver = /usr/sbin/in.fingerd\n\tmax_load = 2.5\n}\n\n\nstray line\n", f);
 	assert_int_equal(fclose(f), 0);
 	f = fopen(main_conf, "w");
 	assert_non_null(f);
@@ -1239,7 +1264,7 @@ import_report_in_line_order_test(void **state)
 	fclose(fe);
 	snprintf(text, sizeof(text), "%s:1: service finger: not served", finger);
 	first = strstr(err, text);
-	snprintf(text, sizeof(text), "%s:7: service finger: cps = 10 5", finger);
+	snprintf(text, sizeof(text), "%s:7: service finger: max_load = 2.5", finger);
 	second = strstr(err, text);
 	snprintf(text, sizeof(text), "%s:11: stray line", finger);
 	third = strstr(err, text);
@@ -1737,6 +1762,7 @@ main(void)
 		cmocka_unit_test_teardown(import_xinetd_address_forms_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_flags_and_bind_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_lost_attrs_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_cps_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_limits_and_env_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_disable_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_malformed_test, teardown),

@@ -1,4 +1,4 @@
-/* Unit tests of the per-source token buckets that cap UDP replies. */
+/* Unit tests of the shared token buckets: UDP replies per source, TCP connections per service. */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
@@ -14,6 +14,7 @@
 /* a table large enough that the few sources here never share a bucket */
 #define BUCKETS	4096
 #define SVC	1u
+#define SERVICES	4
 /* long after time 0, so a never-used (zeroed) bucket reads as full */
 #define T0	((int64_t)1000000)
 
@@ -33,7 +34,7 @@ key(const char *text, unsigned char k[16])
 static int
 setup(void **state)
 {
-	*state = ratelimit_create(BUCKETS);
+	*state = ratelimit_create(BUCKETS, SERVICES);
 	return *state == NULL ? -1 : 0;
 }
 
@@ -144,6 +145,60 @@ ratelimit_rate_zero_test(void **state)
 	assert_int_equal(drain(rl, SVC, "192.0.2.7", 0, 2, T0, 100), 0);
 }
 
+/* How many connections in a row service index gets at now_ms, up to max. */
+static unsigned
+drain_service(struct ratelimit *rl, size_t index, unsigned rate, int64_t now_ms, unsigned max)
+{
+	unsigned n = 0;
+
+	while (n < max && ratelimit_allow_service(rl, index, rate, rate, now_ms))
+		n++;
+	return n;
+}
+
+/* connection_rate: a burst of the rate, then one token per 1/rate s, never above the burst. */
+static void
+ratelimit_service_refill_test(void **state)
+{
+	struct ratelimit *rl = *state;
+
+	assert_int_equal(drain_service(rl, 0, 20, T0, 100), 20);
+	assert_int_equal(drain_service(rl, 0, 20, T0, 100), 0);
+	/* 20 a second: one every 50 ms */
+	assert_int_equal(drain_service(rl, 0, 20, T0 + 49, 100), 0);
+	assert_int_equal(drain_service(rl, 0, 20, T0 + 50, 100), 1);
+	assert_int_equal(drain_service(rl, 0, 20, T0 + 550, 100), 10);
+	/* an hour idle is a full bucket, not 72000 connections */
+	assert_int_equal(drain_service(rl, 0, 20, T0 + 3600000, 100), 20);
+}
+
+/* A clock that does not move gives nothing back, however often it is asked. */
+static void
+ratelimit_service_clock_still_test(void **state)
+{
+	struct ratelimit *rl = *state;
+
+	assert_int_equal(drain_service(rl, 1, 3, T0, 100), 3);
+	for (int i = 0; i < 1000; i++)
+		assert_false(ratelimit_allow_service(rl, 1, 3, 3, T0));
+	/* nor one a moment behind (another worker's read): no wrap to a full bucket */
+	assert_int_equal(drain_service(rl, 1, 3, T0 - 3, 100), 0);
+	assert_int_equal(drain_service(rl, 1, 3, T0 + 334, 100), 1);
+}
+
+/* Each service has its own bucket, apart from the per-source ones; an index past the table is refused. */
+static void
+ratelimit_service_separate_test(void **state)
+{
+	struct ratelimit *rl = *state;
+
+	assert_int_equal(drain_service(rl, 2, 5, T0, 100), 5);
+	assert_int_equal(drain_service(rl, 3, 5, T0, 100), 5);
+	assert_int_equal(drain(rl, SVC, "192.0.2.9", 5, 5, T0, 100), 5);
+	assert_false(ratelimit_allow_service(rl, SERVICES, 5, 5, T0));
+	assert_false(ratelimit_allow_service(rl, (size_t)-1, 5, 5, T0));
+}
+
 int
 main(void)
 {
@@ -154,6 +209,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(ratelimit_ipv6_prefix_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(ratelimit_rate_zero_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(ratelimit_clock_behind_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(ratelimit_service_refill_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(ratelimit_service_clock_still_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(ratelimit_service_separate_test, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ratelimit", tests, NULL, NULL);

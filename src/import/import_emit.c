@@ -175,6 +175,8 @@ emit_keys(const struct block *b, const struct import_service *s, const struct im
 		line(b, "max_workers = %d;", s->max_workers);
 	if (s->max_per_source >= 0)
 		line(b, "max_per_source = %d;", s->max_per_source);
+	if (s->connection_rate > 0)
+		line(b, "connection_rate = %d;", s->connection_rate);
 	key_list(b, "allow", &s->allow, false);
 	key_list(b, "deny", &s->deny, false);
 	key_list(b, "env", &s->env, false);

@@ -193,6 +193,16 @@ import_map_per_source(struct import_service *s, long n, const struct import_at *
 }
 
 void
+import_map_connection_rate(struct import_service *s, long n, const struct import_at *at)
+{
+	if (n > import_schema_max("connection_rate")) {
+		n = import_schema_max("connection_rate");
+		import_note_add(&s->notes, at->file, at->line, at->what, "connection_rate is at most %ld", n);
+	}
+	s->connection_rate = (int)n;
+}
+
+void
 import_map_default_caps(struct import_service *s, int max_workers)
 {
 	if (s->protocol != PROTO_TCP)

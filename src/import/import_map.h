@@ -42,6 +42,8 @@ void import_map_instances(struct import_service *s, long n, const struct import_
 
 /* A per-source cap (xinetd's per_source, FreeBSD inetd's max-child-per-ip). */
 void import_map_per_source(struct import_service *s, long n, const struct import_at *at);
+/* xinetd's cps: connections a second (0 = off) */
+void import_map_connection_rate(struct import_service *s, long n, const struct import_at *at);
 
 /*
  * What a TCP service gets when its source set no cap: no per-source limit

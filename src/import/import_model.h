@@ -53,6 +53,7 @@ struct import_service {
 	int workers;		/* 0: unset */
 	int max_workers;	/* 0: unset */
 	int max_per_source;	/* -1: unset */
+	int connection_rate;	/* 0: unset (xinetd's cps) */
 	bool keepalive;
 	char *interface;	/* a device name: SO_BINDTODEVICE */
 	bool enabled;

@@ -35,7 +35,6 @@ static const struct {
 	const char *name;
 	const char *why;
 } lost_attrs[] = {
-	{ .name = "cps", .why = "netsrvd has no limit on new connections per second" },
 	{ .name = "access_times", .why = "netsrvd serves at all hours" },
 	{ .name = "banner", .why = "netsrvd sends no banner" },
 	{ .name = "banner_success", .why = "netsrvd sends no banner" },
@@ -371,9 +370,32 @@ or_default(const struct view *v, const char *name, const struct xinetd_attr *def
 	return a != NULL ? a : def;
 }
 
+/*
+ * cps = N WAIT: xinetd switches the service off for WAIT seconds once N
+ * connections came within a second; connection_rate = N refuses the ones
+ * over N a second and goes on serving, which is what cps was for.
+ */
+static void
+translate_cps(struct import_service *s, const struct xinetd_attr *cps)
+{
+	struct import_at at = at_of(cps);
+	long long n = -2;
+
+	if (cps->values.n == 2 && parse_count(cps->values.v[1], LONG_MAX) >= 0)
+		n = parse_count(cps->values.v[0], LONG_MAX);
+	if (n < 0)
+		note_attr(s, cps, "%s", "not a number of connections and a number of seconds");
+	else if (s->protocol != PROTO_TCP)
+		note_attr(s, cps, "%s", "connection_rate applies to TCP services only");
+	else
+		import_map_connection_rate(s, (long)n, &at);
+}
+
 static void
 translate_caps(struct import_service *s, const struct view *v, const struct xinetd_defaults *d)
 {
+	const struct xinetd_attr *cps = or_default(v, "cps", d->cps);
+
 	const struct xinetd_attr *inst = or_default(v, "instances", d->instances);
 	const struct xinetd_attr *per = or_default(v, "per_source", d->per_source);
 	long long n;
@@ -394,6 +416,9 @@ translate_caps(struct import_service *s, const struct view *v, const struct xine
 		else
 			import_map_per_source(s, n < 0 ? 0 : (long)n, &at);
 	}
+	/* the defaults' cps is for the TCP services: a UDP one is told only of its own */
+	if (cps != NULL && (s->protocol == PROTO_TCP || cps != d->cps))
+		translate_cps(s, cps);
 	/* xinetd's own defaults are UNLIMITED both */
 	import_map_default_caps(s, import_schema_max("max_workers"));
 }
@@ -746,6 +771,8 @@ import_xinetd_defaults(struct import_result *r, const struct xinetd_entry *e,
 			d->instances = a;
 		else if (strcmp(a->name, "per_source") == 0)
 			d->per_source = a;
+		else if (strcmp(a->name, "cps") == 0)
+			d->cps = a;
 		else if (strcmp(a->name, "bind") == 0 || strcmp(a->name, "interface") == 0)
 			d->bind = a;
 		else if (strcmp(a->name, "v6only") == 0)

@@ -37,7 +37,7 @@ struct xinetd_defaults {
 	struct import_strv only_from, no_access, passenv, disabled, enabled;
 	bool only_from_set, no_access_set, passenv_set, enabled_set;
 	const struct xinetd_attr *only_from_at, *no_access_at;	/* the last line that set them */
-	const struct xinetd_attr *instances, *per_source, *bind, *v6only, *groups;
+	const struct xinetd_attr *instances, *per_source, *cps, *bind, *v6only, *groups;
 };
 
 /* The services of one entry (or none, for what xinetd would not run) into r. */
