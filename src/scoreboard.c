@@ -200,40 +200,47 @@ scoreboard_peer_key(const struct sockaddr *sa, unsigned char out[16], uint16_t *
 	}
 }
 
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND(v0, v1, v2, v3) do { \
-	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
-	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
-	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
-} while (0)
+static uint64_t
+rotl(uint64_t x, unsigned b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+static void
+sipround(uint64_t v[4])
+{
+	v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
+	v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
+	v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
+	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
+}
 
 /* SipHash-2-4 of 16 bytes under source_key: keyed, so a digest cannot be looked up in a table of addresses. */
 static uint64_t
 siphash16(const unsigned char in[16])
 {
-	uint64_t v0 = 0x736f6d6570736575ULL ^ source_key[0], v1 = 0x646f72616e646f6dULL ^ source_key[1];
-	uint64_t v2 = 0x6c7967656e657261ULL ^ source_key[0], v3 = 0x7465646279746573ULL ^ source_key[1];
+	uint64_t v[4] = { 0x736f6d6570736575ULL ^ source_key[0], 0x646f72616e646f6dULL ^ source_key[1],
+	    0x6c7967656e657261ULL ^ source_key[0], 0x7465646279746573ULL ^ source_key[1] };
 	uint64_t m;
 
 	for (int i = 0; i < 2; i++) {
 		m = 0;
 		for (int j = 7; j >= 0; j--)
 			m = m << 8 | in[i * 8 + j];
-		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
+		v[3] ^= m;
+		sipround(v);
+		sipround(v);
+		v[0] ^= m;
 	}
 	m = (uint64_t)16 << 56;
-	v3 ^= m;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= m;
-	v2 ^= 0xff;
+	v[3] ^= m;
+	sipround(v);
+	sipround(v);
+	v[0] ^= m;
+	v[2] ^= 0xff;
 	for (int i = 0; i < 4; i++)
-		SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+		sipround(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
 /* An IPv4 client counts by its address, an IPv6 one by its /64. */
