@@ -20,6 +20,7 @@ static const struct handler *const handlers[] = {
 	&handler_qotd,
 	&handler_status,
 	&handler_exec,
+	&handler_redirect,
 };
 
 const struct handler *
@@ -56,7 +57,7 @@ handler_is_internal(const struct handler *h)
 const char *
 handler_names(void)
 {
-	return "echo, discard, chargen, daytime, time, qotd, status, exec";
+	return "echo, discard, chargen, daytime, time, qotd, status, exec, redirect";
 }
 
 /* One word each: the access log's "end=" field. */

@@ -43,7 +43,8 @@ struct tcp_session {
 	struct svc_stats *counters;	/* the worker's own (may be NULL) */
 	int wake_fd;			/* readable once the worker is told to stop */
 	int shutdown_timeout;		/* the daemon's, for what a stop may still take */
-	char log_extra[64];		/* the handler's words for the access log: "program=12 exit=0" */
+	char log_extra[96];		/* the handler's words for the access log: "program=12 exit=0" */
+	const char *reason;		/* the access log's reason= for how it ended ("connect"), or NULL */
 	bool bytes_unknown;		/* bytes_in and bytes_out are not the session's: in=? out=? */
 	void *state;			/* what the handler's init made (NULL: none) */
 };
@@ -125,6 +126,12 @@ struct handler {
 	 */
 	bool runs_programs;
 	/*
+	 * Its workers open TCP connections of their own and splice between
+	 * them (redirect): their seccomp filter also allows AF_INET and
+	 * AF_INET6 sockets and splice(2), no other worker's does.
+	 */
+	bool connects_out;
+	/*
 	 * UDP without answer_udp: serves the socket itself until the worker
 	 * is told to stop (exec with wait = true; its check refuses UDP otherwise).
 	 */
@@ -161,6 +168,7 @@ extern const struct handler handler_time;
 extern const struct handler handler_qotd;
 extern const struct handler handler_status;
 extern const struct handler handler_exec;
+extern const struct handler handler_redirect;
 
 /* A uniform random number in [0, bound); cheap, seeded once per process. */
 uint32_t handler_random(uint32_t bound);

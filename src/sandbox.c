@@ -81,6 +81,15 @@ static const int allowed[] = {
 
 #define NALLOWED (sizeof(allowed) / sizeof(allowed[0]))
 
+/*
+ * A worker that connects out (redirect) also relays: splice(2) between
+ * its sockets and the pipes it made before the filter went on. Its
+ * sockets to the network are allowed below, by family.
+ */
+static const int allowed_relay[] = { SYS_splice };
+
+#define NALLOWED_RELAY (sizeof(allowed_relay) / sizeof(allowed_relay[0]))
+
 /* where the low 32 bits of a 64-bit argument are */
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define ARG_LOW_WORD 4
@@ -150,10 +159,35 @@ trap_violations(_Atomic int *report)
 	return 0;
 }
 
-int
-sandbox_seccomp(_Atomic int *report)
+/* socket(2): AF_UNIX for every worker; AF_INET and AF_INET6 for one that connects out. */
+static size_t
+filter_socket(struct sock_filter *prog, bool connects_out)
 {
-	struct sock_filter prog[3 + 6 + NALLOWED + 2];
+	size_t n = 0;
+	unsigned char fams = connects_out ? 3 : 1;
+
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, nr));
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0,
+	    (unsigned char)(fams + 3));
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, args[0]) + ARG_LOW_WORD);
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, fams, 0);
+	if (connects_out) {
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 2, 0);
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 1, 0);
+	}
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	return n;
+}
+
+int
+sandbox_seccomp(_Atomic int *report, bool connects_out)
+{
+	struct sock_filter prog[3 + 8 + NALLOWED + NALLOWED_RELAY + 2];
+	size_t nrelay = connects_out ? NALLOWED_RELAY : 0;
+	size_t total = NALLOWED + nrelay;
 	struct sock_fprog fprog;
 	size_t n = 0;
 
@@ -165,19 +199,15 @@ sandbox_seccomp(_Atomic int *report)
 	/*
 	 * socket(2) only for AF_UNIX: syslog(3) reopening /dev/log. Not for
 	 * AF_INET, AF_PACKET or netlink: code run in a worker opens nothing
-	 * to the network or the kernel. (The domain is an int: its low word.)
+	 * to the network or the kernel, but for redirect's backend
+	 * connections. (The domain is an int: its low word.) The filter
+	 * leaves the accumulator holding the call's number.
 	 */
-	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-	    offsetof(struct seccomp_data, nr));
-	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 4);
-	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-	    offsetof(struct seccomp_data, args[0]) + ARG_LOW_WORD);
-	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 0, 1);
-	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
-	for (size_t i = 0; i < NALLOWED; i++)
+	n += filter_socket(prog + n, connects_out);
+	for (size_t i = 0; i < total; i++)
 		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-		    (unsigned)allowed[i], (unsigned char)(NALLOWED - i), 0);
+		    (unsigned)(i < NALLOWED ? allowed[i] : allowed_relay[i - NALLOWED]),
+		    (unsigned char)(total - i), 0);
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	fprog.len = (unsigned short)n;
@@ -204,9 +234,10 @@ sandbox_seccomp_supported(void)
 }
 
 int
-sandbox_seccomp(_Atomic int *report)
+sandbox_seccomp(_Atomic int *report, bool connects_out)
 {
 	(void)report;
+	(void)connects_out;
 	errno = ENOSYS;
 	return -1;
 }

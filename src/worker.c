@@ -163,7 +163,7 @@ confine(const struct config *cfg, const struct service_config *svc, struct sb_sl
 		return -1;
 	if (!cfg->seccomp || !sandbox_seccomp_supported())
 		return 0;
-	return sandbox_seccomp(&slot->violation);
+	return sandbox_seccomp(&slot->violation, svc->handler->connects_out);
 }
 
 static int
@@ -266,7 +266,7 @@ log_connection(const struct worker *w, const struct tcp_session *s, const struct
 	struct access_line l = { .service = w->svc->name, .peer = s->peer,
 	    .log_peer = logpeer_mode(w->svc->log_peer),
 	    .proxy = worker_proxy_balancer(wp), .counted = true, .in = s->bytes_in,
-	    .out = s->bytes_out, .end = session_end_name(end), .words = s->log_extra,
+	    .out = s->bytes_out, .end = session_end_name(end), .reason = s->reason, .words = s->log_extra,
 	    .bytes_unknown = s->bytes_unknown };
 
 	if (!w->access_log && end != END_TIMEOUT)

@@ -15,7 +15,7 @@
 /* The documented order (netsrvd(8), ACCESS LOG); a line has a subset, in this order. */
 static const char *const keys[] = {
 	"service", "peer", "proxy", "in", "out", "duration_ms", "end", "reason",
-	"program", "exit", "signal", "status", "detail",
+	"program", "exit", "signal", "status", "backend", "connect", "unsent", "detail",
 };
 static const char *const ends[] = {
 	"done", "closed", "timeout", "reset", "error", "answered", "dropped", "refused",
@@ -23,8 +23,23 @@ static const char *const ends[] = {
 static const char *const reasons[] = {
 	"acl", "per_source", "proxy", "rate", "reflection", "wrappers", "tls",
 };
+/* a redirect's backend, the one reason= of a line that is no refusal: end=error or end=reset */
+static const char *const backend_reasons[][2] = {
+	{ "error", "connect" }, { "reset", "backend" },
+};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool
+backend_reason(const struct al_line *l)
+{
+	const char *end = al_get(l, "end"), *reason = al_get(l, "reason");
+
+	for (size_t i = 0; reason != NULL && i < N(backend_reasons); i++)
+		if (strcmp(end, backend_reasons[i][0]) == 0 && strcmp(reason, backend_reasons[i][1]) == 0)
+			return true;
+	return false;
+}
 
 static int
 index_of(const char *const *list, size_t n, const char *s)
@@ -140,6 +155,8 @@ al_parse(const char *msg, struct al_line *out, char *why, size_t wlen)
 		return -1;
 	if (index_of(ends, N(ends), al_get(out, "end")) < 0)
 		return bad(why, wlen, "an undocumented end=%s", al_get(out, "end"));
+	if (backend_reason(out))
+		return 0;
 	if ((al_get(out, "reason") != NULL) != (strcmp(al_get(out, "end"), "refused") == 0))
 		return bad(why, wlen, "reason= without end=refused, or the reverse");
 	if (al_get(out, "reason") != NULL && index_of(reasons, N(reasons), al_get(out, "reason")) < 0)
@@ -248,3 +265,4 @@ al_count(struct daemon *d, const char *want)
 {
 	return scan(d, want, 0, NULL);
 }
+

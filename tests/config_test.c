@@ -82,7 +82,7 @@ static const struct case_ cases[] = {
 	{ "shutdown_timeout = 3601;\nservices = ( " SVC_ECHO " );", 1, "out of range 0-3600" },
 	{ "backlog = 99999999999;\nservices = ( " SVC_ECHO " );", 1, "out of range 1-65535" },
 	/* meaning */
-	{ "services = (\n { name = \"echo\"; protocol = \"tcp\"; port = 7;\n   handler = \"ecoh\"; } );", 3, "service \"echo\": unknown handler \"ecoh\" (expected echo, discard, chargen, daytime, time, qotd, status, exec)" },
+	{ "services = (\n { name = \"echo\"; protocol = \"tcp\"; port = 7;\n   handler = \"ecoh\"; } );", 3, "service \"echo\": unknown handler \"ecoh\" (expected echo, discard, chargen, daytime, time, qotd, status, exec, redirect)" },
 	{ "services = (\n { name = \"e\"; protocol = \"sctp\"; port = 7; handler = \"echo\"; } );", 2, "unknown protocol \"sctp\" (expected tcp or udp)" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; handler = \"echo\"; } );", 2, "service \"e\": missing required setting \"port\"" },
 	{ "services = (\n { protocol = \"tcp\"; port = 7; handler = \"echo\"; } );", 2, "missing required setting \"name\"" },
@@ -519,11 +519,11 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	/* the core table and the handlers' keys: 66 keys (connection_rate and _per_source, and log_peer, the newest) */
+	/* the core table and the handlers' keys: 69 keys (redirect's to, send_proxy and connect_timeout, the newest) */
 	size_t nhandler_keys = 0;
 	for (size_t i = 0; i < handler_count(); i++)
 		nhandler_keys += handler_at(i)->nkeys;
-	assert_int_equal(config_schema_len + nhandler_keys, 66);
+	assert_int_equal(config_schema_len + nhandler_keys, 69);
 }
 
 /* ---- defaults and inheritance come from the table ---- */

@@ -245,7 +245,7 @@ static void
 handler_table_test(void **state)
 {
 	static const char *const names[] = {
-		"echo", "discard", "chargen", "daytime", "time", "qotd", "status", "exec",
+		"echo", "discard", "chargen", "daytime", "time", "qotd", "status", "exec", "redirect",
 	};
 	char joined[128] = "";
 
@@ -256,18 +256,22 @@ handler_table_test(void **state)
 		assert_non_null(h);
 		assert_string_equal(h->name, names[i]);
 		assert_non_null(h->serve_tcp);
-		/* status is TCP only: the config refuses it on UDP; exec serves the socket itself */
+		/* status and redirect are TCP only: the config refuses them on UDP; exec serves the socket itself */
 		assert_true(h->answer_udp != NULL || strcmp(names[i], "status") == 0 ||
+		    strcmp(names[i], "redirect") == 0 ||
 		    (strcmp(names[i], "exec") == 0 && h->serve_udp_socket != NULL));
 		/* only exec runs programs */
 		assert_int_equal(h->runs_programs, strcmp(names[i], "exec") == 0);
+		/* only redirect's workers get sockets to the network past their filter */
+		assert_int_equal(h->connects_out, strcmp(names[i], "redirect") == 0);
 		/* qotd, and only it, needs its quotes file */
 		assert_int_equal(requires_key(h, "quotes"), strcmp(names[i], "qotd") == 0);
 		/* what netsrvd -s looks for */
 		assert_int_equal(h->reports_status, strcmp(names[i], "status") == 0);
 		/* inetd's and xinetd's internal services, which --import maps by name */
 		assert_int_equal(handler_is_internal(h), strcmp(names[i], "qotd") != 0 &&
-		    strcmp(names[i], "status") != 0 && strcmp(names[i], "exec") != 0);
+		    strcmp(names[i], "status") != 0 && strcmp(names[i], "exec") != 0 &&
+		    strcmp(names[i], "redirect") != 0);
 		if (i > 0)
 			strcat(joined, ", ");
 		strcat(joined, names[i]);

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@
 
 /* Runs fn in a child under the filter; returns its wait status, and in *refused what it reported. */
 static int
-in_sandbox_reporting(void (*fn)(void), int *refused)
+in_sandbox_as(void (*fn)(void), int *refused, bool connects_out)
 {
 	_Atomic int *report = mmap(NULL, sizeof(*report), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -34,7 +35,7 @@ in_sandbox_reporting(void (*fn)(void), int *refused)
 	assert_true(pid != -1);
 	if (pid == 0) {
 		alarm(5);
-		if (sandbox_seccomp(report) == -1)
+		if (sandbox_seccomp(report, connects_out) == -1)
 			_exit(99);
 		fn();
 		_exit(0);
@@ -43,6 +44,12 @@ in_sandbox_reporting(void (*fn)(void), int *refused)
 	*refused = atomic_load(report) - 1;
 	munmap((void *)report, sizeof(*report));
 	return st;
+}
+
+static int
+in_sandbox_reporting(void (*fn)(void), int *refused)
+{
+	return in_sandbox_as(fn, refused, false);
 }
 
 static int
@@ -129,6 +136,65 @@ execs(void)
 	_exit(40);
 }
 
+/* redirect's relay: a socket to its backend, spliced through a pipe made before the filter */
+static int relay_pipe[2] = { -1, -1 };
+
+static void
+relays(void)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd4 = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ssize_t n;
+
+	if (fd < 0 || fd4 < 0)
+		_exit(60);
+	/* nothing to splice: EAGAIN from the empty pipe, not SIGSYS */
+	n = splice(relay_pipe[0], NULL, fd4, NULL, 4096, SPLICE_F_NONBLOCK);
+	_exit(n == -1 ? 0 : 61);
+}
+
+static void
+splices(void)
+{
+	_exit(splice(relay_pipe[0], NULL, relay_pipe[1], NULL, 1, SPLICE_F_NONBLOCK) == -1 ? 62 : 63);
+}
+
+/* The relay's extra calls pass for a worker that connects out, and only for it. */
+static void
+sandbox_connects_out_test(void **state)
+{
+	int refused, st;
+
+	(void)state;
+	if (!sandbox_seccomp_supported()) {
+		print_message("skipped: no worker filter in this build (sanitizers) or on this architecture\n");
+		skip();
+	}
+	assert_int_equal(pipe2(relay_pipe, O_NONBLOCK | O_CLOEXEC), 0);
+	st = in_sandbox_as(relays, &refused, true);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("relay calls: status 0x%x, refused %s", st, sandbox_syscall_name(refused));
+	st = in_sandbox_as(worker_calls, &refused, true);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	/* still no packet or netlink socket, no file */
+	st = in_sandbox_as(opens_a_packet_socket, &refused, true);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	st = in_sandbox_as(opens_a_netlink_socket, &refused, true);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	st = in_sandbox_as(opens_a_file, &refused, true);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	/* and every other worker gets neither */
+	st = in_sandbox_as(splices, &refused, false);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	assert_int_equal(refused, SYS_splice);
+	st = in_sandbox_as(relays, &refused, false);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	assert_int_equal(refused, SYS_socket);
+	close(relay_pipe[0]);
+	close(relay_pipe[1]);
+}
+
 static void
 sandbox_allows_serving_test(void **state)
 {
@@ -197,6 +263,7 @@ main(void)
 		cmocka_unit_test(sandbox_allows_serving_test),
 		cmocka_unit_test(sandbox_kills_the_rest_test),
 		cmocka_unit_test(sandbox_reports_the_refused_call_test),
+		cmocka_unit_test(sandbox_connects_out_test),
 	};
 
 	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
