@@ -694,12 +694,56 @@ import_xinetd_lost_attrs_test(void **state)
 	assert_note(svc("rsync"), "umask");
 	assert_note(svc("rsync"), "rlimit_stack");
 	assert_note(svc("rsync"), "bogus_attr");
-	assert_unservable(svc("web"), "redirect");
+	assert_served(svc("web"));	/* redirect: import_xinetd_redirect_test */
 	assert_unservable(svc("ftp"), "TCP \"wait\" service");
 	assert_true(svc("tftp")->wait);
 	assert_note(svc("tftp"), "one program at a time");
 	assert_note(svc("daytime"), "programs only");	/* rlimits: exec only */
 	assert_int_equal(svc("daytime")->env.n, 0);	/* env of a built-in means nothing */
+}
+
+/* redirect = host port: the redirect handler to host:port, loaded as netsrvd loads it */
+static void
+import_xinetd_redirect_test(void **state)
+{
+	char err[CONFIG_ERR_MAX], *text;
+	struct config *cfg;
+
+	(void)state;
+	import_ok("service web\n{\n\tsocket_type = stream\n\twait = no\n\tport = 8000\n"
+	    "\tredirect = 10.0.0.2 80\n}\n"
+	    "service web6\n{\n\tsocket_type = stream\n\twait = no\n\tport = 8001\n\tuser = nobody\n"
+	    "\tserver = /usr/bin/cat\n\tredirect = 2001:db8::7 finger\n}\n"
+	    "service byname\n{\n\tsocket_type = stream\n\twait = no\n\tport = 8002\n"
+	    "\tredirect = localhost 8080\n}\n"
+	    "service dgram\n{\n\tsocket_type = dgram\n\twait = yes\n\tport = 8003\n"
+	    "\tredirect = 10.0.0.2 53\n}\n"
+	    "service noport\n{\n\tsocket_type = stream\n\twait = no\n\tport = 8004\n"
+	    "\tredirect = 10.0.0.2 nosuchservice\n}\n"
+	    "service oneword\n{\n\tsocket_type = stream\n\twait = no\n\tport = 8005\n"
+	    "\tredirect = 10.0.0.2\n}\n");
+	assert_served(svc("web"));
+	assert_string_equal(svc("web")->handler, "redirect");
+	assert_string_equal(svc("web")->to, "10.0.0.2:80");
+	assert_int_equal(svc("web")->notes.n, 0);
+	assert_served(svc("web6"));
+	assert_string_equal(svc("web6")->to, "[2001:db8::7]:79");	/* a port by its name */
+	assert_int_equal(svc("web6")->command.n, 0);
+	assert_note(svc("web6"), "runs no server");
+	assert_string_equal(svc("byname")->to, "localhost:8080");	/* netsrvd resolves it at load */
+	assert_unservable(svc("dgram"), "redirect: TCP only");
+	assert_unservable(svc("noport"), "no port \"nosuchservice\"");
+	assert_unservable(svc("oneword"), "not a host and a port");
+	text = emit();
+	assert_non_null(strstr(text, "\t\thandler = \"redirect\";\n\t\tto = \"10.0.0.2:80\";"));
+	assert_non_null(strstr(text, "\t\tto = \"[2001:db8::7]:79\";"));
+	cfg = config_parse_string(text, "emitted", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s\n%s", err, text);
+	assert_int_equal(cfg->nservices, 3);
+	assert_string_equal(cfg->services[0].handler_name, "redirect");
+	config_free(cfg);
+	free(text);
 }
 
 /* cps that says no rate, or on a UDP service of its own: noted, no connection_rate */
@@ -1762,6 +1806,7 @@ main(void)
 		cmocka_unit_test_teardown(import_xinetd_address_forms_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_flags_and_bind_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_lost_attrs_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_redirect_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_cps_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_limits_and_env_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_disable_test, teardown),

@@ -163,6 +163,7 @@ emit_keys(const struct block *b, const struct import_service *s, const struct im
 	if (s->command.n > 0)
 		key_list(b, "command", &s->command, true);
 	key_string(b, "quotes", s->quotes);
+	key_string(b, "to", s->to);
 	if (s->wait)
 		line(b, "wait = true;");
 	key_string(b, "user", s->user);

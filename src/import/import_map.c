@@ -237,3 +237,40 @@ import_map_key_known(const struct import_host *h, const char *key)
 {
 	return h->key_known != NULL && h->key_known(key);
 }
+
+/*
+ * xinetd relays each connection to host port itself, in place of any
+ * server; so does netsrvd's redirect. A name stays a name: netsrvd
+ * resolves it at each load, as xinetd did at its start.
+ */
+void
+import_map_redirect(struct import_service *s, const struct import_host *h,
+    const struct import_strv *value, const struct import_at *at)
+{
+	const char *host, *port;
+	char *end;
+	long n;
+
+	(void)at;
+	if (s->protocol != PROTO_TCP) {
+		import_service_unservable(s, "redirect: TCP only");
+		return;
+	}
+	if (value->n != 2) {
+		import_service_unservable(s, "redirect: not a host and a port");
+		return;
+	}
+	host = value->v[0];
+	port = value->v[1];
+	n = strtol(port, &end, 10);
+	if (*end != '\0' || end == port)
+		n = h->service_port(port, "tcp");
+	if (n < 1 || n > 65535) {
+		import_service_unservable(s, "redirect: no port \"%s\"", port);
+		return;
+	}
+	import_set(&s->handler, "redirect");
+	free(s->to);
+	s->to = strchr(host, ':') != NULL ? import_xprintf("[%s]:%ld", host, n) :
+	    import_xprintf("%s:%ld", host, n);
+}

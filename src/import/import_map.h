@@ -34,6 +34,10 @@ void import_map_program(struct import_service *s, const struct import_host *h,
     const char *program, const struct import_strv *argv, bool has_argv0,
     const struct import_at *at);
 
+/* xinetd's redirect = host port: the redirect handler to host:port (TCP only). */
+void import_map_redirect(struct import_service *s, const struct import_host *h,
+    const struct import_strv *value, const struct import_at *at);
+
 /* inetd's wait/nowait, xinetd's wait, once the protocol and handler are known. */
 void import_map_wait(struct import_service *s, bool wait, const struct import_at *at);
 

@@ -240,6 +240,7 @@ import_service_clone(struct import_result *r, size_t index)
 	s->address = dup_or_null(o->address);
 	s->handler = dup_or_null(o->handler);
 	s->quotes = dup_or_null(o->quotes);
+	s->to = dup_or_null(o->to);
 	s->user = dup_or_null(o->user);
 	s->group = dup_or_null(o->group);
 	s->interface = dup_or_null(o->interface);
@@ -282,6 +283,7 @@ service_free(struct import_service *s)
 	free(s->address);
 	free(s->handler);
 	free(s->quotes);
+	free(s->to);
 	free(s->user);
 	free(s->group);
 	free(s->interface);

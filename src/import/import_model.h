@@ -45,6 +45,7 @@ struct import_service {
 	char *handler;		/* "exec", "echo", ...; NULL until known */
 	struct import_strv command;	/* exec: the path, then the arguments */
 	char *quotes;		/* qotd */
+	char *to;		/* redirect: "host:port" */
 	bool wait;		/* exec over UDP */
 	char *user, *group;	/* exec */
 	bool groups;		/* the user's supplementary groups too (initgroups) */

@@ -39,7 +39,6 @@ static const struct {
 	{ .name = "banner", .why = "netsrvd sends no banner" },
 	{ .name = "banner_success", .why = "netsrvd sends no banner" },
 	{ .name = "banner_fail", .why = "netsrvd sends no banner" },
-	{ .name = "redirect", .why = "netsrvd does not forward connections to another host" },
 	{ .name = "max_load", .why = "netsrvd does not watch the load average" },
 	{ .name = "nice", .why = "netsrvd does not change a program's priority" },
 	{ .name = "umask", .why = "netsrvd's programs inherit its umask" },
@@ -329,15 +328,22 @@ translate_program(struct import_service *s, const struct import_host *h, const s
 	struct import_strv none = { .v = NULL, .n = 0 };
 	struct import_at at = import_at_make(v->e->file, v->e->line, "service");
 
+	const struct xinetd_attr *redirect = single(v, "redirect");
+
 	if (internal) {
 		import_map_internal(s, v->e->name, &at);
 		return;
 	}
+	/* xinetd relays itself and runs no server: its server, if any, is never started */
+	if (redirect != NULL) {
+		at = at_of(redirect);
+		import_map_redirect(s, h, &redirect->values, &at);
+		if (server != NULL && s->unservable == NULL)
+			note_attr(s, server, "%s", "unused: xinetd's redirect runs no server either");
+		return;
+	}
 	if (server == NULL || server->values.n == 0) {
-		if (single(v, "redirect") != NULL)
-			import_service_unservable(s, "redirect: netsrvd does not forward connections");
-		else
-			import_service_unservable(s, "no server and not INTERNAL");
+		import_service_unservable(s, "no server and not INTERNAL");
 		return;
 	}
 	at = at_of(args != NULL ? args : server);
@@ -646,8 +652,6 @@ translate_lost(struct import_service *s, const struct view *v)
 		const struct xinetd_attr *a = single(v, lost_attrs[i].name);
 		if (a == NULL)
 			continue;
-		if (strcmp(lost_attrs[i].name, "redirect") == 0 && s->unservable != NULL)
-			continue;	/* already the reason the service is not served */
 		note_attr(s, a, "%s", lost_attrs[i].why);
 	}
 }
