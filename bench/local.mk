@@ -25,7 +25,7 @@ bench_refexec_CFLAGS = $(WARN_CFLAGS)
 bench_refexec_LDFLAGS =
 bench_refexec_LDADD =
 
-EXTRA_DIST += bench/run-bench.sh bench/run-bench-exec.sh bench/README.md
+EXTRA_DIST += bench/run-bench.sh bench/run-bench-exec.sh bench/run-bench-redirect.sh bench/README.md
 # Automake does not clean EXTRA_PROGRAMS by itself.
 CLEANFILES += bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT) bench/refexec$(EXEEXT)
 
@@ -37,6 +37,7 @@ bench: src/netsrvd$(EXEEXT) bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT) 
 	REFECHO='$(abs_top_builddir)/bench/refecho$(EXEEXT)' \
 	$(SHELL) $(srcdir)/bench/run-bench.sh
 	$(MAKE) bench-exec
+	$(MAKE) bench-redirect
 
 # the exec handler against the design's limit, tcpserver and xinetd (also alone)
 bench-exec: src/netsrvd$(EXEEXT) bench/netsrvd-bench$(EXEEXT) bench/refexec$(EXEEXT)
@@ -45,4 +46,11 @@ bench-exec: src/netsrvd$(EXEEXT) bench/netsrvd-bench$(EXEEXT) bench/refexec$(EXE
 	REFEXEC='$(abs_top_builddir)/bench/refexec$(EXEEXT)' \
 	$(SHELL) $(srcdir)/bench/run-bench-exec.sh
 
-.PHONY: bench bench-exec
+# the redirect handler against socat, xinetd's redirect and the backend itself (also alone)
+bench-redirect: src/netsrvd$(EXEEXT) bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT)
+	NETSRVD='$(abs_top_builddir)/src/netsrvd$(EXEEXT)' \
+	NETSRVD_BENCH='$(abs_top_builddir)/bench/netsrvd-bench$(EXEEXT)' \
+	REFECHO='$(abs_top_builddir)/bench/refecho$(EXEEXT)' \
+	$(SHELL) $(srcdir)/bench/run-bench-redirect.sh
+
+.PHONY: bench bench-exec bench-redirect

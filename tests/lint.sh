@@ -268,7 +268,8 @@ for script in "$scratch/netsrvd.init" "$srcdir/build-aux/install-deps" \
     "$srcdir/build-aux/check-package-steps" \
     "$srcdir/debian/preinst" "$srcdir/debian/postinst" "$srcdir/debian/postrm" \
     "$srcdir/tests/lint.sh" "$srcdir/tests/install_test.sh" \
-    "$srcdir/fuzz/run-fuzzer.sh" "$srcdir/bench/run-bench.sh" "$srcdir/bench/run-bench-exec.sh"; do
+    "$srcdir/fuzz/run-fuzzer.sh" "$srcdir/bench/run-bench.sh" "$srcdir/bench/run-bench-exec.sh" \
+    "$srcdir/bench/run-bench-redirect.sh"; do
 	case $script in
 	"$scratch"/*) name=init/${script##*/}.in ;;
 	*) name=${script#"$srcdir"/} ;;
