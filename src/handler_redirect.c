@@ -60,7 +60,7 @@ split_to(const char *to, char *host, size_t hostlen, char *port, size_t portlen)
 		return -1;
 	memcpy(host, h, n);
 	host[n] = '\0';
-	strcpy(port, colon + 1);
+	snprintf(port, portlen, "%s", colon + 1);
 	return 0;
 }
 
