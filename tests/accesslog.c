@@ -265,4 +265,3 @@ al_count(struct daemon *d, const char *want)
 {
 	return scan(d, want, 0, NULL);
 }
-

@@ -31,6 +31,7 @@ enum mode {
 	READ_THEN_REPLY,	/* reads to EOF, reports the count, sends `reply` bytes, closes */
 	SEND_FIRST,	/* sends "hello", half-closes, reads to EOF and reports what came */
 	NEVER_READ,	/* accepts and holds the connection, reading nothing */
+	DRIP,		/* reads nothing, sends a byte every 200 ms */
 	HEADER,		/* reads `reply` bytes and reports them */
 };
 
@@ -107,6 +108,10 @@ serve_one(int c, enum mode m, size_t reply, int rep)
 		break;
 	case NEVER_READ:
 		pause();
+		break;
+	case DRIP:
+		while (write(c, "d", 1) == 1)
+			usleep(200 * 1000);
 		break;
 	case HEADER:
 		got = 0;
@@ -571,6 +576,63 @@ redirect_backend_never_reads_test(void **state)
 	backend_stop(&b);
 }
 
+/*
+ * A backend that never reads but keeps talking: bytes move the other way
+ * all along, yet the client's wait in the relay for it, and `timeout`
+ * ends the session all the same.
+ */
+static void
+redirect_backend_talks_never_reads_test(void **state)
+{
+	struct daemon *d = *state;
+	struct backend b = { .report = -1 };
+	static unsigned char junk[1 << 16];
+	char to[64];
+	struct al_line l;
+	int port = h_free_port(), fd;
+	int64_t end;
+	size_t drips = 0;
+
+	assert_true(backend_start(&b, "127.0.0.1", DRIP, 0));
+	snprintf(to, sizeof(to), "127.0.0.1:%d", b.port);
+	h_write_conf(d, "shutdown_timeout = 1;\n"
+	    "log = { connections = true; level = \"info\"; };\n"
+	    "services = ( { name = \"fwd\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d;\n"
+	    "   handler = \"redirect\"; to = \"%s\"; workers = 1; timeout = 2; } );\n", port, to);
+	h_start(d, NULL);
+	if (!h_wait_log(d, "started:", 10000))
+		h_fail_with_log(d, "netsrvd did not start");
+	fd = h_connect("127.0.0.1", port, IO_MS);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	end = h_now_ms() + h_hang_ms(20000);
+	for (;;) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN | POLLOUT };
+		char c[64];
+		ssize_t n;
+
+		while (send(fd, junk, sizeof(junk), MSG_NOSIGNAL) > 0)
+			;
+		if (errno != EAGAIN)
+			break;
+		assert_true(poll(&pf, 1, 200) >= 0);
+		if ((n = recv(fd, c, sizeof(c), MSG_DONTWAIT)) > 0)
+			drips += (size_t)n;
+		else if (n == 0 || errno != EAGAIN)
+			break;
+		if (h_now_ms() > end)
+			fail_msg("the relay still holds the client after 20 s (timeout = 2)");
+	}
+	close(fd);
+	want_line(d, "service=fwd end=timeout", &l);
+	print_message("    %zu bytes from the backend, in=%s out=%s unsent=%s\n", drips, al_get(&l, "in"),
+	    al_get(&l, "out"), al_get(&l, "unsent") != NULL ? al_get(&l, "unsent") : "(none)");
+	assert_true(drips > 0);
+	assert_non_null(al_get(&l, "unsent"));
+	assert_int_equal(h_stop(d), 0);
+	backend_stop(&b);
+}
+
 /* The PROXY header the backend gets: exactly the bytes, then the client's. */
 static void
 check_proxy(struct daemon *d, int version)
@@ -699,6 +761,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(redirect_refused_backend_test, h_fixture_setup, teardown),
 		cmocka_unit_test_setup_teardown(redirect_silent_backend_test, h_fixture_setup, teardown),
 		cmocka_unit_test_setup_teardown(redirect_backend_never_reads_test, h_fixture_setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(redirect_backend_talks_never_reads_test, h_fixture_setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(redirect_send_proxy_v1_test, h_fixture_setup, teardown),
 		cmocka_unit_test_setup_teardown(redirect_send_proxy_v2_test, h_fixture_setup, teardown),
