@@ -156,9 +156,24 @@ connect_word(int err)
 	}
 }
 
+/*
+ * The master replaces a worker that shows no progress for `timeout` (and a
+ * grace) as hung; a connect is bounded by connect_timeout instead, which
+ * may be longer. So the wait is taken a second at a time, each a sign of
+ * life on the worker's line.
+ */
+#define CONNECT_SLICE_MS	1000
+
+static void
+still_connecting(_Atomic int64_t *progress)
+{
+	if (progress != NULL)
+		atomic_store_explicit(progress, util_coarse_now_ms(), memory_order_relaxed);
+}
+
 /* One address, within what is left of connect_timeout: the socket, or -1 with errno. */
 static int
-connect_one(const struct sockaddr *sa, socklen_t len, int64_t until)
+connect_one(const struct sockaddr *sa, socklen_t len, int64_t until, _Atomic int64_t *progress)
 {
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int err = 0, r;
@@ -179,8 +194,9 @@ connect_one(const struct sockaddr *sa, socklen_t len, int64_t until)
 			errno = ETIMEDOUT;
 			goto fail;
 		}
-		r = poll(&pf, 1, (int)(until - now));
-	} while (r == -1 && errno == EINTR);
+		still_connecting(progress);
+		r = poll(&pf, 1, until - now > CONNECT_SLICE_MS ? CONNECT_SLICE_MS : (int)(until - now));
+	} while ((r == -1 && errno == EINTR) || (r == 0 && util_now_ms() < until));
 	if (r == 0) {
 		errno = ETIMEDOUT;
 		goto fail;
@@ -206,7 +222,7 @@ connect_backend(struct tcp_session *s, const struct redirect_conf *x, char *addr
 
 	for (size_t i = 0; i < x->naddr && fd == -1; i++) {
 		util_format_sockaddr((const struct sockaddr *)&x->addr[i], addr, addrlen);
-		fd = connect_one((const struct sockaddr *)&x->addr[i], x->addrlen[i], until);
+		fd = connect_one((const struct sockaddr *)&x->addr[i], x->addrlen[i], until, s->progress);
 		if (fd == -1)
 			log_debug("service %s: redirect: connect %s: %s", s->svc->name, addr, strerror(errno));
 	}
