@@ -257,7 +257,7 @@ refuse_logged(const struct worker *w, int fd, const struct sockaddr *peer,
 	access_log(&l, w->access_log, ACCESS_OR_INFO);
 }
 
-/* The connection's line; a timeout is logged even without the access log. */
+/* The connection's line; a timeout or a handler's reason is logged even without the access log. */
 static void
 log_connection(const struct worker *w, const struct tcp_session *s, const struct worker_proxy *wp,
     enum session_end end, const struct timespec *t0)
@@ -269,12 +269,15 @@ log_connection(const struct worker *w, const struct tcp_session *s, const struct
 	    .out = s->bytes_out, .end = session_end_name(end), .reason = s->reason, .words = s->log_extra,
 	    .bytes_unknown = s->bytes_unknown };
 
-	if (!w->access_log && end != END_TIMEOUT)
+	/* a handler's reason (redirect: its backend failed) is worth saying as a timeout is */
+	bool notable = end == END_TIMEOUT || s->reason != NULL;
+
+	if (!w->access_log && !notable)
 		return;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &t1);
 	l.duration_ms = (long long)(t1.tv_sec - t0->tv_sec) * 1000 +
 	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
-	access_log(&l, w->access_log, end == END_TIMEOUT ? ACCESS_OR_INFO : ACCESS_ONLY);
+	access_log(&l, w->access_log, notable ? ACCESS_OR_INFO : ACCESS_ONLY);
 }
 
 static void

@@ -464,6 +464,31 @@ redirect_refused_backend_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* Without the access log, a backend that fails is still said, at info, as a timeout is. */
+static void
+redirect_failure_logged_without_access_log_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), dead = h_free_port(), fd;
+	char want[160];
+
+	h_write_conf(d, "shutdown_timeout = 1;\n"
+	    "log = { connections = false; level = \"info\"; };\n"
+	    "services = ( { name = \"fwd\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d;\n"
+	    "   handler = \"redirect\"; to = \"127.0.0.1:%d\"; workers = 1; } );\n", port, dead);
+	h_start(d, NULL);
+	if (!h_wait_log(d, "started:", 10000))
+		h_fail_with_log(d, "netsrvd did not start");
+	fd = h_connect("127.0.0.1", port, IO_MS);
+	assert_true(fd >= 0);
+	assert_closed_soon(fd);
+	close(fd);
+	snprintf(want, sizeof(want), "info: service=fwd peer=127.0.0.1:");
+	if (!h_wait_log(d, want, 10000) || !h_log_contains(d, "end=error reason=connect"))
+		h_fail_with_log(d, "no info line for the refused backend");
+	assert_int_equal(h_stop(d), 0);
+}
+
 /*
  * A backend that does not answer: a listener whose accept queue is full
  * drops the SYNs that come on, so a connect waits until its timeout, as
@@ -787,6 +812,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(redirect_across_families_test, h_fixture_setup, teardown),
 		cmocka_unit_test_setup_teardown(redirect_refused_backend_test, h_fixture_setup, teardown),
+		cmocka_unit_test_setup_teardown(redirect_failure_logged_without_access_log_test, h_fixture_setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(redirect_silent_backend_test, h_fixture_setup, teardown),
 		cmocka_unit_test_setup_teardown(redirect_long_connect_timeout_test, h_fixture_setup, teardown),
 		cmocka_unit_test_setup_teardown(redirect_backend_never_reads_test, h_fixture_setup,
