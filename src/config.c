@@ -21,6 +21,7 @@
 #include "config_text.h"
 #include "handler.h"
 #include "util.h"
+#include "wrappers.h"
 
 /* Where we are while building: the file's name, the first error, what the globals set. */
 struct ctx {
@@ -477,7 +478,7 @@ load_handler_keys(struct ctx *c, const config_setting_t *svc, struct service_con
 /* The keys of a TCP connection: a UDP service setting one is told so on its line (a global one is for TCP services). */
 static const char *const tcp_only_keys[] = {
 	"proxy_from", "keepalive", "keepalive_idle", "keepalive_interval", "keepalive_count",
-	"connection_rate", "connection_rate_per_source",
+	"connection_rate", "connection_rate_per_source", "tcp_wrappers",
 };
 static const char *const keepalive_timers[] = { "keepalive_idle", "keepalive_interval", "keepalive_count" };
 
@@ -598,6 +599,8 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 		return -1;
 	if (check_socket_keys(c, svc, s, set) == -1)
 		return -1;
+	if (wrappers_config_check(s, cfg->seccomp, why, sizeof(why)) == -1)
+		return fail_key(c, svc, "tcp_wrappers", why);
 	if (config_identity_resolve(s->user, s->group, &s->id, &key, why, sizeof(why)) == -1 ||
 	    config_identity_groups(s, &key, why, sizeof(why)) == -1)
 		return fail_key(c, svc, key, why);

@@ -23,6 +23,7 @@ config_service_free(struct service_config *s)
 	free(s->deny);
 	free(s->proxy_from);
 	free(s->interface);
+	free(s->tcp_wrappers);
 	free(s->log_peer);
 	if (s->handler != NULL) {
 		if (s->handler->release != NULL)

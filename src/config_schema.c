@@ -102,6 +102,8 @@ const struct config_key config_schema[] = {
 	K("keepalive_idle", SCOPE_SERVICE, TYPE_INT, 1, 32767, NULL, true, false, S(keepalive_idle)),
 	K("keepalive_interval", SCOPE_SERVICE, TYPE_INT, 1, 32767, NULL, true, false, S(keepalive_interval)),
 	K("keepalive_count", SCOPE_SERVICE, TYPE_INT, 1, 127, NULL, true, false, S(keepalive_count)),
+	/* TCP: hosts.allow and hosts.deny for this daemon name, by libwrap (wrappers.c) */
+	K("tcp_wrappers", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(tcp_wrappers)),
 	K("interface", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(interface)),
 	/* IP_FREEBIND: bind an address the host does not have yet; used when a socket is bound */
 	K("freebind", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(freebind)),

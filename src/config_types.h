@@ -70,6 +70,7 @@ struct service_config {
 	int keepalive_interval;
 	int keepalive_count;
 	char *interface;	/* SO_BINDTODEVICE; NULL = every interface */
+	char *tcp_wrappers;	/* TCP: libwrap's daemon name for hosts.allow/deny; NULL = not asked */
 	bool freebind;		/* IP_FREEBIND / IPV6_FREEBIND before the bind */
 	bool enabled;
 	char *user;		/* the global user unless the service names its own */

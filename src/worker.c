@@ -27,6 +27,7 @@
 #include "worker_proxy.h"
 #include "worker_shared.h"
 #include "worker_udp.h"
+#include "wrappers.h"
 
 struct worker {
 	const struct worker_args *a;
@@ -243,7 +244,7 @@ within_connection_rate(const struct worker *w, const struct sockaddr *peer)
 	    (unsigned)svc->connection_rate, (unsigned)svc->connection_rate, now);
 }
 
-/* A refused client: closed before a byte, logged as the access log's end=refused line. */
+/* A refused client: closed before a byte (fd -1: closed already), logged as the access log's end=refused line. */
 static void
 refuse_logged(const struct worker *w, int fd, const struct sockaddr *peer,
     const struct worker_proxy *wp, const char *reason, _Atomic uint64_t *counter)
@@ -252,9 +253,36 @@ refuse_logged(const struct worker *w, int fd, const struct sockaddr *peer,
 	    .log_peer = logpeer_mode(w->svc->log_peer),
 	    .proxy = worker_proxy_balancer(wp), .end = "refused", .reason = reason };
 
-	refuse(fd);
+	if (fd >= 0)
+		refuse(fd);
 	worker_count(counter);
 	access_log(&l, w->access_log, ACCESS_OR_INFO);
+}
+
+/*
+ * tcp_wrappers: libwrap's verdict, in a child (wrappers.c). A twist had
+ * the client and said what it had to: closed without a reset, which could
+ * destroy its words in the client's queue, and refused all the same (the
+ * service never ran).
+ */
+static bool
+wrappers_allow(const struct worker *w, int fd, const struct sockaddr *peer,
+    const struct worker_proxy *wp, struct wrappers_check *chk)
+{
+	enum wrappers_verdict v;
+
+	chk->group = 0;
+	if (w->svc->tcp_wrappers == NULL)
+		return true;
+	v = wrappers_ask(w->svc->tcp_wrappers, fd, worker_proxy_balancer(wp) != NULL ? peer : NULL,
+	    w->wake[0], timeout_ms(w->svc), chk);
+	if (v == WRAPPERS_ALLOW)
+		return true;
+	if (v == WRAPPERS_TAKEN && close(fd) == -1 && errno != EINTR)
+		log_debug("service %s: close", w->svc->name);
+	refuse_logged(w, v == WRAPPERS_TAKEN ? -1 : fd, peer, wp, "wrappers",
+	    &w->a->st->refused_wrappers);
+	return false;
 }
 
 /* The connection's line; a timeout is logged even without the access log. */
@@ -284,6 +312,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	struct timespec t0;
 	enum session_end end;
 	struct worker_proxy wp;
+	struct wrappers_check chk;
 
 	/* from a balancer (proxy_from): its header names the client, the peer from here on */
 	if (worker_proxy_accept(w->a, fd, w->buf, WORKER_BUF, &peer, &wp) == -1) {
@@ -294,14 +323,18 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		refuse_logged(w, fd, peer, &wp, "acl", &w->a->st->refused_acl);
 		return;
 	}
+	if (!wrappers_allow(w, fd, peer, &wp, &chk))
+		return;
 	if (!within_connection_rate(w, peer)) {
 		refuse_logged(w, fd, peer, &wp, "rate", &w->a->st->refused_rate);
+		wrappers_end(&chk);
 		return;
 	}
 	scoreboard_begin(w->a->slot, peer, logpeer_mode(w->svc->log_peer));
 	if (over_per_source_limit(w)) {
 		refuse_logged(w, fd, peer, &wp, "per_source", &w->a->st->refused_per_source);
 		scoreboard_set_state(w->a->slot, SB_IDLE);
+		wrappers_end(&chk);
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &t0);
@@ -325,6 +358,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	if (s.fd >= 0 && close(s.fd) == -1 && errno != EINTR)
 		log_debug("service %s: close", w->svc->name);
 	scoreboard_end(w->a->slot);
+	wrappers_end(&chk);
 	stats_connection_done(w->a->st, s.bytes_in, s.bytes_out,
 	    util_coarse_now_ms() - atomic_load(&w->a->slot->conn_start_ms));
 	if (w->connections_left > 0 && --w->connections_left == 0)

@@ -259,6 +259,16 @@ static const struct case_ socket_cases[] = {
 	{ "services = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\";\n   connection_rate_per_source = 5; } );", 3, "connection_rate_per_source applies to TCP services only" },
 	{ "connection_rate = 5; connection_rate_per_source = 2;\nservices = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\"; } );", 0, NULL },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   connection_rate = 1000001; } );", 3, "\"connection_rate\" is 1000001, out of range 0-1000000" },
+	/* tcp_wrappers: TCP only; a built-in handler only without the filter; a name a table can hold */
+	{ "services = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\";\n   tcp_wrappers = \"echo\"; } );", 3, "service \"u\": tcp_wrappers applies to TCP services only" },
+#ifdef HAVE_LIBWRAP
+	{ "seccomp = false;\nservices = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   tcp_wrappers = \"echo\"; } );", 0, NULL },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   tcp_wrappers = \"echo\"; } );", 3, "service \"e\": tcp_wrappers on handler echo needs seccomp = false" },
+	{ "seccomp = false;\nservices = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   tcp_wrappers = \"\"; } );", 4, "tcp_wrappers \"\" is no daemon name a table can match" },
+	{ "seccomp = false;\nservices = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   tcp_wrappers = \"in.fingerd, sshd\"; } );", 4, "is no daemon name a table can match" },
+#else
+	{ "seccomp = false;\nservices = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   tcp_wrappers = \"echo\"; } );", 4, "tcp_wrappers: this netsrvd was built without libwrap" },
+#endif
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   proxy_from = [ \"10.0.0.0/33\" ]; } );", 3, "proxy_from: invalid address prefix \"10.0.0.0/33\"" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   proxy_from = \"10.0.0.0/8\"; } );", 3, "\"proxy_from\" must be a list of strings" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   keepalive_idle = 60; } );", 3, "service \"e\": keepalive_idle needs keepalive = true" },
@@ -519,11 +529,11 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	/* the core table and the handlers' keys: 66 keys (connection_rate and _per_source, and log_peer, the newest) */
+	/* the core table and the handlers' keys: 67 keys (tcp_wrappers the newest) */
 	size_t nhandler_keys = 0;
 	for (size_t i = 0; i < handler_count(); i++)
 		nhandler_keys += handler_at(i)->nkeys;
-	assert_int_equal(config_schema_len + nhandler_keys, 66);
+	assert_int_equal(config_schema_len + nhandler_keys, 67);
 }
 
 /* ---- defaults and inheritance come from the table ---- */
