@@ -76,7 +76,8 @@ fake_program(const char *path, const char *user, const char *group)
 	static const char *const programs[] = {
 		"/usr/sbin/in.tftpd", "/usr/bin/rsync", "/usr/bin/git", "/usr/sbin/nrpe",
 		"/usr/lib/amanda/amandad", "/usr/sbin/in.ftpd", "/usr/sbin/in.talkd",
-		"/usr/sbin/tcpd", "/usr/games/fortune", "/bin/busybox", "/usr/bin/cat", NULL,
+		"/usr/sbin/tcpd", "/usr/games/fortune", "/bin/busybox", "/usr/bin/cat",
+		"/usr/sbin/in.rlogind", "/usr/sbin/in.telnetd", "/usr/sbin/in.identd", NULL,
 	};
 	(void)group;
 	/* a program only root may run */
@@ -166,6 +167,22 @@ assert_note(const struct import_service *s, const char *needle)
 	if (!notes_mention(&s->notes, needle))
 		fail_msg("service %s: no note mentions \"%s\" (%zu notes%s%s)", s->name, needle,
 		    s->notes.n, s->notes.n > 0 ? ", first: " : "", s->notes.n > 0 ? s->notes.v[0].why : "");
+}
+
+/* tcp_wrappers = name and nothing lost; a build without libwrap keeps none and says why. */
+static void
+assert_wrapped(const struct import_service *s, const char *name)
+{
+#ifdef HAVE_LIBWRAP
+	if (s->tcp_wrappers == NULL || strcmp(s->tcp_wrappers, name) != 0)
+		fail_msg("service %s: tcp_wrappers %s, not %s", s->name,
+		    s->tcp_wrappers != NULL ? s->tcp_wrappers : "(none)", name);
+	assert_int_equal(s->notes.n, 0);
+#else
+	assert_null(s->tcp_wrappers);
+	(void)name;
+	assert_note(s, "built without libwrap");
+#endif
 }
 
 static void
@@ -523,9 +540,58 @@ import_xinetd_nameinargs_test(void **state)
 	    "\tflags = NAMEINARGS\n\tserver = /usr/sbin/tcpd\n\tserver_args = /usr/sbin/in.ftpd -l\n}\n"
 	    "service telnet\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n\tport = 23\n"
 	    "\tflags = NAMEINARGS\n\tserver = /bin/busybox\n\tserver_args = telnetd -i\n}\n");
+	/* tcpd's rules kept: tcp_wrappers under the name tcpd gives the daemon */
 	assert_strv(&svc("ftp")->command, ftpd);
-	assert_note(svc("ftp"), "hosts.allow");
+	assert_wrapped(svc("ftp"), "in.ftpd");
 	assert_note(svc("telnet"), "argv[0] \"telnetd\"");
+	assert_null(svc("telnet")->tcp_wrappers);
+}
+
+/*
+ * Debian's postinst lines through tcpd: the real program runs, with
+ * tcp_wrappers = the base name of tcpd's argv[0], as tcpd asks the
+ * tables; a UDP one (talk) cannot keep them and says so.
+ */
+static void
+import_inetd_tcpd_test(void **state)
+{
+	static const char *const login[] = { "/usr/sbin/in.rlogind", NULL };
+	static const char *const telnet[] = { "/usr/sbin/in.telnetd", "-h", NULL };
+	static const char *const ident[] = { "/usr/sbin/in.identd", NULL };
+
+	(void)state;
+	import_ok("login\tstream\ttcp\tnowait\troot\t/usr/sbin/tcpd\t/usr/sbin/in.rlogind\n"
+	    "telnet\tstream\ttcp\tnowait\troot\t/usr/sbin/tcpd\t/usr/sbin/in.telnetd -h\n"
+	    "ident\tstream\ttcp\tnowait\tnobody\t/usr/sbin/tcpd\tin.identd\n"
+	    "talk\tdgram\tudp\twait\tnobody.tty\t/usr/sbin/tcpd\t/usr/sbin/in.talkd\n");
+	assert_strv(&svc("login")->command, login);
+	assert_wrapped(svc("login"), "in.rlogind");
+	assert_strv(&svc("telnet")->command, telnet);
+	assert_wrapped(svc("telnet"), "in.telnetd");
+	/* a name without a path: tcpd's daemon directory, the name as given */
+	assert_strv(&svc("ident")->command, ident);
+	assert_wrapped(svc("ident"), "in.identd");
+	assert_null(svc("talk")->tcp_wrappers);
+	assert_note(svc("talk"), "/etc/hosts.allow and /etc/hosts.deny are not consulted for in.talkd "
+	    "(tcp_wrappers checks TCP clients only)");
+}
+
+/* xinetd's libwrap = name: the tables for that name; NOLIBWRAP, or a built-in handler, keeps none. */
+static void
+import_xinetd_libwrap_test(void **state)
+{
+	(void)state;
+	import_ok("service ftp\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.ftpd\n\tlibwrap = ftpd\n}\n"
+	    "service login\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.rlogind\n\tflags = NOLIBWRAP\n\tlibwrap = rlogind\n}\n"
+	    "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tlibwrap = daytime\n}\n");
+	assert_wrapped(svc("ftp"), "ftpd");
+	assert_null(svc("login")->tcp_wrappers);
+	assert_note(svc("login"), "NOLIBWRAP");
+	assert_null(svc("daytime")->tcp_wrappers);
+	assert_note(svc("daytime"), "needs seccomp = false");
 }
 
 static void
@@ -1757,6 +1823,8 @@ main(void)
 		cmocka_unit_test_teardown(import_xinetd_internal_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_exec_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_nameinargs_test, teardown),
+		cmocka_unit_test_teardown(import_inetd_tcpd_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_libwrap_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_defaults_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_acl_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_address_forms_test, teardown),

@@ -190,6 +190,12 @@ emit_keys(const struct block *b, const struct import_service *s, const struct im
 		free(text);
 		free(q);
 	}
+	if (s->tcp_wrappers != NULL) {
+		char *q = import_emit_quote(s->tcp_wrappers), *text = import_xprintf("tcp_wrappers = %s;", q);
+		emit_later_key(b, h, "tcp_wrappers", text);
+		free(text);
+		free(q);
+	}
 	if (!s->enabled)
 		line(b, "enabled = false;");
 }

@@ -123,13 +123,13 @@ import_map_program(struct import_service *s, const struct import_host *h,
 	import_set(&s->handler, "exec");
 	if (has_argv0 && strcmp(base_name(program), "tcpd") == 0 && argv->n > 0) {
 		/* tcpd runs its argv[0] (a path, or a name in its daemon directory) as argv[0] */
-		char *what = import_xprintf("server %s", program);
-		import_note_add(&s->notes, at->file, at->line, what,
-		    "tcpd's /etc/hosts.allow and /etc/hosts.deny are not consulted: "
-		    "name the clients in allow and deny");
-		free(what);
 		real = argv->v[0][0] == '/' ? import_xstrdup(argv->v[0]) :
 		    import_xprintf("%s/%s", IMPORT_TCPD_DIR, argv->v[0]);
+		/* and asks the tables for the daemon by argv[0]'s base name (tcpd.c) */
+		char *what = import_xprintf("server %s", program);
+		struct import_at tcpd = import_at_make(at->file, at->line, what);
+		import_map_tcp_wrappers(s, base_name(argv->v[0]), &tcpd);
+		free(what);
 		program = real;
 	}
 	if (has_argv0)
@@ -142,7 +142,40 @@ import_map_program(struct import_service *s, const struct import_host *h,
 		for (size_t i = first; i < argv->n; i++)
 			import_strv_add(&s->command, argv->v[i]);
 	}
+	if (s->tcp_wrappers != NULL && strcmp(s->handler, "exec") != 0) {
+		/* a fortune made qotd: a built-in handler, under the filter */
+		import_note_add(&s->notes, at->file, at->line, "server tcpd",
+		    "/etc/hosts.allow and /etc/hosts.deny are not consulted for %s (tcp_wrappers "
+		    "on a built-in handler needs seccomp = false)", s->tcp_wrappers);
+		free(s->tcp_wrappers);
+		s->tcp_wrappers = NULL;
+	}
 	free(real);
+}
+
+void
+import_map_tcp_wrappers(struct import_service *s, const char *daemon, const struct import_at *at)
+{
+	const char *lost = NULL;
+
+#ifndef HAVE_LIBWRAP
+	lost = "this netsrvd was built without libwrap (tcp_wrappers)";
+#endif
+	if (s->protocol == PROTO_UDP)
+		lost = "tcp_wrappers checks TCP clients only";
+	else if (s->handler == NULL || strcmp(s->handler, "exec") != 0)
+		lost = "tcp_wrappers on a built-in handler needs seccomp = false";
+	if (lost != NULL) {
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "/etc/hosts.allow and /etc/hosts.deny are not consulted for %s (%s): "
+		    "name the clients in allow and deny", daemon, lost);
+		return;
+	}
+	if (s->tcp_wrappers != NULL && strcmp(s->tcp_wrappers, daemon) != 0)
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "the tables are consulted for %s only, not for %s too", s->tcp_wrappers, daemon);
+	else
+		import_set(&s->tcp_wrappers, daemon);
 }
 
 void

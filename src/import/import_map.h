@@ -34,6 +34,13 @@ void import_map_program(struct import_service *s, const struct import_host *h,
     const char *program, const struct import_strv *argv, bool has_argv0,
     const struct import_at *at);
 
+/*
+ * The tables tcpd (or xinetd's libwrap) read for daemon: tcp_wrappers on
+ * an exec TCP service of a build with libwrap; noted as lost otherwise.
+ */
+void import_map_tcp_wrappers(struct import_service *s, const char *daemon,
+    const struct import_at *at);
+
 /* inetd's wait/nowait, xinetd's wait, once the protocol and handler are known. */
 void import_map_wait(struct import_service *s, bool wait, const struct import_at *at);
 

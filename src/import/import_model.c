@@ -243,6 +243,7 @@ import_service_clone(struct import_result *r, size_t index)
 	s->user = dup_or_null(o->user);
 	s->group = dup_or_null(o->group);
 	s->interface = dup_or_null(o->interface);
+	s->tcp_wrappers = dup_or_null(o->tcp_wrappers);
 	s->unservable = dup_or_null(o->unservable);
 	memset(&s->command, 0, sizeof(s->command));
 	memset(&s->env, 0, sizeof(s->env));
@@ -285,6 +286,7 @@ service_free(struct import_service *s)
 	free(s->user);
 	free(s->group);
 	free(s->interface);
+	free(s->tcp_wrappers);
 	free(s->unservable);
 	import_strv_clear(&s->command);
 	import_strv_clear(&s->env);

@@ -56,6 +56,7 @@ struct import_service {
 	int connection_rate;	/* 0: unset (xinetd's cps) */
 	bool keepalive;
 	char *interface;	/* a device name: SO_BINDTODEVICE */
+	char *tcp_wrappers;	/* the daemon name tcpd or xinetd's libwrap checked the tables for */
 	bool enabled;
 	char *unservable;	/* why it is printed commented out; NULL: served */
 	struct import_notes notes;	/* what was lost, beside the service */

@@ -44,7 +44,6 @@ static const struct {
 	{ .name = "nice", .why = "netsrvd does not change a program's priority" },
 	{ .name = "umask", .why = "netsrvd's programs inherit its umask" },
 	{ .name = "deny_time", .why = "netsrvd has no SENSOR blacklist" },
-	{ .name = "libwrap", .why = "netsrvd does not consult tcp_wrappers" },
 	{ .name = "mdns", .why = "netsrvd does not register services with mDNS" },
 	{ .name = "rpc_version", .why = "netsrvd has no RPC services" },
 	{ .name = "rpc_number", .why = "netsrvd has no RPC services" },
@@ -639,6 +638,24 @@ translate_logging(struct import_result *r, struct import_service *s, const struc
 	}
 }
 
+/* libwrap = name: the tables for that name, not the service's (NOLIBWRAP: none at all) */
+static void
+translate_libwrap(struct import_service *s, const struct view *v)
+{
+	const struct xinetd_attr *a = single(v, "libwrap");
+	struct import_at at;
+
+	if (a == NULL)
+		return;
+	if (has_flag(v, "NOLIBWRAP") || a->values.n != 1) {
+		note_attr(s, a, "%s", has_flag(v, "NOLIBWRAP") ? "flags NOLIBWRAP turns it off" :
+		    "not one daemon name");
+		return;
+	}
+	at = at_of(a);
+	import_map_tcp_wrappers(s, a->values.v[0], &at);
+}
+
 static void
 translate_lost(struct import_service *s, const struct view *v)
 {
@@ -683,6 +700,7 @@ import_xinetd_translate(struct import_result *r, const struct import_host *h,
 	translate_limit(s, &v, "rlimit_cpu", &s->limits.cpu, false, 0, INT_MAX);
 	translate_limit(s, &v, "rlimit_files", &s->limits.files, false, 3, 1048576);
 	translate_flags(s, h, &v);
+	translate_libwrap(s, &v);
 	translate_logging(r, s, &v);
 	translate_lost(s, &v);
 	view_free(&v);
