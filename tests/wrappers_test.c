@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -188,6 +189,22 @@ wrappers_edit_test(void **state)
 	assert_false(h_log_contains(d, "reload"));
 }
 
+/* A small file's text (a test's own), NUL-terminated; the caller frees it. */
+static char *
+read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 65536);
+	size_t n;
+
+	assert_non_null(f);
+	assert_non_null(buf);
+	n = fread(buf, 1, 65535, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
 static long
 read_pid_file(const char *path)
 {
@@ -309,6 +326,45 @@ wrappers_builtin_test(void **state)
 	    H_EQUAL, 2, 10000) == 2);
 }
 
+/*
+ * Debian's postinst line for fingerd, through tcpd, imported: the real
+ * program runs (a stand-in of that name here) and keeps tcpd's rules,
+ * which refuse and serve on the wire as they did under tcpd.
+ */
+static void
+wrappers_import_tcpd_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char inetd[300], fingerd[300], cmd[1200], out[256];
+	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+	char *conf;
+
+	need_tables();
+	snprintf(fingerd, sizeof(fingerd), "%s/in.fingerd", d->dir);
+	h_write_file(fingerd, "#!/bin/sh\necho finger served\n");
+	assert_int_equal(chmod(fingerd, 0755), 0);
+	snprintf(inetd, sizeof(inetd), "%s/inetd.conf", d->dir);
+	snprintf(cmd, sizeof(cmd), "127.0.0.1:%d\tstream\ttcp\tnowait\troot\t/usr/sbin/tcpd\t%s\n",
+	    port, fingerd);
+	h_write_file(inetd, cmd);
+	/* the import as the whole file, after a log the harness reads; exit 0: nothing lost */
+	snprintf(cmd, sizeof(cmd), "{ echo 'log = { target = \"stderr\"; level = \"info\"; };'; "
+	    "exec '%s' --import '%s'; } > '%s'", h_netsrvd(), inetd, d->conf);
+	assert_int_equal(h_run(sh, out, sizeof(out), 20000), 0);
+	conf = read_text(d->conf);
+	if (strstr(conf, "tcp_wrappers = \"in.fingerd\";") == NULL)
+		fail_msg("the import:\n%s", conf);
+	free(conf);
+	tables("in.fingerd: 127.0.0.2\n", "in.fingerd: ALL\n");
+	h_start_serving(d, port);
+	assert_int_equal(talk_from("127.0.0.2", port, out, sizeof(out)), 14);
+	assert_string_equal(out, "finger served\n");
+	assert_true(talk_from("127.0.0.1", port, out, sizeof(out)) <= 0);
+	if (!h_wait_log(d, "end=refused reason=wrappers", 5000))
+		h_fail_with_log(d, "no end=refused reason=wrappers line");
+}
+
 /* The key's mistakes, each on its line: a UDP service, a name no table line can hold. */
 static void
 wrappers_config_refused_test(void **state)
@@ -343,6 +399,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(wrappers_spawn_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(wrappers_twist_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(wrappers_builtin_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(wrappers_import_tcpd_test, h_fixture_setup,
+		    h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(wrappers_config_refused_test, h_fixture_setup,
 		    h_fixture_teardown),
 	};
