@@ -263,7 +263,8 @@ refuse_logged(const struct worker *w, int fd, const struct sockaddr *peer,
  * tcp_wrappers: libwrap's verdict, in a child (wrappers.c). A twist had
  * the client and said what it had to: closed without a reset, which could
  * destroy its words in the client's queue, and refused all the same (the
- * service never ran).
+ * service never ran). Busy on the board meanwhile: a lookup or a twist
+ * may take a while, and an idle-looking worker would count as a spare.
  */
 static bool
 wrappers_allow(const struct worker *w, int fd, const struct sockaddr *peer,
@@ -274,8 +275,10 @@ wrappers_allow(const struct worker *w, int fd, const struct sockaddr *peer,
 	chk->group = 0;
 	if (w->svc->tcp_wrappers == NULL)
 		return true;
+	scoreboard_begin(w->a->slot, peer, logpeer_mode(w->svc->log_peer));
 	v = wrappers_ask(w->svc->tcp_wrappers, fd, worker_proxy_balancer(wp) != NULL ? peer : NULL,
 	    w->wake[0], timeout_ms(w->svc), chk);
+	scoreboard_set_state(w->a->slot, SB_IDLE);
 	if (v == WRAPPERS_ALLOW)
 		return true;
 	if (v == WRAPPERS_TAKEN && close(fd) == -1 && errno != EINTR)

@@ -170,8 +170,13 @@ wait_readable(int fd, int wake_fd, int64_t deadline)
 static void
 reap(pid_t pid)
 {
-	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-		continue;
+	pid_t r;
+
+	do
+		r = waitpid(pid, NULL, 0);
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		log_error("waitpid(%ld)", (long)pid);
 }
 
 /* The verdict byte, or 0: the child exec'd a twist, or ended, before it wrote one; -1: no answer in time. */
@@ -182,8 +187,9 @@ read_verdict(int rfd, int wake_fd, int64_t deadline, char *v)
 
 	if (!wait_readable(rfd, wake_fd, deadline))
 		return -1;
-	while ((n = read(rfd, v, 1)) == -1 && errno == EINTR)
-		continue;
+	do
+		n = read(rfd, v, 1);
+	while (n == -1 && errno == EINTR);
 	return n == 1 ? 1 : 0;
 }
 

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -260,6 +261,44 @@ wrappers_spawn_test(void **state)
 }
 
 /*
+ * While libwrap decides (here a spawn that waits on a FIFO the test
+ * holds), the worker is busy on the board, not a spare; once the spawn
+ * is let go the client is served.
+ */
+static void
+wrappers_busy_while_checking_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	char out[256], rule[512], fifo[256];
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd, w;
+
+	need_tables();
+	snprintf(fifo, sizeof(fifo), "%s/gate", d->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(rule, sizeof(rule), "in.fingerd: ALL: spawn (read x < %s)\n", fifo);
+	tables(rule, "");
+	write_conf(d, port, sport);
+	h_start_serving(d, sport);
+	assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr), 1);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(h_wait_metric(sport, "netsrvd_workers{service=\"finger\",state=\"busy\"}",
+	    H_EQUAL, 1, 10000), 1);
+	/* the spawn's shell is waiting in its open(): this one meets it */
+	w = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(w >= 0);
+	assert_int_equal(write(w, "go\n", 3), 3);
+	close(w);
+	assert_int_equal(h_read_all(fd, out, sizeof(out) - 1, 10000), 7);
+	close(fd);
+	assert_int_equal(h_wait_metric(sport, "netsrvd_workers{service=\"finger\",state=\"busy\"}",
+	    H_EQUAL, 0, 10000), 0);
+}
+
+/*
  * twist replaces the service, as under tcpd: the client gets the
  * command's output and nothing of the program, the connection counts as
  * refused, and the command and what it put in the background are gone
@@ -398,6 +437,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(wrappers_edit_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(wrappers_spawn_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(wrappers_twist_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(wrappers_busy_while_checking_test, h_fixture_setup,
+		    h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(wrappers_builtin_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(wrappers_import_tcpd_test, h_fixture_setup,
 		    h_fixture_teardown),
