@@ -277,6 +277,9 @@ wrappers_busy_while_checking_test(void **state)
 	need_tables();
 	snprintf(fifo, sizeof(fifo), "%s/gate", d->dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* held open from the start: should the test fail, its end is the reader's EOF */
+	w = open(fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	assert_true(w >= 0);
 	snprintf(rule, sizeof(rule), "in.fingerd: ALL: spawn (read x < %s)\n", fifo);
 	tables(rule, "");
 	write_conf(d, port, sport);
@@ -287,12 +290,10 @@ wrappers_busy_while_checking_test(void **state)
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(h_wait_metric(sport, "netsrvd_workers{service=\"finger\",state=\"busy\"}",
 	    H_EQUAL, 1, 10000), 1);
-	/* the spawn's shell is waiting in its open(): this one meets it */
-	w = open(fifo, O_WRONLY | O_CLOEXEC);
-	assert_true(w >= 0);
+	/* open until the shell has read it: a FIFO's data goes with its last opener */
 	assert_int_equal(write(w, "go\n", 3), 3);
-	close(w);
 	assert_int_equal(h_read_all(fd, out, sizeof(out) - 1, 10000), 7);
+	close(w);
 	close(fd);
 	assert_int_equal(h_wait_metric(sport, "netsrvd_workers{service=\"finger\",state=\"busy\"}",
 	    H_EQUAL, 0, 10000), 0);
