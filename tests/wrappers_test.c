@@ -336,6 +336,49 @@ wrappers_twist_test(void **state)
 	assert_nothing_left(d, 2);
 }
 
+/* What 127.0.0.1:port says to a balancer's connection whose PROXY header names client; -1: reset. */
+static ssize_t
+talk_as_balancer(int port, const char *client, char *out, size_t len)
+{
+	char hdr[128];
+	int fd = h_connect("127.0.0.1", port, 5000);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	snprintf(hdr, sizeof(hdr), "PROXY TCP4 %s 127.0.0.1 5555 %d\r\n", client, port);
+	assert_true(h_write_all(fd, hdr, strlen(hdr)));
+	n = h_read_all(fd, out, len - 1, 10000);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return n;
+}
+
+/* Behind a balancer (proxy_from) the tables judge the client its header names, not the balancer. */
+static void
+wrappers_proxy_client_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	char out[256];
+
+	need_tables();
+	tables("in.fingerd: 127.0.0.1\n", "in.fingerd: 192.0.2.7\n");
+	h_write_conf(d, "log = { target = \"stderr\"; level = \"info\"; };\nservices = (\n"
+	    " { name = \"finger\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   workers = 1; user = \"root\"; command = [ \"/bin/echo\", \"served\" ];\n"
+	    "   proxy_from = [ \"127.0.0.0/8\" ]; tcp_wrappers = \"in.fingerd\"; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\";\n"
+	    "   workers = 1; } );\n", port, sport);
+	h_start_serving(d, sport);
+	/* the balancer, 127.0.0.1, is allowed by hosts.allow: the client's own rule must win */
+	assert_true(talk_as_balancer(port, "192.0.2.7", out, sizeof(out)) <= 0);
+	if (!h_wait_log(d, "peer=192.0.2.7:5555 proxy=127.0.0.1:", 5000) ||
+	    !h_wait_log(d, "end=refused reason=wrappers", 5000))
+		h_fail_with_log(d, "no refusal of the header's client");
+	assert_int_equal(talk_as_balancer(port, "192.0.2.8", out, sizeof(out)), 7);
+	assert_string_equal(out, "served\n");
+}
+
 /* A built-in handler asks libwrap too once the filter is off; the filter on, -t says why not. */
 static void
 wrappers_builtin_test(void **state)
@@ -441,6 +484,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(wrappers_busy_while_checking_test, h_fixture_setup,
 		    h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(wrappers_builtin_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(wrappers_proxy_client_test, h_fixture_setup,
+		    h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(wrappers_import_tcpd_test, h_fixture_setup,
 		    h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(wrappers_config_refused_test, h_fixture_setup,
