@@ -207,34 +207,57 @@ wait_for_twist(pid_t pid, int wake_fd, int64_t deadline)
 	reap(pid);
 }
 
+/*
+ * The check's child, its verdict's pipe in *rfd; -1 (logged) if none.
+ * Signals stay blocked across the fork: no handler of the worker's (its
+ * stop flag, its wake pipe) may run in the child before it resets them.
+ */
+static pid_t
+start_check(const char *name, int fd, const struct sockaddr *peer, int *rfd)
+{
+	int p[2];
+	pid_t pid, parent = getpid();
+	sigset_t all, old;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_error("tcp_wrappers %s: pipe", name);
+		return -1;
+	}
+	sigfillset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, &old) == -1) {
+		log_error("tcp_wrappers %s: sigprocmask", name);
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		child_ask(name, fd, peer, p[1], parent);
+	}
+	if (pid == -1)
+		log_error("tcp_wrappers %s: fork", name);
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[1]);
+	if (pid == -1)
+		close(p[0]);
+	*rfd = p[0];
+	return pid;
+}
+
 enum wrappers_verdict
 wrappers_ask(const char *name, int fd, const struct sockaddr *peer, int wake_fd, int timeout_ms,
     struct wrappers_check *chk)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : util_now_ms() + timeout_ms;
-	int p[2];
-	pid_t pid, parent = getpid();
+	pid_t pid;
 	char v = 'n';
-	int got;
+	int got, rfd;
 
 	chk->group = 0;
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		log_error("tcp_wrappers %s: pipe", name);
+	if ((pid = start_check(name, fd, peer, &rfd)) == -1)
 		return WRAPPERS_DENY;
-	}
-	if ((pid = fork()) == -1) {
-		log_error("tcp_wrappers %s: fork", name);
-		close(p[0]);
-		close(p[1]);
-		return WRAPPERS_DENY;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		child_ask(name, fd, peer, p[1], parent);
-	}
-	close(p[1]);
-	got = read_verdict(p[0], wake_fd, deadline, &v);
-	close(p[0]);
+	got = read_verdict(rfd, wake_fd, deadline, &v);
+	close(rfd);
 	chk->group = pid;
 	if (got == 0) {
 		wait_for_twist(pid, wake_fd, deadline);
