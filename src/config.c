@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <libconfig.h>
 #include <limits.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include "config_error.h"
 #include "config_inetd.h"
 #include "config_identity.h"
+#include "config_service.h"
 #include "config_text.h"
 #include "handler.h"
 #include "util.h"
@@ -97,6 +97,7 @@ type_ok(const config_setting_t *st, enum config_type t)
 
 	switch (t) {
 	case TYPE_INT: return ct == CONFIG_TYPE_INT || ct == CONFIG_TYPE_INT64;
+	case TYPE_FLOAT: return ct == CONFIG_TYPE_FLOAT || ct == CONFIG_TYPE_INT || ct == CONFIG_TYPE_INT64;
 	case TYPE_BOOL: return ct == CONFIG_TYPE_BOOL;
 	case TYPE_STRING: return ct == CONFIG_TYPE_STRING;
 	case TYPE_GROUP: return ct == CONFIG_TYPE_GROUP;
@@ -132,6 +133,12 @@ store_value(struct ctx *c, const config_setting_t *st, const struct config_key *
 			return fail_at(c, st, "\"%s\" is %lld, out of range %lld-%lld",
 			    name, v, k->min, k->max);
 		config_key_set_int(k, base, v);
+	} else if (k->type == TYPE_FLOAT) {
+		double v = config_setting_type(st) == CONFIG_TYPE_FLOAT ? config_setting_get_float(st) :
+		    (double)config_setting_get_int64(st);	/* max_load = 2; as well as 2.5 */
+		if (!(v >= (double)k->min && v <= (double)k->max))
+			return fail_at(c, st, "\"%s\" is %g, out of range %lld-%lld", name, v, k->min, k->max);
+		*(double *)config_key_at(k, base) = v;
 	} else if (k->type == TYPE_BOOL) {
 		*(bool *)config_key_at(k, base) = config_setting_get_bool(st) != 0;
 	} else if (k->type == TYPE_STRING) {
@@ -474,46 +481,6 @@ load_handler_keys(struct ctx *c, const config_setting_t *svc, struct service_con
 	return h->check != NULL ? h->check(s, &w) : 0;
 }
 
-/* The keys of a TCP connection: a UDP service setting one is told so on its line (a global one is for TCP services). */
-static const char *const tcp_only_keys[] = {
-	"proxy_from", "keepalive", "keepalive_idle", "keepalive_interval", "keepalive_count",
-	"connection_rate", "connection_rate_per_source",
-};
-static const char *const keepalive_timers[] = { "keepalive_idle", "keepalive_interval", "keepalive_count" };
-
-static bool
-service_set(const bool set[SCHEMA_MAX], const char *name)
-{
-	return set[config_schema_index(config_schema_find(name, SCOPE_SERVICE))];
-}
-
-/*
- * proxy_from and keepalive concern TCP connections; the keepalive timers
- * mean nothing without keepalive. An interface must exist now: binding
- * to a name that is not there would fail at bind, or worse, in another
- * daemon, bind to every address (xinetd's openSUSE#20).
- */
-static int
-check_socket_keys(struct ctx *c, const config_setting_t *svc, const struct service_config *s,
-    const bool set[SCHEMA_MAX])
-{
-	for (size_t i = 0; i < sizeof(tcp_only_keys) / sizeof(tcp_only_keys[0]); i++)
-		if (s->protocol == PROTO_UDP && service_set(set, tcp_only_keys[i]))
-			return fail_at(c, config_setting_get_member(svc, tcp_only_keys[i]),
-			    "service \"%s\": %s applies to TCP services only", s->name, tcp_only_keys[i]);
-	for (size_t i = 0; i < sizeof(keepalive_timers) / sizeof(keepalive_timers[0]); i++)
-		if (!s->keepalive && service_set(set, keepalive_timers[i]))
-			return fail_at(c, config_setting_get_member(svc, keepalive_timers[i]),
-			    "service \"%s\": %s needs keepalive = true", s->name, keepalive_timers[i]);
-	if (s->interface == NULL)
-		return 0;
-	if (s->interface[0] == '\0' || strlen(s->interface) >= IF_NAMESIZE ||
-	    if_nametoindex(s->interface) == 0)
-		return fail_at(c, config_setting_get_member(svc, "interface"),
-		    "service \"%s\": unknown interface \"%s\"", s->name, s->interface);
-	return 0;
-}
-
 /* The protocol and handler named: known, and the handler serves that protocol. */
 static int
 resolve_protocol_handler(struct ctx *c, const config_setting_t *svc, struct service_config *s)
@@ -536,6 +503,12 @@ resolve_protocol_handler(struct ctx *c, const config_setting_t *svc, struct serv
 		return fail_at(c, config_setting_get_member(svc, "handler"),
 		    "service \"%s\": handler %s serves TCP only", s->name, s->handler_name);
 	return 0;
+}
+
+static bool
+service_set(const bool set[SCHEMA_MAX], const char *name)
+{
+	return set[config_schema_index(config_schema_find(name, SCOPE_SERVICE))];
 }
 
 /* The pool's sizes and the UDP rate, once defaults are in: consistent, and for the right protocol. */
@@ -568,6 +541,7 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
     struct service_config *s)
 {
 	bool set[SCHEMA_MAX] = { false };
+	struct config_where w = { .c = c, .group = svc };
 	char why[CONFIG_ERR_MAX];
 	const char *key;
 
@@ -596,8 +570,12 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 	    load_acl(c, svc, "deny", s, &s->deny, &s->ndeny) == -1 ||
 	    load_acl(c, svc, "proxy_from", s, &s->proxy_from, &s->nproxy_from) == -1)
 		return -1;
-	if (check_socket_keys(c, svc, s, set) == -1)
-		return -1;
+	if (config_path_relative(&w, &s->banner_file) == -1 ||
+	    config_path_relative(&w, &s->banner_success_file) == -1 ||
+	    config_path_relative(&w, &s->banner_fail_file) == -1)
+		return fail_at(c, svc, "out of memory");
+	if (config_service_check(s, set, &key, why, sizeof(why)) == -1)
+		return fail_key(c, svc, key, why);
 	if (config_identity_resolve(s->user, s->group, &s->id, &key, why, sizeof(why)) == -1 ||
 	    config_identity_groups(s, &key, why, sizeof(why)) == -1)
 		return fail_key(c, svc, key, why);

@@ -24,6 +24,12 @@ config_service_free(struct service_config *s)
 	free(s->proxy_from);
 	free(s->interface);
 	free(s->log_peer);
+	free(s->banner_file);
+	free(s->banner_success_file);
+	free(s->banner_fail_file);
+	free(s->banner.text);
+	free(s->banner_success.text);
+	free(s->banner_fail.text);
 	if (s->handler != NULL) {
 		if (s->handler->release != NULL)
 			s->handler->release(s);

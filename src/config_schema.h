@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 enum config_scope { SCOPE_GLOBAL, SCOPE_LOG, SCOPE_SERVICE };
-enum config_type { TYPE_INT, TYPE_BOOL, TYPE_STRING, TYPE_STRING_LIST, TYPE_GROUP, TYPE_SERVICE_LIST };
+enum config_type { TYPE_INT, TYPE_FLOAT, TYPE_BOOL, TYPE_STRING, TYPE_STRING_LIST, TYPE_GROUP, TYPE_SERVICE_LIST };
 
 /* A TYPE_STRING_LIST value as a handler key stores it. */
 struct config_strv {
@@ -23,7 +23,7 @@ struct config_key {
 	const char *name;
 	enum config_scope scope;
 	enum config_type type;
-	long long min, max;	/* TYPE_INT only */
+	long long min, max;	/* TYPE_INT and TYPE_FLOAT (a double) only */
 	bool wide;		/* TYPE_INT stored as a long long (byte counts), not an int */
 	/*
 	 * The default, as documented: a number, true or false, a string, or

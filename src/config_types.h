@@ -29,6 +29,12 @@ struct log_config {
 	bool connections;	/* the access log */
 };
 
+/* A banner file's text, read whole at load (banner.h); len 0: none. */
+struct banner_text {
+	char *text;
+	size_t len;
+};
+
 /* Whom workers run as: a user or group was set (drop), and their ids. */
 struct identity {
 	uid_t uid;
@@ -77,6 +83,10 @@ struct service_config {
 	bool groups;		/* the user's supplementary groups too (initgroups) */
 	bool share_user;	/* exec: programs may run as the user of built-in workers */
 	char *log_peer;		/* "full", "prefix" or "none" (checked): logpeer_mode() */
+	/* TCP: files sent to each client, to one let in, to one refused (absolute once loaded) */
+	char *banner_file, *banner_success_file, *banner_fail_file;
+	struct banner_text banner, banner_success, banner_fail;
+	double max_load;	/* TCP: refused while the 1-minute load average is above; 0 = off */
 	struct identity id;	/* resolved from user and group */
 	void *hconf;		/* the handler's keys and what its check made (handler.h) */
 	int line;		/* where the service's group starts */

@@ -12,10 +12,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "access.h"
+#include "banner.h"
 #include "handler.h"
 #include "log.h"
 #include "privs.h"
@@ -243,7 +245,28 @@ within_connection_rate(const struct worker *w, const struct sockaddr *peer)
 	    (unsigned)svc->connection_rate, (unsigned)svc->connection_rate, now);
 }
 
-/* A refused client: closed before a byte, logged as the access log's end=refused line. */
+/*
+ * max_load: the kernel's 1-minute load average, from sysinfo(2), which
+ * needs no /proc in a chroot. A failure to read it lets the client in.
+ */
+static bool
+over_max_load(const struct service_config *svc)
+{
+	struct sysinfo si;
+
+	if (svc->max_load <= 0)
+		return false;
+	if (sysinfo(&si) == -1) {
+		log_debug("service %s: sysinfo: %s", svc->name, strerror(errno));
+		return false;
+	}
+	return (double)si.loads[0] / (double)(1u << SI_LOAD_SHIFT) > svc->max_load;
+}
+
+/*
+ * A refused client: closed before a byte (or after banner and banner_fail,
+ * if the service has them), logged as the access log's end=refused line.
+ */
 static void
 refuse_logged(const struct worker *w, int fd, const struct sockaddr *peer,
     const struct worker_proxy *wp, const char *reason, _Atomic uint64_t *counter)
@@ -252,7 +275,10 @@ refuse_logged(const struct worker *w, int fd, const struct sockaddr *peer,
 	    .log_peer = logpeer_mode(w->svc->log_peer),
 	    .proxy = worker_proxy_balancer(wp), .end = "refused", .reason = reason };
 
-	refuse(fd);
+	if (banner_on_refusal(w->svc))
+		banner_refuse(fd, w->svc);
+	else
+		refuse(fd);
 	worker_count(counter);
 	access_log(&l, w->access_log, ACCESS_OR_INFO);
 }
@@ -294,6 +320,10 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		refuse_logged(w, fd, peer, &wp, "acl", &w->a->st->refused_acl);
 		return;
 	}
+	if (over_max_load(w->svc)) {
+		refuse_logged(w, fd, peer, &wp, "load", &w->a->st->refused_load);
+		return;
+	}
 	if (!within_connection_rate(w, peer)) {
 		refuse_logged(w, fd, peer, &wp, "rate", &w->a->st->refused_rate);
 		return;
@@ -318,7 +348,9 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	s.wake_fd = w->wake[0];
 	s.shutdown_timeout = w->a->cfg->shutdown_timeout;
 	s.state = w->handler_state;
-	end = w->svc->handler->serve_tcp(&s);
+	end = banner_greet(&s);
+	if (end == END_DONE)
+		end = w->svc->handler->serve_tcp(&s);
 	/* -1: the handler closed it (exec: the program's, never read by us) */
 	if (s.fd >= 0 && end == END_DONE)
 		discard_unread(s.fd, w->buf, WORKER_BUF);
