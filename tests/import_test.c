@@ -107,6 +107,12 @@ fake_quotes(const char *path)
 }
 
 static bool
+fake_banner(const char *path)
+{
+	return strcmp(path, "/etc/issue") == 0 || strcmp(path, "/etc/issue.net") == 0;
+}
+
+static bool
 fake_key_known(const char *key)
 {
 	return keys_of_later_netsrvd && (strcmp(key, "keepalive") == 0 || strcmp(key, "interface") == 0);
@@ -120,6 +126,7 @@ static const struct import_host fake = {
 	.resolve = fake_resolve,
 	.is_interface = fake_interface,
 	.quotes_ok = fake_quotes,
+	.banner_ok = fake_banner,
 	.key_known = fake_key_known,
 };
 
@@ -687,8 +694,11 @@ import_xinetd_lost_attrs_test(void **state)
 	assert_served(svc("rsync"));
 	assert_int_equal(svc("rsync")->connection_rate, 25);	/* cps = N WAIT: N a second */
 	assert_note(svc("rsync"), "access_times");
-	assert_note(svc("rsync"), "banner");
-	assert_note(svc("rsync"), "max_load");
+	assert_note(svc("rsync"), "cron");
+	assert_string_equal(svc("rsync")->banner[0], "/etc/issue");	/* the keys of the same names */
+	assert_false(notes_mention(&svc("rsync")->notes, "banner"));
+	assert_true(svc("rsync")->max_load == 2.5);
+	assert_false(notes_mention(&svc("rsync")->notes, "max_load"));
 	assert_note(svc("rsync"), "identd");
 	assert_note(svc("rsync"), "nice = 10");
 	assert_note(svc("rsync"), "umask");
@@ -719,6 +729,51 @@ import_xinetd_cps_test(void **state)
 	assert_note(svc("echo"), "TCP services only");
 	assert_int_equal(svc("time")->connection_rate, config_schema_find("connection_rate", SCOPE_SERVICE)->max);
 	assert_note(svc("time"), "connection_rate is at most");
+}
+
+/*
+ * banner, banner_success, banner_fail and max_load: the keys of the same
+ * names; the defaults' banner and max_load reach the TCP services; what
+ * netsrvd would refuse at load (a file it cannot read, a banner on UDP,
+ * a load that is no number) is noted instead.
+ */
+static void
+import_xinetd_door_test(void **state)
+{
+	char *text;
+
+	(void)state;
+	import_ok("defaults\n{\n\tbanner = /etc/issue\n\tmax_load = 3\n}\n"
+	    "service finger\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tserver = /usr/sbin/in.fingerd\n\tbanner_success = /etc/issue.net\n"
+	    "\tbanner_fail = /etc/issue\n}\n"
+	    "service rsync\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/bin/rsync\n\tbanner = /etc/motd\n\tbanner_fail = issue\n"
+	    "\tmax_load = high\n}\n"
+	    "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = dgram\n\twait = yes\n"
+	    "\tbanner_success = /etc/issue\n}\n");
+	assert_string_equal(svc("finger")->banner[0], "/etc/issue");
+	assert_string_equal(svc("finger")->banner[1], "/etc/issue.net");
+	assert_string_equal(svc("finger")->banner[2], "/etc/issue");
+	assert_true(svc("finger")->max_load == 3);
+	assert_int_equal(svc("finger")->notes.n, 0);
+	assert_null(svc("rsync")->banner[0]);
+	assert_note(svc("rsync"), "banner = /etc/motd");
+	assert_note(svc("rsync"), "at most 8 KiB");
+	assert_null(svc("rsync")->banner[2]);
+	assert_note(svc("rsync"), "not one absolute path");
+	assert_true(svc("rsync")->max_load == 0);
+	assert_note(svc("rsync"), "not a load average");
+	/* UDP: its own banner is noted; the defaults' are not its business */
+	assert_null(svc("echo")->banner[0]);
+	assert_null(svc("echo")->banner[1]);
+	assert_note(svc("echo"), "TCP clients only");
+	assert_int_equal(svc("echo")->notes.n, 1);
+	text = emit();
+	assert_non_null(strstr(text, "banner = \"/etc/issue\";"));
+	assert_non_null(strstr(text, "banner_success = \"/etc/issue.net\";"));
+	assert_non_null(strstr(text, "max_load = 3;"));
+	free(text);
 }
 
 /* what netsrvd's exec handler refuses is noted here, not left for -t to refuse */
@@ -1251,7 +1306,7 @@ import_report_in_line_order_test(void **state)
 	f = fopen(finger, "w");
 	assert_non_null(f);
 	fputs("service finger\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
-	    "\tserver = /usr/sbin/in.fingerd\n\tmax_load = 2.5\n}\n\n\nstray line\n", f);
+	    "\tserver = /usr/sbin/in.fingerd\n\tdeny_time = 10\n}\n\n\nstray line\n", f);
 	assert_int_equal(fclose(f), 0);
 	f = fopen(main_conf, "w");
 	assert_non_null(f);
@@ -1264,7 +1319,7 @@ import_report_in_line_order_test(void **state)
 	fclose(fe);
 	snprintf(text, sizeof(text), "%s:1: service finger: not served", finger);
 	first = strstr(err, text);
-	snprintf(text, sizeof(text), "%s:7: service finger: max_load = 2.5", finger);
+	snprintf(text, sizeof(text), "%s:7: service finger: deny_time = 10", finger);
 	second = strstr(err, text);
 	snprintf(text, sizeof(text), "%s:11: stray line", finger);
 	third = strstr(err, text);
@@ -1763,6 +1818,7 @@ main(void)
 		cmocka_unit_test_teardown(import_xinetd_flags_and_bind_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_lost_attrs_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_cps_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_door_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_limits_and_env_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_disable_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_malformed_test, teardown),

@@ -177,6 +177,11 @@ emit_keys(const struct block *b, const struct import_service *s, const struct im
 		line(b, "max_per_source = %d;", s->max_per_source);
 	if (s->connection_rate > 0)
 		line(b, "connection_rate = %d;", s->connection_rate);
+	key_string(b, "banner", s->banner[0]);
+	key_string(b, "banner_success", s->banner[1]);
+	key_string(b, "banner_fail", s->banner[2]);
+	if (s->max_load > 0)
+		line(b, "max_load = %g;", s->max_load);
 	key_list(b, "allow", &s->allow, false);
 	key_list(b, "deny", &s->deny, false);
 	key_list(b, "env", &s->env, false);

@@ -54,6 +54,8 @@ struct import_service {
 	int max_workers;	/* 0: unset */
 	int max_per_source;	/* -1: unset */
 	int connection_rate;	/* 0: unset (xinetd's cps) */
+	char *banner[3];	/* banner, banner_success, banner_fail: paths; NULL: unset */
+	double max_load;	/* 0: unset */
 	bool keepalive;
 	char *interface;	/* a device name: SO_BINDTODEVICE */
 	bool enabled;
@@ -111,6 +113,8 @@ struct import_host {
 	bool (*is_interface)(const char *name);
 	/* the file loads as a netsrvd quotes file (qotd) */
 	bool (*quotes_ok)(const char *path);
+	/* the file is one netsrvd loads as a banner (regular, readable, small); NULL: this machine's */
+	bool (*banner_ok)(const char *path);
 	/* the running netsrvd knows this service key (a later version's keys) */
 	bool (*key_known)(const char *key);
 };

@@ -35,12 +35,8 @@ static const struct {
 	const char *name;
 	const char *why;
 } lost_attrs[] = {
-	{ .name = "access_times", .why = "netsrvd serves at all hours" },
-	{ .name = "banner", .why = "netsrvd sends no banner" },
-	{ .name = "banner_success", .why = "netsrvd sends no banner" },
-	{ .name = "banner_fail", .why = "netsrvd sends no banner" },
+	{ .name = "access_times", .why = "netsrvd serves at all hours: a cron job that sets enabled and reloads does it" },
 	{ .name = "redirect", .why = "netsrvd does not forward connections to another host" },
-	{ .name = "max_load", .why = "netsrvd does not watch the load average" },
 	{ .name = "nice", .why = "netsrvd does not change a program's priority" },
 	{ .name = "umask", .why = "netsrvd's programs inherit its umask" },
 	{ .name = "deny_time", .why = "netsrvd has no SENSOR blacklist" },
@@ -659,7 +655,7 @@ import_xinetd_translate(struct import_result *r, const struct import_host *h,
 	struct import_service *s = import_service_add(r, e->file, e->line);
 	struct view v;
 	const char *id;
-	bool internal;
+	bool internal, tcp;
 
 	view_init(&v, e, d);
 	view_build(&v, s);
@@ -684,6 +680,12 @@ import_xinetd_translate(struct import_result *r, const struct import_host *h,
 	translate_limit(s, &v, "rlimit_files", &s->limits.files, false, 3, 1048576);
 	translate_flags(s, h, &v);
 	translate_logging(r, s, &v);
+	/* the defaults' banner and max_load are for the TCP services: a UDP one is told only of its own */
+	tcp = s->protocol == PROTO_TCP;
+	import_xinetd_door(s, h, &(struct xinetd_door){
+	    .banner = or_default(&v, "banner", tcp ? d->banner : NULL),
+	    .banner_success = single(&v, "banner_success"), .banner_fail = single(&v, "banner_fail"),
+	    .max_load = or_default(&v, "max_load", tcp ? d->max_load : NULL) });
 	translate_lost(s, &v);
 	view_free(&v);
 }
@@ -779,6 +781,10 @@ import_xinetd_defaults(struct import_result *r, const struct xinetd_entry *e,
 			d->v6only = a;
 		else if (strcmp(a->name, "groups") == 0)
 			d->groups = a;
+		else if (strcmp(a->name, "banner") == 0)
+			d->banner = a;
+		else if (strcmp(a->name, "max_load") == 0)
+			d->max_load = a;
 		else if (lost >= 0)
 			import_note_add(&r->notes, a->file, a->line, a->text, "%s", lost_attrs[lost].why);
 		else
