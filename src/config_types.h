@@ -76,6 +76,7 @@ struct service_config {
 	char *group;
 	bool groups;		/* the user's supplementary groups too (initgroups) */
 	bool share_user;	/* exec: programs may run as the user of built-in workers */
+	bool serves_socket;	/* set by its handler's check: handler.serve_socket, one worker, no accept */
 	char *log_peer;		/* "full", "prefix" or "none" (checked): logpeer_mode() */
 	struct identity id;	/* resolved from user and group */
 	void *hconf;		/* the handler's keys and what its check made (handler.h) */
