@@ -357,7 +357,12 @@ import_inetd_wait_and_caps_test(void **state)
 	assert_int_equal(svc("git")->max_workers, 5);
 	assert_int_equal(svc("git")->max_per_source, 2);
 	assert_note(svc("git"), "per minute");
-	assert_unservable(svc("nrpe"), "TCP \"wait\" service");
+	/* inetd's tcp wait: the program gets the listener, alone; no cap of ours applies */
+	assert_served(svc("nrpe"));
+	assert_true(svc("nrpe")->wait);
+	assert_int_equal(svc("nrpe")->max_workers, 0);
+	assert_int_equal(svc("nrpe")->max_per_source, -1);
+	assert_int_equal(svc("nrpe")->notes.n, 0);
 	assert_true(svc("talk")->wait);
 	assert_note(svc("talk"), "one program at a time");
 	assert_true(svc("tftp")->wait);
@@ -695,11 +700,52 @@ import_xinetd_lost_attrs_test(void **state)
 	assert_note(svc("rsync"), "rlimit_stack");
 	assert_note(svc("rsync"), "bogus_attr");
 	assert_unservable(svc("web"), "redirect");
-	assert_unservable(svc("ftp"), "TCP \"wait\" service");
+	assert_served(svc("ftp"));
+	assert_true(svc("ftp")->wait);	/* tcp wait: the program gets the listener */
 	assert_true(svc("tftp")->wait);
 	assert_note(svc("tftp"), "one program at a time");
 	assert_note(svc("daytime"), "programs only");	/* rlimits: exec only */
 	assert_int_equal(svc("daytime")->env.n, 0);	/* env of a built-in means nothing */
+}
+
+/*
+ * TCP wait services, inetd's and xinetd's, are served with wait = true and
+ * none of the per-connection keys the config would refuse or ignore; an
+ * access list that cannot apply keeps the service out rather than open.
+ */
+static void
+import_tcp_wait_test(void **state)
+{
+	char *text;
+
+	(void)state;
+	import_ok("service nrpe\n{\n\tsocket_type = stream\n\twait = yes\n\tuser = nagios\n"
+	    "\tserver = /usr/sbin/nrpe\n\tserver_args = --inetd\n\tinstances = 4\n\tper_source = 2\n"
+	    "\tcps = 10 5\n}\n"
+	    "service ftp\n{\n\tsocket_type = stream\n\twait = yes\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.ftpd\n\tonly_from = 10.0.0.0/8\n}\n");
+	assert_served(svc("nrpe"));
+	assert_true(svc("nrpe")->wait);
+	assert_int_equal(svc("nrpe")->max_workers, 0);
+	assert_int_equal(svc("nrpe")->max_per_source, -1);
+	assert_int_equal(svc("nrpe")->connection_rate, 0);
+	assert_note(svc("nrpe"), "accepts its own connections");
+	assert_unservable(svc("ftp"), "cannot apply to a TCP wait program");
+	text = emit();
+	assert_non_null(strstr(text, "\t\tname = \"nrpe\";\n"));
+	assert_non_null(strstr(text, "\t\twait = true;\n"));
+	assert_null(strstr(text, "\t\tmax_workers"));
+	free(text);
+	import_ok("nrpe\tstream\ttcp\twait.3/10/2\tnagios\t/usr/sbin/nrpe\tnrpe --inetd\n");
+	assert_served(svc("nrpe"));
+	assert_true(svc("nrpe")->wait);
+	assert_int_equal(svc("nrpe")->max_workers, 0);
+	assert_int_equal(svc("nrpe")->max_per_source, -1);
+	assert_note(svc("nrpe"), "accepts its own connections");
+	text = emit();
+	assert_non_null(strstr(text, "\t\twait = true;\n"));
+	assert_null(strstr(text, "# {"));	/* served, not commented out */
+	free(text);
 }
 
 /* cps that says no rate, or on a UDP service of its own: noted, no connection_rate */
@@ -1762,6 +1808,7 @@ main(void)
 		cmocka_unit_test_teardown(import_xinetd_address_forms_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_flags_and_bind_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_lost_attrs_test, teardown),
+		cmocka_unit_test_teardown(import_tcp_wait_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_cps_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_limits_and_env_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_disable_test, teardown),

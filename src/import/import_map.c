@@ -151,9 +151,7 @@ import_map_wait(struct import_service *s, bool wait, const struct import_at *at)
 	if (s->handler == NULL || strcmp(s->handler, "exec") != 0)
 		return;	/* a built-in handler: wait has no meaning there */
 	if (s->protocol == PROTO_TCP) {
-		if (wait)
-			import_service_unservable(s, "a TCP \"wait\" service hands its program the "
-			    "listening socket; netsrvd runs programs on accepted connections only");
+		s->wait = wait;	/* the program gets the listener (inetd's tcp wait) */
 		return;
 	}
 	if (!wait)
@@ -165,8 +163,8 @@ import_map_wait(struct import_service *s, bool wait, const struct import_at *at)
 void
 import_map_instances(struct import_service *s, long n, const struct import_at *at)
 {
-	/* a UDP program runs alone; built-in UDP handlers never forked per datagram */
-	if (s->protocol == PROTO_UDP)
+	/* a wait program runs alone; built-in UDP handlers never forked per datagram */
+	if (s->protocol == PROTO_UDP || s->wait)
 		return;
 	if (n < 1) {
 		import_note_add(&s->notes, at->file, at->line, at->what,
@@ -183,6 +181,12 @@ import_map_instances(struct import_service *s, long n, const struct import_at *a
 void
 import_map_per_source(struct import_service *s, long n, const struct import_at *at)
 {
+	if (s->wait && s->protocol == PROTO_TCP) {
+		if (n > 0)
+			import_note_add(&s->notes, at->file, at->line, at->what,
+			    "a wait program accepts its own connections, unseen by netsrvd");
+		return;
+	}
 	if (n < 0)
 		n = 0;
 	if (n > import_schema_max("max_per_source")) {
@@ -195,6 +199,11 @@ import_map_per_source(struct import_service *s, long n, const struct import_at *
 void
 import_map_connection_rate(struct import_service *s, long n, const struct import_at *at)
 {
+	if (s->wait) {
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "a wait program accepts its own connections, unseen by netsrvd");
+		return;
+	}
 	if (n > import_schema_max("connection_rate")) {
 		n = import_schema_max("connection_rate");
 		import_note_add(&s->notes, at->file, at->line, at->what, "connection_rate is at most %ld", n);
@@ -205,8 +214,8 @@ import_map_connection_rate(struct import_service *s, long n, const struct import
 void
 import_map_default_caps(struct import_service *s, int max_workers)
 {
-	if (s->protocol != PROTO_TCP)
-		return;	/* one program, or a built-in handler, serves a UDP socket */
+	if (s->protocol != PROTO_TCP || s->wait)
+		return;	/* one program (wait), or a built-in handler, serves the socket */
 	if (s->max_workers == 0)
 		s->max_workers = max_workers;
 	if (s->max_per_source < 0)

@@ -45,7 +45,7 @@ struct import_service {
 	char *handler;		/* "exec", "echo", ...; NULL until known */
 	struct import_strv command;	/* exec: the path, then the arguments */
 	char *quotes;		/* qotd */
-	bool wait;		/* exec over UDP */
+	bool wait;		/* exec: the program gets the socket (always over UDP) */
 	char *user, *group;	/* exec */
 	bool groups;		/* the user's supplementary groups too (initgroups) */
 	struct import_strv env, passenv, allow, deny;

@@ -416,8 +416,8 @@ translate_caps(struct import_service *s, const struct view *v, const struct xine
 		else
 			import_map_per_source(s, n < 0 ? 0 : (long)n, &at);
 	}
-	/* the defaults' cps is for the TCP services: a UDP one is told only of its own */
-	if (cps != NULL && (s->protocol == PROTO_TCP || cps != d->cps))
+	/* the defaults' cps is for the TCP services netsrvd accepts for: the others are told only of their own */
+	if (cps != NULL && ((s->protocol == PROTO_TCP && !s->wait) || cps != d->cps))
 		translate_cps(s, cps);
 	/* xinetd's own defaults are UNLIMITED both */
 	import_map_default_caps(s, import_schema_max("max_workers"));
@@ -474,6 +474,12 @@ acl_convert(struct import_service *s, const struct import_strv *values, struct i
 static void
 translate_acl(struct import_service *s, const struct view *v)
 {
+	/* served without its rules, it would admit whom xinetd's rules kept out */
+	if (s->wait && s->protocol == PROTO_TCP && (v->only_from_set || v->no_access_set)) {
+		import_service_unservable(s, "only_from and no_access cannot apply to a TCP wait "
+		    "program: it accepts its own connections, unseen by netsrvd");
+		return;
+	}
 	if (v->only_from_set) {
 		acl_convert(s, &v->only_from, &s->allow, v->only_from_at, "only_from");
 		/* an empty only_from admits nobody; an empty allow list admits all */
