@@ -56,7 +56,9 @@ tests_logpeer_test_CFLAGS = $(TEST_CFLAGS)
 check_PROGRAMS += tests/rate_test
 tests_rate_test_SOURCES = tests/rate_test.c $(HARNESS)
 tests_rate_test_CFLAGS = $(TEST_CFLAGS)
-check_PROGRAMS += tests/tcpwait_test
+check_PROGRAMS += tests/tcpwait_test tests/exec_attrs_test
+tests_exec_attrs_test_SOURCES = tests/exec_attrs_test.c $(HARNESS)
+tests_exec_attrs_test_CFLAGS = $(TEST_CFLAGS)
 tests_tcpwait_test_SOURCES = tests/tcpwait_test.c $(HARNESS)
 tests_tcpwait_test_CFLAGS = $(TEST_CFLAGS)
 tests_inetd_conf_test_SOURCES = tests/inetd_conf_test.c $(HARNESS)
@@ -148,7 +150,7 @@ TESTS = tests/fault_test tests/exec_test tests/haproxy_test tests/pool_test test
 TESTS += tests/perm_test tests/exec_spawn_test tests/exec_watch_test tests/dropin_test tests/inetd_conf_test \
 	tests/logpeer_test
 TESTS += tests/rate_test
-TESTS += tests/tcpwait_test
+TESTS += tests/tcpwait_test tests/exec_attrs_test
 
 EXTRA_DIST += tests/lint.sh tests/install_test.sh $(import_data)
 # real inetd and xinetd files for tests/import_cli_test (their origins: the README)
