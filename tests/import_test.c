@@ -695,8 +695,12 @@ import_xinetd_lost_attrs_test(void **state)
 	assert_note(svc("rsync"), "banner");
 	assert_note(svc("rsync"), "max_load");
 	assert_note(svc("rsync"), "identd");
-	assert_note(svc("rsync"), "nice = 10");
-	assert_note(svc("rsync"), "umask");
+	/* the program's nice and umask are carried over, not lost */
+	assert_true(svc("rsync")->nice_set);
+	assert_int_equal(svc("rsync")->nice, 10);
+	assert_string_equal(svc("rsync")->umask, "0022");
+	assert_false(notes_mention(&svc("rsync")->notes, "nice"));
+	assert_false(notes_mention(&svc("rsync")->notes, "umask"));
 	assert_note(svc("rsync"), "rlimit_stack");
 	assert_note(svc("rsync"), "bogus_attr");
 	assert_unservable(svc("web"), "redirect");
@@ -745,6 +749,36 @@ import_tcp_wait_test(void **state)
 	text = emit();
 	assert_non_null(strstr(text, "\t\twait = true;\n"));
 	assert_null(strstr(text, "# {"));	/* served, not commented out */
+	free(text);
+}
+
+/* xinetd's nice and umask become the exec keys; out of range, malformed or on a built-in: noted. */
+static void
+import_xinetd_nice_umask_test(void **state)
+{
+	char *text;
+
+	(void)state;
+	import_ok("service rsync\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/bin/rsync\n\tnice = -5\n\tumask = 7\n}\n"
+	    "service git\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tserver = /usr/bin/git\n\tnice = 25\n\tumask = 0899\n}\n"
+	    "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tnice = 5\n\tumask = 022\n}\n");
+	assert_int_equal(svc("rsync")->nice, -5);
+	assert_string_equal(svc("rsync")->umask, "0007");
+	assert_int_equal(svc("rsync")->notes.n, 0);
+	assert_false(svc("git")->nice_set);
+	assert_null(svc("git")->umask);
+	assert_note(svc("git"), "nice is -20 to 19");
+	assert_note(svc("git"), "not an octal mode");
+	assert_false(svc("daytime")->nice_set);
+	assert_null(svc("daytime")->umask);
+	assert_note(svc("daytime"), "nice on programs only");
+	assert_note(svc("daytime"), "umask on programs only");
+	text = emit();
+	assert_non_null(strstr(text, "\t\tnice = -5;\n"));
+	assert_non_null(strstr(text, "\t\tumask = \"0007\";\n"));
 	free(text);
 }
 
@@ -1809,6 +1843,7 @@ main(void)
 		cmocka_unit_test_teardown(import_xinetd_flags_and_bind_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_lost_attrs_test, teardown),
 		cmocka_unit_test_teardown(import_tcp_wait_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_nice_umask_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_cps_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_limits_and_env_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_disable_test, teardown),

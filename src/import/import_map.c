@@ -1,6 +1,7 @@
-/* --import: the translation rules inetd and xinetd share (programs, internals, wait, caps). */
+/* --import: the translation rules inetd and xinetd share (programs, internals, wait, caps, nice, umask). */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,54 @@ import_map_default_caps(struct import_service *s, int max_workers)
 		s->max_workers = max_workers;
 	if (s->max_per_source < 0)
 		s->max_per_source = 0;
+}
+
+static bool
+is_exec(const struct import_service *s)
+{
+	return s->handler != NULL && strcmp(s->handler, "exec") == 0;
+}
+
+void
+import_map_nice(struct import_service *s, const char *text, const struct import_at *at)
+{
+	const struct config_key *k = config_handler_key_find("nice");
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (!is_exec(s))
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "netsrvd sets nice on programs only (handler exec)");
+	else if (end == text || *end != '\0' || errno != 0)
+		import_note_add(&s->notes, at->file, at->line, at->what, "not a number");
+	else if (k == NULL || n < k->min || n > k->max)
+		import_note_add(&s->notes, at->file, at->line, at->what, "netsrvd's nice is %lld to %lld",
+		    k != NULL ? k->min : 0, k != NULL ? k->max : 0);
+	else {
+		s->nice = (int)n;
+		s->nice_set = true;
+	}
+}
+
+void
+import_map_umask(struct import_service *s, const char *text, const struct import_at *at)
+{
+	size_t n = strlen(text);
+	unsigned long mode;
+
+	if (!is_exec(s)) {
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "netsrvd sets a umask on programs only (handler exec)");
+		return;
+	}
+	if (n == 0 || n > 4 || strspn(text, "01234567") != n || (mode = strtoul(text, NULL, 8)) > 0777) {
+		import_note_add(&s->notes, at->file, at->line, at->what, "not an octal mode 0000 to 0777");
+		return;
+	}
+	free(s->umask);
+	s->umask = import_xprintf("%04lo", mode);
 }
 
 void

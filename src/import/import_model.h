@@ -50,6 +50,9 @@ struct import_service {
 	bool groups;		/* the user's supplementary groups too (initgroups) */
 	struct import_strv env, passenv, allow, deny;
 	struct import_limits limits;
+	bool nice_set;		/* exec: nice = N */
+	int nice;
+	char *umask;		/* exec: "0022"; NULL: unset */
 	int workers;		/* 0: unset */
 	int max_workers;	/* 0: unset */
 	int max_per_source;	/* -1: unset */

@@ -41,8 +41,6 @@ static const struct {
 	{ .name = "banner_fail", .why = "netsrvd sends no banner" },
 	{ .name = "redirect", .why = "netsrvd does not forward connections to another host" },
 	{ .name = "max_load", .why = "netsrvd does not watch the load average" },
-	{ .name = "nice", .why = "netsrvd does not change a program's priority" },
-	{ .name = "umask", .why = "netsrvd's programs inherit its umask" },
 	{ .name = "deny_time", .why = "netsrvd has no SENSOR blacklist" },
 	{ .name = "libwrap", .why = "netsrvd does not consult tcp_wrappers" },
 	{ .name = "mdns", .why = "netsrvd does not register services with mDNS" },
@@ -557,6 +555,23 @@ translate_limit(struct import_service *s, const struct view *v, const char *name
 		*slot = n;
 }
 
+/* nice and umask: the program's (import_map.c) */
+static void
+translate_process(struct import_service *s, const struct view *v)
+{
+	const struct xinetd_attr *nice = single(v, "nice"), *mask = single(v, "umask");
+	struct import_at at;
+
+	if (nice != NULL) {
+		at = at_of(nice);
+		import_map_nice(s, nice->values.n == 1 ? nice->values.v[0] : "", &at);
+	}
+	if (mask != NULL) {
+		at = at_of(mask);
+		import_map_umask(s, mask->values.n == 1 ? mask->values.v[0] : "", &at);
+	}
+}
+
 static void
 translate_credentials(struct import_service *s, const struct import_host *h, const struct view *v,
     const struct xinetd_defaults *d)
@@ -688,6 +703,7 @@ import_xinetd_translate(struct import_result *r, const struct import_host *h,
 	translate_limit(s, &v, "rlimit_as", &s->limits.memory, true, 1048576, LLONG_MAX);
 	translate_limit(s, &v, "rlimit_cpu", &s->limits.cpu, false, 0, INT_MAX);
 	translate_limit(s, &v, "rlimit_files", &s->limits.files, false, 3, 1048576);
+	translate_process(s, &v);
 	translate_flags(s, h, &v);
 	translate_logging(r, s, &v);
 	translate_lost(s, &v);
