@@ -224,6 +224,49 @@ tcpwait_reload_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/*
+ * A reload that turns wait off: the new generation's workers, which
+ * accept, start only once the old wait program is gone, so none of them
+ * takes a client from under it.
+ */
+static void
+tcpwait_reload_to_nowait_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	char starts[256], args[400], reply[4096];
+	long first;
+	int fd;
+	ssize_t n;
+
+	snprintf(starts, sizeof(starts), "%s/starts", d->dir);
+	snprintf(args, sizeof(args), "\"tcp-wait\", \"%s\", \"1500\"", starts);
+	CONF_WAIT(d, port, sport, args, "");
+	start_quiet(d);
+	first = ask(d, port);
+	h_write_conf(d, "shutdown_timeout = 1;\n"
+	    "log = { connections = true; level = \"info\"; };\n"
+	    "services = (\n"
+	    " { name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   workers = 2; command = [ \"%s\", \"exit\", \"0\" ]; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
+	    port, probe(), sport);
+	assert_int_equal(kill(d->pid, SIGHUP), 0);
+	assert_int_equal(h_wait_metric(sport, "netsrvd_reloads_total{result=\"ok\"}", H_EQUAL, 1, 5000), 1);
+	/* the wait program still has the listener to itself */
+	assert_int_equal(ask(d, port), first);
+	assert_true(h_wait_gone((pid_t)first, 5000));
+	/* then the new workers accept, a program per connection ("exit 0" says bye) */
+	fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	n = h_read_all(fd, reply, sizeof(reply) - 1, 10000);
+	close(fd);
+	assert_true(n > 0);
+	reply[n] = '\0';
+	assert_string_equal(reply, "bye\n");
+	assert_int_equal(count_lines(starts), 1);
+}
+
 /* A graceful stop: shutdown_timeout, then SIGTERM, then SIGKILL to a program that ignores it; none outlives netsrvd. */
 static void
 tcpwait_stop_test(void **state)
@@ -292,6 +335,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(tcpwait_one_program_serves_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(tcpwait_unaccepted_backs_off_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(tcpwait_reload_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(tcpwait_reload_to_nowait_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(tcpwait_stop_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test(tcpwait_config_test),
 	};
