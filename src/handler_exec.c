@@ -111,13 +111,15 @@ check_command(const struct service_config *svc, const struct exec_conf *x, const
 
 /*
  * A TCP wait program accepts its own connections: netsrvd never sees
- * them, so what it would check on each one cannot apply; refused rather
- * than left unenforced.
+ * them, so what it would check on or send to each one cannot apply;
+ * refused rather than left unenforced. (Keys a build lacks are refused
+ * as unknown before this.)
  */
 static int
 check_tcp_wait(const struct service_config *svc, const struct config_where *w)
 {
-	static const char *const per_connection[] = { "allow", "deny", "proxy_from" };
+	static const char *const per_connection[] = { "allow", "deny", "proxy_from", "tcp_wrappers",
+	    "banner", "banner_success", "banner_fail", "max_load" };
 
 	for (size_t i = 0; i < sizeof(per_connection) / sizeof(per_connection[0]); i++)
 		if (config_where_sets(w, per_connection[i]))
