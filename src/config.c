@@ -499,7 +499,7 @@ resolve_protocol_handler(struct ctx *c, const config_setting_t *svc, struct serv
 		    "service \"%s\": unknown handler \"%s\" (expected %s)",
 		    s->name, s->handler_name, handler_names());
 	if (s->protocol == PROTO_UDP && s->handler->answer_udp == NULL &&
-	    s->handler->serve_udp_socket == NULL)
+	    s->handler->serve_socket == NULL)
 		return fail_at(c, config_setting_get_member(svc, "handler"),
 		    "service \"%s\": handler %s serves TCP only", s->name, s->handler_name);
 	return 0;

@@ -82,6 +82,7 @@ struct service_config {
 	char *group;
 	bool groups;		/* the user's supplementary groups too (initgroups) */
 	bool share_user;	/* exec: programs may run as the user of built-in workers */
+	bool serves_socket;	/* set by its handler's check: handler.serve_socket, one worker, no accept */
 	char *log_peer;		/* "full", "prefix" or "none" (checked): logpeer_mode() */
 	/* TCP: files sent to each client, to one let in, to one refused (absolute once loaded) */
 	char *banner_file, *banner_success_file, *banner_fail_file;

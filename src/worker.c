@@ -457,17 +457,18 @@ tcp_loop(struct worker *w)
 	}
 }
 
+/* exec's wait: the handler owns the socket, TCP or UDP, and we never accept or read on it. */
 static void
-serve_udp_socket(struct worker *w)
+serve_socket(struct worker *w)
 {
-	struct udp_socket_session u = {
+	struct socket_session u = {
 		.fd = w->a->listen_fd, .wake_fd = w->wake[0], .svc = w->svc,
 		.progress = &w->a->slot->progress_ms, .counters = w->a->st,
 		.shutdown_timeout = w->a->cfg->shutdown_timeout, .access_log = w->access_log,
 		.state = w->handler_state,
 	};
 
-	w->svc->handler->serve_udp_socket(&u);
+	w->svc->handler->serve_socket(&u);
 }
 
 /*
@@ -501,7 +502,7 @@ worker_run(const struct worker_args *a)
 	};
 	if (a->svc->handler->init != NULL && a->svc->handler->init(a->svc, &env, &w.handler_state) == -1)
 		_exit(WORKER_EXIT_SETUP);
-	if (a->svc->protocol == PROTO_UDP && a->svc->handler->serve_udp_socket != NULL) {
+	if (a->svc->serves_socket) {
 		/* the handler serves the socket itself */
 	} else if (a->svc->protocol == PROTO_UDP) {
 		if ((w.udp = worker_udp_new(a)) == NULL)
@@ -518,10 +519,10 @@ worker_run(const struct worker_args *a)
 		    (long)handler_random((uint32_t)a->svc->max_connections_per_worker / 10 + 1);
 
 	scoreboard_set_state(a->slot, SB_IDLE);
-	if (a->svc->protocol == PROTO_TCP)
+	if (a->svc->serves_socket)
+		serve_socket(&w);
+	else if (a->svc->protocol == PROTO_TCP)
 		tcp_loop(&w);
-	else if (w.udp == NULL)
-		serve_udp_socket(&w);
 	else
 		worker_udp_run(w.udp, &w.short_of);
 	scoreboard_set_state(a->slot, SB_STOPPING);

@@ -364,7 +364,12 @@ import_inetd_wait_and_caps_test(void **state)
 	assert_int_equal(svc("git")->max_workers, 5);
 	assert_int_equal(svc("git")->max_per_source, 2);
 	assert_note(svc("git"), "per minute");
-	assert_unservable(svc("nrpe"), "TCP \"wait\" service");
+	/* inetd's tcp wait: the program gets the listener, alone; no cap of ours applies */
+	assert_served(svc("nrpe"));
+	assert_true(svc("nrpe")->wait);
+	assert_int_equal(svc("nrpe")->max_workers, 0);
+	assert_int_equal(svc("nrpe")->max_per_source, -1);
+	assert_int_equal(svc("nrpe")->notes.n, 0);
 	assert_true(svc("talk")->wait);
 	assert_note(svc("talk"), "one program at a time");
 	assert_true(svc("tftp")->wait);
@@ -700,16 +705,91 @@ import_xinetd_lost_attrs_test(void **state)
 	assert_true(svc("rsync")->max_load == 2.5);
 	assert_false(notes_mention(&svc("rsync")->notes, "max_load"));
 	assert_note(svc("rsync"), "identd");
-	assert_note(svc("rsync"), "nice = 10");
-	assert_note(svc("rsync"), "umask");
+	/* the program's nice and umask are carried over, not lost */
+	assert_true(svc("rsync")->nice_set);
+	assert_int_equal(svc("rsync")->nice, 10);
+	assert_string_equal(svc("rsync")->umask, "0022");
+	assert_false(notes_mention(&svc("rsync")->notes, "nice"));
+	assert_false(notes_mention(&svc("rsync")->notes, "umask"));
 	assert_note(svc("rsync"), "rlimit_stack");
 	assert_note(svc("rsync"), "bogus_attr");
 	assert_unservable(svc("web"), "redirect");
-	assert_unservable(svc("ftp"), "TCP \"wait\" service");
+	assert_served(svc("ftp"));
+	assert_true(svc("ftp")->wait);	/* tcp wait: the program gets the listener */
 	assert_true(svc("tftp")->wait);
 	assert_note(svc("tftp"), "one program at a time");
 	assert_note(svc("daytime"), "programs only");	/* rlimits: exec only */
 	assert_int_equal(svc("daytime")->env.n, 0);	/* env of a built-in means nothing */
+}
+
+/*
+ * TCP wait services, inetd's and xinetd's, are served with wait = true and
+ * none of the per-connection keys the config would refuse or ignore; an
+ * access list that cannot apply keeps the service out rather than open.
+ */
+static void
+import_tcp_wait_test(void **state)
+{
+	char *text;
+
+	(void)state;
+	import_ok("service nrpe\n{\n\tsocket_type = stream\n\twait = yes\n\tuser = nagios\n"
+	    "\tserver = /usr/sbin/nrpe\n\tserver_args = --inetd\n\tinstances = 4\n\tper_source = 2\n"
+	    "\tcps = 10 5\n}\n"
+	    "service ftp\n{\n\tsocket_type = stream\n\twait = yes\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.ftpd\n\tonly_from = 10.0.0.0/8\n}\n");
+	assert_served(svc("nrpe"));
+	assert_true(svc("nrpe")->wait);
+	assert_int_equal(svc("nrpe")->max_workers, 0);
+	assert_int_equal(svc("nrpe")->max_per_source, -1);
+	assert_int_equal(svc("nrpe")->connection_rate, 0);
+	assert_note(svc("nrpe"), "accepts its own connections");
+	assert_unservable(svc("ftp"), "cannot apply to a TCP wait program");
+	text = emit();
+	assert_non_null(strstr(text, "\t\tname = \"nrpe\";\n"));
+	assert_non_null(strstr(text, "\t\twait = true;\n"));
+	assert_null(strstr(text, "\t\tmax_workers"));
+	free(text);
+	import_ok("nrpe\tstream\ttcp\twait.3/10/2\tnagios\t/usr/sbin/nrpe\tnrpe --inetd\n");
+	assert_served(svc("nrpe"));
+	assert_true(svc("nrpe")->wait);
+	assert_int_equal(svc("nrpe")->max_workers, 0);
+	assert_int_equal(svc("nrpe")->max_per_source, -1);
+	assert_note(svc("nrpe"), "accepts its own connections");
+	text = emit();
+	assert_non_null(strstr(text, "\t\twait = true;\n"));
+	assert_null(strstr(text, "# {"));	/* served, not commented out */
+	free(text);
+}
+
+/* xinetd's nice and umask become the exec keys; out of range, malformed or on a built-in: noted. */
+static void
+import_xinetd_nice_umask_test(void **state)
+{
+	char *text;
+
+	(void)state;
+	import_ok("service rsync\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/bin/rsync\n\tnice = -5\n\tumask = 7\n}\n"
+	    "service git\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tserver = /usr/bin/git\n\tnice = 25\n\tumask = 0899\n}\n"
+	    "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tnice = 5\n\tumask = 022\n}\n");
+	assert_int_equal(svc("rsync")->nice, -5);
+	assert_string_equal(svc("rsync")->umask, "0007");
+	assert_int_equal(svc("rsync")->notes.n, 0);
+	assert_false(svc("git")->nice_set);
+	assert_null(svc("git")->umask);
+	assert_note(svc("git"), "nice is -20 to 19");
+	assert_note(svc("git"), "not an octal mode");
+	assert_false(svc("daytime")->nice_set);
+	assert_null(svc("daytime")->umask);
+	assert_note(svc("daytime"), "nice on programs only");
+	assert_note(svc("daytime"), "umask on programs only");
+	text = emit();
+	assert_non_null(strstr(text, "\t\tnice = -5;\n"));
+	assert_non_null(strstr(text, "\t\tumask = \"0007\";\n"));
+	free(text);
 }
 
 /* cps that says no rate, or on a UDP service of its own: noted, no connection_rate */
@@ -751,7 +831,14 @@ import_xinetd_door_test(void **state)
 	    "\tserver = /usr/bin/rsync\n\tbanner = /etc/motd\n\tbanner_fail = issue\n"
 	    "\tmax_load = high\n}\n"
 	    "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = dgram\n\twait = yes\n"
-	    "\tbanner_success = /etc/issue\n}\n");
+	    "\tbanner_success = /etc/issue\n}\n"
+	    "service ftp\n{\n\tsocket_type = stream\n\twait = yes\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.ftpd\n\tbanner_fail = /etc/issue\n}\n");
+	/* a TCP wait program takes its own connections: its banner is noted, the defaults' are not its business */
+	assert_null(svc("ftp")->banner[0]);
+	assert_null(svc("ftp")->banner[2]);
+	assert_note(svc("ftp"), "accepts its own connections");
+	assert_true(svc("ftp")->max_load == 0);
 	assert_string_equal(svc("finger")->banner[0], "/etc/issue");
 	assert_string_equal(svc("finger")->banner[1], "/etc/issue.net");
 	assert_string_equal(svc("finger")->banner[2], "/etc/issue");
@@ -1817,6 +1904,8 @@ main(void)
 		cmocka_unit_test_teardown(import_xinetd_address_forms_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_flags_and_bind_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_lost_attrs_test, teardown),
+		cmocka_unit_test_teardown(import_tcp_wait_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_nice_umask_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_cps_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_door_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_limits_and_env_test, teardown),

@@ -59,6 +59,11 @@ tests_rate_test_CFLAGS = $(TEST_CFLAGS)
 check_PROGRAMS += tests/door_test
 tests_door_test_SOURCES = tests/door_test.c $(HARNESS)
 tests_door_test_CFLAGS = $(TEST_CFLAGS)
+check_PROGRAMS += tests/tcpwait_test tests/exec_attrs_test
+tests_exec_attrs_test_SOURCES = tests/exec_attrs_test.c $(HARNESS)
+tests_exec_attrs_test_CFLAGS = $(TEST_CFLAGS)
+tests_tcpwait_test_SOURCES = tests/tcpwait_test.c $(HARNESS)
+tests_tcpwait_test_CFLAGS = $(TEST_CFLAGS)
 tests_inetd_conf_test_SOURCES = tests/inetd_conf_test.c $(HARNESS)
 tests_inetd_conf_test_CFLAGS = $(TEST_CFLAGS)
 tests_dropin_test_SOURCES = tests/dropin_test.c $(HARNESS)
@@ -149,6 +154,7 @@ TESTS += tests/perm_test tests/exec_spawn_test tests/exec_watch_test tests/dropi
 	tests/logpeer_test
 TESTS += tests/rate_test
 TESTS += tests/door_test
+TESTS += tests/tcpwait_test tests/exec_attrs_test
 
 EXTRA_DIST += tests/lint.sh tests/install_test.sh $(import_data)
 # real inetd and xinetd files for tests/import_cli_test (their origins: the README)

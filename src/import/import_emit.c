@@ -187,6 +187,9 @@ emit_keys(const struct block *b, const struct import_service *s, const struct im
 	key_list(b, "env", &s->env, false);
 	key_list(b, "passenv", &s->passenv, false);
 	emit_limits(b, &s->limits);
+	if (s->nice_set)
+		line(b, "nice = %d;", s->nice);
+	key_string(b, "umask", s->umask);
 	if (s->keepalive && s->protocol == PROTO_TCP)
 		emit_later_key(b, h, "keepalive", "keepalive = true;");
 	if (s->interface != NULL) {

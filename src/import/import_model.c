@@ -289,6 +289,7 @@ service_free(struct import_service *s)
 	free(s->user);
 	free(s->group);
 	free(s->interface);
+	free(s->umask);
 	free(s->unservable);
 	import_strv_clear(&s->command);
 	import_strv_clear(&s->env);

@@ -45,11 +45,14 @@ struct import_service {
 	char *handler;		/* "exec", "echo", ...; NULL until known */
 	struct import_strv command;	/* exec: the path, then the arguments */
 	char *quotes;		/* qotd */
-	bool wait;		/* exec over UDP */
+	bool wait;		/* exec: the program gets the socket (always over UDP) */
 	char *user, *group;	/* exec */
 	bool groups;		/* the user's supplementary groups too (initgroups) */
 	struct import_strv env, passenv, allow, deny;
 	struct import_limits limits;
+	bool nice_set;		/* exec: nice = N */
+	int nice;
+	char *umask;		/* exec: "0022"; NULL: unset */
 	int workers;		/* 0: unset */
 	int max_workers;	/* 0: unset */
 	int max_per_source;	/* -1: unset */

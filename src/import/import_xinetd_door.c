@@ -7,6 +7,9 @@
 #include "import_map.h"
 #include "import_xinetd_entry.h"
 
+/* what netsrvd cannot do at the door of a service it never accepts for */
+#define TCP_WAIT_WHY "a wait program accepts its own connections, unseen by netsrvd"
+
 static void
 note(struct import_service *s, const struct xinetd_attr *a, const char *why)
 {
@@ -30,6 +33,8 @@ door_banner(struct import_service *s, const struct import_host *h, const struct 
 		note(s, a, "not one absolute path");
 	else if (s->protocol != PROTO_TCP)
 		note(s, a, "netsrvd sends banners to TCP clients only");
+	else if (s->wait)
+		note(s, a, TCP_WAIT_WHY);
 	else if (h->banner_ok != NULL && !h->banner_ok(path))
 		note(s, a, "not a readable regular file of at most 8 KiB, which netsrvd reads at load");
 	else {
@@ -51,6 +56,8 @@ door_max_load(struct import_service *s, const struct xinetd_attr *a)
 		note(s, a, "not a load average above 0");
 	else if (s->protocol != PROTO_TCP)
 		note(s, a, "max_load applies to TCP services only");
+	else if (s->wait)
+		note(s, a, TCP_WAIT_WHY);
 	else
 		s->max_load = v;
 }
