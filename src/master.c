@@ -20,6 +20,7 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "names.h"
 #include "notify.h"
 #include "orphans.h"
 #include "pidfile.h"
@@ -107,16 +108,28 @@ run_worker(const struct worker_slot *w, void *data)
 	a.control = m->control;
 	child_close_master_fds(m, a.listen_fd);
 	a.boards = generation_boards(m->gen, &a.nboards);
-	if (a.boards == NULL)
+	if (a.boards == NULL || (a.names != NULL && names_confine(a.names) == -1))
 		_exit(WORKER_EXIT_SETUP);
 	worker_run(&a);
 }
 
 static void
+close_for_names(void *data)
+{
+	child_close_master_fds(data, -1);
+}
+
+/* The generation's names process first, once (names.h), then its workers. */
+static void
 master_spawn(struct master *m)
 {
-	if (m->state == RUNNING)
-		workers_fill(&m->workers, m->gen, run_worker, m);
+	struct names *n = generation_names(m->gen);
+
+	if (m->state != RUNNING)
+		return;
+	if (n != NULL && n->peer_fd >= 0)
+		(void)names_spawn(n, close_for_names, m);	/* -1: logged, tried again next time */
+	workers_fill(&m->workers, m->gen, run_worker, m);
 }
 
 static void

@@ -1,0 +1,78 @@
+/* Host names in allow/deny: what the names process learns, in memory it writes and workers only read. */
+#ifndef NETSRVD_NAMES_H
+#define NETSRVD_NAMES_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "shm.h"
+
+/*
+ * A name's addresses kept: 1,000 fit; past this many the first are kept
+ * and the names process warns (each takes 16 bytes of every generation's
+ * table, whatever the name resolves to).
+ */
+#define NAMES_ADDRS_MAX		1024
+enum names_state { NAMES_PENDING, NAMES_OK, NAMES_FAILED };
+
+/*
+ * Each entry is a seqlock: seq odd while the names process writes it,
+ * one more when done; a reader that saw it odd, or changed, reads again.
+ * Addresses are 16 bytes, IPv4 as ::ffff:a.b.c.d.
+ */
+struct names_host {
+	_Atomic uint32_t seq;
+	uint32_t state;		/* enum names_state */
+	uint32_t naddrs;	/* untrusted: a reader bounds it by NAMES_ADDRS_MAX */
+	uint32_t pad;
+	unsigned char addr[NAMES_ADDRS_MAX][16];
+};
+
+struct names_shared {
+	_Atomic uint32_t wake;	/* one more after every write: a futex workers wait on */
+	uint32_t pad;
+	struct names_host host[];
+};
+
+/*
+ * One generation's: its distinct host names, resolved by the names
+ * process when the generation starts (at start, at a reload).
+ */
+struct names {
+	char **hosts;		/* lowercased; host[i] of the table is hosts[i]'s */
+	size_t nhosts;
+	int timeout_ms;		/* the names process's bound on one lookup: the largest lookup_timeout */
+	struct shm shm;		/* a struct names_shared */
+	int fd;			/* SOCK_SEQPACKET, the workers' end: while one holds it, the names process lives */
+	int peer_fd;		/* the names process's end, until it is forked */
+	uid_t uid;		/* whom it runs as (the global user) */
+	gid_t gid;
+	bool drop;
+};
+
+/* The names cfg's allow and deny lists use; *out NULL when they use none. -1 (logged): no memory. */
+int names_create(const struct config *cfg, struct names **out);
+void names_free(struct names *n);
+/*
+ * Forks the names process: close_fds (with arg) closes in it what only the
+ * master keeps. Its pid, or -1 (logged). It exits when the last holder of
+ * fd (the master, the generation's workers) has closed it.
+ */
+pid_t names_spawn(struct names *n, void (*close_fds)(void *), void *arg);
+/* In a worker: the table read-only from now on. -1, logged, if that fails. */
+int names_confine(struct names *n);
+
+/* The verdict of svc's lists on peer, asking n for the names in them. */
+bool names_acl_allows(struct names *n, const struct service_config *svc, const struct sockaddr *peer);
+
+/* The names process (names_proc.c): what names_spawn runs. */
+void names_proc_run(struct names *n) __attribute__((noreturn));
+/* 16 bytes of address from a peer, IPv4 mapped; false: not an IP address. */
+bool names_key(const struct sockaddr *sa, unsigned char out[16]);
+
+#endif
