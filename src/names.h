@@ -41,7 +41,8 @@ struct names_shared {
 
 /*
  * One generation's: its distinct host names, resolved by the names
- * process when the generation starts (at start, at a reload).
+ * process when the generation starts (at start, at a reload) and again
+ * as their records expire.
  */
 struct names {
 	char **hosts;		/* lowercased; host[i] of the table is hosts[i]'s */

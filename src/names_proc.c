@@ -1,4 +1,4 @@
-/* The names process: looks up the host names of allow/deny when a generation starts; the one process of a generation that talks to a DNS server. */
+/* The names process: looks up the host names of allow/deny as their records expire; the one process of a generation that talks to a DNS server. */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
@@ -23,8 +23,12 @@
 #include "proctitle.h"
 #include "util.h"
 
-/* A name that resolved is not looked up again in this generation. */
-#define NEVER		INT64_MAX
+/*
+ * Records are kept for their TTL, within these bounds: a TTL of 0 would
+ * ask again for every connection, a huge one would never notice a change.
+ */
+#define TTL_MIN_S	1
+#define TTL_MAX_S	86400
 /* A lookup that failed is tried again, and logged again, this much later (ms). */
 #define RETRY_MS	30000
 /* An answer with 1,000 AAAA records is 28 KB; one over TCP can be 64 KB. */
@@ -154,8 +158,18 @@ addresses(struct proc *p, const char *name, int type, struct found *f)
 	}
 }
 
+static int64_t
+ttl_ms(uint32_t ttl)
+{
+	if (ttl < TTL_MIN_S)
+		ttl = TTL_MIN_S;
+	if (ttl > TTL_MAX_S)
+		ttl = TTL_MAX_S;
+	return (int64_t)ttl * 1000;
+}
+
 /*
- * A host name, A and AAAA: what it resolves to, for the generation.
+ * A host name, A and AAAA: what it resolves to until its records expire.
  * One that does not resolve matches nothing, and says so once a try.
  */
 static void
@@ -186,7 +200,7 @@ resolve_host(struct proc *p, size_t i)
 		log_debug("names: \"%s\": %zu addresses for %u s", name, f.n, f.ttl);
 	write_host(p, i, NAMES_OK, f.n);
 	p->failing[i] = false;
-	p->due[i] = NEVER;
+	p->due[i] = now + ttl_ms(f.ttl);
 }
 
 /* --- the loop ----------------------------------------------------------- */
@@ -215,12 +229,12 @@ next_due(const struct proc *p)
 	int64_t next = -1;
 
 	for (size_t i = 0; i < p->n->nhosts; i++)
-		if (p->due[i] != NEVER && (next < 0 || p->due[i] < next))
+		if (next < 0 || p->due[i] < next)
 			next = p->due[i];
 	return next;
 }
 
-/* Each host name due; the socket looked at between two, so the last worker's going is seen. */
+/* Each host name whose records expired; the socket looked at between two, so the last worker's going is seen. */
 static bool
 resolve_due(struct proc *p)
 {

@@ -139,6 +139,33 @@ names_denied_name_refused_test(void **state)
 		h_fail_with_log(d, "no end=refused reason=acl line");
 }
 
+/* A name that stops resolving: once its record expires it matches nothing, and that is logged. */
+static void
+names_stops_resolving_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	struct dnsfake_record *r = dnsfake_addr(&dns, "flaky.example.org", "127.0.0.2", 1, 1);
+	int64_t end;
+	int served = 1;
+
+	write_conf(d, port, sport, "allow = [ \"flaky.example.org\" ];");
+	h_start_serving(d, sport);
+	assert_int_equal(echo_from("127.0.0.2", port), 1);
+	atomic_store(&r->gone, true);
+	end = h_now_ms() + h_hang_ms(20000);
+	while (served == 1 && h_now_ms() < end) {
+		h_sleep_ms(100);
+		served = echo_from("127.0.0.2", port);
+	}
+	assert_int_equal(served, 0);
+	if (!h_wait_log(d, "names: \"flaky.example.org\" does not resolve (no such name)", 5000))
+		h_fail_with_log(d, "the failed lookup was not logged");
+	/* once per try, not per connection */
+	assert_int_equal(echo_from("127.0.0.2", port), 0);
+	assert_int_equal(h_log_count(d, "\"flaky.example.org\" does not resolve"), 1);
+}
+
 /*
  * A DNS server that never answers: the one worker refuses the client it
  * waited for a name for, within lookup_timeout (the bound here only
@@ -263,6 +290,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(names_allowed_name_served_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_denied_name_refused_test, case_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(names_stops_resolving_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_silent_resolver_forward_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_thousand_addresses_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_capped_addresses_test, case_setup, h_fixture_teardown),
