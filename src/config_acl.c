@@ -64,10 +64,6 @@ config_acl_entry(const char *text, bool names_ok, struct cidr *cidr, char **name
 
 	if (!names_ok || looks_numeric(text))
 		return cidr_parse(text, cidr, why, len) == 0 ? ACL_CIDR : ACL_BAD;
-	if (host != text) {
-		snprintf(why, len, "\"%s\": domain suffixes are not taken yet, only host names", text);
-		return ACL_BAD;
-	}
 	if (n > 0 && host[n - 1] == '.')
 		n--;	/* "example.org." is "example.org" */
 	if (!valid_host_name(host, n)) {

@@ -1,4 +1,4 @@
-/* Host names in allow/deny: the generation's table, and a worker's verdict from it. */
+/* Host names and domain suffixes in allow/deny: the generation's table, and a worker's verdict from it. */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cidr.h"
+#include "config_acl.h"
 #include "log.h"
 #include "names.h"
 #include "util.h"
@@ -41,6 +42,28 @@ names_key(const struct sockaddr *sa, unsigned char out[16])
 	return false;
 }
 
+/* FNV-1a: a client cannot pick its address to crowd out others for long, the TTLs see to that */
+size_t
+names_rev_set(const unsigned char addr[16])
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h % NAMES_REV_SETS;
+}
+
+bool
+names_suffix_matches(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), s = strlen(suffix);
+
+	/* ".example.org" matches "a.example.org", and "example.org" itself */
+	if (n + 1 == s)
+		return strcmp(name, suffix + 1) == 0;
+	return n > s && strcmp(name + n - s, suffix) == 0;
+}
+
 /* --- the master: one table a generation --------------------------------- */
 
 static bool
@@ -52,7 +75,7 @@ listed(const char *const *v, size_t n, const char *s)
 	return false;
 }
 
-/* Its host names, each once. */
+/* Its host names, each once, and whether any list has a suffix. */
 static int
 collect(struct names *n, const struct config *cfg)
 {
@@ -75,9 +98,12 @@ collect(struct names *n, const struct config *cfg)
 		if (s->lookup_timeout > n->timeout_ms)
 			n->timeout_ms = s->lookup_timeout;
 		for (int l = 0; l < 2; l++)
-			for (size_t k = 0; k < lens[l]; k++)
-				if (!listed((const char *const *)n->hosts, n->nhosts, lists[l][k]))
+			for (size_t k = 0; k < lens[l]; k++) {
+				if (config_acl_is_suffix(lists[l][k]))
+					n->reverse = true;
+				else if (!listed((const char *const *)n->hosts, n->nhosts, lists[l][k]))
 					n->hosts[n->nhosts++] = lists[l][k];
+			}
 	}
 	return 0;
 }
@@ -95,7 +121,7 @@ names_create(const struct config *cfg, struct names **out)
 		log_errorx("out of memory for the names in allow and deny");
 		goto fail;
 	}
-	if (n->nhosts == 0) {
+	if (n->nhosts == 0 && !n->reverse) {
 		names_free(n);
 		return 0;	/* no names: no table, no process */
 	}
@@ -171,7 +197,8 @@ names_spawn(struct names *n, void (*close_fds)(void *), void *arg)
 	if (close(n->peer_fd) == -1)
 		log_error("names: close");
 	n->peer_fd = -1;
-	log_debug("names: process %ld looks up %zu host names", (long)pid, n->nhosts);
+	log_debug("names: process %ld looks up %zu host names%s", (long)pid, n->nhosts,
+	    n->reverse ? " and clients' reverse names" : "");
 	return pid;
 }
 
@@ -247,11 +274,13 @@ read_host(const struct names_host *h, const unsigned char key[16], bool *found)
 	return NAMES_FAILED;
 }
 
-/* What a connection asks of the names: its peer's key, its deadline. */
+/* What a connection asks of the names: its peer's key, its deadline, the reverse name once found. */
 struct ask {
 	struct names *n;
 	unsigned char key[16];
 	int64_t deadline;
+	enum names_state rev;	/* NAMES_PENDING: not asked yet */
+	char name[NAMES_TEXT_MAX];
 };
 
 /* A host name not resolved yet (at start, at a reload) is waited for, up to the deadline. */
@@ -276,10 +305,86 @@ host_matches(struct ask *q, const char *name)
 }
 
 static bool
+rev_read(const struct names_rev *r, const unsigned char key[16], int64_t now, char *name,
+    enum names_state *state)
+{
+	for (int tries = 0; tries < SEQ_TRIES; tries++) {
+		uint32_t seq = atomic_load_explicit(&r->seq, memory_order_acquire);
+		bool hit;
+
+		if (seq & 1)
+			continue;
+		hit = r->state != NAMES_PENDING && r->expires_ms > now && memcmp(r->addr, key, 16) == 0;
+		if (hit) {
+			*state = r->state == NAMES_OK ? NAMES_OK : NAMES_FAILED;
+			memcpy(name, r->name, NAMES_TEXT_MAX);
+			name[NAMES_TEXT_MAX - 1] = '\0';	/* untrusted: bounded here */
+		}
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&r->seq, memory_order_relaxed) == seq)
+			return hit;
+	}
+	return false;
+}
+
+static enum names_state
+rev_cached(const struct names_shared *sh, const unsigned char key[16], char *name)
+{
+	const struct names_rev *set = &sh->rev[names_rev_set(key) * NAMES_REV_WAYS];
+	int64_t now = util_now_ms();
+	enum names_state state;
+
+	for (size_t w = 0; w < NAMES_REV_WAYS; w++)
+		if (rev_read(&set[w], key, now, name, &state))
+			return state;
+	return NAMES_PENDING;
+}
+
+/*
+ * The peer's reverse name, confirmed forward by the names process: from
+ * the cache, or asked for once and waited for up to the deadline. No
+ * answer in time, no name: a suffix matches nothing.
+ */
+static enum names_state
+reverse_name(struct ask *q)
+{
+	struct names_shared *sh = q->n->shm.base;
+	bool asked = false;
+
+	while (q->rev == NAMES_PENDING) {
+		uint32_t seen = atomic_load_explicit(&sh->wake, memory_order_acquire);
+
+		q->rev = rev_cached(sh, q->key, q->name);
+		if (q->rev != NAMES_PENDING)
+			break;
+		if (!asked && send(q->n->fd, q->key, sizeof(q->key), MSG_DONTWAIT | MSG_NOSIGNAL) == -1) {
+			log_debug("names: cannot ask the names process: %s", strerror(errno));
+			q->rev = NAMES_FAILED;
+			break;
+		}
+		asked = true;
+		if (util_now_ms() >= q->deadline) {
+			q->rev = NAMES_FAILED;
+			break;
+		}
+		wait_for_news(sh, seen, q->deadline);
+	}
+	return q->rev;
+}
+
+static bool
+name_matches(struct ask *q, const char *entry)
+{
+	if (!config_acl_is_suffix(entry))
+		return host_matches(q, entry);
+	return reverse_name(q) == NAMES_OK && names_suffix_matches(q->name, entry);
+}
+
+static bool
 any_name_matches(struct ask *q, char *const *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (host_matches(q, v[i]))
+		if (name_matches(q, v[i]))
 			return true;
 	return false;
 }
@@ -291,7 +396,7 @@ any_name_matches(struct ask *q, char *const *v, size_t n)
 bool
 names_acl_allows(struct names *n, const struct service_config *svc, const struct sockaddr *peer)
 {
-	struct ask q = { .n = n };
+	struct ask q = { .n = n, .rev = NAMES_PENDING };
 	bool names = n != NULL && names_key(peer, q.key);
 
 	q.deadline = util_now_ms() + svc->lookup_timeout;

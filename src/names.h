@@ -1,4 +1,4 @@
-/* Host names in allow/deny: what the names process learns, in memory it writes and workers only read. */
+/* Host names and domain suffixes in allow/deny: what the names process learns, in memory it writes and workers only read. */
 #ifndef NETSRVD_NAMES_H
 #define NETSRVD_NAMES_H
 
@@ -18,6 +18,12 @@
  * table, whatever the name resolves to).
  */
 #define NAMES_ADDRS_MAX		1024
+/* Clients whose reverse names are cached: NAMES_REV_SETS sets of NAMES_REV_WAYS, by address. */
+#define NAMES_REV_SETS		256
+#define NAMES_REV_WAYS		4
+#define NAMES_REV_SLOTS		(NAMES_REV_SETS * NAMES_REV_WAYS)
+#define NAMES_TEXT_MAX		256	/* a domain name's text and its NUL */
+
 enum names_state { NAMES_PENDING, NAMES_OK, NAMES_FAILED };
 
 /*
@@ -33,23 +39,34 @@ struct names_host {
 	unsigned char addr[NAMES_ADDRS_MAX][16];
 };
 
+/* A client's reverse name, confirmed forward (state NAMES_OK), or that it has none (NAMES_FAILED). */
+struct names_rev {
+	_Atomic uint32_t seq;
+	uint32_t state;		/* NAMES_PENDING: the slot is empty */
+	int64_t expires_ms;	/* CLOCK_MONOTONIC, the same in every process */
+	unsigned char addr[16];
+	char name[NAMES_TEXT_MAX];
+};
+
 struct names_shared {
 	_Atomic uint32_t wake;	/* one more after every write: a futex workers wait on */
 	uint32_t pad;
+	struct names_rev rev[NAMES_REV_SLOTS];	/* used only when reverse */
 	struct names_host host[];
 };
 
 /*
- * One generation's: its distinct host names, resolved by the names
- * process when the generation starts (at start, at a reload) and again
- * as their records expire.
+ * One generation's: its distinct host names (forward, resolved by the
+ * names process as their records expire) and whether a service has a
+ * domain suffix (reverse names, asked for by workers over fd).
  */
 struct names {
 	char **hosts;		/* lowercased; host[i] of the table is hosts[i]'s */
 	size_t nhosts;
+	bool reverse;
 	int timeout_ms;		/* the names process's bound on one lookup: the largest lookup_timeout */
 	struct shm shm;		/* a struct names_shared */
-	int fd;			/* SOCK_SEQPACKET, the workers' end: while one holds it, the names process lives */
+	int fd;			/* SOCK_SEQPACKET, the workers' end: a request is 16 bytes of address */
 	int peer_fd;		/* the names process's end, until it is forked */
 	uid_t uid;		/* whom it runs as (the global user) */
 	gid_t gid;
@@ -75,5 +92,9 @@ bool names_acl_allows(struct names *n, const struct service_config *svc, const s
 void names_proc_run(struct names *n) __attribute__((noreturn));
 /* 16 bytes of address from a peer, IPv4 mapped; false: not an IP address. */
 bool names_key(const struct sockaddr *sa, unsigned char out[16]);
+/* The slot set of an address in the reverse cache. */
+size_t names_rev_set(const unsigned char addr[16]);
+/* name ends in suffix (".example.org") at a label boundary; both lowercase. */
+bool names_suffix_matches(const char *name, const char *suffix);
 
 #endif

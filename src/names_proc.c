@@ -1,4 +1,4 @@
-/* The names process: looks up the host names of allow/deny as their records expire; the one process of a generation that talks to a DNS server. */
+/* The names process: looks up the host names of allow/deny as their records expire, and clients' reverse names for the workers; the one process of a generation that talks to a DNS server. */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
@@ -31,6 +31,8 @@
 #define TTL_MAX_S	86400
 /* A lookup that failed is tried again, and logged again, this much later (ms). */
 #define RETRY_MS	30000
+/* The PTR names of one address tried forward, at most. */
+#define REV_NAMES_MAX	4
 /* An answer with 1,000 AAAA records is 28 KB; one over TCP can be 64 KB. */
 #define ANSWER_MAX	65536
 
@@ -77,6 +79,50 @@ write_host(struct proc *p, size_t i, enum names_state state, size_t naddrs)
 	memcpy(h->addr, p->addrs, naddrs * 16);
 	atomic_store_explicit(&h->seq, seq + 2, memory_order_release);
 	announce(p->sh);
+}
+
+/* The slot for key in its set: its own, an empty one, else the one that expires first. */
+static struct names_rev *
+rev_slot(struct names_shared *sh, const unsigned char key[16])
+{
+	struct names_rev *set = &sh->rev[names_rev_set(key) * NAMES_REV_WAYS], *pick = &set[0];
+
+	for (size_t w = 0; w < NAMES_REV_WAYS; w++) {
+		if (memcmp(set[w].addr, key, 16) == 0 && set[w].state != NAMES_PENDING)
+			return &set[w];
+		if (set[w].state == NAMES_PENDING || set[w].expires_ms < pick->expires_ms)
+			pick = &set[w];
+	}
+	return pick;
+}
+
+static void
+write_rev(struct proc *p, const unsigned char key[16], enum names_state state, const char *name,
+    int64_t expires_ms)
+{
+	struct names_rev *r = rev_slot(p->sh, key);
+	uint32_t seq = atomic_load_explicit(&r->seq, memory_order_relaxed);
+
+	atomic_store_explicit(&r->seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	r->state = (uint32_t)state;
+	r->expires_ms = expires_ms;
+	memcpy(r->addr, key, 16);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	atomic_store_explicit(&r->seq, seq + 2, memory_order_release);
+	announce(p->sh);
+}
+
+static bool
+rev_fresh(const struct names_shared *sh, const unsigned char key[16], int64_t now)
+{
+	const struct names_rev *set = &sh->rev[names_rev_set(key) * NAMES_REV_WAYS];
+
+	for (size_t w = 0; w < NAMES_REV_WAYS; w++)
+		if (set[w].state != NAMES_PENDING && set[w].expires_ms > now &&
+		    memcmp(set[w].addr, key, 16) == 0)
+			return true;
+	return false;
 }
 
 /* --- lookups ------------------------------------------------------------ */
@@ -203,9 +249,109 @@ resolve_host(struct proc *p, size_t i)
 	p->due[i] = now + ttl_ms(f.ttl);
 }
 
+/* "4.3.2.1.in-addr.arpa" or the 32 nibbles of ip6.arpa */
+static void
+ptr_name(const unsigned char key[16], bool v4, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+
+	if (v4) {
+		snprintf(out, len, "%u.%u.%u.%u.in-addr.arpa", key[15], key[14], key[13], key[12]);
+		return;
+	}
+	for (int i = 15; i >= 0 && k + 4 < len; i--) {
+		out[k++] = hex[key[i] & 0xf];
+		out[k++] = '.';
+		out[k++] = hex[key[i] >> 4];
+		out[k++] = '.';
+	}
+	snprintf(out + k, len - k, "ip6.arpa");
+}
+
+static void
+lowercase(char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 0 && s[n - 1] == '.')
+		s[--n] = '\0';
+	for (; *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/* The PTR names of key, up to REV_NAMES_MAX; how many. */
+static int
+ptr_names(struct proc *p, const unsigned char key[16], bool v4, char names[][NAMES_TEXT_MAX],
+    struct found *f)
+{
+	char qname[80];
+	ns_msg msg;
+	ns_rr rr;
+	int k = 0;
+
+	ptr_name(key, v4, qname, sizeof(qname));
+	if (query(p, qname, ns_t_ptr, &msg, f) == -1)
+		return 0;
+	for (int i = 0; i < ns_msg_count(msg, ns_s_an) && k < REV_NAMES_MAX; i++) {
+		if (ns_parserr(&msg, ns_s_an, i, &rr) == -1)
+			break;
+		if (ns_rr_type(rr) != ns_t_ptr || ns_name_uncompress(ns_msg_base(msg), ns_msg_end(msg),
+		    ns_rr_rdata(rr), names[k], NAMES_TEXT_MAX) == -1)
+			continue;
+		lowercase(names[k++]);
+		min_ttl(f, ns_rr_ttl(rr));
+	}
+	return k;
+}
+
+static bool
+among(const struct proc *p, size_t n, const unsigned char key[16])
+{
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(p->addrs[i], key, 16) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A client's reverse name, as tcpd's PARANOID takes it: a PTR name that
+ * resolves back to the client's address. One that does not (a reverse
+ * record that lies, or none) gives no name, cached as long as the records
+ * said, or RETRY_MS when there were none.
+ */
+static void
+resolve_client(struct proc *p, const unsigned char key[16])
+{
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char names[REV_NAMES_MAX][NAMES_TEXT_MAX], shown[INET6_ADDRSTRLEN];
+	bool v4 = memcmp(key, v4mapped, 12) == 0;
+	struct found f = { .ttl = UINT32_MAX };
+	int k;
+
+	if (rev_fresh(p->sh, key, util_now_ms()))
+		return;	/* another worker asked for it first */
+	k = ptr_names(p, key, v4, names, &f);
+	inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? key + 12 : key, shown, sizeof(shown));
+	for (int i = 0; i < k; i++) {
+		struct found a = { .ttl = f.ttl };
+
+		addresses(p, names[i], v4 ? ns_t_a : ns_t_aaaa, &a);
+		if (among(p, a.n, key)) {
+			write_rev(p, key, NAMES_OK, names[i], util_now_ms() + ttl_ms(a.ttl));
+			return;
+		}
+		log_info("names: client %s: its reverse name \"%s\" does not resolve back to it; domain suffixes do not match it",
+		    shown, names[i]);
+	}
+	if (k == 0)
+		log_debug("names: client %s: no reverse name (%s)", shown, herr_text(f.herr));
+	write_rev(p, key, NAMES_FAILED, "", util_now_ms() + (k > 0 ? ttl_ms(f.ttl) : RETRY_MS));
+}
+
 /* --- the loop ----------------------------------------------------------- */
 
-/* false once the last worker (and the master) let go of their end. */
+/* Each request waiting: 16 bytes of address. false once the last worker (and the master) let go. */
 static bool
 serve_requests(struct proc *p)
 {
@@ -219,6 +365,8 @@ serve_requests(struct proc *p)
 			log_error("names: recv");
 			return false;
 		}
+		if (r == (ssize_t)sizeof(key) && p->n->reverse)
+			resolve_client(p, key);
 	}
 	return false;
 }
@@ -234,7 +382,7 @@ next_due(const struct proc *p)
 	return next;
 }
 
-/* Each host name whose records expired; the socket looked at between two, so the last worker's going is seen. */
+/* Each host name whose records expired; a request between two, so none waits behind them all. */
 static bool
 resolve_due(struct proc *p)
 {

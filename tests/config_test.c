@@ -245,20 +245,20 @@ config_defaults_test(void **state)
 	config_free(cfg);
 }
 
-/* allow and deny: host names beside prefixes; lookup_timeout; proxy_from takes addresses only. */
+/* allow and deny: host names and domain suffixes beside prefixes; lookup_timeout; proxy_from takes addresses only. */
 static const struct case_ acl_name_cases[] = {
 	{ "lookup_timeout = 500;\nservices = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
-	  "   allow = [ \"10.0.0.0/8\", \"Monitor.Example.ORG.\", \"other.example.net\" ];\n"
+	  "   allow = [ \"10.0.0.0/8\", \"Monitor.Example.ORG.\", \".example.net\" ];\n"
 	  "   deny = [ \"bad-host.example.org\", \"::1\" ]; },\n"
 	  " { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\"; lookup_timeout = 9000;\n"
-	  "   allow = [ \"u.example.org\" ]; } );", 0, NULL },
-	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
-	  "   allow = [ \".example.org\" ]; } );", 3, "domain suffixes are not taken yet" },
+	  "   allow = [ \".example.org\" ]; } );", 0, NULL },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
 	  "   allow = [ \"10.0.0.300\" ]; } );", 3, "allow: invalid address prefix \"10.0.0.300\"" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
 	  "   deny = [ \"bad_name.example.org\" ]; } );", 3,
 	  "deny: \"bad_name.example.org\" is neither an address prefix, a host name nor a domain suffix" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
+	  "   allow = [ \"..example.org\" ]; } );", 3, "is neither an address prefix" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
 	  "   allow = [ \"-a.example.org\" ]; } );", 3, "is neither an address prefix" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
@@ -282,7 +282,7 @@ config_acl_names_test(void **state)
 	assert_int_equal(e->nallow, 1);
 	assert_int_equal(e->nallow_names, 2);
 	assert_string_equal(e->allow_names[0], "monitor.example.org");	/* lowercased, no final dot */
-	assert_string_equal(e->allow_names[1], "other.example.net");
+	assert_string_equal(e->allow_names[1], ".example.net");
 	assert_int_equal(e->ndeny, 1);
 	assert_int_equal(e->ndeny_names, 1);
 	assert_string_equal(e->deny_names[0], "bad-host.example.org");

@@ -1,4 +1,4 @@
-/* Host names in allow/deny, run for real against a DNS server the test runs, in a mount namespace of its own whose /etc/resolv.conf names it. */
+/* Host names and domain suffixes in allow/deny, run for real against a DNS server the test runs, in a mount namespace of its own whose /etc/resolv.conf names it. */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
@@ -202,6 +202,35 @@ names_silent_resolver_forward_test(void **state)
 	silent_resolver(*state, "ok.example.org");
 }
 
+/* a client's reverse name never found: the same */
+static void
+names_silent_resolver_reverse_test(void **state)
+{
+	silent_resolver(*state, ".example.org");
+}
+
+/* A PTR record that lies (its name's address is another's) matches no suffix; one that tells the truth does. */
+static void
+names_lying_reverse_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+
+	dnsfake_ptr(&dns, "127.0.0.5", "liar.example.org", 300);
+	dnsfake_addr(&dns, "liar.example.org", "127.0.0.6", 1, 300);
+	dnsfake_ptr(&dns, "127.0.0.2", "c2.Example.ORG", 300);
+	dnsfake_addr(&dns, "c2.example.org", "127.0.0.2", 1, 300);
+	dnsfake_ptr(&dns, "127.0.0.3", "c3.example.net", 300);
+	dnsfake_addr(&dns, "c3.example.net", "127.0.0.3", 1, 300);
+	write_conf(d, port, sport, "allow = [ \".example.org\" ];");
+	h_start_serving(d, sport);
+	assert_int_equal(echo_from("127.0.0.5", port), 0);
+	assert_int_equal(echo_from("127.0.0.2", port), 1);
+	assert_int_equal(echo_from("127.0.0.3", port), 0);
+	if (!h_wait_log(d, "client 127.0.0.5: its reverse name \"liar.example.org\" does not resolve back to it", 5000))
+		h_fail_with_log(d, "the lie was not logged");
+}
+
 /* A name with 1,000 addresses: every one of them is allowed, the first and the last, and no other. */
 static void
 names_thousand_addresses_test(void **state)
@@ -233,6 +262,52 @@ names_capped_addresses_test(void **state)
 	assert_int_equal(echo_from("127.2.4.1", port), 0);	/* the 1025th */
 	if (!h_wait_log(d, "names: \"huge.example.org\" has 1500 addresses; allow and deny take its first 1024", 5000))
 		h_fail_with_log(d, "no warning for the cap");
+}
+
+#define CLIENTS		4
+#define CONNECTIONS	10000
+
+/* 10,000 connections from 127.0.0.2..5 under a domain rule: one PTR query per client, all served. */
+static void
+names_reverse_cached_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	struct dnsfake_record *ptr[CLIENTS];
+	pid_t pid[CLIENTS];
+
+	for (int i = 0; i < CLIENTS; i++) {
+		char addr[32], name[64];
+
+		snprintf(addr, sizeof(addr), "127.0.0.%d", i + 2);
+		snprintf(name, sizeof(name), "c%d.example.org", i + 2);
+		ptr[i] = dnsfake_ptr(&dns, addr, name, 300);
+		dnsfake_addr(&dns, name, addr, 1, 300);
+	}
+	write_conf(d, port, sport, "workers = 4; allow = [ \".example.org\" ];");
+	h_start_serving(d, sport);
+	for (int i = 0; i < CLIENTS; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			char addr[32];
+			int bad = 0;
+
+			snprintf(addr, sizeof(addr), "127.0.0.%d", i + 2);
+			for (int k = 0; k < CONNECTIONS / CLIENTS; k++)
+				bad += echo_from(addr, port) != 1;
+			_exit(bad == 0 ? 0 : 1);
+		}
+	}
+	for (int i = 0; i < CLIENTS; i++)
+		assert_int_equal(h_wait_exit(pid[i], h_hang_ms(300000)), 0);
+	for (int i = 0; i < CLIENTS; i++) {
+		print_message("client 127.0.0.%d: %u PTR queries\n", i + 2, atomic_load(&ptr[i]->queries));
+		assert_int_equal(atomic_load(&ptr[i]->queries), 1);
+	}
+	assert_int_equal(h_wait_metric(sport, "netsrvd_connections_total{service=\"echo\"}", H_AT_LEAST,
+	    CONNECTIONS, 10000) >= CONNECTIONS, 1);
+	assert_int_equal(refused_acl(sport), 0);
 }
 
 /*
@@ -292,8 +367,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(names_denied_name_refused_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_stops_resolving_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_silent_resolver_forward_test, case_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(names_silent_resolver_reverse_test, case_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(names_lying_reverse_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_thousand_addresses_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_capped_addresses_test, case_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(names_reverse_cached_test, case_setup, h_fixture_teardown),
 	};
 	int rc;
 
