@@ -139,9 +139,10 @@ master_reap(struct master *m)
 	pid_t pid;
 
 	sig_master.chld = 0;
-	/* a pid the table does not know is not a worker of ours (the upgrade guard): nothing to do */
+	/* a pid the table does not know is not a worker of ours (the upgrade guard, the names process: names_reaped) */
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		(void)workers_reaped(&m->workers, pid, status, m->stats, m->gen, m->state == RUNNING);
+		if (!workers_reaped(&m->workers, pid, status, m->stats, m->gen, m->state == RUNNING))
+			(void)names_reaped(generation_names(m->gen), pid, status, m->state == RUNNING);
 	if (pid == -1 && errno != ECHILD)
 		log_error("waitpid");
 	generation_sweep(m->gen);

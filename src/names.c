@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -197,9 +198,31 @@ names_spawn(struct names *n, void (*close_fds)(void *), void *arg)
 	if (close(n->peer_fd) == -1)
 		log_error("names: close");
 	n->peer_fd = -1;
+	n->pid = pid;
 	log_debug("names: process %ld looks up %zu host names%s", (long)pid, n->nhosts,
 	    n->reverse ? " and clients' reverse names" : "");
 	return pid;
+}
+
+/*
+ * Not started again: the workers hold the socket it read, and a new one
+ * would need a new generation. Its table stays, and each name lapses as
+ * its records expire; a reload makes a new one.
+ */
+bool
+names_reaped(const struct names *n, pid_t pid, int status, bool running)
+{
+	if (n == NULL || n->pid != pid)
+		return false;
+	if (!running && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return true;
+	if (WIFSIGNALED(status))
+		log_errorx("names: process %ld killed by signal %d; names in allow and deny match nothing once their records expire, until a reload",
+		    (long)pid, WTERMSIG(status));
+	else
+		log_errorx("names: process %ld exited with %d; names in allow and deny match nothing once their records expire, until a reload",
+		    (long)pid, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return true;
 }
 
 int
@@ -264,7 +287,9 @@ read_host(const struct names_host *h, const unsigned char key[16], bool *found)
 			continue;	/* being written: a few microseconds */
 		state = h->state;
 		naddrs = h->naddrs;
-		*found = has_address(h, naddrs, key);
+		if (state == NAMES_OK && h->expires_ms < util_coarse_now_ms())
+			state = NAMES_FAILED;	/* lapsed: nobody renewed it */
+		*found = state == NAMES_OK && has_address(h, naddrs, key);
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&h->seq, memory_order_relaxed) == seq)
 			return state == NAMES_OK || state == NAMES_FAILED ? (enum names_state)state :

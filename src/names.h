@@ -36,6 +36,12 @@ struct names_host {
 	uint32_t state;		/* enum names_state */
 	uint32_t naddrs;	/* untrusted: a reader bounds it by NAMES_ADDRS_MAX */
 	uint32_t pad;
+	/*
+	 * NAMES_OK holds until then: its records' expiry and the time a new
+	 * lookup may take. Past it, the names process is gone or stuck, and
+	 * the name matches nothing rather than an address it no longer vouches for.
+	 */
+	int64_t expires_ms;
 	unsigned char addr[NAMES_ADDRS_MAX][16];
 };
 
@@ -68,6 +74,7 @@ struct names {
 	struct shm shm;		/* a struct names_shared */
 	int fd;			/* SOCK_SEQPACKET, the workers' end: a request is 16 bytes of address */
 	int peer_fd;		/* the names process's end, until it is forked */
+	pid_t pid;		/* the names process, once forked; 0 before */
 	uid_t uid;		/* whom it runs as (the global user) */
 	gid_t gid;
 	bool drop;
@@ -82,6 +89,8 @@ void names_free(struct names *n);
  * fd (the master, the generation's workers) has closed it.
  */
 pid_t names_spawn(struct names *n, void (*close_fds)(void *), void *arg);
+/* The master reaped pid: if it was n's names process, that is logged (nothing else is to be done). */
+bool names_reaped(const struct names *n, pid_t pid, int status, bool running);
 /* In a worker: the table read-only from now on. -1, logged, if that fails. */
 int names_confine(struct names *n);
 

@@ -67,7 +67,7 @@ announce(struct names_shared *sh)
 }
 
 static void
-write_host(struct proc *p, size_t i, enum names_state state, size_t naddrs)
+write_host(struct proc *p, size_t i, enum names_state state, size_t naddrs, int64_t expires_ms)
 {
 	struct names_host *h = &p->sh->host[i];
 	uint32_t seq = atomic_load_explicit(&h->seq, memory_order_relaxed);
@@ -76,6 +76,7 @@ write_host(struct proc *p, size_t i, enum names_state state, size_t naddrs)
 	atomic_thread_fence(memory_order_release);
 	h->state = (uint32_t)state;
 	h->naddrs = (uint32_t)naddrs;
+	h->expires_ms = expires_ms;
 	memcpy(h->addr, p->addrs, naddrs * 16);
 	atomic_store_explicit(&h->seq, seq + 2, memory_order_release);
 	announce(p->sh);
@@ -231,7 +232,7 @@ resolve_host(struct proc *p, size_t i)
 	if (f.n == 0) {
 		log_warnx("names: \"%s\" does not resolve (%s); allow and deny match nothing by it, next try in %d s",
 		    name, herr_text(f.herr != 0 ? f.herr : NO_DATA), RETRY_MS / 1000);
-		write_host(p, i, NAMES_FAILED, 0);
+		write_host(p, i, NAMES_FAILED, 0, 0);
 		p->failing[i] = true;
 		p->due[i] = now + RETRY_MS;
 		return;
@@ -244,9 +245,10 @@ resolve_host(struct proc *p, size_t i)
 		log_notice("names: \"%s\" resolves again (%zu addresses)", name, f.n);
 	else
 		log_debug("names: \"%s\": %zu addresses for %u s", name, f.n, f.ttl);
-	write_host(p, i, NAMES_OK, f.n);
 	p->failing[i] = false;
 	p->due[i] = now + ttl_ms(f.ttl);
+	/* the next lookup's two queries, and a second to spare, before it lapses */
+	write_host(p, i, NAMES_OK, f.n, p->due[i] + 2 * (int64_t)p->n->timeout_ms + 1000);
 }
 
 /* "4.3.2.1.in-addr.arpa" or the 32 nibbles of ip6.arpa */

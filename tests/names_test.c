@@ -177,6 +177,56 @@ names_stops_resolving_test(void **state)
 	assert_int_equal(h_log_count(d, "\"flaky.example.org\" does not resolve"), 1);
 }
 
+/* The names process of the master's generation, from the master's children, or -1. */
+static pid_t
+names_process(pid_t master)
+{
+	pid_t kids[64];
+	int n = h_children(master, kids, 64);
+	char cmd[256];
+
+	for (int i = 0; i < n; i++) {
+		h_cmdline(kids[i], cmd, sizeof(cmd));
+		if (strstr(cmd, "netsrvd: names") != NULL)
+			return kids[i];
+	}
+	return -1;
+}
+
+/*
+ * The names process killed: said by the master, and each name lapses
+ * once its records expire, matching nothing rather than addresses no
+ * one renews.
+ */
+static void
+names_process_gone_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	char line[128];
+	int64_t end;
+	int served = 1;
+	pid_t np;
+
+	need_resolver();
+	dnsfake_addr(&dns, "ok.example.org", "127.0.0.2", 1, 1);
+	write_conf(d, port, sport, "lookup_timeout = 500; allow = [ \"ok.example.org\" ];");
+	h_start_serving(d, sport);
+	assert_int_equal(echo_from("127.0.0.2", port), 1);
+	np = names_process(d->pid);
+	assert_true(np > 0);
+	assert_int_equal(kill(np, SIGKILL), 0);
+	snprintf(line, sizeof(line), "names: process %ld killed by signal 9", (long)np);
+	if (!h_wait_log(d, line, 10000))
+		h_fail_with_log(d, "the names process's end was not logged");
+	end = h_now_ms() + h_hang_ms(20000);
+	while (served == 1 && h_now_ms() < end) {
+		h_sleep_ms(100);
+		served = echo_from("127.0.0.2", port);
+	}
+	assert_int_equal(served, 0);
+}
+
 /*
  * A DNS server that never answers: the one worker refuses the client it
  * waited for a name for, within lookup_timeout (the bound here only
@@ -383,6 +433,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(names_allowed_name_served_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_denied_name_refused_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_stops_resolving_test, case_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(names_process_gone_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_silent_resolver_forward_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_silent_resolver_reverse_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_lying_reverse_test, case_setup, h_fixture_teardown),
