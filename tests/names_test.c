@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -146,6 +147,57 @@ names_denied_name_refused_test(void **state)
 		h_fail_with_log(d, "no access log line for 127.0.0.3");
 	if (!h_wait_log(d, "end=refused reason=acl", 5000))
 		h_fail_with_log(d, "no end=refused reason=acl line");
+}
+
+/* One UDP echo from src to 127.0.0.1:port: true if answered within wait_ms (silence is a refusal's answer). */
+static bool
+udp_from(const char *src, int port, int wait_ms)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in from = { .sin_family = AF_INET };
+	struct pollfd pf;
+	char back[16];
+	bool answered = false;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return false;
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	inet_pton(AF_INET, src, &from.sin_addr);
+	pf.fd = fd;
+	pf.events = POLLIN;
+	if (bind(fd, (struct sockaddr *)&from, sizeof(from)) == 0 &&
+	    sendto(fd, "udp", 3, 0, (struct sockaddr *)&sa, sizeof(sa)) == 3 && poll(&pf, 1, wait_ms) == 1)
+		answered = recv(fd, back, sizeof(back), 0) == 3;
+	close(fd);
+	return answered;
+}
+
+/* UDP too: a datagram from the allowed name's address is answered, another is dropped as acl. */
+static void
+names_udp_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), sport = h_free_port();
+	int64_t end;
+	bool answered = false;
+
+	need_resolver();
+	dnsfake_addr(&dns, "ok.example.org", "127.0.0.2", 1, 300);
+	h_write_conf(d, "log = { target = \"stderr\"; level = \"info\"; };\nservices = (\n"
+	    " { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n"
+	    "   workers = 1; allow = [ \"ok.example.org\" ]; },\n"
+	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\";\n"
+	    "   workers = 1; } );\n", port, sport);
+	h_start_serving(d, sport);
+	/* a datagram may come before the worker is up: tried until one is answered */
+	end = h_now_ms() + h_hang_ms(10000);
+	while (!answered && h_now_ms() < end)
+		answered = udp_from("127.0.0.2", port, 200);
+	assert_true(answered);
+	assert_false(udp_from("127.0.0.3", port, 500));
+	assert_int_equal(h_wait_metric(sport, "netsrvd_datagrams_dropped_total{service=\"u\",reason=\"acl\"}",
+	    H_EQUAL, 1, 10000), 1);
 }
 
 /* A name that stops resolving: once its record expires it matches nothing, and that is logged. */
@@ -432,6 +484,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(names_allowed_name_served_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_denied_name_refused_test, case_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(names_udp_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_stops_resolving_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_process_gone_test, case_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(names_silent_resolver_forward_test, case_setup, h_fixture_teardown),
