@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "config_acl.h"
 #include "config_dropin.h"
 #include "config_error.h"
 #include "config_inetd.h"
@@ -340,9 +341,10 @@ parse_address(struct ctx *c, const config_setting_t *st, struct service_config *
 	return 0;
 }
 
+/* names NULL: addresses only (proxy_from); else host names and suffixes go there (config_acl.h). */
 static int
 load_acl(struct ctx *c, const config_setting_t *svc, const char *key,
-    struct service_config *s, struct cidr **out, size_t *n)
+    struct service_config *s, struct cidr **out, size_t *n, char ***names, size_t *nnames)
 {
 	const config_setting_t *list = config_setting_get_member(svc, key);
 	char msg[256];
@@ -353,13 +355,20 @@ load_acl(struct ctx *c, const config_setting_t *svc, const char *key,
 	if (list == NULL || (len = config_setting_length(list)) == 0)
 		return 0;
 	*out = calloc((size_t)len, sizeof(**out));
-	if (*out == NULL)
+	if (*out == NULL || (names != NULL && (*names = calloc((size_t)len, sizeof(char *))) == NULL))
 		return fail_at(c, list, "out of memory");
 	for (int i = 0; i < len; i++) {
 		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
-		if (cidr_parse(config_setting_get_string(e), &(*out)[i], msg, sizeof(msg)) == -1)
+		char *name = NULL;
+		enum acl_entry r = config_acl_entry(config_setting_get_string(e), names != NULL,
+		    &(*out)[*n], &name, msg, sizeof(msg));
+
+		if (r == ACL_BAD)
 			return fail_at(c, e, "service \"%s\": %s: %s", s->name, key, msg);
-		(*n)++;
+		if (r == ACL_CIDR)
+			(*n)++;
+		else if (names != NULL)	/* ACL_NAME comes only when names are taken */
+			(*names)[(*nnames)++] = name;
 	}
 	return 0;
 }
@@ -566,9 +575,9 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 	if (parse_address(c, member_or(svc, "address"), s) == -1 ||
 	    check_pool(c, svc, s, set) == -1)
 		return -1;
-	if (load_acl(c, svc, "allow", s, &s->allow, &s->nallow) == -1 ||
-	    load_acl(c, svc, "deny", s, &s->deny, &s->ndeny) == -1 ||
-	    load_acl(c, svc, "proxy_from", s, &s->proxy_from, &s->nproxy_from) == -1)
+	if (load_acl(c, svc, "allow", s, &s->allow, &s->nallow, &s->allow_names, &s->nallow_names) == -1 ||
+	    load_acl(c, svc, "deny", s, &s->deny, &s->ndeny, &s->deny_names, &s->ndeny_names) == -1 ||
+	    load_acl(c, svc, "proxy_from", s, &s->proxy_from, &s->nproxy_from, NULL, NULL) == -1)
 		return -1;
 	if (config_path_relative(&w, &s->banner_file) == -1 ||
 	    config_path_relative(&w, &s->banner_success_file) == -1 ||

@@ -21,6 +21,12 @@ config_service_free(struct service_config *s)
 	free(s->id.groups);
 	free(s->allow);
 	free(s->deny);
+	for (size_t i = 0; i < s->nallow_names; i++)
+		free(s->allow_names[i]);
+	free(s->allow_names);
+	for (size_t i = 0; i < s->ndeny_names; i++)
+		free(s->deny_names[i]);
+	free(s->deny_names);
 	free(s->proxy_from);
 	free(s->interface);
 	free(s->log_peer);

@@ -62,6 +62,7 @@ const struct config_key config_schema[] = {
 	K("connection_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "0", true, false, G(connection_rate)),
 	K("connection_rate_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "0", true, false,
 	    G(connection_rate_per_source)),
+	K("lookup_timeout", SCOPE_GLOBAL, TYPE_INT, 1, 60000, "2000", true, false, G(lookup_timeout)),
 	/* drop-ins: config_dropin.c; read again at every reload */
 	K("include_dir", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(include_dir)),
 	/* packages' update-inetd entries: config_inetd.c; read again at every reload */
@@ -92,6 +93,7 @@ const struct config_key config_schema[] = {
 	K("connection_rate", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT, S(connection_rate)),
 	K("connection_rate_per_source", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT,
 	    S(connection_rate_per_source)),
+	K("lookup_timeout", SCOPE_SERVICE, TYPE_INT, 1, 60000, NULL, true, INHERIT, S(lookup_timeout)),
 	K("timeout", SCOPE_SERVICE, TYPE_INT, 0, 86400, NULL, true, INHERIT, S(timeout)),
 	K("backlog", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, INHERIT, S(backlog)),
 	K("allow", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),

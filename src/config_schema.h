@@ -56,7 +56,7 @@ extern const size_t config_schema_len;
 const char *config_scope_name(enum config_scope s);
 
 /* Which rows of config_schema a scope's group set: a bool per row. */
-#define SCHEMA_MAX 64
+#define SCHEMA_MAX 96
 
 const char *config_type_name(enum config_type t);
 /* What a value of k must be: its words ("one of ...") or its type's name. */

@@ -69,6 +69,12 @@ struct service_config {
 	size_t nallow;
 	struct cidr *deny;
 	size_t ndeny;
+	/* host names ("a.example.org") and domain suffixes (".example.org"), lowercased: names.h */
+	char **allow_names;
+	size_t nallow_names;
+	char **deny_names;
+	size_t ndeny_names;
+	int lookup_timeout;	/* ms a connection waits for a name at most */
 	struct cidr *proxy_from;	/* TCP: sources that must begin with a PROXY header */
 	size_t nproxy_from;
 	bool keepalive;		/* TCP: SO_KEEPALIVE on each connection */
@@ -132,6 +138,7 @@ struct config {
 	int udp_burst;
 	int connection_rate;
 	int connection_rate_per_source;
+	int lookup_timeout;
 	int timeout;
 	int shutdown_timeout;
 	int backlog;

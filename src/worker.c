@@ -316,7 +316,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		refuse(fd);
 		return;
 	}
-	if (!worker_acl_allows(w->svc, peer)) {
+	if (!worker_acl_allows(w->a, peer)) {
 		refuse_logged(w, fd, peer, &wp, "acl", &w->a->st->refused_acl);
 		return;
 	}

@@ -693,6 +693,7 @@ workers_args(const struct worker_slot *w)
 		.service_id = s->id,
 		.service_index = s->stats_index,
 		.st = &line->counters,
+		.names = generation_names(w->gen),
 	};
 }
 

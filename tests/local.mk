@@ -53,7 +53,9 @@ tests_ratelimit_test_CFLAGS = $(TEST_CFLAGS)
 check_PROGRAMS += tests/perm_test tests/dropin_test tests/inetd_conf_test tests/logpeer_test
 tests_logpeer_test_SOURCES = tests/logpeer_test.c $(HARNESS)
 tests_logpeer_test_CFLAGS = $(TEST_CFLAGS)
-check_PROGRAMS += tests/rate_test
+check_PROGRAMS += tests/rate_test tests/names_test
+tests_names_test_SOURCES = tests/names_test.c tests/dnsfake.c tests/dnsfake.h $(HARNESS)
+tests_names_test_CFLAGS = $(TEST_CFLAGS)
 tests_rate_test_SOURCES = tests/rate_test.c $(HARNESS)
 tests_rate_test_CFLAGS = $(TEST_CFLAGS)
 check_PROGRAMS += tests/door_test
@@ -152,7 +154,7 @@ TESTS = tests/fault_test tests/exec_test tests/haproxy_test tests/pool_test test
 	tests/import_cli_test tests/proxy_test tests/initscript_test tests/install_test.sh tests/lint.sh
 TESTS += tests/perm_test tests/exec_spawn_test tests/exec_watch_test tests/dropin_test tests/inetd_conf_test \
 	tests/logpeer_test
-TESTS += tests/rate_test
+TESTS += tests/rate_test tests/names_test
 TESTS += tests/door_test
 TESTS += tests/tcpwait_test tests/exec_attrs_test
 
