@@ -12,10 +12,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "access.h"
+#include "banner.h"
 #include "handler.h"
 #include "log.h"
 #include "privs.h"
@@ -244,7 +246,28 @@ within_connection_rate(const struct worker *w, const struct sockaddr *peer)
 	    (unsigned)svc->connection_rate, (unsigned)svc->connection_rate, now);
 }
 
-/* A refused client: closed before a byte (fd -1: closed already), logged as the access log's end=refused line. */
+/*
+ * max_load: the kernel's 1-minute load average, from sysinfo(2), which
+ * needs no /proc in a chroot. A failure to read it lets the client in.
+ */
+static bool
+over_max_load(const struct service_config *svc)
+{
+	struct sysinfo si;
+
+	if (svc->max_load <= 0)
+		return false;
+	if (sysinfo(&si) == -1) {
+		log_debug("service %s: sysinfo: %s", svc->name, strerror(errno));
+		return false;
+	}
+	return (double)si.loads[0] / (double)(1u << SI_LOAD_SHIFT) > svc->max_load;
+}
+
+/*
+ * A refused client: closed before a byte (or after banner and banner_fail,
+ * if the service has them; fd -1: closed already, by a twist), logged as the access log's end=refused line.
+ */
 static void
 refuse_logged(const struct worker *w, int fd, const struct sockaddr *peer,
     const struct worker_proxy *wp, const char *reason, _Atomic uint64_t *counter)
@@ -253,7 +276,9 @@ refuse_logged(const struct worker *w, int fd, const struct sockaddr *peer,
 	    .log_peer = logpeer_mode(w->svc->log_peer),
 	    .proxy = worker_proxy_balancer(wp), .end = "refused", .reason = reason };
 
-	if (fd >= 0)
+	if (fd >= 0 && banner_on_refusal(w->svc))
+		banner_refuse(fd, w->svc);
+	else if (fd >= 0)
 		refuse(fd);
 	worker_count(counter);
 	access_log(&l, w->access_log, ACCESS_OR_INFO);
@@ -322,8 +347,12 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		refuse(fd);
 		return;
 	}
-	if (!worker_acl_allows(w->svc, peer)) {
+	if (!worker_acl_allows(w->a, peer)) {
 		refuse_logged(w, fd, peer, &wp, "acl", &w->a->st->refused_acl);
+		return;
+	}
+	if (over_max_load(w->svc)) {
+		refuse_logged(w, fd, peer, &wp, "load", &w->a->st->refused_load);
 		return;
 	}
 	if (!wrappers_allow(w, fd, peer, &wp, &chk))
@@ -354,7 +383,9 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	s.wake_fd = w->wake[0];
 	s.shutdown_timeout = w->a->cfg->shutdown_timeout;
 	s.state = w->handler_state;
-	end = w->svc->handler->serve_tcp(&s);
+	end = banner_greet(&s);
+	if (end == END_DONE)
+		end = w->svc->handler->serve_tcp(&s);
 	/* -1: the handler closed it (exec: the program's, never read by us) */
 	if (s.fd >= 0 && end == END_DONE)
 		discard_unread(s.fd, w->buf, WORKER_BUF);
@@ -462,17 +493,18 @@ tcp_loop(struct worker *w)
 	}
 }
 
+/* exec's wait: the handler owns the socket, TCP or UDP, and we never accept or read on it. */
 static void
-serve_udp_socket(struct worker *w)
+serve_socket(struct worker *w)
 {
-	struct udp_socket_session u = {
+	struct socket_session u = {
 		.fd = w->a->listen_fd, .wake_fd = w->wake[0], .svc = w->svc,
 		.progress = &w->a->slot->progress_ms, .counters = w->a->st,
 		.shutdown_timeout = w->a->cfg->shutdown_timeout, .access_log = w->access_log,
 		.state = w->handler_state,
 	};
 
-	w->svc->handler->serve_udp_socket(&u);
+	w->svc->handler->serve_socket(&u);
 }
 
 /*
@@ -506,7 +538,7 @@ worker_run(const struct worker_args *a)
 	};
 	if (a->svc->handler->init != NULL && a->svc->handler->init(a->svc, &env, &w.handler_state) == -1)
 		_exit(WORKER_EXIT_SETUP);
-	if (a->svc->protocol == PROTO_UDP && a->svc->handler->serve_udp_socket != NULL) {
+	if (a->svc->serves_socket) {
 		/* the handler serves the socket itself */
 	} else if (a->svc->protocol == PROTO_UDP) {
 		if ((w.udp = worker_udp_new(a)) == NULL)
@@ -523,10 +555,10 @@ worker_run(const struct worker_args *a)
 		    (long)handler_random((uint32_t)a->svc->max_connections_per_worker / 10 + 1);
 
 	scoreboard_set_state(a->slot, SB_IDLE);
-	if (a->svc->protocol == PROTO_TCP)
+	if (a->svc->serves_socket)
+		serve_socket(&w);
+	else if (a->svc->protocol == PROTO_TCP)
 		tcp_loop(&w);
-	else if (w.udp == NULL)
-		serve_udp_socket(&w);
 	else
 		worker_udp_run(w.udp, &w.short_of);
 	scoreboard_set_state(a->slot, SB_STOPPING);

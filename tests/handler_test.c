@@ -258,7 +258,7 @@ handler_table_test(void **state)
 		assert_non_null(h->serve_tcp);
 		/* status is TCP only: the config refuses it on UDP; exec serves the socket itself */
 		assert_true(h->answer_udp != NULL || strcmp(names[i], "status") == 0 ||
-		    (strcmp(names[i], "exec") == 0 && h->serve_udp_socket != NULL));
+		    (strcmp(names[i], "exec") == 0 && h->serve_socket != NULL));
 		/* only exec runs programs */
 		assert_int_equal(h->runs_programs, strcmp(names[i], "exec") == 0);
 		/* qotd, and only it, needs its quotes file */

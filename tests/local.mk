@@ -53,12 +53,22 @@ tests_ratelimit_test_CFLAGS = $(TEST_CFLAGS)
 check_PROGRAMS += tests/perm_test tests/dropin_test tests/inetd_conf_test tests/logpeer_test
 tests_logpeer_test_SOURCES = tests/logpeer_test.c $(HARNESS)
 tests_logpeer_test_CFLAGS = $(TEST_CFLAGS)
-check_PROGRAMS += tests/rate_test
+check_PROGRAMS += tests/rate_test tests/names_test
+tests_names_test_SOURCES = tests/names_test.c tests/dnsfake.c tests/dnsfake.h $(HARNESS)
+tests_names_test_CFLAGS = $(TEST_CFLAGS)
 tests_rate_test_SOURCES = tests/rate_test.c $(HARNESS)
 tests_rate_test_CFLAGS = $(TEST_CFLAGS)
 check_PROGRAMS += tests/wrappers_test
 tests_wrappers_test_SOURCES = tests/wrappers_test.c $(HARNESS)
 tests_wrappers_test_CFLAGS = $(TEST_CFLAGS)
+check_PROGRAMS += tests/door_test
+tests_door_test_SOURCES = tests/door_test.c $(HARNESS)
+tests_door_test_CFLAGS = $(TEST_CFLAGS)
+check_PROGRAMS += tests/tcpwait_test tests/exec_attrs_test
+tests_exec_attrs_test_SOURCES = tests/exec_attrs_test.c $(HARNESS)
+tests_exec_attrs_test_CFLAGS = $(TEST_CFLAGS)
+tests_tcpwait_test_SOURCES = tests/tcpwait_test.c $(HARNESS)
+tests_tcpwait_test_CFLAGS = $(TEST_CFLAGS)
 tests_inetd_conf_test_SOURCES = tests/inetd_conf_test.c $(HARNESS)
 tests_inetd_conf_test_CFLAGS = $(TEST_CFLAGS)
 tests_dropin_test_SOURCES = tests/dropin_test.c $(HARNESS)
@@ -147,8 +157,9 @@ TESTS = tests/fault_test tests/exec_test tests/haproxy_test tests/pool_test test
 	tests/import_cli_test tests/proxy_test tests/initscript_test tests/install_test.sh tests/lint.sh
 TESTS += tests/perm_test tests/exec_spawn_test tests/exec_watch_test tests/dropin_test tests/inetd_conf_test \
 	tests/logpeer_test
-TESTS += tests/rate_test
-TESTS += tests/wrappers_test
+TESTS += tests/rate_test tests/names_test tests/wrappers_test
+TESTS += tests/door_test
+TESTS += tests/tcpwait_test tests/exec_attrs_test
 
 EXTRA_DIST += tests/lint.sh tests/install_test.sh $(import_data)
 # real inetd and xinetd files for tests/import_cli_test (their origins: the README)

@@ -240,6 +240,8 @@ import_service_clone(struct import_result *r, size_t index)
 	s->address = dup_or_null(o->address);
 	s->handler = dup_or_null(o->handler);
 	s->quotes = dup_or_null(o->quotes);
+	for (size_t i = 0; i < 3; i++)
+		s->banner[i] = dup_or_null(o->banner[i]);
 	s->user = dup_or_null(o->user);
 	s->group = dup_or_null(o->group);
 	s->interface = dup_or_null(o->interface);
@@ -283,10 +285,13 @@ service_free(struct import_service *s)
 	free(s->address);
 	free(s->handler);
 	free(s->quotes);
+	for (size_t i = 0; i < 3; i++)
+		free(s->banner[i]);
 	free(s->user);
 	free(s->group);
 	free(s->interface);
 	free(s->tcp_wrappers);
+	free(s->umask);
 	free(s->unservable);
 	import_strv_clear(&s->command);
 	import_strv_clear(&s->env);
