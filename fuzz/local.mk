@@ -75,7 +75,7 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 
 $(FUZZ_PROGS): fuzz/%: fuzz/obj/fuzz/%.o $(FUZZ_LIB)
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_LINK_$(@F)) -o $@ fuzz/obj/$@.o \
-		$(FUZZ_LIB) $(LIBCONFIG_LIBS) || { $(fuzz_cc_hint); }
+		$(FUZZ_LIB) $(LIBCONFIG_LIBS) $(LIBS) || { $(fuzz_cc_hint); }
 fuzz/fuzz_import_inetd fuzz/fuzz_import_xinetd: $(FUZZ_IMPORT_ORACLE)
 
 fuzz_run = ASAN_SYMBOLIZER_PATH='$(FUZZ_SYMBOLIZER)' $(SHELL) $(srcdir)/fuzz/run-fuzzer.sh

@@ -23,7 +23,7 @@ struct access_line {
 	unsigned long long in, out;
 	long long duration_ms;
 	const char *end;		/* done closed timeout reset error answered dropped refused */
-	const char *reason;		/* end=refused: acl per_source proxy rate reflection; redirect: connect backend */
+	const char *reason;		/* end=refused: acl load per_source proxy rate reflection wrappers; redirect: connect backend */
 	const char *words;		/* the handler's, already key=value ("program=12 exit=0"), or NULL */
 	const char *detail;		/* free text, written quoted, or NULL */
 	/*

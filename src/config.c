@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <libconfig.h>
 #include <limits.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,13 +13,16 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "config_acl.h"
 #include "config_dropin.h"
 #include "config_error.h"
 #include "config_inetd.h"
 #include "config_identity.h"
+#include "config_service.h"
 #include "config_text.h"
 #include "handler.h"
 #include "util.h"
+#include "wrappers.h"
 
 /* Where we are while building: the file's name, the first error, what the globals set. */
 struct ctx {
@@ -97,6 +99,7 @@ type_ok(const config_setting_t *st, enum config_type t)
 
 	switch (t) {
 	case TYPE_INT: return ct == CONFIG_TYPE_INT || ct == CONFIG_TYPE_INT64;
+	case TYPE_FLOAT: return ct == CONFIG_TYPE_FLOAT || ct == CONFIG_TYPE_INT || ct == CONFIG_TYPE_INT64;
 	case TYPE_BOOL: return ct == CONFIG_TYPE_BOOL;
 	case TYPE_STRING: return ct == CONFIG_TYPE_STRING;
 	case TYPE_GROUP: return ct == CONFIG_TYPE_GROUP;
@@ -132,6 +135,12 @@ store_value(struct ctx *c, const config_setting_t *st, const struct config_key *
 			return fail_at(c, st, "\"%s\" is %lld, out of range %lld-%lld",
 			    name, v, k->min, k->max);
 		config_key_set_int(k, base, v);
+	} else if (k->type == TYPE_FLOAT) {
+		double v = config_setting_type(st) == CONFIG_TYPE_FLOAT ? config_setting_get_float(st) :
+		    (double)config_setting_get_int64(st);	/* max_load = 2; as well as 2.5 */
+		if (!(v >= (double)k->min && v <= (double)k->max))
+			return fail_at(c, st, "\"%s\" is %g, out of range %lld-%lld", name, v, k->min, k->max);
+		*(double *)config_key_at(k, base) = v;
 	} else if (k->type == TYPE_BOOL) {
 		*(bool *)config_key_at(k, base) = config_setting_get_bool(st) != 0;
 	} else if (k->type == TYPE_STRING) {
@@ -333,9 +342,10 @@ parse_address(struct ctx *c, const config_setting_t *st, struct service_config *
 	return 0;
 }
 
+/* names NULL: addresses only (proxy_from); else host names and suffixes go there (config_acl.h). */
 static int
 load_acl(struct ctx *c, const config_setting_t *svc, const char *key,
-    struct service_config *s, struct cidr **out, size_t *n)
+    struct service_config *s, struct cidr **out, size_t *n, char ***names, size_t *nnames)
 {
 	const config_setting_t *list = config_setting_get_member(svc, key);
 	char msg[256];
@@ -346,13 +356,20 @@ load_acl(struct ctx *c, const config_setting_t *svc, const char *key,
 	if (list == NULL || (len = config_setting_length(list)) == 0)
 		return 0;
 	*out = calloc((size_t)len, sizeof(**out));
-	if (*out == NULL)
+	if (*out == NULL || (names != NULL && (*names = calloc((size_t)len, sizeof(char *))) == NULL))
 		return fail_at(c, list, "out of memory");
 	for (int i = 0; i < len; i++) {
 		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
-		if (cidr_parse(config_setting_get_string(e), &(*out)[i], msg, sizeof(msg)) == -1)
+		char *name = NULL;
+		enum acl_entry r = config_acl_entry(config_setting_get_string(e), names != NULL,
+		    &(*out)[*n], &name, msg, sizeof(msg));
+
+		if (r == ACL_BAD)
 			return fail_at(c, e, "service \"%s\": %s: %s", s->name, key, msg);
-		(*n)++;
+		if (r == ACL_CIDR)
+			(*n)++;
+		else if (names != NULL)	/* ACL_NAME comes only when names are taken */
+			(*names)[(*nnames)++] = name;
 	}
 	return 0;
 }
@@ -474,46 +491,6 @@ load_handler_keys(struct ctx *c, const config_setting_t *svc, struct service_con
 	return h->check != NULL ? h->check(s, &w) : 0;
 }
 
-/* The keys of a TCP connection: a UDP service setting one is told so on its line (a global one is for TCP services). */
-static const char *const tcp_only_keys[] = {
-	"proxy_from", "keepalive", "keepalive_idle", "keepalive_interval", "keepalive_count",
-	"connection_rate", "connection_rate_per_source",
-};
-static const char *const keepalive_timers[] = { "keepalive_idle", "keepalive_interval", "keepalive_count" };
-
-static bool
-service_set(const bool set[SCHEMA_MAX], const char *name)
-{
-	return set[config_schema_index(config_schema_find(name, SCOPE_SERVICE))];
-}
-
-/*
- * proxy_from and keepalive concern TCP connections; the keepalive timers
- * mean nothing without keepalive. An interface must exist now: binding
- * to a name that is not there would fail at bind, or worse, in another
- * daemon, bind to every address (xinetd's openSUSE#20).
- */
-static int
-check_socket_keys(struct ctx *c, const config_setting_t *svc, const struct service_config *s,
-    const bool set[SCHEMA_MAX])
-{
-	for (size_t i = 0; i < sizeof(tcp_only_keys) / sizeof(tcp_only_keys[0]); i++)
-		if (s->protocol == PROTO_UDP && service_set(set, tcp_only_keys[i]))
-			return fail_at(c, config_setting_get_member(svc, tcp_only_keys[i]),
-			    "service \"%s\": %s applies to TCP services only", s->name, tcp_only_keys[i]);
-	for (size_t i = 0; i < sizeof(keepalive_timers) / sizeof(keepalive_timers[0]); i++)
-		if (!s->keepalive && service_set(set, keepalive_timers[i]))
-			return fail_at(c, config_setting_get_member(svc, keepalive_timers[i]),
-			    "service \"%s\": %s needs keepalive = true", s->name, keepalive_timers[i]);
-	if (s->interface == NULL)
-		return 0;
-	if (s->interface[0] == '\0' || strlen(s->interface) >= IF_NAMESIZE ||
-	    if_nametoindex(s->interface) == 0)
-		return fail_at(c, config_setting_get_member(svc, "interface"),
-		    "service \"%s\": unknown interface \"%s\"", s->name, s->interface);
-	return 0;
-}
-
 /* The protocol and handler named: known, and the handler serves that protocol. */
 static int
 resolve_protocol_handler(struct ctx *c, const config_setting_t *svc, struct service_config *s)
@@ -532,10 +509,16 @@ resolve_protocol_handler(struct ctx *c, const config_setting_t *svc, struct serv
 		    "service \"%s\": unknown handler \"%s\" (expected %s)",
 		    s->name, s->handler_name, handler_names());
 	if (s->protocol == PROTO_UDP && s->handler->answer_udp == NULL &&
-	    s->handler->serve_udp_socket == NULL)
+	    s->handler->serve_socket == NULL)
 		return fail_at(c, config_setting_get_member(svc, "handler"),
 		    "service \"%s\": handler %s serves TCP only", s->name, s->handler_name);
 	return 0;
+}
+
+static bool
+service_set(const bool set[SCHEMA_MAX], const char *name)
+{
+	return set[config_schema_index(config_schema_find(name, SCOPE_SERVICE))];
 }
 
 /* The pool's sizes and the UDP rate, once defaults are in: consistent, and for the right protocol. */
@@ -568,6 +551,7 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
     struct service_config *s)
 {
 	bool set[SCHEMA_MAX] = { false };
+	struct config_where w = { .c = c, .group = svc };
 	char why[CONFIG_ERR_MAX];
 	const char *key;
 
@@ -592,12 +576,18 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 	if (parse_address(c, member_or(svc, "address"), s) == -1 ||
 	    check_pool(c, svc, s, set) == -1)
 		return -1;
-	if (load_acl(c, svc, "allow", s, &s->allow, &s->nallow) == -1 ||
-	    load_acl(c, svc, "deny", s, &s->deny, &s->ndeny) == -1 ||
-	    load_acl(c, svc, "proxy_from", s, &s->proxy_from, &s->nproxy_from) == -1)
+	if (load_acl(c, svc, "allow", s, &s->allow, &s->nallow, &s->allow_names, &s->nallow_names) == -1 ||
+	    load_acl(c, svc, "deny", s, &s->deny, &s->ndeny, &s->deny_names, &s->ndeny_names) == -1 ||
+	    load_acl(c, svc, "proxy_from", s, &s->proxy_from, &s->nproxy_from, NULL, NULL) == -1)
 		return -1;
-	if (check_socket_keys(c, svc, s, set) == -1)
-		return -1;
+	if (config_path_relative(&w, &s->banner_file) == -1 ||
+	    config_path_relative(&w, &s->banner_success_file) == -1 ||
+	    config_path_relative(&w, &s->banner_fail_file) == -1)
+		return fail_at(c, svc, "out of memory");
+	if (config_service_check(s, set, &key, why, sizeof(why)) == -1)
+		return fail_key(c, svc, key, why);
+	if (wrappers_config_check(s, cfg->seccomp, why, sizeof(why)) == -1)
+		return fail_key(c, svc, "tcp_wrappers", why);
 	if (config_identity_resolve(s->user, s->group, &s->id, &key, why, sizeof(why)) == -1 ||
 	    config_identity_groups(s, &key, why, sizeof(why)) == -1)
 		return fail_key(c, svc, key, why);

@@ -21,9 +21,22 @@ config_service_free(struct service_config *s)
 	free(s->id.groups);
 	free(s->allow);
 	free(s->deny);
+	for (size_t i = 0; i < s->nallow_names; i++)
+		free(s->allow_names[i]);
+	free(s->allow_names);
+	for (size_t i = 0; i < s->ndeny_names; i++)
+		free(s->deny_names[i]);
+	free(s->deny_names);
 	free(s->proxy_from);
 	free(s->interface);
+	free(s->tcp_wrappers);
 	free(s->log_peer);
+	free(s->banner_file);
+	free(s->banner_success_file);
+	free(s->banner_fail_file);
+	free(s->banner.text);
+	free(s->banner_success.text);
+	free(s->banner_fail.text);
 	if (s->handler != NULL) {
 		if (s->handler->release != NULL)
 			s->handler->release(s);

@@ -62,6 +62,7 @@ const struct config_key config_schema[] = {
 	K("connection_rate", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "0", true, false, G(connection_rate)),
 	K("connection_rate_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "0", true, false,
 	    G(connection_rate_per_source)),
+	K("lookup_timeout", SCOPE_GLOBAL, TYPE_INT, 1, 60000, "2000", true, false, G(lookup_timeout)),
 	/* drop-ins: config_dropin.c; read again at every reload */
 	K("include_dir", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(include_dir)),
 	/* packages' update-inetd entries: config_inetd.c; read again at every reload */
@@ -92,6 +93,7 @@ const struct config_key config_schema[] = {
 	K("connection_rate", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT, S(connection_rate)),
 	K("connection_rate_per_source", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT,
 	    S(connection_rate_per_source)),
+	K("lookup_timeout", SCOPE_SERVICE, TYPE_INT, 1, 60000, NULL, true, INHERIT, S(lookup_timeout)),
 	K("timeout", SCOPE_SERVICE, TYPE_INT, 0, 86400, NULL, true, INHERIT, S(timeout)),
 	K("backlog", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, INHERIT, S(backlog)),
 	K("allow", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
@@ -102,6 +104,8 @@ const struct config_key config_schema[] = {
 	K("keepalive_idle", SCOPE_SERVICE, TYPE_INT, 1, 32767, NULL, true, false, S(keepalive_idle)),
 	K("keepalive_interval", SCOPE_SERVICE, TYPE_INT, 1, 32767, NULL, true, false, S(keepalive_interval)),
 	K("keepalive_count", SCOPE_SERVICE, TYPE_INT, 1, 127, NULL, true, false, S(keepalive_count)),
+	/* TCP: hosts.allow and hosts.deny for this daemon name, by libwrap (wrappers.c) */
+	K("tcp_wrappers", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(tcp_wrappers)),
 	K("interface", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(interface)),
 	/* IP_FREEBIND: bind an address the host does not have yet; used when a socket is bound */
 	K("freebind", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(freebind)),
@@ -113,6 +117,12 @@ const struct config_key config_schema[] = {
 	/* exec: its programs may run as the user of built-in workers (check_program_users) */
 	K("share_user", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(share_user)),
 	KC("log_peer", SCOPE_SERVICE, NULL, INHERIT, S(log_peer), logpeer_choices, LOGPEER_EXPECTS),
+	/* TCP: files read whole at load, sent to a client (banner.c) */
+	K("banner", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(banner_file)),
+	K("banner_success", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(banner_success_file)),
+	K("banner_fail", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(banner_fail_file)),
+	/* TCP: refused while the 1-minute load average is above it (worker.c); 0 = off */
+	K("max_load", SCOPE_SERVICE, TYPE_FLOAT, 0, 1000000, "0", true, false, S(max_load)),
 };
 const size_t config_schema_len = sizeof(config_schema) / sizeof(config_schema[0]);
 
@@ -135,6 +145,7 @@ config_type_name(enum config_type t)
 {
 	switch (t) {
 	case TYPE_INT: return "an integer";
+	case TYPE_FLOAT: return "a number";
 	case TYPE_BOOL: return "true or false";
 	case TYPE_STRING: return "a string";
 	case TYPE_STRING_LIST: return "a list of strings";
@@ -270,7 +281,7 @@ config_int_key_named(const char *name, size_t len)
 bool
 config_key_stored(const struct config_key *k, bool handler_key)
 {
-	return k->type == TYPE_INT || k->type == TYPE_BOOL || k->type == TYPE_STRING ||
+	return k->type == TYPE_INT || k->type == TYPE_FLOAT || k->type == TYPE_BOOL || k->type == TYPE_STRING ||
 	    (handler_key && (k->type == TYPE_STRING_LIST || (k->type == TYPE_GROUP && k->sub != NULL)));
 }
 
@@ -316,6 +327,9 @@ config_key_store_default(const struct config_key *k, const char *def, enum confi
 			config_key_set_int(k, base, strtoll(def, NULL, 10));
 		else if ((ref = config_schema_find(def, scope)) != NULL && ref->type == TYPE_INT)
 			*(int *)config_key_at(k, base) = *(int *)config_key_at(ref, base);
+		return 0;
+	case TYPE_FLOAT:
+		*(double *)config_key_at(k, base) = strtod(def, NULL);
 		return 0;
 	case TYPE_BOOL:
 		*(bool *)config_key_at(k, base) = strcmp(def, "true") == 0;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 enum config_scope { SCOPE_GLOBAL, SCOPE_LOG, SCOPE_SERVICE };
-enum config_type { TYPE_INT, TYPE_BOOL, TYPE_STRING, TYPE_STRING_LIST, TYPE_GROUP, TYPE_SERVICE_LIST };
+enum config_type { TYPE_INT, TYPE_FLOAT, TYPE_BOOL, TYPE_STRING, TYPE_STRING_LIST, TYPE_GROUP, TYPE_SERVICE_LIST };
 
 /* A TYPE_STRING_LIST value as a handler key stores it. */
 struct config_strv {
@@ -23,7 +23,7 @@ struct config_key {
 	const char *name;
 	enum config_scope scope;
 	enum config_type type;
-	long long min, max;	/* TYPE_INT only */
+	long long min, max;	/* TYPE_INT and TYPE_FLOAT (a double) only */
 	bool wide;		/* TYPE_INT stored as a long long (byte counts), not an int */
 	/*
 	 * The default, as documented: a number, true or false, a string, or
@@ -56,7 +56,7 @@ extern const size_t config_schema_len;
 const char *config_scope_name(enum config_scope s);
 
 /* Which rows of config_schema a scope's group set: a bool per row. */
-#define SCHEMA_MAX 64
+#define SCHEMA_MAX 96
 
 const char *config_type_name(enum config_type t);
 /* What a value of k must be: its words ("one of ...") or its type's name. */

@@ -29,6 +29,12 @@ struct log_config {
 	bool connections;	/* the access log */
 };
 
+/* A banner file's text, read whole at load (banner.h); len 0: none. */
+struct banner_text {
+	char *text;
+	size_t len;
+};
+
 /* Whom workers run as: a user or group was set (drop), and their ids. */
 struct identity {
 	uid_t uid;
@@ -63,6 +69,12 @@ struct service_config {
 	size_t nallow;
 	struct cidr *deny;
 	size_t ndeny;
+	/* host names ("a.example.org") and domain suffixes (".example.org"), lowercased: names.h */
+	char **allow_names;
+	size_t nallow_names;
+	char **deny_names;
+	size_t ndeny_names;
+	int lookup_timeout;	/* ms a connection waits for a name at most */
 	struct cidr *proxy_from;	/* TCP: sources that must begin with a PROXY header */
 	size_t nproxy_from;
 	bool keepalive;		/* TCP: SO_KEEPALIVE on each connection */
@@ -70,13 +82,19 @@ struct service_config {
 	int keepalive_interval;
 	int keepalive_count;
 	char *interface;	/* SO_BINDTODEVICE; NULL = every interface */
+	char *tcp_wrappers;	/* TCP: libwrap's daemon name for hosts.allow/deny; NULL = not asked */
 	bool freebind;		/* IP_FREEBIND / IPV6_FREEBIND before the bind */
 	bool enabled;
 	char *user;		/* the global user unless the service names its own */
 	char *group;
 	bool groups;		/* the user's supplementary groups too (initgroups) */
 	bool share_user;	/* exec: programs may run as the user of built-in workers */
+	bool serves_socket;	/* set by its handler's check: handler.serve_socket, one worker, no accept */
 	char *log_peer;		/* "full", "prefix" or "none" (checked): logpeer_mode() */
+	/* TCP: files sent to each client, to one let in, to one refused (absolute once loaded) */
+	char *banner_file, *banner_success_file, *banner_fail_file;
+	struct banner_text banner, banner_success, banner_fail;
+	double max_load;	/* TCP: refused while the 1-minute load average is above; 0 = off */
 	struct identity id;	/* resolved from user and group */
 	void *hconf;		/* the handler's keys and what its check made (handler.h) */
 	int line;		/* where the service's group starts */
@@ -121,6 +139,7 @@ struct config {
 	int udp_burst;
 	int connection_rate;
 	int connection_rate_per_source;
+	int lookup_timeout;
 	int timeout;
 	int shutdown_timeout;
 	int backlog;

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -171,6 +172,20 @@ exec_prep_limit(struct exec_prep *p, int resource, long long value)
 	}
 }
 
+void
+exec_prep_nice(struct exec_prep *p, int nice)
+{
+	p->set_nice = true;
+	p->nice = nice;
+}
+
+void
+exec_prep_umask(struct exec_prep *p, mode_t mask)
+{
+	p->set_umask = true;
+	p->umask = mask;
+}
+
 /* An IPv4 client of a dual-stack socket is shown as IPv4, as tcpserver does. */
 static void
 format_addr(const struct sockaddr *sa, char *host, size_t len, unsigned *port)
@@ -247,9 +262,9 @@ exec_clear_peer(struct exec_prep *p)
  */
 static const char *const step_names[] = {
 	"setsid for", "prctl(PR_SET_PDEATHSIG) for", "set up descriptors for",
-	"setrlimit for", "chdir / for", "sigprocmask for", "cannot execute"
+	"setrlimit for", "setpriority for", "chdir / for", "sigprocmask for", "cannot execute"
 };
-enum step { ST_SETSID, ST_PDEATHSIG, ST_FDS, ST_RLIMIT, ST_CHDIR, ST_MASK, ST_EXEC };
+enum step { ST_SETSID, ST_PDEATHSIG, ST_FDS, ST_RLIMIT, ST_NICE, ST_CHDIR, ST_MASK, ST_EXEC };
 
 struct child_ctx {
 	const struct exec_prep *p;
@@ -358,6 +373,12 @@ child_main(void *arg)
 	for (size_t i = 0; i < p->nlimits; i++)
 		if (child_limit(&p->limits[i]) == -1)
 			return child_fail(c, ST_RLIMIT);
+	/* below our own needs CAP_SYS_NICE (or RLIMIT_NICE): refused, it never runs */
+	if (p->set_nice && setpriority(PRIO_PROCESS, 0, p->nice) == -1)
+		return child_fail(c, ST_NICE);
+	/* ours stays: without CLONE_FS the child has its own copy */
+	if (p->set_umask)
+		(void)umask(p->umask);	/* cannot fail; returns the old mask */
 	if (chdir("/") == -1)
 		return child_fail(c, ST_CHDIR);
 	sigemptyset(&none);

@@ -35,6 +35,10 @@ struct exec_prep {
 	char peer[PV_COUNT][EXEC_VAR_MAX];
 	struct exec_limit limits[EXEC_NLIMITS];
 	size_t nlimits;
+	bool set_nice;			/* nice: the program's, absolute (setpriority) */
+	int nice;
+	bool set_umask;			/* umask: the program's */
+	mode_t umask;
 	void *stack;			/* the child's, until it calls execve */
 	size_t stack_size;
 };
@@ -64,6 +68,9 @@ int exec_prepare(struct exec_prep *p, char **argv, const struct config_strv *env
     const struct config_strv *passenv, bool udp);
 void exec_prep_free(struct exec_prep *p);
 void exec_prep_limit(struct exec_prep *p, int resource, long long value);
+/* The program's nice value (-20..19, setpriority(2)) and umask; unset, it keeps ours. */
+void exec_prep_nice(struct exec_prep *p, int nice);
+void exec_prep_umask(struct exec_prep *p, mode_t mask);
 /* The peer variables for the next start (a TCP client), or none (UDP wait). */
 void exec_set_peer(struct exec_prep *p, const struct sockaddr *remote, const struct sockaddr *local);
 void exec_clear_peer(struct exec_prep *p);
@@ -71,7 +78,7 @@ void exec_clear_peer(struct exec_prep *p);
 /*
  * Starts the program with io_fd as its stdin and stdout and a pipe as its
  * stderr; nothing else open, default signal dispositions, empty mask, its
- * own session, working directory /, the limits. Returns 0, or -1 with why
+ * own session, working directory /, the limits, nice and umask. Returns 0, or -1 with why
  * ("cannot execute /x: No such file or directory") when it never ran.
  */
 int exec_start(const struct exec_prep *p, int io_fd, struct exec_child *c, char *why, size_t len);

@@ -12,12 +12,14 @@
 #include "generation.h"
 #include "handler.h"
 #include "log.h"
+#include "names.h"
 #include "scoreboard.h"
 #include "util.h"
 
-/* A configuration two generations may share: a log rotation's clone runs the same one. */
+/* A configuration two generations may share: a log rotation's clone runs the same one, and the same names. */
 struct shared_config {
 	struct config *cfg;
+	struct names *names;	/* NULL: its allow and deny name no hosts */
 	int refs;
 };
 
@@ -25,6 +27,7 @@ static void
 unref_config(struct shared_config *sc)
 {
 	if (sc != NULL && --sc->refs == 0) {
+		names_free(sc->names);
 		config_free(sc->cfg);
 		free(sc);
 	}
@@ -142,6 +145,10 @@ generation_create(struct config *cfg, struct listener *const *reuse, size_t nreu
 		    generation_slots(cfg));
 		goto fail;
 	}
+	if (names_create(cfg, &sc->names) == -1) {
+		snprintf(err, errlen, "cannot make the table of the names in allow and deny");
+		goto fail;
+	}
 	if (listener_reconcile(cfg, reuse, nreuse, b, err, errlen) == -1)
 		goto fail;
 	if (init_services(g, cfg, b, stats, err, errlen) == -1) {
@@ -165,10 +172,18 @@ generation_create(struct config *cfg, struct listener *const *reuse, size_t nreu
 	return g;
 fail:
 	free(b);
+	if (sc != NULL)
+		names_free(sc->names);
 	free(sc);
 	if (g != NULL)
 		free_generation_memory(g);
 	return NULL;
+}
+
+struct names *
+generation_names(const struct generation *g)
+{
+	return g->sc != NULL ? g->sc->names : NULL;
 }
 
 size_t

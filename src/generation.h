@@ -48,6 +48,8 @@ struct generation {
  */
 struct generation *generation_create(struct config *cfg, struct listener *const *reuse,
     size_t nreuse, struct stats *stats, unsigned id, char *err, size_t errlen);
+/* The names its allow and deny lists use (names.h), or NULL: none, or it is retired. */
+struct names *generation_names(const struct generation *g);
 /* Its services that are down: no socket yet. */
 size_t generation_down(const struct generation *g);
 /*

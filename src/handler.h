@@ -49,8 +49,11 @@ struct tcp_session {
 	void *state;			/* what the handler's init made (NULL: none) */
 };
 
-/* A UDP socket a handler serves itself (exec's wait mode): not datagram by datagram. */
-struct udp_socket_session {
+/*
+ * A listening socket a handler serves itself (exec's wait mode): UDP not
+ * datagram by datagram, TCP with no accept of ours.
+ */
+struct socket_session {
 	int fd;				/* the service's socket, shared with the master */
 	int wake_fd;			/* readable once the worker is told to stop */
 	const struct service_config *svc;
@@ -114,7 +117,7 @@ struct handler {
 	 * In the worker before it serves: makes the handler's state, what it
 	 * reads while serving, from env (which outlives the worker's loop),
 	 * into *state; every session then carries it (tcp_session.state,
-	 * udp_socket_session.state) for the life of the worker. -1, logged
+	 * socket_session.state) for the life of the worker. -1, logged
 	 * by init itself, is a start failure. NULL: nothing to prepare.
 	 */
 	int (*init)(const struct service_config *svc, const struct handler_env *env, void **state);
@@ -132,10 +135,11 @@ struct handler {
 	 */
 	bool connects_out;
 	/*
-	 * UDP without answer_udp: serves the socket itself until the worker
-	 * is told to stop (exec with wait = true; its check refuses UDP otherwise).
+	 * Serves the socket itself until the worker is told to stop, for a
+	 * service whose check set serves_socket (exec with wait = true, TCP or
+	 * UDP; UDP without answer_udp needs it).
 	 */
-	void (*serve_udp_socket)(struct udp_socket_session *s);
+	void (*serve_socket)(struct socket_session *s);
 	/*
 	 * How long a worker told to stop by a reload may still take, in
 	 * seconds (-1: as long as its client); NULL: shutdown_timeout. A

@@ -1,4 +1,4 @@
-/* exec: the sysadmin's own program per connection (TCP, inetd's nowait) or per quiet socket (UDP, wait). */
+/* exec: the sysadmin's own program per connection (TCP, inetd's nowait) or per quiet socket (UDP or TCP, wait). */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -51,7 +51,11 @@ struct exec_conf {
 	struct config_strv passenv;
 	struct exec_limits limits;
 	int max_runtime;
+	int nice;			/* with nice_set (check finds it in the file) */
+	char *umask;			/* "0022", as written; NULL: unset */
 	char **argv;			/* command, NULL-terminated (check makes it) */
+	bool nice_set;
+	mode_t umask_mode;		/* umask parsed, with umask != NULL */
 };
 
 /* --- config ---------------------------------------------------------------- */
@@ -105,18 +109,57 @@ check_command(const struct service_config *svc, const struct exec_conf *x, const
 	return 0;
 }
 
-/* inetd's wait: one program owns the UDP socket, so one worker. */
+/*
+ * A TCP wait program accepts its own connections: netsrvd never sees
+ * them, so what it would check on or send to each one cannot apply;
+ * refused rather than left unenforced. (Keys a build lacks are refused
+ * as unknown before this.)
+ */
+static int
+check_tcp_wait(const struct service_config *svc, const struct config_where *w)
+{
+	static const char *const per_connection[] = { "allow", "deny", "proxy_from", "tcp_wrappers",
+	    "banner", "banner_success", "banner_fail", "max_load" };
+
+	for (size_t i = 0; i < sizeof(per_connection) / sizeof(per_connection[0]); i++)
+		if (config_where_sets(w, per_connection[i]))
+			return config_error(w, per_connection[i], "service \"%s\": %s does not apply to a TCP wait "
+			    "service (its program accepts the connections itself)", svc->name, per_connection[i]);
+	return 0;
+}
+
+/*
+ * umask as a string of octal digits: libconfig would read 022 as the
+ * decimal 22, the trap xinetd's "umask = 022" would set. Up to four
+ * digits, as umask(1) and systemd's UMask= write it.
+ */
+static int
+check_umask(const struct service_config *svc, struct exec_conf *x, const struct config_where *w)
+{
+	size_t n = x->umask != NULL ? strlen(x->umask) : 0;
+	unsigned long v;
+
+	if (x->umask == NULL)
+		return 0;
+	if (n == 0 || n > 4 || strspn(x->umask, "01234567") != n || (v = strtoul(x->umask, NULL, 8)) > 0777)
+		return config_error(w, "umask", "service \"%s\": umask \"%s\" is not an octal mode 0000 to 0777 "
+		    "(umask = \"0022\")", svc->name, x->umask);
+	x->umask_mode = (mode_t)v;
+	return 0;
+}
+
+/* inetd's wait: one program owns the socket (UDP, or a TCP listener), so one worker. */
 static int
 check_mode(struct service_config *svc, const struct exec_conf *x, const struct config_where *w)
 {
-	if (svc->protocol == PROTO_TCP && x->wait)
-		return config_error(w, "wait", "service \"%s\": wait = true applies to UDP only (a TCP program gets one connection)",
-		    svc->name);
 	if (svc->protocol == PROTO_UDP && !x->wait)
 		return config_error(w, "handler", "service \"%s\": exec over UDP needs wait = true (the program gets the socket)",
 		    svc->name);
+	svc->serves_socket = x->wait;
 	if (!x->wait)
 		return 0;
+	if (svc->protocol == PROTO_TCP && check_tcp_wait(svc, w) == -1)
+		return -1;
 	if (config_where_sets(w, "workers") && svc->workers > 1)
 		return config_error(w, "workers", "service \"%s\": a wait service has exactly one worker (workers = %d)",
 		    svc->name, svc->workers);
@@ -133,8 +176,10 @@ exec_check(struct service_config *svc, const struct config_where *w)
 {
 	struct exec_conf *x = svc->hconf;
 
-	if (check_command(svc, x, w) == -1 || check_env(svc, x, w) == -1 || check_mode(svc, x, w) == -1)
+	if (check_command(svc, x, w) == -1 || check_env(svc, x, w) == -1 || check_mode(svc, x, w) == -1 ||
+	    check_umask(svc, x, w) == -1)
 		return -1;
+	x->nice_set = config_where_sets(w, "nice");
 	x->argv = calloc(x->command.n + 1, sizeof(char *));
 	if (x->argv == NULL)
 		return config_error(w, NULL, "out of memory");
@@ -192,8 +237,12 @@ exec_init(const struct service_config *svc, const struct handler_env *env, void 
 	add_limit(&xs->prep, RLIMIT_NPROC, x->limits.processes);
 	add_limit(&xs->prep, RLIMIT_CORE, x->limits.core);
 	add_limit(&xs->prep, RLIMIT_FSIZE, x->limits.fsize);
+	if (x->nice_set)
+		exec_prep_nice(&xs->prep, x->nice);
+	if (x->umask != NULL)
+		exec_prep_umask(&xs->prep, x->umask_mode);
 	xs->daemon_stopping = env != NULL && env->control != NULL ? &env->control->stopping : NULL;
-	if (svc->protocol == PROTO_TCP && (xs->diag_fd = sockdiag_open()) == -1)
+	if (svc->protocol == PROTO_TCP && !x->wait && (xs->diag_fd = sockdiag_open()) == -1)
 		log_warn("service %s: NETLINK_SOCK_DIAG socket: the worker keeps its copy of each connection", svc->name);
 	*state = xs;
 	return 0;
@@ -409,9 +458,12 @@ exec_serve_tcp(struct tcp_session *s)
 	return r.timed_out ? END_TIMEOUT : END_DONE;
 }
 
-/* Until a datagram waits (true) or we are told to stop (false). */
+/*
+ * Until a client waits (true: a datagram, or a connection in the TCP
+ * listener's queue) or we are told to stop (false).
+ */
 static bool
-wait_for_datagram(const struct udp_socket_session *u, int64_t not_before)
+wait_for_client(const struct socket_session *u, int64_t not_before)
 {
 	while (!sig_worker_stop) {
 		int64_t now = util_now_ms();
@@ -433,84 +485,87 @@ wait_for_datagram(const struct udp_socket_session *u, int64_t not_before)
 }
 
 /*
- * A wait program's socket, watched without a read: an edge-triggered
- * epoll entry reports each datagram that arrives (the one that started
- * the program was there before, and is not one of them).
+ * A wait program's socket, watched without a read or an accept: an
+ * edge-triggered epoll entry reports each datagram or connection that
+ * arrives (the one that started the program was there before, and is not
+ * one of them).
  */
-struct udp_watch {
+struct arrival_watch {
 	int ep;
-	bool arrived;			/* a datagram came while the program ran */
+	bool arrived;			/* a client came while the program ran */
 };
 
 static bool
-udp_moved(void *ctx)
+arrivals(void *ctx)
 {
-	struct udp_watch *uw = ctx;
+	struct arrival_watch *aw = ctx;
 	struct epoll_event ev[4];
 	int n;
 
-	if (uw->ep < 0)
+	if (aw->ep < 0)
 		return false;
-	while ((n = epoll_wait(uw->ep, ev, 4, 0)) == -1 && errno == EINTR)
+	while ((n = epoll_wait(aw->ep, ev, 4, 0)) == -1 && errno == EINTR)
 		;
-	uw->arrived |= n > 0;
+	aw->arrived |= n > 0;
 	return n > 0;
 }
 
 static void
-udp_watch_open(struct udp_watch *uw, const struct udp_socket_session *u)
+arrival_watch_open(struct arrival_watch *aw, const struct socket_session *u)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 
-	uw->arrived = false;
-	if ((uw->ep = epoll_create1(EPOLL_CLOEXEC)) == -1 || epoll_ctl(uw->ep, EPOLL_CTL_ADD, u->fd, &ev) == -1) {
-		log_warn("service %s: epoll: timeout and unread datagrams go unseen", u->svc->name);
-		if (uw->ep >= 0)
-			close(uw->ep);
-		uw->ep = -1;
+	aw->arrived = false;
+	if ((aw->ep = epoll_create1(EPOLL_CLOEXEC)) == -1 || epoll_ctl(aw->ep, EPOLL_CTL_ADD, u->fd, &ev) == -1) {
+		log_warn("service %s: epoll: timeout and clients left waiting go unseen", u->svc->name);
+		if (aw->ep >= 0)
+			close(aw->ep);
+		aw->ep = -1;
 		return;
 	}
-	/* the datagram waiting now is reported at once: not an arrival */
-	(void)udp_moved(uw);
-	uw->arrived = false;
+	/* the client waiting now is reported at once: not an arrival */
+	(void)arrivals(aw);
+	aw->arrived = false;
 }
 
-/* After it exited: the datagram it was started for still waits, and none came since. */
+/* After it exited: the client it was started for still waits, and none came since. */
 static bool
-left_unread(const struct udp_socket_session *u, struct udp_watch *uw)
+left_waiting(const struct socket_session *u, struct arrival_watch *aw)
 {
 	struct pollfd pf = { .fd = u->fd, .events = POLLIN };
 
-	(void)udp_moved(uw);
-	if (uw->ep < 0 || poll(&pf, 1, 0) != 1 || !(pf.revents & POLLIN))
+	(void)arrivals(aw);
+	if (aw->ep < 0 || poll(&pf, 1, 0) != 1 || !(pf.revents & POLLIN))
 		return false;
-	return !uw->arrived;
+	return !aw->arrived;
 }
 
 /*
  * A program that dies abnormally within a second of its start, again and
- * again, backs off; so does one that leaves its datagram unread, whatever
- * its exit status (it would be started for the same datagram at once).
- * Each back-off step is logged once.
+ * again, backs off; so does one that leaves its datagram unread or its
+ * connection unaccepted, whatever its exit status (it would be started
+ * for the same client at once). Each back-off step is logged once.
  */
 static int64_t
-note_wait_result(const struct udp_socket_session *u, struct backoff *b, bool failed, bool unread)
+note_wait_result(const struct socket_session *u, struct backoff *b, bool failed, bool left)
 {
 	int64_t now = util_now_ms(), delay;
+	const char *why = !left ? "keeps failing at once" : u->svc->protocol == PROTO_TCP ?
+	    "leaves the connection it was started for unaccepted" :
+	    "leaves the datagram it was started for unread";
 
 	if (!failed)
 		return 0;
 	delay = backoff_start_failure(b, now);
 	if (delay > 0)
-		log_warnx("service %s: the program %s; next start in %lld ms", u->svc->name,
-		    unread ? "leaves the datagram it was started for unread" : "keeps failing at once",
+		log_warnx("service %s: the program %s; next start in %lld ms", u->svc->name, why,
 		    (long long)delay);
 	return delay > 0 ? now + delay : 0;
 }
 
-/* A wait program's access-log line: no peer (it read its own), its run time and end. */
+/* A wait program's access-log line: no peer (it took its own), its run time and end. */
 static void
-log_program(const struct udp_socket_session *u, const struct exec_child *c,
+log_program(const struct socket_session *u, const struct exec_child *c,
     const struct exec_result *r, const char *words)
 {
 	struct access_line l = { .service = u->svc->name, .timed = true,
@@ -520,42 +575,51 @@ log_program(const struct udp_socket_session *u, const struct exec_child *c,
 	access_log(&l, u->access_log, ACCESS_ONLY);
 }
 
+/*
+ * inetd's wait, over UDP or TCP: the program gets the socket itself, the
+ * listener for TCP (blocking: exec_start clears O_NONBLOCK), and we
+ * neither read nor accept on it until it exits. Over TCP there is no
+ * `timeout`: the program's connections are its own, out of our sight
+ * (max_runtime still bounds it).
+ */
 static void
-exec_serve_udp_socket(struct udp_socket_session *u)
+exec_serve_socket(struct socket_session *u)
 {
 	struct exec_state *xs = u->state;
 	struct backoff b = { .fails = 0, .last_fail_ms = 0, .next_start_ms = 0 };
+	bool udp = u->svc->protocol == PROTO_UDP;
 	int64_t not_before = 0;
 
 	exec_clear_peer(&xs->prep);
-	while (wait_for_datagram(u, not_before)) {
+	while (wait_for_client(u, not_before)) {
 		struct exec_child c;
 		struct exec_result r;
 		struct exec_watch w;
-		struct udp_watch uw;
+		struct arrival_watch aw;
 		char why[256], res[64];
-		bool fast, unread;
+		bool fast, left;
 
-		udp_watch_open(&uw, u);
+		arrival_watch_open(&aw, u);
 		if (exec_start(&xs->prep, u->fd, &c, why, sizeof(why)) == -1) {
 			log_warnx("service %s: program not started: %s", u->svc->name, why);
 			count_start_failure(u->counters);
 			not_before = note_wait_result(u, &b, true, false);
-			if (uw.ep >= 0)
-				close(uw.ep);
+			if (aw.ep >= 0)
+				close(aw.ep);
 			continue;
 		}
-		w = watch_for(xs, u->svc, u->wake_fd, u->progress, u->shutdown_timeout, udp_moved, &uw);
+		w = watch_for(xs, u->svc, u->wake_fd, u->progress, u->shutdown_timeout,
+		    udp ? arrivals : NULL, &aw);
 		exec_watch(&w, &c, &r);
 		exec_result_format(&r, c.pid, res, sizeof(res));
 		count_result(u->counters, &r);
 		log_program(u, &c, &r, res);
 		fast = util_now_ms() - c.started_ms < POOL_START_FAILURE_MS &&
 		    !(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
-		unread = left_unread(u, &uw);
-		if (uw.ep >= 0)
-			close(uw.ep);
-		not_before = note_wait_result(u, &b, fast || unread, unread);
+		left = left_waiting(u, &aw);
+		if (aw.ep >= 0)
+			close(aw.ep);
+		not_before = note_wait_result(u, &b, fast || left, left);
 	}
 }
 
@@ -600,6 +664,12 @@ static const struct config_key exec_keys[] = {
 	  .nsub = sizeof(limit_keys) / sizeof(limit_keys[0]) },
 	{ .name = "max_runtime", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = 0, .max = 86400,
 	  .def = "0", .reloadable = true, .offset = offsetof(struct exec_conf, max_runtime) },
+	/* no default: unset, the program keeps the worker's (check_umask, nice_set) */
+	{ .name = "nice", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = -20, .max = 19,
+	  .reloadable = true, .offset = offsetof(struct exec_conf, nice) },
+	{ .name = "umask", .scope = SCOPE_SERVICE, .type = TYPE_STRING, .reloadable = true,
+	  .expects = "an octal mode in quotes (umask = \"0022\")",
+	  .offset = offsetof(struct exec_conf, umask) },
 };
 
 const struct handler handler_exec = {
@@ -612,7 +682,7 @@ const struct handler handler_exec = {
 	.release = exec_release,
 	.init = exec_init,
 	.runs_programs = true,
-	.serve_udp_socket = exec_serve_udp_socket,
+	.serve_socket = exec_serve_socket,
 	.reload_grace_s = exec_reload_grace_s,
 	.stop_extra_ms = EXEC_STOP_KILL_MS + 1000,
 };

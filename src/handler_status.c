@@ -268,7 +268,7 @@ format_text(struct out *o)
 		    "%llu refused, %llu datagrams, %llu dropped, %llu worker starts, %llu crashes\r\n",
 		    nm->name, nm->protocol, LOAD(v->connections), LOAD(v->bytes_in), LOAD(v->bytes_out),
 		    LOAD(v->refused_acl) + LOAD(v->refused_per_source) + LOAD(v->refused_proxy) +
-		    LOAD(v->refused_rate),
+		    LOAD(v->refused_rate) + LOAD(v->refused_wrappers) + LOAD(v->refused_load),
 		    LOAD(v->datagrams),
 		    LOAD(v->dropped_reflection) + LOAD(v->dropped_acl) + LOAD(v->dropped_rate),
 		    LOAD(v->worker_starts), LOAD(v->worker_crashes));
@@ -383,6 +383,10 @@ refusals(struct out *o)
 		    LOAD(v->refused_proxy));
 		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"rate\"} %llu\n", nm->name,
 		    LOAD(v->refused_rate));
+		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"wrappers\"} %llu\n", nm->name,
+		    LOAD(v->refused_wrappers));
+		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"load\"} %llu\n", nm->name,
+		    LOAD(v->refused_load));
 	}
 }
 

@@ -20,6 +20,7 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "names.h"
 #include "notify.h"
 #include "orphans.h"
 #include "pidfile.h"
@@ -107,16 +108,28 @@ run_worker(const struct worker_slot *w, void *data)
 	a.control = m->control;
 	child_close_master_fds(m, a.listen_fd);
 	a.boards = generation_boards(m->gen, &a.nboards);
-	if (a.boards == NULL)
+	if (a.boards == NULL || (a.names != NULL && names_confine(a.names) == -1))
 		_exit(WORKER_EXIT_SETUP);
 	worker_run(&a);
 }
 
 static void
+close_for_names(void *data)
+{
+	child_close_master_fds(data, -1);
+}
+
+/* The generation's names process first, once (names.h), then its workers. */
+static void
 master_spawn(struct master *m)
 {
-	if (m->state == RUNNING)
-		workers_fill(&m->workers, m->gen, run_worker, m);
+	struct names *n = generation_names(m->gen);
+
+	if (m->state != RUNNING)
+		return;
+	if (n != NULL && n->peer_fd >= 0)
+		(void)names_spawn(n, close_for_names, m);	/* -1: logged, tried again next time */
+	workers_fill(&m->workers, m->gen, run_worker, m);
 }
 
 static void
@@ -126,9 +139,10 @@ master_reap(struct master *m)
 	pid_t pid;
 
 	sig_master.chld = 0;
-	/* a pid the table does not know is not a worker of ours (the upgrade guard): nothing to do */
+	/* a pid the table does not know is not a worker of ours (the upgrade guard, the names process: names_reaped) */
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		(void)workers_reaped(&m->workers, pid, status, m->stats, m->gen, m->state == RUNNING);
+		if (!workers_reaped(&m->workers, pid, status, m->stats, m->gen, m->state == RUNNING))
+			(void)names_reaped(generation_names(m->gen), pid, status, m->state == RUNNING);
 	if (pid == -1 && errno != ECHILD)
 		log_error("waitpid");
 	generation_sweep(m->gen);

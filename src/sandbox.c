@@ -73,6 +73,7 @@ static const int allowed[] = {
 	SYS_connect,		/* syslog(3) reconnecting to /dev/log; socket(2): below */
 	SYS_clock_gettime, SYS_clock_nanosleep, SYS_nanosleep, SYS_gettimeofday,
 	SYS_getpid, SYS_gettid, SYS_getppid, SYS_getrandom,
+	SYS_sysinfo,		/* max_load: the load average, where no /proc may be */
 	SYS_brk, SYS_mmap, SYS_munmap, SYS_mremap, SYS_madvise, SYS_mprotect,
 	SYS_futex, SYS_newfstatat, SYS_fstat, SYS_lseek,
 	SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_rt_sigaction,

@@ -21,7 +21,8 @@ extern const int64_t stats_bucket_ms[STATS_NBUCKETS - 1];
  */
 struct svc_stats {
 	_Atomic uint64_t connections, bytes_in, bytes_out;
-	_Atomic uint64_t refused_acl, refused_per_source, refused_proxy, refused_rate;
+	_Atomic uint64_t refused_acl, refused_per_source, refused_proxy, refused_rate,
+	    refused_wrappers, refused_load;
 	_Atomic uint64_t datagrams, dropped_reflection, dropped_acl, dropped_rate;
 	_Atomic uint64_t worker_starts, worker_crashes;
 	_Atomic uint64_t duration_count, duration_sum_ms;

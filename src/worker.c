@@ -12,10 +12,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "access.h"
+#include "banner.h"
 #include "handler.h"
 #include "log.h"
 #include "privs.h"
@@ -27,6 +29,7 @@
 #include "worker_proxy.h"
 #include "worker_shared.h"
 #include "worker_udp.h"
+#include "wrappers.h"
 
 struct worker {
 	const struct worker_args *a;
@@ -243,7 +246,28 @@ within_connection_rate(const struct worker *w, const struct sockaddr *peer)
 	    (unsigned)svc->connection_rate, (unsigned)svc->connection_rate, now);
 }
 
-/* A refused client: closed before a byte, logged as the access log's end=refused line. */
+/*
+ * max_load: the kernel's 1-minute load average, from sysinfo(2), which
+ * needs no /proc in a chroot. A failure to read it lets the client in.
+ */
+static bool
+over_max_load(const struct service_config *svc)
+{
+	struct sysinfo si;
+
+	if (svc->max_load <= 0)
+		return false;
+	if (sysinfo(&si) == -1) {
+		log_debug("service %s: sysinfo: %s", svc->name, strerror(errno));
+		return false;
+	}
+	return (double)si.loads[0] / (double)(1u << SI_LOAD_SHIFT) > svc->max_load;
+}
+
+/*
+ * A refused client: closed before a byte (or after banner and banner_fail,
+ * if the service has them; fd -1: closed already, by a twist), logged as the access log's end=refused line.
+ */
 static void
 refuse_logged(const struct worker *w, int fd, const struct sockaddr *peer,
     const struct worker_proxy *wp, const char *reason, _Atomic uint64_t *counter)
@@ -252,9 +276,41 @@ refuse_logged(const struct worker *w, int fd, const struct sockaddr *peer,
 	    .log_peer = logpeer_mode(w->svc->log_peer),
 	    .proxy = worker_proxy_balancer(wp), .end = "refused", .reason = reason };
 
-	refuse(fd);
+	if (fd >= 0 && banner_on_refusal(w->svc))
+		banner_refuse(fd, w->svc);
+	else if (fd >= 0)
+		refuse(fd);
 	worker_count(counter);
 	access_log(&l, w->access_log, ACCESS_OR_INFO);
+}
+
+/*
+ * tcp_wrappers: libwrap's verdict, in a child (wrappers.c). A twist had
+ * the client and said what it had to: closed without a reset, which could
+ * destroy its words in the client's queue, and refused all the same (the
+ * service never ran). Busy on the board meanwhile: a lookup or a twist
+ * may take a while, and an idle-looking worker would count as a spare.
+ */
+static bool
+wrappers_allow(const struct worker *w, int fd, const struct sockaddr *peer,
+    const struct worker_proxy *wp, struct wrappers_check *chk)
+{
+	enum wrappers_verdict v;
+
+	chk->group = 0;
+	if (w->svc->tcp_wrappers == NULL)
+		return true;
+	scoreboard_begin(w->a->slot, peer, logpeer_mode(w->svc->log_peer));
+	v = wrappers_ask(w->svc->tcp_wrappers, fd, worker_proxy_balancer(wp) != NULL ? peer : NULL,
+	    w->wake[0], timeout_ms(w->svc), chk);
+	scoreboard_set_state(w->a->slot, SB_IDLE);
+	if (v == WRAPPERS_ALLOW)
+		return true;
+	if (v == WRAPPERS_TAKEN && close(fd) == -1 && errno != EINTR)
+		log_debug("service %s: close", w->svc->name);
+	refuse_logged(w, v == WRAPPERS_TAKEN ? -1 : fd, peer, wp, "wrappers",
+	    &w->a->st->refused_wrappers);
+	return false;
 }
 
 /* The connection's line; a timeout or a handler's reason is logged even without the access log. */
@@ -287,24 +343,33 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	struct timespec t0;
 	enum session_end end;
 	struct worker_proxy wp;
+	struct wrappers_check chk;
 
 	/* from a balancer (proxy_from): its header names the client, the peer from here on */
 	if (worker_proxy_accept(w->a, fd, w->buf, WORKER_BUF, &peer, &wp) == -1) {
 		refuse(fd);
 		return;
 	}
-	if (!worker_acl_allows(w->svc, peer)) {
+	if (!worker_acl_allows(w->a, peer)) {
 		refuse_logged(w, fd, peer, &wp, "acl", &w->a->st->refused_acl);
 		return;
 	}
+	if (over_max_load(w->svc)) {
+		refuse_logged(w, fd, peer, &wp, "load", &w->a->st->refused_load);
+		return;
+	}
+	if (!wrappers_allow(w, fd, peer, &wp, &chk))
+		return;
 	if (!within_connection_rate(w, peer)) {
 		refuse_logged(w, fd, peer, &wp, "rate", &w->a->st->refused_rate);
+		wrappers_end(&chk);
 		return;
 	}
 	scoreboard_begin(w->a->slot, peer, logpeer_mode(w->svc->log_peer));
 	if (over_per_source_limit(w)) {
 		refuse_logged(w, fd, peer, &wp, "per_source", &w->a->st->refused_per_source);
 		scoreboard_set_state(w->a->slot, SB_IDLE);
+		wrappers_end(&chk);
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &t0);
@@ -321,13 +386,16 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	s.wake_fd = w->wake[0];
 	s.shutdown_timeout = w->a->cfg->shutdown_timeout;
 	s.state = w->handler_state;
-	end = w->svc->handler->serve_tcp(&s);
+	end = banner_greet(&s);
+	if (end == END_DONE)
+		end = w->svc->handler->serve_tcp(&s);
 	/* -1: the handler closed it (exec: the program's, never read by us) */
 	if (s.fd >= 0 && end == END_DONE)
 		discard_unread(s.fd, w->buf, WORKER_BUF);
 	if (s.fd >= 0 && close(s.fd) == -1 && errno != EINTR)
 		log_debug("service %s: close", w->svc->name);
 	scoreboard_end(w->a->slot);
+	wrappers_end(&chk);
 	stats_connection_done(w->a->st, s.bytes_in, s.bytes_out,
 	    util_coarse_now_ms() - atomic_load(&w->a->slot->conn_start_ms));
 	if (w->connections_left > 0 && --w->connections_left == 0)
@@ -428,17 +496,18 @@ tcp_loop(struct worker *w)
 	}
 }
 
+/* exec's wait: the handler owns the socket, TCP or UDP, and we never accept or read on it. */
 static void
-serve_udp_socket(struct worker *w)
+serve_socket(struct worker *w)
 {
-	struct udp_socket_session u = {
+	struct socket_session u = {
 		.fd = w->a->listen_fd, .wake_fd = w->wake[0], .svc = w->svc,
 		.progress = &w->a->slot->progress_ms, .counters = w->a->st,
 		.shutdown_timeout = w->a->cfg->shutdown_timeout, .access_log = w->access_log,
 		.state = w->handler_state,
 	};
 
-	w->svc->handler->serve_udp_socket(&u);
+	w->svc->handler->serve_socket(&u);
 }
 
 /*
@@ -472,7 +541,7 @@ worker_run(const struct worker_args *a)
 	};
 	if (a->svc->handler->init != NULL && a->svc->handler->init(a->svc, &env, &w.handler_state) == -1)
 		_exit(WORKER_EXIT_SETUP);
-	if (a->svc->protocol == PROTO_UDP && a->svc->handler->serve_udp_socket != NULL) {
+	if (a->svc->serves_socket) {
 		/* the handler serves the socket itself */
 	} else if (a->svc->protocol == PROTO_UDP) {
 		if ((w.udp = worker_udp_new(a)) == NULL)
@@ -489,10 +558,10 @@ worker_run(const struct worker_args *a)
 		    (long)handler_random((uint32_t)a->svc->max_connections_per_worker / 10 + 1);
 
 	scoreboard_set_state(a->slot, SB_IDLE);
-	if (a->svc->protocol == PROTO_TCP)
+	if (a->svc->serves_socket)
+		serve_socket(&w);
+	else if (a->svc->protocol == PROTO_TCP)
 		tcp_loop(&w);
-	else if (w.udp == NULL)
-		serve_udp_socket(&w);
 	else
 		worker_udp_run(w.udp, &w.short_of);
 	scoreboard_set_state(a->slot, SB_STOPPING);

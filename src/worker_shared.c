@@ -6,6 +6,7 @@
 
 #include "cidr.h"
 #include "log.h"
+#include "names.h"
 #include "sig.h"
 #include "util.h"
 #include "worker_shared.h"
@@ -69,9 +70,12 @@ worker_error_resource(int e)
 }
 
 bool
-worker_acl_allows(const struct service_config *svc, const struct sockaddr *peer)
+worker_acl_allows(const struct worker_args *a, const struct sockaddr *peer)
 {
-	if (svc->nallow == 0 && svc->ndeny == 0)
-		return true;
-	return cidr_acl_allows(svc->allow, svc->nallow, svc->deny, svc->ndeny, peer);
+	const struct service_config *svc = a->svc;
+
+	if (svc->nallow_names == 0 && svc->ndeny_names == 0)
+		return (svc->nallow == 0 && svc->ndeny == 0) ||
+		    cidr_acl_allows(svc->allow, svc->nallow, svc->deny, svc->ndeny, peer);
+	return names_acl_allows(a->names, svc, peer);
 }

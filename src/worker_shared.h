@@ -34,6 +34,7 @@ struct worker_args {
 	struct svc_stats *st;		/* this worker's counters, in its line; never NULL either */
 	struct stats *stats;		/* everything, for the status handler */
 	struct control_block *control;	/* the master's words: stopping, handed over, generation */
+	struct names *names;		/* its generation's host names and reverse names, or NULL */
 };
 
 /* big enough for any UDP datagram (65527 bytes over IPv6); the TCP echo's pending window */
@@ -63,7 +64,8 @@ void worker_shortage_wait(struct worker_shortage *sh, const char *call);
 void worker_shortage_over(struct worker_shortage *sh);
 /* The process is short of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM). */
 bool worker_error_resource(int e);
-bool worker_acl_allows(const struct service_config *svc, const struct sockaddr *peer);
+/* allow and deny: addresses, then host names and domain suffixes (a wait of lookup_timeout at most) */
+bool worker_acl_allows(const struct worker_args *a, const struct sockaddr *peer);
 
 /* one of the worker's own counters (worker_run checks it has them) */
 static inline void

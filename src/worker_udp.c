@@ -395,7 +395,7 @@ udp_answer(struct worker_udp *u, struct udp_batch *b, unsigned i)
 		    &u->st->dropped_reflection, ACCESS_OR_DEBUG);
 		return;
 	}
-	if (!worker_acl_allows(u->svc, peer)) {
+	if (!worker_acl_allows(u->a, peer)) {
 		refuse_datagram(u, peer, "acl", NULL, &u->st->dropped_acl, ACCESS_OR_INFO);
 		return;
 	}

@@ -358,6 +358,7 @@ record_worker(struct worker_slot *w, struct generation *g, size_t si, int sbslot
 		.svc = (int)si,
 		.grace_s = reload_grace_s(s->cfg, g->cfg->shutdown_timeout),
 		.tcp = s->cfg->protocol == PROTO_TCP,
+		.serves_socket = s->cfg->serves_socket,
 		.pidfd = -1,
 		.sb = g->sb,
 		.sbslot = sbslot,
@@ -440,18 +441,21 @@ service_proven(const struct worker_table *t, const struct generation *g, size_t 
 
 /*
  * A service whose worker serves the socket itself (exec's wait) has one
- * program on it at a time: after a reload, its new worker waits until the
- * old generation's has gone, program and all.
+ * program on it at a time, and nobody accepts beside it: after a reload,
+ * its new worker waits until the old generation's workers have gone,
+ * program and all; so do the new workers of a service whose old worker
+ * was a wait program's.
  */
 static bool
 socket_still_served(const struct worker_table *t, const struct generation *g,
     const struct service_rt *s)
 {
-	if (s->cfg->handler->serve_udp_socket == NULL)
-		return false;
+	bool tcp = s->cfg->protocol == PROTO_TCP;
+
 	for (size_t i = 0; i < t->n; i++) {
 		const struct worker_slot *w = &t->w[i];
-		if (w->gen != g && !w->tcp && strcmp(w->name, s->cfg->name) == 0)
+		if (w->gen != g && w->tcp == tcp && (s->cfg->serves_socket || w->serves_socket) &&
+		    strcmp(w->name, s->cfg->name) == 0)
 			return true;
 	}
 	return false;
@@ -689,6 +693,7 @@ workers_args(const struct worker_slot *w)
 		.service_id = s->id,
 		.service_index = s->stats_index,
 		.st = &line->counters,
+		.names = generation_names(w->gen),
 	};
 }
 

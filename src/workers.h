@@ -27,6 +27,7 @@ struct worker_slot {
 	int64_t deadline_ms;	/* told to stop: killed if still here then; 0: not told */
 	bool killed;		/* we sent the SIGKILL it died of */
 	bool tcp;		/* serves TCP: not nudged while its line says busy */
+	bool serves_socket;	/* its handler owns the socket (exec's wait): see workers_fill */
 	char name[NETSRVD_NAME_MAX + 1];
 	char kind[16];		/* its handler's name: what an upgrade hands over */
 	bool foreign;		/* adopted after a rolled-back upgrade: not our child, seen through pidfd */

@@ -95,7 +95,7 @@ static const struct case_ cases[] = {
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\";\n   address = \"localhost\"; port = 7; handler = \"echo\"; } );", 3, "address \"localhost\" is not a numeric IPv4 or IPv6 address" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; address = \"256.1.1.1\"; port = 7; handler = \"echo\"; } );", 2, "is not a numeric" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   allow = [ \"10.0.0.0/8\",\n \"10.0.0.0/33\" ]; } );", 4, "allow: invalid address prefix \"10.0.0.0/33\"" },
-	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   deny = [ \"garbage\" ]; } );", 3, "deny: invalid address prefix \"garbage\"" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   deny = [ \"garbage!\" ]; } );", 3, "deny: \"garbage!\" is neither an address prefix, a host name nor a domain suffix" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\"; deny = [ \"10.0.0.1/8\" ]; } );", 2, "bits set after the /8 prefix" },
 	{ "services = (\n { name = \"q\"; protocol = \"tcp\"; port = 17; handler = \"qotd\"; } );", 2, "handler qotd needs a quotes file" },
 	{ "services = (\n { name = \"q\"; protocol = \"tcp\"; port = 17; handler = \"qotd\";\n   quotes = \"/nonexistent/quotes\"; } );", 3, "cannot read quotes file /nonexistent/quotes: No such file or directory" },
@@ -245,6 +245,58 @@ config_defaults_test(void **state)
 	config_free(cfg);
 }
 
+/* allow and deny: host names and domain suffixes beside prefixes; lookup_timeout; proxy_from takes addresses only. */
+static const struct case_ acl_name_cases[] = {
+	{ "lookup_timeout = 500;\nservices = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
+	  "   allow = [ \"10.0.0.0/8\", \"Monitor.Example.ORG.\", \".example.net\" ];\n"
+	  "   deny = [ \"bad-host.example.org\", \"::1\" ]; },\n"
+	  " { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\"; lookup_timeout = 9000;\n"
+	  "   allow = [ \".example.org\" ]; } );", 0, NULL },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
+	  "   allow = [ \"10.0.0.300\" ]; } );", 3, "allow: invalid address prefix \"10.0.0.300\"" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
+	  "   deny = [ \"bad_name.example.org\" ]; } );", 3,
+	  "deny: \"bad_name.example.org\" is neither an address prefix, a host name nor a domain suffix" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
+	  "   allow = [ \"..example.org\" ]; } );", 3, "is neither an address prefix" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
+	  "   allow = [ \"-a.example.org\" ]; } );", 3, "is neither an address prefix" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
+	  "   proxy_from = [ \"lb.example.org\" ]; } );", 3, "proxy_from: invalid address prefix \"lb.example.org\"" },
+	{ "lookup_timeout = 0;\nservices = ( " SVC_ECHO " );", 1, "lookup_timeout" },
+};
+
+static void
+config_acl_names_test(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg;
+	const struct service_config *e, *u;
+
+	(void)state;
+	check_cases(acl_name_cases, sizeof(acl_name_cases) / sizeof(acl_name_cases[0]));
+	cfg = config_parse_string(acl_name_cases[0].text, "t.conf", err, sizeof(err));
+	assert_non_null(cfg);
+	e = &cfg->services[0];
+	u = &cfg->services[1];
+	assert_int_equal(e->nallow, 1);
+	assert_int_equal(e->nallow_names, 2);
+	assert_string_equal(e->allow_names[0], "monitor.example.org");	/* lowercased, no final dot */
+	assert_string_equal(e->allow_names[1], ".example.net");
+	assert_int_equal(e->ndeny, 1);
+	assert_int_equal(e->ndeny_names, 1);
+	assert_string_equal(e->deny_names[0], "bad-host.example.org");
+	assert_int_equal(e->lookup_timeout, 500);	/* the global's */
+	assert_int_equal(u->lookup_timeout, 9000);
+	config_free(cfg);
+	cfg = config_parse_string("services = ( " SVC_ECHO " );", "t.conf", err, sizeof(err));
+	assert_non_null(cfg);
+	assert_int_equal(cfg->services[0].lookup_timeout, 2000);
+	assert_int_equal(cfg->services[0].nallow_names, 0);
+	assert_null(cfg->services[0].allow_names);
+	config_free(cfg);
+}
+
 /* proxy_from, keepalive, the connection rates and interface: TCP keys refused on UDP, each error on its own line. */
 static const struct case_ socket_cases[] = {
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
@@ -259,6 +311,16 @@ static const struct case_ socket_cases[] = {
 	{ "services = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\";\n   connection_rate_per_source = 5; } );", 3, "connection_rate_per_source applies to TCP services only" },
 	{ "connection_rate = 5; connection_rate_per_source = 2;\nservices = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\"; } );", 0, NULL },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   connection_rate = 1000001; } );", 3, "\"connection_rate\" is 1000001, out of range 0-1000000" },
+	/* tcp_wrappers: TCP only; a built-in handler only without the filter; a name a table can hold */
+	{ "services = (\n { name = \"u\"; protocol = \"udp\"; port = 7; handler = \"echo\";\n   tcp_wrappers = \"echo\"; } );", 3, "service \"u\": tcp_wrappers applies to TCP services only" },
+#ifdef HAVE_LIBWRAP
+	{ "seccomp = false;\nservices = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   tcp_wrappers = \"echo\"; } );", 0, NULL },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   tcp_wrappers = \"echo\"; } );", 3, "service \"e\": tcp_wrappers on handler echo needs seccomp = false" },
+	{ "seccomp = false;\nservices = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   tcp_wrappers = \"\"; } );", 4, "tcp_wrappers \"\" is no daemon name a table can match" },
+	{ "seccomp = false;\nservices = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   tcp_wrappers = \"in.fingerd, sshd\"; } );", 4, "is no daemon name a table can match" },
+#else
+	{ "seccomp = false;\nservices = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   tcp_wrappers = \"echo\"; } );", 4, "tcp_wrappers: this netsrvd was built without libwrap" },
+#endif
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   proxy_from = [ \"10.0.0.0/33\" ]; } );", 3, "proxy_from: invalid address prefix \"10.0.0.0/33\"" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   proxy_from = \"10.0.0.0/8\"; } );", 3, "\"proxy_from\" must be a list of strings" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   keepalive_idle = 60; } );", 3, "service \"e\": keepalive_idle needs keepalive = true" },
@@ -519,11 +581,11 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	/* the core table and the handlers' keys: 69 keys (redirect's to, send_proxy and connect_timeout, the newest) */
+	/* the core table and the handlers' keys: 78 keys (redirect's to, send_proxy and connect_timeout, the newest) */
 	size_t nhandler_keys = 0;
 	for (size_t i = 0; i < handler_count(); i++)
 		nhandler_keys += handler_at(i)->nkeys;
-	assert_int_equal(config_schema_len + nhandler_keys, 69);
+	assert_int_equal(config_schema_len + nhandler_keys, 78);
 }
 
 /* ---- defaults and inheritance come from the table ---- */
@@ -665,7 +727,7 @@ config_inherit_test(void **state)
 		rows++;
 	}
 	print_message("%zu inherited keys checked\n", rows);
-	assert_int_equal(rows, 12);
+	assert_int_equal(rows, 13);
 }
 
 /* ---- handler keys ---- */
@@ -907,6 +969,7 @@ main(void)
 		cmocka_unit_test(config_defaults_test),
 		cmocka_unit_test(config_global_overrides_test),
 		cmocka_unit_test(config_socket_keys_test),
+		cmocka_unit_test(config_acl_names_test),
 		cmocka_unit_test(config_groups_test),
 		cmocka_unit_test(config_program_user_test),
 		cmocka_unit_test(config_load_file_test),

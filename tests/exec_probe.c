@@ -22,6 +22,13 @@
  *   close-linger FILE  write "bye", close stdin and stdout, write its pid
  *                   to FILE, sleep (the client is done, the program not)
  *   stderr-c1       write C1 controls and bidi overrides to stderr, exit 0
+ *   tcp-wait FILE IDLE_MS [stubborn]  a TCP wait program: append its pid
+ *                   to FILE, accept on stdin (the listener) and answer
+ *                   "pid=PID conn=N nonblock=B" to each connection, a
+ *                   fifth of a second apart, until none came for IDLE_MS,
+ *                   then exit 0; "stubborn" ignores SIGTERM and, once the
+ *                   listener fails, sleeps instead of exiting
+ *   append FILE     append its pid to FILE, exit 0 (touching no socket)
  */
 #include "autoconfig.h"
 
@@ -35,6 +42,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -102,6 +110,12 @@ report(void)
 	printf("cwd %s\n", getcwd(cwd, sizeof(cwd)) != NULL ? cwd : "?");
 	printf("leader %d\n", getsid(0) == getpid() && getpgid(0) == getpid());
 	printf("nonblock %d\n", fl != -1 && (fl & O_NONBLOCK) != 0);
+	errno = 0;
+	int prio = getpriority(PRIO_PROCESS, 0);
+	printf("nice %d\n", errno == 0 ? prio : 99);
+	mode_t mask = umask(0);
+	umask(mask);
+	printf("umask %04o\n", (unsigned)mask);
 	printf("end\n");
 	fflush(stdout);
 	fprintf(stderr, "probe report to stderr\n");
@@ -224,6 +238,48 @@ close_linger(const char *file)
 	return 0;
 }
 
+static int
+append_pid(const char *file)
+{
+	FILE *f = fopen(file, "a");
+
+	if (f == NULL)
+		return 1;
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f) == 0 ? 0 : 1;
+}
+
+static int
+tcp_wait(const char *file, int idle_ms, int stubborn)
+{
+	int fl = fcntl(0, F_GETFL);
+	int nonblock = fl != -1 && (fl & O_NONBLOCK) != 0;
+
+	if (stubborn)
+		signal(SIGTERM, SIG_IGN);
+	if (append_pid(file) != 0)
+		return 1;
+	for (int conn = 1;; conn++) {
+		struct pollfd pf = { 0, POLLIN, 0 };
+		char out[96];
+		int fd;
+
+		if (poll(&pf, 1, idle_ms) == 0)
+			return 0;
+		if ((fd = accept(0, NULL, NULL)) == -1) {
+			if (stubborn)
+				sleep_forever();
+			return 3;
+		}
+		snprintf(out, sizeof(out), "pid=%ld conn=%d nonblock=%d\n", (long)getpid(), conn, nonblock);
+		if (write(fd, out, strlen(out)) < 0)
+			return 4;
+		close(fd);
+		/* slow to come back: the next client waits in the listener's queue meanwhile */
+		usleep(200 * 1000);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -251,6 +307,10 @@ main(int argc, char **argv)
 		return leave_child(argv[2]);
 	if (strcmp(mode, "close-linger") == 0 && argc > 2)
 		return close_linger(argv[2]);
+	if (strcmp(mode, "tcp-wait") == 0 && argc > 3)
+		return tcp_wait(argv[2], atoi(argv[3]), argc > 4 && strcmp(argv[4], "stubborn") == 0);
+	if (strcmp(mode, "append") == 0 && argc > 2)
+		return append_pid(argv[2]);
 	if (strcmp(mode, "stderr-c1") == 0) {
 		fputs("c1 [\xc2\x9b" "31m] raw [\x9b] bidi [\xe2\x80\xae] iso [\xe2\x81\xa6] ok [\xc3\xa9]\n", stderr);
 		return 0;

@@ -472,6 +472,72 @@ exec_spawn_limit_refused_test(void **state)
 	assert_start_fails(f, "setrlimit for /bin/cat: Operation not permitted");
 }
 
+static const char *
+probe(void)
+{
+	static char path[512];
+	const char *b = getenv("TOP_BUILDDIR");
+
+	snprintf(path, sizeof(path), "%s/tests/exec-probe", b != NULL ? b : ".");
+	return path;
+}
+
+/* nice and umask reach the program, set before execve; ours stay as they were. */
+static void
+exec_spawn_nice_umask_test(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { (char *)probe(), "report", NULL };
+	mode_t ours = umask(022);
+	char out[8192];
+	int our_nice;
+
+	errno = 0;
+	our_nice = getpriority(PRIO_PROCESS, 0);
+	assert_int_equal(errno, 0);
+	prepare(f, argv, NULL, 0, NULL, 0, false);
+	exec_prep_nice(&f->prep, 7);
+	exec_prep_umask(&f->prep, 0027);
+	start(f);
+	assert_exited(finish(f, out, sizeof(out)), 0);
+	if (strstr(out, "\nnice 7\n") == NULL || strstr(out, "\numask 0027\n") == NULL)
+		fail_msg("the program reported:\n%s", out);
+	assert_int_equal(umask(ours), 022);
+	assert_int_equal(getpriority(PRIO_PROCESS, 0), our_nice);
+}
+
+/*
+ * A nice value below ours without CAP_SYS_NICE is refused: the start
+ * fails, named. As root, the case runs in a child that became nobody.
+ */
+static void
+exec_spawn_nice_refused_test(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { "/bin/cat", NULL };
+	char why[256] = "";
+	int status;
+	pid_t pid;
+
+	prepare(f, argv, NULL, 0, NULL, 0, false);
+	exec_prep_nice(&f->prep, -5);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit none = { 0, 0 };
+		if (geteuid() == 0 && (setgid(65534) == -1 || setuid(65534) == -1))
+			_exit(2);
+		/* RLIMIT_NICE 0: no lowering allowed to an unprivileged process */
+		if (setrlimit(RLIMIT_NICE, &none) == -1)
+			_exit(3);
+		if (exec_start(&f->prep, f->io, &f->c, why, sizeof(why)) != -1)
+			_exit(4);
+		_exit(strcmp(why, "setpriority for /bin/cat: Permission denied") == 0 ? 0 : 5);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_exited(status, 0);
+}
+
 int
 main(void)
 {
@@ -483,6 +549,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(exec_spawn_descriptors_and_state_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(exec_spawn_start_failed_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(exec_spawn_limit_refused_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(exec_spawn_nice_umask_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(exec_spawn_nice_refused_test, setup, teardown),
 	};
 
 	h_test_filter();

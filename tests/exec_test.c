@@ -984,8 +984,6 @@ exec_config_errors_test(void **state)
 		  "No such file or directory" },
 		{ "{ name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; user = \"nobody\";\n command = [ \"%NOEXEC%\" ]; }", 3,
 		  "is not executable by user nobody" },
-		{ "{ name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n wait = true; }", 3,
-		  "wait = true applies to UDP only" },
 		{ "{ name = \"x\"; protocol = \"udp\"; port = 7;\n handler = \"exec\"; command = [ \"/bin/cat\" ]; }", 3,
 		  "exec over UDP needs wait = true" },
 		{ "{ name = \"x\"; protocol = \"udp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ]; wait = true;\n workers = 2; }", 3,

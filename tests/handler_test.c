@@ -259,7 +259,7 @@ handler_table_test(void **state)
 		/* status and redirect are TCP only: the config refuses them on UDP; exec serves the socket itself */
 		assert_true(h->answer_udp != NULL || strcmp(names[i], "status") == 0 ||
 		    strcmp(names[i], "redirect") == 0 ||
-		    (strcmp(names[i], "exec") == 0 && h->serve_udp_socket != NULL));
+		    (strcmp(names[i], "exec") == 0 && h->serve_socket != NULL));
 		/* only exec runs programs */
 		assert_int_equal(h->runs_programs, strcmp(names[i], "exec") == 0);
 		/* only redirect's workers get sockets to the network past their filter */

@@ -155,6 +155,33 @@ valgrind_reports(struct daemon *d)
 	return 0;
 }
 
+/*
+ * The report itself, not the whole log: a log of hostile input (a reload
+ * of random bytes) quotes bytes a terminal or cmocka's output would choke
+ * on. From the line before the report, escaped, at most 16 KiB.
+ */
+static void
+print_sanitizer_report(const char *log, const char *at)
+{
+	const char *from = at;
+	size_t n = 0;
+	char *out = malloc(4 * 16384 + 1);
+
+	if (out == NULL)
+		return;
+	for (int lines = 0; from > log && lines < 2; from--)
+		lines += from[-1] == '\n';
+	for (const unsigned char *p = (const unsigned char *)from; *p != '\0' && n < 4 * 16384 - 4; p++) {
+		if (*p == '\n' || *p == '\t' || (*p >= 0x20 && *p < 0x7f))
+			out[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(out + n, 5, "\\x%02x", *p);
+	}
+	out[n] = '\0';
+	print_error("sanitizer report in the daemon's log:\n%s\n", out);
+	free(out);
+}
+
 /* Sanitizer reports from the daemon (master or workers) land in its stderr log. */
 static int
 log_sanitizer_reports(struct daemon *d)
@@ -166,11 +193,18 @@ log_sanitizer_reports(struct daemon *d)
 	char *log = h_read_log(d);
 	int found = 0;
 
-	for (size_t i = 0; log != NULL && i < sizeof(marks) / sizeof(marks[0]); i++)
-		if (strstr(log, marks[i]) != NULL)
+	const char *first = NULL;
+
+	for (size_t i = 0; log != NULL && i < sizeof(marks) / sizeof(marks[0]); i++) {
+		const char *at = strstr(log, marks[i]);
+		if (at != NULL) {
 			found++;
+			if (first == NULL || at < first)
+				first = at;
+		}
+	}
 	if (found)
-		print_error("sanitizer report in the daemon's log:\n%s\n", log);
+		print_sanitizer_report(log, first);
 	free(log);
 	return found + valgrind_reports(d);
 }

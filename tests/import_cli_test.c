@@ -356,7 +356,8 @@ import_cli_packages_test(void **state)
 	static const struct package_case cases[] = {
 		{ "tftpd-hpa.inetd", 0, NULL, "/usr/sbin/in.tftpd", NULL },
 		{ "tftpd-hpa-tcpd.inetd", 65, "tftpd-hpa-tcpd.inetd:1: service tftp: server /usr/sbin/tcpd: "
-		    "not carried over: tcpd's /etc/hosts.allow and /etc/hosts.deny", "/usr/sbin/in.tftpd", NULL },
+		    "not carried over: /etc/hosts.allow and /etc/hosts.deny are not consulted for in.tftpd "
+		    "(tcp_wrappers checks TCP clients only)", "/usr/sbin/in.tftpd", NULL },
 		{ "rsync.inetd", 65, "rsync.inetd:1: service rsync: argv[0] \"rsyncd\": not carried over",
 		    "/usr/bin/rsync", NULL },
 		{ "git-daemon.inetd", 0, NULL, "/usr/bin/git", NULL },

@@ -76,7 +76,8 @@ fake_program(const char *path, const char *user, const char *group)
 	static const char *const programs[] = {
 		"/usr/sbin/in.tftpd", "/usr/bin/rsync", "/usr/bin/git", "/usr/sbin/nrpe",
 		"/usr/lib/amanda/amandad", "/usr/sbin/in.ftpd", "/usr/sbin/in.talkd",
-		"/usr/sbin/tcpd", "/usr/games/fortune", "/bin/busybox", "/usr/bin/cat", NULL,
+		"/usr/sbin/tcpd", "/usr/games/fortune", "/bin/busybox", "/usr/bin/cat",
+		"/usr/sbin/in.rlogind", "/usr/sbin/in.telnetd", "/usr/sbin/in.identd", NULL,
 	};
 	(void)group;
 	/* a program only root may run */
@@ -107,6 +108,12 @@ fake_quotes(const char *path)
 }
 
 static bool
+fake_banner(const char *path)
+{
+	return strcmp(path, "/etc/issue") == 0 || strcmp(path, "/etc/issue.net") == 0;
+}
+
+static bool
 fake_key_known(const char *key)
 {
 	return keys_of_later_netsrvd && (strcmp(key, "keepalive") == 0 || strcmp(key, "interface") == 0);
@@ -120,6 +127,7 @@ static const struct import_host fake = {
 	.resolve = fake_resolve,
 	.is_interface = fake_interface,
 	.quotes_ok = fake_quotes,
+	.banner_ok = fake_banner,
 	.key_known = fake_key_known,
 };
 
@@ -166,6 +174,22 @@ assert_note(const struct import_service *s, const char *needle)
 	if (!notes_mention(&s->notes, needle))
 		fail_msg("service %s: no note mentions \"%s\" (%zu notes%s%s)", s->name, needle,
 		    s->notes.n, s->notes.n > 0 ? ", first: " : "", s->notes.n > 0 ? s->notes.v[0].why : "");
+}
+
+/* tcp_wrappers = name and nothing lost; a build without libwrap keeps none and says why. */
+static void
+assert_wrapped(const struct import_service *s, const char *name)
+{
+#ifdef HAVE_LIBWRAP
+	if (s->tcp_wrappers == NULL || strcmp(s->tcp_wrappers, name) != 0)
+		fail_msg("service %s: tcp_wrappers %s, not %s", s->name,
+		    s->tcp_wrappers != NULL ? s->tcp_wrappers : "(none)", name);
+	assert_int_equal(s->notes.n, 0);
+#else
+	assert_null(s->tcp_wrappers);
+	(void)name;
+	assert_note(s, "built without libwrap");
+#endif
 }
 
 static void
@@ -357,7 +381,12 @@ import_inetd_wait_and_caps_test(void **state)
 	assert_int_equal(svc("git")->max_workers, 5);
 	assert_int_equal(svc("git")->max_per_source, 2);
 	assert_note(svc("git"), "per minute");
-	assert_unservable(svc("nrpe"), "TCP \"wait\" service");
+	/* inetd's tcp wait: the program gets the listener, alone; no cap of ours applies */
+	assert_served(svc("nrpe"));
+	assert_true(svc("nrpe")->wait);
+	assert_int_equal(svc("nrpe")->max_workers, 0);
+	assert_int_equal(svc("nrpe")->max_per_source, -1);
+	assert_int_equal(svc("nrpe")->notes.n, 0);
 	assert_true(svc("talk")->wait);
 	assert_note(svc("talk"), "one program at a time");
 	assert_true(svc("tftp")->wait);
@@ -523,9 +552,58 @@ import_xinetd_nameinargs_test(void **state)
 	    "\tflags = NAMEINARGS\n\tserver = /usr/sbin/tcpd\n\tserver_args = /usr/sbin/in.ftpd -l\n}\n"
 	    "service telnet\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n\tport = 23\n"
 	    "\tflags = NAMEINARGS\n\tserver = /bin/busybox\n\tserver_args = telnetd -i\n}\n");
+	/* tcpd's rules kept: tcp_wrappers under the name tcpd gives the daemon */
 	assert_strv(&svc("ftp")->command, ftpd);
-	assert_note(svc("ftp"), "hosts.allow");
+	assert_wrapped(svc("ftp"), "in.ftpd");
 	assert_note(svc("telnet"), "argv[0] \"telnetd\"");
+	assert_null(svc("telnet")->tcp_wrappers);
+}
+
+/*
+ * Debian's postinst lines through tcpd: the real program runs, with
+ * tcp_wrappers = the base name of tcpd's argv[0], as tcpd asks the
+ * tables; a UDP one (talk) cannot keep them and says so.
+ */
+static void
+import_inetd_tcpd_test(void **state)
+{
+	static const char *const login[] = { "/usr/sbin/in.rlogind", NULL };
+	static const char *const telnet[] = { "/usr/sbin/in.telnetd", "-h", NULL };
+	static const char *const ident[] = { "/usr/sbin/in.identd", NULL };
+
+	(void)state;
+	import_ok("login\tstream\ttcp\tnowait\troot\t/usr/sbin/tcpd\t/usr/sbin/in.rlogind\n"
+	    "telnet\tstream\ttcp\tnowait\troot\t/usr/sbin/tcpd\t/usr/sbin/in.telnetd -h\n"
+	    "ident\tstream\ttcp\tnowait\tnobody\t/usr/sbin/tcpd\tin.identd\n"
+	    "talk\tdgram\tudp\twait\tnobody.tty\t/usr/sbin/tcpd\t/usr/sbin/in.talkd\n");
+	assert_strv(&svc("login")->command, login);
+	assert_wrapped(svc("login"), "in.rlogind");
+	assert_strv(&svc("telnet")->command, telnet);
+	assert_wrapped(svc("telnet"), "in.telnetd");
+	/* a name without a path: tcpd's daemon directory, the name as given */
+	assert_strv(&svc("ident")->command, ident);
+	assert_wrapped(svc("ident"), "in.identd");
+	assert_null(svc("talk")->tcp_wrappers);
+	assert_note(svc("talk"), "/etc/hosts.allow and /etc/hosts.deny are not consulted for in.talkd "
+	    "(tcp_wrappers checks TCP clients only)");
+}
+
+/* xinetd's libwrap = name: the tables for that name; NOLIBWRAP, or a built-in handler, keeps none. */
+static void
+import_xinetd_libwrap_test(void **state)
+{
+	(void)state;
+	import_ok("service ftp\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.ftpd\n\tlibwrap = ftpd\n}\n"
+	    "service login\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.rlogind\n\tflags = NOLIBWRAP\n\tlibwrap = rlogind\n}\n"
+	    "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tlibwrap = daytime\n}\n");
+	assert_wrapped(svc("ftp"), "ftpd");
+	assert_null(svc("login")->tcp_wrappers);
+	assert_note(svc("login"), "NOLIBWRAP");
+	assert_null(svc("daytime")->tcp_wrappers);
+	assert_note(svc("daytime"), "needs seccomp = false");
 }
 
 static void
@@ -687,15 +765,23 @@ import_xinetd_lost_attrs_test(void **state)
 	assert_served(svc("rsync"));
 	assert_int_equal(svc("rsync")->connection_rate, 25);	/* cps = N WAIT: N a second */
 	assert_note(svc("rsync"), "access_times");
-	assert_note(svc("rsync"), "banner");
-	assert_note(svc("rsync"), "max_load");
+	assert_note(svc("rsync"), "cron");
+	assert_string_equal(svc("rsync")->banner[0], "/etc/issue");	/* the keys of the same names */
+	assert_false(notes_mention(&svc("rsync")->notes, "banner"));
+	assert_true(svc("rsync")->max_load == 2.5);
+	assert_false(notes_mention(&svc("rsync")->notes, "max_load"));
 	assert_note(svc("rsync"), "identd");
-	assert_note(svc("rsync"), "nice = 10");
-	assert_note(svc("rsync"), "umask");
+	/* the program's nice and umask are carried over, not lost */
+	assert_true(svc("rsync")->nice_set);
+	assert_int_equal(svc("rsync")->nice, 10);
+	assert_string_equal(svc("rsync")->umask, "0022");
+	assert_false(notes_mention(&svc("rsync")->notes, "nice"));
+	assert_false(notes_mention(&svc("rsync")->notes, "umask"));
 	assert_note(svc("rsync"), "rlimit_stack");
 	assert_note(svc("rsync"), "bogus_attr");
 	assert_served(svc("web"));	/* redirect: import_xinetd_redirect_test */
-	assert_unservable(svc("ftp"), "TCP \"wait\" service");
+	assert_served(svc("ftp"));
+	assert_true(svc("ftp")->wait);	/* tcp wait: the program gets the listener */
 	assert_true(svc("tftp")->wait);
 	assert_note(svc("tftp"), "one program at a time");
 	assert_note(svc("daytime"), "programs only");	/* rlimits: exec only */
@@ -746,6 +832,76 @@ import_xinetd_redirect_test(void **state)
 	free(text);
 }
 
+/*
+ * TCP wait services, inetd's and xinetd's, are served with wait = true and
+ * none of the per-connection keys the config would refuse or ignore; an
+ * access list that cannot apply keeps the service out rather than open.
+ */
+static void
+import_tcp_wait_test(void **state)
+{
+	char *text;
+
+	(void)state;
+	import_ok("service nrpe\n{\n\tsocket_type = stream\n\twait = yes\n\tuser = nagios\n"
+	    "\tserver = /usr/sbin/nrpe\n\tserver_args = --inetd\n\tinstances = 4\n\tper_source = 2\n"
+	    "\tcps = 10 5\n}\n"
+	    "service ftp\n{\n\tsocket_type = stream\n\twait = yes\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.ftpd\n\tonly_from = 10.0.0.0/8\n}\n");
+	assert_served(svc("nrpe"));
+	assert_true(svc("nrpe")->wait);
+	assert_int_equal(svc("nrpe")->max_workers, 0);
+	assert_int_equal(svc("nrpe")->max_per_source, -1);
+	assert_int_equal(svc("nrpe")->connection_rate, 0);
+	assert_note(svc("nrpe"), "accepts its own connections");
+	assert_unservable(svc("ftp"), "cannot apply to a TCP wait program");
+	text = emit();
+	assert_non_null(strstr(text, "\t\tname = \"nrpe\";\n"));
+	assert_non_null(strstr(text, "\t\twait = true;\n"));
+	assert_null(strstr(text, "\t\tmax_workers"));
+	free(text);
+	import_ok("nrpe\tstream\ttcp\twait.3/10/2\tnagios\t/usr/sbin/nrpe\tnrpe --inetd\n");
+	assert_served(svc("nrpe"));
+	assert_true(svc("nrpe")->wait);
+	assert_int_equal(svc("nrpe")->max_workers, 0);
+	assert_int_equal(svc("nrpe")->max_per_source, -1);
+	assert_note(svc("nrpe"), "accepts its own connections");
+	text = emit();
+	assert_non_null(strstr(text, "\t\twait = true;\n"));
+	assert_null(strstr(text, "# {"));	/* served, not commented out */
+	free(text);
+}
+
+/* xinetd's nice and umask become the exec keys; out of range, malformed or on a built-in: noted. */
+static void
+import_xinetd_nice_umask_test(void **state)
+{
+	char *text;
+
+	(void)state;
+	import_ok("service rsync\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/bin/rsync\n\tnice = -5\n\tumask = 7\n}\n"
+	    "service git\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tserver = /usr/bin/git\n\tnice = 25\n\tumask = 0899\n}\n"
+	    "service daytime\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n"
+	    "\tnice = 5\n\tumask = 022\n}\n");
+	assert_int_equal(svc("rsync")->nice, -5);
+	assert_string_equal(svc("rsync")->umask, "0007");
+	assert_int_equal(svc("rsync")->notes.n, 0);
+	assert_false(svc("git")->nice_set);
+	assert_null(svc("git")->umask);
+	assert_note(svc("git"), "nice is -20 to 19");
+	assert_note(svc("git"), "not an octal mode");
+	assert_false(svc("daytime")->nice_set);
+	assert_null(svc("daytime")->umask);
+	assert_note(svc("daytime"), "nice on programs only");
+	assert_note(svc("daytime"), "umask on programs only");
+	text = emit();
+	assert_non_null(strstr(text, "\t\tnice = -5;\n"));
+	assert_non_null(strstr(text, "\t\tumask = \"0007\";\n"));
+	free(text);
+}
+
 /* cps that says no rate, or on a UDP service of its own: noted, no connection_rate */
 static void
 import_xinetd_cps_test(void **state)
@@ -763,6 +919,58 @@ import_xinetd_cps_test(void **state)
 	assert_note(svc("echo"), "TCP services only");
 	assert_int_equal(svc("time")->connection_rate, config_schema_find("connection_rate", SCOPE_SERVICE)->max);
 	assert_note(svc("time"), "connection_rate is at most");
+}
+
+/*
+ * banner, banner_success, banner_fail and max_load: the keys of the same
+ * names; the defaults' banner and max_load reach the TCP services; what
+ * netsrvd would refuse at load (a file it cannot read, a banner on UDP,
+ * a load that is no number) is noted instead.
+ */
+static void
+import_xinetd_door_test(void **state)
+{
+	char *text;
+
+	(void)state;
+	import_ok("defaults\n{\n\tbanner = /etc/issue\n\tmax_load = 3\n}\n"
+	    "service finger\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
+	    "\tserver = /usr/sbin/in.fingerd\n\tbanner_success = /etc/issue.net\n"
+	    "\tbanner_fail = /etc/issue\n}\n"
+	    "service rsync\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n"
+	    "\tserver = /usr/bin/rsync\n\tbanner = /etc/motd\n\tbanner_fail = issue\n"
+	    "\tmax_load = high\n}\n"
+	    "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = dgram\n\twait = yes\n"
+	    "\tbanner_success = /etc/issue\n}\n"
+	    "service ftp\n{\n\tsocket_type = stream\n\twait = yes\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.ftpd\n\tbanner_fail = /etc/issue\n}\n");
+	/* a TCP wait program takes its own connections: its banner is noted, the defaults' are not its business */
+	assert_null(svc("ftp")->banner[0]);
+	assert_null(svc("ftp")->banner[2]);
+	assert_note(svc("ftp"), "accepts its own connections");
+	assert_true(svc("ftp")->max_load == 0);
+	assert_string_equal(svc("finger")->banner[0], "/etc/issue");
+	assert_string_equal(svc("finger")->banner[1], "/etc/issue.net");
+	assert_string_equal(svc("finger")->banner[2], "/etc/issue");
+	assert_true(svc("finger")->max_load == 3);
+	assert_int_equal(svc("finger")->notes.n, 0);
+	assert_null(svc("rsync")->banner[0]);
+	assert_note(svc("rsync"), "banner = /etc/motd");
+	assert_note(svc("rsync"), "at most 8 KiB");
+	assert_null(svc("rsync")->banner[2]);
+	assert_note(svc("rsync"), "not one absolute path");
+	assert_true(svc("rsync")->max_load == 0);
+	assert_note(svc("rsync"), "not a load average");
+	/* UDP: its own banner is noted; the defaults' are not its business */
+	assert_null(svc("echo")->banner[0]);
+	assert_null(svc("echo")->banner[1]);
+	assert_note(svc("echo"), "TCP clients only");
+	assert_int_equal(svc("echo")->notes.n, 1);
+	text = emit();
+	assert_non_null(strstr(text, "banner = \"/etc/issue\";"));
+	assert_non_null(strstr(text, "banner_success = \"/etc/issue.net\";"));
+	assert_non_null(strstr(text, "max_load = 3;"));
+	free(text);
 }
 
 /* what netsrvd's exec handler refuses is noted here, not left for -t to refuse */
@@ -1295,7 +1503,7 @@ import_report_in_line_order_test(void **state)
 	f = fopen(finger, "w");
 	assert_non_null(f);
 	fputs("service finger\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n"
-	    "\tserver = /usr/sbin/in.fingerd\n\tmax_load = 2.5\n}\n\n\nstray line\n", f);
+	    "\tserver = /usr/sbin/in.fingerd\n\tdeny_time = 10\n}\n\n\nstray line\n", f);
 	assert_int_equal(fclose(f), 0);
 	f = fopen(main_conf, "w");
 	assert_non_null(f);
@@ -1308,7 +1516,7 @@ import_report_in_line_order_test(void **state)
 	fclose(fe);
 	snprintf(text, sizeof(text), "%s:1: service finger: not served", finger);
 	first = strstr(err, text);
-	snprintf(text, sizeof(text), "%s:7: service finger: max_load = 2.5", finger);
+	snprintf(text, sizeof(text), "%s:7: service finger: deny_time = 10", finger);
 	second = strstr(err, text);
 	snprintf(text, sizeof(text), "%s:11: stray line", finger);
 	third = strstr(err, text);
@@ -1801,13 +2009,18 @@ main(void)
 		cmocka_unit_test_teardown(import_xinetd_internal_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_exec_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_nameinargs_test, teardown),
+		cmocka_unit_test_teardown(import_inetd_tcpd_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_libwrap_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_defaults_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_acl_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_address_forms_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_flags_and_bind_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_lost_attrs_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_redirect_test, teardown),
+		cmocka_unit_test_teardown(import_tcp_wait_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_nice_umask_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_cps_test, teardown),
+		cmocka_unit_test_teardown(import_xinetd_door_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_limits_and_env_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_disable_test, teardown),
 		cmocka_unit_test_teardown(import_xinetd_malformed_test, teardown),

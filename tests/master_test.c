@@ -50,6 +50,35 @@ read_status_field(pid_t pid, const char *key, char *out, size_t len)
 	fclose(f);
 }
 
+/*
+ * A worker forked a moment ago may still be shedding what it inherited
+ * from the master (its other sockets, root): on a loaded machine the test
+ * can look before it is done. Wait for the state it settles in, bounded
+ * only to catch a hang; the assertions after it say what is wrong.
+ */
+static void
+wait_status_field(pid_t pid, const char *key, const char *want)
+{
+	int64_t end = h_now_ms() + h_hang_ms(10000);
+	char val[128];
+
+	do {
+		read_status_field(pid, key, val, sizeof(val));
+		if (strcmp(val, want) == 0)
+			return;
+		h_sleep_ms(20);
+	} while (h_now_ms() < end);
+}
+
+static void
+wait_sockets(pid_t pid, int n)
+{
+	int64_t end = h_now_ms() + h_hang_ms(10000);
+
+	while (h_count_fds(pid, "socket:") != n && h_now_ms() < end)
+		h_sleep_ms(20);
+}
+
 static void
 master_serves_test(void **state)
 {
@@ -76,10 +105,14 @@ master_serves_test(void **state)
 	int n = h_children(d->pid, kids, 16), tcp = 0, udp = 0;
 	assert_int_equal(n, 5);
 	for (int i = 0; i < n; i++) {
+		wait_status_field(kids[i], "NoNewPrivs:", "\t1");	/* confined: named, and its filter on */
+		if (sandbox_seccomp_supported())
+			wait_status_field(kids[i], "Seccomp:", "\t2");
 		h_cmdline(kids[i], cmd, sizeof(cmd));
 		tcp += strcmp(cmd, "netsrvd: worker echo") == 0;
 		udp += strcmp(cmd, "netsrvd: worker echo-udp") == 0;
 		/* a worker holds its own socket only: no other listener, no pid file */
+		wait_sockets(kids[i], 1);
 		if (h_count_fds(kids[i], "socket:") != 1) {
 			char ls[128];
 			snprintf(ls, sizeof(ls), "ls -l /proc/%ld/fd /proc/%ld/fd >&2", (long)kids[i], (long)getpid());
@@ -555,6 +588,8 @@ master_privilege_drop_test(void **state)
 	for (int i = 0; i < 2; i++) {
 		snprintf(want, sizeof(want), "\t%ld\t%ld\t%ld\t%ld", (long)pw->pw_uid,
 		    (long)pw->pw_uid, (long)pw->pw_uid, (long)pw->pw_uid);
+		wait_status_field(kids[i], "Uid:", want);
+		wait_status_field(kids[i], "NoNewPrivs:", "\t1");
 		read_status_field(kids[i], "Uid:", ids, sizeof(ids));
 		assert_string_equal(ids, want);
 		snprintf(want, sizeof(want), "\t%ld\t%ld\t%ld\t%ld", (long)pw->pw_gid,

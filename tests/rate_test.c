@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -55,7 +56,8 @@ echo_from(const char *src, int port)
 		served = h_write_all(fd, line, sizeof(line) - 1) && shutdown(fd, SHUT_WR) == 0 &&
 		    h_read_all(fd, back, sizeof(back), 5000) == (ssize_t)(sizeof(line) - 1) &&
 		    memcmp(back, line, sizeof(line) - 1) == 0;
-	}
+	} else if (errno == ECONNRESET)
+		served = 0;	/* taken and reset before connect() returned: a loaded machine's timing */
 	close(fd);
 	return served;
 }

@@ -178,16 +178,30 @@ emit_keys(const struct block *b, const struct import_service *s, const struct im
 		line(b, "max_per_source = %d;", s->max_per_source);
 	if (s->connection_rate > 0)
 		line(b, "connection_rate = %d;", s->connection_rate);
+	key_string(b, "banner", s->banner[0]);
+	key_string(b, "banner_success", s->banner[1]);
+	key_string(b, "banner_fail", s->banner[2]);
+	if (s->max_load > 0)
+		line(b, "max_load = %g;", s->max_load);
 	key_list(b, "allow", &s->allow, false);
 	key_list(b, "deny", &s->deny, false);
 	key_list(b, "env", &s->env, false);
 	key_list(b, "passenv", &s->passenv, false);
 	emit_limits(b, &s->limits);
+	if (s->nice_set)
+		line(b, "nice = %d;", s->nice);
+	key_string(b, "umask", s->umask);
 	if (s->keepalive && s->protocol == PROTO_TCP)
 		emit_later_key(b, h, "keepalive", "keepalive = true;");
 	if (s->interface != NULL) {
 		char *q = import_emit_quote(s->interface), *text = import_xprintf("interface = %s;", q);
 		emit_later_key(b, h, "interface", text);
+		free(text);
+		free(q);
+	}
+	if (s->tcp_wrappers != NULL) {
+		char *q = import_emit_quote(s->tcp_wrappers), *text = import_xprintf("tcp_wrappers = %s;", q);
+		emit_later_key(b, h, "tcp_wrappers", text);
 		free(text);
 		free(q);
 	}

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "banner.h"
 #include "config.h"
 #include "handler.h"
 #include "import_model.h"
@@ -96,6 +97,19 @@ system_is_interface(const char *name)
 	return if_nametoindex(name) != 0;
 }
 
+/* as banner_load reads it: whole, regular, at most BANNER_MAX */
+static bool
+system_banner_ok(const char *path)
+{
+	char *text;
+	size_t len;
+
+	if (util_read_file(path, BANNER_MAX, &text, &len) == -1)
+		return false;
+	free(text);
+	return true;
+}
+
 static bool
 system_quotes_ok(const char *path)
 {
@@ -152,5 +166,6 @@ const struct import_host import_host_system = {
 	.resolve = system_resolve,
 	.is_interface = system_is_interface,
 	.quotes_ok = system_quotes_ok,
+	.banner_ok = system_banner_ok,
 	.key_known = system_key_known,
 };

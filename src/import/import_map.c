@@ -1,6 +1,7 @@
-/* --import: the translation rules inetd and xinetd share (programs, internals, wait, caps). */
+/* --import: the translation rules inetd and xinetd share (programs, internals, wait, caps, nice, umask). */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,13 +124,13 @@ import_map_program(struct import_service *s, const struct import_host *h,
 	import_set(&s->handler, "exec");
 	if (has_argv0 && strcmp(base_name(program), "tcpd") == 0 && argv->n > 0) {
 		/* tcpd runs its argv[0] (a path, or a name in its daemon directory) as argv[0] */
-		char *what = import_xprintf("server %s", program);
-		import_note_add(&s->notes, at->file, at->line, what,
-		    "tcpd's /etc/hosts.allow and /etc/hosts.deny are not consulted: "
-		    "name the clients in allow and deny");
-		free(what);
 		real = argv->v[0][0] == '/' ? import_xstrdup(argv->v[0]) :
 		    import_xprintf("%s/%s", IMPORT_TCPD_DIR, argv->v[0]);
+		/* and asks the tables for the daemon by argv[0]'s base name (tcpd.c) */
+		char *what = import_xprintf("server %s", program);
+		struct import_at tcpd = import_at_make(at->file, at->line, what);
+		import_map_tcp_wrappers(s, base_name(argv->v[0]), &tcpd);
+		free(what);
 		program = real;
 	}
 	if (has_argv0)
@@ -142,7 +143,40 @@ import_map_program(struct import_service *s, const struct import_host *h,
 		for (size_t i = first; i < argv->n; i++)
 			import_strv_add(&s->command, argv->v[i]);
 	}
+	if (s->tcp_wrappers != NULL && strcmp(s->handler, "exec") != 0) {
+		/* a fortune made qotd: a built-in handler, under the filter */
+		import_note_add(&s->notes, at->file, at->line, "server tcpd",
+		    "/etc/hosts.allow and /etc/hosts.deny are not consulted for %s (tcp_wrappers "
+		    "on a built-in handler needs seccomp = false)", s->tcp_wrappers);
+		free(s->tcp_wrappers);
+		s->tcp_wrappers = NULL;
+	}
 	free(real);
+}
+
+void
+import_map_tcp_wrappers(struct import_service *s, const char *daemon, const struct import_at *at)
+{
+	const char *lost = NULL;
+
+#ifndef HAVE_LIBWRAP
+	lost = "this netsrvd was built without libwrap (tcp_wrappers)";
+#endif
+	if (s->protocol == PROTO_UDP)
+		lost = "tcp_wrappers checks TCP clients only";
+	else if (s->handler == NULL || strcmp(s->handler, "exec") != 0)
+		lost = "tcp_wrappers on a built-in handler needs seccomp = false";
+	if (lost != NULL) {
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "/etc/hosts.allow and /etc/hosts.deny are not consulted for %s (%s): "
+		    "name the clients in allow and deny", daemon, lost);
+		return;
+	}
+	if (s->tcp_wrappers != NULL && strcmp(s->tcp_wrappers, daemon) != 0)
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "the tables are consulted for %s only, not for %s too", s->tcp_wrappers, daemon);
+	else
+		import_set(&s->tcp_wrappers, daemon);
 }
 
 void
@@ -151,9 +185,7 @@ import_map_wait(struct import_service *s, bool wait, const struct import_at *at)
 	if (s->handler == NULL || strcmp(s->handler, "exec") != 0)
 		return;	/* a built-in handler: wait has no meaning there */
 	if (s->protocol == PROTO_TCP) {
-		if (wait)
-			import_service_unservable(s, "a TCP \"wait\" service hands its program the "
-			    "listening socket; netsrvd runs programs on accepted connections only");
+		s->wait = wait;	/* the program gets the listener (inetd's tcp wait) */
 		return;
 	}
 	if (!wait)
@@ -165,8 +197,8 @@ import_map_wait(struct import_service *s, bool wait, const struct import_at *at)
 void
 import_map_instances(struct import_service *s, long n, const struct import_at *at)
 {
-	/* a UDP program runs alone; built-in UDP handlers never forked per datagram */
-	if (s->protocol == PROTO_UDP)
+	/* a wait program runs alone; built-in UDP handlers never forked per datagram */
+	if (s->protocol == PROTO_UDP || s->wait)
 		return;
 	if (n < 1) {
 		import_note_add(&s->notes, at->file, at->line, at->what,
@@ -183,6 +215,12 @@ import_map_instances(struct import_service *s, long n, const struct import_at *a
 void
 import_map_per_source(struct import_service *s, long n, const struct import_at *at)
 {
+	if (s->wait && s->protocol == PROTO_TCP) {
+		if (n > 0)
+			import_note_add(&s->notes, at->file, at->line, at->what,
+			    "a wait program accepts its own connections, unseen by netsrvd");
+		return;
+	}
 	if (n < 0)
 		n = 0;
 	if (n > import_schema_max("max_per_source")) {
@@ -195,6 +233,11 @@ import_map_per_source(struct import_service *s, long n, const struct import_at *
 void
 import_map_connection_rate(struct import_service *s, long n, const struct import_at *at)
 {
+	if (s->wait) {
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "a wait program accepts its own connections, unseen by netsrvd");
+		return;
+	}
 	if (n > import_schema_max("connection_rate")) {
 		n = import_schema_max("connection_rate");
 		import_note_add(&s->notes, at->file, at->line, at->what, "connection_rate is at most %ld", n);
@@ -205,12 +248,60 @@ import_map_connection_rate(struct import_service *s, long n, const struct import
 void
 import_map_default_caps(struct import_service *s, int max_workers)
 {
-	if (s->protocol != PROTO_TCP)
-		return;	/* one program, or a built-in handler, serves a UDP socket */
+	if (s->protocol != PROTO_TCP || s->wait)
+		return;	/* one program (wait), or a built-in handler, serves the socket */
 	if (s->max_workers == 0)
 		s->max_workers = max_workers;
 	if (s->max_per_source < 0)
 		s->max_per_source = 0;
+}
+
+static bool
+is_exec(const struct import_service *s)
+{
+	return s->handler != NULL && strcmp(s->handler, "exec") == 0;
+}
+
+void
+import_map_nice(struct import_service *s, const char *text, const struct import_at *at)
+{
+	const struct config_key *k = config_handler_key_find("nice");
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (!is_exec(s))
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "netsrvd sets nice on programs only (handler exec)");
+	else if (end == text || *end != '\0' || errno != 0)
+		import_note_add(&s->notes, at->file, at->line, at->what, "not a number");
+	else if (k == NULL || n < k->min || n > k->max)
+		import_note_add(&s->notes, at->file, at->line, at->what, "netsrvd's nice is %lld to %lld",
+		    k != NULL ? k->min : 0, k != NULL ? k->max : 0);
+	else {
+		s->nice = (int)n;
+		s->nice_set = true;
+	}
+}
+
+void
+import_map_umask(struct import_service *s, const char *text, const struct import_at *at)
+{
+	size_t n = strlen(text);
+	unsigned long mode;
+
+	if (!is_exec(s)) {
+		import_note_add(&s->notes, at->file, at->line, at->what,
+		    "netsrvd sets a umask on programs only (handler exec)");
+		return;
+	}
+	if (n == 0 || n > 4 || strspn(text, "01234567") != n || (mode = strtoul(text, NULL, 8)) > 0777) {
+		import_note_add(&s->notes, at->file, at->line, at->what, "not an octal mode 0000 to 0777");
+		return;
+	}
+	free(s->umask);
+	s->umask = import_xprintf("%04lo", mode);
 }
 
 void

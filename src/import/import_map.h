@@ -1,4 +1,4 @@
-/* --import: the translation rules inetd and xinetd share (programs, internals, wait, caps). */
+/* --import: the translation rules inetd and xinetd share (programs, internals, wait, caps, nice, umask). */
 #ifndef NETSRVD_IMPORT_MAP_H
 #define NETSRVD_IMPORT_MAP_H
 
@@ -38,6 +38,13 @@ void import_map_program(struct import_service *s, const struct import_host *h,
 void import_map_redirect(struct import_service *s, const struct import_host *h,
     const struct import_strv *value, const struct import_at *at);
 
+/*
+ * The tables tcpd (or xinetd's libwrap) read for daemon: tcp_wrappers on
+ * an exec TCP service of a build with libwrap; noted as lost otherwise.
+ */
+void import_map_tcp_wrappers(struct import_service *s, const char *daemon,
+    const struct import_at *at);
+
 /* inetd's wait/nowait, xinetd's wait, once the protocol and handler are known. */
 void import_map_wait(struct import_service *s, bool wait, const struct import_at *at);
 
@@ -64,6 +71,14 @@ void import_map_default_caps(struct import_service *s, int max_workers);
  */
 int import_schema_max(const char *key);
 int import_schema_default(const char *key);
+
+/*
+ * xinetd's nice (decimal, within the exec key's range) and umask (octal,
+ * as xinetd reads it; netsrvd's is a string of four digits): exec only,
+ * else noted.
+ */
+void import_map_nice(struct import_service *s, const char *text, const struct import_at *at);
+void import_map_umask(struct import_service *s, const char *text, const struct import_at *at);
 
 /* The program's user and group are checked where they will be used: exec only. */
 void import_map_credentials(struct import_service *s, const struct import_host *h,

@@ -241,9 +241,12 @@ import_service_clone(struct import_result *r, size_t index)
 	s->handler = dup_or_null(o->handler);
 	s->quotes = dup_or_null(o->quotes);
 	s->to = dup_or_null(o->to);
+	for (size_t i = 0; i < 3; i++)
+		s->banner[i] = dup_or_null(o->banner[i]);
 	s->user = dup_or_null(o->user);
 	s->group = dup_or_null(o->group);
 	s->interface = dup_or_null(o->interface);
+	s->tcp_wrappers = dup_or_null(o->tcp_wrappers);
 	s->unservable = dup_or_null(o->unservable);
 	memset(&s->command, 0, sizeof(s->command));
 	memset(&s->env, 0, sizeof(s->env));
@@ -284,9 +287,13 @@ service_free(struct import_service *s)
 	free(s->handler);
 	free(s->quotes);
 	free(s->to);
+	for (size_t i = 0; i < 3; i++)
+		free(s->banner[i]);
 	free(s->user);
 	free(s->group);
 	free(s->interface);
+	free(s->tcp_wrappers);
+	free(s->umask);
 	free(s->unservable);
 	import_strv_clear(&s->command);
 	import_strv_clear(&s->env);

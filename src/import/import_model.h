@@ -46,17 +46,23 @@ struct import_service {
 	struct import_strv command;	/* exec: the path, then the arguments */
 	char *quotes;		/* qotd */
 	char *to;		/* redirect: "host:port" */
-	bool wait;		/* exec over UDP */
+	bool wait;		/* exec: the program gets the socket (always over UDP) */
 	char *user, *group;	/* exec */
 	bool groups;		/* the user's supplementary groups too (initgroups) */
 	struct import_strv env, passenv, allow, deny;
 	struct import_limits limits;
+	bool nice_set;		/* exec: nice = N */
+	int nice;
+	char *umask;		/* exec: "0022"; NULL: unset */
 	int workers;		/* 0: unset */
 	int max_workers;	/* 0: unset */
 	int max_per_source;	/* -1: unset */
 	int connection_rate;	/* 0: unset (xinetd's cps) */
+	char *banner[3];	/* banner, banner_success, banner_fail: paths; NULL: unset */
+	double max_load;	/* 0: unset */
 	bool keepalive;
 	char *interface;	/* a device name: SO_BINDTODEVICE */
+	char *tcp_wrappers;	/* the daemon name tcpd or xinetd's libwrap checked the tables for */
 	bool enabled;
 	char *unservable;	/* why it is printed commented out; NULL: served */
 	struct import_notes notes;	/* what was lost, beside the service */
@@ -112,6 +118,8 @@ struct import_host {
 	bool (*is_interface)(const char *name);
 	/* the file loads as a netsrvd quotes file (qotd) */
 	bool (*quotes_ok)(const char *path);
+	/* the file is one netsrvd loads as a banner (regular, readable, small); NULL: this machine's */
+	bool (*banner_ok)(const char *path);
 	/* the running netsrvd knows this service key (a later version's keys) */
 	bool (*key_known)(const char *key);
 };

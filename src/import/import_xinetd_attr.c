@@ -35,15 +35,8 @@ static const struct {
 	const char *name;
 	const char *why;
 } lost_attrs[] = {
-	{ .name = "access_times", .why = "netsrvd serves at all hours" },
-	{ .name = "banner", .why = "netsrvd sends no banner" },
-	{ .name = "banner_success", .why = "netsrvd sends no banner" },
-	{ .name = "banner_fail", .why = "netsrvd sends no banner" },
-	{ .name = "max_load", .why = "netsrvd does not watch the load average" },
-	{ .name = "nice", .why = "netsrvd does not change a program's priority" },
-	{ .name = "umask", .why = "netsrvd's programs inherit its umask" },
+	{ .name = "access_times", .why = "netsrvd serves at all hours: a cron job that sets enabled and reloads does it" },
 	{ .name = "deny_time", .why = "netsrvd has no SENSOR blacklist" },
-	{ .name = "libwrap", .why = "netsrvd does not consult tcp_wrappers" },
 	{ .name = "mdns", .why = "netsrvd does not register services with mDNS" },
 	{ .name = "rpc_version", .why = "netsrvd has no RPC services" },
 	{ .name = "rpc_number", .why = "netsrvd has no RPC services" },
@@ -422,8 +415,8 @@ translate_caps(struct import_service *s, const struct view *v, const struct xine
 		else
 			import_map_per_source(s, n < 0 ? 0 : (long)n, &at);
 	}
-	/* the defaults' cps is for the TCP services: a UDP one is told only of its own */
-	if (cps != NULL && (s->protocol == PROTO_TCP || cps != d->cps))
+	/* the defaults' cps is for the TCP services netsrvd accepts for: the others are told only of their own */
+	if (cps != NULL && ((s->protocol == PROTO_TCP && !s->wait) || cps != d->cps))
 		translate_cps(s, cps);
 	/* xinetd's own defaults are UNLIMITED both */
 	import_map_default_caps(s, import_schema_max("max_workers"));
@@ -480,6 +473,12 @@ acl_convert(struct import_service *s, const struct import_strv *values, struct i
 static void
 translate_acl(struct import_service *s, const struct view *v)
 {
+	/* served without its rules, it would admit whom xinetd's rules kept out */
+	if (s->wait && s->protocol == PROTO_TCP && (v->only_from_set || v->no_access_set)) {
+		import_service_unservable(s, "only_from and no_access cannot apply to a TCP wait "
+		    "program: it accepts its own connections, unseen by netsrvd");
+		return;
+	}
 	if (v->only_from_set) {
 		acl_convert(s, &v->only_from, &s->allow, v->only_from_at, "only_from");
 		/* an empty only_from admits nobody; an empty allow list admits all */
@@ -555,6 +554,23 @@ translate_limit(struct import_service *s, const struct view *v, const char *name
 		note_attr(s, a, "netsrvd's limit is %lld to %lld", min, max);
 	else if (n >= 0)
 		*slot = n;
+}
+
+/* nice and umask: the program's (import_map.c) */
+static void
+translate_process(struct import_service *s, const struct view *v)
+{
+	const struct xinetd_attr *nice = single(v, "nice"), *mask = single(v, "umask");
+	struct import_at at;
+
+	if (nice != NULL) {
+		at = at_of(nice);
+		import_map_nice(s, nice->values.n == 1 ? nice->values.v[0] : "", &at);
+	}
+	if (mask != NULL) {
+		at = at_of(mask);
+		import_map_umask(s, mask->values.n == 1 ? mask->values.v[0] : "", &at);
+	}
 }
 
 static void
@@ -645,6 +661,24 @@ translate_logging(struct import_result *r, struct import_service *s, const struc
 	}
 }
 
+/* libwrap = name: the tables for that name, not the service's (NOLIBWRAP: none at all) */
+static void
+translate_libwrap(struct import_service *s, const struct view *v)
+{
+	const struct xinetd_attr *a = single(v, "libwrap");
+	struct import_at at;
+
+	if (a == NULL)
+		return;
+	if (has_flag(v, "NOLIBWRAP") || a->values.n != 1) {
+		note_attr(s, a, "%s", has_flag(v, "NOLIBWRAP") ? "flags NOLIBWRAP turns it off" :
+		    "not one daemon name");
+		return;
+	}
+	at = at_of(a);
+	import_map_tcp_wrappers(s, a->values.v[0], &at);
+}
+
 static void
 translate_lost(struct import_service *s, const struct view *v)
 {
@@ -663,7 +697,7 @@ import_xinetd_translate(struct import_result *r, const struct import_host *h,
 	struct import_service *s = import_service_add(r, e->file, e->line);
 	struct view v;
 	const char *id;
-	bool internal;
+	bool internal, tcp;
 
 	view_init(&v, e, d);
 	view_build(&v, s);
@@ -686,8 +720,16 @@ import_xinetd_translate(struct import_result *r, const struct import_host *h,
 	translate_limit(s, &v, "rlimit_as", &s->limits.memory, true, 1048576, LLONG_MAX);
 	translate_limit(s, &v, "rlimit_cpu", &s->limits.cpu, false, 0, INT_MAX);
 	translate_limit(s, &v, "rlimit_files", &s->limits.files, false, 3, 1048576);
+	translate_process(s, &v);
 	translate_flags(s, h, &v);
+	translate_libwrap(s, &v);
 	translate_logging(r, s, &v);
+	/* the defaults' banner and max_load are for the TCP services netsrvd accepts for: another is told only of its own */
+	tcp = s->protocol == PROTO_TCP && !s->wait;
+	import_xinetd_door(s, h, &(struct xinetd_door){
+	    .banner = or_default(&v, "banner", tcp ? d->banner : NULL),
+	    .banner_success = single(&v, "banner_success"), .banner_fail = single(&v, "banner_fail"),
+	    .max_load = or_default(&v, "max_load", tcp ? d->max_load : NULL) });
 	translate_lost(s, &v);
 	view_free(&v);
 }
@@ -783,6 +825,10 @@ import_xinetd_defaults(struct import_result *r, const struct xinetd_entry *e,
 			d->v6only = a;
 		else if (strcmp(a->name, "groups") == 0)
 			d->groups = a;
+		else if (strcmp(a->name, "banner") == 0)
+			d->banner = a;
+		else if (strcmp(a->name, "max_load") == 0)
+			d->max_load = a;
 		else if (lost >= 0)
 			import_note_add(&r->notes, a->file, a->line, a->text, "%s", lost_attrs[lost].why);
 		else

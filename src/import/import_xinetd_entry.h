@@ -38,6 +38,7 @@ struct xinetd_defaults {
 	bool only_from_set, no_access_set, passenv_set, enabled_set;
 	const struct xinetd_attr *only_from_at, *no_access_at;	/* the last line that set them */
 	const struct xinetd_attr *instances, *per_source, *cps, *bind, *v6only, *groups;
+	const struct xinetd_attr *banner, *max_load;	/* import_xinetd_door.c */
 };
 
 /* The services of one entry (or none, for what xinetd would not run) into r. */
@@ -49,6 +50,16 @@ void import_xinetd_defaults(struct import_result *r, const struct xinetd_entry *
     struct xinetd_defaults *d);
 
 void import_xinetd_defaults_free(struct xinetd_defaults *d);
+
+/*
+ * banner, banner_success, banner_fail and max_load (each NULL when the
+ * entry and the defaults leave it unset) into s's keys, or noted.
+ */
+struct xinetd_door {
+	const struct xinetd_attr *banner, *banner_success, *banner_fail, *max_load;
+};
+void import_xinetd_door(struct import_service *s, const struct import_host *h,
+    const struct xinetd_door *d);
 
 /* Applies one list attribute's operator to list: = replaces, += adds, -= removes. */
 void import_xinetd_apply_list(struct import_strv *list, const struct xinetd_attr *a);
