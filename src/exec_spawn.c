@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "exec_spawn.h"
+#include "pidfd.h"
 #include "log.h"
 #include "sandbox.h"
 #include "util.h"
@@ -390,23 +391,6 @@ child_main(void *arg)
 
 /* --- the worker's side ---------------------------------------------------- */
 
-static int
-open_pidfd(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	/* valgrind 3.19 does not know the call, and says so in its log each time */
-	if (sandbox_under_valgrind())
-		return -1;
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
-		log_debug("fcntl(pidfd, FD_CLOEXEC)");
-	return fd;
-#else
-	(void)pid;
-	return -1;
-#endif
-}
-
 /* What the child said before it gave up; false: it reached execve and exec'd. */
 static bool
 child_failed(int status_fd, struct child_failure *f)
@@ -481,7 +465,7 @@ exec_start(const struct exec_prep *p, int io_fd, struct exec_child *c, char *why
 	if (fcntl(errp[0], F_SETFL, O_NONBLOCK) == -1)
 		log_debug("fcntl(O_NONBLOCK) on a program's stderr");
 	c->pid = pid;
-	c->pidfd = open_pidfd(pid);
+	c->pidfd = pidfd_for(pid);
 	c->err_fd = errp[0];
 	c->started_ms = util_now_ms();
 	return 0;

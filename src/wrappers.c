@@ -20,6 +20,7 @@
 #include "config_types.h"
 #include "handler.h"
 #include "log.h"
+#include "pidfd.h"
 #include "sandbox.h"
 #include "util.h"
 #include "wrappers.h"
@@ -126,22 +127,6 @@ child_ask(const char *name, int fd, const struct sockaddr *peer, int verdict_fd,
 
 /* --- the worker's side -------------------------------------------------- */
 
-static int
-open_pidfd(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	if (sandbox_under_valgrind())
-		return -1;
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
-		log_debug("fcntl(pidfd, FD_CLOEXEC)");
-	return fd;
-#else
-	(void)pid;
-	return -1;
-#endif
-}
-
 /* fd readable before the deadline (-1: none) and before a stop: 1; else 0. */
 static int
 wait_readable(int fd, int wake_fd, int64_t deadline)
@@ -197,7 +182,7 @@ read_verdict(int rfd, int wake_fd, int64_t deadline, char *v)
 static void
 wait_for_twist(pid_t pid, int wake_fd, int64_t deadline)
 {
-	int pidfd = open_pidfd(pid);
+	int pidfd = pidfd_for(pid);
 
 	/* without a pidfd (valgrind): its end, which PDEATHSIG bounds by ours */
 	if (pidfd >= 0 && !wait_readable(pidfd, wake_fd, deadline))
