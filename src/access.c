@@ -90,6 +90,8 @@ access_format(const struct access_line *l, char *out, size_t len)
 	field(&b, " end=%s", l->end);
 	if (l->reason != NULL)
 		field(&b, " reason=%s", l->reason);
+	if (l->tls != NULL && l->tls[0] != '\0')
+		field(&b, " %s", l->tls);
 	if (l->words != NULL && l->words[0] != '\0')
 		field(&b, " %s", l->words);
 	if (l->detail != NULL)

@@ -10,8 +10,8 @@
 
 /*
  * One line's fields, each written only when it applies, always in this
- * order: service peer proxy in out duration_ms end reason, then the
- * handler's own words (exec: program exit|signal), then detail.
+ * order: service peer proxy in out duration_ms end reason, the TLS
+ * words, then the handler's own words (exec: program exit|signal), then detail.
  */
 struct access_line {
 	const char *service;
@@ -24,6 +24,7 @@ struct access_line {
 	long long duration_ms;
 	const char *end;		/* done closed timeout reset error answered dropped refused */
 	const char *reason;		/* end=refused: acl load per_source proxy rate reflection wrappers; redirect: connect backend */
+	const char *tls;		/* "tls=TLSv1.3 resumed=1 client_sha256=...", or NULL */
 	const char *words;		/* the handler's, already key=value ("program=12 exit=0"), or NULL */
 	const char *detail;		/* free text, written quoted, or NULL */
 	/*

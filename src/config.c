@@ -19,6 +19,7 @@
 #include "config_inetd.h"
 #include "config_identity.h"
 #include "config_service.h"
+#include "config_tls.h"
 #include "config_text.h"
 #include "handler.h"
 #include "util.h"
@@ -546,8 +547,29 @@ check_pool(struct ctx *c, const config_setting_t *svc, struct service_config *s,
 	return 0;
 }
 
+/* The `tls` block, once the handler's check ran: its defaults, its paths, then its files (config_tls.c). */
 static int
-load_service(struct ctx *c, const config_setting_t *svc, const struct config *cfg,
+load_tls(struct ctx *c, const config_setting_t *svc, struct service_config *s, struct config *cfg)
+{
+	const config_setting_t *st = config_setting_get_member(svc, "tls");
+	struct config_where w = { .c = c, .group = svc };
+	const char *key;
+	char why[CONFIG_ERR_MAX];
+
+	if (st == NULL)
+		return 0;
+	s->tls.on = true;
+	if (handler_defaults(config_tls_keys, CONFIG_TLS_NKEYS, &s->tls, st) == -1 ||
+	    config_path_relative(&w, &s->tls.certificate) == -1 ||
+	    config_path_relative(&w, &s->tls.key) == -1 || config_path_relative(&w, &s->tls.client_ca) == -1)
+		return fail_at(c, st, "out of memory");
+	if (config_tls_check(s, &cfg->warnings, &key, why, sizeof(why)) == -1)
+		return fail_key(c, svc, key, why);
+	return 0;
+}
+
+static int
+load_service(struct ctx *c, const config_setting_t *svc, struct config *cfg,
     struct service_config *s)
 {
 	bool set[SCHEMA_MAX] = { false };
@@ -591,7 +613,9 @@ load_service(struct ctx *c, const config_setting_t *svc, const struct config *cf
 	if (config_identity_resolve(s->user, s->group, &s->id, &key, why, sizeof(why)) == -1 ||
 	    config_identity_groups(s, &key, why, sizeof(why)) == -1)
 		return fail_key(c, svc, key, why);
-	return load_handler_keys(c, svc, s);
+	if (load_handler_keys(c, svc, s) == -1)
+		return -1;
+	return load_tls(c, svc, s, cfg);
 }
 
 /* Two services collide when one could receive the other's packets. */

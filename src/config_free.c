@@ -6,6 +6,7 @@
 #include "config_error.h"
 #include "config_free.h"
 #include "config_schema.h"
+#include "config_tls.h"
 #include "handler.h"
 
 void
@@ -37,6 +38,7 @@ config_service_free(struct service_config *s)
 	free(s->banner.text);
 	free(s->banner_success.text);
 	free(s->banner_fail.text);
+	config_tls_free(s);
 	if (s->handler != NULL) {
 		if (s->handler->release != NULL)
 			s->handler->release(s);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config_schema.h"
+#include "config_tls.h"
 #include "config_types.h"
 #include "handler.h"
 #include "logpeer.h"
@@ -63,6 +64,8 @@ const struct config_key config_schema[] = {
 	K("connection_rate_per_source", SCOPE_GLOBAL, TYPE_INT, 0, 1000000, "0", true, false,
 	    G(connection_rate_per_source)),
 	K("lookup_timeout", SCOPE_GLOBAL, TYPE_INT, 1, 60000, "2000", true, false, G(lookup_timeout)),
+	/* ms from the accept (or the PROXY header) to the end of a TLS handshake */
+	K("handshake_timeout", SCOPE_GLOBAL, TYPE_INT, 1, 600000, "5000", true, false, G(handshake_timeout)),
 	/* drop-ins: config_dropin.c; read again at every reload */
 	K("include_dir", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(include_dir)),
 	/* packages' update-inetd entries: config_inetd.c; read again at every reload */
@@ -94,6 +97,7 @@ const struct config_key config_schema[] = {
 	K("connection_rate_per_source", SCOPE_SERVICE, TYPE_INT, 0, 1000000, NULL, true, INHERIT,
 	    S(connection_rate_per_source)),
 	K("lookup_timeout", SCOPE_SERVICE, TYPE_INT, 1, 60000, NULL, true, INHERIT, S(lookup_timeout)),
+	K("handshake_timeout", SCOPE_SERVICE, TYPE_INT, 1, 600000, NULL, true, INHERIT, S(handshake_timeout)),
 	K("timeout", SCOPE_SERVICE, TYPE_INT, 0, 86400, NULL, true, INHERIT, S(timeout)),
 	K("backlog", SCOPE_SERVICE, TYPE_INT, 1, 65535, NULL, true, INHERIT, S(backlog)),
 	K("allow", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, "[]", true, false, 0),
@@ -123,6 +127,9 @@ const struct config_key config_schema[] = {
 	K("banner_fail", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(banner_fail_file)),
 	/* TCP: refused while the 1-minute load average is above it (worker.c); 0 = off */
 	K("max_load", SCOPE_SERVICE, TYPE_FLOAT, 0, 1000000, "0", true, false, S(max_load)),
+	/* TCP: TLS on the connection (config_tls.c keys, tls_ctx.c builds the context) */
+	{ .name = "tls", .scope = SCOPE_SERVICE, .type = TYPE_GROUP, .reloadable = true,
+	  .offset = S(tls), .sub = config_tls_keys, .nsub = CONFIG_TLS_NKEYS },
 };
 const size_t config_schema_len = sizeof(config_schema) / sizeof(config_schema[0]);
 
@@ -282,7 +289,7 @@ bool
 config_key_stored(const struct config_key *k, bool handler_key)
 {
 	return k->type == TYPE_INT || k->type == TYPE_FLOAT || k->type == TYPE_BOOL || k->type == TYPE_STRING ||
-	    (handler_key && (k->type == TYPE_STRING_LIST || (k->type == TYPE_GROUP && k->sub != NULL)));
+	    (k->type == TYPE_GROUP && k->sub != NULL) || (handler_key && k->type == TYPE_STRING_LIST);
 }
 
 void *

@@ -16,7 +16,7 @@
 static const char *const tcp_only_keys[] = {
 	"proxy_from", "keepalive", "keepalive_idle", "keepalive_interval", "keepalive_count",
 	"connection_rate", "connection_rate_per_source", "banner", "banner_success", "banner_fail",
-	"max_load", "tcp_wrappers",
+	"max_load", "tcp_wrappers", "tls", "handshake_timeout",
 };
 static const char *const keepalive_timers[] = { "keepalive_idle", "keepalive_interval", "keepalive_count" };
 

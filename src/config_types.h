@@ -9,6 +9,7 @@
 
 #include "cidr.h"
 #include "log.h"
+#include "tls_conf.h"
 
 struct handler;
 
@@ -95,6 +96,8 @@ struct service_config {
 	char *banner_file, *banner_success_file, *banner_fail_file;
 	struct banner_text banner, banner_success, banner_fail;
 	double max_load;	/* TCP: refused while the 1-minute load average is above; 0 = off */
+	struct tls_conf tls;	/* TCP: the handshake and what it serves with (tls_conf.h) */
+	int handshake_timeout;	/* ms a TLS handshake may take at most */
 	struct identity id;	/* resolved from user and group */
 	void *hconf;		/* the handler's keys and what its check made (handler.h) */
 	int line;		/* where the service's group starts */
@@ -140,6 +143,7 @@ struct config {
 	int connection_rate;
 	int connection_rate_per_source;
 	int lookup_timeout;
+	int handshake_timeout;
 	int timeout;
 	int shutdown_timeout;
 	int backlog;

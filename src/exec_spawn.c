@@ -130,7 +130,7 @@ int
 exec_prepare(struct exec_prep *p, char **argv, const struct config_strv *env,
     const struct config_strv *passenv, bool udp)
 {
-	size_t max = (env != NULL ? env->n : 0) + (passenv != NULL ? passenv->n : 0) + 2 + PV_COUNT + 1;
+	size_t max = (env != NULL ? env->n : 0) + (passenv != NULL ? passenv->n : 0) + 2 + PV_COUNT + TV_COUNT + 1;
 
 	memset(p, 0, sizeof(*p));
 	p->argv = argv;
@@ -252,6 +252,27 @@ exec_clear_peer(struct exec_prep *p)
 {
 	memset(p->peer, 0, sizeof(p->peer));
 	p->envp[p->nfixed] = NULL;
+}
+
+static const char *const tls_names[TV_COUNT] = {
+	"TLS_VERSION", "TLS_CIPHER", "TLS_SNI", "TLS_CLIENT_SUBJECT", "TLS_CLIENT_ISSUER",
+	"TLS_CLIENT_SERIAL", "TLS_CLIENT_SHA256"
+};
+
+void
+exec_set_tls(struct exec_prep *p, const char *const vals[TV_COUNT])
+{
+	size_t n = p->nfixed;
+
+	while (p->envp[n] != NULL)
+		n++;
+	for (int i = 0; i < TV_COUNT; i++) {
+		if (vals[i] == NULL || vals[i][0] == '\0')
+			continue;
+		snprintf(p->tls[i], sizeof(p->tls[i]), "%s=%s", tls_names[i], vals[i]);
+		p->envp[n++] = p->tls[i];
+	}
+	p->envp[n] = NULL;
 }
 
 /* --- the child, between clone and execve --------------------------------- */

@@ -24,6 +24,13 @@ enum exec_peer_var {
 };
 #define EXEC_VAR_MAX 80		/* "TCPREMOTEIP=" and an IPv6 address */
 
+/* The TLS variables (a TLS service's programs), in this order. */
+enum exec_tls_var {
+	TV_VERSION, TV_CIPHER, TV_SNI, TV_CLIENT_SUBJECT, TV_CLIENT_ISSUER, TV_CLIENT_SERIAL,
+	TV_CLIENT_SHA256, TV_COUNT
+};
+#define EXEC_TLS_VAR_MAX 560		/* "TLS_CLIENT_SUBJECT=" and 512 bytes of a name */
+
 /*
  * Everything a start needs, made once per worker (exec_prepare): no
  * allocation between fork and exec, and little before it.
@@ -33,6 +40,7 @@ struct exec_prep {
 	char **envp;			/* the fixed part, then the peer's, then NULL */
 	size_t nfixed;
 	char peer[PV_COUNT][EXEC_VAR_MAX];
+	char tls[TV_COUNT][EXEC_TLS_VAR_MAX];
 	struct exec_limit limits[EXEC_NLIMITS];
 	size_t nlimits;
 	bool set_nice;			/* nice: the program's, absolute (setpriority) */
@@ -74,6 +82,11 @@ void exec_prep_umask(struct exec_prep *p, mode_t mask);
 /* The peer variables for the next start (a TCP client), or none (UDP wait). */
 void exec_set_peer(struct exec_prep *p, const struct sockaddr *remote, const struct sockaddr *local);
 void exec_clear_peer(struct exec_prep *p);
+/*
+ * After exec_set_peer, for a TLS client: the TLS variables whose value
+ * (vals[TV_*]) is not NULL or empty join the environment of the next start.
+ */
+void exec_set_tls(struct exec_prep *p, const char *const vals[TV_COUNT]);
 
 /*
  * Starts the program with io_fd as its stdin and stdout and a pipe as its

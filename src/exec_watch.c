@@ -285,19 +285,24 @@ exec_watch(const struct exec_watch *w, struct exec_child *c, struct exec_result 
 	if (w->max_runtime > 0)
 		pl.term_at = c->started_ms + (int64_t)w->max_runtime * 1000;
 	while (!done) {
-		struct pollfd pf[3] = {
+		struct pollfd pf[3 + EXEC_SIDE_FDS] = {
 			{ .fd = w->wake_fd, .events = POLLIN }, { .fd = c->err_fd, .events = POLLIN },
-			{ .fd = c->pidfd, .events = POLLIN }
+			{ .fd = c->pidfd, .events = POLLIN }, { .fd = -1 }, { .fd = -1 }
 		};
 		int64_t now = util_now_ms();
+
+		if (w->side_events != NULL)
+			w->side_events(w->side_ctx, &pf[3]);
 
 		plan_stop(w, &pl, r, now);
 		plan_idle(w, &pl, r, now);
 		carry_out(w, c, &pl, r, now);
 		if (w->progress != NULL)
 			atomic_store_explicit(w->progress, util_coarse_now_ms(), memory_order_relaxed);
-		if (poll(pf, 3, poll_timeout(&pl, c->pidfd >= 0, now)) == -1 && errno != EINTR)
+		if (poll(pf, 3 + EXEC_SIDE_FDS, poll_timeout(&pl, c->pidfd >= 0, now)) == -1 && errno != EINTR)
 			log_warn("service %s: poll", w->service);
+		if (w->side_step != NULL)
+			w->side_step(w->side_ctx);
 		if (pf[0].revents & POLLIN)
 			drain_wake(w->wake_fd);
 		if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !read_stderr(&eb, c->err_fd)) {

@@ -2,6 +2,7 @@
 #ifndef NETSRVD_EXEC_WATCH_H
 #define NETSRVD_EXEC_WATCH_H
 
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,7 +29,18 @@ struct exec_watch {
 	int idle_timeout;
 	bool (*moved)(void *ctx);
 	void *moved_ctx;
+	/*
+	 * A stream the worker carries for the program (TLS: tls_relay.h), or
+	 * NULL: side_events fills the pollfds to wait on beside the program
+	 * (up to EXEC_SIDE_FDS; fd -1 for none), side_step moves what it can
+	 * after each wake.
+	 */
+	void (*side_events)(void *ctx, struct pollfd *pf);
+	void (*side_step)(void *ctx);
+	void *side_ctx;
 };
+
+#define EXEC_SIDE_FDS 2
 
 struct exec_result {
 	int status;			/* as waitpid gives it */

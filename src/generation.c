@@ -125,6 +125,7 @@ init_services(struct generation *g, const struct config *cfg, const struct bound
 			return -1;
 		}
 		s->stats_index = (size_t)(s->st - stats->svc);
+		stats_mark_tls(stats, s->st, c->tls.on);
 		k++;
 	}
 	return 0;

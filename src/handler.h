@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 struct service_config;
+struct tls_conn;
 
 /* How a TCP session ended, for the access log. */
 enum session_end {
@@ -47,6 +48,12 @@ struct tcp_session {
 	const char *reason;		/* the access log's reason= for how it ended ("connect"), or NULL */
 	bool bytes_unknown;		/* bytes_in and bytes_out are not the session's: in=? out=? */
 	void *state;			/* what the handler's init made (NULL: none) */
+	/*
+	 * The session's TLS (tls_conn.h), or NULL: the io layer reads and
+	 * writes through it, so a handler that uses io.h speaks TLS unchanged.
+	 * fd is then non-blocking and never read or written by the handler.
+	 */
+	struct tls_conn *tls;
 };
 
 /*

@@ -31,6 +31,10 @@
 #include "sockdiag.h"
 #include "stats.h"
 #include "util.h"
+#ifdef HAVE_TLS
+#include "tls_conn.h"
+#include "tls_relay.h"
+#endif
 
 /* An unset limit: the program inherits ours. */
 #define LIMIT_UNSET (-1)
@@ -207,6 +211,8 @@ struct exec_state {
 	const _Atomic int *daemon_stopping;
 	/* NETLINK_SOCK_DIAG, to watch a connection the worker no longer holds; -1: none */
 	int diag_fd;
+	struct tls_relay *relay;	/* a TLS service's: the worker carries each program's stream */
+	uint64_t relay_seen;		/* its moves when `timeout` last asked */
 };
 
 static void
@@ -242,7 +248,15 @@ exec_init(const struct service_config *svc, const struct handler_env *env, void 
 	if (x->umask != NULL)
 		exec_prep_umask(&xs->prep, x->umask_mode);
 	xs->daemon_stopping = env != NULL && env->control != NULL ? &env->control->stopping : NULL;
-	if (svc->protocol == PROTO_TCP && !x->wait && (xs->diag_fd = sockdiag_open()) == -1)
+#ifdef HAVE_TLS
+	if (svc->tls.on && (xs->relay = malloc(sizeof(*xs->relay))) == NULL) {
+		log_errorx("service %s: out of memory", svc->name);
+		exec_prep_free(&xs->prep);
+		free(xs);
+		return -1;
+	}
+#endif
+	if (svc->protocol == PROTO_TCP && !x->wait && !svc->tls.on && (xs->diag_fd = sockdiag_open()) == -1)
 		log_warn("service %s: NETLINK_SOCK_DIAG socket: the worker keeps its copy of each connection", svc->name);
 	*state = xs;
 	return 0;
@@ -430,6 +444,98 @@ tcp_bytes(struct tcp_session *s, const struct conn_watch *cw)
 	s->bytes_out = ti->tcpi_bytes_acked - (fin_out_acked && ti->tcpi_bytes_acked > 0);
 }
 
+#ifdef HAVE_TLS
+static void
+relay_events(void *ctx, struct pollfd *pf)
+{
+	tls_relay_events(((struct exec_state *)ctx)->relay, pf);
+}
+
+static void
+relay_step(void *ctx)
+{
+	(void)tls_relay_step(((struct exec_state *)ctx)->relay);
+}
+
+/* `timeout`: did the relay move anything since we last asked? */
+static bool
+relay_moved(void *ctx)
+{
+	struct exec_state *xs = ctx;
+	bool moved = xs->relay->moves != xs->relay_seen;
+
+	xs->relay_seen = xs->relay->moves;
+	return moved;
+}
+
+static void
+tls_variables(struct exec_prep *prep, const struct tls_info *in)
+{
+	const char *v[TV_COUNT] = {
+		[TV_VERSION] = in->version, [TV_CIPHER] = in->cipher, [TV_SNI] = in->sni,
+		[TV_CLIENT_SUBJECT] = in->client_cert ? in->subject : NULL,
+		[TV_CLIENT_ISSUER] = in->client_cert ? in->issuer : NULL,
+		[TV_CLIENT_SERIAL] = in->client_cert ? in->serial : NULL,
+		[TV_CLIENT_SHA256] = in->client_cert ? in->sha256 : NULL,
+	};
+
+	exec_set_tls(prep, v);
+}
+
+/*
+ * Over TLS the program gets one end of a socket pair and the worker keeps
+ * the client, relaying between them while it watches the program; the
+ * program's last words reach the client after it exits. The kernel's byte
+ * counts are not the session's here: in= and out= are the relay's.
+ */
+static enum session_end
+exec_serve_tls(struct tcp_session *s, struct exec_state *xs)
+{
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+	struct exec_child c;
+	struct exec_result r;
+	struct exec_watch w;
+	char why[256];
+	int sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("service %s: socketpair for the program", s->svc->name);
+		snprintf(s->log_extra, sizeof(s->log_extra), "exit=not-started");
+		count_start_failure(s->counters);
+		return END_ERROR;
+	}
+	exec_set_peer(&xs->prep, s->peer, getsockname(s->fd, (struct sockaddr *)&local, &llen) == 0 ?
+	    (struct sockaddr *)&local : NULL);
+	tls_variables(&xs->prep, &s->tls->info);
+	if (exec_start(&xs->prep, sp[1], &c, why, sizeof(why)) == -1) {
+		log_warnx("service %s: program not started: %s", s->svc->name, why);
+		snprintf(s->log_extra, sizeof(s->log_extra), "exit=not-started");
+		count_start_failure(s->counters);
+		close(sp[0]);
+		close(sp[1]);
+		return END_ERROR;
+	}
+	close(sp[1]);
+	if (util_set_nonblock(sp[0], 1) == -1)
+		log_warn("service %s: O_NONBLOCK on the program's socket pair", s->svc->name);
+	tls_relay_init(xs->relay, s, sp[0]);
+	xs->relay_seen = 0;
+	w = watch_for(xs, s->svc, s->wake_fd, s->progress, s->shutdown_timeout, relay_moved, xs);
+	w.side_events = relay_events;
+	w.side_step = relay_step;
+	w.side_ctx = xs;
+	exec_watch(&w, &c, &r);
+	tls_relay_drain(xs->relay, s->timeout_ms);
+	close(sp[0]);
+	exec_result_format(&r, c.pid, s->log_extra, sizeof(s->log_extra));
+	count_result(s->counters, &r);
+	if (r.timed_out)
+		return END_TIMEOUT;
+	return xs->relay->broken ? END_RESET : END_DONE;
+}
+#endif
+
 static enum session_end
 exec_serve_tcp(struct tcp_session *s)
 {
@@ -440,6 +546,10 @@ exec_serve_tcp(struct tcp_session *s)
 	struct exec_state *xs = s->state;
 	char why[256];
 
+#ifdef HAVE_TLS
+	if (s->tls != NULL)
+		return exec_serve_tls(s, xs);
+#endif
 	conn_watch_init(&cw, s->fd, xs->diag_fd);
 	exec_set_peer(&xs->prep, s->peer, cw.local.ss_family != AF_UNSPEC ? (struct sockaddr *)&cw.local : NULL);
 	if (exec_start(&xs->prep, s->fd, &c, why, sizeof(why)) == -1) {

@@ -268,7 +268,7 @@ format_text(struct out *o)
 		    "%llu refused, %llu datagrams, %llu dropped, %llu worker starts, %llu crashes\r\n",
 		    nm->name, nm->protocol, LOAD(v->connections), LOAD(v->bytes_in), LOAD(v->bytes_out),
 		    LOAD(v->refused_acl) + LOAD(v->refused_per_source) + LOAD(v->refused_proxy) +
-		    LOAD(v->refused_rate) + LOAD(v->refused_wrappers) + LOAD(v->refused_load),
+		    LOAD(v->refused_rate) + LOAD(v->refused_wrappers) + LOAD(v->refused_load) + LOAD(v->refused_tls),
 		    LOAD(v->datagrams),
 		    LOAD(v->dropped_reflection) + LOAD(v->dropped_acl) + LOAD(v->dropped_rate),
 		    LOAD(v->worker_starts), LOAD(v->worker_crashes));
@@ -387,6 +387,8 @@ refusals(struct out *o)
 		    LOAD(v->refused_wrappers));
 		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"load\"} %llu\n", nm->name,
 		    LOAD(v->refused_load));
+		put(o, "netsrvd_refused_total{service=\"%s\",reason=\"tls\"} %llu\n", nm->name,
+		    LOAD(v->refused_tls));
 	}
 }
 
@@ -458,6 +460,54 @@ durations(struct out *o)
 	}
 }
 
+/* The handshakes of each TLS service: by result and version, and how long they took. */
+static void
+tls_handshakes(struct out *o)
+{
+	const struct stats *stats = o->st->stats;
+
+	family(o, "netsrvd_tls_handshakes_total", "counter", "TLS handshakes, by result and version.");
+	for (size_t i = 0; i < stats->used; i++) {
+		const struct svc_stats *v = &o->st->totals[i];
+		const char *n = stats->names[i].name;
+		if (!stats->names[i].tls)
+			continue;
+		for (size_t k = 0; k < STATS_TLS_NVERSIONS; k++)
+			put(o, "netsrvd_tls_handshakes_total{service=\"%s\",result=\"ok\",version=\"%s\"} %llu\n",
+			    n, stats_tls_versions[k], LOAD(v->tls_ok[k]));
+		put(o, "netsrvd_tls_handshakes_total{service=\"%s\",result=\"failed\",version=\"unknown\"} %llu\n",
+		    n, LOAD(v->tls_failed));
+		put(o, "netsrvd_tls_handshakes_total{service=\"%s\",result=\"timeout\",version=\"unknown\"} %llu\n",
+		    n, LOAD(v->tls_timeout));
+	}
+	family(o, "netsrvd_tls_resumed_total", "counter", "TLS handshakes that resumed a session (tickets).");
+	for (size_t i = 0; i < stats->used; i++)
+		if (stats->names[i].tls)
+			put(o, "netsrvd_tls_resumed_total{service=\"%s\"} %llu\n", stats->names[i].name,
+			    LOAD(o->st->totals[i].tls_resumed));
+	family(o, "netsrvd_tls_handshake_duration_seconds", "histogram", "How long TLS handshakes took.");
+	for (size_t i = 0; i < stats->used; i++) {
+		const struct svc_stats *v = &o->st->totals[i];
+		const char *n = stats->names[i].name;
+		unsigned long long cum = 0;
+		if (!stats->names[i].tls)
+			continue;
+		for (size_t b = 0; b < STATS_TLS_NBUCKETS; b++) {
+			cum += LOAD(v->tls_duration_bucket[b]);
+			if (b < STATS_TLS_NBUCKETS - 1)
+				put(o, "netsrvd_tls_handshake_duration_seconds_bucket{service=\"%s\",le=\"%g\"} %llu\n",
+				    n, (double)stats_tls_bucket_us[b] / 1e6, cum);
+			else
+				put(o, "netsrvd_tls_handshake_duration_seconds_bucket{service=\"%s\",le=\"+Inf\"} %llu\n",
+				    n, cum);
+		}
+		put(o, "netsrvd_tls_handshake_duration_seconds_sum{service=\"%s\"} %.6f\n", n,
+		    (double)LOAD(v->tls_duration_sum_us) / 1e6);
+		put(o, "netsrvd_tls_handshake_duration_seconds_count{service=\"%s\"} %llu\n", n,
+		    LOAD(v->tls_duration_count));
+	}
+}
+
 static void
 format_metrics(struct out *o)
 {
@@ -483,6 +533,7 @@ format_metrics(struct out *o)
 	family(o, "netsrvd_uptime_seconds", "gauge", "Seconds since the master started.");
 	put(o, "netsrvd_uptime_seconds %lld\n", (long long)(time(NULL) - stats->g->started));
 	durations(o);
+	tls_handshakes(o);
 }
 
 /*
@@ -503,9 +554,11 @@ status_serve_tcp(struct tcp_session *s)
 	/* the request line, if any, within 300 ms */
 	while (got < sizeof(req) - 1 && memchr(req, '\n', got) == NULL) {
 		int left = (int)(end - util_now_ms());
-		if (left <= 0 || io_wait(s->fd, POLLIN, left, &rev) <= 0)
+		if (left <= 0 || io_wait_session(s, POLLIN, left, &rev) <= 0)
 			break;
 		ssize_t n = io_recv(s, req + got, sizeof(req) - 1 - got);
+		if (n == -1 && IO_AGAIN(errno))
+			continue;	/* a TLS record not whole yet */
 		if (n <= 0)
 			break;
 		got += (size_t)n;

@@ -13,6 +13,9 @@
 #include "handler.h"
 #include "io.h"
 #include "log.h"
+#ifdef HAVE_TLS
+#include "tls_conn.h"
+#endif
 #include "util.h"
 
 int
@@ -55,20 +58,44 @@ io_wait(int fd, short events, int timeout_ms, short *revents)
 }
 
 int
+io_wait_session(struct tcp_session *s, short events, int timeout_ms, short *revents)
+{
+#ifdef HAVE_TLS
+	if (s->tls != NULL) {
+		short rev = 0;
+		int r;
+
+		/* decrypted bytes wait in OpenSSL, not in the socket: ready now */
+		if ((events & POLLIN) && tls_conn_pending(s->tls)) {
+			if (revents != NULL)
+				*revents = POLLIN;
+			return 1;
+		}
+		/* the socket may have to move the other way first; the caller then tries again */
+		r = io_wait(s->fd, tls_conn_events(s->tls, events), timeout_ms, &rev);
+		if (r == 1 && revents != NULL)
+			*revents = (short)((rev & (POLLERR | POLLHUP | POLLNVAL)) | (events & (POLLIN | POLLOUT)));
+		return r;
+	}
+#endif
+	return io_wait(s->fd, events, timeout_ms, revents);
+}
+
+int
 io_wait_idle(struct tcp_session *s, short events, int64_t *deadline,
     short *revents)
 {
 	int64_t now, left;
 
 	if (s->timeout_ms <= 0)
-		return io_wait(s->fd, events, -1, revents);
+		return io_wait_session(s, events, -1, revents);
 	now = util_now_ms();
 	if (*deadline < 0)
 		*deadline = now + s->timeout_ms;
 	if (now >= *deadline)
 		return 0;
 	left = *deadline - now;
-	return io_wait(s->fd, events, left > INT_MAX ? INT_MAX : (int)left,
+	return io_wait_session(s, events, left > INT_MAX ? INT_MAX : (int)left,
 	    revents);
 }
 
@@ -85,9 +112,14 @@ recv_counted(struct tcp_session *s, void *buf, size_t len, int flags)
 {
 	ssize_t r;
 
-	do
-		r = recv(s->fd, buf, len, flags);
-	while (r == -1 && errno == EINTR);
+#ifdef HAVE_TLS
+	if (s->tls != NULL)
+		r = tls_conn_read(s->tls, buf, len);
+	else
+#endif
+		do
+			r = recv(s->fd, buf, len, flags);
+		while (r == -1 && errno == EINTR);
 	if (r > 0) {
 		s->bytes_in += (uint64_t)r;
 		note_progress(s);
@@ -141,9 +173,14 @@ io_send(struct tcp_session *s, const void *buf, size_t len)
 {
 	ssize_t r;
 
-	do
-		r = send(s->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (r == -1 && errno == EINTR);
+#ifdef HAVE_TLS
+	if (s->tls != NULL)
+		r = tls_conn_write(s->tls, buf, len);
+	else
+#endif
+		do
+			r = send(s->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		while (r == -1 && errno == EINTR);
 	if (r > 0) {
 		s->bytes_out += (uint64_t)r;
 		note_progress(s);

@@ -21,7 +21,15 @@
 int io_wait(int fd, short events, int timeout_ms, short *revents);
 
 /*
- * io_wait() under the session's no-progress timer. *deadline is -1 when
+ * io_wait() for what the session's reads or writes need: on a TLS
+ * session, bytes OpenSSL holds decrypted count as ready, and a record may
+ * need the socket the other way first; revents then says the events asked
+ * for (and any error), and the caller tries its call again.
+ */
+int io_wait_session(struct tcp_session *s, short events, int timeout_ms, short *revents);
+
+/*
+ * io_wait_session() under the session's no-progress timer. *deadline is -1 when
  * the timer is not running; the first wait after progress arms it with
  * s->timeout_ms, later waits get what is left. The caller sets *deadline
  * back to -1 whenever a byte moves. s->timeout_ms <= 0 means no timeout.

@@ -10,6 +10,10 @@
 #include "stats.h"
 
 const int64_t stats_bucket_ms[STATS_NBUCKETS - 1] = { 1, 10, 100, 1000, 10000, 60000, 600000 };
+const int64_t stats_tls_bucket_us[STATS_TLS_NBUCKETS - 1] = {
+	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000
+};
+const char *const stats_tls_versions[STATS_TLS_NVERSIONS] = { "TLSv1.2", "TLSv1.3", "other" };
 
 /* svc[] starts on the next 64-byte line after the global counters */
 #define SVC_OFFSET ((sizeof(struct stats_global) + 63) & ~(size_t)63)
@@ -100,6 +104,15 @@ stats_set_state(struct stats *st, const struct svc_stats *s, const char *where, 
 }
 
 void
+stats_mark_tls(struct stats *st, const struct svc_stats *s, bool on)
+{
+	size_t i = (size_t)(s - st->svc);
+
+	if (i < st->used)
+		st->names[i].tls = on;
+}
+
+void
 stats_connection_done(struct svc_stats *s, uint64_t in, uint64_t out, int64_t ms)
 {
 	size_t b = 0;
@@ -112,6 +125,28 @@ stats_connection_done(struct svc_stats *s, uint64_t in, uint64_t out, int64_t ms
 	atomic_fetch_add_explicit(&s->duration_bucket[b], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->duration_count, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->duration_sum_ms, (uint64_t)(ms < 0 ? 0 : ms), memory_order_relaxed);
+}
+
+void
+stats_tls_handshake(struct svc_stats *s, enum stats_tls_result r, const char *version, bool resumed,
+    int64_t us)
+{
+	size_t b = 0, v = 0;
+
+	if (r == STATS_TLS_OK) {
+		while (v < STATS_TLS_NVERSIONS - 1 && strcmp(version, stats_tls_versions[v]) != 0)
+			v++;
+		atomic_fetch_add_explicit(&s->tls_ok[v], 1, memory_order_relaxed);
+		if (resumed)
+			atomic_fetch_add_explicit(&s->tls_resumed, 1, memory_order_relaxed);
+	} else
+		atomic_fetch_add_explicit(r == STATS_TLS_FAILED ? &s->tls_failed : &s->tls_timeout, 1,
+		    memory_order_relaxed);
+	while (b < STATS_TLS_NBUCKETS - 1 && us > stats_tls_bucket_us[b])
+		b++;
+	atomic_fetch_add_explicit(&s->tls_duration_bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->tls_duration_count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->tls_duration_sum_us, (uint64_t)(us < 0 ? 0 : us), memory_order_relaxed);
 }
 
 void

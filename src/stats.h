@@ -13,6 +13,12 @@
 /* connection durations, upper bounds in ms; the last bucket is +Inf */
 #define STATS_NBUCKETS 8
 extern const int64_t stats_bucket_ms[STATS_NBUCKETS - 1];
+/* TLS handshake durations, upper bounds in us; the last bucket is +Inf */
+#define STATS_TLS_NBUCKETS 11
+extern const int64_t stats_tls_bucket_us[STATS_TLS_NBUCKETS - 1];
+/* the versions a handshake that worked is counted by: TLSv1.2, TLSv1.3, any other */
+#define STATS_TLS_NVERSIONS 3
+extern const char *const stats_tls_versions[STATS_TLS_NVERSIONS];
 
 /*
  * One service's counters: its totals in the table (the master's to write,
@@ -29,6 +35,10 @@ struct svc_stats {
 	_Atomic uint64_t duration_bucket[STATS_NBUCKETS];
 	/* exec: how its programs ended */
 	_Atomic uint64_t exec_exit_ok, exec_exit_error, exec_signaled, exec_timed_out, exec_start_failed;
+	/* TLS: handshakes by how they ended (and the version of those that worked), their durations */
+	_Atomic uint64_t refused_tls;
+	_Atomic uint64_t tls_ok[STATS_TLS_NVERSIONS], tls_failed, tls_timeout, tls_resumed;
+	_Atomic uint64_t tls_duration_bucket[STATS_TLS_NBUCKETS], tls_duration_count, tls_duration_sum_us;
 };
 
 /* The daemon's own counters, in the shared mapping before the services'. */
@@ -49,6 +59,7 @@ struct stats_name {
 	char name[NETSRVD_NAME_MAX + 1];
 	char protocol[4];
 	char where[64];			/* its address and port in the running configuration */
+	bool tls;			/* it serves TLS: /metrics shows its handshakes */
 };
 
 /* A service of the running configuration: listening, or waiting to bind (-s, netsrvd_service_up). */
@@ -71,6 +82,10 @@ void stats_destroy(struct stats *st);
 /* The entry of a service by name, claimed on first use (master only); NULL if full. */
 struct svc_stats *stats_service(struct stats *st, const char *name, const char *protocol);
 void stats_connection_done(struct svc_stats *s, uint64_t in, uint64_t out, int64_t ms);
+/* One handshake: ok (version as OpenSSL names it, resumed or not), failed, or timed out; its duration. */
+enum stats_tls_result { STATS_TLS_OK, STATS_TLS_FAILED, STATS_TLS_TIMEOUT };
+void stats_tls_handshake(struct svc_stats *s, enum stats_tls_result r, const char *version, bool resumed,
+    int64_t us);
 /* dst += src, counter by counter */
 void stats_add(struct svc_stats *dst, const struct svc_stats *src);
 /*
@@ -80,6 +95,8 @@ void stats_add(struct svc_stats *dst, const struct svc_stats *src);
  */
 void stats_set_state(struct stats *st, const struct svc_stats *s, const char *where,
     enum svc_state state);
+/* The master says whether the service of entry s serves TLS (for workers forked from now on). */
+void stats_mark_tls(struct stats *st, const struct svc_stats *s, bool on);
 /* The master counts a reload that applied (ok) or failed. */
 void stats_count_reload(struct stats *st, bool ok);
 /* In a worker: the table becomes read-only for good. */

@@ -30,6 +30,9 @@
 #include "worker_shared.h"
 #include "worker_udp.h"
 #include "wrappers.h"
+#ifdef HAVE_TLS
+#include "tls_conn.h"
+#endif
 
 struct worker {
 	const struct worker_args *a;
@@ -313,14 +316,53 @@ wrappers_allow(const struct worker *w, int fd, const struct sockaddr *peer,
 	return false;
 }
 
+#ifdef HAVE_TLS
+static enum stats_tls_result
+tls_result(enum tls_accept_result r)
+{
+	return r == TLS_ACCEPT_OK ? STATS_TLS_OK : r == TLS_ACCEPT_TIMEOUT ? STATS_TLS_TIMEOUT : STATS_TLS_FAILED;
+}
+
+/*
+ * The handshake, after every check that needs none (a refusal by address
+ * costs no cryptography), within handshake_timeout. A failure is refused,
+ * with OpenSSL's reason as the line's detail, logged at info even without
+ * the access log: the alert OpenSSL sent is the client's answer.
+ */
+static bool
+tls_start(const struct worker *w, int fd, const struct sockaddr *peer, const struct worker_proxy *wp,
+    struct tls_conn *tc, char *words, size_t len)
+{
+	char why[256];
+	enum tls_accept_result r = tls_conn_accept(tc, w->svc->tls.ctx, fd, w->svc->handshake_timeout,
+	    &w->a->slot->progress_ms, why, sizeof(why));
+	struct access_line l = { .service = w->svc->name, .peer = peer,
+	    .log_peer = logpeer_mode(w->svc->log_peer), .proxy = worker_proxy_balancer(wp),
+	    .end = "refused", .reason = "tls", .detail = why };
+
+	stats_tls_handshake(w->a->st, tls_result(r), tc->info.version, tc->info.resumed, tc->handshake_us);
+	if (r == TLS_ACCEPT_OK) {
+		int n = snprintf(words, len, "tls=%s%s", tc->info.version, tc->info.resumed ? " resumed=1" : "");
+		if (tc->info.client_cert && n > 0 && (size_t)n < len)
+			snprintf(words + n, len - (size_t)n, " client_sha256=%s", tc->info.sha256);
+		return true;
+	}
+	if (close(fd) == -1 && errno != EINTR)
+		log_debug("service %s: close", w->svc->name);
+	worker_count(&w->a->st->refused_tls);
+	access_log(&l, w->access_log, ACCESS_OR_INFO);
+	return false;
+}
+#endif
+
 /* The connection's line; a timeout or a handler's reason is logged even without the access log. */
 static void
 log_connection(const struct worker *w, const struct tcp_session *s, const struct worker_proxy *wp,
-    enum session_end end, const struct timespec *t0)
+    enum session_end end, const struct timespec *t0, const char *tls_words)
 {
 	struct timespec t1;
 	struct access_line l = { .service = w->svc->name, .peer = s->peer,
-	    .log_peer = logpeer_mode(w->svc->log_peer),
+	    .log_peer = logpeer_mode(w->svc->log_peer), .tls = tls_words,
 	    .proxy = worker_proxy_balancer(wp), .counted = true, .in = s->bytes_in,
 	    .out = s->bytes_out, .end = session_end_name(end), .reason = s->reason, .words = s->log_extra,
 	    .bytes_unknown = s->bytes_unknown };
@@ -344,6 +386,10 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	enum session_end end;
 	struct worker_proxy wp;
 	struct wrappers_check chk;
+	char tls_words[128] = "";
+#ifdef HAVE_TLS
+	struct tls_conn tc;
+#endif
 
 	/* from a balancer (proxy_from): its header names the client, the peer from here on */
 	if (worker_proxy_accept(w->a, fd, w->buf, WORKER_BUF, &peer, &wp) == -1) {
@@ -374,8 +420,16 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	}
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &t0);
 	memset(&s, 0, sizeof(s));
+#ifdef HAVE_TLS
+	if (w->svc->tls.on && !tls_start(w, fd, peer, &wp, &tc, tls_words, sizeof(tls_words))) {
+		scoreboard_set_state(w->a->slot, SB_IDLE);
+		wrappers_end(&chk);
+		return;
+	}
+	s.tls = w->svc->tls.on ? &tc : NULL;
+#endif
 	s.fd = fd;
-	s.blocking = true;
+	s.blocking = s.tls == NULL;	/* a TLS socket is non-blocking: OpenSSL waits through io.c */
 	s.svc = w->svc;
 	s.buf = w->buf;
 	s.bufsize = WORKER_BUF;
@@ -389,6 +443,10 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	end = banner_greet(&s);
 	if (end == END_DONE)
 		end = w->svc->handler->serve_tcp(&s);
+#ifdef HAVE_TLS
+	if (s.tls != NULL)
+		tls_conn_close(s.tls);
+#endif
 	/* -1: the handler closed it (exec: the program's, never read by us) */
 	if (s.fd >= 0 && end == END_DONE)
 		discard_unread(s.fd, w->buf, WORKER_BUF);
@@ -400,7 +458,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	    util_coarse_now_ms() - atomic_load(&w->a->slot->conn_start_ms));
 	if (w->connections_left > 0 && --w->connections_left == 0)
 		w->retire = true;
-	log_connection(w, &s, &wp, end, &t0);
+	log_connection(w, &s, &wp, end, &t0, tls_words);
 }
 
 /*
