@@ -24,7 +24,6 @@ struct access_line {
 	long long duration_ms;
 	const char *end;		/* done closed timeout reset error answered dropped refused */
 	const char *reason;		/* end=refused: acl load per_source proxy rate reflection wrappers; redirect: connect backend */
-	const char *tls;		/* "tls=TLSv1.3 resumed=1 client_sha256=...", or NULL */
 	const char *words;		/* the handler's, already key=value ("program=12 exit=0"), or NULL */
 	const char *detail;		/* free text, written quoted, or NULL */
 	/*
@@ -33,6 +32,7 @@ struct access_line {
 	 * a count taken before it would be silently short.
 	 */
 	bool bytes_unknown;
+	const char *tls;		/* "tls=TLSv1.3 resumed=1 client_sha256=...", or NULL: before the handler's words */
 };
 
 /* Whether a line is also logged when the access log is off (log.connections = false). */

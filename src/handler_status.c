@@ -465,6 +465,12 @@ static void
 tls_handshakes(struct out *o)
 {
 	const struct stats *stats = o->st->stats;
+	bool any = false;
+
+	for (size_t i = 0; i < stats->used; i++)
+		any |= stats->names[i].tls;
+	if (!any)
+		return;	/* no TLS service: no empty families */
 
 	family(o, "netsrvd_tls_handshakes_total", "counter", "TLS handshakes, by result and version.");
 	for (size_t i = 0; i < stats->used; i++) {

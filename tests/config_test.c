@@ -581,11 +581,11 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	/* the core table and the handlers' keys: 78 keys (redirect's to, send_proxy and connect_timeout, the newest) */
+	/* the core table and the handlers' keys: 81 keys (tls and handshake_timeout, global and service, the newest) */
 	size_t nhandler_keys = 0;
 	for (size_t i = 0; i < handler_count(); i++)
 		nhandler_keys += handler_at(i)->nkeys;
-	assert_int_equal(config_schema_len + nhandler_keys, 78);
+	assert_int_equal(config_schema_len + nhandler_keys, 81);
 }
 
 /* ---- defaults and inheritance come from the table ---- */
@@ -702,8 +702,9 @@ config_inherit_test(void **state)
 		char text[1024], err[CONFIG_ERR_MAX];
 		struct config *cfg;
 		long long v, w;
-		/* udp_rate and udp_burst are UDP's keys, the connection rates TCP's */
-		const char *proto = strncmp(k->name, "connection_rate", 15) == 0 ? "tcp" : "udp";
+		/* udp_rate and udp_burst are UDP's keys, the connection rates and handshake_timeout TCP's */
+		const char *proto = strncmp(k->name, "connection_rate", 15) == 0 ||
+		    strcmp(k->name, "handshake_timeout") == 0 ? "tcp" : "udp";
 
 		if (k->scope != SCOPE_SERVICE || !k->inherit || k->type == TYPE_STRING)
 			continue;	/* user and group: config_service_identity_test */
@@ -727,7 +728,7 @@ config_inherit_test(void **state)
 		rows++;
 	}
 	print_message("%zu inherited keys checked\n", rows);
-	assert_int_equal(rows, 13);
+	assert_int_equal(rows, 14);
 }
 
 /* ---- handler keys ---- */

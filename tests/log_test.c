@@ -297,7 +297,7 @@ log_access_format_test(void **state)
 	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(4711) };
 	struct sockaddr_in lb = { .sin_family = AF_INET, .sin_port = htons(40112) };
 	struct access_line full = { "echo", (struct sockaddr *)&peer, LOG_PEER_FULL,
-	    (struct sockaddr *)&lb, true, false, 6, 7, 12, "done", NULL, "program=42 exit=0", NULL, false };
+	    (struct sockaddr *)&lb, true, false, 6, 7, 12, "done", NULL, "program=42 exit=0", NULL, false, NULL };
 	struct access_line refused = { .service = "echo", .peer = (struct sockaddr *)&lb,
 	    .end = "refused", .reason = "proxy",
 	    .detail = "version 1: no \"PROXY \" at the start \\ \x01" };
