@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -49,9 +50,14 @@ struct tls_ctx {
 static void
 ossl_why(char *why, size_t len, const char *what)
 {
-	unsigned long e = ERR_peek_last_error();
+	/* the first error is the cause ("no start line"); the last, its caller's ("PEM lib") */
+	unsigned long e = ERR_peek_error();
 	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
 
+	if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
+		r = "no PEM block in it (a certificate or key in PEM was expected)";
+	else if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_BAD_PASSWORD_READ)
+		r = "the key is encrypted, and nobody is there to type its passphrase";
 	snprintf(why, len, "%s: %s", what, r != NULL ? r : "OpenSSL gave no reason");
 	ERR_clear_error();
 }
@@ -88,8 +94,8 @@ format_time(const ASN1_TIME *t, char *buf, size_t len)
 
 /* Expired or not yet valid: -1; expiring soon: a warning. */
 static int
-check_dates(X509 *x, const char *path, const char *which, struct config_warnings *warn,
-    char *why, size_t len)
+check_dates(X509 *x, const char *path, const char *which, const char *service,
+    struct config_warnings *warn, char *why, size_t len)
 {
 	int days, secs;
 	char when[64];
@@ -104,8 +110,8 @@ check_dates(X509 *x, const char *path, const char *which, struct config_warnings
 		return -1;
 	}
 	if (days < TLS_EXPIRY_WARN_DAYS)
-		config_warn(warn, "tls certificate %s: %s expires on %s, in %d day%s", path, which, when,
-		    days, days == 1 ? "" : "s");
+		config_warn(warn, "service \"%s\": tls certificate %s: %s expires on %s, in %d day%s", service,
+		    path, which, when, days, days == 1 ? "" : "s");
 	if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0) {
 		format_time(X509_get0_notBefore(x), when, sizeof(when));
 		snprintf(why, len, "tls certificate %s: %s is not valid before %s", path, which, when);
@@ -116,25 +122,27 @@ check_dates(X509 *x, const char *path, const char *which, struct config_warnings
 
 /* The leaf and every certificate of its chain. */
 static int
-check_chain_dates(SSL_CTX *ssl, const char *path, struct config_warnings *warn, char *why, size_t len)
+check_chain_dates(SSL_CTX *ssl, const char *path, const char *service, struct config_warnings *warn,
+    char *why, size_t len)
 {
 	STACK_OF(X509) *chain = NULL;
 	char which[48];
 
-	if (check_dates(SSL_CTX_get0_certificate(ssl), path, "the certificate", warn, why, len) == -1)
+	if (check_dates(SSL_CTX_get0_certificate(ssl), path, "the certificate", service, warn, why, len) == -1)
 		return -1;
 	if (SSL_CTX_get0_chain_certs(ssl, &chain) != 1 || chain == NULL)
 		return 0;
 	for (int i = 0; i < sk_X509_num(chain); i++) {
 		snprintf(which, sizeof(which), "chain certificate %d", i + 1);
-		if (check_dates(sk_X509_value(chain, i), path, which, warn, why, len) == -1)
+		if (check_dates(sk_X509_value(chain, i), path, which, service, warn, why, len) == -1)
 			return -1;
 	}
 	return 0;
 }
 
 static int
-load_identity(SSL_CTX *ssl, const struct tls_conf *t, struct config_warnings *warn, char *why, size_t len)
+load_identity(SSL_CTX *ssl, const struct tls_conf *t, const char *service, struct config_warnings *warn,
+    char *why, size_t len)
 {
 	char what[600];
 
@@ -147,7 +155,13 @@ load_identity(SSL_CTX *ssl, const struct tls_conf *t, struct config_warnings *wa
 	}
 	snprintf(what, sizeof(what), "tls key %s", t->key);
 	if (SSL_CTX_use_PrivateKey_file(ssl, t->key, SSL_FILETYPE_PEM) != 1) {
-		ossl_why(why, len, what);
+		unsigned long e = ERR_peek_error();
+		if (ERR_GET_LIB(e) != ERR_LIB_X509 || ERR_GET_REASON(e) != X509_R_KEY_VALUES_MISMATCH) {
+			ossl_why(why, len, what);
+			return -1;
+		}
+		ERR_clear_error();
+		snprintf(why, len, "tls key %s does not match the certificate %s", t->key, t->certificate);
 		return -1;
 	}
 	if (SSL_CTX_check_private_key(ssl) != 1) {
@@ -155,7 +169,7 @@ load_identity(SSL_CTX *ssl, const struct tls_conf *t, struct config_warnings *wa
 		snprintf(why, len, "tls key %s does not match the certificate %s", t->key, t->certificate);
 		return -1;
 	}
-	return check_chain_dates(ssl, t->certificate, warn, why, len);
+	return check_chain_dates(ssl, t->certificate, service, warn, why, len);
 }
 
 static size_t
@@ -400,7 +414,7 @@ tls_ctx_build(const struct tls_conf *t, const char *service, struct config_warni
 		return NULL;
 	}
 	SSL_CTX_set_default_passwd_cb(c->ssl, no_passphrase);
-	if (load_identity(c->ssl, t, warn, why, len) == -1 || load_client_ca(c->ssl, t, why, len) == -1 ||
+	if (load_identity(c->ssl, t, service, warn, why, len) == -1 || load_client_ca(c->ssl, t, why, len) == -1 ||
 	    set_protocol(c->ssl, t, why, len) == -1 || set_sessions(c, service, why, len) == -1 ||
 	    set_alpn(c, t, why, len) == -1) {
 		tls_ctx_free(c);
