@@ -6,7 +6,7 @@
 #   make fuzz-smoke               the same for 5 seconds each
 #   make fuzz-config              one of them (also fuzz-config-text, fuzz-cidr, fuzz-quotes,
 #                                 fuzz-udp, fuzz-proxy, fuzz-handover, fuzz-import-inetd,
-#                                 fuzz-import-xinetd; fuzz-import: both)
+#                                 fuzz-import-xinetd, fuzz-tls; fuzz-import: both)
 #   make fuzz-clean               remove the binaries and run directories
 #
 # Each run works on a fresh copy of fuzz/corpus/<target>/ in
@@ -37,6 +37,9 @@ FUZZ_FLAGS = -g -O1 -std=gnu11 -fno-omit-frame-pointer -fno-strict-aliasing \
 
 FUZZ_PROGS = fuzz/fuzz_config fuzz/fuzz_cidr fuzz/fuzz_quotes fuzz/fuzz_udp fuzz/fuzz_proxy \
 	fuzz/fuzz_import_inetd fuzz/fuzz_import_xinetd fuzz/fuzz_handover fuzz/fuzz_config_text
+if HAVE_TLS
+FUZZ_PROGS += fuzz/fuzz_tls
+endif
 # what a fuzzer's link adds, by name (FUZZ_LINK_<name>)
 # --wrap: the harness screens the quotes files a config names (see there).
 FUZZ_LINK_fuzz_config = -Wl,--wrap=util_read_file
@@ -46,6 +49,8 @@ FUZZ_LINK_fuzz_import_inetd = -Wl,--wrap=util_read_file $(FUZZ_IMPORT_ORACLE)
 FUZZ_LINK_fuzz_import_xinetd = -Wl,--wrap=util_read_file $(FUZZ_IMPORT_ORACLE)
 # --wrap: the harness keeps its descriptors open whatever an input names (see there).
 FUZZ_LINK_fuzz_handover = -Wl,--wrap=close
+# its real client runs in a thread beside the server side
+FUZZ_LINK_fuzz_tls = -pthread
 
 FUZZ_LIB_OBJS = $(patsubst %.c,fuzz/obj/%.o,$(filter %.c,$(src_libnetsrvd_a_SOURCES)))
 FUZZ_MAIN_OBJS = $(patsubst %,fuzz/obj/%.o,$(FUZZ_PROGS))
@@ -107,19 +112,27 @@ fuzz-import: fuzz-import-inetd fuzz-import-xinetd
 fuzz-handover: fuzz/fuzz_handover
 	@$(fuzz_run) fuzz/fuzz_handover $(srcdir)/fuzz/corpus/handover fuzz/run/handover \
 		'$(FUZZ_SECONDS)' -dict=$(srcdir)/fuzz/handover.dict $(FUZZ_OPTS)
+# the seeds: ClientHellos of OpenSSL (TLS 1.3 and 1.2) and GnuTLS, recorded; odd first bytes run a real client
+fuzz-tls: fuzz/fuzz_tls
+	@$(fuzz_run) fuzz/fuzz_tls $(srcdir)/fuzz/corpus/tls fuzz/run/tls \
+		'$(FUZZ_SECONDS)' -max_len=4096 $(FUZZ_OPTS)
 fuzz-udp: fuzz/fuzz_udp
 	@$(fuzz_run) fuzz/fuzz_udp $(srcdir)/fuzz/corpus/udp fuzz/run/udp \
 		'$(FUZZ_SECONDS)' $(FUZZ_OPTS)
 
-fuzz: fuzz-config fuzz-config-text fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import-inetd \
+FUZZ_RUNS = fuzz-config fuzz-config-text fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import-inetd \
 	fuzz-import-xinetd fuzz-handover
+if HAVE_TLS
+FUZZ_RUNS += fuzz-tls
+endif
+fuzz: $(FUZZ_RUNS)
 fuzz-smoke:
 	$(MAKE) $(AM_MAKEFLAGS) fuzz FUZZ_SECONDS=5
 fuzz-clean:
 	rm -rf fuzz/run fuzz/obj fuzz/cc-check.tmp $(FUZZ_LIB) $(FUZZ_PROGS)
 
 .PHONY: fuzz fuzz-smoke fuzz-clean fuzz-clean-obj fuzz-config fuzz-cidr fuzz-quotes fuzz-udp fuzz-proxy fuzz-import \
-	fuzz-import-inetd fuzz-import-xinetd fuzz-handover fuzz-config-text
+	fuzz-import-inetd fuzz-import-xinetd fuzz-handover fuzz-config-text fuzz-tls
 
 CLEANFILES += $(FUZZ_PROGS) $(FUZZ_LIB)
 clean-local: fuzz-clean-obj
@@ -129,5 +142,5 @@ EXTRA_DIST += fuzz/local.mk fuzz/run-fuzzer.sh fuzz/netsrv.dict fuzz/import.dict
 	fuzz/handover.dict \
 	fuzz/fuzz_config.c fuzz/fuzz_cidr.c fuzz/fuzz_quotes.c fuzz/fuzz_udp.c fuzz/fuzz_proxy.c \
 	fuzz/fuzz_import_inetd.c fuzz/fuzz_import_xinetd.c fuzz/import_oracle.c fuzz/import_oracle.h \
-	fuzz/fuzz_handover.c fuzz/fuzz_config_text.c \
+	fuzz/fuzz_handover.c fuzz/fuzz_config_text.c fuzz/fuzz_tls.c \
 	fuzz/corpus
