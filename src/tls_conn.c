@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,9 +127,18 @@ tls_conn_accept(struct tls_conn *c, const struct tls_ctx *ctx, int fd, int timeo
 {
 	int64_t start_us = util_now_us(), deadline = util_now_ms() + timeout_ms;
 
+	int one = 1;
+
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	ERR_clear_error();
+	/*
+	 * Records go out whole, so Nagle's algorithm saves nothing here and
+	 * costs a round trip: TLS 1.3's ticket, sent after the handshake,
+	 * would hold the first reply back until the client's delayed ACK
+	 * (some 40 ms). HAProxy and stunnel set it too. Not a socket: no harm.
+	 */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (util_set_nonblock(fd, 1) == -1 || (c->ssl = SSL_new(tls_ctx_ssl(ctx))) == NULL ||
 	    SSL_set_fd(c->ssl, fd) != 1) {
 		snprintf(why, len, "cannot start a handshake: %s", c->ssl == NULL ? "out of memory" : strerror(errno));
