@@ -3,6 +3,13 @@
  * client's TLS session and the program's end of a socket pair, both ways,
  * each end of file passed on (a close_notify to the client, a shutdown to
  * the program), through two buffers of a record each.
+ *
+ * Room for kTLS: where the kernel has the `tls' ULP, OpenSSL can hand it
+ * the session's keys (SSL_OP_ENABLE_KTLS) and the program could be given
+ * the TCP socket itself, the kernel en- and decrypting, with no relay and
+ * no copy; handler_exec.c's exec_serve_tls is the one place that would
+ * choose. This kernel has no tls module, so it is not done (records
+ * OpenSSL already read would have to reach the program first).
  */
 #ifndef NETSRVD_TLS_RELAY_H
 #define NETSRVD_TLS_RELAY_H
