@@ -8,11 +8,7 @@
 enum config_scope { SCOPE_GLOBAL, SCOPE_LOG, SCOPE_SERVICE };
 enum config_type { TYPE_INT, TYPE_FLOAT, TYPE_BOOL, TYPE_STRING, TYPE_STRING_LIST, TYPE_GROUP, TYPE_SERVICE_LIST };
 
-/* A TYPE_STRING_LIST value as a handler key stores it. */
-struct config_strv {
-	char **v;
-	size_t n;
-};
+#include "config_strv.h"
 
 /*
  * The schema: one row per key a file may hold. The loader, `netsrvd -t`
@@ -52,6 +48,9 @@ struct config_key {
 
 extern const struct config_key config_schema[];
 extern const size_t config_schema_len;
+/* The tls group's rows, offsets into struct tls_conf (the schema's `tls` row points here). */
+#define CONFIG_TLS_NKEYS 8
+extern const struct config_key config_tls_keys[CONFIG_TLS_NKEYS];
 
 const char *config_scope_name(enum config_scope s);
 

@@ -11,31 +11,6 @@
 #include "tls_ctx.h"
 #endif
 
-#define T(field) offsetof(struct tls_conf, field)
-
-static const char *const verify_words[] = { "none", "optional", "require", NULL };
-static const char *const version_words[] = { "1.2", "1.3", NULL };
-
-const struct config_key config_tls_keys[CONFIG_TLS_NKEYS] = {
-	{ .name = "certificate", .scope = SCOPE_SERVICE, .type = TYPE_STRING, .reloadable = true,
-	  .offset = T(certificate) },
-	{ .name = "key", .scope = SCOPE_SERVICE, .type = TYPE_STRING, .reloadable = true, .offset = T(key) },
-	{ .name = "client_ca", .scope = SCOPE_SERVICE, .type = TYPE_STRING, .reloadable = true,
-	  .offset = T(client_ca) },
-	{ .name = "verify_client", .scope = SCOPE_SERVICE, .type = TYPE_STRING, .def = "none",
-	  .reloadable = true, .offset = T(verify_client), .choices = verify_words,
-	  .expects = "one of \"none\", \"optional\", \"require\"" },
-	{ .name = "min_version", .scope = SCOPE_SERVICE, .type = TYPE_STRING, .def = "1.2",
-	  .reloadable = true, .offset = T(min_version), .choices = version_words,
-	  .expects = "one of \"1.2\", \"1.3\"" },
-	{ .name = "ciphers", .scope = SCOPE_SERVICE, .type = TYPE_STRING, .reloadable = true,
-	  .offset = T(ciphers) },
-	{ .name = "ciphersuites", .scope = SCOPE_SERVICE, .type = TYPE_STRING, .reloadable = true,
-	  .offset = T(ciphersuites) },
-	{ .name = "alpn", .scope = SCOPE_SERVICE, .type = TYPE_STRING_LIST, .reloadable = true,
-	  .offset = T(alpn) },
-};
-
 static int
 refuse(const char **key, const char *name, char *why, size_t len, const char *msg,
     const struct service_config *s)

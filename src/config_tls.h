@@ -9,10 +9,6 @@
 struct service_config;
 struct config_warnings;
 
-#define CONFIG_TLS_NKEYS 8
-/* The block's rows, offsets into struct tls_conf (the schema's `tls` row points here). */
-extern const struct config_key config_tls_keys[CONFIG_TLS_NKEYS];
-
 /*
  * Once the service is loaded (its handler's check included): the block's
  * keys together, then the files, read now by the master as a handshake

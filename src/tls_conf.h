@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "config_schema.h"
+#include "config_strv.h"
 
 struct tls_ctx;
 

@@ -13,7 +13,6 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "io.h"
 #include "log.h"
 #include "tls_conn.h"
 #include "tls_ctx.h"
@@ -111,6 +110,23 @@ fill_info(SSL *ssl, struct tls_info *in)
 	client_words(ssl, in);
 }
 
+/* Until fd is ready for ev, at most ms; a signal (a flag set) waits on for what is left. 0: the time passed. */
+static int
+wait_for(int fd, short ev, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd pf = { .fd = fd, .events = ev };
+		int64_t left = deadline - util_now_ms();
+		int r;
+
+		if (left <= 0)
+			return 0;
+		r = poll(&pf, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r != -1 || errno != EINTR)
+			return r;
+	}
+}
+
 /* A handshake that will not be: the connection's OpenSSL state goes, the time it took stays. */
 static enum tls_accept_result
 give_up(struct tls_conn *c, int64_t start_us, enum tls_accept_result r)
@@ -146,7 +162,6 @@ tls_conn_accept(struct tls_conn *c, const struct tls_ctx *ctx, int fd, int timeo
 	}
 	for (;;) {
 		int r, err, w;
-		int64_t left;
 		short ev;
 
 		errno = 0;
@@ -158,8 +173,7 @@ tls_conn_accept(struct tls_conn *c, const struct tls_ctx *ctx, int fd, int timeo
 			return give_up(c, start_us, TLS_ACCEPT_FAILED);
 		}
 		ev = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		left = deadline - util_now_ms();
-		w = left > 0 ? io_wait(fd, ev, left > INT_MAX ? INT_MAX : (int)left, NULL) : 0;
+		w = wait_for(fd, ev, deadline);
 		if (progress != NULL)
 			atomic_store_explicit(progress, util_coarse_now_ms(), memory_order_relaxed);
 		if (w == 0) {
