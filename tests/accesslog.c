@@ -15,6 +15,7 @@
 /* The documented order (netsrvd(8), ACCESS LOG); a line has a subset, in this order. */
 static const char *const keys[] = {
 	"service", "peer", "proxy", "in", "out", "duration_ms", "end", "reason",
+	"tls", "resumed", "client_sha256",
 	"program", "exit", "signal", "status", "backend", "connect", "unsent", "detail",
 };
 static const char *const ends[] = {
@@ -131,7 +132,8 @@ al_parse(const char *msg, struct al_line *out, char *why, size_t wlen)
 
 		if (out->n > 0 && *p++ != ' ')
 			return bad(why, wlen, "pairs not separated by one space");
-		for (eq = p; (*eq >= 'a' && *eq <= 'z') || *eq == '_'; eq++)
+		/* a digit after the first letter: client_sha256 */
+		for (eq = p; (*eq >= 'a' && *eq <= 'z') || *eq == '_' || (eq > p && *eq >= '0' && *eq <= '9'); eq++)
 			;
 		if (*eq != '=' || eq == p || (size_t)(eq - p) >= sizeof(key))
 			return bad(why, wlen, "not key=value at \"%.20s\"", p);

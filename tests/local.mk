@@ -64,6 +64,15 @@ tests_redirect_test_CFLAGS = $(TEST_CFLAGS)
 tests_proxy_encode_test_SOURCES = tests/proxy_encode_test.c
 tests_proxy_encode_test_CFLAGS = $(TEST_CFLAGS)
 check_PROGRAMS += tests/wrappers_test
+# TLS against real clients; tlsutil: the certificates and client programs the three share
+check_PROGRAMS += tests/tls_test tests/tls_conf_test tests/tls_hostile_test
+TLSUTIL = tests/tlsutil.c tests/tlsutil.h
+tests_tls_test_SOURCES = tests/tls_test.c $(TLSUTIL) $(HARNESS)
+tests_tls_test_CFLAGS = $(TEST_CFLAGS)
+tests_tls_conf_test_SOURCES = tests/tls_conf_test.c $(TLSUTIL) $(HARNESS)
+tests_tls_conf_test_CFLAGS = $(TEST_CFLAGS)
+tests_tls_hostile_test_SOURCES = tests/tls_hostile_test.c $(TLSUTIL) $(HARNESS)
+tests_tls_hostile_test_CFLAGS = $(TEST_CFLAGS)
 tests_wrappers_test_SOURCES = tests/wrappers_test.c $(HARNESS)
 tests_wrappers_test_CFLAGS = $(TEST_CFLAGS)
 check_PROGRAMS += tests/door_test
@@ -166,6 +175,7 @@ TESTS += tests/rate_test tests/names_test tests/wrappers_test
 TESTS += tests/door_test
 TESTS += tests/tcpwait_test tests/exec_attrs_test
 TESTS += tests/redirect_test tests/proxy_encode_test
+TESTS += tests/tls_test tests/tls_conf_test tests/tls_hostile_test
 
 EXTRA_DIST += tests/lint.sh tests/install_test.sh $(import_data)
 # real inetd and xinetd files for tests/import_cli_test (their origins: the README)
