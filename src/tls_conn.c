@@ -110,9 +110,13 @@ fill_info(SSL *ssl, struct tls_info *in)
 	client_words(ssl, in);
 }
 
-/* Until fd is ready for ev, at most ms; a signal (a flag set) waits on for what is left. 0: the time passed. */
+/*
+ * Until fd is ready for ev or the deadline passes (0), in slices of a
+ * second that mark *progress: a handshake_timeout past the service's
+ * timeout is no hung worker to the master. A signal (a flag set) waits on.
+ */
 static int
-wait_for(int fd, short ev, int64_t deadline)
+wait_for(int fd, short ev, int64_t deadline, _Atomic int64_t *progress)
 {
 	for (;;) {
 		struct pollfd pf = { .fd = fd, .events = ev };
@@ -121,8 +125,10 @@ wait_for(int fd, short ev, int64_t deadline)
 
 		if (left <= 0)
 			return 0;
-		r = poll(&pf, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (r != -1 || errno != EINTR)
+		r = poll(&pf, 1, left > 1000 ? 1000 : (int)left);
+		if (progress != NULL)
+			atomic_store_explicit(progress, util_coarse_now_ms(), memory_order_relaxed);
+		if (r == 1 || (r == -1 && errno != EINTR))
 			return r;
 	}
 }
@@ -173,9 +179,7 @@ tls_conn_accept(struct tls_conn *c, const struct tls_ctx *ctx, int fd, int timeo
 			return give_up(c, start_us, TLS_ACCEPT_FAILED);
 		}
 		ev = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		w = wait_for(fd, ev, deadline);
-		if (progress != NULL)
-			atomic_store_explicit(progress, util_coarse_now_ms(), memory_order_relaxed);
+		w = wait_for(fd, ev, deadline, progress);
 		if (w == 0) {
 			snprintf(why, len, "no handshake within handshake_timeout (%d ms)", timeout_ms);
 			return give_up(c, start_us, TLS_ACCEPT_TIMEOUT);

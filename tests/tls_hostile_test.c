@@ -421,9 +421,10 @@ tls_dribbled_hello_timeout_test(void **state)
 }
 
 /*
- * A handshake_timeout longer than the master's grace for a worker without
- * progress (10 s): the worker waiting for half a ClientHello is not killed
- * as hung, and the client is refused at the bound, counted result=timeout.
+ * A handshake_timeout longer than the master's bound for a busy worker
+ * without progress (the service's timeout, 1 s here, plus 10 s): the
+ * worker waiting for half a ClientHello is not killed as hung, and the
+ * client is refused at the bound, counted result=timeout.
  */
 static void
 tls_long_handshake_timeout_test(void **state)
@@ -434,7 +435,7 @@ tls_long_handshake_timeout_test(void **state)
 	size_t len;
 	int64_t start;
 
-	tls_start_echo(d, port, sport, "", "handshake_timeout = 12500;");
+	tls_start_echo(d, port, sport, "", "handshake_timeout = 12500;\ntimeout = 1;");
 	len = capture_hello(d, hello, sizeof(hello));
 	fd = h_connect("127.0.0.1", port, TLS_IO_MS);
 	assert_true(fd >= 0);
