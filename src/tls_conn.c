@@ -103,7 +103,7 @@ fill_info(SSL *ssl, struct tls_info *in)
 		char ch = sni[i];
 		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
 		    ch == '.' || ch == '-' || ch == '_';
-		in->sni[i] = ok ? ch : '?';
+		in->sni[i] = ok ? ch : (char)'?';
 	}
 	in->sni[i] = '\0';
 	in->resumed = SSL_session_reused(ssl) == 1;
@@ -257,13 +257,13 @@ short
 tls_conn_events(const struct tls_conn *c, short events)
 {
 	/* a read that needs to write (a key update's answer), or the other way round */
-	short out = (short)(events & ~(POLLIN | POLLOUT));
+	int out = events & ~(POLLIN | POLLOUT);
 
 	if (events & POLLIN)
 		out |= c->read_needs;
 	if (events & POLLOUT)
 		out |= c->write_needs;
-	return out;
+	return (short)out;
 }
 
 int

@@ -260,7 +260,9 @@ derive_one(const struct tls_ctx *c, const char *label, long long period, unsigne
 	unsigned char msg[32], mac[EVP_MAX_MD_SIZE];
 	size_t ll = strlen(label), maclen = 0;
 
-	memcpy(msg, label, ll);
+	/* the label's bytes, no NUL, then the period: the MAC's message */
+	for (size_t i = 0; i < ll && i < sizeof(msg) - 8; i++)
+		msg[i] = (unsigned char)label[i];
 	for (int i = 0; i < 8; i++)
 		msg[ll + (size_t)i] = (unsigned char)((unsigned long long)period >> (56 - 8 * i));
 	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, c->secret, sizeof(c->secret), msg, ll + 8,

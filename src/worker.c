@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -445,15 +444,8 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 	if (end == END_DONE)
 		end = w->svc->handler->serve_tcp(&s);
 #ifdef HAVE_TLS
-	if (s.tls != NULL) {
+	if (s.tls != NULL)
 		tls_conn_close(s.tls);
-		/*
-		 * A handshake's buffers and keys, freed, would stay in the heap
-		 * as the worker's own pages (some 280 KiB); given back, an idle
-		 * worker of a TLS service is as small as any other.
-		 */
-		(void)malloc_trim(0);
-	}
 #endif
 	/* -1: the handler closed it (exec: the program's, never read by us) */
 	if (s.fd >= 0 && end == END_DONE)
