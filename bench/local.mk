@@ -4,7 +4,7 @@
 # `EXTRA_PROGRAMS +=` unless it was set with `=` before; nothing else sets it
 # today. If the top Makefile.am ever does, make this a `+=`.
 
-EXTRA_PROGRAMS = bench/netsrvd-bench bench/refecho bench/refexec
+EXTRA_PROGRAMS = bench/netsrvd-bench bench/refecho bench/refexec bench/tlsload
 
 # No sanitizers here even with --enable-sanitizers: a load generator and a
 # yardstick that run slower than they can would measure nothing.
@@ -24,10 +24,18 @@ bench_refexec_SOURCES = bench/refexec.c
 bench_refexec_CFLAGS = $(WARN_CFLAGS)
 bench_refexec_LDFLAGS =
 bench_refexec_LDADD =
+# the TLS bench's client. configure does not look for OpenSSL (yet): the
+# library is linked by name, as libssl-dev installs it (build-aux/install-deps bench).
+bench_tlsload_SOURCES = bench/tlsload.c
+bench_tlsload_CFLAGS = $(WARN_CFLAGS) -pthread
+bench_tlsload_LDFLAGS = -pthread
+bench_tlsload_LDADD = -lssl -lcrypto
 
-EXTRA_DIST += bench/run-bench.sh bench/run-bench-exec.sh bench/run-bench-redirect.sh bench/README.md
+EXTRA_DIST += bench/run-bench.sh bench/run-bench-exec.sh bench/run-bench-redirect.sh \
+	bench/run-bench-tls.sh bench/README.md
 # Automake does not clean EXTRA_PROGRAMS by itself.
-CLEANFILES += bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT) bench/refexec$(EXEEXT)
+CLEANFILES += bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT) bench/refexec$(EXEEXT) \
+	bench/tlsload$(EXEEXT)
 
 # BENCH_SECONDS, BENCH_ROUNDS, BENCH_WORKERS, BENCH_CLIENTS, BENCH_MODES,
 # BENCH_RAW and XINETD pass through the environment (see bench/README.md).
@@ -38,6 +46,7 @@ bench: src/netsrvd$(EXEEXT) bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT) 
 	$(SHELL) $(srcdir)/bench/run-bench.sh
 	$(MAKE) bench-exec
 	$(MAKE) bench-redirect
+	$(MAKE) bench-tls
 
 # the exec handler against the design's limit, tcpserver and xinetd (also alone)
 bench-exec: src/netsrvd$(EXEEXT) bench/netsrvd-bench$(EXEEXT) bench/refexec$(EXEEXT)
@@ -53,4 +62,14 @@ bench-redirect: src/netsrvd$(EXEEXT) bench/netsrvd-bench$(EXEEXT) bench/refecho$
 	REFECHO='$(abs_top_builddir)/bench/refecho$(EXEEXT)' \
 	$(SHELL) $(srcdir)/bench/run-bench-redirect.sh
 
-.PHONY: bench bench-exec bench-redirect
+# TLS: netsrvd's tls services (echo, exec) against stunnel and HAProxy (also alone)
+bench-tls: src/netsrvd$(EXEEXT) bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT) \
+	    bench/refexec$(EXEEXT) bench/tlsload$(EXEEXT)
+	NETSRVD='$(abs_top_builddir)/src/netsrvd$(EXEEXT)' \
+	NETSRVD_BENCH='$(abs_top_builddir)/bench/netsrvd-bench$(EXEEXT)' \
+	REFECHO='$(abs_top_builddir)/bench/refecho$(EXEEXT)' \
+	REFEXEC='$(abs_top_builddir)/bench/refexec$(EXEEXT)' \
+	TLSLOAD='$(abs_top_builddir)/bench/tlsload$(EXEEXT)' \
+	$(SHELL) $(srcdir)/bench/run-bench-tls.sh
+
+.PHONY: bench bench-exec bench-redirect bench-tls

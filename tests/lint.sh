@@ -269,7 +269,7 @@ for script in "$scratch/netsrvd.init" "$srcdir/build-aux/install-deps" \
     "$srcdir/debian/preinst" "$srcdir/debian/postinst" "$srcdir/debian/postrm" \
     "$srcdir/tests/lint.sh" "$srcdir/tests/install_test.sh" \
     "$srcdir/fuzz/run-fuzzer.sh" "$srcdir/bench/run-bench.sh" "$srcdir/bench/run-bench-exec.sh" \
-    "$srcdir/bench/run-bench-redirect.sh"; do
+    "$srcdir/bench/run-bench-redirect.sh" "$srcdir/bench/run-bench-tls.sh"; do
 	case $script in
 	"$scratch"/*) name=init/${script##*/}.in ;;
 	*) name=${script#"$srcdir"/} ;;
