@@ -439,6 +439,8 @@ function has(t) { return (" " targets " ") ~ (" " t " ") }
 	if (!(kt in hi) || f["rate"] + 0 > hi[kt]) hi[kt] = f["rate"] + 0
 	if (f["server_cpu_us"] != "") { sum[kt SUBSEP "cpu"] += f["server_cpu_us"]; cnt[kt SUBSEP "cpu"]++ }
 	if (f["client_cpu_us_per_op"] != "") { sum[kt SUBSEP "ccpu"] += f["client_cpu_us_per_op"]; cnt[kt SUBSEP "ccpu"]++ }
+	if (f["p50_us"] != "") { sum[kt SUBSEP "p50"] += f["p50_us"]; cnt[kt SUBSEP "p50"]++ }
+	if (f["p99_us"] != "") { sum[kt SUBSEP "p99"] += f["p99_us"]; cnt[kt SUBSEP "p99"]++ }
 	fails[kt] += f["failures"]
 	ops[kt] += f["ops"]; resumed[kt] += f["resumed"]
 	if (f["status"] != "ok") bad[kt]++
@@ -485,6 +487,13 @@ END {
 		printf "%s %s | %s | %s |\n", line, ratio(cc["netsrvd-echo"], cc["haproxy"]),
 		    ratio(cc["netsrvd-echo"], cc["stunnel-connect"]), ratio(cc["netsrvd-exec"], cc["stunnel-exec"])
 		if (m != "bulk") {
+			for (q = 1; q <= 2; q++) {
+				pk = q == 1 ? "p50" : "p99"
+				line = "| " v " | " m " | " pk " us per connection (mean) |"
+				for (i = 1; i <= nt; i++)
+					line = line " " fmt(mean(k SUBSEP tl[i] SUBSEP pk), "%.0f") " |"
+				print line " | | |"
+			}
 			line = "| " v " | " m " | client CPU us per handshake |"
 			for (i = 1; i <= nt; i++)
 				line = line " " fmt(mean(k SUBSEP tl[i] SUBSEP "ccpu"), "%.0f") " |"
