@@ -24,8 +24,9 @@ bench_refexec_SOURCES = bench/refexec.c
 bench_refexec_CFLAGS = $(WARN_CFLAGS)
 bench_refexec_LDFLAGS =
 bench_refexec_LDADD =
-# the TLS bench's client. configure does not look for OpenSSL (yet): the
-# library is linked by name, as libssl-dev installs it (build-aux/install-deps bench).
+# the TLS bench's client. configure's OpenSSL check is the daemon's and can be
+# off (--disable-tls, then $(OPENSSL_LIBS) is empty); the client needs the
+# library either way, so it is linked by name, as libssl-dev installs it.
 bench_tlsload_SOURCES = bench/tlsload.c
 bench_tlsload_CFLAGS = $(WARN_CFLAGS) -pthread
 bench_tlsload_LDFLAGS = -pthread

@@ -183,14 +183,14 @@ wanted() { case " $WANT " in *" $1 "*) return 0 ;; esac; return 1; }
 (
 	cd "$tmp" &&
 	"$OPENSSL" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key &&
-	"$OPENSSL" req -x509 -new -key ca.key -sha256 -days 7 -subj "/CN=netsrvd bench CA" \
+	"$OPENSSL" req -x509 -new -key ca.key -sha256 -days 30 -subj "/CN=netsrvd bench CA" \
 	    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
 	    -out ca.pem &&
 	"$OPENSSL" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pem &&
 	"$OPENSSL" req -new -key key.pem -subj "/CN=localhost" -out leaf.csr &&
 	printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'basicConstraints=CA:FALSE' \
 	    'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' >leaf.ext &&
-	"$OPENSSL" x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7 \
+	"$OPENSSL" x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
 	    -sha256 -extfile leaf.ext -out cert.pem &&
 	cat cert.pem key.pem >combined.pem &&
 	chmod 600 ca.key key.pem combined.pem
