@@ -103,7 +103,9 @@ fill_info(SSL *ssl, struct tls_info *in)
 		char ch = sni[i];
 		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
 		    ch == '.' || ch == '-' || ch == '_';
-		in->sni[i] = ok ? ch : (char)'?';
+		in->sni[i] = '?';
+		if (ok)
+			in->sni[i] = ch;
 	}
 	in->sni[i] = '\0';
 	in->resumed = SSL_session_reused(ssl) == 1;

@@ -254,25 +254,24 @@ set_protocol(SSL_CTX *ssl, const struct tls_conf *t, char *why, size_t len)
 
 /* --- session tickets ------------------------------------------------------- */
 
+/* The MAC's message: which key (a letter: n, a, h), then the period's number, 8 bytes big-endian. */
 static int
-derive_one(const struct tls_ctx *c, const char *label, long long period, unsigned char *out, size_t outlen)
+derive_one(const struct tls_ctx *c, unsigned char which, long long period, unsigned char *out, size_t outlen)
 {
-	unsigned char msg[32], mac[EVP_MAX_MD_SIZE];
-	size_t ll = strlen(label), maclen = 0;
+	unsigned char msg[9], mac[EVP_MAX_MD_SIZE];
+	size_t maclen = 0;
 
-	/* the label's bytes, no NUL, then the period: the MAC's message */
-	for (size_t i = 0; i < ll && i < sizeof(msg) - 8; i++)
-		msg[i] = (unsigned char)label[i];
+	msg[0] = which;
 	for (int i = 0; i < 8; i++)
-		msg[ll + (size_t)i] = (unsigned char)((unsigned long long)period >> (56 - 8 * i));
-	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, c->secret, sizeof(c->secret), msg, ll + 8,
+		msg[1 + i] = (unsigned char)((unsigned long long)period >> (56 - 8 * i));
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, c->secret, sizeof(c->secret), msg, sizeof(msg),
 	    mac, sizeof(mac), &maclen) == NULL || maclen < outlen)
 		return -1;
 	memcpy(out, mac, outlen);
 	return 0;
 }
 
-/* The keys of one period: HMAC-SHA256 of the secret over a label and the period's number. */
+/* The keys of one period: HMAC-SHA256 of the secret over a key's letter and the period's number. */
 static const struct ticket_keys *
 keys_for(struct tls_ctx *c, long long period)
 {
@@ -289,9 +288,9 @@ keys_for(struct tls_ctx *c, long long period)
 	} else
 		slot = &c->prev;
 	slot->period = -1;
-	if (derive_one(c, "name", period, slot->name, sizeof(slot->name)) == -1 ||
-	    derive_one(c, "aes", period, slot->aes, sizeof(slot->aes)) == -1 ||
-	    derive_one(c, "hmac", period, slot->hmac, sizeof(slot->hmac)) == -1)
+	if (derive_one(c, 'n', period, slot->name, sizeof(slot->name)) == -1 ||
+	    derive_one(c, 'a', period, slot->aes, sizeof(slot->aes)) == -1 ||
+	    derive_one(c, 'h', period, slot->hmac, sizeof(slot->hmac)) == -1)
 		return NULL;
 	slot->period = period;
 	return slot;
