@@ -394,6 +394,12 @@ import_inetd_wait_and_caps_test(void **state)
 	assert_int_equal(svc("tftp")->notes.n, 0);
 	assert_int_equal(svc("amanda")->max_workers, 4096);
 	assert_note(svc("amanda"), "at most 4096");
+	/* neither word (fuzz_import_inetd read past a field shorter than "nowait"): the line is not served */
+	import_ok("echo\tstream\ttcp\tnowait\troot\tinternal\n"
+	    "finger\tstream\ttcp\tno\tnobody\t/usr/sbin/in.fingerd\tin.fingerd\n"
+	    "daytime\tstream\ttcp\tsometimes\tnobody\t/bin/date\tdate\n");
+	assert_unservable(svc("finger"), "wait/nowait field \"no\" is neither");
+	assert_unservable(svc("daytime"), "wait/nowait field \"sometimes\" is neither");
 }
 
 static void

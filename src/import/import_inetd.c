@@ -188,6 +188,11 @@ parse_wait(struct import_service *s, const char *field, const struct import_at *
 
 	*max = *per_ip = -1;
 	wait = strncmp(field, "wait", 4) == 0;
+	if (!wait && strncmp(field, "nowait", 6) != 0) {
+		/* inetd refuses the line; a field shorter than "nowait" must not be read past its end */
+		import_service_unservable(s, "the wait/nowait field \"%s\" is neither", field);
+		return false;
+	}
 	rest += wait ? 4 : 6;
 	if (*rest == '.' || *rest == '/') {
 		*max = strtol(rest + 1, &end, 10);
