@@ -9,6 +9,7 @@
 
 #include "cidr.h"
 #include "log.h"
+#include "confine_conf.h"
 #include "tls_conf.h"
 
 struct handler;
@@ -98,6 +99,7 @@ struct service_config {
 	double max_load;	/* TCP: refused while the 1-minute load average is above; 0 = off */
 	struct tls_conf tls;	/* TCP: the handshake and what it serves with (tls_conf.h) */
 	int handshake_timeout;	/* ms a TLS handshake may take at most */
+	struct confine_conf confine;	/* the sandbox of its workers and programs (confine_conf.h) */
 	struct identity id;	/* resolved from user and group */
 	void *hconf;		/* the handler's keys and what its check made (handler.h) */
 	int line;		/* where the service's group starts */
