@@ -73,7 +73,7 @@ cli_explain_test(void **state)
 	    " command = [ \"/bin/cat\", \"-u\" ]; limits = { files = 64; }; max_runtime = 30;\n"
 	    " no_new_privileges = true; syscall_filter = \"system-service\"; %s } );\n",
 	    root ? "capabilities = [ \"CAP_NET_BIND_SERVICE\", \"cap_chown\" ];\n"
-	    " protect_system = \"strict\"; read_write_paths = [ \"/var/tmp\" ]; private_tmp = true;" : "");
+	    " protect_system = \"strict\"; read_write_paths = [ \"/var/lib\" ]; private_tmp = true;" : "");
 	assert_int_equal(h_run(argv, out, sizeof(out), 10000), 0);
 	assert_non_null(strstr(out, "service x: exec, tcp port 7\n"));
 	assert_non_null(strstr(out, "  no_new_privs:     yes\n"));
@@ -84,7 +84,7 @@ cli_explain_test(void **state)
 	if (root) {
 		assert_non_null(strstr(out, "  bounding set:     CAP_CHOWN CAP_NET_BIND_SERVICE\n"));
 		assert_non_null(strstr(out, "    read-only:      / but /dev /proc /sys (protect_system = \"strict\")\n"));
-		assert_non_null(strstr(out, "    read-write:     /var/tmp\n"));
+		assert_non_null(strstr(out, "    read-write:     /var/lib\n"));
 		assert_non_null(strstr(out, "    private:        /tmp /var/tmp (private_tmp)\n"));
 	} else
 		assert_non_null(strstr(out, "  bounding set:     every capability (none dropped)\n"));
