@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,10 +11,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "confine.h"
 #include "harness.h"
 
 static char out[65536];
@@ -498,6 +501,109 @@ confine_fs_mount_error_test(void **state)
 	assert_true(h_pid_alive(d->pid));
 }
 
+/* ---- confine_filesystem itself, in a child of the test --------------------------- */
+
+/* 0 if a byte could be written to a new file at path, else the errno */
+static int
+write_errno(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int e = fd == -1 ? errno : 0;
+
+	if (fd != -1)
+		close(fd);
+	return e;
+}
+
+struct child_case {
+	struct confine_conf c;
+	const char *root;
+	const char *paths[4];	/* written to, in the child's view */
+	int want[4];		/* each one's errno (0: written) */
+};
+
+/* In a child: the view built, then each write as the case wants; the exit status says which failed (1 + i). */
+static int
+run_case(struct child_case *k)
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (confine_filesystem("unit", &k->c, k->root) == -1)
+			_exit(100);
+		for (int i = 0; i < 4 && k->paths[i] != NULL; i++)
+			if (write_errno(k->paths[i]) != k->want[i])
+				_exit(1 + i);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* read-only, read-write inside it, read-only again inside that; a path named in both lists stays read-only */
+static void
+confine_fs_nested_layers_test(void **state)
+{
+	struct daemon *d = *state;
+	char a[256], b[256], c[256], both[256], f[4][300];
+	char *ro[] = { a, c, both }, *rw[] = { b, both };
+	struct child_case k = { .c = { .mount_ns = true, .read_only_paths = { ro, 3 },
+	    .read_write_paths = { rw, 2 } } };
+
+	need_root();
+	mkdir_in(d->dir, "a", a, sizeof(a));
+	mkdir_in(a, "b", b, sizeof(b));
+	mkdir_in(b, "c", c, sizeof(c));
+	mkdir_in(d->dir, "both", both, sizeof(both));
+	snprintf(f[0], sizeof(f[0]), "%s/x", a);
+	snprintf(f[1], sizeof(f[1]), "%s/x", b);
+	snprintf(f[2], sizeof(f[2]), "%s/x", c);
+	snprintf(f[3], sizeof(f[3]), "%s/x", both);
+	for (int i = 0; i < 4; i++)
+		k.paths[i] = f[i];
+	k.want[0] = EROFS, k.want[1] = 0, k.want[2] = EROFS, k.want[3] = EROFS;
+	assert_int_equal(run_case(&k), 0);
+}
+
+/* In a chroot, an absolute symbolic link points into the chroot, not at the host's path of that name. */
+static void
+confine_fs_chroot_symlink_test(void **state)
+{
+	struct daemon *d = *state;
+	char root[256], real[256], link[300];
+	char *ro[] = { "/link" };
+	struct child_case k = { .c = { .mount_ns = true, .read_only_paths = { ro, 1 } },
+	    .paths = { "/real/x", "/free" }, .want = { EROFS, 0 } };
+
+	need_root();
+	mkdir_in(d->dir, "root", root, sizeof(root));
+	mkdir_in(root, "real", real, sizeof(real));
+	snprintf(link, sizeof(link), "%s/link", root);
+	assert_int_equal(symlink("/real", link), 0);
+	assert_false(exists("/real"));	/* on the host, the link would lead nowhere */
+	k.c.chroot = root;
+	k.root = root;
+	assert_int_equal(run_case(&k), 0);
+	snprintf(link, sizeof(link), "%s/free", root);
+	assert_true(exists(link));
+}
+
+/* A path the sysadmin named that is not there: -1 (and the line that says so), no namespace made. */
+static void
+confine_fs_missing_path_test(void **state)
+{
+	struct daemon *d = *state;
+	char gone[256];
+	char *ro[] = { gone };
+	struct child_case k = { .c = { .mount_ns = true, .read_only_paths = { ro, 1 } } };
+
+	need_root();
+	snprintf(gone, sizeof(gone), "%s/not-there", d->dir);
+	assert_int_equal(run_case(&k), 100);
+}
+
 int
 main(void)
 {
@@ -510,6 +616,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(confine_fs_chroot_test, fs_setup, fs_teardown),
 		cmocka_unit_test_setup_teardown(confine_fs_builtin_echo_test, fs_setup, fs_teardown),
 		cmocka_unit_test_setup_teardown(confine_fs_mount_error_test, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(confine_fs_nested_layers_test, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(confine_fs_chroot_symlink_test, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(confine_fs_missing_path_test, fs_setup, fs_teardown),
 	};
 
 	h_test_filter();
