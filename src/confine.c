@@ -25,16 +25,18 @@
  * starts, and every program it runs inherits it through clone(2), as it
  * inherits the worker's user. Built per connection instead, the same
  * unshare(CLONE_NEWNS), mounts and teardown would be paid by every
- * program: measured (1000 rounds of unshare, these mounts, setns back;
- * Linux 6.18, 2 cores, 20 host mounts) 200-260 us a round for private_tmp
- * alone, 400-500 us for protect_system = "strict" with a read-write path,
- * an inaccessible directory, protect_home and private_tmp (550-590 with
- * an inaccessible file too; unshare and setns alone: 90-110 us), and
+ * program: measured with bench/confine_fs_cost.c (1000 rounds of unshare,
+ * these mounts, setns back, which frees the round's namespace as a
+ * program's exit would; Linux 6.18, 2 busy cores, 20 host mounts):
+ * unshare alone 0.09-0.25 ms a round; private_tmp 0.2-0.38 ms (0.14-0.20
+ * ms of CPU); protect_system = "strict" with a read-write path, an
+ * inaccessible directory, protect_home and private_tmp 0.4-0.76 ms
+ * (0.33-0.41 of CPU), 0.53-1.0 ms with an inaccessible file too; and
  * "strict" grows with the host's mount count. Against a plain exec
- * connection's 5.7 ms of CPU (bench/README.md) that is up to a tenth more
- * per connection, for nothing: the programs of one service all get the
- * same view, and a program, without CAP_SYS_ADMIN, cannot change it for
- * the next. What they share is the private /tmp: a file one leaves there
+ * connection's 5.7 ms of CPU (bench/README.md) that is up to 8% more CPU
+ * and up to a millisecond more latency per connection, for nothing: the
+ * programs of one service all get the same view, and a program without
+ * CAP_SYS_ADMIN cannot change it for the next. What they share is the private /tmp: a file one leaves there
  * is seen by the worker's next programs (as a unit's processes share
  * their PrivateTmp=), not by other workers' nor the host.
  */
