@@ -441,6 +441,41 @@ confine_fs_chroot_test(void **state)
 
 /* ---- built-in workers ------------------------------------------------------------ */
 
+/*
+ * Each worker of d's master in its own view: / read-only, a tmpfs of its
+ * own on /tmp (as it sees them: /proc/PID/mountinfo is relative to the
+ * worker's root), and root, if not NULL, that root.
+ */
+static void
+workers_see_strict_and_tmp(struct daemon *d, const char *root)
+{
+	pid_t kids[8];
+	int n = h_children(d->pid, kids, 8);
+
+	assert_true(n >= 1);
+	for (int i = 0; i < n; i++) {
+		char path[64], where[512];
+		FILE *f;
+		size_t len;
+		ssize_t w;
+
+		snprintf(path, sizeof(path), "/proc/%ld/mountinfo", (long)kids[i]);
+		if ((f = fopen(path, "re")) == NULL)
+			continue;	/* gone meanwhile */
+		len = fread(out, 1, sizeof(out) - 1, f);
+		out[len] = '\0';
+		fclose(f);
+		assert_string_equal(first_option(out, "/"), "ro");
+		assert_string_equal(first_option(out, "/tmp"), "rw");
+		assert_non_null(strstr(out, " /tmp rw,nosuid,nodev"));
+		snprintf(path, sizeof(path), "/proc/%ld/root", (long)kids[i]);
+		if (root != NULL && (w = readlink(path, where, sizeof(where) - 1)) > 0) {
+			where[w] = '\0';
+			assert_string_equal(where, root);
+		}
+	}
+}
+
 /* echo, with its own view built before its seccomp filter (which allows no mount), still serves. */
 static void
 confine_fs_builtin_echo_test(void **state)
@@ -454,26 +489,27 @@ confine_fs_builtin_echo_test(void **state)
 	    "   workers = 2; protect_system = \"strict\"; protect_home = true; private_tmp = true; } );\n", port);
 	h_start_serving(d, port);
 	assert_true(h_echo("127.0.0.1", port, "confined echo\n", 14, 5000));
-	/* and its workers are in their own view: / read-only, /tmp their own */
-	pid_t kids[8];
-	int n = h_children(d->pid, kids, 8);
-	assert_true(n >= 1);
-	for (int i = 0; i < n; i++) {
-		char path[64];
-		FILE *f;
-		size_t len;
-
-		snprintf(path, sizeof(path), "/proc/%ld/mountinfo", (long)kids[i]);
-		if ((f = fopen(path, "re")) == NULL)
-			continue;	/* gone meanwhile */
-		len = fread(out, 1, sizeof(out) - 1, f);
-		out[len] = '\0';
-		fclose(f);
-		assert_string_equal(first_option(out, "/"), "ro");
-		assert_string_equal(first_option(out, "/tmp"), "rw");
-		assert_non_null(strstr(out, " /tmp rw,nosuid,nodev"));
-	}
+	workers_see_strict_and_tmp(d, NULL);
 	assert_false(h_log_contains(d, "error"));
+}
+
+/* The global chroot stays the built-in workers' root, and the keys' paths are under it. */
+static void
+confine_fs_builtin_global_chroot_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char root[256], tmp[300];
+
+	need_root();
+	mkdir_in(d->dir, "root", root, sizeof(root));
+	mkdir_in(root, "tmp", tmp, sizeof(tmp));
+	h_write_conf(d, "shutdown_timeout = 1;\nchroot = \"%s\";\nservices = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n"
+	    "   workers = 2; protect_system = \"strict\"; private_tmp = true; } );\n", root, port);
+	h_start_serving(d, port);
+	assert_true(h_echo("127.0.0.1", port, "chrooted echo\n", 14, 5000));
+	workers_see_strict_and_tmp(d, root);
 }
 
 /* ---- a mount that fails ------------------------------------------------------------- */
@@ -615,6 +651,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(confine_fs_protect_home_test, fs_setup, fs_teardown),
 		cmocka_unit_test_setup_teardown(confine_fs_chroot_test, fs_setup, fs_teardown),
 		cmocka_unit_test_setup_teardown(confine_fs_builtin_echo_test, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(confine_fs_builtin_global_chroot_test, fs_setup, fs_teardown),
 		cmocka_unit_test_setup_teardown(confine_fs_mount_error_test, fs_setup, fs_teardown),
 		cmocka_unit_test_setup_teardown(confine_fs_nested_layers_test, fs_setup, fs_teardown),
 		cmocka_unit_test_setup_teardown(confine_fs_chroot_symlink_test, fs_setup, fs_teardown),
