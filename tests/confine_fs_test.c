@@ -530,9 +530,10 @@ confine_fs_builtin_global_chroot_test(void **state)
 /* ---- a mount that fails ------------------------------------------------------------- */
 
 /*
- * The test's directory is under /tmp, which private_tmp hides: the path
- * is gone in the worker's view. The worker says which path and why, once,
- * and exits; the master lives on (and backs off its respawns).
+ * A path there at load (the loader checks that) and gone when a worker
+ * starts: the new worker says which path and why, once, and exits; the
+ * master lives on (and backs off its respawns). A path the loader can
+ * see is wrong (under private_tmp's /tmp, missing) is refused before.
  */
 static void
 confine_fs_mount_error_test(void **state)
@@ -540,13 +541,18 @@ confine_fs_mount_error_test(void **state)
 	struct daemon *d = *state;
 	int port = h_free_port();
 	char secret[256], extra[512], want[512];
+	pid_t w[4];
 
 	need_root();
 	mkdir_in(d->dir, "secret", secret, sizeof(secret));
-	snprintf(extra, sizeof(extra), "private_tmp = true; inaccessible_paths = [ \"%s\" ];", secret);
+	snprintf(extra, sizeof(extra), "inaccessible_paths = [ \"%s\" ];", secret);
 	conf_probe(d, port, extra);
-	h_start(d, NULL);
-	snprintf(want, sizeof(want), "service probe: inaccessible path %s: No such file or directory", secret);
+	start(d);
+	assert_true(h_wait_children(d->pid, 1, 10000));
+	assert_int_equal(h_children(d->pid, w, 4), 1);
+	assert_int_equal(rmdir(secret), 0);
+	assert_int_equal(kill(w[0], SIGKILL), 0);
+	snprintf(want, sizeof(want), "service probe: filesystem path %s: No such file or directory", secret);
 	if (!h_wait_log(d, want, 10000))
 		h_fail_with_log(d, "the worker did not say which mount failed");
 	assert_true(h_pid_alive(d->pid));
