@@ -60,13 +60,14 @@ privs_drop(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
 }
 
 /*
- * Drops from the bounding set what it holds. Without CAP_SETPCAP (a
- * systemd unit's CapabilityBoundingSet= that leaves it out, an
- * unprivileged master) the kernel refuses: what it keeps is counted, and
- * privs_check_powerless() must then prove it can no longer be used.
+ * Drops from the bounding set what it holds but the capabilities in keep
+ * (bit n: capability n). Without CAP_SETPCAP (a systemd unit's
+ * CapabilityBoundingSet= that leaves it out, an unprivileged master) the
+ * kernel refuses: what it keeps is counted, and privs_check_powerless()
+ * must then prove it can no longer be used.
  */
 int
-privs_drop_bounding_set(void)
+privs_drop_bounding_set_except(uint64_t keep)
 {
 	int kept = 0;
 
@@ -79,7 +80,8 @@ privs_drop_bounding_set(void)
 			log_error("prctl(PR_CAPBSET_READ, %lu)", cap);
 			return -1;
 		}
-		if (held == 0 || prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+		if (held == 0 || (cap < 64 && (keep & (UINT64_C(1) << cap)) != 0) ||
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
 			continue;
 		if (errno != EPERM) {
 			log_error("prctl(PR_CAPBSET_DROP, %lu)", cap);
@@ -87,6 +89,12 @@ privs_drop_bounding_set(void)
 		}
 		kept++;
 	}
+}
+
+int
+privs_drop_bounding_set(void)
+{
+	return privs_drop_bounding_set_except(0);
 }
 
 /* The header of capget/capset(2) for this process, in the 64-bit format. */
@@ -177,6 +185,38 @@ privs_check_config(const struct config *cfg, char *err, size_t errlen)
 	if (cfg->chroot_dir != NULL && geteuid() != 0) {
 		snprintf(err, errlen, "cannot chroot workers to %s: not running as root",
 		    cfg->chroot_dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * What an exec service's confinement takes from its programs: the
+ * bounding set they keep (capabilities = [ ... ]) and no_new_privs. In
+ * the worker, while still root (dropping from the bounding set takes
+ * CAP_SETPCAP), before it becomes the service's user. The worker keeps
+ * its own effective capabilities: a program run as root gets, through
+ * execve, exactly the bounding set's. A capability we were refused the
+ * drop of would reach the programs: the worker does not start.
+ */
+int
+privs_confine_programs(const struct service_config *svc)
+{
+	const struct confine_conf *c = &svc->confine;
+	int kept;
+
+	if (c->caps_set) {
+		if ((kept = privs_drop_bounding_set_except(c->cap_keep)) == -1)
+			return -1;
+		if (kept > 0) {
+			log_errorx("service %s: capabilities: %d capabilities not listed stay in the bounding set "
+			    "(no CAP_SETPCAP to drop them); its programs are not started with more than asked",
+			    svc->name, kept);
+			return -1;
+		}
+	}
+	if (c->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_error("service %s: prctl(PR_SET_NO_NEW_PRIVS)", svc->name);
 		return -1;
 	}
 	return 0;
