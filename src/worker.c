@@ -161,6 +161,9 @@ static int
 confine(const struct config *cfg, const struct service_config *svc, struct sb_slot *slot,
     pid_t master_pid)
 {
+	/* capabilities and no_new_privileges, for the programs to inherit (privs.c): still root here */
+	if (svc->handler->runs_programs && privs_confine_programs(svc) == -1)
+		return -1;
 	if (svc->handler->runs_programs)
 		return become_program_user(svc) == -1 ? -1 : bind_to_master(master_pid);
 	if (cfg->chroot_dir != NULL && sandbox_chroot(cfg->chroot_dir) == -1)
