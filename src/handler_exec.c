@@ -247,6 +247,13 @@ exec_init(const struct service_config *svc, const struct handler_env *env, void 
 		exec_prep_nice(&xs->prep, x->nice);
 	if (x->umask != NULL)
 		exec_prep_umask(&xs->prep, x->umask_mode);
+	if (svc->confine.syscall_filter != NULL && exec_prep_filter(&xs->prep, svc->confine.syscall_filter) == -1) {
+		log_errorx("service %s: syscall_filter \"%s\": no filter, no programs", svc->name,
+		    svc->confine.syscall_filter);
+		exec_prep_free(&xs->prep);
+		free(xs);
+		return -1;
+	}
 	xs->daemon_stopping = env != NULL && env->control != NULL ? &env->control->stopping : NULL;
 #ifdef HAVE_TLS
 	if (svc->tls.on && (xs->relay = malloc(sizeof(*xs->relay))) == NULL) {
