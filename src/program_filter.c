@@ -231,6 +231,14 @@ program_filter_build(struct program_filter *f, const char *set)
 	size_t len = compile(NULL);
 
 	memset(f, 0, sizeof(*f));
+	/* bsearch needs the order: a name added out of place fails here, in the first test */
+	for (size_t i = 1; i < NSYSTEM_SERVICE; i++)
+		if (strcmp(system_service[i - 1], system_service[i]) >= 0) {
+			log_errorx("syscall_filter: the system-service list is out of order at \"%s\"",
+			    system_service[i]);
+			errno = EINVAL;
+			return -1;
+		}
 	if (!program_filter_known(set)) {
 		log_errorx("syscall_filter \"%s\" is not a filter netsrvd knows", set != NULL ? set : "");
 		errno = EINVAL;
