@@ -228,6 +228,159 @@ confine_caps_exec_start_filter_test(void **state)
 	assert_non_null(strstr(out, "Seccomp:\t0\n"));
 }
 
+/* --- a real daemon ------------------------------------------------------------------ */
+
+/* What one program run for a client of port wrote, until it closed. */
+static void
+fetch(struct daemon *d, int port, char *buf, size_t len)
+{
+	int fd = h_connect("127.0.0.1", port, 2000);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	shutdown(fd, SHUT_WR);
+	n = h_read_all(fd, buf, len - 1, h_hang_ms(10000));
+	close(fd);
+	if (n <= 0)
+		h_fail_with_log(d, "no answer from the program");
+	buf[n] = '\0';
+}
+
+/* The hex value after key ("CapBnd:") in a status text; UINT64_MAX if absent. */
+static uint64_t
+status_hex(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+
+	return p != NULL ? strtoull(p + strlen(key), NULL, 16) : UINT64_MAX;
+}
+
+static uint64_t
+our_status_hex(const char *key)
+{
+	char text[4096];
+	FILE *f = fopen("/proc/self/status", "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return status_hex(text, key);
+}
+
+/*
+ * capabilities = [ ... ] is the program's bounding set, and (run as
+ * root) all it holds; no_new_privileges its NoNewPrivs. A service
+ * without them leaves the program what netsrvd has, as before.
+ */
+static void
+confine_caps_program_bounding_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), plain = h_free_port();
+	char text[8192];
+
+	skip_unless_root("a program whose bounding set is cut, run as root");
+	h_write_conf(d, "services = (\n"
+	    " { name = \"caps\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   command = [ \"%s\", \"status\" ];\n"
+	    "   capabilities = [ \"CAP_NET_BIND_SERVICE\", \"CAP_CHOWN\" ]; no_new_privileges = true; },\n"
+	    " { name = \"plain\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   command = [ \"%s\", \"status\" ]; } );\n", port, probe(), plain, probe());
+	h_start_serving(d, plain);
+	fetch(d, port, text, sizeof(text));
+	assert_int_equal(status_hex(text, "CapBnd:"), KEEP);
+	assert_int_equal(status_hex(text, "CapEff:"), KEEP);
+	assert_non_null(strstr(text, "NoNewPrivs:\t1\n"));
+	fetch(d, plain, text, sizeof(text));
+	assert_int_equal(status_hex(text, "CapBnd:"), our_status_hex("CapBnd:"));
+	assert_non_null(strstr(text, "NoNewPrivs:\t0\n"));
+}
+
+/* The first of master's children whose title names service's worker; -1 if none. */
+static pid_t
+worker_of(pid_t master, const char *service)
+{
+	pid_t kids[32];
+	char title[256], want[128];
+	int n = h_children(master, kids, 32);
+
+	snprintf(want, sizeof(want), "worker %s", service);
+	for (int i = 0; i < n; i++) {
+		h_cmdline(kids[i], title, sizeof(title));
+		if (strstr(title, want) != NULL)
+			return kids[i];
+	}
+	return -1;
+}
+
+/*
+ * A built-in service that sets capabilities still serves; its workers
+ * empty their bounding set all the same (they never execve, and hold
+ * nothing after their drop: a kept capability could serve nothing).
+ */
+static void
+confine_caps_builtin_serves_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char path[64], text[4096];
+	pid_t w;
+	FILE *f;
+	size_t n;
+
+	skip_unless_root("a bounding set to drop");
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n"
+	    "   workers = 1; capabilities = [ \"CAP_NET_BIND_SERVICE\" ]; no_new_privileges = true; } );\n", port);
+	h_start_serving(d, port);
+	assert_true(h_echo("127.0.0.1", port, "still here\n", 11, 5000));
+	assert_true((w = worker_of(d->pid, "echo")) > 0);
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)w);
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	assert_int_equal(status_hex(text, "CapBnd:"), 0);
+	assert_int_equal(status_hex(text, "CapEff:"), 0);
+	assert_non_null(strstr(text, "NoNewPrivs:\t1\n"));
+}
+
+/*
+ * syscall_filter = "system-service": the program's mount, reboot and
+ * ptrace get EPERM where the same calls fail otherwise without it
+ * (ENOENT, EINVAL, ESRCH as root), and a real program, a shell
+ * pipeline, still echoes the client under it.
+ */
+static void
+confine_caps_program_filter_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), plain = h_free_port(), shell = h_free_port();
+	char text[4096];
+
+	skip_without_filter();
+	h_write_conf(d, "services = (\n"
+	    " { name = \"filtered\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   command = [ \"%s\", \"syscall\", \"mount\", \"reboot\", \"ptrace\", \"getpid\" ];\n"
+	    "   syscall_filter = \"system-service\"; },\n"
+	    " { name = \"open\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   command = [ \"%s\", \"syscall\", \"mount\", \"reboot\", \"ptrace\", \"getpid\" ]; },\n"
+	    " { name = \"shell\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   command = [ \"/bin/sh\", \"-c\", \"cat | cat\" ]; syscall_filter = \"system-service\"; } );\n",
+	    port, probe(), plain, probe(), shell);
+	h_start_serving(d, shell);
+	fetch(d, port, text, sizeof(text));
+	assert_string_equal(text, "mount EPERM\nreboot EPERM\nptrace EPERM\ngetpid ok\nend\n");
+	if (geteuid() == 0) {
+		fetch(d, plain, text, sizeof(text));
+		assert_null(strstr(text, "EPERM"));
+		assert_non_null(strstr(text, "reboot EINVAL\n"));
+	}
+	assert_true(h_echo("127.0.0.1", shell, "through the filter\n", 19, h_hang_ms(5000)));
+}
+
 int
 main(void)
 {
@@ -236,6 +389,9 @@ main(void)
 		cmocka_unit_test(confine_caps_filter_list_test),
 		cmocka_unit_test(confine_caps_filter_child_test),
 		cmocka_unit_test(confine_caps_exec_start_filter_test),
+		cmocka_unit_test_setup_teardown(confine_caps_program_bounding_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(confine_caps_builtin_serves_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(confine_caps_program_filter_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
