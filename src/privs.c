@@ -13,6 +13,7 @@
 #include "config_types.h"
 #include "log.h"
 #include "privs.h"
+#include "program_filter.h"
 
 /* Only root can become someone else; say so at startup, not in every worker. */
 int
@@ -173,6 +174,21 @@ privs_clear_capabilities(void)
 	return 0;
 }
 
+/*
+ * A filter the programs cannot get here (valgrind runs us, a sanitizer
+ * build): they run without one, as the workers do without theirs, and
+ * the master says so once per load (start, each reload), not each worker.
+ */
+static void
+warn_unfiltered(const struct service_config *s)
+{
+	const char *why;
+
+	if (s->confine.syscall_filter != NULL && (why = program_filter_unavailable()) != NULL)
+		log_warnx("service %s: syscall_filter \"%s\" not applied, %s: its programs run "
+		    "without a filter", s->name, s->confine.syscall_filter, why);
+}
+
 int
 privs_check_config(const struct config *cfg, char *err, size_t errlen)
 {
@@ -181,6 +197,8 @@ privs_check_config(const struct config *cfg, char *err, size_t errlen)
 		if (s->enabled && s->id.drop &&
 		    privs_check_possible(s->id.uid, s->id.gid, s->user, err, errlen) == -1)
 			return -1;
+		if (s->enabled)
+			warn_unfiltered(s);
 	}
 	if (cfg->chroot_dir != NULL && geteuid() != 0) {
 		snprintf(err, errlen, "cannot chroot workers to %s: not running as root",

@@ -131,10 +131,10 @@ const char *
 program_filter_unavailable(void)
 {
 #ifndef FILTER_ARCH
-	return "this architecture has no filter in netsrvd";
+	return "netsrvd has no filter for this architecture";
 #else
 	if (sandbox_under_valgrind())
-		return "valgrind runs netsrvd (its programs' system calls are valgrind's)";
+		return "valgrind runs netsrvd";	/* the programs' calls would be valgrind's */
 	if (!sandbox_seccomp_supported())
 		return "a sanitizer build";
 	return NULL;
