@@ -127,6 +127,7 @@ privs_check_powerless(int kept)
 		    "and no_new_privs is not set", kept);
 		return -1;
 	}
+	memset(data, 0, sizeof(data));	/* valgrind counts only the first word as written */
 	if (syscall(SYS_capget, &hdr, data) == -1) {
 		log_error("capget");
 		return -1;
