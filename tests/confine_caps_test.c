@@ -298,7 +298,11 @@ confine_caps_program_bounding_test(void **state)
 	assert_non_null(strstr(text, "NoNewPrivs:\t0\n"));
 }
 
-/* The first of master's children whose title names service's worker; -1 if none. */
+/*
+ * The first of master's children whose title names service's worker;
+ * the only child if none does (under valgrind the title is valgrind's
+ * command line); -1 if none.
+ */
 static pid_t
 worker_of(pid_t master, const char *service)
 {
@@ -312,7 +316,7 @@ worker_of(pid_t master, const char *service)
 		if (strstr(title, want) != NULL)
 			return kids[i];
 	}
-	return -1;
+	return n == 1 ? kids[0] : -1;
 }
 
 /*
@@ -347,6 +351,15 @@ confine_caps_builtin_serves_test(void **state)
 	assert_non_null(strstr(text, "NoNewPrivs:\t1\n"));
 }
 
+/* The daemon runs under valgrind (NETSRVD_WRAPPER): its programs get no filter. */
+static bool
+daemon_under_valgrind(void)
+{
+	const char *w = getenv("NETSRVD_WRAPPER");
+
+	return w != NULL && strstr(w, "valgrind") != NULL;
+}
+
 /*
  * syscall_filter = "system-service": the program's mount, reboot and
  * ptrace get EPERM where the same calls fail otherwise without it
@@ -371,6 +384,13 @@ confine_caps_program_filter_test(void **state)
 	    "   command = [ \"/bin/sh\", \"-c\", \"cat | cat\" ]; syscall_filter = \"system-service\"; } );\n",
 	    port, probe(), plain, probe(), shell);
 	h_start_serving(d, shell);
+	if (daemon_under_valgrind()) {
+		/* no filter there, said once at the load for each service that asks */
+		assert_int_equal(h_log_count(d, "syscall_filter \"system-service\" not applied"), 2);
+		assert_true(h_echo("127.0.0.1", shell, "no filter\n", 10, h_hang_ms(5000)));
+		return;
+	}
+	assert_int_equal(h_log_count(d, "not applied"), 0);
 	fetch(d, port, text, sizeof(text));
 	assert_string_equal(text, "mount EPERM\nreboot EPERM\nptrace EPERM\ngetpid ok\nend\n");
 	if (geteuid() == 0) {
