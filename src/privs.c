@@ -240,3 +240,12 @@ privs_confine_programs(const struct service_config *svc)
 	}
 	return 0;
 }
+
+bool
+privs_program_keeps(const struct service_config *svc, int cap)
+{
+	uid_t uid = svc->id.drop ? svc->id.uid : geteuid();
+	const struct confine_conf *c = &svc->confine;
+
+	return uid == 0 && (!c->caps_set || (cap >= 0 && cap < 64 && (c->cap_keep & (UINT64_C(1) << cap)) != 0));
+}

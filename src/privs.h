@@ -2,6 +2,7 @@
 #ifndef NETSRVD_PRIVS_H
 #define NETSRVD_PRIVS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -38,5 +39,10 @@ int privs_check_powerless(int kept);
  * 0, or -1 logged.
  */
 int privs_confine_programs(const struct service_config *svc);
+/*
+ * Whether svc's programs hold capability cap once they run: run as root
+ * (execve gives root the bounding set), and the bounding set keeps it.
+ */
+bool privs_program_keeps(const struct service_config *svc, int cap);
 
 #endif

@@ -258,17 +258,21 @@ program_filter_build(struct program_filter *f, const char *set)
 }
 
 /*
- * In the child between clone and execve: system calls only. With
- * CAP_SYS_ADMIN (a program run as root that keeps it) the filter goes on
- * as it is, and a set-user-ID program still gains its privileges; without
- * it the kernel wants no_new_privs first (EACCES), which systemd sets
- * then too.
+ * In the child between clone and execve: system calls only. A program
+ * that keeps CAP_SYS_ADMIN (run as root, its bounding set not cut below
+ * it) gets the filter as it is, and a set-user-ID program it runs still
+ * gains its privileges, as under systemd. Any other gets no_new_privs
+ * with it: f says so when the child still holds CAP_SYS_ADMIN that
+ * execve will take away (a root worker whose bounding set was cut), and
+ * otherwise the kernel asks for it (EACCES), as it does of systemd.
  */
 int
 program_filter_install(const struct program_filter *f)
 {
 	struct sock_fprog fp = { .len = f->len, .filter = f->prog };
 
+	if (f->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return -1;
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp) == 0)
 		return 0;
 	if (errno != EACCES || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)

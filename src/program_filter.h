@@ -10,6 +10,7 @@ struct sock_filter;
 struct program_filter {
 	struct sock_filter *prog;
 	unsigned short len;
+	bool no_new_privs;	/* set it before the filter even where the kernel would not ask */
 };
 
 /* Whether set names a filter ("system-service", the only one so far). */
@@ -27,8 +28,8 @@ int program_filter_build(struct program_filter *f, const char *set);
 void program_filter_free(struct program_filter *f);
 /*
  * Puts f on the calling process (the child, just before execve): no
- * allocation, system calls only; no_new_privs first when the kernel asks
- * for it (no CAP_SYS_ADMIN). 0, or -1 with errno.
+ * allocation, system calls only; no_new_privs first when f says so or the
+ * kernel asks for it (no CAP_SYS_ADMIN). 0, or -1 with errno.
  */
 int program_filter_install(const struct program_filter *f);
 
