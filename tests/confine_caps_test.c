@@ -401,6 +401,41 @@ confine_caps_program_filter_test(void **state)
 	assert_true(h_echo("127.0.0.1", shell, "through the filter\n", 19, h_hang_ms(5000)));
 }
 
+/*
+ * A filtered program that keeps CAP_SYS_ADMIN (root, bounding set whole)
+ * runs without no_new_privs, so a set-user-ID program still works, as
+ * under systemd; one whose bounding set leaves it out gets it with the
+ * filter, though the worker that starts it still holds CAP_SYS_ADMIN.
+ */
+static void
+confine_caps_filter_nnp_test(void **state)
+{
+	struct daemon *d = *state;
+	int keeps = h_free_port(), cut = h_free_port();
+	char text[4096];
+
+	skip_unless_root("a program that keeps CAP_SYS_ADMIN");
+	skip_without_filter();
+	if (daemon_under_valgrind()) {
+		print_message("skipped: the daemon runs under valgrind: no filter\n");
+		skip();
+	}
+	h_write_conf(d, "services = (\n"
+	    " { name = \"keeps\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   command = [ \"%s\", \"status\" ]; syscall_filter = \"system-service\"; },\n"
+	    " { name = \"cut\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   command = [ \"%s\", \"status\" ]; syscall_filter = \"system-service\"; capabilities = [ ]; } );\n",
+	    keeps, probe(), cut, probe());
+	h_start_serving(d, cut);
+	fetch(d, keeps, text, sizeof(text));
+	assert_non_null(strstr(text, "Seccomp:\t2\n"));
+	assert_non_null(strstr(text, "NoNewPrivs:\t0\n"));
+	fetch(d, cut, text, sizeof(text));
+	assert_non_null(strstr(text, "Seccomp:\t2\n"));
+	assert_non_null(strstr(text, "NoNewPrivs:\t1\n"));
+	assert_int_equal(status_hex(text, "CapBnd:"), 0);
+}
+
 int
 main(void)
 {
@@ -412,6 +447,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(confine_caps_program_bounding_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(confine_caps_builtin_serves_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(confine_caps_program_filter_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(confine_caps_filter_nnp_test, h_fixture_setup, h_fixture_teardown),
 	};
 
 	h_test_filter();
