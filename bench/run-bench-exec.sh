@@ -165,7 +165,8 @@ max_workers = $WORKERS;
 max_per_source = 0;
 services = (
   { name = "cat"; protocol = "tcp"; address = "127.0.0.1"; port = $p_exec_confined;
-    handler = "exec"; command = [ "$PROGRAM" ];$CONFINE_KEYS }
+    handler = "exec"; command = [ "$PROGRAM" ];$CONFINE_KEYS
+  }
 );
 EOF
 	"$NETSRVD" -f -c "$tmp/confined.conf" 2>"$tmp/confined.err" &
