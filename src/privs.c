@@ -13,6 +13,7 @@
 #include "config_types.h"
 #include "log.h"
 #include "privs.h"
+#include "program_filter.h"
 
 /* Only root can become someone else; say so at startup, not in every worker. */
 int
@@ -60,13 +61,14 @@ privs_drop(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
 }
 
 /*
- * Drops from the bounding set what it holds. Without CAP_SETPCAP (a
- * systemd unit's CapabilityBoundingSet= that leaves it out, an
- * unprivileged master) the kernel refuses: what it keeps is counted, and
- * privs_check_powerless() must then prove it can no longer be used.
+ * Drops from the bounding set what it holds but the capabilities in keep
+ * (bit n: capability n). Without CAP_SETPCAP (a systemd unit's
+ * CapabilityBoundingSet= that leaves it out, an unprivileged master) the
+ * kernel refuses: what it keeps is counted, and privs_check_powerless()
+ * must then prove it can no longer be used.
  */
 int
-privs_drop_bounding_set(void)
+privs_drop_bounding_set_except(uint64_t keep)
 {
 	int kept = 0;
 
@@ -79,7 +81,8 @@ privs_drop_bounding_set(void)
 			log_error("prctl(PR_CAPBSET_READ, %lu)", cap);
 			return -1;
 		}
-		if (held == 0 || prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+		if (held == 0 || (cap < 64 && (keep & (UINT64_C(1) << cap)) != 0) ||
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
 			continue;
 		if (errno != EPERM) {
 			log_error("prctl(PR_CAPBSET_DROP, %lu)", cap);
@@ -87,6 +90,12 @@ privs_drop_bounding_set(void)
 		}
 		kept++;
 	}
+}
+
+int
+privs_drop_bounding_set(void)
+{
+	return privs_drop_bounding_set_except(0);
 }
 
 /* The header of capget/capset(2) for this process, in the 64-bit format. */
@@ -118,6 +127,7 @@ privs_check_powerless(int kept)
 		    "and no_new_privs is not set", kept);
 		return -1;
 	}
+	memset(data, 0, sizeof(data));	/* valgrind counts only the first word as written */
 	if (syscall(SYS_capget, &hdr, data) == -1) {
 		log_error("capget");
 		return -1;
@@ -165,6 +175,21 @@ privs_clear_capabilities(void)
 	return 0;
 }
 
+/*
+ * A filter the programs cannot get here (valgrind runs us, a sanitizer
+ * build): they run without one, as the workers do without theirs, and
+ * the master says so once per load (start, each reload), not each worker.
+ */
+static void
+warn_unfiltered(const struct service_config *s)
+{
+	const char *why;
+
+	if (s->confine.syscall_filter != NULL && (why = program_filter_unavailable()) != NULL)
+		log_warnx("service %s: syscall_filter \"%s\" not applied, %s: its programs run "
+		    "without a filter", s->name, s->confine.syscall_filter, why);
+}
+
 int
 privs_check_config(const struct config *cfg, char *err, size_t errlen)
 {
@@ -173,6 +198,8 @@ privs_check_config(const struct config *cfg, char *err, size_t errlen)
 		if (s->enabled && s->id.drop &&
 		    privs_check_possible(s->id.uid, s->id.gid, s->user, err, errlen) == -1)
 			return -1;
+		if (s->enabled)
+			warn_unfiltered(s);
 	}
 	if (cfg->chroot_dir != NULL && geteuid() != 0) {
 		snprintf(err, errlen, "cannot chroot workers to %s: not running as root",
@@ -180,4 +207,45 @@ privs_check_config(const struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * What an exec service's confinement takes from its programs: the
+ * bounding set they keep (capabilities = [ ... ]) and no_new_privs. In
+ * the worker, while still root (dropping from the bounding set takes
+ * CAP_SETPCAP), before it becomes the service's user. The worker keeps
+ * its own effective capabilities: a program run as root gets, through
+ * execve, exactly the bounding set's. A capability we were refused the
+ * drop of would reach the programs: the worker does not start.
+ */
+int
+privs_confine_programs(const struct service_config *svc)
+{
+	const struct confine_conf *c = &svc->confine;
+	int kept;
+
+	if (c->caps_set) {
+		if ((kept = privs_drop_bounding_set_except(c->cap_keep)) == -1)
+			return -1;
+		if (kept > 0) {
+			log_errorx("service %s: capabilities: %d capabilities not listed stay in the bounding set "
+			    "(no CAP_SETPCAP to drop them); its programs are not started with more than asked",
+			    svc->name, kept);
+			return -1;
+		}
+	}
+	if (c->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_error("service %s: prctl(PR_SET_NO_NEW_PRIVS)", svc->name);
+		return -1;
+	}
+	return 0;
+}
+
+bool
+privs_program_keeps(const struct service_config *svc, int cap)
+{
+	uid_t uid = svc->id.drop ? svc->id.uid : geteuid();
+	const struct confine_conf *c = &svc->confine;
+
+	return uid == 0 && (!c->caps_set || (cap >= 0 && cap < 64 && (c->cap_keep & (UINT64_C(1) << cap)) != 0));
 }

@@ -2,10 +2,13 @@
 #ifndef NETSRVD_PRIVS_H
 #define NETSRVD_PRIVS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct config;
+struct service_config;
 
 /* What the workers of cfg will need to do (their users, the chroot), we must be able to do: 0, or -1 and err. */
 int privs_check_config(const struct config *cfg, char *err, size_t errlen);
@@ -21,7 +24,25 @@ int privs_drop(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups);
  * capabilities cannot come back (no_new_privs, every other set empty).
  */
 int privs_drop_bounding_set(void);
+/*
+ * The same, but the capabilities in keep (bit n: capability n, as
+ * confine.cap_keep) stay: what an exec service's programs may still hold
+ * (capabilities = [ ... ]). Returns how many others it was refused, or -1.
+ */
+int privs_drop_bounding_set_except(uint64_t keep);
 int privs_clear_capabilities(void);
 int privs_check_powerless(int kept);
+/*
+ * An exec worker's part of the service's confinement, while still root:
+ * the bounding set cut to confine.cap_keep (when capabilities is set) and
+ * no_new_privs (no_new_privileges), both inherited by its programs.
+ * 0, or -1 logged.
+ */
+int privs_confine_programs(const struct service_config *svc);
+/*
+ * Whether svc's programs hold capability cap once they run: run as root
+ * (execve gives root the bounding set), and the bounding set keeps it.
+ */
+bool privs_program_keeps(const struct service_config *svc, int cap);
 
 #endif

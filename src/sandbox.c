@@ -43,6 +43,12 @@ sandbox_syscall_name(int nr)
 }
 
 int
+sandbox_syscall_count(void)
+{
+	return (int)(sizeof(syscall_names) / sizeof(syscall_names[0]));
+}
+
+int
 sandbox_chroot(const char *dir)
 {
 	if (chroot(dir) == -1) {

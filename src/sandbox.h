@@ -18,5 +18,7 @@ bool sandbox_seccomp_supported(void);
 bool sandbox_under_valgrind(void);
 /* The name of system call nr on this architecture, or NULL. */
 const char *sandbox_syscall_name(int nr);
+/* One past the highest number sandbox_syscall_name knows (the table may have holes). */
+int sandbox_syscall_count(void);
 
 #endif

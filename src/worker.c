@@ -125,24 +125,27 @@ bind_to_master(pid_t master_pid)
 
 /*
  * A bounding set the master may not shrink (no CAP_SETPCAP: systemd's
- * CapabilityBoundingSet=, setpriv) is accepted once proven harmless.
+ * CapabilityBoundingSet=, setpriv) is accepted once proven harmless; so
+ * is what the service's capabilities = [ ... ] keeps in it (every other
+ * set is emptied all the same: the worker holds none of them).
  */
 static int
 drop_privileges(const struct service_config *svc)
 {
+	uint64_t keep = svc->confine.caps_set ? svc->confine.cap_keep : 0;
 	int kept;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		log_error("prctl(PR_SET_NO_NEW_PRIVS)");
 		return -1;
 	}
-	if ((kept = privs_drop_bounding_set()) == -1)
+	if ((kept = privs_drop_bounding_set_except(keep)) == -1)
 		return -1;
 	if (svc->id.drop && privs_drop(svc->id.uid, svc->id.gid, svc->id.groups, svc->id.ngroups) == -1)
 		return -1;
 	if (privs_clear_capabilities() == -1)
 		return -1;
-	return kept == 0 ? 0 : privs_check_powerless(kept);
+	return kept == 0 && keep == 0 ? 0 : privs_check_powerless(kept);
 }
 
 /*
@@ -173,6 +176,9 @@ confine(const struct config *cfg, const struct service_config *svc, struct sb_sl
 	    svc->handler->runs_programs ? NULL : cfg->chroot_dir;
 
 	if (own_view && confine_filesystem(svc->name, cc, root) == -1)
+		return -1;
+	/* capabilities and no_new_privileges, for the programs to inherit (privs.c): still root here */
+	if (svc->handler->runs_programs && privs_confine_programs(svc) == -1)
 		return -1;
 	if (svc->handler->runs_programs)
 		return become_program_user(svc) == -1 ? -1 : bind_to_master(master_pid);

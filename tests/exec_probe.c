@@ -36,6 +36,11 @@
  *   mountinfo       /proc/self/mountinfo, then "end"
  *   fs              one of the four above per line read from stdin (the
  *                   client's words, "write /tmp/x"), until EOF, then "end"
+ *   status          print /proc/self/status's CapBnd, CapEff, NoNewPrivs
+ *                   and Seccomp lines, then "end", exit 0
+ *   syscall NAME... make each call (mount, reboot, ptrace, getpid), with
+ *                   arguments that fail without a filter too, and print
+ *                   "NAME ERRNO" (EPERM, EINVAL...; "ok" if it worked)
  */
 #include "autoconfig.h"
 
@@ -47,7 +52,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -257,6 +265,57 @@ append_pid(const char *file)
 }
 
 static int
+print_status(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "CapBnd:", 7) == 0 || strncmp(line, "CapEff:", 7) == 0 ||
+		    strncmp(line, "NoNewPrivs:", 11) == 0 || strncmp(line, "Seccomp:", 8) == 0)
+			fputs(line, stdout);
+	if (f != NULL)
+		fclose(f);
+	printf("end\n");
+	return 0;
+}
+
+/*
+ * Arguments that fail whatever the filter, so nothing happens: a mount
+ * of a file system that does not exist on a path that does not either,
+ * reboot's bad magic (EINVAL once CAP_SYS_BOOT is checked), peeking at
+ * a process we do not trace (ESRCH).
+ */
+static long
+call_named(const char *name)
+{
+	if (strcmp(name, "mount") == 0)
+		return mount("none", "/nonexistent-netsrvd-probe", "netsrvd-no-such-fs", 0, NULL);
+	if (strcmp(name, "reboot") == 0)
+		return syscall(SYS_reboot, 0, 0, 0, NULL);
+	if (strcmp(name, "ptrace") == 0)
+		return ptrace(PTRACE_PEEKUSER, getppid(), NULL, NULL);
+	if (strcmp(name, "getpid") == 0)
+		return getpid() > 0 ? 0 : -1;
+	errno = EDOM;
+	return -1;
+}
+
+static int
+syscalls(int n, char **names)
+{
+	for (int i = 0; i < n; i++) {
+		long r;
+
+		errno = 0;
+		r = call_named(names[i]);
+		printf("%s %s\n", names[i], r != -1 || errno == 0 ? "ok" : strerrorname_np(errno));
+	}
+	printf("end\n");
+	return 0;
+}
+
+static int
 tcp_wait(const char *file, int idle_ms, int stubborn)
 {
 	int fl = fcntl(0, F_GETFL);
@@ -423,6 +482,10 @@ main(int argc, char **argv)
 		return tcp_wait(argv[2], atoi(argv[3]), argc > 4 && strcmp(argv[4], "stubborn") == 0);
 	if (strcmp(mode, "append") == 0 && argc > 2)
 		return append_pid(argv[2]);
+	if (strcmp(mode, "status") == 0)
+		return print_status();
+	if (strcmp(mode, "syscall") == 0)
+		return syscalls(argc - 2, argv + 2);
 	if (strcmp(mode, "stderr-c1") == 0) {
 		fputs("c1 [\xc2\x9b" "31m] raw [\x9b] bidi [\xe2\x80\xae] iso [\xe2\x81\xa6] ok [\xc3\xa9]\n", stderr);
 		return 0;

@@ -20,7 +20,8 @@ check_PROGRAMS = \
 	tests/ratelimit_test tests/scoreboard_test tests/listener_test tests/workers_test tests/generation_test \
 	tests/import_test tests/import_cli_test tests/proxy_test tests/sockopt_test tests/haproxy_test \
 	tests/netsrvd-next tests/forbidden-call.so tests/start-gate.so tests/exec_test tests/exec-probe \
-	tests/privs_test tests/unit_test tests/initscript_test tests/exec_spawn_test tests/exec_watch_test
+	tests/privs_test tests/unit_test tests/initscript_test tests/exec_spawn_test tests/exec_watch_test \
+	tests/confine_caps_test
 
 tests_config_test_SOURCES = tests/config_test.c
 tests_config_test_CFLAGS = $(TEST_CFLAGS)
@@ -104,6 +105,9 @@ tests_docs_test_CFLAGS = $(TEST_CFLAGS)
 tests_initscript_test_SOURCES = tests/initscript_test.c $(HARNESS)
 tests_initscript_test_CFLAGS = $(TEST_CFLAGS)
 tests_exec_spawn_test_SOURCES = tests/exec_spawn_test.c $(HARNESS)
+# capabilities, no_new_privileges, syscall_filter: in children, then a daemon's programs
+tests_confine_caps_test_SOURCES = tests/confine_caps_test.c $(HARNESS)
+tests_confine_caps_test_CFLAGS = $(TEST_CFLAGS)
 tests_exec_spawn_test_CFLAGS = $(TEST_CFLAGS)
 tests_exec_watch_test_SOURCES = tests/exec_watch_test.c $(HARNESS)
 tests_exec_watch_test_CFLAGS = $(TEST_CFLAGS)
@@ -176,6 +180,7 @@ TESTS += tests/door_test
 TESTS += tests/tcpwait_test tests/exec_attrs_test
 TESTS += tests/redirect_test tests/proxy_encode_test
 TESTS += tests/tls_test tests/tls_conf_test tests/tls_hostile_test
+TESTS += tests/confine_caps_test
 
 EXTRA_DIST += tests/lint.sh tests/install_test.sh $(import_data)
 # real inetd and xinetd files for tests/import_cli_test (their origins: the README)
