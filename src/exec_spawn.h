@@ -47,6 +47,7 @@ struct exec_prep {
 	int nice;
 	bool set_umask;			/* umask: the program's */
 	mode_t umask;
+	int cgroup_procs_fd;		/* the connection cgroup's cgroup.procs, which the child joins; -1: none */
 	void *stack;			/* the child's, until it calls execve */
 	size_t stack_size;
 };
