@@ -1,0 +1,83 @@
+/* cgroup v2: a cgroup per service and one per exec connection, killed whole when the connection ends. */
+#ifndef NETSRVD_CGROUP_H
+#define NETSRVD_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+struct stats;
+
+/* After cgroup.kill, how long the worker waits for "populated 0" before it logs and moves on. */
+#define CGROUP_KILL_WAIT_MS 1000
+
+/*
+ * The layout, under C, the cgroup the master found itself in
+ * (/proc/self/cgroup's "0::" line under the cgroup2 mount):
+ *   C/netsrvd.<masterpid>/                   the instance (I)
+ *   I/master/                                the master, once a limit key needs
+ *                                            controllers in C (no process may stay in C)
+ *   I/svc.<service>/                         memory.max, pids.max, cpu.weight
+ *   I/svc.<service>/workers/                 its workers
+ *   I/svc.<service>/conn.<workerpid>.<n>/    one exec connection's processes
+ * "svc." keeps a service named master, cgroup.procs or ".." from meeting
+ * another name there.
+ */
+
+/*
+ * Whether the host can give s what its cgroup group asks (0; nothing
+ * asked is 0 too): a writable cgroup v2, and the controller of each limit
+ * key in C's cgroup.controllers. -1 with why naming the service, the key
+ * and the reason. The loader calls it; it reads, writes nothing.
+ */
+int cgroup_config_check(const struct service_config *s, char *why, size_t len);
+/* The host alone: 0 when a writable cgroup v2 is there; -1 with why. */
+int cgroup_host_check(char *why, size_t len);
+/* C's path (after a successful check), for messages and tests. */
+const char *cgroup_self_path(void);
+
+/* --- the master ---------------------------------------------------------- */
+
+/*
+ * After a configuration loaded (start, after the detach; each reload):
+ * the instance and each cgroup.on service's directories, their limits,
+ * and their owner for a service whose user is not root. Nothing when no
+ * service has a cgroup group. -1 with why.
+ */
+int cgroup_setup(const struct config *cfg, char *why, size_t len);
+/* The instance directory I; "" until cgroup_setup made it. */
+const char *cgroup_instance_path(void);
+/* A worker was reaped: the connection cgroups it left (a SIGKILL) are killed, removed when empty. */
+void cgroup_worker_reaped(pid_t pid);
+/* Once a second: removals that waited for a cgroup to empty, and each service's sample into st. */
+void cgroup_tick(struct stats *st);
+/* At the master's exit: every connection killed, the master moved back, I's directories removed. */
+void cgroup_finish(void);
+
+/* --- a worker -------------------------------------------------------------- */
+
+/* While still root: into I/svc.<service>/workers. 0 (also when svc has no cgroup), or -1 logged. */
+int cgroup_join_workers(const struct service_config *svc);
+
+/* One exec connection's cgroup, made by the worker before the program starts. */
+struct cgroup_conn {
+	int dir_fd;			/* -1: none (the service has no cgroup group) */
+	int procs_fd;			/* its cgroup.procs, for the program to write "0" to (exec_prep) */
+	char name[48];			/* conn.<workerpid>.<n> */
+};
+
+/* 0 with cc made, or with cc->dir_fd -1 when svc has no cgroup; -1 logged (the program must not start). */
+int cgroup_conn_open(const struct service_config *svc, struct cgroup_conn *cc);
+/* The program has started: its cgroup.procs is no longer needed. */
+void cgroup_conn_started(struct cgroup_conn *cc);
+/*
+ * The connection ended: everything in its cgroup is killed (cgroup.kill),
+ * waited for (cgroup.events, CGROUP_KILL_WAIT_MS) and the directory
+ * removed; what is left the master sweeps when this worker is reaped.
+ * Returns the microseconds the kill took to empty it (-1: it did not, or none).
+ */
+long long cgroup_conn_close(const struct service_config *svc, struct cgroup_conn *cc);
+
+#endif
