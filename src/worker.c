@@ -18,6 +18,7 @@
 
 #include "access.h"
 #include "banner.h"
+#include "cgroup.h"
 #include "handler.h"
 #include "log.h"
 #include "privs.h"
@@ -161,6 +162,9 @@ static int
 confine(const struct config *cfg, const struct service_config *svc, struct sb_slot *slot,
     pid_t master_pid)
 {
+	/* cgroup.c: into the service's cgroup while still root, before anything is dropped */
+	if (cgroup_join_workers(svc) == -1)
+		return -1;
 	if (svc->handler->runs_programs)
 		return become_program_user(svc) == -1 ? -1 : bind_to_master(master_pid);
 	if (cfg->chroot_dir != NULL && sandbox_chroot(cfg->chroot_dir) == -1)

@@ -29,6 +29,12 @@
  *                   then exit 0; "stubborn" ignores SIGTERM and, once the
  *                   listener fails, sleeps instead of exiting
  *   append FILE     append its pid to FILE, exit 0 (touching no socket)
+ *   escape FILE     a grandchild that calls setsid, closes its stdio and
+ *                   sleeps; its pid goes to FILE, then the program writes
+ *                   "escaped PID" and exits 0 (cgroup_test's escape)
+ *   forks N         fork up to N children that sleep, until a fork fails;
+ *                   write "forked K errno=E" and exit 0
+ *   spin MS         burn MS ms of CPU, write "spun", exit 0
  */
 #include "autoconfig.h"
 
@@ -43,6 +49,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -280,6 +287,79 @@ tcp_wait(const char *file, int idle_ms, int stubborn)
 	}
 }
 
+/* The grandchild leaves the program's session and its descriptors: only a cgroup still holds it. */
+static int
+escape(const char *file)
+{
+	int p[2];
+	pid_t gc = 0;
+	FILE *f;
+
+	if (pipe(p) == -1)
+		return 1;
+	if (fork() == 0) {
+		pid_t g = fork();
+		if (g == 0) {
+			int null = open("/dev/null", O_RDWR);
+			setsid();
+			signal(SIGTERM, SIG_IGN);
+			signal(SIGHUP, SIG_IGN);
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			close(p[0]);
+			close(p[1]);
+			sleep_forever();
+		}
+		_exit(write(p[1], &g, sizeof(g)) == (ssize_t)sizeof(g) ? 0 : 1);
+	}
+	close(p[1]);
+	if (read(p[0], &gc, sizeof(gc)) != (ssize_t)sizeof(gc) || gc <= 0)
+		return 2;
+	if ((f = fopen(file, "w")) == NULL)
+		return 1;
+	fprintf(f, "%ld\n", (long)gc);
+	if (fclose(f) != 0)
+		return 1;
+	printf("escaped %ld\n", (long)gc);
+	return 0;
+}
+
+static int
+forks(long n)
+{
+	long k = 0;
+	int e = 0;
+
+	for (; k < n; k++) {
+		pid_t c = fork();
+		if (c == 0)
+			sleep_forever();
+		if (c == -1) {
+			e = errno;
+			break;
+		}
+	}
+	printf("forked %ld errno=%d\n", k, e);
+	return 0;
+}
+
+static int
+spin(long ms)
+{
+	struct timespec t0, t;
+	volatile unsigned long x = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		for (int i = 0; i < 100000; i++)
+			x += (unsigned long)i;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+	printf("spun\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -309,6 +389,12 @@ main(int argc, char **argv)
 		return close_linger(argv[2]);
 	if (strcmp(mode, "tcp-wait") == 0 && argc > 3)
 		return tcp_wait(argv[2], atoi(argv[3]), argc > 4 && strcmp(argv[4], "stubborn") == 0);
+	if (strcmp(mode, "escape") == 0 && argc > 2)
+		return escape(argv[2]);
+	if (strcmp(mode, "forks") == 0 && argc > 2)
+		return forks(atol(argv[2]));
+	if (strcmp(mode, "spin") == 0 && argc > 2)
+		return spin(atol(argv[2]));
 	if (strcmp(mode, "append") == 0 && argc > 2)
 		return append_pid(argv[2]);
 	if (strcmp(mode, "stderr-c1") == 0) {
