@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "config_confine.h"
 #include "config_error.h"
 #include "config_free.h"
 #include "config_schema.h"
@@ -39,6 +40,7 @@ config_service_free(struct service_config *s)
 	free(s->banner_success.text);
 	free(s->banner_fail.text);
 	config_tls_free(s);
+	config_confine_free(s);
 	if (s->handler != NULL) {
 		if (s->handler->release != NULL)
 			s->handler->release(s);

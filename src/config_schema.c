@@ -1,6 +1,7 @@
 /* netsrv.conf's schema: the table of keys, its lookups, and where a row's value lives. */
 #include "autoconfig.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,21 @@ const struct config_key config_tls_keys[CONFIG_TLS_NKEYS] = {
 	{ .name = "alpn", .scope = SCOPE_SERVICE, .type = TYPE_STRING_LIST, .reloadable = true,
 	  .offset = T(alpn) },
 };
+
+#define CG(field) offsetof(struct cgroup_conf, field)
+
+/* netsrv.conf's `cgroup = { ... }` (confine_conf.h): unset, the kernel's own */
+const struct config_key config_cgroup_keys[CONFIG_CGROUP_NKEYS] = {
+	{ .name = "memory_max", .scope = SCOPE_SERVICE, .type = TYPE_INT, .wide = true, .min = 1048576,
+	  .max = LLONG_MAX, .def = "-1", .reloadable = true, .offset = CG(memory_max) },
+	{ .name = "pids_max", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = 1, .max = 4194304,
+	  .def = "-1", .reloadable = true, .offset = CG(pids_max) },
+	{ .name = "cpu_weight", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = 1, .max = 10000,
+	  .def = "-1", .reloadable = true, .offset = CG(cpu_weight) },
+};
+
+static const char *const protect_words[] = { "full", "strict", NULL };
+static const char *const filter_words[] = { "system-service", NULL };
 
 const struct config_key config_schema[] = {
 	K("user", SCOPE_GLOBAL, TYPE_STRING, 0, 0, NULL, true, false, G(user)),
@@ -155,6 +171,26 @@ const struct config_key config_schema[] = {
 	/* TCP: TLS on the connection (config_tls.c keys, tls_ctx.c builds the context) */
 	{ .name = "tls", .scope = SCOPE_SERVICE, .type = TYPE_GROUP, .reloadable = true,
 	  .offset = S(tls), .sub = config_tls_keys, .nsub = CONFIG_TLS_NKEYS },
+	/*
+	 * Confinement (confine_conf.h; checked whole in config_confine.c,
+	 * applied by confine.c in the worker and cgroup.c): systemd.exec's
+	 * sandbox, named in netsrv.conf(5) beside each key.
+	 */
+	K("no_new_privileges", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(confine.no_new_privileges)),
+	K("capabilities", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, NULL, true, false, S(confine.capabilities)),
+	K("chroot", SCOPE_SERVICE, TYPE_STRING, 0, 0, NULL, true, false, S(confine.chroot)),
+	K("read_only_paths", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, NULL, true, false, S(confine.read_only_paths)),
+	K("read_write_paths", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, NULL, true, false, S(confine.read_write_paths)),
+	K("inaccessible_paths", SCOPE_SERVICE, TYPE_STRING_LIST, 0, 0, NULL, true, false,
+	    S(confine.inaccessible_paths)),
+	K("private_tmp", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(confine.private_tmp)),
+	KC("protect_system", SCOPE_SERVICE, NULL, false, S(confine.protect_system), protect_words,
+	    "one of \"full\", \"strict\""),
+	K("protect_home", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(confine.protect_home)),
+	KC("syscall_filter", SCOPE_SERVICE, NULL, false, S(confine.syscall_filter), filter_words,
+	    "\"system-service\""),
+	{ .name = "cgroup", .scope = SCOPE_SERVICE, .type = TYPE_GROUP, .reloadable = true,
+	  .offset = S(confine.cgroup), .sub = config_cgroup_keys, .nsub = CONFIG_CGROUP_NKEYS },
 };
 const size_t config_schema_len = sizeof(config_schema) / sizeof(config_schema[0]);
 
@@ -314,7 +350,7 @@ bool
 config_key_stored(const struct config_key *k, bool handler_key)
 {
 	return k->type == TYPE_INT || k->type == TYPE_FLOAT || k->type == TYPE_BOOL || k->type == TYPE_STRING ||
-	    (k->type == TYPE_GROUP && k->sub != NULL) || (handler_key && k->type == TYPE_STRING_LIST);
+	    (k->type == TYPE_GROUP && k->sub != NULL) || (k->type == TYPE_STRING_LIST && (handler_key || k->offset != 0));
 }
 
 void *

@@ -34,9 +34,9 @@ struct config_key {
 	const char *need;	/* handler keys: "a quotes file (...)" for the required message */
 	/*
 	 * Into struct config, log_config, service_config or a handler's
-	 * conf. The core table's lists and groups are read by code and have
-	 * none; a handler's TYPE_STRING_LIST is a struct config_strv here, its
-	 * TYPE_GROUP the base of the sub keys' offsets.
+	 * conf. The core table's lists read by code (allow, deny, proxy_from)
+	 * and its log group have none; any other TYPE_STRING_LIST is a struct
+	 * config_strv here, a TYPE_GROUP the base of the sub keys' offsets.
 	 */
 	size_t offset;
 	const struct config_key *sub;	/* TYPE_GROUP of a handler: its keys */
@@ -51,6 +51,9 @@ extern const size_t config_schema_len;
 /* The tls group's rows, offsets into struct tls_conf (the schema's `tls` row points here). */
 #define CONFIG_TLS_NKEYS 8
 extern const struct config_key config_tls_keys[CONFIG_TLS_NKEYS];
+/* The `cgroup` group's keys (confine_conf.h) */
+#define CONFIG_CGROUP_NKEYS 3
+extern const struct config_key config_cgroup_keys[CONFIG_CGROUP_NKEYS];
 
 const char *config_scope_name(enum config_scope s);
 
@@ -79,7 +82,7 @@ void config_key_declared_by(const char *key, char *buf, size_t len);
 /* The TYPE_INT key named by the len bytes at name, in any scope or handler; NULL: none. */
 const struct config_key *config_int_key_named(const char *name, size_t len);
 
-/* Whether a row has a value in its struct: the core table's lists and groups are read by code. */
+/* Whether a row has a value in its struct: allow, deny, proxy_from and log are read by code. */
 bool config_key_stored(const struct config_key *k, bool handler_key);
 /* Where k's value is in base (struct config, log_config, service_config or a handler's conf). */
 void *config_key_at(const struct config_key *k, void *base);

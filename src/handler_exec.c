@@ -20,6 +20,7 @@
 #include "access.h"
 #include "cgroup.h"
 #include "config.h"
+#include "config_confine.h"
 #include "control.h"
 #include "exec_spawn.h"
 #include "exec_watch.h"
@@ -84,7 +85,7 @@ check_env(const struct service_config *svc, const struct exec_conf *x, const str
 static int
 check_command(const struct service_config *svc, const struct exec_conf *x, const struct config_where *w)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], under_root[PATH_MAX];
 	const char *path;
 	struct stat st;
 	mode_t mode;
@@ -96,6 +97,8 @@ check_command(const struct service_config *svc, const struct exec_conf *x, const
 	if (path[0] != '/')
 		return config_error(w, "command", "service \"%s\": command \"%s\" must be an absolute path",
 		    svc->name, path);
+	/* the program starts inside the service's chroot: that is where it must be */
+	path = config_confine_host_path(svc, path, under_root, sizeof(under_root));
 	/* the kernel asks for search (x) on each directory first: say which one refuses */
 	if (perm_unsearchable_dir(path, &svc->id, dir, sizeof(dir), &mode))
 		return config_error(w, "command", "service \"%s\": command %s: directory %s (mode %04o) cannot be searched by %s%s",

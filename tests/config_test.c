@@ -336,7 +336,22 @@ static const struct case_ socket_cases[] = {
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   interface = \"netsrvd-none0\"; } );", 3, "service \"e\": unknown interface \"netsrvd-none0\"" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   interface = \"\"; } );", 3, "unknown interface \"\"" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   interface = \"a-name-longer-than-ifnamsiz\"; } );", 3, "unknown interface" },
-	{ "proxy_from = [ \"10.0.0.0/8\" ];\nservices = ( " SVC_ECHO " );", 1, "\"proxy_from\" is a service setting" },
+	{ "proxy_from = [ \"10.0.0.0/8\" ];\nservices = ( " SVC_ECHO " );", 1, "\"proxy_from\" is a service setting" },	/* confinement (config_confine.c): each key's error on its line, before any needs root */
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   no_new_privileges = true; syscall_filter = \"system-service\"; } );", 0, NULL },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   capabilities = [ \"CAP_NET_BIND_SERVICE\", \"CAP_FLY\" ]; } );", 3, "service \"x\": capabilities: unknown capability \"CAP_FLY\"" },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   capabilities = \"CAP_KILL\"; } );", 3, "\"capabilities\" must be a list of strings" },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   read_only_paths = [ \"etc\" ]; } );", 3, "service \"x\": read_only_paths: \"etc\" must be an absolute path" },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   read_write_paths = [ \"/netsrvd-no-such-dir\" ]; } );", 3, "read_write_paths: /netsrvd-no-such-dir: No such file or directory" },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   inaccessible_paths = [ \"/etc/../root\" ]; } );", 3, "inaccessible_paths: \"/etc/../root\": no \"..\" in a path" },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   protect_system = \"yes\"; } );", 3, "\"protect_system\" must be one of \"full\", \"strict\"" },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   protect_home = \"yes\"; } );", 3, "\"protect_home\" must be true or false" },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   chroot = \"/netsrvd-no-such-root\"; } );", 3, "chroot: /netsrvd-no-such-root: No such file or directory" },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   chroot = \"/etc/hostname\"; } );", 3, "chroot: /etc/hostname: not a directory" },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   syscall_filter = \"@system-service\"; } );", 3, "\"syscall_filter\" must be \"system-service\"" },
+	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   syscall_filter = \"system-service\"; } );", 3, "syscall_filter: a filter for the programs of an exec service" },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   cgroup = { memory = 1; }; } );", 3, "unknown setting \"memory\" in \"cgroup\"" },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   cgroup = { cpu_weight = 0; }; } );", 3, "\"cpu_weight\" is 0, out of range 1-10000" },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   cgroup = { memory_max = 1024; }; } );", 3, "\"memory_max\" is 1024, out of range 1048576-" },
 };
 
 static void
@@ -581,11 +596,11 @@ config_schema_test(void **state)
 		for (size_t j = i + 1; j < config_schema_len; j++)
 			assert_false(config_schema[i].scope == config_schema[j].scope &&
 			    strcmp(config_schema[i].name, config_schema[j].name) == 0);
-	/* the core table and the handlers' keys: 81 keys (tls and handshake_timeout, global and service, the newest) */
+	/* the core table and the handlers' keys: 92 keys (the confinement keys, the newest) */
 	size_t nhandler_keys = 0;
 	for (size_t i = 0; i < handler_count(); i++)
 		nhandler_keys += handler_at(i)->nkeys;
-	assert_int_equal(config_schema_len + nhandler_keys, 81);
+	assert_int_equal(config_schema_len + nhandler_keys, 92);
 }
 
 /* ---- defaults and inheritance come from the table ---- */

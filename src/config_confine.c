@@ -1,0 +1,204 @@
+/* A service's confinement keys, checked whole at load: what confine.c and cgroup.c apply can apply. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config_confine.h"
+#include "config_schema.h"
+#include "config_types.h"
+#include "handler.h"
+
+/* capabilities(7), by number; a kernel newer than this list keeps what it adds only by default */
+static const char *const cap_names[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+#define NCAPS ((int)(sizeof(cap_names) / sizeof(cap_names[0])))
+
+const char *
+config_cap_name(int n)
+{
+	return n >= 0 && n < NCAPS ? cap_names[n] : NULL;
+}
+
+int
+config_cap_number(const char *name)
+{
+	for (int i = 0; i < NCAPS; i++)
+		if (strcasecmp(name, cap_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int
+refuse(const char **key, const char *k, char *why, size_t len, const struct service_config *s,
+    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static int
+refuse(const char **key, const char *k, char *why, size_t len, const struct service_config *s,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	*key = k;
+	n = snprintf(why, len, "service \"%s\": %s: ", s->name, k);
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < len)
+		vsnprintf(why + n, len - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *
+config_confine_host_path(const struct service_config *s, const char *path, char *buf, size_t len)
+{
+	const char *root = s->confine.chroot;
+
+	if (root == NULL || strcmp(root, "/") == 0)
+		return path;
+	snprintf(buf, len, "%s%s", root, path);
+	return buf;
+}
+
+static int
+check_caps(struct service_config *s, const char **key, char *why, size_t len)
+{
+	struct confine_conf *c = &s->confine;
+	c->cap_keep = 0;
+	for (size_t i = 0; i < c->capabilities.n; i++) {
+		int n = config_cap_number(c->capabilities.v[i]);
+		if (n < 0)
+			return refuse(key, "capabilities", why, len, s,
+			    "unknown capability \"%s\" (capabilities(7) names, e.g. \"CAP_NET_BIND_SERVICE\")",
+			    c->capabilities.v[i]);
+		c->cap_keep |= UINT64_C(1) << n;
+	}
+	return 0;
+}
+
+static int
+check_chroot(const struct service_config *s, const char **key, char *why, size_t len)
+{
+	const char *dir = s->confine.chroot;
+	struct stat st;
+
+	if (dir == NULL)
+		return 0;
+	if (dir[0] != '/')
+		return refuse(key, "chroot", why, len, s, "\"%s\" must be an absolute path", dir);
+	if (stat(dir, &st) == -1)
+		return refuse(key, "chroot", why, len, s, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return refuse(key, "chroot", why, len, s, "%s: not a directory", dir);
+	return 0;
+}
+
+/* Each entry absolute and there, as the workers will see it (under the chroot). */
+static int
+check_paths(const struct service_config *s, const char *k, const struct config_strv *v,
+    const char **key, char *why, size_t len)
+{
+	char buf[4096];
+	struct stat st;
+
+	for (size_t i = 0; i < v->n; i++) {
+		const char *p = v->v[i];
+		const char *host;
+
+		if (p[0] != '/')
+			return refuse(key, k, why, len, s, "\"%s\" must be an absolute path", p);
+		if (strstr(p, "/../") != NULL || (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0))
+			return refuse(key, k, why, len, s, "\"%s\": no \"..\" in a path", p);
+		host = config_confine_host_path(s, p, buf, sizeof(buf));
+		if (stat(host, &st) == -1)
+			return refuse(key, k, why, len, s, "%s: %s", host, strerror(errno));
+	}
+	return 0;
+}
+
+static enum protect_system
+protect_level(const char *word)
+{
+	if (word == NULL)
+		return PROTECT_SYSTEM_NO;
+	return strcmp(word, "strict") == 0 ? PROTECT_SYSTEM_STRICT : PROTECT_SYSTEM_FULL;
+}
+
+/* Which key asks for what only root can do in the worker (a mount namespace, chroot, the bounding set). */
+static const char *
+needs_root(const struct confine_conf *c)
+{
+	if (c->chroot != NULL)
+		return "chroot";
+	if (c->read_only_paths.n > 0)
+		return "read_only_paths";
+	if (c->read_write_paths.n > 0)
+		return "read_write_paths";
+	if (c->inaccessible_paths.n > 0)
+		return "inaccessible_paths";
+	if (c->private_tmp)
+		return "private_tmp";
+	if (c->protect != PROTECT_SYSTEM_NO)
+		return "protect_system";
+	if (c->protect_home)
+		return "protect_home";
+	if (c->caps_set)
+		return "capabilities";
+	return NULL;
+}
+
+int
+config_confine_check(struct service_config *s, const char **key, char *why, size_t len)
+{
+	struct confine_conf *c = &s->confine;
+	const char *k;
+
+	if (check_caps(s, key, why, len) == -1 || check_chroot(s, key, why, len) == -1 ||
+	    check_paths(s, "read_only_paths", &c->read_only_paths, key, why, len) == -1 ||
+	    check_paths(s, "read_write_paths", &c->read_write_paths, key, why, len) == -1 ||
+	    check_paths(s, "inaccessible_paths", &c->inaccessible_paths, key, why, len) == -1)
+		return -1;
+	c->protect = protect_level(c->protect_system);
+	c->mount_ns = c->read_only_paths.n > 0 || c->read_write_paths.n > 0 ||
+	    c->inaccessible_paths.n > 0 || c->private_tmp || c->protect != PROTECT_SYSTEM_NO ||
+	    c->protect_home;
+	if (c->syscall_filter != NULL && !s->handler->runs_programs)
+		return refuse(key, "syscall_filter", why, len, s,
+		    "a filter for the programs of an exec service; built-in workers have their own "
+		    "(seccomp = true)");
+	if ((k = needs_root(c)) != NULL && geteuid() != 0)
+		return refuse(key, k, why, len, s,
+		    "cannot apply: netsrvd is not running as root (a mount namespace, a chroot and the "
+		    "bounding set need it)");
+	return 0;
+}
+
+void
+config_confine_free(struct service_config *s)
+{
+	struct confine_conf *c = &s->confine;
+
+	config_strv_free(&c->capabilities);
+	config_strv_free(&c->read_only_paths);
+	config_strv_free(&c->read_write_paths);
+	config_strv_free(&c->inaccessible_paths);
+	free(c->chroot);
+	free(c->protect_system);
+	free(c->syscall_filter);
+	c->chroot = c->protect_system = c->syscall_filter = NULL;
+}
