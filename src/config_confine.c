@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "config_confine.h"
 #include "config_schema.h"
 #include "config_types.h"
@@ -185,6 +186,11 @@ config_confine_check(struct service_config *s, const char **key, char *why, size
 		return refuse(key, k, why, len, s,
 		    "cannot apply: netsrvd is not running as root (a mount namespace, a chroot and the "
 		    "bounding set need it)");
+	/* cgroup.c: a writable cgroup v2, and the controller of each limit key */
+	if (cgroup_config_check(s, why, len) == -1) {
+		*key = "cgroup";
+		return -1;
+	}
 	return 0;
 }
 
