@@ -192,3 +192,8 @@ import_data = tests/data/import/README \
 	tests/data/import/packages/git-daemon.inetd tests/data/import/packages/nrpe.xinetd \
 	tests/data/import/packages/rsync.inetd tests/data/import/packages/tftpd-hpa.inetd \
 	tests/data/import/packages/tftpd-hpa-tcpd.inetd
+
+check_PROGRAMS += tests/cgroup_test
+tests_cgroup_test_SOURCES = tests/cgroup_test.c $(HARNESS)
+tests_cgroup_test_CFLAGS = $(TEST_CFLAGS)
+TESTS += tests/cgroup_test
