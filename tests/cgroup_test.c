@@ -299,6 +299,40 @@ cgroup_escape_without_cgroup_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* A UDP wait program (the worker's serve_socket): each run has its cgroup, and its escaped grandchild ends with the run. */
+static void
+cgroup_udp_wait_escape_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char file[256], reply[64];
+	int64_t sent, gone;
+	ssize_t n;
+	long gc;
+
+	need_cgroup();
+	snprintf(file, sizeof(file), "%s/escaped.pid", d->dir);
+	h_write_conf(d, "log = { connections = true; };\n"
+	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
+	    "   wait = true; command = [ \"%s\", \"escape-udp\", \"%s\" ]; cgroup = { }; } );\n", port, probe(), file);
+	start_quiet(d);
+	sent = now_us();
+	n = h_udp_query("127.0.0.1", port, "hi", 2, reply, sizeof(reply) - 1, h_hang_ms(3000));
+	if (n < 0)
+		h_fail_with_log(d, "no reply from the wait program");
+	reply[n] = '\0';
+	assert_string_equal(reply, "escaped\n");
+	gc = read_pid_file(d, file);
+	if ((gone = wait_ended_at_us((pid_t)gc, 5000)) < 0) {
+		kill_if_alive(gc);
+		h_fail_with_log(d, "the wait program's setsid'd grandchild outlived its run");
+	}
+	print_message("UDP wait program's grandchild %ld ended %lld us after the query was sent\n", gc,
+	    (long long)(gone - sent));
+	assert_true(al_wait(d, "service=u end=done program=* exit=0", NULL, 5000));
+	assert_int_equal(h_stop(d), 0);
+}
+
 /* ---- the connection's cgroup ---------------------------------------------------- */
 
 static void
@@ -631,6 +665,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(cgroup_escape_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_escape_user_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_escape_without_cgroup_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(cgroup_udp_wait_escape_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_dir_while_running_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_max_runtime_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_stop_leaves_nothing_test, h_fixture_setup, h_fixture_teardown),

@@ -32,6 +32,8 @@
  *   escape FILE     a grandchild that calls setsid, closes its stdio and
  *                   sleeps; its pid goes to FILE, then the program writes
  *                   "escaped PID" and exits 0 (cgroup_test's escape)
+ *   escape-udp FILE  the same from a UDP wait program, after it read one
+ *                   datagram; the answer "escaped" goes to its sender
  *   forks N         fork up to N children that sleep, until a fork fails;
  *                   write "forked K errno=E" and exit 0
  *   spin MS         burn MS ms of CPU, write "spun", exit 0
@@ -325,6 +327,26 @@ escape(const char *file)
 	return 0;
 }
 
+/* A UDP wait program: one datagram read, the escape, the answer to its sender. */
+static int
+escape_udp(const char *file)
+{
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	char buf[512];
+	int rc;
+
+	if (recvfrom(0, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen) < 0)
+		return 1;
+	/* stdout is the socket, which has no peer to write to */
+	if (freopen("/dev/null", "w", stdout) == NULL)
+		return 1;
+	if ((rc = escape(file)) != 0)
+		return rc;
+	snprintf(buf, sizeof(buf), "escaped\n");
+	return sendto(0, buf, strlen(buf), 0, (struct sockaddr *)&from, flen) < 0 ? 1 : 0;
+}
+
 static int
 forks(long n)
 {
@@ -391,6 +413,8 @@ main(int argc, char **argv)
 		return tcp_wait(argv[2], atoi(argv[3]), argc > 4 && strcmp(argv[4], "stubborn") == 0);
 	if (strcmp(mode, "escape") == 0 && argc > 2)
 		return escape(argv[2]);
+	if (strcmp(mode, "escape-udp") == 0 && argc > 2)
+		return escape_udp(argv[2]);
 	if (strcmp(mode, "forks") == 0 && argc > 2)
 		return forks(atol(argv[2]));
 	if (strcmp(mode, "spin") == 0 && argc > 2)
