@@ -13,242 +13,11 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cgroup_check.h"
+#include "config_types.h"
 #include "log.h"
 #include "stats.h"
 #include "util.h"
-
-/* --- the host: where cgroup v2 is, and which cgroup we are in --------------- */
-
-/*
- * Found once per process (the loader's check, then the master's setup):
- * after the master moved itself into I/master, /proc/self/cgroup says
- * I/master, and C must stay what it was.
- */
-static struct {
-	bool probed;
-	int ok;				/* 0: usable; -1: why says why not */
-	char why[PATH_MAX + 128];
-	char mount[PATH_MAX];		/* the cgroup2 mount point */
-	char self[PATH_MAX];		/* C */
-	char controllers[256];		/* C's cgroup.controllers, one line */
-	bool in_own_master;		/* we are in C/netsrvd.<ourpid>/master already (an upgrade's new image) */
-} host;
-
-/* mountinfo escapes a space, tab, newline and backslash as \ooo */
-static void
-unescape(char *s)
-{
-	char *out = s;
-
-	for (; *s != '\0'; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else
-			*out++ = *s;
-	}
-	*out = '\0';
-}
-
-/* The first cgroup2 mount in /proc/self/mountinfo: its point and the cgroup it shows as its root. */
-static int
-find_mount(char *mnt, size_t mlen, char *root, size_t rlen)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[2 * PATH_MAX + 256];
-	int found = -1;
-
-	if (f == NULL)
-		return -1;
-	while (found == -1 && fgets(line, sizeof(line), f) != NULL) {
-		const char *sep = strstr(line, " - ");
-		char *save = NULL, *tok;
-		char *fields[5];
-		int n = 0;
-
-		if (sep == NULL || strncmp(sep + 3, "cgroup2 ", 8) != 0)
-			continue;
-		for (tok = strtok_r(line, " ", &save); tok != NULL && n < 5; tok = strtok_r(NULL, " ", &save))
-			fields[n++] = tok;
-		if (n < 5)
-			continue;
-		unescape(fields[3]);
-		unescape(fields[4]);
-		snprintf(root, rlen, "%s", fields[3]);
-		snprintf(mnt, mlen, "%s", fields[4]);
-		found = 0;
-	}
-	fclose(f);
-	return found;
-}
-
-/* Our v2 cgroup: /proc/self/cgroup's "0::" line. */
-static int
-find_own(char *path, size_t len)
-{
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	char line[PATH_MAX];
-	int found = -1;
-
-	if (f == NULL)
-		return -1;
-	while (found == -1 && fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "0::", 3) != 0)
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		snprintf(path, len, "%s", line + 3);
-		found = 0;
-	}
-	fclose(f);
-	return found;
-}
-
-static bool
-is_dir_named(const char *path, const char *name)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash != NULL && strcmp(slash + 1, name) == 0;
-}
-
-/* C/netsrvd.<ourpid>/master: an upgrade's image of a master that had moved; C is two levels up. */
-static void
-undo_own_master(char *self)
-{
-	char inst[32];
-	char *slash;
-
-	snprintf(inst, sizeof(inst), "netsrvd.%ld", (long)getpid());
-	if (!is_dir_named(self, "master"))
-		return;
-	slash = strrchr(self, '/');
-	*slash = '\0';
-	if (!is_dir_named(self, inst)) {
-		*slash = '/';
-		return;
-	}
-	*strrchr(self, '/') = '\0';
-	host.in_own_master = true;
-}
-
-static int
-probe(void)
-{
-	char root[PATH_MAX], own[PATH_MAX], procs[PATH_MAX + 16], ctl[PATH_MAX + 24];
-	const char *rel;
-
-	if (host.probed)
-		return host.ok;
-	host.probed = true;
-	host.ok = -1;
-	if (find_mount(host.mount, sizeof(host.mount), root, sizeof(root)) == -1) {
-		snprintf(host.why, sizeof(host.why), "no cgroup v2 is mounted (no cgroup2 in /proc/self/mountinfo)");
-		return -1;
-	}
-	if (find_own(own, sizeof(own)) == -1) {
-		snprintf(host.why, sizeof(host.why), "no cgroup v2 line (0::) in /proc/self/cgroup");
-		return -1;
-	}
-	/* the mount shows the hierarchy from root down (a cgroup namespace's, a bind mount's) */
-	rel = own;
-	if (strcmp(root, "/") != 0 && strncmp(own, root, strlen(root)) == 0)
-		rel = own + strlen(root);
-	if (strcmp(rel, "/") == 0)
-		rel = "";
-	if ((size_t)snprintf(host.self, sizeof(host.self), "%s%s", host.mount, rel) >= sizeof(host.self)) {
-		snprintf(host.why, sizeof(host.why), "netsrvd's cgroup path is too long");
-		return -1;
-	}
-	undo_own_master(host.self);
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", host.self);
-	if (access(host.self, W_OK) == -1 || access(procs, W_OK) == -1) {
-		snprintf(host.why, sizeof(host.why), "netsrvd's cgroup %s is not writable by uid %ld (%s): "
-		    "it needs a delegated cgroup v2 (systemd: Delegate=yes)", host.self, (long)geteuid(),
-		    strerror(errno));
-		return -1;
-	}
-	snprintf(ctl, sizeof(ctl), "%s/cgroup.controllers", host.self);
-	if (util_read_small(ctl, host.controllers, sizeof(host.controllers)) == -1)
-		host.controllers[0] = '\0';
-	host.controllers[strcspn(host.controllers, "\n")] = '\0';
-	host.ok = 0;
-	return 0;
-}
-
-int
-cgroup_host_check(char *why, size_t len)
-{
-	if (probe() == 0)
-		return 0;
-	snprintf(why, len, "%s", host.why);
-	return -1;
-}
-
-const char *
-cgroup_self_path(void)
-{
-	return host.probed && host.ok == 0 ? host.self : "";
-}
-
-static bool
-has_controller(const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = host.controllers; *p != '\0'; p += strspn(p, " ")) {
-		size_t w = strcspn(p, " ");
-		if (w == n && strncmp(p, name, n) == 0)
-			return true;
-		p += w;
-	}
-	return false;
-}
-
-/* The limit keys, the controller each needs, the file it writes and its "unset" value. */
-struct limit {
-	const char *key, *controller, *file, *unset;
-};
-static const struct limit limits[] = {
-	{ "memory_max", "memory", "memory.max", "max" },
-	{ "pids_max", "pids", "pids.max", "max" },
-	{ "cpu_weight", "cpu", "cpu.weight", "100" },
-};
-#define NLIMITS (sizeof(limits) / sizeof(limits[0]))
-
-/* The value of limit i as the file takes it; false: unset. */
-static bool
-limit_value(const struct cgroup_conf *g, size_t i, char *buf, size_t len)
-{
-	long long v = i == 0 ? g->memory_max : i == 1 ? (long long)g->pids_max : (long long)g->cpu_weight;
-
-	if (v == CONFINE_UNSET)
-		return false;
-	snprintf(buf, len, "%lld", v);
-	return true;
-}
-
-int
-cgroup_config_check(const struct service_config *s, char *why, size_t len)
-{
-	const struct cgroup_conf *g = &s->confine.cgroup;
-	char v[32];
-
-	if (!g->on)
-		return 0;
-	if (probe() == -1) {
-		snprintf(why, len, "service \"%s\": cgroup: %s", s->name, host.why);
-		return -1;
-	}
-	for (size_t i = 0; i < NLIMITS; i++)
-		if (limit_value(g, i, v, sizeof(v)) && !has_controller(limits[i].controller)) {
-			snprintf(why, len, "service \"%s\": cgroup %s: the %s controller is not available in %s/ "
-			    "(cgroup.controllers %s%s)", s->name, limits[i].key, limits[i].controller, host.self,
-			    host.controllers[0] != '\0' ? "has only: " : "has none", host.controllers);
-			return -1;
-		}
-	return 0;
-}
 
 /* --- files ------------------------------------------------------------------ */
 
@@ -346,7 +115,7 @@ static struct {
 	bool moved;			/* the master is in I/master */
 	pid_t master;
 	char path[PATH_MAX];		/* I */
-	unsigned added;			/* bit i: we enabled limits[i]'s controller in C */
+	unsigned added;			/* bit i: we enabled cgroup_limits[i]'s controller in C */
 	struct cg_service *svcs;
 	size_t nsvcs;
 	struct cg_pending *pending;
@@ -380,10 +149,11 @@ mkdir_ok(const char *path)
 static int
 make_instance(char *why, size_t len)
 {
+	const struct cgroup_host *h = cgroup_host();
 	char kill_file[PATH_MAX + 16];
 
 	inst.master = getpid();
-	if ((size_t)snprintf(inst.path, sizeof(inst.path), "%s/netsrvd.%ld", host.self, (long)inst.master) >=
+	if ((size_t)snprintf(inst.path, sizeof(inst.path), "%s/netsrvd.%ld", h->self, (long)inst.master) >=
 	    sizeof(inst.path) || mkdir_ok(inst.path) == -1) {
 		snprintf(why, len, "cgroup: mkdir %s: %s", inst.path, strerror(errno));
 		return -1;
@@ -395,7 +165,7 @@ make_instance(char *why, size_t len)
 		return -1;
 	}
 	inst.made = true;
-	inst.moved = host.in_own_master;
+	inst.moved = h->in_own_master;
 	log_debug("cgroup: instance %s", inst.path);
 	return 0;
 }
@@ -422,20 +192,21 @@ move_master(char *why, size_t len)
 static int
 enable_controllers(const struct config *cfg, char *why, size_t len)
 {
+	const struct cgroup_host *h = cgroup_host();
 	char v[32], word[16];
 
-	for (size_t i = 0; i < NLIMITS; i++) {
+	for (size_t i = 0; i < CGROUP_NLIMITS; i++) {
 		bool used = false;
 		for (size_t k = 0; k < cfg->nservices; k++)
 			used |= cfg->services[k].confine.cgroup.on &&
-			    limit_value(&cfg->services[k].confine.cgroup, i, v, sizeof(v));
+			    cgroup_limit_value(&cfg->services[k].confine.cgroup, i, v, sizeof(v));
 		if (!used)
 			continue;
-		snprintf(word, sizeof(word), "+%s", limits[i].controller);
-		if (write_file(host.self, "cgroup.subtree_control", word) == -1 ||
+		snprintf(word, sizeof(word), "+%s", cgroup_limits[i].controller);
+		if (write_file(h->self, "cgroup.subtree_control", word) == -1 ||
 		    write_file(inst.path, "cgroup.subtree_control", word) == -1) {
-			snprintf(why, len, "cgroup %s: enabling the %s controller under %s: %s%s", limits[i].key,
-			    limits[i].controller, host.self, strerror(errno),
+			snprintf(why, len, "cgroup %s: enabling the %s controller under %s: %s%s", cgroup_limits[i].key,
+			    cgroup_limits[i].controller, h->self, strerror(errno),
 			    errno == EBUSY ? " (another process is in that cgroup)" : "");
 			return -1;
 		}
@@ -486,15 +257,15 @@ service_dirs(const struct service_config *s, char *why, size_t len)
 		snprintf(why, len, "service \"%s\": cgroup: mkdir under %s: %s", s->name, inst.path, strerror(errno));
 		return -1;
 	}
-	for (size_t i = 0; i < NLIMITS; i++) {
-		bool set = limit_value(&s->confine.cgroup, i, v, sizeof(v));
-		snprintf(file, sizeof(file), "%s/%s", dir, limits[i].file);
+	for (size_t i = 0; i < CGROUP_NLIMITS; i++) {
+		bool set = cgroup_limit_value(&s->confine.cgroup, i, v, sizeof(v));
+		snprintf(file, sizeof(file), "%s/%s", dir, cgroup_limits[i].file);
 		/* unset after a reload that removed it: back to the kernel's default */
 		if (!set && access(file, F_OK) == -1)
 			continue;
-		if (write_file(dir, limits[i].file, set ? v : limits[i].unset) == -1) {
-			snprintf(why, len, "service \"%s\": cgroup %s: writing %s to %s: %s", s->name, limits[i].key,
-			    set ? v : limits[i].unset, file, strerror(errno));
+		if (write_file(dir, cgroup_limits[i].file, set ? v : cgroup_limits[i].unset) == -1) {
+			snprintf(why, len, "service \"%s\": cgroup %s: writing %s to %s: %s", s->name, cgroup_limits[i].key,
+			    set ? v : cgroup_limits[i].unset, file, strerror(errno));
 			return -1;
 		}
 	}
@@ -524,8 +295,8 @@ cgroup_setup(const struct config *cfg, char *why, size_t len)
 		if (cgroup_config_check(s, why, len) == -1)
 			return -1;
 		any = true;
-		for (size_t k = 0; k < NLIMITS; k++)
-			limited |= limit_value(&s->confine.cgroup, k, v, sizeof(v));
+		for (size_t k = 0; k < CGROUP_NLIMITS; k++)
+			limited |= cgroup_limit_value(&s->confine.cgroup, k, v, sizeof(v));
 	}
 	if (!any && !inst.made)
 		return 0;
@@ -715,6 +486,7 @@ remove_dir(const char *path)
 void
 cgroup_finish(void)
 {
+	const struct cgroup_host *h = cgroup_host();
 	char path[PATH_MAX + 16], word[16];
 
 	if (!inst.made || inst.master != getpid())
@@ -729,13 +501,13 @@ cgroup_finish(void)
 	retry_pending();
 	if (inst.moved) {
 		/* a process may not join a cgroup with controllers in its subtree_control: ours go first */
-		for (size_t i = 0; i < NLIMITS; i++) {
-			snprintf(word, sizeof(word), "-%s", limits[i].controller);
-			if ((inst.added & (1u << i)) && write_file(host.self, "cgroup.subtree_control", word) == -1)
-				log_debug("cgroup: %s to %s/cgroup.subtree_control: %s", word, host.self, strerror(errno));
+		for (size_t i = 0; i < CGROUP_NLIMITS; i++) {
+			snprintf(word, sizeof(word), "-%s", cgroup_limits[i].controller);
+			if ((inst.added & (1u << i)) && write_file(h->self, "cgroup.subtree_control", word) == -1)
+				log_debug("cgroup: %s to %s/cgroup.subtree_control: %s", word, h->self, strerror(errno));
 		}
-		if (write_file(host.self, "cgroup.procs", "0") == -1)
-			log_debug("cgroup: moving the master back into %s: %s", host.self, strerror(errno));
+		if (write_file(h->self, "cgroup.procs", "0") == -1)
+			log_debug("cgroup: moving the master back into %s: %s", h->self, strerror(errno));
 		snprintf(path, sizeof(path), "%s/master", inst.path);
 		remove_dir(path);
 	}

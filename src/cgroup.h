@@ -6,8 +6,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "config.h"
+#include "cgroup_check.h"
 
+struct config;
+struct service_config;
 struct stats;
 
 /* After cgroup.kill, how long the worker waits for "populated 0" before it logs and moves on. */
@@ -25,18 +27,6 @@ struct stats;
  * "svc." keeps a service named master, cgroup.procs or ".." from meeting
  * another name there.
  */
-
-/*
- * Whether the host can give s what its cgroup group asks (0; nothing
- * asked is 0 too): a writable cgroup v2, and the controller of each limit
- * key in C's cgroup.controllers. -1 with why naming the service, the key
- * and the reason. The loader calls it; it reads, writes nothing.
- */
-int cgroup_config_check(const struct service_config *s, char *why, size_t len);
-/* The host alone: 0 when a writable cgroup v2 is there; -1 with why. */
-int cgroup_host_check(char *why, size_t len);
-/* C's path (after a successful check), for messages and tests. */
-const char *cgroup_self_path(void);
 
 /* --- the master ---------------------------------------------------------- */
 

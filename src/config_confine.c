@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "cgroup_check.h"
 #include "config_confine.h"
 #include "config_schema.h"
 #include "config_types.h"
