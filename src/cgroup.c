@@ -332,20 +332,28 @@ pending_add(const char *path)
 	inst.pending = p;
 }
 
-/* Kill now; remove when empty, or later (pending). */
-static void
+/*
+ * Kill now; remove when empty, or later (pending). True when it still
+ * held processes (a worker's spare, emptied, holds none).
+ */
+static bool
 sweep_one(const char *dir, const char *name, bool wait)
 {
 	char path[PATH_MAX];
-	int fd;
+	bool busy = false;
+	int fd, ev;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
-		return;
+		return false;
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;
-	if (write_at(fd, "cgroup.kill", "1") == -1)
+		return false;
+	if ((ev = openat(fd, "cgroup.events", O_RDONLY | O_CLOEXEC)) >= 0) {
+		busy = populated(ev) != 0;
+		close(ev);
+	}
+	if (busy && write_at(fd, "cgroup.kill", "1") == -1)
 		log_warn("cgroup: kill %s", path);
-	if (wait)
+	if (busy && wait)
 		(void)kill_and_wait(fd, CGROUP_KILL_WAIT_MS);
 	close(fd);
 	if (rmdir(path) == -1 && errno != ENOENT) {
@@ -354,9 +362,10 @@ sweep_one(const char *dir, const char *name, bool wait)
 		else
 			log_debug("cgroup: rmdir %s: %s", path, strerror(errno));
 	}
+	return busy;
 }
 
-/* Each connection cgroup of the service dirs whose name starts with prefix ("conn.": all). */
+/* Each connection cgroup of the service dirs whose name starts with prefix ("conn.": all); how many held processes. */
 static size_t
 sweep_service(const char *svc, const char *prefix, bool wait)
 {
@@ -368,10 +377,8 @@ sweep_service(const char *svc, const char *prefix, bool wait)
 	if (service_path(svc, NULL, dir, sizeof(dir)) == -1 || (dp = opendir(dir)) == NULL)
 		return 0;
 	while ((d = readdir(dp)) != NULL)
-		if (d->d_type == DT_DIR && strncmp(d->d_name, prefix, plen) == 0) {
-			sweep_one(dir, d->d_name, wait);
-			n++;
-		}
+		if (d->d_type == DT_DIR && strncmp(d->d_name, prefix, plen) == 0)
+			n += sweep_one(dir, d->d_name, wait);
 	closedir(dp);
 	return n;
 }
@@ -561,59 +568,111 @@ service_fd(const struct service_config *svc)
 	return svc_fd;
 }
 
-int
-cgroup_conn_open(const struct service_config *svc, struct cgroup_conn *cc)
+/*
+ * The cgroup of the worker's last connection, emptied: the next one
+ * takes it rather than make its own (mkdir, two opens and an rmdir less
+ * per connection, and the kernel's setup and teardown of a cgroup). A
+ * worker serves one connection at a time; the master removes it when the
+ * worker is reaped.
+ */
+static struct cgroup_conn spare = { .dir_fd = -1, .procs_fd = -1, .events_fd = -1 };
+
+static void
+conn_drop(struct cgroup_conn *cc)
+{
+	if (cc->procs_fd >= 0)
+		close(cc->procs_fd);
+	if (cc->events_fd >= 0)
+		close(cc->events_fd);
+	if (cc->dir_fd >= 0)
+		close(cc->dir_fd);
+	cc->dir_fd = cc->procs_fd = cc->events_fd = -1;
+}
+
+static int
+conn_make(const struct service_config *svc, struct cgroup_conn *cc)
 {
 	static unsigned long serial;
 	int sfd;
 
-	cc->dir_fd = cc->procs_fd = -1;
-	cc->name[0] = '\0';
-	if (!svc->confine.cgroup.on)
-		return 0;
 	snprintf(cc->name, sizeof(cc->name), "conn.%ld.%lu", (long)getpid(), ++serial);
 	if ((sfd = service_fd(svc)) == -1 || mkdirat(sfd, cc->name, 0755) == -1) {
 		log_error("service %s: cgroup: mkdir %s/svc.%s/%s", svc->name, inst.path, svc->name, cc->name);
 		return -1;
 	}
 	if ((cc->dir_fd = openat(sfd, cc->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    (cc->procs_fd = openat(cc->dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC)) == -1) {
+	    (cc->procs_fd = openat(cc->dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC)) == -1 ||
+	    (cc->events_fd = openat(cc->dir_fd, "cgroup.events", O_RDONLY | O_CLOEXEC)) == -1) {
 		log_error("service %s: cgroup: opening %s", svc->name, cc->name);
-		if (cc->dir_fd >= 0)
-			close(cc->dir_fd);
-		cc->dir_fd = -1;
+		conn_drop(cc);
 		(void)unlinkat(sfd, cc->name, AT_REMOVEDIR);
 		return -1;
 	}
 	return 0;
 }
 
-void
-cgroup_conn_started(struct cgroup_conn *cc)
+int
+cgroup_conn_open(const struct service_config *svc, struct cgroup_conn *cc)
 {
-	if (cc->procs_fd >= 0)
-		close(cc->procs_fd);
-	cc->procs_fd = -1;
+	cc->dir_fd = cc->procs_fd = cc->events_fd = -1;
+	cc->name[0] = '\0';
+	if (!svc->confine.cgroup.on)
+		return 0;
+	if (spare.dir_fd >= 0 && spare.pid == getpid()) {
+		*cc = spare;
+		spare.dir_fd = spare.procs_fd = spare.events_fd = -1;
+		return 0;
+	}
+	return conn_make(svc, cc);
+}
+
+/*
+ * Everything in the cgroup is killed and waited for, up to bound_ms
+ * (cgroup.events wakes POLLPRI at each change). 0 once it is empty, -1
+ * when it is not by then (or cannot be asked).
+ */
+static int
+conn_empty(struct cgroup_conn *cc, int bound_ms)
+{
+	int64_t deadline = util_now_ms() + bound_ms;
+	int p;
+
+	/* the common case: the program was alone and has been reaped; no kill to send */
+	if ((p = populated(cc->events_fd)) == 1 && write_at(cc->dir_fd, "cgroup.kill", "1") == -1)
+		p = -1;
+	while (p == 1) {
+		int64_t left = deadline - util_now_ms();
+		struct pollfd pf = { .fd = cc->events_fd, .events = POLLPRI };
+		if (left <= 0)
+			break;
+		if (poll(&pf, 1, (int)left) == -1 && errno != EINTR)
+			break;
+		p = populated(cc->events_fd);
+	}
+	return p == 0 ? 0 : -1;
 }
 
 long long
 cgroup_conn_close(const struct service_config *svc, struct cgroup_conn *cc)
 {
 	int64_t t0 = util_now_us();
-	long long took = -1;
 
-	cgroup_conn_started(cc);
 	if (cc->dir_fd < 0)
 		return -1;
-	if (kill_and_wait(cc->dir_fd, CGROUP_KILL_WAIT_MS) == 0)
-		took = (long long)(util_now_us() - t0);
-	else
-		log_warnx("service %s: cgroup %s: not empty %d ms after its kill", svc->name, cc->name,
-		    CGROUP_KILL_WAIT_MS);
-	close(cc->dir_fd);
-	cc->dir_fd = -1;
+	if (conn_empty(cc, CGROUP_KILL_WAIT_MS) == 0) {
+		long long took = (long long)(util_now_us() - t0);
+		/* empty: the next connection's */
+		if (spare.dir_fd >= 0)
+			conn_drop(&spare);
+		spare = *cc;
+		spare.pid = getpid();
+		cc->dir_fd = cc->procs_fd = cc->events_fd = -1;
+		return took;
+	}
+	log_warnx("service %s: cgroup %s: not empty %d ms after its kill; the master removes it when this "
+	    "worker ends", svc->name, cc->name, CGROUP_KILL_WAIT_MS);
+	conn_drop(cc);
 	if (svc_fd >= 0 && unlinkat(svc_fd, cc->name, AT_REMOVEDIR) == -1)
-		log_warn("service %s: cgroup: rmdir %s (the master removes it when this worker ends)", svc->name,
-		    cc->name);
-	return took;
+		log_debug("service %s: cgroup: rmdir %s: %s", svc->name, cc->name, strerror(errno));
+	return -1;
 }

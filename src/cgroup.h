@@ -55,18 +55,23 @@ int cgroup_join_workers(const struct service_config *svc);
 struct cgroup_conn {
 	int dir_fd;			/* -1: none (the service has no cgroup group) */
 	int procs_fd;			/* its cgroup.procs, for the program to write "0" to (exec_prep) */
+	int events_fd;			/* its cgroup.events */
+	pid_t pid;			/* the worker whose it is */
 	char name[48];			/* conn.<workerpid>.<n> */
 };
 
-/* 0 with cc made, or with cc->dir_fd -1 when svc has no cgroup; -1 logged (the program must not start). */
-int cgroup_conn_open(const struct service_config *svc, struct cgroup_conn *cc);
-/* The program has started: its cgroup.procs is no longer needed. */
-void cgroup_conn_started(struct cgroup_conn *cc);
 /*
- * The connection ended: everything in its cgroup is killed (cgroup.kill),
- * waited for (cgroup.events, CGROUP_KILL_WAIT_MS) and the directory
- * removed; what is left the master sweeps when this worker is reaped.
- * Returns the microseconds the kill took to empty it (-1: it did not, or none).
+ * 0 with cc ready, empty (made, or the one the worker's last connection
+ * emptied), or with cc->dir_fd -1 when svc has no cgroup; -1 logged
+ * (the program must not start).
+ */
+int cgroup_conn_open(const struct service_config *svc, struct cgroup_conn *cc);
+/*
+ * The connection ended: everything in its cgroup is killed (cgroup.kill)
+ * and waited for (cgroup.events, CGROUP_KILL_WAIT_MS); once empty it is
+ * kept for the worker's next connection. One that does not empty is
+ * left: the master sweeps it when this worker is reaped. Returns the
+ * microseconds it took to empty (-1: it did not, or none).
  */
 long long cgroup_conn_close(const struct service_config *svc, struct cgroup_conn *cc);
 

@@ -282,12 +282,11 @@ cgroup_before(struct exec_state *xs, const struct service_config *svc, struct cg
 	return 0;
 }
 
-/* The program is started (or not): the worker keeps only the cgroup's directory. */
+/* The program is started (or not): the next start joins no cgroup unless given one. */
 static void
-cgroup_started(struct exec_state *xs, struct cgroup_conn *cg)
+cgroup_started(struct exec_state *xs)
 {
 	xs->prep.cgroup_procs_fd = -1;
-	cgroup_conn_started(cg);
 }
 
 static void
@@ -542,13 +541,13 @@ exec_serve_tls(struct tcp_session *s, struct exec_state *xs)
 			log_warnx("service %s: program not started: %s", s->svc->name, why);
 		snprintf(s->log_extra, sizeof(s->log_extra), "exit=not-started");
 		count_start_failure(s->counters);
-		cgroup_started(xs, &cg);
+		cgroup_started(xs);
 		(void)cgroup_conn_close(s->svc, &cg);
 		close(sp[0]);
 		close(sp[1]);
 		return END_ERROR;
 	}
-	cgroup_started(xs, &cg);
+	cgroup_started(xs);
 	close(sp[1]);
 	if (util_set_nonblock(sp[0], 1) == -1)
 		log_warn("service %s: O_NONBLOCK on the program's socket pair", s->svc->name);
@@ -592,11 +591,11 @@ exec_serve_tcp(struct tcp_session *s)
 			log_warnx("service %s: program not started: %s", s->svc->name, why);
 		snprintf(s->log_extra, sizeof(s->log_extra), "exit=not-started");
 		count_start_failure(s->counters);
-		cgroup_started(xs, &cg);
+		cgroup_started(xs);
 		(void)cgroup_conn_close(s->svc, &cg);
 		return END_ERROR;
 	}
-	cgroup_started(xs, &cg);
+	cgroup_started(xs);
 	conn_let_go(&cw, s);
 	w = watch_for(xs, s->svc, s->wake_fd, s->progress, s->shutdown_timeout, conn_moved, &cw);
 	exec_watch(&w, &c, &r);
@@ -755,7 +754,7 @@ exec_serve_socket(struct socket_session *u)
 		if (cgroup_before(xs, u->svc, &cg, why) == -1 || exec_start(&xs->prep, u->fd, &c, why, sizeof(why)) == -1) {
 			if (why[0] != '\0')
 				log_warnx("service %s: program not started: %s", u->svc->name, why);
-			cgroup_started(xs, &cg);
+			cgroup_started(xs);
 			(void)cgroup_conn_close(u->svc, &cg);
 			count_start_failure(u->counters);
 			not_before = note_wait_result(u, &b, true, false);
@@ -765,7 +764,7 @@ exec_serve_socket(struct socket_session *u)
 		}
 		w = watch_for(xs, u->svc, u->wake_fd, u->progress, u->shutdown_timeout,
 		    udp ? arrivals : NULL, &aw);
-		cgroup_started(xs, &cg);
+		cgroup_started(xs);
 		exec_watch(&w, &c, &r);
 		(void)cgroup_conn_close(u->svc, &cg);
 		exec_result_format(&r, c.pid, res, sizeof(res));
