@@ -359,6 +359,41 @@ cgroup_udp_wait_escape_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/* A reload that gives a service its cgroup group: the new workers' programs get connection cgroups. */
+static void
+cgroup_reload_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char file[256], args[400];
+	long gc;
+
+	need_cgroup();
+	snprintf(file, sizeof(file), "%s/escaped.pid", d->dir);
+	snprintf(args, sizeof(args), ", \"escape\", \"%s\"", file);
+	conf_probe(d, port, args, "", NULL);
+	start_quiet(d);
+	conf_probe(d, port, args, "", "cgroup = { };");
+	assert_int_equal(kill(d->pid, SIGHUP), 0);
+	if (!h_wait_log(d, "reloaded: generation 2", 10000))
+		h_fail_with_log(d, "the reload did not apply");
+	/* the old generation's workers drain; a connection may still reach one */
+	for (int tries = 0; tries < 10; tries++) {
+		unlink(file);
+		fetch(port, out, sizeof(out));
+		gc = read_pid_file(d, file);
+		if (wait_ended_at_us((pid_t)gc, 2000) >= 0)
+			break;
+		kill((pid_t)gc, SIGKILL);
+		assert_true(h_wait_gone((pid_t)gc, 3000));
+		gc = -1;
+		h_sleep_ms(100);
+	}
+	if (gc < 0)
+		h_fail_with_log(d, "after the reload, connections' grandchildren still outlive them");
+	assert_int_equal(h_stop(d), 0);
+}
+
 /* ---- the connection's cgroup ---------------------------------------------------- */
 
 static void
@@ -705,6 +740,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(cgroup_escape_user_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_escape_without_cgroup_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_udp_wait_escape_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(cgroup_reload_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_dir_while_running_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_max_runtime_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_stop_leaves_nothing_test, h_fixture_setup, h_fixture_teardown),
