@@ -571,16 +571,18 @@ load_tls(struct ctx *c, const config_setting_t *svc, struct service_config *s, s
 
 /* The confinement keys (config_confine.c); the cgroup group's unset keys are CONFINE_UNSET. */
 static int
-load_confine(struct ctx *c, const config_setting_t *svc, struct service_config *s)
+load_confine(struct ctx *c, const config_setting_t *svc, struct service_config *s, const struct config *cfg)
 {
 	const config_setting_t *st = config_setting_get_member(svc, "cgroup");
 	const char *key;
 	char why[CONFIG_ERR_MAX];
 
 	s->confine.cgroup.on = st != NULL;
+	/* capabilities = [ ] drops every one: written, even empty, is not unset */
+	s->confine.caps_set = config_setting_get_member(svc, "capabilities") != NULL;
 	if (handler_defaults(config_cgroup_keys, CONFIG_CGROUP_NKEYS, &s->confine.cgroup, st) == -1)
 		return fail_at(c, svc, "out of memory");
-	if (config_confine_check(s, &key, why, sizeof(why)) == -1)
+	if (config_confine_check(s, cfg->chroot_dir, &key, why, sizeof(why)) == -1)
 		return fail_key(c, svc, key, why);
 	return 0;
 }
@@ -630,7 +632,7 @@ load_service(struct ctx *c, const config_setting_t *svc, struct config *cfg,
 	if (config_identity_resolve(s->user, s->group, &s->id, &key, why, sizeof(why)) == -1 ||
 	    config_identity_groups(s, &key, why, sizeof(why)) == -1)
 		return fail_key(c, svc, key, why);
-	if (load_confine(c, svc, s) == -1 || load_handler_keys(c, svc, s) == -1)
+	if (load_confine(c, svc, s, cfg) == -1 || load_handler_keys(c, svc, s) == -1)
 		return -1;
 	return load_tls(c, svc, s, cfg);
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,15 +66,27 @@ refuse(const char **key, const char *k, char *why, size_t len, const struct serv
 	return -1;
 }
 
-const char *
-config_confine_host_path(const struct service_config *s, const char *path, char *buf, size_t len)
+static const char *
+under_root(const char *root, const char *path, char *buf, size_t len)
 {
-	const char *root = s->confine.chroot;
-
 	if (root == NULL || strcmp(root, "/") == 0)
 		return path;
 	snprintf(buf, len, "%s%s", root, path);
 	return buf;
+}
+
+const char *
+config_confine_host_path(const struct service_config *s, const char *path, char *buf, size_t len)
+{
+	return under_root(s->confine.chroot, path, buf, len);
+}
+
+/* private_tmp puts an empty tmpfs there: a path below would not exist in the worker's view */
+static bool
+under_private_tmp(const struct service_config *s, const char *p)
+{
+	return s->confine.private_tmp && (strcmp(p, "/tmp") == 0 || strncmp(p, "/tmp/", 5) == 0 ||
+	    strcmp(p, "/var/tmp") == 0 || strncmp(p, "/var/tmp/", 9) == 0);
 }
 
 static int
@@ -109,10 +122,10 @@ check_chroot(const struct service_config *s, const char **key, char *why, size_t
 	return 0;
 }
 
-/* Each entry absolute and there, as the workers will see it (under the chroot). */
+/* Each entry absolute and there, as the workers will see it (under their root). */
 static int
-check_paths(const struct service_config *s, const char *k, const struct config_strv *v,
-    const char **key, char *why, size_t len)
+check_paths(const struct service_config *s, const char *root, const char *k,
+    const struct config_strv *v, const char **key, char *why, size_t len)
 {
 	char buf[4096];
 	struct stat st;
@@ -125,7 +138,10 @@ check_paths(const struct service_config *s, const char *k, const struct config_s
 			return refuse(key, k, why, len, s, "\"%s\" must be an absolute path", p);
 		if (strstr(p, "/../") != NULL || (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0))
 			return refuse(key, k, why, len, s, "\"%s\": no \"..\" in a path", p);
-		host = config_confine_host_path(s, p, buf, sizeof(buf));
+		if (under_private_tmp(s, p))
+			return refuse(key, k, why, len, s,
+			    "%s is under the private /tmp or /var/tmp private_tmp gives (empty)", p);
+		host = under_root(root, p, buf, sizeof(buf));
 		if (stat(host, &st) == -1)
 			return refuse(key, k, why, len, s, "%s: %s", host, strerror(errno));
 	}
@@ -164,15 +180,18 @@ needs_root(const struct confine_conf *c)
 }
 
 int
-config_confine_check(struct service_config *s, const char **key, char *why, size_t len)
+config_confine_check(struct service_config *s, const char *global_chroot, const char **key, char *why,
+    size_t len)
 {
 	struct confine_conf *c = &s->confine;
+	/* a built-in worker without a root of its own takes the global chroot (confine.c) */
+	const char *root = c->chroot != NULL || s->handler->runs_programs ? c->chroot : global_chroot;
 	const char *k;
 
 	if (check_caps(s, key, why, len) == -1 || check_chroot(s, key, why, len) == -1 ||
-	    check_paths(s, "read_only_paths", &c->read_only_paths, key, why, len) == -1 ||
-	    check_paths(s, "read_write_paths", &c->read_write_paths, key, why, len) == -1 ||
-	    check_paths(s, "inaccessible_paths", &c->inaccessible_paths, key, why, len) == -1)
+	    check_paths(s, root, "read_only_paths", &c->read_only_paths, key, why, len) == -1 ||
+	    check_paths(s, root, "read_write_paths", &c->read_write_paths, key, why, len) == -1 ||
+	    check_paths(s, root, "inaccessible_paths", &c->inaccessible_paths, key, why, len) == -1)
 		return -1;
 	c->protect = protect_level(c->protect_system);
 	c->mount_ns = c->read_only_paths.n > 0 || c->read_write_paths.n > 0 ||

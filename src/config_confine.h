@@ -13,11 +13,13 @@ int config_cap_number(const char *name);
 
 /*
  * Once the service's keys are loaded: the capability names, the chroot
- * and the paths (absolute, there: under the chroot as the programs will
- * see them), root where a key needs it; makes caps_set, cap_keep,
+ * and the paths (absolute, there: under the workers' root, the service's
+ * chroot or for built-ins global_chroot, as they will see them; none under
+ * a private_tmp), root where a key needs it; makes caps_set, cap_keep,
  * protect and mount_ns. -1: *key is the key at fault, why says what.
  */
-int config_confine_check(struct service_config *s, const char **key, char *why, size_t len);
+int config_confine_check(struct service_config *s, const char *global_chroot, const char **key, char *why,
+    size_t len);
 /* A path as the service's workers see it: under its chroot, if any (into buf). */
 const char *config_confine_host_path(const struct service_config *s, const char *path, char *buf,
     size_t len);

@@ -4,6 +4,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -154,6 +155,8 @@ struct handler {
 	 */
 	int (*reload_grace_s)(const struct service_config *svc, int shutdown_timeout);
 	int stop_extra_ms;	/* what its workers need after shutdown_timeout to end cleanly */
+	/* netsrvd -t --explain: what its own keys give the programs (limits...); NULL: nothing */
+	void (*explain)(const struct service_config *svc, FILE *out);
 };
 
 const struct handler *handler_find(const char *name);

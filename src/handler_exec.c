@@ -790,6 +790,42 @@ exec_reload_grace_s(const struct service_config *svc, int shutdown_timeout)
 	return x->max_runtime + shutdown_timeout + 1;
 }
 
+static void
+explain_limit(FILE *out, const char *name, long long v, const char *unit)
+{
+	if (v != LIMIT_UNSET)
+		fprintf(out, " %s=%lld%s", name, v, unit);
+}
+
+/* netsrvd -t --explain: the program, its limits, nice, umask, max_runtime. */
+static void
+exec_explain(const struct service_config *svc, FILE *out)
+{
+	const struct exec_conf *x = svc->hconf;
+	const struct exec_limits *l = &x->limits;
+
+	fprintf(out, "  program:         ");
+	for (size_t i = 0; i < x->command.n; i++)
+		fprintf(out, " %s", x->command.v[i]);
+	fprintf(out, "%s\n", x->wait ? " (wait = true)" : "");
+	fprintf(out, "  limits:          ");
+	explain_limit(out, "cpu", l->cpu, "s");
+	explain_limit(out, "memory", l->memory, "B");
+	explain_limit(out, "files", l->files, "");
+	explain_limit(out, "processes", l->processes, "");
+	explain_limit(out, "core", l->core, "B");
+	explain_limit(out, "fsize", l->fsize, "B");
+	if (x->nice_set)
+		fprintf(out, " nice=%d", x->nice);
+	if (x->umask != NULL)
+		fprintf(out, " umask=%s", x->umask);
+	if (x->max_runtime > 0)
+		fprintf(out, " max_runtime=%ds", x->max_runtime);
+	fprintf(out, "%s\n", l->cpu == LIMIT_UNSET && l->memory == LIMIT_UNSET && l->files == LIMIT_UNSET &&
+	    l->processes == LIMIT_UNSET && l->core == LIMIT_UNSET && l->fsize == LIMIT_UNSET &&
+	    !x->nice_set && x->umask == NULL && x->max_runtime == 0 ? " the worker's own" : "");
+}
+
 static const struct config_key limit_keys[] = {
 	{ .name = "cpu", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = 0, .max = INT_MAX,
 	  .def = "-1", .reloadable = true, .offset = offsetof(struct exec_limits, cpu) },
@@ -841,4 +877,5 @@ const struct handler handler_exec = {
 	.serve_socket = exec_serve_socket,
 	.reload_grace_s = exec_reload_grace_s,
 	.stop_extra_ms = EXEC_STOP_KILL_MS + 1000,
+	.explain = exec_explain,
 };

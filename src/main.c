@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "explain.h"
 #include "handler.h"
 #include "handover.h"
 #include "import/import.h"
@@ -40,11 +41,13 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: netsrvd [-f] [-t] [-s] [-c FILE] [-p FILE] [-V] [-h]\n"
+	    "usage: netsrvd [-f] [-t [--explain NAME]] [-s] [-c FILE] [-p FILE] [-V] [-h]\n"
 	    "       netsrvd --import FILE [--import-to DIR] [-c FILE]\n"
 	    "  -c, --config FILE    configuration file (default %s/netsrv.conf)\n"
 	    "  -f, --foreground     do not detach; log to stderr unless the config names a target\n"
 	    "  -t, --test           check the configuration and exit (0 valid, 78 invalid)\n"
+	    "      --explain NAME   with -t: print the sandbox service NAME's workers and programs\n"
+	    "                       will run in (user, capabilities, files, limits, cgroup)\n"
 	    "  -p, --pid-file FILE  pid file, overriding pid_file in the configuration\n"
 	    "  -s, --status         print the running daemon's status (from its status service)\n"
 	    "  -V, --version        print the version and exit\n"
@@ -139,7 +142,7 @@ close_inherited(const struct inherited *in)
 
 /* What the command line asked for. */
 struct cli {
-	const char *config_arg, *pid_arg, *import_arg, *import_to_arg;
+	const char *config_arg, *pid_arg, *import_arg, *import_to_arg, *explain_arg;
 	bool config_given, daemon_options, importing, foreground, test, status;
 };
 
@@ -159,6 +162,7 @@ parse_args(int argc, char **argv, struct cli *o)
 		{ .name = "help", .has_arg = no_argument, .flag = NULL, .val = 'h' },
 		{ .name = "import", .has_arg = required_argument, .flag = NULL, .val = 'I' },
 		{ .name = "import-to", .has_arg = required_argument, .flag = NULL, .val = 'D' },
+		{ .name = "explain", .has_arg = required_argument, .flag = NULL, .val = 'E' },
 		{ .name = NULL, .has_arg = 0, .flag = NULL, .val = 0 }
 	};
 	int c;
@@ -173,6 +177,7 @@ parse_args(int argc, char **argv, struct cli *o)
 		case 's': o->status = true; o->daemon_options = true; break;
 		case 'I': o->import_arg = optarg; o->importing = true; break;
 		case 'D': o->import_to_arg = optarg; break;
+		case 'E': o->explain_arg = optarg; o->daemon_options = true; break;
 		case 'V':
 			printf("netsrvd %s%s\n", PACKAGE_VERSION, NETSRVD_VERSION_SUFFIX);
 			return 0;
@@ -199,6 +204,11 @@ parse_args(int argc, char **argv, struct cli *o)
 	}
 	if (o->import_to_arg != NULL && !o->importing) {
 		fprintf(stderr, "netsrvd: --import-to needs --import\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (o->explain_arg != NULL && !o->test) {
+		fprintf(stderr, "netsrvd: --explain needs -t\n");
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -233,6 +243,10 @@ run_with_config(const struct cli *o, struct config *cfg, const char *exe, char *
 				fprintf(stderr, "netsrvd: %s: warning: every service has enabled = false: "
 				    "nothing would be served\n", o->config_arg);
 			printf("%s: configuration OK\n", o->config_arg);
+			if (o->explain_arg != NULL && explain_service(cfg, o->explain_arg, stdout) == -1) {
+				fprintf(stderr, "netsrvd: %s has no service \"%s\"\n", o->config_arg, o->explain_arg);
+				rc = EXIT_USAGE;
+			}
 		}
 		config_free(cfg);
 		return rc;

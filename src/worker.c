@@ -19,6 +19,7 @@
 #include "access.h"
 #include "banner.h"
 #include "cgroup.h"
+#include "confine.h"
 #include "handler.h"
 #include "log.h"
 #include "privs.h"
@@ -157,17 +158,29 @@ become_program_user(const struct service_config *svc)
 	return svc->id.drop ? privs_drop(svc->id.uid, svc->id.gid, svc->id.groups, svc->id.ngroups) : 0;
 }
 
-/* Order matters: chroot needs root, the filter must come last. */
+/*
+ * Order matters: mounts and chroot need root, the filter (which allows no
+ * mount) must come last. A service's filesystem keys or chroot (confine.c)
+ * apply to both kinds of worker; its chroot replaces the global one,
+ * which stays the built-in workers' alone.
+ */
 static int
 confine(const struct config *cfg, const struct service_config *svc, struct sb_slot *slot,
     pid_t master_pid)
 {
-	/* cgroup.c: into the service's cgroup while still root, before anything is dropped */
+	const struct confine_conf *cc = &svc->confine;
+	bool own_view = cc->mount_ns || cc->chroot != NULL;
+	const char *root = cc->chroot != NULL ? cc->chroot :
+	    svc->handler->runs_programs ? NULL : cfg->chroot_dir;
+
+	/* cgroup.c: into the service's cgroup while still root, before its view of the files changes */
 	if (cgroup_join_workers(svc) == -1)
+		return -1;
+	if (own_view && confine_filesystem(svc->name, cc, root) == -1)
 		return -1;
 	if (svc->handler->runs_programs)
 		return become_program_user(svc) == -1 ? -1 : bind_to_master(master_pid);
-	if (cfg->chroot_dir != NULL && sandbox_chroot(cfg->chroot_dir) == -1)
+	if (!own_view && cfg->chroot_dir != NULL && sandbox_chroot(cfg->chroot_dir) == -1)
 		return -1;
 	if (drop_privileges(svc) == -1 || bind_to_master(master_pid) == -1)
 		return -1;

@@ -38,7 +38,7 @@ cli_version_help_test(void **state)
 	assert_string_equal(out, "netsrvd " PACKAGE_VERSION "\n");
 	assert_int_equal(run_netsrvd("--version", NULL, NULL, NULL), 0);
 	assert_int_equal(run_netsrvd("-h", NULL, NULL, NULL), 0);
-	assert_non_null(strstr(out, "usage: netsrvd [-f] [-t] [-s] [-c FILE] [-p FILE] [-V] [-h]"));
+	assert_non_null(strstr(out, "usage: netsrvd [-f] [-t [--explain NAME]] [-s] [-c FILE] [-p FILE] [-V] [-h]"));
 	assert_int_equal(run_netsrvd("--help", NULL, NULL, NULL), 0);
 }
 
@@ -54,6 +54,44 @@ cli_usage_errors_test(void **state)
 	assert_non_null(strstr(out, "needs an argument"));
 	assert_int_equal(run_netsrvd("-t", "extra", NULL, NULL), 64);
 	assert_non_null(strstr(out, "unexpected argument \"extra\""));
+}
+
+/*
+ * -t --explain: the sandbox a service would get, from the file as loaded.
+ * The file system keys need root to load; the rest is checked everywhere.
+ */
+static void
+cli_explain_test(void **state)
+{
+	struct daemon *d = *state;
+	bool root = geteuid() == 0;
+	const char *argv[] = { h_netsrvd(), "-t", "--explain", "x", "-c", d->conf, NULL };
+	const char *other[] = { h_netsrvd(), "-t", "--explain", "nope", "-c", d->conf, NULL };
+	const char *alone[] = { h_netsrvd(), "--explain", "x", "-c", d->conf, NULL };
+
+	h_write_conf(d, "services = ( { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\";\n"
+	    " command = [ \"/bin/cat\", \"-u\" ]; limits = { files = 64; }; max_runtime = 30;\n"
+	    " no_new_privileges = true; syscall_filter = \"system-service\"; %s } );\n",
+	    root ? "capabilities = [ \"CAP_NET_BIND_SERVICE\", \"cap_chown\" ];\n"
+	    " protect_system = \"strict\"; read_write_paths = [ \"/var/lib\" ]; private_tmp = true;" : "");
+	assert_int_equal(h_run(argv, out, sizeof(out), 10000), 0);
+	assert_non_null(strstr(out, "service x: exec, tcp port 7\n"));
+	assert_non_null(strstr(out, "  no_new_privs:     yes\n"));
+	assert_non_null(strstr(out, "  system calls:     programs: systemd's @system-service"));
+	assert_non_null(strstr(out, "  program:          /bin/cat -u\n"));
+	assert_non_null(strstr(out, "  limits:           files=64 max_runtime=30s\n"));
+	assert_non_null(strstr(out, "  cgroup:           netsrvd's; a program's process group is killed"));
+	if (root) {
+		assert_non_null(strstr(out, "  bounding set:     CAP_CHOWN CAP_NET_BIND_SERVICE\n"));
+		assert_non_null(strstr(out, "    read-only:      / but /dev /proc /sys (protect_system = \"strict\")\n"));
+		assert_non_null(strstr(out, "    read-write:     /var/lib\n"));
+		assert_non_null(strstr(out, "    private:        /tmp /var/tmp (private_tmp)\n"));
+	} else
+		assert_non_null(strstr(out, "  bounding set:     every capability (none dropped)\n"));
+	assert_int_equal(h_run(other, out, sizeof(out), 10000), 64);
+	assert_non_null(strstr(out, "has no service \"nope\""));
+	assert_int_equal(h_run(alone, out, sizeof(out), 10000), 64);
+	assert_non_null(strstr(out, "--explain needs -t"));
 }
 
 /* The shipped example must pass -t as shipped, and a broken copy must not. */
@@ -379,6 +417,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cli_version_help_test),
 		cmocka_unit_test(cli_usage_errors_test),
+		cmocka_unit_test_setup_teardown(cli_explain_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_test_all_disabled_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_test_shipped_config_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cli_test_integer_wrap_test, h_fixture_setup, h_fixture_teardown),

@@ -349,6 +349,7 @@ static const struct case_ socket_cases[] = {
 	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   chroot = \"/etc/hostname\"; } );", 3, "chroot: /etc/hostname: not a directory" },
 	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   syscall_filter = \"@system-service\"; } );", 3, "\"syscall_filter\" must be \"system-service\"" },
 	{ "services = (\n { name = \"e\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n   syscall_filter = \"system-service\"; } );", 3, "syscall_filter: a filter for the programs of an exec service" },
+	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   private_tmp = true;\n   read_write_paths = [ \"/var/tmp/spool\" ]; } );", 4, "read_write_paths: /var/tmp/spool is under the private /tmp or /var/tmp private_tmp gives" },
 	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   cgroup = { memory = 1; }; } );", 3, "unknown setting \"memory\" in \"cgroup\"" },
 	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   cgroup = { cpu_weight = 0; }; } );", 3, "\"cpu_weight\" is 0, out of range 1-10000" },
 	{ "services = (\n { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"exec\"; command = [ \"/bin/cat\" ];\n   cgroup = { memory_max = 1024; }; } );", 3, "\"memory_max\" is 1024, out of range 1048576-" },

@@ -29,6 +29,13 @@
  *                   then exit 0; "stubborn" ignores SIGTERM and, once the
  *                   listener fails, sleeps instead of exiting
  *   append FILE     append its pid to FILE, exit 0 (touching no socket)
+ *   write PATH      create PATH, write a byte: "write PATH ok" or
+ *                   "write PATH errno=EROFS" (the errno's name)
+ *   ls DIR          "ls DIR: a b c" (sorted, no . and ..) or "ls DIR errno=E"
+ *   cat FILE        "cat FILE: its first line" or "cat FILE errno=E"
+ *   mountinfo       /proc/self/mountinfo, then "end"
+ *   fs              one of the four above per line read from stdin (the
+ *                   client's words, "write /tmp/x"), until EOF, then "end"
  *   escape FILE     a grandchild that calls setsid, closes its stdio and
  *                   sleeps; its pid goes to FILE, then the program writes
  *                   "escaped PID" and exits 0 (cgroup_test's escape)
@@ -289,6 +296,111 @@ tcp_wait(const char *file, int idle_ms, int stubborn)
 	}
 }
 
+/* --- the filesystem as the program sees it (confine_fs_test) --- */
+
+static void
+fs_write(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd == -1 || write(fd, "x", 1) != 1)
+		printf("write %s errno=%s\n", path, strerrorname_np(errno));
+	else
+		printf("write %s ok\n", path);
+	if (fd != -1)
+		close(fd);
+}
+
+static int
+not_dots(const struct dirent *e)
+{
+	return strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+}
+
+static void
+fs_ls(const char *dir)
+{
+	struct dirent **list;
+	int n = scandir(dir, &list, not_dots, alphasort);
+
+	if (n < 0) {
+		printf("ls %s errno=%s\n", dir, strerrorname_np(errno));
+		return;
+	}
+	printf("ls %s:", dir);
+	for (int i = 0; i < n; i++) {
+		printf(" %s", list[i]->d_name);
+		free(list[i]);
+	}
+	printf("\n");
+	free(list);
+}
+
+static void
+fs_cat(const char *path)
+{
+	char line[512] = "";
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL) {
+		printf("cat %s errno=%s\n", path, strerrorname_np(errno));
+		return;
+	}
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	printf("cat %s: %s\n", path, line);
+	fclose(f);
+}
+
+static void
+fs_mountinfo(void)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (f == NULL)
+		printf("mountinfo errno=%s\n", strerrorname_np(errno));
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		fputs(line, stdout);
+	if (f != NULL)
+		fclose(f);
+}
+
+static int
+fs_one(const char *cmd, const char *arg)
+{
+	if (strcmp(cmd, "write") == 0 && arg != NULL)
+		fs_write(arg);
+	else if (strcmp(cmd, "ls") == 0 && arg != NULL)
+		fs_ls(arg);
+	else if (strcmp(cmd, "cat") == 0 && arg != NULL)
+		fs_cat(arg);
+	else if (strcmp(cmd, "mountinfo") == 0)
+		fs_mountinfo();
+	else
+		return -1;
+	return 0;
+}
+
+static int
+fs_commands(void)
+{
+	char line[1024];
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		char *arg;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if ((arg = strchr(line, ' ')) != NULL)
+			*arg++ = '\0';
+		if (line[0] != '\0' && fs_one(line, arg) == -1)
+			printf("unknown %s\n", line);
+	}
+	printf("end\n");
+	return 0;
+}
+
 /* The grandchild leaves the program's session and its descriptors: only a cgroup still holds it. */
 static int
 escape(const char *file)
@@ -423,6 +535,12 @@ main(int argc, char **argv)
 		return append_pid(argv[2]);
 	if (strcmp(mode, "stderr-c1") == 0) {
 		fputs("c1 [\xc2\x9b" "31m] raw [\x9b] bidi [\xe2\x80\xae] iso [\xe2\x81\xa6] ok [\xc3\xa9]\n", stderr);
+		return 0;
+	}
+	if (strcmp(mode, "fs") == 0)
+		return fs_commands();
+	if (fs_one(mode, argc > 2 ? argv[2] : NULL) == 0) {
+		printf("end\n");
 		return 0;
 	}
 	if (strcmp(mode, "flood") == 0) {
