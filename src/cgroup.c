@@ -532,24 +532,6 @@ cgroup_finish(void)
 
 /* --- a worker ------------------------------------------------------------------- */
 
-int
-cgroup_join_workers(const struct service_config *svc)
-{
-	char dir[PATH_MAX];
-
-	if (!svc->confine.cgroup.on)
-		return 0;
-	if (!inst.made || service_path(svc->name, "workers", dir, sizeof(dir)) == -1) {
-		log_errorx("service %s: cgroup: no cgroup was made for it", svc->name);
-		return -1;
-	}
-	if (write_file(dir, "cgroup.procs", "0") == -1) {
-		log_error("service %s: cgroup: joining %s", svc->name, dir);
-		return -1;
-	}
-	return 0;
-}
-
 /* The worker's service directory, opened once. */
 static int svc_fd = -1;
 static pid_t svc_fd_pid;
@@ -566,6 +548,29 @@ service_fd(const struct service_config *svc)
 	svc_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	svc_fd_pid = getpid();
 	return svc_fd;
+}
+
+int
+cgroup_join_workers(const struct service_config *svc)
+{
+	char dir[PATH_MAX];
+
+	if (!svc->confine.cgroup.on)
+		return 0;
+	if (!inst.made || service_path(svc->name, "workers", dir, sizeof(dir)) == -1) {
+		log_errorx("service %s: cgroup: no cgroup was made for it", svc->name);
+		return -1;
+	}
+	if (write_file(dir, "cgroup.procs", "0") == -1) {
+		log_error("service %s: cgroup: joining %s", svc->name, dir);
+		return -1;
+	}
+	/* before a chroot or a mount namespace hides it: connection cgroups are made through it */
+	if (service_fd(svc) == -1) {
+		log_error("service %s: cgroup: opening its directory under %s", svc->name, inst.path);
+		return -1;
+	}
+	return 0;
 }
 
 /*
