@@ -250,10 +250,10 @@ kill_if_alive(long pid)
  * cgroup = { } it is killed with the connection all the same.
  */
 static void
-escape_case(struct daemon *d, const char *user)
+escape_case(struct daemon *d, const char *user, const char *more)
 {
 	int port = h_free_port();
-	char file[256], args[400], extra[128];
+	char file[256], args[400], extra[512];
 	long gc;
 	int64_t eof = 0, gone;
 
@@ -265,8 +265,8 @@ escape_case(struct daemon *d, const char *user)
 		assert_int_equal(chown(file, getpwnam(user)->pw_uid, 0), 0);
 	snprintf(file, sizeof(file), "%s/run/escaped.pid", d->dir);
 	snprintf(args, sizeof(args), ", \"escape\", \"%s\"", file);
-	snprintf(extra, sizeof(extra), "%s%s%s", user != NULL ? "user = \"" : "", user != NULL ? user : "",
-	    user != NULL ? "\";" : "");
+	snprintf(extra, sizeof(extra), "%s%s%s %s", user != NULL ? "user = \"" : "", user != NULL ? user : "",
+	    user != NULL ? "\";" : "", more != NULL ? more : "");
 	conf_probe(d, port, args, extra, "cgroup = { };");
 	start_quiet(d);
 	fetch_at(port, out, sizeof(out), &eof);
@@ -287,7 +287,7 @@ escape_case(struct daemon *d, const char *user)
 static void
 cgroup_escape_test(void **state)
 {
-	escape_case(*state, NULL);
+	escape_case(*state, NULL, NULL);
 }
 
 /* A service whose user is not root: its cgroup is delegated to that user (chown), as Delegate= does. */
@@ -298,7 +298,18 @@ cgroup_escape_user_test(void **state)
 		print_message("skipped: no user nobody\n");
 		skip();
 	}
-	escape_case(*state, "nobody");
+	escape_case(*state, "nobody", NULL);
+}
+
+/* With a mount namespace of its own (/sys read-only under strict), the worker still makes its connections' cgroups. */
+static void
+cgroup_escape_protected_test(void **state)
+{
+	struct daemon *d = *state;
+	char more[256];
+
+	snprintf(more, sizeof(more), "protect_system = \"strict\"; read_write_paths = [ \"%s\" ];", d->dir);
+	escape_case(d, NULL, more);
 }
 
 /* Today's behaviour without a cgroup group: the grandchild survives its connection. */
@@ -738,6 +749,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(cgroup_escape_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_escape_user_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(cgroup_escape_protected_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_escape_without_cgroup_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_udp_wait_escape_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_reload_test, h_fixture_setup, h_fixture_teardown),
