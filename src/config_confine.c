@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup_check.h"
 #include "config_confine.h"
 #include "config_schema.h"
 #include "config_types.h"
@@ -204,6 +205,11 @@ config_confine_check(struct service_config *s, const char *global_chroot, const 
 		return refuse(key, k, why, len, s,
 		    "cannot apply: netsrvd is not running as root (a mount namespace, a chroot and the "
 		    "bounding set need it)");
+	/* cgroup.c: a writable cgroup v2, and the controller of each limit key */
+	if (cgroup_config_check(s, why, len) == -1) {
+		*key = "cgroup";
+		return -1;
+	}
 	return 0;
 }
 

@@ -133,6 +133,7 @@ exec_prepare(struct exec_prep *p, char **argv, const struct config_strv *env,
 	size_t max = (env != NULL ? env->n : 0) + (passenv != NULL ? passenv->n : 0) + 2 + PV_COUNT + TV_COUNT + 1;
 
 	memset(p, 0, sizeof(*p));
+	p->cgroup_procs_fd = -1;
 	p->argv = argv;
 	p->envp = calloc(max, sizeof(char *));
 	if (p->envp == NULL || fill_fixed_env(p, env, passenv, udp) == -1) {
@@ -295,9 +296,11 @@ exec_set_tls(struct exec_prep *p, const char *const vals[TV_COUNT])
 static const char *const step_names[] = {
 	"setsid for", "prctl(PR_SET_PDEATHSIG) for", "set up descriptors for",
 	"setrlimit for", "setpriority for", "chdir / for", "sigprocmask for",
-	"the system call filter (syscall_filter) for", "cannot execute"
+	"the system call filter (syscall_filter) for", "cannot execute",
+	"joining its connection's cgroup for"
 };
-enum step { ST_SETSID, ST_PDEATHSIG, ST_FDS, ST_RLIMIT, ST_NICE, ST_CHDIR, ST_MASK, ST_FILTER, ST_EXEC };
+enum step { ST_SETSID, ST_PDEATHSIG, ST_FDS, ST_RLIMIT, ST_NICE, ST_CHDIR, ST_MASK, ST_FILTER, ST_EXEC,
+	ST_CGROUP };
 
 struct child_ctx {
 	const struct exec_prep *p;
@@ -394,6 +397,9 @@ child_main(void *arg)
 	sigset_t none;
 
 	child_reset_signals();
+	/* first: whatever it starts from now on is born in the cgroup its connection's end kills */
+	if (p->cgroup_procs_fd >= 0 && write(p->cgroup_procs_fd, "0", 1) != 1)
+		return child_fail(c, ST_CGROUP);
 	if (setsid() == -1)
 		return child_fail(c, ST_SETSID);
 	/* the program itself dies with its worker; its group is killed by it */

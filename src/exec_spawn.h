@@ -50,6 +50,7 @@ struct exec_prep {
 	bool set_umask;			/* umask: the program's */
 	mode_t umask;
 	struct program_filter filter;	/* syscall_filter: put on just before execve; prog NULL: none */
+	int cgroup_procs_fd;		/* the connection cgroup's cgroup.procs, which the child joins; -1: none */
 	void *stack;			/* the child's, until it calls execve */
 	size_t stack_size;
 };

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "cgroup.h"
 #include "config.h"
 #include "config_confine.h"
 #include "control.h"
@@ -276,6 +277,29 @@ exec_init(const struct service_config *svc, const struct handler_env *env, void 
 	return 0;
 }
 
+/*
+ * cgroup = { }: each program starts in a cgroup of its connection's own
+ * (cgroup.c), and whatever it started, setsid or double fork included,
+ * is killed with it when the connection ends. -1 (logged): not started.
+ * Without a cgroup group nothing changes: the process group as before.
+ */
+static int
+cgroup_before(struct exec_state *xs, const struct service_config *svc, struct cgroup_conn *cg, char *why)
+{
+	why[0] = '\0';	/* exec_start fills it; a cgroup failure is logged here */
+	if (cgroup_conn_open(svc, cg) == -1)
+		return -1;	/* logged */
+	xs->prep.cgroup_procs_fd = cg->procs_fd;
+	return 0;
+}
+
+/* The program is started (or not): the next start joins no cgroup unless given one. */
+static void
+cgroup_started(struct exec_state *xs)
+{
+	xs->prep.cgroup_procs_fd = -1;
+}
+
 static void
 count_result(struct svc_stats *st, const struct exec_result *r)
 {
@@ -510,6 +534,7 @@ exec_serve_tls(struct tcp_session *s, struct exec_state *xs)
 	struct exec_child c;
 	struct exec_result r;
 	struct exec_watch w;
+	struct cgroup_conn cg;
 	char why[256];
 	int sp[2];
 
@@ -522,14 +547,18 @@ exec_serve_tls(struct tcp_session *s, struct exec_state *xs)
 	exec_set_peer(&xs->prep, s->peer, getsockname(s->fd, (struct sockaddr *)&local, &llen) == 0 ?
 	    (struct sockaddr *)&local : NULL);
 	tls_variables(&xs->prep, &s->tls->info);
-	if (exec_start(&xs->prep, sp[1], &c, why, sizeof(why)) == -1) {
-		log_warnx("service %s: program not started: %s", s->svc->name, why);
+	if (cgroup_before(xs, s->svc, &cg, why) == -1 || exec_start(&xs->prep, sp[1], &c, why, sizeof(why)) == -1) {
+		if (why[0] != '\0')
+			log_warnx("service %s: program not started: %s", s->svc->name, why);
 		snprintf(s->log_extra, sizeof(s->log_extra), "exit=not-started");
 		count_start_failure(s->counters);
+		cgroup_started(xs);
+		(void)cgroup_conn_close(s->svc, &cg);
 		close(sp[0]);
 		close(sp[1]);
 		return END_ERROR;
 	}
+	cgroup_started(xs);
 	close(sp[1]);
 	if (util_set_nonblock(sp[0], 1) == -1)
 		log_warn("service %s: O_NONBLOCK on the program's socket pair", s->svc->name);
@@ -540,6 +569,7 @@ exec_serve_tls(struct tcp_session *s, struct exec_state *xs)
 	w.side_step = relay_step;
 	w.side_ctx = xs;
 	exec_watch(&w, &c, &r);
+	(void)cgroup_conn_close(s->svc, &cg);
 	tls_relay_drain(xs->relay, s->timeout_ms);
 	close(sp[0]);
 	exec_result_format(&r, c.pid, s->log_extra, sizeof(s->log_extra));
@@ -558,6 +588,7 @@ exec_serve_tcp(struct tcp_session *s)
 	struct exec_result r;
 	struct exec_watch w;
 	struct exec_state *xs = s->state;
+	struct cgroup_conn cg;
 	char why[256];
 
 #ifdef HAVE_TLS
@@ -566,15 +597,21 @@ exec_serve_tcp(struct tcp_session *s)
 #endif
 	conn_watch_init(&cw, s->fd, xs->diag_fd);
 	exec_set_peer(&xs->prep, s->peer, cw.local.ss_family != AF_UNSPEC ? (struct sockaddr *)&cw.local : NULL);
-	if (exec_start(&xs->prep, s->fd, &c, why, sizeof(why)) == -1) {
-		log_warnx("service %s: program not started: %s", s->svc->name, why);
+	if (cgroup_before(xs, s->svc, &cg, why) == -1 || exec_start(&xs->prep, s->fd, &c, why, sizeof(why)) == -1) {
+		if (why[0] != '\0')
+			log_warnx("service %s: program not started: %s", s->svc->name, why);
 		snprintf(s->log_extra, sizeof(s->log_extra), "exit=not-started");
 		count_start_failure(s->counters);
+		cgroup_started(xs);
+		(void)cgroup_conn_close(s->svc, &cg);
 		return END_ERROR;
 	}
+	cgroup_started(xs);
 	conn_let_go(&cw, s);
 	w = watch_for(xs, s->svc, s->wake_fd, s->progress, s->shutdown_timeout, conn_moved, &cw);
 	exec_watch(&w, &c, &r);
+	/* the connection's end: what the program left is killed before the socket is looked at */
+	(void)cgroup_conn_close(s->svc, &cg);
 	conn_end(&cw, s, c.pid);
 	tcp_bytes(s, &cw);
 	exec_result_format(&r, c.pid, s->log_extra, sizeof(s->log_extra));
@@ -720,12 +757,16 @@ exec_serve_socket(struct socket_session *u)
 		struct exec_result r;
 		struct exec_watch w;
 		struct arrival_watch aw;
+		struct cgroup_conn cg;
 		char why[256], res[64];
 		bool fast, left;
 
 		arrival_watch_open(&aw, u);
-		if (exec_start(&xs->prep, u->fd, &c, why, sizeof(why)) == -1) {
-			log_warnx("service %s: program not started: %s", u->svc->name, why);
+		if (cgroup_before(xs, u->svc, &cg, why) == -1 || exec_start(&xs->prep, u->fd, &c, why, sizeof(why)) == -1) {
+			if (why[0] != '\0')
+				log_warnx("service %s: program not started: %s", u->svc->name, why);
+			cgroup_started(xs);
+			(void)cgroup_conn_close(u->svc, &cg);
 			count_start_failure(u->counters);
 			not_before = note_wait_result(u, &b, true, false);
 			if (aw.ep >= 0)
@@ -734,7 +775,9 @@ exec_serve_socket(struct socket_session *u)
 		}
 		w = watch_for(xs, u->svc, u->wake_fd, u->progress, u->shutdown_timeout,
 		    udp ? arrivals : NULL, &aw);
+		cgroup_started(xs);
 		exec_watch(&w, &c, &r);
+		(void)cgroup_conn_close(u->svc, &cg);
 		exec_result_format(&r, c.pid, res, sizeof(res));
 		count_result(u->counters, &r);
 		log_program(u, &c, &r, res);

@@ -347,6 +347,46 @@ program_exits(struct out *o)
 	}
 }
 
+/*
+ * A service with a cgroup group: what the master last sampled from its
+ * cgroup (stats_cgroup). No family at all when no service has one, so
+ * the page of a daemon without cgroups is what it was.
+ */
+static void
+cgroups(struct out *o)
+{
+	const struct stats *stats = o->st->stats;
+	size_t on = 0, mem = 0;
+
+	for (size_t i = 0; i < stats->used; i++) {
+		on += atomic_load_explicit(&stats->cg[i].on, memory_order_acquire) != 0;
+		mem += atomic_load_explicit(&stats->cg[i].have_memory, memory_order_relaxed) != 0;
+	}
+	if (on == 0)
+		return;
+	family(o, "netsrvd_service_cpu_seconds_total", "counter",
+	    "CPU time of the service's cgroup (its workers and programs), cpu.stat usage_usec.");
+	for (size_t i = 0; i < stats->used; i++) {
+		const struct stats_cgroup *c = &stats->cg[i];
+		uint64_t us = LOAD(c->cpu_usec);
+		if (atomic_load(&c->on))
+			put(o, "netsrvd_service_cpu_seconds_total{service=\"%s\"} %llu.%06llu\n", stats->names[i].name,
+			    (unsigned long long)(us / 1000000), (unsigned long long)(us % 1000000));
+	}
+	if (mem == 0)
+		return;
+	family(o, "netsrvd_service_memory_bytes", "gauge", "Memory of the service's cgroup, memory.current.");
+	for (size_t i = 0; i < stats->used; i++)
+		if (atomic_load(&stats->cg[i].on) && atomic_load(&stats->cg[i].have_memory))
+			put(o, "netsrvd_service_memory_bytes{service=\"%s\"} %llu\n", stats->names[i].name,
+			    LOAD(stats->cg[i].memory_bytes));
+	family(o, "netsrvd_service_memory_peak_bytes", "gauge", "Peak memory of the service's cgroup, memory.peak.");
+	for (size_t i = 0; i < stats->used; i++)
+		if (atomic_load(&stats->cg[i].on) && atomic_load(&stats->cg[i].have_memory))
+			put(o, "netsrvd_service_memory_peak_bytes{service=\"%s\"} %llu\n", stats->names[i].name,
+			    LOAD(stats->cg[i].memory_peak_bytes));
+}
+
 /* Workers of one service, by state: starting, idle, busy, stopping. */
 struct state_count {
 	uint32_t service;
@@ -532,6 +572,7 @@ format_metrics(struct out *o)
 	per_service(o, "netsrvd_worker_starts_total", "Workers started.", OFF(worker_starts), NULL);
 	per_service(o, "netsrvd_worker_crashes_total", "Workers that died abnormally.", OFF(worker_crashes), NULL);
 	program_exits(o);
+	cgroups(o);
 	workers_by_state(o);
 	family(o, "netsrvd_reloads_total", "counter", "Configuration reloads, by result.");
 	put(o, "netsrvd_reloads_total{result=\"ok\"} %llu\n", LOAD(stats->g->reloads_ok));

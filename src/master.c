@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "config_diff.h"
 #include "control.h"
 #include "daemon.h"
@@ -141,7 +142,9 @@ master_reap(struct master *m)
 	sig_master.chld = 0;
 	/* a pid the table does not know is not a worker of ours (the upgrade guard, the names process: names_reaped) */
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		if (!workers_reaped(&m->workers, pid, status, m->stats, m->gen, m->state == RUNNING))
+		if (workers_reaped(&m->workers, pid, status, m->stats, m->gen, m->state == RUNNING))
+			cgroup_worker_reaped(pid);	/* what a killed worker's programs left */
+		else
 			(void)names_reaped(generation_names(m->gen), pid, status, m->state == RUNNING);
 	if (pid == -1 && errno != ECHILD)
 		log_error("waitpid");
@@ -233,7 +236,7 @@ master_reload(struct master *m)
 		reload_failed(m, err);
 		return;
 	}
-	if (privs_check_config(cfg, err, sizeof(err)) == -1) {
+	if (privs_check_config(cfg, err, sizeof(err)) == -1 || cgroup_setup(cfg, err, sizeof(err)) == -1) {
 		config_free(cfg);
 		reload_failed(m, err);
 		return;
@@ -391,6 +394,7 @@ master_tick(struct master *m)
 	workers_kill_hung(&m->workers, util_coarse_now_ms());
 	workers_check_stopped(&m->workers, now);
 	workers_forget_exited(&m->workers);
+	cgroup_tick(m->stats);
 }
 
 /* Services that are down bind again when their delay is up; their workers follow in master_spawn. */
@@ -513,6 +517,11 @@ startup(struct master *m, struct config *cfg, char *err, size_t errlen)
 	m->pid = getpid();
 	if (pidfile_write(m->pid, err, errlen) == -1)
 		goto fail;
+	/* after the detach: the instance is named after the master that stays */
+	if (cgroup_setup(cfg, err, errlen) == -1) {
+		cgroup_finish();
+		goto fail;
+	}
 	return 0;
 fail:
 	/* after an upgrade the file is the daemon's still: the guard takes it back */
@@ -539,6 +548,7 @@ static void
 finish(struct master *m)
 {
 	orphans_end_all(ORPHANS_BOUND_MS);
+	cgroup_finish();
 	pidfile_remove();
 	release_all(m);
 	log_notice("stopped");

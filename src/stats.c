@@ -17,6 +17,8 @@ const char *const stats_tls_versions[STATS_TLS_NVERSIONS] = { "TLSv1.2", "TLSv1.
 
 /* svc[] starts on the next 64-byte line after the global counters */
 #define SVC_OFFSET ((sizeof(struct stats_global) + 63) & ~(size_t)63)
+/* cg[] after state[], on the next 64-byte line */
+#define CG_OFFSET(n) ((SVC_OFFSET + (n) * sizeof(struct svc_stats) + (n) * sizeof(_Atomic int) + 63) & ~(size_t)63)
 
 /* FNV-1a of the name: lines of old and new generations of a service compare equal. */
 uint32_t
@@ -42,8 +44,7 @@ stats_create(size_t n)
 		return NULL;
 	}
 	st->n = n;
-	if (shm_create(&st->shm, "netsrvd-statistics", SVC_OFFSET + n * sizeof(struct svc_stats) +
-	    n * sizeof(*st->state)) == -1) {
+	if (shm_create(&st->shm, "netsrvd-statistics", CG_OFFSET(n) + n * sizeof(struct stats_cgroup)) == -1) {
 		free(st->names);
 		free(st);
 		return NULL;
@@ -52,6 +53,7 @@ stats_create(size_t n)
 	st->g = st->shm.base;
 	st->svc = (struct svc_stats *)(void *)((char *)st->shm.base + SVC_OFFSET);
 	st->state = (_Atomic int *)(void *)(st->svc + n);
+	st->cg = (struct stats_cgroup *)(void *)((char *)st->shm.base + CG_OFFSET(n));
 	st->g->started = time(NULL);
 	return st;
 }
@@ -101,6 +103,17 @@ stats_set_state(struct stats *st, const struct svc_stats *s, const char *where, 
 		return;
 	snprintf(st->names[i].where, sizeof(st->names[i].where), "%s", where);
 	atomic_store_explicit(&st->state[i], (int)state, memory_order_release);
+}
+
+struct stats_cgroup *
+stats_cgroup(struct stats *st, const char *name)
+{
+	uint32_t id = stats_service_id(name);
+
+	for (size_t i = 0; i < st->used; i++)
+		if (st->names[i].id == id && strcmp(st->names[i].name, name) == 0)
+			return &st->cg[i];
+	return NULL;
 }
 
 void

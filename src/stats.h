@@ -62,6 +62,18 @@ struct stats_name {
 	bool tls;			/* it serves TLS: /metrics shows its handshakes */
 };
 
+/*
+ * A service's cgroup (cgroup = { }), as the master samples it each second
+ * (cgroup.c): the status worker reads these, no file. on is 0 for a
+ * service without one, and the rest is then unused.
+ */
+struct stats_cgroup {
+	_Atomic int on;
+	_Atomic int have_memory;	/* the memory controller is there: memory_* are the kernel's */
+	_Atomic uint64_t cpu_usec;	/* cpu.stat usage_usec */
+	_Atomic uint64_t memory_bytes, memory_peak_bytes;	/* memory.current, memory.peak */
+};
+
 /* A service of the running configuration: listening, or waiting to bind (-s, netsrvd_service_up). */
 enum svc_state { SVC_UNCONFIGURED, SVC_DOWN, SVC_UP };
 
@@ -73,6 +85,7 @@ struct stats {
 	struct stats_global *g;		/* shared: the master writes, workers read */
 	struct svc_stats *svc;		/* shared, right after *g */
 	_Atomic int *state;		/* shared, after svc[]: an enum svc_state each */
+	struct stats_cgroup *cg;	/* shared, after state[]: one each */
 };
 
 /* A service's number, from its name: the same in every generation, so lines and totals match. */
@@ -95,6 +108,8 @@ void stats_add(struct svc_stats *dst, const struct svc_stats *src);
  */
 void stats_set_state(struct stats *st, const struct svc_stats *s, const char *where,
     enum svc_state state);
+/* The cgroup sample of a service by name (an entry already claimed), or NULL. */
+struct stats_cgroup *stats_cgroup(struct stats *st, const char *name);
 /* The master says whether the service of entry s serves TLS (for workers forked from now on). */
 void stats_mark_tls(struct stats *st, const struct svc_stats *s, bool on);
 /* The master counts a reload that applied (ok) or failed. */

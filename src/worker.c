@@ -18,6 +18,7 @@
 
 #include "access.h"
 #include "banner.h"
+#include "cgroup.h"
 #include "confine.h"
 #include "handler.h"
 #include "log.h"
@@ -175,6 +176,9 @@ confine(const struct config *cfg, const struct service_config *svc, struct sb_sl
 	const char *root = cc->chroot != NULL ? cc->chroot :
 	    svc->handler->runs_programs ? NULL : cfg->chroot_dir;
 
+	/* cgroup.c: into the service's cgroup while still root, before its view of the files changes */
+	if (cgroup_join_workers(svc) == -1)
+		return -1;
 	if (own_view && confine_filesystem(svc->name, cc, root) == -1)
 		return -1;
 	/* capabilities and no_new_privileges, for the programs to inherit (privs.c): still root here */

@@ -41,6 +41,14 @@
  *   syscall NAME... make each call (mount, reboot, ptrace, getpid), with
  *                   arguments that fail without a filter too, and print
  *                   "NAME ERRNO" (EPERM, EINVAL...; "ok" if it worked)
+ *   escape FILE     a grandchild that calls setsid, closes its stdio and
+ *                   sleeps; its pid goes to FILE, then the program writes
+ *                   "escaped PID" and exits 0 (cgroup_test's escape)
+ *   escape-udp FILE  the same from a UDP wait program, after it read one
+ *                   datagram; the answer "escaped" goes to its sender
+ *   forks N         fork up to N children that sleep, until a fork fails;
+ *                   write "forked K errno=E" and exit 0
+ *   spin MS         burn MS ms of CPU, write "spun", exit 0
  */
 #include "autoconfig.h"
 
@@ -58,6 +66,7 @@
 #include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -451,6 +460,99 @@ fs_commands(void)
 	return 0;
 }
 
+/* The grandchild leaves the program's session and its descriptors: only a cgroup still holds it. */
+static int
+escape(const char *file)
+{
+	int p[2];
+	pid_t gc = 0;
+	FILE *f;
+
+	if (pipe(p) == -1)
+		return 1;
+	if (fork() == 0) {
+		pid_t g = fork();
+		if (g == 0) {
+			int null = open("/dev/null", O_RDWR);
+			setsid();
+			signal(SIGTERM, SIG_IGN);
+			signal(SIGHUP, SIG_IGN);
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			close(p[0]);
+			close(p[1]);
+			sleep_forever();
+		}
+		_exit(write(p[1], &g, sizeof(g)) == (ssize_t)sizeof(g) ? 0 : 1);
+	}
+	close(p[1]);
+	if (read(p[0], &gc, sizeof(gc)) != (ssize_t)sizeof(gc) || gc <= 0)
+		return 2;
+	if ((f = fopen(file, "w")) == NULL)
+		return 1;
+	fprintf(f, "%ld\n", (long)gc);
+	if (fclose(f) != 0)
+		return 1;
+	printf("escaped %ld\n", (long)gc);
+	return 0;
+}
+
+/* A UDP wait program: one datagram read, the escape, the answer to its sender. */
+static int
+escape_udp(const char *file)
+{
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	char buf[512];
+	int rc;
+
+	if (recvfrom(0, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen) < 0)
+		return 1;
+	/* stdout is the socket, which has no peer to write to */
+	if (freopen("/dev/null", "w", stdout) == NULL)
+		return 1;
+	if ((rc = escape(file)) != 0)
+		return rc;
+	snprintf(buf, sizeof(buf), "escaped\n");
+	return sendto(0, buf, strlen(buf), 0, (struct sockaddr *)&from, flen) < 0 ? 1 : 0;
+}
+
+static int
+forks(long n)
+{
+	long k = 0;
+	int e = 0;
+
+	for (; k < n; k++) {
+		pid_t c = fork();
+		if (c == 0)
+			sleep_forever();
+		if (c == -1) {
+			e = errno;
+			break;
+		}
+	}
+	printf("forked %ld errno=%d\n", k, e);
+	return 0;
+}
+
+static int
+spin(long ms)
+{
+	struct timespec t0, t;
+	volatile unsigned long x = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		for (int i = 0; i < 100000; i++)
+			x += (unsigned long)i;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+	printf("spun\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -480,6 +582,14 @@ main(int argc, char **argv)
 		return close_linger(argv[2]);
 	if (strcmp(mode, "tcp-wait") == 0 && argc > 3)
 		return tcp_wait(argv[2], atoi(argv[3]), argc > 4 && strcmp(argv[4], "stubborn") == 0);
+	if (strcmp(mode, "escape") == 0 && argc > 2)
+		return escape(argv[2]);
+	if (strcmp(mode, "escape-udp") == 0 && argc > 2)
+		return escape_udp(argv[2]);
+	if (strcmp(mode, "forks") == 0 && argc > 2)
+		return forks(atol(argv[2]));
+	if (strcmp(mode, "spin") == 0 && argc > 2)
+		return spin(atol(argv[2]));
 	if (strcmp(mode, "append") == 0 && argc > 2)
 		return append_pid(argv[2]);
 	if (strcmp(mode, "status") == 0)

@@ -197,6 +197,11 @@ import_data = tests/data/import/README \
 	tests/data/import/packages/git-daemon.inetd tests/data/import/packages/nrpe.xinetd \
 	tests/data/import/packages/rsync.inetd tests/data/import/packages/tftpd-hpa.inetd \
 	tests/data/import/packages/tftpd-hpa-tcpd.inetd
+
+check_PROGRAMS += tests/cgroup_test
+tests_cgroup_test_SOURCES = tests/cgroup_test.c $(HARNESS)
+tests_cgroup_test_CFLAGS = $(TEST_CFLAGS)
+TESTS += tests/cgroup_test
 # the filesystem view of confined workers and programs (confine.c), through the daemon and exec-probe
 check_PROGRAMS += tests/confine_fs_test
 tests_confine_fs_test_SOURCES = tests/confine_fs_test.c $(HARNESS)
