@@ -660,10 +660,12 @@ conn_empty(struct cgroup_conn *cc, int bound_ms)
 long long
 cgroup_conn_close(const struct service_config *svc, struct cgroup_conn *cc)
 {
-	int64_t t0 = util_now_us();
+	int64_t t0;
 
+	/* a service without a cgroup group: nothing, not even the clock */
 	if (cc->dir_fd < 0)
 		return -1;
+	t0 = util_now_us();
 	if (conn_empty(cc, CGROUP_KILL_WAIT_MS) == 0) {
 		long long took = (long long)(util_now_us() - t0);
 		/* empty: the next connection's */
