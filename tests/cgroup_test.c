@@ -29,15 +29,6 @@
 static char out[65536];
 static char host_why[PATH_MAX + 256];
 
-static const char *
-probe(void)
-{
-	static char path[512];
-	const char *b = getenv("TOP_BUILDDIR");
-
-	snprintf(path, sizeof(path), "%s/tests/exec-probe", b != NULL ? b : ".");
-	return path;
-}
 
 /* The daemon, as root, writes under our cgroup v2: skipped, saying why, where it cannot. */
 static void
@@ -83,7 +74,7 @@ conf_probe(struct daemon *d, int port, const char *args, const char *extra, cons
 	    "log = { connections = true; level = \"info\"; };\n"
 	    "services = (\n"
 	    " { name = \"probe\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
-	    "   workers = 2; command = [ \"%s\"%s ]; %s %s } );\n", port, probe(), args, extra,
+	    "   workers = 2; command = [ \"%s\"%s ]; %s %s } );\n", port, h_exec_probe(), args, extra,
 	    cgroup != NULL ? cgroup : "");
 }
 
@@ -351,7 +342,7 @@ cgroup_udp_wait_escape_test(void **state)
 	snprintf(file, sizeof(file), "%s/escaped.pid", d->dir);
 	h_write_conf(d, "log = { connections = true; };\n"
 	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
-	    "   wait = true; command = [ \"%s\", \"escape-udp\", \"%s\" ]; cgroup = { }; } );\n", port, probe(), file);
+	    "   wait = true; command = [ \"%s\", \"escape-udp\", \"%s\" ]; cgroup = { }; } );\n", port, h_exec_probe(), file);
 	start_quiet(d);
 	sent = now_us();
 	n = h_udp_query("127.0.0.1", port, "hi", 2, reply, sizeof(reply) - 1, h_hang_ms(3000));
@@ -673,7 +664,7 @@ cgroup_cpu_metric_test(void **state)
 	    " { name = \"spin\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
 	    "   workers = 1; command = [ \"%s\", \"spin\", \"300\" ]; cgroup = { }; },\n"
 	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
-	    port, probe(), sport);
+	    port, h_exec_probe(), sport);
 	h_start_serving(d, sport);
 	end = h_now_ms() + h_hang_ms(5000);
 	while ((before = metric(sport, series)) < 0 && h_now_ms() < end)
@@ -729,7 +720,7 @@ cgroup_cost_test(void **state)
 	    "   workers = 1; command = [ \"%s\", \"exit\", \"0\" ]; },\n"
 	    " { name = \"cg\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
 	    "   workers = 1; command = [ \"%s\", \"exit\", \"0\" ]; cgroup = { }; } );\n",
-	    port[0], probe(), port[1], probe());
+	    port[0], h_exec_probe(), port[1], h_exec_probe());
 	h_start_serving(d, port[0]);
 	assert_true(h_wait_port("127.0.0.1", port[1], 5000) == 0);
 	for (int with = 0; with < 2; with++)

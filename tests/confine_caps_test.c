@@ -28,15 +28,6 @@
 #include "program_filter.h"
 #include "sandbox.h"
 
-static const char *
-probe(void)
-{
-	static char path[512];
-	const char *b = getenv("TOP_BUILDDIR");
-
-	snprintf(path, sizeof(path), "%s/tests/exec-probe", b != NULL ? b : ".");
-	return path;
-}
 
 static void
 skip_unless_root(const char *why)
@@ -213,8 +204,8 @@ run_probe(const char *filter, char **args, char *out, size_t len)
 static void
 confine_caps_exec_start_filter_test(void **state)
 {
-	char *status_args[] = { (char *)probe(), "status", NULL };
-	char *call_args[] = { (char *)probe(), "syscall", "mount", "reboot", "ptrace", "getpid", NULL };
+	char *status_args[] = { (char *)h_exec_probe(), "status", NULL };
+	char *call_args[] = { (char *)h_exec_probe(), "syscall", "mount", "reboot", "ptrace", "getpid", NULL };
 	char out[4096];
 
 	(void)state;
@@ -287,7 +278,7 @@ confine_caps_program_bounding_test(void **state)
 	    "   command = [ \"%s\", \"status\" ];\n"
 	    "   capabilities = [ \"CAP_NET_BIND_SERVICE\", \"CAP_CHOWN\" ]; no_new_privileges = true; },\n"
 	    " { name = \"plain\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
-	    "   command = [ \"%s\", \"status\" ]; } );\n", port, probe(), plain, probe());
+	    "   command = [ \"%s\", \"status\" ]; } );\n", port, h_exec_probe(), plain, h_exec_probe());
 	h_start_serving(d, plain);
 	fetch(d, port, text, sizeof(text));
 	assert_int_equal(status_hex(text, "CapBnd:"), KEEP);
@@ -382,7 +373,7 @@ confine_caps_program_filter_test(void **state)
 	    "   command = [ \"%s\", \"syscall\", \"mount\", \"reboot\", \"ptrace\", \"getpid\" ]; },\n"
 	    " { name = \"shell\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
 	    "   command = [ \"/bin/sh\", \"-c\", \"cat | cat\" ]; syscall_filter = \"system-service\"; } );\n",
-	    port, probe(), plain, probe(), shell);
+	    port, h_exec_probe(), plain, h_exec_probe(), shell);
 	h_start_serving(d, shell);
 	if (daemon_under_valgrind()) {
 		/* no filter there, said once at the load for each service that asks */
@@ -425,7 +416,7 @@ confine_caps_filter_nnp_test(void **state)
 	    "   command = [ \"%s\", \"status\" ]; syscall_filter = \"system-service\"; },\n"
 	    " { name = \"cut\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
 	    "   command = [ \"%s\", \"status\" ]; syscall_filter = \"system-service\"; capabilities = [ ]; } );\n",
-	    keeps, probe(), cut, probe());
+	    keeps, h_exec_probe(), cut, h_exec_probe());
 	h_start_serving(d, cut);
 	fetch(d, keeps, text, sizeof(text));
 	assert_non_null(strstr(text, "Seccomp:\t2\n"));

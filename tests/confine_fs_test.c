@@ -22,15 +22,6 @@
 static char out[65536];
 static char mounts_before[65536];
 
-static const char *
-probe(void)
-{
-	static char path[512];
-	const char *b = getenv("TOP_BUILDDIR");
-
-	snprintf(path, sizeof(path), "%s/tests/exec-probe", b != NULL ? b : ".");
-	return path;
-}
 
 /* The keys need root (the loader refuses them otherwise): say so and skip. */
 static void
@@ -210,7 +201,7 @@ conf_probe(struct daemon *d, int port, const char *extra)
 	    "log = { level = \"info\"; };\n"
 	    "services = (\n"
 	    " { name = \"probe\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
-	    "   workers = 1; command = [ \"%s\", \"fs\" ]; %s } );\n", port, probe(), extra);
+	    "   workers = 1; command = [ \"%s\", \"fs\" ]; %s } );\n", port, h_exec_probe(), extra);
 }
 
 static void
@@ -273,7 +264,7 @@ confine_fs_protect_system_test(void **state)
 	    "   read_write_paths = [ \"%s\" ]; },\n"
 	    " { name = \"full\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
 	    "   workers = 1; command = [ \"%s\", \"fs\" ]; protect_system = \"full\"; } );\n",
-	    port, probe(), rw, port2, probe());
+	    port, h_exec_probe(), rw, port2, h_exec_probe());
 	start(d);
 	snprintf(cmds, sizeof(cmds), "write /usr/netsrvd-fs-test\nwrite /etc/netsrvd-fs-test\n"
 	    "write %s/x\nwrite %s/x\nwrite /dev/null\nmountinfo\n", d->dir, rw);
@@ -338,9 +329,9 @@ confine_fs_private_tmp_test(void **state)
 	const char *r;
 
 	need_root();
-	if (strncmp(probe(), "/tmp/", 5) == 0 || strncmp(probe(), "/var/tmp/", 9) == 0) {
+	if (strncmp(h_exec_probe(), "/tmp/", 5) == 0 || strncmp(h_exec_probe(), "/var/tmp/", 9) == 0) {
 		print_message("skipped: exec-probe is built under /tmp (%s), which private_tmp hides from the "
-		    "worker\n", probe());
+		    "worker\n", h_exec_probe());
 		skip();
 	}
 	snprintf(host_file, sizeof(host_file), "%s/on-the-host", d->dir);
@@ -403,7 +394,7 @@ build_chroot(struct daemon *d, const char *root)
 	n = snprintf(cmd, sizeof(cmd), "set -e; cp '%s' '%s/exec-probe'; "
 	    "for l in $(ldd '%s' | grep -o '/[^ ]*'); do mkdir -p \"%s$(dirname $l)\"; cp -L \"$l\" \"%s$l\"; done; "
 	    "mkdir '%s/data' '%s/data/rw'; echo 'in the chroot' > '%s/marker.txt'",
-	    probe(), root, probe(), root, root, root, root, root);
+	    h_exec_probe(), root, h_exec_probe(), root, root, root, root, root);
 	assert_true(n > 0 && (size_t)n < sizeof(cmd));
 	if (h_run(argv, out, sizeof(out), 20000) != 0)
 		h_fail_with_log(d, out);

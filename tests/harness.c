@@ -1009,3 +1009,13 @@ h_sysctl_int(const char *path)
 	fclose(f);
 	return v;
 }
+
+const char *
+h_exec_probe(void)
+{
+	static char path[512];
+	const char *b = getenv("TOP_BUILDDIR");
+
+	snprintf(path, sizeof(path), "%s/tests/exec-probe", b != NULL ? b : ".");
+	return path;
+}

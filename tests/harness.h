@@ -34,6 +34,8 @@ void h_write_conf(struct daemon *d, const char *fmt, ...) __attribute__((format(
 void h_write_file(const char *path, const char *text);
 const char *h_netsrvd(void);
 const char *h_srcdir(void);
+/* The built tests/exec-probe, the program exec tests run under netsrvd. */
+const char *h_exec_probe(void);
 
 /* Starts `netsrvd -f -c conf -p pidfile` (plus extra args), stderr to d->log. */
 pid_t h_start(struct daemon *d, const char *const *extra);
