@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,8 +54,13 @@ explain_caps(const struct service_config *s, FILE *out)
 	const struct confine_conf *c = &s->confine;
 	bool any = false;
 
-	fprintf(out, "  no_new_privs:     %s\n",
-	    c->no_new_privileges || !s->handler->runs_programs || c->syscall_filter != NULL ? "yes" : "no");
+	/* the filter brings no_new_privs, unless the program keeps CAP_SYS_ADMIN (program_filter.c) */
+	bool root = (s->id.drop ? s->id.uid : geteuid()) == 0;
+	bool keeps_admin = root && (!c->caps_set || (c->cap_keep & (UINT64_C(1) << CAP_SYS_ADMIN)));
+	bool nnp = c->no_new_privileges || !s->handler->runs_programs ||
+	    (c->syscall_filter != NULL && !keeps_admin);
+
+	fprintf(out, "  no_new_privs:     %s\n", nnp ? "yes" : "no");
 	fprintf(out, "  bounding set:    ");
 	if (!c->caps_set) {
 		fprintf(out, " %s\n", s->handler->runs_programs ? "every capability (none dropped)" :
