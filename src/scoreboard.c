@@ -323,29 +323,113 @@ scoreboard_format_peer(const struct sb_slot *s, char *buf, size_t len)
 	    key, atomic_load_explicit(&s->peer_port, memory_order_relaxed), buf, len);
 }
 
+struct latest_turn {
+	uint32_t service;
+	const struct sb_slot *me;
+	uint64_t turn;
+};
+
+static void
+note_turn(const struct sb_slot *s, void *arg)
+{
+	struct latest_turn *t = arg;
+	uint64_t turn;
+
+	if (s == t->me || s->service != t->service)
+		return;
+	turn = atomic_load(&s->turn);
+	if (turn > t->turn)
+		t->turn = turn;
+}
+
+/*
+ * The bakery's two rules: a line's turn is after every turn it can see,
+ * chosen with `choosing` up; and a line counting the others waits for
+ * each one still choosing (busy_count's wait_chosen). Then of two lines
+ * beginning together exactly one counts the other (ties: the lower pid,
+ * then the lower line, goes first), and a line that had not begun when
+ * the other looked takes a later turn and counts it. All seq_cst: the
+ * order between one line's stores and the other's loads is the point.
+ * The turn is not a clock: it needs no clock to agree across CPUs.
+ */
+void
+scoreboard_begin_in_turn(struct sb_slot *s, const struct scoreboard *const *boards, size_t nboards,
+    const struct sockaddr *peer, enum log_peer shown)
+{
+	struct latest_turn t = { .service = s->service, .me = s, .turn = 0 };
+
+	atomic_store(&s->choosing, 1);
+	for (size_t i = 0; i < nboards; i++)
+		scoreboard_each_live(boards[i], note_turn, &t);
+	/* a worker that wrote the largest turn there is only makes its own clients wait their turn */
+	atomic_store(&s->turn, t.turn == UINT64_MAX ? t.turn : t.turn + 1);
+	scoreboard_begin(s, peer, shown);
+	atomic_store(&s->choosing, 0);
+}
+
 struct busy_count {
 	uint32_t service;
 	uint64_t source;
-	const struct sb_slot *except;
+	const struct sb_slot *me;
 	size_t n;
+	int waits;	/* left for lines still choosing, across the whole count */
 };
+
+/*
+ * Choosing lasts a few stores; a worker stopped in the middle of them (or
+ * one that never finishes) is waited for no longer than about 10 ms in
+ * all per count, and then counted if busy: refusing one client too many
+ * is the safe side of the limit.
+ */
+static bool
+wait_chosen(const struct sb_slot *s, struct busy_count *c)
+{
+	static const struct timespec pause = { .tv_sec = 0, .tv_nsec = 50000 };
+
+	for (int spins = 0; atomic_load(&s->choosing) != 0; spins++) {
+		if (c->waits == 0)
+			return false;
+		if (spins < 256)
+			continue;	/* choosing lasts a few hundred ns: no syscall (sched_yield is not in the worker's filter) */
+		nanosleep(&pause, NULL);
+		c->waits--;
+	}
+	return true;
+}
+
+static bool
+turn_before(const struct sb_slot *s, const struct sb_slot *me)
+{
+	uint64_t ts = atomic_load(&s->turn), tm = atomic_load(&me->turn);
+
+	if (ts != tm)
+		return ts < tm;
+	if (s->pid != me->pid)
+		return s->pid < me->pid;
+	return s < me;
+}
 
 static void
 count_busy_from(const struct sb_slot *s, void *arg)
 {
 	struct busy_count *c = arg;
 
-	if (s == c->except || s->service != c->service ||
-	    atomic_load_explicit(&s->state, memory_order_acquire) != SB_BUSY)
+	bool chosen = true;
+
+	if (s == c->me || s->service != c->service)
 		return;
-	c->n += atomic_load_explicit(&s->source, memory_order_relaxed) == c->source;
+	if (c->me != NULL)
+		chosen = wait_chosen(s, c);
+	if (atomic_load(&s->state) != SB_BUSY || atomic_load(&s->source) != c->source)
+		return;
+	c->n += c->me == NULL || !chosen || turn_before(s, c->me);
 }
 
 size_t
 scoreboard_busy_from(const struct scoreboard *sb, uint32_t service, uint64_t source,
-    const struct sb_slot *except)
+    const struct sb_slot *me)
 {
-	struct busy_count c = { .service = service, .source = source, .except = except, .n = 0 };
+	struct busy_count c = { .service = service, .source = source, .me = me, .n = 0, .waits = 200 };
 
 	scoreboard_each_live(sb, count_busy_from, &c);
 	return c.n;

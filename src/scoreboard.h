@@ -49,6 +49,9 @@ struct sb_slot {
 	_Atomic int64_t conn_start_ms;	/* monotonic (coarse) */
 	_Atomic int64_t progress_ms;	/* last byte moved */
 	_Atomic int violation;		/* 1 + the call the seccomp filter refused; 0: none */
+	/* max_per_source's order among lines beginning at once (scoreboard_begin_in_turn) */
+	_Atomic int choosing;		/* taking its turn: turn and source not final yet */
+	_Atomic uint64_t turn;
 	struct svc_stats counters;	/* what this worker served, not yet folded */
 };
 
@@ -105,9 +108,22 @@ void scoreboard_end(struct sb_slot *s);
  * for the same client and nobody reading the board learns the address.
  */
 uint64_t scoreboard_source_of(const struct sockaddr *sa);
-/* Lines of the same service now busy with the same source (scoreboard_source_of). */
+/*
+ * scoreboard_begin for a service with max_per_source: the line also takes
+ * a turn after every line of the service on boards (Lamport's bakery), so
+ * that clients of one source arriving together are counted in an order
+ * and not each against all the others.
+ */
+void scoreboard_begin_in_turn(struct sb_slot *s, const struct scoreboard *const *boards, size_t nboards,
+    const struct sockaddr *peer, enum log_peer shown);
+/*
+ * Lines of the same service now busy with the same source
+ * (scoreboard_source_of). With me (a line that began in turn), only those
+ * that took their turn before it, waiting briefly for a line still taking
+ * its own; with NULL, all of them.
+ */
 size_t scoreboard_busy_from(const struct scoreboard *sb, uint32_t service, uint64_t source,
-    const struct sb_slot *except);
+    const struct sb_slot *me);
 /* A busy line's client, as its worker let it be shown ("-" when none is). */
 void scoreboard_format_peer(const struct sb_slot *s, char *buf, size_t len);
 void scoreboard_peer_key(const struct sockaddr *sa, unsigned char out[16], uint16_t *port);

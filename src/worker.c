@@ -226,9 +226,22 @@ discard_unread(int fd, unsigned char *buf, size_t len)
 			return;
 }
 
+/* Busy on the scoreboard; in turn where max_per_source counts the clients of one source. */
+static void
+begin_counted(struct worker *w, const struct sockaddr *peer)
+{
+	if (w->svc->max_per_source == 0)
+		scoreboard_begin(w->a->slot, peer, logpeer_mode(w->svc->log_peer));
+	else
+		scoreboard_begin_in_turn(w->a->slot, w->a->boards, w->a->nboards, peer,
+		    logpeer_mode(w->svc->log_peer));
+}
+
 /*
  * The scoreboards know who else is talking to this service right now,
- * old generations' workers still finishing their clients included.
+ * old generations' workers still finishing their clients included; of
+ * those that began at the same moment, only the ones before this worker
+ * in turn count, so a burst from one source fills its places exactly.
  */
 static bool
 over_per_source_limit(const struct worker *w)
@@ -434,7 +447,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr *peer)
 		wrappers_end(&chk);
 		return;
 	}
-	scoreboard_begin(w->a->slot, peer, logpeer_mode(w->svc->log_peer));
+	begin_counted(w, peer);
 	if (over_per_source_limit(w)) {
 		refuse_logged(w, fd, peer, &wp, "per_source", &w->a->st->refused_per_source);
 		scoreboard_set_state(w->a->slot, SB_IDLE);

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -182,14 +183,14 @@ scoreboard_busy_from_v4_test(void **state)
 	struct sockaddr_storage me = addr("192.0.2.1", 1);
 	uint64_t k = scoreboard_source_of((struct sockaddr *)&me);
 	struct sb_slot *a = busy(sb, SVC, "192.0.2.1");
+	struct sb_slot *b = busy(sb, SVC, "192.0.2.1");
 	struct sb_slot *other;
 
-	(void)busy(sb, SVC, "192.0.2.1");
 	(void)busy(sb, SVC, "192.0.2.2");		/* another client */
 	other = busy(sb, SVC + 1, "192.0.2.1");		/* another service */
 	assert_int_equal(scoreboard_busy_from(sb, SVC, k, NULL), 2);
-	/* the asking worker does not count itself */
-	assert_int_equal(scoreboard_busy_from(sb, SVC, k, a), 1);
+	/* the asking worker does not count itself (b's turn ties with a's: the later line) */
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, b), 1);
 	assert_int_equal(scoreboard_busy_from(sb, SVC + 1, k, NULL), 1);
 	/* only busy lines count */
 	scoreboard_end(a);
@@ -209,6 +210,142 @@ scoreboard_busy_from_v6_prefix_test(void **state)
 	(void)busy(sb, SVC, "2001:db8:0:1:ffff::2");	/* same /64 */
 	(void)busy(sb, SVC, "2001:db8:0:2::1");		/* the next /64 */
 	assert_int_equal(scoreboard_busy_from(sb, SVC, k, NULL), 2);
+}
+
+/* Line i of service svc, claimed for pid and begun in turn with client text. */
+static struct sb_slot *
+in_turn(struct scoreboard *sb, pid_t pid, const char *text)
+{
+	struct sockaddr_storage ss = addr(text, 40000);
+	const struct scoreboard *boards[] = { sb };
+	int i = scoreboard_claim(sb, pid, SVC, 1);
+	struct sb_slot *s;
+
+	assert_true(i >= 0);
+	s = scoreboard_slot(sb, (size_t)i);
+	scoreboard_begin_in_turn(s, boards, 1, (struct sockaddr *)&ss, LOG_PEER_FULL);
+	return s;
+}
+
+/*
+ * Lines begun in turn count only the lines of their source before them:
+ * of any two, exactly one counts the other, whatever their turns (a tie
+ * goes by pid); a line begun without a turn (a generation whose service
+ * had no max_per_source) counts for every one after it.
+ */
+static void
+scoreboard_in_turn_test(void **state)
+{
+	struct scoreboard *sb = *state;
+	struct sockaddr_storage src = addr("192.0.2.1", 1);
+	uint64_t k = scoreboard_source_of((struct sockaddr *)&src);
+	struct sb_slot *plain = busy(sb, SVC, "192.0.2.1");
+	struct sb_slot *a = in_turn(sb, 201, "192.0.2.1");
+	struct sb_slot *b = in_turn(sb, 202, "192.0.2.1");
+	struct sb_slot *c = in_turn(sb, 203, "192.0.2.1");
+
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, a), 1);	/* plain */
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, b), 2);
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, c), 3);
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, NULL), 4);
+	atomic_store(&b->turn, atomic_load(&c->turn));
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, b) + scoreboard_busy_from(sb, SVC, k, c), 2 + 3);
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, b), 2);	/* pid 202 before 203 */
+	/* the largest turn there is: the next line ties with it, and goes by pid */
+	atomic_store(&c->turn, UINT64_MAX);
+	scoreboard_end(a);
+	scoreboard_release(sb, 1);
+	a = in_turn(sb, 200, "192.0.2.1");
+	assert_int_equal(atomic_load(&a->turn), UINT64_MAX);
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, a), 2);	/* plain and b, not c */
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, c), 3);
+	(void)plain;
+}
+
+/* A line that never finishes taking its turn is waited for a bounded while, then counted. */
+static void
+scoreboard_stuck_choosing_test(void **state)
+{
+	struct scoreboard *sb = *state;
+	struct sockaddr_storage src = addr("192.0.2.1", 1);
+	uint64_t k = scoreboard_source_of((struct sockaddr *)&src);
+	struct sb_slot *a = in_turn(sb, 201, "192.0.2.1");
+	struct sb_slot *stuck = in_turn(sb, 202, "192.0.2.1");
+
+	atomic_store(&stuck->choosing, 1);
+	atomic_store(&stuck->turn, atomic_load(&a->turn) + 1000);
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, a), 1);
+	atomic_store(&stuck->choosing, 0);
+	assert_int_equal(scoreboard_busy_from(sb, SVC, k, a), 0);
+}
+
+/*
+ * Two workers (processes) take a source's one place at the same moment,
+ * round after round: exactly one of them gets it each time. Counting each
+ * other, both would refuse; missing each other, both would be admitted.
+ */
+#define RACE_ROUNDS 20000
+
+struct race {
+	_Atomic int phase[2];			/* each side's step; only ever grows */
+	_Atomic int admitted[RACE_ROUNDS];	/* per round: how many took the place */
+};
+
+/* Both sides have reached step p. */
+static void
+race_step(struct race *r, int me, int p)
+{
+	atomic_store(&r->phase[me], p);
+	while (atomic_load(&r->phase[!me]) < p)
+		;
+}
+
+static void
+race_rounds(struct scoreboard *sb, struct race *r, int me, struct sb_slot *line)
+{
+	struct sockaddr_storage src = addr("192.0.2.1", 1);
+	const struct scoreboard *boards[] = { sb };
+	uint64_t k = scoreboard_source_of((struct sockaddr *)&src);
+
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		race_step(r, me, 3 * round + 1);	/* both idle: begin together */
+		scoreboard_begin_in_turn(line, boards, 1, (struct sockaddr *)&src, LOG_PEER_FULL);
+		if (scoreboard_busy_from(sb, SVC, k, line) < 1)
+			atomic_fetch_add(&r->admitted[round], 1);
+		race_step(r, me, 3 * round + 2);	/* both decided: end */
+		scoreboard_end(line);
+		race_step(r, me, 3 * round + 3);
+	}
+}
+
+static void
+scoreboard_in_turn_race_test(void **state)
+{
+	struct scoreboard *sb = *state;
+	struct race *r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct sb_slot *line[2];
+	int status, ones = 0;
+	pid_t kid;
+
+	assert_true(r != MAP_FAILED);
+	for (int i = 0; i < 2; i++)
+		line[i] = scoreboard_slot(sb, (size_t)scoreboard_claim(sb, 300 + i, SVC, 1));
+	kid = fork();
+	assert_true(kid != -1);
+	if (kid == 0) {
+		race_rounds(sb, r, 1, line[1]);
+		_exit(0);
+	}
+	race_rounds(sb, r, 0, line[0]);
+	assert_int_equal(waitpid(kid, &status, 0), kid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		if (atomic_load(&r->admitted[round]) != 1)
+			fail_msg("round %d: %d of 2 took the one place", round, atomic_load(&r->admitted[round]));
+		ones++;
+	}
+	assert_int_equal(ones, RACE_ROUNDS);
+	munmap(r, sizeof(*r));
 }
 
 /*
@@ -461,6 +598,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(scoreboard_release_out_of_range_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(scoreboard_busy_from_v4_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(scoreboard_busy_from_v6_prefix_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(scoreboard_in_turn_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(scoreboard_stuck_choosing_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(scoreboard_in_turn_race_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(scoreboard_peer_key_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(scoreboard_begin_masks_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(scoreboard_confine_test, setup, teardown),
