@@ -159,7 +159,6 @@ exec_prep_free(struct exec_prep *p)
 	for (size_t i = 0; p->envp != NULL && i < p->nfixed; i++)
 		free(p->envp[i]);
 	free(p->envp);
-	program_filter_free(&p->filter);
 	if (p->stack != NULL && munmap(p->stack, p->stack_size) == -1)
 		log_error("exec: munmap");
 	memset(p, 0, sizeof(*p));
@@ -187,15 +186,6 @@ exec_prep_umask(struct exec_prep *p, mode_t mask)
 {
 	p->set_umask = true;
 	p->umask = mask;
-}
-
-int
-exec_prep_filter(struct exec_prep *p, const char *set)
-{
-	if (program_filter_unavailable() != NULL)
-		return 0;	/* said once, at load (exec's check) */
-	program_filter_free(&p->filter);
-	return program_filter_build(&p->filter, set);
 }
 
 /* An IPv4 client of a dual-stack socket is shown as IPv4, as tcpserver does. */
@@ -295,12 +285,10 @@ exec_set_tls(struct exec_prep *p, const char *const vals[TV_COUNT])
  */
 static const char *const step_names[] = {
 	"setsid for", "prctl(PR_SET_PDEATHSIG) for", "set up descriptors for",
-	"setrlimit for", "setpriority for", "chdir / for", "sigprocmask for",
-	"the system call filter (syscall_filter) for", "cannot execute",
+	"setrlimit for", "setpriority for", "chdir / for", "sigprocmask for", "cannot execute",
 	"joining its connection's cgroup for"
 };
-enum step { ST_SETSID, ST_PDEATHSIG, ST_FDS, ST_RLIMIT, ST_NICE, ST_CHDIR, ST_MASK, ST_FILTER, ST_EXEC,
-	ST_CGROUP };
+enum step { ST_SETSID, ST_PDEATHSIG, ST_FDS, ST_RLIMIT, ST_NICE, ST_CHDIR, ST_MASK, ST_EXEC, ST_CGROUP };
 
 struct child_ctx {
 	const struct exec_prep *p;
@@ -423,9 +411,6 @@ child_main(void *arg)
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
 		return child_fail(c, ST_MASK);
-	/* last: from here on the child makes only the calls the program may make */
-	if (p->filter.prog != NULL && program_filter_install(&p->filter) == -1)
-		return child_fail(c, ST_FILTER);
 	execve(p->argv[0], p->argv, p->envp);
 	return child_fail(c, ST_EXEC);
 }

@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "program_filter.h"
 
 #define EXEC_NLIMITS 6
 
@@ -49,7 +48,6 @@ struct exec_prep {
 	int nice;
 	bool set_umask;			/* umask: the program's */
 	mode_t umask;
-	struct program_filter filter;	/* syscall_filter: put on just before execve; prog NULL: none */
 	int cgroup_procs_fd;		/* the connection cgroup's cgroup.procs, which the child joins; -1: none */
 	void *stack;			/* the child's, until it calls execve */
 	size_t stack_size;
@@ -83,12 +81,6 @@ void exec_prep_limit(struct exec_prep *p, int resource, long long value);
 /* The program's nice value (-20..19, setpriority(2)) and umask; unset, it keeps ours. */
 void exec_prep_nice(struct exec_prep *p, int nice);
 void exec_prep_umask(struct exec_prep *p, mode_t mask);
-/*
- * syscall_filter: the programs get set's seccomp filter (program_filter.h),
- * compiled here once. 0, or -1 logged. Where no filter can apply
- * (program_filter_unavailable), none, and 0.
- */
-int exec_prep_filter(struct exec_prep *p, const char *set);
 /* The peer variables for the next start (a TCP client), or none (UDP wait). */
 void exec_set_peer(struct exec_prep *p, const struct sockaddr *remote, const struct sockaddr *local);
 void exec_clear_peer(struct exec_prep *p);

@@ -118,7 +118,7 @@ explain_syscalls(const struct config *cfg, const struct service_config *s, FILE 
 {
 	if (s->handler->runs_programs)
 		fprintf(out, "  system calls:     %s\n", s->confine.syscall_filter != NULL ?
-		    "programs: systemd's @system-service, others refused with EPERM" : "programs: any");
+		    "programs (and their workers): systemd's @system-service, others refused with EPERM" : "programs: any");
 	else
 		fprintf(out, "  system calls:     %s\n", cfg->seccomp ?
 		    "the built-in workers' allow list (seccomp = true)" : "any (seccomp = false)");

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <linux/capability.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>
 #include <poll.h>
@@ -30,7 +29,6 @@
 #include "orphans.h"
 #include "perm.h"
 #include "pool.h"
-#include "privs.h"
 #include "sig.h"
 #include "sockdiag.h"
 #include "stats.h"
@@ -253,15 +251,7 @@ exec_init(const struct service_config *svc, const struct handler_env *env, void 
 		exec_prep_nice(&xs->prep, x->nice);
 	if (x->umask != NULL)
 		exec_prep_umask(&xs->prep, x->umask_mode);
-	if (svc->confine.syscall_filter != NULL && exec_prep_filter(&xs->prep, svc->confine.syscall_filter) == -1) {
-		log_errorx("service %s: syscall_filter \"%s\": no filter, no programs", svc->name,
-		    svc->confine.syscall_filter);
-		exec_prep_free(&xs->prep);
-		free(xs);
-		return -1;
-	}
-	/* the filter without no_new_privs only for a program that keeps CAP_SYS_ADMIN, as systemd */
-	xs->prep.filter.no_new_privs = !privs_program_keeps(svc, CAP_SYS_ADMIN);
+	/* syscall_filter: the worker puts it on itself, for its programs to inherit (worker.c) */
 	xs->daemon_stopping = env != NULL && env->control != NULL ? &env->control->stopping : NULL;
 #ifdef HAVE_TLS
 	if (svc->tls.on && (xs->relay = malloc(sizeof(*xs->relay))) == NULL) {

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -23,6 +24,7 @@
 #include "handler.h"
 #include "log.h"
 #include "privs.h"
+#include "program_filter.h"
 #include "proctitle.h"
 #include "sandbox.h"
 #include "sig.h"
@@ -162,6 +164,34 @@ become_program_user(const struct service_config *svc)
 }
 
 /*
+ * syscall_filter: put on the worker, once, after its last change of user,
+ * and inherited by every program it starts (across clone and execve).
+ * Put on each program instead, it cost some 0.1 ms a connection: the
+ * kernel checks, converts and caches a filter at each attach. The
+ * worker's own calls are all in the set. no_new_privs with it as for the
+ * program (program_filter_install): the worker is the program's user.
+ * Where no filter can apply (program_filter_unavailable) -t said so at
+ * load, and there is none.
+ */
+static int
+filter_programs(const struct service_config *svc)
+{
+	struct program_filter f;
+	int r;
+
+	if (svc->confine.syscall_filter == NULL || program_filter_unavailable() != NULL)
+		return 0;
+	if (program_filter_build(&f, svc->confine.syscall_filter) == -1)
+		return -1;	/* logged */
+	/* without no_new_privs only for a program that keeps CAP_SYS_ADMIN, as systemd */
+	f.no_new_privs = !privs_program_keeps(svc, CAP_SYS_ADMIN);
+	if ((r = program_filter_install(&f)) == -1)
+		log_error("service %s: putting on syscall_filter \"%s\"", svc->name, svc->confine.syscall_filter);
+	program_filter_free(&f);
+	return r;
+}
+
+/*
  * Order matters: mounts and chroot need root, the filter (which allows no
  * mount) must come last. A service's filesystem keys or chroot (confine.c)
  * apply to both kinds of worker; its chroot replaces the global one,
@@ -185,7 +215,8 @@ confine(const struct config *cfg, const struct service_config *svc, struct sb_sl
 	if (svc->handler->runs_programs && privs_confine_programs(svc) == -1)
 		return -1;
 	if (svc->handler->runs_programs)
-		return become_program_user(svc) == -1 ? -1 : bind_to_master(master_pid);
+		return become_program_user(svc) == -1 || bind_to_master(master_pid) == -1 ? -1 :
+		    filter_programs(svc);
 	if (!own_view && cfg->chroot_dir != NULL && sandbox_chroot(cfg->chroot_dir) == -1)
 		return -1;
 	if (drop_privileges(svc) == -1 || bind_to_master(master_pid) == -1)

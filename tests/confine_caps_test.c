@@ -165,39 +165,54 @@ confine_caps_filter_child_test(void **state)
 
 /* --- exec_start with a filter, no daemon ------------------------------------------ */
 
-/* Runs the probe with args through exec_start, filter on; its stdout into out. */
+/*
+ * Runs the probe with args through exec_start from a child that stands
+ * for the worker: with filter, the child puts it on itself first, as a
+ * worker does (worker.c), and the program inherits it. Its stdout into out.
+ */
 static void
 run_probe(const char *filter, char **args, char *out, size_t len)
 {
-	struct exec_prep prep;
-	struct exec_child c;
-	char why[256] = "";
 	int sv[2], status;
 	ssize_t n;
+	pid_t worker;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	assert_int_equal(exec_prepare(&prep, args, NULL, NULL, false), 0);
-	if (filter != NULL)
-		assert_int_equal(exec_prep_filter(&prep, filter), 0);
-	if (exec_start(&prep, sv[1], &c, why, sizeof(why)) == -1)
-		fail_msg("exec_start: %s", why);
+	worker = fork();
+	assert_true(worker != -1);
+	if (worker == 0) {
+		struct program_filter f;
+		struct exec_prep prep;
+		struct exec_child c;
+		char why[256] = "";
+
+		close(sv[0]);
+		if (filter != NULL && (program_filter_build(&f, filter) == -1 || program_filter_install(&f) == -1))
+			_exit(10);
+		if (exec_prepare(&prep, args, NULL, NULL, false) == -1)
+			_exit(11);
+		if (exec_start(&prep, sv[1], &c, why, sizeof(why)) == -1) {
+			(void)write(sv[1], why, strlen(why));
+			_exit(12);
+		}
+		close(sv[1]);
+		if (waitpid(c.pid, &status, 0) != c.pid)
+			_exit(13);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 14);
+	}
 	close(sv[1]);
 	n = h_read_all(sv[0], out, len - 1, h_hang_ms(10000));
 	assert_true(n >= 0);
 	out[n] = '\0';
-	assert_int_equal(waitpid(c.pid, &status, 0), c.pid);
 	close(sv[0]);
-	close(c.err_fd);
-	if (c.pidfd >= 0)
-		close(c.pidfd);
-	exec_prep_free(&prep);
+	assert_int_equal(waitpid(worker, &status, 0), worker);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("probe status %#x; it said: %s", status, out);
+		fail_msg("probe (or its worker) status %#x; it said: %s", status, out);
 }
 
 /*
- * The filter is the program's, from its first instruction: Seccomp 2 in
- * its status, the refused calls EPERM. A root program keeps
+ * The filter is the program's, from its first instruction, inherited from
+ * the worker: Seccomp 2 in its status, the refused calls EPERM. A root program keeps
  * CAP_SYS_ADMIN, so no no_new_privs was needed (a set-user-ID program
  * still works); any other gets it with the filter.
  */
