@@ -473,6 +473,68 @@ sample(struct stats *st)
 	}
 }
 
+static void
+remove_dir(const char *path)
+{
+	if (rmdir(path) == -1 && errno != ENOENT)
+		log_debug("cgroup: rmdir %s: %s", path, strerror(errno));
+}
+
+/* Whether the cgroup dir (a path) holds a process, itself or below; true when it cannot tell. */
+static bool
+dir_populated(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	int ev, p;
+
+	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
+	if ((ev = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno != ENOENT;
+	p = populated(ev);
+	close(ev);
+	return p != 0;
+}
+
+static void
+rmdir_conn_dirs(const char *dir)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	if (dp == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL)
+		if (d->d_type == DT_DIR && strncmp(d->d_name, "conn.", 5) == 0 && unlinkat(dirfd(dp), d->d_name,
+		    AT_REMOVEDIR) == -1)
+			log_debug("cgroup: rmdir %s/%s: %s", dir, d->d_name, strerror(errno));
+	closedir(dp);
+}
+
+/*
+ * A service a reload took the cgroup group from (or removed): its
+ * directory goes once the last of its old workers has, and not before.
+ * Nothing is killed here: those workers are finishing their clients.
+ */
+static void
+retire_services(void)
+{
+	char dir[PATH_MAX], sub[PATH_MAX];
+
+	for (size_t i = 0; i < inst.nsvcs; i++) {
+		if (inst.svcs[i].on || service_path(inst.svcs[i].name, NULL, dir, sizeof(dir)) == -1 ||
+		    service_path(inst.svcs[i].name, "workers", sub, sizeof(sub)) == -1 || dir_populated(dir))
+			continue;
+		rmdir_conn_dirs(dir);
+		remove_dir(sub);
+		if (rmdir(dir) == -1 && errno != ENOENT) {
+			log_debug("cgroup: rmdir %s: %s", dir, strerror(errno));
+			continue;
+		}
+		log_debug("cgroup: %s removed: its service has no cgroup group any more", dir);
+		inst.svcs[i--] = inst.svcs[--inst.nsvcs];
+	}
+}
+
 void
 cgroup_tick(struct stats *st)
 {
@@ -480,14 +542,8 @@ cgroup_tick(struct stats *st)
 		return;
 	retry_pending();
 	if (st != NULL)
-		sample(st);
-}
-
-static void
-remove_dir(const char *path)
-{
-	if (rmdir(path) == -1 && errno != ENOENT)
-		log_debug("cgroup: rmdir %s: %s", path, strerror(errno));
+		sample(st);	/* first: a service retired below has its metrics turned off here */
+	retire_services();
 }
 
 void

@@ -396,6 +396,41 @@ cgroup_reload_test(void **state)
 	assert_int_equal(h_stop(d), 0);
 }
 
+/*
+ * A reload that takes the cgroup group away: the service's directory
+ * goes once its old workers have (nothing of theirs is killed for it),
+ * the instance stays, and the service serves on without one.
+ */
+static void
+cgroup_reload_removes_dir_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port();
+	char inst[PATH_MAX], dir[PATH_MAX + 32];
+	int64_t end;
+
+	need_cgroup();
+	conf_probe(d, port, ", \"status\"", "", "cgroup = { };");
+	start_quiet(d);
+	assert_true(fetch(port, out, sizeof(out)) > 0);
+	instance(d, inst, sizeof(inst));
+	snprintf(dir, sizeof(dir), "%s/svc.probe", inst);
+	assert_int_equal(access(dir, F_OK), 0);
+	conf_probe(d, port, ", \"status\"", "", NULL);
+	assert_int_equal(kill(d->pid, SIGHUP), 0);
+	if (!h_wait_log(d, "reloaded: generation 2", 10000))
+		h_fail_with_log(d, "the reload did not apply");
+	end = h_now_ms() + h_hang_ms(15000);
+	while (access(dir, F_OK) == 0 && h_now_ms() < end)
+		h_sleep_ms(50);
+	if (access(dir, F_OK) == 0)
+		h_fail_with_log(d, "the service's cgroup directory outlived the reload that took its group away");
+	assert_int_equal(access(inst, F_OK), 0);
+	assert_true(fetch(port, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "Seccomp:"));	/* the probe's /proc/self/status */
+	assert_int_equal(h_stop(d), 0);
+}
+
 /* ---- the connection's cgroup ---------------------------------------------------- */
 
 static void
@@ -744,6 +779,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(cgroup_escape_without_cgroup_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_udp_wait_escape_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_reload_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(cgroup_reload_removes_dir_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_dir_while_running_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_max_runtime_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(cgroup_stop_leaves_nothing_test, h_fixture_setup, h_fixture_teardown),
