@@ -588,24 +588,6 @@ cgroup_finish(void)
 
 /* --- a worker ------------------------------------------------------------------- */
 
-/* The worker's service directory, opened once. */
-static int svc_fd = -1;
-static pid_t svc_fd_pid;
-
-static int
-service_fd(const struct service_config *svc)
-{
-	char dir[PATH_MAX];
-
-	if (svc_fd >= 0 && svc_fd_pid == getpid())
-		return svc_fd;
-	if (service_path(svc->name, NULL, dir, sizeof(dir)) == -1)
-		return -1;
-	svc_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	svc_fd_pid = getpid();
-	return svc_fd;
-}
-
 int
 cgroup_join_workers(const struct service_config *svc)
 {
@@ -621,23 +603,45 @@ cgroup_join_workers(const struct service_config *svc)
 		log_error("service %s: cgroup: joining %s", svc->name, dir);
 		return -1;
 	}
+	return 0;
+}
+
+static void
+conn_none(struct cgroup_conn *cc)
+{
+	cc->dir_fd = cc->procs_fd = cc->events_fd = -1;
+	cc->name[0] = '\0';
+}
+
+int
+cgroup_worker_open(const struct service_config *svc, struct cgroup_worker *cw)
+{
+	char dir[PATH_MAX];
+
+	cw->svc_fd = -1;
+	cw->made = 0;
+	conn_none(&cw->spare);
+	if (!svc->confine.cgroup.on)
+		return 0;
 	/* before a chroot or a mount namespace hides it: connection cgroups are made through it */
-	if (service_fd(svc) == -1) {
-		log_error("service %s: cgroup: opening its directory under %s", svc->name, inst.path);
+	if (!inst.made || service_path(svc->name, NULL, dir, sizeof(dir)) == -1) {
+		log_errorx("service %s: cgroup: no cgroup was made for it", svc->name);
+		return -1;
+	}
+	if ((cw->svc_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_error("service %s: cgroup: opening %s", svc->name, dir);
 		return -1;
 	}
 	return 0;
 }
 
 /*
- * The cgroup of the worker's last connection, emptied: the next one
- * takes it rather than make its own (mkdir, two opens and an rmdir less
- * per connection, and the kernel's setup and teardown of a cgroup). A
- * worker serves one connection at a time; the master removes it when the
- * worker is reaped.
+ * The cgroup of the worker's last connection, emptied, is cw's spare:
+ * the next one takes it rather than make its own (mkdir, two opens and
+ * an rmdir less per connection, and the kernel's setup and teardown of
+ * a cgroup). A worker serves one connection at a time; the master
+ * removes it when the worker is reaped.
  */
-static struct cgroup_conn spare = { .dir_fd = -1, .procs_fd = -1, .events_fd = -1 };
-
 static void
 conn_drop(struct cgroup_conn *cc)
 {
@@ -647,44 +651,40 @@ conn_drop(struct cgroup_conn *cc)
 		close(cc->events_fd);
 	if (cc->dir_fd >= 0)
 		close(cc->dir_fd);
-	cc->dir_fd = cc->procs_fd = cc->events_fd = -1;
+	conn_none(cc);
 }
 
 static int
-conn_make(const struct service_config *svc, struct cgroup_conn *cc)
+conn_make(const struct service_config *svc, struct cgroup_worker *cw, struct cgroup_conn *cc)
 {
-	static unsigned long serial;
-	int sfd;
-
-	snprintf(cc->name, sizeof(cc->name), "conn.%ld.%lu", (long)getpid(), ++serial);
-	if ((sfd = service_fd(svc)) == -1 || mkdirat(sfd, cc->name, 0755) == -1) {
+	snprintf(cc->name, sizeof(cc->name), "conn.%ld.%lu", (long)getpid(), ++cw->made);
+	if (mkdirat(cw->svc_fd, cc->name, 0755) == -1) {
 		log_error("service %s: cgroup: mkdir %s/svc.%s/%s", svc->name, inst.path, svc->name, cc->name);
 		return -1;
 	}
-	if ((cc->dir_fd = openat(sfd, cc->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	if ((cc->dir_fd = openat(cw->svc_fd, cc->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    (cc->procs_fd = openat(cc->dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC)) == -1 ||
 	    (cc->events_fd = openat(cc->dir_fd, "cgroup.events", O_RDONLY | O_CLOEXEC)) == -1) {
 		log_error("service %s: cgroup: opening %s", svc->name, cc->name);
+		(void)unlinkat(cw->svc_fd, cc->name, AT_REMOVEDIR);
 		conn_drop(cc);
-		(void)unlinkat(sfd, cc->name, AT_REMOVEDIR);
 		return -1;
 	}
 	return 0;
 }
 
 int
-cgroup_conn_open(const struct service_config *svc, struct cgroup_conn *cc)
+cgroup_conn_open(const struct service_config *svc, struct cgroup_worker *cw, struct cgroup_conn *cc)
 {
-	cc->dir_fd = cc->procs_fd = cc->events_fd = -1;
-	cc->name[0] = '\0';
+	conn_none(cc);
 	if (!svc->confine.cgroup.on)
 		return 0;
-	if (spare.dir_fd >= 0 && spare.pid == getpid()) {
-		*cc = spare;
-		spare.dir_fd = spare.procs_fd = spare.events_fd = -1;
+	if (cw->spare.dir_fd >= 0) {
+		*cc = cw->spare;
+		conn_none(&cw->spare);
 		return 0;
 	}
-	return conn_make(svc, cc);
+	return conn_make(svc, cw, cc);
 }
 
 /*
@@ -714,7 +714,7 @@ conn_empty(struct cgroup_conn *cc, int bound_ms)
 }
 
 long long
-cgroup_conn_close(const struct service_config *svc, struct cgroup_conn *cc)
+cgroup_conn_close(const struct service_config *svc, struct cgroup_worker *cw, struct cgroup_conn *cc)
 {
 	int64_t t0;
 
@@ -725,17 +725,13 @@ cgroup_conn_close(const struct service_config *svc, struct cgroup_conn *cc)
 	if (conn_empty(cc, CGROUP_KILL_WAIT_MS) == 0) {
 		long long took = (long long)(util_now_us() - t0);
 		/* empty: the next connection's */
-		if (spare.dir_fd >= 0)
-			conn_drop(&spare);
-		spare = *cc;
-		spare.pid = getpid();
-		cc->dir_fd = cc->procs_fd = cc->events_fd = -1;
+		conn_drop(&cw->spare);
+		cw->spare = *cc;
+		conn_none(cc);
 		return took;
 	}
 	log_warnx("service %s: cgroup %s: not empty %d ms after its kill; the master removes it when this "
 	    "worker ends", svc->name, cc->name, CGROUP_KILL_WAIT_MS);
 	conn_drop(cc);
-	if (svc_fd >= 0 && unlinkat(svc_fd, cc->name, AT_REMOVEDIR) == -1)
-		log_debug("service %s: cgroup: rmdir %s: %s", svc->name, cc->name, strerror(errno));
 	return -1;
 }

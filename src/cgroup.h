@@ -56,23 +56,35 @@ struct cgroup_conn {
 	int dir_fd;			/* -1: none (the service has no cgroup group) */
 	int procs_fd;			/* its cgroup.procs, for the program to write "0" to (exec_prep) */
 	int events_fd;			/* its cgroup.events */
-	pid_t pid;			/* the worker whose it is */
 	char name[48];			/* conn.<workerpid>.<n> */
 };
 
+/* What an exec worker keeps for its connections' cgroups (its handler state holds it). */
+struct cgroup_worker {
+	int svc_fd;			/* I/svc.<service>, opened before the worker's view of the files changes */
+	unsigned long made;		/* connection cgroups made: the <n> of the next name */
+	struct cgroup_conn spare;	/* the last connection's, emptied: the next one's */
+};
+
 /*
- * 0 with cc ready, empty (made, or the one the worker's last connection
- * emptied), or with cc->dir_fd -1 when svc has no cgroup; -1 logged
- * (the program must not start).
+ * In the worker's handler init, still root and seeing the host's files:
+ * svc's directory opened into cw. 0 (also when svc has no cgroup group:
+ * cw holds nothing), or -1 logged.
  */
-int cgroup_conn_open(const struct service_config *svc, struct cgroup_conn *cc);
+int cgroup_worker_open(const struct service_config *svc, struct cgroup_worker *cw);
+/*
+ * 0 with cc ready, empty (made, or cw's spare, the one the worker's last
+ * connection emptied), or with cc->dir_fd -1 when svc has no cgroup; -1
+ * logged (the program must not start).
+ */
+int cgroup_conn_open(const struct service_config *svc, struct cgroup_worker *cw, struct cgroup_conn *cc);
 /*
  * The connection ended: everything in its cgroup is killed (cgroup.kill)
  * and waited for (cgroup.events, CGROUP_KILL_WAIT_MS); once empty it is
- * kept for the worker's next connection. One that does not empty is
- * left: the master sweeps it when this worker is reaped. Returns the
+ * cw's spare, for the worker's next connection. One that does not empty
+ * is left: the master sweeps it when this worker is reaped. Returns the
  * microseconds it took to empty (-1: it did not, or none).
  */
-long long cgroup_conn_close(const struct service_config *svc, struct cgroup_conn *cc);
+long long cgroup_conn_close(const struct service_config *svc, struct cgroup_worker *cw, struct cgroup_conn *cc);
 
 #endif

@@ -217,6 +217,7 @@ struct exec_state {
 	int diag_fd;
 	struct tls_relay *relay;	/* a TLS service's: the worker carries each program's stream */
 	uint64_t relay_seen;		/* its moves when `timeout` last asked */
+	struct cgroup_worker cgroups;	/* cgroup = { }: the connections' cgroups (cgroup.c) */
 };
 
 static void
@@ -237,9 +238,10 @@ exec_init(const struct service_config *svc, const struct handler_env *env, void 
 		return -1;
 	}
 	xs->diag_fd = -1;
-	if (exec_prepare(&xs->prep, x->argv, &x->env, &x->passenv, svc->protocol == PROTO_UDP) == -1) {
+	if (cgroup_worker_open(svc, &xs->cgroups) == -1 ||
+	    exec_prepare(&xs->prep, x->argv, &x->env, &x->passenv, svc->protocol == PROTO_UDP) == -1) {
 		free(xs);
-		return -1;
+		return -1;	/* logged; the worker exits, its descriptors with it */
 	}
 	add_limit(&xs->prep, RLIMIT_CPU, x->limits.cpu);
 	add_limit(&xs->prep, RLIMIT_AS, x->limits.memory);
@@ -277,7 +279,7 @@ static int
 cgroup_before(struct exec_state *xs, const struct service_config *svc, struct cgroup_conn *cg, char *why)
 {
 	why[0] = '\0';	/* exec_start fills it; a cgroup failure is logged here */
-	if (cgroup_conn_open(svc, cg) == -1)
+	if (cgroup_conn_open(svc, &xs->cgroups, cg) == -1)
 		return -1;	/* logged */
 	xs->prep.cgroup_procs_fd = cg->procs_fd;
 	return 0;
@@ -288,6 +290,13 @@ static void
 cgroup_started(struct exec_state *xs)
 {
 	xs->prep.cgroup_procs_fd = -1;
+}
+
+/* The connection's end (or the program's failure to start): its cgroup emptied, kept for the next. */
+static void
+cgroup_after(struct exec_state *xs, const struct service_config *svc, struct cgroup_conn *cg)
+{
+	(void)cgroup_conn_close(svc, &xs->cgroups, cg);
 }
 
 static void
@@ -543,7 +552,7 @@ exec_serve_tls(struct tcp_session *s, struct exec_state *xs)
 		snprintf(s->log_extra, sizeof(s->log_extra), "exit=not-started");
 		count_start_failure(s->counters);
 		cgroup_started(xs);
-		(void)cgroup_conn_close(s->svc, &cg);
+		cgroup_after(xs, s->svc, &cg);
 		close(sp[0]);
 		close(sp[1]);
 		return END_ERROR;
@@ -559,7 +568,7 @@ exec_serve_tls(struct tcp_session *s, struct exec_state *xs)
 	w.side_step = relay_step;
 	w.side_ctx = xs;
 	exec_watch(&w, &c, &r);
-	(void)cgroup_conn_close(s->svc, &cg);
+	cgroup_after(xs, s->svc, &cg);
 	tls_relay_drain(xs->relay, s->timeout_ms);
 	close(sp[0]);
 	exec_result_format(&r, c.pid, s->log_extra, sizeof(s->log_extra));
@@ -593,7 +602,7 @@ exec_serve_tcp(struct tcp_session *s)
 		snprintf(s->log_extra, sizeof(s->log_extra), "exit=not-started");
 		count_start_failure(s->counters);
 		cgroup_started(xs);
-		(void)cgroup_conn_close(s->svc, &cg);
+		cgroup_after(xs, s->svc, &cg);
 		return END_ERROR;
 	}
 	cgroup_started(xs);
@@ -601,7 +610,7 @@ exec_serve_tcp(struct tcp_session *s)
 	w = watch_for(xs, s->svc, s->wake_fd, s->progress, s->shutdown_timeout, conn_moved, &cw);
 	exec_watch(&w, &c, &r);
 	/* the connection's end: what the program left is killed before the socket is looked at */
-	(void)cgroup_conn_close(s->svc, &cg);
+	cgroup_after(xs, s->svc, &cg);
 	conn_end(&cw, s, c.pid);
 	tcp_bytes(s, &cw);
 	exec_result_format(&r, c.pid, s->log_extra, sizeof(s->log_extra));
@@ -756,7 +765,7 @@ exec_serve_socket(struct socket_session *u)
 			if (why[0] != '\0')
 				log_warnx("service %s: program not started: %s", u->svc->name, why);
 			cgroup_started(xs);
-			(void)cgroup_conn_close(u->svc, &cg);
+			cgroup_after(xs, u->svc, &cg);
 			count_start_failure(u->counters);
 			not_before = note_wait_result(u, &b, true, false);
 			if (aw.ep >= 0)
@@ -767,7 +776,7 @@ exec_serve_socket(struct socket_session *u)
 		    udp ? arrivals : NULL, &aw);
 		cgroup_started(xs);
 		exec_watch(&w, &c, &r);
-		(void)cgroup_conn_close(u->svc, &cg);
+		cgroup_after(xs, u->svc, &cg);
 		exec_result_format(&r, c.pid, res, sizeof(res));
 		count_result(u->counters, &r);
 		log_program(u, &c, &r, res);
