@@ -367,6 +367,38 @@ daemon_under_valgrind(void)
 }
 
 /*
+ * The Seccomp: line of the status of service's workers, when all say the
+ * same; -2 when they differ (one still starting), -1 when none was found.
+ */
+static int
+workers_seccomp(struct daemon *d, const char *service)
+{
+	pid_t kids[16];
+	int n = h_children(d->pid, kids, 16), mode = -1;
+	char want[128], line[256], path[64];
+
+	snprintf(want, sizeof(want), "netsrvd: worker %s", service);
+	for (int i = 0; i < n; i++) {
+		FILE *f;
+
+		h_cmdline(kids[i], line, sizeof(line));
+		if (strncmp(line, want, strlen(want)) != 0 || (line[strlen(want)] != '\0' &&
+		    line[strlen(want)] != ' '))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/status", (long)kids[i]);
+		if ((f = fopen(path, "re")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (strncmp(line, "Seccomp:", 8) == 0) {
+				int m = atoi(line + 8);
+				mode = mode == -1 || mode == m ? m : -2;
+			}
+		fclose(f);
+	}
+	return mode;
+}
+
+/*
  * syscall_filter = "system-service": the program's mount, reboot and
  * ptrace get EPERM where the same calls fail otherwise without it
  * (ENOENT, EINVAL, ESRCH as root), and a real program, a shell
@@ -378,6 +410,7 @@ confine_caps_program_filter_test(void **state)
 	struct daemon *d = *state;
 	int port = h_free_port(), plain = h_free_port(), shell = h_free_port();
 	char text[4096];
+	int64_t end;
 
 	skip_without_filter();
 	h_write_conf(d, "services = (\n"
@@ -405,6 +438,12 @@ confine_caps_program_filter_test(void **state)
 		assert_non_null(strstr(text, "reboot EINVAL\n"));
 	}
 	assert_true(h_echo("127.0.0.1", shell, "through the filter\n", 19, h_hang_ms(5000)));
+	/* the workers put the filter on themselves (once started); their programs inherit it */
+	end = h_now_ms() + h_hang_ms(5000);
+	while (workers_seccomp(d, "filtered") != 2 && h_now_ms() < end)
+		h_sleep_ms(20);
+	assert_int_equal(workers_seccomp(d, "filtered"), 2);
+	assert_int_equal(workers_seccomp(d, "open"), 0);
 }
 
 /*

@@ -17,6 +17,7 @@
 
 #include "accesslog.h"
 #include "harness.h"
+#include "program_filter.h"
 #include "tlsutil.h"
 
 #define SERVED(s) "netsrvd_tls_handshakes_total{service=\"" s "\",result=\"ok\""
@@ -211,14 +212,13 @@ tls_exec_client_cert_env_test(void **state)
  * exec cat over TLS, the client half-closing: its close_notify is the
  * program's EOF, and everything cat wrote before exiting still comes
  * back. socat, because s_client stops reading at its own EOF; -t is
- * only a hang bound on the way back.
+ * only a hang bound on the way back. keys: more of the service's.
  */
 static void
-tls_exec_half_close_test(void **state)
+exec_half_close(struct daemon *d, const char *keys)
 {
-	struct daemon *d = *state;
 	int port = h_free_port(), sport = h_free_port();
-	char addr[600], data[8192 + 1];
+	char addr[600], data[8192 + 1], svc[512];
 	struct proc p;
 
 	if (access("/usr/bin/socat", X_OK) != 0) {
@@ -226,7 +226,8 @@ tls_exec_half_close_test(void **state)
 		skip();
 	}
 	tls_make_pki(d);
-	tls_conf(d, port, sport, "handler = \"exec\"; workers = 1; command = [ \"/bin/cat\" ];", "", "");
+	snprintf(svc, sizeof(svc), "handler = \"exec\"; workers = 1; command = [ \"/bin/cat\" ]; %s", keys);
+	tls_conf(d, port, sport, svc, "", "");
 	tls_start(d);
 	snprintf(addr, sizeof(addr), "OPENSSL:127.0.0.1:%d,cafile=%s,verify=1", port, tls_path(d, "ca.pem"));
 	const char *argv[] = { "socat", "-t", "30", "-", addr, NULL };
@@ -243,6 +244,29 @@ tls_exec_half_close_test(void **state)
 	if (!tls_wait_access(d, "service=s tls=TLSv1.3", NULL, 0, TLS_IO_MS))
 		h_fail_with_log(d, "no access line");
 	assert_int_equal(h_stop(d), 0);
+}
+
+static void
+tls_exec_half_close_test(void **state)
+{
+	exec_half_close(*state, "");
+}
+
+/*
+ * The same under syscall_filter: the worker that carries the TLS stream
+ * (OpenSSL included) runs under the programs' filter it puts on itself,
+ * and serves all the same.
+ */
+static void
+tls_exec_filtered_test(void **state)
+{
+	const char *why = program_filter_unavailable();
+
+	if (why != NULL) {
+		print_message("skipped: %s\n", why);
+		skip();
+	}
+	exec_half_close(*state, "syscall_filter = \"system-service\"; no_new_privileges = true;");
 }
 
 /*
@@ -894,6 +918,7 @@ main(void)
 		T(tls_exec_env_test),
 		T(tls_exec_client_cert_env_test),
 		T(tls_exec_half_close_test),
+		T(tls_exec_filtered_test),
 		T(tls_rsync_test),
 		T(tls_verify_require_test),
 		T(tls_verify_optional_test),
