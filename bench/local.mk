@@ -32,7 +32,7 @@ bench_tlsload_CFLAGS = $(WARN_CFLAGS) -pthread
 bench_tlsload_LDFLAGS = -pthread
 bench_tlsload_LDADD = -lssl -lcrypto
 
-EXTRA_DIST += bench/run-bench.sh bench/run-bench-exec.sh bench/run-bench-redirect.sh \
+EXTRA_DIST += bench/lib.sh bench/run-bench.sh bench/run-bench-exec.sh bench/run-bench-redirect.sh \
 	bench/run-bench-tls.sh bench/README.md
 # Automake does not clean EXTRA_PROGRAMS by itself.
 CLEANFILES += bench/netsrvd-bench$(EXEEXT) bench/refecho$(EXEEXT) bench/refexec$(EXEEXT) \

@@ -40,8 +40,9 @@ here=$(dirname "$0")
 [ -n "$BENCH" ] || BENCH=$here/netsrvd-bench
 [ -n "$REFEXEC" ] || REFEXEC=$here/refexec
 
-say() { printf '%s\n' "run-bench-exec: $*" >&2; }
-die() { say "$*"; exit 2; }
+BENCH_NAME=run-bench-exec
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh"
 
 for p in "$BENCH" "$REFEXEC"; do
 	[ -x "$p" ] || die "$p is not an executable (build it with 'make bench')"
@@ -50,68 +51,7 @@ case $SECS$ROUNDS$WORKERS$CLIENTS in
 *[!0-9.]*) die "BENCH_SECONDS, BENCH_ROUNDS, BENCH_EXEC_WORKERS, BENCH_EXEC_CLIENTS: numbers" ;;
 esac
 
-FAIL=0
-PIDS=
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/netsrvd-bench-exec.XXXXXX") || die "mktemp failed"
-chmod 700 "$tmp"
-
-# TERM, 5 s grace, then KILL; the servers here all reap their children on TERM.
-stop_pid() {
-	kill -TERM "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
-		[ "$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)" = Z ] && break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
-cleanup() {
-	for p in $PIDS; do
-		stop_pid "$p"
-	done
-	PIDS=
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-
-# CPU time of a server and all its descendants, live and reaped, in ticks.
-# (cat, not awk's own file list: mawk stops at the first process that
-# vanished between the glob and its open.)
-cpu_ticks() {	# cpu_ticks PID
-	cat /proc/[0-9]*/stat 2>/dev/null | awk -v top="$1" '
-	{
-		rest = substr($0, index($0, ") ") + 2); split(rest, f, " ")
-		pid = $1
-		ppid[pid] = f[2]; own[pid] = f[12] + f[13]; reaped[pid] = f[14] + f[15]
-	}
-	END {
-		for (p in ppid) {
-			q = p
-			for (d = 0; d < 8 && q != "" && q != top; d++)
-				q = ppid[q]
-			if (q == top)
-				t += own[p] + reaped[p]
-		}
-		printf "%d\n", t
-	}'
-}
-HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
-
-wait_serving() {	# wait_serving PORT PID
-	i=0
-	while [ $i -lt 25 ] && kill -0 "$2" 2>/dev/null; do
-		"$BENCH" --mode probe --op connrate --port "$1" --seconds 0.2 >/dev/null 2>&1 && return 0
-		i=$((i + 1))
-	done
-	return 1
-}
+bench_start
 
 set -- $("$BENCH" --free-port --count 5)
 [ $# -eq 5 ] || die "cannot find 5 free ports on 127.0.0.1"

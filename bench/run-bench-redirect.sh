@@ -35,8 +35,9 @@ here=$(dirname "$0")
 [ -n "$BENCH" ] || BENCH=$here/netsrvd-bench
 [ -n "$REFECHO" ] || REFECHO=$here/refecho
 
-say() { printf '%s\n' "run-bench-redirect: $*" >&2; }
-die() { say "$*"; exit 2; }
+BENCH_NAME=run-bench-redirect
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh"
 
 for p in "$BENCH" "$REFECHO"; do
 	[ -x "$p" ] || die "$p is not an executable (build it with 'make bench')"
@@ -45,45 +46,7 @@ case $SECS$ROUNDS$WORKERS$CLIENTS in
 *[!0-9.]*) die "BENCH_SECONDS, BENCH_ROUNDS, BENCH_REDIRECT_WORKERS, BENCH_REDIRECT_CLIENTS: numbers" ;;
 esac
 
-FAIL=0
-PIDS=
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/netsrvd-bench-redirect.XXXXXX") || die "mktemp failed"
-chmod 700 "$tmp"
-
-# TERM, 5 s grace, then KILL; the servers here all reap their children on TERM.
-stop_pid() {
-	kill -TERM "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
-		[ "$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)" = Z ] && break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
-cleanup() {
-	for p in $PIDS; do
-		stop_pid "$p"
-	done
-	PIDS=
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-
-wait_serving() {	# wait_serving PORT PID
-	i=0
-	while [ $i -lt 25 ] && kill -0 "$2" 2>/dev/null; do
-		"$BENCH" --mode probe --op connrate --port "$1" --seconds 0.2 >/dev/null 2>&1 && return 0
-		i=$((i + 1))
-	done
-	return 1
-}
+bench_start
 
 set -- $("$BENCH" --free-port --count 4)
 [ $# -eq 4 ] || die "cannot find 4 free ports on 127.0.0.1"

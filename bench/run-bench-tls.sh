@@ -56,8 +56,9 @@ here=$(dirname "$0")
 [ -n "$REFECHO" ] || REFECHO=$here/refecho
 [ -n "$TLSLOAD" ] || TLSLOAD=$here/tlsload
 
-say() { printf '%s\n' "run-bench-tls: $*" >&2; }
-die() { say "$*"; exit 2; }
+BENCH_NAME=run-bench-tls
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh"
 
 for p in "$BENCH" "$REFECHO" "$TLSLOAD"; do
 	[ -x "$p" ] || die "$p is not an executable (build it with 'make bench-tls')"
@@ -73,36 +74,7 @@ for m in $MODES; do
 done
 command -v "$OPENSSL" >/dev/null 2>&1 || die "no openssl program to make the certificate (apt-get install openssl)"
 
-FAIL=0
-PIDS=
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/netsrvd-bench-tls.XXXXXX") || die "mktemp failed"
-chmod 700 "$tmp"
-
-# TERM, 5 s grace, then KILL; every server here reaps its children on TERM.
-stop_pid() {
-	kill -TERM "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
-		[ "$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)" = Z ] && break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
-cleanup() {
-	for p in $PIDS; do
-		stop_pid "$p"
-	done
-	PIDS=
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+bench_start
 
 # The pids of a process and its descendants, one a line. (cat, not awk's own
 # file list: mawk stops at the first process that vanished between the glob
@@ -120,26 +92,6 @@ tree_pids() {	# tree_pids PID
 		}
 	}'
 }
-# CPU time of a server and all its descendants, live and reaped, in ticks.
-cpu_ticks() {	# cpu_ticks PID
-	cat /proc/[0-9]*/stat 2>/dev/null | awk -v top="$1" '
-	{
-		rest = substr($0, index($0, ") ") + 2); split(rest, f, " ")
-		pid = $1
-		ppid[pid] = f[2]; own[pid] = f[12] + f[13]; reaped[pid] = f[14] + f[15]
-	}
-	END {
-		for (p in ppid) {
-			q = p
-			for (d = 0; d < 8 && q != "" && q != top; d++)
-				q = ppid[q]
-			if (q == top)
-				t += own[p] + reaped[p]
-		}
-		printf "%d\n", t
-	}'
-}
-HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # Private memory (Private_Clean + Private_Dirty) of each pid, in KiB, one a line.
 priv_kib() {	# priv_kib PID...

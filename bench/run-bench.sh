@@ -39,8 +39,9 @@ here=$(dirname "$0")
 [ -n "$BENCH" ] || BENCH=$here/netsrvd-bench
 [ -n "$REFECHO" ] || REFECHO=$here/refecho
 
-say() { printf '%s\n' "run-bench: $*" >&2; }
-die() { say "$*"; exit 2; }
+BENCH_NAME=run-bench
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh"
 
 for p in "$BENCH" "$REFECHO"; do
 	[ -x "$p" ] || die "$p is not an executable (build it with 'make bench')"
@@ -56,60 +57,7 @@ for pt in $SCALE; do
 	esac
 done
 
-FAIL=0
-PIDS=
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/netsrvd-bench.XXXXXX") || die "mktemp failed"
-
-children_of() {	# children_of PID: the pids whose parent is PID
-	for f in /proc/[0-9]*/stat; do
-		read -r s 2>/dev/null <"$f" || continue
-		s=${s##*) }		# after comm: "STATE PPID ..."
-		s=${s#* }
-		if [ "${s%% *}" = "$1" ]; then
-			f=${f#/proc/}
-			printf '%s\n' "${f%/stat}"
-		fi
-	done
-}
-
-# Stop one of our background servers by pid: TERM, 5 s grace, then KILL.
-stop_pid() {
-	kill -TERM "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
-		# A zombie still answers kill -0: reaping it is what ends the wait.
-		if [ "$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)" = Z ]; then
-			break
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$1" 2>/dev/null && [ $i -ge 50 ]; then
-		say "pid $1 ignored SIGTERM for 5 s; killing it and its children"
-		kids=$(children_of "$1")
-		kill -KILL "$1" 2>/dev/null
-		for k in $kids; do
-			kill -KILL "$k" 2>/dev/null
-		done
-	fi
-	wait "$1" 2>/dev/null
-	return 0
-}
-
-cleanup() {
-	for p in $PIDS; do
-		stop_pid "$p"
-	done
-	PIDS=
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-kv() {	# kv KEY LINE: the value of KEY in a key=value line
-	printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
-}
+bench_start
 
 # Probe every kind of service a target offers; remember which answer.
 # ok_TARGET_KIND=1 for kind in tcp (echo), udp (echo), day (read until EOF).
@@ -143,25 +91,6 @@ probe_target() {	# probe_target TARGET TCP UDP DAY PID [UDP_PID DAY_PID]
 }
 
 ok() { eval "[ \"\${ok_$1_$2:-0}\" = 1 ]"; }
-
-# CPU time a server has used, in clock ticks: the process, its reaped
-# children (cutime, cstime: xinetd's per-connection forks) and its live
-# ones (the workers). Fields after the ")" of /proc/PID/stat: utime is
-# the 12th, stime, cutime, cstime follow. cat, not awk, opens the files:
-# mawk gives up at the first one that vanished since the glob (some
-# process exited), which with hundreds of them is most runs.
-cpu_ticks() {	# cpu_ticks PID
-	cat /proc/[0-9]*/stat 2>/dev/null | awk -v top="$1" '
-	{
-		rest = substr($0, index($0, ") ") + 2); split(rest, f, " ")
-		if ($1 == top)
-			t += f[12] + f[13] + f[14] + f[15]
-		else if (f[2] == top)
-			t += f[12] + f[13]
-	}
-	END { printf "%d\n", t }'
-}
-HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 set -- $("$BENCH" --free-port --count 9)
 [ $# -eq 9 ] || die "cannot find 9 free ports on 127.0.0.1"

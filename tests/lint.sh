@@ -285,6 +285,9 @@ check "shellcheck init/netsrvd.default.in" shellcheck shellcheck \
 # sourced by check-fresh and check-package
 check "shellcheck build-aux/fresh-base.sh" shellcheck shellcheck \
     shellcheck -s sh -f gcc "$srcdir/build-aux/fresh-base.sh"
+# sourced by the bench scripts
+check "shellcheck bench/lib.sh" shellcheck shellcheck \
+    shellcheck -s sh -f gcc "$srcdir/bench/lib.sh"
 
 # --- systemd units ----------------------------------------------------------
 check "systemd-analyze netsrvd.service netsrvd.socket" systemd-analyze \
