@@ -441,6 +441,35 @@ read_hang_pids(struct daemon *d, const char *file, long pids[3])
 		assert_true(pids[i] > 1);
 }
 
+/*
+ * "probe" running hang (stubborn: it ignores SIGTERM) under cgroup = { }
+ * with extra keys, started; file (d->dir/hang.pids): where it writes the
+ * pids of the program, its child and its setsid'd grandchild.
+ */
+static void
+start_hang(struct daemon *d, int port, const char *extra, bool stubborn, char *file, size_t flen)
+{
+	char args[400];
+
+	snprintf(file, flen, "%s/hang.pids", d->dir);
+	snprintf(args, sizeof(args), ", \"hang\", \"%s\"%s", file, stubborn ? ", \"stubborn\"" : "");
+	conf_probe(d, port, args, extra, "cgroup = { };");
+	start_quiet(d);
+}
+
+/* A client of start_hang's service, connected: its fd, and the three pids its program wrote. */
+static int
+connect_hang(struct daemon *d, int port, const char *file, long pids[3])
+{
+	int fd;
+
+	unlink(file);
+	fd = h_connect("127.0.0.1", port, 2000);
+	assert_true(fd >= 0);
+	read_hang_pids(d, file, pids);
+	return fd;
+}
+
 /* /proc/PID/cgroup's v2 line, without "0::". */
 static void
 proc_cgroup(pid_t pid, char *buf, size_t len)
@@ -466,7 +495,7 @@ cgroup_dir_while_running_test(void **state)
 {
 	struct daemon *d = *state;
 	int port = h_free_port();
-	char file[256], args[400], inst[PATH_MAX], want[PATH_MAX + 64], cg[PATH_MAX], cg2[PATH_MAX];
+	char file[256], inst[PATH_MAX], want[PATH_MAX + 64], cg[PATH_MAX], cg2[PATH_MAX];
 	char dir[2 * PATH_MAX];
 	long pids[3] = { 0, 0, 0 };
 	const char *mount_rel;
@@ -475,13 +504,8 @@ cgroup_dir_while_running_test(void **state)
 	int fd;
 
 	need_cgroup();
-	snprintf(file, sizeof(file), "%s/hang.pids", d->dir);
-	snprintf(args, sizeof(args), ", \"hang\", \"%s\"", file);
-	conf_probe(d, port, args, "", "cgroup = { };");
-	start_quiet(d);
-	fd = h_connect("127.0.0.1", port, 2000);
-	assert_true(fd >= 0);
-	read_hang_pids(d, file, pids);
+	start_hang(d, port, "", false, file, sizeof(file));
+	fd = connect_hang(d, port, file, pids);
 	assert_true(pu_stat((pid_t)pids[0], &st, &worker));
 	instance(d, inst, sizeof(inst));
 	proc_cgroup((pid_t)pids[0], cg, sizeof(cg));
@@ -509,18 +533,13 @@ cgroup_max_runtime_test(void **state)
 {
 	struct daemon *d = *state;
 	int port = h_free_port();
-	char file[256], args[400], inst[PATH_MAX], svc[PATH_MAX + 16];
+	char file[256], inst[PATH_MAX], svc[PATH_MAX + 16];
 	long pids[3] = { 0, 0, 0 };
 	int fd;
 
 	need_cgroup();
-	snprintf(file, sizeof(file), "%s/hang.pids", d->dir);
-	snprintf(args, sizeof(args), ", \"hang\", \"%s\"", file);
-	conf_probe(d, port, args, "max_runtime = 1;", "cgroup = { };");
-	start_quiet(d);
-	fd = h_connect("127.0.0.1", port, 2000);
-	assert_true(fd >= 0);
-	read_hang_pids(d, file, pids);
+	start_hang(d, port, "max_runtime = 1;", false, file, sizeof(file));
+	fd = connect_hang(d, port, file, pids);
 	assert_true(h_read_all(fd, out, sizeof(out) - 1, 5000) >= 0);
 	close(fd);
 	assert_true(h_wait_log(d, "max_runtime reached", 10000));
@@ -544,21 +563,14 @@ cgroup_stop_leaves_nothing_test(void **state)
 {
 	struct daemon *d = *state;
 	int port = h_free_port();
-	char file[256], args[400], inst[PATH_MAX];
+	char file[256], inst[PATH_MAX];
 	long pids[2][3];
 	int fd[2];
 
 	need_cgroup();
-	snprintf(file, sizeof(file), "%s/hang.pids", d->dir);
-	snprintf(args, sizeof(args), ", \"hang\", \"%s\", \"stubborn\"", file);
-	conf_probe(d, port, args, "", "cgroup = { };");
-	start_quiet(d);
-	for (int c = 0; c < 2; c++) {
-		unlink(file);
-		fd[c] = h_connect("127.0.0.1", port, 2000);
-		assert_true(fd[c] >= 0);
-		read_hang_pids(d, file, pids[c]);
-	}
+	start_hang(d, port, "", true, file, sizeof(file));
+	for (int c = 0; c < 2; c++)
+		fd[c] = connect_hang(d, port, file, pids[c]);
 	instance(d, inst, sizeof(inst));
 	assert_true(access(inst, F_OK) == 0);
 	assert_int_equal(h_stop(d), 0);
@@ -577,20 +589,15 @@ cgroup_killed_worker_swept_test(void **state)
 {
 	struct daemon *d = *state;
 	int port = h_free_port();
-	char file[256], args[400], inst[PATH_MAX], svc[PATH_MAX + 16], prefix[32];
+	char file[256], inst[PATH_MAX], svc[PATH_MAX + 16], prefix[32];
 	long pids[3] = { 0, 0, 0 };
 	pid_t worker;
 	char st;
 	int fd;
 
 	need_cgroup();
-	snprintf(file, sizeof(file), "%s/hang.pids", d->dir);
-	snprintf(args, sizeof(args), ", \"hang\", \"%s\", \"stubborn\"", file);
-	conf_probe(d, port, args, "", "cgroup = { };");
-	start_quiet(d);
-	fd = h_connect("127.0.0.1", port, 2000);
-	assert_true(fd >= 0);
-	read_hang_pids(d, file, pids);
+	start_hang(d, port, "", true, file, sizeof(file));
+	fd = connect_hang(d, port, file, pids);
 	assert_true(pu_stat((pid_t)pids[0], &st, &worker));
 	instance(d, inst, sizeof(inst));
 	snprintf(svc, sizeof(svc), "%s/svc.probe", inst);

@@ -33,17 +33,6 @@ need_root(void)
 	}
 }
 
-static bool
-has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
-		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
-			return true;
-	return false;
-}
-
 /* Asserts a line of the probe's reply, showing the whole reply and the log when it is not there. */
 static void
 expect(struct daemon *d, const char *reply, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -56,7 +45,7 @@ expect(struct daemon *d, const char *reply, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (!has_line(reply, line)) {
+	if (!h_has_line(reply, line)) {
 		print_error("expected the line \"%s\" in the program's reply:\n%s\n", line, reply);
 		h_fail_with_log(d, "the program saw something else");
 	}
@@ -75,7 +64,7 @@ ask(struct daemon *d, int port, const char *cmds)
 	n = h_read_all(fd, out, sizeof(out) - 1, 5000);
 	close(fd);
 	out[n > 0 ? n : 0] = '\0';
-	if (!has_line(out, "end")) {
+	if (!h_has_line(out, "end")) {
 		print_error("the program's reply: %s\n", out);
 		h_fail_with_log(d, "the program did not finish its commands");
 	}

@@ -19,16 +19,6 @@
 #include "config.h"
 #include "harness.h"
 
-static const char *
-probe(void)
-{
-	static char path[512];
-	const char *b = getenv("TOP_BUILDDIR");
-
-	snprintf(path, sizeof(path), "%s/tests/exec-probe", b != NULL ? b : ".");
-	return path;
-}
-
 /* What the probe's report says after key ("nice "), as a number in base; -1000 if it says nothing. */
 static long
 reported(const char *text, const char *key, int base)
@@ -65,7 +55,7 @@ fetch(struct daemon *d, int port, char *buf, size_t len)
 	    " { name = \"plain\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n" \
 	    "   command = [ \"%s\", \"report\" ]; },\n" \
 	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n", \
-	    (port), probe(), (attrs), (plain), probe(), (sport))
+	    (port), h_exec_probe(), (attrs), (plain), h_exec_probe(), (sport))
 
 /*
  * The program of a service that sets them has its nice value and umask;

@@ -472,22 +472,12 @@ exec_spawn_limit_refused_test(void **state)
 	assert_start_fails(f, "setrlimit for /bin/cat: Operation not permitted");
 }
 
-static const char *
-probe(void)
-{
-	static char path[512];
-	const char *b = getenv("TOP_BUILDDIR");
-
-	snprintf(path, sizeof(path), "%s/tests/exec-probe", b != NULL ? b : ".");
-	return path;
-}
-
 /* nice and umask reach the program, set before execve; ours stay as they were. */
 static void
 exec_spawn_nice_umask_test(void **state)
 {
 	struct fx *f = *state;
-	char *argv[] = { (char *)probe(), "report", NULL };
+	char *argv[] = { (char *)h_exec_probe(), "report", NULL };
 	mode_t ours = umask(022);
 	char out[8192];
 	int our_nice;

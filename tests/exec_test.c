@@ -27,16 +27,6 @@
 
 static char out[65536];
 
-static const char *
-probe(void)
-{
-	static char path[512];
-	const char *b = getenv("TOP_BUILDDIR");
-
-	snprintf(path, sizeof(path), "%s/tests/exec-probe", b != NULL ? b : ".");
-	return path;
-}
-
 /* A TCP connection's whole reply (the client sends nothing and half-closes). */
 static ssize_t
 fetch(int port, char *buf, size_t len)
@@ -51,17 +41,6 @@ fetch(int port, char *buf, size_t len)
 	assert_true(n >= 0);
 	buf[n] = '\0';
 	return n;
-}
-
-static bool
-has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
-		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
-			return true;
-	return false;
 }
 
 static int
@@ -82,7 +61,7 @@ conf_probe(struct daemon *d, int port, const char *args, const char *extra)
 	    "log = { connections = true; level = \"info\"; };\n"
 	    "services = (\n"
 	    " { name = \"probe\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
-	    "   workers = 2; command = [ \"%s\"%s ]; %s } );\n", port, probe(), args, extra);
+	    "   workers = 2; command = [ \"%s\"%s ]; %s } );\n", port, h_exec_probe(), args, extra);
 }
 
 /*
@@ -145,38 +124,38 @@ exec_environment_test(void **state)
 	setenv("NETSRVD_TEST_SECRET", "must-not-leak", 1);
 	start_quiet(d);
 	fetch(port, out, sizeof(out));
-	if (!has_line(out, "end"))
+	if (!h_has_line(out, "end"))
 		h_fail_with_log(d, out);
 	/* exactly the environment named, and the peer as tcpserver and systemd name it */
-	assert_true(has_line(out, "env GREETING=hello world"));
-	assert_true(has_line(out, "env HOME=/nonexistent"));
-	assert_true(has_line(out, "env NETSRVD_TEST_PASSED=from-netsrvd"));
-	assert_true(has_line(out, "env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
-	assert_true(has_line(out, "env PROTO=TCP"));
-	assert_true(has_line(out, "env TCPREMOTEIP=127.0.0.1"));
-	assert_true(has_line(out, "env REMOTE_ADDR=127.0.0.1"));
-	assert_true(has_line(out, "env REMOTE_HOST=127.0.0.1"));	/* xinetd's name, numeric as it sets it */
-	assert_true(has_line(out, "env TCPLOCALIP=127.0.0.1"));
+	assert_true(h_has_line(out, "env GREETING=hello world"));
+	assert_true(h_has_line(out, "env HOME=/nonexistent"));
+	assert_true(h_has_line(out, "env NETSRVD_TEST_PASSED=from-netsrvd"));
+	assert_true(h_has_line(out, "env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+	assert_true(h_has_line(out, "env PROTO=TCP"));
+	assert_true(h_has_line(out, "env TCPREMOTEIP=127.0.0.1"));
+	assert_true(h_has_line(out, "env REMOTE_ADDR=127.0.0.1"));
+	assert_true(h_has_line(out, "env REMOTE_HOST=127.0.0.1"));	/* xinetd's name, numeric as it sets it */
+	assert_true(h_has_line(out, "env TCPLOCALIP=127.0.0.1"));
 	snprintf(line, sizeof(line), "env TCPLOCALPORT=%d", port);
-	assert_true(has_line(out, line));
+	assert_true(h_has_line(out, line));
 	assert_non_null(strstr(out, "env TCPREMOTEPORT="));
 	assert_non_null(strstr(out, "env REMOTE_PORT="));
 	assert_int_equal(count_lines_starting(out, "env "), 12);
 	assert_null(strstr(out, "NETSRVD_TEST_SECRET"));
 	/* nothing open but 0, 1, 2; signals default and unblocked; limits; a session of its own */
-	assert_true(has_line(out, "fds: 0 1 2"));
-	assert_true(has_line(out, "SigBlk:\t0000000000000000"));
-	if (!has_line(out, "SigIgn:\t0000000000000000"))
+	assert_true(h_has_line(out, "fds: 0 1 2"));
+	assert_true(h_has_line(out, "SigBlk:\t0000000000000000"));
+	if (!h_has_line(out, "SigIgn:\t0000000000000000"))
 		fail_msg("a signal is ignored:\n%s", strstr(out, "SigIgn"));
 	/* valgrind keeps the descriptor limit to itself: the program gets the real one */
 	if (!under_valgrind())
-		assert_true(has_line(out, "nofile 64"));
+		assert_true(h_has_line(out, "nofile 64"));
 	else
 		print_message("under valgrind: the files limit is not checked\n");
-	assert_true(has_line(out, "cpu 30"));
-	assert_true(has_line(out, "cwd /"));
-	assert_true(has_line(out, "leader 1"));
-	assert_true(has_line(out, "nonblock 0"));
+	assert_true(h_has_line(out, "cpu 30"));
+	assert_true(h_has_line(out, "cwd /"));
+	assert_true(h_has_line(out, "leader 1"));
+	assert_true(h_has_line(out, "nonblock 0"));
 	/* stderr goes to the log, tagged, never to the client */
 	assert_null(strstr(out, "probe report to stderr"));
 	assert_true(h_wait_log(d, "service probe: program ", 10000));
@@ -252,19 +231,19 @@ exec_groups_test(void **state)
 	    " { name = \"with\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
 	    "   user = \"nobody\"; groups = true; command = [ \"%s\", \"report\" ]; },\n"
 	    " { name = \"without\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
-	    "   user = \"nobody\"; command = [ \"%s\", \"report\" ]; } );\n", port, probe(), port2, probe());
+	    "   user = \"nobody\"; command = [ \"%s\", \"report\" ]; } );\n", port, h_exec_probe(), port2, h_exec_probe());
 	start_quiet(d);
 	fetch(port, out, sizeof(out));
-	if (!has_line(out, "end"))
+	if (!h_has_line(out, "end"))
 		h_fail_with_log(d, out);
 	if (strstr(strstr(out, "\ngroups"), line) == NULL)
 		fail_msg("groups = true: gid%s of nobody's group %s is missing:\n%s", line, test_group, out);
 	/* the default: the group alone, as before */
 	fetch(port2, out, sizeof(out));
-	if (!has_line(out, "end"))
+	if (!h_has_line(out, "end"))
 		h_fail_with_log(d, out);
 	snprintf(line, sizeof(line), "groups %ld", (long)getgrnam("nogroup")->gr_gid);
-	if (!has_line(out, line))
+	if (!h_has_line(out, line))
 		fail_msg("without groups: not \"%s\":\n%s", line, out);
 }
 
@@ -289,11 +268,11 @@ exec_proxy_client_test(void **state)
 	close(fd);
 	assert_true(n > 0);
 	out[n] = '\0';
-	if (!has_line(out, "env TCPREMOTEIP=192.0.2.7"))
+	if (!h_has_line(out, "env TCPREMOTEIP=192.0.2.7"))
 		h_fail_with_log(d, out);
-	assert_true(has_line(out, "env TCPREMOTEPORT=5555"));
-	assert_true(has_line(out, "env REMOTE_ADDR=192.0.2.7"));
-	assert_true(has_line(out, "env REMOTE_PORT=5555"));
+	assert_true(h_has_line(out, "env TCPREMOTEPORT=5555"));
+	assert_true(h_has_line(out, "env REMOTE_ADDR=192.0.2.7"));
+	assert_true(h_has_line(out, "env REMOTE_PORT=5555"));
 	assert_true(h_wait_log(d, "peer=192.0.2.7:5555 proxy=127.0.0.1:", 10000));
 }
 
@@ -309,7 +288,7 @@ exec_exit_status_test(void **state)
 	    " { name = \"seven\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
 	    "   workers = 1; command = [ \"%s\", \"exit\", \"7\" ]; },\n"
 	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
-	    port, probe(), sport);
+	    port, h_exec_probe(), sport);
 	start_quiet(d);
 	fetch(port, out, sizeof(out));
 	assert_string_equal(out, "bye\n");
@@ -334,7 +313,7 @@ exec_signal_and_metrics_test(void **state)
 	    " { name = \"abort\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
 	    "   workers = 1; command = [ \"%s\", \"abort\" ]; },\n"
 	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
-	    port, probe(), sport);
+	    port, h_exec_probe(), sport);
 	start_quiet(d);
 	fetch(port, out, sizeof(out));
 	assert_true(al_wait(d, "end=done program=* signal=SIGABRT", NULL, 10000));
@@ -602,7 +581,7 @@ exec_timeout_test(void **state)
 	    " { name = \"silent\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
 	    "   workers = 1; timeout = 1; command = [ \"%s\", \"silent\" ]; },\n"
 	    " { name = \"cat\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
-	    "   workers = 1; timeout = 3; command = [ \"/bin/cat\" ]; } );\n", port, probe(), cport);
+	    "   workers = 1; timeout = 3; command = [ \"/bin/cat\" ]; } );\n", port, h_exec_probe(), cport);
 	start_quiet(d);
 	fd = h_connect("127.0.0.1", port, 2000);
 	assert_true(fd >= 0);
@@ -839,7 +818,7 @@ exec_udp_wait_test(void **state)
 
 	h_write_conf(d, "log = { connections = true; };\n"
 	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
-	    "   wait = true; command = [ \"%s\", \"udp-echo\" ]; } );\n", port, probe());
+	    "   wait = true; command = [ \"%s\", \"udp-echo\" ]; } );\n", port, h_exec_probe());
 	start_quiet(d);
 	for (int i = 0; i < 3; i++) {
 		n = h_udp_query("127.0.0.1", port, "hi", 2, reply, sizeof(reply) - 1, h_hang_ms(3000));
@@ -869,7 +848,7 @@ exec_udp_wait_quiet_test(void **state)
 
 	h_write_conf(d, "log = { connections = false; };\n"
 	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
-	    "   wait = true; command = [ \"%s\", \"udp-echo\" ]; } );\n", port, probe());
+	    "   wait = true; command = [ \"%s\", \"udp-echo\" ]; } );\n", port, h_exec_probe());
 	start_quiet(d);
 	/* a second reply comes from a second run: the first one's end was handled before it started */
 	assert_true(h_udp_query("127.0.0.1", port, "hi", 2, reply, sizeof(reply) - 1, 3000) > 0);
@@ -891,13 +870,13 @@ exec_udp_wait_reload_test(void **state)
 	char first[64], reply[64];
 	ssize_t n;
 
-	h_write_conf(d, LINGER_CONF, port, probe(), "", sport);
+	h_write_conf(d, LINGER_CONF, port, h_exec_probe(), "", sport);
 	start_quiet(d);
 	n = h_udp_query("127.0.0.1", port, "a", 1, first, sizeof(first) - 1, h_hang_ms(3000));
 	if (n < 0)
 		h_fail_with_log(d, "no reply from the wait program");
 	first[n] = '\0';
-	h_write_conf(d, LINGER_CONF, port, probe(), "env = [ \"GENERATION=2\" ];", sport);
+	h_write_conf(d, LINGER_CONF, port, h_exec_probe(), "env = [ \"GENERATION=2\" ];", sport);
 	assert_int_equal(kill(d->pid, SIGHUP), 0);
 	assert_int_equal(h_wait_metric(sport, "netsrvd_reloads_total{result=\"ok\"}", H_EQUAL, 1, 5000), 1);
 	/* the lingering program of the old generation still owns the socket */
@@ -928,7 +907,7 @@ exec_udp_wait_timeout_test(void **state)
 
 	h_write_conf(d, "shutdown_timeout = 1;\nlog = { connections = true; level = \"info\"; };\n"
 	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
-	    "   wait = true; timeout = 1; command = [ \"%s\", \"silent\" ]; } );\n", port, probe());
+	    "   wait = true; timeout = 1; command = [ \"%s\", \"silent\" ]; } );\n", port, h_exec_probe());
 	start_quiet(d);
 	fd = udp_send_connected(port);
 	t0 = h_now_ms();
@@ -949,7 +928,7 @@ exec_udp_wait_unread_test(void **state)
 
 	h_write_conf(d, "log = { connections = true; };\n"
 	    "services = ( { name = \"u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
-	    "   wait = true; command = [ \"%s\", \"exit\", \"0\" ]; } );\n", port, probe());
+	    "   wait = true; command = [ \"%s\", \"exit\", \"0\" ]; } );\n", port, h_exec_probe());
 	start_quiet(d);
 	fd = udp_send_connected(port);
 	if (!h_wait_log(d, "leaves the datagram it was started for unread; next start in 2000 ms", 15000))

@@ -1010,6 +1010,17 @@ h_sysctl_int(const char *path)
 	return v;
 }
 
+bool
+h_has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 const char *
 h_exec_probe(void)
 {

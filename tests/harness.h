@@ -36,6 +36,8 @@ const char *h_netsrvd(void);
 const char *h_srcdir(void);
 /* The built tests/exec-probe, the program exec tests run under netsrvd. */
 const char *h_exec_probe(void);
+/* text has line as a whole line of its own. */
+bool h_has_line(const char *text, const char *line);
 
 /* Starts `netsrvd -f -c conf -p pidfile` (plus extra args), stderr to d->log. */
 pid_t h_start(struct daemon *d, const char *const *extra);

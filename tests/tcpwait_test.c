@@ -21,16 +21,6 @@
 
 #define NCLIENTS 3
 
-static const char *
-probe(void)
-{
-	static char path[512];
-	const char *b = getenv("TOP_BUILDDIR");
-
-	snprintf(path, sizeof(path), "%s/tests/exec-probe", b != NULL ? b : ".");
-	return path;
-}
-
 /*
  * A TCP wait service "t" running the probe with args, and a status
  * service for the metrics. A macro, so the compiler checks each format.
@@ -42,7 +32,7 @@ probe(void)
 	    " { name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n" \
 	    "   wait = true; command = [ \"%s\", %s ]; %s },\n" \
 	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n", \
-	    (port), probe(), (args), (extra), (sport))
+	    (port), h_exec_probe(), (args), (extra), (sport))
 
 /* Started, without a probing connection: that would start the program. */
 static void
@@ -250,7 +240,7 @@ tcpwait_reload_to_nowait_test(void **state)
 	    " { name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"exec\";\n"
 	    "   workers = 2; command = [ \"%s\", \"exit\", \"0\" ]; },\n"
 	    " { name = \"status\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"status\"; workers = 1; } );\n",
-	    port, probe(), sport);
+	    port, h_exec_probe(), sport);
 	assert_int_equal(kill(d->pid, SIGHUP), 0);
 	assert_int_equal(h_wait_metric(sport, "netsrvd_reloads_total{result=\"ok\"}", H_EQUAL, 1, 5000), 1);
 	/* the wait program still has the listener to itself */
