@@ -580,6 +580,7 @@ load_confine(struct ctx *c, const config_setting_t *svc, struct service_config *
 	s->confine.cgroup.on = st != NULL;
 	/* capabilities = [ ] drops every one: written, even empty, is not unset */
 	s->confine.caps_set = config_setting_get_member(svc, "capabilities") != NULL;
+	s->confine.nice_set = config_setting_get_member(svc, "nice") != NULL;
 	if (handler_defaults(config_cgroup_keys, CONFIG_CGROUP_NKEYS, &s->confine.cgroup, st) == -1)
 		return fail_at(c, svc, "out of memory");
 	if (config_confine_check(s, cfg->chroot_dir, &key, why, sizeof(why)) == -1)

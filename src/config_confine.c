@@ -157,6 +157,30 @@ protect_level(const char *word)
 }
 
 /* Which key asks for what only root can do in the worker (a mount namespace, chroot, the bounding set). */
+/*
+ * umask as a string of octal digits: libconfig would read 022 as the
+ * decimal 22, the trap xinetd's "umask = 022" would set. Up to four
+ * digits, as umask(1) and systemd's UMask= write it.
+ */
+static int
+check_umask(struct service_config *s, const char **key, char *why, size_t len)
+{
+	struct confine_conf *c = &s->confine;
+	size_t n = c->umask != NULL ? strlen(c->umask) : 0;
+	unsigned long v;
+
+	if (c->umask == NULL)
+		return 0;
+	if (n == 0 || n > 4 || strspn(c->umask, "01234567") != n || (v = strtoul(c->umask, NULL, 8)) > 0777) {
+		*key = "umask";
+		snprintf(why, len, "service \"%s\": umask \"%s\" is not an octal mode 0000 to 0777 (umask = \"0022\")",
+		    s->name, c->umask);
+		return -1;
+	}
+	c->umask_mode = (mode_t)v;
+	return 0;
+}
+
 static const char *
 needs_root(const struct confine_conf *c)
 {
@@ -189,6 +213,7 @@ config_confine_check(struct service_config *s, const char *global_chroot, const 
 	const char *k;
 
 	if (check_caps(s, key, why, len) == -1 || check_chroot(s, key, why, len) == -1 ||
+	    check_umask(s, key, why, len) == -1 ||
 	    check_paths(s, root, "read_only_paths", &c->read_only_paths, key, why, len) == -1 ||
 	    check_paths(s, root, "read_write_paths", &c->read_write_paths, key, why, len) == -1 ||
 	    check_paths(s, root, "inaccessible_paths", &c->inaccessible_paths, key, why, len) == -1)
@@ -225,5 +250,6 @@ config_confine_free(struct service_config *s)
 	free(c->chroot);
 	free(c->protect_system);
 	free(c->syscall_filter);
-	c->chroot = c->protect_system = c->syscall_filter = NULL;
+	free(c->umask);
+	c->chroot = c->protect_system = c->syscall_filter = c->umask = NULL;
 }

@@ -189,6 +189,10 @@ const struct config_key config_schema[] = {
 	K("protect_home", SCOPE_SERVICE, TYPE_BOOL, 0, 0, "false", true, false, S(confine.protect_home)),
 	KC("syscall_filter", SCOPE_SERVICE, NULL, false, S(confine.syscall_filter), filter_words,
 	    "\"system-service\""),
+	/* no default: unset, they keep the worker's (config_confine.c: nice_set, umask_mode) */
+	K("nice", SCOPE_SERVICE, TYPE_INT, -20, 19, NULL, true, false, S(confine.nice)),
+	{ .name = "umask", .scope = SCOPE_SERVICE, .type = TYPE_STRING, .reloadable = true,
+	  .expects = "an octal mode in quotes (umask = \"0022\")", .offset = S(confine.umask) },
 	{ .name = "cgroup", .scope = SCOPE_SERVICE, .type = TYPE_GROUP, .reloadable = true,
 	  .offset = S(confine.cgroup), .sub = config_cgroup_keys, .nsub = CONFIG_CGROUP_NKEYS },
 };

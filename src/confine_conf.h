@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "config_strv.h"
 
@@ -30,10 +31,14 @@ struct confine_conf {
 	char *protect_system;		/* "full", "strict" (checked); NULL: no */
 	bool protect_home;		/* /home, /root, /run/user inaccessible */
 	char *syscall_filter;		/* "system-service" (checked); NULL: none */
+	int nice;			/* -20..19, with nice_set: a built-in worker's own, an exec program's */
+	char *umask;			/* "0022", as written; NULL: unset (the worker's, 027 once detached) */
 	struct cgroup_conf cgroup;
 
 	/* made by the check (config_confine.c) */
 	bool caps_set;			/* capabilities was written: keep only cap_keep */
+	bool nice_set;			/* nice was written */
+	mode_t umask_mode;		/* umask parsed, with umask != NULL */
 	uint64_t cap_keep;		/* bit n: capability n stays in the bounding set */
 	enum protect_system protect;
 	bool mount_ns;			/* any key that needs a mount namespace of its own */

@@ -124,6 +124,20 @@ explain_syscalls(const struct config *cfg, const struct service_config *s, FILE 
 		    "the built-in workers' allow list (seccomp = true)" : "any (seccomp = false)");
 }
 
+/* A built-in worker's nice and umask (an exec service's handler says its programs'). */
+static void
+explain_worker_limits(const struct service_config *s, FILE *out)
+{
+	if (!s->confine.nice_set && s->confine.umask == NULL)
+		return;
+	fprintf(out, "  worker:          ");
+	if (s->confine.nice_set)
+		fprintf(out, " nice=%d", s->confine.nice);
+	if (s->confine.umask != NULL)
+		fprintf(out, " umask=%s", s->confine.umask);
+	fprintf(out, "\n");
+}
+
 static void
 explain_cgroup(const struct service_config *s, FILE *out)
 {
@@ -159,6 +173,8 @@ explain_service(const struct config *cfg, const char *name, FILE *out)
 		explain_syscalls(cfg, s, out);
 		if (s->handler->explain != NULL)
 			s->handler->explain(s, out);
+		else
+			explain_worker_limits(s, out);
 		explain_cgroup(s, out);
 		return 0;
 	}

@@ -57,11 +57,7 @@ struct exec_conf {
 	struct config_strv passenv;
 	struct exec_limits limits;
 	int max_runtime;
-	int nice;			/* with nice_set (check finds it in the file) */
-	char *umask;			/* "0022", as written; NULL: unset */
 	char **argv;			/* command, NULL-terminated (check makes it) */
-	bool nice_set;
-	mode_t umask_mode;		/* umask parsed, with umask != NULL */
 };
 
 /* --- config ---------------------------------------------------------------- */
@@ -136,26 +132,6 @@ check_tcp_wait(const struct service_config *svc, const struct config_where *w)
 	return 0;
 }
 
-/*
- * umask as a string of octal digits: libconfig would read 022 as the
- * decimal 22, the trap xinetd's "umask = 022" would set. Up to four
- * digits, as umask(1) and systemd's UMask= write it.
- */
-static int
-check_umask(const struct service_config *svc, struct exec_conf *x, const struct config_where *w)
-{
-	size_t n = x->umask != NULL ? strlen(x->umask) : 0;
-	unsigned long v;
-
-	if (x->umask == NULL)
-		return 0;
-	if (n == 0 || n > 4 || strspn(x->umask, "01234567") != n || (v = strtoul(x->umask, NULL, 8)) > 0777)
-		return config_error(w, "umask", "service \"%s\": umask \"%s\" is not an octal mode 0000 to 0777 "
-		    "(umask = \"0022\")", svc->name, x->umask);
-	x->umask_mode = (mode_t)v;
-	return 0;
-}
-
 /* inetd's wait: one program owns the socket (UDP, or a TCP listener), so one worker. */
 static int
 check_mode(struct service_config *svc, const struct exec_conf *x, const struct config_where *w)
@@ -184,10 +160,8 @@ exec_check(struct service_config *svc, const struct config_where *w)
 {
 	struct exec_conf *x = svc->hconf;
 
-	if (check_command(svc, x, w) == -1 || check_env(svc, x, w) == -1 || check_mode(svc, x, w) == -1 ||
-	    check_umask(svc, x, w) == -1)
+	if (check_command(svc, x, w) == -1 || check_env(svc, x, w) == -1 || check_mode(svc, x, w) == -1)
 		return -1;
-	x->nice_set = config_where_sets(w, "nice");
 	x->argv = calloc(x->command.n + 1, sizeof(char *));
 	if (x->argv == NULL)
 		return config_error(w, NULL, "out of memory");
@@ -249,10 +223,11 @@ exec_init(const struct service_config *svc, const struct handler_env *env, void 
 	add_limit(&xs->prep, RLIMIT_NPROC, x->limits.processes);
 	add_limit(&xs->prep, RLIMIT_CORE, x->limits.core);
 	add_limit(&xs->prep, RLIMIT_FSIZE, x->limits.fsize);
-	if (x->nice_set)
-		exec_prep_nice(&xs->prep, x->nice);
-	if (x->umask != NULL)
-		exec_prep_umask(&xs->prep, x->umask_mode);
+	/* nice and umask: the service's (config_confine.c), the program's here, a built-in worker's own */
+	if (svc->confine.nice_set)
+		exec_prep_nice(&xs->prep, svc->confine.nice);
+	if (svc->confine.umask != NULL)
+		exec_prep_umask(&xs->prep, svc->confine.umask_mode);
 	/* syscall_filter: the worker puts it on itself, for its programs to inherit (worker.c) */
 	xs->daemon_stopping = env != NULL && env->control != NULL ? &env->control->stopping : NULL;
 #ifdef HAVE_TLS
@@ -825,15 +800,15 @@ exec_explain(const struct service_config *svc, FILE *out)
 	explain_limit(out, "processes", l->processes, "");
 	explain_limit(out, "core", l->core, "B");
 	explain_limit(out, "fsize", l->fsize, "B");
-	if (x->nice_set)
-		fprintf(out, " nice=%d", x->nice);
-	if (x->umask != NULL)
-		fprintf(out, " umask=%s", x->umask);
+	if (svc->confine.nice_set)
+		fprintf(out, " nice=%d", svc->confine.nice);
+	if (svc->confine.umask != NULL)
+		fprintf(out, " umask=%s", svc->confine.umask);
 	if (x->max_runtime > 0)
 		fprintf(out, " max_runtime=%ds", x->max_runtime);
 	fprintf(out, "%s\n", l->cpu == LIMIT_UNSET && l->memory == LIMIT_UNSET && l->files == LIMIT_UNSET &&
 	    l->processes == LIMIT_UNSET && l->core == LIMIT_UNSET && l->fsize == LIMIT_UNSET &&
-	    !x->nice_set && x->umask == NULL && x->max_runtime == 0 ? " the worker's own" : "");
+	    !svc->confine.nice_set && svc->confine.umask == NULL && x->max_runtime == 0 ? " the worker's own" : "");
 }
 
 static const struct config_key limit_keys[] = {
@@ -866,12 +841,6 @@ static const struct config_key exec_keys[] = {
 	  .nsub = sizeof(limit_keys) / sizeof(limit_keys[0]) },
 	{ .name = "max_runtime", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = 0, .max = 86400,
 	  .def = "0", .reloadable = true, .offset = offsetof(struct exec_conf, max_runtime) },
-	/* no default: unset, the program keeps the worker's (check_umask, nice_set) */
-	{ .name = "nice", .scope = SCOPE_SERVICE, .type = TYPE_INT, .min = -20, .max = 19,
-	  .reloadable = true, .offset = offsetof(struct exec_conf, nice) },
-	{ .name = "umask", .scope = SCOPE_SERVICE, .type = TYPE_STRING, .reloadable = true,
-	  .expects = "an octal mode in quotes (umask = \"0022\")",
-	  .offset = offsetof(struct exec_conf, umask) },
 };
 
 const struct handler handler_exec = {

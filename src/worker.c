@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/sysinfo.h>
 #include <time.h>
@@ -192,6 +194,23 @@ filter_programs(const struct service_config *svc)
 }
 
 /*
+ * nice and umask (systemd's Nice=, UMask=) of a built-in worker, its own:
+ * set while still root, so a nice below 0 is allowed. An exec service's
+ * are its programs', set in their child (exec_spawn.c).
+ */
+static int
+set_nice_umask(const struct service_config *svc)
+{
+	if (svc->confine.umask != NULL)
+		(void)umask(svc->confine.umask_mode);
+	if (svc->confine.nice_set && setpriority(PRIO_PROCESS, 0, svc->confine.nice) == -1) {
+		log_error("service %s: setpriority(%d)", svc->name, svc->confine.nice);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Order matters: mounts and chroot need root, the filter (which allows no
  * mount) must come last. A service's filesystem keys or chroot (confine.c)
  * apply to both kinds of worker; its chroot replaces the global one,
@@ -219,7 +238,7 @@ confine(const struct config *cfg, const struct service_config *svc, struct sb_sl
 		    filter_programs(svc);
 	if (!own_view && cfg->chroot_dir != NULL && sandbox_chroot(cfg->chroot_dir) == -1)
 		return -1;
-	if (drop_privileges(svc) == -1 || bind_to_master(master_pid) == -1)
+	if (set_nice_umask(svc) == -1 || drop_privileges(svc) == -1 || bind_to_master(master_pid) == -1)
 		return -1;
 	if (!cfg->seccomp || !sandbox_seccomp_supported())
 		return 0;

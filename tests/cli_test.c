@@ -77,7 +77,7 @@ cli_explain_test(void **state)
 	assert_int_equal(h_run(argv, out, sizeof(out), 10000), 0);
 	assert_non_null(strstr(out, "service x: exec, tcp port 7\n"));
 	assert_non_null(strstr(out, "  no_new_privs:     yes\n"));
-	assert_non_null(strstr(out, "  system calls:     programs: systemd's @system-service"));
+	assert_non_null(strstr(out, "  system calls:     programs (and their workers): systemd's @system-service"));
 	assert_non_null(strstr(out, "  program:          /bin/cat -u\n"));
 	assert_non_null(strstr(out, "  limits:           files=64 max_runtime=30s\n"));
 	assert_non_null(strstr(out, "  cgroup:           netsrvd's; a program's process group is killed"));

@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -357,6 +358,61 @@ confine_caps_builtin_serves_test(void **state)
 	assert_non_null(strstr(text, "NoNewPrivs:\t1\n"));
 }
 
+/* Field n (1-based, as proc(5) counts) of /proc/pid/stat, after the command's ")". */
+static long
+stat_field(pid_t pid, int n)
+{
+	char path[64], text[1024], *p;
+	FILE *f;
+	size_t len;
+	long v = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	assert_non_null(f = fopen(path, "r"));
+	len = fread(text, 1, sizeof(text) - 1, f);
+	text[len] = '\0';
+	fclose(f);
+	assert_non_null(p = strrchr(text, ')'));
+	assert_non_null(p = strchr(p + 2, ' '));	/* past field 3, the state (a letter) */
+	for (int i = 4; i <= n; i++)
+		v = strtol(p, &p, 10);
+	return v;
+}
+
+/*
+ * nice and umask on a built-in service: its workers' own (systemd's Nice=
+ * and UMask= for the unit), set before the user change, so as root a
+ * nice below 0 too; the worker still serves.
+ */
+static void
+confine_caps_builtin_nice_umask_test(void **state)
+{
+	struct daemon *d = *state;
+	int port = h_free_port(), nice = geteuid() == 0 ? -5 : 7;
+	char path[64], text[4096];
+	pid_t w;
+	FILE *f;
+	size_t n;
+
+	h_write_conf(d, "services = (\n"
+	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n"
+	    "   workers = 1; nice = %d; umask = \"0077\"; } );\n", port, nice);
+	h_start_serving(d, port);
+	assert_true(h_echo("127.0.0.1", port, "niced\n", 6, 5000));
+	assert_true((w = worker_of(d->pid, "echo")) > 0);
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)w);
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	assert_non_null(strstr(text, "Umask:\t0077\n"));
+	assert_int_equal(stat_field(w, 19), nice);
+	/* the master keeps its own: ours, which it inherited */
+	errno = 0;
+	assert_int_equal(stat_field(d->pid, 19), getpriority(PRIO_PROCESS, 0));
+	assert_int_equal(errno, 0);
+}
+
 /* The daemon runs under valgrind (NETSRVD_WRAPPER): its programs get no filter. */
 static bool
 daemon_under_valgrind(void)
@@ -491,6 +547,7 @@ main(void)
 		cmocka_unit_test(confine_caps_exec_start_filter_test),
 		cmocka_unit_test_setup_teardown(confine_caps_program_bounding_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(confine_caps_builtin_serves_test, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(confine_caps_builtin_nice_umask_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(confine_caps_program_filter_test, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(confine_caps_filter_nnp_test, h_fixture_setup, h_fixture_teardown),
 	};

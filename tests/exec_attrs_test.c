@@ -123,9 +123,10 @@ exec_attrs_config_errors_test(void **state)
 	};
 	char text[1024], err[CONFIG_ERR_MAX];
 
+	struct config *cfg;
+
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct config *cfg;
 
 		snprintf(text, sizeof(text), "services = (\n{ name = \"x\"; protocol = \"tcp\"; port = 7; "
 		    "handler = \"exec\"; command = [ \"/bin/cat\" ];\n %s } );\n", cases[i].keys);
@@ -137,9 +138,18 @@ exec_attrs_config_errors_test(void **state)
 		if (strncmp(err, "t.conf:3: ", 10) != 0 || strstr(err, cases[i].msg) == NULL)
 			fail_msg("%s: expected \"t.conf:3: ...%s\", got \"%s\"", cases[i].keys, cases[i].msg, err);
 	}
-	/* a built-in handler's workers run no program: the keys are exec's */
+	/* a built-in service's are its workers' own (confine_caps_builtin_nice_umask_test), checked alike */
 	snprintf(text, sizeof(text), "services = (\n{ name = \"x\"; protocol = \"tcp\"; port = 7; "
-	    "handler = \"echo\";\n nice = 5; } );\n");
+	    "handler = \"echo\";\n nice = 5; umask = \"027\"; } );\n");
+	cfg = config_parse_string(text, "t.conf", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("refused: %s", err);
+	assert_true(cfg->services[0].confine.nice_set);
+	assert_int_equal(cfg->services[0].confine.nice, 5);
+	assert_int_equal(cfg->services[0].confine.umask_mode, 027);
+	config_free(cfg);
+	snprintf(text, sizeof(text), "services = (\n{ name = \"x\"; protocol = \"tcp\"; port = 7; "
+	    "handler = \"echo\";\n umask = \"0899\"; } );\n");
 	assert_null(config_parse_string(text, "t.conf", err, sizeof(err)));
 	assert_non_null(strstr(err, "t.conf:3: "));
 }

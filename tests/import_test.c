@@ -878,7 +878,7 @@ import_tcp_wait_test(void **state)
 	free(text);
 }
 
-/* xinetd's nice and umask become the exec keys; out of range, malformed or on a built-in: noted. */
+/* xinetd's nice and umask become the keys of the same names, a built-in's too; out of range or malformed: noted. */
 static void
 import_xinetd_nice_umask_test(void **state)
 {
@@ -898,10 +898,11 @@ import_xinetd_nice_umask_test(void **state)
 	assert_null(svc("git")->umask);
 	assert_note(svc("git"), "nice is -20 to 19");
 	assert_note(svc("git"), "not an octal mode");
-	assert_false(svc("daytime")->nice_set);
-	assert_null(svc("daytime")->umask);
-	assert_note(svc("daytime"), "nice on programs only");
-	assert_note(svc("daytime"), "umask on programs only");
+	/* a built-in's: its workers' own */
+	assert_true(svc("daytime")->nice_set);
+	assert_int_equal(svc("daytime")->nice, 5);
+	assert_string_equal(svc("daytime")->umask, "0022");
+	assert_int_equal(svc("daytime")->notes.n, 0);
 	text = emit();
 	assert_non_null(strstr(text, "\t\tnice = -5;\n"));
 	assert_non_null(strstr(text, "\t\tumask = \"0007\";\n"));

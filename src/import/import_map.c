@@ -256,25 +256,17 @@ import_map_default_caps(struct import_service *s, int max_workers)
 		s->max_per_source = 0;
 }
 
-static bool
-is_exec(const struct import_service *s)
-{
-	return s->handler != NULL && strcmp(s->handler, "exec") == 0;
-}
-
 void
 import_map_nice(struct import_service *s, const char *text, const struct import_at *at)
 {
-	const struct config_key *k = config_handler_key_find("nice");
+	const struct config_key *k = config_key_find("nice", SCOPE_SERVICE);
 	char *end;
 	long n;
 
+	/* a program's, or a built-in worker's own: both are netsrvd's nice */
 	errno = 0;
 	n = strtol(text, &end, 10);
-	if (!is_exec(s))
-		import_note_add(&s->notes, at->file, at->line, at->what,
-		    "netsrvd sets nice on programs only (handler exec)");
-	else if (end == text || *end != '\0' || errno != 0)
+	if (end == text || *end != '\0' || errno != 0)
 		import_note_add(&s->notes, at->file, at->line, at->what, "not a number");
 	else if (k == NULL || n < k->min || n > k->max)
 		import_note_add(&s->notes, at->file, at->line, at->what, "netsrvd's nice is %lld to %lld",
@@ -291,11 +283,6 @@ import_map_umask(struct import_service *s, const char *text, const struct import
 	size_t n = strlen(text);
 	unsigned long mode;
 
-	if (!is_exec(s)) {
-		import_note_add(&s->notes, at->file, at->line, at->what,
-		    "netsrvd sets a umask on programs only (handler exec)");
-		return;
-	}
 	if (n == 0 || n > 4 || strspn(text, "01234567") != n || (mode = strtoul(text, NULL, 8)) > 0777) {
 		import_note_add(&s->notes, at->file, at->line, at->what, "not an octal mode 0000 to 0777");
 		return;
