@@ -88,6 +88,13 @@ cli_explain_test(void **state)
 		assert_non_null(strstr(out, "    private:        /tmp /var/tmp (private_tmp)\n"));
 	} else
 		assert_non_null(strstr(out, "  bounding set:     every capability (none dropped)\n"));
+	/* a built-in service: its workers' own nice and umask, and no program line */
+	h_write_conf(d, "services = ( { name = \"x\"; protocol = \"tcp\"; port = 7; handler = \"echo\";\n"
+	    " nice = 5; umask = \"0077\"; } );\n");
+	assert_int_equal(h_run(argv, out, sizeof(out), 10000), 0);
+	assert_non_null(strstr(out, "service x: echo, tcp port 7\n"));
+	assert_non_null(strstr(out, "  worker:           nice=5 umask=0077\n"));
+	assert_null(strstr(out, "  program:"));
 	assert_int_equal(h_run(other, out, sizeof(out), 10000), 64);
 	assert_non_null(strstr(out, "has no service \"nope\""));
 	assert_int_equal(h_run(alone, out, sizeof(out), 10000), 64);
