@@ -244,34 +244,35 @@ exec_init(const struct service_config *svc, const struct handler_env *env, void 
 	return 0;
 }
 
-/*
- * cgroup = { }: each program starts in a cgroup of its connection's own
- * (cgroup.c), and whatever it started, setsid or double fork included,
- * is killed with it when the connection ends. -1 (logged): not started.
- * Without a cgroup group nothing changes: the process group as before.
- */
-static int
-cgroup_before(struct exec_state *xs, const struct service_config *svc, struct cgroup_conn *cg, char *why)
-{
-	why[0] = '\0';	/* exec_start fills it; a cgroup failure is logged here */
-	if (cgroup_conn_open(svc, &xs->cgroups, cg) == -1)
-		return -1;	/* logged */
-	xs->prep.cgroup_procs_fd = cg->procs_fd;
-	return 0;
-}
-
-/* The program is started (or not): the next start joins no cgroup unless given one. */
-static void
-cgroup_started(struct exec_state *xs)
-{
-	xs->prep.cgroup_procs_fd = -1;
-}
-
 /* The connection's end (or the program's failure to start): its cgroup emptied, kept for the next. */
 static void
 cgroup_after(struct exec_state *xs, const struct service_config *svc, struct cgroup_conn *cg)
 {
 	(void)cgroup_conn_close(svc, &xs->cgroups, cg);
+}
+
+/*
+ * The program, on io_fd. cgroup = { }: it starts in a cgroup of its
+ * connection's own (cgroup.c), and whatever it starts, setsid or double
+ * fork included, is killed with it at cgroup_after; without a cgroup
+ * group, the process group as before. -1 (logged): not started.
+ */
+static int
+start_program(struct exec_state *xs, const struct service_config *svc, int io_fd, struct exec_child *c,
+    struct cgroup_conn *cg)
+{
+	char why[256];
+	int r = -1;
+
+	if (cgroup_conn_open(svc, &xs->cgroups, cg) == 0) {	/* its failure is logged there */
+		xs->prep.cgroup_procs_fd = cg->procs_fd;
+		if ((r = exec_start(&xs->prep, io_fd, c, why, sizeof(why))) == -1)
+			log_warnx("service %s: program not started: %s", svc->name, why);
+		xs->prep.cgroup_procs_fd = -1;	/* the next start joins no cgroup unless given one */
+	}
+	if (r == -1)
+		cgroup_after(xs, svc, cg);
+	return r;
 }
 
 static void
@@ -509,7 +510,6 @@ exec_serve_tls(struct tcp_session *s, struct exec_state *xs)
 	struct exec_result r;
 	struct exec_watch w;
 	struct cgroup_conn cg;
-	char why[256];
 	int sp[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
@@ -521,18 +521,13 @@ exec_serve_tls(struct tcp_session *s, struct exec_state *xs)
 	exec_set_peer(&xs->prep, s->peer, getsockname(s->fd, (struct sockaddr *)&local, &llen) == 0 ?
 	    (struct sockaddr *)&local : NULL);
 	tls_variables(&xs->prep, &s->tls->info);
-	if (cgroup_before(xs, s->svc, &cg, why) == -1 || exec_start(&xs->prep, sp[1], &c, why, sizeof(why)) == -1) {
-		if (why[0] != '\0')
-			log_warnx("service %s: program not started: %s", s->svc->name, why);
+	if (start_program(xs, s->svc, sp[1], &c, &cg) == -1) {
 		snprintf(s->log_extra, sizeof(s->log_extra), "exit=not-started");
 		count_start_failure(s->counters);
-		cgroup_started(xs);
-		cgroup_after(xs, s->svc, &cg);
 		close(sp[0]);
 		close(sp[1]);
 		return END_ERROR;
 	}
-	cgroup_started(xs);
 	close(sp[1]);
 	if (util_set_nonblock(sp[0], 1) == -1)
 		log_warn("service %s: O_NONBLOCK on the program's socket pair", s->svc->name);
@@ -563,7 +558,6 @@ exec_serve_tcp(struct tcp_session *s)
 	struct exec_watch w;
 	struct exec_state *xs = s->state;
 	struct cgroup_conn cg;
-	char why[256];
 
 #ifdef HAVE_TLS
 	if (s->tls != NULL)
@@ -571,16 +565,11 @@ exec_serve_tcp(struct tcp_session *s)
 #endif
 	conn_watch_init(&cw, s->fd, xs->diag_fd);
 	exec_set_peer(&xs->prep, s->peer, cw.local.ss_family != AF_UNSPEC ? (struct sockaddr *)&cw.local : NULL);
-	if (cgroup_before(xs, s->svc, &cg, why) == -1 || exec_start(&xs->prep, s->fd, &c, why, sizeof(why)) == -1) {
-		if (why[0] != '\0')
-			log_warnx("service %s: program not started: %s", s->svc->name, why);
+	if (start_program(xs, s->svc, s->fd, &c, &cg) == -1) {
 		snprintf(s->log_extra, sizeof(s->log_extra), "exit=not-started");
 		count_start_failure(s->counters);
-		cgroup_started(xs);
-		cgroup_after(xs, s->svc, &cg);
 		return END_ERROR;
 	}
-	cgroup_started(xs);
 	conn_let_go(&cw, s);
 	w = watch_for(xs, s->svc, s->wake_fd, s->progress, s->shutdown_timeout, conn_moved, &cw);
 	exec_watch(&w, &c, &r);
@@ -732,15 +721,11 @@ exec_serve_socket(struct socket_session *u)
 		struct exec_watch w;
 		struct arrival_watch aw;
 		struct cgroup_conn cg;
-		char why[256], res[64];
+		char res[64];
 		bool fast, left;
 
 		arrival_watch_open(&aw, u);
-		if (cgroup_before(xs, u->svc, &cg, why) == -1 || exec_start(&xs->prep, u->fd, &c, why, sizeof(why)) == -1) {
-			if (why[0] != '\0')
-				log_warnx("service %s: program not started: %s", u->svc->name, why);
-			cgroup_started(xs);
-			cgroup_after(xs, u->svc, &cg);
+		if (start_program(xs, u->svc, u->fd, &c, &cg) == -1) {
 			count_start_failure(u->counters);
 			not_before = note_wait_result(u, &b, true, false);
 			if (aw.ep >= 0)
@@ -749,7 +734,6 @@ exec_serve_socket(struct socket_session *u)
 		}
 		w = watch_for(xs, u->svc, u->wake_fd, u->progress, u->shutdown_timeout,
 		    udp ? arrivals : NULL, &aw);
-		cgroup_started(xs);
 		exec_watch(&w, &c, &r);
 		cgroup_after(xs, u->svc, &cg);
 		exec_result_format(&r, c.pid, res, sizeof(res));
