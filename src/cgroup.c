@@ -67,32 +67,29 @@ populated(int events_fd)
 }
 
 /*
- * Everything in the cgroup dir_fd is killed, and waited for up to
- * bound_ms (cgroup.events wakes POLLPRI at each change). Returns 0 once
- * it is empty, -1 when it is not by then (or cannot be asked).
+ * Everything in the cgroup dir_fd (its cgroup.events: events_fd) is
+ * killed, and waited for up to bound_ms (cgroup.events wakes POLLPRI at
+ * each change). Returns 0 once it is empty, -1 when it is not by then
+ * (or cannot be asked).
  */
 static int
-kill_and_wait(int dir_fd, int bound_ms)
+kill_and_wait(int dir_fd, int events_fd, int bound_ms)
 {
-	int ev = openat(dir_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
 	int64_t deadline = util_now_ms() + bound_ms;
 	int p;
 
-	if (ev == -1)
-		return -1;
 	/* the common case: the program was alone and has been reaped; no kill to send */
-	if ((p = populated(ev)) == 1 && write_at(dir_fd, "cgroup.kill", "1") == -1)
+	if ((p = populated(events_fd)) == 1 && write_at(dir_fd, "cgroup.kill", "1") == -1)
 		p = -1;
 	while (p == 1) {
 		int64_t left = deadline - util_now_ms();
-		struct pollfd pf = { .fd = ev, .events = POLLPRI };
+		struct pollfd pf = { .fd = events_fd, .events = POLLPRI };
 		if (left <= 0)
 			break;
 		if (poll(&pf, 1, (int)left) == -1 && errno != EINTR)
 			break;
-		p = populated(ev);
+		p = populated(events_fd);
 	}
-	close(ev);
 	return p == 0 ? 0 : -1;
 }
 
@@ -347,14 +344,14 @@ sweep_one(const char *dir, const char *name, bool wait)
 		return false;
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return false;
-	if ((ev = openat(fd, "cgroup.events", O_RDONLY | O_CLOEXEC)) >= 0) {
-		busy = populated(ev) != 0;
-		close(ev);
-	}
+	if ((ev = openat(fd, "cgroup.events", O_RDONLY | O_CLOEXEC)) >= 0)
+		busy = populated(ev) != 0;	/* unreadable counts as populated: killed all the same */
 	if (busy && write_at(fd, "cgroup.kill", "1") == -1)
 		log_warn("cgroup: kill %s", path);
-	if (busy && wait)
-		(void)kill_and_wait(fd, CGROUP_KILL_WAIT_MS);
+	if (busy && wait && ev >= 0)
+		(void)kill_and_wait(fd, ev, CGROUP_KILL_WAIT_MS);
+	if (ev >= 0)
+		close(ev);
 	close(fd);
 	if (rmdir(path) == -1 && errno != ENOENT) {
 		if (!wait)
@@ -495,21 +492,6 @@ dir_populated(const char *dir)
 	return p != 0;
 }
 
-static void
-rmdir_conn_dirs(const char *dir)
-{
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-
-	if (dp == NULL)
-		return;
-	while ((d = readdir(dp)) != NULL)
-		if (d->d_type == DT_DIR && strncmp(d->d_name, "conn.", 5) == 0 && unlinkat(dirfd(dp), d->d_name,
-		    AT_REMOVEDIR) == -1)
-			log_debug("cgroup: rmdir %s/%s: %s", dir, d->d_name, strerror(errno));
-	closedir(dp);
-}
-
 /*
  * A service a reload took the cgroup group from (or removed): its
  * directory goes once the last of its old workers has, and not before.
@@ -524,7 +506,7 @@ retire_services(void)
 		if (inst.svcs[i].on || service_path(inst.svcs[i].name, NULL, dir, sizeof(dir)) == -1 ||
 		    service_path(inst.svcs[i].name, "workers", sub, sizeof(sub)) == -1 || dir_populated(dir))
 			continue;
-		rmdir_conn_dirs(dir);
+		(void)sweep_service(inst.svcs[i].name, "conn.", false);	/* empty, all of them: no kill */
 		remove_dir(sub);
 		if (rmdir(dir) == -1 && errno != ENOENT) {
 			log_debug("cgroup: rmdir %s: %s", dir, strerror(errno));
@@ -687,32 +669,6 @@ cgroup_conn_open(const struct service_config *svc, struct cgroup_worker *cw, str
 	return conn_make(svc, cw, cc);
 }
 
-/*
- * Everything in the cgroup is killed and waited for, up to bound_ms
- * (cgroup.events wakes POLLPRI at each change). 0 once it is empty, -1
- * when it is not by then (or cannot be asked).
- */
-static int
-conn_empty(struct cgroup_conn *cc, int bound_ms)
-{
-	int64_t deadline = util_now_ms() + bound_ms;
-	int p;
-
-	/* the common case: the program was alone and has been reaped; no kill to send */
-	if ((p = populated(cc->events_fd)) == 1 && write_at(cc->dir_fd, "cgroup.kill", "1") == -1)
-		p = -1;
-	while (p == 1) {
-		int64_t left = deadline - util_now_ms();
-		struct pollfd pf = { .fd = cc->events_fd, .events = POLLPRI };
-		if (left <= 0)
-			break;
-		if (poll(&pf, 1, (int)left) == -1 && errno != EINTR)
-			break;
-		p = populated(cc->events_fd);
-	}
-	return p == 0 ? 0 : -1;
-}
-
 long long
 cgroup_conn_close(const struct service_config *svc, struct cgroup_worker *cw, struct cgroup_conn *cc)
 {
@@ -722,7 +678,7 @@ cgroup_conn_close(const struct service_config *svc, struct cgroup_worker *cw, st
 	if (cc->dir_fd < 0)
 		return -1;
 	t0 = util_now_us();
-	if (conn_empty(cc, CGROUP_KILL_WAIT_MS) == 0) {
+	if (kill_and_wait(cc->dir_fd, cc->events_fd, CGROUP_KILL_WAIT_MS) == 0) {
 		long long took = (long long)(util_now_us() - t0);
 		/* empty: the next connection's */
 		conn_drop(&cw->spare);
