@@ -156,7 +156,6 @@ protect_level(const char *word)
 	return strcmp(word, "strict") == 0 ? PROTECT_SYSTEM_STRICT : PROTECT_SYSTEM_FULL;
 }
 
-/* Which key asks for what only root can do in the worker (a mount namespace, chroot, the bounding set). */
 /*
  * umask as a string of octal digits: libconfig would read 022 as the
  * decimal 22, the trap xinetd's "umask = 022" would set. Up to four
@@ -181,6 +180,7 @@ check_umask(struct service_config *s, const char **key, char *why, size_t len)
 	return 0;
 }
 
+/* Which key asks for what only root can do in the worker (a mount namespace, chroot, the bounding set). */
 static const char *
 needs_root(const struct confine_conf *c)
 {

@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-
 #define EXEC_NLIMITS 6
 
 /* One setrlimit the program gets. */
@@ -93,7 +92,8 @@ void exec_set_tls(struct exec_prep *p, const char *const vals[TV_COUNT]);
 /*
  * Starts the program with io_fd as its stdin and stdout and a pipe as its
  * stderr; nothing else open, default signal dispositions, empty mask, its
- * own session, working directory /, the limits, nice and umask, the filter last. Returns 0, or -1 with why
+ * own session, working directory /, the limits, nice and umask (a syscall_filter it inherits
+ * from the worker). Returns 0, or -1 with why
  * ("cannot execute /x: No such file or directory") when it never ran.
  */
 int exec_start(const struct exec_prep *p, int io_fd, struct exec_child *c, char *why, size_t len);

@@ -12,6 +12,7 @@
 #include "config_confine.h"
 #include "explain.h"
 #include "handler.h"
+#include "privs.h"
 
 static const char *
 user_name(uid_t uid)
@@ -54,11 +55,9 @@ explain_caps(const struct service_config *s, FILE *out)
 	const struct confine_conf *c = &s->confine;
 	bool any = false;
 
-	/* the filter brings no_new_privs, unless the program keeps CAP_SYS_ADMIN (program_filter.c) */
-	bool root = (s->id.drop ? s->id.uid : geteuid()) == 0;
-	bool keeps_admin = root && (!c->caps_set || (c->cap_keep & (UINT64_C(1) << CAP_SYS_ADMIN)));
+	/* the filter brings no_new_privs, unless the program keeps CAP_SYS_ADMIN (worker.c, as systemd) */
 	bool nnp = c->no_new_privileges || !s->handler->runs_programs ||
-	    (c->syscall_filter != NULL && !keeps_admin);
+	    (c->syscall_filter != NULL && !privs_program_keeps(s, CAP_SYS_ADMIN));
 
 	fprintf(out, "  no_new_privs:     %s\n", nnp ? "yes" : "no");
 	fprintf(out, "  bounding set:    ");
