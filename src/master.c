@@ -254,6 +254,9 @@ master_reload(struct master *m)
 	if (g == NULL) {
 		config_free(cfg);
 		reload_failed(m, reuse == NULL ? "out of memory" : err);
+		/* cgroup_setup wrote the new file's limits: the running generation's again */
+		if (cgroup_setup(m->gen->cfg, err, sizeof(err)) == -1)
+			log_warnx("%s", err);
 		return;
 	}
 	/* Commit: from here on nothing can fail half-way. */
