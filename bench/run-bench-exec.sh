@@ -58,37 +58,36 @@ set -- $("$BENCH" --free-port --count 5)
 p_netsrvd=$1 p_reference=$2 p_tcpserver=$3 p_xinetd=$4 p_exec_confined=$5
 TARGETS=
 
-# --- netsrvd: exec, a static pool, the access log on --------------------------
-if [ -n "$NETSRVD" ] && [ -x "$NETSRVD" ]; then
-	cat >"$tmp/netsrvd.conf" <<EOF
-pid_file = "$tmp/netsrvd.pid";
-log = { target = "$tmp/access.log"; level = "warning"; connections = true; };
+# --- netsrvd: exec, a static pool, the access log on; and exec-confined ----------------
+# start_netsrvd NAME PORT TARGET LABEL KEYS: a daemon of its own serving
+# the exec service with KEYS, counted as TARGET once it serves; its pid
+# in started.
+start_netsrvd() {
+	cat >"$tmp/$1.conf" <<EOF
+pid_file = "$tmp/$1.pid";
+log = { target = "$tmp/$1-access.log"; level = "warning"; connections = true; };
 workers = $WORKERS;
 max_workers = $WORKERS;
 max_per_source = 0;
 services = (
-  { name = "cat"; protocol = "tcp"; address = "127.0.0.1"; port = $p_netsrvd;
-    handler = "exec"; command = [ "$PROGRAM" ]; }
+  { name = "cat"; protocol = "tcp"; address = "127.0.0.1"; port = $2;
+    handler = "exec"; command = [ "$PROGRAM" ];$5
+  }
 );
 EOF
-	"$NETSRVD" -f -c "$tmp/netsrvd.conf" 2>"$tmp/netsrvd.err" &
-	pid_netsrvd=$!
-	PIDS="$PIDS $pid_netsrvd"
-	if wait_serving "$p_netsrvd" "$pid_netsrvd"; then
-		TARGETS="$TARGETS netsrvd"
+	"$NETSRVD" -f -c "$tmp/$1.conf" 2>"$tmp/$1.err" &
+	started=$!
+	PIDS="$PIDS $started"
+	if wait_serving "$2" "$started"; then
+		TARGETS="$TARGETS $3"
 	else
-		say "netsrvd does not serve; its stderr:"
-		sed 's/^/  | /' "$tmp/netsrvd.err" >&2
+		say "$4 does not serve; its stderr:"
+		sed 's/^/  | /' "$tmp/$1.err" >&2
 		FAIL=1
 	fi
-else
-	say "netsrvd: '$NETSRVD' is not an executable"
-	FAIL=1
-fi
+}
 
-# --- exec-confined: the same service, with the sandbox systemd gives a unit ------------
-# One key a line, so that one this build cannot load yet is left out in a
-# marked line ("# NOT LOADED: ...") rather than the whole row lost.
+# exec-confined: the same service, with the sandbox systemd gives a unit
 CONFINE_KEYS='
     no_new_privileges = true;
     capabilities = [ ];
@@ -97,28 +96,14 @@ CONFINE_KEYS='
     syscall_filter = "system-service";
     cgroup = { };'
 if [ -n "$NETSRVD" ] && [ -x "$NETSRVD" ]; then
-	cat >"$tmp/confined.conf" <<EOF
-pid_file = "$tmp/confined.pid";
-log = { target = "$tmp/confined-access.log"; level = "warning"; connections = true; };
-workers = $WORKERS;
-max_workers = $WORKERS;
-max_per_source = 0;
-services = (
-  { name = "cat"; protocol = "tcp"; address = "127.0.0.1"; port = $p_exec_confined;
-    handler = "exec"; command = [ "$PROGRAM" ];$CONFINE_KEYS
-  }
-);
-EOF
-	"$NETSRVD" -f -c "$tmp/confined.conf" 2>"$tmp/confined.err" &
-	pid_exec_confined=$!
-	PIDS="$PIDS $pid_exec_confined"
-	if wait_serving "$p_exec_confined" "$pid_exec_confined"; then
-		TARGETS="$TARGETS exec_confined"
-	else
-		say "netsrvd (exec-confined) does not serve; its stderr:"
-		sed 's/^/  | /' "$tmp/confined.err" >&2
-		FAIL=1
-	fi
+	start_netsrvd netsrvd "$p_netsrvd" netsrvd netsrvd ""
+	pid_netsrvd=$started
+	start_netsrvd confined "$p_exec_confined" exec_confined "netsrvd (exec-confined)" "$CONFINE_KEYS"
+	# shellcheck disable=SC2034 # read through eval, as pid_$t
+	pid_exec_confined=$started
+else
+	say "netsrvd: '$NETSRVD' is not an executable"
+	FAIL=1
 fi
 
 # --- the reference ------------------------------------------------------------------
@@ -208,7 +193,7 @@ done
 MEM_AFTER=
 case " $TARGETS " in *" netsrvd "*) MEM_AFTER=$("$BENCH" --mode mem --pid "$pid_netsrvd") ;; esac
 logged=0
-[ -f "$tmp/access.log" ] && logged=$(grep -c 'service=cat .* exit=0' "$tmp/access.log")
+[ -f "$tmp/netsrvd-access.log" ] && logged=$(grep -c 'service=cat .* exit=0' "$tmp/netsrvd-access.log")
 
 printf '\n## netsrvd bench, exec: %s round(s) x %s s, %s workers, %s clients, %s per connection, netsrvd access log on, %s, %s CPUs\n\n' \
     "$ROUNDS" "$SECS" "$WORKERS" "$CLIENTS" "$PROGRAM" "$(uname -sr)" "$(nproc 2>/dev/null || echo '?')"

@@ -262,17 +262,30 @@ status_hex(const char *text, const char *key)
 	return p != NULL ? strtoull(p + strlen(key), NULL, 16) : UINT64_MAX;
 }
 
+/* /proc/PID/file (pid 0: ours) into text, NUL-terminated. */
+static void
+read_proc(pid_t pid, const char *file, char *text, size_t len)
+{
+	char path[64];
+	FILE *f;
+	size_t n;
+
+	if (pid == 0)
+		snprintf(path, sizeof(path), "/proc/self/%s", file);
+	else
+		snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, file);
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(text, 1, len - 1, f);
+	text[n] = '\0';
+	fclose(f);
+}
+
 static uint64_t
 our_status_hex(const char *key)
 {
 	char text[4096];
-	FILE *f = fopen("/proc/self/status", "r");
-	size_t n;
 
-	assert_non_null(f);
-	n = fread(text, 1, sizeof(text) - 1, f);
-	text[n] = '\0';
-	fclose(f);
+	read_proc(0, "status", text, sizeof(text));
 	return status_hex(text, key);
 }
 
@@ -336,10 +349,8 @@ confine_caps_builtin_serves_test(void **state)
 {
 	struct daemon *d = *state;
 	int port = h_free_port();
-	char path[64], text[4096];
+	char text[4096];
 	pid_t w;
-	FILE *f;
-	size_t n;
 
 	skip_unless_root("a bounding set to drop");
 	h_write_conf(d, "services = (\n"
@@ -348,11 +359,7 @@ confine_caps_builtin_serves_test(void **state)
 	h_start_serving(d, port);
 	assert_true(h_echo("127.0.0.1", port, "still here\n", 11, 5000));
 	assert_true((w = worker_of(d->pid, "echo")) > 0);
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)w);
-	assert_non_null(f = fopen(path, "r"));
-	n = fread(text, 1, sizeof(text) - 1, f);
-	text[n] = '\0';
-	fclose(f);
+	read_proc(w, "status", text, sizeof(text));
 	assert_int_equal(status_hex(text, "CapBnd:"), UINT64_C(1) << CAP_NET_BIND_SERVICE);
 	assert_int_equal(status_hex(text, "CapEff:"), 0);
 	assert_non_null(strstr(text, "NoNewPrivs:\t1\n"));
@@ -362,16 +369,10 @@ confine_caps_builtin_serves_test(void **state)
 static long
 stat_field(pid_t pid, int n)
 {
-	char path[64], text[1024], *p;
-	FILE *f;
-	size_t len;
+	char text[1024], *p;
 	long v = 0;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	assert_non_null(f = fopen(path, "r"));
-	len = fread(text, 1, sizeof(text) - 1, f);
-	text[len] = '\0';
-	fclose(f);
+	read_proc(pid, "stat", text, sizeof(text));
 	assert_non_null(p = strrchr(text, ')'));
 	assert_non_null(p = strchr(p + 2, ' '));	/* past field 3, the state (a letter) */
 	for (int i = 4; i <= n; i++)
@@ -389,10 +390,8 @@ confine_caps_builtin_nice_umask_test(void **state)
 {
 	struct daemon *d = *state;
 	int port = h_free_port(), nice = geteuid() == 0 ? -5 : 7;
-	char path[64], text[4096];
+	char text[4096];
 	pid_t w;
-	FILE *f;
-	size_t n;
 
 	h_write_conf(d, "services = (\n"
 	    " { name = \"echo\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %d; handler = \"echo\";\n"
@@ -400,11 +399,7 @@ confine_caps_builtin_nice_umask_test(void **state)
 	h_start_serving(d, port);
 	assert_true(h_echo("127.0.0.1", port, "niced\n", 6, 5000));
 	assert_true((w = worker_of(d->pid, "echo")) > 0);
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)w);
-	assert_non_null(f = fopen(path, "r"));
-	n = fread(text, 1, sizeof(text) - 1, f);
-	text[n] = '\0';
-	fclose(f);
+	read_proc(w, "status", text, sizeof(text));
 	assert_non_null(strstr(text, "Umask:\t0077\n"));
 	assert_int_equal(stat_field(w, 19), nice);
 	/* the master keeps its own: ours, which it inherited */
